@@ -1,0 +1,5 @@
+"""Run kafkalab as ``python -m kafkalab``."""
+
+from kafkalab.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""What every part of a running broker shares: identity, timers, network, journal, config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kafkalab.broker.metadata_cache import MetadataCache
+from kafkalab.config import BrokerConfig
+from kafkalab.events.journal import EventJournal
+from kafkalab.sim.network import Network
+from kafkalab.sim.scheduler import TimerGroup
+
+
+@dataclass
+class BrokerContext:
+    """One incarnation of a broker: a crash cancels ``group`` and everything scheduled on it."""
+
+    broker_id: int
+    group: TimerGroup
+    network: Network
+    journal: EventJournal
+    config: BrokerConfig
+    metadata: MetadataCache = field(default_factory=MetadataCache)
+    broker_epoch: int = -1
+
+    @property
+    def node(self) -> str:
+        """This broker's name on the network."""
+        return f"broker-{self.broker_id}"
+
+    @property
+    def now_ms(self) -> float:
+        return self.group.scheduler.now_ms

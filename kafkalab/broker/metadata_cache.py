@@ -1,0 +1,70 @@
+"""A broker's copy of the cluster layout, kept current by the controller's UpdateMetadata.
+
+Clients ask any broker for metadata; what they get is this cache, so after a failover a
+broker that has not yet heard from the controller still reports the old leader — exactly
+the stale-metadata window Kafka clients handle with NOT_LEADER_OR_FOLLOWER and a refresh.
+"""
+
+from __future__ import annotations
+
+from kafkalab.errors import Errors
+from kafkalab.protocol.controller_api import BrokerEndpoint, PartitionState, UpdateMetadataRequest
+from kafkalab.protocol.metadata import MetadataResponse, PartitionMetadata, TopicMetadata
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.validation import INTERNAL_TOPICS
+
+
+class MetadataCache:
+    """Partition states, live brokers and the controller id as last told by the controller."""
+
+    def __init__(self) -> None:
+        self.controller_id = -1
+        self.controller_epoch = -1
+        self.brokers: dict[int, BrokerEndpoint] = {}
+        self.states: dict[TopicPartition, PartitionState] = {}
+        self.partition_counts: dict[str, int] = {}
+        self.cluster_id = ""
+
+    def update(self, request: UpdateMetadataRequest) -> None:
+        """Apply an UpdateMetadata from the controller."""
+        self.controller_id = request.controller_id
+        self.controller_epoch = request.controller_epoch
+        self.brokers = {b.broker_id: b for b in request.live_brokers}
+        for topic in request.deleted_topics:
+            for partition in range(self.partition_counts.pop(topic, 0)):
+                self.states.pop(TopicPartition(topic, partition), None)
+        for state in request.partition_states:
+            self.states[state.tp] = state
+            count = self.partition_counts.get(state.topic, 0)
+            self.partition_counts[state.topic] = max(count, state.partition + 1)
+
+    def topics(self) -> list[str]:
+        """Every topic the cache knows, sorted."""
+        return sorted(self.partition_counts)
+
+    def leader_of(self, tp: TopicPartition) -> int:
+        """The leader broker of ``tp`` or -1."""
+        state = self.states.get(tp)
+        return state.leader if state else -1
+
+    def response(self, topics: tuple[str, ...] | None) -> MetadataResponse:
+        """A Metadata response for ``topics`` (None: all), Kafka-style."""
+        names = self.topics() if topics is None else list(topics)
+        topic_metadata = []
+        for name in names:
+            count = self.partition_counts.get(name)
+            if count is None:
+                topic_metadata.append(TopicMetadata(Errors.UNKNOWN_TOPIC_OR_PARTITION, name, False, ()))
+                continue
+            partitions = []
+            for partition in range(count):
+                state = self.states.get(TopicPartition(name, partition))
+                if state is None:
+                    continue
+                offline = tuple(r for r in state.replicas if r not in self.brokers)
+                error = Errors.LEADER_NOT_AVAILABLE if state.leader not in self.brokers else Errors.NONE
+                partitions.append(PartitionMetadata(error, partition, state.leader, state.leader_epoch,
+                                                    state.replicas, state.isr, offline))
+            topic_metadata.append(TopicMetadata(Errors.NONE, name, name in INTERNAL_TOPICS, tuple(partitions)))
+        return MetadataResponse(tuple(self.brokers[b] for b in sorted(self.brokers)), self.cluster_id,
+                                self.controller_id, tuple(topic_metadata))

@@ -1,0 +1,158 @@
+"""One broker's replica of one partition: its role, ISR and high watermark (Kafka's ``Partition``).
+
+As leader it tracks each follower's log end offset and when it last caught up, derives
+the high watermark from the in-sync replicas and decides when a follower leaves or
+rejoins the ISR. As follower it only holds its log and the high watermark the leader
+last reported. ISR changes are proposed here and committed by the controller (KIP-497).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafkalab.config import TopicConfig
+from kafkalab.protocol.controller_api import PartitionState
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.log import PartitionLog
+
+
+@dataclass
+class FollowerState:
+    """The leader's view of one follower (Kafka's ``Replica``)."""
+
+    log_end_offset: int = -1
+    last_caught_up_ms: float = 0.0
+    last_fetch_leader_end_offset: int = -1
+    last_fetch_ms: float = 0.0
+
+
+class Partition:
+    """Role, ISR and high watermark of this broker's replica of ``tp``."""
+
+    def __init__(self, broker_id: int, tp: TopicPartition, log: PartitionLog, config: TopicConfig,
+                 high_watermark: int) -> None:
+        self.broker_id = broker_id
+        self.tp = tp
+        self.log = log
+        self.config = config
+        self.replicas: tuple[int, ...] = ()
+        self.leader_id = -1
+        self.leader_epoch = -1
+        self.partition_epoch = -1
+        self.controller_epoch = -1
+        self.isr: tuple[int, ...] = ()
+        self.pending_isr: tuple[int, ...] | None = None
+        self.high_watermark = min(high_watermark, log.log_end_offset)
+        self.followers: dict[int, FollowerState] = {}
+        self.leader_epoch_start_offset = 0
+
+    @property
+    def is_leader(self) -> bool:
+        """True when this broker leads the partition."""
+        return self.leader_id == self.broker_id
+
+    @property
+    def log_end_offset(self) -> int:
+        return self.log.log_end_offset
+
+    @property
+    def maximal_isr(self) -> tuple[int, ...]:
+        """The ISR used for the high watermark: a pending expansion counts at once (KIP-497)."""
+        if self.pending_isr is None:
+            return self.isr
+        return tuple(sorted(set(self.isr) | set(self.pending_isr)))
+
+    # -- role changes --------------------------------------------------------------
+
+    def make_leader(self, state: PartitionState, now_ms: float) -> bool:
+        """Become leader at ``state.leader_epoch``; returns False if the state is stale."""
+        if state.leader_epoch < self.leader_epoch:
+            return False
+        new_epoch = state.leader_epoch > self.leader_epoch or not self.is_leader
+        self._apply(state)
+        if new_epoch:
+            # Kafka records where each leader epoch starts, so followers can truncate safely.
+            self.log.leader_epoch_cache.assign(state.leader_epoch, self.log.log_end_offset)
+            self.leader_epoch_start_offset = self.log.log_end_offset
+            self.followers = {replica: FollowerState(last_caught_up_ms=now_ms if replica in state.isr else 0.0)
+                              for replica in state.replicas if replica != self.broker_id}
+        return True
+
+    def make_follower(self, state: PartitionState) -> bool:
+        """Follow ``state.leader``; returns False if the state is stale."""
+        if state.leader_epoch < self.leader_epoch:
+            return False
+        self._apply(state)
+        self.followers = {}
+        return True
+
+    def _apply(self, state: PartitionState) -> None:
+        self.replicas = state.replicas
+        self.leader_id = state.leader
+        self.leader_epoch = state.leader_epoch
+        self.partition_epoch = state.partition_epoch
+        self.controller_epoch = state.controller_epoch
+        self.isr = state.isr
+        self.pending_isr = None
+
+    def commit_isr(self, state: PartitionState) -> None:
+        """Apply an ISR change the controller committed."""
+        self.isr = state.isr
+        self.partition_epoch = state.partition_epoch
+        self.pending_isr = None
+
+    # -- leader bookkeeping --------------------------------------------------------
+
+    def update_follower(self, replica: int, fetch_offset: int, now_ms: float) -> None:
+        """Record a follower's fetch: its log end offset and whether it has caught up."""
+        follower = self.followers.get(replica)
+        if follower is None:
+            return
+        leader_end = self.log.log_end_offset
+        # Kafka's Replica.updateFetchState: caught up now if it asked for the leader's end,
+        # or caught up as of its previous fetch if it reached what the leader had then.
+        if fetch_offset >= leader_end:
+            follower.last_caught_up_ms = now_ms
+        elif fetch_offset >= follower.last_fetch_leader_end_offset:
+            follower.last_caught_up_ms = max(follower.last_caught_up_ms, follower.last_fetch_ms)
+        follower.log_end_offset = fetch_offset
+        follower.last_fetch_leader_end_offset = leader_end
+        follower.last_fetch_ms = now_ms
+
+    def maybe_increment_high_watermark(self) -> tuple[int, int] | None:
+        """Advance the HW to the smallest log end offset in the ISR; returns (old, new) if it moved."""
+        if not self.is_leader:
+            return None
+        new_hw = self.log.log_end_offset
+        for replica in self.maximal_isr:
+            if replica == self.broker_id:
+                continue
+            follower = self.followers.get(replica)
+            new_hw = min(new_hw, follower.log_end_offset if follower else -1)
+        if new_hw > self.high_watermark:
+            old = self.high_watermark
+            self.high_watermark = new_hw
+            return old, new_hw
+        return None
+
+    def follower_can_join_isr(self, replica: int) -> bool:
+        """Kafka's rule: caught up to the HW and past the start of the current leader epoch."""
+        follower = self.followers.get(replica)
+        if follower is None or replica in self.maximal_isr:
+            return False
+        return (follower.log_end_offset >= self.high_watermark
+                and follower.log_end_offset >= self.leader_epoch_start_offset)
+
+    def out_of_sync_followers(self, now_ms: float, lag_max_ms: float) -> tuple[int, ...]:
+        """ISR followers that have not caught up for longer than ``replica.lag.time.max.ms``."""
+        return tuple(replica for replica in self.isr if replica != self.broker_id
+                     and now_ms - self.followers.get(replica, FollowerState()).last_caught_up_ms > lag_max_ms)
+
+    def update_follower_high_watermark(self, leader_high_watermark: int) -> tuple[int, int] | None:
+        """As follower: take the leader's HW, capped at our own log end."""
+        new_hw = min(leader_high_watermark, self.log.log_end_offset)
+        if new_hw != self.high_watermark:
+            old = self.high_watermark
+            self.high_watermark = new_hw
+            return old, new_hw
+        return None

@@ -1,0 +1,82 @@
+"""Requests that wait at a broker for something to happen (Kafka's delayed-operation purgatory).
+
+A fetch with nothing to return waits up to ``max_wait_ms`` for new data (long polling);
+an ``acks=all`` produce waits until every in-sync replica has the records. Each waiting
+operation watches the partitions it needs and is re-checked when they change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.sim.scheduler import Timer, TimerGroup
+
+
+class DelayedOperation:
+    """An operation completed by ``try_complete`` returning True, or by its deadline."""
+
+    def __init__(self, keys: tuple[TopicPartition, ...], try_complete: Callable[[], bool],
+                 on_expire: Callable[[], None]) -> None:
+        self.keys = keys
+        self.try_complete = try_complete
+        self.on_expire = on_expire
+        self.completed = False
+        self.timer: Timer | None = None
+
+
+class Purgatory:
+    """Waiting operations keyed by the partitions they watch."""
+
+    def __init__(self, group: TimerGroup) -> None:
+        self._group = group
+        self._watchers: dict[TopicPartition, list[DelayedOperation]] = {}
+
+    def try_complete_else_watch(self, keys: tuple[TopicPartition, ...], try_complete: Callable[[], bool],
+                                on_expire: Callable[[], None], timeout_ms: float) -> None:
+        """Complete now if possible, else wait until a key is checked or ``timeout_ms`` passes."""
+        if try_complete():
+            return
+        operation = DelayedOperation(keys, try_complete, on_expire)
+        for key in keys:
+            self._watchers.setdefault(key, []).append(operation)
+        operation.timer = self._group.call_later(timeout_ms, self._expire, operation)
+
+    def check_and_complete(self, key: TopicPartition) -> None:
+        """Re-check the operations waiting on ``key``; completed ones leave the purgatory."""
+        operations = self._watchers.get(key)
+        if not operations:
+            return
+        remaining = []
+        for operation in operations:
+            if operation.completed:
+                continue
+            if operation.try_complete():
+                self._complete(operation)
+            else:
+                remaining.append(operation)
+        if remaining:
+            self._watchers[key] = remaining
+        else:
+            self._watchers.pop(key, None)
+
+    def _complete(self, operation: DelayedOperation) -> None:
+        operation.completed = True
+        if operation.timer is not None:
+            operation.timer.cancel()
+
+    def _expire(self, operation: DelayedOperation) -> None:
+        if operation.completed:
+            return
+        operation.completed = True
+        for key in operation.keys:
+            waiting = self._watchers.get(key)
+            if waiting is not None:
+                self._watchers[key] = [op for op in waiting if op is not operation]
+                if not self._watchers[key]:
+                    del self._watchers[key]
+        operation.on_expire()
+
+    def waiting(self, key: TopicPartition) -> int:
+        """How many operations wait on ``key``."""
+        return sum(1 for op in self._watchers.get(key, ()) if not op.completed)

@@ -1,0 +1,457 @@
+"""A broker's replicas: roles from the controller, produce and fetch, ISR and high watermark.
+
+This is Kafka's ``ReplicaManager``: it applies LeaderAndIsr, appends produced batches as
+leader (assigning offsets, never re-encoding records), serves fetches from followers and
+consumers (consumers only up to the high watermark), parks long-poll fetches and
+``acks=all`` produces in purgatories, and proposes ISR changes to the controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kafkalab.broker.context import BrokerContext
+from kafkalab.broker.fetcher import FetcherManager
+from kafkalab.broker.partition import Partition
+from kafkalab.broker.purgatory import Purgatory
+from kafkalab.config import TopicConfig
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.cluster import (
+    HighWatermarkAdvanced,
+    IsrExpanded,
+    IsrShrunk,
+    LogTruncated,
+    ProduceRejected,
+    SegmentRolled,
+)
+from kafkalab.protocol.controller_api import (
+    AlterPartitionRequest,
+    LeaderAndIsrRequest,
+    LeaderAndIsrResponse,
+    StopReplicaRequest,
+    StopReplicaResponse,
+)
+from kafkalab.protocol.fetch import (
+    EARLIEST_TIMESTAMP,
+    LATEST_TIMESTAMP,
+    EpochEndOffset,
+    FetchPartitionData,
+    FetchRequest,
+    FetchResponse,
+    ListOffsetsPartition,
+    ListOffsetsRequest,
+    ListOffsetsResponse,
+    OffsetsForLeaderEpochRequest,
+    OffsetsForLeaderEpochResponse,
+)
+from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.log_manager import LogManager
+from kafkalab.storage.results import LogAppendInfo
+
+Responder = Callable[[Any], None]
+
+
+class ReplicaManager:
+    """Every partition replica hosted by one broker and the requests that touch them."""
+
+    def __init__(self, ctx: BrokerContext, log_manager: LogManager, high_watermarks: dict[TopicPartition, int],
+                 topic_config: Callable[[str], TopicConfig]) -> None:
+        self.ctx = ctx
+        self.log_manager = log_manager
+        self.topic_config = topic_config
+        self.partitions: dict[TopicPartition, Partition] = {}
+        self.produce_purgatory = Purgatory(ctx.group)
+        self.fetch_purgatory = Purgatory(ctx.group)
+        self.fetchers = FetcherManager(ctx, self)
+        self.controller_epoch = -1
+        self._initial_high_watermarks = high_watermarks
+        self.records_in = 0
+        self.bytes_in = 0
+        lag = ctx.config["replica.lag.time.max.ms"]
+        ctx.group.every(lag / 2, self._shrink_isr_if_needed)
+        ctx.group.every(ctx.config["replica.high.watermark.checkpoint.interval.ms"], self.checkpoint_high_watermarks)
+
+    # -- partitions ----------------------------------------------------------------
+
+    def _partition(self, tp: TopicPartition) -> Partition:
+        partition = self.partitions.get(tp)
+        if partition is None:
+            config = self.topic_config(tp.topic)
+            log = self.log_manager.get_or_create_log(tp.topic, tp.partition, config, int(self.ctx.now_ms))
+            partition = Partition(self.ctx.broker_id, tp, log, config, self._initial_high_watermarks.get(tp, 0))
+            self.partitions[tp] = partition
+        return partition
+
+    def leader_partitions(self) -> list[Partition]:
+        """Partitions this broker currently leads."""
+        return [p for p in self.partitions.values() if p.is_leader]
+
+    def update_topic_config(self, topic: str, config: TopicConfig) -> None:
+        """Apply a changed topic config to this broker's replicas of the topic."""
+        for partition in self.partitions.values():
+            if partition.tp.topic == topic:
+                partition.config = config
+                partition.log.update_config(config)
+
+    # -- controller requests -------------------------------------------------------
+
+    def _stale(self, controller_epoch: int, broker_epoch: int) -> Errors | None:
+        if controller_epoch < self.controller_epoch:
+            return Errors.STALE_CONTROLLER_EPOCH
+        if broker_epoch not in (-1, self.ctx.broker_epoch):
+            return Errors.STALE_BROKER_EPOCH
+        self.controller_epoch = controller_epoch
+        return None
+
+    def handle_leader_and_isr(self, request: LeaderAndIsrRequest) -> LeaderAndIsrResponse:
+        """Become leader or follower of each partition in the request (Kafka's becomeLeaderOrFollower)."""
+        stale = self._stale(request.controller_epoch, request.broker_epoch)
+        if stale is not None:
+            return LeaderAndIsrResponse(stale, {})
+        errors: dict[TopicPartition, Errors] = {}
+        now = self.ctx.now_ms
+        for state in request.partition_states:
+            partition = self._partition(state.tp)
+            if state.leader == self.ctx.broker_id:
+                if not partition.make_leader(state, now):
+                    errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH
+                    continue
+                self.fetchers.remove(state.tp)
+                self._after_leader_change(partition)
+            else:
+                if not partition.make_follower(state):
+                    errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH
+                    continue
+                self.produce_purgatory.check_and_complete(state.tp)
+                self.fetch_purgatory.check_and_complete(state.tp)
+                if state.leader >= 0:
+                    self.fetchers.add(state.tp, state.leader, state.leader_epoch, partition.log_end_offset)
+                else:
+                    self.fetchers.remove(state.tp)
+            errors[state.tp] = Errors.NONE
+        return LeaderAndIsrResponse(Errors.NONE, errors)
+
+    def handle_stop_replica(self, request: StopReplicaRequest) -> StopReplicaResponse:
+        """Stop replicas (a departing broker's followers) or delete them (topic deletion)."""
+        stale = self._stale(request.controller_epoch, request.broker_epoch)
+        if stale is not None:
+            return StopReplicaResponse(stale)
+        for item in request.partitions:
+            self.fetchers.remove(item.tp)
+            partition = self.partitions.get(item.tp)
+            if item.delete:
+                if partition is not None:
+                    del self.partitions[item.tp]
+                self.log_manager.delete_log(item.tp.topic, item.tp.partition)
+            elif partition is not None:
+                partition.leader_id = -1
+            self.produce_purgatory.check_and_complete(item.tp)
+            self.fetch_purgatory.check_and_complete(item.tp)
+        return StopReplicaResponse(Errors.NONE)
+
+    def delete_stray_logs(self, known_topics: set[str]) -> None:
+        """Remove local logs of topics deleted while this broker was away."""
+        for topic, partition in list(self.log_manager.logs()):
+            if topic not in known_topics:
+                tp = TopicPartition(topic, partition)
+                self.partitions.pop(tp, None)
+                self.fetchers.remove(tp)
+                self.log_manager.delete_log(topic, partition)
+
+    # -- produce -------------------------------------------------------------------
+
+    def _unknown_or_not_leader(self, tp: TopicPartition) -> Errors:
+        if tp.topic not in self.ctx.metadata.partition_counts:
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION
+        if tp.partition >= self.ctx.metadata.partition_counts[tp.topic]:
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION
+        return Errors.NOT_LEADER_OR_FOLLOWER
+
+    def handle_produce(self, request: ProduceRequest, respond: Responder) -> None:
+        """Append each partition's batches as leader; answer per ``acks``."""
+        results: dict[TopicPartition, PartitionProduceResponse] = {}
+        if request.acks not in (0, 1, -1):
+            for tp in request.partitions:
+                results[tp] = PartitionProduceResponse(Errors.INVALID_REQUIRED_ACKS,
+                                                       message=f"acks must be 0, 1 or -1 (all), not {request.acks}.")
+            respond(ProduceResponse(results))
+            return
+        required: dict[TopicPartition, int] = {}
+        for tp, batches in request.partitions.items():
+            result = self._append_as_leader(tp, batches, request.acks)
+            results[tp] = result
+            if result.error == Errors.NONE and request.acks == -1:
+                required[tp] = self.partitions[tp].log_end_offset
+        if request.acks == 0:
+            return
+        if not required:
+            respond(ProduceResponse(results))
+            return
+        self._wait_for_replication(results, required, request.timeout_ms, respond)
+
+    def _append_as_leader(self, tp: TopicPartition, batches: bytes, acks: int) -> PartitionProduceResponse:
+        partition = self.partitions.get(tp)
+        if partition is None or not partition.is_leader:
+            error = self._unknown_or_not_leader(tp)
+            return PartitionProduceResponse(error, message=f"Broker {self.ctx.broker_id} does not lead {tp}.")
+        min_isr = partition.config.min_insync_replicas
+        if acks == -1 and len(partition.isr) < min_isr:
+            reason = f"ISR {list(partition.isr)} has fewer than min.insync.replicas={min_isr} members"
+            self._reject(tp, Errors.NOT_ENOUGH_REPLICAS, reason)
+            return PartitionProduceResponse(Errors.NOT_ENOUGH_REPLICAS, message=reason + "; nothing was written.")
+        try:
+            info = partition.log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.now_ms))
+        except KafkaError as exc:
+            self._reject(tp, exc.error, exc.message)
+            return PartitionProduceResponse(exc.error, message=exc.message)
+        self.records_in += info.record_count
+        self.bytes_in += len(batches)
+        self._report_rolls(partition, info)
+        self._after_leader_append(partition)
+        return PartitionProduceResponse(Errors.NONE, info.first_offset, -1, partition.log.log_start_offset)
+
+    def _reject(self, tp: TopicPartition, error: Errors, reason: str) -> None:
+        self.ctx.journal.emit(ProduceRejected, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
+                              error=error.name, reason=reason)
+
+    def _wait_for_replication(self, results: dict[TopicPartition, PartitionProduceResponse],
+                              required: dict[TopicPartition, int], timeout_ms: int, respond: Responder) -> None:
+        pending = dict(required)
+
+        def try_complete() -> bool:
+            for tp, offset in list(pending.items()):
+                partition = self.partitions.get(tp)
+                if partition is None or not partition.is_leader:
+                    results[tp] = PartitionProduceResponse(Errors.NOT_LEADER_OR_FOLLOWER,
+                                                           message="Leadership moved before the write was replicated.")
+                elif partition.high_watermark >= offset:
+                    if len(partition.isr) < partition.config.min_insync_replicas:
+                        # Kafka's DelayedProduce: written, but the ISR shrank below the minimum meanwhile.
+                        reason = (f"written, but ISR {list(partition.isr)} is below "
+                                  f"min.insync.replicas={partition.config.min_insync_replicas}")
+                        self._reject(tp, Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, reason)
+                        results[tp] = PartitionProduceResponse(Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, message=reason)
+                else:
+                    continue
+                del pending[tp]
+            if pending:
+                return False
+            respond(ProduceResponse(results))
+            return True
+
+        def on_expire() -> None:
+            for tp in pending:
+                results[tp] = PartitionProduceResponse(
+                    Errors.REQUEST_TIMED_OUT, message="The in-sync replicas did not all get the write in time.")
+            respond(ProduceResponse(results))
+
+        self.produce_purgatory.try_complete_else_watch(tuple(required), try_complete, on_expire, timeout_ms)
+
+    def _report_rolls(self, partition: Partition, info: LogAppendInfo) -> None:
+        for rolled in info.rolled:
+            self.ctx.journal.emit(SegmentRolled, broker_id=self.ctx.broker_id, topic=partition.tp.topic,
+                                  partition=partition.tp.partition, base_offset=rolled.new_base_offset,
+                                  reason=rolled.reason)
+
+    def _after_leader_append(self, partition: Partition) -> None:
+        self._maybe_increment_high_watermark(partition)
+        self.fetch_purgatory.check_and_complete(partition.tp)
+
+    def _after_leader_change(self, partition: Partition) -> None:
+        self._maybe_increment_high_watermark(partition)
+        self.produce_purgatory.check_and_complete(partition.tp)
+        self.fetch_purgatory.check_and_complete(partition.tp)
+
+    def _maybe_increment_high_watermark(self, partition: Partition) -> None:
+        moved = partition.maybe_increment_high_watermark()
+        if moved is None:
+            return
+        tp = partition.tp
+        self.ctx.journal.emit(HighWatermarkAdvanced, broker_id=self.ctx.broker_id, topic=tp.topic,
+                              partition=tp.partition, old=moved[0], new=moved[1])
+        self.produce_purgatory.check_and_complete(tp)
+        self.fetch_purgatory.check_and_complete(tp)
+
+    # -- fetch ---------------------------------------------------------------------
+
+    def handle_fetch(self, request: FetchRequest, respond: Responder) -> None:
+        """Serve a follower's or consumer's fetch, long-polling when there is nothing yet."""
+        follower = request.replica_id >= 0
+        if follower:
+            for tp, fetch in request.partitions.items():
+                partition = self.partitions.get(tp)
+                if partition is not None and partition.is_leader and fetch.current_leader_epoch == partition.leader_epoch:
+                    partition.update_follower(request.replica_id, fetch.fetch_offset, self.ctx.now_ms)
+                    self._maybe_expand_isr(partition, request.replica_id)
+                    self._maybe_increment_high_watermark(partition)
+        results, total_bytes, has_error = self._read(request)
+        if request.max_wait_ms <= 0 or total_bytes >= request.min_bytes or has_error:
+            respond(FetchResponse(results))
+            return
+
+        def has_new_data() -> bool:
+            for tp, fetch in request.partitions.items():
+                partition = self.partitions.get(tp)
+                if partition is None or not partition.is_leader:
+                    return True
+                limit = partition.log_end_offset if follower else partition.high_watermark
+                if limit > fetch.fetch_offset:
+                    return True
+            return False
+
+        def try_complete() -> bool:
+            if not has_new_data():
+                return False
+            respond(FetchResponse(self._read(request)[0]))
+            return True
+
+        self.fetch_purgatory.try_complete_else_watch(
+            tuple(request.partitions), try_complete, lambda: respond(FetchResponse(self._read(request)[0])),
+            request.max_wait_ms)
+
+    def _read(self, request: FetchRequest) -> tuple[dict[TopicPartition, FetchPartitionData], int, bool]:
+        follower = request.replica_id >= 0
+        results: dict[TopicPartition, FetchPartitionData] = {}
+        remaining = request.max_bytes
+        has_error = False
+        for tp, fetch in request.partitions.items():
+            partition = self.partitions.get(tp)
+            error = Errors.NONE
+            if partition is None or not partition.is_leader:
+                error = self._unknown_or_not_leader(tp)
+            elif 0 <= fetch.current_leader_epoch < partition.leader_epoch:
+                error = Errors.FENCED_LEADER_EPOCH
+            elif fetch.current_leader_epoch > partition.leader_epoch:
+                error = Errors.UNKNOWN_LEADER_EPOCH
+            if error != Errors.NONE:
+                has_error = True
+                results[tp] = FetchPartitionData(error)
+                continue
+            log = partition.log
+            try:
+                records = log.read(fetch.fetch_offset, max(0, min(fetch.partition_max_bytes, remaining)),
+                                   None if follower else partition.high_watermark,
+                                   min_one_message=remaining == request.max_bytes)
+            except KafkaError as exc:
+                has_error = True
+                results[tp] = FetchPartitionData(exc.error, partition.high_watermark, log.log_start_offset,
+                                                 log.log_end_offset)
+                continue
+            remaining -= len(records)
+            results[tp] = FetchPartitionData(Errors.NONE, partition.high_watermark, log.log_start_offset,
+                                             log.log_end_offset, records)
+        return results, request.max_bytes - remaining, has_error
+
+    def handle_list_offsets(self, request: ListOffsetsRequest) -> ListOffsetsResponse:
+        """Log start (earliest) or high watermark (latest) of partitions this broker leads."""
+        results: dict[TopicPartition, ListOffsetsPartition] = {}
+        for tp, timestamp in request.partitions.items():
+            partition = self.partitions.get(tp)
+            if partition is None or not partition.is_leader:
+                results[tp] = ListOffsetsPartition(self._unknown_or_not_leader(tp))
+            elif timestamp == EARLIEST_TIMESTAMP:
+                results[tp] = ListOffsetsPartition(Errors.NONE, partition.log.log_start_offset)
+            elif timestamp == LATEST_TIMESTAMP:
+                results[tp] = ListOffsetsPartition(Errors.NONE, partition.high_watermark)
+            else:
+                results[tp] = ListOffsetsPartition(Errors.INVALID_REQUEST)
+        return ListOffsetsResponse(results)
+
+    def handle_offsets_for_leader_epoch(self, request: OffsetsForLeaderEpochRequest) -> OffsetsForLeaderEpochResponse:
+        """Where an epoch ended in the leader's log (KIP-101/279), so a follower truncates exactly."""
+        results: dict[TopicPartition, EpochEndOffset] = {}
+        for tp, epoch_request in request.partitions.items():
+            partition = self.partitions.get(tp)
+            if partition is None or not partition.is_leader:
+                results[tp] = EpochEndOffset(self._unknown_or_not_leader(tp))
+            elif 0 <= epoch_request.current_leader_epoch < partition.leader_epoch:
+                results[tp] = EpochEndOffset(Errors.FENCED_LEADER_EPOCH)
+            else:
+                epoch, end_offset = partition.log.leader_epoch_cache.end_offset_for(
+                    epoch_request.leader_epoch, partition.log.log_end_offset)
+                results[tp] = EpochEndOffset(Errors.NONE, epoch, end_offset)
+        return OffsetsForLeaderEpochResponse(results)
+
+    # -- follower side (called by the fetchers) ------------------------------------
+
+    def append_as_follower(self, tp: TopicPartition, data: FetchPartitionData) -> int:
+        """Append the leader's batches as they are; returns the new log end offset."""
+        partition = self.partitions[tp]
+        if data.records:
+            info = partition.log.append_as_follower(data.records, int(self.ctx.now_ms))
+            self.records_in += info.record_count
+            self.bytes_in += len(data.records)
+            self._report_rolls(partition, info)
+        if data.log_start_offset > partition.log.log_start_offset:
+            partition.log.maybe_increment_log_start_offset(min(data.log_start_offset, partition.high_watermark))
+        partition.update_follower_high_watermark(data.high_watermark)
+        return partition.log_end_offset
+
+    def truncate(self, tp: TopicPartition, offset: int, reason: str) -> None:
+        """Cut a follower's log back to ``offset`` (never below its log start)."""
+        partition = self.partitions[tp]
+        old_end = partition.log_end_offset
+        if offset >= old_end:
+            return
+        partition.log.truncate_to(offset, int(self.ctx.now_ms))
+        partition.high_watermark = min(partition.high_watermark, partition.log_end_offset)
+        self.ctx.journal.emit(LogTruncated, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
+                              old_end=old_end, new_end=partition.log_end_offset, reason=reason)
+
+    # -- ISR changes (KIP-497: proposed by the leader, committed by the controller) -------------
+
+    def _maybe_expand_isr(self, partition: Partition, replica: int) -> None:
+        if partition.pending_isr is None and partition.follower_can_join_isr(replica):
+            self._propose_isr(partition, tuple(sorted((*partition.isr, replica))), reason="")
+
+    def _shrink_isr_if_needed(self) -> None:
+        lag = self.ctx.config["replica.lag.time.max.ms"]
+        for partition in self.leader_partitions():
+            if partition.pending_isr is not None:
+                continue
+            out = partition.out_of_sync_followers(self.ctx.now_ms, lag)
+            if out:
+                new_isr = tuple(r for r in partition.isr if r not in out)
+                self._propose_isr(partition, new_isr,
+                                  reason=f"not caught up for more than replica.lag.time.max.ms={lag}")
+
+    def _propose_isr(self, partition: Partition, new_isr: tuple[int, ...], reason: str) -> None:
+        controller = self.ctx.metadata.controller_id
+        if controller < 0:
+            return
+        partition.pending_isr = new_isr
+        old_isr = partition.isr
+        request = AlterPartitionRequest(self.ctx.broker_id, self.ctx.broker_epoch, partition.tp,
+                                        partition.leader_epoch, new_isr, partition.partition_epoch)
+
+        def on_response(response: Any, error: Errors | None) -> None:
+            if partition.pending_isr != new_isr:
+                return
+            partition.pending_isr = None
+            if error is not None or response.error != Errors.NONE or response.state is None:
+                return
+            if response.state.leader_epoch != partition.leader_epoch:
+                return
+            partition.commit_isr(response.state)
+            tp = partition.tp
+            added = tuple(r for r in partition.isr if r not in old_isr)
+            removed = tuple(r for r in old_isr if r not in partition.isr)
+            if added:
+                self.ctx.journal.emit(IsrExpanded, topic=tp.topic, partition=tp.partition, leader=self.ctx.broker_id,
+                                      added=added, isr=partition.isr)
+            if removed:
+                self.ctx.journal.emit(IsrShrunk, topic=tp.topic, partition=tp.partition, leader=self.ctx.broker_id,
+                                      removed=removed, isr=partition.isr, reason=reason)
+            self._after_leader_change(partition)
+
+        self.ctx.network.request(self.ctx.node, f"broker-{controller}", request, on_response,
+                                 self.ctx.config["request.timeout.ms"])
+
+    # -- checkpoints ---------------------------------------------------------------
+
+    def checkpoint_high_watermarks(self) -> None:
+        """Write every replica's high watermark to ``replication-offset-checkpoint``."""
+        self.log_manager.write_high_watermarks(
+            {(tp.topic, tp.partition): p.high_watermark for tp, p in self.partitions.items()})

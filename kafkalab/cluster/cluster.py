@@ -1,0 +1,322 @@
+"""The engine's public surface: open a cluster on a data dir, act on it, watch it.
+
+``Cluster`` wires one scheduler, one network, one coordination service and N brokers.
+Everything that takes time returns a ``Future``; under the virtual clock, ``wait``
+runs the scheduler until the future is done. Reads go through ``snapshot()`` (frozen
+views) and ``journal`` (typed events); nothing outside the engine touches its objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kafkalab.broker.broker import Broker, BrokerState
+from kafkalab.clients.admin import AdminClient
+from kafkalab.clients.network_client import ClientNode
+from kafkalab.clients.raw import RawClient
+from kafkalab.cluster.datadir import ClusterMeta, DataDir
+from kafkalab.cluster.view_builder import ViewBuilder
+from kafkalab.cluster.views import ClusterView
+from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, parse_topic_configs
+from kafkalab.coordination import paths
+from kafkalab.coordination.server import COORDINATOR_NODE, CoordinationServer
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.cluster import LinkCut, LinkHealed, LinkLatencyChanged
+from kafkalab.events.journal import EventJournal
+from kafkalab.protocol.admin import ApiResult, ElectionType
+from kafkalab.protocol.produce import PartitionProduceResponse
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.records import Record, decode_batch, encode_batch, iter_batch_headers
+from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
+from kafkalab.sim.process import Future, Process, Sleep, spawn
+from kafkalab.sim.scheduler import DEFAULT_START_MS, Scheduler, TimerGroup
+from kafkalab.validation import validate_topic_name
+
+T = TypeVar("T")
+
+MAX_BROKERS = 9
+#: How often the virtual clock is saved, so a restarted app continues from where it was.
+CLOCK_SAVE_INTERVAL_MS = 10_000
+
+
+def _cluster_id(rng: random.Random) -> str:
+    return base64.urlsafe_b64encode(rng.getrandbits(128).to_bytes(16, "big")).decode().rstrip("=")
+
+
+class Cluster:
+    """A running in-process Kafka-like cluster persisted in a data directory."""
+
+    def __init__(self, data_dir: DataDir, meta: ClusterMeta, scheduler: Scheduler, latency_ms: float,
+                 fresh: bool) -> None:
+        self.data_dir = data_dir
+        self.meta = meta
+        self.scheduler = scheduler
+        self.rng = random.Random(meta.seed)
+        self.journal = EventJournal(scheduler)
+        self.network = Network(scheduler, latency_ms)
+        self.broker_config = BrokerConfig.from_overrides(meta.broker_config)
+        self.coordinator = CoordinationServer(scheduler, self.network, self.journal, data_dir.zookeeper_dir)
+        if fresh:
+            self._bootstrap_coordinator()
+        self.brokers: dict[int, Broker] = {
+            broker_id: Broker(broker_id, data_dir.broker_dir(broker_id), scheduler, self.network, self.journal,
+                              self.broker_config, random.Random(f"{meta.seed}-{broker_id}"))
+            for broker_id in range(1, meta.brokers + 1)}
+        self._client_group = TimerGroup(scheduler)
+        self.client = ClientNode("admin", self._client_group, self.network, self.live_broker_ids)
+        self.admin = AdminClient(self.client)
+        self.raw = RawClient(self.client)
+        self._views = ViewBuilder()
+        self._client_group.every(CLOCK_SAVE_INTERVAL_MS, self._save_clock)
+        self.closed = False
+
+    # -- opening and closing ---------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, brokers: int | None = None, seed: int | None = None,
+             broker_config: Mapping[str, Any] | None = None, fresh: bool = False,
+             scheduler: Scheduler | None = None, latency_ms: float = DEFAULT_LATENCY_MS) -> Cluster:
+        """Open (or create) the cluster stored in ``path``; call ``start()`` next.
+
+        A new cluster gets ``brokers`` brokers (default 3), the ``seed`` for every random
+        choice (default 0) and broker-wide config overrides. An existing one keeps its own.
+        """
+        data_dir = DataDir.open(Path(path))
+        try:
+            if fresh:
+                data_dir.wipe()
+            meta = data_dir.meta
+            created = meta is None
+            if meta is None:
+                meta = cls._new_meta(brokers, seed, broker_config)
+                data_dir.write_meta(meta)
+            elif brokers is not None and brokers != meta.brokers:
+                raise KafkaError(Errors.INVALID_ARGUMENT,
+                                 f"{data_dir.path} holds a {meta.brokers}-broker cluster; use --fresh to start "
+                                 f"over with {brokers}.")
+            return cls(data_dir, meta, scheduler or Scheduler(meta.clock_ms), latency_ms, created)
+        except BaseException:
+            data_dir.close()
+            raise
+
+    @staticmethod
+    def _new_meta(brokers: int | None, seed: int | None, broker_config: Mapping[str, Any] | None) -> ClusterMeta:
+        count = 3 if brokers is None else brokers
+        if not isinstance(count, int) or not 1 <= count <= MAX_BROKERS:
+            raise KafkaError(Errors.INVALID_ARGUMENT, f"A cluster has 1 to {MAX_BROKERS} brokers, not {count}.")
+        config = dict(broker_config or {})
+        # A single-node Kafka quickstart sets this to 1; never ask for more replicas than brokers.
+        config.setdefault("offsets.topic.replication.factor", min(3, count))
+        parse_broker_configs(config)
+        seed = 0 if seed is None else seed
+        return ClusterMeta(_cluster_id(random.Random(seed)), count, seed, config, float(DEFAULT_START_MS))
+
+    def _bootstrap_coordinator(self) -> None:
+        """What ``kafka-storage format`` / the first broker would create: Kafka's persistent znodes."""
+        tree = self.coordinator.tree
+        now = self.scheduler.now_int_ms()
+        for path in paths.PERSISTENT_PATHS:
+            if path not in tree.nodes:
+                tree.create(path, "", 0, False, now)
+        if paths.CLUSTER_ID not in tree.nodes:
+            tree.create(paths.CLUSTER_ID, paths.cluster_id_data(self.meta.cluster_id), 0, False, now)
+
+    def start(self) -> Future[None]:
+        """Start every broker; the future completes when all are serving and a controller leads."""
+        for broker in self.brokers.values():
+            broker.start()
+        return spawn(self._client_group, self._until(self._settled))
+
+    def _settled(self) -> bool:
+        running = [b for b in self.brokers.values() if b.running]
+        if any(b.state != BrokerState.RUNNING for b in running):
+            return False
+        active = [b for b in running if b.controller is not None and b.controller.active]
+        if len(active) != 1 or len(active[0].controller.queue):
+            return False
+        return all(b.ctx is not None and b.ctx.metadata.controller_id == active[0].broker_id for b in running)
+
+    def _until(self, condition: Callable[[], bool], poll_ms: float = 1.0) -> Process[None]:
+        while not condition():
+            yield Sleep(poll_ms)
+
+    def close(self) -> None:
+        """Stop every broker cleanly (flush, checkpoints, clean-shutdown marker) and unlock the dir."""
+        if self.closed:
+            return
+        for broker in self.brokers.values():
+            broker.stop_for_exit()
+        self._client_group.cancel_all()
+        self._save_clock()
+        self.coordinator.close()
+        self.data_dir.close()
+        self.closed = True
+
+    def _save_clock(self) -> None:
+        self.meta.clock_ms = self.scheduler.now_ms
+        self.data_dir.write_meta(self.meta)
+
+    # -- time ----------------------------------------------------------------------
+
+    def wait(self, future: Future[T], timeout_ms: float = 120_000) -> T:
+        """Run virtual time until ``future`` is done and return its result (or raise its error)."""
+        if not self.scheduler.run_while(lambda: not future.done, timeout_ms):
+            raise KafkaError(Errors.REQUEST_TIMED_OUT, f"Nothing completed within {timeout_ms:g} ms of virtual time.")
+        return future.result()
+
+    def run_for(self, duration_ms: float) -> None:
+        """Let ``duration_ms`` of virtual time pass."""
+        self.scheduler.run_for(duration_ms)
+
+    # -- topics --------------------------------------------------------------------
+
+    def create_topic(self, name: str, partitions: int | None = None, replication_factor: int | None = None,
+                     config: Mapping[str, Any] | None = None) -> Future[None]:
+        """Create a topic; bad input fails at once with Kafka's error and changes nothing."""
+        partitions = self.broker_config["num.partitions"] if partitions is None else partitions
+        replication_factor = (self.broker_config["default.replication.factor"] if replication_factor is None
+                              else replication_factor)
+        validate_topic_name(name)
+        if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
+            raise KafkaError(Errors.INVALID_PARTITIONS, f"Number of partitions must be at least 1, not {partitions}.")
+        if not isinstance(replication_factor, int) or isinstance(replication_factor, bool) or replication_factor < 1:
+            raise KafkaError(Errors.INVALID_REPLICATION_FACTOR,
+                             f"Replication factor must be at least 1, not {replication_factor}.")
+        parse_topic_configs(config or {})
+        return spawn(self._client_group, self.admin.create_topic(name, partitions, replication_factor, config))
+
+    def delete_topic(self, name: str) -> Future[None]:
+        """Delete a topic and all its replicas."""
+        return spawn(self._client_group, self.admin.delete_topic(name))
+
+    def alter_topic_config(self, name: str, set_values: Mapping[str, Any] | None = None,
+                           delete_keys: tuple[str, ...] = ()) -> Future[None]:
+        """Set or remove topic config overrides; invalid ones fail with INVALID_CONFIG."""
+        parse_topic_configs(set_values or {})
+        return spawn(self._client_group, self.admin.alter_topic_config(name, set_values, delete_keys))
+
+    def elect_preferred_leaders(self, partitions: tuple[TopicPartition, ...] | None = None
+                                ) -> Future[dict[TopicPartition, ApiResult]]:
+        """Move leadership back to each partition's preferred replica where it is in sync."""
+        return spawn(self._client_group, self.admin.elect_leaders(ElectionType.PREFERRED, partitions))
+
+    def topic_config(self, name: str) -> TopicConfig:
+        """The effective config of a topic (overrides over broker defaults)."""
+        view = self.snapshot().topic(name)
+        if view is None:
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
+        return TopicConfig.build(dict(view.config_overrides), self.broker_config)
+
+    # -- brokers and faults ----------------------------------------------------------
+
+    def broker(self, broker_id: int) -> Broker:
+        """The broker with this id, or INVALID_ARGUMENT."""
+        broker = self.brokers.get(broker_id) if isinstance(broker_id, int) else None
+        if broker is None:
+            raise KafkaError(Errors.INVALID_ARGUMENT,
+                             f"There is no broker {broker_id}; brokers are 1-{len(self.brokers)}.")
+        return broker
+
+    def live_broker_ids(self) -> list[int]:
+        """Brokers whose process is running."""
+        return [b for b, broker in sorted(self.brokers.items()) if broker.running] or sorted(self.brokers)
+
+    def kill_broker(self, broker_id: int) -> None:
+        """Crash a broker: no flush, no controlled shutdown; the cluster notices via ZooKeeper."""
+        broker = self.broker(broker_id)
+        if not broker.running:
+            raise KafkaError(Errors.BROKER_NOT_AVAILABLE, f"Broker {broker_id} is not running.")
+        broker.crash()
+
+    def restart_broker(self, broker_id: int) -> Future[None]:
+        """Start a stopped broker: it recovers its logs, registers and catches up."""
+        broker = self.broker(broker_id)
+        if broker.running:
+            raise KafkaError(Errors.BROKER_ALREADY_RUNNING, f"Broker {broker_id} is already running.")
+        return broker.start()
+
+    def shutdown_broker(self, broker_id: int) -> Future[None]:
+        """Stop a broker cleanly: leadership moves away first, logs are flushed."""
+        broker = self.broker(broker_id)
+        if not broker.running:
+            raise KafkaError(Errors.BROKER_NOT_AVAILABLE, f"Broker {broker_id} is not running.")
+        return broker.shutdown()
+
+    def node_name(self, node: int | str) -> str:
+        """Network name of a broker id or of ``zk``; INVALID_ARGUMENT otherwise."""
+        if node in ("zk", "zookeeper", COORDINATOR_NODE):
+            return COORDINATOR_NODE
+        if isinstance(node, str) and node.startswith("broker-") and node[7:].isdigit():
+            node = int(node[7:])
+        if isinstance(node, str) and node.isdigit():
+            node = int(node)
+        return self.broker(node).node  # type: ignore[arg-type]
+
+    def _link(self, a: int | str, b: int | str) -> tuple[str, str]:
+        first, second = self.node_name(a), self.node_name(b)
+        if first == second:
+            raise KafkaError(Errors.INVALID_ARGUMENT, f"A link joins two different nodes, not {first} to itself.")
+        return first, second
+
+    def cut_link(self, a: int | str, b: int | str) -> None:
+        """Cut the network between two brokers (or a broker and ``zk``)."""
+        first, second = self._link(a, b)
+        self.network.cut(first, second)
+        self.journal.emit(LinkCut, a=first, b=second)
+
+    def heal_link(self, a: int | str, b: int | str) -> None:
+        """Restore a cut link."""
+        first, second = self._link(a, b)
+        self.network.heal(first, second)
+        self.journal.emit(LinkHealed, a=first, b=second)
+
+    def set_latency(self, a: int | str, b: int | str, latency_ms: float) -> None:
+        """Make messages on a link take ``latency_ms`` each way."""
+        first, second = self._link(a, b)
+        if latency_ms < 0:
+            raise KafkaError(Errors.INVALID_ARGUMENT, f"Latency cannot be negative ({latency_ms} ms).")
+        self.network.set_latency(first, second, latency_ms)
+        self.journal.emit(LinkLatencyChanged, a=first, b=second, latency_ms=latency_ms)
+
+    # -- raw records at the broker level ---------------------------------------------
+
+    def produce(self, topic: str, partition: int, records: list[tuple[bytes | None, bytes | None]],
+                acks: int = -1) -> Future[PartitionProduceResponse]:
+        """Write ``(key, value)`` records as one batch to a partition's leader; the result has the base offset."""
+        tp = TopicPartition(topic, partition)
+        now = self.scheduler.now_int_ms()
+        batch = encode_batch([(key, value, (), now) for key, value in records])
+        return spawn(self._client_group, self.raw.produce(tp, batch, acks))
+
+    def fetch(self, topic: str, partition: int, offset: int, max_bytes: int = 1_048_576) -> Future[list[Record]]:
+        """Committed records of a partition from ``offset`` (never past the high watermark)."""
+        tp = TopicPartition(topic, partition)
+
+        def process() -> Process[list[Record]]:
+            data = yield from self.raw.fetch(tp, offset, max_bytes)
+            return [record for position, _ in iter_batch_headers(data.records)
+                    for record in decode_batch(data.records, position)[1] if record.offset >= offset]
+
+        return spawn(self._client_group, process())
+
+    # -- reading -------------------------------------------------------------------
+
+    @property
+    def cluster_id(self) -> str:
+        return self.meta.cluster_id
+
+    @property
+    def controller_id(self) -> int:
+        """The active controller's broker id, or -1."""
+        for broker_id, broker in sorted(self.brokers.items()):
+            if broker.controller is not None and broker.controller.active:
+                return broker_id
+        return -1
+
+    def snapshot(self) -> ClusterView:
+        """A frozen view of the whole cluster now."""
+        return self._views.build(self)

@@ -1,0 +1,114 @@
+"""Builds ClusterView snapshots from the coordination tree and the running brokers.
+
+Partition leaders, ISRs and epochs come from ZooKeeper (the committed truth); replica
+offsets come from each live broker's own replicas. Parsed znodes are cached by their
+modification zxid, so a snapshot of a large, quiet cluster costs little.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from kafkalab.cluster.views import BrokerView, ClusterView, PartitionView, ReplicaView, TopicView
+from kafkalab.coordination import paths
+from kafkalab.coordination.tree import ZnodeTree
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.validation import INTERNAL_TOPICS
+
+if TYPE_CHECKING:
+    from kafkalab.broker.broker import Broker
+    from kafkalab.cluster.cluster import Cluster
+
+
+class ViewBuilder:
+    """Turns live engine state into immutable views."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, tuple[int, Any]] = {}
+
+    def _json(self, tree: ZnodeTree, path: str) -> Any:
+        node = tree.nodes.get(path)
+        if node is None:
+            return None
+        cached = self._parsed.get(path)
+        if cached is not None and cached[0] == node.mzxid:
+            return cached[1]
+        try:
+            value = json.loads(node.data) if node.data else None
+        except json.JSONDecodeError:
+            value = None
+        self._parsed[path] = (node.mzxid, value)
+        return value
+
+    def build(self, cluster: Cluster) -> ClusterView:
+        """A consistent snapshot of the whole cluster at the current virtual time."""
+        tree = cluster.coordinator.tree
+        controller = self._json(tree, paths.CONTROLLER)
+        controller_id = int(controller["brokerid"]) if controller else -1
+        brokers = cluster.brokers
+        topics = []
+        topics_node = tree.nodes.get(paths.BROKER_TOPICS)
+        for topic in sorted(topics_node.children if topics_node else ()):
+            assignment = self._json(tree, paths.topic_path(topic))
+            if not assignment:
+                continue
+            config = self._json(tree, paths.topic_config_path(topic)) or {"config": {}}
+            partitions = []
+            for partition_text, replicas in sorted(assignment["partitions"].items(), key=lambda kv: int(kv[0])):
+                partition = int(partition_text)
+                state = self._json(tree, paths.partition_state_path(topic, partition)) or {}
+                partitions.append(self._partition(brokers, topic, partition, tuple(replicas), state))
+            topics.append(TopicView(topic, assignment.get("topic_id", ""), topic in INTERNAL_TOPICS,
+                                    tuple(partitions), tuple(sorted(config["config"].items()))))
+        broker_views = tuple(self._broker(b, controller_id, cluster) for _, b in sorted(brokers.items()))
+        return ClusterView(cluster.scheduler.now_ms, cluster.cluster_id, controller_id, broker_views, tuple(topics),
+                           tuple(cluster.network.cut_links()),
+                           tuple((a, b, ms) for (a, b), ms in sorted(cluster.network.latencies().items())),
+                           cluster.journal.last_seq)
+
+    @staticmethod
+    def _partition(brokers: dict[int, Broker], topic: str, partition: int, replicas: tuple[int, ...],
+                   state: dict[str, Any]) -> PartitionView:
+        tp = TopicPartition(topic, partition)
+        leader = state.get("leader", -1)
+        isr = tuple(state.get("isr", ()))
+        replica_views = []
+        for broker_id in replicas:
+            broker = brokers.get(broker_id)
+            hosted = broker.replicas.partitions.get(tp) if broker is not None and broker.replicas else None
+            if hosted is None:
+                replica_views.append(ReplicaView(broker_id, False, False, broker_id in isr, -1, -1, -1, 0))
+                continue
+            log = hosted.log
+            replica_views.append(ReplicaView(broker_id, True, hosted.is_leader, broker_id in isr,
+                                             log.log_start_offset, hosted.high_watermark, log.log_end_offset,
+                                             log.size_in_bytes))
+        leader_view = next((r for r in replica_views if r.broker_id == leader and r.online), None)
+        if leader_view is None:
+            known = [r for r in replica_views if r.online]
+            start = max((r.log_start_offset for r in known), default=0)
+            hw = max((r.high_watermark for r in known), default=0)
+            end = max((r.log_end_offset for r in known), default=0)
+        else:
+            start, hw, end = leader_view.log_start_offset, leader_view.high_watermark, leader_view.log_end_offset
+        return PartitionView(topic, partition, leader if leader >= 0 else None, state.get("leader_epoch", -1),
+                             replicas, isr, start, hw, end, tuple(replica_views))
+
+    @staticmethod
+    def _broker(broker: Broker, controller_id: int, cluster: Cluster) -> BrokerView:
+        replicas = broker.replicas
+        leaders = followers = 0
+        size = records_in = 0
+        if replicas is not None:
+            for hosted in replicas.partitions.values():
+                if hosted.is_leader:
+                    leaders += 1
+                elif hosted.leader_id >= 0:
+                    followers += 1
+                size += hosted.log.size_in_bytes
+            records_in = replicas.records_in
+        registered = paths.broker_path(broker.broker_id) in cluster.coordinator.tree.nodes
+        return BrokerView(broker.broker_id, broker.state.value, registered,
+                          broker.broker_id == controller_id and broker.running,
+                          cluster.network.link_up(broker.node, "zk"), leaders, followers, size, records_in)

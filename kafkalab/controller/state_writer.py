@@ -1,0 +1,111 @@
+"""Committing partition state changes: ZooKeeper first, then the brokers.
+
+Every leader or ISR change the controller makes goes the way Kafka's does: a conditional
+write of ``/brokers/topics/T/partitions/P/state`` (fenced by the controller epoch's znode
+version, so a replaced controller cannot write), then LeaderAndIsr to the partition's
+live replicas and UpdateMetadata to every live broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kafkalab.controller.channel import ControllerChannel
+from kafkalab.controller.context import ControllerContext
+from kafkalab.coordination import paths
+from kafkalab.coordination.client import CoordinationClient
+from kafkalab.coordination.protocol import ZkCode, ZkException
+from kafkalab.protocol.controller_api import (
+    BrokerEndpoint,
+    LeaderAndIsrRequest,
+    PartitionState,
+    StopReplicaPartition,
+    StopReplicaRequest,
+    UpdateMetadataRequest,
+)
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.sim.process import Process
+
+
+class ControllerFenced(Exception):
+    """Another controller took over: this one's ZooKeeper writes are rejected."""
+
+
+def endpoint(broker_id: int) -> BrokerEndpoint:
+    """How a broker is reached, as metadata reports it."""
+    return BrokerEndpoint(broker_id, "localhost", paths.broker_port(broker_id))
+
+
+class PartitionStateWriter:
+    """Writes partition states to ZooKeeper and tells brokers about them."""
+
+    def __init__(self, controller_id: int, context: ControllerContext, zk: CoordinationClient,
+                 channel: ControllerChannel) -> None:
+        self.controller_id = controller_id
+        self.context = context
+        self.zk = zk
+        self.channel = channel
+
+    def _guard(self) -> tuple[str, int]:
+        return (paths.CONTROLLER_EPOCH, self.context.epoch_zk_version)
+
+    def write(self, state: PartitionState, create: bool = False) -> Process[PartitionState]:
+        """Store ``state`` in ZooKeeper and the context; returns it with its new partition epoch."""
+        data = paths.partition_state_data(state)
+        path = paths.partition_state_path(state.topic, state.partition)
+        try:
+            if create:
+                for parent in (paths.partitions_path(state.topic), paths.partition_path(state.topic, state.partition)):
+                    try:
+                        yield self.zk.create(parent, "", guard=self._guard())
+                    except ZkException as exc:
+                        if exc.code != ZkCode.NODE_EXISTS:
+                            raise
+                response = yield self.zk.create(path, data, guard=self._guard())
+            else:
+                response = yield self.zk.set_data(path, data, state.partition_epoch, guard=self._guard())
+        except ZkException as exc:
+            if exc.code == ZkCode.BAD_VERSION and exc.path == paths.CONTROLLER_EPOCH:
+                raise ControllerFenced() from None
+            raise
+        committed = PartitionState(state.topic, state.partition, self.context.controller_epoch, state.leader,
+                                   state.leader_epoch, state.isr, response.stat.version, state.replicas)
+        self.context.states[state.tp] = committed
+        return committed
+
+    def send_leader_and_isr(self, states: Iterable[PartitionState], only_to: Iterable[int] | None = None,
+                            new: bool = False) -> None:
+        """Send each state to its live replicas (optionally only to some brokers)."""
+        targets = set(only_to) if only_to is not None else None
+        per_broker: dict[int, list[PartitionState]] = {}
+        for state in states:
+            for replica in state.replicas:
+                if replica in self.context.live_brokers and (targets is None or replica in targets):
+                    per_broker.setdefault(replica, []).append(
+                        PartitionState(state.topic, state.partition, state.controller_epoch, state.leader,
+                                       state.leader_epoch, state.isr, state.partition_epoch, state.replicas, new))
+        leaders = tuple(endpoint(b) for b in sorted(self.context.live_brokers))
+        for broker_id, broker_states in sorted(per_broker.items()):
+            self.channel.send(broker_id, LeaderAndIsrRequest(
+                self.controller_id, self.context.controller_epoch, self.context.live_brokers[broker_id],
+                tuple(broker_states), leaders))
+
+    def send_update_metadata(self, states: Iterable[PartitionState] | None = None,
+                             to: Iterable[int] | None = None, deleted_topics: tuple[str, ...] = ()) -> None:
+        """Tell brokers the layout: the given states (default: all) and the live brokers."""
+        chosen = tuple(self.context.states.values()) if states is None else tuple(states)
+        brokers = tuple(endpoint(b) for b in sorted(self.context.live_brokers))
+        for broker_id in sorted(self.context.live_brokers if to is None else to):
+            if broker_id in self.context.live_brokers:
+                self.channel.send(broker_id, UpdateMetadataRequest(
+                    self.controller_id, self.context.controller_epoch, self.context.live_brokers[broker_id],
+                    chosen, brokers, deleted_topics))
+
+    def send_stop_replica(self, broker_id: int, partitions: Iterable[TopicPartition], delete: bool) -> None:
+        """Tell one broker to stop (and optionally delete) replicas."""
+        if broker_id not in self.context.live_brokers:
+            return
+        items = tuple(StopReplicaPartition(tp, delete) for tp in partitions)
+        if items:
+            self.channel.send(broker_id, StopReplicaRequest(
+                self.controller_id, self.context.controller_epoch, self.context.live_brokers[broker_id], items))

@@ -1,0 +1,1 @@
+"""The ZooKeeper-like coordination service: znodes, sessions, ephemeral nodes and watches."""

@@ -1,0 +1,430 @@
+"""Events of brokers, the controller, replication and the network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafkalab.events.coordination import node_label
+from kafkalab.events.journal import Event
+
+
+def _ids(values: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+# -- brokers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokerStarted(Event):
+    """A broker process started: it opened its log directory (recovering logs after a crash),
+    then registers itself in ZooKeeper and waits for the controller to tell it its roles."""
+
+    kind = "broker"
+    broker_id: int
+    logs: int
+    after_crash: bool
+
+    def describe(self) -> str:
+        how = "after a crash, recovering" if self.after_crash else "after a clean shutdown, opening"
+        return f"Broker {self.broker_id} started {how} {self.logs} partition logs."
+
+
+@dataclass(frozen=True)
+class BrokerStopped(Event):
+    """A broker stopped. A crash loses everything in memory (ISR state, unflushed
+    checkpoints); a clean shutdown first moves leadership away, flushes every log and
+    writes a clean-shutdown marker so the next start skips recovery."""
+
+    kind = "broker"
+    broker_id: int
+    clean: bool
+
+    def describe(self) -> str:
+        if self.clean:
+            return f"Broker {self.broker_id} shut down cleanly: logs flushed, checkpoints written."
+        return (f"Broker {self.broker_id} crashed. Nobody is told: the cluster notices only when its "
+                f"ZooKeeper session expires.")
+
+
+@dataclass(frozen=True)
+class BrokerRegistered(Event):
+    """The broker created its ephemeral /brokers/ids/N znode. The controller watches that
+    directory, so this is how it learns the broker is alive."""
+
+    kind = "broker"
+    broker_id: int
+    broker_epoch: int
+
+    def describe(self) -> str:
+        return f"Broker {self.broker_id} registered /brokers/ids/{self.broker_id} (broker epoch {self.broker_epoch})."
+
+
+@dataclass(frozen=True)
+class BrokerRegistrationBlocked(Event):
+    """The broker restarted before ZooKeeper expired its previous session, so the old
+    ephemeral /brokers/ids/N still exists. Kafka refuses to start in that case; kafkalab
+    retries until the old session expires."""
+
+    kind = "broker"
+    broker_id: int
+
+    def describe(self) -> str:
+        return (f"Broker {self.broker_id} waits to register: /brokers/ids/{self.broker_id} still belongs to "
+                f"its previous ZooKeeper session until that session expires.")
+
+
+@dataclass(frozen=True)
+class LogRecovered(Event):
+    """After a crash, a broker re-validates the log past its recovery point (the last
+    flushed offset): every batch's size and CRC32C. A torn or corrupt tail is cut off:
+    those records were never acknowledged with acks=all by this replica alone."""
+
+    kind = "storage"
+    broker_id: int
+    topic: str
+    partition: int
+    bytes_checked: int
+    truncated_bytes: int
+    reason: str
+
+    def describe(self) -> str:
+        where = f"{self.topic}-{self.partition}"
+        if self.truncated_bytes:
+            return (f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes past the "
+                    f"recovery point and truncated {self.truncated_bytes} bytes ({self.reason}).")
+        return f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes, all intact."
+
+
+# -- controller ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ControllerElected(Event):
+    """A broker won the race to create the ephemeral /controller znode and became the
+    controller. The controller epoch increases each time so brokers can ignore orders from
+    a controller that has been replaced (a zombie)."""
+
+    kind = "controller"
+    broker_id: int
+    controller_epoch: int
+
+    def describe(self) -> str:
+        return f"Broker {self.broker_id} became the controller (controller epoch {self.controller_epoch})."
+
+
+@dataclass(frozen=True)
+class ControllerResigned(Event):
+    """A broker stopped being the controller, for example because its ZooKeeper session
+    expired and /controller was deleted."""
+
+    kind = "controller"
+    broker_id: int
+    reason: str
+
+    def describe(self) -> str:
+        return f"Broker {self.broker_id} is no longer the controller: {self.reason}."
+
+
+@dataclass(frozen=True)
+class BrokerFailed(Event):
+    """The controller's watch on /brokers/ids fired and a broker's znode was gone. The
+    controller now elects new leaders for the partitions that broker led and removes it
+    from every ISR."""
+
+    kind = "controller"
+    controller_id: int
+    broker_id: int
+
+    def describe(self) -> str:
+        return (f"Controller {self.controller_id} saw /brokers/ids/{self.broker_id} disappear: broker "
+                f"{self.broker_id} is gone; electing new leaders for its partitions.")
+
+
+@dataclass(frozen=True)
+class BrokerJoined(Event):
+    """The controller saw a new /brokers/ids/N. It sends the broker its replicas
+    (LeaderAndIsr) and every broker the new layout (UpdateMetadata)."""
+
+    kind = "controller"
+    controller_id: int
+    broker_id: int
+
+    def describe(self) -> str:
+        return (f"Controller {self.controller_id} saw broker {self.broker_id} join and sent it its replicas; "
+                f"it will fetch from the leaders and rejoin the ISR once caught up.")
+
+
+@dataclass(frozen=True)
+class LeaderElected(Event):
+    """The controller chose a partition's leader. Kafka's rule: the first replica in
+    assignment order that is alive and in the ISR. The leader epoch increases so that
+    replicas can tell old leaders' data from new."""
+
+    kind = "election"
+    topic: str
+    partition: int
+    leader: int
+    previous_leader: int
+    leader_epoch: int
+    isr: tuple[int, ...]
+    reason: str
+    unclean: bool = False
+
+    def describe(self) -> str:
+        where = f"{self.topic}-{self.partition}"
+        if self.unclean:
+            return (f"UNCLEAN election: broker {self.leader} leads {where} though it was not in the ISR; "
+                    f"records only the old leader had are lost (leader epoch {self.leader_epoch}).")
+        before = f" (was {self.previous_leader})" if self.previous_leader >= 0 else ""
+        return (f"Broker {self.leader} leads {where}{before}: {self.reason}; ISR {_ids(self.isr)}, "
+                f"leader epoch {self.leader_epoch}.")
+
+
+@dataclass(frozen=True)
+class PartitionOffline(Event):
+    """No replica of the partition can lead: none in the ISR is alive and unclean leader
+    election is disabled. Produce and fetch fail until an ISR replica returns."""
+
+    kind = "election"
+    topic: str
+    partition: int
+    isr: tuple[int, ...]
+
+    def describe(self) -> str:
+        return (f"{self.topic}-{self.partition} is OFFLINE: no live replica in ISR {_ids(self.isr)} and "
+                f"unclean.leader.election.enable=false.")
+
+
+# -- replication ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IsrShrunk(Event):
+    """A follower had not caught up with the leader's log end for replica.lag.time.max.ms,
+    or its broker died, so it left the in-sync replica set. acks=all writes no longer wait
+    for it; if the ISR falls below min.insync.replicas, acks=all writes are rejected."""
+
+    kind = "isr"
+    topic: str
+    partition: int
+    leader: int
+    removed: tuple[int, ...]
+    isr: tuple[int, ...]
+    reason: str
+
+    def describe(self) -> str:
+        return (f"ISR of {self.topic}-{self.partition} shrank to {_ids(self.isr)}: removed "
+                f"{_ids(self.removed)} ({self.reason}).")
+
+
+@dataclass(frozen=True)
+class IsrExpanded(Event):
+    """A follower caught up with the leader's high watermark and rejoined the ISR."""
+
+    kind = "isr"
+    topic: str
+    partition: int
+    leader: int
+    added: tuple[int, ...]
+    isr: tuple[int, ...]
+
+    def describe(self) -> str:
+        return f"Broker {_ids(self.added)[1:-1]} caught up and rejoined the ISR of {self.topic}-{self.partition}: {_ids(self.isr)}."
+
+
+@dataclass(frozen=True)
+class HighWatermarkAdvanced(Event):
+    """Every in-sync replica now has the records below the high watermark, so they are
+    committed: consumers may read them and acks=all producers get their acknowledgement."""
+
+    kind = "hw"
+    broker_id: int
+    topic: str
+    partition: int
+    old: int
+    new: int
+
+    def describe(self) -> str:
+        return f"High watermark of {self.topic}-{self.partition} on leader {self.broker_id} moved {self.old} -> {self.new}."
+
+
+@dataclass(frozen=True)
+class LogTruncated(Event):
+    """A replica cut records off the end of its log. After a leader change (KIP-101/279) a
+    follower asks the new leader where its epoch ended and drops anything past it: records
+    that were never committed, or acknowledged records lost to an unclean election."""
+
+    kind = "replication"
+    broker_id: int
+    topic: str
+    partition: int
+    old_end: int
+    new_end: int
+    reason: str
+
+    def describe(self) -> str:
+        lost = self.old_end - self.new_end
+        return (f"Broker {self.broker_id} truncated {self.topic}-{self.partition} from offset {self.old_end} to "
+                f"{self.new_end}: {lost} record(s) removed ({self.reason}).")
+
+
+@dataclass(frozen=True)
+class ProduceRejected(Event):
+    """A leader refused a produce request and told the producer why, with Kafka's error."""
+
+    kind = "produce"
+    broker_id: int
+    topic: str
+    partition: int
+    error: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"Broker {self.broker_id} rejected a write to {self.topic}-{self.partition}: {self.error} ({self.reason})."
+
+
+# -- storage -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentRolled(Event):
+    """The active segment reached segment.bytes or segment.ms, so the log started a new
+    segment file named by its base offset; the old one is now closed and may be deleted
+    or compacted later."""
+
+    kind = "storage"
+    broker_id: int
+    topic: str
+    partition: int
+    base_offset: int
+    reason: str
+
+    def describe(self) -> str:
+        return (f"Broker {self.broker_id} rolled {self.topic}-{self.partition} to a new segment "
+                f"{self.base_offset:020d}.log ({self.reason}).")
+
+
+@dataclass(frozen=True)
+class SegmentsDeleted(Event):
+    """Retention deleted whole closed segments (never the active one) and moved the log
+    start offset forward. Consumers positioned before it get OFFSET_OUT_OF_RANGE."""
+
+    kind = "storage"
+    broker_id: int
+    topic: str
+    partition: int
+    base_offsets: tuple[int, ...]
+    bytes_deleted: int
+    log_start_offset: int
+    reason: str
+
+    def describe(self) -> str:
+        return (f"Broker {self.broker_id} deleted {len(self.base_offsets)} segment(s) of {self.topic}-{self.partition} "
+                f"({self.bytes_deleted} bytes, {self.reason}); log start offset is now {self.log_start_offset}.")
+
+
+@dataclass(frozen=True)
+class LogCompacted(Event):
+    """The log cleaner rewrote closed segments of a compacted topic keeping only the latest
+    record per key (and tombstones younger than delete.retention.ms). Offsets never change."""
+
+    kind = "storage"
+    broker_id: int
+    topic: str
+    partition: int
+    records_removed: int
+    bytes_before: int
+    bytes_after: int
+
+    def describe(self) -> str:
+        return (f"Broker {self.broker_id} compacted {self.topic}-{self.partition}: removed {self.records_removed} "
+                f"superseded record(s), {self.bytes_before} -> {self.bytes_after} bytes.")
+
+
+# -- topics --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicCreated(Event):
+    """The controller wrote the topic's replica assignment to ZooKeeper and elected a leader
+    for each partition: the first live replica of each list."""
+
+    kind = "topic"
+    topic: str
+    partitions: int
+    replication_factor: int
+    assignment: tuple[tuple[int, ...], ...]
+    configs: tuple[tuple[str, str], ...]
+
+    def describe(self) -> str:
+        layout = ", ".join(f"{p}:{_ids(r)}" for p, r in enumerate(self.assignment[:6]))
+        more = ", ..." if len(self.assignment) > 6 else ""
+        return (f"Topic {self.topic} created: {self.partitions} partition(s), replication factor "
+                f"{self.replication_factor}; replicas {layout}{more}.")
+
+
+@dataclass(frozen=True)
+class TopicDeleted(Event):
+    """The controller stopped and deleted every replica of the topic and removed it from ZooKeeper."""
+
+    kind = "topic"
+    topic: str
+
+    def describe(self) -> str:
+        return f"Topic {self.topic} deleted."
+
+
+@dataclass(frozen=True)
+class TopicConfigChanged(Event):
+    """A topic's config overrides changed in ZooKeeper; every broker applies them."""
+
+    kind = "topic"
+    topic: str
+    changes: tuple[tuple[str, str | None], ...]
+
+    def describe(self) -> str:
+        text = ", ".join(f"{key}={value}" if value is not None else f"{key} reset to default"
+                         for key, value in self.changes)
+        return f"Config of topic {self.topic} changed: {text}."
+
+
+# -- network -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkCut(Event):
+    """Messages between the two nodes are now lost in both directions, as in a network
+    partition. Neither side is told; requests between them time out."""
+
+    kind = "network"
+    a: str
+    b: str
+
+    def describe(self) -> str:
+        return f"Network link {node_label(self.a)} <-> {node_label(self.b)} cut."
+
+
+@dataclass(frozen=True)
+class LinkHealed(Event):
+    """The link works again; queued retries and notifications get through."""
+
+    kind = "network"
+    a: str
+    b: str
+
+    def describe(self) -> str:
+        return f"Network link {node_label(self.a)} <-> {node_label(self.b)} healed."
+
+
+@dataclass(frozen=True)
+class LinkLatencyChanged(Event):
+    """Messages on the link now take this long each way."""
+
+    kind = "network"
+    a: str
+    b: str
+    latency_ms: float
+
+    def describe(self) -> str:
+        return f"Network link {node_label(self.a)} <-> {node_label(self.b)} latency set to {self.latency_ms:g} ms."

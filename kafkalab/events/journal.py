@@ -1,0 +1,95 @@
+"""The event journal: one ordered log of typed events with a virtual timestamp each.
+
+The TUI's timeline, lesson goals and scenario expectations all read this journal, so
+every event carries a one-sentence plain-English ``describe()`` a learner can read and
+a longer ``explain()`` that says why it happened and what Kafka would do.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, TypeVar
+
+from kafkalab.sim.scheduler import Scheduler
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that changed in the cluster, at virtual time ``time_ms``."""
+
+    #: The filter group this event belongs to in the timeline (``broker``, ``election`` ...).
+    kind: ClassVar[str] = "event"
+
+    seq: int = field(default=0, kw_only=True)
+    time_ms: float = field(default=0.0, kw_only=True)
+
+    @property
+    def name(self) -> str:
+        """The event's type name, e.g. ``LeaderElected``."""
+        return type(self).__name__
+
+    def describe(self) -> str:
+        """One sentence a learner can read in the timeline."""
+        return self.name
+
+    def explain(self) -> str:
+        """A longer explanation: why this happened and what Apache Kafka does here."""
+        doc = type(self).__doc__ or ""
+        return " ".join(doc.split())
+
+    def fields_dict(self) -> dict[str, Any]:
+        """The event's own fields (without seq and time), for reports and goal checks."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("seq", "time_ms")}
+
+
+E = TypeVar("E", bound=Event)
+
+
+class EventJournal:
+    """An append-only, bounded journal of events ordered by sequence number."""
+
+    def __init__(self, scheduler: Scheduler, max_events: int = 200_000) -> None:
+        self._scheduler = scheduler
+        self._events: deque[Event] = deque(maxlen=max_events)
+        self._next_seq = 1
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def emit(self, event_type: type[E], **values: Any) -> E:
+        """Record a new event of ``event_type`` stamped with the current virtual time."""
+        event = event_type(seq=self._next_seq, time_ms=self._scheduler.now_ms, **values)
+        self._next_seq += 1
+        self._events.append(event)
+        for listener in self._listeners:
+            listener(event)
+        return event
+
+    @property
+    def last_seq(self) -> int:
+        """Sequence number of the newest event (0 when empty)."""
+        return self._next_seq - 1
+
+    def since(self, seq: int) -> list[Event]:
+        """Events with a sequence number greater than ``seq``, oldest first."""
+        if not self._events:
+            return []
+        first = self._events[0].seq
+        start = max(0, seq + 1 - first)
+        if start >= len(self._events):
+            return []
+        return list(self._events)[start:]
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(list(self._events))
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def of_type(self, event_type: type[E]) -> list[E]:
+        """Every retained event of ``event_type``, oldest first."""
+        return [event for event in self._events if isinstance(event, event_type)]
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        """Call ``listener(event)`` on the engine thread for each new event."""
+        self._listeners.append(listener)

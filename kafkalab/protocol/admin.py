@@ -1,0 +1,88 @@
+"""Admin APIs: create and delete topics, elect leaders, alter and describe configs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kafkalab.errors import Errors
+from kafkalab.protocol.types import TopicPartition
+
+
+@dataclass(frozen=True)
+class CreatableTopic:
+    name: str
+    num_partitions: int
+    replication_factor: int
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateTopicsRequest:
+    topics: tuple[CreatableTopic, ...]
+    timeout_ms: int = 30_000
+    validate_only: bool = False
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    """Kafka's per-resource result: an error name and a sentence."""
+
+    error: Errors
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CreateTopicsResponse:
+    results: dict[str, ApiResult]
+
+
+@dataclass(frozen=True)
+class DeleteTopicsRequest:
+    names: tuple[str, ...]
+    timeout_ms: int = 30_000
+
+
+@dataclass(frozen=True)
+class DeleteTopicsResponse:
+    results: dict[str, ApiResult]
+
+
+class ElectionType(Enum):
+    """KIP-460's election types."""
+
+    PREFERRED = 0
+    UNCLEAN = 1
+
+
+@dataclass(frozen=True)
+class ElectLeadersRequest:
+    """``partitions=None`` means every partition."""
+
+    election_type: ElectionType
+    partitions: tuple[TopicPartition, ...] | None
+    timeout_ms: int = 30_000
+
+
+@dataclass(frozen=True)
+class ElectLeadersResponse:
+    results: dict[TopicPartition, ApiResult]
+
+
+class AlterConfigOp(Enum):
+    """KIP-339's incremental operations."""
+
+    SET = 0
+    DELETE = 1
+
+
+@dataclass(frozen=True)
+class IncrementalAlterConfigsRequest:
+    topic: str
+    changes: tuple[tuple[str, AlterConfigOp, str | None], ...]
+    validate_only: bool = False
+
+
+@dataclass(frozen=True)
+class IncrementalAlterConfigsResponse:
+    result: ApiResult

@@ -1,0 +1,93 @@
+"""Fetch (API key 1) and the offset lookups that go with it (ListOffsets, OffsetsForLeaderEpoch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafkalab.errors import Errors
+from kafkalab.protocol.types import TopicPartition
+
+#: ``replica_id`` of a fetch sent by a consumer rather than a follower broker.
+CONSUMER_REPLICA_ID = -1
+#: ListOffsets timestamps meaning "the log start offset" and "the log end offset".
+EARLIEST_TIMESTAMP = -2
+LATEST_TIMESTAMP = -1
+
+
+@dataclass(frozen=True)
+class FetchPartition:
+    fetch_offset: int
+    current_leader_epoch: int = -1
+    partition_max_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """A follower's (replica_id >= 0) or a consumer's fetch, waiting up to ``max_wait_ms``."""
+
+    replica_id: int
+    max_wait_ms: int
+    min_bytes: int
+    max_bytes: int
+    partitions: dict[TopicPartition, FetchPartition]
+    client_id: str = ""
+
+
+@dataclass(frozen=True)
+class FetchPartitionData:
+    error: Errors
+    high_watermark: int = -1
+    log_start_offset: int = -1
+    log_end_offset: int = -1
+    records: bytes = b""
+
+
+@dataclass(frozen=True)
+class FetchResponse:
+    partitions: dict[TopicPartition, FetchPartitionData]
+
+
+@dataclass(frozen=True)
+class ListOffsetsRequest:
+    """Offsets by timestamp; EARLIEST_TIMESTAMP / LATEST_TIMESTAMP ask for log start / end."""
+
+    partitions: dict[TopicPartition, int]
+    replica_id: int = CONSUMER_REPLICA_ID
+
+
+@dataclass(frozen=True)
+class ListOffsetsPartition:
+    error: Errors
+    offset: int = -1
+    timestamp: int = -1
+
+
+@dataclass(frozen=True)
+class ListOffsetsResponse:
+    partitions: dict[TopicPartition, ListOffsetsPartition]
+
+
+@dataclass(frozen=True)
+class EpochRequest:
+    current_leader_epoch: int
+    leader_epoch: int
+
+
+@dataclass(frozen=True)
+class OffsetsForLeaderEpochRequest:
+    """KIP-101/279: a follower asks where an epoch ended on the leader, to truncate safely."""
+
+    replica_id: int
+    partitions: dict[TopicPartition, EpochRequest]
+
+
+@dataclass(frozen=True)
+class EpochEndOffset:
+    error: Errors
+    leader_epoch: int = -1
+    end_offset: int = -1
+
+
+@dataclass(frozen=True)
+class OffsetsForLeaderEpochResponse:
+    partitions: dict[TopicPartition, EpochEndOffset]

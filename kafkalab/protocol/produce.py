@@ -1,0 +1,34 @@
+"""Produce (API key 0): a client hands record batches to partition leaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafkalab.errors import Errors
+from kafkalab.protocol.types import TopicPartition
+
+
+@dataclass(frozen=True)
+class ProduceRequest:
+    """Batches per partition; ``acks`` is 0, 1 or -1 (all)."""
+
+    acks: int
+    timeout_ms: int
+    partitions: dict[TopicPartition, bytes]
+    client_id: str = ""
+
+
+@dataclass(frozen=True)
+class PartitionProduceResponse:
+    """Where a partition's batch landed, or why it did not."""
+
+    error: Errors
+    base_offset: int = -1
+    log_append_time_ms: int = -1
+    log_start_offset: int = -1
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ProduceResponse:
+    partitions: dict[TopicPartition, PartitionProduceResponse]

@@ -1,0 +1,151 @@
+"""Drive the scheduler in real time on its own thread: the TUI's engine loop.
+
+Virtual time follows the wall clock multiplied by ``speed`` (0.1x to 10x); ``pause``
+freezes it and ``step`` advances it by a fixed amount while paused. Every change to
+engine state happens on this thread: other threads hand work over with ``submit`` and
+read what ``on_tick`` publishes. This module is the only place that reads a wall clock.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from kafkalab.sim.scheduler import Scheduler
+
+T = TypeVar("T")
+
+MIN_SPEED = 0.1
+MAX_SPEED = 10.0
+#: How far virtual time may fall behind before the driver stops trying to catch up.
+MAX_LAG_MS = 1000.0
+
+
+class RealtimeDriver:
+    """Runs ``scheduler`` in step with the wall clock on a background thread."""
+
+    def __init__(self, scheduler: Scheduler, on_tick: Callable[[], None] | None = None,
+                 tick_seconds: float = 0.02, speed: float = 1.0, paused: bool = False) -> None:
+        self.scheduler = scheduler
+        self.on_tick = on_tick or (lambda: None)
+        self.tick_seconds = tick_seconds
+        self._speed = speed
+        self._paused = paused
+        self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._wall_base = time.monotonic()
+        self._sim_base = scheduler.now_ms
+        self.error: BaseException | None = None
+
+    # -- control (any thread) ------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the engine thread."""
+        self._running = True
+        self._rebase()
+        self._thread = threading.Thread(target=self._loop, name="kafkalab-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the engine thread after the work already submitted."""
+        self._running = False
+        self._commands.put(lambda: None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def submit(self, work: Callable[[], T]) -> Future[T]:
+        """Run ``work()`` on the engine thread; the future holds its result or exception."""
+        result: Future[T] = Future()
+
+        def run() -> None:
+            if not result.set_running_or_notify_cancel():
+                return
+            try:
+                result.set_result(work())
+            except BaseException as exc:  # handed to the caller through the future
+                result.set_exception(exc)
+
+        self._commands.put(run)
+        return result
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def pause(self) -> None:
+        """Freeze virtual time."""
+        self.submit(lambda: self._set_paused(True))
+
+    def resume(self) -> None:
+        """Let virtual time run again."""
+        self.submit(lambda: self._set_paused(False))
+
+    def toggle_pause(self) -> None:
+        self.submit(lambda: self._set_paused(not self._paused))
+
+    def set_speed(self, speed: float) -> None:
+        """Change how fast virtual time runs, clamped to 0.1x-10x."""
+        self.submit(lambda: self._set_speed(speed))
+
+    def step(self, duration_ms: float = 100.0) -> None:
+        """While paused, advance virtual time by ``duration_ms``."""
+        self.submit(lambda: self._step(duration_ms))
+
+    # -- engine thread -------------------------------------------------------------
+
+    def _rebase(self) -> None:
+        self._wall_base = time.monotonic()
+        self._sim_base = self.scheduler.now_ms
+
+    def _set_paused(self, paused: bool) -> None:
+        self._paused = paused
+        self._rebase()
+
+    def _set_speed(self, speed: float) -> None:
+        self._speed = min(MAX_SPEED, max(MIN_SPEED, speed))
+        self._rebase()
+
+    def _step(self, duration_ms: float) -> None:
+        self.scheduler.run_for(duration_ms)
+        self._rebase()
+
+    def _loop(self) -> None:
+        try:
+            while self._running:
+                self._drain_commands()
+                if not self._paused:
+                    target = self._sim_base + (time.monotonic() - self._wall_base) * 1000.0 * self._speed
+                    if target - self.scheduler.now_ms > MAX_LAG_MS * self._speed:
+                        self._rebase()  # the engine cannot keep up: slow down rather than burst
+                        target = self.scheduler.now_ms
+                    self.scheduler.run_until(target)
+                self.on_tick()
+                self._wait()
+        except BaseException as exc:  # surfaced to the UI, which shows it and keeps running
+            self.error = exc
+            self._running = False
+
+    def _drain_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            command()
+
+    def _wait(self) -> None:
+        timeout = self.tick_seconds if not self._paused else 0.25
+        try:
+            command: Any = self._commands.get(timeout=timeout)
+        except queue.Empty:
+            return
+        command()

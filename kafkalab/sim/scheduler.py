@@ -1,0 +1,168 @@
+"""The one scheduler every broker, the coordination service and the clients run on.
+
+Time is virtual: ``now_ms`` only moves when the scheduler runs the next timer, so a
+30 s session timeout passes in microseconds under test and in real time under the
+TUI's driver (see ``realtime_clock.py``). The shape follows SimPy's core: one heap
+of ``(time, sequence, timer)``; timers due at the same time run in the order they
+were scheduled, which keeps runs deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: 2025-01-01T00:00:00Z. A fresh cluster's virtual clock starts here so that record
+#: timestamps look like real epoch milliseconds and runs are reproducible.
+DEFAULT_START_MS = 1_735_689_600_000
+
+
+@dataclass(eq=False)
+class Timer:
+    """A scheduled callback; ``cancel()`` stops it from running."""
+
+    due_ms: float
+    callback: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    cancelled: bool = field(default=False)
+
+    def cancel(self) -> None:
+        """Stop this timer from firing (a no-op if it already fired)."""
+        self.cancelled = True
+
+
+class Scheduler:
+    """A deterministic discrete-event scheduler with a virtual millisecond clock."""
+
+    def __init__(self, start_ms: float = DEFAULT_START_MS) -> None:
+        self._now_ms = float(start_ms)
+        self._heap: list[tuple[float, int, Timer]] = []
+        self._sequence = itertools.count()
+        self.timers_run = 0
+
+    @property
+    def now_ms(self) -> float:
+        """Current virtual time in epoch milliseconds."""
+        return self._now_ms
+
+    def now_int_ms(self) -> int:
+        """Current virtual time truncated to whole milliseconds (record timestamps)."""
+        return int(self._now_ms)
+
+    def call_at(self, due_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
+        """Run ``callback(*args)`` at virtual time ``due_ms`` (never in the past)."""
+        timer = Timer(max(due_ms, self._now_ms), callback, args)
+        heapq.heappush(self._heap, (timer.due_ms, next(self._sequence), timer))
+        return timer
+
+    def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
+        """Run ``callback(*args)`` after ``delay_ms`` of virtual time."""
+        return self.call_at(self._now_ms + max(0.0, delay_ms), callback, *args)
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> Timer:
+        """Run ``callback(*args)`` at the current time, after what is already due now."""
+        return self.call_at(self._now_ms, callback, *args)
+
+    def next_due_ms(self) -> float | None:
+        """When the next live timer is due, or None if nothing is scheduled."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def step(self) -> bool:
+        """Run the next due timer, moving the clock to its time; False if none is left."""
+        heap = self._heap
+        while heap:
+            due_ms, _, timer = heapq.heappop(heap)
+            if timer.cancelled:
+                continue
+            self._now_ms = due_ms
+            self.timers_run += 1
+            timer.callback(*timer.args)
+            return True
+        return False
+
+    def run_until(self, until_ms: float) -> None:
+        """Run every timer due up to ``until_ms`` and leave the clock at ``until_ms``."""
+        heap = self._heap
+        while heap:
+            due_ms, _, timer = heap[0]
+            if due_ms > until_ms:
+                break
+            heapq.heappop(heap)
+            if timer.cancelled:
+                continue
+            self._now_ms = due_ms
+            self.timers_run += 1
+            timer.callback(*timer.args)
+        if until_ms > self._now_ms:
+            self._now_ms = until_ms
+
+    def run_for(self, duration_ms: float) -> None:
+        """Advance virtual time by ``duration_ms``, running everything due meanwhile."""
+        self.run_until(self._now_ms + duration_ms)
+
+    def run_while(self, condition: Callable[[], bool], timeout_ms: float) -> bool:
+        """Run timers while ``condition()`` is true, for at most ``timeout_ms``.
+
+        Returns True when the condition became false, False on timeout.
+        """
+        deadline = self._now_ms + timeout_ms
+        while condition():
+            due = self.next_due_ms()
+            if due is None or due > deadline:
+                self.run_until(deadline)
+                return not condition()
+            self.step()
+        return True
+
+
+class TimerGroup:
+    """Timers that belong to one owner (a broker's incarnation) and die together.
+
+    A crashed broker must not keep acting: cancelling its group stops every timer
+    it had scheduled, with no flag checks scattered through the broker code.
+    """
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        self._timers: list[Timer] = []
+        self.closed = False
+
+    def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
+        """Like ``Scheduler.call_later``, owned by this group."""
+        if len(self._timers) > 256:
+            self._timers = [timer for timer in self._timers if not timer.cancelled and timer.due_ms >= self.scheduler.now_ms]
+        timer = self.scheduler.call_later(delay_ms, self._guard, callback, args)
+        if self.closed:
+            timer.cancel()
+        self._timers.append(timer)
+        return timer
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> Timer:
+        """Like ``Scheduler.call_soon``, owned by this group."""
+        return self.call_later(0.0, callback, *args)
+
+    def every(self, period_ms: float, callback: Callable[[], Any], first_delay_ms: float | None = None) -> None:
+        """Run ``callback()`` every ``period_ms`` until the group is cancelled."""
+
+        def tick() -> None:
+            callback()
+            self.call_later(period_ms, tick)
+
+        self.call_later(period_ms if first_delay_ms is None else first_delay_ms, tick)
+
+    def _guard(self, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        if not self.closed:
+            callback(*args)
+
+    def cancel_all(self) -> None:
+        """Cancel every timer of the group; later ``call_later`` calls do nothing."""
+        self.closed = True
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()

@@ -1,0 +1,83 @@
+"""Checks on record batches before they are appended (Kafka's ``analyzeAndValidateRecords`` and ``LogValidator``).
+
+Validation walks batch headers and checks CRCs; only for compacted topics, which must
+reject records without keys, does it look inside records, and then only at key lengths. Everything is checked before anything
+is written, so a rejected append leaves the log untouched.
+"""
+
+from __future__ import annotations
+
+from kafkalab.config import TopicConfig
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.records import BatchHeader, all_records_have_keys, crc_matches, iter_batch_headers
+
+Batches = list[tuple[int, BatchHeader]]
+
+
+def _check_crc(buf: bytes, position: int, header: BatchHeader, partition: str) -> None:
+    if not crc_matches(buf, position, header):
+        raise KafkaError(Errors.CORRUPT_MESSAGE, f"Record is corrupt (stored crc = {header.crc}) in topic partition {partition}.")
+
+
+def _check_fits_segment(header: BatchHeader, config: TopicConfig, partition: str) -> None:
+    # Kafka compares the whole appended set with segment.bytes; kafkalab rolls between the
+    # batches of one append, so only a single batch has to fit in an empty segment.
+    if header.size_in_bytes > config.segment_bytes:
+        raise KafkaError(Errors.RECORD_LIST_TOO_LARGE,
+                         f"Message batch size is {header.size_in_bytes} bytes in append to partition {partition}, "
+                         f"which exceeds the maximum configured segment size of {config.segment_bytes}.")
+
+
+def validate_leader_batches(buf: bytes, config: TopicConfig, partition: str) -> Batches:
+    """The batches of a produce request, checked as a leader checks them; raises the first problem found."""
+    batches: Batches = []
+    for position, header in iter_batch_headers(buf):
+        if header.size_in_bytes > config.max_message_bytes:
+            raise KafkaError(Errors.MESSAGE_TOO_LARGE,
+                             f"The record batch size in the append to {partition} is {header.size_in_bytes} bytes "
+                             f"which exceeds the maximum configured value of {config.max_message_bytes}.")
+        _check_crc(buf, position, header, partition)
+        if header.base_offset != 0:
+            raise KafkaError(Errors.INVALID_RECORD, f"The baseOffset of the record batch in the append to {partition} "
+                                                    f"should be 0, but it is {header.base_offset}.")
+        if header.record_count <= 0 or header.last_offset_delta + 1 != header.record_count:
+            raise KafkaError(Errors.INVALID_RECORD,
+                             f"Inconsistent batch offset range [0, {header.last_offset_delta}] and count of records "
+                             f"{header.record_count} in topic partition {partition}.")
+        if header.producer_id >= 0 and header.base_sequence < 0:
+            raise KafkaError(Errors.INVALID_RECORD, f"Invalid sequence number {header.base_sequence} in record batch with "
+                                                    f"producerId {header.producer_id} in topic partition {partition}.")
+        if header.is_control:
+            raise KafkaError(Errors.INVALID_RECORD,
+                             f"Clients are not allowed to write control records in topic partition {partition}.")
+        if config.compact and not all_records_have_keys(buf, position, header):
+            raise KafkaError(Errors.INVALID_RECORD,
+                             f"Compacted topic cannot accept message without key in topic partition {partition}.")
+        _check_fits_segment(header, config, partition)
+        batches.append((position, header))
+    return batches
+
+
+def validate_follower_batches(buf: bytes, config: TopicConfig, partition: str, log_end_offset: int) -> Batches:
+    """The batches a follower fetched, which must continue its log; raises the first problem found.
+
+    Offsets must rise from the log end offset; on a topic that is not compacted they must
+    follow it without gaps. Kafka raises ``UnexpectedAppendOffsetException`` /
+    ``OffsetsOutOfOrderException`` here, which reach a client as UNKNOWN_SERVER_ERROR.
+    """
+    batches: Batches = []
+    expected = log_end_offset
+    for position, header in iter_batch_headers(buf):
+        _check_crc(buf, position, header, partition)
+        if header.base_offset < expected or (not config.compact and header.base_offset != expected):
+            what = "Unexpected offset" if not batches else "Out of order offsets"
+            raise KafkaError(Errors.UNKNOWN_SERVER_ERROR,
+                             f"{what} in append to {partition}: a batch starts at offset {header.base_offset} "
+                             f"but the next offset is {expected}.")
+        if header.last_offset_delta < 0:
+            raise KafkaError(Errors.CORRUPT_MESSAGE, f"Record batch at offset {header.base_offset} in append to "
+                                                     f"{partition} has a negative last offset delta.")
+        _check_fits_segment(header, config, partition)
+        expected = header.next_offset
+        batches.append((position, header))
+    return batches

@@ -1,0 +1,383 @@
+"""One replica's partition log: ordered segments in ``<log_dir>/<topic>-<partition>`` (Kafka's ``UnifiedLog``).
+
+The leader assigns offsets by patching batch headers in place, never re-encoding records;
+a follower appends the leader's bytes unchanged. Appends roll to a new segment when the
+active one is full (``segment.bytes``) or old (``segment.ms``); retention deletes whole
+closed segments below the high watermark. Every operation returns a frozen result the
+broker layer turns into events. Not thread-safe: the broker's event loop owns the log.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kafkalab.config import TopicConfig
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.append_validation import Batches, validate_follower_batches, validate_leader_batches
+from kafkalab.storage.file_handles import SHARED_FILE_HANDLES, FileHandles
+from kafkalab.storage.files import CLEANED_SUFFIX, DELETE_DIR_SUFFIX, SWAP_SUFFIX, fsync_directory
+from kafkalab.storage.leader_epoch import EpochEntry, LeaderEpochFileCache
+from kafkalab.storage.log_loader import load_log
+from kafkalab.storage.records import (
+    NO_TIMESTAMP, BatchHeader, TimestampType, read_batch_header, set_log_append_time, set_offset_and_epoch,
+)
+from kafkalab.storage.results import (
+    DeletedSegment, LogAppendInfo, RecoveryReport, RetentionResult, RolledSegment, SegmentInfo, TruncationResult,
+)
+from kafkalab.storage.segment import INT32_MAX, LogSegment
+
+
+class PartitionLog:
+    """The segments, offsets and leader epoch history of one partition replica on one broker."""
+
+    def __init__(self, directory: Path, topic: str, partition: int, config: TopicConfig, *,
+                 segments: Sequence[LogSegment], log_start_offset: int, log_end_offset: int, recovery_point: int,
+                 leader_epoch_cache: LeaderEpochFileCache, handles: FileHandles, now_ms: int) -> None:
+        self.directory = directory
+        self.topic = topic
+        self.partition = partition
+        self.leader_epoch_cache = leader_epoch_cache
+        self._config = config
+        self._handles = handles
+        self._segments = list(segments)
+        self._log_start_offset = log_start_offset
+        self._log_end_offset = log_end_offset
+        self._recovery_point = recovery_point
+        self._last_flush_ms = now_ms
+        #: Segment files were created or deleted since the directory was last fsynced.
+        self._directory_changed = False
+
+    @classmethod
+    def open(cls, directory: Path, config: TopicConfig, recovery_point: int, log_start_offset: int,
+             had_clean_shutdown: bool, now_ms: int, handles: FileHandles = SHARED_FILE_HANDLES,
+             ) -> tuple[PartitionLog, RecoveryReport]:
+        """Open (or create) the log in ``directory``; after a crash, validate and repair its unflushed tail."""
+        loaded = load_log(directory, config, recovery_point=recovery_point, log_start_offset=log_start_offset,
+                          had_clean_shutdown=had_clean_shutdown, now_ms=now_ms, handles=handles)
+        log = cls(directory, loaded.report.topic, loaded.report.partition, config, segments=loaded.segments,
+                  log_start_offset=loaded.log_start_offset, log_end_offset=loaded.log_end_offset,
+                  recovery_point=loaded.recovery_point, leader_epoch_cache=loaded.leader_epoch_cache, handles=handles,
+                  now_ms=now_ms)
+        return log, loaded.report
+
+    @property
+    def name(self) -> str:
+        """``<topic>-<partition>``, as Kafka names a partition in messages."""
+        return self.directory.name
+
+    @property
+    def config(self) -> TopicConfig:
+        """The topic config the log currently follows."""
+        return self._config
+
+    def update_config(self, config: TopicConfig) -> None:
+        """Follow a changed topic config from the next append, roll or retention pass on."""
+        self._config = config
+
+    @property
+    def log_start_offset(self) -> int:
+        """The first offset a consumer may fetch."""
+        return self._log_start_offset
+
+    @property
+    def log_end_offset(self) -> int:
+        """The offset the next appended record gets (LEO)."""
+        return self._log_end_offset
+
+    @property
+    def recovery_point(self) -> int:
+        """Offsets below this are fsynced and need no validation after a crash."""
+        return self._recovery_point
+
+    @property
+    def size_in_bytes(self) -> int:
+        """Bytes in all segments."""
+        return sum(segment.size for segment in self._segments)
+
+    def segments(self) -> tuple[SegmentInfo, ...]:
+        """Every segment, oldest first, for the disk view."""
+        infos = []
+        for index, segment in enumerate(self._segments):
+            active = index == len(self._segments) - 1
+            log_file, index_file, time_index_file = segment.file_names
+            infos.append(SegmentInfo(
+                base_offset=segment.base_offset,
+                next_offset=self._log_end_offset if active else self._segments[index + 1].base_offset,
+                size_bytes=segment.size, largest_timestamp=segment.largest_timestamp, log_file=log_file,
+                index_file=index_file, time_index_file=time_index_file, is_active=active))
+        return tuple(infos)
+
+    def log_segments(self) -> tuple[LogSegment, ...]:
+        """The segment objects, oldest first (for the cleaner)."""
+        return tuple(self._segments)
+
+    def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int) -> LogAppendInfo:
+        """Validate a producer's batches, assign them offsets from the LEO and the leader epoch, and append them."""
+        checked = validate_leader_batches(batches, self._config, self.name)
+        buf = bytearray(batches)
+        log_append_time = TimestampType.from_config(self._config.message_timestamp_type) is TimestampType.LOG_APPEND_TIME
+        offset = self._log_end_offset
+        for position, header in checked:
+            set_offset_and_epoch(buf, position, offset, leader_epoch)
+            if log_append_time:
+                set_log_append_time(buf, position, header, now_ms)
+            offset += header.last_offset_delta + 1
+        stamped = [(position, read_batch_header(buf, position)) for position, _ in checked]
+        epochs = [(leader_epoch, stamped[0][1].base_offset)] if stamped and leader_epoch >= 0 else []
+        return self._append(buf, stamped, now_ms, epochs, now_ms if log_append_time else NO_TIMESTAMP)
+
+    def append_as_follower(self, batches: bytes, now_ms: int) -> LogAppendInfo:
+        """Append the leader's batches unchanged; they must continue this log at its LEO."""
+        checked = validate_follower_batches(batches, self._config, self.name, self._log_end_offset)
+        epochs = [(h.partition_leader_epoch, h.base_offset) for _, h in checked if h.partition_leader_epoch >= 0]
+        return self._append(batches, checked, now_ms, epochs, NO_TIMESTAMP)
+
+    def _append(self, buf: bytes | bytearray, batches: Batches, now_ms: int, epochs: list[tuple[int, int]],
+                log_append_time: int) -> LogAppendInfo:
+        rolled: list[RolledSegment] = []
+        chunk: Batches = []
+        chunk_start = 0
+        with memoryview(buf) as view:
+            for position, header in batches:
+                pending = position - chunk_start if chunk else 0
+                reason = self._roll_reason(self._segments[-1], pending, header, now_ms)
+                if reason is not None:
+                    self._write_chunk(view, chunk_start, position, chunk)
+                    chunk = []
+                    rolled.append(self._roll(header.base_offset, reason, now_ms))
+                if not chunk:
+                    chunk_start = position
+                chunk.append((position - chunk_start, header))
+            self._write_chunk(view, chunk_start, len(buf), chunk)
+        started = [EpochEntry(e, o) for e, o in epochs if self.leader_epoch_cache.assign(e, o)]
+        flushed = self._log_end_offset - self._recovery_point >= self._config.flush_messages
+        if flushed:
+            self.flush(now_ms)
+        max_timestamp, offset_of_max = NO_TIMESTAMP, -1
+        for _, header in batches:
+            if header.max_timestamp > max_timestamp:
+                max_timestamp, offset_of_max = header.max_timestamp, header.last_offset
+        return LogAppendInfo(
+            first_offset=batches[0][1].base_offset if batches else self._log_end_offset,
+            last_offset=batches[-1][1].last_offset if batches else self._log_end_offset - 1,
+            max_timestamp=max_timestamp, offset_of_max_timestamp=offset_of_max, log_append_time=log_append_time,
+            log_start_offset=self._log_start_offset, batch_count=len(batches),
+            record_count=sum(header.record_count for _, header in batches), valid_bytes=len(buf),
+            rolled=tuple(rolled), epochs_started=tuple(started), flushed=flushed)
+
+    def _write_chunk(self, view: memoryview, start: int, end: int, chunk: Batches) -> None:
+        if chunk:
+            self._segments[-1].append(view[start:end], chunk)
+            self._log_end_offset = chunk[-1][1].next_offset
+
+    def _roll_reason(self, segment: LogSegment, pending: int, header: BatchHeader, now_ms: int) -> str | None:
+        """Why the next batch must start a new segment, if it must (Kafka's ``LogSegment.shouldRoll``)."""
+        config = self._config
+        if segment.size + pending > config.segment_bytes - header.size_in_bytes:
+            return "segment.bytes"
+        if segment.size > 0 and segment.time_waited_for_roll(now_ms, header.max_timestamp) > config.segment_ms:
+            return "segment.ms"
+        if segment.indexes_full(config.segment_index_bytes):
+            return "segment.index.bytes"
+        if header.last_offset - segment.base_offset > INT32_MAX:
+            return "offset overflow"
+        return None
+
+    def _roll(self, new_base_offset: int, reason: str, now_ms: int) -> RolledSegment:
+        """Seal the active segment and start a new one; the sealed one is flushed, as Kafka's roll schedules."""
+        old = self._segments[-1]
+        old.on_become_inactive()
+        self._segments.append(self._create_segment(new_base_offset, now_ms))
+        self._flush_segments()
+        self._recovery_point = max(self._recovery_point, new_base_offset)
+        return RolledSegment(old.base_offset, new_base_offset, reason)
+
+    def _delete_segment(self, segment: LogSegment) -> None:
+        self._directory_changed = True
+        segment.delete()
+
+    def _create_segment(self, base_offset: int, now_ms: int, suffix: str = "") -> LogSegment:
+        self._directory_changed = True
+        return LogSegment.create(self.directory, base_offset, handles=self._handles,
+                                 index_interval_bytes=self._config.index_interval_bytes, now_ms=now_ms, suffix=suffix)
+
+    def read(self, fetch_offset: int, max_bytes: int, max_offset: int | None = None,
+             min_one_message: bool = True) -> bytes:
+        """Whole batches from the one holding ``fetch_offset``, none reaching ``max_offset`` (the high watermark).
+
+        At most ``max_bytes`` unless the first batch alone is larger and ``min_one_message``
+        (KIP-74). OFFSET_OUT_OF_RANGE outside [log start offset, log end offset].
+        """
+        if not self._log_start_offset <= fetch_offset <= self._log_end_offset:
+            raise KafkaError(Errors.OFFSET_OUT_OF_RANGE,
+                             f"Received request for offset {fetch_offset} for partition {self.name}, but we only have "
+                             f"log segments in the range {self._log_start_offset} to {self._log_end_offset}.")
+        if fetch_offset == self._log_end_offset:
+            return b""
+        first = max(0, bisect.bisect_right(self._segments, fetch_offset, key=lambda s: s.base_offset) - 1)
+        for segment in self._segments[first:]:
+            data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message)
+            if data is not None:
+                return data
+        return b""
+
+    def truncate_to(self, offset: int, now_ms: int) -> TruncationResult:
+        """Remove the batch holding ``offset`` and everything after it (a follower's truncation)."""
+        if offset < 0:
+            raise ValueError(f"cannot truncate {self.name} to negative offset {offset}")
+        old = self._log_end_offset
+        if offset >= old:
+            # Kafka truncates the epoch cache even then: a leader may have cached an epoch
+            # start it never wrote a record for before losing leadership.
+            self.leader_epoch_cache.truncate_from_end(old)
+            return TruncationResult(old, old, 0, ())
+        if self._segments[0].base_offset > offset:
+            return self.truncate_fully_and_start_at(offset, now_ms)
+        removed, deleted = 0, []
+        while self._segments[-1].base_offset > offset:
+            segment = self._segments.pop()
+            removed += segment.size
+            deleted.append(segment.base_offset)
+            self._delete_segment(segment)
+        active = self._segments[-1]
+        removed += active.truncate_to(offset)
+        self._log_end_offset = active.next_offset
+        self._recovery_point = min(self._recovery_point, self._log_end_offset)
+        self._log_start_offset = min(self._log_start_offset, self._log_end_offset)
+        self.leader_epoch_cache.truncate_from_end(self._log_end_offset)
+        return TruncationResult(old, self._log_end_offset, removed, tuple(deleted))
+
+    def truncate_fully_and_start_at(self, offset: int, now_ms: int) -> TruncationResult:
+        """Delete every segment and start empty at ``offset`` (a follower far behind the leader's log start)."""
+        old = self._log_end_offset
+        removed = self.size_in_bytes
+        deleted = tuple(segment.base_offset for segment in self._segments)
+        for segment in self._segments:
+            self._delete_segment(segment)
+        self._segments = [self._create_segment(offset, now_ms)]
+        self._log_start_offset = self._log_end_offset = self._recovery_point = offset
+        self.leader_epoch_cache.clear()
+        return TruncationResult(old, offset, removed, deleted)
+
+    def _flush_segments(self) -> None:
+        """fsync the segments from the one holding the recovery point on, and the directory if files came or went."""
+        first = max(0, bisect.bisect_right(self._segments, self._recovery_point, key=lambda s: s.base_offset) - 1)
+        for segment in self._segments[first:]:
+            segment.flush()
+        if self._directory_changed:
+            fsync_directory(self.directory)
+            self._directory_changed = False
+
+    def flush(self, now_ms: int) -> None:
+        """fsync everything above the recovery point and move the recovery point to the LEO."""
+        self._flush_segments()
+        self._recovery_point = self._log_end_offset
+        self._last_flush_ms = now_ms
+
+    def flush_if_due(self, now_ms: int) -> bool:
+        """Flush when ``flush.ms`` has passed since the last flush (Kafka's log flusher); return whether it did."""
+        if self._recovery_point < self._log_end_offset and now_ms - self._last_flush_ms >= self._config.flush_ms:
+            self.flush(now_ms)
+            return True
+        return False
+
+    def maybe_increment_log_start_offset(self, offset: int) -> bool:
+        """Raise the log start offset (DeleteRecords); the caller keeps it at or below the high watermark."""
+        if offset > self._log_end_offset:
+            raise KafkaError(Errors.OFFSET_OUT_OF_RANGE,
+                             f"Cannot increment the log start offset of {self.name} to {offset} since it is larger "
+                             f"than the log end offset {self._log_end_offset}.")
+        if offset <= self._log_start_offset:
+            return False
+        self._log_start_offset = offset
+        self.leader_epoch_cache.truncate_from_start(offset)
+        return True
+
+    def delete_old_segments(self, now_ms: int, high_watermark: int) -> RetentionResult:
+        """Delete closed segments below the high watermark that retention no longer keeps (Kafka's ``deleteOldSegments``).
+
+        Segments wholly below the log start offset go whatever the policy; with
+        ``cleanup.policy`` delete, so do the oldest while the log exceeds ``retention.bytes``
+        and those whose largest timestamp is older than ``retention.ms``, in that order.
+        """
+        config = self._config
+        old_start = self._log_start_offset
+        deleted = self._delete_prefix(lambda s, following: following.base_offset <= self._log_start_offset,
+                                      "log.start.offset", high_watermark)
+        if config.delete and config.retention_bytes >= 0 and self.size_in_bytes > config.retention_bytes:
+            excess = self.size_in_bytes - config.retention_bytes
+
+            def over_size(segment: LogSegment, following: LogSegment) -> bool:
+                nonlocal excess
+                if excess < segment.size:
+                    return False
+                excess -= segment.size
+                return True
+
+            deleted += self._delete_prefix(over_size, "retention.bytes", high_watermark)
+        if config.delete and config.retention_ms >= 0:
+            # A segment without timestamps (largest -1) counts as expired; Kafka falls back to the
+            # file's mtime there, which would bring the wall clock into the log.
+            deleted += self._delete_prefix(lambda s, following: now_ms - s.largest_timestamp > config.retention_ms,
+                                           "retention.ms", high_watermark)
+        return RetentionResult(tuple(deleted), old_start, self._log_start_offset)
+
+    def _delete_prefix(self, predicate: Callable[[LogSegment, LogSegment], bool], reason: str,
+                       high_watermark: int) -> list[DeletedSegment]:
+        count = 0
+        while count < len(self._segments) - 1:
+            following = self._segments[count + 1]
+            if high_watermark < following.base_offset or not predicate(self._segments[count], following):
+                break
+            count += 1
+        deleted = []
+        for index, segment in enumerate(self._segments[:count]):
+            following = self._segments[index + 1]
+            deleted.append(DeletedSegment(segment.base_offset, following.base_offset, segment.size,
+                                          following.base_offset - segment.base_offset, segment.largest_timestamp, reason))
+            self._delete_segment(segment)
+        if count:
+            del self._segments[:count]
+            self._log_start_offset = max(self._log_start_offset, self._segments[0].base_offset)
+            self.leader_epoch_cache.truncate_from_start(self._log_start_offset)
+        return deleted
+
+    def create_cleaned_segment(self, base_offset: int, now_ms: int) -> LogSegment:
+        """A new ``.cleaned`` segment for the cleaner to write into (Kafka's ``createNewCleanedSegment``)."""
+        return self._create_segment(base_offset, now_ms, CLEANED_SUFFIX)
+
+    def replace_segments(self, cleaned: LogSegment, old: Sequence[LogSegment]) -> None:
+        """Swap a cleaned segment in for ``old`` crash-safely: ``.cleaned`` -> ``.swap``, delete old, drop the suffix."""
+        cleaned.on_become_inactive()
+        cleaned.change_suffix(SWAP_SUFFIX)
+        replaced = {id(segment) for segment in old}
+        for segment in old:
+            self._delete_segment(segment)
+        cleaned.change_suffix("")
+        self._segments = sorted([s for s in self._segments if id(s) not in replaced] + [cleaned],
+                                key=lambda s: s.base_offset)
+
+    def close(self) -> None:
+        """Clean close: flush everything (recovery point = LEO), write the indexes, release descriptors."""
+        self._flush_segments()
+        for segment in self._segments:
+            segment.close()
+        self._recovery_point = self._log_end_offset
+
+    def close_abruptly(self) -> None:
+        """Simulate a crash: release descriptors and write nothing more."""
+        for segment in self._segments:
+            segment.close_abruptly()
+
+    def delete(self) -> None:
+        """Close the log and remove its directory, renamed first so a crash midway leaves no half log behind."""
+        for segment in self._segments:
+            segment.close_abruptly()
+        doomed = self.directory.with_name(f"{self.directory.name}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}")
+        os.replace(self.directory, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)

@@ -1,0 +1,149 @@
+"""One broker's log dir: every partition log in it plus the broker-wide checkpoint files (Kafka's ``LogManager``).
+
+On open the ``.kafka_cleanshutdown`` marker says whether the last shutdown was clean; it
+is deleted once the logs are loaded, so a crash from then on is detected next time.
+``shutdown`` flushes every log, checkpoints recovery points equal to the log end
+offsets and writes the marker again; ``crash`` writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from kafkalab.config import TopicConfig
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.checkpoints import (
+    CLEANER_OFFSET_CHECKPOINT, HIGH_WATERMARK_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT,
+    read_offsets, write_offsets,
+)
+from kafkalab.storage.cleaner import CleanResult, clean_log
+from kafkalab.storage.file_handles import SHARED_FILE_HANDLES, FileHandles
+from kafkalab.storage.files import DELETE_DIR_SUFFIX, parse_partition_dir_name, partition_dir_name
+from kafkalab.storage.log import PartitionLog
+from kafkalab.storage.results import RecoveryReport
+
+CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
+
+TopicPartition = tuple[str, int]
+
+
+class LogManager:
+    """The partition logs of one broker's log dir; not thread-safe (the broker's loop owns it)."""
+
+    def __init__(self, log_dir: Path, logs: dict[TopicPartition, PartitionLog], *, had_clean_shutdown: bool,
+                 cleaner_offsets: dict[TopicPartition, int], handles: FileHandles) -> None:
+        self.log_dir = log_dir
+        self.had_clean_shutdown = had_clean_shutdown
+        self._logs = logs
+        self._cleaner_offsets = cleaner_offsets
+        self._handles = handles
+        self._open = True
+
+    @classmethod
+    def open(cls, log_dir: Path, config_for: Callable[[str], TopicConfig], now_ms: int,
+             handles: FileHandles = SHARED_FILE_HANDLES) -> tuple[LogManager, tuple[RecoveryReport, ...]]:
+        """Load every ``<topic>-<partition>`` directory, recovering them if the marker says the broker crashed."""
+        log_dir.mkdir(parents=True, exist_ok=True)
+        marker = log_dir / CLEAN_SHUTDOWN_FILE
+        clean = marker.exists()
+        recovery_points = read_offsets(log_dir / RECOVERY_POINT_CHECKPOINT)
+        log_starts = read_offsets(log_dir / LOG_START_OFFSET_CHECKPOINT)
+        logs: dict[TopicPartition, PartitionLog] = {}
+        reports = []
+        for directory in sorted(p for p in log_dir.iterdir() if p.is_dir()):
+            if directory.name.endswith(DELETE_DIR_SUFFIX):
+                shutil.rmtree(directory, ignore_errors=True)
+                continue
+            parsed = parse_partition_dir_name(directory.name)
+            if parsed is None:
+                continue
+            log, report = PartitionLog.open(directory, config_for(parsed[0]), recovery_points.get(parsed, 0),
+                                            log_starts.get(parsed, 0), clean, now_ms, handles)
+            logs[parsed] = log
+            reports.append(report)
+        marker.unlink(missing_ok=True)
+        cleaner_offsets = read_offsets(log_dir / CLEANER_OFFSET_CHECKPOINT)
+        manager = cls(log_dir, logs, had_clean_shutdown=clean, cleaner_offsets=cleaner_offsets, handles=handles)
+        return manager, tuple(reports)
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"The log manager of {self.log_dir} is shut down.")
+
+    def get_log(self, topic: str, partition: int) -> PartitionLog | None:
+        """The log of a partition this broker hosts, or None."""
+        return self._logs.get((topic, partition))
+
+    def get_or_create_log(self, topic: str, partition: int, config: TopicConfig, now_ms: int) -> PartitionLog:
+        """The partition's log, created empty (offset 0) if this broker has none yet."""
+        self._check_open()
+        log = self._logs.get((topic, partition))
+        if log is None:
+            directory = self.log_dir / partition_dir_name(topic, partition)
+            # A fresh directory needs no recovery; a leftover one is validated like after a crash.
+            log, _ = PartitionLog.open(directory, config, 0, 0, not directory.exists(), now_ms, self._handles)
+            self._logs[(topic, partition)] = log
+        return log
+
+    def delete_log(self, topic: str, partition: int) -> bool:
+        """Remove a partition's log and its directory; return whether it existed."""
+        log = self._logs.pop((topic, partition), None)
+        if log is None:
+            return False
+        log.delete()
+        self._cleaner_offsets.pop((topic, partition), None)
+        return True
+
+    def logs(self) -> dict[TopicPartition, PartitionLog]:
+        """Every hosted log by ``(topic, partition)``."""
+        return dict(self._logs)
+
+    def checkpoint_recovery_points(self) -> None:
+        """Write ``recovery-point-offset-checkpoint`` from the logs' recovery points."""
+        write_offsets(self.log_dir / RECOVERY_POINT_CHECKPOINT, {tp: log.recovery_point for tp, log in self._logs.items()})
+
+    def checkpoint_log_start_offsets(self) -> None:
+        """Write ``log-start-offset-checkpoint`` from the logs' start offsets."""
+        write_offsets(self.log_dir / LOG_START_OFFSET_CHECKPOINT,
+                      {tp: log.log_start_offset for tp, log in self._logs.items()})
+
+    def write_high_watermarks(self, high_watermarks: Mapping[TopicPartition, int]) -> None:
+        """Write ``replication-offset-checkpoint`` (the replica manager owns the high watermarks)."""
+        write_offsets(self.log_dir / HIGH_WATERMARK_CHECKPOINT, high_watermarks)
+
+    def read_high_watermarks(self) -> dict[TopicPartition, int]:
+        """The high watermarks last written to ``replication-offset-checkpoint``."""
+        return read_offsets(self.log_dir / HIGH_WATERMARK_CHECKPOINT)
+
+    def clean(self, topic: str, partition: int, now_ms: int, high_watermark: int) -> CleanResult:
+        """Run one compaction pass on a partition and checkpoint where its dirty section now starts."""
+        self._check_open()
+        log = self._logs[(topic, partition)]
+        result = clean_log(log, self._cleaner_offsets.get((topic, partition)), now_ms, high_watermark)
+        if result.skipped_reason is None:
+            self._cleaner_offsets[(topic, partition)] = result.next_dirty_offset
+            write_offsets(self.log_dir / CLEANER_OFFSET_CHECKPOINT, self._cleaner_offsets)
+        return result
+
+    def flush_dirty_logs(self, now_ms: int) -> tuple[TopicPartition, ...]:
+        """Flush logs whose ``flush.ms`` has passed (Kafka's scheduled flusher); return which were flushed."""
+        return tuple(tp for tp, log in self._logs.items() if log.flush_if_due(now_ms))
+
+    def shutdown(self) -> None:
+        """Clean shutdown: flush and close every log, checkpoint, then write the clean-shutdown marker."""
+        self._check_open()
+        for log in self._logs.values():
+            log.close()
+        self.checkpoint_recovery_points()
+        self.checkpoint_log_start_offsets()
+        write_offsets(self.log_dir / CLEANER_OFFSET_CHECKPOINT, self._cleaner_offsets)
+        (self.log_dir / CLEAN_SHUTDOWN_FILE).touch()
+        self._open = False
+
+    def crash(self) -> None:
+        """What a SIGKILL leaves: descriptors closed, nothing flushed or written."""
+        for log in self._logs.values():
+            log.close_abruptly()
+        self._open = False

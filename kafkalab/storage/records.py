@@ -1,0 +1,441 @@
+"""Kafka's record batch format v2 (magic 2): encode, decode and patch batches in place.
+
+The layout is Kafka's ``DefaultRecordBatch`` / ``DefaultRecord`` byte for byte, so a
+segment written here can be read by ``kafka-dump-log.sh`` and vice versa. The broker's
+hot path never decodes records: it walks batch headers, checks the CRC and rewrites the
+base offset and partition leader epoch, which sit outside the CRC for exactly that
+reason (see the ``DefaultRecordBatch`` javadoc).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from crc32c import crc32c
+
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.compression import CompressionType, compress, decompress
+from kafkalab.storage.varint import encode_varint, read_varint, varint_table
+
+MAGIC = 2
+#: Bytes before a batch's length field ends: baseOffset (8) + batchLength (4) (Kafka's ``LOG_OVERHEAD``).
+LOG_OVERHEAD = 12
+#: Size of a v2 batch header, i.e. of a batch without records (``RECORD_BATCH_OVERHEAD``).
+BATCH_OVERHEAD = 61
+NO_TIMESTAMP = -1
+NO_PRODUCER_ID = -1
+NO_PRODUCER_EPOCH = -1
+NO_SEQUENCE = -1
+NO_PARTITION_LEADER_EPOCH = -1
+
+_HEADER = struct.Struct(">qiibIhiqqqhii")
+_I16 = struct.Struct(">h")
+_I32 = struct.Struct(">i")
+_I64 = struct.Struct(">q")
+_U32 = struct.Struct(">I")
+_PARTITION_LEADER_EPOCH_OFFSET = 12
+_CRC_OFFSET = 17
+#: The CRC covers everything from the attributes to the end of the batch.
+_ATTRIBUTES_OFFSET = 21
+_MAX_TIMESTAMP_OFFSET = 35
+
+_COMPRESSION_MASK = 0x07
+_TIMESTAMP_TYPE_MASK = 0x08
+_TRANSACTIONAL_MASK = 0x10
+_CONTROL_MASK = 0x20
+_DELETE_HORIZON_MASK = 0x40
+
+_NULL = encode_varint(-1)
+_NO_HEADERS = encode_varint(0)
+_RECORD_ATTRIBUTES = b"\x00"
+
+
+def _corrupt(message: str) -> KafkaError:
+    return KafkaError(Errors.CORRUPT_MESSAGE, message)
+
+
+class TimestampType(IntEnum):
+    """Bit 3 of a batch's attributes: who chose the records' timestamps."""
+
+    CREATE_TIME = 0
+    LOG_APPEND_TIME = 1
+
+    @property
+    def kafka_name(self) -> str:
+        """Kafka's spelling, as in ``message.timestamp.type`` and dump output."""
+        return "CreateTime" if self is TimestampType.CREATE_TIME else "LogAppendTime"
+
+    @classmethod
+    def from_config(cls, name: str) -> TimestampType:
+        """The type named by a ``message.timestamp.type`` value."""
+        return cls.LOG_APPEND_TIME if name == "LogAppendTime" else cls.CREATE_TIME
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """A record header: a UTF-8 key and an optional byte value."""
+
+    key: str
+    value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One decoded record with its absolute offset and timestamp."""
+
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Header, ...] = ()
+
+
+#: What a producer hands the encoder per record: ``(key, value, headers, timestamp)``.
+RecordInput = tuple[bytes | None, bytes | None, Sequence[Header], int]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHeader:
+    """The 61-byte header of a v2 record batch, field for field."""
+
+    base_offset: int
+    batch_length: int
+    partition_leader_epoch: int
+    magic: int
+    crc: int
+    attributes: int
+    last_offset_delta: int
+    base_timestamp: int
+    max_timestamp: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    record_count: int
+
+    @property
+    def last_offset(self) -> int:
+        """Offset of the batch's last record (kept even when compaction removed it)."""
+        return self.base_offset + self.last_offset_delta
+
+    @property
+    def next_offset(self) -> int:
+        """The offset right after this batch."""
+        return self.base_offset + self.last_offset_delta + 1
+
+    @property
+    def size_in_bytes(self) -> int:
+        """Size of the whole batch on disk: ``batchLength`` counts the bytes after itself."""
+        return self.batch_length + LOG_OVERHEAD
+
+    @property
+    def compression(self) -> CompressionType:
+        """The codec of the records section."""
+        return CompressionType.from_id(self.attributes & _COMPRESSION_MASK)
+
+    @property
+    def timestamp_type(self) -> TimestampType:
+        """CreateTime or LogAppendTime."""
+        return TimestampType.LOG_APPEND_TIME if self.attributes & _TIMESTAMP_TYPE_MASK else TimestampType.CREATE_TIME
+
+    @property
+    def is_transactional(self) -> bool:
+        """True for batches written inside a transaction."""
+        return bool(self.attributes & _TRANSACTIONAL_MASK)
+
+    @property
+    def is_control(self) -> bool:
+        """True for control batches (transaction markers)."""
+        return bool(self.attributes & _CONTROL_MASK)
+
+    @property
+    def delete_horizon_ms(self) -> int | None:
+        """When the cleaner may drop this batch's tombstones (KIP-534), if it has set one."""
+        return self.base_timestamp if self.attributes & _DELETE_HORIZON_MASK else None
+
+    @property
+    def last_sequence(self) -> int:
+        """Producer sequence of the last record, wrapping like Kafka's ``incrementSequence``."""
+        if self.base_sequence == NO_SEQUENCE:
+            return NO_SEQUENCE
+        return (self.base_sequence + self.last_offset_delta) % (2**31)
+
+
+def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, *, file_position: int | None = None) -> BatchHeader:
+    """Parse the batch header at ``buf[pos]`` without reading its records.
+
+    Raises CORRUPT_MESSAGE when fewer than 61 bytes remain, the size is below the header
+    size, or the magic is not 2; messages name ``file_position`` (default ``pos``). Whether
+    the whole batch is present is the caller's check.
+    """
+    where = pos if file_position is None else file_position
+    remaining = len(buf) - pos
+    if remaining < BATCH_OVERHEAD:
+        raise _corrupt(f"Record batch at position {where} is truncated: only {remaining} of its "
+                       f"{BATCH_OVERHEAD} header bytes are present.")
+    header = BatchHeader(*_HEADER.unpack_from(buf, pos))
+    if header.batch_length + LOG_OVERHEAD < BATCH_OVERHEAD:
+        raise _corrupt(f"Record batch at position {where} has size {header.batch_length + LOG_OVERHEAD}, "
+                       f"smaller than the minimum batch size of {BATCH_OVERHEAD} bytes.")
+    if header.magic != MAGIC:
+        raise _corrupt(f"Record batch at position {where} has magic {header.magic}; "
+                       f"kafkalab reads only record batch format v2 (magic 2).")
+    return header
+
+
+def iter_batch_headers(buf: bytes | bytearray | memoryview, pos: int = 0) -> Iterator[tuple[int, BatchHeader]]:
+    """Yield ``(position, header)`` for every batch in ``buf[pos:]`` without decoding records.
+
+    Raises CORRUPT_MESSAGE if a batch is malformed or the buffer ends inside one.
+    """
+    end = len(buf)
+    while pos < end:
+        header = read_batch_header(buf, pos)
+        size = header.batch_length + LOG_OVERHEAD
+        if pos + size > end:
+            raise _corrupt(f"Record batch at position {pos} is truncated: it is {size} bytes but only {end - pos} remain.")
+        yield pos, header
+        pos += size
+
+
+def compute_crc(buf: bytes | bytearray | memoryview, pos: int, size: int) -> int:
+    """CRC32C of the batch at ``buf[pos:pos+size]``, over its attributes to its end."""
+    with memoryview(buf) as view:
+        return crc32c(view[pos + _ATTRIBUTES_OFFSET:pos + size])
+
+
+def crc_matches(buf: bytes | bytearray | memoryview, pos: int, header: BatchHeader) -> bool:
+    """True when the stored CRC of the batch at ``buf[pos]`` matches its bytes."""
+    return compute_crc(buf, pos, header.batch_length + LOG_OVERHEAD) == header.crc
+
+
+def set_offset_and_epoch(buf: bytearray, pos: int, base_offset: int, partition_leader_epoch: int) -> None:
+    """Overwrite a batch's base offset and partition leader epoch in place (both outside the CRC)."""
+    _I64.pack_into(buf, pos, base_offset)
+    _I32.pack_into(buf, pos + _PARTITION_LEADER_EPOCH_OFFSET, partition_leader_epoch)
+
+
+def set_log_append_time(buf: bytearray, pos: int, header: BatchHeader, timestamp: int) -> None:
+    """Stamp a batch with the broker's append time and re-seal its CRC (Kafka's ``setMaxTimestamp``).
+
+    With LogAppendTime every record's timestamp reads as the batch's max timestamp, so the
+    records themselves are left untouched.
+    """
+    _I16.pack_into(buf, pos + _ATTRIBUTES_OFFSET, header.attributes | _TIMESTAMP_TYPE_MASK)
+    _I64.pack_into(buf, pos + _MAX_TIMESTAMP_OFFSET, timestamp)
+    _U32.pack_into(buf, pos + _CRC_OFFSET, compute_crc(buf, pos, header.batch_length + LOG_OVERHEAD))
+
+
+def _encode_headers(headers: Sequence[Header]) -> bytes:
+    parts = [encode_varint(len(headers))]
+    for header in headers:
+        key = header.key.encode("utf-8")
+        parts.append(encode_varint(len(key)))
+        parts.append(key)
+        if header.value is None:
+            parts.append(_NULL)
+        else:
+            parts.append(encode_varint(len(header.value)))
+            parts.append(header.value)
+    return b"".join(parts)
+
+
+def _write_records(out: bytearray, entries: Iterable[tuple[int, RecordInput]], base_timestamp: int) -> int:
+    """Append ``(offset_delta, record)`` entries to ``out`` as v2 records; return the max timestamp."""
+    table, lo, hi = varint_table()
+    encode = encode_varint
+    null = _NULL
+    attributes = _RECORD_ATTRIBUTES
+    no_headers = _NO_HEADERS
+    max_timestamp = NO_TIMESTAMP
+    for offset_delta, (key, value, headers, timestamp) in entries:
+        if timestamp > max_timestamp:
+            max_timestamp = timestamp
+        delta = timestamp - base_timestamp
+        timestamp_delta = table[delta - lo] if lo <= delta <= hi else encode(delta)
+        offset_part = table[offset_delta - lo] if offset_delta <= hi else encode(offset_delta)
+        if key is None:
+            key, key_part = b"", null
+        else:
+            key_part = table[len(key) - lo] if len(key) <= hi else encode(len(key))
+        if value is None:
+            value, value_part = b"", null
+        else:
+            value_part = table[len(value) - lo] if len(value) <= hi else encode(len(value))
+        header_part = _encode_headers(headers) if headers else no_headers
+        body = b"".join((attributes, timestamp_delta, offset_part, key_part, key, value_part, value, header_part))
+        size = len(body)
+        out += table[size - lo] if size <= hi else encode(size)
+        out += body
+    return max_timestamp
+
+
+def _seal(out: bytearray, compression: CompressionType, *, base_offset: int, partition_leader_epoch: int, attributes: int,
+          last_offset_delta: int, base_timestamp: int, max_timestamp: int, producer_id: int, producer_epoch: int,
+          base_sequence: int, record_count: int) -> bytes:
+    """Compress the records section of ``out`` if asked, then fill in the header and CRC."""
+    if compression is not CompressionType.NONE and record_count:
+        out[BATCH_OVERHEAD:] = compress(compression, out[BATCH_OVERHEAD:])
+        attributes |= int(compression)
+    _HEADER.pack_into(out, 0, base_offset, len(out) - LOG_OVERHEAD, partition_leader_epoch, MAGIC, 0, attributes,
+                      last_offset_delta, base_timestamp, max_timestamp, producer_id, producer_epoch, base_sequence,
+                      record_count)
+    _U32.pack_into(out, _CRC_OFFSET, compute_crc(out, 0, len(out)))
+    return bytes(out)
+
+
+def encode_batch(records: Sequence[RecordInput], *, base_offset: int = 0,
+                 partition_leader_epoch: int = NO_PARTITION_LEADER_EPOCH, producer_id: int = NO_PRODUCER_ID,
+                 producer_epoch: int = NO_PRODUCER_EPOCH, base_sequence: int = NO_SEQUENCE,
+                 timestamp_type: TimestampType = TimestampType.CREATE_TIME,
+                 compression: CompressionType = CompressionType.NONE, is_transactional: bool = False) -> bytes:
+    """Encode ``(key, value, headers, timestamp)`` records as one v2 batch, offsets counting from ``base_offset``."""
+    if not records:
+        raise ValueError("a record batch needs at least one record")
+    base_timestamp = records[0][3]
+    out = bytearray(BATCH_OVERHEAD)
+    max_timestamp = _write_records(out, enumerate(records), base_timestamp)
+    attributes = (_TIMESTAMP_TYPE_MASK if timestamp_type is TimestampType.LOG_APPEND_TIME else 0) | (
+        _TRANSACTIONAL_MASK if is_transactional else 0)
+    return _seal(out, compression, base_offset=base_offset, partition_leader_epoch=partition_leader_epoch,
+                 attributes=attributes, last_offset_delta=len(records) - 1, base_timestamp=base_timestamp,
+                 max_timestamp=max_timestamp, producer_id=producer_id, producer_epoch=producer_epoch,
+                 base_sequence=base_sequence, record_count=len(records))
+
+
+def encode_retained_batch(original: BatchHeader, records: Sequence[Record], delete_horizon_ms: int | None) -> bytes:
+    """Re-encode the records compaction kept from ``original``, preserving its offsets and producer fields.
+
+    As Kafka's ``MemoryRecords.buildRetainedRecordsInto`` does, the base offset and last
+    offset delta stay those of the original batch (so producer sequences survive), and a
+    delete horizon, when given, becomes the base timestamp with bit 6 set (KIP-534).
+    With no records this writes Kafka's empty batch (``writeEmptyHeader``).
+    """
+    flags = original.attributes & (_TIMESTAMP_TYPE_MASK | _TRANSACTIONAL_MASK | _CONTROL_MASK)
+    out = bytearray(BATCH_OVERHEAD)
+    if not records:
+        return _seal(out, CompressionType.NONE, base_offset=original.base_offset,
+                     partition_leader_epoch=original.partition_leader_epoch, attributes=flags,
+                     last_offset_delta=original.last_offset_delta, base_timestamp=NO_TIMESTAMP,
+                     max_timestamp=original.max_timestamp, producer_id=original.producer_id,
+                     producer_epoch=original.producer_epoch, base_sequence=original.base_sequence, record_count=0)
+    if delete_horizon_ms is not None:
+        flags |= _DELETE_HORIZON_MASK
+        base_timestamp = delete_horizon_ms
+    else:
+        base_timestamp = records[0].timestamp
+    base = original.base_offset
+    max_timestamp = _write_records(
+        out, ((r.offset - base, (r.key, r.value, r.headers, r.timestamp)) for r in records), base_timestamp)
+    if original.timestamp_type is TimestampType.LOG_APPEND_TIME:
+        max_timestamp = original.max_timestamp
+    return _seal(out, original.compression, base_offset=base, partition_leader_epoch=original.partition_leader_epoch,
+                 attributes=flags, last_offset_delta=original.last_offset_delta, base_timestamp=base_timestamp,
+                 max_timestamp=max_timestamp, producer_id=original.producer_id,
+                 producer_epoch=original.producer_epoch, base_sequence=original.base_sequence,
+                 record_count=len(records))
+
+
+def _read_bytes(data: bytes, pos: int, what: str) -> tuple[bytes | None, int]:
+    length, pos = read_varint(data, pos)
+    if length < 0:
+        if length != -1:
+            raise _corrupt(f"Record has invalid {what} size {length}.")
+        return None, pos
+    end = pos + length
+    if end > len(data):
+        raise _corrupt(f"Record {what} of {length} bytes runs past the end of the batch.")
+    return data[pos:end], end
+
+
+def _read_headers(data: bytes, pos: int) -> tuple[tuple[Header, ...], int]:
+    count, pos = read_varint(data, pos)
+    if count < 0:
+        raise _corrupt(f"Record has invalid header count {count}.")
+    headers = []
+    for _ in range(count):
+        key, pos = _read_bytes(data, pos, "header key")
+        if key is None:
+            raise _corrupt("Record has a header with a null key.")
+        value, pos = _read_bytes(data, pos, "header value")
+        try:
+            headers.append(Header(key.decode("utf-8"), value))
+        except UnicodeDecodeError:
+            raise _corrupt("Record has a header key that is not valid UTF-8.") from None
+    return tuple(headers), pos
+
+
+def _records_section(buf: bytes | bytearray | memoryview, pos: int, header: BatchHeader) -> tuple[bytes, int, int]:
+    """``(bytes, start, end)`` of the batch's records, decompressed if need be."""
+    end = pos + header.batch_length + LOG_OVERHEAD
+    if isinstance(buf, bytes) and header.compression is CompressionType.NONE:
+        return buf, pos + BATCH_OVERHEAD, end
+    with memoryview(buf) as view:
+        data = bytes(decompress(header.compression, view[pos + BATCH_OVERHEAD:end]))
+    return data, 0, len(data)
+
+
+def all_records_have_keys(buf: bytes | bytearray | memoryview, pos: int, header: BatchHeader) -> bool:
+    """True when no record of the batch has a null key; reads only each record's framing and key length.
+
+    The leader of a compacted topic checks this on every append, so it builds no record objects.
+    """
+    data, cursor, _ = _records_section(buf, pos, header)
+    try:
+        for _ in range(header.record_count):
+            size, cursor = read_varint(data, cursor)
+            _, field = read_varint(data, cursor + 1)
+            _, field = read_varint(data, field)
+            if read_varint(data, field)[0] < 0:
+                return False
+            cursor += size
+    except (IndexError, ValueError):
+        raise _corrupt(f"Record in batch at offset {header.base_offset} is truncated or has a malformed varint.") from None
+    return True
+
+
+def iter_records(buf: bytes | bytearray | memoryview, pos: int, header: BatchHeader) -> Iterator[Record]:
+    """Decode the records of the batch at ``buf[pos]`` (whose header is ``header``).
+
+    Raises CORRUPT_MESSAGE when a record does not parse exactly (Kafka's ``DefaultRecord.readFrom``).
+    """
+    data, cursor, end = _records_section(buf, pos, header)
+    base_offset = header.base_offset
+    log_append_time = header.max_timestamp if header.timestamp_type is TimestampType.LOG_APPEND_TIME else None
+    base_timestamp = header.base_timestamp
+    read, read_bytes, make = read_varint, _read_bytes, Record
+    headers: tuple[Header, ...]
+    try:
+        for _ in range(header.record_count):
+            size, cursor = read(data, cursor)
+            record_end = cursor + size
+            if size <= 0 or record_end > end:
+                raise _corrupt(f"Record in batch at offset {base_offset} has invalid size {size}.")
+            timestamp_delta, cursor = read(data, cursor + 1)
+            offset_delta, cursor = read(data, cursor)
+            key, cursor = read_bytes(data, cursor, "key")
+            value, cursor = read_bytes(data, cursor, "value")
+            if data[cursor] == 0:
+                headers, cursor = (), cursor + 1
+            else:
+                headers, cursor = _read_headers(data, cursor)
+            if cursor != record_end:
+                raise _corrupt(f"Record in batch at offset {base_offset} declares {size} bytes "
+                               f"but its fields take {size + cursor - record_end}.")
+            yield make(base_offset + offset_delta,
+                       base_timestamp + timestamp_delta if log_append_time is None else log_append_time,
+                       key, value, headers)
+    except (IndexError, ValueError):
+        raise _corrupt(f"Record in batch at offset {base_offset} is truncated or has a malformed varint.") from None
+    if cursor != end:
+        raise _corrupt(f"Batch at offset {base_offset} has {end - cursor} bytes after its {header.record_count} records.")
+
+
+def decode_batch(buf: bytes | bytearray | memoryview, pos: int = 0) -> tuple[BatchHeader, tuple[Record, ...]]:
+    """Decode the batch at ``buf[pos]`` into its header and records; CORRUPT_MESSAGE if it does not parse."""
+    header = read_batch_header(buf, pos)
+    if pos + header.size_in_bytes > len(buf):
+        raise _corrupt(f"Record batch at position {pos} is truncated.")
+    return header, tuple(iter_records(buf, pos, header))

@@ -1,0 +1,370 @@
+"""One log segment: a ``.log`` file of record batches and its two sparse indexes (Kafka's ``LogSegment``).
+
+Appends go to the OS with ``pwrite`` before ``append`` returns, because the broker acks
+right after and a killed process must not lose acknowledged data; there is no Python
+buffering. Descriptors come from a shared :class:`FileHandles` pool, so an idle segment
+costs no descriptor. Indexes stay in memory and reach disk on flush, roll and close.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.file_handles import FileHandles
+from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file
+from kafkalab.storage.offset_index import OffsetIndex
+from kafkalab.storage.records import (
+    BATCH_OVERHEAD, LOG_OVERHEAD, NO_TIMESTAMP, BatchHeader, compute_crc, crc_matches, read_batch_header,
+)
+from kafkalab.storage.sparse_index import CorruptIndexError
+from kafkalab.storage.time_index import TimeIndex
+
+#: Bytes read at a time when walking batch headers.
+_BLOCK = 64 * 1024
+#: Index entries hold positions and relative offsets as int32 (Kafka's ``canConvertToRelativeOffset``).
+INT32_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class SegmentRecovery:
+    """What validating a segment found: how much is intact, what was cut and why."""
+
+    valid_bytes: int
+    bytes_truncated: int
+    problem: str | None
+    next_offset: int
+    #: ``(leader epoch, first offset)`` wherever the batches' partition leader epoch changes.
+    epoch_starts: tuple[tuple[int, int], ...]
+
+
+def _write_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> None:
+    with memoryview(data) as view:
+        written = 0
+        while written < len(view):
+            written += os.pwrite(fd, view[written:], position + written)
+
+
+class LogSegment:
+    """A segment's files and in-memory state; not thread-safe (the broker's loop owns it)."""
+
+    def __init__(self, directory: Path, base_offset: int, *, handles: FileHandles, index_interval_bytes: int,
+                 size: int, created_ms: int, suffix: str, on_disk: bool) -> None:
+        self.directory = directory
+        self.base_offset = base_offset
+        self.created_ms = created_ms
+        self._handles = handles
+        self._index_interval_bytes = index_interval_bytes
+        self._size = size
+        self._log_path = segment_file(directory, base_offset, LOG_SUFFIX, suffix)
+        self.offset_index = OffsetIndex(segment_file(directory, base_offset, INDEX_SUFFIX, suffix), base_offset, on_disk=on_disk)
+        self.time_index = TimeIndex(segment_file(directory, base_offset, TIME_INDEX_SUFFIX, suffix), base_offset, on_disk=on_disk)
+        self._indexes_ready = not on_disk
+        self._max_timestamp = NO_TIMESTAMP
+        self._offset_of_max_timestamp = base_offset
+        self._bytes_since_index_entry = 0
+        self._first_batch_timestamp: int | None = None if on_disk else NO_TIMESTAMP
+        self._next_offset: int | None = None if on_disk else base_offset
+        self._unflushed = False
+
+    @classmethod
+    def create(cls, directory: Path, base_offset: int, *, handles: FileHandles, index_interval_bytes: int,
+               now_ms: int, suffix: str = "") -> LogSegment:
+        """Create an empty segment whose first offset will be ``base_offset``."""
+        path = segment_file(directory, base_offset, LOG_SUFFIX, suffix)
+        if os.fstat(handles.get(path, create=True)).st_size:
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"Cannot create segment {path}: a non-empty file with that name exists.")
+        return cls(directory, base_offset, handles=handles, index_interval_bytes=index_interval_bytes, size=0,
+                   created_ms=now_ms, suffix=suffix, on_disk=False)
+
+    @classmethod
+    def open_existing(cls, directory: Path, base_offset: int, *, handles: FileHandles, index_interval_bytes: int,
+                      now_ms: int, suffix: str = "") -> LogSegment:
+        """Open a segment already on disk, reading nothing but the log file's size."""
+        size = os.stat(segment_file(directory, base_offset, LOG_SUFFIX, suffix)).st_size
+        return cls(directory, base_offset, handles=handles, index_interval_bytes=index_interval_bytes, size=size,
+                   created_ms=now_ms, suffix=suffix, on_disk=True)
+
+    @property
+    def log_path(self) -> Path:
+        """The ``.log`` file."""
+        return self._log_path
+
+    @property
+    def file_names(self) -> tuple[str, str, str]:
+        """Names of the log, offset index and time index files."""
+        return self.log_path.name, self.offset_index.path.name, self.time_index.path.name
+
+    @property
+    def size(self) -> int:
+        """Bytes in the log file."""
+        return self._size
+
+    def read_bytes(self, position: int, size: int) -> bytes:
+        """Read ``size`` bytes of log data at ``position`` (every read of segment data comes here)."""
+        return os.pread(self._handles.get(self.log_path), size, position)
+
+    def _ensure_indexes(self) -> None:
+        if self._indexes_ready:
+            return
+        try:
+            self.offset_index.load()
+            self.time_index.load()
+            if len(self.offset_index) and self.offset_index.last_position >= self._size:
+                raise CorruptIndexError(f"{self.offset_index.path.name} points past the end of the log.")
+            self._max_timestamp, self._offset_of_max_timestamp = self.time_index.last_entry()
+        except CorruptIndexError:
+            self._rebuild_indexes()
+        self._indexes_ready = True
+
+    def _rebuild_indexes(self) -> None:
+        self.offset_index.reset()
+        self.time_index.reset()
+        self._max_timestamp, self._offset_of_max_timestamp = NO_TIMESTAMP, self.base_offset
+        self._bytes_since_index_entry = 0
+        self._indexes_ready = True
+        for position, header, _, _ in self._walk(0, whole=False):
+            self._index_batch(position, header)
+        self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
+        self.offset_index.write()
+        self.time_index.write()
+
+    def _index_batch(self, position: int, header: BatchHeader) -> None:
+        """Account one batch at ``position``, adding index entries as Kafka's ``LogSegment.append`` does."""
+        if header.max_timestamp > self._max_timestamp:
+            self._max_timestamp, self._offset_of_max_timestamp = header.max_timestamp, header.last_offset
+        if self._bytes_since_index_entry > self._index_interval_bytes:
+            self.offset_index.append(header.last_offset, position)
+            self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
+            self._bytes_since_index_entry = 0
+        self._bytes_since_index_entry += header.batch_length + LOG_OVERHEAD
+
+    def _walk(self, start: int, whole: bool) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
+        """Yield ``(position, header, buffer, index in buffer)`` per batch from ``start``.
+
+        With ``whole`` the buffer holds the entire batch; otherwise only its header is
+        guaranteed. Raises CORRUPT_MESSAGE at a malformed or torn batch.
+        """
+        position, end = start, self._size
+        block, block_start = b"", start
+        while position < end:
+            rel = position - block_start
+            if len(block) - rel < BATCH_OVERHEAD:
+                block, block_start, rel = self.read_bytes(position, min(_BLOCK, end - position)), position, 0
+            header = read_batch_header(block, rel, file_position=position)
+            size = header.batch_length + LOG_OVERHEAD
+            if position + size > end:
+                raise KafkaError(Errors.CORRUPT_MESSAGE, f"Record batch at position {position} is truncated: it is "
+                                                         f"{size} bytes but only {end - position} remain in the segment.")
+            if whole and rel + size > len(block):
+                block, block_start, rel = self.read_bytes(position, max(size, min(_BLOCK, end - position))), position, 0
+            yield position, header, block, rel
+            position += size
+
+    def batches(self, start: int = 0) -> Iterator[tuple[int, BatchHeader, bytes]]:
+        """Yield ``(position, header, batch bytes)`` for every batch from ``start``."""
+        for position, header, block, rel in self._walk(start, whole=True):
+            yield position, header, block[rel:rel + header.batch_length + LOG_OVERHEAD]
+
+    def headers(self, start: int = 0) -> Iterator[tuple[int, BatchHeader]]:
+        """Yield ``(position, header)`` for every batch from ``start`` without reading records."""
+        for position, header, _, _ in self._walk(start, whole=False):
+            yield position, header
+
+    def find_batch(self, offset: int) -> tuple[int, BatchHeader] | None:
+        """The first batch whose last offset is at or above ``offset``: index floor, then a header walk."""
+        self._ensure_indexes()
+        for position, header in self.headers(self.offset_index.lookup(offset)[1]):
+            if header.last_offset >= offset:
+                return position, header
+        return None
+
+    def read(self, offset: int, max_bytes: int, max_offset: int | None, min_one_batch: bool) -> bytes | None:
+        """Whole batches from the one holding ``offset``, none reaching ``max_offset``; None if nothing here."""
+        found = self.find_batch(offset)
+        if found is None:
+            return None
+        start, first = found
+        if (max_offset is not None and first.last_offset >= max_offset) or (
+                first.size_in_bytes > max_bytes and not min_one_batch):
+            return b""
+        end = start + first.size_in_bytes
+        for position, header in self.headers(end):
+            if (max_offset is not None and header.last_offset >= max_offset) or (
+                    position + header.size_in_bytes - start > max_bytes):
+                break
+            end = position + header.size_in_bytes
+        return self.read_bytes(start, end - start)
+
+    def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> None:
+        """Write ``data`` (whole batches, positions relative to it) at the end and index it."""
+        self._ensure_indexes()
+        position = self._size
+        _write_all(self._handles.get(self.log_path), data, position)
+        self._size = position + len(data)
+        self._unflushed = True
+        if position == 0:
+            self._first_batch_timestamp = batches[0][1].max_timestamp
+        for relative, header in batches:
+            self._index_batch(position + relative, header)
+        self._next_offset = batches[-1][1].next_offset
+
+    @property
+    def next_offset(self) -> int:
+        """The offset after the last batch (reads the tail of the log the first time after a restart)."""
+        if self._next_offset is None:
+            self._ensure_indexes()
+            self._next_offset = self.base_offset
+            for _, header in self.headers(self.offset_index.last_position):
+                self._next_offset = header.next_offset
+        return self._next_offset
+
+    def trust_next_offset(self, offset: int) -> None:
+        """Take ``offset`` as the next offset without reading the log (a clean shutdown's recovery point)."""
+        self._next_offset = offset
+
+    @property
+    def largest_timestamp(self) -> int:
+        """The largest batch max timestamp, from the time index after a restart; NO_TIMESTAMP if empty."""
+        self._ensure_indexes()
+        return self._max_timestamp
+
+    @property
+    def first_batch_timestamp(self) -> int:
+        """Max timestamp of the first batch (Kafka's ``rollingBasedTimestamp``); NO_TIMESTAMP when empty."""
+        if self._first_batch_timestamp is None:
+            self._first_batch_timestamp = (read_batch_header(self.read_bytes(0, BATCH_OVERHEAD)).max_timestamp
+                                           if self._size else NO_TIMESTAMP)
+        return self._first_batch_timestamp
+
+    def time_waited_for_roll(self, now_ms: int, message_timestamp: int) -> int:
+        """How long this segment has been open, by record time when it has one (Kafka's ``timeWaitedForRoll``)."""
+        if self.first_batch_timestamp >= 0:
+            return message_timestamp - self.first_batch_timestamp
+        return now_ms - self.created_ms
+
+    def indexes_full(self, max_index_bytes: int) -> bool:
+        """True when either index reached ``segment.index.bytes`` (the time index keeps one slot for roll)."""
+        self._ensure_indexes()
+        return (len(self.offset_index) >= max_index_bytes // OffsetIndex.ENTRY_SIZE
+                or len(self.time_index) >= max_index_bytes // TimeIndex.ENTRY_SIZE - 1)
+
+    def truncate_to(self, offset: int) -> int:
+        """Remove the batch holding ``offset`` and all after it; return the bytes removed."""
+        found = self.find_batch(offset)
+        self.offset_index.truncate_to(offset)
+        self.time_index.truncate_to(offset)
+        self._bytes_since_index_entry = 0
+        if found is None:
+            return 0
+        position, header = found
+        removed = self._size - position
+        os.ftruncate(self._handles.get(self.log_path), position)
+        self._size = position
+        # Kafka's LEO becomes the target; inside a compaction gap that is above the removed batch's base.
+        self._next_offset = min(offset, header.base_offset)
+        self._max_timestamp, self._offset_of_max_timestamp = self.time_index.last_entry()
+        for _, later in self.headers(self.offset_index.lookup(self._offset_of_max_timestamp)[1]):
+            if later.max_timestamp > self._max_timestamp:
+                self._max_timestamp, self._offset_of_max_timestamp = later.max_timestamp, later.last_offset
+        if position == 0:
+            self._first_batch_timestamp = NO_TIMESTAMP
+        return removed
+
+    def recover(self, contiguous_offsets: bool) -> SegmentRecovery:
+        """Validate every batch, cut the log at the first bad one and rebuild the indexes (Kafka's ``recover``).
+
+        A batch is bad if it is torn, malformed, fails its CRC, or its offsets go backwards;
+        with ``contiguous_offsets`` (topics that are not compacted) any gap is bad too,
+        because the base offset lies outside the CRC and nothing else would catch a flip there.
+        """
+        self.offset_index.reset()
+        self.time_index.reset()
+        self._max_timestamp, self._offset_of_max_timestamp = NO_TIMESTAMP, self.base_offset
+        self._bytes_since_index_entry = 0
+        self._indexes_ready = True
+        valid, expected, problem = 0, self.base_offset, None
+        epoch_starts: list[tuple[int, int]] = []
+        try:
+            for position, header, block, rel in self._walk(0, whole=True):
+                problem = self._batch_problem(position, header, block, rel, expected, contiguous_offsets)
+                if problem:
+                    break
+                self._index_batch(position, header)
+                epoch = header.partition_leader_epoch
+                if epoch >= 0 and (not epoch_starts or epoch_starts[-1][0] != epoch):
+                    epoch_starts.append((epoch, header.base_offset))
+                expected = header.next_offset
+                valid = position + header.size_in_bytes
+        except KafkaError as exc:
+            problem = exc.message
+        truncated = self._size - valid
+        if truncated:
+            os.ftruncate(self._handles.get(self.log_path), valid)
+            self._size = valid
+        self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
+        self._next_offset = expected
+        self._first_batch_timestamp = None
+        self.offset_index.write()
+        self.time_index.write()
+        return SegmentRecovery(valid, truncated, problem, expected, tuple(epoch_starts))
+
+    def _batch_problem(self, position: int, header: BatchHeader, block: bytes, rel: int, expected: int,
+                       contiguous: bool) -> str | None:
+        where = f"Record batch at position {position}"
+        if not crc_matches(block, rel, header):
+            return (f"{where} is corrupt: its stored CRC {header.crc} does not match the computed "
+                    f"CRC {compute_crc(block, rel, header.size_in_bytes)}.")
+        if header.last_offset_delta < 0:
+            return f"{where} has a negative last offset delta {header.last_offset_delta}."
+        if header.base_offset < expected or (contiguous and header.base_offset != expected):
+            return f"{where} starts at offset {header.base_offset} but offset {expected} was expected next."
+        if header.last_offset - self.base_offset > INT32_MAX:
+            return f"{where} has last offset {header.last_offset}, too far above the segment base offset to index."
+        return None
+
+    def on_become_inactive(self) -> None:
+        """Seal a segment that stops taking appends: final time-index entry, then flush (Kafka's roll)."""
+        self._ensure_indexes()
+        self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
+        self.flush()
+
+    def flush(self) -> None:
+        """fsync appended data and write the indexes' new entries."""
+        if self._unflushed:
+            os.fsync(self._handles.get(self.log_path))
+            self._unflushed = False
+        self.offset_index.write()
+        self.time_index.write()
+
+    def close(self) -> None:
+        """Clean close: seal, flush and release the descriptor."""
+        if self._indexes_ready:
+            self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
+        self.flush()
+        self._handles.close(self.log_path)
+
+    def close_abruptly(self) -> None:
+        """What a crash leaves: the descriptor closed and nothing more written."""
+        self._handles.close(self.log_path)
+
+    def change_suffix(self, suffix: str) -> None:
+        """Rename the segment's files to carry ``suffix`` ("" for a live segment), as the cleaner's swap does."""
+        old_log = self.log_path
+        self._handles.close(old_log)
+        self.offset_index.write()
+        self.time_index.write()
+        self._log_path = segment_file(self.directory, self.base_offset, LOG_SUFFIX, suffix)
+        os.replace(old_log, self._log_path)
+        self.offset_index.rename(segment_file(self.directory, self.base_offset, INDEX_SUFFIX, suffix))
+        self.time_index.rename(segment_file(self.directory, self.base_offset, TIME_INDEX_SUFFIX, suffix))
+
+    def delete(self) -> None:
+        """Close and remove the segment's files."""
+        self._handles.close(self.log_path)
+        self.log_path.unlink(missing_ok=True)
+        self.offset_index.delete()
+        self.time_index.delete()

@@ -1,0 +1,123 @@
+"""LogManager: loading a broker's log dir, checkpoints, clean shutdown versus crash."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from storage_helpers import T0, batch, keyed_batch, read_all, topic_config
+
+from kafkalab.errors import KafkaError
+from kafkalab.storage import segment as segment_module
+from kafkalab.storage.checkpoints import read_offsets
+from kafkalab.storage.file_handles import FileHandles
+from kafkalab.storage.log_manager import CLEAN_SHUTDOWN_FILE, LogManager
+
+TOPICS = ["orders", "my.dotted_topic-name", "__consumer_offsets"]
+
+
+def config_for(topic: str):
+    return topic_config(segment_bytes=500, cleanup_policy="compact" if topic.startswith("__") else "delete")
+
+
+def open_manager(log_dir: Path) -> tuple[LogManager, tuple]:
+    return LogManager.open(log_dir, config_for, T0, FileHandles())
+
+
+def populate(manager: LogManager) -> dict[tuple[str, int], list[bytes]]:
+    written = {}
+    for topic in TOPICS:
+        for partition in (0, 1):
+            log = manager.get_or_create_log(topic, partition, config_for(topic), T0)
+            values = [b"%s-%d-%d" % (topic.encode(), partition, i) for i in range(12)]
+            for value in values:
+                log.append_as_leader(keyed_batch([(b"k", value)]), 0, T0)
+            written[(topic, partition)] = values
+    return written
+
+
+def test_clean_shutdown_and_reopen_reads_no_segment_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    manager, reports = open_manager(tmp_path)
+    assert reports == () and not manager.had_clean_shutdown
+    written = populate(manager)
+    ends = {tp: log.log_end_offset for tp, log in manager.logs().items()}
+    manager.shutdown()
+    assert (tmp_path / CLEAN_SHUTDOWN_FILE).exists()
+    assert read_offsets(tmp_path / "recovery-point-offset-checkpoint") == ends
+    assert read_offsets(tmp_path / "log-start-offset-checkpoint") == {tp: 0 for tp in ends}
+
+    monkeypatch.setattr(segment_module.LogSegment, "read_bytes", lambda *a: pytest.fail("segment data was read"))
+    reopened, reports = open_manager(tmp_path)
+    monkeypatch.undo()
+    assert reopened.had_clean_shutdown and all(r.clean_shutdown for r in reports)
+    assert not (tmp_path / CLEAN_SHUTDOWN_FILE).exists()
+    assert sorted(reopened.logs()) == sorted(written)
+    for (topic, partition), values in written.items():
+        log = reopened.get_log(topic, partition)
+        assert (log.topic, log.partition, log.log_end_offset) == (topic, partition, ends[(topic, partition)])
+        assert [r.value for r in read_all(log)] == values
+
+
+def test_crash_writes_nothing_and_reopen_recovers_from_the_checkpoint(tmp_path: Path) -> None:
+    manager, _ = open_manager(tmp_path)
+    written = populate(manager)
+    manager.checkpoint_recovery_points()
+    log = manager.get_log("orders", 0)
+    log.append_as_leader(batch(b"unflushed"), 0, T0)
+    manager.crash()
+    assert not (tmp_path / CLEAN_SHUTDOWN_FILE).exists()
+    with pytest.raises(KafkaError):
+        manager.get_or_create_log("x", 0, config_for("x"), T0)
+
+    reopened, reports = open_manager(tmp_path)
+    assert not reopened.had_clean_shutdown
+    assert all(not r.clean_shutdown and r.truncation_reason is None for r in reports)
+    assert [r.value for r in read_all(reopened.get_log("orders", 0))] == written[("orders", 0)] + [b"unflushed"]
+
+
+def test_high_watermarks_round_trip(tmp_path: Path) -> None:
+    manager, _ = open_manager(tmp_path)
+    manager.write_high_watermarks({("orders", 0): 12, ("my.dotted_topic-name", 1): 3})
+    assert manager.read_high_watermarks() == {("orders", 0): 12, ("my.dotted_topic-name", 1): 3}
+    assert (tmp_path / "replication-offset-checkpoint").read_text().startswith("0\n2\n")
+
+
+def test_delete_log_removes_the_directory(tmp_path: Path) -> None:
+    manager, _ = open_manager(tmp_path)
+    populate(manager)
+    assert manager.delete_log("my.dotted_topic-name", 1)
+    assert not manager.delete_log("my.dotted_topic-name", 1)
+    assert not (tmp_path / "my.dotted_topic-name-1").exists()
+    assert (tmp_path / "my.dotted_topic-name-0").exists()
+    manager.shutdown()
+    reopened, _ = open_manager(tmp_path)
+    assert ("my.dotted_topic-name", 1) not in reopened.logs()
+
+
+def test_leftover_delete_dirs_and_foreign_dirs(tmp_path: Path) -> None:
+    (tmp_path / "orders-3.9f6a-delete").mkdir()
+    (tmp_path / "not a partition").mkdir()
+    _, reports = open_manager(tmp_path)
+    assert reports == () and not (tmp_path / "orders-3.9f6a-delete").exists()
+    assert (tmp_path / "not a partition").exists()
+
+
+def test_compaction_through_the_manager_checkpoints_the_dirty_offset(tmp_path: Path) -> None:
+    manager, _ = open_manager(tmp_path)
+    populate(manager)
+    log = manager.get_log("__consumer_offsets", 0)
+    result = manager.clean("__consumer_offsets", 0, T0, log.log_end_offset)
+    assert result.skipped_reason is None and result.records_removed > 0
+    assert read_offsets(tmp_path / "cleaner-offset-checkpoint") == {("__consumer_offsets", 0): result.next_dirty_offset}
+    assert [r.value for r in read_all(log)][-1] == b"__consumer_offsets-0-11"
+
+
+def test_flush_dirty_logs_applies_flush_ms(tmp_path: Path) -> None:
+    manager, _ = LogManager.open(tmp_path, lambda t: topic_config(flush_ms=1000), T0, FileHandles())
+    log = manager.get_or_create_log("t", 0, topic_config(flush_ms=1000), T0)
+    log.append_as_leader(batch(b"a"), 0, T0)
+    assert manager.flush_dirty_logs(T0 + 999) == ()
+    assert manager.flush_dirty_logs(T0 + 1000) == (("t", 0),)
+    assert log.recovery_point == 1
+    assert os.path.exists(tmp_path / "t-0" / "00000000000000000000.index")

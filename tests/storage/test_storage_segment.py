@@ -1,0 +1,96 @@
+"""LogSegment: indexed reads, truncation and the reasons recovery gives for cutting a segment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from storage_helpers import T0
+
+from kafkalab.storage.file_handles import FileHandles
+from kafkalab.storage.records import encode_batch, iter_batch_headers
+from kafkalab.storage.segment import LogSegment
+
+BASE = 100
+
+
+def make_segment(tmp_path: Path, batches: int = 50, interval: int = 200, gap: int = 0) -> LogSegment:
+    segment = LogSegment.create(tmp_path, BASE, handles=FileHandles(), index_interval_bytes=interval, now_ms=T0)
+    offset = BASE
+    for i in range(batches):
+        data = encode_batch([(b"k", b"v%03d" % i * 10, (), T0 + i)] * 2, base_offset=offset, partition_leader_epoch=i // 20)
+        segment.append(data, list(iter_batch_headers(data)))
+        offset += 2 + (gap if i == 10 else 0)
+    return segment
+
+
+def test_find_batch_starts_from_the_index_floor_not_the_segment_start(tmp_path: Path, monkeypatch) -> None:
+    segment = make_segment(tmp_path)
+    positions = []
+    original = LogSegment.read_bytes
+    monkeypatch.setattr(LogSegment, "read_bytes", lambda self, p, n: positions.append(p) or original(self, p, n))
+    _, header = segment.find_batch(BASE + 91)
+    assert header.base_offset <= BASE + 91 <= header.last_offset
+    assert positions and min(positions) > segment.size // 2
+    assert segment.offset_index.lookup(BASE + 91)[1] == positions[0]
+
+
+def test_read_returns_whole_batches_within_max_bytes(tmp_path: Path) -> None:
+    segment = make_segment(tmp_path)
+    one = segment.find_batch(BASE)[1].size_in_bytes
+    data = segment.read(BASE + 1, 3 * one + 5, None, True)
+    assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE, BASE + 2, BASE + 4]
+    assert segment.read(BASE + 100, 1000, None, True) is None
+
+
+def test_truncate_to_cuts_at_the_batch_holding_the_offset(tmp_path: Path) -> None:
+    segment = make_segment(tmp_path)
+    largest = segment.largest_timestamp
+    removed = segment.truncate_to(BASE + 41)
+    assert segment.next_offset == BASE + 40
+    assert removed > 0 and segment.size == sum(h.size_in_bytes for _, h in segment.headers())
+    assert segment.largest_timestamp == T0 + 19 < largest
+    assert all(offset < BASE + 41 for offset, _ in segment.offset_index.entries())
+
+
+@pytest.mark.parametrize("position, mask, words", [
+    (16, 0x01, "magic 3"),
+    (6, 0x40, "was expected next"),
+    (40, 0x08, "CRC"),
+])
+def test_recovery_names_the_first_bad_batch(tmp_path: Path, position: int, mask: int, words: str) -> None:
+    segment = make_segment(tmp_path)
+    victim = [p for p, _ in segment.headers()][30]
+    raw = bytearray(segment.log_path.read_bytes())
+    raw[victim + position] ^= mask
+    segment.log_path.write_bytes(raw)
+    result = segment.recover(contiguous_offsets=True)
+    assert words in result.problem and result.valid_bytes == victim
+    assert result.next_offset == BASE + 60 and segment.size == victim
+    assert result.epoch_starts == ((0, BASE), (1, BASE + 40))
+
+
+def test_recovery_cuts_a_torn_header(tmp_path: Path) -> None:
+    segment = make_segment(tmp_path, batches=3)
+    size = segment.size
+    with open(segment.log_path, "ab") as file:
+        file.write(b"\x00" * 30)
+    reopened = LogSegment.open_existing(tmp_path, BASE, handles=FileHandles(), index_interval_bytes=200, now_ms=T0)
+    result = reopened.recover(contiguous_offsets=True)
+    assert (result.valid_bytes, result.bytes_truncated, result.next_offset) == (size, 30, BASE + 6)
+    assert "header bytes" in result.problem
+
+
+@pytest.mark.parametrize("contiguous, problem, next_offset", [(True, "was expected next", BASE + 22), (False, None, BASE + 105)])
+def test_only_compacted_segments_may_have_offset_gaps(tmp_path: Path, contiguous, problem, next_offset) -> None:
+    result = make_segment(tmp_path, gap=5).recover(contiguous_offsets=contiguous)
+    assert (problem is None) == (result.problem is None) and (problem or "") in (result.problem or "")
+    assert result.next_offset == next_offset
+
+
+def test_time_waited_for_roll_uses_the_first_batch_timestamp(tmp_path: Path) -> None:
+    segment = make_segment(tmp_path, batches=2)
+    assert segment.first_batch_timestamp == T0
+    assert segment.time_waited_for_roll(now_ms=0, message_timestamp=T0 + 500) == 500
+    empty = LogSegment.create(tmp_path, 999, handles=FileHandles(), index_interval_bytes=200, now_ms=T0)
+    assert empty.time_waited_for_roll(now_ms=T0 + 70, message_timestamp=0) == 70
