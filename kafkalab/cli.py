@@ -1,8 +1,14 @@
-"""The ``kafkalab`` command line: the TUI by default, plus headless subcommands."""
+"""The ``kafkalab`` command line: the TUI by default, plus headless subcommands.
+
+Exit codes: 0 success, 1 a scenario expectation or step failed, 2 bad input (an invalid
+file, a data directory that is locked or not ours). User mistakes print one clear
+message, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,31 +24,89 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kafkalab {__version__}")
     parser.add_argument("--data-dir", help="cluster data directory (default: the user data dir)")
-    parser.add_argument("--brokers", type=int, default=3, help="number of brokers for a new cluster (1-9)")
+    parser.add_argument("--brokers", type=int, default=None, help="number of brokers for a new cluster (1-9, default 3)")
     parser.add_argument("--fresh", action="store_true", help="delete the data directory's cluster and start over")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    run = commands.add_parser("run", help="run a YAML scenario headless under the virtual clock")
+    run.add_argument("file", help="the scenario file")
+    run.add_argument("--data-dir", dest="run_data_dir", help="run on the cluster persisted here (default: a fresh "
+                                                              "temporary one, removed afterwards)")
+    run.add_argument("--seed", type=int, help="override the scenario's cluster seed")
+    run.add_argument("--json", action="store_true", help="print one JSON report instead of text")
+
+    commands.add_parser("schema", help="print the JSON Schema of scenario files")
+
     dump = commands.add_parser("dump-log", help="print a segment's batches and records like kafka-dump-log.sh")
-    dump.add_argument("path", help="a .log segment file")
+    dump.add_argument("path", help="a .log, .index or .timeindex file")
     dump.add_argument("--no-data", action="store_true", help="print batches only, not their records")
     return parser
 
 
+def _run_scenario(args: argparse.Namespace) -> int:
+    from kafkalab.coordination.tree import ZnodeTree
+    from kafkalab.errors import KafkaError
+    from kafkalab.scenarios.model import load_scenario
+    from kafkalab.scenarios.report import TextReporter
+    from kafkalab.scenarios.runner import ScenarioRunner
+    from kafkalab.scenarios.yaml_source import SourceError
+
+    data_dir = Path(args.run_data_dir).expanduser() if args.run_data_dir else None
+    existing: frozenset[str] = frozenset()
+    if data_dir is not None:
+        # Read what topics the stored cluster already has, without touching the directory.
+        topics = ZnodeTree(data_dir / "zookeeper", read_only=True).nodes.get("/brokers/topics")
+        existing = frozenset(topics.children) if topics else frozenset()
+    try:
+        scenario = load_scenario(Path(args.file), existing)
+    except SourceError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    reporter = TextReporter(sys.stdout)
+    runner = ScenarioRunner(scenario, data_dir, args.seed, None if args.json else reporter.step)
+    if not args.json:
+        print(f"Scenario: {scenario.name}")
+    try:
+        report = runner.run()
+    except KafkaError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2, sort_keys=False))
+    else:
+        print("PASSED" if report.ok else "FAILED")
+    return 0 if report.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kafkalab`` console script; returns the exit status."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "dump-log":
         from kafkalab.storage.dump import dump_log_command
 
         return dump_log_command(args.path, print_data=not args.no_data, out=sys.stdout)
+    if args.command == "run":
+        return _run_scenario(args)
+    if args.command == "schema":
+        from kafkalab.scenarios.schema import scenario_schema
+
+        print(json.dumps(scenario_schema(), indent=2))
+        return 0
     from kafkalab.cluster.datadir import default_data_dir
     from kafkalab.demo import run_demo
     from kafkalab.errors import KafkaError
 
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
     try:
-        return run_demo(data_dir, args.brokers, args.fresh, sys.stdout)
+        return run_demo(data_dir, args.brokers or 3, args.fresh, sys.stdout)
     except KafkaError as exc:
         print(f"kafkalab: {exc}", file=sys.stderr)
         return 2

@@ -134,15 +134,16 @@ class Broker:
         cluster_id = yield self.zk.get_data(paths.CLUSTER_ID)
         self.ctx.metadata.cluster_id = paths.json_value(cluster_id.data, "id")
         yield from self.topic_configs.load_all()
+        first_start = not self.log_dir.exists() or not any(self.log_dir.iterdir())
         self.log_manager, reports = LogManager.open(self.log_dir, self.topic_configs.config_for,
                                                     int(self.scheduler.now_ms))
-        after_crash = any(not report.clean_shutdown for report in reports)
+        how = "first" if first_start else "clean" if self.log_manager.had_clean_shutdown else "crash"
         for report in reports:
             if not report.clean_shutdown and (report.bytes_checked or report.bytes_truncated):
                 self.journal.emit(LogRecovered, broker_id=self.broker_id, topic=report.topic,
                                   partition=report.partition, bytes_checked=report.bytes_checked,
                                   truncated_bytes=report.bytes_truncated, reason=report.truncation_reason or "intact")
-        self.journal.emit(BrokerStarted, broker_id=self.broker_id, logs=len(reports), after_crash=after_crash)
+        self.journal.emit(BrokerStarted, broker_id=self.broker_id, logs=len(reports), previous_stop=how)
         high_watermarks = {TopicPartition(topic, partition): offset
                            for (topic, partition), offset in self.log_manager.read_high_watermarks().items()}
         self.replicas = ReplicaManager(self.ctx, self.log_manager, high_watermarks, self.topic_configs.config_for)

@@ -52,12 +52,15 @@ def name_of(path: str) -> str:
 class ZnodeTree:
     """Znodes by path, with ZooKeeper's create/delete/set rules and durable persistent nodes."""
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, read_only: bool = False) -> None:
         self.nodes: dict[str, Znode] = {"/": Znode("", 0, 0, 0, 0)}
         self.zxid = 0
         self._directory = directory
         self._log_fd: int | None = None
-        if directory is not None:
+        if directory is not None and read_only:
+            if directory.exists():
+                self._load(directory)
+        elif directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
             self._load(directory)
             self._log_fd = os.open(directory / "log.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -23,11 +23,16 @@ class BrokerStarted(Event):
     kind = "broker"
     broker_id: int
     logs: int
-    after_crash: bool
+    previous_stop: str  # "first" (empty log dir), "clean" or "crash"
 
     def describe(self) -> str:
-        how = "after a crash, recovering" if self.after_crash else "after a clean shutdown, opening"
-        return f"Broker {self.broker_id} started {how} {self.logs} partition logs."
+        if self.previous_stop == "first":
+            return f"Broker {self.broker_id} started for the first time with an empty log directory."
+        if self.previous_stop == "crash":
+            return (f"Broker {self.broker_id} started after a crash and recovered {self.logs} partition log(s) "
+                    f"past their recovery points.")
+        return (f"Broker {self.broker_id} started after a clean shutdown and opened {self.logs} partition log(s) "
+                f"without reading their data.")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,196 @@
+"""Expectations about the cluster, shared by ``expect``, ``wait: {until: ...}`` and lesson goals.
+
+Each check is a frozen dataclass whose set fields must all match what the cluster shows
+now. ``evaluate`` returns, per check, what was expected, what was found and whether they
+agree, so a failed scenario says exactly what differed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from kafkalab.actions.base import doc
+from kafkalab.cluster.views import ClusterView
+from kafkalab.events.journal import Event
+
+if TYPE_CHECKING:
+    from kafkalab.session.session import Session
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One expectation's outcome."""
+
+    check: str
+    expected: dict[str, Any]
+    actual: dict[str, Any]
+    ok: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "expected": self.expected, "actual": self.actual, "ok": self.ok}
+
+
+def _given(check: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields a check sets (None means "not checked")."""
+    return {f.name: getattr(check, f.name) for f in fields(check)
+            if getattr(check, f.name) is not None and f.name not in skip}
+
+
+def _normalize(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_normalize(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _normalize(v) for k, v in value.items()}
+    return value
+
+
+def _compare(name: str, expected: dict[str, Any], actual: dict[str, Any]) -> CheckResult:
+    expected = _normalize(expected)
+    actual = _normalize(actual)
+    ok = all(actual.get(key) == value for key, value in expected.items())
+    return CheckResult(name, expected, actual, ok)
+
+
+@dataclass(frozen=True)
+class PartitionCheck:
+    """A partition's leader, ISR and offsets."""
+
+    topic: str = doc("Topic.")
+    partition: int = doc("Partition number.", minimum=0)
+    leader: int | None = doc("Expected leader broker (-1 for offline).", None)
+    isr: tuple[int, ...] | None = doc("Expected in-sync replicas, in any order.", None)
+    replicas: tuple[int, ...] | None = doc("Expected replica list, in order.", None)
+    leader_epoch: int | None = doc("Expected leader epoch.", None)
+    high_watermark: int | None = doc("Expected high watermark.", None)
+    log_end_offset: int | None = doc("Expected log end offset of the leader.", None)
+    log_start_offset: int | None = doc("Expected log start offset.", None)
+    offline: bool | None = doc("Whether the partition has no leader.", None)
+
+    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+        expected = _given(self)
+        if self.isr is not None:
+            expected["isr"] = sorted(self.isr)
+        partition = view.partition(self.topic, self.partition)
+        if partition is None:
+            return CheckResult("partition", _normalize(expected), {"exists": False}, False)
+        actual = {"topic": self.topic, "partition": self.partition,
+                  "leader": -1 if partition.leader is None else partition.leader, "isr": sorted(partition.isr),
+                  "replicas": list(partition.replicas), "leader_epoch": partition.leader_epoch,
+                  "high_watermark": partition.high_watermark, "log_end_offset": partition.log_end_offset,
+                  "log_start_offset": partition.log_start_offset, "offline": partition.offline}
+        return _compare("partition", expected, {k: actual[k] for k in expected})
+
+
+@dataclass(frozen=True)
+class BrokerCheck:
+    """A broker's state and role."""
+
+    broker: int = doc("Broker id.", minimum=1)
+    state: str | None = doc("running, not running, starting or shutting down.", None)
+    registered: bool | None = doc("Whether /brokers/ids/N exists in ZooKeeper.", None)
+    controller: bool | None = doc("Whether it is the active controller.", None)
+
+    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+        broker = view.broker(self.broker)
+        expected = _given(self)
+        if broker is None:
+            return CheckResult("broker", _normalize(expected), {"exists": False}, False)
+        actual = {"broker": self.broker, "state": broker.state, "registered": broker.registered,
+                  "controller": broker.is_controller}
+        return _compare("broker", expected, {k: actual[k] for k in expected})
+
+
+@dataclass(frozen=True)
+class KeyPartitionCheck:
+    """Every record produced with ``key`` to ``topic`` went to ``partition``."""
+
+    topic: str = doc("Topic.")
+    key: str = doc("Record key as text.")
+    partition: int = doc("The partition all its records must be in.", minimum=0)
+
+    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+        partitions = sorted(session.key_partitions.get((self.topic, self.key), set()))
+        return CheckResult("key_partition", _given(self), {"topic": self.topic, "key": self.key,
+                                                           "partitions": partitions},
+                           partitions == [self.partition])
+
+
+@dataclass(frozen=True)
+class ConsumedCheck:
+    """How many records consumers returned so far (all of them, or one group / client)."""
+
+    shorthand: ClassVar[str] = "count"
+
+    count: int | None = doc("Exactly this many.", None, minimum=0)
+    at_least: int | None = doc("At least this many.", None, minimum=0)
+    group: str | None = doc("Only consumers of this group.", None)
+    client_id: str | None = doc("Only this consumer.", None)
+
+    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+        if self.group is None and self.client_id is None:
+            total = session.consumed_total
+        else:
+            total = sum(n for (group, client), n in session.consumed_by_client.items()
+                        if self.group in (None, group) and self.client_id in (None, client))
+        ok = (self.count is None or total == self.count) and (self.at_least is None or total >= self.at_least)
+        return CheckResult("consumed", _given(self), {"count": total}, ok)
+
+
+@dataclass(frozen=True)
+class EventCheck:
+    """An event of ``type`` whose fields match ``where`` happened (``at_least`` times)."""
+
+    shorthand: ClassVar[str] = "type"
+
+    type: str = doc("Event type, e.g. LeaderElected, IsrShrunk, RebalanceCompleted.")
+    where: dict[str, bool | int | float | str] = doc("Fields the event must have.", {})
+    at_least: int = doc("How many matching events are needed.", 1, minimum=0)
+
+    def matches(self, event: Event) -> bool:
+        if event.name != self.type:
+            return False
+        values = event.fields_dict()
+        return all(_normalize(values.get(key)) == _normalize(value) for key, value in self.where.items())
+
+    def count(self, session: Session, since_seq: int = 0) -> int:
+        return sum(1 for event in session.cluster.journal.since(since_seq) if self.matches(event))
+
+    def evaluate(self, session: Session, view: ClusterView, since_seq: int = 0) -> CheckResult:
+        seen = self.count(session, since_seq)
+        return CheckResult("event", {"type": self.type, "where": dict(self.where), "at_least": self.at_least},
+                           {"count": seen}, seen >= self.at_least)
+
+
+@dataclass(frozen=True)
+class Checks:
+    """A set of expectations; every one given must hold."""
+
+    partition: tuple[PartitionCheck, ...] = doc("Partition leader, ISR and offsets.", ())
+    broker: tuple[BrokerCheck, ...] = doc("Broker state and role.", ())
+    key_partition: tuple[KeyPartitionCheck, ...] = doc("Which partition a key's records went to.", ())
+    consumed: ConsumedCheck | None = doc("Records consumed so far.", None)
+    event: tuple[EventCheck, ...] = doc("Events that must have happened.", ())
+    no_event: tuple[EventCheck, ...] = doc("Events that must not have happened.", ())
+    controller: int | None = doc("The active controller's broker id.", None)
+    last_error: str | None = doc("The Kafka error the previous step failed with (NONE if it succeeded).", None)
+
+    def evaluate(self, session: Session, since_seq: int = 0) -> list[CheckResult]:
+        """Every check's outcome; events count from ``since_seq`` (0: the whole journal)."""
+        view = session.cluster.snapshot()
+        results = [check.evaluate(session, view) for check in (*self.partition, *self.broker, *self.key_partition)]
+        if self.consumed is not None:
+            results.append(self.consumed.evaluate(session, view))
+        results += [check.evaluate(session, view, since_seq) for check in self.event]
+        for check in self.no_event:
+            seen = check.count(session, since_seq)
+            results.append(CheckResult("no_event", {"type": check.type, "where": dict(check.where)},
+                                       {"count": seen}, seen == 0))
+        if self.controller is not None:
+            results.append(CheckResult("controller", {"controller": self.controller},
+                                       {"controller": view.controller_id}, view.controller_id == self.controller))
+        if self.last_error is not None:
+            actual = session.last_error or "NONE"
+            results.append(CheckResult("last_error", {"last_error": self.last_error}, {"last_error": actual},
+                                       actual == self.last_error))
+        return results

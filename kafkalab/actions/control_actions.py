@@ -1,0 +1,72 @@
+"""Steps that direct a session rather than change the cluster: wait, expect, note."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kafkalab.actions.base import Action, ActionRun, doc, register
+from kafkalab.actions.checks import Checks
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.session.session import Session
+from kafkalab.sim.process import Sleep
+
+#: How often ``wait: {until: ...}`` re-checks its condition, in virtual time.
+POLL_MS = 5.0
+
+
+@register
+@dataclass(frozen=True)
+class Wait(Action):
+    step = "wait"
+    summary = "Let virtual time pass, or wait until expectations hold (failing after timeout_ms)."
+    shorthand = "ms"
+
+    ms: float | None = doc("Let this much virtual time pass.", None, minimum=0)
+    until: Checks | None = doc("Wait until these expectations hold (events count from the start of the wait).", None)
+    timeout_ms: float = doc("Give up after this long; the step fails.", 60_000, minimum=0)
+
+    def run(self, session: Session) -> ActionRun:
+        start = session.scheduler.now_ms
+        if self.ms is not None:
+            yield Sleep(self.ms)
+        if self.until is None:
+            return {"waited_ms": session.scheduler.now_ms - start}
+        since = session.cluster.journal.last_seq
+        deadline = session.scheduler.now_ms + self.timeout_ms
+        while True:
+            results = self.until.evaluate(session, since)
+            if all(result.ok for result in results):
+                return {"waited_ms": session.scheduler.now_ms - start}
+            if session.scheduler.now_ms >= deadline:
+                failed = [result.as_dict() for result in results if not result.ok]
+                raise KafkaError(Errors.REQUEST_TIMED_OUT,
+                                 f"Still not true after {self.timeout_ms:g} ms: {failed}")
+            yield Sleep(POLL_MS)
+
+
+@register
+@dataclass(frozen=True)
+class Expect(Action):
+    step = "expect"
+    summary = "Check the cluster now: leaders, ISR, offsets, groups, consumed records, events."
+    inline = "checks"
+
+    checks: Checks = doc("The expectations (the step's mapping itself).")
+
+    def run(self, session: Session) -> dict[str, Any]:
+        results = self.checks.evaluate(session)
+        return {"ok": all(result.ok for result in results), "checks": [result.as_dict() for result in results]}
+
+
+@register
+@dataclass(frozen=True)
+class Note(Action):
+    step = "note"
+    summary = "Narration shown while a scenario plays."
+    shorthand = "text"
+
+    text: str = doc("What to tell the audience (Markdown).")
+
+    def run(self, session: Session) -> dict[str, Any]:
+        return {"text": self.text}

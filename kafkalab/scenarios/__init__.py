@@ -1,0 +1,1 @@
+"""YAML scenarios: load and validate them with line marks, run them headless, report."""

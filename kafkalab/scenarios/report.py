@@ -1,0 +1,42 @@
+"""Printing a scenario run for people: each step, the events it caused, and what failed."""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+from kafkalab.scenarios.model import Step
+from kafkalab.scenarios.runner import StepReport
+
+
+def _summary(step: Step) -> str:
+    values = step.action.as_step()[step.action.step]
+    if not values:
+        return ""
+    text = ", ".join(f"{key}={_short(value)}" for key, value in values.items())
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def _short(value: Any) -> str:
+    return str(value).replace("'", "")
+
+
+class TextReporter:
+    """Writes a readable line per step as the run goes."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def step(self, step: Step, report: StepReport) -> None:
+        status = "ok" if report.ok else "FAILED"
+        if report.error and report.ok:
+            status = f"ok ({report.error} as expected)" if step.expect_error else f"ok (allowed {report.error})"
+        self.out.write(f"[{step.index:>3}] {step.action.step} {_summary(step)} ... {status}\n")
+        if step.action.step == "note":
+            self.out.write(f"      > {report.result.get('text', '')}\n")
+        for event in report.events:
+            self.out.write(f"      - {event}\n")
+        for check in report.result.get("checks", []):
+            mark = "✓" if check["ok"] else "✗"
+            self.out.write(f"      {mark} {check['check']}: expected {check['expected']}, found {check['actual']}\n")
+        if report.problem:
+            self.out.write(f"      !! {report.problem}\n")

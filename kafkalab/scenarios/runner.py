@@ -1,0 +1,133 @@
+"""Run a scenario headless under the virtual clock and report every step.
+
+A run without a data dir uses a fresh temporary one and removes it afterwards; with
+one, it opens the cluster persisted there, so one run can produce and a later run
+consume. The run stops at the first failed step; the report says which and why.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kafkalab.cluster.cluster import Cluster
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.scenarios.model import Scenario, Step
+from kafkalab.session.session import ActionOutcome, Session
+
+#: A step that has not finished after this much virtual time is reported as stuck.
+STEP_LIMIT_MS = 3_600_000
+
+
+@dataclass
+class StepReport:
+    """What one step did: its result or error, the events it caused, and whether it passed."""
+
+    index: int
+    action: str
+    ok: bool
+    result: dict[str, Any]
+    error: str | None = None
+    message: str | None = None
+    events: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        report: dict[str, Any] = {"index": self.index, "action": self.action, "ok": self.ok, "result": self.result}
+        if self.error is not None:
+            report["error"] = self.error
+            report["message"] = self.message
+        if self.problem is not None:
+            report["problem"] = self.problem
+        return report
+
+
+@dataclass
+class RunReport:
+    """The whole run."""
+
+    scenario: str
+    ok: bool
+    steps: list[StepReport]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "ok": self.ok, "steps": [step.as_json() for step in self.steps]}
+
+
+def judge(step: Step, outcome: ActionOutcome) -> str | None:
+    """Why the step failed, or None if it passed (errors may be allowed or expected)."""
+    error = outcome.error
+    if error is not None:
+        if step.expect_error == error.name or step.allow_errors:
+            return None
+        if step.expect_error:
+            return f"expected error {step.expect_error} but got {error.name}: {error.message}"
+        return f"{error.name}: {error.message}"
+    if step.expect_error:
+        return f"expected error {step.expect_error} but the step succeeded"
+    if outcome.result.get("ok") is False:
+        failed = [check for check in outcome.result.get("checks", []) if not check["ok"]]
+        return "; ".join(f"{c['check']}: expected {c['expected']}, found {c['actual']}" for c in failed) \
+            or "expectation failed"
+    return None
+
+
+class ScenarioRunner:
+    """Runs one validated scenario and builds its report."""
+
+    def __init__(self, scenario: Scenario, data_dir: Path | None = None, seed: int | None = None,
+                 on_step: Callable[[Step, StepReport], None] | None = None) -> None:
+        self.scenario = scenario
+        self.data_dir = data_dir
+        self.seed = scenario.cluster.seed if seed is None else seed
+        self.on_step = on_step or (lambda step, report: None)
+
+    def run(self) -> RunReport:
+        """Open the cluster, run every step in order (stopping at a failure), close it."""
+        temporary = None
+        path = self.data_dir
+        if path is None:
+            temporary = Path(tempfile.mkdtemp(prefix="kafkalab-run-"))
+            path = temporary / "data"
+        try:
+            spec = self.scenario.cluster
+            existing = (path / "kafkalab.json").exists()
+            cluster = Cluster.open(path, brokers=None if existing else spec.brokers, seed=self.seed,
+                                   broker_config=spec.config)
+            try:
+                cluster.wait(cluster.start())
+                session = Session(cluster, self.seed)
+                reports = self._run_steps(cluster, session)
+                session.close()
+            finally:
+                cluster.close()
+        finally:
+            if temporary is not None:
+                shutil.rmtree(temporary, ignore_errors=True)
+        return RunReport(self.scenario.name, all(r.ok for r in reports), reports)
+
+    def _run_steps(self, cluster: Cluster, session: Session) -> list[StepReport]:
+        reports: list[StepReport] = []
+        for step in self.scenario.steps:
+            before = cluster.journal.last_seq
+            future = session.execute(step.action)
+            try:
+                outcome = cluster.wait(future, STEP_LIMIT_MS)
+            except KafkaError:
+                outcome = ActionOutcome(step.action, {}, KafkaError(
+                    Errors.REQUEST_TIMED_OUT, f"the step did not finish within {STEP_LIMIT_MS // 60_000} minutes "
+                                              f"of virtual time"))
+            problem = judge(step, outcome)
+            error = outcome.error
+            report = StepReport(step.index, step.action.step, problem is None, outcome.result,
+                                error.name if error else None, error.message if error else None,
+                                [event.describe() for event in cluster.journal.since(before)], problem)
+            reports.append(report)
+            self.on_step(step, report)
+            if problem is not None:
+                break
+        return reports

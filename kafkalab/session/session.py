@@ -1,0 +1,96 @@
+"""The session every action runs against: one cluster, the user's clients and a record of results.
+
+The TUI, the scenario runner and the lesson engine each hold one ``Session``; actions
+never reach past it into engine internals. The session remembers what expectations
+need: records consumed, where each produced key went, the last error.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kafkalab.cluster.cluster import Cluster
+from kafkalab.errors import KafkaError
+from kafkalab.sim.process import Future, spawn
+from kafkalab.sim.scheduler import TimerGroup
+
+if TYPE_CHECKING:
+    from kafkalab.actions.base import Action
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What running one action gave: its result, or the Kafka error it failed with."""
+
+    action: Action
+    result: dict[str, Any]
+    error: KafkaError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.result.get("ok", True) is not False
+
+
+class Session:
+    """One cluster and everything a user has started on it."""
+
+    def __init__(self, cluster: Cluster, seed: int = 0) -> None:
+        self.cluster = cluster
+        self.group = TimerGroup(cluster.scheduler)
+        self.rng = random.Random(seed)
+        self.consumed_total = 0
+        self.consumed_by_client: Counter[tuple[str, str]] = Counter()
+        self.key_partitions: dict[tuple[str, str], set[int]] = {}
+        self.last_error: str | None = None
+        self.outcomes: list[ActionOutcome] = []
+
+    @property
+    def scheduler(self):  # noqa: ANN201 - the cluster's scheduler
+        return self.cluster.scheduler
+
+    def execute(self, action: Action) -> Future[ActionOutcome]:
+        """Run ``action``; the future never fails: a Kafka error is part of the outcome."""
+        outcome: Future[ActionOutcome] = Future()
+
+        def finish(result: dict[str, Any] | None, error: KafkaError | None) -> None:
+            record = ActionOutcome(action, result or {}, error)
+            self.last_error = error.name if error is not None else None
+            self.outcomes.append(record)
+            outcome.set_result(record)
+
+        try:
+            produced = action.run(self)
+        except KafkaError as exc:
+            finish(None, exc)
+            return outcome
+        if not isinstance(produced, Generator):
+            finish(produced, None)
+            return outcome
+        process = spawn(self.group, produced)
+
+        def done(future: Future[dict[str, Any]]) -> None:
+            error = future.error
+            if error is not None and not isinstance(error, KafkaError):
+                raise error
+            finish(None if error else future.result(), error)  # type: ignore[arg-type]
+
+        process.add_done_callback(done)
+        return outcome
+
+    def record_produced(self, topic: str, key: str | None, partition: int) -> None:
+        """Remember where a keyed record went, for ``key_partition`` expectations."""
+        if key is not None:
+            self.key_partitions.setdefault((topic, key), set()).add(partition)
+
+    def record_consumed(self, group: str, client_id: str, count: int) -> None:
+        """Count records a consumer returned, for ``consumed`` expectations."""
+        self.consumed_total += count
+        self.consumed_by_client[(group, client_id)] += count
+
+    def close(self) -> None:
+        """Stop the session's own timers (steady producers, waits)."""
+        self.group.cancel_all()
