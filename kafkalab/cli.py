@@ -37,6 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
+    lessons = commands.add_parser("lessons", help="list the guided lessons and your progress")
+    lessons.add_argument("--lessons-dir", help="also load your own lessons from this folder")
+    lesson_commands = lessons.add_subparsers(dest="lessons_command", metavar="ACTION")
+    verify = lesson_commands.add_parser("verify", help="prove lessons work: run each headless with its solutions")
+    verify.add_argument("lesson_id", nargs="?", help="only this lesson")
+    export = lesson_commands.add_parser("export", help="write your progress to a file")
+    export.add_argument("file")
+    restore = lesson_commands.add_parser("import", help="merge progress from a file")
+    restore.add_argument("file")
+
     dump = commands.add_parser("dump-log", help="print a segment's batches and records like kafka-dump-log.sh")
     dump.add_argument("path", help="a .log, .index or .timeindex file")
     dump.add_argument("--no-data", action="store_true", help="print batches only, not their records")
@@ -78,6 +88,50 @@ def _run_scenario(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _lessons(args: argparse.Namespace) -> int:
+    from kafkalab.errors import KafkaError
+    from kafkalab.lessons.catalog import load_catalog
+    from kafkalab.lessons.progress import Progress
+    from kafkalab.lessons.verify import verify_lesson
+
+    catalog = load_catalog(Path(args.lessons_dir) if args.lessons_dir else None)
+    for mark, message in catalog.problems:
+        print(f"{mark}: {message}", file=sys.stderr)
+    if args.lessons_command == "verify":
+        chosen = [lesson for lesson in catalog.lessons if args.lesson_id in (None, lesson.id)]
+        if args.lesson_id and not chosen:
+            print(f"kafkalab: no lesson {args.lesson_id!r}", file=sys.stderr)
+            return 2
+        failed = 0
+        for lesson in chosen:
+            result = verify_lesson(lesson)
+            print(f"{'ok    ' if result.ok else 'FAILED'} {lesson.id}: {lesson.title}")
+            for problem in result.problems:
+                print(f"       {problem}")
+            failed += not result.ok
+        return 2 if catalog.problems else 1 if failed else 0
+    try:
+        progress = Progress.load()
+        if args.lessons_command == "export":
+            progress.write_to(Path(args.file))
+            print(f"Progress written to {args.file}")
+            return 0
+        if args.lessons_command == "import":
+            progress.merge_from(Path(args.file))
+            progress.save()
+            print(f"Progress merged from {args.file}")
+            return 0
+    except KafkaError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return 2
+    for number, lesson in enumerate(catalog.lessons, 1):
+        done = len(progress.of(lesson.id).completed_steps)
+        needs = f" (after {', '.join(lesson.prerequisites)})" if lesson.prerequisites else ""
+        print(f"{number:>2}. {lesson.id:<24} {done}/{len(lesson.steps)} steps  {lesson.title}{needs}")
+        print(f"    {lesson.summary}")
+    return 2 if catalog.problems else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kafkalab`` console script; returns the exit status."""
     try:
@@ -95,6 +149,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return dump_log_command(args.path, print_data=not args.no_data, out=sys.stdout)
     if args.command == "run":
         return _run_scenario(args)
+    if args.command == "lessons":
+        return _lessons(args)
     if args.command == "schema":
         from kafkalab.scenarios.schema import scenario_schema
 

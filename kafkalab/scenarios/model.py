@@ -47,7 +47,8 @@ class Scenario:
     file: str
 
 
-def _step(builder: Builder, node: Node, index: int) -> Step | None:
+def parse_step(builder: Builder, node: Node, index: int) -> Step | None:
+    """One step (an action plus allow_errors / expect_error), or None after recording problems."""
     if not isinstance(node.value, dict):
         builder.fail(node.mark, f"step {index} must be a mapping like `kill_broker: 1`, not {node.value!r}")
         return None
@@ -83,6 +84,14 @@ def _step(builder: Builder, node: Node, index: int) -> Step | None:
     return Step(index, action, node.mark, bool(allow), expect_error)
 
 
+def parse_steps(builder: Builder, node: Node, what: str) -> list[Step]:
+    """A list of steps; problems are recorded in ``builder``."""
+    if not isinstance(node.value, list):
+        builder.fail(node.mark, f"{what} must be a list of actions")
+        return []
+    return [step for index, item in enumerate(node.value) if (step := parse_step(builder, item, index)) is not None]
+
+
 def _topics_used(action: Action) -> list[str]:
     topics: list[str] = []
     for attribute in ("topic",):
@@ -96,7 +105,7 @@ def _topics_used(action: Action) -> list[str]:
     return topics
 
 
-def _check_topic_references(builder: Builder, steps: list[Step], existing: frozenset[str]) -> None:
+def check_topic_references(builder: Builder, steps: list[Step], existing: frozenset[str]) -> None:
     """A step may only name a topic that exists by then (unless it expects an error)."""
     known = set(existing)
     for step in steps:
@@ -135,22 +144,17 @@ def parse_scenario(text: str, file: str, existing_topics: frozenset[str] = froze
     steps_node = root.value.get("steps")
     if steps_node is None:
         builder.fail(root.mark, "the scenario is missing required key 'steps' (a list of actions)")
-    elif not isinstance(steps_node.value, list):
-        builder.fail(steps_node.mark, "steps must be a list of actions")
     else:
-        for index, node in enumerate(steps_node.value):
-            step = _step(builder, node, index)
-            if step is not None:
-                steps.append(step)
+        steps = parse_steps(builder, steps_node, "steps")
     if cluster is not None:
-        _validate_cluster(builder, cluster, root.value.get("cluster"))
+        validate_cluster(builder, cluster, root.value.get("cluster"))
     builder.raise_if_failed()
-    _check_topic_references(builder, steps, existing_topics)
+    check_topic_references(builder, steps, existing_topics)
     builder.raise_if_failed()
     return Scenario(name or "", description or "", cluster, tuple(steps), file)
 
 
-def _validate_cluster(builder: Builder, cluster: ClusterSpec, node: Node | None) -> None:
+def validate_cluster(builder: Builder, cluster: ClusterSpec, node: Node | None) -> None:
     mark = node.mark if node is not None else Mark("?", 1, 1)
     if not 1 <= cluster.brokers <= 9:
         builder.fail(mark, f"cluster.brokers must be between 1 and 9, not {cluster.brokers}")

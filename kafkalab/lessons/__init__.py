@@ -1,0 +1,1 @@
+"""Guided lessons: files, a live lesson run, headless verification and saved progress."""
