@@ -163,11 +163,31 @@ class EventCheck:
 
 
 @dataclass(frozen=True)
+class ZnodeCheck:
+    """A znode in the coordination service: whether it exists and who owns it."""
+
+    path: str = doc("Znode path, e.g. /brokers/ids/2 or /controller.")
+    exists: bool | None = doc("Whether the znode must exist.", None)
+    ephemeral: bool | None = doc("Whether it must be ephemeral (tied to a session).", None)
+    owner: str | None = doc("The network node whose session owns it, e.g. broker-2.", None)
+
+    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+        coordinator = session.cluster.coordinator
+        node = coordinator.tree.nodes.get(self.path)
+        actual = {"path": self.path, "exists": node is not None,
+                  "ephemeral": bool(node and node.ephemeral_owner),
+                  "owner": coordinator.session_owner(node.ephemeral_owner) if node and node.ephemeral_owner else None}
+        expected = _given(self)
+        return _compare("znode", expected, {k: actual[k] for k in expected})
+
+
+@dataclass(frozen=True)
 class Checks:
     """A set of expectations; every one given must hold."""
 
     partition: tuple[PartitionCheck, ...] = doc("Partition leader, ISR and offsets.", ())
     broker: tuple[BrokerCheck, ...] = doc("Broker state and role.", ())
+    znode: tuple[ZnodeCheck, ...] = doc("Znodes in the coordination service.", ())
     key_partition: tuple[KeyPartitionCheck, ...] = doc("Which partition a key's records went to.", ())
     consumed: ConsumedCheck | None = doc("Records consumed so far.", None)
     event: tuple[EventCheck, ...] = doc("Events that must have happened.", ())
@@ -178,7 +198,7 @@ class Checks:
     def evaluate(self, session: Session, since_seq: int = 0) -> list[CheckResult]:
         """Every check's outcome; events count from ``since_seq`` (0: the whole journal)."""
         view = session.cluster.snapshot()
-        results = [check.evaluate(session, view) for check in (*self.partition, *self.broker, *self.key_partition)]
+        results = [check.evaluate(session, view) for check in (*self.partition, *self.broker, *self.znode, *self.key_partition)]
         if self.consumed is not None:
             results.append(self.consumed.evaluate(session, view))
         results += [check.evaluate(session, view, since_seq) for check in self.event]
