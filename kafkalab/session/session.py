@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,8 @@ class Session:
         self.consumed_by_client: Counter[tuple[str, str]] = Counter()
         self.key_partitions: dict[tuple[str, str], set[int]] = {}
         self.last_error: str | None = None
-        self.outcomes: list[ActionOutcome] = []
+        #: Called with (start time, outcome) after every action, e.g. by a Recorder.
+        self.on_outcome: list[Callable[[float, ActionOutcome], None]] = []
 
     @property
     def scheduler(self):  # noqa: ANN201 - the cluster's scheduler
@@ -55,11 +56,13 @@ class Session:
     def execute(self, action: Action) -> Future[ActionOutcome]:
         """Run ``action``; the future never fails: a Kafka error is part of the outcome."""
         outcome: Future[ActionOutcome] = Future()
+        started_ms = self.scheduler.now_ms
 
         def finish(result: dict[str, Any] | None, error: KafkaError | None) -> None:
             record = ActionOutcome(action, result or {}, error)
             self.last_error = error.name if error is not None else None
-            self.outcomes.append(record)
+            for listener in self.on_outcome:
+                listener(started_ms, record)
             outcome.set_result(record)
 
         try:
