@@ -157,12 +157,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(json.dumps(scenario_schema(), indent=2))
         return 0
     from kafkalab.cluster.datadir import default_data_dir
-    from kafkalab.demo import run_demo
-    from kafkalab.errors import KafkaError
+    from kafkalab.tui import run_tui
 
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-    try:
-        return run_demo(data_dir, args.brokers or 3, args.fresh, sys.stdout)
-    except KafkaError as exc:
-        print(f"kafkalab: {exc}", file=sys.stderr)
-        return 2
+    return run_tui(data_dir, args.brokers, args.fresh)

@@ -24,6 +24,7 @@ class Errors(Enum):
     REPLICA_NOT_AVAILABLE = (9, "The replica is not available for the requested topic-partition.")
     MESSAGE_TOO_LARGE = (10, "The request included a message larger than the max message size the server will accept.")
     STALE_CONTROLLER_EPOCH = (11, "The controller moved to another broker.")
+    OFFSET_METADATA_TOO_LARGE = (12, "The metadata field of the offset request was too large.")
     NETWORK_EXCEPTION = (13, "The server disconnected before a response was received.")
     COORDINATOR_LOAD_IN_PROGRESS = (14, "The coordinator is loading and hence can't process requests.")
     COORDINATOR_NOT_AVAILABLE = (15, "The coordinator is not available.")
@@ -74,6 +75,8 @@ class Errors(Enum):
     BROKER_ALREADY_RUNNING = (-1004, "The broker is already running.")
     DATA_DIR_LOCKED = (-1005, "Another process is using this data directory.")
     DATA_DIR_INVALID = (-1006, "The directory is not a kafkalab data directory.")
+    COMMIT_FAILED = (-1007, "The commit cannot be completed: the group has rebalanced and the partitions belong to "
+                            "another member (Kafka's CommitFailedException).")
 
     @property
     def code(self) -> int:

@@ -163,6 +163,41 @@ class EventCheck:
 
 
 @dataclass(frozen=True)
+class GroupCheck:
+    """A consumer group's state, members, assignment, committed offsets and lag."""
+
+    group: str = doc("group.id")
+    state: str | None = doc("Empty, PreparingRebalance, CompletingRebalance, Stable or Dead.", None)
+    generation: int | None = doc("Expected generation id.", None)
+    members: int | None = doc("How many members.", None, minimum=0)
+    strategy: str | None = doc("The chosen assignment strategy.", None)
+    assignment: dict[str, tuple[str, ...]] | None = doc("client_id -> its partitions (orders-0 ...), any order.", None)
+    committed: dict[str, int] | None = doc("partition (orders-0) -> committed offset (CURRENT-OFFSET).", None)
+    lag: dict[str, int] | None = doc("partition (orders-0) -> LAG.", None)
+    total_lag: int | None = doc("Sum of LAG over the group's partitions.", None)
+
+    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+        expected = _given(self)
+        if self.assignment is not None:
+            expected["assignment"] = {client: sorted(parts) for client, parts in self.assignment.items()}
+        group = view.group(self.group)
+        if group is None:
+            return CheckResult("group", _normalize(expected), {"exists": False}, False)
+        assignment: dict[str, list[str]] = {}
+        for member in group.members:
+            assignment.setdefault(member.client_id, []).extend(member.assignment)
+        partitions = {f"{p.topic}-{p.partition}": p for p in group.partitions}
+        actual = {"group": self.group, "state": group.state, "generation": group.generation,
+                  "members": len(group.members), "strategy": group.protocol,
+                  "assignment": {client: sorted(parts) for client, parts in sorted(assignment.items())},
+                  "committed": {name: partitions[name].current_offset for name in (self.committed or {})
+                                if name in partitions},
+                  "lag": {name: partitions[name].lag for name in (self.lag or {}) if name in partitions},
+                  "total_lag": group.total_lag}
+        return _compare("group", expected, {k: actual[k] for k in expected})
+
+
+@dataclass(frozen=True)
 class ZnodeCheck:
     """A znode in the coordination service: whether it exists and who owns it."""
 
@@ -188,8 +223,9 @@ class Checks:
     partition: tuple[PartitionCheck, ...] = doc("Partition leader, ISR and offsets.", ())
     broker: tuple[BrokerCheck, ...] = doc("Broker state and role.", ())
     znode: tuple[ZnodeCheck, ...] = doc("Znodes in the coordination service.", ())
+    group: tuple[GroupCheck, ...] = doc("Consumer group state, assignment, offsets and lag.", ())
     key_partition: tuple[KeyPartitionCheck, ...] = doc("Which partition a key's records went to.", ())
-    consumed: ConsumedCheck | None = doc("Records consumed so far.", None)
+    consumed: tuple[ConsumedCheck, ...] = doc("Records consumed so far (a count, or per group / client).", ())
     event: tuple[EventCheck, ...] = doc("Events that must have happened.", ())
     no_event: tuple[EventCheck, ...] = doc("Events that must not have happened.", ())
     controller: int | None = doc("The active controller's broker id.", None)
@@ -198,9 +234,9 @@ class Checks:
     def evaluate(self, session: Session, since_seq: int = 0) -> list[CheckResult]:
         """Every check's outcome; events count from ``since_seq`` (0: the whole journal)."""
         view = session.cluster.snapshot()
-        results = [check.evaluate(session, view) for check in (*self.partition, *self.broker, *self.znode, *self.key_partition)]
-        if self.consumed is not None:
-            results.append(self.consumed.evaluate(session, view))
+        results = [check.evaluate(session, view) for check in (*self.partition, *self.broker, *self.znode, *self.group,
+                                                           *self.key_partition)]
+        results += [check.evaluate(session, view) for check in self.consumed]
         results += [check.evaluate(session, view, since_seq) for check in self.event]
         for check in self.no_event:
             seen = check.count(session, since_seq)

@@ -17,6 +17,7 @@ from typing import Any
 from kafkalab.broker.config_manager import TopicConfigManager
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.log_tasks import LogTasks
+from kafkalab.broker.producer_ids import ProducerIdManager
 from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.config import BrokerConfig
 from kafkalab.controller.controller import Controller
@@ -33,8 +34,10 @@ from kafkalab.events.cluster import (
     LogRecovered,
 )
 from kafkalab.events.journal import EventJournal
+from kafkalab.groups.coordinator import GroupCoordinator
 from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
+from kafkalab.protocol.groups import InitProducerIdRequest
 from kafkalab.protocol.fetch import FetchRequest, ListOffsetsRequest, OffsetsForLeaderEpochRequest
 from kafkalab.protocol.metadata import MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
@@ -91,6 +94,10 @@ class Broker:
         self.replicas: ReplicaManager | None = None
         self.controller: Controller | None = None
         self.topic_configs: TopicConfigManager | None = None
+        self.groups: GroupCoordinator | None = None
+        self.producer_ids: ProducerIdManager | None = None
+        #: This incarnation's request handlers by request type, built on the first request it serves.
+        self._handler_table: dict[type, Callable[[Any, Responder], None]] | None = None
         self._ready: Future[None] = Future()
 
     @property
@@ -148,6 +155,10 @@ class Broker:
                            for (topic, partition), offset in self.log_manager.read_high_watermarks().items()}
         self.replicas = ReplicaManager(self.ctx, self.log_manager, high_watermarks, self.topic_configs.config_for)
         LogTasks(self.ctx, self.replicas).start()
+        # Seeded from the broker's generator without drawing from it, so the controller's choices stay as they were.
+        self.groups = GroupCoordinator(self.ctx, self.replicas, random.Random(hash(self.rng.getstate())))
+        self.replicas.leadership_listeners.append(self.groups.on_partition_role)
+        self.producer_ids = ProducerIdManager(self.ctx, self.zk)
         yield from self._register()
         self.state = BrokerState.RUNNING
         self.controller.on_new_session()
@@ -247,7 +258,9 @@ class Broker:
     def _reset(self) -> None:
         self.state = BrokerState.NOT_RUNNING
         self.ctx = self.zk = self.replicas = self.controller = self.topic_configs = None
+        self.groups = self.producer_ids = None
         self.log_manager = None
+        self._handler_table = None
 
     def request(self, destination: str, request: Any) -> Future[Any]:
         """Send ``request``; the future holds the response or the transport error."""
@@ -265,14 +278,19 @@ class Broker:
             if self.zk is not None:
                 self.zk.handle_notifications(request, respond)
             return
-        if self.replicas is None or self.ctx is None:
-            return  # still loading logs: Kafka's listeners are not open yet
-        handler = self._handlers().get(type(request))
+        if self.replicas is None or self.ctx is None or self.ctx.broker_epoch < 0:
+            # Kafka opens its listeners only once the broker is registered: until then a request
+            # can only be meant for a previous incarnation whose registration still lingers.
+            return
+        if self._handler_table is None:
+            self._handler_table = self._handlers()
+        handler = self._handler_table.get(type(request))
         if handler is not None:
             handler(request, respond)
 
     def _handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
         assert self.replicas is not None and self.ctx is not None
+        assert self.groups is not None and self.producer_ids is not None
         replicas = self.replicas
         metadata = self.ctx.metadata
         return {
@@ -290,6 +308,8 @@ class Broker:
             ctl.AlterPartitionRequest: self._controller_only(ControllerRequests.alter_partition),
             ctl.ControlledShutdownRequest: self._controller_only(ControllerRequests.controlled_shutdown),
             admin_api.IncrementalAlterConfigsRequest: self._alter_configs,
+            InitProducerIdRequest: self.producer_ids.handle_init_producer_id,
+            **self.groups.handlers(),
         }
 
     def _controller_only(self, handler: Callable[[ControllerRequests, Any], Process[Any]]) -> Callable[[Any, Responder], None]:
@@ -319,9 +339,13 @@ class Broker:
         if request.controller_epoch < self.ctx.metadata.controller_epoch:
             respond(ctl.UpdateMetadataResponse(Errors.STALE_CONTROLLER_EPOCH))
             return
-        first = self.ctx.metadata.controller_epoch < 0
+        if 0 <= request.broker_epoch < self.ctx.broker_epoch:
+            # Kafka's isBrokerEpochStale: meant for an earlier registration of this broker.
+            respond(ctl.UpdateMetadataResponse(Errors.STALE_BROKER_EPOCH))
+            return
         self.ctx.metadata.update(request)
-        if first:
+        if request.update_type is ctl.ControlRequestType.FULL:
+            # Every topic is in a FULL update: local logs of any other topic were deleted meanwhile.
             self.replicas.delete_stray_logs(set(self.ctx.metadata.partition_counts))
         respond(ctl.UpdateMetadataResponse(Errors.NONE))
 

@@ -29,7 +29,8 @@ class TopicConfigManager:
         self.on_change = on_change
         self._overrides: dict[str, dict[str, str]] = {}
         self._configs: dict[str, TopicConfig] = {}
-        self._last_change = -1
+        #: Sequence number of the newest ``/config/changes`` notification applied; None before the first read.
+        self._last_change: int | None = None
 
     def overrides(self, topic: str) -> dict[str, str]:
         """The topic's explicit overrides (empty if none or unknown)."""
@@ -76,8 +77,9 @@ class TopicConfigManager:
         """Watch ``/config/changes`` and apply notifications newer than the last one seen."""
         children = yield self.zk.get_children(paths.CONFIG_CHANGES, self._on_changes_watch)
         sequence_numbers = sorted(int(name.rsplit("_", 1)[1]) for name in children.children)
-        if self._last_change < 0:
-            self._last_change = sequence_numbers[-1] if sequence_numbers else 0
+        if self._last_change is None:
+            # load_all has just read every config; ZooKeeper numbers the first notification 0.
+            self._last_change = sequence_numbers[-1] if sequence_numbers else -1
             return
         for number in sequence_numbers:
             if number <= self._last_change:

@@ -33,7 +33,10 @@ class FetchState:
     leader_epoch: int
     fetch_offset: int
     truncating: bool = True
-    failed: bool = False
+    #: The leader has a newer epoch than ours: wait for the controller's LeaderAndIsr.
+    fenced: bool = False
+    #: After a retriable error the partition sits out until then (``replica.fetch.backoff.ms``).
+    delayed_until_ms: float = 0.0
 
 
 def _request(ctx: BrokerContext, destination: str, request: Any, timeout_ms: float) -> Future[Any]:
@@ -65,28 +68,33 @@ class ReplicaFetcher:
         config = self.ctx.config
         leader_node = f"broker-{self.leader_id}"
         timeout = config["request.timeout.ms"]
+        backoff = config["replica.fetch.backoff.ms"]
         while self.partitions:
-            truncating = {tp: s for tp, s in self.partitions.items() if s.truncating and not s.failed}
+            now = self.ctx.now_ms
+            ready = {tp: s for tp, s in self.partitions.items() if not s.fenced and s.delayed_until_ms <= now}
+            truncating = {tp: s for tp, s in ready.items() if s.truncating}
             if truncating:
                 ok = yield from self._truncate(leader_node, truncating, timeout)
                 if not ok:
-                    yield Sleep(config["replica.fetch.backoff.ms"])
+                    yield Sleep(backoff)
                 continue
-            fetching = {tp: s for tp, s in self.partitions.items() if not s.failed}
-            if not fetching:
-                break
+            if not ready:
+                delayed = [s.delayed_until_ms for s in self.partitions.values() if not s.fenced]
+                if not delayed:
+                    break
+                yield Sleep(min(delayed) - now)
+                continue
             request = FetchRequest(self.ctx.broker_id, config["replica.fetch.wait.max.ms"], 1,
                                    10 * config["replica.fetch.max.bytes"],
                                    {tp: FetchPartition(s.fetch_offset, s.leader_epoch, config["replica.fetch.max.bytes"])
-                                    for tp, s in fetching.items()})
+                                    for tp, s in ready.items()})
             response = yield _request(self.ctx, leader_node, request, timeout + request.max_wait_ms)
             if isinstance(response, Errors):
-                yield Sleep(config["replica.fetch.backoff.ms"])
+                yield Sleep(backoff)
                 continue
-            backoff = False
             for tp, data in response.partitions.items():
                 state = self.partitions.get(tp)
-                if state is None or state is not fetching.get(tp):
+                if state is None or state is not ready.get(tp):
                     continue  # removed or re-added while the fetch was in flight
                 if data.error == Errors.NONE:
                     if data.records and state.fetch_offset != self.replicas.partitions[tp].log_end_offset:
@@ -95,12 +103,19 @@ class ReplicaFetcher:
                 elif data.error == Errors.OFFSET_OUT_OF_RANGE:
                     self._handle_out_of_range(tp, state, data.log_start_offset, data.log_end_offset)
                 else:
-                    # NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH...: wait for the controller's LeaderAndIsr.
-                    state.failed = True
-                    backoff = True
-            if backoff:
-                yield Sleep(config["replica.fetch.backoff.ms"])
+                    self._on_partition_error(state, data.error)
         self.running = False
+
+    def _on_partition_error(self, state: FetchState, error: Errors) -> None:
+        """Kafka's AbstractFetcherThread: a fenced epoch waits for LeaderAndIsr, anything else retries.
+
+        NOT_LEADER_OR_FOLLOWER or UNKNOWN_LEADER_EPOCH are normal right after an election,
+        when the follower heard from the controller before the new leader did.
+        """
+        if error == Errors.FENCED_LEADER_EPOCH:
+            state.fenced = True
+        else:
+            state.delayed_until_ms = self.ctx.now_ms + self.ctx.config["replica.fetch.backoff.ms"]
 
     def _truncate(self, leader_node: str, truncating: dict[TopicPartition, FetchState], timeout: float) -> Process[bool]:
         partitions = {}
@@ -126,7 +141,7 @@ class ReplicaFetcher:
             if state is None or state is not truncating.get(tp):
                 continue
             if result.error != Errors.NONE:
-                state.failed = True
+                self._on_partition_error(state, result.error)
                 continue
             partition = self.replicas.partitions[tp]
             done = self._apply_epoch_end(tp, partition, result.leader_epoch, result.end_offset)

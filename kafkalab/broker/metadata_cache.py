@@ -8,7 +8,12 @@ the stale-metadata window Kafka clients handle with NOT_LEADER_OR_FOLLOWER and a
 from __future__ import annotations
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.controller_api import BrokerEndpoint, PartitionState, UpdateMetadataRequest
+from kafkalab.protocol.controller_api import (
+    BrokerEndpoint,
+    ControlRequestType,
+    PartitionState,
+    UpdateMetadataRequest,
+)
 from kafkalab.protocol.metadata import MetadataResponse, PartitionMetadata, TopicMetadata
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.validation import INTERNAL_TOPICS
@@ -26,10 +31,13 @@ class MetadataCache:
         self.cluster_id = ""
 
     def update(self, request: UpdateMetadataRequest) -> None:
-        """Apply an UpdateMetadata from the controller."""
+        """Apply an UpdateMetadata from the controller; a FULL one replaces every partition state."""
         self.controller_id = request.controller_id
         self.controller_epoch = request.controller_epoch
         self.brokers = {b.broker_id: b for b in request.live_brokers}
+        if request.update_type is ControlRequestType.FULL:
+            self.states.clear()
+            self.partition_counts.clear()
         for topic in request.deleted_topics:
             for partition in range(self.partition_counts.pop(topic, 0)):
                 self.states.pop(TopicPartition(topic, partition), None)

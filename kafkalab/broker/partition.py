@@ -144,9 +144,20 @@ class Partition:
                 and follower.log_end_offset >= self.leader_epoch_start_offset)
 
     def out_of_sync_followers(self, now_ms: float, lag_max_ms: float) -> tuple[int, ...]:
-        """ISR followers that have not caught up for longer than ``replica.lag.time.max.ms``."""
-        return tuple(replica for replica in self.isr if replica != self.broker_id
-                     and now_ms - self.followers.get(replica, FollowerState()).last_caught_up_ms > lag_max_ms)
+        """ISR followers that have not caught up for longer than ``replica.lag.time.max.ms``.
+
+        A follower at the leader's log end stays in sync however long ago it fetched, as in
+        Kafka's ``Replica.isCaughtUp``: on a quiet partition only the controller removes a
+        follower, when its broker's session expires.
+        """
+        leader_end = self.log.log_end_offset
+        out = []
+        for replica in self.isr:
+            follower = self.followers.get(replica, FollowerState())
+            if replica != self.broker_id and follower.log_end_offset != leader_end \
+                    and now_ms - follower.last_caught_up_ms > lag_max_ms:
+                out.append(replica)
+        return tuple(out)
 
     def update_follower_high_watermark(self, leader_high_watermark: int) -> tuple[int, int] | None:
         """As follower: take the leader's HW, capped at our own log end."""

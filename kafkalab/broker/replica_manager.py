@@ -17,6 +17,7 @@ from kafkalab.broker.partition import Partition
 from kafkalab.broker.purgatory import Purgatory
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.clients import DuplicateBatchIgnored
 from kafkalab.events.cluster import (
     HighWatermarkAdvanced,
     IsrExpanded,
@@ -48,9 +49,13 @@ from kafkalab.protocol.fetch import (
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.log_manager import LogManager
+from kafkalab.storage.producer_state import ProducerStates
 from kafkalab.storage.results import LogAppendInfo
 
 Responder = Callable[[Any], None]
+
+#: How long a leader waits before resending an unanswered AlterPartition (Kafka's retry backoff).
+ALTER_PARTITION_RETRY_BACKOFF_MS = 100
 
 
 class ReplicaManager:
@@ -64,7 +69,11 @@ class ReplicaManager:
         self.partitions: dict[TopicPartition, Partition] = {}
         self.produce_purgatory = Purgatory(ctx.group)
         self.fetch_purgatory = Purgatory(ctx.group)
+        self._appended_since_check: set[TopicPartition] = set()
         self.fetchers = FetcherManager(ctx, self)
+        self.producer_states = ProducerStates()
+        #: Called with (partition, is_leader, leader_epoch) after a role change (Kafka's ``onLeadershipChange``).
+        self.leadership_listeners: list[Callable[[TopicPartition, bool, int], None]] = []
         self.controller_epoch = -1
         self._initial_high_watermarks = high_watermarks
         self.records_in = 0
@@ -111,6 +120,7 @@ class ReplicaManager:
         if stale is not None:
             return LeaderAndIsrResponse(stale, {})
         errors: dict[TopicPartition, Errors] = {}
+        roles: list[tuple[TopicPartition, bool, int]] = []
         now = self.ctx.now_ms
         for state in request.partition_states:
             partition = self._partition(state.tp)
@@ -120,6 +130,7 @@ class ReplicaManager:
                     continue
                 self.fetchers.remove(state.tp)
                 self._after_leader_change(partition)
+                roles.append((state.tp, True, state.leader_epoch))
             else:
                 if not partition.make_follower(state):
                     errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH
@@ -130,8 +141,15 @@ class ReplicaManager:
                     self.fetchers.add(state.tp, state.leader, state.leader_epoch, partition.log_end_offset)
                 else:
                     self.fetchers.remove(state.tp)
+                roles.append((state.tp, False, state.leader_epoch))
             errors[state.tp] = Errors.NONE
+        self._notify_roles(roles)
         return LeaderAndIsrResponse(Errors.NONE, errors)
+
+    def _notify_roles(self, roles: list[tuple[TopicPartition, bool, int]]) -> None:
+        for listener in self.leadership_listeners:
+            for tp, is_leader, leader_epoch in roles:
+                listener(tp, is_leader, leader_epoch)
 
     def handle_stop_replica(self, request: StopReplicaRequest) -> StopReplicaResponse:
         """Stop replicas (a departing broker's followers) or delete them (topic deletion)."""
@@ -145,10 +163,12 @@ class ReplicaManager:
                 if partition is not None:
                     del self.partitions[item.tp]
                 self.log_manager.delete_log(item.tp.topic, item.tp.partition)
+                self.producer_states.forget(item.tp.topic, item.tp.partition)
             elif partition is not None:
                 partition.leader_id = -1
             self.produce_purgatory.check_and_complete(item.tp)
             self.fetch_purgatory.check_and_complete(item.tp)
+        self._notify_roles([(item.tp, False, -1) for item in request.partitions])
         return StopReplicaResponse(Errors.NONE)
 
     def delete_stray_logs(self, known_topics: set[str]) -> None:
@@ -202,10 +222,19 @@ class ReplicaManager:
             self._reject(tp, Errors.NOT_ENOUGH_REPLICAS, reason)
             return PartitionProduceResponse(Errors.NOT_ENOUGH_REPLICAS, message=reason + "; nothing was written.")
         try:
+            duplicate = self.producer_states.check_leader_append(partition.log, batches)
+            if duplicate is not None:
+                # KIP-98: a retry of a batch already written gets its original offset; nothing is appended.
+                self.ctx.journal.emit(DuplicateBatchIgnored, broker_id=self.ctx.broker_id, topic=tp.topic,
+                                      partition=tp.partition, producer_id=duplicate.producer_id,
+                                      first_sequence=duplicate.first_seq, last_sequence=duplicate.last_seq,
+                                      base_offset=duplicate.first_offset)
+                return PartitionProduceResponse(Errors.NONE, duplicate.first_offset, -1, partition.log.log_start_offset)
             info = partition.log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.now_ms))
         except KafkaError as exc:
             self._reject(tp, exc.error, exc.message)
             return PartitionProduceResponse(exc.error, message=exc.message)
+        self.producer_states.record_append(partition.log, batches, info.first_offset, leader=True)
         self.records_in += info.record_count
         self.bytes_in += len(batches)
         self._report_rolls(partition, info)
@@ -257,7 +286,16 @@ class ReplicaManager:
 
     def _after_leader_append(self, partition: Partition) -> None:
         self._maybe_increment_high_watermark(partition)
-        self.fetch_purgatory.check_and_complete(partition.tp)
+        # Kafka's ActionQueue: waiting fetches are completed after the request handlers are
+        # done, so produce requests arriving together reach followers in one fetch response.
+        if not self._appended_since_check:
+            self.ctx.group.call_soon(self._complete_delayed_fetches)
+        self._appended_since_check.add(partition.tp)
+
+    def _complete_delayed_fetches(self) -> None:
+        appended, self._appended_since_check = self._appended_since_check, set()
+        for tp in sorted(appended):
+            self.fetch_purgatory.check_and_complete(tp)
 
     def _after_leader_change(self, partition: Partition) -> None:
         self._maybe_increment_high_watermark(partition)
@@ -381,6 +419,7 @@ class ReplicaManager:
         partition = self.partitions[tp]
         if data.records:
             info = partition.log.append_as_follower(data.records, int(self.ctx.now_ms))
+            self.producer_states.record_append(partition.log, data.records, info.first_offset, leader=False)
             self.records_in += info.record_count
             self.bytes_in += len(data.records)
             self._report_rolls(partition, info)
@@ -392,13 +431,18 @@ class ReplicaManager:
     def truncate(self, tp: TopicPartition, offset: int, reason: str) -> None:
         """Cut a follower's log back to ``offset`` (never below its log start)."""
         partition = self.partitions[tp]
-        old_end = partition.log_end_offset
+        old_end, high_watermark = partition.log_end_offset, partition.high_watermark
+        # Called even when nothing is cut: the log then drops epoch starts past its end, as Kafka does.
+        partition.log.truncate_to(offset, int(self.ctx.now_ms))
         if offset >= old_end:
             return
-        partition.log.truncate_to(offset, int(self.ctx.now_ms))
-        partition.high_watermark = min(partition.high_watermark, partition.log_end_offset)
+        partition.high_watermark = min(high_watermark, partition.log_end_offset)
+        # Records below our high watermark had been committed (acknowledged to acks=all
+        # producers); only an unclean election can make a replica cut them.
+        committed_lost = max(0, min(high_watermark, old_end) - partition.log_end_offset)
         self.ctx.journal.emit(LogTruncated, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
-                              old_end=old_end, new_end=partition.log_end_offset, reason=reason)
+                              old_end=old_end, new_end=partition.log_end_offset, reason=reason,
+                              committed_lost=committed_lost)
 
     # -- ISR changes (KIP-497: proposed by the leader, committed by the controller) -------------
 
@@ -418,19 +462,33 @@ class ReplicaManager:
                                   reason=f"not caught up for more than replica.lag.time.max.ms={lag}")
 
     def _propose_isr(self, partition: Partition, new_isr: tuple[int, ...], reason: str) -> None:
-        controller = self.ctx.metadata.controller_id
-        if controller < 0:
+        if self.ctx.metadata.controller_id < 0:
             return
         partition.pending_isr = new_isr
-        old_isr = partition.isr
+        self._send_alter_partition(partition, new_isr, partition.isr, reason)
+
+    def _send_alter_partition(self, partition: Partition, new_isr: tuple[int, ...], old_isr: tuple[int, ...],
+                              reason: str) -> None:
+        """Send the pending ISR change; like Kafka's AlterPartitionManager, retry until the controller answers.
+
+        A lost answer must not strand the change: the controller may have committed it,
+        and only a retry (which it answers idempotently) tells the leader so.
+        """
+        if partition.pending_isr != new_isr or not partition.is_leader:
+            return  # superseded by a LeaderAndIsr or another proposal
+        controller = self.ctx.metadata.controller_id
         request = AlterPartitionRequest(self.ctx.broker_id, self.ctx.broker_epoch, partition.tp,
                                         partition.leader_epoch, new_isr, partition.partition_epoch)
 
         def on_response(response: Any, error: Errors | None) -> None:
             if partition.pending_isr != new_isr:
                 return
+            if error is not None or response.error == Errors.NOT_CONTROLLER:
+                self.ctx.group.call_later(ALTER_PARTITION_RETRY_BACKOFF_MS, self._send_alter_partition, partition,
+                                          new_isr, old_isr, reason)
+                return
             partition.pending_isr = None
-            if error is not None or response.error != Errors.NONE or response.state is None:
+            if response.error != Errors.NONE or response.state is None:
                 return
             if response.state.leader_epoch != partition.leader_epoch:
                 return

@@ -42,10 +42,12 @@ class RawClient:
         for _ in range(self.retries + 1):
             leader = yield from self._leader(tp)
             if leader >= 0:
-                response = yield self.client.send(leader, ProduceRequest(acks, timeout_ms, {tp: batch}),
-                                                  timeout_ms=timeout_ms + 1000)
+                sent = self.client.send(leader, ProduceRequest(acks, timeout_ms, {tp: batch}),
+                                        timeout_ms=timeout_ms + 1000)
                 if acks == 0:
+                    # The broker never answers acks=0 (Kafka's producer expects no response): sent is done.
                     return PartitionProduceResponse(Errors.NONE)
+                response = yield sent
                 if isinstance(response, Errors):
                     error = response
                 else:

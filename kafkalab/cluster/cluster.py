@@ -16,7 +16,10 @@ from typing import Any, TypeVar
 
 from kafkalab.broker.broker import Broker, BrokerState
 from kafkalab.clients.admin import AdminClient
+from kafkalab.clients.client_config import merge_client_configs
+from kafkalab.clients.consumer import Consumer
 from kafkalab.clients.network_client import ClientNode
+from kafkalab.clients.producer import Producer
 from kafkalab.clients.raw import RawClient
 from kafkalab.cluster.datadir import ClusterMeta, DataDir
 from kafkalab.cluster.view_builder import ViewBuilder
@@ -27,6 +30,7 @@ from kafkalab.coordination.server import COORDINATOR_NODE, CoordinationServer
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import LinkCut, LinkHealed, LinkLatencyChanged
 from kafkalab.events.journal import EventJournal
+from kafkalab.groups.views import LAG_SAMPLE_INTERVAL_MS, LagTracker
 from kafkalab.protocol.admin import ApiResult, ElectionType
 from kafkalab.protocol.produce import PartitionProduceResponse
 from kafkalab.protocol.types import TopicPartition
@@ -34,7 +38,7 @@ from kafkalab.storage.records import Record, decode_batch, encode_batch, iter_ba
 from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
 from kafkalab.sim.process import Future, Process, Sleep, spawn
 from kafkalab.sim.scheduler import DEFAULT_START_MS, Scheduler, TimerGroup
-from kafkalab.validation import validate_topic_name
+from kafkalab.validation import validate_partition, validate_topic_name
 
 T = TypeVar("T")
 
@@ -72,6 +76,11 @@ class Cluster:
         self.raw = RawClient(self.client)
         self._views = ViewBuilder()
         self._client_group.every(CLOCK_SAVE_INTERVAL_MS, self._save_clock)
+        #: Consumer group lag sampled over time, for GroupView.lag_history.
+        self.lag = LagTracker()
+        self._client_group.every(LAG_SAMPLE_INTERVAL_MS, lambda: self.lag.sample(self.brokers, self.scheduler.now_ms))
+        #: Producers' and consumers' timer groups by network name (closing the cluster stops them).
+        self._clients: dict[str, TimerGroup] = {}
         self.closed = False
 
     # -- opening and closing ---------------------------------------------------------
@@ -85,6 +94,10 @@ class Cluster:
         A new cluster gets ``brokers`` brokers (default 3), the ``seed`` for every random
         choice (default 0) and broker-wide config overrides. An existing one keeps its own.
         """
+        # Bad arguments fail before the directory is created or locked, so they change nothing.
+        if brokers is not None:
+            cls._check_broker_count(brokers)
+        parse_broker_configs(broker_config or {})
         data_dir = DataDir.open(Path(path))
         try:
             if fresh:
@@ -104,10 +117,13 @@ class Cluster:
             raise
 
     @staticmethod
+    def _check_broker_count(count: Any) -> None:
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_BROKERS:
+            raise KafkaError(Errors.INVALID_ARGUMENT, f"A cluster has 1 to {MAX_BROKERS} brokers, not {count}.")
+
+    @staticmethod
     def _new_meta(brokers: int | None, seed: int | None, broker_config: Mapping[str, Any] | None) -> ClusterMeta:
         count = 3 if brokers is None else brokers
-        if not isinstance(count, int) or not 1 <= count <= MAX_BROKERS:
-            raise KafkaError(Errors.INVALID_ARGUMENT, f"A cluster has 1 to {MAX_BROKERS} brokers, not {count}.")
         config = dict(broker_config or {})
         # A single-node Kafka quickstart sets this to 1; never ask for more replicas than brokers.
         config.setdefault("offsets.topic.replication.factor", min(3, count))
@@ -150,6 +166,8 @@ class Cluster:
             return
         for broker in self.brokers.values():
             broker.stop_for_exit()
+        for group in self._clients.values():
+            group.cancel_all()
         self._client_group.cancel_all()
         self._save_clock()
         self.coordinator.close()
@@ -247,9 +265,11 @@ class Cluster:
         return broker.shutdown()
 
     def node_name(self, node: int | str) -> str:
-        """Network name of a broker id or of ``zk``; INVALID_ARGUMENT otherwise."""
+        """Network name of a broker id, of ``zk`` or of a producer or consumer; INVALID_ARGUMENT otherwise."""
         if node in ("zk", "zookeeper", COORDINATOR_NODE):
             return COORDINATOR_NODE
+        if isinstance(node, str) and node in self._clients:
+            return node
         if isinstance(node, str) and node.startswith("broker-") and node[7:].isdigit():
             node = int(node[7:])
         if isinstance(node, str) and node.isdigit():
@@ -282,19 +302,44 @@ class Cluster:
         self.network.set_latency(first, second, latency_ms)
         self.journal.emit(LinkLatencyChanged, a=first, b=second, latency_ms=latency_ms)
 
+    # -- producers and consumers -------------------------------------------------------
+
+    def producer(self, config: Mapping[str, Any] | None = None, **settings: Any) -> Producer:
+        """A new producer; settings use Kafka's names (``{"linger.ms": 5}`` or ``linger_ms=5``)."""
+        node = self._client_node(config, settings, "producer")
+        return Producer(node, self.journal, random.Random(f"{self.meta.seed}-{node.node}"), config,
+                        **{**settings, "client_id": node.node})
+
+    def consumer(self, config: Mapping[str, Any] | None = None, **settings: Any) -> Consumer:
+        """A new consumer; settings use Kafka's names (``{"group.id": "g"}`` or ``group_id="g"``)."""
+        group = merge_client_configs(config, settings).get("group.id")
+        node = self._client_node(config, settings, f"consumer-{group}" if group else "consumer")
+        return Consumer(node, self.journal, config, **{**settings, "client_id": node.node})
+
+    def _client_node(self, config: Mapping[str, Any] | None, settings: Mapping[str, Any], prefix: str) -> ClientNode:
+        """A network node for a client: its ``client.id`` if given and free, else ``<prefix>-N`` as Kafka numbers them."""
+        wanted = settings.get("client_id") or (config or {}).get("client.id")
+        name, n = wanted, 1
+        while not name or name in self._clients or name in (COORDINATOR_NODE, *(b.node for b in self.brokers.values())):
+            name = f"{wanted}-{n}" if wanted else f"{prefix}-{n}"
+            n += 1
+        group = TimerGroup(self.scheduler)
+        self._clients[name] = group
+        return ClientNode(name, group, self.network, self.live_broker_ids)
+
     # -- raw records at the broker level ---------------------------------------------
 
     def produce(self, topic: str, partition: int, records: list[tuple[bytes | None, bytes | None]],
                 acks: int = -1) -> Future[PartitionProduceResponse]:
         """Write ``(key, value)`` records as one batch to a partition's leader; the result has the base offset."""
-        tp = TopicPartition(topic, partition)
+        tp = self._existing_partition(topic, partition)
         now = self.scheduler.now_int_ms()
         batch = encode_batch([(key, value, (), now) for key, value in records])
         return spawn(self._client_group, self.raw.produce(tp, batch, acks))
 
     def fetch(self, topic: str, partition: int, offset: int, max_bytes: int = 1_048_576) -> Future[list[Record]]:
         """Committed records of a partition from ``offset`` (never past the high watermark)."""
-        tp = TopicPartition(topic, partition)
+        tp = self._existing_partition(topic, partition)
 
         def process() -> Process[list[Record]]:
             data = yield from self.raw.fetch(tp, offset, max_bytes)
@@ -302,6 +347,18 @@ class Cluster:
                     for record in decode_batch(data.records, position)[1] if record.offset >= offset]
 
         return spawn(self._client_group, process())
+
+    def _existing_partition(self, topic: str, partition: int) -> TopicPartition:
+        """The partition if ZooKeeper knows it; UNKNOWN_TOPIC_OR_PARTITION at once otherwise.
+
+        A Kafka producer would wait ``max.block.ms`` for the topic to appear; failing now
+        tells the learner what is wrong without a minute of retries.
+        """
+        count = self._views.partition_count(self.coordinator.tree, topic)
+        if count is None:
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{topic}' does not exist.")
+        validate_partition(topic, partition, count)
+        return TopicPartition(topic, partition)
 
     # -- reading -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kafkalab.cluster.views import BrokerView, ClusterView, PartitionView, ReplicaView, TopicView
 from kafkalab.coordination import paths
 from kafkalab.coordination.tree import ZnodeTree
+from kafkalab.groups.views import build_group_views
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.validation import INTERNAL_TOPICS
 
@@ -41,6 +42,11 @@ class ViewBuilder:
         self._parsed[path] = (node.mzxid, value)
         return value
 
+    def partition_count(self, tree: ZnodeTree, topic: str) -> int | None:
+        """How many partitions ``topic`` has according to ZooKeeper, or None if it does not exist."""
+        assignment = self._json(tree, paths.topic_path(topic))
+        return len(assignment["partitions"]) if assignment else None
+
     def build(self, cluster: Cluster) -> ClusterView:
         """A consistent snapshot of the whole cluster at the current virtual time."""
         tree = cluster.coordinator.tree
@@ -65,7 +71,7 @@ class ViewBuilder:
         return ClusterView(cluster.scheduler.now_ms, cluster.cluster_id, controller_id, broker_views, tuple(topics),
                            tuple(cluster.network.cut_links()),
                            tuple((a, b, ms) for (a, b), ms in sorted(cluster.network.latencies().items())),
-                           cluster.journal.last_seq)
+                           cluster.journal.last_seq, build_group_views(brokers, cluster.lag))
 
     @staticmethod
     def _partition(brokers: dict[int, Broker], topic: str, partition: int, replicas: tuple[int, ...],
@@ -109,6 +115,8 @@ class ViewBuilder:
                 size += hosted.log.size_in_bytes
             records_in = replicas.records_in
         registered = paths.broker_path(broker.broker_id) in cluster.coordinator.tree.nodes
+        coordinated = tuple(sorted(broker.groups.store.groups)) if broker.groups is not None else ()
         return BrokerView(broker.broker_id, broker.state.value, registered,
                           broker.broker_id == controller_id and broker.running,
-                          cluster.network.link_up(broker.node, "zk"), leaders, followers, size, records_in)
+                          cluster.network.link_up(broker.node, "zk"), leaders, followers, size, records_in,
+                          coordinated)

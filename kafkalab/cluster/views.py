@@ -72,6 +72,61 @@ class BrokerView:
     follower_count: int
     bytes_on_disk: int
     records_in: int
+    #: Consumer groups this broker coordinates (it leads their __consumer_offsets partitions).
+    coordinated_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupMemberView:
+    """One consumer in a group, as ``kafka-consumer-groups.sh --describe --members`` lists it."""
+
+    member_id: str
+    client_id: str
+    client_host: str
+    group_instance_id: str | None
+    assignment: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupPartitionView:
+    """One row of ``kafka-consumer-groups.sh --describe``: CURRENT-OFFSET, LOG-END-OFFSET, LAG, owner.
+
+    LOG-END-OFFSET is the high watermark (what a consumer can read), as Kafka's tool reports it;
+    the offsets and LAG are None where the group has committed nothing for the partition.
+    """
+
+    topic: str
+    partition: int
+    current_offset: int | None
+    log_end_offset: int
+    lag: int | None
+    member_id: str | None
+    client_id: str | None
+    #: ``(virtual time, lag)`` samples, oldest first.
+    lag_history: tuple[tuple[float, int], ...]
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """A consumer group: state, generation, strategy, coordinator, members and per-partition lag."""
+
+    group_id: str
+    state: str
+    generation: int
+    protocol_type: str
+    protocol: str
+    coordinator: int
+    offsets_partition: int
+    leader_member_id: str | None
+    members: tuple[GroupMemberView, ...]
+    partitions: tuple[GroupPartitionView, ...]
+    #: ``(virtual time, total lag)`` samples, oldest first.
+    lag_history: tuple[tuple[float, int], ...]
+
+    @property
+    def total_lag(self) -> int:
+        """The sum of LAG over partitions with a committed offset."""
+        return sum(p.lag for p in self.partitions if p.lag is not None)
 
 
 @dataclass(frozen=True)
@@ -86,6 +141,14 @@ class ClusterView:
     cut_links: tuple[tuple[str, str], ...]
     latencies: tuple[tuple[str, str, float], ...]
     last_event_seq: int
+    groups: tuple[GroupView, ...] = ()
+
+    def group(self, group_id: str) -> GroupView | None:
+        """The consumer group ``group_id``, if a live coordinator knows it."""
+        for group in self.groups:
+            if group.group_id == group_id:
+                return group
+        return None
 
     def topic(self, name: str) -> TopicView | None:
         """The topic named ``name``, if it exists."""

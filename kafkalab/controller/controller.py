@@ -37,6 +37,12 @@ from kafkalab.sim.process import Future, Process, SerialQueue
 from kafkalab.sim.scheduler import TimerGroup
 
 
+def unclean_reason(last_isr: tuple[int, ...]) -> str:
+    """Why an out-of-sync replica was allowed to lead, naming who holds the records it lacks."""
+    return (f"no replica of the last ISR [{', '.join(map(str, last_isr))}] is alive and "
+            f"unclean.leader.election.enable=true")
+
+
 class Controller:
     """One broker's controller component: idle unless it holds ``/controller``."""
 
@@ -142,9 +148,11 @@ class Controller:
             state = self.context.states.get(tp)
             if state is None:
                 changed += yield from self.elect_new_partitions([tp])
-            elif state.leader not in self.context.live_brokers and state.leader != -1:
-                changed += yield from self.elect_offline(
-                    [tp], reason=f"the new controller found leader broker {state.leader} gone")
+            elif state.leader not in self.context.live_brokers:
+                # Kafka's triggerOnlinePartitionStateChange: offline partitions too, whose in-sync
+                # replica may have come back while there was no controller to notice.
+                gone = f"leader broker {state.leader} gone" if state.leader >= 0 else "the partition offline"
+                changed += yield from self.elect_offline([tp], reason=f"the new controller found {gone}")
         # Kafka's replica state machine starts by taking replicas on dead brokers out of every ISR.
         dead_in_isr = sorted({b for s in self.context.states.values() for b in s.isr} - set(live))
         if dead_in_isr:
@@ -240,7 +248,8 @@ class Controller:
             committed.append(new_state)
             self.journal.emit(LeaderElected, topic=tp.topic, partition=tp.partition, leader=election.leader,
                               previous_leader=state.leader, leader_epoch=new_state.leader_epoch, isr=election.isr,
-                              reason="unclean election" if election.unclean else reason, unclean=election.unclean)
+                              reason=unclean_reason(state.isr) if election.unclean else reason,
+                              unclean=election.unclean)
         self.writer.send_leader_and_isr([s for s in committed if s.leader != -1])
         return committed
 
@@ -254,7 +263,8 @@ class Controller:
             committed.append(new_state)
             self.journal.emit(LeaderElected, topic=state.topic, partition=state.partition, leader=election.leader,
                               previous_leader=state.leader, leader_epoch=new_state.leader_epoch,
-                              isr=election.isr, reason=reason)
+                              isr=election.isr, reason=unclean_reason(state.isr) if election.unclean else reason,
+                              unclean=election.unclean)
         self.writer.send_leader_and_isr(committed)
         self.writer.send_update_metadata(committed)
         return committed

@@ -199,6 +199,10 @@ class ControllerRequests:
             return AlterPartitionResponse(Errors.NOT_LEADER_OR_FOLLOWER, state)
         if request.leader_epoch != state.leader_epoch:
             return AlterPartitionResponse(Errors.FENCED_LEADER_EPOCH, state)
+        if set(request.new_isr) == set(state.isr):
+            # Kafka answers a change that is already committed before checking the partition
+            # epoch, so a leader retrying after a lost response learns it succeeded.
+            return AlterPartitionResponse(Errors.NONE, state)
         if request.partition_epoch != state.partition_epoch:
             return AlterPartitionResponse(Errors.INVALID_UPDATE_VERSION, state)
         new_isr = tuple(r for r in request.new_isr if r in context.live_brokers and r in state.replicas)

@@ -17,6 +17,7 @@ from kafkalab.coordination.client import CoordinationClient
 from kafkalab.coordination.protocol import ZkCode, ZkException
 from kafkalab.protocol.controller_api import (
     BrokerEndpoint,
+    ControlRequestType,
     LeaderAndIsrRequest,
     PartitionState,
     StopReplicaPartition,
@@ -92,14 +93,15 @@ class PartitionStateWriter:
 
     def send_update_metadata(self, states: Iterable[PartitionState] | None = None,
                              to: Iterable[int] | None = None, deleted_topics: tuple[str, ...] = ()) -> None:
-        """Tell brokers the layout: the given states (default: all) and the live brokers."""
+        """Tell brokers the layout: the given states (default: all, a FULL update) and the live brokers."""
         chosen = tuple(self.context.states.values()) if states is None else tuple(states)
+        update_type = ControlRequestType.FULL if states is None else ControlRequestType.INCREMENTAL
         brokers = tuple(endpoint(b) for b in sorted(self.context.live_brokers))
         for broker_id in sorted(self.context.live_brokers if to is None else to):
             if broker_id in self.context.live_brokers:
                 self.channel.send(broker_id, UpdateMetadataRequest(
                     self.controller_id, self.context.controller_epoch, self.context.live_brokers[broker_id],
-                    chosen, brokers, deleted_topics))
+                    chosen, brokers, deleted_topics, update_type))
 
     def send_stop_replica(self, broker_id: int, partitions: Iterable[TopicPartition], delete: bool) -> None:
         """Tell one broker to stop (and optionally delete) replicas."""

@@ -86,7 +86,9 @@ class CoordinationClient:
         waiting, self._waiting = self._waiting, []
         for resume in waiting:
             resume()
-        if new_session:
+        # A resumed operation may have been the owner's last (a shutdown's close that found its
+        # session expired): a stopped owner must not be told to register again.
+        if new_session and not self.group.closed:
             self._on_new_session()
 
     def _tick(self) -> None:

@@ -179,8 +179,9 @@ class LeaderElected(Event):
     def describe(self) -> str:
         where = f"{self.topic}-{self.partition}"
         if self.unclean:
-            return (f"UNCLEAN election: broker {self.leader} leads {where} though it was not in the ISR; "
-                    f"records only the old leader had are lost (leader epoch {self.leader_epoch}).")
+            return (f"UNCLEAN election: broker {self.leader} leads {where} though it was not in the ISR "
+                    f"({self.reason}); acknowledged records it lacks are lost, and a returning replica "
+                    f"that has them will truncate them (leader epoch {self.leader_epoch}).")
         before = f" (was {self.previous_leader})" if self.previous_leader >= 0 else ""
         return (f"Broker {self.leader} leads {where}{before}: {self.reason}; ISR {_ids(self.isr)}, "
                 f"leader epoch {self.leader_epoch}.")
@@ -267,11 +268,17 @@ class LogTruncated(Event):
     old_end: int
     new_end: int
     reason: str
+    #: How many of the removed records were below this replica's high watermark, i.e. acknowledged.
+    committed_lost: int = 0
 
     def describe(self) -> str:
         lost = self.old_end - self.new_end
-        return (f"Broker {self.broker_id} truncated {self.topic}-{self.partition} from offset {self.old_end} to "
-                f"{self.new_end}: {lost} record(s) removed ({self.reason}).")
+        text = (f"Broker {self.broker_id} truncated {self.topic}-{self.partition} from offset {self.old_end} to "
+                f"{self.new_end}: {lost} record(s) removed ({self.reason})")
+        if self.committed_lost:
+            return (f"{text}. DATA LOSS: {self.committed_lost} acknowledged record(s) below its high watermark "
+                    f"were lost to an unclean leader election.")
+        return text + "."
 
 
 @dataclass(frozen=True)

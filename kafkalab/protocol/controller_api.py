@@ -9,6 +9,7 @@ is how a leader changes its ISR through the controller (KIP-497).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from kafkalab.errors import Errors
 from kafkalab.protocol.types import TopicPartition
@@ -57,6 +58,13 @@ class LeaderAndIsrResponse:
     partition_errors: dict[TopicPartition, Errors]
 
 
+class ControlRequestType(Enum):
+    """Kafka's ``AbstractControlRequest.Type``: whether a request carries every partition or only changes."""
+
+    INCREMENTAL = 1
+    FULL = 2
+
+
 @dataclass(frozen=True)
 class UpdateMetadataRequest:
     controller_id: int
@@ -65,6 +73,7 @@ class UpdateMetadataRequest:
     partition_states: tuple[PartitionState, ...]
     live_brokers: tuple[BrokerEndpoint, ...]
     deleted_topics: tuple[str, ...] = ()
+    update_type: ControlRequestType = ControlRequestType.INCREMENTAL
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import KafkaError
+from kafkalab.session.clients import SessionClients
 from kafkalab.sim.process import Future, spawn
-from kafkalab.sim.scheduler import TimerGroup
+from kafkalab.sim.scheduler import Scheduler, TimerGroup
 
 if TYPE_CHECKING:
     from kafkalab.actions.base import Action
@@ -48,9 +49,11 @@ class Session:
         self.last_error: str | None = None
         #: Called with (start time, outcome) after every action, e.g. by a Recorder.
         self.on_outcome: list[Callable[[float, ActionOutcome], None]] = []
+        self.clients = SessionClients(self)
 
     @property
-    def scheduler(self):  # noqa: ANN201 - the cluster's scheduler
+    def scheduler(self) -> Scheduler:
+        """The cluster's scheduler."""
         return self.cluster.scheduler
 
     def execute(self, action: Action) -> Future[ActionOutcome]:
@@ -95,5 +98,6 @@ class Session:
         self.consumed_by_client[(group, client_id)] += count
 
     def close(self) -> None:
-        """Stop the session's own timers (steady producers, waits)."""
+        """Stop the session's clients and timers."""
+        self.clients.close()
         self.group.cancel_all()

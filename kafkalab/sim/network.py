@@ -109,7 +109,7 @@ class Network:
 
     def link_up(self, a: str, b: str) -> bool:
         """True unless the link between ``a`` and ``b`` is cut."""
-        return link_key(a, b) not in self._cut
+        return not self._cut or link_key(a, b) not in self._cut
 
     def cut_links(self) -> list[tuple[str, str]]:
         """Every cut link as a sorted pair."""

@@ -18,9 +18,13 @@ from typing import Any
 #: 2025-01-01T00:00:00Z. A fresh cluster's virtual clock starts here so that record
 #: timestamps look like real epoch milliseconds and runs are reproducible.
 DEFAULT_START_MS = 1_735_689_600_000
+#: A timer group drops fired and cancelled timers from its list once it holds this many.
+PRUNE_AT = 256
+#: The heap is swept of cancelled timers after at least this many pushes (and its own size).
+SWEEP_AFTER_PUSHES = 4096
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Timer:
     """A scheduled callback; ``cancel()`` stops it from running."""
 
@@ -30,8 +34,18 @@ class Timer:
     cancelled: bool = field(default=False)
 
     def cancel(self) -> None:
-        """Stop this timer from firing (a no-op if it already fired)."""
+        """Stop this timer from firing (a no-op if it already fired).
+
+        The callback and its arguments are dropped at once: a cancelled timer waits in the
+        heap until its due time and must not keep a whole request alive meanwhile.
+        """
         self.cancelled = True
+        self.callback = _do_nothing
+        self.args = ()
+
+
+def _do_nothing(*args: Any) -> None:
+    """What a cancelled timer holds instead of its callback."""
 
 
 class Scheduler:
@@ -41,6 +55,7 @@ class Scheduler:
         self._now_ms = float(start_ms)
         self._heap: list[tuple[float, int, Timer]] = []
         self._sequence = itertools.count()
+        self._pushes_since_sweep = 0
         self.timers_run = 0
 
     @property
@@ -56,7 +71,18 @@ class Scheduler:
         """Run ``callback(*args)`` at virtual time ``due_ms`` (never in the past)."""
         timer = Timer(max(due_ms, self._now_ms), callback, args)
         heapq.heappush(self._heap, (timer.due_ms, next(self._sequence), timer))
+        self._pushes_since_sweep += 1
+        if self._pushes_since_sweep > max(SWEEP_AFTER_PUSHES, len(self._heap)):
+            self._sweep_cancelled()
         return timer
+
+    def _sweep_cancelled(self) -> None:
+        """Drop cancelled timers from the heap (every request's timeout is cancelled long before it is due)."""
+        self._pushes_since_sweep = 0
+        live = [entry for entry in self._heap if not entry[2].cancelled]
+        if len(live) < len(self._heap):
+            heapq.heapify(live)
+            self._heap[:] = live  # in place: a running loop holds this very list
 
     def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` after ``delay_ms`` of virtual time."""
@@ -131,12 +157,16 @@ class TimerGroup:
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
         self._timers: list[Timer] = []
+        self._prune_at = PRUNE_AT
         self.closed = False
 
     def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Like ``Scheduler.call_later``, owned by this group."""
-        if len(self._timers) > 256:
-            self._timers = [timer for timer in self._timers if not timer.cancelled and timer.due_ms >= self.scheduler.now_ms]
+        if len(self._timers) > self._prune_at:
+            now = self.scheduler.now_ms
+            self._timers = [timer for timer in self._timers if not timer.cancelled and timer.due_ms >= now]
+            # Prune again only once the list has doubled, so many live timers cost O(1) per call.
+            self._prune_at = max(PRUNE_AT, 2 * len(self._timers))
         timer = self.scheduler.call_later(delay_ms, self._guard, callback, args)
         if self.closed:
             timer.cancel()

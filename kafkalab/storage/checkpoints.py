@@ -30,15 +30,31 @@ def _malformed(path: Path, line_number: int, line: str, why: str) -> KafkaError:
                       f"Malformed line {line_number} in checkpoint file {path}: {line!r} ({why}).")
 
 
-def write_checkpoint(path: Path, lines: Sequence[str]) -> None:
-    """Atomically replace ``path`` with a version-0 checkpoint holding ``lines``."""
+def write_checkpoint(path: Path, lines: Sequence[str], sync: bool = True) -> None:
+    """Atomically replace ``path`` with a version-0 checkpoint holding ``lines``.
+
+    With ``sync`` the file and the rename are fsynced before returning; without, a killed
+    process still leaves a whole file and the caller fsyncs later with ``sync_file``.
+    """
     temp = path.with_name(path.name + TEMP_SUFFIX)
     text = "".join(f"{line}\n" for line in (str(VERSION), str(len(lines)), *lines))
     with open(temp, "w", encoding="utf-8") as file:
         file.write(text)
         file.flush()
-        os.fsync(file.fileno())
+        if sync:
+            os.fsync(file.fileno())
     os.replace(temp, path)
+    if sync:
+        fsync_directory(path.parent)
+
+
+def sync_file(path: Path) -> None:
+    """fsync a file written without ``sync`` and the directory entry that names it."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     fsync_directory(path.parent)
 
 

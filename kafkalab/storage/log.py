@@ -269,6 +269,7 @@ class PartitionLog:
         first = max(0, bisect.bisect_right(self._segments, self._recovery_point, key=lambda s: s.base_offset) - 1)
         for segment in self._segments[first:]:
             segment.flush()
+        self.leader_epoch_cache.flush()
         if self._directory_changed:
             fsync_directory(self.directory)
             self._directory_changed = False

@@ -13,6 +13,7 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from crc32c import crc32c
 
@@ -97,9 +98,12 @@ class Record:
 RecordInput = tuple[bytes | None, bytes | None, Sequence[Header], int]
 
 
-@dataclass(frozen=True, slots=True)
-class BatchHeader:
-    """The 61-byte header of a v2 record batch, field for field."""
+class BatchHeader(NamedTuple):
+    """The 61-byte header of a v2 record batch, field for field.
+
+    A named tuple rather than a dataclass: the broker reads one per batch on every
+    append, fetch and recovery, and a tuple is built several times faster.
+    """
 
     base_offset: int
     batch_length: int
@@ -175,7 +179,7 @@ def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, *, file
     if remaining < BATCH_OVERHEAD:
         raise _corrupt(f"Record batch at position {where} is truncated: only {remaining} of its "
                        f"{BATCH_OVERHEAD} header bytes are present.")
-    header = BatchHeader(*_HEADER.unpack_from(buf, pos))
+    header = BatchHeader._make(_HEADER.unpack_from(buf, pos))
     if header.batch_length + LOG_OVERHEAD < BATCH_OVERHEAD:
         raise _corrupt(f"Record batch at position {where} has size {header.batch_length + LOG_OVERHEAD}, "
                        f"smaller than the minimum batch size of {BATCH_OVERHEAD} bytes.")

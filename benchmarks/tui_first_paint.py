@@ -1,0 +1,70 @@
+"""Time from starting ``kafkalab`` to the first paint, on a data dir holding about 1 GB of logs.
+
+A child process does what ``kafkalab --data-dir DIR`` does (imports, opens and locks the
+data dir, starts the app) but headless, and reports two moments measured from the
+interpreter's start: the first screen paint (the app's widgets on screen, cluster still
+starting) and the first paint of the cluster itself (brokers, topics, lanes drawn from
+the first engine frame). The data dir is filled once (RF 3, 64 MB segments) and reused.
+
+Run: ``python benchmarks/tui_first_paint.py [--gb 1.0] [--dir DIR] [--runs 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tui_support import cached_dir, fill, log_bytes
+
+CHILD = r"""
+import sys, time
+from kafkalab.tui.app import KafkaLabApp
+from kafkalab.tui.bridge import EngineBridge
+
+painted = {}
+bridge = EngineBridge.open(sys.argv[1])
+app = KafkaLabApp(bridge)
+display = app._display
+
+def timed_display(screen, renderable):
+    display(screen, renderable)
+    if renderable is None:
+        return
+    now = time.time()  # wall clock, comparable with the parent's launch time
+    painted.setdefault("screen", now)
+    if "cluster" not in painted and app.frame is not None and app.frame.lanes:
+        painted["cluster"] = now
+        app.exit()
+
+app._display = timed_display
+bridge.start()  # as `kafkalab` does: the cluster starts while Textual does
+app.run(headless=True, size=(160, 48))
+bridge.close()
+print(painted["screen"], painted["cluster"])
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--gb", type=float, default=1.0, help="gigabytes of logs on disk (default 1)")
+    parser.add_argument("--dir", help="data directory to fill once and reuse (default: under the temp dir)")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    data = cached_dir("first-paint", args.dir)
+    if log_bytes(data) < args.gb * 0.95e9 if data.exists() else True:
+        print(f"filling {data} with {args.gb} GB ...", flush=True)
+        fill(data, {"big": 6}, int(args.gb * 1e9 / 3 / 110), segment_bytes=64 * 1024 * 1024)
+    print(f"{log_bytes(data) / 1e9:.2f} GB of logs in {len(list(data.glob('broker-*/*/*.log')))} segments")
+    for _ in range(args.runs):
+        launched = time.time()
+        out = subprocess.run([sys.executable, "-c", CHILD, str(data)], capture_output=True, text=True, check=True)
+        screen, cluster = (float(value) - launched for value in out.stdout.split()[-2:])
+        print(f"from launch: first paint {screen:.3f} s, cluster drawn (brokers, topics, lanes) {cluster:.3f} s "
+              f"(target < 1 s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,307 @@
+"""Actions of producers and consumers: produce, steady producers, consumer groups, commits, seeks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kafkalab.actions.base import Action, ActionRun, doc, register
+from kafkalab.actions.describe import describe_group
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.session.session import Session
+from kafkalab.sim.process import Sleep
+
+Scalar = bool | int | float | str
+Strategy = Literal["range", "roundrobin", "sticky", "cooperative-sticky"]
+Partitioner = Literal["sticky", "round-robin"]
+
+
+def render(template: str | None, index: int) -> str | None:
+    """Fill ``{i}`` in a key or value template (``"user-{i}"``) with the record's index."""
+    if template is None:
+        return None
+    try:
+        return template.format_map({"i": index})
+    except (KeyError, ValueError, IndexError, AttributeError) as exc:
+        raise KafkaError(Errors.INVALID_ARGUMENT,
+                         f"Bad template {template!r}: only {{i}} (the record's index) may be used ({exc}).") from None
+
+
+def _acks(value: int | str) -> str:
+    text = str(value).strip().lower()
+    return "all" if text in ("all", "-1") else text
+
+
+def _producer_config(acks: int | str, idempotence: bool | None, partitioner: str | None,
+                     config: dict[str, Scalar]) -> dict[str, Any]:
+    settings: dict[str, Any] = {**config, "acks": _acks(acks)}
+    if idempotence is not None:
+        settings["enable.idempotence"] = idempotence
+    if partitioner is not None:
+        settings["partitioner.class"] = partitioner
+    return settings
+
+
+def _text(data: bytes | None) -> str | None:
+    return None if data is None else data.decode("utf-8", errors="replace")
+
+
+@register
+@dataclass(frozen=True)
+class Produce(Action):
+    step = "produce"
+    summary = "Send records (key/value templates with {i}); without a key the keyless partitioner decides."
+
+    topic: str = doc("Topic to write to.")
+    value: str | None = doc("Value template; {i} is the record's index. Null sends a tombstone.", "value-{i}")
+    key: str | None = doc("Key template; records with the same key go to the same partition (murmur2).", None)
+    count: int = doc("How many records.", 1, minimum=1)
+    partition: int | None = doc("Send to this partition instead of letting the partitioner choose.", None, minimum=0)
+    acks: int | str = doc("0, 1 or all.", "all")
+    idempotence: bool | None = doc("enable.idempotence (Kafka's default: true with acks=all).", None)
+    partitioner: Partitioner | None = doc("Keyless partitioner: sticky (KIP-480/794) or round-robin.", None)
+    headers: dict[str, str] = doc("Header templates.", {})
+    config: dict[str, Scalar] = doc("More producer configs with Kafka's names (linger.ms, batch.size ...).", {})
+
+    def run(self, session: Session) -> ActionRun:
+        producer = session.clients.producer(_producer_config(self.acks, self.idempotence, self.partitioner,
+                                                             self.config))
+        sends = []
+        for i in range(self.count):
+            key = render(self.key, i)
+            headers = {name: render(template, i) for name, template in self.headers.items()}
+            sends.append((key, producer.send(self.topic, render(self.value, i), key, self.partition, headers)))
+        producer.flush()
+        records: list[dict[str, Any]] = []
+        for key, future in sends:
+            try:
+                metadata = yield future
+            except KafkaError as exc:
+                records.append({"topic": self.topic, "partition": self.partition, "error": exc.name})
+                continue
+            session.record_produced(self.topic, key, metadata.partition)
+            records.append({"topic": self.topic, "partition": metadata.partition, "offset": metadata.offset})
+        failures = [r["error"] for r in records if "error" in r]
+        if failures and len(failures) == len(records):
+            raise KafkaError(Errors[failures[0]], f"None of the {len(records)} record(s) was acknowledged.")
+        return {"records": records}
+
+
+@register
+@dataclass(frozen=True)
+class StartProducer(Action):
+    step = "start_producer"
+    summary = "Start a steady producer sending N records per second until stopped."
+
+    id: str = doc("A name for this producer.")
+    topic: str = doc("Topic to write to.")
+    rate: float = doc("Records per second.", 100, minimum=0.1)
+    value: str | None = doc("Value template; {i} counts records.", "value-{i}")
+    key: str | None = doc("Key template.", None)
+    acks: int | str = doc("0, 1 or all.", "all")
+    config: dict[str, Scalar] = doc("More producer configs with Kafka's names.", {})
+
+    def run(self, session: Session) -> dict[str, Any]:
+        key, value = self.key, self.value
+
+        def record(i: int) -> tuple[str | None, str | None]:
+            return render(key, i), render(value, i)
+
+        record(0)  # a bad template fails here, not on the first tick
+        session.clients.start_steady(self.id, self.topic, self.rate,
+                                     _producer_config(self.acks, None, None, self.config), record)
+        return {"id": self.id, "topic": self.topic, "rate": self.rate}
+
+
+@register
+@dataclass(frozen=True)
+class StopProducer(Action):
+    step = "stop_producer"
+    summary = "Stop a steady producer."
+    shorthand = "id"
+
+    id: str = doc("The steady producer's name.")
+
+    def run(self, session: Session) -> dict[str, Any]:
+        steady = session.clients.stop_steady(self.id)
+        return {"id": self.id, "sent": steady.sent, "acknowledged": steady.acknowledged, "failed": steady.failed}
+
+
+def _consumer_config(strategy: str, auto_offset_reset: str, enable_auto_commit: bool,
+                     group_instance_id: str | None, config: dict[str, Scalar]) -> dict[str, Any]:
+    settings: dict[str, Any] = {**config, "partition.assignment.strategy": strategy,
+                                "auto.offset.reset": auto_offset_reset, "enable.auto.commit": enable_auto_commit}
+    if group_instance_id is not None:
+        settings["group.instance.id"] = group_instance_id
+    return settings
+
+
+@register
+@dataclass(frozen=True)
+class StartConsumer(Action):
+    step = "start_consumer"
+    summary = "Start a consumer in a group; it polls continuously until stopped or paused."
+
+    group: str = doc("group.id")
+    client_id: str = doc("A name for this consumer (its client.id).")
+    topics: tuple[str, ...] = doc("Topics to subscribe to.")
+    strategy: Strategy = doc("partition.assignment.strategy", "range")
+    auto_offset_reset: Literal["earliest", "latest", "none"] = doc("Where to start without a committed offset.",
+                                                                   "latest")
+    enable_auto_commit: bool = doc("Commit positions every auto.commit.interval.ms.", True)
+    group_instance_id: str | None = doc("Static membership (KIP-345).", None)
+    config: dict[str, Scalar] = doc("More consumer configs with Kafka's names (session.timeout.ms ...).", {})
+
+    def run(self, session: Session) -> dict[str, Any]:
+        session.clients.start_consumer(self.group, self.client_id, self.topics, _consumer_config(
+            self.strategy, self.auto_offset_reset, self.enable_auto_commit, self.group_instance_id, self.config))
+        return {"group": self.group, "client_id": self.client_id, "topics": list(self.topics)}
+
+
+@dataclass(frozen=True)
+class _ConsumerRef(Action):
+    group: str = doc("group.id")
+    client_id: str = doc("The consumer's name.")
+
+
+@register
+@dataclass(frozen=True)
+class StopConsumer(_ConsumerRef):
+    step = "stop_consumer"
+    summary = "Close a consumer cleanly: it commits (with auto-commit) and leaves the group."
+
+    def run(self, session: Session) -> ActionRun:
+        yield from session.clients.stop_consumer(self.group, self.client_id)
+        return {"group": self.group, "client_id": self.client_id}
+
+
+@register
+@dataclass(frozen=True)
+class KillConsumer(_ConsumerRef):
+    step = "kill_consumer"
+    summary = "Crash a consumer: no commit, no LeaveGroup; the group notices after session.timeout.ms."
+
+    def run(self, session: Session) -> ActionRun:
+        yield from session.clients.stop_consumer(self.group, self.client_id, crash=True)
+        return {"group": self.group, "client_id": self.client_id}
+
+
+@register
+@dataclass(frozen=True)
+class PauseConsumer(_ConsumerRef):
+    step = "pause_consumer"
+    summary = "Stop a consumer's polling (a slow consumer); after max.poll.interval.ms it leaves the group."
+
+    def run(self, session: Session) -> dict[str, Any]:
+        session.clients.running(self.group, self.client_id).paused = True
+        return {"group": self.group, "client_id": self.client_id}
+
+
+@register
+@dataclass(frozen=True)
+class ResumeConsumer(_ConsumerRef):
+    step = "resume_consumer"
+    summary = "Let a paused consumer poll again."
+
+    def run(self, session: Session) -> dict[str, Any]:
+        session.clients.running(self.group, self.client_id).paused = False
+        return {"group": self.group, "client_id": self.client_id}
+
+
+@register
+@dataclass(frozen=True)
+class Consume(Action):
+    step = "consume"
+    summary = "Collect records a consumer polls (starting, polling and stopping it if it is not running)."
+
+    group: str = doc("group.id")
+    client_id: str = doc("The consumer's name.")
+    max_records: int = doc("Stop after this many records.", 500, minimum=1)
+    timeout_ms: float = doc("Stop after this long even with fewer records.", 10_000, minimum=0)
+    topics: tuple[str, ...] = doc("Topics to subscribe to when the consumer is not running yet.", ())
+    auto_offset_reset: Literal["earliest", "latest", "none"] = doc("For a consumer started by this step.",
+                                                                   "earliest")
+    strategy: Strategy = doc("For a consumer started by this step.", "range")
+
+    def run(self, session: Session) -> ActionRun:
+        clients = session.clients
+        temporary = (self.group, self.client_id) not in clients.consumers
+        if temporary:
+            if not self.topics:
+                raise KafkaError(Errors.INVALID_ARGUMENT, f"Consumer {self.client_id!r} is not running; give "
+                                                          f"`topics` so this step can start it.")
+            clients.start_consumer(self.group, self.client_id, self.topics,
+                                   _consumer_config(self.strategy, self.auto_offset_reset, True, None, {}),
+                                   background=False)
+        running = clients.running(self.group, self.client_id)
+        deadline = session.scheduler.now_ms + self.timeout_ms
+        collected = []
+        while len(collected) < self.max_records:
+            while running.buffer and len(collected) < self.max_records:
+                collected.append(running.buffer.popleft())
+            if len(collected) >= self.max_records or session.scheduler.now_ms >= deadline:
+                break
+            if temporary:
+                yield from clients.poll_once(running)
+            else:
+                yield Sleep(10)
+        if temporary:
+            yield from clients.stop_consumer(self.group, self.client_id)
+        return {"records": [{"topic": r.topic, "partition": r.partition, "offset": r.offset, "key": _text(r.key),
+                             "value": _text(r.value)} for r in collected]}
+
+
+@register
+@dataclass(frozen=True)
+class Commit(_ConsumerRef):
+    step = "commit"
+    summary = "Commit a consumer's current positions synchronously."
+
+    def run(self, session: Session) -> ActionRun:
+        consumer = session.clients.running(self.group, self.client_id).consumer
+        yield consumer.commit_sync()
+        committed = yield consumer.committed(sorted(consumer.assignment()))
+        return {"group": self.group, "client_id": self.client_id,
+                "committed": {str(tp): (None if meta is None else meta.offset) for tp, meta in sorted(committed.items())}}
+
+
+@register
+@dataclass(frozen=True)
+class Seek(Action):
+    step = "seek"
+    summary = "Move a consumer's position in a partition: to an offset, the beginning or the end (replay)."
+
+    group: str = doc("group.id")
+    client_id: str = doc("The consumer's name.")
+    topic: str = doc("Topic.")
+    partition: int = doc("Partition.", minimum=0)
+    offset: int | None = doc("The offset to read next.", None, minimum=0)
+    to: Literal["beginning", "end"] | None = doc("Instead of an offset: the log start or the log end.", None)
+
+    def run(self, session: Session) -> ActionRun:
+        consumer = session.clients.running(self.group, self.client_id).consumer
+        tp = TopicPartition(self.topic, self.partition)
+        if (self.offset is None) == (self.to is None):
+            raise KafkaError(Errors.INVALID_ARGUMENT, "Give exactly one of `offset` or `to` (beginning or end).")
+        if self.to == "beginning":
+            consumer.seek_to_beginning([tp])
+        elif self.to == "end":
+            consumer.seek_to_end([tp])
+        else:
+            consumer.seek(tp, self.offset)
+        position = yield consumer.position(tp)
+        return {"topic": self.topic, "partition": self.partition, "position": position}
+
+
+@register
+@dataclass(frozen=True)
+class DescribeGroup(Action):
+    step = "describe_group"
+    summary = "Show a consumer group's state, generation, strategy, members and assignment."
+    shorthand = "group"
+
+    group: str = doc("group.id")
+
+    def run(self, session: Session) -> dict[str, Any]:
+        return describe_group(session.cluster.snapshot(), self.group)

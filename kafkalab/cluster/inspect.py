@@ -1,0 +1,252 @@
+"""Frozen close-ups of replica logs for the screens: offset cells, records and segment files.
+
+``ClusterView`` says where each log starts and ends; this module says what is inside:
+which key each offset holds (as a colour hash), under which leader epoch it was
+written, the records themselves and the segment files that hold them. It runs on the
+engine thread, reads only what a screen shows, and caches decoded cells per replica so
+a busy log costs only its new records.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kafkalab.errors import KafkaError
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.log import PartitionLog
+from kafkalab.storage.records import Header, decode_batch, iter_batch_headers
+
+if TYPE_CHECKING:
+    from kafkalab.cluster.cluster import Cluster
+    from kafkalab.cluster.views import PartitionView
+
+#: A cell for an offset whose record has no key.
+NULL_KEY = -1
+#: A cell for an offset that holds no record any more (compacted away).
+NO_RECORD = -2
+_READ_BYTES = 256 * 1024
+
+
+def key_hash(key: bytes | None) -> int:
+    """A stable small number per key for colouring cells (not the partitioner's hash)."""
+    return NULL_KEY if key is None else zlib.crc32(key) & 0xFFFF
+
+
+@dataclass(frozen=True)
+class LogWindow:
+    """Consecutive offsets of one replica's log: a key hash and a leader epoch per offset."""
+
+    first_offset: int
+    keys: tuple[int, ...]
+    epochs: tuple[int, ...]
+
+    @property
+    def end_offset(self) -> int:
+        """The offset after the window's last cell."""
+        return self.first_offset + len(self.keys)
+
+
+@dataclass(frozen=True)
+class ReplicaLog:
+    """One replica of a partition with the tail of its log, for the replication screen."""
+
+    broker_id: int
+    online: bool
+    is_leader: bool
+    in_isr: bool
+    log_start_offset: int
+    high_watermark: int
+    log_end_offset: int
+    window: LogWindow
+    #: ``(leader epoch, start offset)`` entries of the replica's leader-epoch-checkpoint.
+    epoch_starts: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One record as the inspector lists it."""
+
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Header, ...]
+    leader_epoch: int
+
+
+@dataclass(frozen=True)
+class DiskFile:
+    """A segment file of a replica, from the live log or, for a stopped broker, from the directory."""
+
+    base_offset: int
+    next_offset: int | None
+    size_bytes: int
+    log_file: str
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class RecordsPage:
+    """Records of one replica from ``first_offset`` plus its offsets and segment files."""
+
+    topic: str
+    partition: int
+    broker_id: int
+    online: bool
+    log_start_offset: int
+    high_watermark: int
+    log_end_offset: int
+    first_offset: int
+    rows: tuple[RecordRow, ...]
+    files: tuple[DiskFile, ...]
+    #: The replica's directory relative to the data dir (``broker-1/orders-0``).
+    directory: str
+
+
+def _iter_records(log: PartitionLog, start: int, end: int) -> Iterator[RecordRow]:
+    """Records of ``log`` with offsets in ``[start, end)``, each with its batch's leader epoch."""
+    position = max(start, log.log_start_offset)
+    while position < min(end, log.log_end_offset):
+        try:
+            data = log.read(position, _READ_BYTES)
+        except KafkaError:
+            return
+        if not data:
+            return
+        next_position = position
+        for batch_position, _ in iter_batch_headers(data):
+            header, records = decode_batch(data, batch_position)
+            next_position = header.last_offset + 1
+            for record in records:
+                if record.offset >= end:
+                    return
+                if record.offset >= position:
+                    yield RecordRow(record.offset, record.timestamp, record.key, record.value, record.headers,
+                                    header.partition_leader_epoch)
+        if next_position <= position:
+            return
+        position = next_position
+
+
+@dataclass
+class _CachedCells:
+    """Decoded cells of one replica's tail and what they were decoded from."""
+
+    token: tuple[int, int, tuple[int, int] | None]
+    cells: dict[int, tuple[int, int]]
+
+
+class Inspector:
+    """Reads replica logs for the screens on the engine thread, caching decoded cells per replica."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+        self._cells: dict[tuple[int, TopicPartition], _CachedCells] = {}
+
+    def _log(self, broker_id: int, tp: TopicPartition) -> PartitionLog | None:
+        broker = self._cluster.brokers.get(broker_id)
+        if broker is None or not broker.running or broker.replicas is None:
+            return None
+        hosted = broker.replicas.partitions.get(tp)
+        return hosted.log if hosted is not None else None
+
+    def window(self, broker_id: int, tp: TopicPartition, first: int, end: int) -> LogWindow:
+        """Cells of ``[first, end)`` from the replica on ``broker_id`` (NO_RECORD where it has none)."""
+        log = self._log(broker_id, tp)
+        if log is None or end <= first:
+            return LogWindow(first, (NO_RECORD,) * max(0, end - first), (-1,) * max(0, end - first))
+        entries = log.leader_epoch_cache.entries
+        token = (id(log), log.log_start_offset, (entries[-1].epoch, entries[-1].start_offset) if entries else None)
+        cached = self._cells.get((broker_id, tp))
+        if cached is None or cached.token != token:
+            cached = _CachedCells(token, {})
+            self._cells[(broker_id, tp)] = cached
+        cells = cached.cells
+        # A log only grows at its end between token changes, so only offsets never decoded are read.
+        missing_from = next((o for o in range(first, min(end, log.log_end_offset)) if o not in cells), None)
+        if missing_from is not None:
+            for row in _iter_records(log, missing_from, end):
+                cells[row.offset] = (key_hash(row.key), row.leader_epoch)
+            for offset in range(missing_from, min(end, log.log_end_offset)):
+                cells.setdefault(offset, (NO_RECORD, -1))
+        for offset in [o for o in cells if o < first or o >= log.log_end_offset]:
+            del cells[offset]
+        values = [cells.get(offset, (NO_RECORD, -1)) for offset in range(first, end)]
+        return LogWindow(first, tuple(v[0] for v in values), tuple(v[1] for v in values))
+
+    def lane_windows(self, topic: str, width: int) -> dict[int, LogWindow]:
+        """Per partition of ``topic``, the last ``width`` offsets of its leader (or best live replica)."""
+        windows: dict[int, LogWindow] = {}
+        for tp, (broker_id, log) in self._lane_sources(topic).items():
+            end = log.log_end_offset
+            windows[tp.partition] = self.window(broker_id, tp, max(log.log_start_offset, end - width), end)
+        self._forget_except(topic)
+        return windows
+
+    def _lane_sources(self, topic: str) -> dict[TopicPartition, tuple[int, PartitionLog]]:
+        """The replica each lane draws: the leader's, else the live one with the longest log."""
+        best: dict[TopicPartition, tuple[bool, int, int, PartitionLog]] = {}
+        for broker_id, broker in sorted(self._cluster.brokers.items()):
+            if not broker.running or broker.replicas is None:
+                continue
+            for tp, hosted in broker.replicas.partitions.items():
+                if tp.topic != topic:
+                    continue
+                rank = (hosted.is_leader, hosted.log.log_end_offset, -broker_id, hosted.log)
+                if tp not in best or rank[:3] > best[tp][:3]:
+                    best[tp] = rank
+        return {tp: (-rank[2], rank[3]) for tp, rank in best.items()}
+
+    def _forget_except(self, topic: str, partition: int | None = None) -> None:
+        """Drop cached cells of partitions no screen shows, so memory follows what is visible."""
+        for key in [k for k in self._cells if k[1].topic != topic or partition not in (None, k[1].partition)]:
+            del self._cells[key]
+
+    def replica_logs(self, view: PartitionView, width: int) -> tuple[ReplicaLog, ...]:
+        """Every replica of a partition, their log tails aligned on the same offsets."""
+        tp = TopicPartition(view.topic, view.partition)
+        live = [r for r in view.replica_views if r.online]
+        end = max((r.log_end_offset for r in live), default=0)
+        start = min((r.log_start_offset for r in live), default=0)
+        first = max(start, end - width)
+        replicas = []
+        for replica in view.replica_views:
+            log = self._log(replica.broker_id, tp)
+            epochs = tuple((e.epoch, e.start_offset) for e in log.leader_epoch_cache.entries) if log else ()
+            replicas.append(ReplicaLog(replica.broker_id, replica.online, replica.is_leader, replica.in_isr,
+                                       replica.log_start_offset, replica.high_watermark, replica.log_end_offset,
+                                       self.window(replica.broker_id, tp, first, end), epochs))
+        self._forget_except(view.topic, view.partition)
+        return tuple(replicas)
+
+    def records(self, topic: str, partition: int, broker_id: int, first: int, count: int) -> RecordsPage:
+        """Up to ``count`` records of one replica from offset ``first``, with its segment files."""
+        tp = TopicPartition(topic, partition)
+        directory = f"broker-{broker_id}/{tp.topic}-{tp.partition}"
+        log = self._log(broker_id, tp)
+        if log is None:
+            return RecordsPage(topic, partition, broker_id, False, -1, -1, -1, first, (),
+                               self._files_on_disk(broker_id, tp), directory)
+        broker = self._cluster.brokers[broker_id]
+        hosted = broker.replicas.partitions[tp] if broker.replicas is not None else None
+        rows = tuple(_iter_records(log, first, first + count))
+        files = tuple(DiskFile(s.base_offset, s.next_offset, s.size_bytes, s.log_file, s.is_active)
+                      for s in log.segments())
+        return RecordsPage(topic, partition, broker_id, True, log.log_start_offset,
+                           hosted.high_watermark if hosted is not None else -1, log.log_end_offset, first, rows,
+                           files, directory)
+
+    def _files_on_disk(self, broker_id: int, tp: TopicPartition) -> tuple[DiskFile, ...]:
+        """A stopped broker's segment files, read from its log directory: they outlive the process."""
+        directory = self._cluster.data_dir.broker_dir(broker_id) / f"{tp.topic}-{tp.partition}"
+        try:
+            names = sorted((e for e in os.scandir(directory) if e.name.endswith(".log")), key=lambda e: e.name)
+        except OSError:
+            return ()
+        files = [DiskFile(int(entry.name[:-4]), None, entry.stat().st_size, entry.name, False)
+                 for entry in names if entry.name[:-4].isdigit()]
+        return tuple(files)

@@ -1,0 +1,284 @@
+"""The group coordinator's request handlers on a broker (Kafka's ``GroupCoordinator`` + ``KafkaApis``).
+
+Any broker answers FindCoordinator: the leader of the group's ``__consumer_offsets``
+partition, creating that topic through the controller on first use. The other requests
+must reach that leader; it checks the group id and that it owns and has loaded the
+group (INVALID_GROUP_ID, NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS) before
+membership (``membership.py``) or offsets storage (``store.py``) take over.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from kafkalab.broker.context import BrokerContext
+from kafkalab.broker.replica_manager import ReplicaManager
+from kafkalab.errors import Errors
+from kafkalab.events.groups import OffsetsCommitted, OffsetsTopicCreationRequested
+from kafkalab.groups.group import CommittedOffset, GroupMetadata
+from kafkalab.groups.membership import Membership
+from kafkalab.groups.state import GroupState
+from kafkalab.groups.store import OFFSETS_TOPIC, OFFSETS_TOPIC_CONFIGS, GroupStore
+from kafkalab.protocol.admin import CreatableTopic, CreateTopicsRequest
+from kafkalab.protocol.groups import (
+    UNKNOWN_MEMBER_ID,
+    DescribedGroup,
+    DescribedMember,
+    DescribeGroupsRequest,
+    DescribeGroupsResponse,
+    FindCoordinatorRequest,
+    FindCoordinatorResponse,
+    HeartbeatRequest,
+    HeartbeatResponse,
+    JoinGroupRequest,
+    JoinGroupResponse,
+    LeaveGroupRequest,
+    LeaveGroupResponse,
+    ListedGroup,
+    ListGroupsRequest,
+    ListGroupsResponse,
+    OffsetCommitRequest,
+    OffsetCommitResponse,
+    OffsetFetchPartition,
+    OffsetFetchRequest,
+    OffsetFetchResponse,
+    SyncGroupRequest,
+    SyncGroupResponse,
+)
+from kafkalab.protocol.types import TopicPartition
+
+Responder = Callable[[Any], None]
+#: Kafka's ``offset.metadata.max.bytes``.
+OFFSET_METADATA_MAX_BYTES = 4096
+
+S = GroupState
+
+
+class GroupCoordinator:
+    """One broker's group coordinator; it owns the groups of the offsets partitions it leads."""
+
+    def __init__(self, ctx: BrokerContext, replicas: ReplicaManager, rng: random.Random) -> None:
+        self.ctx = ctx
+        self.store = GroupStore(ctx, replicas, self._on_loaded, self._on_unloaded)
+        self.membership = Membership(ctx, self.store, rng)
+        self._creating_offsets_topic = False
+
+    def handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
+        """The broker's dispatch entries for the coordinator APIs."""
+        return {
+            FindCoordinatorRequest: self.find_coordinator,
+            JoinGroupRequest: self.join_group,
+            SyncGroupRequest: self.sync_group,
+            HeartbeatRequest: self.heartbeat,
+            LeaveGroupRequest: self.leave_group,
+            OffsetCommitRequest: self.commit_offsets,
+            OffsetFetchRequest: self.fetch_offsets,
+            DescribeGroupsRequest: self.describe_groups,
+            ListGroupsRequest: self.list_groups,
+        }
+
+    def on_partition_role(self, tp: TopicPartition, is_leader: bool, leader_epoch: int) -> None:
+        """Leadership of a replica changed (Kafka's ``onLeadershipChange``): load or unload its groups."""
+        if tp.topic == OFFSETS_TOPIC:
+            self.store.on_role(tp.partition, is_leader, leader_epoch)
+
+    def _on_loaded(self, group: GroupMetadata) -> None:
+        self.membership.rebalance.on_group_loaded(group)
+
+    def _on_unloaded(self, group: GroupMetadata) -> None:
+        self.membership.rebalance.on_group_unloaded(group)
+
+    def _status(self, group_id: str, allow_empty: bool = False) -> Errors | None:
+        """``validateGroupStatus``: commits, fetches and describes accept the empty group id; the rest do not."""
+        if not isinstance(group_id, str) or (not allow_empty and not group_id):
+            return Errors.INVALID_GROUP_ID
+        if self.store.is_loading(group_id):
+            return Errors.COORDINATOR_LOAD_IN_PROGRESS
+        if not self.store.is_local(group_id):
+            return Errors.NOT_COORDINATOR
+        return None
+
+    # -- FindCoordinator -------------------------------------------------------------
+
+    def find_coordinator(self, request: FindCoordinatorRequest, respond: Responder) -> None:
+        """Name the leader of the group's offsets partition, creating ``__consumer_offsets`` if needed."""
+        metadata = self.ctx.metadata
+        if request.key_type != 0:
+            respond(FindCoordinatorResponse(Errors.INVALID_REQUEST, message="Only group coordinators exist here."))
+            return
+        if OFFSETS_TOPIC not in metadata.partition_counts:
+            self._create_offsets_topic(request.key)
+            respond(FindCoordinatorResponse(Errors.COORDINATOR_NOT_AVAILABLE,
+                                            message="__consumer_offsets is being created."))
+            return
+        leader = metadata.leader_of(TopicPartition(OFFSETS_TOPIC, self.store.partition_for(request.key)))
+        endpoint = metadata.brokers.get(leader)
+        if endpoint is None:
+            respond(FindCoordinatorResponse(Errors.COORDINATOR_NOT_AVAILABLE,
+                                            message="The group's __consumer_offsets partition has no leader."))
+            return
+        respond(FindCoordinatorResponse(Errors.NONE, leader, endpoint.host, endpoint.port))
+
+    def _create_offsets_topic(self, group_id: str) -> None:
+        controller = self.ctx.metadata.controller_id
+        if self._creating_offsets_topic or controller < 0:
+            return
+        config = self.ctx.config
+        partitions, replication = config["offsets.topic.num.partitions"], config["offsets.topic.replication.factor"]
+        self._creating_offsets_topic = True
+        self.ctx.journal.emit(OffsetsTopicCreationRequested, broker_id=self.ctx.broker_id, group_id=group_id,
+                              partitions=partitions, replication_factor=replication)
+        topic = CreatableTopic(OFFSETS_TOPIC, partitions, replication, dict(OFFSETS_TOPIC_CONFIGS))
+
+        def done(response: Any, error: Errors | None) -> None:
+            self._creating_offsets_topic = False
+
+        self.ctx.network.request(self.ctx.node, f"broker-{controller}", CreateTopicsRequest((topic,)), done,
+                                 config["request.timeout.ms"])
+
+    # -- membership ----------------------------------------------------------------
+
+    def join_group(self, request: JoinGroupRequest, respond: Responder) -> None:
+        error = self._status(request.group_id)
+        if error is not None:
+            respond(JoinGroupResponse(error, member_id=request.member_id))
+        else:
+            self.membership.join(request, respond)
+
+    def sync_group(self, request: SyncGroupRequest, respond: Responder) -> None:
+        error = self._status(request.group_id)
+        if error == Errors.COORDINATOR_LOAD_IN_PROGRESS:
+            # The rebalance's state was lost with the old coordinator: rejoin without rediscovering it.
+            error = Errors.REBALANCE_IN_PROGRESS
+        if error is not None:
+            respond(SyncGroupResponse(error))
+        else:
+            self.membership.sync(request, respond)
+
+    def heartbeat(self, request: HeartbeatRequest, respond: Responder) -> None:
+        error = self._status(request.group_id)
+        if error == Errors.COORDINATOR_LOAD_IN_PROGRESS:
+            respond(HeartbeatResponse(Errors.NONE))  # still loading: answer blindly, as Kafka does
+        elif error is not None:
+            respond(HeartbeatResponse(error))
+        else:
+            self.membership.heartbeat(request, respond)
+
+    def leave_group(self, request: LeaveGroupRequest, respond: Responder) -> None:
+        error = self._status(request.group_id)
+        if error is not None:
+            respond(LeaveGroupResponse(error))
+        else:
+            self.membership.leave(request, respond)
+
+    # -- offsets -------------------------------------------------------------------
+
+    def commit_offsets(self, request: OffsetCommitRequest, respond: Responder) -> None:
+        """Validate the committer, then append the offsets to ``__consumer_offsets`` with acks=all."""
+        error = self._status(request.group_id, allow_empty=True)
+        if error is not None:
+            respond(OffsetCommitResponse({tp: error for tp in request.offsets}))
+            return
+        errors: dict[TopicPartition, Errors] = {}
+        valid: dict[TopicPartition, CommittedOffset] = {}
+        now = int(self.ctx.now_ms)
+        counts = self.ctx.metadata.partition_counts
+        for tp, commit in request.offsets.items():
+            if not 0 <= tp.partition < counts.get(tp.topic, 0):
+                errors[tp] = Errors.UNKNOWN_TOPIC_OR_PARTITION
+            elif len(commit.metadata.encode("utf-8")) > OFFSET_METADATA_MAX_BYTES:
+                errors[tp] = Errors.OFFSET_METADATA_TOO_LARGE
+            else:
+                valid[tp] = CommittedOffset(commit.offset, commit.leader_epoch, commit.metadata, now)
+        group = self.store.groups.get(request.group_id)
+        if group is None and request.generation_id < 0:
+            # A consumer outside group management uses Kafka only to store offsets.
+            group = self.store.get_or_create(request.group_id, create=True)
+        error = Errors.ILLEGAL_GENERATION if group is None else self._validate_commit(group, request)
+        if error is not None or not valid:
+            respond(OffsetCommitResponse({**errors, **{tp: error or Errors.NONE for tp in valid}}))
+            return
+        assert group is not None
+        client_id = request.client_id
+        if group.has(request.member_id):
+            member = group.get(request.member_id)
+            client_id = member.client_id
+            self.membership.rebalance.schedule_heartbeat(group, member)  # a commit proves the member alive
+
+        # Auto-commit re-commits unchanged positions every interval; only moves are news for the timeline.
+        moved = {tp: o for tp, o in valid.items() if tp not in group.offsets or group.offsets[tp].offset != o.offset}
+
+        def stored(result: Errors) -> None:
+            if result == Errors.NONE and moved:
+                self.ctx.journal.emit(OffsetsCommitted, group_id=group.group_id, client_id=client_id,
+                                      generation=request.generation_id,
+                                      offsets=tuple((str(tp), o.offset) for tp, o in sorted(moved.items())))
+            respond(OffsetCommitResponse({**errors, **{tp: result for tp in valid}}))
+
+        self.store.store_offsets(group, valid, stored)
+
+    @staticmethod
+    def _validate_commit(group: GroupMetadata, request: OffsetCommitRequest) -> Errors | None:
+        """``validateOffsetCommit`` plus the state check of ``doCommitOffsets``."""
+        if group.state == S.DEAD:
+            return Errors.COORDINATOR_NOT_AVAILABLE
+        if request.generation_id < 0 and group.state == S.EMPTY:
+            return None
+        if request.generation_id >= 0 or request.member_id != UNKNOWN_MEMBER_ID or request.group_instance_id:
+            if group.is_static_member_fenced(request.member_id, request.group_instance_id):
+                return Errors.FENCED_INSTANCE_ID
+            if not group.has(request.member_id):
+                return Errors.UNKNOWN_MEMBER_ID
+            if request.generation_id != group.generation_id:
+                return Errors.ILLEGAL_GENERATION
+        elif group.state != S.EMPTY:
+            return Errors.UNKNOWN_MEMBER_ID  # only members may commit for a group with members
+        if group.state == S.COMPLETING_REBALANCE:
+            return Errors.REBALANCE_IN_PROGRESS
+        return None
+
+    def fetch_offsets(self, request: OffsetFetchRequest, respond: Responder) -> None:
+        """The group's committed offsets (-1 where it has none), whatever the group's state."""
+        error = self._status(request.group_id, allow_empty=True)
+        if error is not None:
+            respond(OffsetFetchResponse(error, {}))
+            return
+        group = self.store.groups.get(request.group_id)
+        offsets = group.offsets if group is not None else {}
+        wanted = request.partitions if request.partitions is not None else tuple(sorted(offsets))
+        result = {}
+        for tp in wanted:
+            committed = offsets.get(tp)
+            result[tp] = (OffsetFetchPartition(committed.offset, committed.leader_epoch, committed.metadata)
+                          if committed is not None else OffsetFetchPartition(-1))
+        respond(OffsetFetchResponse(Errors.NONE, result))
+
+    # -- describe and list -------------------------------------------------------------
+
+    def describe_groups(self, request: DescribeGroupsRequest, respond: Responder) -> None:
+        respond(DescribeGroupsResponse(tuple(self._describe(group_id) for group_id in request.groups)))
+
+    def _describe(self, group_id: str) -> DescribedGroup:
+        error = self._status(group_id, allow_empty=True)
+        if error is not None:
+            return DescribedGroup(error, group_id, "", "", "", ())
+        group = self.store.groups.get(group_id)
+        if group is None:
+            return DescribedGroup(Errors.NONE, group_id, S.DEAD.value, "", "", ())
+        stable = group.state == S.STABLE
+        members = tuple(DescribedMember(m.member_id, m.group_instance_id, m.client_id, m.client_host,
+                                        m.metadata(group.protocol_name or "") if stable else b"",
+                                        m.assignment if stable else b"")
+                        for m in group.members.values())
+        return DescribedGroup(Errors.NONE, group_id, group.state.value, group.protocol_type or "",
+                              group.protocol_name if stable and group.protocol_name else "", members)
+
+    def list_groups(self, request: ListGroupsRequest, respond: Responder) -> None:
+        wanted = {state.lower() for state in request.states_filter}
+        groups = tuple(ListedGroup(g.group_id, g.protocol_type or "", g.state.value)
+                       for g in sorted(self.store.groups.values(), key=lambda g: g.group_id)
+                       if not wanted or g.state.value.lower() in wanted)
+        error = Errors.COORDINATOR_LOAD_IN_PROGRESS if self.store.loading else Errors.NONE
+        respond(ListGroupsResponse(error, groups))

@@ -1,0 +1,177 @@
+"""The producers and consumers a user started in a session, known by name.
+
+A started consumer polls continuously in the background like an application's poll
+loop (heartbeats run on their own timer, as in Kafka); pausing it stops the polling,
+which is how a slow consumer looks to its group. A steady producer sends at a fixed
+rate. Producers for one-off sends are shared per configuration so the sticky
+partitioner keeps its state between sends, as one application's producer would.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kafkalab.clients.consumer import Consumer, ConsumerRecord
+from kafkalab.clients.producer import Producer
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.sim.process import Process, Sleep, spawn
+from kafkalab.sim.scheduler import TimerGroup
+
+if TYPE_CHECKING:
+    from kafkalab.session.session import Session
+
+#: Records a running consumer keeps for ``consume`` steps to collect.
+BUFFER_RECORDS = 10_000
+POLL_TIMEOUT_MS = 100.0
+#: A steady producer sends in ticks of this length.
+STEADY_TICK_MS = 10.0
+
+
+@dataclass(eq=False)
+class RunningConsumer:
+    """A consumer with its background poll loop and the records it returned."""
+
+    group: str
+    client_id: str
+    consumer: Consumer
+    buffer: deque[ConsumerRecord] = field(default_factory=lambda: deque(maxlen=BUFFER_RECORDS))
+    paused: bool = False
+    polls: int = 0
+
+
+@dataclass(eq=False)
+class SteadyProducer:
+    """A producer sending ``rate`` records per second until stopped."""
+
+    producer_id: str
+    topic: str
+    rate: float
+    producer: Producer
+    timers: TimerGroup
+    sent: int = 0
+    acknowledged: int = 0
+    failed: int = 0
+    last_error: str | None = None
+
+
+class SessionClients:
+    """Every named client of one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.consumers: dict[tuple[str, str], RunningConsumer] = {}
+        self.steady: dict[str, SteadyProducer] = {}
+        self._producers: dict[tuple[tuple[str, Any], ...], Producer] = {}
+
+    # -- producers -----------------------------------------------------------------
+
+    def producer(self, config: dict[str, Any]) -> Producer:
+        """The session's producer for this configuration (created on first use)."""
+        key = tuple(sorted(config.items()))
+        producer = self._producers.get(key)
+        if producer is None:
+            producer = self._producers[key] = self.session.cluster.producer(config)
+        return producer
+
+    def start_steady(self, producer_id: str, topic: str, rate: float, config: dict[str, Any],
+                     record: Any) -> SteadyProducer:
+        """Send ``record(i)`` -> (key, value) at ``rate`` records/s until ``stop_steady``."""
+        if producer_id in self.steady:
+            raise KafkaError(Errors.ILLEGAL_STATE, f"A steady producer named {producer_id!r} is already running.")
+        timers = TimerGroup(self.session.scheduler)
+        steady = SteadyProducer(producer_id, topic, rate, self.session.cluster.producer(config), timers)
+        self.steady[producer_id] = steady
+        owed = 0.0
+
+        def tick() -> None:
+            nonlocal owed
+            owed += rate * STEADY_TICK_MS / 1000.0
+            while owed >= 1:
+                owed -= 1
+                key, value = record(steady.sent)
+                steady.sent += 1
+                steady.producer.send(topic, value, key).add_done_callback(
+                    lambda f: self._count(steady, f.error))
+
+        timers.every(STEADY_TICK_MS, tick)
+        return steady
+
+    @staticmethod
+    def _count(steady: SteadyProducer, error: BaseException | None) -> None:
+        if error is None:
+            steady.acknowledged += 1
+        else:
+            steady.failed += 1
+            steady.last_error = error.name if isinstance(error, KafkaError) else str(error)
+
+    def stop_steady(self, producer_id: str) -> SteadyProducer:
+        """Stop a steady producer (records already sent still complete)."""
+        steady = self.steady.pop(producer_id, None)
+        if steady is None:
+            raise KafkaError(Errors.INVALID_ARGUMENT, f"No steady producer named {producer_id!r} is running.")
+        steady.timers.cancel_all()
+        steady.producer.close()
+        return steady
+
+    # -- consumers -----------------------------------------------------------------
+
+    def running(self, group: str, client_id: str) -> RunningConsumer:
+        """A started consumer, or INVALID_ARGUMENT naming the ones that exist."""
+        running = self.consumers.get((group, client_id))
+        if running is None:
+            known = ", ".join(f"{g}/{c}" for g, c in sorted(self.consumers)) or "none"
+            raise KafkaError(Errors.INVALID_ARGUMENT,
+                             f"No consumer {client_id!r} is running in group {group!r} (running: {known}).")
+        return running
+
+    def start_consumer(self, group: str, client_id: str, topics: tuple[str, ...], config: dict[str, Any],
+                       background: bool = True) -> RunningConsumer:
+        """Create a consumer in ``group``, subscribe it and (by default) start its poll loop."""
+        if (group, client_id) in self.consumers:
+            raise KafkaError(Errors.ILLEGAL_STATE, f"Consumer {client_id!r} of group {group!r} is already running.")
+        consumer = self.session.cluster.consumer({**config, "group.id": group, "client.id": client_id})
+        consumer.subscribe(topics)
+        running = RunningConsumer(group, client_id, consumer)
+        self.consumers[(group, client_id)] = running
+        if background:
+            spawn(consumer.timers, self._poll_loop(running))
+        return running
+
+    def _poll_loop(self, running: RunningConsumer) -> Process[None]:
+        while not running.consumer.closed:
+            if running.paused:
+                yield Sleep(POLL_TIMEOUT_MS)
+                continue
+            yield from self.poll_once(running)
+
+    def poll_once(self, running: RunningConsumer) -> Process[list[ConsumerRecord]]:
+        """One poll(); its records go to the buffer and the session's counts."""
+        try:
+            records = yield running.consumer.poll(POLL_TIMEOUT_MS)
+        except KafkaError as exc:
+            # Kafka's poll() throws and the application decides; the loop reports and keeps polling.
+            self.session.last_error = exc.name
+            yield Sleep(POLL_TIMEOUT_MS)
+            return []
+        running.polls += 1
+        running.buffer.extend(records)
+        self.session.record_consumed(running.group, running.client_id, len(records))
+        return records
+
+    def stop_consumer(self, group: str, client_id: str, crash: bool = False) -> Process[None]:
+        """Close a consumer cleanly (commit, LeaveGroup) or crash it (the group waits for the session timeout)."""
+        running = self.running(group, client_id)
+        del self.consumers[(group, client_id)]
+        if crash:
+            running.consumer.crash()
+            return
+        yield running.consumer.close()
+
+    def close(self) -> None:
+        """Stop every client without waiting (the session is ending)."""
+        for steady in self.steady.values():
+            steady.timers.cancel_all()
+        for running in self.consumers.values():
+            running.consumer.crash()

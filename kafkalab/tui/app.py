@@ -1,0 +1,241 @@
+"""The kafkalab app: screens as modes, keys from the command registry, frames from the engine bridge.
+
+The app owns the UI's state (the latest frame, the selection, event and throughput
+history) and hands each frame to the visible screen only. Everything the user does to
+the cluster becomes an action of the shared vocabulary, submitted through the bridge,
+so the session's recorder can replay it as a scenario.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding
+
+from kafkalab.actions.base import Action
+from kafkalab.tui.bridge import EngineBridge
+from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
+from kafkalab.tui.forms import ActionForm, flow
+from kafkalab.tui.frames import Frame
+from kafkalab.tui.help import HelpScreen
+from kafkalab.tui.history import EventHistory, ThroughputHistory
+from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
+from kafkalab.tui.palette import LabCommands
+from kafkalab.tui.screens.base import LabScreen
+from kafkalab.tui.screens.dashboard import DashboardScreen
+from kafkalab.tui.screens.events import EventsScreen
+from kafkalab.tui.screens.groups import GroupsScreen
+from kafkalab.tui.screens.records import RecordsScreen
+from kafkalab.tui.screens.replication import ReplicationScreen
+from kafkalab.tui.screens.throughput import ThroughputScreen
+from kafkalab.tui.screens.zookeeper import ZookeeperScreen
+from kafkalab.tui.selection import Selection
+
+THEMES = ("textual-dark", "textual-light")
+
+
+class KafkaLabApp(App[None]):
+    """A live, teachable picture of an in-process Kafka cluster."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "kafkalab"
+    BINDINGS: ClassVar[list[Binding]] = bindings()
+    COMMANDS = App.COMMANDS | {LabCommands}
+    MODES: ClassVar[dict[str, Any]] = {
+        "dashboard": DashboardScreen,
+        "replication": ReplicationScreen,
+        "groups": GroupsScreen,
+        "zookeeper": ZookeeperScreen,
+        "events": EventsScreen,
+        "records": RecordsScreen,
+        "throughput": ThroughputScreen,
+    }
+    DEFAULT_MODE = "dashboard"
+
+    def __init__(self, bridge: EngineBridge, *, theme: str = THEMES[0]) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self._initial_theme = theme
+        #: The newest frame from the engine (None until the cluster has started).
+        self.frame: Frame | None = None
+        self.selection = Selection()
+        self.events = EventHistory()
+        self.throughput = ThroughputHistory()
+
+    # -- engine ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.theme = self._initial_theme
+        self.bridge.start(self.post_message)
+
+    def on_unmount(self) -> None:
+        self.bridge.close()
+
+    def on_frame_ready(self, message: FrameReady) -> None:
+        frame = message.frame
+        self.bridge.acknowledge(frame)
+        self.events.extend(frame.events)
+        self.throughput.add(frame.view)
+        self.frame = frame
+        settled = self.selection.settled(frame.view)
+        if settled != self.selection:
+            self.selection = settled
+            self.request_frame()
+        self._draw()
+
+    def _draw(self) -> None:
+        screen = self.lab_screen
+        # A frame can arrive before the first screen has composed its widgets; it draws on mount.
+        # Frames keep arriving while the app shuts down; a detached screen has lost its widgets.
+        if (self.is_running and screen is not None and screen.ready and screen.is_attached
+                and self.frame is not None):
+            with self.batch_update():
+                screen.show_frame(self.frame, self.selection)
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        outcome = message.outcome
+        step = outcome.action.step
+        if outcome.error is not None:
+            self.notify(outcome.error.message, title=f"{outcome.error.name} ({step})", severity="error", timeout=10)
+            return
+        result = outcome.result
+        landed = [r for r in result.get("records", ()) if isinstance(r, dict) and "offset" in r]
+        if landed:
+            # "See where it went": the partition and offset of each record, and the lane selected.
+            text = ", ".join(f"{r['topic']}-{r['partition']} @ {r['offset']}" for r in landed[:8])
+            text = f"went to {text}" + (f" and {len(landed) - 8} more" if len(landed) > 8 else "")
+            result = {"topic": landed[0]["topic"], "partition": landed[0]["partition"]}
+        else:
+            text = flow(result) if result else "done"
+        self.notify(text if len(text) < 300 else text[:297] + "...", title=f"{step}: ok")
+        topic = result.get("topic")
+        if isinstance(topic, str) and isinstance(result.get("partition"), int):
+            self.select(topic=topic, partition=result["partition"])
+        elif step == "create_topic" and isinstance(topic, str):
+            self.select(topic=topic)
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        self.notify(f"{message.error}", title="the engine stopped", severity="error", timeout=60)
+
+    @property
+    def lab_screen(self) -> LabScreen | None:
+        """The view under any open dialog."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, LabScreen):
+                return screen
+        return None
+
+    def screen_shown(self, screen: LabScreen) -> None:
+        """A view became visible: ask for its close-ups and draw what we have."""
+        self.request_frame()
+        self._draw()
+
+    def request_frame(self) -> None:
+        """Tell the engine what the visible view needs now; a fresh frame follows."""
+        screen = self.lab_screen
+        if screen is not None and screen.ready:
+            self.bridge.request(screen.frame_request(self.selection))
+
+    def select(self, topic: str | None = None, partition: int | None = None, broker: int | None = None) -> None:
+        """Change the shared selection (a new topic starts at partition 0)."""
+        selection = self.selection
+        if topic is not None and topic != selection.topic:
+            selection = Selection(topic, 0, selection.broker)
+        if partition is not None:
+            selection = replace(selection, partition=partition)
+        if broker is not None:
+            selection = replace(selection, broker=broker)
+        if self.frame is not None:
+            selection = selection.settled(self.frame.view)
+        if selection != self.selection:
+            self.selection = selection
+            self.request_frame()
+            self._draw()
+
+    async def settle(self, step_ms: float = 0.0, timeout: float = 30.0) -> Frame:
+        """Wait until the engine ran all submitted work (plus ``step_ms`` of virtual time) and the view shows it."""
+        if step_ms:
+            self.bridge.step(step_ms)
+        for _ in range(5):
+            number = await asyncio.wait_for(asyncio.wrap_future(self.bridge.sync()), timeout)
+            while self.frame is None or self.frame.number < number:
+                await asyncio.sleep(0.005)
+            screen = self.lab_screen
+            if screen is None or self.frame.request == screen.frame_request(self.selection):
+                break
+            self.request_frame()
+        assert self.frame is not None
+        return self.frame
+
+    # -- actions -----------------------------------------------------------------------
+
+    def perform(self, spec: ActionSpec, values: Values) -> None:
+        """Run ``spec``'s action with ``values``, asking for the missing ones in a form."""
+        if needs_form(spec.action_type, values):
+            self.push_screen(ActionForm(spec, values), self._submit_from_form)
+            return
+        try:
+            action = spec.action_type(**values)
+        except (TypeError, ValueError) as exc:
+            self.notify(str(exc), title="INVALID_ARGUMENT", severity="error")
+            return
+        self.submit(action)
+
+    def _submit_from_form(self, action: Action | None) -> None:
+        if action is not None:
+            self.submit(action)
+
+    def submit(self, action: Action) -> None:
+        """Send ``action`` to the engine; its outcome arrives as a notification."""
+        self.bridge.execute(action)
+
+    def action_start_action(self, step: str) -> None:
+        """Open the form of vocabulary action ``step``, filled in from the selection."""
+        spec = spec_for(step)
+        values = spec.prefill(self.selection, self.frame.view) if self.frame is not None else {}
+        self.push_screen(ActionForm(spec, values), self._submit_from_form)
+
+    def action_show_screen(self, mode: str) -> None:
+        if mode in self.MODES and mode != self.current_mode:
+            self.switch_mode(mode)
+
+    def action_toggle_pause(self) -> None:
+        self.bridge.toggle_pause()
+
+    def action_step_clock(self, duration_ms: float) -> None:
+        self.bridge.step(duration_ms)
+
+    def action_change_speed(self, steps: int) -> None:
+        self.bridge.change_speed(steps)
+
+    def action_move_selection(self, partitions: int, topics: int) -> None:
+        if self.frame is not None:
+            moved = self.selection.moved(self.frame.view, partitions, topics)
+            self.select(moved.topic, moved.partition)
+
+    def action_next_replica(self) -> None:
+        if self.frame is None:
+            return
+        partition = self.selection.partition_view(self.frame.view)
+        current = self.selection.replica(self.frame.view)
+        if partition is not None and current is not None:
+            replicas = list(partition.replicas)
+            self.select(broker=replicas[(replicas.index(current) + 1) % len(replicas)])
+
+    def action_help(self) -> None:
+        screen = self.lab_screen
+        own = [active.binding for active in self.screen.active_bindings.values()
+               if active.node is not self and active.binding.id and not active.binding.id.startswith(
+                   ("screen.", "clock.", "select.", "app."))] if screen is not None else []
+        self.push_screen(HelpScreen(own))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
+
+    async def action_quit(self) -> None:
+        self.notify("Flushing logs and writing the clean-shutdown marker ...", title="closing the cluster")
+        await asyncio.to_thread(self.bridge.close)
+        self.exit()

@@ -1,0 +1,237 @@
+"""The engine bridge: the cluster and session live on the real-time driver's thread; the UI gets frames.
+
+The UI never calls the engine directly. It submits work (actions, clock commands, a new
+``FrameRequest``) that the driver runs on its thread in order, and receives immutable
+frames, action outcomes and failures as messages. Frames are built at most every
+``frame_interval`` seconds while time runs, at once after any submitted work, and not
+at all while paused and untouched, so an idle paused app costs next to nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future as ThreadFuture
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kafkalab.actions.base import Action
+from kafkalab.cluster.cluster import Cluster
+from kafkalab.cluster.inspect import Inspector
+from kafkalab.session.session import ActionOutcome, Session
+from kafkalab.sim.process import Future as SimFuture
+from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
+from kafkalab.tui.frames import ClockState, Frame, FrameRequest
+from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
+from textual.message import Message
+
+T = TypeVar("T")
+
+#: The speeds ``+`` and ``-`` step through.
+SPEEDS = (MIN_SPEED, 0.25, 0.5, 1.0, 2.0, 5.0, MAX_SPEED)
+#: At most this many unacknowledged events travel in one frame; older ones only fill the journal.
+MAX_FRAME_EVENTS = 2000
+
+
+class EngineBridge:
+    """Owns the engine thread: builds frames there and posts them to the UI."""
+
+    def __init__(self, cluster: Cluster, *, paused: bool = False, speed: float = 1.0,
+                 frame_interval: float = 0.1, seed: int = 0) -> None:
+        self._cluster = cluster
+        self._seed = seed
+        self._start_paused = paused
+        self._driver = RealtimeDriver(cluster.scheduler, on_tick=self._on_tick, paused=True, speed=speed)
+        self.frame_interval = frame_interval
+        self._sink: Callable[[Message], Any] | None = None
+        self._sink_lock = threading.Lock()
+        self._waiting: list[Message] = []
+        self._session: Session | None = None
+        self._inspector = Inspector(cluster)
+        self._request = FrameRequest()
+        self._acked_event_seq = 0
+        self._frame_number = 0
+        self._dirty = True
+        self._last_frame_at = 0.0
+        self._started = False
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: Path | str, brokers: int | None = None, fresh: bool = False, seed: int | None = None,
+             **options: Any) -> EngineBridge:
+        """Open (or create) the cluster in ``path``; KafkaError if the directory is locked or not ours."""
+        cluster = Cluster.open(path, brokers=brokers, seed=seed, fresh=fresh)
+        return cls(cluster, seed=cluster.meta.seed, **options)
+
+    # -- any thread --------------------------------------------------------------------
+
+    def start(self, sink: Callable[[Message], Any] | None = None) -> None:
+        """Start the engine thread, or attach ``sink`` (the app's ``post_message``) to a started one.
+
+        Starting before the app has mounted lets the cluster come up while Textual starts;
+        messages wait until a sink is attached.
+        """
+        if sink is not None:
+            with self._sink_lock:
+                self._sink = sink
+                for message in self._waiting:
+                    sink(message)
+                self._waiting = []
+        if self._started:
+            return
+        self._started = True
+        self._driver.start()
+        self._submit(self._start_cluster)
+        if not self._start_paused:
+            self._driver.resume()
+
+    def _submit(self, work: Callable[[], T]) -> ThreadFuture[T]:
+        """Run ``work`` on the engine thread, then publish a frame showing its effect."""
+
+        def run() -> T:
+            try:
+                return work()
+            finally:
+                self._dirty = True
+
+        return self._driver.submit(run)
+
+    def execute(self, action: Action) -> None:
+        """Run ``action`` in the session; an ``ActionFinished`` message reports how it went."""
+
+        def run() -> None:
+            if self._session is None:
+                return
+            self._session.execute(action).add_done_callback(self._finished)
+
+        self._submit(run)
+
+    def request(self, request: FrameRequest) -> None:
+        """Ask for different close-ups from now on (the visible screen or its selection changed)."""
+        if request != self._request:
+            self._submit(lambda: setattr(self, "_request", request))
+
+    def acknowledge(self, frame: Frame) -> None:
+        """The UI has the events in ``frame``; later frames start after them."""
+        if frame.events:
+            self._acked_event_seq = max(self._acked_event_seq, frame.events[-1].seq)
+
+    def toggle_pause(self) -> None:
+        self._driver.toggle_pause()
+        self._submit(lambda: None)
+
+    def set_paused(self, paused: bool) -> None:
+        """Freeze or release virtual time."""
+        if paused:
+            self._driver.pause()
+        else:
+            self._driver.resume()
+        self._submit(lambda: None)
+
+    def step(self, duration_ms: float) -> None:
+        """Advance virtual time by ``duration_ms`` at once (meant for while paused)."""
+        self._driver.step(duration_ms)
+        self._submit(lambda: None)
+
+    def change_speed(self, steps: int) -> None:
+        """Move ``steps`` places along ``SPEEDS`` (positive: faster)."""
+        current = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - self._driver.speed))
+        self._driver.set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, current + steps))])
+        self._submit(lambda: None)
+
+    def run_on_engine(self, work: Callable[[Cluster], T]) -> ThreadFuture[T]:
+        """Run ``work(cluster)`` on the engine thread: for scripts and benchmarks that set up a state
+        (bulk load, a steady producer) the action vocabulary cannot express yet. The UI never calls it."""
+        return self._submit(lambda: work(self._cluster))
+
+    def sync(self) -> ThreadFuture[int]:
+        """Publish a frame once everything submitted so far has run; the future holds its number."""
+        return self._driver.submit(self._publish)
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the engine thread stopped, if it did."""
+        return self._driver.error
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Close the cluster cleanly on its thread (flush, clean-shutdown marker), then stop the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._started and self._driver.error is None:
+            self._driver.submit(self._close_engine).result(timeout)
+            self._driver.stop()
+        else:
+            self._driver.stop()
+            self._close_engine()
+
+    # -- engine thread -----------------------------------------------------------------
+
+    def _start_cluster(self) -> None:
+        try:
+            self._cluster.wait(self._cluster.start())
+        except BaseException as exc:  # shown by the UI; the cluster stays as it is on disk
+            self._post(EngineFailed(exc))
+            raise
+        self._session = Session(self._cluster, self._seed)
+
+    def _close_engine(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self._cluster.close()
+
+    def _post(self, message: Message) -> None:
+        with self._sink_lock:
+            sink = self._sink
+            if sink is None:
+                # Only the newest frame matters to an app that is not there yet.
+                if isinstance(message, FrameReady):
+                    self._waiting = [m for m in self._waiting if not isinstance(m, FrameReady)]
+                self._waiting.append(message)
+                return
+        sink(message)
+
+    def _finished(self, future: SimFuture[ActionOutcome]) -> None:
+        self._post(ActionFinished(future.result()))
+
+    def _on_tick(self) -> None:
+        if self._session is None or self._cluster.closed:
+            return
+        now = time.monotonic()
+        if not self._dirty and (self._driver.paused or now - self._last_frame_at < self.frame_interval):
+            return
+        self._publish()
+
+    def _publish(self) -> int:
+        """Build a frame of the current state and what the request asks for, and post it."""
+        self._dirty = False
+        self._last_frame_at = time.monotonic()
+        if self._session is None or self._cluster.closed:
+            return self._frame_number
+        self._frame_number += 1
+        frame = self._build(self._frame_number, self._request)
+        self._post(FrameReady(frame))
+        return frame.number
+
+    def _build(self, number: int, request: FrameRequest) -> Frame:
+        cluster = self._cluster
+        view = cluster.snapshot()
+        events = tuple(cluster.journal.since(self._acked_event_seq)[-MAX_FRAME_EVENTS:])
+        clock = ClockState(cluster.scheduler.now_ms, self._driver.speed, self._driver.paused)
+        inspector = self._inspector
+        lanes = ()
+        if request.lanes_topic is not None and view.topic(request.lanes_topic) is not None:
+            lanes = tuple(sorted(inspector.lane_windows(request.lanes_topic, request.lane_width).items()))
+        replicas = ()
+        if request.replication is not None:
+            partition = view.partition(*request.replication)
+            if partition is not None:
+                replicas = inspector.replica_logs(partition, request.replication_width)
+        records = None
+        if request.records is not None and view.partition(request.records.topic, request.records.partition):
+            wanted = request.records
+            records = inspector.records(wanted.topic, wanted.partition, wanted.broker_id, wanted.first_offset,
+                                        wanted.count)
+        znodes = cluster.coordinator.view() if request.znodes else ()
+        return Frame(number, view, clock, events, request, lanes, replicas, records, znodes)

@@ -1,0 +1,113 @@
+"""Drawing a log as a row of offset cells, with markers (start, HW, LEO, group offsets) under it.
+
+One character per offset: a full block for a committed record, a shaded block for one
+above the high watermark (written but not yet committed), a dot for a slot the next
+record will take. Colours come from the record's key (the same key always has the same
+colour, so a learner sees keys stick to partitions) or, on the replication screen, from
+the leader epoch it was written in (so a truncated, rewritten tail stands out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import groupby
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+
+from kafkalab.cluster.inspect import NO_RECORD, NULL_KEY, LogWindow
+
+#: Mid-tone colours that read on dark and light backgrounds alike.
+KEY_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#2fa8c4", "#f032e6", "#9a6324",
+               "#469990", "#8a9a1b", "#c2185b", "#5c6bc0")
+EPOCH_COLOURS = ("#4363d8", "#f58231", "#3cb44b", "#e6194b", "#911eb4", "#469990")
+NULL_KEY_COLOUR = "#8c8c8c"
+COMMITTED = "█"
+UNCOMMITTED = "▒"
+FREE = "·"
+GAP = " "
+
+
+def key_colour(key: int, epoch: int) -> str:
+    """A cell's colour by its record key."""
+    return NULL_KEY_COLOUR if key == NULL_KEY else KEY_COLOURS[key % len(KEY_COLOURS)]
+
+
+def epoch_colour(key: int, epoch: int) -> str:
+    """A cell's colour by the leader epoch it was written in."""
+    return NULL_KEY_COLOUR if epoch < 0 else EPOCH_COLOURS[epoch % len(EPOCH_COLOURS)]
+
+
+@lru_cache(maxsize=256)
+def _cell_style(base: Style, colour: str) -> Style:
+    return base + Style(color=colour)
+
+
+def draw_cells(window: LogWindow | None, first_offset: int, width: int, high_watermark: int,
+               colour: Callable[[int, int], str], base: Style, free_style: Style) -> list[Segment]:
+    """``width`` cells from ``first_offset`` on ``base``: records of ``window``, then free slots.
+
+    Built as segments directly (one per run of equal cells): lanes are redrawn on every
+    frame while records flow, and Rich Text would cost several times more.
+    """
+    keys = window.keys if window is not None else ()
+    start = window.first_offset if window is not None else first_offset
+    epochs = window.epochs if window is not None else ()
+    cells: list[tuple[str, Style]] = []
+    for column in range(width):
+        offset = first_offset + column
+        index = offset - start
+        if 0 <= index < len(keys):
+            key = keys[index]
+            if key == NO_RECORD:
+                cells.append((GAP, base))
+            else:
+                glyph = COMMITTED if offset < high_watermark else UNCOMMITTED
+                cells.append((glyph, _cell_style(base, colour(key, epochs[index]))))
+        else:
+            cells.append((FREE, free_style))
+    return [Segment("".join(glyph for glyph, _ in run), style)
+            for style, run in groupby(cells, key=lambda cell: cell[1])]
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A label under the cell of ``offset`` (``H`` for the high watermark ...)."""
+
+    offset: int
+    label: str
+    style: Style
+
+
+def draw_markers(first_offset: int, width: int, markers: Sequence[Marker]) -> Text:
+    """A line with each marker's label starting under its offset.
+
+    Markers at the same offset share one label (``H=E``: everything written is
+    committed); a label that would overlap the previous one moves right.
+    """
+    at: dict[int, list[Marker]] = {}
+    for marker in markers:
+        if 0 <= marker.offset - first_offset < width:
+            at.setdefault(marker.offset, []).append(marker)
+    line: list[tuple[str, Style | None]] = [(" ", None)] * width
+    taken = -1
+    for offset in sorted(at):
+        column = max(offset - first_offset, taken + 1)
+        for index, marker in enumerate(at[offset]):
+            for char in ("=" if index else "") + marker.label:
+                if column < width:
+                    line[column] = (char, marker.style)
+                column += 1
+        taken = column - 1
+    text = Text(no_wrap=True, overflow="crop")
+    for char, style in line:
+        text.append(char, style or "")
+    return text
+
+
+def window_start(log_start: int, log_end: int, width: int, spare: int) -> int:
+    """The first offset to draw so the log's end and ``spare`` free slots fit in ``width`` cells."""
+    return max(log_start, log_end - max(1, width - spare))

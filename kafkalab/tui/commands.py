@@ -1,0 +1,280 @@
+"""The one registry of what a user can do: it feeds the key bindings, the help screen and the palette.
+
+UI commands (switch screen, pause the clock ...) and engine actions from the shared
+vocabulary (``kafkalab.actions.REGISTRY``) are listed once here. An action added to the
+vocabulary later appears in the palette and help with a form generated from its fields
+without any change here; giving it a key is one more ``ActionSpec`` line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields
+from typing import Any
+
+from textual.binding import Binding
+
+from kafkalab.actions import REGISTRY, Action
+from kafkalab.cluster.views import ClusterView
+from kafkalab.tui.selection import Selection
+
+#: Vocabulary steps that direct a scenario rather than act on the cluster; the TUI shows their effect anyway.
+NOT_USER_ACTIONS = frozenset({"wait", "expect", "note", "describe_topic"})
+
+Values = dict[str, Any]
+Prefill = Callable[[Selection, ClusterView], Values]
+Targets = Callable[[ClusterView], list[tuple[str, Values]]]
+
+
+@dataclass(frozen=True)
+class UiCommand:
+    """A key that drives the UI itself (screens, clock, help)."""
+
+    id: str
+    key: str
+    title: str
+    help: str
+    action: str
+    group: str
+    key_display: str | None = None
+    show: bool = True
+
+    def binding(self) -> Binding:
+        return Binding(self.key, self.action, self.title.split(": ", 1)[-1], show=self.show, id=self.id,
+                       tooltip=self.help, key_display=self.key_display, group=_GROUPS[self.group])
+
+
+def _no_prefill(selection: Selection, view: ClusterView) -> Values:
+    return {}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """How the TUI offers one vocabulary action: its key, palette name and form defaults."""
+
+    step: str
+    key: str
+    namespace: str
+    verb: str
+    prefill: Prefill = _no_prefill
+    #: Ready-made palette entries (``broker: kill 2``) that run without a form.
+    targets: Targets | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}.{self.step}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.namespace}: {self.verb}"
+
+    @property
+    def action_type(self) -> type[Action]:
+        return REGISTRY[self.step]
+
+    @property
+    def help(self) -> str:
+        return self.action_type.summary
+
+    def binding(self) -> Binding:
+        return Binding(self.key, f"app.start_action('{self.step}')", self.verb, id=self.id, tooltip=self.help,
+                       group=_GROUPS.get(self.namespace))
+
+
+_GROUPS = {name: Binding.Group(name, compact=True) for name in
+           ("screens", "clock", "select", "topic", "record", "consumer", "broker", "network", "partition", "app")}
+
+
+# -- defaults taken from the selection ----------------------------------------------------
+
+
+def _selected_topic(selection: Selection, view: ClusterView) -> Values:
+    return {"topic": selection.topic} if selection.topic else {}
+
+
+def _selected_leader(selection: Selection, view: ClusterView) -> Values:
+    partition = selection.partition_view(view)
+    if partition is not None and partition.leader is not None:
+        return {"broker": partition.leader}
+    running = [b.broker_id for b in view.brokers if b.state != "not running"]
+    return {"broker": running[0]} if running else {}
+
+
+def _stopped_broker(selection: Selection, view: ClusterView) -> Values:
+    stopped = [b.broker_id for b in view.brokers if b.state == "not running"]
+    return {"broker": stopped[0]} if stopped else {}
+
+
+def _leader_and_zk(selection: Selection, view: ClusterView) -> Values:
+    return {"between": [_selected_leader(selection, view).get("broker", 1), "zk"]}
+
+
+def _first_cut_link(selection: Selection, view: ClusterView) -> Values:
+    return {"between": list(_node_ids(*view.cut_links[0]))} if view.cut_links else {}
+
+
+def _latency(selection: Selection, view: ClusterView) -> Values:
+    ids = [b.broker_id for b in view.brokers]
+    return {"between": ids[:2] if len(ids) > 1 else [ids[0], "zk"], "ms": 200}
+
+
+def _new_topic(selection: Selection, view: ClusterView) -> Values:
+    replication = min(3, len(view.brokers))
+    return {"name": "orders", "partitions": 3, "replication_factor": replication,
+            "config": {"min.insync.replicas": min(2, replication)}}
+
+
+def _topic_config(selection: Selection, view: ClusterView) -> Values:
+    return {**_selected_topic(selection, view), "set": {"retention.ms": 60_000}}
+
+
+def _produce(selection: Selection, view: ClusterView) -> Values:
+    return {**_selected_topic(selection, view), "key": "customer-1", "value": "hello"}
+
+
+def _steady_producer(selection: Selection, view: ClusterView) -> Values:
+    return {"id": "steady-1", **_selected_topic(selection, view), "rate": 100, "key": "customer-{i}"}
+
+
+def _consumer(selection: Selection, view: ClusterView) -> Values:
+    taken = {member.client_id for group in view.groups for member in group.members}
+    client = next(f"consumer-{n}" for n in range(1, len(taken) + 2) if f"consumer-{n}" not in taken)
+    topics = [selection.topic] if selection.topic else []
+    return {"group": "group-1", "client_id": client, "topics": topics, "strategy": "range"}
+
+
+def _first_consumer(selection: Selection, view: ClusterView) -> Values:
+    targets = _consumers(view)
+    return targets[0][1] if targets else {}
+
+
+# -- ready-made palette entries -----------------------------------------------------------
+
+
+def _node_ids(a: str, b: str) -> tuple[int | str, int | str]:
+    """Network names (``broker-2``, ``zk``) as the action vocabulary names nodes (``2``, ``zk``)."""
+    return tuple(int(n[7:]) if n.startswith("broker-") else n for n in (a, b))  # type: ignore[return-value]
+
+
+def _brokers_where(running: bool) -> Targets:
+    def targets(view: ClusterView) -> list[tuple[str, Values]]:
+        return [(str(b.broker_id), {"broker": b.broker_id}) for b in view.brokers
+                if (b.state != "not running") == running]
+    return targets
+
+
+def _user_topics(view: ClusterView) -> list[tuple[str, Values]]:
+    return [(t.name, {"topic": t.name}) for t in view.topics if not t.internal]
+
+
+def _links_to_cut(view: ClusterView) -> list[tuple[str, Values]]:
+    nodes: list[int | str] = [b.broker_id for b in view.brokers] + ["zk"]
+    cut = {frozenset(_node_ids(a, b)) for a, b in view.cut_links}
+    return [(f"{a} <-> {b}", {"between": [a, b]}) for i, a in enumerate(nodes) for b in nodes[i + 1:]
+            if frozenset((a, b)) not in cut]
+
+
+def _links_to_heal(view: ClusterView) -> list[tuple[str, Values]]:
+    return [(" <-> ".join(str(n) for n in _node_ids(a, b)), {"between": list(_node_ids(a, b))})
+            for a, b in view.cut_links]
+
+
+def _consumers(view: ClusterView) -> list[tuple[str, Values]]:
+    return [(f"{member.client_id} ({group.group_id})", {"group": group.group_id, "client_id": member.client_id})
+            for group in view.groups for member in group.members]
+
+
+def _elections(view: ClusterView) -> list[tuple[str, Values]]:
+    return [("all partitions", {})] + _user_topics(view)
+
+
+#: Every vocabulary action the TUI binds to a key, in footer order.
+ACTION_SPECS: tuple[ActionSpec, ...] = tuple(spec for spec in (
+    ActionSpec("create_topic", "c", "topic", "create", _new_topic),
+    ActionSpec("delete_topic", "D", "topic", "delete", _selected_topic, _user_topics),
+    ActionSpec("alter_config", "C", "topic", "configure", _topic_config),
+    ActionSpec("produce", "p", "record", "produce", _produce),
+    ActionSpec("start_producer", "P", "record", "steady producer", _steady_producer),
+    ActionSpec("start_consumer", "g", "consumer", "start", _consumer),
+    ActionSpec("stop_consumer", "G", "consumer", "stop", _first_consumer, _consumers),
+    ActionSpec("pause_consumer", "z", "consumer", "pause (slow consumer)", _first_consumer, _consumers),
+    ActionSpec("kill_broker", "k", "broker", "kill", _selected_leader, _brokers_where(running=True)),
+    ActionSpec("restart_broker", "r", "broker", "restart", _stopped_broker, _brokers_where(running=False)),
+    ActionSpec("shutdown_broker", "S", "broker", "shut down", _selected_leader, _brokers_where(running=True)),
+    ActionSpec("cut_link", "x", "network", "cut link", _leader_and_zk, _links_to_cut),
+    ActionSpec("heal_link", "h", "network", "heal link", _first_cut_link, _links_to_heal),
+    ActionSpec("set_latency", "L", "network", "set latency", _latency),
+    ActionSpec("elect_leaders", "E", "partition", "elect preferred", _selected_topic, _elections),
+) if spec.step in REGISTRY)
+
+
+def action_specs() -> list[ActionSpec]:
+    """Every user action: the bound ones, then any other vocabulary action under ``action:``."""
+    bound = {spec.step for spec in ACTION_SPECS}
+    extra = [ActionSpec(step, "", "action", step.replace("_", " ")) for step in sorted(REGISTRY)
+             if step not in bound and step not in NOT_USER_ACTIONS]
+    return [*ACTION_SPECS, *extra]
+
+
+def spec_for(step: str) -> ActionSpec:
+    """The spec of a vocabulary step (KeyError if the vocabulary has no such step)."""
+    for spec in action_specs():
+        if spec.step == step:
+            return spec
+    raise KeyError(step)
+
+
+#: Screens in the order of their number keys: (mode name, key, title, what it shows).
+SCREENS: tuple[tuple[str, str, str, str], ...] = (
+    ("dashboard", "1", "dashboard", "Brokers and the selected topic's partitions drawn as logs."),
+    ("replication", "2", "replication", "The selected partition's leader and follower logs aligned by offset."),
+    ("groups", "3", "groups", "Consumer groups: members, assignment, offsets and lag."),
+    ("zookeeper", "4", "zookeeper", "The coordination tree with ephemeral znodes and their sessions."),
+    ("events", "5", "events", "Every narrated event, newest first; select one for the why."),
+    ("records", "6", "records", "Records of the selected partition and the replica's segment files."),
+    ("throughput", "7", "throughput", "Records per second per topic and per broker."),
+)
+
+UI_COMMANDS: tuple[UiCommand, ...] = (
+    *(UiCommand(f"screen.{mode}", key, f"screen: {title}", about, f"app.show_screen('{mode}')", "screens")
+      for mode, key, title, about in SCREENS),
+    UiCommand("clock.pause", "space", "clock: pause / run", "Freeze or release virtual time.",
+              "app.toggle_pause", "clock", key_display="␣"),
+    UiCommand("clock.step", "full_stop", "clock: step 100 ms", "While paused, let 100 ms of virtual time pass.",
+              "app.step_clock(100)", "clock", key_display="."),
+    UiCommand("clock.step_second", "greater_than_sign", "clock: step 1 s",
+              "While paused, let one second of virtual time pass.", "app.step_clock(1000)", "clock", key_display=">"),
+    UiCommand("clock.faster", "plus", "clock: faster", "Run virtual time faster (up to 10x).",
+              "app.change_speed(1)", "clock", key_display="+"),
+    UiCommand("clock.slower", "minus", "clock: slower", "Run virtual time slower (down to 0.1x).",
+              "app.change_speed(-1)", "clock", key_display="-"),
+    UiCommand("select.previous_partition", "left_square_bracket", "select: previous partition",
+              "Select the previous partition of the topic.", "app.move_selection(-1, 0)", "select", key_display="["),
+    UiCommand("select.next_partition", "right_square_bracket", "select: next partition",
+              "Select the next partition of the topic.", "app.move_selection(1, 0)", "select", key_display="]"),
+    UiCommand("select.previous_topic", "left_curly_bracket", "select: previous topic",
+              "Select the previous topic.", "app.move_selection(0, -1)", "select", key_display="{"),
+    UiCommand("select.next_topic", "right_curly_bracket", "select: next topic", "Select the next topic.",
+              "app.move_selection(0, 1)", "select", key_display="}"),
+    UiCommand("select.next_replica", "b", "select: next replica", "Read the next replica of the partition "
+              "(records and disk view).", "app.next_replica", "select"),
+    UiCommand("app.help", "question_mark,f1", "app: help", "Show every key and what it does.", "app.help", "app",
+              key_display="? f1"),
+    UiCommand("app.theme", "T", "app: toggle light/dark theme", "Switch between the dark and the light theme.",
+              "app.toggle_theme", "app", show=False),
+    UiCommand("app.quit", "q", "app: quit", "Close the cluster cleanly (flush, clean-shutdown marker) and quit.",
+              "app.quit", "app"),
+)
+
+
+def bindings() -> list[Binding]:
+    """The app's key bindings, in footer order."""
+    screens = [c.binding() for c in UI_COMMANDS if c.group in ("screens", "clock", "select")]
+    rest = [c.binding() for c in UI_COMMANDS if c.group == "app"]
+    return [*screens, *(spec.binding() for spec in ACTION_SPECS), *rest]
+
+
+def needs_form(action_type: type[Action], values: Values) -> bool:
+    """True when the action has required fields ``values`` does not fill."""
+    return any(f.name not in values and f.default is MISSING and f.default_factory is MISSING
+               for f in fields(action_type))

@@ -1,0 +1,157 @@
+"""Forms generated from an action's fields: one input per field, typed by the scenario validator.
+
+A field's docstring-like ``doc`` metadata is its hint and its ``examples`` its
+placeholder. Input is read as a YAML flow value (``[1, zk]``, ``{retention.ms: 1000}``)
+and typed by the same ``Builder`` that validates scenario files, so a form accepts
+exactly what a scenario step would. Range checks are left to the engine, which answers
+with Kafka's own error (``INVALID_PARTITIONS`` ...).
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import MISSING, Field, fields
+from typing import Any, Literal
+
+import yaml
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from kafkalab.actions.base import Action, to_plain
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.scenarios.validate import Builder
+from kafkalab.scenarios.yaml_source import Mark, Node
+from kafkalab.tui.commands import ActionSpec, Values
+
+_FORM_MARK = Mark("form", 1, 1)
+
+
+def flow(value: Any) -> str:
+    """A value as the text a form field shows for it (YAML flow style; text as is)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    text = yaml.safe_dump(to_plain(value), default_flow_style=True, width=10_000).strip()
+    return text.removesuffix("...").strip()
+
+
+def _node(value: Any) -> Node:
+    if isinstance(value, dict):
+        return Node({str(k): _node(v) for k, v in value.items()}, _FORM_MARK, {str(k): _FORM_MARK for k in value})
+    if isinstance(value, list):
+        return Node([_node(v) for v in value], _FORM_MARK)
+    return Node(value, _FORM_MARK)
+
+
+def _is_text(annotation: Any) -> bool:
+    """True for ``str`` and ``str | None`` fields, whose input is taken literally."""
+    return annotation is str or set(typing.get_args(annotation)) == {str, type(None)}
+
+
+def _required(item: Field[Any]) -> bool:
+    return item.default is MISSING and item.default_factory is MISSING
+
+
+def parse_action(action_type: type[Action], texts: dict[str, str]) -> Action:
+    """The action the form's texts describe; KafkaError(INVALID_ARGUMENT) naming every bad field."""
+    hints = typing.get_type_hints(action_type)
+    builder = Builder()
+    values: dict[str, Any] = {}
+    for item in fields(action_type):
+        text = texts.get(item.name, "").strip()
+        if not text:
+            if _required(item):
+                builder.fail(_FORM_MARK, f"{item.name} is required")
+            continue
+        if _is_text(hints[item.name]):
+            values[item.name] = text
+            continue
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError:
+            builder.fail(_FORM_MARK, f"{item.name}: {text!r} is not a value (try 3, [1, zk] or {{key: value}})")
+            continue
+        values[item.name] = builder.build(_node(raw), hints[item.name], item.name)
+    if builder.problems:
+        raise KafkaError(Errors.INVALID_ARGUMENT, "; ".join(message for _, message in builder.problems))
+    try:
+        return action_type(**values)
+    except (TypeError, ValueError) as exc:
+        raise KafkaError(Errors.INVALID_ARGUMENT, str(exc)) from None
+
+
+class ActionForm(ModalScreen[Action | None]):
+    """A small dialog that builds one action; dismisses with it, or None when cancelled."""
+
+    AUTO_FOCUS = "Input, Select"
+    BINDINGS = [
+        Binding("escape", "cancel", "cancel", id="form.cancel", tooltip="Close the form without doing anything."),
+        Binding("ctrl+s", "submit", "run", id="form.submit", tooltip="Run the action with these values."),
+    ]
+
+    def __init__(self, spec: ActionSpec, values: Values) -> None:
+        super().__init__()
+        self.spec = spec
+        self.values = values
+
+    def compose(self) -> ComposeResult:
+        action_type = self.spec.action_type
+        hints = typing.get_type_hints(action_type)
+        with VerticalScroll(id="form-body") as body:
+            body.border_title = self.spec.title
+            yield Static(self.spec.help, classes="form-help")
+            for item in fields(action_type):
+                yield Label(item.name + ("" if not _required(item) else " *"), classes="form-label")
+                yield self._field_widget(item, hints[item.name])
+                yield Static(item.metadata.get("doc", ""), classes="form-doc")
+            with Horizontal(classes="form-buttons"):
+                yield Button("Run", variant="primary", id="form-run")
+                yield Button("Cancel", id="form-cancel")
+
+    def _field_widget(self, item: Field[Any], annotation: Any) -> Input | Select[str]:
+        default = None if _required(item) else (item.default if item.default is not MISSING
+                                                 else item.default_factory())  # type: ignore[misc]
+        value = self.values.get(item.name, default)
+        if typing.get_origin(annotation) is Literal:
+            options = [(flow(option), flow(option)) for option in typing.get_args(annotation)]
+            return Select(options, value=flow(value) if value is not None else Select.BLANK,
+                          id=f"field-{item.name}", allow_blank=not _required(item))
+        examples = item.metadata.get("examples") or []
+        placeholder = f"e.g. {flow(examples[0])}" if examples else ("" if _required(item) else "default")
+        return Input(flow(value) if value not in ({}, ()) else "", placeholder=placeholder, id=f"field-{item.name}")
+
+    def _texts(self) -> dict[str, str]:
+        texts: dict[str, str] = {}
+        for item in fields(self.spec.action_type):
+            widget = self.query_one(f"#field-{item.name}")
+            if isinstance(widget, Select):
+                texts[item.name] = "" if widget.value is Select.BLANK else str(widget.value)
+            elif isinstance(widget, Input):
+                texts[item.name] = widget.value
+        return texts
+
+    def action_submit(self) -> None:
+        try:
+            action = parse_action(self.spec.action_type, self._texts())
+        except KafkaError as exc:
+            self.notify(exc.message, title=exc.name, severity="error")
+            return
+        self.dismiss(action)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "form-run":
+            self.action_submit()
+        else:
+            self.action_cancel()

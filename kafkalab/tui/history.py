@@ -1,0 +1,94 @@
+"""What the UI remembers across frames: recent events and throughput samples.
+
+Both are pure functions of the frames the UI received, so they survive coalesced
+frames (events arrive as "everything since the last acknowledged one", rates as
+deltas over virtual time) and need nothing from the engine.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from itertools import islice
+
+from kafkalab.cluster.views import ClusterView
+from kafkalab.events.journal import Event
+
+#: Throughput is sampled once per this much virtual time.
+SAMPLE_MS = 1000.0
+#: Samples kept per sparkline (one minute of virtual time).
+SAMPLES = 60
+
+
+class EventHistory:
+    """The newest events the UI has seen, without duplicates, oldest first."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._events: deque[Event] = deque(maxlen=limit)
+        self.last_seq = 0
+        #: Bumped on every change so views can tell whether to redraw.
+        self.version = 0
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Add the events newer than any seen so far."""
+        fresh = [event for event in events if event.seq > self.last_seq]
+        if fresh:
+            self._events.extend(fresh)
+            self.last_seq = fresh[-1].seq
+            self.version += 1
+
+    def newest_first(self, kinds: frozenset[str] | None = None, limit: int | None = None,
+                     without: frozenset[str] = frozenset()) -> list[Event]:
+        """Events newest first, only of ``kinds`` when given and none of ``without``, at most ``limit``."""
+        chosen = (event for event in reversed(self._events)
+                  if (kinds is None or event.kind in kinds) and event.kind not in without)
+        return list(islice(chosen, limit))
+
+    def kinds(self) -> list[str]:
+        """Every event kind seen, sorted."""
+        return sorted({event.kind for event in self._events})
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
+class ThroughputHistory:
+    """Records/s per topic and per broker over the last minute of virtual time."""
+
+    def __init__(self) -> None:
+        self.topics: dict[str, deque[float]] = {}
+        self.brokers: dict[int, deque[float]] = {}
+        self._last_time_ms: float | None = None
+        self._last_topic_ends: dict[str, int] = {}
+        self._last_broker_in: dict[int, int] = {}
+        #: Bumped on every sample so views can tell whether to redraw.
+        self.version = 0
+
+    def add(self, view: ClusterView) -> bool:
+        """Take a sample if a sampling interval passed since the last; True if one was taken."""
+        topic_ends = {t.name: sum(p.log_end_offset for p in t.partitions) for t in view.topics}
+        broker_in = {b.broker_id: b.records_in for b in view.brokers}
+        if self._last_time_ms is None or view.time_ms < self._last_time_ms:
+            self._remember(view.time_ms, topic_ends, broker_in)
+            return False
+        elapsed = view.time_ms - self._last_time_ms
+        if elapsed < SAMPLE_MS:
+            return False
+        per_second = 1000.0 / elapsed
+        for name, end in topic_ends.items():
+            # A restarted broker or a truncated log can move a counter back; that is no negative traffic.
+            rate = max(0, end - self._last_topic_ends.get(name, end)) * per_second
+            self.topics.setdefault(name, deque([0.0] * SAMPLES, maxlen=SAMPLES)).append(rate)
+        for broker_id, count in broker_in.items():
+            rate = max(0, count - self._last_broker_in.get(broker_id, count)) * per_second
+            self.brokers.setdefault(broker_id, deque([0.0] * SAMPLES, maxlen=SAMPLES)).append(rate)
+        for gone in set(self.topics) - set(topic_ends):
+            del self.topics[gone]
+        self._remember(view.time_ms, topic_ends, broker_in)
+        self.version += 1
+        return True
+
+    def _remember(self, time_ms: float, topic_ends: dict[str, int], broker_in: dict[int, int]) -> None:
+        self._last_time_ms = time_ms
+        self._last_topic_ends = topic_ends
+        self._last_broker_in = broker_in

@@ -1,0 +1,1 @@
+"""One screen per view of the cluster; the app switches between them as modes."""

@@ -1,0 +1,86 @@
+"""The dashboard: broker cards, the topic list and the selected topic's partitions drawn as logs."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+
+from kafkalab.cluster.views import ClusterView
+from kafkalab.tui.cells import KEY_COLOURS, Marker
+from kafkalab.tui.frames import Frame, FrameRequest
+from kafkalab.tui.screens.base import LabScreen, retitle
+from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.broker_cards import BrokerCards
+from kafkalab.tui.widgets.event_list import EventList
+from kafkalab.tui.widgets.lanes import SPARE
+from kafkalab.tui.widgets.partition_lanes import PartitionLanes
+from kafkalab.tui.widgets.topic_list import TopicList
+
+#: High watermark moves would drown every other event while records flow.
+NOISY_KINDS = frozenset({"hw"})
+LEGEND = ("█ committed  ▒ above HW  · next  │  s log start  H high watermark  E log end  "
+          "↑group committed offset")
+
+
+def group_markers(view: ClusterView, topic: str | None) -> dict[int, tuple[Marker, ...]]:
+    """Per partition of ``topic``, each consumer group's committed offset (what it resumes from)."""
+    markers: dict[int, list[Marker]] = {}
+    for n, group in enumerate(view.groups):
+        style = Style(color=KEY_COLOURS[n % len(KEY_COLOURS)], bold=True)
+        for row in group.partitions:
+            if row.topic == topic and row.current_offset is not None:
+                markers.setdefault(row.partition, []).append(Marker(row.current_offset, f"↑{group.group_id}", style))
+    return {partition: tuple(found) for partition, found in markers.items()}
+
+
+class DashboardScreen(LabScreen):
+    """Everything at a glance: who is up, who leads, and what each partition's log holds."""
+
+    VIEW_TITLE = "dashboard"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._events_version = -1
+
+    def compose_body(self) -> ComposeResult:
+        yield BrokerCards()
+        with Horizontal(id="dashboard-main"):
+            yield TopicList()
+            with Vertical(id="lanes-box") as box:
+                box.border_subtitle = LEGEND
+                yield PartitionLanes(id="lanes")
+        recent = EventList(id="recent-events", show_cursor=False)
+        recent.border_title = "recent events (5: all of them, with explanations)"
+        yield recent
+
+    def on_mount(self) -> None:
+        self.query_one(PartitionLanes).focus()
+
+    def draw(self, frame: Frame, selection: Selection) -> None:
+        view = frame.view
+        self.query_one(BrokerCards).show(view.brokers)
+        self.query_one(TopicList).show(view.topics, selection.topic)
+        topic = selection.topic_view(view)
+        box = self.query_one("#lanes-box", Vertical)
+        retitle(box, f"{topic.name}: partitions as logs (cells coloured by key)" if topic else "partitions")
+        windows = dict(frame.lanes) if frame.request.lanes_topic == selection.topic else {}
+        self.query_one(PartitionLanes).show(topic, windows, selection.partition, group_markers(view, selection.topic))
+        if self.lab.events.version != self._events_version:
+            self._events_version = self.lab.events.version
+            recent = self.query_one("#recent-events", EventList)
+            recent.show(self.lab.events.newest_first(limit=50, without=NOISY_KINDS))
+
+    def frame_request(self, selection: Selection) -> FrameRequest:
+        lanes = self.query_one(PartitionLanes)
+        return FrameRequest(lanes_topic=selection.topic, lane_width=lanes.cells_width - SPARE)
+
+    def on_topic_list_topic_chosen(self, message: TopicList.TopicChosen) -> None:
+        self.lab.select(topic=message.topic)
+
+    def on_lane_widget_lane_chosen(self, message: PartitionLanes.LaneChosen) -> None:
+        self.lab.select(partition=message.index)
+        self.query_one(PartitionLanes).scroll_to_selected()
+
+    def on_lane_widget_resized(self, message: PartitionLanes.Resized) -> None:
+        self.lab.request_frame()

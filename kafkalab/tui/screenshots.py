@@ -1,0 +1,206 @@
+"""Regenerate ``screenshots/*.svg``: drive the app through a scripted story and shoot the telling moments.
+
+``python -m kafkalab.tui.screenshots [OUT_DIR]`` builds a fresh cluster with a fixed
+seed in a temporary directory, keeps virtual time paused and steps it explicitly, so
+the same code always draws the same pictures. The snapshot tests use the same scenes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from kafkalab.actions.client_actions import Produce, StartConsumer
+from kafkalab.actions.cluster_actions import CreateTopic, CutLink, HealLink, RestartBroker
+from kafkalab.clients.partitioners import partition_for_key
+from kafkalab.cluster.cluster import Cluster
+from kafkalab.tui.app import THEMES, KafkaLabApp
+from kafkalab.tui.bridge import EngineBridge
+
+SIZE = (160, 48)
+SEED = 7
+KEYS = tuple(f"customer-{n}" for n in range(12))
+#: Long enough for ZooKeeper to expire a dead broker's session (zookeeper.session.timeout.ms is 18 s).
+FAILOVER_MS = 20_000
+
+Shoot = Callable[[str], Awaitable[None]]
+
+
+def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0]) -> KafkaLabApp:
+    """An app on a fresh cluster with a fixed seed and virtual time paused: nothing moves unless stepped."""
+    bridge = EngineBridge.open(data_dir, brokers=brokers, fresh=True, seed=SEED, paused=True)
+    app = KafkaLabApp(bridge, theme=theme)
+    app.animation_level = "none"
+    return app
+
+
+def produce_keyed(cluster: Cluster, topic: str, count: int, acks: int = -1, first: int = 0,
+                  partition: int | None = None) -> None:
+    """Send ``count`` keyed records, each to the partition Kafka's partitioner picks for its key (engine thread)."""
+    view = cluster.snapshot().topic(topic)
+    assert view is not None, topic
+    for n in range(first, first + count):
+        key = KEYS[n % len(KEYS)].encode()
+        target = partition if partition is not None else partition_for_key(key, len(view.partitions))
+        cluster.produce(topic, target, [(key, f"event {n}".encode())], acks)
+
+
+def steady_load(cluster: Cluster, topic: str, per_second: int, duration_ms: float) -> None:
+    """Produce ``per_second`` keyed records per second of virtual time for ``duration_ms`` (engine thread)."""
+    end = cluster.scheduler.now_ms + duration_ms
+    sent = [0]
+
+    def tick() -> None:
+        if cluster.scheduler.now_ms >= end:
+            return
+        produce_keyed(cluster, topic, per_second // 10, acks=1, first=sent[0])
+        sent[0] += per_second // 10
+        cluster.scheduler.call_later(100, tick)
+
+    tick()
+
+
+async def run_steady_load(app: KafkaLabApp) -> None:
+    """Thirty virtual seconds of 400 records/s into payments, sampled second by second."""
+    app.bridge.run_on_engine(lambda c: steady_load(c, "payments", 400, 30_000))
+    for _ in range(30):
+        await app.settle(step_ms=1000)
+
+
+async def consumer_group(app: KafkaLabApp) -> None:
+    """Two consumers of group billing on orders, one after the other: the second join is a rebalance."""
+    app.submit(StartConsumer("billing", "consumer-1", ("orders",), "range", "earliest"))
+    await app.settle(step_ms=6000)
+    app.submit(StartConsumer("billing", "consumer-2", ("orders",), "range", "earliest"))
+    await app.settle(step_ms=6000)
+
+
+async def populate(app: KafkaLabApp) -> None:
+    """Three topics with keyed records: orders (6 partitions), payments (3), audit (3, replication factor 1)."""
+    await app.settle()
+    app.submit(CreateTopic("orders", 6, 3, {"min.insync.replicas": 2}))
+    app.submit(CreateTopic("payments", 3, 3))
+    app.submit(CreateTopic("audit", 3, 1))
+    await app.settle(step_ms=500)
+    app.submit(Produce("orders", value="order {i}", key="customer-{i}", count=96))
+    app.submit(Produce("payments", value="payment {i}", key="customer-{i}", count=30))
+    app.submit(Produce("audit", value="audit {i}", key="customer-{i}", count=12))
+    await app.settle(step_ms=1000)
+    app.select(topic="orders", partition=0)
+    await app.settle()
+    app.clear_notifications()
+
+
+async def kill_selected_leader(app: KafkaLabApp, pilot: Pilot) -> None:
+    """Kill the selected partition's leader through the form and wait until ZooKeeper noticed."""
+    await pilot.press("k")  # the kill form offers the selected partition's leader
+    await pilot.press("ctrl+s")
+    await app.settle(step_ms=FAILOVER_MS)
+
+
+async def ready_to_shoot(app: KafkaLabApp, pilot: Pilot) -> None:
+    """Let the screen show the engine's latest state, without toasts or a blinking cursor."""
+    await app.settle()
+    app.clear_notifications()
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
+async def failover_with_truncation(app: KafkaLabApp, pilot: Pilot, partition: int) -> None:
+    """Isolate the leader of ``orders-<partition>`` from its followers, let it take acks=1 writes only it has,
+    kill it, let a follower take over and write more, then bring it back: it truncates its divergent tail."""
+    frame = await app.settle()
+    view = frame.view.partition("orders", partition)
+    assert view is not None and view.leader is not None
+    leader = view.leader
+    followers = [b for b in view.replicas if b != leader]
+    app.select(topic="orders", partition=partition)
+    for follower in followers:
+        app.submit(CutLink((leader, follower)))
+    await app.settle(step_ms=100)
+    app.bridge.run_on_engine(lambda c: produce_keyed(c, "orders", 5, acks=1, first=200, partition=partition))
+    await app.settle(step_ms=200)
+    await kill_selected_leader(app, pilot)
+    app.bridge.run_on_engine(lambda c: produce_keyed(c, "orders", 4, first=300, partition=partition))
+    await app.settle(step_ms=500)
+    for follower in followers:
+        app.submit(HealLink((leader, follower)))
+    app.submit(RestartBroker(leader))
+    await app.settle(step_ms=5000)
+
+
+async def story(app: KafkaLabApp, pilot: Pilot, shoot: Shoot) -> None:
+    """The README's pictures, in order."""
+    await populate(app)
+    await shoot("dashboard")
+    app.select(partition=1)
+    await pilot.press("6")
+    await shoot("records")
+    app.select(partition=0)
+    await pilot.press("4")
+    for key in ("down", "down", "down", "down"):
+        await pilot.press(key)
+    await shoot("zookeeper")
+    await pilot.press("1")
+    await kill_selected_leader(app, pilot)
+    await shoot("broker-killed")
+    app.select(topic="audit")
+    await shoot("offline-partition")
+    frame = await app.settle()
+    for broker in frame.view.brokers:
+        if broker.state == "not running":
+            app.submit(RestartBroker(broker.broker_id))
+    await app.settle(step_ms=5000)
+    await failover_with_truncation(app, pilot, partition=1)
+    await pilot.press("2")
+    await shoot("replication-after-failover")
+    await pilot.press("5")
+    await shoot("events")
+    await run_steady_load(app)
+    await pilot.press("7")
+    await shoot("throughput")
+    await consumer_group(app)
+    await pilot.press("3")
+    await shoot("consumer-groups")
+    await pilot.press("1", "question_mark")
+    await shoot("help")
+    await pilot.press("escape", "c")
+    await shoot("create-topic-form")
+    await pilot.press("escape")
+    app.theme = "textual-light"
+    await shoot("dashboard-light")
+
+
+async def save_all(out_dir: Path) -> list[Path]:
+    """Run the story and save each moment as ``out_dir/<name>.svg``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="kafkalab-shots-") as temp:
+        app = open_app(Path(temp) / "data")
+        async with app.run_test(size=SIZE) as pilot:
+
+            async def shoot(name: str) -> None:
+                await ready_to_shoot(app, pilot)
+                saved.append(Path(app.save_screenshot(f"{name}.svg", str(out_dir))))
+
+            await story(app, pilot, shoot)
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``python -m kafkalab.tui.screenshots [OUT_DIR]`` (default ``screenshots``)."""
+    args = sys.argv[1:] if argv is None else argv
+    for path in asyncio.run(save_all(Path(args[0] if args else "screenshots"))):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

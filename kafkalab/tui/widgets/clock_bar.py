@@ -1,0 +1,57 @@
+"""The clock bar on top of every screen: virtual time, speed, paused or running."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from kafkalab.tui.frames import Frame
+
+
+class ClockBar(Widget):
+    """One line: run state and speed, virtual date and time, time since the cluster began, controller."""
+
+    DEFAULT_CSS = """
+    ClockBar { height: 1; background: $panel; color: $text; }
+    ClockBar > .clock-bar--paused { background: $warning; color: $text-warning; text-style: bold; }
+    ClockBar > .clock-bar--running { background: $success; color: $text-success; text-style: bold; }
+    ClockBar > .clock-bar--dim { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {"clock-bar--paused", "clock-bar--running", "clock-bar--dim"}
+
+    def __init__(self, view_title: str) -> None:
+        super().__init__()
+        self._view_title = view_title
+        self._frame: Frame | None = None
+
+    def show(self, frame: Frame) -> None:
+        """Draw the clock of ``frame`` (only when it changed)."""
+        previous = self._frame
+        self._frame = frame
+        if previous is None or previous.clock != frame.clock or previous.view.controller_id != frame.view.controller_id:
+            self.refresh()
+
+    def render(self) -> Text:
+        frame = self._frame
+        dim = self.get_component_rich_style("clock-bar--dim")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if frame is None:
+            text.append(" starting the cluster ... ", self.get_component_rich_style("clock-bar--paused"))
+            return text
+        clock = frame.clock
+        if clock.paused:
+            text.append(" ⏸ PAUSED ", self.get_component_rich_style("clock-bar--paused"))
+        else:
+            text.append(" ▶ RUNNING ", self.get_component_rich_style("clock-bar--running"))
+        text.append(f" {clock.speed:g}x ", "bold")
+        text.append(" │ ", dim)
+        text.append(f"{clock.wall_text} UTC")
+        text.append(" │ ", dim)
+        text.append(clock.elapsed_text)
+        text.append(" │ ", dim)
+        controller = frame.view.controller_id
+        text.append(f"controller: broker {controller}" if controller >= 0 else "controller: none")
+        text.append(" │ ", dim)
+        text.append(self._view_title, "bold")
+        text.append("   ␣ pause  . step  + - speed  ? help", dim)
+        return text

@@ -1,0 +1,96 @@
+"""The selected topic's partitions drawn as logs: one lane of offset cells per partition.
+
+Each lane shows the partition's leader, replicas, ISR, leader epoch and offsets; its
+newest offsets as cells coloured by key; and markers under the cells for the log start
+offset (``s``), the high watermark (``H``), the log end offset (``E``) and consumer
+groups' committed offsets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from collections.abc import Hashable
+
+from rich.segment import Segment
+from rich.text import Text
+
+from kafkalab.cluster.inspect import LogWindow
+from kafkalab.cluster.views import PartitionView, TopicView
+from kafkalab.tui.cells import Marker, draw_cells, draw_markers, key_colour, window_start
+from kafkalab.tui.widgets.lanes import GUTTER, SPARE, LaneWidget
+
+
+def ids(values: Sequence[int]) -> str:
+    """``(1, 2)`` as ``[1, 2]``, the way Kafka's tools print replica lists."""
+    return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+class PartitionLanes(LaneWidget):
+    """Lanes of one topic's partitions; selecting a lane selects the partition."""
+
+    EMPTY_TEXT = "  No topic yet: press c to create one."
+
+    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+        super().__init__(id=id)
+        self._topic: TopicView | None = None
+        self._windows: Mapping[int, LogWindow] = {}
+        self._markers: Mapping[int, Sequence[Marker]] = {}
+
+    def show(self, topic: TopicView | None, windows: Mapping[int, LogWindow], selected: int,
+             markers: Mapping[int, Sequence[Marker]] | None = None) -> None:
+        """Draw ``topic``'s lanes with the cells the engine sent (nothing to do when nothing changed)."""
+        markers = markers or {}
+        if (topic, windows, selected, markers) == (self._topic, self._windows, self.selected_lane, self._markers):
+            return
+        self._topic = topic
+        self._windows = windows
+        self._markers = markers
+        self.redraw(selected)
+
+    def lane_count(self) -> int:
+        return len(self._topic.partitions) if self._topic is not None else 0
+
+    def lane_key(self, lane: int) -> Hashable:
+        assert self._topic is not None
+        partition = self._topic.partitions[lane]
+        return (partition, self._windows.get(partition.partition),
+                tuple(self._markers.get(partition.partition, ())))
+
+    def lane_line(self, lane: int, row: int) -> Text | list[Segment]:
+        assert self._topic is not None
+        partition = self._topic.partitions[lane]
+        if row == 0:
+            return self._header(partition, lane == self.selected_lane)
+        width = self.cells_width
+        window = self._windows.get(partition.partition)
+        first = window.first_offset if window is not None else window_start(
+            partition.log_start_offset, partition.log_end_offset, width, SPARE)
+        dim = self.style_of("dim")
+        if row == 1:
+            prefix = ("…" if first > partition.log_start_offset else "") + str(first)
+            gutter = Segment(prefix.rjust(GUTTER - 1)[-(GUTTER - 1):] + " ", self.rich_style + dim)
+            return [gutter, *draw_cells(window, first, width, partition.high_watermark, key_colour,
+                                        self.rich_style, self.rich_style + dim)]
+        markers = [Marker(partition.log_start_offset, "s", dim),
+                   Marker(partition.high_watermark, "H", self.style_of("hw")),
+                   Marker(partition.log_end_offset, "E", self.style_of("marker")),
+                   *self._markers.get(partition.partition, ())]
+        text = Text(" " * GUTTER)
+        text.append_text(draw_markers(first, width, markers))
+        return text
+
+    def _header(self, partition: PartitionView, selected: bool) -> Text:
+        text = Text(("▶ " if selected else "  ") + partition.name.ljust(GUTTER), no_wrap=True)
+        if partition.offline:
+            text.append("  OFFLINE: no leader", self.style_of("offline"))
+        else:
+            text.append(f"  leader {partition.leader}")
+        text.append(f"   replicas {ids(partition.replicas)}")
+        text.append("   ISR ")
+        shrunk = len(partition.isr) < len(partition.replicas)
+        text.append(ids(partition.isr), self.style_of("warning") if shrunk else "")
+        text.append(f"   epoch {partition.leader_epoch}")
+        text.append(f"   start {partition.log_start_offset} · HW {partition.high_watermark} · "
+                    f"LEO {partition.log_end_offset}", self.style_of("dim"))
+        return text

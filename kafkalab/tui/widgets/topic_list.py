@@ -1,0 +1,150 @@
+"""The topic list: one line per topic, drawn with the Line API and cached per row.
+
+Record counts change on every frame while producers run; only the rows whose values
+changed are rebuilt, and the header stays on the first line while the rows scroll.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from kafkalab.cluster.views import TopicView
+
+#: (title, width, right-aligned) per column after the name, which takes the rest.
+COLUMNS = (("parts", 5, True), ("RF", 2, True), ("under-rep", 9, True), ("offline", 7, True), ("records", 10, True))
+Row = tuple[str, int, int, int, int, int, bool]
+
+
+def topic_row(topic: TopicView) -> Row:
+    """name, partitions, replication factor, under-replicated and offline partitions, records, internal."""
+    under = sum(1 for p in topic.partitions if len(p.isr) < len(p.replicas))
+    offline = sum(1 for p in topic.partitions if p.offline)
+    records = sum(p.log_end_offset - p.log_start_offset for p in topic.partitions)
+    replication = len(topic.partitions[0].replicas) if topic.partitions else 0
+    return topic.name, len(topic.partitions), replication, under, offline, records, topic.internal
+
+
+@lru_cache(maxsize=64)
+def _bold(style: Style) -> Style:
+    return style + Style(bold=True)
+
+
+class TopicList(ScrollView, can_focus=True):
+    """Topics of the cluster with their health; moving the cursor selects a topic everywhere."""
+
+    DEFAULT_CSS = """
+    TopicList { background: $surface; }
+    TopicList > .topic-list--header { text-style: bold; background: $panel; }
+    TopicList > .topic-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+    TopicList > .topic-list--cursor-blurred { background: $boost; }
+    TopicList > .topic-list--dim { color: $text-muted; }
+    TopicList > .topic-list--warning { color: $warning; text-style: bold; }
+    TopicList > .topic-list--error { color: $error; text-style: bold; }
+    """
+    COMPONENT_CLASSES = {"topic-list--header", "topic-list--cursor", "topic-list--cursor-blurred", "topic-list--dim",
+                         "topic-list--warning", "topic-list--error"}
+    BINDINGS = [
+        Binding("up", "move(-1)", "previous topic", show=False, id="topics.up", tooltip="Select the topic above."),
+        Binding("down", "move(1)", "next topic", show=False, id="topics.down", tooltip="Select the topic below."),
+    ]
+
+    class TopicChosen(Message):
+        """The user moved the cursor to a topic."""
+
+        def __init__(self, topic: str) -> None:
+            super().__init__()
+            self.topic = topic
+
+    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+        super().__init__(id=id)
+        self._rows: tuple[Row, ...] = ()
+        self._cursor = 0
+        self._row_strips: dict[tuple[Row, bool, bool, int], Strip] = {}
+
+    def show(self, topics: tuple[TopicView, ...], selected: str | None) -> None:
+        """Show ``topics`` (in the view's order) with the cursor on ``selected``."""
+        rows = tuple(topic_row(topic) for topic in topics)
+        names = [row[0] for row in rows]
+        cursor = names.index(selected) if selected in names else min(self._cursor, max(0, len(rows) - 1))
+        if rows == self._rows and cursor == self._cursor:
+            return
+        self._rows = rows
+        self._cursor = cursor
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
+        if len(self._row_strips) > 4 * (len(rows) + 1):
+            self._row_strips.clear()
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        visible = self.scrollable_content_region.height - 1
+        if self._cursor < self.scroll_offset.y:
+            self.scroll_to(y=self._cursor, animate=False)
+        elif visible > 0 and self._cursor >= self.scroll_offset.y + visible:
+            self.scroll_to(y=self._cursor - visible + 1, animate=False)
+
+    def action_move(self, delta: int) -> None:
+        if self._rows:
+            index = max(0, min(len(self._rows) - 1, self._cursor + delta))
+            self.post_message(self.TopicChosen(self._rows[index][0]))
+
+    def on_click(self, event: events.Click) -> None:
+        index = event.y - 1 + self.scroll_offset.y
+        if event.y >= 1 and 0 <= index < len(self._rows):
+            self.post_message(self.TopicChosen(self._rows[index][0]))
+
+    def on_focus(self) -> None:
+        self._row_strips.clear()
+        self.refresh()
+
+    on_blur = on_focus
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header(width)
+        index = y - 1 + self.scroll_offset.y
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        row = self._rows[index]
+        key = (row, index == self._cursor, self.has_focus, width)
+        strip = self._row_strips.get(key)
+        if strip is None:
+            strip = self._row_strips[key] = self._row_strip(row, key[1], width)
+        return strip
+
+    def _name_width(self, width: int) -> int:
+        return max(6, width - sum(w + 1 for _, w, _ in COLUMNS))
+
+    def _header(self, width: int) -> Strip:
+        style = self.rich_style + self.get_component_rich_style("topic-list--header")
+        text = " topic".ljust(self._name_width(width)) + "".join(
+            " " + (title.rjust(w) if right else title.ljust(w)) for title, w, right in COLUMNS)
+        return Strip([Segment(text, style)]).crop_extend(0, width, style)
+
+    def _row_strip(self, row: Row, cursor: bool, width: int) -> Strip:
+        name, partitions, replication, under, offline, records, internal = row
+        base = self.rich_style
+        if cursor:
+            base = base + self.get_component_rich_style(
+                "topic-list--cursor" if self.has_focus else "topic-list--cursor-blurred")
+        dim = base + self.get_component_rich_style("topic-list--dim")
+        warning = base + self.get_component_rich_style("topic-list--warning")
+        error = base + self.get_component_rich_style("topic-list--error")
+        name_width = self._name_width(width)
+        shown = (" " + name)[:name_width].ljust(name_width)
+        segments = [Segment(shown, dim if internal else _bold(base) if cursor else base),
+                    Segment(f" {partitions:>5} {replication:>2}", base),
+                    Segment(f" {under:>9}", warning if under else dim),
+                    Segment(f" {offline:>7}", error if offline else dim),
+                    Segment(f" {records:>10,}", base)]
+        return Strip(segments).crop_extend(0, width, base)

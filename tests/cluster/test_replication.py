@@ -1,0 +1,108 @@
+"""acks, min.insync.replicas and the ISR as a follower falls behind and catches up."""
+
+from __future__ import annotations
+
+import pytest
+from cluster_helpers import FAST, events_since, open_cluster, partition, run_checked, values, wait_checked
+
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.cluster import IsrExpanded, IsrShrunk, ProduceRejected
+
+
+def test_acks_all_below_min_insync_replicas_is_rejected_before_the_append(tmp_path):
+    cluster = open_cluster(tmp_path / "data", **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
+    view = partition(cluster, "orders", 0)
+    for follower in view.replicas:
+        if follower != view.leader:
+            cluster.kill_broker(follower)
+    run_checked(cluster, 8000)
+    assert partition(cluster, "orders", 0).isr == (view.leader,)
+    seq = cluster.journal.last_seq
+
+    with pytest.raises(KafkaError) as raised:
+        wait_checked(cluster, cluster.produce("orders", 0, [(None, b"x")], acks=-1), timeout_ms=600_000)
+
+    assert raised.value.error == Errors.NOT_ENOUGH_REPLICAS
+    rejected = events_since(cluster, seq, ProduceRejected)
+    assert rejected and all(e.error == "NOT_ENOUGH_REPLICAS" for e in rejected)
+    assert partition(cluster, "orders", 0).log_end_offset == 0, "nothing may be written"
+    assert wait_checked(cluster, cluster.produce("orders", 0, [(None, b"acks=1 is fine")], acks=1)).base_offset == 0
+    cluster.close()
+
+
+def test_acks_all_whose_isr_shrinks_below_the_minimum_meanwhile_gets_not_enough_replicas_after_append(tmp_path):
+    cluster = open_cluster(tmp_path / "data", **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 3}))
+    view = partition(cluster, "orders", 0)
+    lagging = next(r for r in view.replicas if r != view.leader)
+    cluster.cut_link(lagging, view.leader)
+
+    produced = cluster.produce("orders", 0, [(None, b"written")], acks=-1)
+    with pytest.raises(KafkaError) as raised:
+        wait_checked(cluster, produced)
+
+    assert raised.value.error == Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    after = partition(cluster, "orders", 0)
+    assert lagging not in after.isr and after.high_watermark == 1, "the write is there, just under-replicated"
+    cluster.close()
+
+
+def test_a_follower_cut_from_its_leader_leaves_the_isr_after_the_lag_time_and_rejoins_after_healing(tmp_path):
+    cluster = open_cluster(tmp_path / "data", **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
+    view = partition(cluster, "orders", 0)
+    lagging = next(r for r in view.replicas if r != view.leader)
+    wait_checked(cluster, cluster.produce("orders", 0, [(None, b"v0")], acks=-1))
+    cut_at = cluster.scheduler.now_ms
+    cluster.cut_link(lagging, view.leader)
+    seq = cluster.journal.last_seq
+
+    produced = cluster.produce("orders", 0, [(None, b"v1")], acks=-1)
+    run_checked(cluster, 9000)
+    assert not produced.done, "acks=all waits for every in-sync replica"
+    wait_checked(cluster, produced)
+
+    shrunk = events_since(cluster, seq, IsrShrunk)
+    assert [e.removed for e in shrunk] == [(lagging,)] and "replica.lag.time.max.ms" in shrunk[0].reason
+    assert shrunk[0].time_ms - cut_at > FAST["replica.lag.time.max.ms"]
+    for i in range(2, 5):
+        wait_checked(cluster, cluster.produce("orders", 0, [(None, b"v%d" % i)], acks=-1))
+    seq = cluster.journal.last_seq
+
+    cluster.heal_link(lagging, view.leader)
+    # The fetch lost on the cut link times out first (request.timeout.ms), as on a real socket.
+    run_checked(cluster, 35_000, step_ms=200)
+
+    assert [e.added for e in events_since(cluster, seq, IsrExpanded)] == [(lagging,)]
+    replica = next(r for r in partition(cluster, "orders", 0).replica_views if r.broker_id == lagging)
+    assert replica.in_isr and replica.log_end_offset == 5
+    assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"v%d" % i for i in range(5)]
+    cluster.close()
+
+
+def test_a_follower_at_the_leaders_log_end_stays_in_sync_however_long_it_is_silent(tmp_path):
+    cluster = open_cluster(tmp_path / "data", **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
+    view = partition(cluster, "orders", 0)
+    lagging = next(r for r in view.replicas if r != view.leader)
+    wait_checked(cluster, cluster.produce("orders", 0, [(None, b"v0")], acks=-1))
+    cluster.cut_link(lagging, view.leader)
+    run_checked(cluster, 30_000, step_ms=500)
+    assert lagging in partition(cluster, "orders", 0).isr
+    cluster.close()
+
+
+def test_acks_0_and_1_do_not_wait_for_followers(tmp_path):
+    cluster = open_cluster(tmp_path / "data", **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
+    view = partition(cluster, "orders", 0)
+    for follower in view.replicas:
+        if follower != view.leader:
+            cluster.cut_link(follower, view.leader)
+    assert wait_checked(cluster, cluster.produce("orders", 0, [(None, b"one")], acks=1)).base_offset == 0
+    wait_checked(cluster, cluster.produce("orders", 0, [(None, b"zero")], acks=0))
+    run_checked(cluster, 100)
+    assert partition(cluster, "orders", 0).log_end_offset == 2
+    assert partition(cluster, "orders", 0).high_watermark == 0
+    cluster.close()

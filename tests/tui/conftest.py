@@ -1,0 +1,38 @@
+"""Fixtures for the TUI tests: apps on a fresh cluster with a fixed seed and virtual time paused."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kafkalab.tui.app import THEMES, KafkaLabApp
+from kafkalab.tui.screenshots import open_app
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run ``async def`` tests (pilot tests) in a fresh event loop; no async plugin needed."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**arguments))
+    return True
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., KafkaLabApp]]:
+    """Build an app on a fresh cluster in a temporary data dir; time moves only when a test steps it."""
+    made: list[KafkaLabApp] = []
+
+    def build(brokers: int = 3, theme: str = THEMES[0]) -> KafkaLabApp:
+        app = open_app(tmp_path / f"data-{len(made)}", brokers, theme)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        app.bridge.close()
