@@ -27,6 +27,7 @@ from kafkalab.events.cluster import (
     ControllerResigned,
     IsrShrunk,
     LeaderElected,
+    NewPartitionsOnline,
     PartitionOffline,
 )
 from kafkalab.events.journal import EventJournal
@@ -41,6 +42,10 @@ def unclean_reason(last_isr: tuple[int, ...]) -> str:
     """Why an out-of-sync replica was allowed to lead, naming who holds the records it lacks."""
     return (f"no replica of the last ISR [{', '.join(map(str, last_isr))}] is alive and "
             f"unclean.leader.election.enable=true")
+
+
+#: Topics with more new partitions than this get one summary event instead of one per partition.
+NARRATED_NEW_PARTITIONS = 12
 
 
 class Controller:
@@ -207,6 +212,8 @@ class Controller:
     def elect_new_partitions(self, tps: Iterable[TopicPartition]) -> Process[list[PartitionState]]:
         """Bring new partitions online: first live replica leads, live replicas form the ISR."""
         committed: list[PartitionState] = []
+        tps = list(tps)
+        narrate_each = len(tps) <= NARRATED_NEW_PARTITIONS
         for tp in tps:
             replicas = self.context.replicas(tp)
             election = elections.new_partition_election(replicas, self.context.live())
@@ -217,9 +224,13 @@ class Controller:
                                    election.isr, 0, replicas)
             state = yield from self.writer.write(state, create=True)
             committed.append(state)
-            self.journal.emit(LeaderElected, topic=tp.topic, partition=tp.partition, leader=election.leader,
-                              previous_leader=-1, leader_epoch=0, isr=election.isr,
-                              reason="new partition, first live replica in the assignment")
+            if narrate_each:
+                self.journal.emit(LeaderElected, topic=tp.topic, partition=tp.partition, leader=election.leader,
+                                  previous_leader=-1, leader_epoch=0, isr=election.isr,
+                                  reason="new partition, first live replica in the assignment")
+        if committed and not narrate_each:
+            self.journal.emit(NewPartitionsOnline, topic=committed[0].topic,
+                              leaders=tuple((s.partition, s.leader) for s in committed))
         self.writer.send_leader_and_isr(committed, new=True)
         return committed
 

@@ -188,6 +188,24 @@ class LeaderElected(Event):
 
 
 @dataclass(frozen=True)
+class NewPartitionsOnline(Event):
+    """The controller brought many new partitions online at once (a wide topic such as
+    __consumer_offsets): each is led by the first live replica of its list, and its live
+    replicas form the ISR. Spreading first replicas across brokers spreads leadership."""
+
+    kind = "election"
+    topic: str
+    leaders: tuple[tuple[int, int], ...]  # (partition, leader broker)
+
+    def describe(self) -> str:
+        counts: dict[int, int] = {}
+        for _, leader in self.leaders:
+            counts[leader] = counts.get(leader, 0) + 1
+        spread = ", ".join(f"broker {b} leads {n}" for b, n in sorted(counts.items()))
+        return f"{len(self.leaders)} new partitions of {self.topic} are online: {spread}."
+
+
+@dataclass(frozen=True)
 class PartitionOffline(Event):
     """No replica of the partition can lead: none in the ISR is alive and unclean leader
     election is disabled. Produce and fetch fail until an ISR replica returns."""

@@ -128,12 +128,15 @@ class GroupCoordinator:
         config = self.ctx.config
         partitions, replication = config["offsets.topic.num.partitions"], config["offsets.topic.replication.factor"]
         self._creating_offsets_topic = True
-        self.ctx.journal.emit(OffsetsTopicCreationRequested, broker_id=self.ctx.broker_id, group_id=group_id,
-                              partitions=partitions, replication_factor=replication)
         topic = CreatableTopic(OFFSETS_TOPIC, partitions, replication, dict(OFFSETS_TOPIC_CONFIGS))
 
         def done(response: Any, error: Errors | None) -> None:
             self._creating_offsets_topic = False
+            # Narrate only the request that worked: clients retry FindCoordinator every
+            # retry.backoff.ms, and while the controller is unreachable each try fails.
+            if error is None and response.results[OFFSETS_TOPIC].error == Errors.NONE:
+                self.ctx.journal.emit(OffsetsTopicCreationRequested, broker_id=self.ctx.broker_id,
+                                      group_id=group_id, partitions=partitions, replication_factor=replication)
 
         self.ctx.network.request(self.ctx.node, f"broker-{controller}", CreateTopicsRequest((topic,)), done,
                                  config["request.timeout.ms"])
