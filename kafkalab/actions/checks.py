@@ -126,15 +126,21 @@ class ConsumedCheck:
     at_least: int | None = doc("At least this many.", None, minimum=0)
     group: str | None = doc("Only consumers of this group.", None)
     client_id: str | None = doc("Only this consumer.", None)
+    in_order: bool | None = doc("Each consumer got every partition's records in increasing offset order, "
+                                "none twice.", None)
 
     def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
-        if self.group is None and self.client_id is None:
-            total = session.consumed_total
-        else:
-            total = sum(n for (group, client), n in session.consumed_by_client.items()
-                        if self.group in (None, group) and self.client_id in (None, client))
-        ok = (self.count is None or total == self.count) and (self.at_least is None or total >= self.at_least)
-        return CheckResult("consumed", _given(self), {"count": total}, ok)
+        def chosen(key: tuple[str, str]) -> bool:
+            return self.group in (None, key[0]) and self.client_id in (None, key[1])
+
+        total = sum(n for key, n in session.consumed_by_client.items() if chosen(key))
+        out_of_order = sum(n for key, n in session.out_of_order.items() if chosen(key))
+        ok = ((self.count is None or total == self.count) and (self.at_least is None or total >= self.at_least)
+              and (self.in_order is None or (out_of_order == 0) == self.in_order))
+        actual: dict[str, Any] = {"count": total}
+        if self.in_order is not None:
+            actual["out_of_order"] = out_of_order
+        return CheckResult("consumed", _given(self), actual, ok)
 
 
 @dataclass(frozen=True)

@@ -216,8 +216,8 @@ class PartitionOffline(Event):
     isr: tuple[int, ...]
 
     def describe(self) -> str:
-        return (f"{self.topic}-{self.partition} is OFFLINE: no live replica in ISR {_ids(self.isr)} and "
-                f"unclean.leader.election.enable=false.")
+        return (f"{self.topic}-{self.partition} is OFFLINE: no replica of ISR {_ids(self.isr)} is alive, and no "
+                f"other replica may lead (unclean election is disabled or none is alive).")
 
 
 # -- replication ---------------------------------------------------------------------

@@ -24,8 +24,9 @@ class OffsetsTopicCreationRequested(Event):
     replication_factor: int
 
     def describe(self) -> str:
-        return (f"Broker {self.broker_id} asked the controller to create __consumer_offsets ({self.partitions} "
-                f"partitions, replication factor {self.replication_factor}) for group {self.group_id}.")
+        return (f"Broker {self.broker_id} had the controller create __consumer_offsets ({self.partitions} "
+                f"partitions, replication factor {self.replication_factor}) when group {self.group_id} first "
+                f"looked for its coordinator.")
 
 
 @dataclass(frozen=True)

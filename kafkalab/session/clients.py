@@ -157,7 +157,7 @@ class SessionClients:
             return []
         running.polls += 1
         running.buffer.extend(records)
-        self.session.record_consumed(running.group, running.client_id, len(records))
+        self.session.record_consumed(running.group, running.client_id, records)
         return records
 
     def stop_consumer(self, group: str, client_id: str, crash: bool = False) -> Process[None]:

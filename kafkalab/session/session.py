@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +43,10 @@ class Session:
         self.cluster = cluster
         self.group = TimerGroup(cluster.scheduler)
         self.rng = random.Random(seed)
-        self.consumed_total = 0
         self.consumed_by_client: Counter[tuple[str, str]] = Counter()
+        #: Records a consumer got at or below an offset it had already seen in that partition.
+        self.out_of_order: Counter[tuple[str, str]] = Counter()
+        self._last_offsets: dict[tuple[str, str, str, int], int] = {}
         self.key_partitions: dict[tuple[str, str], set[int]] = {}
         self.last_error: str | None = None
         #: Called with (start time, outcome) after every action, e.g. by a Recorder.
@@ -92,10 +94,14 @@ class Session:
         if key is not None:
             self.key_partitions.setdefault((topic, key), set()).add(partition)
 
-    def record_consumed(self, group: str, client_id: str, count: int) -> None:
-        """Count records a consumer returned, for ``consumed`` expectations."""
-        self.consumed_total += count
-        self.consumed_by_client[(group, client_id)] += count
+    def record_consumed(self, group: str, client_id: str, records: Sequence[Any]) -> None:
+        """Count records a consumer returned and note any that came out of offset order."""
+        self.consumed_by_client[(group, client_id)] += len(records)
+        for record in records:
+            key = (group, client_id, record.topic, record.partition)
+            if record.offset <= self._last_offsets.get(key, -1):
+                self.out_of_order[(group, client_id)] += 1
+            self._last_offsets[key] = record.offset
 
     def close(self) -> None:
         """Stop the session's clients and timers."""

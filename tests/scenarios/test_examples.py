@@ -1,0 +1,40 @@
+"""Every shipped example scenario passes under `kafkalab run`, and validates against the JSON Schema."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from kafkalab.cli import main
+from kafkalab.lessons.catalog import builtin_dir
+from kafkalab.scenarios.schema import scenario_schema
+
+EXAMPLES = sorted(builtin_dir("examples").glob("*.yaml"))
+
+
+def test_there_are_at_least_eight_examples() -> None:
+    assert len(EXAMPLES) >= 8
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_passes(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", str(path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    failed = [step for step in report["steps"] if not step["ok"]]
+    assert code == 0 and report["ok"], failed
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_matches_the_schema(path: Path) -> None:
+    jsonschema.validate(yaml.safe_load(path.read_text()), scenario_schema())
+
+
+def test_the_schema_rejects_an_unknown_step() -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"name": "x", "steps": [{"kil_broker": 1}]}, scenario_schema())
+
+
+def test_the_schema_is_a_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(scenario_schema())
