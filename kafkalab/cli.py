@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                               "temporary one, removed afterwards)")
     run.add_argument("--seed", type=int, help="override the scenario's cluster seed")
     run.add_argument("--json", action="store_true", help="print one JSON report instead of text")
+    run.add_argument("--partitioner", metavar="MODULE:FUNCTION",
+                     help="the Python function `partitioner: custom` steps use: fn(topic, key, value, partitions)")
 
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
@@ -73,7 +75,8 @@ def _run_scenario(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     reporter = TextReporter(sys.stdout)
-    runner = ScenarioRunner(scenario, data_dir, args.seed, None if args.json else reporter.step)
+    runner = ScenarioRunner(scenario, data_dir, args.seed, None if args.json else reporter.step,
+                            custom_partitioner=args.partitioner)
     if not args.json:
         print(f"Scenario: {scenario.name}")
     try:

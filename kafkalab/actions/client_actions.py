@@ -14,7 +14,7 @@ from kafkalab.sim.process import Sleep
 
 Scalar = bool | int | float | str
 Strategy = Literal["range", "roundrobin", "sticky", "cooperative-sticky"]
-Partitioner = Literal["sticky", "round-robin"]
+Partitioner = Literal["sticky", "round-robin", "custom"]
 
 
 def render(template: str | None, index: int) -> str | None:
@@ -33,12 +33,18 @@ def _acks(value: int | str) -> str:
     return "all" if text in ("all", "-1") else text
 
 
-def _producer_config(acks: int | str, idempotence: bool | None, partitioner: str | None,
+def _producer_config(session: Session, acks: int | str, idempotence: bool | None, partitioner: str | None,
                      config: dict[str, Scalar]) -> dict[str, Any]:
     settings: dict[str, Any] = {**config, "acks": _acks(acks)}
     if idempotence is not None:
         settings["enable.idempotence"] = idempotence
-    if partitioner is not None:
+    if partitioner == "custom":
+        # Files never name code; the person running kafkalab does, with --partitioner.
+        if session.custom_partitioner is None:
+            raise KafkaError(Errors.INVALID_CONFIG, "This step asks for the custom partitioner, but none was given: "
+                                                    "start kafkalab with --partitioner package.module:function.")
+        settings["partitioner.class"] = session.custom_partitioner
+    elif partitioner is not None:
         settings["partitioner.class"] = partitioner
     return settings
 
@@ -60,12 +66,13 @@ class Produce(Action):
     partition: int | None = doc("Send to this partition instead of letting the partitioner choose.", None, minimum=0)
     acks: int | str = doc("0, 1 or all.", "all")
     idempotence: bool | None = doc("enable.idempotence (Kafka's default: true with acks=all).", None)
-    partitioner: Partitioner | None = doc("Keyless partitioner: sticky (KIP-480/794) or round-robin.", None)
+    partitioner: Partitioner | None = doc("sticky (KIP-480/794, the default for keyless records), round-robin, or "
+                                          "custom: the function named by `kafkalab --partitioner`.", None)
     headers: dict[str, str] = doc("Header templates.", {})
     config: dict[str, Scalar] = doc("More producer configs with Kafka's names (linger.ms, batch.size ...).", {})
 
     def run(self, session: Session) -> ActionRun:
-        producer = session.clients.producer(_producer_config(self.acks, self.idempotence, self.partitioner,
+        producer = session.clients.producer(_producer_config(session, self.acks, self.idempotence, self.partitioner,
                                                              self.config))
         sends = []
         for i in range(self.count):
@@ -110,7 +117,7 @@ class StartProducer(Action):
 
         record(0)  # a bad template fails here, not on the first tick
         session.clients.start_steady(self.id, self.topic, self.rate,
-                                     _producer_config(self.acks, None, None, self.config), record)
+                                     _producer_config(session, self.acks, None, None, self.config), record)
         return {"id": self.id, "topic": self.topic, "rate": self.rate}
 
 

@@ -80,11 +80,13 @@ class ScenarioRunner:
     """Runs one validated scenario and builds its report."""
 
     def __init__(self, scenario: Scenario, data_dir: Path | None = None, seed: int | None = None,
-                 on_step: Callable[[Step, StepReport], None] | None = None) -> None:
+                 on_step: Callable[[Step, StepReport], None] | None = None,
+                 custom_partitioner: str | None = None) -> None:
         self.scenario = scenario
         self.data_dir = data_dir
         self.seed = scenario.cluster.seed if seed is None else seed
         self.on_step = on_step or (lambda step, report: None)
+        self.custom_partitioner = custom_partitioner
 
     def run(self) -> RunReport:
         """Open the cluster, run every step in order (stopping at a failure), close it."""
@@ -100,7 +102,7 @@ class ScenarioRunner:
                                    broker_config=spec.config)
             try:
                 cluster.wait(cluster.start())
-                session = Session(cluster, self.seed)
+                session = Session(cluster, self.seed, self.custom_partitioner)
                 reports = self._run_steps(cluster, session)
                 session.close()
             finally:

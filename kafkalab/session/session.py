@@ -39,8 +39,10 @@ class ActionOutcome:
 class Session:
     """One cluster and everything a user has started on it."""
 
-    def __init__(self, cluster: Cluster, seed: int = 0) -> None:
+    def __init__(self, cluster: Cluster, seed: int = 0, custom_partitioner: str | None = None) -> None:
         self.cluster = cluster
+        #: A dotted path (``package.module:function``) that ``partitioner: custom`` uses.
+        self.custom_partitioner = custom_partitioner
         self.group = TimerGroup(cluster.scheduler)
         self.rng = random.Random(seed)
         self.consumed_by_client: Counter[tuple[str, str]] = Counter()

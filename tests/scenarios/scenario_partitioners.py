@@ -1,0 +1,5 @@
+"""A user's partitioner for the --partitioner tests: everything to the last partition."""
+
+
+def last_partition(topic: str, key: bytes | None, value: bytes | None, num_partitions: int) -> int:
+    return num_partitions - 1
