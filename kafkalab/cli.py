@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                               "temporary one, removed afterwards)")
     run.add_argument("--seed", type=int, help="override the scenario's cluster seed")
     run.add_argument("--json", action="store_true", help="print one JSON report instead of text")
+    run.add_argument("--verbose", action="store_true", help="also print every high-watermark move")
     run.add_argument("--partitioner", metavar="MODULE:FUNCTION",
                      help="the Python function `partitioner: custom` steps use: fn(topic, key, value, partitions)")
 
@@ -74,7 +75,7 @@ def _run_scenario(args: argparse.Namespace) -> int:
     except SourceError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    reporter = TextReporter(sys.stdout)
+    reporter = TextReporter(sys.stdout, args.verbose)
     runner = ScenarioRunner(scenario, data_dir, args.seed, None if args.json else reporter.step,
                             custom_partitioner=args.partitioner)
     if not args.json:

@@ -20,11 +20,16 @@ def _short(value: Any) -> str:
     return str(value).replace("'", "")
 
 
+#: Event kinds too frequent to print unless asked (every high-watermark move).
+QUIET_KINDS = frozenset({"hw"})
+
+
 class TextReporter:
     """Writes a readable line per step as the run goes."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, verbose: bool = False) -> None:
         self.out = out
+        self.verbose = verbose
 
     def step(self, step: Step, report: StepReport) -> None:
         status = "ok" if report.ok else "FAILED"
@@ -33,8 +38,14 @@ class TextReporter:
         self.out.write(f"[{step.index:>3}] {step.action.step} {_summary(step)} ... {status}\n")
         if step.action.step == "note":
             self.out.write(f"      > {report.result.get('text', '')}\n")
-        for event in report.events:
-            self.out.write(f"      - {event}\n")
+        quiet = 0
+        for kind, text in report.events:
+            if kind in QUIET_KINDS and not self.verbose:
+                quiet += 1
+                continue
+            self.out.write(f"      - {text}\n")
+        if quiet:
+            self.out.write(f"      ({quiet} high-watermark move(s); --verbose shows them)\n")
         for check in report.result.get("checks", []):
             mark = "✓" if check["ok"] else "✗"
             self.out.write(f"      {mark} {check['check']}: expected {check['expected']}, found {check['actual']}\n")

@@ -33,7 +33,8 @@ class StepReport:
     result: dict[str, Any]
     error: str | None = None
     message: str | None = None
-    events: list[str] = field(default_factory=list)
+    #: (kind, sentence) of each event the step caused.
+    events: list[tuple[str, str]] = field(default_factory=list)
     problem: str | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -127,7 +128,7 @@ class ScenarioRunner:
             error = outcome.error
             report = StepReport(step.index, step.action.step, problem is None, outcome.result,
                                 error.name if error else None, error.message if error else None,
-                                [event.describe() for event in cluster.journal.since(before)], problem)
+                                [(event.kind, event.describe()) for event in cluster.journal.since(before)], problem)
             reports.append(report)
             self.on_step(step, report)
             if problem is not None:
