@@ -11,11 +11,18 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kafkalab.actions.base import doc
+from kafkalab.cluster.inspect import Inspector
 from kafkalab.cluster.views import ClusterView
+from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import Event
 
 if TYPE_CHECKING:
     from kafkalab.session.session import Session
+
+#: ``records`` reads a replica from offset 0 to its end: this many records at most.
+_WHOLE_LOG = 2**62
+#: Matching offsets a ``records`` result lists, at most.
+_OFFSETS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,78 @@ class BrokerCheck:
 
 
 @dataclass(frozen=True)
+class TopicCheck:
+    """A topic: whether it exists, its shape, and how many readable records it holds and where."""
+
+    topic: str = doc("Topic.")
+    exists: bool | None = doc("Whether the topic must exist.", None)
+    partitions: int | None = doc("Number of partitions.", None, minimum=1)
+    replication_factor: int | None = doc("Replicas per partition.", None, minimum=1)
+    records: int | None = doc("Readable records over all partitions: the sum of each partition's high watermark "
+                              "minus its log start offset (offsets a compaction emptied still count).", None,
+                              minimum=0)
+    partitions_with_records: int | None = doc("How many partitions hold at least one readable record.", None,
+                                              minimum=0)
+
+    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+        expected = _given(self)
+        topic = view.topic(self.topic)
+        if topic is None:
+            return CheckResult("topic", expected, {"topic": self.topic, "exists": False},
+                               self.exists is False and set(expected) <= {"topic", "exists"})
+        readable = [max(0, p.high_watermark - p.log_start_offset) for p in topic.partitions]
+        actual = {"topic": self.topic, "exists": True, "partitions": len(topic.partitions),
+                  "replication_factor": max((len(p.replicas) for p in topic.partitions), default=0),
+                  "records": sum(readable), "partitions_with_records": sum(1 for n in readable if n)}
+        return _compare("topic", expected, {k: actual[k] for k in expected})
+
+
+@dataclass(frozen=True)
+class RecordsCheck:
+    """How many records of one partition match a key, a value or an offset.
+
+    Reads the leader's replica from its log start offset up to the high watermark (what
+    consumers can read), or, with ``broker``, that broker's replica up to its own log end
+    offset, records not yet committed included. Without ``count`` or ``at_least``, at least
+    one record must match.
+    """
+
+    topic: str = doc("Topic.")
+    partition: int = doc("Partition number.", minimum=0)
+    key: str | None = doc("Only records with this key (as text).", None)
+    value: str | None = doc("Only records with this value (as text).", None)
+    offset: int | None = doc("Only the record at this offset.", None, minimum=0)
+    broker: int | None = doc("Read this broker's replica (to its log end) instead of the leader's (to the high "
+                             "watermark).", None, minimum=1)
+    count: int | None = doc("Exactly this many records must match.", None, minimum=0)
+    at_least: int | None = doc("At least this many records must match.", None, minimum=0)
+
+    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+        expected = _given(self)
+        partition = view.partition(self.topic, self.partition)
+        broker = self.broker if self.broker is not None else (partition.leader if partition is not None else None)
+        if partition is None or broker is None:
+            return CheckResult("records", expected, {"exists": partition is not None, "online": False}, False)
+        page = Inspector(session.cluster).records(self.topic, self.partition, broker, 0, _WHOLE_LOG)
+        if not page.online:
+            return CheckResult("records", expected, {"broker": broker, "online": False}, False)
+        end = page.high_watermark if self.broker is None else page.log_end_offset
+
+        def text(data: bytes | None) -> str | None:
+            return None if data is None else data.decode("utf-8", errors="replace")
+
+        offsets = [row.offset for row in page.rows if row.offset < end
+                   and (self.key is None or text(row.key) == self.key)
+                   and (self.value is None or text(row.value) == self.value)
+                   and (self.offset is None or row.offset == self.offset)]
+        found = len(offsets)
+        ok = ((self.count is None or found == self.count) and (self.at_least is None or found >= self.at_least)
+              and (self.count is not None or self.at_least is not None or found >= 1))
+        return CheckResult("records", expected, {"broker": broker, "count": found, "offsets": offsets[:_OFFSETS_SHOWN]},
+                           ok)
+
+
+@dataclass(frozen=True)
 class KeyPartitionCheck:
     """Every record produced with ``key`` to ``topic`` went to ``partition``."""
 
@@ -109,7 +188,7 @@ class KeyPartitionCheck:
     key: str = doc("Record key as text.")
     partition: int = doc("The partition all its records must be in.", minimum=0)
 
-    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+    def evaluate(self, session: Session, view: ClusterView | None = None) -> CheckResult:
         partitions = sorted(session.key_partitions.get((self.topic, self.key), set()))
         return CheckResult("key_partition", _given(self), {"topic": self.topic, "key": self.key,
                                                            "partitions": partitions},
@@ -129,7 +208,7 @@ class ConsumedCheck:
     in_order: bool | None = doc("Each consumer got every partition's records in increasing offset order, "
                                 "none twice.", None)
 
-    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+    def evaluate(self, session: Session, view: ClusterView | None = None) -> CheckResult:
         def chosen(key: tuple[str, str]) -> bool:
             return self.group in (None, key[0]) and self.client_id in (None, key[1])
 
@@ -149,8 +228,10 @@ class EventCheck:
 
     shorthand: ClassVar[str] = "type"
 
-    type: str = doc("Event type, e.g. LeaderElected, IsrShrunk, RebalanceCompleted.")
-    where: dict[str, bool | int | float | str] = doc("Fields the event must have.", {})
+    type: str = doc("Event type, e.g. LeaderElected, IsrShrunk, GroupStabilized.")
+    where: dict[str, bool | int | float | str | tuple[bool | int | float | str, ...]] = doc(
+        "Fields the event must have; a list matches a list-valued field (partitions, isr ...) exactly, in order.",
+        {})
     at_least: int = doc("How many matching events are needed.", 1, minimum=0)
 
     def matches(self, event: Event) -> bool:
@@ -162,7 +243,7 @@ class EventCheck:
     def count(self, session: Session, since_seq: int = 0) -> int:
         return sum(1 for event in session.cluster.journal.since(since_seq) if self.matches(event))
 
-    def evaluate(self, session: Session, view: ClusterView, since_seq: int = 0) -> CheckResult:
+    def evaluate(self, session: Session, view: ClusterView | None = None, since_seq: int = 0) -> CheckResult:
         seen = self.count(session, since_seq)
         return CheckResult("event", {"type": self.type, "where": dict(self.where), "at_least": self.at_least},
                            {"count": seen}, seen >= self.at_least)
@@ -212,7 +293,7 @@ class ZnodeCheck:
     ephemeral: bool | None = doc("Whether it must be ephemeral (tied to a session).", None)
     owner: str | None = doc("The network node whose session owns it, e.g. broker-2.", None)
 
-    def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
+    def evaluate(self, session: Session, view: ClusterView | None = None) -> CheckResult:
         coordinator = session.cluster.coordinator
         node = coordinator.tree.nodes.get(self.path)
         actual = {"path": self.path, "exists": node is not None,
@@ -223,12 +304,34 @@ class ZnodeCheck:
 
 
 @dataclass(frozen=True)
+class LinkCheck:
+    """Whether the network link between two nodes (broker ids, ``zk``) is up or cut, in either direction order."""
+
+    between: tuple[int | str, ...] = doc("The two nodes: broker ids or zk.", examples=[[1, 2], [1, "zk"]])
+    up: bool = doc("True when messages get through, false when the link is cut.")
+
+    def evaluate(self, session: Session, view: ClusterView | None = None) -> CheckResult:
+        expected = {"between": list(self.between), "up": self.up}
+        try:
+            if len(self.between) != 2:
+                raise KafkaError(Errors.INVALID_ARGUMENT, f"A link joins exactly two nodes, got {list(self.between)}.")
+            a, b = (session.cluster.node_name(node) for node in self.between)
+        except KafkaError as exc:
+            return CheckResult("link", expected, {"error": exc.message}, False)
+        up = session.cluster.network.link_up(a, b)
+        return CheckResult("link", expected, {"between": [a, b], "up": up}, up == self.up)
+
+
+@dataclass(frozen=True)
 class Checks:
     """A set of expectations; every one given must hold."""
 
+    topic: tuple[TopicCheck, ...] = doc("Topics: existence, partitions, readable records and their spread.", ())
     partition: tuple[PartitionCheck, ...] = doc("Partition leader, ISR and offsets.", ())
+    records: tuple[RecordsCheck, ...] = doc("Records in a partition's log with a key, value or offset, counted.", ())
     broker: tuple[BrokerCheck, ...] = doc("Broker state and role.", ())
     znode: tuple[ZnodeCheck, ...] = doc("Znodes in the coordination service.", ())
+    link: tuple[LinkCheck, ...] = doc("Network links between brokers and zk: up or cut.", ())
     group: tuple[GroupCheck, ...] = doc("Consumer group state, assignment, offsets and lag.", ())
     key_partition: tuple[KeyPartitionCheck, ...] = doc("Which partition a key's records went to.", ())
     consumed: tuple[ConsumedCheck, ...] = doc("Records consumed so far (a count, or per group / client).", ())
@@ -238,17 +341,26 @@ class Checks:
     last_error: str | None = doc("The Kafka error the previous step failed with (NONE if it succeeded).", None)
 
     def evaluate(self, session: Session, since_seq: int = 0) -> list[CheckResult]:
-        """Every check's outcome; events count from ``since_seq`` (0: the whole journal)."""
-        view = session.cluster.snapshot()
-        results = [check.evaluate(session, view) for check in (*self.partition, *self.broker, *self.znode, *self.group,
-                                                           *self.key_partition)]
+        """Every check's outcome; events count from ``since_seq`` (0: the whole journal).
+
+        The cluster snapshot is built only when a check reads it, so goals made of events,
+        consumed counts or znodes stay cheap to poll.
+        """
+        needs_view = bool(self.topic or self.partition or self.records or self.broker or self.group) \
+            or self.controller is not None
+        view = session.cluster.snapshot() if needs_view else None
+        results = [check.evaluate(session, view) for check in (*self.topic, *self.partition, *self.records,
+                                                           *self.broker) if view is not None]
+        results += [check.evaluate(session, view) for check in (*self.znode, *self.link)]
+        results += [check.evaluate(session, view) for check in self.group if view is not None]
+        results += [check.evaluate(session, view) for check in self.key_partition]
         results += [check.evaluate(session, view) for check in self.consumed]
         results += [check.evaluate(session, view, since_seq) for check in self.event]
         for check in self.no_event:
             seen = check.count(session, since_seq)
             results.append(CheckResult("no_event", {"type": check.type, "where": dict(check.where)},
                                        {"count": seen}, seen == 0))
-        if self.controller is not None:
+        if self.controller is not None and view is not None:
             results.append(CheckResult("controller", {"controller": self.controller},
                                        {"controller": view.controller_id}, view.controller_id == self.controller))
         if self.last_error is not None:

@@ -100,7 +100,10 @@ class TopicConfigManager:
 
     def alter(self, request: IncrementalAlterConfigsRequest) -> Process[ApiResult]:
         """Apply KIP-339 set/delete operations to a topic's overrides, validated as a whole."""
-        if request.topic not in self.ctx.metadata.partition_counts:
+        # Like Kafka (AdminZkClient.validateTopicConfig), ask ZooKeeper rather than this broker's
+        # metadata cache, which may not have heard of a topic the controller has just created.
+        found = yield self.zk.exists(paths.topic_path(request.topic))
+        if found.code == ZkCode.NO_NODE:
             return ApiResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{request.topic}' does not exist.")
         current = (yield from self._read(request.topic)) or {}
         updated = dict(current)

@@ -101,7 +101,8 @@ def _topics_used(action: Action) -> list[str]:
     topics += [t for t in getattr(action, "topics", ()) or () if isinstance(t, str)]
     checks = getattr(action, "checks", None) or getattr(action, "until", None)
     if isinstance(checks, Checks):
-        topics += [check.topic for check in (*checks.partition, *checks.key_partition)]
+        topics += [check.topic for check in (*checks.partition, *checks.records, *checks.key_partition)]
+        topics += [check.topic for check in checks.topic if check.exists is not False]
     return topics
 
 
