@@ -26,7 +26,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="cluster data directory (default: the user data dir)")
     parser.add_argument("--brokers", type=int, default=None, help="number of brokers for a new cluster (1-9, default 3)")
     parser.add_argument("--fresh", action="store_true", help="delete the data directory's cluster and start over")
+    parser.add_argument("--lessons-dir", dest="tui_lessons_dir", metavar="DIR",
+                        help="also offer your own lessons from this folder")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    lesson = commands.add_parser("lesson", help="open the TUI straight into a guided lesson, on a fresh cluster "
+                                                "of its own (yours is kept)")
+    lesson.add_argument("lesson_id", metavar="ID", help="the lesson's id (`kafkalab lessons` lists them)")
+    lesson.add_argument("--lessons-dir", dest="tui_lessons_dir", metavar="DIR", default=argparse.SUPPRESS,
+                        help="also load your own lessons from this folder")
+
+    play = commands.add_parser("play", help="play a YAML scenario in the TUI on a fresh temporary cluster, with "
+                                            "pause, single-step and speed")
+    play.add_argument("file", help="the scenario file")
+    play.add_argument("--speed", type=float, default=1.0, help="how fast virtual time runs, 0.1 to 10 (default 1)")
+    play.add_argument("--partitioner", metavar="MODULE:FUNCTION",
+                      help="the Python function `partitioner: custom` steps use: fn(topic, key, value, partitions)")
 
     run = commands.add_parser("run", help="run a YAML scenario headless under the virtual clock")
     run.add_argument("file", help="the scenario file")
@@ -128,12 +143,48 @@ def _lessons(args: argparse.Namespace) -> int:
     except KafkaError as exc:
         print(f"kafkalab: {exc}", file=sys.stderr)
         return 2
+    id_width = max((len(lesson.id) for lesson in catalog.lessons), default=0)
     for number, lesson in enumerate(catalog.lessons, 1):
         done = len(progress.of(lesson.id).completed_steps)
         needs = f" (after {', '.join(lesson.prerequisites)})" if lesson.prerequisites else ""
-        print(f"{number:>2}. {lesson.id:<24} {done}/{len(lesson.steps)} steps  {lesson.title}{needs}")
+        print(f"{number:>2}. {lesson.id:<{id_width}}  {done}/{len(lesson.steps)} steps  {lesson.title}{needs}")
         print(f"    {lesson.summary}")
     return 2 if catalog.problems else 0
+
+
+def _open_lesson(args: argparse.Namespace, home_dir: Path) -> int:
+    from kafkalab.lessons.catalog import load_catalog
+    from kafkalab.scenarios.validate import suggest
+    from kafkalab.tui import run_lesson
+
+    catalog = load_catalog(Path(args.tui_lessons_dir) if args.tui_lessons_dir else None)
+    for mark, message in catalog.problems:
+        print(f"{mark}: {message}", file=sys.stderr)
+    lesson = catalog.get(args.lesson_id)
+    if lesson is None:
+        known = [known.id for known in catalog.lessons]
+        print(f"kafkalab: no lesson {args.lesson_id!r}{suggest(args.lesson_id, known)}; `kafkalab lessons` lists "
+              f"them", file=sys.stderr)
+        return 2
+    return run_lesson(lesson, catalog, home_dir)
+
+
+def _play(args: argparse.Namespace) -> int:
+    from kafkalab.scenarios.model import load_scenario
+    from kafkalab.scenarios.yaml_source import SourceError
+    from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED
+
+    if not MIN_SPEED <= args.speed <= MAX_SPEED:
+        print(f"kafkalab: --speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}, not {args.speed:g}", file=sys.stderr)
+        return 2
+    try:
+        scenario = load_scenario(Path(args.file))
+    except SourceError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    from kafkalab.tui import run_play
+
+    return run_play(scenario, args.speed, args.partitioner)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,6 +206,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _run_scenario(args)
     if args.command == "lessons":
         return _lessons(args)
+    if args.command == "play":
+        return _play(args)
     if args.command == "schema":
         from kafkalab.scenarios.schema import scenario_schema
 
@@ -164,4 +217,7 @@ def _main(argv: Sequence[str] | None) -> int:
     from kafkalab.tui import run_tui
 
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-    return run_tui(data_dir, args.brokers, args.fresh)
+    if args.command == "lesson":
+        return _open_lesson(args, data_dir)
+    lessons_dir = Path(args.tui_lessons_dir).expanduser() if args.tui_lessons_dir else None
+    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir)

@@ -34,6 +34,11 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("kafkalab", appauthor=False)) / "cluster"
 
 
+def default_lesson_clusters_dir() -> Path:
+    """The per-user folder holding one cluster per lesson (``.../kafkalab/lesson-clusters/<lesson id>``)."""
+    return Path(user_data_dir("kafkalab", appauthor=False)) / "lesson-clusters"
+
+
 @dataclass
 class ClusterMeta:
     """What ``kafkalab.json`` records about the cluster stored in a data dir."""

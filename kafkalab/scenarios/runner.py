@@ -16,6 +16,7 @@ from typing import Any
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Scenario, Step
 from kafkalab.session.session import ActionOutcome, Session
 
@@ -77,6 +78,15 @@ def judge(step: Step, outcome: ActionOutcome) -> str | None:
     return None
 
 
+def report_step(step: Step, outcome: ActionOutcome, events: list[Event]) -> StepReport:
+    """The report of one finished step: its outcome, the events it caused and the verdict of ``judge``."""
+    problem = judge(step, outcome)
+    error = outcome.error
+    return StepReport(step.index, step.action.step, problem is None, outcome.result,
+                      error.name if error else None, error.message if error else None,
+                      [(event.kind, event.describe()) for event in events], problem)
+
+
 class ScenarioRunner:
     """Runs one validated scenario and builds its report."""
 
@@ -124,13 +134,9 @@ class ScenarioRunner:
                 outcome = ActionOutcome(step.action, {}, KafkaError(
                     Errors.REQUEST_TIMED_OUT, f"the step did not finish within {STEP_LIMIT_MS // 60_000} minutes "
                                               f"of virtual time"))
-            problem = judge(step, outcome)
-            error = outcome.error
-            report = StepReport(step.index, step.action.step, problem is None, outcome.result,
-                                error.name if error else None, error.message if error else None,
-                                [(event.kind, event.describe()) for event in cluster.journal.since(before)], problem)
+            report = report_step(step, outcome, cluster.journal.since(before))
             reports.append(report)
             self.on_step(step, report)
-            if problem is not None:
+            if not report.ok:
                 break
         return reports

@@ -102,6 +102,11 @@ class RealtimeDriver:
 
     # -- engine thread -------------------------------------------------------------
 
+    def use_scheduler(self, scheduler: Scheduler) -> None:
+        """Drive ``scheduler`` from now on (on the engine thread, when the app switches to another cluster)."""
+        self.scheduler = scheduler
+        self._rebase()
+
     def _rebase(self) -> None:
         self._wall_base = time.monotonic()
         self._sim_base = self.scheduler.now_ms

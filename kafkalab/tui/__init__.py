@@ -2,25 +2,85 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-
-def run_tui(data_dir: Path, brokers: int | None, fresh: bool) -> int:
-    """Open the cluster in ``data_dir`` and run the app until the user quits; 2 if the directory is unusable."""
-    import sys
-
-    from kafkalab.errors import KafkaError
+if TYPE_CHECKING:
+    from kafkalab.lessons.catalog import Catalog
+    from kafkalab.lessons.model import Lesson
+    from kafkalab.scenarios.model import Scenario
     from kafkalab.tui.app import KafkaLabApp
     from kafkalab.tui.bridge import EngineBridge
 
+
+def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBridge], KafkaLabApp]) -> int:
+    """Open the engine, run the app until the user quits, close the engine; 2 if the engine cannot open."""
+    from kafkalab.errors import KafkaError
+
     try:
-        bridge = EngineBridge.open(data_dir, brokers=brokers, fresh=fresh)
+        bridge = open_bridge()
     except KafkaError as exc:
         print(f"kafkalab: {exc}", file=sys.stderr)
         return 2
     try:
         bridge.start()  # the cluster starts while Textual does
-        KafkaLabApp(bridge).run()
+        make_app(bridge).run()
     finally:
         bridge.close()
     return 0
+
+
+def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None) -> int:
+    """Open the cluster in ``data_dir`` and run the app until the user quits; 2 if the directory is unusable."""
+    from kafkalab.errors import KafkaError
+    from kafkalab.tui.app import KafkaLabApp
+    from kafkalab.tui.bridge import EngineBridge
+    from kafkalab.tui.lesson_control import LessonLibrary
+
+    try:
+        library = LessonLibrary.load(lessons_dir)
+    except KafkaError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return 2
+    return _run(lambda: EngineBridge.open(data_dir, brokers=brokers, fresh=fresh),
+                lambda bridge: KafkaLabApp(bridge, lessons=library))
+
+
+def run_lesson(lesson: Lesson, catalog: Catalog, home_dir: Path) -> int:
+    """Open the TUI straight into ``lesson``, on a fresh cluster of its own; ``home_dir`` is the user's cluster."""
+    from kafkalab.cluster.datadir import default_lesson_clusters_dir
+    from kafkalab.errors import KafkaError
+    from kafkalab.lessons.progress import Progress
+    from kafkalab.tui.app import KafkaLabApp
+    from kafkalab.tui.bridge import EngineBridge
+    from kafkalab.tui.lesson_control import LessonLibrary
+
+    try:
+        library = LessonLibrary(Progress.load(), default_lesson_clusters_dir(), catalog)
+    except KafkaError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return 2
+    spec = lesson.cluster
+    return _run(lambda: EngineBridge.open(library.cluster_dir(lesson.id), brokers=spec.brokers, fresh=True,
+                                          seed=spec.seed, broker_config=spec.config),
+                lambda bridge: KafkaLabApp(bridge, lessons=library, home_dir=home_dir, lesson=lesson))
+
+
+def run_play(scenario: Scenario, speed: float, custom_partitioner: str | None = None) -> int:
+    """Play ``scenario`` in the TUI on a fresh temporary cluster built to its spec, removed afterwards."""
+    from kafkalab.tui.app import KafkaLabApp
+    from kafkalab.tui.bridge import EngineBridge
+
+    temporary = Path(tempfile.mkdtemp(prefix="kafkalab-play-"))
+    spec = scenario.cluster
+    try:
+        return _run(lambda: EngineBridge.open(temporary / "data", brokers=spec.brokers, seed=spec.seed,
+                                              broker_config=spec.config, speed=speed,
+                                              custom_partitioner=custom_partitioner),
+                    lambda bridge: KafkaLabApp(bridge, scenario=scenario))
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)

@@ -3,31 +3,41 @@
 The app owns the UI's state (the latest frame, the selection, event and throughput
 history) and hands each frame to the visible screen only. Everything the user does to
 the cluster becomes an action of the shared vocabulary, submitted through the bridge,
-so the session's recorder can replay it as a scenario.
+so the session's recorder can replay it as a scenario. Lessons and played scenarios
+run on the engine thread; the app forwards the user's commands and shows their state.
 """
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Future as ThreadFuture
 from dataclasses import replace
+from itertools import count
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
 
 from kafkalab.actions.base import Action
+from kafkalab.lessons.model import Lesson
+from kafkalab.scenarios.model import Scenario
 from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
 from kafkalab.tui.forms import ActionForm, flow
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.history import EventHistory, ThroughputHistory
+from kafkalab.tui.lesson_control import LessonControl, LessonLibrary
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.palette import LabCommands
+from kafkalab.tui.player import ScenarioPlayer
+from kafkalab.tui.prompt import TextPrompt
 from kafkalab.tui.screens.base import LabScreen
 from kafkalab.tui.screens.dashboard import DashboardScreen
 from kafkalab.tui.screens.events import EventsScreen
 from kafkalab.tui.screens.groups import GroupsScreen
+from kafkalab.tui.screens.lesson_browser import LessonBrowser
 from kafkalab.tui.screens.records import RecordsScreen
 from kafkalab.tui.screens.replication import ReplicationScreen
 from kafkalab.tui.screens.throughput import ThroughputScreen
@@ -55,21 +65,34 @@ class KafkaLabApp(App[None]):
     }
     DEFAULT_MODE = "dashboard"
 
-    def __init__(self, bridge: EngineBridge, *, theme: str = THEMES[0]) -> None:
+    def __init__(self, bridge: EngineBridge, *, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
+                 home_dir: Path | None = None, lesson: Lesson | None = None, scenario: Scenario | None = None) -> None:
+        """``lessons`` defaults to the built-in ones and the user's progress; ``home_dir`` (the cluster a learner
+        goes back to) to the bridge's; ``lesson`` runs on the bridge's cluster, ``scenario`` plays on it."""
         super().__init__()
         self.bridge = bridge
         self._initial_theme = theme
+        self._initial_lesson = lesson
+        self._scenario = scenario
         #: The newest frame from the engine (None until the cluster has started).
         self.frame: Frame | None = None
         self.selection = Selection()
         self.events = EventHistory()
         self.throughput = ThroughputHistory()
+        self.lessons = LessonControl(self, lessons, home_dir or bridge.opened_dir)
+        #: Whether the lesson or scenario panel is shown beside the views.
+        self.side_panel_visible = True
+        self._contexts: tuple[bool, bool, bool] = (False, False, False)
 
     # -- engine ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.theme = self._initial_theme
         self.bridge.start(self.post_message)
+        if self._initial_lesson is not None:
+            self.bridge.host_lesson(self._initial_lesson)
+        if self._scenario is not None:
+            self.bridge.play(self._scenario)
 
     def on_unmount(self) -> None:
         self.bridge.close()
@@ -77,16 +100,27 @@ class KafkaLabApp(App[None]):
     def on_frame_ready(self, message: FrameReady) -> None:
         frame = message.frame
         self.bridge.acknowledge(frame)
+        if self.frame is not None and frame.generation != self.frame.generation:
+            # Another cluster: its events, rates and topics have nothing to do with the last one's.
+            self.events.reset()
+            self.throughput.reset()
+            self.selection = Selection()
         self.events.extend(frame.events)
         self.throughput.add(frame.view)
         self.frame = frame
+        self.lessons.observe(frame)
+        contexts = (frame.lesson is not None, frame.play is not None, frame.recording)
+        if contexts != self._contexts:
+            self._contexts = contexts
+            self.refresh_bindings()
         settled = self.selection.settled(frame.view)
         if settled != self.selection:
             self.selection = settled
             self.request_frame()
-        self._draw()
+        self.redraw()
 
-    def _draw(self) -> None:
+    def redraw(self) -> None:
+        """Draw the newest frame on the visible view."""
         screen = self.lab_screen
         # A frame can arrive before the first screen has composed its widgets; it draws on mount.
         # Frames keep arriving while the app shuts down; a detached screen has lost its widgets.
@@ -131,7 +165,7 @@ class KafkaLabApp(App[None]):
     def screen_shown(self, screen: LabScreen) -> None:
         """A view became visible: ask for its close-ups and draw what we have."""
         self.request_frame()
-        self._draw()
+        self.redraw()
 
     def request_frame(self) -> None:
         """Tell the engine what the visible view needs now; a fresh frame follows."""
@@ -153,7 +187,7 @@ class KafkaLabApp(App[None]):
         if selection != self.selection:
             self.selection = selection
             self.request_frame()
-            self._draw()
+            self.redraw()
 
     async def settle(self, step_ms: float = 0.0, timeout: float = 30.0) -> Frame:
         """Wait until the engine ran all submitted work (plus ``step_ms`` of virtual time) and the view shows it."""
@@ -203,7 +237,10 @@ class KafkaLabApp(App[None]):
             self.switch_mode(mode)
 
     def action_toggle_pause(self) -> None:
-        self.bridge.toggle_pause()
+        if self.frame is not None and self.frame.play is not None:
+            self.bridge.on_player(ScenarioPlayer.toggle)
+        else:
+            self.bridge.toggle_pause()
 
     def action_step_clock(self, duration_ms: float) -> None:
         self.bridge.step(duration_ms)
@@ -232,6 +269,74 @@ class KafkaLabApp(App[None]):
                    ("screen.", "clock.", "select.", "app."))] if screen is not None else []
         self.push_screen(HelpScreen(own))
 
+    # -- lessons, plays and recordings -------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Lesson, play and recording commands apply only while there is a lesson, a play, a recording."""
+        frame = self.frame
+        lesson = frame is not None and frame.lesson is not None
+        play = frame is not None and frame.play is not None
+        recording = frame is not None and frame.recording
+        available = {"lesson": lesson, "toggle_panel": lesson or play, "play_step": play,
+                     "start_recording": frame is not None and not recording, "save_recording": recording}
+        return available.get(action, True)
+
+    def track(self, future: ThreadFuture[Any], failure: str) -> None:
+        """Tell the user if ``future`` (engine work they asked for) fails."""
+
+        async def wait() -> None:
+            try:
+                await asyncio.wrap_future(future)
+            except Exception as exc:  # noqa: BLE001 - any failure is shown, the app keeps running
+                self.notify(str(exc), title=failure, severity="error", timeout=20)
+
+        self.run_worker(wait(), group="engine-work")
+
+    def action_browse_lessons(self) -> None:
+        current = self.frame.lesson.lesson_id if self.frame is not None and self.frame.lesson is not None else None
+        self.push_screen(LessonBrowser(self.lessons.library, current), self._lesson_chosen)
+
+    def _lesson_chosen(self, lesson_id: str | None) -> None:
+        if lesson_id is not None:
+            self.lessons.start(lesson_id)
+
+    def action_lesson(self, command: str) -> None:
+        self.lessons.command(command)
+
+    def action_toggle_panel(self) -> None:
+        self.side_panel_visible = not self.side_panel_visible
+        self.redraw()
+
+    def action_play_step(self) -> None:
+        self.bridge.on_player(ScenarioPlayer.one_step)
+
+    def action_start_recording(self) -> None:
+        self.bridge.start_recording()
+        self.notify("Every action from now on is recorded; \"session: stop recording and save\" writes it as a "
+                    "scenario.", title="recording")
+
+    def action_save_recording(self) -> None:
+        default = next(f"recording-{n}.yaml" for n in count(1) if not Path(f"recording-{n}.yaml").exists())
+        self.push_screen(TextPrompt("session: stop recording and save", "The recording is written as a scenario "
+                                    "file that `kafkalab run FILE` replays. Path (relative to the current directory):",
+                                    default, "Save", _unusable_path), self._save_recording)
+
+    def _save_recording(self, path_text: str | None) -> None:
+        if path_text is None:
+            return
+        path = Path(path_text).expanduser()
+
+        async def save() -> None:
+            try:
+                text = await asyncio.wrap_future(self.bridge.stop_recording(path.stem))
+                path.write_text(text)
+            except (OSError, RuntimeError) as exc:
+                self.notify(str(exc), title="recording not saved", severity="error", timeout=20)
+                return
+            self.notify(f"Saved to {path}; replay it with `kafkalab run {path}`.", title="recording")
+
+        self.run_worker(save(), group="engine-work")
+
     def action_toggle_theme(self) -> None:
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
 
@@ -239,3 +344,15 @@ class KafkaLabApp(App[None]):
         self.notify("Flushing logs and writing the clean-shutdown marker ...", title="closing the cluster")
         await asyncio.to_thread(self.bridge.close)
         self.exit()
+
+
+def _unusable_path(text: str) -> str | None:
+    """Why a recording cannot be saved to ``text`` (None if it can)."""
+    if not text:
+        return "Give a file name, e.g. recording-1.yaml."
+    path = Path(text).expanduser()
+    if path.exists():
+        return f"{path} exists; choose another name."
+    if not path.parent.is_dir():
+        return f"There is no folder {path.parent}."
+    return None

@@ -5,6 +5,10 @@ The UI never calls the engine directly. It submits work (actions, clock commands
 frames, action outcomes and failures as messages. Frames are built at most every
 ``frame_interval`` seconds while time runs, at once after any submitted work, and not
 at all while paused and untouched, so an idle paused app costs next to nothing.
+
+The bridge can switch to another cluster on the same thread (a lesson starts on a fresh
+one; the user goes back to their own), and hosts what runs beside the session: a lesson,
+a scenario being played, a recording.
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ from typing import Any, TypeVar
 from kafkalab.actions.base import Action
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.inspect import Inspector
+from kafkalab.lessons.model import Lesson
+from kafkalab.scenarios.model import ClusterSpec, Scenario
+from kafkalab.scenarios.recorder import Recorder
 from kafkalab.session.session import ActionOutcome, Session
 from kafkalab.sim.process import Future as SimFuture
 from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
 from kafkalab.tui.frames import ClockState, Frame, FrameRequest
+from kafkalab.tui.lesson_host import LessonHost
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
+from kafkalab.tui.player import ScenarioPlayer
 from textual.message import Message
 
 T = TypeVar("T")
@@ -38,9 +47,11 @@ class EngineBridge:
     """Owns the engine thread: builds frames there and posts them to the UI."""
 
     def __init__(self, cluster: Cluster, *, paused: bool = False, speed: float = 1.0,
-                 frame_interval: float = 0.1, seed: int = 0) -> None:
+                 frame_interval: float = 0.1, custom_partitioner: str | None = None) -> None:
         self._cluster = cluster
-        self._seed = seed
+        #: The data dir the bridge was opened on (the user's own cluster, unless it opened a lesson's).
+        self.opened_dir = cluster.data_dir.path
+        self._custom_partitioner = custom_partitioner
         self._start_paused = paused
         self._driver = RealtimeDriver(cluster.scheduler, on_tick=self._on_tick, paused=True, speed=speed)
         self.frame_interval = frame_interval
@@ -50,8 +61,14 @@ class EngineBridge:
         self._session: Session | None = None
         self._inspector = Inspector(cluster)
         self._request = FrameRequest()
-        self._acked_event_seq = 0
+        #: (generation, sequence number) of the newest event the UI has.
+        self._acked: tuple[int, int] = (0, 0)
+        self._generation = 0
+        self._lesson: LessonHost | None = None
+        self._player: ScenarioPlayer | None = None
+        self._recorder: Recorder | None = None
         self._frame_number = 0
+        self._published_clock: tuple[bool, float] | None = None
         self._dirty = True
         self._last_frame_at = 0.0
         self._started = False
@@ -59,10 +76,10 @@ class EngineBridge:
 
     @classmethod
     def open(cls, path: Path | str, brokers: int | None = None, fresh: bool = False, seed: int | None = None,
-             **options: Any) -> EngineBridge:
+             broker_config: dict[str, Any] | None = None, **options: Any) -> EngineBridge:
         """Open (or create) the cluster in ``path``; KafkaError if the directory is locked or not ours."""
-        cluster = Cluster.open(path, brokers=brokers, seed=seed, fresh=fresh)
-        return cls(cluster, seed=cluster.meta.seed, **options)
+        cluster = Cluster.open(path, brokers=brokers, seed=seed, broker_config=broker_config, fresh=fresh)
+        return cls(cluster, **options)
 
     # -- any thread --------------------------------------------------------------------
 
@@ -115,7 +132,9 @@ class EngineBridge:
     def acknowledge(self, frame: Frame) -> None:
         """The UI has the events in ``frame``; later frames start after them."""
         if frame.events:
-            self._acked_event_seq = max(self._acked_event_seq, frame.events[-1].seq)
+            generation, seq = self._acked
+            if frame.generation != generation or frame.events[-1].seq > seq:
+                self._acked = (frame.generation, frame.events[-1].seq)
 
     def toggle_pause(self) -> None:
         self._driver.toggle_pause()
@@ -139,6 +158,66 @@ class EngineBridge:
         current = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - self._driver.speed))
         self._driver.set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, current + steps))])
         self._submit(lambda: None)
+
+    # -- other clusters, lessons, plays and recordings -----------------------------------
+
+    def start_lesson(self, lesson: Lesson, path: Path) -> ThreadFuture[None]:
+        """Switch to a fresh cluster in ``path`` built to the lesson's spec, run its setup and host it."""
+
+        def work() -> None:
+            self._host_lesson(lesson, self._switch(path, lesson.cluster))
+
+        return self._submit(work)
+
+    def host_lesson(self, lesson: Lesson) -> None:
+        """Run ``lesson`` on the current cluster (one opened fresh for it, as ``kafkalab lesson`` does)."""
+        self._submit(lambda: self._host_lesson(lesson, self._session) if self._session is not None else None)
+
+    def open_cluster(self, path: Path) -> ThreadFuture[None]:
+        """Switch to the cluster stored in ``path`` (created with defaults if there is none)."""
+
+        def work() -> None:
+            self._switch(path, None)
+
+        return self._submit(work)
+
+    def play(self, scenario: Scenario) -> None:
+        """Play ``scenario``'s steps on the current session, at the pace of the clock."""
+
+        def work() -> None:
+            if self._session is not None:
+                self._player = ScenarioPlayer(scenario, self._session, self._driver)
+                self._player.start()
+
+        self._submit(work)
+
+    def on_lesson(self, work: Callable[[LessonHost], object]) -> None:
+        """Run ``work(host)`` on the engine thread if a lesson is running."""
+        self._submit(lambda: None if self._lesson is None else work(self._lesson))
+
+    def on_player(self, work: Callable[[ScenarioPlayer], object]) -> None:
+        """Run ``work(player)`` on the engine thread if a scenario is playing."""
+        self._submit(lambda: None if self._player is None else work(self._player))
+
+    def start_recording(self) -> None:
+        """Record every action the session runs from now on."""
+
+        def work() -> None:
+            if self._session is not None:
+                self._recorder = self._recorder or Recorder(self._session)
+                self._recorder.start()
+
+        self._submit(work)
+
+    def stop_recording(self, name: str) -> ThreadFuture[str]:
+        """End the recording; the future holds it as scenario YAML named ``name``."""
+
+        def work() -> str:
+            if self._recorder is None or not self._recorder.recording:
+                raise RuntimeError("nothing is being recorded")
+            return self._recorder.stop(name)
+
+        return self._submit(work)
 
     def run_on_engine(self, work: Callable[[Cluster], T]) -> ThreadFuture[T]:
         """Run ``work(cluster)`` on the engine thread: for scripts and benchmarks that set up a state
@@ -168,13 +247,43 @@ class EngineBridge:
 
     # -- engine thread -----------------------------------------------------------------
 
-    def _start_cluster(self) -> None:
+    def _start_cluster(self) -> Session:
         try:
             self._cluster.wait(self._cluster.start())
         except BaseException as exc:  # shown by the UI; the cluster stays as it is on disk
             self._post(EngineFailed(exc))
             raise
-        self._session = Session(self._cluster, self._seed)
+        self._session = Session(self._cluster, self._cluster.meta.seed, self._custom_partitioner)
+        return self._session
+
+    def _host_lesson(self, lesson: Lesson, session: Session) -> None:
+        self._lesson = LessonHost(lesson, session)
+        self._lesson.start()
+
+    def _switch(self, path: Path, spec: ClusterSpec | None) -> Session:
+        """Close the current cluster and start the one in ``path``: fresh to ``spec`` if given, else as stored.
+
+        A different directory is opened before the current cluster closes, so a refusal
+        (locked, not ours) leaves the user where they were.
+        """
+        same = Path(path).resolve() == self._cluster.data_dir.path.resolve()
+
+        def open_next() -> Cluster:
+            if spec is None:
+                return Cluster.open(path)
+            return Cluster.open(path, brokers=spec.brokers, seed=spec.seed, broker_config=spec.config, fresh=True)
+
+        if same:
+            self._close_engine()
+        cluster = open_next()
+        if not same:
+            self._close_engine()
+        self._cluster = cluster
+        self._inspector = Inspector(cluster)
+        self._driver.use_scheduler(cluster.scheduler)
+        self._generation += 1
+        self._session = self._lesson = self._player = self._recorder = None
+        return self._start_cluster()
 
     def _close_engine(self) -> None:
         if self._session is not None:
@@ -199,7 +308,9 @@ class EngineBridge:
         if self._session is None or self._cluster.closed:
             return
         now = time.monotonic()
-        if not self._dirty and (self._driver.paused or now - self._last_frame_at < self.frame_interval):
+        clock_changed = (self._driver.paused, self._driver.speed) != self._published_clock
+        if not self._dirty and not clock_changed and (
+                self._driver.paused or now - self._last_frame_at < self.frame_interval):
             return
         self._publish()
 
@@ -207,6 +318,7 @@ class EngineBridge:
         """Build a frame of the current state and what the request asks for, and post it."""
         self._dirty = False
         self._last_frame_at = time.monotonic()
+        self._published_clock = (self._driver.paused, self._driver.speed)
         if self._session is None or self._cluster.closed:
             return self._frame_number
         self._frame_number += 1
@@ -217,7 +329,9 @@ class EngineBridge:
     def _build(self, number: int, request: FrameRequest) -> Frame:
         cluster = self._cluster
         view = cluster.snapshot()
-        events = tuple(cluster.journal.since(self._acked_event_seq)[-MAX_FRAME_EVENTS:])
+        acked_generation, acked_seq = self._acked
+        events = tuple(cluster.journal.since(acked_seq if acked_generation == self._generation else 0
+                                             )[-MAX_FRAME_EVENTS:])
         clock = ClockState(cluster.scheduler.now_ms, self._driver.speed, self._driver.paused)
         inspector = self._inspector
         lanes = ()
@@ -234,4 +348,7 @@ class EngineBridge:
             records = inspector.records(wanted.topic, wanted.partition, wanted.broker_id, wanted.first_offset,
                                         wanted.count)
         znodes = cluster.coordinator.view() if request.znodes else ()
-        return Frame(number, view, clock, events, request, lanes, replicas, records, znodes)
+        return Frame(number, view, clock, events, request, lanes, replicas, records, znodes, self._generation,
+                     self._lesson.state() if self._lesson is not None else None,
+                     self._player.state() if self._player is not None else None,
+                     self._recorder is not None and self._recorder.recording)

@@ -28,7 +28,7 @@ Targets = Callable[[ClusterView], list[tuple[str, Values]]]
 
 @dataclass(frozen=True)
 class UiCommand:
-    """A key that drives the UI itself (screens, clock, help)."""
+    """A command that drives the UI itself (screens, clock, lessons, help); without a key it is palette-only."""
 
     id: str
     key: str
@@ -38,6 +38,11 @@ class UiCommand:
     group: str
     key_display: str | None = None
     show: bool = True
+
+    @property
+    def action_name(self) -> str:
+        """The app action's name without its namespace and arguments (``lesson`` for ``app.lesson('hint')``)."""
+        return self.action.removeprefix("app.").split("(", 1)[0]
 
     def binding(self) -> Binding:
         return Binding(self.key, self.action, self.title.split(": ", 1)[-1], show=self.show, id=self.id,
@@ -82,7 +87,8 @@ class ActionSpec:
 
 
 _GROUPS = {name: Binding.Group(name, compact=True) for name in
-           ("screens", "clock", "select", "topic", "record", "consumer", "broker", "network", "partition", "app")}
+           ("screens", "clock", "select", "topic", "record", "consumer", "broker", "network", "partition", "lesson",
+            "play", "session", "app")}
 
 
 # -- defaults taken from the selection ----------------------------------------------------
@@ -202,7 +208,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = tuple(spec for spec in (
     ActionSpec("restart_broker", "r", "broker", "restart", _stopped_broker, _brokers_where(running=False)),
     ActionSpec("shutdown_broker", "S", "broker", "shut down", _selected_leader, _brokers_where(running=True)),
     ActionSpec("cut_link", "x", "network", "cut link", _leader_and_zk, _links_to_cut),
-    ActionSpec("heal_link", "h", "network", "heal link", _first_cut_link, _links_to_heal),
+    ActionSpec("heal_link", "H", "network", "heal link", _first_cut_link, _links_to_heal),
     ActionSpec("set_latency", "L", "network", "set latency", _latency),
     ActionSpec("elect_leaders", "E", "partition", "elect preferred", _selected_topic, _elections),
 ) if spec.step in REGISTRY)
@@ -238,7 +244,8 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
 UI_COMMANDS: tuple[UiCommand, ...] = (
     *(UiCommand(f"screen.{mode}", key, f"screen: {title}", about, f"app.show_screen('{mode}')", "screens")
       for mode, key, title, about in SCREENS),
-    UiCommand("clock.pause", "space", "clock: pause / run", "Freeze or release virtual time.",
+    UiCommand("clock.pause", "space", "clock: pause / run", "Freeze or release virtual time (and a scenario being "
+              "played).",
               "app.toggle_pause", "clock", key_display="␣"),
     UiCommand("clock.step", "full_stop", "clock: step 100 ms", "While paused, let 100 ms of virtual time pass.",
               "app.step_clock(100)", "clock", key_display="."),
@@ -258,6 +265,30 @@ UI_COMMANDS: tuple[UiCommand, ...] = (
               "app.move_selection(0, 1)", "select", key_display="}"),
     UiCommand("select.next_replica", "b", "select: next replica", "Read the next replica of the partition "
               "(records and disk view).", "app.next_replica", "select"),
+    UiCommand("lesson.browse", "l", "lesson: browse lessons", "List the guided lessons with your progress; enter "
+              "starts one on a fresh cluster of its own (yours is kept).", "app.browse_lessons", "lesson", show=False),
+    UiCommand("lesson.hint", "h", "lesson: next hint", "Reveal the current step's next hint.", "app.lesson('hint')",
+              "lesson", show=False),
+    UiCommand("lesson.solution", "s", "lesson: show the solution", "Show or hide the actions that reach the current "
+              "step's goal.", "app.lesson('solution')", "lesson", show=False),
+    UiCommand("lesson.play_solution", "w", "lesson: play the solution", "Run the current step's solution on the "
+              "cluster and watch it happen.", "app.lesson('play_solution')", "lesson", show=False),
+    UiCommand("lesson.next", "n", "lesson: next step", "Go to the lesson's next step.", "app.lesson('next')", "lesson",
+              show=False),
+    UiCommand("lesson.previous", "N", "lesson: previous step", "Go back to the lesson's previous step.",
+              "app.lesson('previous')", "lesson", show=False),
+    UiCommand("lesson.restart", "R", "lesson: restart on a fresh cluster", "Start the lesson over: a fresh cluster, "
+              "its setup, the first step (your saved progress stays).", "app.lesson('restart')", "lesson", show=False),
+    UiCommand("lesson.leave", "", "lesson: leave (back to your own cluster)", "End the lesson and reopen your own "
+              "cluster as you left it.", "app.lesson('leave')", "lesson"),
+    UiCommand("panel.toggle", "t", "panel: show / hide the side panel", "Show or hide the lesson or scenario panel "
+              "beside the view.", "app.toggle_panel", "lesson", show=False),
+    UiCommand("play.step", "o", "play: one step", "Run the scenario's next step, then pause (space plays on).",
+              "app.play_step", "play"),
+    UiCommand("session.record", "", "session: start recording", "Record every action from now on, to save as a "
+              "scenario that `kafkalab run` replays.", "app.start_recording", "session"),
+    UiCommand("session.save", "", "session: stop recording and save", "Stop recording and write the scenario file "
+              "(asks for its path).", "app.save_recording", "session"),
     UiCommand("app.help", "question_mark,f1", "app: help", "Show every key and what it does.", "app.help", "app",
               key_display="? f1"),
     UiCommand("app.theme", "T", "app: toggle light/dark theme", "Switch between the dark and the light theme.",
@@ -268,10 +299,13 @@ UI_COMMANDS: tuple[UiCommand, ...] = (
 
 
 def bindings() -> list[Binding]:
-    """The app's key bindings, in footer order."""
-    screens = [c.binding() for c in UI_COMMANDS if c.group in ("screens", "clock", "select")]
-    rest = [c.binding() for c in UI_COMMANDS if c.group == "app"]
-    return [*screens, *(spec.binding() for spec in ACTION_SPECS), *rest]
+    """The app's key bindings, in footer order (palette-only commands have none)."""
+
+    def of(*groups: str) -> list[Binding]:
+        return [c.binding() for c in UI_COMMANDS if c.group in groups and c.key]
+
+    return [*of("screens", "clock", "select"), *(spec.binding() for spec in ACTION_SPECS),
+            *of("lesson", "play", "session"), *of("app")]
 
 
 def needs_form(action_type: type[Action], values: Values) -> bool:

@@ -15,16 +15,15 @@ from typing import Any, Literal
 
 import yaml
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Label, Select, Static
 
 from kafkalab.actions.base import Action, to_plain
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.scenarios.validate import Builder
 from kafkalab.scenarios.yaml_source import Mark, Node
 from kafkalab.tui.commands import ActionSpec, Values
+from kafkalab.tui.dialog import Dialog
 
 _FORM_MARK = Mark("form", 1, 1)
 
@@ -35,7 +34,7 @@ def flow(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    text = yaml.safe_dump(to_plain(value), default_flow_style=True, width=10_000).strip()
+    text = yaml.safe_dump(to_plain(value), default_flow_style=True, width=10_000, sort_keys=False).strip()
     return text.removesuffix("...").strip()
 
 
@@ -84,14 +83,8 @@ def parse_action(action_type: type[Action], texts: dict[str, str]) -> Action:
         raise KafkaError(Errors.INVALID_ARGUMENT, str(exc)) from None
 
 
-class ActionForm(ModalScreen[Action | None]):
+class ActionForm(Dialog[Action]):
     """A small dialog that builds one action; dismisses with it, or None when cancelled."""
-
-    AUTO_FOCUS = "Input, Select"
-    BINDINGS = [
-        Binding("escape", "cancel", "cancel", id="form.cancel", tooltip="Close the form without doing anything."),
-        Binding("ctrl+s", "submit", "run", id="form.submit", tooltip="Run the action with these values."),
-    ]
 
     def __init__(self, spec: ActionSpec, values: Values) -> None:
         super().__init__()
@@ -108,9 +101,7 @@ class ActionForm(ModalScreen[Action | None]):
                 yield Label(item.name + ("" if not _required(item) else " *"), classes="form-label")
                 yield self._field_widget(item, hints[item.name])
                 yield Static(item.metadata.get("doc", ""), classes="form-doc")
-            with Horizontal(classes="form-buttons"):
-                yield Button("Run", variant="primary", id="form-run")
-                yield Button("Cancel", id="form-cancel")
+            yield from self.buttons("Run")
 
     def _field_widget(self, item: Field[Any], annotation: Any) -> Input | Select[str]:
         default = None if _required(item) else (item.default if item.default is not MISSING
@@ -141,17 +132,3 @@ class ActionForm(ModalScreen[Action | None]):
             self.notify(exc.message, title=exc.name, severity="error")
             return
         self.dismiss(action)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "form-run":
-            self.action_submit()
-        else:
-            self.action_cancel()

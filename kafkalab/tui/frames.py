@@ -1,8 +1,9 @@
 """What the engine thread hands the UI: immutable frames, and what the UI asks to be in them.
 
 A frame is one consistent picture: the cluster view, the clock, the events the UI has
-not acknowledged yet, and the close-ups the visible screen asked for in its
-``FrameRequest``. Nothing in a frame points into engine objects, so the UI may keep it.
+not acknowledged yet, the close-ups the visible screen asked for in its ``FrameRequest``,
+and the live state of a lesson or a scenario being played. Nothing in a frame points
+into engine objects, so the UI may keep it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from kafkalab.actions.checks import CheckResult
 from kafkalab.cluster.inspect import LogWindow, RecordsPage, ReplicaLog
 from kafkalab.cluster.views import ClusterView
 from kafkalab.coordination.server import ZnodeView
 from kafkalab.events.journal import Event
+from kafkalab.scenarios.model import Step
+from kafkalab.scenarios.runner import StepReport
 from kafkalab.sim.scheduler import DEFAULT_START_MS
 
 
@@ -61,6 +65,53 @@ class ClockState:
 
 
 @dataclass(frozen=True)
+class LessonState:
+    """A lesson in progress as the engine thread last checked it (the lesson's text comes from its file)."""
+
+    lesson_id: str
+    #: The current step (0-based).
+    step: int
+    setting_up: bool
+    #: Setup or solution steps that failed, as sentences.
+    problems: tuple[str, ...]
+    #: The current goal's expectations: live, or as they stood when the goal was met.
+    goal: tuple[CheckResult, ...]
+    met: bool
+    completed: frozenset[int]
+    #: Hints of the current step revealed so far, and in all steps of this run.
+    hints_shown: int
+    hints_total: int
+    #: The learner's pick for the current step's prediction, and whether a pick is still open.
+    prediction: int | None
+    can_predict: bool
+    #: The choice that proved right when the goal was met (None before, or if none did).
+    right_choice: int | None
+    solution_playing: bool
+
+
+@dataclass(frozen=True)
+class PlayState:
+    """A scenario being played: its steps, the reports of those that ran, the narration shown now."""
+
+    scenario: str
+    file: str
+    steps: tuple[Step, ...]
+    reports: tuple[StepReport, ...]
+    #: The step running now, if one is.
+    current: int | None
+    #: The newest ``note`` played, shown until the next one.
+    note: str | None
+    #: Waiting for the user to release the next step (single-step mode).
+    holding: bool
+    finished: bool
+
+    @property
+    def ok(self) -> bool:
+        """True while no step has failed."""
+        return all(report.ok for report in self.reports)
+
+
+@dataclass(frozen=True)
 class Frame:
     """One picture of the cluster for the UI, numbered in the order the engine built them."""
 
@@ -74,6 +125,11 @@ class Frame:
     replicas: tuple[ReplicaLog, ...] = ()
     records: RecordsPage | None = None
     znodes: tuple[ZnodeView, ...] = ()
+    #: Bumped each time the bridge switches to another cluster (a lesson starts, the user goes home).
+    generation: int = 0
+    lesson: LessonState | None = None
+    play: PlayState | None = None
+    recording: bool = False
 
     def lane(self, partition: int) -> LogWindow | None:
         """The drawn tail of ``partition``'s log, if the frame has it."""

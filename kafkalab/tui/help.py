@@ -26,7 +26,8 @@ def help_table(screen_bindings: list[Binding]) -> Table:
     table.add_column("command palette", no_wrap=True)
     table.add_column("what it does", ratio=1)
     for command in UI_COMMANDS:
-        table.add_row(_key_text(command.key, command.key_display), command.title, command.help)
+        key = _key_text(command.key, command.key_display) if command.key else Text("palette", style="dim")
+        table.add_row(key, command.title, command.help)
     for spec in action_specs():
         table.add_row(spec.key or Text("palette", style="dim"), spec.title + ("" if spec.key else " ..."), spec.help)
     for binding in screen_bindings:

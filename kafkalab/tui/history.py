@@ -37,6 +37,12 @@ class EventHistory:
             self.last_seq = fresh[-1].seq
             self.version += 1
 
+    def reset(self) -> None:
+        """Forget every event (the app switched to another cluster, whose sequence numbers start over)."""
+        self._events.clear()
+        self.last_seq = 0
+        self.version += 1
+
     def newest_first(self, kinds: frozenset[str] | None = None, limit: int | None = None,
                      without: frozenset[str] = frozenset()) -> list[Event]:
         """Events newest first, only of ``kinds`` when given and none of ``without``, at most ``limit``."""
@@ -63,6 +69,13 @@ class ThroughputHistory:
         self._last_broker_in: dict[int, int] = {}
         #: Bumped on every sample so views can tell whether to redraw.
         self.version = 0
+
+    def reset(self) -> None:
+        """Forget every sample (the app switched to another cluster)."""
+        self.topics.clear()
+        self.brokers.clear()
+        self._last_time_ms = None
+        self.version += 1
 
     def add(self, view: ClusterView) -> bool:
         """Take a sample if a sampling interval passed since the last; True if one was taken."""

@@ -1,8 +1,9 @@
 """The command palette's entries: every UI command and every action, with ready-made targets.
 
-Titles are namespaced (``broker: kill 2``, ``topic: delete orders``) so typing a noun
-finds everything one can do to it. An entry with all its values runs at once; one that
-needs input opens the action's form.
+Titles are namespaced (``broker: kill 2``, ``topic: delete orders``, ``lesson: start
+Leader election``) so typing a noun finds everything one can do to it. An entry with all
+its values runs at once; one that needs input opens the action's form. Commands that do
+not apply now (a lesson's hint without a lesson) are left out.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ class LabCommands(Provider):
         lab = cast("KafkaLabApp", self.app)
         entries: list[tuple[str, str, Callable[[], object]]] = [
             (command.title, command.help, partial(lab.run_action, command.action.removeprefix("app.")))
-            for command in UI_COMMANDS]
+            for command in UI_COMMANDS if lab.check_action(command.action_name, ())]
+        entries += [(f"lesson: start {lesson.title}", lesson.summary, partial(lab.lessons.start, lesson.id))
+                    for lesson in lab.lessons.library.catalog.lessons]
         view = lab.frame.view if lab.frame is not None else None
         for spec in action_specs():
             entries.append((spec.title + " ...", spec.help, partial(lab.action_start_action, spec.step)))

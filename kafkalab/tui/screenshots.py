@@ -20,8 +20,12 @@ from kafkalab.actions.client_actions import Produce, StartConsumer
 from kafkalab.actions.cluster_actions import CreateTopic, CutLink, HealLink, RestartBroker
 from kafkalab.clients.partitioners import partition_for_key
 from kafkalab.cluster.cluster import Cluster
+from kafkalab.lessons.catalog import Catalog, builtin_dir
+from kafkalab.lessons.progress import Progress
+from kafkalab.scenarios.model import Scenario, load_scenario
 from kafkalab.tui.app import THEMES, KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
+from kafkalab.tui.lesson_control import LessonLibrary
 
 SIZE = (160, 48)
 SEED = 7
@@ -32,10 +36,25 @@ FAILOVER_MS = 20_000
 Shoot = Callable[[str], Awaitable[None]]
 
 
-def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0]) -> KafkaLabApp:
-    """An app on a fresh cluster with a fixed seed and virtual time paused: nothing moves unless stepped."""
-    bridge = EngineBridge.open(data_dir, brokers=brokers, fresh=True, seed=SEED, paused=True)
-    app = KafkaLabApp(bridge, theme=theme)
+def lesson_library(workdir: Path, catalog: Catalog | None = None) -> LessonLibrary:
+    """Lessons (the built-in ones unless given) with progress and lesson clusters kept under ``workdir``."""
+    return LessonLibrary(Progress(workdir / "progress.json"), workdir / "lesson-clusters", catalog)
+
+
+def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
+             scenario: Scenario | None = None) -> KafkaLabApp:
+    """An app on a fresh cluster with a fixed seed and virtual time paused: nothing moves unless stepped.
+
+    A scenario to play gets its own cluster spec; lessons default to the built-in ones with
+    progress and lesson clusters beside ``data_dir``, never in the user's data dir.
+    """
+    if scenario is not None:
+        spec = scenario.cluster
+        bridge = EngineBridge.open(data_dir, brokers=spec.brokers, fresh=True, seed=spec.seed,
+                                   broker_config=spec.config, paused=True)
+    else:
+        bridge = EngineBridge.open(data_dir, brokers=brokers, fresh=True, seed=SEED, paused=True)
+    app = KafkaLabApp(bridge, theme=theme, lessons=lessons or lesson_library(data_dir.parent), scenario=scenario)
     app.animation_level = "none"
     return app
 
@@ -102,6 +121,30 @@ async def kill_selected_leader(app: KafkaLabApp, pilot: Pilot) -> None:
     await pilot.press("k")  # the kill form offers the selected partition's leader
     await pilot.press("ctrl+s")
     await app.settle(step_ms=FAILOVER_MS)
+
+
+async def start_lesson(app: KafkaLabApp, lesson_id: str) -> None:
+    """Start ``lesson_id`` as the browser does, and step virtual time until its setup has run."""
+    await app.settle()
+    app.lessons.start(lesson_id)
+    for _ in range(600):
+        frame = await app.settle(step_ms=100)
+        if frame.lesson is not None and frame.lesson.lesson_id == lesson_id and not frame.lesson.setting_up:
+            return
+    raise AssertionError(f"lesson {lesson_id} did not finish its setup")
+
+
+async def lesson_key(app: KafkaLabApp, pilot: Pilot, key: str, step_ms: float = 0.0) -> None:
+    """Press a lesson key, then let the engine act on it (and ``step_ms`` of virtual time pass)."""
+    await pilot.press(key)
+    await app.settle(step_ms=step_ms)
+    await pilot.pause()
+
+
+async def play_on(app: KafkaLabApp, seconds: int) -> None:
+    """Let the scenario being played run for ``seconds`` of virtual time, one second at a time."""
+    for _ in range(seconds):
+        await app.settle(step_ms=1000)
 
 
 async def ready_to_shoot(app: KafkaLabApp, pilot: Pilot) -> None:
@@ -178,20 +221,51 @@ async def story(app: KafkaLabApp, pilot: Pilot, shoot: Shoot) -> None:
     await shoot("dashboard-light")
 
 
-async def save_all(out_dir: Path) -> list[Path]:
-    """Run the story and save each moment as ``out_dir/<name>.svg``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+async def lesson_story(app: KafkaLabApp, pilot: Pilot, shoot: Shoot) -> None:
+    """The lesson browser, then the built-in leader-election lesson: its prediction asked, then judged."""
+    progress = app.lessons.library.progress
+    # A learner who finished the first lesson and half of the second, so the browser has progress to show.
+    for lesson_id, steps in (("messages-and-topics", range(5)), ("partitions", range(2))):
+        progress.of(lesson_id).completed_steps.update(steps)
+    await app.settle()
+    await pilot.press("l")
+    await shoot("lessons")
+    await pilot.press("escape")
+    await start_lesson(app, "leader-election")
+    await shoot("lesson-predict")
+    await lesson_key(app, pilot, "1")
+    await lesson_key(app, pilot, "w", step_ms=FAILOVER_MS)
+    await shoot("lesson-goal-met")
+
+
+async def play_story(app: KafkaLabApp, pilot: Pilot, shoot: Shoot) -> None:
+    """``kafkalab play examples/05-leader-failover.yaml`` while broker 1 is down and ZooKeeper has not noticed yet."""
+    await play_on(app, 8)
+    await shoot("play")
+
+
+async def tell(story_of: Callable[[KafkaLabApp, Pilot, Shoot], Awaitable[None]], app: KafkaLabApp,
+               out_dir: Path) -> list[Path]:
+    """Run one story on ``app`` and save each moment it shoots as ``out_dir/<name>.svg``."""
     saved: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="kafkalab-shots-") as temp:
-        app = open_app(Path(temp) / "data")
-        async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
 
-            async def shoot(name: str) -> None:
-                await ready_to_shoot(app, pilot)
-                saved.append(Path(app.save_screenshot(f"{name}.svg", str(out_dir))))
+        async def shoot(name: str) -> None:
+            await ready_to_shoot(app, pilot)
+            saved.append(Path(app.save_screenshot(f"{name}.svg", str(out_dir))))
 
-            await story(app, pilot, shoot)
+        await story_of(app, pilot, shoot)
     return saved
+
+
+async def save_all(out_dir: Path) -> list[Path]:
+    """Run the stories, each on a fresh app, and save their moments in ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kafkalab-shots-") as temp:
+        played = load_scenario(builtin_dir("examples") / "05-leader-failover.yaml")
+        return [*await tell(story, open_app(Path(temp) / "main" / "data"), out_dir),
+                *await tell(lesson_story, open_app(Path(temp) / "lessons" / "data"), out_dir),
+                *await tell(play_story, open_app(Path(temp) / "play" / "data", scenario=played), out_dir)]
 
 
 def main(argv: list[str] | None = None) -> int:

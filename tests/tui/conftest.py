@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from kafkalab.lessons.catalog import Catalog
+from kafkalab.lessons.model import load_lesson
 from kafkalab.tui.app import THEMES, KafkaLabApp
-from kafkalab.tui.screenshots import open_app
+from kafkalab.tui.lesson_control import LessonLibrary
+from kafkalab.tui.screenshots import lesson_library, open_app
+from tui_helpers import TEST_LESSONS
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -24,12 +28,19 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 
 
 @pytest.fixture
+def lessons(tmp_path: Path) -> LessonLibrary:
+    """The test lessons, with progress and lesson clusters in a temporary folder."""
+    catalog = Catalog(tuple(load_lesson(path) for path in sorted(TEST_LESSONS.glob("*.yaml"))), ())
+    return lesson_library(tmp_path / "learner", catalog)
+
+
+@pytest.fixture
 def make_app(tmp_path: Path) -> Iterator[Callable[..., KafkaLabApp]]:
     """Build an app on a fresh cluster in a temporary data dir; time moves only when a test steps it."""
     made: list[KafkaLabApp] = []
 
-    def build(brokers: int = 3, theme: str = THEMES[0]) -> KafkaLabApp:
-        app = open_app(tmp_path / f"data-{len(made)}", brokers, theme)
+    def build(brokers: int = 3, theme: str = THEMES[0], **options: object) -> KafkaLabApp:
+        app = open_app(tmp_path / f"data-{len(made)}", brokers, theme, **options)  # type: ignore[arg-type]
         made.append(app)
         return app
 

@@ -1,11 +1,16 @@
-"""The frame every view shares: the clock bar on top, the footer below, a body fed with frames."""
+"""The frame every view shares: the clock bar on top, the footer below, a body fed with frames.
+
+Beside the body sits the side panel of a running lesson or a scenario being played, and
+above it the scenario's narration, so a learner or an audience can watch any view.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from textual.app import ComposeResult
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
@@ -13,6 +18,9 @@ from textual.widgets import Footer, Static
 from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.clock_bar import ClockBar
+from kafkalab.tui.widgets.lesson_panel import LessonPanel
+from kafkalab.tui.widgets.note_banner import NoteBanner
+from kafkalab.tui.widgets.play_panel import PlayPanel
 
 if TYPE_CHECKING:
     from kafkalab.tui.app import KafkaLabApp
@@ -38,7 +46,12 @@ class LabScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ClockBar(self.VIEW_TITLE)
-        yield from self.compose_body()
+        yield NoteBanner()
+        with Horizontal(classes="lab-row"):
+            with Vertical(classes="lab-body"):
+                yield from self.compose_body()
+            yield LessonPanel(id="lesson-panel")
+            yield PlayPanel(id="play-panel")
         yield Footer()
 
     def compose_body(self) -> ComposeResult:
@@ -53,7 +66,27 @@ class LabScreen(Screen[None]):
     def show_frame(self, frame: Frame, selection: Selection) -> None:
         """Draw ``frame`` with ``selection`` (called by the app while this screen is visible)."""
         self.query_one(ClockBar).show(frame)
+        self._show_side(frame)
         self.draw(frame, selection)
+
+    def _show_side(self, frame: Frame) -> None:
+        """The lesson or scenario panel (when there is one and the user has not hidden it) and the narration."""
+        lab = self.lab
+        lesson_panel = self.query_one(LessonPanel)
+        lesson = lab.lessons.content(frame.lesson) if frame.lesson is not None else None
+        show_lesson = frame.lesson is not None and lesson is not None and lab.side_panel_visible
+        if lesson_panel.display != show_lesson:
+            lesson_panel.display = show_lesson
+        if frame.lesson is not None and lesson is not None and show_lesson:
+            lesson_panel.show(lesson, frame.lesson, lab.lessons.solution_shown(frame.lesson))
+        play_panel = self.query_one(PlayPanel)
+        show_play = frame.play is not None and lab.side_panel_visible
+        if play_panel.display != show_play:
+            play_panel.display = show_play
+        if frame.play is not None and show_play:
+            play_panel.show(frame.play, frame.clock)
+        self.query_one(NoteBanner).show(frame.play.note if frame.play is not None else None)
+        self.set_class(show_lesson or show_play, "-with-panel")
 
     def draw(self, frame: Frame, selection: Selection) -> None:
         """Update the body's widgets from ``frame``."""
@@ -73,3 +106,6 @@ class LabScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.lab.screen_shown(self)
+
+    def on_lesson_panel_predicted(self, message: LessonPanel.Predicted) -> None:
+        self.lab.lessons.predict(message.index)

@@ -1,4 +1,4 @@
-"""The clock bar on top of every screen: virtual time, speed, paused or running."""
+"""The clock bar on top of every screen: virtual time, speed, paused or running, recording."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ class ClockBar(Widget):
     ClockBar > .clock-bar--paused { background: $warning; color: $text-warning; text-style: bold; }
     ClockBar > .clock-bar--running { background: $success; color: $text-success; text-style: bold; }
     ClockBar > .clock-bar--dim { color: $text-muted; }
+    ClockBar > .clock-bar--recording { background: $error; color: $text-error; text-style: bold; }
     """
-    COMPONENT_CLASSES = {"clock-bar--paused", "clock-bar--running", "clock-bar--dim"}
+    COMPONENT_CLASSES = {"clock-bar--paused", "clock-bar--running", "clock-bar--dim", "clock-bar--recording"}
 
     def __init__(self, view_title: str) -> None:
         super().__init__()
@@ -28,7 +29,8 @@ class ClockBar(Widget):
         """Draw the clock of ``frame`` (only when it changed)."""
         previous = self._frame
         self._frame = frame
-        if previous is None or previous.clock != frame.clock or previous.view.controller_id != frame.view.controller_id:
+        if (previous is None or previous.clock != frame.clock or previous.recording != frame.recording
+                or previous.view.controller_id != frame.view.controller_id):
             self.refresh()
 
     def render(self) -> Text:
@@ -43,6 +45,8 @@ class ClockBar(Widget):
             text.append(" ⏸ PAUSED ", self.get_component_rich_style("clock-bar--paused"))
         else:
             text.append(" ▶ RUNNING ", self.get_component_rich_style("clock-bar--running"))
+        if frame.recording:
+            text.append(" ● REC ", self.get_component_rich_style("clock-bar--recording"))
         text.append(f" {clock.speed:g}x ", "bold")
         text.append(" │ ", dim)
         text.append(f"{clock.wall_text} UTC")
@@ -53,5 +57,5 @@ class ClockBar(Widget):
         text.append(f"controller: broker {controller}" if controller >= 0 else "controller: none")
         text.append(" │ ", dim)
         text.append(self._view_title, "bold")
-        text.append("   ␣ pause  . step  + - speed  ? help", dim)
+        text.append("   ␣ pause  . step  + - speed  l lessons  ? help", dim)
         return text

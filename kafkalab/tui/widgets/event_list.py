@@ -43,7 +43,7 @@ class EventList(ScrollView, can_focus=True):
     """A cursor over a list of events; the highlighted one is announced for the explain panel."""
 
     DEFAULT_CSS = """
-    EventList { background: $surface; }
+    EventList { background: $surface; overflow-x: hidden; }
     EventList > .event-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
     EventList > .event-list--cursor-blurred { background: $boost; }
     """

@@ -39,7 +39,7 @@ class LaneWidget(ScrollView, can_focus=True):
     """Lanes of three lines each (header, cells, markers); up and down move a selected lane."""
 
     DEFAULT_CSS = """
-    LaneWidget { background: $surface; }
+    LaneWidget { background: $surface; overflow-x: hidden; }
     LaneWidget > .lanes--selected { background: $boost; text-style: bold; }
     LaneWidget > .lanes--offline { color: $error; text-style: bold; }
     LaneWidget > .lanes--warning { color: $warning; text-style: bold; }

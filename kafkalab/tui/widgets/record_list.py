@@ -58,7 +58,7 @@ def record_line(row: RecordRow, high_watermark: int) -> Text:
 class RecordList(ScrollView, can_focus=True):
     """A scrollable list of a replica's records, loaded a screenful at a time."""
 
-    DEFAULT_CSS = "RecordList { background: $surface; }"
+    DEFAULT_CSS = "RecordList { background: $surface; overflow-x: hidden; }"
     BINDINGS = [
         Binding("home", "scroll_home", "oldest", show=False, id="records.oldest", tooltip="Jump to the log start."),
         Binding("end", "scroll_end", "newest", show=False, id="records.newest", tooltip="Jump to the newest record."),

@@ -38,11 +38,36 @@ def _bold(style: Style) -> Style:
     return style + Style(bold=True)
 
 
+def _foreground(style: Style) -> Style:
+    """Only the colour and weight of a component style, so a row keeps the cursor's background."""
+    return Style(color=style.color, bold=style.bold)
+
+
+def glyph_first(pieces: list[tuple[str, Style]]) -> list[Segment]:
+    """Segments that each start with a visible character: a piece's leading blanks join the segment before.
+
+    Some SVG renderers drop the leading blanks of a text run, which moved right-aligned
+    numbers out of their columns in exported screenshots; a run that starts with a digit
+    stays where the terminal draws it.
+    """
+    segments: list[Segment] = []
+    for text, style in pieces:
+        body = text.lstrip(" ")
+        blanks = text[:len(text) - len(body)]
+        if blanks and segments:
+            segments[-1] = Segment(segments[-1].text + blanks, segments[-1].style)
+        elif blanks:
+            segments.append(Segment(blanks, style))
+        if body:
+            segments.append(Segment(body, style))
+    return segments
+
+
 class TopicList(ScrollView, can_focus=True):
     """Topics of the cluster with their health; moving the cursor selects a topic everywhere."""
 
     DEFAULT_CSS = """
-    TopicList { background: $surface; }
+    TopicList { background: $surface; overflow-x: hidden; }
     TopicList > .topic-list--header { text-style: bold; background: $panel; }
     TopicList > .topic-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
     TopicList > .topic-list--cursor-blurred { background: $boost; }
@@ -102,6 +127,10 @@ class TopicList(ScrollView, can_focus=True):
         if event.y >= 1 and 0 <= index < len(self._rows):
             self.post_message(self.TopicChosen(self._rows[index][0]))
 
+    def on_resize(self) -> None:
+        # Rows are drawn to the width they get: never wider than the list, so it never scrolls sideways.
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
+
     def on_focus(self) -> None:
         self._row_strips.clear()
         self.refresh()
@@ -129,7 +158,7 @@ class TopicList(ScrollView, can_focus=True):
         style = self.rich_style + self.get_component_rich_style("topic-list--header")
         text = " topic".ljust(self._name_width(width)) + "".join(
             " " + (title.rjust(w) if right else title.ljust(w)) for title, w, right in COLUMNS)
-        return Strip([Segment(text, style)]).crop_extend(0, width, style)
+        return Strip(glyph_first([(text, style)])).crop_extend(0, width, style)
 
     def _row_strip(self, row: Row, cursor: bool, width: int) -> Strip:
         name, partitions, replication, under, offline, records, internal = row
@@ -137,14 +166,14 @@ class TopicList(ScrollView, can_focus=True):
         if cursor:
             base = base + self.get_component_rich_style(
                 "topic-list--cursor" if self.has_focus else "topic-list--cursor-blurred")
-        dim = base + self.get_component_rich_style("topic-list--dim")
-        warning = base + self.get_component_rich_style("topic-list--warning")
-        error = base + self.get_component_rich_style("topic-list--error")
+        dim = base + _foreground(self.get_component_rich_style("topic-list--dim"))
+        warning = base + _foreground(self.get_component_rich_style("topic-list--warning"))
+        error = base + _foreground(self.get_component_rich_style("topic-list--error"))
         name_width = self._name_width(width)
         shown = (" " + name)[:name_width].ljust(name_width)
-        segments = [Segment(shown, dim if internal else _bold(base) if cursor else base),
-                    Segment(f" {partitions:>5} {replication:>2}", base),
-                    Segment(f" {under:>9}", warning if under else dim),
-                    Segment(f" {offline:>7}", error if offline else dim),
-                    Segment(f" {records:>10,}", base)]
+        segments = glyph_first([(shown, dim if internal else _bold(base) if cursor else base),
+                                (f" {partitions:>5} {replication:>2}", base),
+                                (f" {under:>9}", warning if under else dim),
+                                (f" {offline:>7}", error if offline else dim),
+                                (f" {records:>10,}", base)])
         return Strip(segments).crop_extend(0, width, base)

@@ -1,0 +1,192 @@
+"""The app's side of guided lessons: the catalog, the learner's progress and the lesson commands.
+
+The engine thread runs a lesson (``LessonHost``) and reports it in every frame. This
+object, on the UI thread, starts lessons on a fresh cluster of their own, sends the
+learner's commands to the host, keeps what only the UI needs (which solutions are shown)
+and saves progress as steps complete.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kafkalab.cluster.datadir import default_lesson_clusters_dir
+from kafkalab.lessons.catalog import Catalog, load_catalog
+from kafkalab.lessons.model import Lesson
+from kafkalab.lessons.progress import LessonProgress, Progress
+from kafkalab.tui.frames import Frame, LessonState
+from kafkalab.tui.lesson_host import LessonHost
+
+if TYPE_CHECKING:
+    from kafkalab.tui.app import KafkaLabApp
+
+
+class LessonLibrary:
+    """Where lessons come from, and where the learner's progress and lesson clusters live.
+
+    The lesson files are read on first use, so an app that never shows a lesson never parses them.
+    """
+
+    def __init__(self, progress: Progress, clusters_dir: Path, catalog: Catalog | None = None,
+                 lessons_dir: Path | None = None) -> None:
+        self.progress = progress
+        self.clusters_dir = clusters_dir
+        self._catalog = catalog
+        self._lessons_dir = lessons_dir
+
+    @classmethod
+    def load(cls, lessons_dir: Path | None = None) -> LessonLibrary:
+        """Built-in lessons plus ``lessons_dir``; progress and clusters in the user data dir (KafkaError if the
+        progress file is unreadable)."""
+        return cls(Progress.load(), default_lesson_clusters_dir(), lessons_dir=lessons_dir)
+
+    @property
+    def catalog(self) -> Catalog:
+        """Every valid lesson in order (and the problems of invalid files)."""
+        if self._catalog is None:
+            self._catalog = load_catalog(self._lessons_dir)
+        return self._catalog
+
+    def cluster_dir(self, lesson_id: str) -> Path:
+        """The data dir of ``lesson_id``'s own cluster."""
+        return self.clusters_dir / re.sub(r"[^A-Za-z0-9_.-]", "_", lesson_id)
+
+    def progress_of(self, lesson_id: str) -> LessonProgress:
+        """What the learner did in ``lesson_id`` (nothing yet: an empty record, not stored)."""
+        return self.progress.lessons.get(lesson_id) or LessonProgress()
+
+    def done_steps(self, lesson: Lesson) -> set[int]:
+        """The steps of ``lesson`` completed in any run."""
+        return self.progress_of(lesson.id).completed_steps & set(range(len(lesson.steps)))
+
+    def is_complete(self, lesson: Lesson) -> bool:
+        """True once every step of ``lesson`` was completed (in any run)."""
+        return len(self.done_steps(lesson)) == len(lesson.steps)
+
+    def missing_prerequisites(self, lesson: Lesson) -> list[str]:
+        """The prerequisites of ``lesson`` not completed yet."""
+        return [needed for needed in lesson.prerequisites
+                if (other := self.catalog.get(needed)) is None or not self.is_complete(other)]
+
+
+class LessonControl:
+    """Starts lessons, forwards the learner's commands and keeps progress (UI thread)."""
+
+    def __init__(self, app: KafkaLabApp, library: LessonLibrary | None, home_dir: Path) -> None:
+        self._app = app
+        self._library = library
+        #: The user's own cluster, reopened when they leave a lesson.
+        self.home_dir = home_dir
+        self._solutions_shown: set[int] = set()
+        #: (generation, lesson id) of the run the bookkeeping below is about.
+        self._run: tuple[int, str] | None = None
+        self._hints_counted = 0
+        self._scored: set[int] = set()
+        self._announced: set[int] = set()
+
+    @property
+    def library(self) -> LessonLibrary:
+        """The lessons and progress, loaded on first use."""
+        if self._library is None:
+            self._library = LessonLibrary.load()
+        return self._library
+
+    def content(self, state: LessonState) -> Lesson | None:
+        """The lesson file behind ``state``."""
+        return self.library.catalog.get(state.lesson_id)
+
+    def solution_shown(self, state: LessonState) -> bool:
+        """True if the learner asked to see the current step's solution."""
+        return state.step in self._solutions_shown
+
+    def start(self, lesson_id: str) -> None:
+        """Start ``lesson_id`` on a fresh cluster of its own (the user's cluster is closed, never wiped)."""
+        lesson = self.library.catalog.get(lesson_id)
+        if lesson is None:
+            self._app.notify(f"There is no lesson {lesson_id!r}.", title="lesson", severity="error")
+            return
+        path = self.library.cluster_dir(lesson.id)
+        self._app.notify(f"Setting up a fresh {lesson.cluster.brokers}-broker cluster in {path}.",
+                         title=f"lesson: {lesson.title}")
+        self._app.side_panel_visible = True
+        self._app.track(self._app.bridge.start_lesson(lesson, path), "the lesson could not start")
+
+    def command(self, name: str) -> None:
+        """Run a lesson command from a key or the palette (``hint``, ``next``, ``restart`` ...)."""
+        frame = self._app.frame
+        state = frame.lesson if frame is not None else None
+        lesson = self.content(state) if state is not None else None
+        if state is None or lesson is None:
+            return
+        bridge = self._app.bridge
+        if name == "hint":
+            if state.hints_shown >= len(lesson.steps[state.step].content.hints):
+                self._app.notify("No more hints for this step; s shows the solution, w plays it.", title="lesson")
+            else:
+                bridge.on_lesson(LessonHost.hint)
+        elif name == "solution":
+            self._solutions_shown ^= {state.step}
+            self._app.redraw()
+        elif name == "play_solution":
+            bridge.on_lesson(LessonHost.play_solution)
+        elif name in ("next", "previous"):
+            steps = 1 if name == "next" else -1
+            bridge.on_lesson(lambda host: host.move(steps))
+        elif name == "restart":
+            self.start(state.lesson_id)
+        elif name == "leave":
+            self._app.notify(f"Reopening your own cluster in {self.home_dir}.", title=f"lesson: {lesson.title}")
+            self._app.track(bridge.open_cluster(self.home_dir), "your cluster could not be opened")
+
+    def predict(self, choice: int) -> None:
+        """Record the learner's prediction for the current step."""
+        self._app.bridge.on_lesson(lambda host: host.predict(choice))
+
+    def observe(self, frame: Frame) -> None:
+        """Save progress from a frame: completed steps, hints used, predictions made and right."""
+        state = frame.lesson
+        if state is None:
+            return
+        lesson = self.content(state)
+        if lesson is None:
+            return
+        run = (frame.generation, state.lesson_id)
+        if run != self._run:
+            self._run = run
+            self._hints_counted = 0
+            self._scored = set()
+            self._announced = set()
+            self._solutions_shown = set()
+        progress = self.library.progress.of(state.lesson_id)
+        changed = not state.completed <= progress.completed_steps
+        progress.completed_steps |= state.completed
+        if state.hints_total > self._hints_counted:
+            progress.hints_used += state.hints_total - self._hints_counted
+            self._hints_counted = state.hints_total
+            changed = True
+        if state.met and state.prediction is not None and state.step not in self._scored:
+            self._scored.add(state.step)
+            progress.predictions_made += 1
+            progress.predictions_right += state.prediction == state.right_choice
+            changed = True
+        if changed:
+            self._save()
+        if state.met and state.step not in self._announced:
+            self._announced.add(state.step)
+            done, total = len(progress.completed_steps), len(lesson.steps)
+            if done >= total:
+                text = "Lesson complete. l opens the lessons."
+            elif state.step == total - 1:
+                text = f"{done} of {total} steps done; N goes back to the others."
+            else:
+                text = "n: next step"
+            self._app.notify(text, title=f"✓ step {state.step + 1} done")
+
+    def _save(self) -> None:
+        try:
+            self.library.progress.save()
+        except OSError as exc:
+            self._app.notify(f"Progress not saved: {exc.strerror} ({self.library.progress.path})",
+                             title="lesson", severity="error")

@@ -1,0 +1,190 @@
+"""The lesson panel beside the live views: the step's text, its goal ticking live, hints, solution, explanation.
+
+A prediction step first asks its question with numbered choices; once the goal is met
+the panel says, right under the step's title, whether the learner was right, which answer
+was, and why, then what just happened. Texts are Markdown, drawn with Rich; the widgets
+update only when what they show changed.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+from kafkalab.lessons.model import Lesson, LessonStep, StepText
+from kafkalab.tui.expectations import check_line
+from kafkalab.tui.forms import flow
+from kafkalab.tui.frames import LessonState
+from kafkalab.tui.widgets.prediction_choices import PredictionChoices
+
+KEYS = "h hint · s/w solution · n/N step · R restart"
+
+
+def _heading(text: str, style: str = "bold") -> Text:
+    return Text(f"\n{text}", style=style)
+
+
+def step_body(content: StepText) -> Group:
+    """What the learner reads first: the step's Markdown text and its one-line instruction."""
+    parts: list[RenderableType] = [Markdown(content.text)]
+    if content.do:
+        parts += [Text(), Markdown(f"**▶ {content.do}**")]
+    return Group(*parts)
+
+
+def prediction_text(content: StepText, state: LessonState) -> Text:
+    """The question, and what happens to the learner's pick until the goal is met."""
+    prediction = content.predict
+    if prediction is None:
+        return Text()
+    text = Text("\nPredict first\n", style="bold")
+    text.append(prediction.question)
+    if state.can_predict:
+        text.append(f"\nPick 1-{len(prediction.choices)} (or ↑↓ enter) before you act:", "dim")
+    elif state.prediction is not None and not state.met:
+        text.append(f"\nYou predicted: {prediction.choices[state.prediction].label}. Now act and see.", "italic")
+    elif not state.met:
+        text.append("\nYou acted before predicting; the answer shows when the goal is met.", "dim")
+    return text
+
+
+def solution_text(step: LessonStep) -> Text:
+    """The solution's actions as the YAML steps they are."""
+    lines = []
+    for solution_step in step.solution:
+        name, values = next(iter(solution_step.action.as_step().items()))
+        lines.append(f"- {name}: {flow(values)}")
+    return Text("\n".join(lines), style="bold")
+
+
+def status(step: LessonStep, state: LessonState, solution_shown: bool) -> Group:
+    """The goal's expectations, problems, hints and the solution if asked for."""
+    content = step.content
+    if state.setting_up:
+        return Group(Text("\nSetting up the lesson's cluster ...", style="italic"))
+    parts: list[RenderableType] = [_heading("Goal"), *(check_line(result) for result in state.goal)]
+    if state.solution_playing:
+        parts.append(Text("▶ playing the solution ...", style="bold"))
+    parts.extend(Text(problem, style="bold red") for problem in state.problems)
+    for number, hint in enumerate(content.hints[:state.hints_shown], 1):
+        parts.append(Text.assemble((f"\nHint {number}: ", "bold"), hint))
+    if solution_shown:
+        parts.append(_heading("Solution (w plays it)"))
+        parts.append(solution_text(step))
+    return Group(*parts)
+
+
+def explanation(content: StepText, state: LessonState, last: bool) -> Group:
+    """What a met goal means: whether the prediction was right and why, then the step's explanation."""
+    parts: list[RenderableType] = [Text("✓ Goal met", style="bold green")]
+    prediction = content.predict
+    if prediction is not None:
+        parts += [verdict(content, state), Markdown(prediction.why), Text()]
+    parts.append(Markdown(content.explain))
+    parts.append(Text("\nLast step. l lists the lessons." if last else "\nn: next step", style="dim"))
+    return Group(*parts)
+
+
+def verdict(content: StepText, state: LessonState) -> Text:
+    """Whether the learner's prediction was right, and the right answer."""
+    prediction = content.predict
+    assert prediction is not None
+    right = (prediction.choices[state.right_choice].label if state.right_choice is not None
+             else "none of them holds any more (the cluster has moved on)")
+    if state.prediction is None:
+        return Text(f"You did not predict. The answer: {right}.", style="bold")
+    picked = prediction.choices[state.prediction].label
+    if state.prediction == state.right_choice:
+        return Text(f"You predicted {picked}: right!", style="bold green")
+    return Text.assemble((f"You predicted {picked}: not quite. ", "bold yellow"), (f"The answer: {right}.", "bold"))
+
+
+class LessonPanel(VerticalScroll):
+    """The current lesson step, kept in step with the engine's ``LessonState``."""
+
+    DEFAULT_CSS = """
+    LessonPanel { background: $surface; padding: 0 0 0 1; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
+    LessonPanel > .lesson-progress { color: $text-muted; }
+    LessonPanel #lesson-step-title { text-style: bold; color: $accent; }
+    LessonPanel #lesson-explanation { margin-bottom: 1; border-left: thick $success; padding-left: 1; }
+    """
+
+    class Predicted(Message):
+        """The learner picked choice ``index`` of the current step's prediction."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+        super().__init__(id=id)
+        self._step_key: tuple[str, int] | None = None
+        self._state: LessonState | None = None
+        self._solution_shown = False
+        self._focus_back: Widget | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="lesson-progress", classes="lesson-progress")
+        yield Static(id="lesson-step-title")
+        yield Static(id="lesson-explanation")
+        yield Static(id="lesson-text")
+        yield Static(id="lesson-question")
+        yield PredictionChoices(id="lesson-choices")
+        yield Static(id="lesson-status")
+
+    def show(self, lesson: Lesson, state: LessonState, solution_shown: bool) -> None:
+        """Draw ``state`` of ``lesson``; focus the choices when a prediction opens."""
+        step = lesson.steps[state.step]
+        content = step.content
+        step_key = (lesson.id, state.step)
+        if step_key != self._step_key:
+            self._step_key = step_key
+            self.border_title = lesson.title
+            self.border_subtitle = KEYS
+            self.query_one("#lesson-step-title", Static).update(f"Step {state.step + 1} of {len(lesson.steps)}: "
+                                                                 f"{content.title}")
+            self.query_one("#lesson-text", Static).update(step_body(content))
+            self.scroll_home(animate=False)
+        if state == self._state and solution_shown == self._solution_shown:
+            return
+        previous, self._state, self._solution_shown = self._state, state, solution_shown
+        self.query_one("#lesson-progress", Static).update(" ".join(
+            "●" if index in state.completed else "◉" if index == state.step else "○"
+            for index in range(len(lesson.steps))))
+        question = self.query_one("#lesson-question", Static)
+        question.display = content.predict is not None
+        question.update(prediction_text(content, state))
+        choices = self.query_one(PredictionChoices)
+        choices.display = state.can_predict
+        if content.predict is not None:
+            choices.show(tuple(choice.label for choice in content.predict.choices))
+        self.query_one("#lesson-status", Static).update(status(step, state, solution_shown))
+        explained = self.query_one("#lesson-explanation", Static)
+        explained.display = state.met
+        explained.update(explanation(content, state, state.step == len(lesson.steps) - 1) if state.met else "")
+        self._move_focus(previous, state, choices)
+        if state.met and (previous is None or not previous.met or previous.step != state.step):
+            self.scroll_home(animate=False)
+
+    def _move_focus(self, previous: LessonState | None, state: LessonState, choices: PredictionChoices) -> None:
+        """Focus the choices when a prediction opens; give focus back when it closes."""
+        was_open = previous is not None and previous.can_predict and previous.step == state.step
+        if state.can_predict and not was_open:
+            self._focus_back = self.screen.focused
+            choices.focus()
+        elif not state.can_predict and choices.has_focus:
+            back = self._focus_back
+            if back is not None and back.is_attached:
+                back.focus()
+            else:
+                self.screen.focus_next()
+
+    def on_prediction_choices_chosen(self, message: PredictionChoices.Chosen) -> None:
+        message.stop()
+        self.post_message(self.Predicted(message.index))

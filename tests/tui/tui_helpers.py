@@ -1,0 +1,23 @@
+"""Shared by the TUI tests: the test lessons and scenario, and reading what a widget shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.geometry import Region
+from textual.widget import Widget
+
+from kafkalab.tui.app import KafkaLabApp
+
+HERE = Path(__file__).parent
+#: Lessons and a scenario written for these tests, so the built-in ones can change freely.
+TEST_LESSONS = HERE / "lessons"
+TEST_SCENARIO = HERE / "scenarios" / "failover.yaml"
+
+
+def shown(app: KafkaLabApp, selector: str) -> str:
+    """The words a widget of the visible screen shows, as one line (wrapping and its left border undone)."""
+    widget = app.screen.query_one(selector, Widget)
+    strips = widget.render_lines(Region(0, 0, *widget.outer_size))
+    lines = ("".join(segment.text for segment in strip) for strip in strips)
+    return " ".join(" ".join(lines).replace("█", " ").split())
