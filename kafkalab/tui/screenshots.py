@@ -100,6 +100,12 @@ async def consumer_group(app: KafkaLabApp) -> None:
     await app.settle(step_ms=6000)
 
 
+async def third_member_joins(app: KafkaLabApp) -> None:
+    """consumer-3 joins billing and time stops mid-rebalance: the other two hear of it only at their next heartbeat."""
+    app.submit(StartConsumer("billing", "consumer-3", ("orders",), "range", "earliest"))
+    await app.settle(step_ms=200)
+
+
 async def populate(app: KafkaLabApp) -> None:
     """Three topics with keyed records: orders (6 partitions), payments (3), audit (3, replication factor 1)."""
     await app.settle()
@@ -212,6 +218,8 @@ async def story(app: KafkaLabApp, pilot: Pilot, shoot: Shoot) -> None:
     await consumer_group(app)
     await pilot.press("3")
     await shoot("consumer-groups")
+    await third_member_joins(app)
+    await shoot("mid-rebalance")
     await pilot.press("1", "question_mark")
     await shoot("help")
     await pilot.press("escape", "c")

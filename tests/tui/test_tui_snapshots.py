@@ -13,6 +13,7 @@ from kafkalab.actions.client_actions import Produce
 from kafkalab.tui.app import THEMES, KafkaLabApp
 from kafkalab.tui.screenshots import (
     SIZE, consumer_group, failover_with_truncation, kill_selected_leader, populate, ready_to_shoot, run_steady_load,
+    third_member_joins,
 )
 
 MakeApp = Callable[..., KafkaLabApp]
@@ -122,6 +123,15 @@ class TestOtherScreens:
         async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
             await populate(app)
             await consumer_group(app)
+            await pilot.press("3")
+
+        assert shot(snap_compare, make_app(), scene)
+
+    def test_consumer_group_mid_rebalance(self, snap_compare, make_app: MakeApp) -> None:
+        async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
+            await populate(app)
+            await consumer_group(app)
+            await third_member_joins(app)
             await pilot.press("3")
 
         assert shot(snap_compare, make_app(), scene)

@@ -88,13 +88,20 @@ def members_text(group: GroupView | None) -> Text:
         return Text(NO_GROUPS, style="dim")
     text = Text()
     colours = member_colours(group)
+    rebalancing = group.state in ("PreparingRebalance", "CompletingRebalance")
     for member in group.members:
         leader = "  (leader: computes the assignment)" if member.member_id == group.leader_member_id else ""
         text.append("■ ", colours[member.member_id])
         text.append(member.client_id, "bold")
         text.append(f"{leader}\n", "dim")
-        text.append("    " + (", ".join(member.assignment) if member.assignment else "no partitions") + "\n",
-                    colours[member.member_id])
+        if member.assignment:
+            text.append("    " + ", ".join(member.assignment) + "\n", colours[member.member_id])
+        elif rebalancing:
+            # Like kafka-consumer-groups.sh --describe, the coordinator reports no assignment
+            # until the group is Stable again; the consumer keeps what it had until it learns.
+            text.append("    (waiting for the new assignment)\n", "dim italic")
+        else:
+            text.append("    no partitions\n", colours[member.member_id])
     if not group.members:
         text.append("No members: the group is Empty; its committed offsets stay in __consumer_offsets.", "dim")
     return text

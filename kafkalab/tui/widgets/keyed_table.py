@@ -42,7 +42,7 @@ class KeyedTable(DataTable[Cell]):
             else:
                 for column, before, after in zip(self.COLUMNS, old, cells):
                     if before != after:
-                        self.update_cell(key, column, after)
+                        self.update_cell(key, column, after, update_width=True)
             self._rows[key] = cells
         if added and sort_key is not None:
             self.sort(sort_key, key=lambda cell: str(cell))
