@@ -101,6 +101,11 @@ class Consumer:
     def paused(self) -> set[TopicPartition]:
         return {tp for tp, state in self._subscriptions.assigned.items() if state.paused}
 
+    def positions(self) -> dict[TopicPartition, int]:
+        """The known position of each assigned partition (the offset the next poll reads from)."""
+        return {tp: s.position for tp, s in self._subscriptions.assigned.items()
+                if s.position is not None and s.reset is None}
+
     def lag(self) -> dict[TopicPartition, int]:
         """Client-side lag (Kafka's ``records-lag``): high watermark of the last fetch minus the position."""
         return {tp: max(0, s.high_watermark - s.position) for tp, s in self._subscriptions.assigned.items()

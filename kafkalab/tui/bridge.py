@@ -29,7 +29,7 @@ from kafkalab.scenarios.recorder import Recorder
 from kafkalab.session.session import ActionOutcome, Session
 from kafkalab.sim.process import Future as SimFuture
 from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
-from kafkalab.tui.frames import ClockState, Frame, FrameRequest
+from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameRequest
 from kafkalab.tui.lesson_host import LessonHost
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.player import ScenarioPlayer
@@ -351,4 +351,13 @@ class EngineBridge:
         return Frame(number, view, clock, events, request, lanes, replicas, records, znodes, self._generation,
                      self._lesson.state() if self._lesson is not None else None,
                      self._player.state() if self._player is not None else None,
-                     self._recorder is not None and self._recorder.recording)
+                     self._recorder is not None and self._recorder.recording,
+                     self._positions(request.lanes_topic) if lanes else ())
+
+    def _positions(self, topic: str | None) -> tuple[ConsumerPosition, ...]:
+        """Where each running consumer of the session reads next in ``topic``'s partitions."""
+        assert self._session is not None
+        return tuple(ConsumerPosition(running.group, running.client_id, tp.topic, tp.partition, offset)
+                     for running in self._session.clients.consumers.values()
+                     for tp, offset in sorted(running.consumer.positions().items())
+                     if tp.topic == topic)

@@ -65,6 +65,17 @@ class ClockState:
 
 
 @dataclass(frozen=True)
+class ConsumerPosition:
+    """Where a running consumer of the session reads next in one partition (its position, not its commit)."""
+
+    group: str
+    client_id: str
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
 class LessonState:
     """A lesson in progress as the engine thread last checked it (the lesson's text comes from its file)."""
 
@@ -130,6 +141,8 @@ class Frame:
     lesson: LessonState | None = None
     play: PlayState | None = None
     recording: bool = False
+    #: Positions of the session's running consumers in the lanes topic.
+    positions: tuple[ConsumerPosition, ...] = ()
 
     def lane(self, partition: int) -> LogWindow | None:
         """The drawn tail of ``partition``'s log, if the frame has it."""

@@ -8,12 +8,14 @@ from typing import Any
 
 from textual.widgets import Input
 
+from kafkalab.actions.client_actions import StartConsumer
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.screenshots import FAILOVER_MS, SIZE, populate
 from kafkalab.tui.widgets.broker_cards import BrokerCards
+from kafkalab.tui.widgets.partition_lanes import PartitionLanes
 
 MakeApp = Callable[..., KafkaLabApp]
 
@@ -58,6 +60,25 @@ class TestBrokerActions:
             await pilot.press("enter")
             frame = await app.settle()
             assert frame.view.broker(3).state == "not running"
+
+
+class TestConsumerMarkers:
+    async def test_a_running_consumers_position_is_marked_on_its_lane_apart_from_the_commit(
+            self, make_app: MakeApp) -> None:
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await populate(app)
+            app.submit(StartConsumer("billing", "reader", ("orders",), "range", "earliest", enable_auto_commit=False))
+            frame = await app.settle(step_ms=6000)
+            await pilot.pause()
+            ends = {p.partition: p.high_watermark for p in frame.view.topic("orders").partitions}
+            positions = {p.partition: p.offset for p in frame.positions if p.client_id == "reader"}
+            assert positions == ends  # it read everything
+            lanes = app.screen.query_one(PartitionLanes)
+            markers = lanes.lane_line(0, 2).plain
+            # Nothing committed (auto-commit off), so no ↑billing; the position sits under the log end.
+            assert "▲reader" in markers and "↑billing" not in markers
+            assert markers.index("▲reader") > markers.index("s")
 
 
 class TestTopicActions:

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 
 from kafkalab.cluster.views import ClusterView
 from kafkalab.tui.cells import KEY_COLOURS, Marker
-from kafkalab.tui.frames import Frame, FrameRequest
+from kafkalab.tui.frames import ConsumerPosition, Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen, retitle
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.broker_cards import BrokerCards
@@ -19,18 +19,24 @@ from kafkalab.tui.widgets.topic_list import TopicList
 
 #: High watermark moves would drown every other event while records flow.
 NOISY_KINDS = frozenset({"hw"})
-LEGEND = ("█ committed  ▒ above HW  · next  │  s log start  H high watermark  E log end  "
-          "↑group committed offset")
+LEGEND = "█ committed ▒ above HW · next │ s log start H high watermark E log end ↑group commit ▲consumer"
 
 
-def group_markers(view: ClusterView, topic: str | None) -> dict[int, tuple[Marker, ...]]:
-    """Per partition of ``topic``, each consumer group's committed offset (what it resumes from)."""
+def lane_markers(view: ClusterView, positions: tuple[ConsumerPosition, ...],
+                 topic: str | None) -> dict[int, tuple[Marker, ...]]:
+    """Per partition of ``topic``: each group's committed offset (what it resumes from after a restart)
+    and each running consumer's position (what its next poll reads), in the group's colour."""
     markers: dict[int, list[Marker]] = {}
-    for n, group in enumerate(view.groups):
-        style = Style(color=KEY_COLOURS[n % len(KEY_COLOURS)], bold=True)
+    colours = {group.group_id: KEY_COLOURS[n % len(KEY_COLOURS)] for n, group in enumerate(view.groups)}
+    for group in view.groups:
+        style = Style(color=colours[group.group_id], bold=True)
         for row in group.partitions:
             if row.topic == topic and row.current_offset is not None:
                 markers.setdefault(row.partition, []).append(Marker(row.current_offset, f"↑{group.group_id}", style))
+    for position in positions:
+        if position.topic == topic:
+            style = Style(color=colours.get(position.group), italic=True)
+            markers.setdefault(position.partition, []).append(Marker(position.offset, f"▲{position.client_id}", style))
     return {partition: tuple(found) for partition, found in markers.items()}
 
 
@@ -65,7 +71,7 @@ class DashboardScreen(LabScreen):
         box = self.query_one("#lanes-box", Vertical)
         retitle(box, f"{topic.name}: partitions as logs (cells coloured by key)" if topic else "partitions")
         windows = dict(frame.lanes) if frame.request.lanes_topic == selection.topic else {}
-        self.query_one(PartitionLanes).show(topic, windows, selection.partition, group_markers(view, selection.topic))
+        self.query_one(PartitionLanes).show(topic, windows, selection.partition, lane_markers(view, frame.positions, selection.topic))
         if self.lab.events.version != self._events_version:
             self._events_version = self.lab.events.version
             recent = self.query_one("#recent-events", EventList)

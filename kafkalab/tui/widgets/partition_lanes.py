@@ -2,15 +2,13 @@
 
 Each lane shows the partition's leader, replicas, ISR, leader epoch and offsets; its
 newest offsets as cells coloured by key; and markers under the cells for the log start
-offset (``s``), the high watermark (``H``), the log end offset (``E``) and consumer
-groups' committed offsets.
+offset (``s``), the high watermark (``H``), the log end offset (``E``), consumer
+groups' committed offsets (``↑group``) and running consumers' positions (``▲client``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping, Sequence
 
 from rich.segment import Segment
 from rich.text import Text
