@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fresh", action="store_true", help="delete the data directory's cluster and start over")
     parser.add_argument("--lessons-dir", dest="tui_lessons_dir", metavar="DIR",
                         help="also offer your own lessons from this folder")
+    parser.add_argument("--partitioner", dest="tui_partitioner", metavar="MODULE:FUNCTION",
+                        help="the Python function the produce form's `partitioner: custom` uses: "
+                             "fn(topic, key, value, partitions)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     lesson = commands.add_parser("lesson", help="open the TUI straight into a guided lesson, on a fresh cluster "
@@ -220,4 +223,4 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "lesson":
         return _open_lesson(args, data_dir)
     lessons_dir = Path(args.tui_lessons_dir).expanduser() if args.tui_lessons_dir else None
-    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir)
+    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner)

@@ -34,8 +34,12 @@ def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBrid
     return 0
 
 
-def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None) -> int:
-    """Open the cluster in ``data_dir`` and run the app until the user quits; 2 if the directory is unusable."""
+def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None,
+            custom_partitioner: str | None = None) -> int:
+    """Open the cluster in ``data_dir`` and run the app until the user quits; 2 if the directory is unusable.
+
+    ``custom_partitioner`` (``module:function``) is what produce actions with ``partitioner: custom`` call.
+    """
     from kafkalab.errors import KafkaError
     from kafkalab.tui.app import KafkaLabApp
     from kafkalab.tui.bridge import EngineBridge
@@ -46,7 +50,8 @@ def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path 
     except KafkaError as exc:
         print(f"kafkalab: {exc}", file=sys.stderr)
         return 2
-    return _run(lambda: EngineBridge.open(data_dir, brokers=brokers, fresh=fresh),
+    return _run(lambda: EngineBridge.open(data_dir, brokers=brokers, fresh=fresh,
+                                          custom_partitioner=custom_partitioner),
                 lambda bridge: KafkaLabApp(bridge, lessons=library))
 
 

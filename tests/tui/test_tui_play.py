@@ -125,6 +125,12 @@ class TestCommandLine:
         assert lesson.id == "tui-second" and catalog.get("tui-failover") is not None and home == tmp_path
         assert main(["lesson", "no-such-lesson"]) == 2
 
+    def test_the_tui_takes_a_custom_partitioner(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        calls: list[tuple[object, ...]] = []
+        monkeypatch.setattr(tui, "run_tui", lambda *args: calls.append(args) or 0)
+        assert main(["--data-dir", str(tmp_path), "--partitioner", "mymodule:by_region"]) == 0
+        assert calls[0][0] == tmp_path and calls[0][-1] == "mymodule:by_region"
+
 
 class TestRecording:
     async def test_what_the_user_does_replays_to_the_same_topic_state(self, make_app: MakeApp, tmp_path: Path,
