@@ -171,6 +171,10 @@ class _ConsumerRef(Action):
     group: str = doc("group.id")
     client_id: str = doc("The consumer's name.")
 
+    def ref(self) -> dict[str, Any]:
+        """The result of an action on one consumer: which one it was."""
+        return {"group": self.group, "client_id": self.client_id}
+
 
 @register
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ class StopConsumer(_ConsumerRef):
 
     def run(self, session: Session) -> ActionRun:
         yield from session.clients.stop_consumer(self.group, self.client_id)
-        return {"group": self.group, "client_id": self.client_id}
+        return self.ref()
 
 
 @register
@@ -191,7 +195,7 @@ class KillConsumer(_ConsumerRef):
 
     def run(self, session: Session) -> ActionRun:
         yield from session.clients.stop_consumer(self.group, self.client_id, crash=True)
-        return {"group": self.group, "client_id": self.client_id}
+        return self.ref()
 
 
 @register
@@ -202,7 +206,7 @@ class PauseConsumer(_ConsumerRef):
 
     def run(self, session: Session) -> dict[str, Any]:
         session.clients.running(self.group, self.client_id).paused = True
-        return {"group": self.group, "client_id": self.client_id}
+        return self.ref()
 
 
 @register
@@ -213,17 +217,15 @@ class ResumeConsumer(_ConsumerRef):
 
     def run(self, session: Session) -> dict[str, Any]:
         session.clients.running(self.group, self.client_id).paused = False
-        return {"group": self.group, "client_id": self.client_id}
+        return self.ref()
 
 
 @register
 @dataclass(frozen=True)
-class Consume(Action):
+class Consume(_ConsumerRef):
     step = "consume"
     summary = "Collect records a consumer polls (starting, polling and stopping it if it is not running)."
 
-    group: str = doc("group.id")
-    client_id: str = doc("The consumer's name.")
     max_records: int = doc("Stop after this many records.", 500, minimum=1)
     timeout_ms: float = doc("Stop after this long even with fewer records.", 10_000, minimum=0)
     topics: tuple[str, ...] = doc("Topics to subscribe to when the consumer is not running yet.", ())
@@ -269,18 +271,16 @@ class Commit(_ConsumerRef):
         consumer = session.clients.running(self.group, self.client_id).consumer
         yield consumer.commit_sync()
         committed = yield consumer.committed(sorted(consumer.assignment()))
-        return {"group": self.group, "client_id": self.client_id,
+        return {**self.ref(),
                 "committed": {str(tp): (None if meta is None else meta.offset) for tp, meta in sorted(committed.items())}}
 
 
 @register
 @dataclass(frozen=True)
-class Seek(Action):
+class Seek(_ConsumerRef):
     step = "seek"
     summary = "Move a consumer's position in a partition: to an offset, the beginning or the end (replay)."
 
-    group: str = doc("group.id")
-    client_id: str = doc("The consumer's name.")
     topic: str = doc("Topic.")
     partition: int = doc("Partition.", minimum=0)
     offset: int | None = doc("The offset to read next.", None, minimum=0)
