@@ -205,7 +205,8 @@ class PollIntervalExceeded(Event):
 class OffsetReset(Event):
     """The consumer had no valid position for a partition (no committed offset, or the committed
     one was out of range, e.g. deleted by retention), so auto.offset.reset chose where to start:
-    earliest is the log start offset, latest the high watermark."""
+    earliest is the log start offset, latest the high watermark. An explicit seek_to_beginning()
+    or seek_to_end() is looked up the same way and reported by this event too."""
 
     kind = "consumer"
     client_id: str
@@ -216,5 +217,10 @@ class OffsetReset(Event):
     reason: str
 
     def describe(self) -> str:
-        return (f"Consumer {self.client_id} starts {self.topic}-{self.partition} at offset {self.offset} "
-                f"(auto.offset.reset={self.strategy}: {self.reason}).")
+        where = f"Consumer {self.client_id} starts {self.topic}-{self.partition} at offset {self.offset}"
+        if self.reason.startswith("seek_to_"):
+            # An explicit seek_to_beginning()/seek_to_end() is resolved by the same offset lookup
+            # (ListOffsets) as auto.offset.reset, but the user asked for it.
+            target = "log start offset" if self.strategy == "earliest" else "high watermark"
+            return f"{where}, the {target}, as {self.reason} asked."
+        return f"{where} (auto.offset.reset={self.strategy}: {self.reason})."

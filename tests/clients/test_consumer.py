@@ -62,10 +62,15 @@ def test_seek_position_pause_and_resume(tmp_path):
     consumer.seek(TP0, 7)
     assert cluster.wait(consumer.position(TP0)) == 7
     assert [r.offset for r in cluster.wait(consumer.poll(500))] == [7, 8, 9]
+    mark = cluster.journal.last_seq
     consumer.seek_to_beginning([TP0])
     assert cluster.wait(consumer.position(TP0)) == 0
     consumer.seek_to_end()
     assert (cluster.wait(consumer.position(TP0)), cluster.wait(consumer.position(TP1))) == (10, 4)
+    # The narration names the seek the user asked for, not auto.offset.reset.
+    told = [e.describe() for e in events(cluster, mark, OffsetReset)]
+    assert told[0].endswith("starts orders-0 at offset 0, the log start offset, as seek_to_beginning() asked.")
+    assert all("auto.offset.reset" not in line for line in told) and "seek_to_end()" in told[-1]
     cluster.close()
 
 
