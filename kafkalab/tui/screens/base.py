@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
@@ -45,14 +44,15 @@ class LabScreen(Screen[None]):
     VIEW_TITLE = ""
 
     def compose(self) -> ComposeResult:
+        # The clock bar, narration and footer split the top and bottom off the screen, then a
+        # panel splits off the right (app.tcss): the body lays out in what is left, with no
+        # wrapper containers, each of which would be re-rendered behind every update.
         yield ClockBar(self.VIEW_TITLE)
         yield NoteBanner()
-        with Horizontal(classes="lab-row"):
-            with Vertical(classes="lab-body"):
-                yield from self.compose_body()
-            yield LessonPanel(id="lesson-panel")
-            yield PlayPanel(id="play-panel")
+        yield from self.compose_body()
         yield Footer()
+        yield LessonPanel(id="lesson-panel")
+        yield PlayPanel(id="play-panel")
 
     def compose_body(self) -> ComposeResult:
         """The view's own widgets."""
