@@ -45,7 +45,7 @@ def check_line(result: CheckResult, live: bool = True) -> Text:
         if result.actual.get("exists") is False and "exists" not in expected:
             line.append(f"\n  {differs}: does not exist", "dim")
         else:
-            found = [f"{key} {_value(result.actual.get(key))}" for key, value in wanted
+            found = [f"{key} {_value(result.actual.get(key)) or '-'}" for key, value in wanted
                      if result.actual.get(key) != value]
             line.append(f"\n  {differs}: {', '.join(found)}" if found else "", "dim")
     return line
