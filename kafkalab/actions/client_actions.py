@@ -1,4 +1,4 @@
-"""Actions of producers and consumers: produce, steady producers, consumer groups, commits, seeks."""
+"""Actions of producers and consumers: produce, steady producers, consumer groups, stream processors, commits, seeks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from kafkalab.actions.base import Action, ActionRun, doc, register
 from kafkalab.actions.describe import describe_group
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.session.processors import DEFAULT_COMMIT_INTERVAL_MS, Processor, Transform
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Sleep
 
@@ -218,6 +219,33 @@ class ResumeConsumer(_ConsumerRef):
     def run(self, session: Session) -> dict[str, Any]:
         session.clients.running(self.group, self.client_id).paused = False
         return self.ref()
+
+
+@register
+@dataclass(frozen=True)
+class StartProcessor(_ConsumerRef):
+    step = "start_processor"
+    summary = ("Start a stream processor: it consumes one topic, transforms each record, produces it to another "
+               "topic and commits every commit_interval_ms, at least once, as Kafka Streams does.")
+
+    source: str = doc("The topic it reads.")
+    sink: str = doc("The topic it writes (another one).")
+    transform: Transform = doc("copy; uppercase (the value, the key stays); key_by_value (the value becomes the "
+                               "key, so records move partitions: a repartition).", "copy")
+    contains: str | None = doc("Forward only records whose value contains this text (a filter).", None)
+    commit_interval_ms: float = doc("commit.interval.ms: how often it flushes its output and then commits its "
+                                    "input offsets (Kafka Streams' default: 30 s).", DEFAULT_COMMIT_INTERVAL_MS,
+                                    minimum=0)
+    strategy: Strategy = doc("partition.assignment.strategy", "range")
+    auto_offset_reset: Literal["earliest", "latest", "none"] = doc("Where to start without a committed offset.",
+                                                                   "earliest")
+
+    def run(self, session: Session) -> dict[str, Any]:
+        processor = Processor(self.source, self.sink, self.transform, self.contains, self.commit_interval_ms,
+                              session.cluster.producer({"acks": "all"}), session.scheduler.now_ms)
+        session.clients.start_processor(self.group, self.client_id, processor, _consumer_config(
+            self.strategy, self.auto_offset_reset, False, None, {}))
+        return {**self.ref(), "source": self.source, "sink": self.sink, "transform": self.transform}
 
 
 @register

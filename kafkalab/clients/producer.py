@@ -198,6 +198,11 @@ class Producer:
         done.add_done_callback(lambda _: setattr(self._accumulator, "flushing", False))
         return done
 
+    def crash(self) -> None:
+        """Stop at once, like a killed process: records not sent yet are lost (requests in flight may still land)."""
+        self._closed = True
+        self._client.group.cancel_all()
+
     def close(self) -> Future[None]:
         """Flush, then stop; later sends raise ILLEGAL_STATE."""
         self._closed = True

@@ -94,7 +94,7 @@ def parse_steps(builder: Builder, node: Node, what: str) -> list[Step]:
 
 def _topics_used(action: Action) -> list[str]:
     topics: list[str] = []
-    for attribute in ("topic",):
+    for attribute in ("topic", "source", "sink"):
         value = getattr(action, attribute, None)
         if isinstance(value, str):
             topics.append(value)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kafkalab.clients.consumer import Consumer, ConsumerRecord
 from kafkalab.clients.producer import Producer
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.session.processors import Processor
 from kafkalab.sim.process import Process, Sleep, spawn
 from kafkalab.sim.scheduler import TimerGroup
 
@@ -39,6 +40,8 @@ class RunningConsumer:
     buffer: deque[ConsumerRecord] = field(default_factory=lambda: deque(maxlen=BUFFER_RECORDS))
     paused: bool = False
     polls: int = 0
+    #: Set for a stream processor: where its records go after each poll.
+    processor: Processor | None = None
 
 
 @dataclass(eq=False)
@@ -139,12 +142,44 @@ class SessionClients:
             spawn(consumer.timers, self._poll_loop(running))
         return running
 
+    def start_processor(self, group: str, client_id: str, processor: Processor, config: dict[str, Any]) -> RunningConsumer:
+        """Start a stream processor: a consumer of ``processor.source`` in ``group`` whose poll loop forwards
+        each record to ``processor.sink`` and commits every ``processor.commit_interval_ms`` (never auto-commit)."""
+        topics = {topic.name for topic in self.session.cluster.snapshot().topics}
+        for role, topic in (("source", processor.source), ("sink", processor.sink)):
+            if topic not in topics:
+                raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The processor's {role} topic {topic!r} does "
+                                                                    f"not exist; create it first.")
+        if processor.source == processor.sink:
+            raise KafkaError(Errors.INVALID_ARGUMENT, "A processor that writes the topic it reads would read its own "
+                                                      "output forever; give it another sink topic.")
+        running = self.start_consumer(group, client_id, (processor.source,),
+                                      {**config, "enable.auto.commit": False}, background=False)
+        running.processor = processor
+        spawn(running.consumer.timers, self._poll_loop(running))
+        return running
+
     def _poll_loop(self, running: RunningConsumer) -> Process[None]:
+        scheduler = self.session.scheduler
         while not running.consumer.closed:
             if running.paused:
                 yield Sleep(POLL_TIMEOUT_MS)
                 continue
-            yield from self.poll_once(running)
+            records = yield from self.poll_once(running)
+            processor = running.processor
+            if processor is None:
+                continue
+            processor.forward(records)
+            if processor.due(scheduler.now_ms):
+                try:
+                    yield from processor.commit(running.consumer, lambda: scheduler.now_ms)
+                except KafkaError as exc:
+                    # As a Kafka Streams thread dies on a lost output: leave without committing.
+                    self.session.last_error = exc.name
+                    self.consumers.pop((running.group, running.client_id), None)
+                    processor.producer.crash()
+                    running.consumer.close()
+                    return
 
     def poll_once(self, running: RunningConsumer) -> Process[list[ConsumerRecord]]:
         """One poll(); its records go to the buffer and the session's counts."""
@@ -164,9 +199,22 @@ class SessionClients:
         """Close a consumer cleanly (commit, LeaveGroup) or crash it (the group waits for the session timeout)."""
         running = self.running(group, client_id)
         del self.consumers[(group, client_id)]
+        processor = running.processor
         if crash:
             running.consumer.crash()
+            if processor is not None:
+                processor.producer.crash()
             return
+        if processor is not None:
+            # Kafka Streams' close(): stop processing, flush the output, commit the input.
+            running.paused = True
+            try:
+                yield from processor.commit(running.consumer, lambda: self.session.scheduler.now_ms)
+            except KafkaError:
+                processor.producer.crash()
+                yield running.consumer.close()
+                raise
+            yield processor.producer.close()
         yield running.consumer.close()
 
     def close(self) -> None:
@@ -175,3 +223,5 @@ class SessionClients:
             steady.timers.cancel_all()
         for running in self.consumers.values():
             running.consumer.crash()
+            if running.processor is not None:
+                running.processor.producer.crash()

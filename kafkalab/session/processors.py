@@ -1,0 +1,101 @@
+"""Stream processors: consume a topic, transform each record, produce the results to another topic.
+
+This is the consume-transform-produce loop at the heart of Kafka Streams, with its default
+``processing.guarantee=at_least_once``: output records are sent as input is polled, and
+every ``commit.interval.ms`` (30 s by default, as in Kafka Streams) the producer is
+flushed, so every output is acknowledged, and only then are the input offsets committed.
+A processor that crashes between two commits is restarted from the last commit and sends
+the outputs of those records again: the output topic gets duplicates. Exactly-once needs
+transactions (KIP-98, KIP-129), which kafkalab does not implement.
+
+Transforms are built in and chosen by name, because scenario and lesson files never run code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from kafkalab.clients.consumer import Consumer, ConsumerRecord
+from kafkalab.clients.producer import Producer, RecordMetadata
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.sim.process import Future, Process
+
+Transform = Literal["copy", "uppercase", "key_by_value"]
+
+#: Kafka Streams' ``commit.interval.ms`` default under at_least_once.
+DEFAULT_COMMIT_INTERVAL_MS = 30_000.0
+
+
+def _uppercase(record: ConsumerRecord) -> tuple[bytes | None, bytes | None]:
+    """``mapValues(String::toUpperCase)``: the key, and so the partition, stays."""
+    return record.key, record.value.upper() if record.value is not None else None
+
+
+def _key_by_value(record: ConsumerRecord) -> tuple[bytes | None, bytes | None]:
+    """``selectKey((k, v) -> v)``: a new key, so the output partition follows the value (a repartition)."""
+    return record.value, record.value
+
+
+TRANSFORMS: dict[str, Callable[[ConsumerRecord], tuple[bytes | None, bytes | None]]] = {
+    "copy": lambda record: (record.key, record.value),
+    "uppercase": _uppercase,
+    "key_by_value": _key_by_value,
+}
+
+
+@dataclass(eq=False)
+class Processor:
+    """What a running consumer forwards its records to, and its progress."""
+
+    source: str
+    sink: str
+    transform: str
+    #: Forward only records whose value contains this text (``filter``); None forwards all.
+    contains: str | None
+    commit_interval_ms: float
+    producer: Producer
+    last_commit_ms: float
+    forwarded: int = 0
+    filtered: int = 0
+    commits: int = 0
+    failed: int = 0
+    #: The Kafka error of the latest output that failed for good.
+    last_error: Errors | None = None
+
+    def forward(self, records: list[ConsumerRecord]) -> None:
+        """Send the transformed output of ``records`` (acknowledged later, checked at the next commit)."""
+        convert = TRANSFORMS[self.transform]
+        needle = self.contains.encode() if self.contains is not None else None
+        for record in records:
+            if needle is not None and (record.value is None or needle not in record.value):
+                self.filtered += 1
+                continue
+            key, value = convert(record)
+            self.producer.send(self.sink, value, key, headers=record.headers).add_done_callback(self._sent)
+            self.forwarded += 1
+
+    def _sent(self, future: Future[RecordMetadata]) -> None:
+        error = future.error
+        if error is not None:
+            self.failed += 1
+            self.last_error = error.error if isinstance(error, KafkaError) else Errors.UNKNOWN_SERVER_ERROR
+
+    def due(self, now_ms: float) -> bool:
+        """True when ``commit.interval.ms`` has passed since the last commit."""
+        return now_ms - self.last_commit_ms >= self.commit_interval_ms
+
+    def commit(self, consumer: Consumer, now_ms: Callable[[], float]) -> Process[None]:
+        """Flush the output, then commit the input positions; refuse to commit if an output was lost.
+
+        Kafka Streams fails the task when a send fails for good (its input is then read again
+        by whoever takes the partitions over), rather than committing past a lost output.
+        """
+        yield self.producer.flush()
+        if self.last_error is not None:
+            raise KafkaError(self.last_error, f"{self.failed} output record(s) to {self.sink} failed; the processor "
+                                              f"stops without committing, so its input is processed again.")
+        yield consumer.commit_sync()
+        self.commits += 1
+        self.last_commit_ms = now_ms()

@@ -1,0 +1,99 @@
+"""Stream processors: consume, transform, produce, and commit at least once, as Kafka Streams does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kafkalab.cli import main
+from kafkalab.clients.partitioners import partition_for_key
+
+SETUP = """
+cluster: {brokers: 3, seed: 4}
+steps:
+  - create_topic: {name: orders, partitions: 3, replication_factor: 3}
+  - create_topic: {name: orders-upper, partitions: 3, replication_factor: 3}
+  - produce: {topic: orders, key: "customer-{i}", value: "order {i}", count: 30}
+"""
+
+
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], steps: str) -> list[dict]:
+    path = tmp_path / "s.yaml"
+    path.write_text("name: processor\n" + SETUP + steps)
+    code = main(["run", str(path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == (0 if report["ok"] else 1)
+    return report["steps"]
+
+
+def test_uppercase_keeps_keys_and_partitions_and_commits_what_it_forwarded(tmp_path, capsys) -> None:
+    partition = partition_for_key(b"customer-7", 3)
+    steps = run(tmp_path, capsys, f"""
+  - start_processor: {{group: upper, client_id: p1, source: orders, sink: orders-upper, transform: uppercase,
+                       commit_interval_ms: 1000}}
+  - wait: {{ms: 5000}}
+  - expect:
+      topic: {{topic: orders-upper, records: 30}}
+      records: {{topic: orders-upper, partition: {partition}, key: customer-7, value: ORDER 7, count: 1}}
+      group: {{group: upper, state: Stable, lag: {{orders-{partition}: 0}}}}
+""")
+    assert all(step["ok"] for step in steps), steps
+
+
+def test_a_crash_between_commits_sends_the_outputs_again(tmp_path, capsys) -> None:
+    steps = run(tmp_path, capsys, """
+  - start_processor: {group: upper, client_id: p1, source: orders, sink: orders-upper, transform: uppercase}
+  - wait: {ms: 5000}
+  - expect: {topic: {topic: orders-upper, records: 30}}
+  - kill_consumer: {group: upper, client_id: p1}
+  - wait: {ms: 50000}
+  - start_processor: {group: upper, client_id: p2, source: orders, sink: orders-upper, transform: uppercase}
+  - wait: {ms: 10000}
+  - expect: {topic: {topic: orders-upper, records: 60}}
+  - stop_consumer: {group: upper, client_id: p2}
+  - expect: {group: {group: upper, total_lag: 0}}
+""")
+    # Nothing was committed in the 5 s before the crash (commit.interval.ms is 30 s), so the
+    # second processor starts from the beginning and writes every output a second time.
+    assert all(step["ok"] for step in steps), steps
+
+
+def test_a_clean_stop_commits_so_a_restart_sends_nothing_twice(tmp_path, capsys) -> None:
+    steps = run(tmp_path, capsys, """
+  - start_processor: {group: upper, client_id: p1, source: orders, sink: orders-upper}
+  - wait: {ms: 5000}
+  - stop_consumer: {group: upper, client_id: p1}
+  - start_processor: {group: upper, client_id: p2, source: orders, sink: orders-upper}
+  - produce: {topic: orders, key: "customer-{i}", value: "late {i}", count: 3}
+  - wait: {ms: 10000}
+  - expect: {topic: {topic: orders-upper, records: 33}}
+""")
+    assert all(step["ok"] for step in steps), steps
+
+
+def test_key_by_value_moves_records_to_the_partition_of_their_new_key(tmp_path, capsys) -> None:
+    partition = partition_for_key(b"order 7", 3)
+    steps = run(tmp_path, capsys, f"""
+  - start_processor: {{group: rekey, client_id: p1, source: orders, sink: orders-upper, transform: key_by_value,
+                       contains: "7"}}
+  - wait: {{ms: 5000}}
+  - expect:
+      topic: {{topic: orders-upper, records: 3}}
+      records: {{topic: orders-upper, partition: {partition}, key: order 7, value: order 7, count: 1}}
+""")
+    assert all(step["ok"] for step in steps), steps
+
+
+def test_bad_processors_get_kafka_errors_and_start_nothing(tmp_path, capsys) -> None:
+    steps = run(tmp_path, capsys, """
+  - start_processor: {group: g, client_id: p1, source: orders, sink: orders, expect_error: INVALID_ARGUMENT}
+  - delete_topic: orders-upper
+  - wait: {ms: 2000}
+  - start_processor: {group: g, client_id: p1, source: orders, sink: orders-upper,
+                      expect_error: UNKNOWN_TOPIC_OR_PARTITION}
+  - start_consumer: {group: g, client_id: p1, topics: [orders]}
+""")
+    # The refused processors registered nothing: a consumer of the same name starts.
+    assert all(step["ok"] for step in steps), steps
