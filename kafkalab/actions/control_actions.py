@@ -7,12 +7,10 @@ from typing import Any
 
 from kafkalab.actions.base import Action, ActionRun, doc, register
 from kafkalab.actions.checks import Checks
+from kafkalab.actions.polling import poll_until
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Sleep
-
-#: How often ``wait: {until: ...}`` re-checks its condition, in virtual time.
-POLL_MS = 5.0
 
 
 @register
@@ -33,16 +31,12 @@ class Wait(Action):
         if self.until is None:
             return {"waited_ms": session.scheduler.now_ms - start}
         since = session.cluster.journal.last_seq
-        deadline = session.scheduler.now_ms + self.timeout_ms
-        while True:
-            results = self.until.evaluate(session, since)
-            if all(result.ok for result in results):
-                return {"waited_ms": session.scheduler.now_ms - start}
-            if session.scheduler.now_ms >= deadline:
-                failed = [result.as_dict() for result in results if not result.ok]
-                raise KafkaError(Errors.REQUEST_TIMED_OUT,
-                                 f"Still not true after {self.timeout_ms:g} ms: {failed}")
-            yield Sleep(POLL_MS)
+        until = self.until
+        results = yield from poll_until(session, lambda: until.evaluate(session, since), self.timeout_ms)
+        failed = [result.as_dict() for result in results if not result.ok]
+        if failed:
+            raise KafkaError(Errors.REQUEST_TIMED_OUT, f"Still not true after {self.timeout_ms:g} ms: {failed}")
+        return {"waited_ms": session.scheduler.now_ms - start}
 
 
 @register

@@ -8,14 +8,12 @@ events counted from the moment the step began.
 from __future__ import annotations
 
 from kafkalab.actions.checks import CheckResult
+from kafkalab.actions.polling import poll_until
 from kafkalab.lessons.model import Lesson, LessonStep
 from kafkalab.scenarios.model import Step
 from kafkalab.scenarios.runner import judge
 from kafkalab.session.session import Session
-from kafkalab.sim.process import Process, Sleep
-
-#: How often a waiting goal is re-checked, in virtual time.
-GOAL_POLL_MS = 5.0
+from kafkalab.sim.process import Process
 
 
 class LessonRun:
@@ -95,10 +93,9 @@ class LessonRun:
         problems = yield from self.run_steps(self.step.solution)
         if problems:
             return problems
-        deadline = self.session.scheduler.now_ms + timeout_ms
-        while not self.check():
-            if self.session.scheduler.now_ms >= deadline:
-                failed = [r.as_dict() for r in self.goal_results() if not r.ok]
-                return [f"goal not met {timeout_ms / 1000:g} s after the solution: {failed}"]
-            yield Sleep(GOAL_POLL_MS)
+        results = yield from poll_until(self.session, self.goal_results, timeout_ms)
+        failed = [r.as_dict() for r in results if not r.ok]
+        if failed:
+            return [f"goal not met {timeout_ms / 1000:g} s after the solution: {failed}"]
+        self.completed.add(self.index)
         return []

@@ -51,6 +51,8 @@ class Session:
         self._last_offsets: dict[tuple[str, str, str, int], int] = {}
         self.key_partitions: dict[tuple[str, str], set[int]] = {}
         self.last_error: str | None = None
+        #: Bumped whenever something above changes, so waits know when to look again.
+        self.version = 0
         #: Called with (start time, outcome) after every action, e.g. by a Recorder.
         self.on_outcome: list[Callable[[float, ActionOutcome], None]] = []
         self.clients = SessionClients(self)
@@ -68,6 +70,7 @@ class Session:
         def finish(result: dict[str, Any] | None, error: KafkaError | None) -> None:
             record = ActionOutcome(action, result or {}, error)
             self.last_error = error.name if error is not None else None
+            self.version += 1
             for listener in self.on_outcome:
                 listener(started_ms, record)
             outcome.set_result(record)
@@ -95,9 +98,13 @@ class Session:
         """Remember where a keyed record went, for ``key_partition`` expectations."""
         if key is not None:
             self.key_partitions.setdefault((topic, key), set()).add(partition)
+            self.version += 1
 
     def record_consumed(self, group: str, client_id: str, records: Sequence[Any]) -> None:
         """Count records a consumer returned and note any that came out of offset order."""
+        if not records:
+            return
+        self.version += 1
         self.consumed_by_client[(group, client_id)] += len(records)
         for record in records:
             key = (group, client_id, record.topic, record.partition)
