@@ -340,6 +340,11 @@ class Checks:
     controller: int | None = doc("The active controller's broker id.", None)
     last_error: str | None = doc("The Kafka error the previous step failed with (NONE if it succeeded).", None)
 
+    def topics(self) -> list[str]:
+        """The topics these expectations say must exist, in the order they name them."""
+        named = [check.topic for check in (*self.partition, *self.records, *self.key_partition)]
+        return named + [check.topic for check in self.topic if check.exists is not False]
+
     def evaluate(self, session: Session, since_seq: int = 0) -> list[CheckResult]:
         """Every check's outcome; events count from ``since_seq`` (0: the whole journal).
 

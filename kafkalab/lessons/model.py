@@ -13,7 +13,9 @@ from pathlib import Path
 
 from kafkalab.actions.base import doc
 from kafkalab.actions.checks import Checks
-from kafkalab.scenarios.model import ClusterSpec, Step, check_topic_references, parse_steps, validate_cluster
+from kafkalab.scenarios.model import (
+    ClusterSpec, Step, check_topic_references, parse_steps, topics_used, validate_cluster,
+)
 from kafkalab.scenarios.validate import Builder, suggest
 from kafkalab.scenarios.yaml_source import Mark, Node, SourceError, load_yaml
 
@@ -55,6 +57,10 @@ class LessonStep:
     content: StepText
     solution: tuple[Step, ...]
     mark: Mark
+
+    def topics(self) -> list[str]:
+        """The topics the step is about: those its goal names, then those its solution acts on."""
+        return [*self.content.goal.topics(), *(topic for step in self.solution for topic in topics_used(step.action))]
 
 
 @dataclass(frozen=True)

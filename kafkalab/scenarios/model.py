@@ -92,7 +92,8 @@ def parse_steps(builder: Builder, node: Node, what: str) -> list[Step]:
     return [step for index, item in enumerate(node.value) if (step := parse_step(builder, item, index)) is not None]
 
 
-def _topics_used(action: Action) -> list[str]:
+def topics_used(action: Action) -> list[str]:
+    """The topics an action names (its topic, source, sink, topics, or its expectations')."""
     topics: list[str] = []
     for attribute in ("topic", "source", "sink"):
         value = getattr(action, attribute, None)
@@ -101,8 +102,7 @@ def _topics_used(action: Action) -> list[str]:
     topics += [t for t in getattr(action, "topics", ()) or () if isinstance(t, str)]
     checks = getattr(action, "checks", None) or getattr(action, "until", None)
     if isinstance(checks, Checks):
-        topics += [check.topic for check in (*checks.partition, *checks.records, *checks.key_partition)]
-        topics += [check.topic for check in checks.topic if check.exists is not False]
+        topics += checks.topics()
     return topics
 
 
@@ -118,7 +118,7 @@ def check_topic_references(builder: Builder, steps: list[Step], existing: frozen
             continue
         if step.allow_errors or step.expect_error:
             continue
-        for topic in _topics_used(step.action):
+        for topic in topics_used(step.action):
             if topic not in known:
                 builder.fail(step.mark, f"step {step.index} ({step.action.step}) uses topic {topic!r}, which no "
                                         f"earlier step creates{suggest(topic, sorted(known))}")

@@ -83,6 +83,8 @@ class KafkaLabApp(App[None]):
         #: Whether the lesson or scenario panel is shown beside the views.
         self.side_panel_visible = True
         self._contexts: tuple[bool, bool, bool] = (False, False, False)
+        #: The lesson step (cluster generation, lesson, step) whose topic was last selected.
+        self._followed_step: tuple[int, str, int] | None = None
 
     # -- engine ------------------------------------------------------------------------
 
@@ -109,6 +111,7 @@ class KafkaLabApp(App[None]):
         self.throughput.add(frame.view)
         self.frame = frame
         self.lessons.observe(frame)
+        self._follow_lesson(frame)
         contexts = (frame.lesson is not None, frame.play is not None, frame.recording)
         if contexts != self._contexts:
             self._contexts = contexts
@@ -118,6 +121,20 @@ class KafkaLabApp(App[None]):
             self.selection = settled
             self.request_frame()
         self.redraw()
+
+    def _follow_lesson(self, frame: Frame) -> None:
+        """When a lesson step begins, select the topic it is about (once it exists), so the lanes show it."""
+        state = frame.lesson
+        if state is None or state.setting_up:
+            return
+        step = (frame.generation, state.lesson_id, state.step)
+        lesson = self.lessons.content(state)
+        if step == self._followed_step or lesson is None:
+            return
+        topics = [topic for topic in lesson.steps[state.step].topics() if frame.view.topic(topic) is not None]
+        if topics:
+            self._followed_step = step
+            self.select(topic=topics[0])
 
     def redraw(self) -> None:
         """Draw the newest frame on the visible view."""

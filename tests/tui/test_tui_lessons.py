@@ -103,6 +103,18 @@ class TestWorkingThroughALesson:
             assert saved_progress(lessons)["completed_steps"] == [0]
             assert Progress.load(lessons.progress.path).of("tui-failover").completed_steps == {0}
 
+    async def test_each_step_selects_the_topic_it_is_about(self, make_app: MakeApp) -> None:
+        app = make_app()  # the built-in lessons: this one has three topics
+        async with app.run_test(size=SIZE) as pilot:
+            await start_lesson(app, "streaming-pipelines")
+            # by-page comes first alphabetically; step 1's goal is about purchases.
+            assert [t.name for t in app.frame.view.topics if not t.internal][0] == "by-page"
+            assert app.selection.topic == "purchases"
+            await lesson_key(app, pilot, "w", step_ms=2000)
+            await lesson_key(app, pilot, "n")
+            await app.settle()
+            assert app.selection.topic == "by-page"
+
     async def test_hints_come_one_at_a_time_and_are_counted(self, make_app: MakeApp, lessons: LessonLibrary) -> None:
         app = make_app(lessons=lessons)
         async with app.run_test(size=SIZE) as pilot:
