@@ -224,3 +224,24 @@ class OffsetReset(Event):
             target = "log start offset" if self.strategy == "earliest" else "high watermark"
             return f"{where}, the {target}, as {self.reason} asked."
         return f"{where} (auto.offset.reset={self.strategy}: {self.reason})."
+
+
+# -- stream processors ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessorFailed(Event):
+    """A stream processor's output could not be written for good, so, as a Kafka Streams thread
+    does, it stops without committing the input it had read: whoever takes its partitions over
+    reads that input again (at least once)."""
+
+    kind = "consumer"
+    client_id: str
+    group_id: str
+    sink: str
+    failed: int
+    error: str
+
+    def describe(self) -> str:
+        return (f"Processor {self.client_id} of group {self.group_id} stops: {self.failed} output record(s) to "
+                f"{self.sink} failed ({self.error}); it commits nothing, so that input will be processed again.")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kafkalab.clients.consumer import Consumer, ConsumerRecord
 from kafkalab.clients.producer import Producer
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.clients import ProcessorFailed
 from kafkalab.session.processors import Processor
 from kafkalab.sim.process import Process, Sleep, spawn
 from kafkalab.sim.scheduler import TimerGroup
@@ -169,17 +170,19 @@ class SessionClients:
             processor = running.processor
             if processor is None:
                 continue
-            processor.forward(records)
-            if processor.due(scheduler.now_ms):
-                try:
+            try:
+                processor.forward(records)
+                if processor.due(scheduler.now_ms):
                     yield from processor.commit(running.consumer, lambda: scheduler.now_ms)
-                except KafkaError as exc:
-                    # As a Kafka Streams thread dies on a lost output: leave without committing.
-                    self.session.last_error = exc.name
-                    self.consumers.pop((running.group, running.client_id), None)
-                    processor.producer.crash()
-                    running.consumer.close()
-                    return
+            except KafkaError as exc:
+                # As a Kafka Streams thread dies on a lost output: leave without committing.
+                self.session.last_error = exc.name
+                self.session.cluster.journal.emit(ProcessorFailed, client_id=running.client_id, group_id=running.group,
+                                                  sink=processor.sink, failed=processor.failed, error=exc.name)
+                self.consumers.pop((running.group, running.client_id), None)
+                processor.producer.crash()
+                running.consumer.close()
+                return
 
     def poll_once(self, running: RunningConsumer) -> Process[list[ConsumerRecord]]:
         """One poll(); its records go to the buffer and the session's counts."""

@@ -97,3 +97,20 @@ def test_bad_processors_get_kafka_errors_and_start_nothing(tmp_path, capsys) -> 
 """)
     # The refused processors registered nothing: a consumer of the same name starts.
     assert all(step["ok"] for step in steps), steps
+
+
+def test_a_lost_output_stops_the_processor_without_committing(tmp_path, capsys) -> None:
+    steps = run(tmp_path, capsys, """
+  - create_topic: {name: out, partitions: 1, replication_factor: 3}
+  - start_processor: {group: up, client_id: p1, source: orders, sink: out, commit_interval_ms: 1000}
+  - wait: {ms: 8000}
+  - expect: {group: {group: up, committed: {orders-0: 10, orders-1: 13, orders-2: 7}}}
+  - delete_topic: out
+  - produce: {topic: orders, key: "customer-{i}", value: "late {i}", count: 3}
+  - wait: {until: {group: {group: up, members: 0}}, timeout_ms: 300000}
+  - expect:
+      event: {type: ProcessorFailed, where: {client_id: p1, sink: out, failed: 3, error: REQUEST_TIMED_OUT}}
+      group: {group: up, committed: {orders-0: 10, orders-1: 13, orders-2: 7}}
+""")
+    # The three late orders were read but their outputs were lost: nothing past them was committed.
+    assert all(step["ok"] for step in steps), steps
