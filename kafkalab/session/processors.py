@@ -57,9 +57,6 @@ class Processor:
     commit_interval_ms: float
     producer: Producer
     last_commit_ms: float
-    forwarded: int = 0
-    filtered: int = 0
-    commits: int = 0
     failed: int = 0
     #: The Kafka error of the latest output that failed for good.
     last_error: Errors | None = None
@@ -70,11 +67,9 @@ class Processor:
         needle = self.contains.encode() if self.contains is not None else None
         for record in records:
             if needle is not None and (record.value is None or needle not in record.value):
-                self.filtered += 1
                 continue
             key, value = convert(record)
             self.producer.send(self.sink, value, key, headers=record.headers).add_done_callback(self._sent)
-            self.forwarded += 1
 
     def _sent(self, future: Future[RecordMetadata]) -> None:
         error = future.error
@@ -97,5 +92,4 @@ class Processor:
             raise KafkaError(self.last_error, f"{self.failed} output record(s) to {self.sink} failed; the processor "
                                               f"stops without committing, so its input is processed again.")
         yield consumer.commit_sync()
-        self.commits += 1
         self.last_commit_ms = now_ms()
