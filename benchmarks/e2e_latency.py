@@ -72,7 +72,6 @@ def main() -> None:
                     wall_sent, virtual_sent = sent_at.pop(seq)
                     wall_latency.append((wall - wall_sent) * 1000)
                     virtual_latency.append(virtual - virtual_sent)
-            return None
 
         def send(seq: int) -> None:
             sent_at[seq] = (time.perf_counter(), scheduler.now_ms)

@@ -15,7 +15,6 @@ import argparse
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from tui_support import cached_dir, fill, log_bytes
 

@@ -52,7 +52,7 @@ def produced(cluster: Cluster) -> int:
 
 
 async def measure(app: KafkaLabApp, presses: int, rate: int) -> tuple[list[float], float]:
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(160, 48)):
         await app.settle()
         app.submit(CreateTopic(TOPIC, PARTITIONS, 3))
         await app.settle(step_ms=500)

@@ -10,7 +10,7 @@ field metadata drives validation, the JSON Schema and the TUI's forms) and may n
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -54,15 +54,22 @@ class Action:
         return {self.step: values}
 
 
+def field_default(item: Field[Any]) -> Any:
+    """A dataclass field's default value (calling its factory), or ``MISSING`` when it has none."""
+    if item.default is not MISSING:
+        return item.default
+    if item.default_factory is not MISSING:
+        return item.default_factory()
+    return MISSING
+
+
 def to_plain(value: Any) -> Any:
     """Dataclasses, tuples and dicts as plain YAML/JSON values; dataclass fields at their default are left out."""
     if is_dataclass(value) and not isinstance(value, type):
         plain: dict[str, Any] = {}
         for item in fields(value):
             current = getattr(value, item.name)
-            default = item.default if item.default is not MISSING else (
-                item.default_factory() if item.default_factory is not MISSING else MISSING)  # type: ignore[misc]
-            if current != default:
+            if current != field_default(item):
                 plain[item.name] = to_plain(current)
         return plain
     if isinstance(value, (tuple, list)):

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from kafkalab.actions.base import doc
 from kafkalab.cluster.inspect import Inspector
-from kafkalab.cluster.views import ClusterView
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import Event
+from kafkalab.views import ClusterView
 
 if TYPE_CHECKING:
     from kafkalab.session.session import Session
@@ -342,7 +342,8 @@ class Checks:
 
     def topics(self) -> list[str]:
         """The topics these expectations say must exist, in the order they name them."""
-        named = [check.topic for check in (*self.partition, *self.records, *self.key_partition)]
+        named = [check.topic for check in self.partition] + [check.topic for check in self.records]
+        named += [check.topic for check in self.key_partition]
         return named + [check.topic for check in self.topic if check.exists is not False]
 
     def evaluate(self, session: Session, since_seq: int = 0) -> list[CheckResult]:
@@ -354,10 +355,15 @@ class Checks:
         needs_view = bool(self.topic or self.partition or self.records or self.broker or self.group) \
             or self.controller is not None
         view = session.cluster.snapshot() if needs_view else None
-        results = [check.evaluate(session, view) for check in (*self.topic, *self.partition, *self.records,
-                                                           *self.broker) if view is not None]
-        results += [check.evaluate(session, view) for check in (*self.znode, *self.link)]
-        results += [check.evaluate(session, view) for check in self.group if view is not None]
+        results: list[CheckResult] = []
+        if view is not None:
+            view_checks: tuple[TopicCheck | PartitionCheck | RecordsCheck | BrokerCheck, ...] = (
+                *self.topic, *self.partition, *self.records, *self.broker)
+            results += [check.evaluate(session, view) for check in view_checks]
+        results += [check.evaluate(session, view) for check in self.znode]
+        results += [check.evaluate(session, view) for check in self.link]
+        if view is not None:
+            results += [check.evaluate(session, view) for check in self.group]
         results += [check.evaluate(session, view) for check in self.key_partition]
         results += [check.evaluate(session, view) for check in self.consumed]
         results += [check.evaluate(session, view, since_seq) for check in self.event]

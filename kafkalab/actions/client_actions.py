@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from kafkalab.actions.base import Action, ActionRun, doc, register
 from kafkalab.actions.describe import describe_group
+from kafkalab.clients.consumer_state import ConsumerRecord
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.session.processors import DEFAULT_COMMIT_INTERVAL_MS, Processor, Transform
@@ -273,7 +274,7 @@ class Consume(_ConsumerRef):
                                    background=False)
         running = clients.running(self.group, self.client_id)
         deadline = session.scheduler.now_ms + self.timeout_ms
-        collected = []
+        collected: list[ConsumerRecord] = []
         while len(collected) < self.max_records:
             while running.buffer and len(collected) < self.max_records:
                 collected.append(running.buffer.popleft())
@@ -323,7 +324,7 @@ class Seek(_ConsumerRef):
             consumer.seek_to_beginning([tp])
         elif self.to == "end":
             consumer.seek_to_end([tp])
-        else:
+        elif self.offset is not None:
             consumer.seek(tp, self.offset)
         position = yield consumer.position(tp)
         return {"topic": self.topic, "partition": self.partition, "position": position}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kafkalab.cluster.views import ClusterView
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.views import ClusterView
 
 
 def describe_topic(view: ClusterView, topic: str) -> dict[str, Any]:

@@ -137,16 +137,16 @@ class ReplicaFetcher:
         if isinstance(response, Errors):
             return False
         for tp, result in response.partitions.items():
-            state = self.partitions.get(tp)
-            if state is None or state is not truncating.get(tp):
+            answered = self.partitions.get(tp)
+            if answered is None or answered is not truncating.get(tp):
                 continue
             if result.error != Errors.NONE:
-                self._on_partition_error(state, result.error)
+                self._on_partition_error(answered, result.error)
                 continue
             partition = self.replicas.partitions[tp]
             done = self._apply_epoch_end(tp, partition, result.leader_epoch, result.end_offset)
-            state.fetch_offset = partition.log_end_offset
-            state.truncating = not done
+            answered.fetch_offset = partition.log_end_offset
+            answered.truncating = not done
         return True
 
     def _apply_epoch_end(self, tp: TopicPartition, partition: Any, leader_epoch: int, leader_end: int) -> bool:

@@ -363,7 +363,7 @@ class ReplicaManager:
                 error = Errors.FENCED_LEADER_EPOCH
             elif fetch.current_leader_epoch > partition.leader_epoch:
                 error = Errors.UNKNOWN_LEADER_EPOCH
-            if error != Errors.NONE:
+            if partition is None or error != Errors.NONE:
                 has_error = True
                 results[tp] = FetchPartitionData(error)
                 continue

@@ -74,7 +74,8 @@ class AdminClient:
     def alter_topic_config(self, topic: str, set_values: Mapping[str, Any] | None = None,
                            delete_keys: tuple[str, ...] = ()) -> Process[None]:
         """Set and delete topic config overrides (KIP-339 incremental alter)."""
-        changes = tuple((key, AlterConfigOp.SET, str(value)) for key, value in (set_values or {}).items())
+        changes: tuple[tuple[str, AlterConfigOp, str | None], ...] = tuple(
+            (key, AlterConfigOp.SET, str(value)) for key, value in (set_values or {}).items())
         changes += tuple((key, AlterConfigOp.DELETE, None) for key in delete_keys)
         response = yield from self.client.send_to_any(IncrementalAlterConfigsRequest(topic, changes))
         if isinstance(response, Errors):

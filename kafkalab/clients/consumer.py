@@ -214,7 +214,12 @@ class Consumer:
         """A future done when ``future`` is, or at ``deadline_ms``, whichever comes first."""
         done: Future[None] = Future()
         timer = self._client.group.call_later(max(0.0, deadline_ms - self._client.now_ms), done.set_result, None)
-        future.add_done_callback(lambda _: (timer.cancel(), done.set_result(None)))
+
+        def finish(_: Future[Any]) -> None:
+            timer.cancel()
+            done.set_result(None)
+
+        future.add_done_callback(finish)
         return done
 
     def _wake(self) -> None:
@@ -305,7 +310,7 @@ class Consumer:
     def _request_reset(self, partitions: Iterable[PartitionInput] | None, strategy: str, reason: str) -> None:
         tps = list(self._subscriptions.assigned) if partitions is None else [_partition(p) for p in partitions]
         states = [self._subscriptions.state(tp, "seek") for tp in tps]
-        for tp, state in zip(tps, states):
+        for tp, state in zip(tps, states, strict=True):
             state.position, state.reset, state.reset_reason = None, strategy, reason
             self._fetcher.discard(tp)
 

@@ -10,6 +10,7 @@ without a position get the group's committed offset or, failing that, the offset
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,7 @@ from kafkalab.protocol.fetch import (
     ListOffsetsResponse,
 )
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.sim.process import Process, Sleep
+from kafkalab.sim.process import Future, Process, Sleep
 from kafkalab.storage.records import iter_batch_headers, iter_records
 
 _TIMESTAMPS = {"earliest": EARLIEST_TIMESTAMP, "latest": LATEST_TIMESTAMP}
@@ -39,7 +40,7 @@ _TIMESTAMPS = {"earliest": EARLIEST_TIMESTAMP, "latest": LATEST_TIMESTAMP}
 class CompletedFetch:
     """One partition's fetched bytes, decoded a batch at a time as poll() asks for records."""
 
-    __slots__ = ("tp", "data", "batches", "next_batch", "pending")
+    __slots__ = ("batches", "data", "next_batch", "pending", "tp")
 
     def __init__(self, tp: TopicPartition, data: bytes) -> None:
         self.tp = tp
@@ -113,8 +114,11 @@ class Fetcher:
             self.in_flight.add(leader)
             timeout = self.config["request.timeout.ms"] + self.config["fetch.max.wait.ms"]
             self.client.send(leader, request, timeout).add_done_callback(
-                lambda f, leader=leader, request=request: self._on_fetch(leader, request, f.result()))
+                functools.partial(self._on_fetch_done, leader, request))
         return unknown_leader
+
+    def _on_fetch_done(self, leader: int, request: FetchRequest, sent: Future[Any]) -> None:
+        self._on_fetch(leader, request, sent.result())
 
     def _on_fetch(self, leader: int, request: FetchRequest, response: Any) -> None:
         self.in_flight.discard(leader)

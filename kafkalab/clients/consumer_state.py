@@ -44,7 +44,7 @@ class OffsetAndMetadata:
 class PartitionState:
     """One assigned partition: position, pause flag, pending reset and the last fetched high watermark."""
 
-    __slots__ = ("position", "paused", "reset", "reset_reason", "high_watermark")
+    __slots__ = ("high_watermark", "paused", "position", "reset", "reset_reason")
 
     def __init__(self) -> None:
         self.position: int | None = None

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kafkalab.clients.client_config import merge_client_configs
 from kafkalab.clients.network_client import ClientNode
 from kafkalab.clients.partitioners import BuiltInPartitioner, choose_partition
 from kafkalab.clients.producer_accumulator import RecordAccumulator, RecordMetadata, record_size
-from kafkalab.clients.client_config import merge_client_configs
 from kafkalab.clients.producer_config import build_partitioner, parse_producer_config
 from kafkalab.clients.producer_sender import Sender
 from kafkalab.errors import Errors, KafkaError

@@ -73,7 +73,7 @@ class ProducerBatch:
     def complete(self, base_offset: int) -> None:
         """Resolve every record's future; offsets count up from ``base_offset`` (-1: unknown)."""
         topic, partition = self.tp.topic, self.tp.partition
-        for index, (future, record) in enumerate(zip(self.futures, self.records)):
+        for index, (future, record) in enumerate(zip(self.futures, self.records, strict=True)):
             future.set_result(RecordMetadata(topic, partition, base_offset + index if base_offset >= 0 else -1,
                                              record[3]))
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kafkalab.broker.broker import Broker, BrokerState
 from kafkalab.clients.admin import AdminClient
 from kafkalab.clients.client_config import merge_client_configs
 from kafkalab.clients.consumer import Consumer
@@ -22,23 +21,24 @@ from kafkalab.clients.network_client import ClientNode
 from kafkalab.clients.producer import Producer
 from kafkalab.clients.raw import RawClient
 from kafkalab.cluster.datadir import ClusterMeta, DataDir
+from kafkalab.cluster.group_views import LAG_SAMPLE_INTERVAL_MS, LagTracker
 from kafkalab.cluster.view_builder import ViewBuilder
-from kafkalab.cluster.views import ClusterView
 from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, parse_topic_configs
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE, CoordinationServer
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import LinkCut, LinkHealed, LinkLatencyChanged
 from kafkalab.events.journal import EventJournal
-from kafkalab.groups.views import LAG_SAMPLE_INTERVAL_MS, LagTracker
 from kafkalab.protocol.admin import ApiResult, ElectionType
 from kafkalab.protocol.produce import PartitionProduceResponse
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.storage.records import Record, decode_batch, encode_batch, iter_batch_headers
+from kafkalab.server.broker import Broker, BrokerState
 from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
 from kafkalab.sim.process import Future, Process, Sleep, spawn
 from kafkalab.sim.scheduler import DEFAULT_START_MS, Scheduler, TimerGroup
+from kafkalab.storage.records import Record, decode_batch, encode_batch, iter_batch_headers
 from kafkalab.validation import validate_partition, validate_topic_name
+from kafkalab.views import ClusterView
 
 T = TypeVar("T")
 
@@ -152,7 +152,7 @@ class Cluster:
         if any(b.state != BrokerState.RUNNING for b in running):
             return False
         active = [b for b in running if b.controller is not None and b.controller.active]
-        if len(active) != 1 or len(active[0].controller.queue):
+        if len(active) != 1 or (active[0].controller is not None and len(active[0].controller.queue)):
             return False
         return all(b.ctx is not None and b.ctx.metadata.controller_id == active[0].broker_id for b in running)
 

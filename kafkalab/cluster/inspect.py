@@ -22,7 +22,7 @@ from kafkalab.storage.records import Header, decode_batch, iter_batch_headers
 
 if TYPE_CHECKING:
     from kafkalab.cluster.cluster import Cluster
-    from kafkalab.cluster.views import PartitionView
+    from kafkalab.views import PartitionView
 
 #: A cell for an offset whose record has no key.
 NULL_KEY = -1

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kafkalab.cluster.views import PartitionView
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.log import PartitionLog
+from kafkalab.views import PartitionView
 
 if TYPE_CHECKING:
     from kafkalab.broker.partition import Partition
@@ -78,8 +78,8 @@ def assert_invariants(cluster: Cluster) -> None:
     """Raise AssertionError listing every broken invariant."""
     violations = check_invariants(cluster)
     if violations:
-        raise AssertionError("invariants broken at %.0f ms:\n  %s" % (
-            cluster.scheduler.now_ms, "\n  ".join(str(v) for v in violations)))
+        listed = "\n  ".join(str(v) for v in violations)
+        raise AssertionError(f"invariants broken at {cluster.scheduler.now_ms:.0f} ms:\n  {listed}")
 
 
 def _check_partition(cluster: Cluster, view: PartitionView) -> list[Violation]:

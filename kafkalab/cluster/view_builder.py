@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from kafkalab.cluster.views import BrokerView, ClusterView, PartitionView, ReplicaView, TopicView
+from kafkalab.cluster.group_views import build_group_views
 from kafkalab.coordination import paths
 from kafkalab.coordination.tree import ZnodeTree
-from kafkalab.groups.views import build_group_views
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.validation import INTERNAL_TOPICS
+from kafkalab.views import BrokerView, ClusterView, PartitionView, ReplicaView, TopicView
 
 if TYPE_CHECKING:
-    from kafkalab.broker.broker import Broker
     from kafkalab.cluster.cluster import Cluster
+    from kafkalab.server.broker import Broker
 
 
 class ViewBuilder:

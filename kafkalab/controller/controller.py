@@ -264,7 +264,8 @@ class Controller:
         self.writer.send_leader_and_isr([s for s in committed if s.leader != -1])
         return committed
 
-    def change_leaders(self, changes: list[tuple[PartitionState, elections.Election]], reason: str) -> Process[list[PartitionState]]:
+    def change_leaders(self, changes: list[tuple[PartitionState, elections.Election]],
+                       reason: str) -> Process[list[PartitionState]]:
         """Commit leader moves chosen by a preferred or controlled-shutdown election."""
         committed: list[PartitionState] = []
         for state, election in changes:

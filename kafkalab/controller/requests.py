@@ -10,8 +10,8 @@ import base64
 
 from kafkalab.config import parse_topic_configs
 from kafkalab.controller import elections, placement
-from kafkalab.controller.controller import Controller
 from kafkalab.controller.context import TopicInfo
+from kafkalab.controller.controller import Controller
 from kafkalab.coordination import paths
 from kafkalab.coordination.protocol import ZkCode, ZkException
 from kafkalab.errors import Errors, KafkaError

@@ -128,6 +128,6 @@ def cluster_id_data(cluster_id: str) -> str:
     return dumps({"version": "1", "id": cluster_id})
 
 
-def json_value(data: str, key: str) -> object:
+def json_value(data: str, key: str) -> Any:
     """One field of a znode's JSON payload."""
     return json.loads(data)[key]

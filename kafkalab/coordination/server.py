@@ -15,30 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kafkalab.sim.network import Network, Responder
 from kafkalab.coordination import protocol as p
 from kafkalab.coordination.protocol import EventType, WatchEvent, ZkCode, ZkException
 from kafkalab.coordination.tree import ZnodeTree, parent_of
 from kafkalab.events.coordination import SessionClosed, SessionEstablished, SessionExpired
 from kafkalab.events.journal import EventJournal
+from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.scheduler import Scheduler, Timer
+from kafkalab.views import ZnodeView
 
 COORDINATOR_NODE = "zk"
 #: ZooKeeper's default session bounds are 2x and 20x tickTime (2000 ms).
 MIN_SESSION_TIMEOUT_MS = 4000
 MAX_SESSION_TIMEOUT_MS = 40_000
-
-
-@dataclass(frozen=True)
-class ZnodeView:
-    """A read-only view of one znode for the coordination-tree screen."""
-
-    path: str
-    data: str
-    version: int
-    ephemeral_owner: int
-    owner_node: str | None
-    children: tuple[str, ...]
 
 
 @dataclass(eq=False)

@@ -164,7 +164,7 @@ class ZnodeTree:
     def set(self, path: str, data: str, version: int, now_ms: int) -> Stat:
         """Replace a node's data if ``version`` matches (-1 matches any); BAD_VERSION otherwise."""
         node = self.get(path)
-        if version != -1 and version != node.version:
+        if version not in (-1, node.version):
             raise ZkException(ZkCode.BAD_VERSION, path)
         self.zxid += 1
         if not node.ephemeral_owner:
@@ -182,7 +182,7 @@ class ZnodeTree:
     def delete(self, path: str, version: int) -> None:
         """Delete a childless node if ``version`` matches (-1 matches any)."""
         node = self.get(path)
-        if version != -1 and version != node.version:
+        if version not in (-1, node.version):
             raise ZkException(ZkCode.BAD_VERSION, path)
         if node.children:
             raise ZkException(ZkCode.NOT_EMPTY, path)

@@ -254,7 +254,8 @@ class IsrExpanded(Event):
     isr: tuple[int, ...]
 
     def describe(self) -> str:
-        return f"Broker {_ids(self.added)[1:-1]} caught up and rejoined the ISR of {self.topic}-{self.partition}: {_ids(self.isr)}."
+        return (f"Broker {_ids(self.added)[1:-1]} caught up and rejoined the ISR of {self.topic}-{self.partition}: "
+                f"{_ids(self.isr)}.")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ the groups and offsets, answering COORDINATOR_LOAD_IN_PROGRESS meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kafkalab.broker.context import BrokerContext
@@ -189,7 +189,7 @@ class GroupStore:
 
     # -- writes ----------------------------------------------------------------------
 
-    def _append(self, group_id: str, records: list[tuple[bytes, bytes | None]],
+    def _append(self, group_id: str, records: Sequence[tuple[bytes, bytes | None]],
                 on_done: Callable[[Errors], None], error_map: dict[Errors, Errors]) -> None:
         tp = TopicPartition(OFFSETS_TOPIC, self.partition_for(group_id))
         now = int(self.ctx.now_ms)

@@ -8,6 +8,7 @@ events counted from the moment the step began.
 from __future__ import annotations
 
 from kafkalab.actions.checks import CheckResult
+from kafkalab.actions.execute import execute
 from kafkalab.actions.polling import poll_until
 from kafkalab.lessons.model import Lesson, LessonStep
 from kafkalab.scenarios.model import Step
@@ -37,7 +38,7 @@ class LessonRun:
         """Run scenario steps in order; returns a sentence per step that failed."""
         problems: list[str] = []
         for step in steps:
-            outcome = yield self.session.execute(step.action)
+            outcome = yield execute(self.session, step.action)
             problem = judge(step, outcome)
             if problem is not None:
                 problems.append(f"{step.action.step} (line {step.mark.line}): {problem}")

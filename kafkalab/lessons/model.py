@@ -14,7 +14,12 @@ from pathlib import Path
 from kafkalab.actions.base import doc
 from kafkalab.actions.checks import Checks
 from kafkalab.scenarios.model import (
-    ClusterSpec, Step, check_topic_references, parse_steps, topics_used, validate_cluster,
+    ClusterSpec,
+    Step,
+    check_topic_references,
+    parse_steps,
+    topics_used,
+    validate_cluster,
 )
 from kafkalab.scenarios.validate import Builder, suggest
 from kafkalab.scenarios.yaml_source import Mark, Node, SourceError, load_yaml

@@ -10,13 +10,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kafkalab.clients.assignors.types import DEFAULT_GENERATION, Subscription
 from kafkalab.protocol.schema_io import Reader, Writer
 from kafkalab.protocol.types import TopicPartition
 
 #: JoinGroup's protocol type for consumer groups.
 CONSUMER_PROTOCOL_TYPE = "consumer"
 CONSUMER_PROTOCOL_VERSION = 3
+
+#: Kafka's ``AbstractStickyAssignor.DEFAULT_GENERATION``: the member has no known generation.
+DEFAULT_GENERATION = -1
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one member sent in its JoinGroup: topics, what it owns and its identity.
+
+    ``owned_partitions`` and ``generation`` stand for the ConsumerProtocol v1+/v2+
+    fields (for the eager ``sticky`` assignor: its user data). ``rack_id`` is carried
+    but rack-aware assignment (KIP-881) is not implemented.
+    """
+
+    topics: tuple[str, ...]
+    owned_partitions: tuple[TopicPartition, ...] = ()
+    generation: int = DEFAULT_GENERATION
+    group_instance_id: str | None = None
+    rack_id: str | None = None
 
 
 @dataclass(frozen=True)

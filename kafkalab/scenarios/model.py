@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
 import kafkalab.actions  # noqa: F401  (registers every action)
 from kafkalab.actions.base import REGISTRY, Action, doc
 from kafkalab.actions.checks import Checks

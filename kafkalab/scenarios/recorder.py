@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 
 from kafkalab.actions.base import Action
-from kafkalab.session.session import ActionOutcome, Session
+from kafkalab.actions.execute import ActionOutcome
+from kafkalab.session.session import Session
 
 #: Steps that only read or narrate are not worth replaying.
 _NOT_RECORDED = frozenset({"describe_topic", "describe_group", "expect", "note"})

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Scenario, Step
-from kafkalab.session.session import ActionOutcome, Session
+from kafkalab.session.session import Session
 
 #: A step that has not finished after this much virtual time is reported as stuck.
 STEP_LIMIT_MS = 3_600_000
@@ -127,7 +128,7 @@ class ScenarioRunner:
         reports: list[StepReport] = []
         for step in self.scenario.steps:
             before = cluster.journal.last_seq
-            future = session.execute(step.action)
+            future = execute(session, step.action)
             try:
                 outcome = cluster.wait(future, STEP_LIMIT_MS)
             except KafkaError:

@@ -69,7 +69,8 @@ class Processor:
             if needle is not None and (record.value is None or needle not in record.value):
                 continue
             key, value = convert(record)
-            self.producer.send(self.sink, value, key, headers=record.headers).add_done_callback(self._sent)
+            headers = [(header.key, header.value) for header in record.headers]
+            self.producer.send(self.sink, value, key, headers=headers).add_done_callback(self._sent)
 
     def _sent(self, future: Future[RecordMetadata]) -> None:
         error = future.error

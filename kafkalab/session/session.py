@@ -9,31 +9,12 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from kafkalab.cluster.cluster import Cluster
-from kafkalab.errors import KafkaError
 from kafkalab.session.clients import SessionClients
-from kafkalab.sim.process import Future, spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
-
-if TYPE_CHECKING:
-    from kafkalab.actions.base import Action
-
-
-@dataclass(frozen=True)
-class ActionOutcome:
-    """What running one action gave: its result, or the Kafka error it failed with."""
-
-    action: Action
-    result: dict[str, Any]
-    error: KafkaError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.result.get("ok", True) is not False
 
 
 class Session:
@@ -53,46 +34,15 @@ class Session:
         self.last_error: str | None = None
         #: Bumped whenever something above changes, so waits know when to look again.
         self.version = 0
-        #: Called with (start time, outcome) after every action, e.g. by a Recorder.
-        self.on_outcome: list[Callable[[float, ActionOutcome], None]] = []
+        #: Called with (start time, ``ActionOutcome``) after every action, e.g. by a Recorder;
+        #: typed loosely because outcomes belong to the actions layer above the session.
+        self.on_outcome: list[Callable[[float, Any], None]] = []
         self.clients = SessionClients(self)
 
     @property
     def scheduler(self) -> Scheduler:
         """The cluster's scheduler."""
         return self.cluster.scheduler
-
-    def execute(self, action: Action) -> Future[ActionOutcome]:
-        """Run ``action``; the future never fails: a Kafka error is part of the outcome."""
-        outcome: Future[ActionOutcome] = Future()
-        started_ms = self.scheduler.now_ms
-
-        def finish(result: dict[str, Any] | None, error: KafkaError | None) -> None:
-            record = ActionOutcome(action, result or {}, error)
-            self.last_error = error.name if error is not None else None
-            self.version += 1
-            for listener in self.on_outcome:
-                listener(started_ms, record)
-            outcome.set_result(record)
-
-        try:
-            produced = action.run(self)
-        except KafkaError as exc:
-            finish(None, exc)
-            return outcome
-        if not isinstance(produced, Generator):
-            finish(produced, None)
-            return outcome
-        process = spawn(self.group, produced)
-
-        def done(future: Future[dict[str, Any]]) -> None:
-            error = future.error
-            if error is not None and not isinstance(error, KafkaError):
-                raise error
-            finish(None if error else future.result(), error)  # type: ignore[arg-type]
-
-        process.add_done_callback(done)
-        return outcome
 
     def record_produced(self, topic: str, key: str | None, partition: int) -> None:
         """Remember where a keyed record went, for ``key_partition`` expectations."""

@@ -9,6 +9,7 @@ as a real client sees a reset TCP connection when a broker process dies.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ class Network:
             elif pending.destination == node and self.link_up(pending.source, node):
                 # The peer's kernel resets the connection: the client learns at once.
                 self._deliver_later(pending.source, node, "disconnect",
-                                    lambda mid=message_id: self._fail(mid, Errors.NETWORK_EXCEPTION))
+                                    functools.partial(self._fail, message_id, Errors.NETWORK_EXCEPTION))
 
     def is_up(self, node: str) -> bool:
         """True while ``node`` is attached."""

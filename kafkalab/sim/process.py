@@ -30,7 +30,7 @@ def register_expected_error(error_type: type[BaseException]) -> None:
 class Future(Generic[T]):
     """A value that arrives later: a response, a completed operation or an error."""
 
-    __slots__ = ("_done", "_result", "_error", "_callbacks")
+    __slots__ = ("_callbacks", "_done", "_error", "_result")
 
     def __init__(self) -> None:
         self._done = False

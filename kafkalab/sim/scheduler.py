@@ -125,8 +125,7 @@ class Scheduler:
             self._now_ms = due_ms
             self.timers_run += 1
             timer.callback(*timer.args)
-        if until_ms > self._now_ms:
-            self._now_ms = until_ms
+        self._now_ms = max(self._now_ms, until_ms)
 
     def run_for(self, duration_ms: float) -> None:
         """Advance virtual time by ``duration_ms``, running everything due meanwhile."""

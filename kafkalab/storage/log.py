@@ -24,10 +24,21 @@ from kafkalab.storage.files import CLEANED_SUFFIX, DELETE_DIR_SUFFIX, SWAP_SUFFI
 from kafkalab.storage.leader_epoch import EpochEntry, LeaderEpochFileCache
 from kafkalab.storage.log_loader import load_log
 from kafkalab.storage.records import (
-    NO_TIMESTAMP, BatchHeader, TimestampType, read_batch_header, set_log_append_time, set_offset_and_epoch,
+    NO_TIMESTAMP,
+    BatchHeader,
+    TimestampType,
+    read_batch_header,
+    set_log_append_time,
+    set_offset_and_epoch,
 )
 from kafkalab.storage.results import (
-    DeletedSegment, LogAppendInfo, RecoveryReport, RetentionResult, RolledSegment, SegmentInfo, TruncationResult,
+    DeletedSegment,
+    LogAppendInfo,
+    RecoveryReport,
+    RetentionResult,
+    RolledSegment,
+    SegmentInfo,
+    TruncationResult,
 )
 from kafkalab.storage.segment import INT32_MAX, LogSegment
 

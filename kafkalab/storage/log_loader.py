@@ -20,7 +20,12 @@ from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.checkpoints import TEMP_SUFFIX
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import (
-    CLEANED_SUFFIX, DELETED_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, parse_partition_dir_name, parse_segment_file_name,
+    CLEANED_SUFFIX,
+    DELETED_SUFFIX,
+    LOG_SUFFIX,
+    SWAP_SUFFIX,
+    parse_partition_dir_name,
+    parse_segment_file_name,
 )
 from kafkalab.storage.leader_epoch import LeaderEpochFileCache
 from kafkalab.storage.results import RecoveryReport

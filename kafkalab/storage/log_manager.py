@@ -15,8 +15,12 @@ from pathlib import Path
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.checkpoints import (
-    CLEANER_OFFSET_CHECKPOINT, HIGH_WATERMARK_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT,
-    read_offsets, write_offsets,
+    CLEANER_OFFSET_CHECKPOINT,
+    HIGH_WATERMARK_CHECKPOINT,
+    LOG_START_OFFSET_CHECKPOINT,
+    RECOVERY_POINT_CHECKPOINT,
+    read_offsets,
+    write_offsets,
 )
 from kafkalab.storage.cleaner import CleanResult, clean_log
 from kafkalab.storage.file_handles import SHARED_FILE_HANDLES, FileHandles

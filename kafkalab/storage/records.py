@@ -255,17 +255,17 @@ def _write_records(out: bytearray, entries: Iterable[tuple[int, RecordInput]], b
     no_headers = _NO_HEADERS
     max_timestamp = NO_TIMESTAMP
     for offset_delta, (key, value, headers, timestamp) in entries:
-        if timestamp > max_timestamp:
-            max_timestamp = timestamp
+        max_timestamp = max(max_timestamp, timestamp)
         delta = timestamp - base_timestamp
         timestamp_delta = table[delta - lo] if lo <= delta <= hi else encode(delta)
         offset_part = table[offset_delta - lo] if offset_delta <= hi else encode(offset_delta)
+        # A null key or value is written as length -1 and no bytes; rebinding keeps the join below branch-free.
         if key is None:
-            key, key_part = b"", null
+            key, key_part = b"", null  # noqa: PLW2901
         else:
             key_part = table[len(key) - lo] if len(key) <= hi else encode(len(key))
         if value is None:
-            value, value_part = b"", null
+            value, value_part = b"", null  # noqa: PLW2901
         else:
             value_part = table[len(value) - lo] if len(value) <= hi else encode(len(value))
         header_part = _encode_headers(headers) if headers else no_headers

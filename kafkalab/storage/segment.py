@@ -20,7 +20,13 @@ from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file
 from kafkalab.storage.offset_index import OffsetIndex
 from kafkalab.storage.records import (
-    BATCH_OVERHEAD, LOG_OVERHEAD, NO_TIMESTAMP, BatchHeader, compute_crc, crc_matches, read_batch_header,
+    BATCH_OVERHEAD,
+    LOG_OVERHEAD,
+    NO_TIMESTAMP,
+    BatchHeader,
+    compute_crc,
+    crc_matches,
+    read_batch_header,
 )
 from kafkalab.storage.sparse_index import CorruptIndexError
 from kafkalab.storage.time_index import TimeIndex

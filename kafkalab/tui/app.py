@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import BindingType
 
 from kafkalab.actions.base import Action
 from kafkalab.lessons.model import Lesson
@@ -52,7 +52,7 @@ class KafkaLabApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "kafkalab"
-    BINDINGS: ClassVar[list[Binding]] = bindings()
+    BINDINGS: ClassVar[list[BindingType]] = bindings()
     COMMANDS = App.COMMANDS | {LabCommands}
     MODES: ClassVar[dict[str, Any]] = {
         "dashboard": DashboardScreen,
@@ -304,7 +304,7 @@ class KafkaLabApp(App[None]):
         async def wait() -> None:
             try:
                 await asyncio.wrap_future(future)
-            except Exception as exc:  # noqa: BLE001 - any failure is shown, the app keeps running
+            except Exception as exc:
                 self.notify(str(exc), title=failure, severity="error", timeout=20)
 
         self.run_worker(wait(), group="engine-work")

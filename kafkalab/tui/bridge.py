@@ -20,20 +20,22 @@ from concurrent.futures import Future as ThreadFuture
 from pathlib import Path
 from typing import Any, TypeVar
 
+from textual.message import Message
+
 from kafkalab.actions.base import Action
+from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
-from kafkalab.cluster.inspect import Inspector
+from kafkalab.cluster.inspect import Inspector, LogWindow, ReplicaLog
 from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import ClusterSpec, Scenario
 from kafkalab.scenarios.recorder import Recorder
-from kafkalab.session.session import ActionOutcome, Session
+from kafkalab.session.session import Session
 from kafkalab.sim.process import Future as SimFuture
 from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
 from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameRequest
 from kafkalab.tui.lesson_host import LessonHost
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.player import ScenarioPlayer
-from textual.message import Message
 
 T = TypeVar("T")
 
@@ -120,7 +122,7 @@ class EngineBridge:
         def run() -> None:
             if self._session is None:
                 return
-            self._session.execute(action).add_done_callback(self._finished)
+            execute(self._session, action).add_done_callback(self._finished)
 
         self._submit(run)
 
@@ -334,10 +336,10 @@ class EngineBridge:
                                              )[-MAX_FRAME_EVENTS:])
         clock = ClockState(cluster.scheduler.now_ms, self._driver.speed, self._driver.paused)
         inspector = self._inspector
-        lanes = ()
+        lanes: tuple[tuple[int, LogWindow], ...] = ()
         if request.lanes_topic is not None and view.topic(request.lanes_topic) is not None:
             lanes = tuple(sorted(inspector.lane_windows(request.lanes_topic, request.lane_width).items()))
-        replicas = ()
+        replicas: tuple[ReplicaLog, ...] = ()
         if request.replication is not None:
             partition = view.partition(*request.replication)
             if partition is not None:

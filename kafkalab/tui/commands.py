@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from kafkalab.actions import REGISTRY, Action
-from kafkalab.cluster.views import ClusterView
 from kafkalab.tui.selection import Selection
+from kafkalab.views import ClusterView
 
 #: Vocabulary steps that direct a scenario rather than act on the cluster; the TUI shows their effect anyway.
 NOT_USER_ACTIONS = frozenset({"wait", "expect", "note", "describe_topic"})
@@ -191,7 +191,7 @@ def _consumers(view: ClusterView) -> list[tuple[str, Values]]:
 
 
 def _elections(view: ClusterView) -> list[tuple[str, Values]]:
-    return [("all partitions", {})] + _user_topics(view)
+    return [("all partitions", {}), *_user_topics(view)]
 
 
 #: Every vocabulary action the TUI binds to a key, in footer order.
@@ -298,7 +298,7 @@ UI_COMMANDS: tuple[UiCommand, ...] = (
 )
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     """The app's key bindings, in footer order (palette-only commands have none)."""
 
     def of(*groups: str) -> list[Binding]:

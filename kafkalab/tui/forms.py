@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, Select, Static
 
-from kafkalab.actions.base import Action, to_plain
+from kafkalab.actions.base import Action, field_default, to_plain
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.scenarios.validate import Builder
 from kafkalab.scenarios.yaml_source import Mark, Node
@@ -104,12 +104,10 @@ class ActionForm(Dialog[Action]):
             yield from self.buttons("Run")
 
     def _field_widget(self, item: Field[Any], annotation: Any) -> Input | Select[str]:
-        default = None if _required(item) else (item.default if item.default is not MISSING
-                                                 else item.default_factory())  # type: ignore[misc]
-        value = self.values.get(item.name, default)
+        value = self.values.get(item.name, None if _required(item) else field_default(item))
         if typing.get_origin(annotation) is Literal:
             options = [(flow(option), flow(option)) for option in typing.get_args(annotation)]
-            return Select(options, value=flow(value) if value is not None else Select.BLANK,
+            return Select(options, value=Select.NULL if value is None else flow(value),
                           id=f"field-{item.name}", allow_blank=not _required(item))
         examples = item.metadata.get("examples") or []
         placeholder = f"e.g. {flow(examples[0])}" if examples else ("" if _required(item) else "default")
@@ -120,7 +118,7 @@ class ActionForm(Dialog[Action]):
         for item in fields(self.spec.action_type):
             widget = self.query_one(f"#field-{item.name}")
             if isinstance(widget, Select):
-                texts[item.name] = "" if widget.value is Select.BLANK else str(widget.value)
+                texts[item.name] = "" if widget.value is Select.NULL else str(widget.value)
             elif isinstance(widget, Input):
                 texts[item.name] = widget.value
         return texts

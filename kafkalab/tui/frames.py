@@ -9,16 +9,15 @@ into engine objects, so the UI may keep it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kafkalab.actions.checks import CheckResult
 from kafkalab.cluster.inspect import LogWindow, RecordsPage, ReplicaLog
-from kafkalab.cluster.views import ClusterView
-from kafkalab.coordination.server import ZnodeView
 from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Step
 from kafkalab.scenarios.runner import StepReport
 from kafkalab.sim.scheduler import DEFAULT_START_MS
+from kafkalab.views import ClusterView, ZnodeView
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class ClockState:
     @property
     def wall_text(self) -> str:
         """Virtual time as a UTC date and time with milliseconds."""
-        moment = datetime.fromtimestamp(self.now_ms / 1000, tz=timezone.utc)
+        moment = datetime.fromtimestamp(self.now_ms / 1000, tz=UTC)
         return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{int(self.now_ms) % 1000:03d}"
 
     @property

@@ -11,8 +11,8 @@ from collections import deque
 from collections.abc import Iterable
 from itertools import islice
 
-from kafkalab.cluster.views import ClusterView
 from kafkalab.events.journal import Event
+from kafkalab.views import ClusterView
 
 #: Throughput is sampled once per this much virtual time.
 SAMPLE_MS = 1000.0

@@ -8,9 +8,10 @@ moments), and each frame carries the latest results as a ``LessonState``.
 from __future__ import annotations
 
 from kafkalab.actions.checks import CheckResult
+from kafkalab.actions.execute import ActionOutcome
 from kafkalab.lessons.live import LessonRun
 from kafkalab.lessons.model import Lesson
-from kafkalab.session.session import ActionOutcome, Session
+from kafkalab.session.session import Session
 from kafkalab.sim.process import Process, spawn
 from kafkalab.tui.frames import LessonState
 

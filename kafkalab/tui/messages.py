@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from kafkalab.session.session import ActionOutcome
+from kafkalab.actions.execute import ActionOutcome
 from kafkalab.tui.frames import Frame
 
 

@@ -9,6 +9,7 @@ The play stops at the first failed step; the cluster stays live.
 from __future__ import annotations
 
 from kafkalab.actions.control_actions import Note
+from kafkalab.actions.execute import execute
 from kafkalab.scenarios.model import Scenario
 from kafkalab.scenarios.runner import StepReport, report_step
 from kafkalab.session.session import Session
@@ -43,7 +44,7 @@ class ScenarioPlayer:
                 yield self._gate
             self._current = step.index
             before = journal.last_seq
-            outcome = yield self._session.execute(step.action)
+            outcome = yield execute(self._session, step.action)
             report = report_step(step, outcome, journal.since(before))
             self._reports.append(report)
             self._current = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from kafkalab.cluster.views import ClusterView, PartitionView, TopicView
+from kafkalab.views import ClusterView, PartitionView, TopicView
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ assignor hands out while a partition still has its old owner, then the follow-up
 from __future__ import annotations
 
 import pytest
-
 from assignor_support import assert_valid, owned_from, sub, tps
+
 from kafkalab.clients.assignors import get_assignor
 
 assign = get_assignor("cooperative-sticky").assign

@@ -29,9 +29,9 @@ def test_topic_partition_hash_matches_kafka():
 
 def test_hash_map_iteration_order_matches_java():
     """``new HashMap<>()`` filled with consumer1..consumer20 (it resizes to 32 buckets on the way)."""
-    expected = ("consumer12,consumer11,consumer10,consumer20,consumer9,consumer8,consumer7,consumer6,consumer19,"
-                "consumer18,consumer17,consumer16,consumer15,consumer14,consumer13,consumer5,consumer4,consumer3,"
-                "consumer2,consumer1").split(",")
+    expected = ["consumer12", "consumer11", "consumer10", "consumer20", "consumer9", "consumer8", "consumer7", "consumer6",
+                "consumer19", "consumer18", "consumer17", "consumer16", "consumer15", "consumer14", "consumer13", "consumer5",
+                "consumer4", "consumer3", "consumer2", "consumer1"]
     assert java_member_order(f"consumer{i}" for i in range(1, 21)) == expected
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
+from assignor_support import assert_valid, owned_from
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assignor_support import assert_valid, owned_from
 from kafkalab.clients.assignors import ASSIGNORS, Subscription, TopicPartition
 from kafkalab.clients.assignors.common import member_sort_key
 
@@ -95,7 +95,7 @@ def test_same_subscriptions_balance_within_one(group, name):
 def test_range_splits_each_topic_evenly_extra_partitions_first(group):
     counts, subscriptions = group
     assignment = ASSIGNORS["range"].assign(counts, subscriptions)
-    for topic, count in counts.items():
+    for topic in counts:
         members = sorted((m for m, s in subscriptions.items() if topic in s.topics),
                          key=lambda m: member_sort_key(m, subscriptions[m]))
         got = [sum(p.topic == topic for p in assignment[m]) for m in members]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from assignor_support import assert_valid, sub, tps
+
 from kafkalab.clients.assignors import get_assignor
 
 assign = get_assignor("roundrobin").assign

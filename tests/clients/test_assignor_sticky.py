@@ -8,8 +8,8 @@ Members are listed in the order Kafka's tests ``put`` them into their HashMap.
 from __future__ import annotations
 
 import pytest
-
 from assignor_support import assert_valid, owned_from, sub, tp, tps
+
 from kafkalab.clients.assignors import get_assignor
 
 assign = get_assignor("sticky").assign

@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.invariants import assert_invariants
-from kafkalab.cluster.views import PartitionView
 from kafkalab.events.journal import Event
 from kafkalab.sim.process import Future
+from kafkalab.views import PartitionView
 
 T = TypeVar("T")
 

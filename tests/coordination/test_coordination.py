@@ -8,7 +8,6 @@ from kafkalab.coordination.server import CoordinationServer
 from kafkalab.events.coordination import SessionExpired
 from kafkalab.events.journal import EventJournal
 from kafkalab.sim.network import Network
-from kafkalab.sim.process import spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from kafkalab.clients.consumer_loop import PollLoop
 from kafkalab.cluster.cluster import Cluster
+from kafkalab.cluster.group_invariants import assert_group_invariants
 from kafkalab.cluster.invariants import assert_invariants
-from kafkalab.cluster.views import GroupView
 from kafkalab.events.journal import Event
-from kafkalab.groups.invariants import assert_group_invariants
+from kafkalab.views import GroupView
 
 #: No initial rebalance delay, so a new group forms at once (Kafka's tests set this too).
 NO_DELAY = {"group.initial.rebalance.delay.ms": 0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from group_helpers import open_cluster
 
+from kafkalab.clients.assignors import Subscription
 from kafkalab.errors import Errors
 from kafkalab.groups.store import OFFSETS_TOPIC, partition_for_group
 from kafkalab.protocol.consumer_protocol import Assignment, encode_assignment, encode_subscription
@@ -21,7 +22,6 @@ from kafkalab.protocol.groups import (
     OffsetFetchRequest,
     SyncGroupRequest,
 )
-from kafkalab.clients.assignors import Subscription
 from kafkalab.protocol.types import TopicPartition
 
 TP = TopicPartition("orders", 0)

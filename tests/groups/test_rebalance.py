@@ -60,7 +60,7 @@ def test_a_member_that_leaves_hands_its_partitions_to_the_others(tmp_path):
     run_checked(cluster, 5000, loops)
     removed = events(cluster, mark, MemberRemoved)
     assert [(e.client_id, e.reason.startswith("left the group")) for e in removed] == [(leaving.consumer.client_id, True)]
-    assert sorted(sum(owned(loops), [])) == ALL and all(len(o) == 3 for o in owned(loops))
+    assert sorted(tp for tps in owned(loops) for tp in tps) == ALL and all(len(o) == 3 for o in owned(loops))
     assert group(cluster).generation == 2
     cluster.close()
 

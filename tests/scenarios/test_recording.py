@@ -6,6 +6,7 @@ import yaml
 
 from kafkalab.actions.cluster_actions import CreateTopic, CutLink, HealLink, KillBroker, RestartBroker
 from kafkalab.actions.describe import describe_topic
+from kafkalab.actions.execute import execute
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.scenarios.model import parse_scenario
 from kafkalab.scenarios.recorder import Recorder
@@ -22,7 +23,7 @@ def test_recording_replays_to_the_same_final_state(tmp_path: Path) -> None:
     for pause_ms, action in [(500, CreateTopic("orders", 3, 3)), (2000, KillBroker(2)), (25_000, CutLink((1, "zk"))),
                              (1000, HealLink((1, "zk"))), (3000, RestartBroker(2)), (0, KillBroker(9))]:
         cluster.run_for(pause_ms)
-        cluster.wait(session.execute(action))
+        cluster.wait(execute(session, action))
     cluster.run_for(30_000)
     text = recorder.stop("replay me")
     live_state = describe_topic(cluster.snapshot(), "orders")

@@ -9,8 +9,19 @@ from hypothesis import strategies as st
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.compression import CompressionType
 from kafkalab.storage.records import (
-    BATCH_OVERHEAD, Header, Record, TimestampType, all_records_have_keys, crc_matches, decode_batch, encode_batch,
-    encode_retained_batch, iter_batch_headers, read_batch_header, set_log_append_time, set_offset_and_epoch,
+    BATCH_OVERHEAD,
+    Header,
+    Record,
+    TimestampType,
+    all_records_have_keys,
+    crc_matches,
+    decode_batch,
+    encode_batch,
+    encode_retained_batch,
+    iter_batch_headers,
+    read_batch_header,
+    set_log_append_time,
+    set_offset_and_epoch,
 )
 from kafkalab.storage.varint import encode_varint, read_varint
 

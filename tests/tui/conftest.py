@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tui_helpers import TEST_LESSONS
 
 from kafkalab.lessons.catalog import Catalog
 from kafkalab.lessons.model import load_lesson
 from kafkalab.tui.app import THEMES, KafkaLabApp
 from kafkalab.tui.lesson_control import LessonLibrary
 from kafkalab.tui.screenshots import lesson_library, open_app
-from tui_helpers import TEST_LESSONS
 
 
 @pytest.hookimpl(tryfirst=True)

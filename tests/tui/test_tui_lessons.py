@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 
 from textual.pilot import Pilot
+from tui_helpers import shown
 
 from kafkalab.lessons.progress import Progress
 from kafkalab.lessons.verify import verify_lesson
@@ -19,7 +20,6 @@ from kafkalab.tui.screens.lesson_browser import LessonBrowser
 from kafkalab.tui.screenshots import SIZE, lesson_key, populate, ready_to_shoot, start_lesson
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
 from kafkalab.tui.widgets.prediction_choices import PredictionChoices
-from tui_helpers import shown
 
 MakeApp = Callable[..., KafkaLabApp]
 #: Long enough for ZooKeeper to expire the killed leader's session and the controller to elect another.
@@ -108,7 +108,7 @@ class TestWorkingThroughALesson:
         async with app.run_test(size=SIZE) as pilot:
             await start_lesson(app, "streaming-pipelines")
             # by-page comes first alphabetically; step 1's goal is about purchases.
-            assert [t.name for t in app.frame.view.topics if not t.internal][0] == "by-page"
+            assert next(t.name for t in app.frame.view.topics if not t.internal) == "by-page"
             assert app.selection.topic == "purchases"
             await lesson_key(app, pilot, "w", step_ms=2000)
             await lesson_key(app, pilot, "n")

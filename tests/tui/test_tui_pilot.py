@@ -103,7 +103,7 @@ class TestTopicActions:
             app.screen.query_one("#field-key", Input).value = "customer-3"
             await pilot.press("ctrl+s")
             frame = await app.settle(step_ms=500)
-            grown = [p.partition for p, old in zip(frame.view.topic("orders").partitions, before.partitions)
+            grown = [p.partition for p, old in zip(frame.view.topic("orders").partitions, before.partitions, strict=True)
                      if p.log_end_offset == old.log_end_offset + 1]
             assert len(grown) == 1
             assert notes[-1][0] == "produce: ok"
@@ -160,7 +160,7 @@ class TestClockAndScreens:
         async with app.run_test(size=SIZE) as pilot:
             await populate(app)
             for key, mode in zip("2345671", ("replication", "groups", "zookeeper", "events", "records",
-                                             "throughput", "dashboard")):
+                                             "throughput", "dashboard"), strict=True):
                 await pilot.press(key)
                 await app.settle()
                 assert app.current_mode == mode

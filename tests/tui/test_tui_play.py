@@ -14,6 +14,7 @@ import pytest
 import yaml
 from textual.pilot import Pilot
 from textual.widgets import Input
+from tui_helpers import TEST_LESSONS, TEST_SCENARIO, shown
 
 from kafkalab import tui
 from kafkalab.actions.describe import describe_topic
@@ -26,7 +27,6 @@ from kafkalab.tui.prompt import TextPrompt
 from kafkalab.tui.screenshots import SIZE, play_on, ready_to_shoot
 from kafkalab.tui.widgets.note_banner import NoteBanner
 from kafkalab.tui.widgets.play_panel import PlayPanel
-from tui_helpers import TEST_LESSONS, TEST_SCENARIO, shown
 
 MakeApp = Callable[..., KafkaLabApp]
 

@@ -12,7 +12,13 @@ from textual.pilot import Pilot
 from kafkalab.actions.client_actions import Produce
 from kafkalab.tui.app import THEMES, KafkaLabApp
 from kafkalab.tui.screenshots import (
-    SIZE, consumer_group, failover_with_truncation, kill_selected_leader, populate, ready_to_shoot, run_steady_load,
+    SIZE,
+    consumer_group,
+    failover_with_truncation,
+    kill_selected_leader,
+    populate,
+    ready_to_shoot,
+    run_steady_load,
     third_member_joins,
 )
 

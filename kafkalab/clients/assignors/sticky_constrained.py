@@ -30,8 +30,8 @@ def constrained_assign(counts: Mapping[str, int], owned_by_member: Mapping[str, 
     at_min: list[str] = []
 
     # Step 1: each member keeps owned partitions up to its quota (lowest partition numbers first).
-    for member, owned in owned_by_member.items():
-        owned = [tp for tp in sorted(owned, key=lambda tp: (tp.partition, java_string_key(tp.topic)))
+    for member, owned_partitions in owned_by_member.items():
+        owned = [tp for tp in sorted(owned_partitions, key=lambda tp: (tp.partition, java_string_key(tp.topic)))
                  if tp not in claimed_by_several]
         if len(owned) < min_quota:
             keep = len(owned)

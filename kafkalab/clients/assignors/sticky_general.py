@@ -104,7 +104,7 @@ class _GeneralAssignment:
             return True
         # Kafka checks every partition a member lacks; the size of each topic's biggest holder is equivalent.
         biggest_owner: dict[str, int] = {}
-        for member, partitions in self.current.items():
+        for partitions in self.current.values():
             for tp in partitions:
                 biggest_owner[tp.topic] = max(biggest_owner.get(tp.topic, 0), len(partitions))
         for member in self.by_size:

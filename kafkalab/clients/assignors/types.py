@@ -6,27 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+from kafkalab.protocol.consumer_protocol import DEFAULT_GENERATION, Subscription
 from kafkalab.protocol.types import TopicPartition
 
-
-#: Kafka's ``AbstractStickyAssignor.DEFAULT_GENERATION``: the member has no known generation.
-DEFAULT_GENERATION = -1
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """What one member sent in its JoinGroup: topics, what it owns and its identity.
-
-    ``owned_partitions`` and ``generation`` stand for the ConsumerProtocol v1+/v2+
-    fields (for the eager ``sticky`` assignor: its user data). ``rack_id`` is carried
-    but rack-aware assignment (KIP-881) is not implemented.
-    """
-
-    topics: tuple[str, ...]
-    owned_partitions: tuple[TopicPartition, ...] = ()
-    generation: int = DEFAULT_GENERATION
-    group_instance_id: str | None = None
-    rack_id: str | None = None
+__all__ = ["DEFAULT_GENERATION", "AssignFn", "Assignor", "GroupAssignment", "RebalanceProtocol", "Subscription",
+           "TopicPartition"]
 
 
 class RebalanceProtocol(Enum):

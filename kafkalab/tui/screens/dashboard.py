@@ -6,7 +6,6 @@ from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
-from kafkalab.cluster.views import ClusterView
 from kafkalab.tui.cells import KEY_COLOURS, Marker
 from kafkalab.tui.frames import ConsumerPosition, Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen, retitle
@@ -16,6 +15,7 @@ from kafkalab.tui.widgets.event_list import EventList
 from kafkalab.tui.widgets.lanes import SPARE
 from kafkalab.tui.widgets.partition_lanes import PartitionLanes
 from kafkalab.tui.widgets.topic_list import TopicList
+from kafkalab.views import ClusterView
 
 #: High watermark moves would drown every other event while records flow.
 NOISY_KINDS = frozenset({"hw"})
@@ -71,7 +71,8 @@ class DashboardScreen(LabScreen):
         box = self.query_one("#lanes-box", Vertical)
         retitle(box, f"{topic.name}: partitions as logs (cells coloured by key)" if topic else "partitions")
         windows = dict(frame.lanes) if frame.request.lanes_topic == selection.topic else {}
-        self.query_one(PartitionLanes).show(topic, windows, selection.partition, lane_markers(view, frame.positions, selection.topic))
+        markers = lane_markers(view, frame.positions, selection.topic)
+        self.query_one(PartitionLanes).show(topic, windows, selection.partition, markers)
         if self.lab.events.version != self._events_version:
             self._events_version = self.lab.events.version
             recent = self.query_one("#recent-events", EventList)

@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
-from kafkalab.cluster.views import GroupView
 from kafkalab.events.journal import Event
 from kafkalab.tui.cells import KEY_COLOURS
 from kafkalab.tui.frames import Frame
@@ -21,6 +20,7 @@ from kafkalab.tui.screens.base import LabScreen, retitle, show_text
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.event_list import EventList
 from kafkalab.tui.widgets.keyed_table import Cell, KeyedTable
+from kafkalab.views import GroupView
 
 GROUP_KINDS = frozenset({"group", "commit", "consumer"})
 SPARK = "▁▂▃▄▅▆▇█"

@@ -7,7 +7,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from kafkalab.cluster.views import PartitionView
 from kafkalab.events.journal import Event
 from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen, retitle, show_text
@@ -16,6 +15,7 @@ from kafkalab.tui.widgets.event_list import EventList
 from kafkalab.tui.widgets.lanes import SPARE
 from kafkalab.tui.widgets.partition_lanes import ids
 from kafkalab.tui.widgets.replica_lanes import ReplicaLanes, epoch_legend
+from kafkalab.views import PartitionView
 
 REPLICATION_KINDS = frozenset({"election", "isr", "hw", "replication", "produce"})
 

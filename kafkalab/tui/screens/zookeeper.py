@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from kafkalab.coordination.server import ZnodeView
 from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.znode_tree import ZnodeTree
+from kafkalab.views import ZnodeView
 
 ABOUT = ("ZooKeeper holds what the cluster agrees on: /brokers/ids/N exists while broker N's session is alive "
          "(ephemeral), /controller names the controller (ephemeral: whoever creates it first leads), "

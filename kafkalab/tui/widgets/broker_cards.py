@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.containers import HorizontalGroup
 from textual.widgets import Static
 
-from kafkalab.cluster.views import BrokerView
+from kafkalab.views import BrokerView
 
 
 def human_bytes(size: int) -> str:

@@ -63,7 +63,7 @@ class EventList(ScrollView, can_focus=True):
             super().__init__()
             self.event = event
 
-    def __init__(self, id: str | None = None, show_cursor: bool = True) -> None:  # noqa: A002
+    def __init__(self, id: str | None = None, show_cursor: bool = True) -> None:
         super().__init__(id=id)
         self._events: Sequence[Event] = ()
         self._cursor = 0

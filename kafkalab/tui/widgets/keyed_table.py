@@ -20,7 +20,7 @@ class KeyedTable(DataTable[Cell]):
     #: Column keys, in order; also their labels.
     COLUMNS: Sequence[str] = ()
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._rows: dict[str, tuple[Cell, ...]] = {}
 
@@ -40,12 +40,12 @@ class KeyedTable(DataTable[Cell]):
                 self.add_row(*cells, key=key)
                 added = True
             else:
-                for column, before, after in zip(self.COLUMNS, old, cells):
+                for column, before, after in zip(self.COLUMNS, old, cells, strict=True):
                     if before != after:
                         self.update_cell(key, column, after, update_width=True)
             self._rows[key] = cells
         if added and sort_key is not None:
-            self.sort(sort_key, key=lambda cell: str(cell))
+            self.sort(sort_key, key=str)
         return added
 
     def has_row(self, key: str) -> bool:

@@ -66,7 +66,7 @@ class LaneWidget(ScrollView, can_focus=True):
     class Resized(Message):
         """The width changed, so the engine should send a different number of cells."""
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.selected_lane = 0
         self._strips: dict[int, tuple[Hashable, Strip]] = {}

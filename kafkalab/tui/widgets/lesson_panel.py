@@ -122,7 +122,7 @@ class LessonPanel(VerticalScroll):
             super().__init__()
             self.index = index
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._step_key: tuple[str, int] | None = None
         self._state: LessonState | None = None

@@ -14,9 +14,9 @@ from rich.segment import Segment
 from rich.text import Text
 
 from kafkalab.cluster.inspect import LogWindow
-from kafkalab.cluster.views import PartitionView, TopicView
 from kafkalab.tui.cells import Marker, draw_cells, draw_markers, key_colour, window_start
 from kafkalab.tui.widgets.lanes import GUTTER, SPARE, LaneWidget
+from kafkalab.views import PartitionView, TopicView
 
 
 def ids(values: Sequence[int]) -> str:
@@ -29,7 +29,7 @@ class PartitionLanes(LaneWidget):
 
     EMPTY_TEXT = "  No topic yet: press c to create one."
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._topic: TopicView | None = None
         self._windows: Mapping[int, LogWindow] = {}

@@ -122,7 +122,7 @@ class PlayPanel(VerticalScroll):
     PlayPanel #play-steps { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: tuple[PlayState, ClockState] | None = None
 

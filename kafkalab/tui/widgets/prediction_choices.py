@@ -27,7 +27,7 @@ class PredictionChoices(OptionList):
             super().__init__()
             self.index = index
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._labels: tuple[str, ...] = ()
 

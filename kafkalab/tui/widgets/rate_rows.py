@@ -22,7 +22,7 @@ class RateRow(HorizontalGroup):
         super().__init__()
         self._series_name = title
 
-    def compose(self):  # noqa: ANN201 - Textual's ComposeResult
+    def compose(self):
         yield Label(self._series_name, classes="rate-name")
         yield Sparkline([0.0], summary_function=max)
         yield Label("", classes="rate-value")
@@ -35,7 +35,7 @@ class RateRow(HorizontalGroup):
 class RateRows(VerticalScroll):
     """Sparkline rows keyed by series name; rows appear and disappear with their series."""
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: dict[str, RateRow] = {}
 

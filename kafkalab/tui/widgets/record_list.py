@@ -7,7 +7,7 @@ only the page the engine last sent; scrolling asks for another page through a
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.binding import Binding
@@ -40,7 +40,7 @@ def shown_headers(headers: tuple[Header, ...]) -> str:
 
 def record_line(row: RecordRow, high_watermark: int) -> Text:
     """One record: offset, timestamp, leader epoch, key, value and headers; uncommitted ones marked."""
-    moment = datetime.fromtimestamp(row.timestamp / 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(row.timestamp / 1000, tz=UTC)
     stamp = moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{row.timestamp % 1000:03d}" if row.timestamp >= 0 else "-"
     committed = row.offset < high_watermark
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -67,7 +67,7 @@ class RecordList(ScrollView, can_focus=True):
     class WindowMoved(Message):
         """Different offsets are on screen now."""
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._page: RecordsPage | None = None
         self._rows: dict[int, RecordRow] = {}

@@ -13,9 +13,9 @@ from rich.segment import Segment
 from rich.text import Text
 
 from kafkalab.cluster.inspect import ReplicaLog
-from kafkalab.cluster.views import PartitionView
 from kafkalab.tui.cells import EPOCH_COLOURS, Marker, draw_cells, draw_markers, epoch_colour
 from kafkalab.tui.widgets.lanes import GUTTER, LaneWidget
+from kafkalab.views import PartitionView
 
 
 def epoch_legend(replicas: tuple[ReplicaLog, ...]) -> Text:
@@ -33,7 +33,7 @@ class ReplicaLanes(LaneWidget):
 
     EMPTY_TEXT = "  No partition selected."
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._partition: PartitionView | None = None
         self._replicas: tuple[ReplicaLog, ...] = ()

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from kafkalab.cluster.views import TopicView
+from kafkalab.views import TopicView
 
 #: (title, width, right-aligned) per column after the name, which takes the rest.
 COLUMNS = (("parts", 5, True), ("RF", 2, True), ("under-rep", 9, True), ("offline", 7, True), ("records", 10, True))
@@ -89,7 +89,7 @@ class TopicList(ScrollView, can_focus=True):
             super().__init__()
             self.topic = topic
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: tuple[Row, ...] = ()
         self._cursor = 0

@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from kafkalab.coordination.server import ZnodeView
+from kafkalab.views import ZnodeView
 
 
 def znode_label(znode: ZnodeView) -> Text:
@@ -36,7 +36,7 @@ class ZnodeTree(Tree[str]):
             super().__init__()
             self.path = path
 
-    def __init__(self, id: str | None = None) -> None:  # noqa: A002 - Textual's widget id
+    def __init__(self, id: str | None = None) -> None:
         super().__init__("/", data="/", id=id)
         self._by_path: dict[str, TreeNode[str]] = {"/": self.root}
         self._labels: dict[str, Text] = {}
@@ -52,16 +52,15 @@ class ZnodeTree(Tree[str]):
                 node.remove()
         for znode in znodes:
             label = znode_label(znode)
-            node = self._by_path.get(znode.path)
-            if node is None:
+            existing = self._by_path.get(znode.path)
+            if existing is None:
                 parent_path = znode.path.rsplit("/", 1)[0] or "/"
                 parent = self._by_path.get(parent_path, self.root)
-                node = parent.add(label, data=znode.path, expand=znode.path.count("/") < 3,
-                                  allow_expand=bool(znode.children))
-                self._by_path[znode.path] = node
+                self._by_path[znode.path] = parent.add(label, data=znode.path, expand=znode.path.count("/") < 3,
+                                                       allow_expand=bool(znode.children))
             elif self._labels.get(znode.path) != label:
-                node.set_label(label)
-                node.allow_expand = bool(znode.children)
+                existing.set_label(label)
+                existing.allow_expand = bool(znode.children)
             self._labels[znode.path] = label
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:

@@ -12,14 +12,14 @@ from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from kafkalab.cluster.views import GroupMemberView, GroupPartitionView, GroupView
 from kafkalab.groups.group import GroupMetadata
 from kafkalab.groups.state import GroupState
 from kafkalab.protocol.consumer_protocol import CONSUMER_PROTOCOL_TYPE, decode_assignment
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.views import GroupMemberView, GroupPartitionView, GroupView
 
 if TYPE_CHECKING:
-    from kafkalab.broker.broker import Broker
+    from kafkalab.server.broker import Broker
 
 #: How often the cluster samples group lag, and how many samples it keeps (10 minutes).
 LAG_SAMPLE_INTERVAL_MS = 1000

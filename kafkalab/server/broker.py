@@ -37,8 +37,8 @@ from kafkalab.events.journal import EventJournal
 from kafkalab.groups.coordinator import GroupCoordinator
 from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
-from kafkalab.protocol.groups import InitProducerIdRequest
 from kafkalab.protocol.fetch import FetchRequest, ListOffsetsRequest, OffsetsForLeaderEpochRequest
+from kafkalab.protocol.groups import InitProducerIdRequest
 from kafkalab.protocol.metadata import MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.types import TopicPartition
@@ -138,6 +138,7 @@ class Broker:
 
     def _startup(self) -> Process[None]:
         assert self.ctx is not None and self.topic_configs is not None and self.controller is not None
+        assert self.zk is not None
         cluster_id = yield self.zk.get_data(paths.CLUSTER_ID)
         self.ctx.metadata.cluster_id = paths.json_value(cluster_id.data, "id")
         yield from self.topic_configs.load_all()
@@ -360,6 +361,7 @@ class Broker:
         assert self.topic_configs is not None
         if self.replicas is not None:
             self.replicas.update_topic_config(topic, self.topic_configs.config_for(topic))
-        if self.controller is not None and self.controller.active:
+        controller = self.controller
+        if controller is not None and controller.active:
             overrides = self.topic_configs.overrides(topic)
-            self.controller.submit(lambda: self.controller.on_topic_config_change(topic, overrides))
+            controller.submit(lambda: controller.on_topic_config_change(topic, overrides))

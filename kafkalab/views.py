@@ -173,3 +173,15 @@ class ClusterView:
             if broker.broker_id == broker_id:
                 return broker
         return None
+
+
+@dataclass(frozen=True)
+class ZnodeView:
+    """A read-only view of one znode for the coordination-tree screen."""
+
+    path: str
+    data: str
+    version: int
+    ephemeral_owner: int
+    owner_node: str | None
+    children: tuple[str, ...]
