@@ -8,6 +8,7 @@ last reported. ISR changes are proposed here and committed by the controller (KI
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kafkalab.config import TopicConfig
@@ -24,6 +25,10 @@ class FollowerState:
     last_caught_up_ms: float = 0.0
     last_fetch_leader_end_offset: int = -1
     last_fetch_ms: float = 0.0
+
+    def is_caught_up(self, leader_end_offset: int, now_ms: float, lag_max_ms: float) -> bool:
+        """At the leader's end, or caught up within ``replica.lag.time.max.ms`` (Kafka's ``ReplicaState.isCaughtUp``)."""
+        return leader_end_offset == self.log_end_offset or now_ms - self.last_caught_up_ms <= lag_max_ms
 
 
 class Partition:
@@ -54,6 +59,20 @@ class Partition:
     @property
     def log_end_offset(self) -> int:
         return self.log.log_end_offset
+
+    @property
+    def effective_min_isr(self) -> int:
+        """``min.insync.replicas`` capped at the replication factor (Kafka 3.9 ``Partition.effectiveMinIsr``).
+
+        Kafka accepts any min.insync.replicas; a topic asking for more than it has replicas
+        behaves as if it asked for all of them.
+        """
+        return min(self.config.min_insync_replicas, max(1, len(self.replicas)))
+
+    @property
+    def is_under_min_isr(self) -> bool:
+        """True when this leader's committed ISR is smaller than the effective min ISR."""
+        return self.is_leader and len(self.isr) < self.effective_min_isr
 
     @property
     def maximal_isr(self) -> tuple[int, ...]:
@@ -119,26 +138,35 @@ class Partition:
         follower.last_fetch_leader_end_offset = leader_end
         follower.last_fetch_ms = now_ms
 
-    def maybe_increment_high_watermark(self) -> tuple[int, int] | None:
-        """Advance the HW to the smallest log end offset in the ISR; returns (old, new) if it moved."""
-        if not self.is_leader:
+    def maybe_increment_high_watermark(self, now_ms: float, lag_max_ms: float,
+                                       is_eligible: Callable[[int], bool]) -> tuple[int, int] | None:
+        """Advance the HW as Kafka 3.9's ``Partition.maybeIncrementLeaderHW`` does; returns (old, new) if it moved.
+
+        Under min ISR the HW stands still (KAFKA-15583, since 3.7): acks=1 writes are stored
+        but not readable until the ISR recovers. Otherwise it is the smallest log end offset
+        of the maximal ISR and of every eligible follower that is caught up and may join it
+        (``shouldWaitForReplicaToJoinIsr``), so a rejoining follower is not left behind.
+        """
+        if not self.is_leader or self.is_under_min_isr:
             return None
-        new_hw = self.log.log_end_offset
-        for replica in self.maximal_isr:
-            if replica == self.broker_id:
-                continue
-            follower = self.followers.get(replica)
-            new_hw = min(new_hw, follower.log_end_offset if follower else -1)
+        leader_end = self.log.log_end_offset
+        maximal_isr = self.maximal_isr
+        new_hw = leader_end
+        for replica, follower in self.followers.items():
+            if follower.log_end_offset < new_hw and (
+                    replica in maximal_isr
+                    or (follower.is_caught_up(leader_end, now_ms, lag_max_ms) and is_eligible(replica))):
+                new_hw = follower.log_end_offset
         if new_hw > self.high_watermark:
             old = self.high_watermark
             self.high_watermark = new_hw
             return old, new_hw
         return None
 
-    def follower_can_join_isr(self, replica: int) -> bool:
-        """Kafka's rule: caught up to the HW and past the start of the current leader epoch."""
+    def follower_can_join_isr(self, replica: int, is_eligible: Callable[[int], bool]) -> bool:
+        """Kafka's rule: an eligible (live) follower caught up to the HW and past the start of the leader epoch."""
         follower = self.followers.get(replica)
-        if follower is None or replica in self.maximal_isr:
+        if follower is None or replica in self.maximal_isr or not is_eligible(replica):
             return False
         return (follower.log_end_offset >= self.high_watermark
                 and follower.log_end_offset >= self.leader_epoch_start_offset)

@@ -216,9 +216,10 @@ class ReplicaManager:
         if partition is None or not partition.is_leader:
             error = self._unknown_or_not_leader(tp)
             return PartitionProduceResponse(error, message=f"Broker {self.ctx.broker_id} does not lead {tp}.")
-        min_isr = partition.config.min_insync_replicas
+        # Kafka 3.9 Partition.appendRecordsToLeader: acks=all needs the committed ISR at the effective min ISR.
+        min_isr = partition.effective_min_isr
         if acks == -1 and len(partition.isr) < min_isr:
-            reason = f"ISR {list(partition.isr)} has fewer than min.insync.replicas={min_isr} members"
+            reason = f"ISR {list(partition.isr)} has fewer than {_min_isr_text(partition)} members"
             self._reject(tp, Errors.NOT_ENOUGH_REPLICAS, reason)
             return PartitionProduceResponse(Errors.NOT_ENOUGH_REPLICAS, message=reason + "; nothing was written.")
         try:
@@ -256,10 +257,11 @@ class ReplicaManager:
                     results[tp] = PartitionProduceResponse(Errors.NOT_LEADER_OR_FOLLOWER,
                                                            message="Leadership moved before the write was replicated.")
                 elif partition.high_watermark >= offset:
-                    if len(partition.isr) < partition.config.min_insync_replicas:
-                        # Kafka's DelayedProduce: written, but the ISR shrank below the minimum meanwhile.
-                        reason = (f"written, but ISR {list(partition.isr)} is below "
-                                  f"min.insync.replicas={partition.config.min_insync_replicas}")
+                    # Kafka 3.9 Partition.checkEnoughReplicasReachOffset: written and committed, but the
+                    # maximal ISR shrank below the minimum before this check. (While the ISR is under
+                    # min ISR the HW stands still, so a shrink usually ends in REQUEST_TIMED_OUT instead.)
+                    if len(partition.maximal_isr) < partition.effective_min_isr:
+                        reason = f"written, but ISR {list(partition.isr)} is below {_min_isr_text(partition)}"
                         self._reject(tp, Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, reason)
                         results[tp] = PartitionProduceResponse(Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, message=reason)
                 else:
@@ -303,7 +305,8 @@ class ReplicaManager:
         self.fetch_purgatory.check_and_complete(partition.tp)
 
     def _maybe_increment_high_watermark(self, partition: Partition) -> None:
-        moved = partition.maybe_increment_high_watermark()
+        moved = partition.maybe_increment_high_watermark(self.ctx.now_ms, self.ctx.config["replica.lag.time.max.ms"],
+                                                         self._isr_eligible)
         if moved is None:
             return
         tp = partition.tp
@@ -446,8 +449,12 @@ class ReplicaManager:
 
     # -- ISR changes (KIP-497: proposed by the leader, committed by the controller) -------------
 
+    def _isr_eligible(self, replica: int) -> bool:
+        """ZooKeeper mode's ``isReplicaIsrEligible``: the broker is alive in this broker's metadata (Kafka 3.9)."""
+        return replica in self.ctx.metadata.brokers
+
     def _maybe_expand_isr(self, partition: Partition, replica: int) -> None:
-        if partition.pending_isr is None and partition.follower_can_join_isr(replica):
+        if partition.pending_isr is None and partition.follower_can_join_isr(replica, self._isr_eligible):
             self._propose_isr(partition, tuple(sorted((*partition.isr, replica))), reason="")
 
     def _shrink_isr_if_needed(self) -> None:
@@ -513,3 +520,12 @@ class ReplicaManager:
         """Write every replica's high watermark to ``replication-offset-checkpoint``."""
         self.log_manager.write_high_watermarks(
             {(tp.topic, tp.partition): p.high_watermark for tp, p in self.partitions.items()})
+
+
+def _min_isr_text(partition: Partition) -> str:
+    """The effective min ISR for messages, naming the cap when the replication factor lowers it."""
+    configured = partition.config.min_insync_replicas
+    effective = partition.effective_min_isr
+    if effective == configured:
+        return f"min.insync.replicas={configured}"
+    return f"min.insync.replicas={configured} (capped at the replication factor, {effective})"

@@ -38,7 +38,7 @@ class RawClient:
     def produce(self, tp: TopicPartition, batch: bytes, acks: int = -1,
                 timeout_ms: int = 30_000) -> Process[PartitionProduceResponse]:
         """Send one encoded batch to the leader of ``tp``; raise KafkaError if it is not written."""
-        error = Errors.LEADER_NOT_AVAILABLE
+        error, message = Errors.LEADER_NOT_AVAILABLE, None
         for _ in range(self.retries + 1):
             leader = yield from self._leader(tp)
             if leader >= 0:
@@ -49,17 +49,17 @@ class RawClient:
                     return PartitionProduceResponse(Errors.NONE)
                 response = yield sent
                 if isinstance(response, Errors):
-                    error = response
+                    error, message = response, None
                 else:
                     result = response.partitions[tp]
                     if result.error == Errors.NONE:
                         return result
                     if result.error not in RETRIABLE:
                         raise KafkaError(result.error, result.message or None)
-                    error = result.error
+                    error, message = result.error, result.message or None
             self.client.metadata = None
             yield Sleep(RETRY_BACKOFF_MS)
-        raise KafkaError(error)
+        raise KafkaError(error, message)
 
     def fetch(self, tp: TopicPartition, offset: int, max_bytes: int = 1_048_576,
               max_wait_ms: int = 0) -> Process[FetchPartitionData]:

@@ -31,20 +31,30 @@ def test_acks_all_below_min_insync_replicas_is_rejected_before_the_append(tmp_pa
     cluster.close()
 
 
-def test_acks_all_whose_isr_shrinks_below_the_minimum_meanwhile_gets_not_enough_replicas_after_append(tmp_path):
+def test_acks_all_whose_isr_shrinks_below_the_minimum_after_the_append_is_written_but_not_committed(tmp_path):
+    # Kafka 3.9: the HW stands still under min ISR, so the waiting produce times out (its retries are
+    # then refused with NOT_ENOUGH_REPLICAS) and the record stays unreadable until the ISR recovers.
     cluster = open_cluster(tmp_path / "data", **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 3}))
     view = partition(cluster, "orders", 0)
     lagging = next(r for r in view.replicas if r != view.leader)
     cluster.cut_link(lagging, view.leader)
+    seq = cluster.journal.last_seq
 
     produced = cluster.produce("orders", 0, [(None, b"written")], acks=-1)
     with pytest.raises(KafkaError) as raised:
-        wait_checked(cluster, produced)
+        wait_checked(cluster, produced, timeout_ms=600_000)
 
-    assert raised.value.error == Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    assert raised.value.error == Errors.NOT_ENOUGH_REPLICAS
+    assert [e.removed for e in events_since(cluster, seq, IsrShrunk)] == [(lagging,)]
     after = partition(cluster, "orders", 0)
-    assert lagging not in after.isr and after.high_watermark == 1, "the write is there, just under-replicated"
+    assert (after.log_end_offset, after.high_watermark) == (1, 0), "written once, not committed"
+    assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == []
+    cluster.heal_link(lagging, view.leader)
+    # A fetch sent into the cut link is answered by its request timeout (30 s) first, as a socket timeout in Kafka.
+    run_checked(cluster, 40_000)
+    assert partition(cluster, "orders", 0).high_watermark == 1
+    assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"written"]
     cluster.close()
 
 
@@ -105,4 +115,44 @@ def test_acks_0_and_1_do_not_wait_for_followers(tmp_path):
     run_checked(cluster, 100)
     assert partition(cluster, "orders", 0).log_end_offset == 2
     assert partition(cluster, "orders", 0).high_watermark == 0
+    cluster.close()
+
+
+def test_acks_1_below_min_isr_is_stored_but_not_readable_until_the_isr_recovers(tmp_path):
+    # Kafka 3.9 (KAFKA-15583): under min ISR the leader does not advance the high watermark.
+    cluster = open_cluster(tmp_path / "data", **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
+    view = partition(cluster, "orders", 0)
+    followers = [r for r in view.replicas if r != view.leader]
+    for follower in followers:
+        cluster.kill_broker(follower)
+    run_checked(cluster, 8000)
+    assert partition(cluster, "orders", 0).isr == (view.leader,)
+
+    assert wait_checked(cluster, cluster.produce("orders", 0, [(None, b"stored")], acks=1)).base_offset == 0
+    run_checked(cluster, 1000)
+    stored = partition(cluster, "orders", 0)
+    assert (stored.log_end_offset, stored.high_watermark) == (1, 0)
+    assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [], "consumers read up to the HW only"
+
+    cluster.restart_broker(followers[0])
+    run_checked(cluster, 10_000)
+    recovered = partition(cluster, "orders", 0)
+    assert len(recovered.isr) == 2 and recovered.high_watermark == 1
+    assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"stored"]
+    cluster.close()
+
+
+def test_min_insync_replicas_above_the_replication_factor_is_capped_at_it(tmp_path):
+    # Kafka 3.9 Partition.effectiveMinIsr: min(min.insync.replicas, replication factor).
+    cluster = open_cluster(tmp_path / "data", **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 5}))
+    assert wait_checked(cluster, cluster.produce("orders", 0, [(None, b"ok")], acks=-1)).base_offset == 0
+    view = partition(cluster, "orders", 0)
+    cluster.kill_broker(next(r for r in view.replicas if r != view.leader))
+    run_checked(cluster, 8000)
+    with pytest.raises(KafkaError) as raised:
+        wait_checked(cluster, cluster.produce("orders", 0, [(None, b"no")], acks=-1), timeout_ms=600_000)
+    assert raised.value.error == Errors.NOT_ENOUGH_REPLICAS
+    assert "capped at the replication factor, 3" in raised.value.message
     cluster.close()
