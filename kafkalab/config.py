@@ -142,6 +142,7 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
     ConfigKey("log.retention.check.interval.ms", "long", 300_000, "How often retention is checked.", minimum=1),
     ConfigKey("num.partitions", "int", 1, "Partition count of topics created without one.", minimum=1),
     ConfigKey("offsets.commit.timeout.ms", "int", 5000, "How long an offset commit waits for __consumer_offsets replicas.", minimum=1),
+    ConfigKey("offsets.retention.check.interval.ms", "long", 600_000, "How often the group coordinator expires committed offsets.", minimum=1),
     ConfigKey("offsets.retention.minutes", "int", 10_080, "How long committed offsets of an empty group are kept.", minimum=1),
     ConfigKey("offsets.topic.num.partitions", "int", 50, "Partitions of __consumer_offsets.", minimum=1),
     ConfigKey("offsets.topic.replication.factor", "int", 3, "Replication factor of __consumer_offsets.", minimum=1),

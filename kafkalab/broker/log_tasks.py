@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
-from kafkalab.events.cluster import LogCompacted, SegmentsDeleted
+from kafkalab.events.cluster import LogCompacted, SegmentRolled, SegmentsDeleted
 
 
 class LogTasks:
@@ -31,10 +31,13 @@ class LogTasks:
                     self.replicas.log_manager.checkpoint_log_start_offsets)
 
     def enforce_retention(self) -> None:
-        """Delete closed segments past retention.ms / retention.bytes, below the high watermark."""
+        """Delete segments past retention.ms / retention.bytes below the high watermark, the active one included."""
         now = int(self.ctx.now_ms)
         for tp, partition in list(self.replicas.partitions.items()):
             result = partition.log.delete_old_segments(now, partition.high_watermark)
+            for rolled in result.rolled:
+                self.ctx.journal.emit(SegmentRolled, broker_id=self.ctx.broker_id, topic=tp.topic,
+                                      partition=tp.partition, base_offset=rolled.new_base_offset, reason=rolled.reason)
             if result.deleted:
                 reasons = sorted({segment.reason for segment in result.deleted})
                 self.ctx.journal.emit(SegmentsDeleted, broker_id=self.ctx.broker_id, topic=tp.topic,

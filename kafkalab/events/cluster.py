@@ -320,9 +320,9 @@ class ProduceRejected(Event):
 
 @dataclass(frozen=True)
 class SegmentRolled(Event):
-    """The active segment reached segment.bytes or segment.ms, so the log started a new
-    segment file named by its base offset; the old one is now closed and may be deleted
-    or compacted later."""
+    """The active segment reached segment.bytes or segment.ms (or retention expired all of
+    it), so the log started a new segment file named by its base offset; the old one is now
+    closed and may be deleted or compacted later."""
 
     kind = "storage"
     broker_id: int
@@ -338,8 +338,10 @@ class SegmentRolled(Event):
 
 @dataclass(frozen=True)
 class SegmentsDeleted(Event):
-    """Retention deleted whole closed segments (never the active one) and moved the log
-    start offset forward. Consumers positioned before it get OFFSET_OUT_OF_RANGE."""
+    """Retention deleted whole segments and moved the log start offset forward. Once every
+    record of the active segment is committed and expired, Kafka rolls a new empty segment
+    and deletes that one too, so a quiet topic can empty out (log start = log end).
+    Consumers positioned before the log start get OFFSET_OUT_OF_RANGE."""
 
     kind = "storage"
     broker_id: int

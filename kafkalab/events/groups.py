@@ -165,6 +165,28 @@ class StaticMemberRejoined(Event):
 
 
 @dataclass(frozen=True)
+class OffsetsExpired(Event):
+    """The group coordinator dropped committed offsets that outlived offsets.retention.minutes
+    (7 days by default). Since Kafka 2.1 (KIP-211) the clock starts when the group became
+    Empty, so an idle group that still has members keeps its place; a consumer group that
+    is Stable loses only offsets of topics it no longer subscribes to. A group left Empty
+    with no offsets is removed. A consumer joining later starts at auto.offset.reset."""
+
+    kind = "commit"
+    broker_id: int
+    group_id: str
+    partitions: tuple[str, ...]
+    group_removed: bool
+
+    def describe(self) -> str:
+        if not self.partitions:
+            return f"Broker {self.broker_id} removed group {self.group_id}: it is Empty and has no committed offsets."
+        gone = "; the group, now without offsets, is removed" if self.group_removed else ""
+        return (f"Broker {self.broker_id} expired group {self.group_id}'s committed offsets of "
+                f"{', '.join(self.partitions)} (offsets.retention.minutes){gone}.")
+
+
+@dataclass(frozen=True)
 class OffsetsCommitted(Event):
     """A consumer's committed offsets were appended to __consumer_offsets and replicated to every
     in-sync replica. A committed offset is the next record to read, so after a crash or rebalance

@@ -64,6 +64,9 @@ class GroupCoordinator:
         self.store = GroupStore(ctx, replicas, self._on_loaded, self._on_unloaded)
         self.membership = Membership(ctx, self.store, rng)
         self._creating_offsets_topic = False
+        # Kafka's "delete-expired-group-metadata" task, first run at once.
+        ctx.group.every(ctx.config["offsets.retention.check.interval.ms"], self.store.remove_expired_offsets,
+                        first_delay_ms=0)
 
     def handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
         """The broker's dispatch entries for the coordinator APIs."""

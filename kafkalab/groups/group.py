@@ -43,6 +43,8 @@ class GroupMetadata:
         #: A member joined during the first rebalance, so the initial delay may be extended.
         self.new_member_added = False
         self.offsets: dict[TopicPartition, CommittedOffset] = {}
+        #: Commits appended but not yet replicated, per partition: these offsets never expire meanwhile.
+        self.pending_offset_commits: dict[TopicPartition, int] = {}
         #: The pending DelayedJoin (or InitialDelayedJoin) and DelayedSync deadlines.
         self.join_timer: Timer | None = None
         self.join_delay_ms = 0

@@ -16,8 +16,9 @@ from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.clients.assignors.javacompat import java_string_hash
 from kafkalab.errors import Errors
-from kafkalab.events.groups import GroupCoordinatorLoaded, GroupCoordinatorUnloaded
+from kafkalab.events.groups import GroupCoordinatorLoaded, GroupCoordinatorUnloaded, OffsetsExpired
 from kafkalab.groups import schema
+from kafkalab.groups.expiration import expired_offsets
 from kafkalab.groups.group import CommittedOffset, GroupMetadata
 from kafkalab.groups.member import MemberMetadata
 from kafkalab.groups.state import GroupState
@@ -169,7 +170,9 @@ class GroupStore:
             group_offsets = offsets.get(group_id, {})
             if value is None and not group_offsets:
                 continue
-            group = GroupMetadata(group_id, now)
+            # Kafka keeps when the group entered its current state, so retention survives a failover.
+            since = value.current_state_timestamp_ms if value is not None and value.current_state_timestamp_ms >= 0 else now
+            group = GroupMetadata(group_id, since)
             group.offsets = dict(group_offsets)
             if value is not None:
                 group.generation_id = value.generation
@@ -190,7 +193,7 @@ class GroupStore:
     # -- writes ----------------------------------------------------------------------
 
     def _append(self, group_id: str, records: Sequence[tuple[bytes, bytes | None]],
-                on_done: Callable[[Errors], None], error_map: dict[Errors, Errors]) -> None:
+                on_done: Callable[[Errors], None], error_map: dict[Errors, Errors], acks: int = -1) -> None:
         tp = TopicPartition(OFFSETS_TOPIC, self.partition_for(group_id))
         now = int(self.ctx.now_ms)
         batch = encode_batch([(key, value, (), now) for key, value in records])
@@ -201,7 +204,7 @@ class GroupStore:
             on_done(error_map.get(error, error))
 
         # offsets.commit.required.acks=-1: a commit is acknowledged once every in-sync replica has it.
-        self.replicas.handle_produce(ProduceRequest(-1, timeout, {tp: batch}, client_id="group-coordinator"), respond)
+        self.replicas.handle_produce(ProduceRequest(acks, timeout, {tp: batch}, client_id="group-coordinator"), respond)
 
     def store_group(self, group: GroupMetadata, assignment: dict[str, bytes], on_done: Callable[[Errors], None]) -> None:
         """Persist the group's generation, members and assignment (``storeGroup``)."""
@@ -214,13 +217,49 @@ class GroupStore:
         """Append the commits and, once replicated, make them the group's committed offsets (``storeOffsets``)."""
         records = [(schema.offset_commit_key(group.group_id, tp), schema.offset_commit_value(offset))
                    for tp, offset in offsets.items()]
+        pending = group.pending_offset_commits
+        for tp in offsets:
+            pending[tp] = pending.get(tp, 0) + 1
 
         def done(error: Errors) -> None:
+            for tp in offsets:
+                pending[tp] -= 1
+                if not pending[tp]:
+                    del pending[tp]
             if error == Errors.NONE:
                 group.offsets.update(offsets)
             on_done(error)
 
         self._append(group.group_id, records, done, _STORE_OFFSETS_ERRORS)
+
+    def remove_expired_offsets(self) -> None:
+        """Kafka 3.9 ``GroupMetadataManager.cleanupGroupMetadata``: expire offsets, drop groups left with none.
+
+        Tombstones go to ``__consumer_offsets`` with acks=0, as Kafka writes them: one lost in
+        a crash is simply written again by the next pass of the new coordinator.
+        """
+        now = self.ctx.now_ms
+        retention_ms = self.ctx.config["offsets.retention.minutes"] * 60_000
+        for group_id, group in sorted(self.groups.items()):
+            if self.partition_for(group_id) not in self.owned:
+                continue
+            expired = expired_offsets(group, now, retention_ms, group.pending_offset_commits)
+            for tp in expired:
+                del group.offsets[tp]
+            removed = group.state == GroupState.EMPTY and not group.offsets
+            if removed:
+                group.transition_to(GroupState.DEAD, now)
+                del self.groups[group_id]
+            tombstones: list[tuple[bytes, bytes | None]] = [
+                (schema.offset_commit_key(group_id, tp), None) for tp in sorted(expired)]
+            if removed and group.generation_id > 0:  # a group that never rebalanced wrote no metadata
+                tombstones.append((schema.group_metadata_key(group_id), None))
+            if tombstones:
+                self._append(group_id, tombstones, lambda error: None, {}, acks=0)
+            if expired or (removed and group.generation_id > 0):
+                self.ctx.journal.emit(OffsetsExpired, broker_id=self.ctx.broker_id, group_id=group_id,
+                                      partitions=tuple(f"{tp.topic}-{tp.partition}" for tp in sorted(expired)),
+                                      group_removed=removed)
 
     def get_or_create(self, group_id: str, create: bool) -> GroupMetadata | None:
         """The group, created Empty if ``create`` and it does not exist."""

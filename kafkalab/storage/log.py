@@ -311,47 +311,61 @@ class PartitionLog:
         return True
 
     def delete_old_segments(self, now_ms: int, high_watermark: int) -> RetentionResult:
-        """Delete closed segments below the high watermark that retention no longer keeps (Kafka's ``deleteOldSegments``).
+        """Delete segments below the high watermark that retention no longer keeps (Kafka 3.9 ``deleteOldSegments``).
 
         Segments wholly below the log start offset go whatever the policy; with
         ``cleanup.policy`` delete, so do the oldest while the log exceeds ``retention.bytes``
         and those whose largest timestamp is older than ``retention.ms``, in that order.
+        The active segment goes too once it is wholly committed and expired: the log rolls
+        an empty segment at its end first, so a quiet topic can empty out (log start = log end).
         """
         config = self._config
         old_start = self._log_start_offset
-        deleted = self._delete_prefix(lambda s, following: following.base_offset <= self._log_start_offset,
-                                      "log.start.offset", high_watermark)
-        if config.delete and config.retention_bytes >= 0 and self.size_in_bytes > config.retention_bytes:
+        rolled: list[RolledSegment] = []
+        deleted = self._delete_prefix(
+            lambda s, following: following is not None and following.base_offset <= self._log_start_offset,
+            "log.start.offset", high_watermark, now_ms, rolled)
+        if config.delete and config.retention_bytes >= 0 and self.size_in_bytes >= config.retention_bytes:
             excess = self.size_in_bytes - config.retention_bytes
 
-            def over_size(segment: LogSegment, following: LogSegment) -> bool:
+            def over_size(segment: LogSegment, following: LogSegment | None) -> bool:
                 nonlocal excess
                 if excess < segment.size:
                     return False
                 excess -= segment.size
                 return True
 
-            deleted += self._delete_prefix(over_size, "retention.bytes", high_watermark)
+            deleted += self._delete_prefix(over_size, "retention.bytes", high_watermark, now_ms, rolled)
         if config.delete and config.retention_ms >= 0:
             # A segment without timestamps (largest -1) counts as expired; Kafka falls back to the
             # file's mtime there, which would bring the wall clock into the log.
             deleted += self._delete_prefix(lambda s, following: now_ms - s.largest_timestamp > config.retention_ms,
-                                           "retention.ms", high_watermark)
-        return RetentionResult(tuple(deleted), old_start, self._log_start_offset)
+                                           "retention.ms", high_watermark, now_ms, rolled)
+        return RetentionResult(tuple(deleted), old_start, self._log_start_offset, tuple(rolled))
 
-    def _delete_prefix(self, predicate: Callable[[LogSegment, LogSegment], bool], reason: str,
-                       high_watermark: int) -> list[DeletedSegment]:
+    def _delete_prefix(self, predicate: Callable[[LogSegment, LogSegment | None], bool], reason: str,
+                       high_watermark: int, now_ms: int, rolled: list[RolledSegment]) -> list[DeletedSegment]:
+        """Kafka 3.9 ``UnifiedLog.deletableSegments`` then ``deleteSegments``, oldest first."""
+        segments = self._segments
         count = 0
-        while count < len(self._segments) - 1:
-            following = self._segments[count + 1]
-            if high_watermark < following.base_offset or not predicate(self._segments[count], following):
+        while count < len(segments):
+            segment = segments[count]
+            following = segments[count + 1] if count + 1 < len(segments) else None
+            upper_bound = following.base_offset if following is not None else self._log_end_offset
+            # Nothing at or past the high watermark goes, so the log start never passes it; an
+            # empty active segment is never deletable.
+            if high_watermark < upper_bound or (following is None and segment.size == 0) \
+                    or not predicate(segment, following):
                 break
             count += 1
+        if count == len(segments) and count:
+            # Kafka keeps at least one segment: deleting them all rolls a new, empty one first.
+            rolled.append(self._roll(self._log_end_offset, reason, now_ms))
         deleted = []
         for index, segment in enumerate(self._segments[:count]):
-            following = self._segments[index + 1]
-            deleted.append(DeletedSegment(segment.base_offset, following.base_offset, segment.size,
-                                          following.base_offset - segment.base_offset, segment.largest_timestamp, reason))
+            next_offset = self._segments[index + 1].base_offset
+            deleted.append(DeletedSegment(segment.base_offset, next_offset, segment.size,
+                                          next_offset - segment.base_offset, segment.largest_timestamp, reason))
             self._delete_segment(segment)
         if count:
             del self._segments[:count]

@@ -33,7 +33,8 @@ class RolledSegment:
 
     closed_base_offset: int
     new_base_offset: int
-    #: Which limit was reached: ``segment.bytes``, ``segment.ms``, ``segment.index.bytes`` or ``offset overflow``.
+    #: Which limit was reached: ``segment.bytes``, ``segment.ms``, ``segment.index.bytes``, ``offset overflow``,
+    #: or a retention limit (``retention.ms``, ``retention.bytes``) when retention rolled it to delete it.
     reason: str
 
 
@@ -88,6 +89,8 @@ class RetentionResult:
     deleted: tuple[DeletedSegment, ...]
     old_log_start_offset: int
     new_log_start_offset: int
+    #: The active segment rolled so that it could be deleted too (its reason: the retention limit).
+    rolled: tuple[RolledSegment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -37,12 +37,27 @@ def test_retention_ms_deletes_old_closed_segments_and_moves_the_log_start(tmp_pa
     assert [r.offset for r in read_all(log)] == list(range(4, 9))
 
 
-def test_the_active_segment_is_never_deleted(tmp_path: Path) -> None:
+def test_an_expired_and_committed_active_segment_is_rolled_and_deleted_so_the_log_empties(tmp_path: Path) -> None:
+    # Kafka 3.9 UnifiedLog.deletableSegments / deleteSegments: the log rolls first, keeping one empty segment.
     log = open_log(tmp_path, retention_ms=1)
     fill(log, 5)
-    log.delete_old_segments(now_ms=T0 + 10**9, high_watermark=log.log_end_offset)
+    result = log.delete_old_segments(now_ms=T0 + 10**9, high_watermark=log.log_end_offset)
+    assert [d.base_offset for d in result.deleted] == [0, 2, 4]
+    assert [(r.closed_base_offset, r.new_base_offset, r.reason) for r in result.rolled] == [(4, 5, "retention.ms")]
+    assert [s.base_offset for s in log.segments()] == [5]
+    assert (log.log_start_offset, log.log_end_offset) == (5, 5) and read_all(log) == []
+    log.append_as_leader(batch(b"after"), 0, T0 + 10**9)
+    assert [r.offset for r in read_all(log)] == [5]
+
+
+def test_the_active_segment_stays_while_it_holds_uncommitted_records_or_nothing(tmp_path: Path) -> None:
+    log = open_log(tmp_path, retention_ms=1)
+    fill(log, 5)
+    result = log.delete_old_segments(now_ms=T0 + 10**9, high_watermark=4)
+    assert [d.base_offset for d in result.deleted] == [0, 2] and result.rolled == ()
     assert [s.base_offset for s in log.segments()] == [4]
-    assert read_all(log)[0].offset == 4
+    log.delete_old_segments(now_ms=T0 + 10**9, high_watermark=5)
+    assert log.delete_old_segments(now_ms=T0 + 10**9, high_watermark=5).deleted == (), "an empty active segment stays"
 
 
 def test_retention_bytes_deletes_oldest_while_over_the_limit(tmp_path: Path) -> None:
