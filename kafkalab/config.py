@@ -29,10 +29,23 @@ class ConfigKey:
     minimum: float | None = None
     choices: tuple[str, ...] = ()
     broker_synonym: str | None = None  # the broker-wide key a topic inherits its default from
+    #: Values Kafka accepts that kafkalab does not implement, refused rather than silently ignored.
+    not_implemented: tuple[str, ...] = ()
+    #: Why those values are refused, said in the error.
+    not_implemented_why: str = ""
 
 
 def _parse_value(key: ConfigKey, raw: Any) -> Any:
     """Parse ``raw`` for ``key`` or raise INVALID_CONFIG with a sentence saying why."""
+    value = _parse_kafka_value(key, raw)
+    if key.not_implemented and str(value).lower() in key.not_implemented:
+        raise KafkaError(Errors.INVALID_CONFIG, f"kafkalab does not implement {key.name}={str(value).lower()}: "
+                                                f"{key.not_implemented_why}")
+    return value
+
+
+def _parse_kafka_value(key: ConfigKey, raw: Any) -> Any:
+    """Parse ``raw`` as Kafka would accept it for ``key``; INVALID_CONFIG with a sentence saying why."""
 
     def bad(expected: str) -> KafkaError:
         return KafkaError(Errors.INVALID_CONFIG, f"Invalid value {raw!r} for configuration {key.name}: {expected}.")
@@ -88,7 +101,9 @@ TOPIC_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
     ConfigKey("cleanup.policy", "list", ("delete",), "delete old segments, compact to the latest value per key, or both.",
               choices=("delete", "compact"), broker_synonym="log.cleanup.policy"),
     ConfigKey("compression.type", "string", "producer", "Final compression of the topic's batches; 'producer' keeps the producer's.",
-              choices=("uncompressed", "producer", "gzip", "snappy", "lz4", "zstd"), broker_synonym="compression.type"),
+              choices=("uncompressed", "producer", "gzip", "snappy", "lz4", "zstd"), broker_synonym="compression.type",
+              not_implemented=("snappy", "lz4", "zstd"),
+              not_implemented_why="its record batches are uncompressed or gzip (the codecs Python ships with)."),
     ConfigKey("delete.retention.ms", "long", 86_400_000, "How long tombstones are kept after compaction reaches them.",
               minimum=0, broker_synonym="log.cleaner.delete.retention.ms"),
     ConfigKey("flush.messages", "long", LONG_MAX, "Force an fsync after this many messages (Kafka leaves it to the OS).",
@@ -126,7 +141,9 @@ TOPIC_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
 #: Broker-wide configs (Kafka's ``KafkaConfig``) that kafkalab honours.
 BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
     ConfigKey("auto.create.topics.enable", "boolean", False,
-              "Create a topic on first use. Kafka defaults to true; kafkalab defaults to false so a typo shows UNKNOWN_TOPIC_OR_PARTITION."),
+              "Create a topic on first use. Kafka defaults to true; kafkalab defaults to false so a typo shows UNKNOWN_TOPIC_OR_PARTITION.",
+              not_implemented=("true",),
+              not_implemented_why="topics are created explicitly (create_topic, or a client's CreateTopics request)."),
     ConfigKey("auto.leader.rebalance.enable", "boolean", True, "Move leadership back to preferred replicas when brokers are imbalanced."),
     ConfigKey("controlled.shutdown.enable", "boolean", True, "On clean shutdown, ask the controller to move leadership away first."),
     ConfigKey("default.replication.factor", "int", 1, "Replication factor of topics created without one.", minimum=1),
@@ -153,7 +170,8 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
     ConfigKey("replica.lag.time.max.ms", "long", 30_000, "A follower that has not caught up for this long leaves the ISR.", minimum=1),
     ConfigKey("request.timeout.ms", "int", 30_000, "How long a broker waits for a response to a request it sent.", minimum=1),
     ConfigKey("zookeeper.session.timeout.ms", "int", 18_000, "A broker whose heartbeats stop for this long loses its session and ephemeral znodes.", minimum=1),
-    *(ConfigKey(key.broker_synonym, key.type, key.default, key.doc, key.minimum, key.choices)
+    *(ConfigKey(key.broker_synonym, key.type, key.default, key.doc, key.minimum, key.choices,
+                not_implemented=key.not_implemented, not_implemented_why=key.not_implemented_why)
       for key in TOPIC_CONFIG_KEYS.values() if key.broker_synonym and key.broker_synonym not in ("min.insync.replicas",
                                                                                                 "unclean.leader.election.enable")),
     ConfigKey("min.insync.replicas", "int", 1, TOPIC_CONFIG_KEYS["min.insync.replicas"].doc, minimum=1),

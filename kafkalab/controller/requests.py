@@ -82,9 +82,19 @@ class ControllerRequests:
         parsed = parse_topic_configs(topic.configs)
         configs = {key: str(topic.configs[key]) for key in parsed}
         live = sorted(context.live_brokers)
-        assignment = placement.assign_replicas(topic.num_partitions, topic.replication_factor, live,
+        assignment = placement.assign_replicas(self._partitions(topic), self._replication_factor(topic), live,
                                                self.controller.rng)
         return assignment, configs
+
+    def _partitions(self, topic: CreatableTopic) -> int:
+        """-1 asks for the broker's ``num.partitions`` (KIP-464, Kafka 2.4+)."""
+        return self.controller.config["num.partitions"] if topic.num_partitions == -1 else topic.num_partitions
+
+    def _replication_factor(self, topic: CreatableTopic) -> int:
+        """-1 asks for the broker's ``default.replication.factor`` (KIP-464, Kafka 2.4+)."""
+        if topic.replication_factor == -1:
+            return self.controller.config["default.replication.factor"]
+        return topic.replication_factor
 
     def _create_topic(self, topic: CreatableTopic, assignment: dict[int, tuple[int, ...]],
                       configs: dict[str, str]) -> Process[None]:
@@ -96,7 +106,7 @@ class ControllerRequests:
         yield zk.create(paths.topic_path(topic.name), paths.topic_assignment(assignment, topic_id))
         controller.context.topics[topic.name] = TopicInfo(assignment, topic_id, configs)
         controller.journal.emit(TopicCreated, topic=topic.name, partitions=len(assignment),
-                                replication_factor=topic.replication_factor,
+                                replication_factor=len(assignment[0]),
                                 assignment=tuple(assignment[p] for p in sorted(assignment)),
                                 configs=tuple(sorted(configs.items())))
         changed = yield from controller.elect_new_partitions(controller.context.partitions_of(topic.name))

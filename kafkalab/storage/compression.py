@@ -67,3 +67,15 @@ def decompress(codec: CompressionType, data: bytes | bytearray | memoryview) -> 
         except zlib.error as exc:
             raise KafkaError(Errors.CORRUPT_MESSAGE, f"Record batch gzip data is corrupt: {exc}.") from None
     raise _unsupported(codec)
+
+
+def target_compression(topic_compression_type: str) -> CompressionType | None:
+    """The codec a topic's ``compression.type`` stores batches with; None for ``producer``, which keeps theirs.
+
+    Kafka's ``BrokerCompressionType.targetCompression``: ``uncompressed`` means none.
+    """
+    if topic_compression_type == "producer":
+        return None
+    if topic_compression_type == "uncompressed":
+        return CompressionType.NONE
+    return CompressionType[topic_compression_type.upper()]

@@ -19,6 +19,7 @@ from pathlib import Path
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.append_validation import Batches, validate_follower_batches, validate_leader_batches
+from kafkalab.storage.compression import target_compression
 from kafkalab.storage.file_handles import SHARED_FILE_HANDLES, FileHandles
 from kafkalab.storage.files import CLEANED_SUFFIX, DELETE_DIR_SUFFIX, SWAP_SUFFIX, fsync_directory
 from kafkalab.storage.leader_epoch import EpochEntry, LeaderEpochFileCache
@@ -27,7 +28,9 @@ from kafkalab.storage.records import (
     NO_TIMESTAMP,
     BatchHeader,
     TimestampType,
+    iter_batch_headers,
     read_batch_header,
+    recompress,
     set_log_append_time,
     set_offset_and_epoch,
 )
@@ -130,6 +133,10 @@ class PartitionLog:
     def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int) -> LogAppendInfo:
         """Validate a producer's batches, assign them offsets from the LEO and the leader epoch, and append them."""
         checked = validate_leader_batches(batches, self._config, self.name)
+        target = target_compression(self._config.compression_type)
+        if target is not None and any(header.compression is not target for _, header in checked):
+            batches = recompress(batches, checked, target)
+            checked = list(iter_batch_headers(batches))
         buf = bytearray(batches)
         log_append_time = TimestampType.from_config(self._config.message_timestamp_type) is TimestampType.LOG_APPEND_TIME
         offset = self._log_end_offset

@@ -309,6 +309,25 @@ def encode_batch(records: Sequence[RecordInput], *, base_offset: int = 0,
                  base_sequence=base_sequence, record_count=len(records))
 
 
+def recompress(buf: bytes, batches: Sequence[tuple[int, BatchHeader]], codec: CompressionType) -> bytes:
+    """Producer batches rewritten with ``codec`` where theirs differs (Kafka's ``LogValidator`` for a topic's
+    ``compression.type``).
+
+    Producer id, epoch, sequences, timestamps and headers are kept. This is the one leader
+    path that decodes records, and only for topics that ask for a codec of their own.
+    """
+    out = bytearray()
+    for position, header in batches:
+        if header.compression is codec:
+            out += buf[position:position + header.size_in_bytes]
+            continue
+        records = [(r.key, r.value, r.headers, r.timestamp) for r in iter_records(buf, position, header)]
+        out += encode_batch(records, producer_id=header.producer_id, producer_epoch=header.producer_epoch,
+                            base_sequence=header.base_sequence, timestamp_type=header.timestamp_type,
+                            compression=codec, is_transactional=header.is_transactional)
+    return bytes(out)
+
+
 def encode_retained_batch(original: BatchHeader, records: Sequence[Record], delete_horizon_ms: int | None) -> bytes:
     """Re-encode the records compaction kept from ``original``, preserving its offsets and producer fields.
 

@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from storage_helpers import T0, batch, keyed_batch, read_all, topic_config
 
+from kafkalab.config import BrokerConfig
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.compression import CompressionType
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.log import PartitionLog
-from kafkalab.storage.records import TimestampType, encode_batch, iter_batch_headers, read_batch_header
+from kafkalab.storage.records import Header, TimestampType, encode_batch, iter_batch_headers, read_batch_header
 
 
 def open_log(tmp_path: Path, **overrides) -> PartitionLog:
@@ -159,3 +161,32 @@ def test_descriptors_stay_bounded_with_many_logs(tmp_path: Path) -> None:
         log.append_as_leader(batch(b"x"), 0, T0)
     assert handles.open_count == 8
     assert all(read_all(log)[0].value == b"x" for log in logs)
+
+
+@pytest.mark.parametrize(("topic_codec", "producer_codec", "stored_codec"), [
+    ("gzip", CompressionType.NONE, CompressionType.GZIP),
+    ("uncompressed", CompressionType.GZIP, CompressionType.NONE),
+    ("producer", CompressionType.GZIP, CompressionType.GZIP),
+    ("gzip", CompressionType.GZIP, CompressionType.GZIP),
+])
+def test_a_topic_compression_type_recompresses_what_the_producer_sent(tmp_path: Path, topic_codec, producer_codec,
+                                                                      stored_codec) -> None:
+    # Kafka's LogValidator: the topic's codec wins unless it is "producer"; producer fields survive.
+    log = open_log(tmp_path, compression_type=topic_codec)
+    headers = (Header("trace", b"t-1"),)
+    produced = encode_batch([(b"k1", b"v1", headers, T0), (None, b"v2", (), T0 + 5)], producer_id=7, producer_epoch=1,
+                            base_sequence=10, compression=producer_codec)
+    log.append_as_leader(produced, leader_epoch=2, now_ms=T0)
+    header = read_batch_header(log.read(0, 10_000))
+    assert header.compression is stored_codec
+    assert (header.producer_id, header.producer_epoch, header.base_sequence, header.partition_leader_epoch) == (7, 1, 10, 2)
+    assert [(r.offset, r.key, r.value, r.headers, r.timestamp) for r in read_all(log)] == [
+        (0, b"k1", b"v1", headers, T0), (1, None, b"v2", (), T0 + 5)]
+
+
+@pytest.mark.parametrize(("key", "value"), [("compression.type", "snappy"), ("compression.type", "zstd"),
+                                            ("auto.create.topics.enable", True)])
+def test_kafka_values_kafkalab_does_not_implement_are_refused_not_ignored(key, value) -> None:
+    with pytest.raises(KafkaError) as raised:
+        BrokerConfig.from_overrides({key: value})
+    assert raised.value.error is Errors.INVALID_CONFIG and "kafkalab does not implement" in raised.value.message
