@@ -131,6 +131,10 @@ class ReplicaManager:
                 self.fetchers.remove(state.tp)
                 self._after_leader_change(partition)
                 roles.append((state.tp, True, state.leader_epoch))
+            elif state.leader not in self.ctx.metadata.brokers and partition.leader_id != -1:
+                # Kafka 3.9 ReplicaManager.makeFollowers (ZK mode): "cannot become follower since the new
+                # leader is unavailable": the replica keeps its state and its fetcher until a leader is elected.
+                pass
             else:
                 if not partition.make_follower(state):
                     errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH

@@ -261,7 +261,8 @@ class Controller:
                               previous_leader=state.leader, leader_epoch=new_state.leader_epoch, isr=election.isr,
                               reason=unclean_reason(state.isr) if election.unclean else reason,
                               unclean=election.unclean)
-        self.writer.send_leader_and_isr([s for s in committed if s.leader != -1])
+        # Kafka 3.9 (ZK mode) tells the remaining live replicas too, with leader -1.
+        self.writer.send_leader_and_isr(committed)
         return committed
 
     def change_leaders(self, changes: list[tuple[PartitionState, elections.Election]],
@@ -327,7 +328,8 @@ class Controller:
             if removed:
                 self.journal.emit(IsrShrunk, topic=tp.topic, partition=tp.partition, leader=leader, removed=removed,
                                   isr=isr, reason="the controller removed a broker that left the cluster")
-        self.writer.send_leader_and_isr([s for s in committed if s.leader != -1])
+        # ReplicaStateMachine's OfflineReplica: every remaining replica hears the new state, leader -1 included.
+        self.writer.send_leader_and_isr(committed)
         return committed
 
     def _on_brokers_joined(self, new: list[int], current: dict[int, int]) -> Process[None]:

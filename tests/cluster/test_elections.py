@@ -260,3 +260,42 @@ def test_clean_shutdown_moves_leadership_before_the_broker_stops(tmp_path):
         assert view.leader != leaving and leaving not in view.isr
     _produce(cluster, "orders", 0, b"still writable with two in sync")
     cluster.close()
+
+
+def test_an_offline_partition_s_live_replicas_hear_leader_minus_one_and_keep_fetching(tmp_path):
+    # Kafka 3.9 ZK mode: the controller sends LeaderAndIsr with leader -1 to the remaining replicas
+    # (ReplicaStateMachine, OfflineReplica); a follower cannot follow -1, so it keeps its fetcher.
+    from kafkalab.protocol.controller_api import LeaderAndIsrRequest
+
+    cluster = open_cluster(tmp_path / "data", **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 1, 2))
+    view = partition(cluster, "orders", 0)
+    follower = next(r for r in view.replicas if r != view.leader)
+    cluster.wait(cluster.produce("orders", 0, [(None, b"v")]))
+    cluster.cut_link(follower, view.leader)
+    cluster.wait(cluster.produce("orders", 0, [(None, b"only on the leader")], acks=1))
+    run_checked(cluster, 15_000)
+    assert partition(cluster, "orders", 0).isr == (view.leader,)
+    heard: list[int] = []
+    send = cluster.network.request
+
+    def spy(source, destination, request, callback, timeout_ms):
+        if destination == f"broker-{follower}" and isinstance(request, LeaderAndIsrRequest):
+            heard.extend(state.leader for state in request.partition_states if state.topic == "orders")
+        return send(source, destination, request, callback, timeout_ms)
+
+    cluster.network.request = spy
+    cluster.kill_broker(view.leader)
+    cluster.heal_link(follower, view.leader)
+    run_checked(cluster, 10_000)
+    assert partition(cluster, "orders", 0).offline
+    assert heard == [-1]
+    seq = cluster.journal.last_seq
+    cluster.restart_broker(view.leader)
+    run_checked(cluster, 5000)
+    assert partition(cluster, "orders", 0).leader == view.leader
+    # The follower's last fetch went into the cut link; like Kafka's fetcher thread it waits for that
+    # request to time out (30 s after it was sent, as replica.socket.timeout.ms) before fetching again.
+    run_checked(cluster, 30_000)
+    assert [e.added for e in events_since(cluster, seq, IsrExpanded)] == [(follower,)]
+    cluster.close()
