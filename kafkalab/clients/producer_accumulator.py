@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from kafkalab.errors import Errors
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future
 from kafkalab.storage.compression import CompressionType
@@ -49,6 +50,9 @@ class ProducerBatch:
     futures: list[Future[RecordMetadata]] = field(default_factory=list)
     size_bytes: int = BATCH_OVERHEAD
     attempts: int = 0
+    #: The error of the latest failed attempt, and the broker's message with it, for the final word.
+    last_error: Errors | None = None
+    last_message: str = ""
     retry_after_ms: float = 0.0
     producer_id: int = -1
     producer_epoch: int = -1

@@ -21,7 +21,7 @@ from kafkalab.clients.producer_accumulator import ProducerBatch, RecordAccumulat
 from kafkalab.clients.producer_config import acks_value
 from kafkalab.clients.raw import RETRIABLE
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.events.clients import ProduceFailed, ProduceRetried, ProducerIdAssigned
+from kafkalab.events.clients import ProduceFailed, ProduceRetried, ProduceRetriesEnded, ProducerIdAssigned
 from kafkalab.events.journal import EventJournal
 from kafkalab.protocol.groups import InitProducerIdRequest, InitProducerIdResponse
 from kafkalab.protocol.produce import ProduceRequest, ProduceResponse
@@ -157,11 +157,15 @@ class Sender:
                 error, message, base_offset = response, f"no response from broker {leader}", -1
             self._settle(batch)
             if error in (Errors.NONE, Errors.DUPLICATE_SEQUENCE_NUMBER):
+                if batch.attempts:
+                    self.journal.emit(ProduceRetriesEnded, client_id=self.client_id, topic=batch.tp.topic,
+                                      partition=batch.tp.partition, records=batch.record_count,
+                                      attempts=batch.attempts + 1, base_offset=base_offset)
                 batch.complete(base_offset)
             elif self._can_retry(batch, error):
-                self._retry(batch, error)
+                self._retry(batch, error, message)
             else:
-                self._fail(batch, error, message or error.description)
+                self._fail(batch, error, self._final_word(batch, error, message))
         self.wakeup()
 
     def _settle(self, batch: ProducerBatch) -> None:
@@ -183,12 +187,24 @@ class Sender:
             return bool(earlier)
         return error in RETRIABLE
 
-    def _retry(self, batch: ProducerBatch, error: Errors) -> None:
+    def _retry(self, batch: ProducerBatch, error: Errors, message: str | None) -> None:
         if error in _METADATA_ERRORS:
             self.client.metadata = None
+        # One event when a batch starts retrying or its reason changes, not one per attempt.
+        news = error != batch.last_error
+        batch.last_error, batch.last_message = error, message or error.description
         self.accumulator.reenqueue(batch, self.client.now_ms + self.config["retry.backoff.ms"])
-        self.journal.emit(ProduceRetried, client_id=self.client_id, topic=batch.tp.topic, partition=batch.tp.partition,
-                          records=batch.record_count, attempt=batch.attempts, error=error.name)
+        if news:
+            self.journal.emit(ProduceRetried, client_id=self.client_id, topic=batch.tp.topic,
+                              partition=batch.tp.partition, records=batch.record_count, attempt=batch.attempts,
+                              error=error.name)
+
+    def _final_word(self, batch: ProducerBatch, error: Errors, message: str | None) -> str:
+        """Why a batch failed for good: the broker's answer, and the attempts before it."""
+        reason = message or error.description
+        if not batch.attempts:
+            return reason
+        return f"{reason} (after {batch.attempts + 1:,} attempts)"
 
     def _fail(self, batch: ProducerBatch, error: Errors, reason: str) -> None:
         self.journal.emit(ProduceFailed, client_id=self.client_id, topic=batch.tp.topic, partition=batch.tp.partition,
@@ -207,9 +223,13 @@ class Sender:
         for batch in self.accumulator.pending():
             if now - batch.created_ms >= timeout:
                 self.accumulator.remove(batch)
-                self._fail(batch, Errors.REQUEST_TIMED_OUT,
-                           f"Expiring {batch.record_count} record(s) for {batch.tp}: {now - batch.created_ms:g} ms "
-                           f"has passed since batch creation")
+                # Kafka's words, then what the learner needs: what the broker kept answering.
+                reason = (f"Expiring {batch.record_count} record(s) for {batch.tp}: {now - batch.created_ms:g} ms "
+                          f"has passed since batch creation (delivery.timeout.ms={timeout})")
+                if batch.last_error is not None:
+                    reason += (f"; the last of {batch.attempts:,} attempts got {batch.last_error.name}: "
+                               f"{batch.last_message}")
+                self._fail(batch, Errors.REQUEST_TIMED_OUT, reason)
 
     # -- metadata and producer id ----------------------------------------------------------
 

@@ -49,7 +49,8 @@ class ProduceRetried(Event):
     """A batch failed with a retriable error (the leader moved, the request timed out, a
     connection broke) and goes back to the front of its partition's queue; the producer refreshes
     metadata and sends it again after retry.backoff.ms, until delivery.timeout.ms runs out.
-    Without idempotence a retry of a batch that was in fact written duplicates it."""
+    Without idempotence a retry of a batch that was in fact written duplicates it. Said once
+    when a batch starts retrying and again only when the error changes."""
 
     kind = "produce"
     client_id: str
@@ -62,6 +63,26 @@ class ProduceRetried(Event):
     def describe(self) -> str:
         return (f"Producer {self.client_id} retries a batch of {self.records} record(s) for "
                 f"{self.topic}-{self.partition} (attempt {self.attempt}) after {self.error}.")
+
+
+@dataclass(frozen=True)
+class ProduceRetriesEnded(Event):
+    """A batch that had to be retried was finally written: every record in it is acknowledged
+    at the offsets below. With idempotence, a retry of an already-written batch is answered
+    with its original offsets instead of being written twice."""
+
+    kind = "produce"
+    client_id: str
+    topic: str
+    partition: int
+    records: int
+    attempts: int
+    base_offset: int
+
+    def describe(self) -> str:
+        where = f" at offset {self.base_offset}" if self.base_offset >= 0 else ""
+        return (f"Producer {self.client_id} delivered {self.records} record(s) to {self.topic}-{self.partition}"
+                f"{where} after {self.attempts:,} attempts.")
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,24 @@ def test_bad_input_names_kafkas_error_and_changes_nothing(tmp_path):
         producer.send("orders", "late")
     assert closed.value.error == Errors.ILLEGAL_STATE
     cluster.close()
+
+
+def test_a_produce_that_finally_fails_says_what_the_broker_kept_answering_in_one_event(tmp_path):
+    cluster = open_cluster(tmp_path / "data", partitions=1, config={"zookeeper.session.timeout.ms": 6000})
+    cluster.wait(cluster.alter_topic_config("orders", {"min.insync.replicas": 3}))
+    leader = cluster.snapshot().partition("orders", 0).leader
+    follower = next(r for r in cluster.snapshot().partition("orders", 0).replicas if r != leader)
+    cluster.kill_broker(follower)
+    cluster.run_for(10_000)
+    producer = cluster.producer(delivery_timeout_ms=20_000, request_timeout_ms=5000)
+    mark = cluster.journal.last_seq
+    future = producer.send("orders", "refused")
+    cluster.run_for(25_000)
+    assert future.error is not None and future.error.error == Errors.REQUEST_TIMED_OUT
+    message = future.error.message
+    assert "delivery.timeout.ms=20000" in message and "got NOT_ENOUGH_REPLICAS" in message
+    assert "min.insync.replicas=3" in message
+    assert [e.error for e in events(cluster, mark, ProduceRetried)] == ["NOT_ENOUGH_REPLICAS"], "one event, not one each"
+    [failed] = events(cluster, mark, ProduceFailed)
+    assert failed.reason == message
+    cluster.close()
