@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kafkalab import __version__
+from kafkalab import MODELLED_KAFKA, __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kafkalab",
         description="Learn Apache Kafka by breaking a real in-process cluster and watching it heal.",
     )
-    parser.add_argument("--version", action="version", version=f"kafkalab {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"kafkalab {__version__}, modelling {MODELLED_KAFKA}")
     parser.add_argument("--data-dir", help="cluster data directory (default: the user data dir)")
     parser.add_argument("--brokers", type=int, default=None, help="number of brokers for a new cluster (1-9, default 3)")
     parser.add_argument("--fresh", action="store_true", help="delete the data directory's cluster and start over")
