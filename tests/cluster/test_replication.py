@@ -9,8 +9,8 @@ from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import IsrExpanded, IsrShrunk, ProduceRejected
 
 
-def test_acks_all_below_min_insync_replicas_is_rejected_before_the_append(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_acks_all_below_min_insync_replicas_is_rejected_before_the_append(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     view = partition(cluster, "orders", 0)
     for follower in view.replicas:
@@ -28,11 +28,10 @@ def test_acks_all_below_min_insync_replicas_is_rejected_before_the_append(tmp_pa
     assert rejected and all(e.error == "NOT_ENOUGH_REPLICAS" for e in rejected)
     assert partition(cluster, "orders", 0).log_end_offset == 0, "nothing may be written"
     assert wait_checked(cluster, cluster.produce("orders", 0, [(None, b"acks=1 is fine")], acks=1)).base_offset == 0
-    cluster.close()
 
 
-def test_acks_all_whose_isr_shrinks_below_the_minimum_meanwhile_gets_not_enough_replicas_after_append(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_acks_all_whose_isr_shrinks_below_the_minimum_meanwhile_gets_not_enough_replicas_after_append(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 3}))
     view = partition(cluster, "orders", 0)
     lagging = next(r for r in view.replicas if r != view.leader)
@@ -45,11 +44,10 @@ def test_acks_all_whose_isr_shrinks_below_the_minimum_meanwhile_gets_not_enough_
     assert raised.value.error == Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND
     after = partition(cluster, "orders", 0)
     assert lagging not in after.isr and after.high_watermark == 1, "the write is there, just under-replicated"
-    cluster.close()
 
 
-def test_a_follower_cut_from_its_leader_leaves_the_isr_after_the_lag_time_and_rejoins_after_healing(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_a_follower_cut_from_its_leader_leaves_the_isr_after_the_lag_time_and_rejoins_after_healing(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     view = partition(cluster, "orders", 0)
     lagging = next(r for r in view.replicas if r != view.leader)
@@ -78,11 +76,10 @@ def test_a_follower_cut_from_its_leader_leaves_the_isr_after_the_lag_time_and_re
     replica = next(r for r in partition(cluster, "orders", 0).replica_views if r.broker_id == lagging)
     assert replica.in_isr and replica.log_end_offset == 5
     assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"v%d" % i for i in range(5)]
-    cluster.close()
 
 
-def test_a_follower_at_the_leaders_log_end_stays_in_sync_however_long_it_is_silent(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_a_follower_at_the_leaders_log_end_stays_in_sync_however_long_it_is_silent(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     view = partition(cluster, "orders", 0)
     lagging = next(r for r in view.replicas if r != view.leader)
@@ -90,11 +87,10 @@ def test_a_follower_at_the_leaders_log_end_stays_in_sync_however_long_it_is_sile
     cluster.cut_link(lagging, view.leader)
     run_checked(cluster, 30_000, step_ms=500)
     assert lagging in partition(cluster, "orders", 0).isr
-    cluster.close()
 
 
-def test_acks_0_and_1_do_not_wait_for_followers(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_acks_0_and_1_do_not_wait_for_followers(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     view = partition(cluster, "orders", 0)
     for follower in view.replicas:
@@ -105,4 +101,3 @@ def test_acks_0_and_1_do_not_wait_for_followers(tmp_path):
     run_checked(cluster, 100)
     assert partition(cluster, "orders", 0).log_end_offset == 2
     assert partition(cluster, "orders", 0).high_watermark == 0
-    cluster.close()
