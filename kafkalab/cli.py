@@ -107,7 +107,7 @@ def _run_scenario(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json(), indent=2, sort_keys=False))
     else:
-        print("PASSED" if report.ok else "FAILED")
+        reporter.finish(report)
     return 0 if report.ok else 1
 
 

@@ -83,17 +83,19 @@ class Produce(Action):
             sends.append((key, producer.send(self.topic, render(self.value, i), key, self.partition, headers)))
         producer.flush()
         records: list[dict[str, Any]] = []
+        failures: list[KafkaError] = []
         for key, future in sends:
             try:
                 metadata = yield future
             except KafkaError as exc:
+                failures.append(exc)
                 records.append({"topic": self.topic, "partition": self.partition, "error": exc.name})
                 continue
             session.record_produced(self.topic, key, metadata.partition)
             records.append({"topic": self.topic, "partition": metadata.partition, "offset": metadata.offset})
-        failures = [r["error"] for r in records if "error" in r]
         if failures and len(failures) == len(records):
-            raise KafkaError(Errors[failures[0]], f"None of the {len(records)} record(s) was acknowledged.")
+            raise KafkaError(failures[0].error, f"None of the {len(records)} record(s) was acknowledged: "
+                                                f"{failures[0].message}")
         return {"records": records}
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafkalab.actions.base import Action
-from kafkalab.errors import KafkaError
+from kafkalab.errors import Errors, KafkaError
 from kafkalab.session.session import Session
+from kafkalab.sim.failures import Failure
 from kafkalab.sim.process import Future, spawn
 
 
@@ -25,11 +26,22 @@ class ActionOutcome:
         return self.error is None and self.result.get("ok", True) is not False
 
 
+def _internal_error(action: Action, error: BaseException) -> KafkaError:
+    """How an action that hit a bug in kafkalab fails: a clear error instead of a frozen or silent step."""
+    return KafkaError(Errors.UNKNOWN_SERVER_ERROR, f"The {action.step} step failed inside kafkalab on "
+                                                   f"{type(error).__name__}: {error}. This is a bug in kafkalab; "
+                                                   f"the event log says where it happened.")
+
 
 def execute(session: Session, action: Action) -> Future[ActionOutcome]:
-    """Run ``action``; the future never fails: a Kafka error is part of the outcome."""
+    """Run ``action``; the future never fails: a Kafka error is part of the outcome.
+
+    A bug (any other exception) fails the action with UNKNOWN_SERVER_ERROR and is journaled
+    as ``ProcessFailed``, so neither the step nor the engine is left hanging.
+    """
     outcome: Future[ActionOutcome] = Future()
     started_ms = session.scheduler.now_ms
+    name = f"action {action.step}"
 
     def finish(result: dict[str, Any] | None, error: KafkaError | None) -> None:
         record = ActionOutcome(action, result or {}, error)
@@ -44,16 +56,22 @@ def execute(session: Session, action: Action) -> Future[ActionOutcome]:
     except KafkaError as exc:
         finish(None, exc)
         return outcome
+    except Exception as exc:
+        finish(None, _internal_error(action, exc))
+        session.scheduler.report(Failure(session.group.owner, name, exc))
+        return outcome
     if not isinstance(produced, Generator):
         finish(produced, None)
         return outcome
-    process = spawn(session.group, produced)
 
-    def done(future: Future[dict[str, Any]]) -> None:
-        error = future.error
-        if error is not None and not isinstance(error, KafkaError):
-            raise error
-        finish(None if error is not None else future.result(), error if isinstance(error, KafkaError) else None)
+    def done(task: Future[dict[str, Any]]) -> None:
+        error = task.error
+        if error is None:
+            finish(task.result(), None)
+        elif isinstance(error, KafkaError):
+            finish(None, error)
+        else:  # the task reports the bug itself
+            finish(None, _internal_error(action, error))
 
-    process.add_done_callback(done)
+    spawn(session.group, produced, name=name).claim().add_done_callback(done)
     return outcome

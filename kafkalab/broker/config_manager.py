@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from kafkalab.broker.context import BrokerContext
 from kafkalab.config import TopicConfig, format_config_value, parse_topic_configs
 from kafkalab.coordination import paths
-from kafkalab.coordination.client import CoordinationClient
+from kafkalab.coordination.client import CoordinationClient, session_bound
 from kafkalab.coordination.protocol import WatchEvent, ZkCode, ZkException
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import TopicConfigChanged
@@ -96,7 +96,7 @@ class TopicConfigManager:
                 self.on_change(topic)
 
     def _on_changes_watch(self, event: WatchEvent) -> None:
-        spawn(self.ctx.group, self.watch_changes())
+        spawn(self.ctx.group, session_bound(self.watch_changes()), name="config change notification listener")
 
     def alter(self, request: IncrementalAlterConfigsRequest) -> Process[ApiResult]:
         """Apply KIP-339 set/delete operations to a topic's overrides, validated as a whole."""

@@ -4,26 +4,40 @@ One fetcher per leader broker loops: first, for partitions that just became foll
 it asks the leader where the follower's latest epoch ended (OffsetsForLeaderEpoch,
 KIP-101/279) and truncates any divergent tail; then it sends Fetch requests and appends
 the returned batches as they are. A failed fetch backs off ``replica.fetch.backoff.ms``.
+
+A failure while applying what was fetched stays with its partition, as in Kafka's
+``AbstractFetcherThread``: invalid or corrupt records make the partition retry after
+the backoff; anything else marks it failed (``markPartitionFailed``): it leaves the
+fetcher until the controller next sends LeaderAndIsr for it, and the rest go on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kafkalab.broker.context import BrokerContext
-from kafkalab.errors import Errors
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.failures import ReplicaFetchFailed
 from kafkalab.protocol.fetch import (
+    EpochEndOffset,
     EpochRequest,
     FetchPartition,
+    FetchPartitionData,
     FetchRequest,
     OffsetsForLeaderEpochRequest,
 )
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.sim.failures import Failure
 from kafkalab.sim.process import Future, Process, Sleep, spawn
 
 if TYPE_CHECKING:
     from kafkalab.broker.replica_manager import ReplicaManager
+
+#: Errors after which Kafka's fetcher retries the partition after the backoff instead of marking it failed
+#: (``CorruptRecordException`` and ``InvalidRecordException``: possibly a transient state of the log).
+RETRIED_ERRORS = frozenset({Errors.CORRUPT_MESSAGE, Errors.INVALID_RECORD})
 
 
 @dataclass
@@ -37,6 +51,8 @@ class FetchState:
     fenced: bool = False
     #: After a retriable error the partition sits out until then (``replica.fetch.backoff.ms``).
     delayed_until_ms: float = 0.0
+    #: The error the partition is retrying after, so a run of the same one is journaled once.
+    retrying_after: str | None = None
 
 
 def _request(ctx: BrokerContext, destination: str, request: Any, timeout_ms: float) -> Future[Any]:
@@ -59,12 +75,24 @@ class ReplicaFetcher:
         self.partitions: dict[TopicPartition, FetchState] = {}
         self.running = False
 
+    @property
+    def name(self) -> str:
+        """The fetcher as failures name it (Kafka's ``ReplicaFetcherThread-0-<leader>``)."""
+        return f"replica fetcher from broker {self.leader_id}"
+
     def start(self) -> None:
         if not self.running and self.partitions:
             self.running = True
-            spawn(self.ctx.group, self._run())
+            spawn(self.ctx.group, self._run(), name=self.name)
 
     def _run(self) -> Process[None]:
+        try:
+            yield from self._fetch_rounds()
+        finally:
+            # Ended or failed (then reported): the next partition added starts the loop again.
+            self.running = False
+
+    def _fetch_rounds(self) -> Process[None]:
         config = self.ctx.config
         leader_node = f"broker-{self.leader_id}"
         timeout = config["request.timeout.ms"]
@@ -96,15 +124,50 @@ class ReplicaFetcher:
                 state = self.partitions.get(tp)
                 if state is None or state is not ready.get(tp):
                     continue  # removed or re-added while the fetch was in flight
-                if data.error == Errors.NONE:
-                    if data.records and state.fetch_offset != self.replicas.partitions[tp].log_end_offset:
-                        continue
-                    state.fetch_offset = self.replicas.append_as_follower(tp, data)
-                elif data.error == Errors.OFFSET_OUT_OF_RANGE:
-                    self._handle_out_of_range(tp, state, data.log_start_offset, data.log_end_offset)
-                else:
-                    self._on_partition_error(state, data.error)
-        self.running = False
+                self._guarded(tp, state, self._process_partition_data, data)
+
+    def _process_partition_data(self, tp: TopicPartition, state: FetchState, data: FetchPartitionData) -> None:
+        """Apply one partition's part of a fetch response."""
+        if data.error == Errors.NONE:
+            if data.records and state.fetch_offset != self.replicas.partitions[tp].log_end_offset:
+                return
+            state.fetch_offset = self.replicas.append_as_follower(tp, data)
+            state.retrying_after = None
+        elif data.error == Errors.OFFSET_OUT_OF_RANGE:
+            self._handle_out_of_range(tp, state, data.log_start_offset, data.log_end_offset)
+        else:
+            self._on_partition_error(state, data.error)
+
+    def _guarded(self, tp: TopicPartition, state: FetchState, work: Callable[..., None], *args: Any) -> None:
+        """Run one partition's share of a round; an error stays with that partition (``AbstractFetcherThread``)."""
+        try:
+            work(tp, state, *args)
+        except KafkaError as error:
+            if error.error in RETRIED_ERRORS:
+                state.delayed_until_ms = self.ctx.now_ms + self.ctx.config["replica.fetch.backoff.ms"]
+                if state.retrying_after != error.name:
+                    state.retrying_after = error.name
+                    self._journal(tp, state, error.name, error.message, retrying=True)
+            else:
+                self._mark_failed(tp, state, error.name, error.message)
+        except OSError as error:
+            # A disk fault: Kafka's KafkaStorageException, which marks the partition failed as well.
+            self._mark_failed(tp, state, Errors.KAFKA_STORAGE_ERROR.name, str(error))
+        except Exception as error:
+            # Kafka catches any Throwable here too; a bug is also reported as such, so it never passes unseen.
+            self._mark_failed(tp, state, type(error).__name__, str(error))
+            self.ctx.group.scheduler.report(Failure(self.ctx.node, f"{self.name} ({tp})", error))
+
+    def _mark_failed(self, tp: TopicPartition, state: FetchState, error: str, message: str) -> None:
+        """Stop fetching ``tp`` until LeaderAndIsr adds it again (``markPartitionFailed``)."""
+        if self.partitions.get(tp) is state:
+            del self.partitions[tp]
+        self._journal(tp, state, error, message, retrying=False)
+
+    def _journal(self, tp: TopicPartition, state: FetchState, error: str, message: str, retrying: bool) -> None:
+        self.ctx.journal.emit(ReplicaFetchFailed, broker_id=self.ctx.broker_id, leader_id=self.leader_id,
+                              topic=tp.topic, partition=tp.partition, fetch_offset=state.fetch_offset, error=error,
+                              message=message, retrying=retrying)
 
     def _on_partition_error(self, state: FetchState, error: Errors) -> None:
         """Kafka's AbstractFetcherThread: a fenced epoch waits for LeaderAndIsr, anything else retries.
@@ -120,14 +183,9 @@ class ReplicaFetcher:
     def _truncate(self, leader_node: str, truncating: dict[TopicPartition, FetchState], timeout: float) -> Process[bool]:
         partitions = {}
         for tp, state in truncating.items():
-            partition = self.replicas.partitions[tp]
-            latest_epoch = partition.log.leader_epoch_cache.latest_epoch
+            latest_epoch = self.replicas.partitions[tp].log.leader_epoch_cache.latest_epoch
             if latest_epoch is None or latest_epoch < 0:
-                # No epoch history (an empty or pre-epoch log): Kafka truncates to the high watermark.
-                self.replicas.truncate(tp, partition.high_watermark, "no leader epoch history; truncated to the "
-                                                                     "high watermark")
-                state.fetch_offset = partition.log_end_offset
-                state.truncating = False
+                self._guarded(tp, state, self._truncate_to_high_watermark)
                 continue
             partitions[tp] = EpochRequest(state.leader_epoch, latest_epoch)
         if not partitions:
@@ -143,11 +201,21 @@ class ReplicaFetcher:
             if result.error != Errors.NONE:
                 self._on_partition_error(answered, result.error)
                 continue
-            partition = self.replicas.partitions[tp]
-            done = self._apply_epoch_end(tp, partition, result.leader_epoch, result.end_offset)
-            answered.fetch_offset = partition.log_end_offset
-            answered.truncating = not done
+            self._guarded(tp, answered, self._truncate_to_epoch_end, result)
         return True
+
+    def _truncate_to_high_watermark(self, tp: TopicPartition, state: FetchState) -> None:
+        """No epoch history (an empty or pre-epoch log): Kafka truncates to the high watermark."""
+        partition = self.replicas.partitions[tp]
+        self.replicas.truncate(tp, partition.high_watermark, "no leader epoch history; truncated to the high watermark")
+        state.fetch_offset = partition.log_end_offset
+        state.truncating = False
+
+    def _truncate_to_epoch_end(self, tp: TopicPartition, state: FetchState, result: EpochEndOffset) -> None:
+        partition = self.replicas.partitions[tp]
+        done = self._apply_epoch_end(tp, partition, result.leader_epoch, result.end_offset)
+        state.fetch_offset = partition.log_end_offset
+        state.truncating = not done
 
     def _apply_epoch_end(self, tp: TopicPartition, partition: Any, leader_epoch: int, leader_end: int) -> bool:
         """KIP-279's truncation rule; returns True when no further round is needed."""

@@ -45,7 +45,7 @@ class ProducerIdManager:
             else:
                 respond(InitProducerIdResponse(Errors.NONE, future.result(), 0))
 
-        spawn(self.ctx.group, self._generate()).add_done_callback(done)
+        spawn(self.ctx.group, self._generate(), name="InitProducerId").claim().add_done_callback(done)
 
     def _generate(self) -> Process[int]:
         while self._next > self._end:

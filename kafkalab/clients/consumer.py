@@ -162,7 +162,7 @@ class Consumer:
             yield from coordinator.on_leave_prepare()
             yield from coordinator.leave_group("the consumer unsubscribed from all topics", rejoin=False)
 
-        return spawn(self._client.group, process())
+        return spawn(self._client.group, process(), name="unsubscribe").claim()
 
     # -- poll ----------------------------------------------------------------------------
 
@@ -177,7 +177,7 @@ class Consumer:
         if timeout_ms < 0:
             raise KafkaError(Errors.INVALID_ARGUMENT, "Timeout must not be negative.")
         self._polling = True
-        return spawn(self._client.group, self._poll(timeout_ms))
+        return spawn(self._client.group, self._poll(timeout_ms), name="poll").claim()
 
     def _poll(self, timeout_ms: float) -> Process[list[ConsumerRecord]]:
         deadline = self._client.now_ms + timeout_ms
@@ -189,9 +189,9 @@ class Consumer:
                 joining = self._coordinator.poll() if self._coordinator is not None else None
                 if joining is not None:
                     yield self._until(joining, deadline)
-                    if joining.error is not None:
-                        raise joining.error
-                if joining is None or joining.done:
+                    if joining.done:
+                        continue  # the coordinator's next poll() raises the join's error or finds the group joined
+                else:
                     yield from self._update_positions()
                     records = self._fetcher.collect(self.config["max.poll.records"])
                     self._send_fetches()
@@ -229,7 +229,7 @@ class Consumer:
     def _send_fetches(self) -> None:
         if self._fetcher.send_fetches() and not self._refreshing:
             self._refreshing = True
-            spawn(self._client.group, self._refresh_then_wake())
+            spawn(self._client.group, self._refresh_then_wake(), name="metadata refresh")
 
     def _refresh_then_wake(self) -> Process[None]:
         """A partition's leader is unknown: look again after retry.backoff.ms, then let poll() retry."""
@@ -336,13 +336,13 @@ class Consumer:
                     yield Sleep(self.config["retry.backoff.ms"])
             return state.position
 
-        return spawn(self._client.group, process())
+        return spawn(self._client.group, process(), name=f"position of {tp}").claim()
 
     def committed(self, partitions: Iterable[PartitionInput]) -> Future[dict[TopicPartition, OffsetAndMetadata | None]]:
         """The group's committed offsets for ``partitions`` (None where there is none)."""
         coordinator = self._group_coordinator()
         tps = [_partition(p) for p in partitions]
-        return spawn(self._client.group, coordinator.commits.fetch_committed(tps))
+        return spawn(self._client.group, coordinator.commits.fetch_committed(tps), name="OffsetFetch").claim()
 
     # -- commits -------------------------------------------------------------------------
 
@@ -360,7 +360,7 @@ class Consumer:
             wanted: Offsets = self._subscriptions.consumed()
         else:
             wanted = {_partition(tp): as_offset(value) for tp, value in offsets.items()}
-        return spawn(self._client.group, coordinator.commits.commit(wanted, retry=retry))
+        return spawn(self._client.group, coordinator.commits.commit(wanted, retry=retry), name="OffsetCommit").claim()
 
     def _group_coordinator(self) -> ConsumerCoordinator:
         self._check_open(closing_ok=True)
@@ -400,7 +400,7 @@ class Consumer:
             self._closed = True
             self._client.group.cancel_all()
 
-        self._closing = spawn(self._client.group, process())
+        self._closing = spawn(self._client.group, process(), name="close").claim()
         return self._closing
 
     def crash(self) -> None:

@@ -69,7 +69,8 @@ class CommitManager:
         self.next_auto_commit_ms = now + c.config["auto.commit.interval.ms"]
         offsets = c.subscriptions.consumed()
         if offsets and (self._auto_commit is None or self._auto_commit.done):
-            self._auto_commit = spawn(c.client.group, self._quietly(self.commit(offsets, retry=False)))
+            self._auto_commit = spawn(c.client.group, self._quietly(self.commit(offsets, retry=False)),
+                                      name="auto-commit")
 
     @staticmethod
     def _quietly(process: Process[None]) -> Process[None]:

@@ -142,7 +142,7 @@ class ConsumerCoordinator:
                 raise KafkaError(Errors.REQUEST_TIMED_OUT,
                                  f"No coordinator for group '{self.group_id}' was found in time; is any broker up?")
             if self._finding is None or self._finding.done:
-                self._finding = spawn(self.client.group, self._find_coordinator())
+                self._finding = spawn(self.client.group, self._find_coordinator(), name="FindCoordinator")
             yield self._finding
 
     def _find_coordinator(self) -> Process[None]:
@@ -175,16 +175,23 @@ class ConsumerCoordinator:
     # -- poll --------------------------------------------------------------------------
 
     def poll(self) -> Future[None] | None:
-        """Called by every poll(): start (or continue) a rejoin if one is needed; returns it to wait on."""
+        """Called by every poll(): start (or continue) a rejoin if one is needed; returns it to wait on.
+
+        A join that failed since the last call raises its error here, as Kafka's ``poll()`` throws it.
+        """
         self.last_poll_ms = self.client.now_ms
         if self.fatal is not None:
             raise self.fatal
+        if self._joining is not None and self._joining.done:
+            finished, self._joining = self._joining, None
+            if finished.error is not None:
+                raise finished.error
         self.commits.maybe_auto_commit()
         if not self.subscriptions.subscribed:
             return None
         if self.rejoin_needed or self.state != MemberState.STABLE:
-            if self._joining is None or self._joining.done:
-                self._joining = spawn(self.client.group, self._join_group())
+            if self._joining is None:
+                self._joining = spawn(self.client.group, self._join_group(), name="JoinGroup").claim()
             return self._joining
         return None
 
@@ -391,7 +398,7 @@ class ConsumerCoordinator:
     def _start_heartbeats(self) -> None:
         self._heartbeat_epoch += 1
         self._last_heartbeat_sent = self._last_heartbeat_received = self.client.now_ms
-        spawn(self.client.group, self._heartbeat_loop(self._heartbeat_epoch))
+        spawn(self.client.group, self._heartbeat_loop(self._heartbeat_epoch), name="heartbeat thread")
 
     def _heartbeat_loop(self, epoch: int) -> Process[None]:
         """The heartbeat thread: beat every heartbeat.interval.ms, leave if poll() stopped being called."""

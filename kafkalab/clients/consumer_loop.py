@@ -39,7 +39,7 @@ class PollLoop:
         if not self.running:
             self.running = True
             self._generation += 1
-            spawn(self.consumer.timers, self._run(self._generation))
+            spawn(self.consumer.timers, self._run(self._generation), name="poll loop")
         return self
 
     def stop(self) -> None:

@@ -12,6 +12,7 @@ record to a batch, ``Partitioner.record_appended`` so sticky choices can move on
 from __future__ import annotations
 
 import importlib
+import inspect
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -184,8 +185,17 @@ class FunctionPartitioner:
 
     def partition(self, topic: str, key: bytes | None, value: bytes | None,
                   num_partitions: int, available_partitions: Sequence[int]) -> int:
-        """Call the user function and insist on an integer answer."""
-        result = self.fn(topic, key, value, num_partitions)
+        """Call the user function, guarded, and insist on an integer answer.
+
+        User code must not take the producer down with it: whatever it raises fails this one
+        send with an error naming the function, and the next send calls it again.
+        """
+        try:
+            result = self.fn(topic, key, value, num_partitions)
+        except Exception as exc:
+            raise KafkaError(Errors.INVALID_ARGUMENT,
+                             f"The partitioner {self.name} raised {type(exc).__name__}: {exc}. A partitioner is "
+                             f"fn(topic, key, value, num_partitions) -> int.") from exc
         if isinstance(result, bool) or not isinstance(result, int):
             raise KafkaError(Errors.INVALID_ARGUMENT,
                              f"The partitioner {self.name} returned {result!r}; a partitioner must return an int.")
@@ -218,7 +228,25 @@ def load_custom_partitioner(dotted_path: str) -> FunctionPartitioner:
         raise KafkaError(Errors.INVALID_CONFIG,
                          f"Partitioner '{dotted_path}' is a {type(fn).__name__}, "
                          "not a callable fn(topic, key, value, num_partitions).")
-    return FunctionPartitioner(fn, dotted_path)
+    return function_partitioner(fn, dotted_path)
+
+
+def function_partitioner(fn: CustomPartitionFn, name: str) -> FunctionPartitioner:
+    """``fn`` as a partitioner, once it is known to take ``(topic, key, value, num_partitions)``.
+
+    A function whose signature Python cannot tell (some built-ins) is accepted; its calls are guarded anyway.
+    """
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return FunctionPartitioner(fn, name)
+    try:
+        signature.bind("topic", b"key", b"value", 1)
+    except TypeError as exc:
+        raise KafkaError(Errors.INVALID_CONFIG,
+                         f"Partitioner '{name}' cannot be called as fn(topic, key, value, num_partitions): "
+                         f"{exc}.") from exc
+    return FunctionPartitioner(fn, name)
 
 
 def choose_partition(partitioner: Partitioner, topic: str, partition: int | None, key: bytes | None,

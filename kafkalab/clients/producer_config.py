@@ -9,9 +9,9 @@ from typing import Any
 from kafkalab.clients.client_config import ClientConfig
 from kafkalab.clients.partitioners import (
     BuiltInPartitioner,
-    FunctionPartitioner,
     Partitioner,
     RoundRobinPartitioner,
+    function_partitioner,
     load_custom_partitioner,
 )
 from kafkalab.config import ConfigKey
@@ -94,7 +94,7 @@ def acks_value(acks: str) -> int:
 def build_partitioner(choice: Any, batch_size: int, rng: random.Random) -> Partitioner:
     """The partitioner for a ``partitioner.class`` value: a built-in name, a callable, or a dotted path."""
     if callable(choice):
-        return FunctionPartitioner(choice, getattr(choice, "__qualname__", repr(choice)))
+        return function_partitioner(choice, getattr(choice, "__qualname__", repr(choice)))
     if not isinstance(choice, str):
         raise KafkaError(Errors.INVALID_CONFIG, f"partitioner.class must be a name or a function, not {choice!r}.")
     builtin = BUILTIN_PARTITIONERS.get(choice)

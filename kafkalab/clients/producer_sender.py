@@ -249,7 +249,7 @@ class Sender:
             self._on_metadata()
             self.wakeup()
 
-        spawn(self.client.group, process())
+        spawn(self.client.group, process(), name="metadata refresh")
 
     def _init_producer_id(self) -> None:
         if self._initializing:
@@ -268,4 +268,4 @@ class Sender:
                               producer_epoch=self.producer_epoch)
             self.wakeup()
 
-        spawn(self.client.group, process())
+        spawn(self.client.group, process(), name="InitProducerId")

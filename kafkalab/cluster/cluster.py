@@ -4,6 +4,8 @@
 Everything that takes time returns a ``Future``; under the virtual clock, ``wait``
 runs the scheduler until the future is done. Reads go through ``snapshot()`` (frozen
 views) and ``journal`` (typed events); nothing outside the engine touches its objects.
+A process or timer that fails with nobody to read its error becomes a ``ProcessFailed``
+event and the cluster goes on.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE, CoordinationServer
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import LinkCut, LinkHealed, LinkLatencyChanged
+from kafkalab.events.failures import ProcessFailed
 from kafkalab.events.journal import EventJournal
 from kafkalab.protocol.admin import ApiResult, ElectionType
 from kafkalab.protocol.produce import PartitionProduceResponse
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.server.broker import Broker, BrokerState
+from kafkalab.sim.failures import Failure
 from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
 from kafkalab.sim.process import Future, Process, Sleep, spawn
 from kafkalab.sim.scheduler import DEFAULT_START_MS, Scheduler, TimerGroup
@@ -61,6 +65,9 @@ class Cluster:
         self.scheduler = scheduler
         self.rng = random.Random(meta.seed)
         self.journal = EventJournal(scheduler)
+        #: Every process or timer that failed with nobody to read its error (kept apart from the bounded journal).
+        self.process_failures: list[ProcessFailed] = []
+        scheduler.supervisor = self._journal_failure
         self.network = Network(scheduler, latency_ms)
         self.broker_config = BrokerConfig.from_overrides(meta.broker_config)
         self.coordinator = CoordinationServer(scheduler, self.network, self.journal, data_dir.zookeeper_dir)
@@ -70,7 +77,7 @@ class Cluster:
             broker_id: Broker(broker_id, data_dir.broker_dir(broker_id), scheduler, self.network, self.journal,
                               self.broker_config, random.Random(f"{meta.seed}-{broker_id}"))
             for broker_id in range(1, meta.brokers + 1)}
-        self._client_group = TimerGroup(scheduler)
+        self._client_group = TimerGroup(scheduler, "admin")
         self.client = ClientNode("admin", self._client_group, self.network, self.live_broker_ids)
         self.admin = AdminClient(self.client)
         self.raw = RawClient(self.client)
@@ -145,7 +152,7 @@ class Cluster:
         """Start every broker; the future completes when all are serving and a controller leads."""
         for broker in self.brokers.values():
             broker.start()
-        return spawn(self._client_group, self._until(self._settled))
+        return spawn(self._client_group, self._until(self._settled), name="cluster start").claim()
 
     def _settled(self) -> bool:
         running = [b for b in self.brokers.values() if b.running]
@@ -173,6 +180,12 @@ class Cluster:
         self.coordinator.close()
         self.data_dir.close()
         self.closed = True
+
+    def _journal_failure(self, failure: Failure) -> None:
+        """A process or timer stopped on an error nobody reads: say so in the journal (the engine goes on)."""
+        self.process_failures.append(self.journal.emit(
+            ProcessFailed, owner=failure.owner, process=failure.process, error=failure.error_name,
+            message=failure.message, bug=failure.bug, where=failure.where if failure.bug else ""))
 
     def _save_clock(self) -> None:
         self.meta.clock_ms = self.scheduler.now_ms
@@ -205,22 +218,25 @@ class Cluster:
             raise KafkaError(Errors.INVALID_REPLICATION_FACTOR,
                              f"Replication factor must be at least 1, not {replication_factor}.")
         parse_topic_configs(config or {})
-        return spawn(self._client_group, self.admin.create_topic(name, partitions, replication_factor, config))
+        return spawn(self._client_group, self.admin.create_topic(name, partitions, replication_factor, config),
+                     name=f"create topic {name}").claim()
 
     def delete_topic(self, name: str) -> Future[None]:
         """Delete a topic and all its replicas."""
-        return spawn(self._client_group, self.admin.delete_topic(name))
+        return spawn(self._client_group, self.admin.delete_topic(name), name=f"delete topic {name}").claim()
 
     def alter_topic_config(self, name: str, set_values: Mapping[str, Any] | None = None,
                            delete_keys: tuple[str, ...] = ()) -> Future[None]:
         """Set or remove topic config overrides; invalid ones fail with INVALID_CONFIG."""
         parse_topic_configs(set_values or {})
-        return spawn(self._client_group, self.admin.alter_topic_config(name, set_values, delete_keys))
+        return spawn(self._client_group, self.admin.alter_topic_config(name, set_values, delete_keys),
+                     name=f"alter config of topic {name}").claim()
 
     def elect_preferred_leaders(self, partitions: tuple[TopicPartition, ...] | None = None
                                 ) -> Future[dict[TopicPartition, ApiResult]]:
         """Move leadership back to each partition's preferred replica where it is in sync."""
-        return spawn(self._client_group, self.admin.elect_leaders(ElectionType.PREFERRED, partitions))
+        return spawn(self._client_group, self.admin.elect_leaders(ElectionType.PREFERRED, partitions),
+                     name="preferred leader election").claim()
 
     def topic_config(self, name: str) -> TopicConfig:
         """The effective config of a topic (overrides over broker defaults)."""
@@ -323,7 +339,7 @@ class Cluster:
         while not name or name in self._clients or name in (COORDINATOR_NODE, *(b.node for b in self.brokers.values())):
             name = f"{wanted}-{n}" if wanted else f"{prefix}-{n}"
             n += 1
-        group = TimerGroup(self.scheduler)
+        group = TimerGroup(self.scheduler, name)
         self._clients[name] = group
         return ClientNode(name, group, self.network, self.live_broker_ids)
 
@@ -335,7 +351,7 @@ class Cluster:
         tp = self._existing_partition(topic, partition)
         now = self.scheduler.now_int_ms()
         batch = encode_batch([(key, value, (), now) for key, value in records])
-        return spawn(self._client_group, self.raw.produce(tp, batch, acks))
+        return spawn(self._client_group, self.raw.produce(tp, batch, acks), name=f"produce to {tp}").claim()
 
     def fetch(self, topic: str, partition: int, offset: int, max_bytes: int = 1_048_576) -> Future[list[Record]]:
         """Committed records of a partition from ``offset`` (never past the high watermark)."""
@@ -346,7 +362,7 @@ class Cluster:
             return [record for position, _ in iter_batch_headers(data.records)
                     for record in decode_batch(data.records, position)[1] if record.offset >= offset]
 
-        return spawn(self._client_group, process())
+        return spawn(self._client_group, process(), name=f"fetch from {tp}").claim()
 
     def _existing_partition(self, topic: str, partition: int) -> TopicPartition:
         """The partition if ZooKeeper knows it; UNKNOWN_TOPIC_OR_PARTITION at once otherwise.

@@ -18,7 +18,7 @@ from kafkalab.controller.channel import ControllerChannel
 from kafkalab.controller.context import ControllerContext, TopicInfo
 from kafkalab.controller.state_writer import ControllerFenced, PartitionStateWriter
 from kafkalab.coordination import paths
-from kafkalab.coordination.client import CoordinationClient
+from kafkalab.coordination.client import CoordinationClient, expired_session
 from kafkalab.coordination.protocol import WatchEvent, ZkCode, ZkException
 from kafkalab.events.cluster import (
     BrokerFailed,
@@ -34,7 +34,7 @@ from kafkalab.events.journal import EventJournal
 from kafkalab.protocol.controller_api import PartitionState
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.network import Network
-from kafkalab.sim.process import Future, Process, SerialQueue
+from kafkalab.sim.process import Process, SerialQueue, Task
 from kafkalab.sim.scheduler import TimerGroup
 
 
@@ -70,8 +70,9 @@ class Controller:
 
     # -- queue ---------------------------------------------------------------------
 
-    def submit(self, factory: Callable[[], Process[Any]], needs_active: bool = True) -> Future[Any]:
-        """Run a controller event on the serial queue; a fenced controller resigns."""
+    def submit(self, factory: Callable[[], Process[Any]], event: str, needs_active: bool = True) -> Task[Any]:
+        """Run a controller event (named as Kafka's ``ControllerEvent``s are) on the serial queue; a fenced
+        controller resigns, and an event that fails leaves the queue running for the next one."""
 
         def guarded() -> Process[Any]:
             if needs_active and not self.active:
@@ -81,8 +82,12 @@ class Controller:
             except ControllerFenced:
                 self._resign("another broker became controller (our writes were fenced)")
                 return None
+            except ZkException as exc:
+                if not expired_session(exc):
+                    raise
+                return None  # the new session's Reelect takes over, as Kafka's Expire event does
 
-        return self.queue.submit(guarded)
+        return self.queue.submit(guarded, name=f"controller event {event}")
 
     # -- election of the controller ----------------------------------------------------
 
@@ -90,10 +95,10 @@ class Controller:
         """Our ZooKeeper session is new (startup or after expiry): resign, then try to win."""
         if self.active:
             self._resign("our ZooKeeper session expired, so /controller was deleted")
-        self.submit(self._elect, needs_active=False)
+        self.submit(self._elect, "Reelect", needs_active=False)
 
     def _on_controller_watch(self, event: WatchEvent) -> None:
-        self.submit(self._elect, needs_active=False)
+        self.submit(self._elect, "ControllerChange", needs_active=False)
 
     def _elect(self) -> Process[None]:
         exists = yield self.zk.exists(paths.CONTROLLER, self._on_controller_watch)
@@ -285,7 +290,7 @@ class Controller:
     # -- broker changes ------------------------------------------------------------
 
     def _on_brokers_watch(self, event: WatchEvent) -> None:
-        self.submit(self._on_broker_change)
+        self.submit(self._on_broker_change, "BrokerChange")
 
     def _on_broker_change(self) -> Process[None]:
         current = yield from self._read_live_brokers()
@@ -347,7 +352,7 @@ class Controller:
     # -- topics --------------------------------------------------------------------
 
     def _on_topics_watch(self, event: WatchEvent) -> None:
-        self.submit(self._on_topic_change)
+        self.submit(self._on_topic_change, "TopicChange")
 
     def _on_topic_change(self) -> Process[None]:
         topics = yield self.zk.get_children(paths.BROKER_TOPICS, self._on_topics_watch)
@@ -365,7 +370,7 @@ class Controller:
             return
         self._rebalance_timer_started = True
         self.group.every(self.config["leader.imbalance.check.interval.seconds"] * 1000.0,
-                         lambda: self.submit(self.check_leader_imbalance))
+                         lambda: self.submit(self.check_leader_imbalance, "AutoPreferredReplicaLeaderElection"))
 
     def check_leader_imbalance(self) -> Process[None]:
         """Kafka's auto leader rebalance: a broker leading too few of its preferred partitions gets them back."""

@@ -17,13 +17,33 @@ from kafkalab.coordination import protocol as p
 from kafkalab.coordination.protocol import EventType, WatchEvent, WatchType, ZkCode, ZkException
 from kafkalab.coordination.server import COORDINATOR_NODE
 from kafkalab.errors import Errors
+from kafkalab.sim.failures import register_domain_error
 from kafkalab.sim.network import Network, Responder
-from kafkalab.sim.process import Future, register_expected_error
+from kafkalab.sim.process import Future, Process
 from kafkalab.sim.scheduler import TimerGroup
 
-register_expected_error(ZkException)
+register_domain_error(ZkException)
 
 Watcher = Callable[[WatchEvent], None]
+
+
+def expired_session(error: BaseException) -> bool:
+    """True for the error a ZooKeeper call fails with when the caller's session expired under it.
+
+    Work bound to a session ends with it and the owner redoes it in its next session (Kafka
+    re-registers and re-elects on ``Expire``); the expiry itself is journaled (``SessionExpired``),
+    so such an ending is no failure to report.
+    """
+    return isinstance(error, ZkException) and error.code == ZkCode.SESSION_EXPIRED
+
+
+def session_bound(process: Process[None]) -> Process[None]:
+    """Run ``process``, ending quietly if the ZooKeeper session it works in expires (see ``expired_session``)."""
+    try:
+        yield from process
+    except ZkException as exc:
+        if not expired_session(exc):
+            raise
 
 
 class SessionState(Enum):

@@ -62,7 +62,9 @@ def verify_lesson(lesson: Lesson) -> Verification:
         try:
             cluster.wait(cluster.start())
             session = Session(cluster, lesson.cluster.seed)
-            problems = cluster.wait(spawn(session.group, _verify(LessonRun(lesson, session))), timeout_ms=3_600_000)
+            problems = cluster.wait(spawn(session.group, _verify(LessonRun(lesson, session)),
+                                          name=f"verification of lesson {lesson.id}").claim(), timeout_ms=3_600_000)
+            problems += [f"a process failed: {event.describe()}" for event in cluster.process_failures]
             session.close()
         finally:
             cluster.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from kafkalab.scenarios.model import Step
-from kafkalab.scenarios.runner import StepReport
+from kafkalab.scenarios.runner import RunReport, StepReport
 
 
 def _summary(step: Step) -> str:
@@ -51,3 +51,9 @@ class TextReporter:
             self.out.write(f"      {mark} {check['check']}: expected {check['expected']}, found {check['actual']}\n")
         if report.problem:
             self.out.write(f"      !! {report.problem}\n")
+
+    def finish(self, report: RunReport) -> None:
+        """The verdict, after every process that failed with nobody to read its error."""
+        for event in report.process_failures:
+            self.out.write(f"!! a process failed: {event.describe()}\n")
+        self.out.write("PASSED\n" if report.ok else "FAILED\n")

@@ -17,6 +17,7 @@ from typing import Any
 from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.failures import ProcessFailed
 from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Scenario, Step
 from kafkalab.session.session import Session
@@ -51,14 +52,17 @@ class StepReport:
 
 @dataclass
 class RunReport:
-    """The whole run."""
+    """The whole run: each step, and every process that failed with nobody to read its error."""
 
     scenario: str
     ok: bool
     steps: list[StepReport]
+    process_failures: list[ProcessFailed] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "ok": self.ok, "steps": [step.as_json() for step in self.steps]}
+        return {"scenario": self.scenario, "ok": self.ok, "steps": [step.as_json() for step in self.steps],
+                "process_failures": [{"time_ms": event.time_ms, **event.fields_dict(), "text": event.describe()}
+                                     for event in self.process_failures]}
 
 
 def judge(step: Step, outcome: ActionOutcome) -> str | None:
@@ -117,12 +121,14 @@ class ScenarioRunner:
                 session = Session(cluster, self.seed, self.custom_partitioner)
                 reports = self._run_steps(cluster, session)
                 session.close()
+                # A process that failed unread makes the run suspect, whatever its steps said.
+                failures = list(cluster.process_failures)
             finally:
                 cluster.close()
         finally:
             if temporary is not None:
                 shutil.rmtree(temporary, ignore_errors=True)
-        return RunReport(self.scenario.name, all(r.ok for r in reports), reports)
+        return RunReport(self.scenario.name, all(r.ok for r in reports) and not failures, reports, failures)
 
     def _run_steps(self, cluster: Cluster, session: Session) -> list[StepReport]:
         reports: list[StepReport] = []

@@ -23,7 +23,7 @@ from kafkalab.config import BrokerConfig
 from kafkalab.controller.controller import Controller
 from kafkalab.controller.requests import ControllerRequests
 from kafkalab.coordination import paths
-from kafkalab.coordination.client import CoordinationClient
+from kafkalab.coordination.client import CoordinationClient, expired_session, session_bound
 from kafkalab.coordination.protocol import WatchNotifications, ZkCode, ZkException
 from kafkalab.errors import Errors
 from kafkalab.events.cluster import (
@@ -43,7 +43,7 @@ from kafkalab.protocol.metadata import MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.network import Network, Responder
-from kafkalab.sim.process import Future, Process, Sleep, spawn
+from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
 from kafkalab.storage.log_manager import LogManager
 
@@ -118,7 +118,7 @@ class Broker:
             return self._ready
         self.state = BrokerState.STARTING
         self._ready = Future()
-        group = TimerGroup(self.scheduler)
+        group = TimerGroup(self.scheduler, self.node)
         self.ctx = BrokerContext(self.broker_id, group, self.network, self.journal, self.config)
         self.zk = CoordinationClient(self.node, group, self.network, self.config["zookeeper.session.timeout.ms"],
                                      self._on_new_session)
@@ -132,9 +132,26 @@ class Broker:
     def _on_new_session(self) -> None:
         assert self.ctx is not None
         if self.log_manager is None:
-            spawn(self.ctx.group, self._startup())
+            startup = spawn(self.ctx.group, self._startup(), name="startup")
+            startup.add_done_callback(lambda _: self._started(startup))
         else:
-            spawn(self.ctx.group, self._rejoin())
+            spawn(self.ctx.group, session_bound(self._rejoin()), name="registration in a new ZooKeeper session")
+
+    def _started(self, startup: Task[None]) -> None:
+        """A startup that failed stops the broker, as Kafka's "Fatal error during KafkaServer startup" does.
+
+        Its task stays unclaimed, so the error is journaled as ``ProcessFailed`` too. A startup whose
+        ZooKeeper session expired is no failure: the next session starts up again, or rejoins.
+        """
+        error = startup.error
+        if error is None:
+            return
+        if expired_session(error):
+            startup.claim()
+            return
+        ready = self._ready
+        self.crash()
+        ready.set_error(error)
 
     def _startup(self) -> Process[None]:
         assert self.ctx is not None and self.topic_configs is not None and self.controller is not None
@@ -170,6 +187,10 @@ class Broker:
         assert self.controller is not None and self.topic_configs is not None
         yield from self._register()
         yield from self.topic_configs.watch_changes()
+        if self.state == BrokerState.STARTING:
+            # The session of our startup expired while it registered, after the logs were open.
+            self.state = BrokerState.RUNNING
+            self._ready.set_result(None)
         self.controller.on_new_session()
 
     def _register(self) -> Process[None]:
@@ -212,7 +233,7 @@ class Broker:
         if self.state == BrokerState.STARTING:
             self.crash()
             return Future.completed(None)
-        return spawn(self.ctx.group, self._shutdown())
+        return spawn(self.ctx.group, self._shutdown(), name="controlled shutdown").claim()
 
     def _shutdown(self) -> Process[None]:
         assert self.ctx is not None and self.zk is not None and self.replicas is not None
@@ -320,7 +341,8 @@ class Broker:
                 respond(_not_controller(request))
                 return
             requests = ControllerRequests(controller)
-            done = controller.submit(lambda: handler(requests, request))
+            # Unclaimed: a failing event is answered NOT_CONTROLLER and also journaled.
+            done = controller.submit(lambda: handler(requests, request), type(request).__name__.removesuffix("Request"))
             done.add_done_callback(lambda f: respond(f.result() if f.error is None and f.result() is not None
                                                      else _not_controller(request)))
         return handle
@@ -333,7 +355,17 @@ class Broker:
             yield from self.topic_configs.ensure_loaded({s.topic for s in request.partition_states})
             respond(self.replicas.handle_leader_and_isr(request))
 
-        spawn(self.ctx.group, process())
+        task = spawn(self.ctx.group, process(), name="LeaderAndIsr")
+
+        def failed(_: Future[None]) -> None:
+            # Answered as Kafka's request handler answers an exception. An expired session is no failure
+            # (the controller sends LeaderAndIsr again once we re-register); anything else is journaled too.
+            if task.error is not None:
+                if expired_session(task.error):
+                    task.claim()
+                respond(ctl.LeaderAndIsrResponse(Errors.UNKNOWN_SERVER_ERROR, {}))
+
+        task.add_done_callback(failed)
 
     def _update_metadata(self, request: ctl.UpdateMetadataRequest, respond: Responder) -> None:
         assert self.ctx is not None and self.replicas is not None
@@ -353,7 +385,7 @@ class Broker:
     def _alter_configs(self, request: admin_api.IncrementalAlterConfigsRequest, respond: Responder) -> None:
         assert self.ctx is not None and self.topic_configs is not None
         topic_configs = self.topic_configs
-        spawn(self.ctx.group, topic_configs.alter(request)).add_done_callback(
+        spawn(self.ctx.group, topic_configs.alter(request), name="IncrementalAlterConfigs").claim().add_done_callback(
             lambda f: respond(admin_api.IncrementalAlterConfigsResponse(
                 f.result() if f.error is None else admin_api.ApiResult(Errors.UNKNOWN_SERVER_ERROR, str(f.error)))))
 
@@ -364,4 +396,4 @@ class Broker:
         controller = self.controller
         if controller is not None and controller.active:
             overrides = self.topic_configs.overrides(topic)
-            controller.submit(lambda: controller.on_topic_config_change(topic, overrides))
+            controller.submit(lambda: controller.on_topic_config_change(topic, overrides), "TopicConfigChange")

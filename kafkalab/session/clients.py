@@ -84,7 +84,7 @@ class SessionClients:
         """Send ``record(i)`` -> (key, value) at ``rate`` records/s until ``stop_steady``."""
         if producer_id in self.steady:
             raise KafkaError(Errors.ILLEGAL_STATE, f"A steady producer named {producer_id!r} is already running.")
-        timers = TimerGroup(self.session.scheduler)
+        timers = TimerGroup(self.session.scheduler, f"steady producer {producer_id}")
         steady = SteadyProducer(producer_id, topic, rate, self.session.cluster.producer(config), timers)
         self.steady[producer_id] = steady
         owed = 0.0
@@ -96,8 +96,13 @@ class SessionClients:
                 owed -= 1
                 key, value = record(steady.sent)
                 steady.sent += 1
-                steady.producer.send(topic, value, key).add_done_callback(
-                    lambda f: self._count(steady, f.error))
+                try:
+                    sent = steady.producer.send(topic, value, key)
+                except KafkaError as exc:
+                    # One bad send is counted, as an application catching send()'s exception would; the loop goes on.
+                    self._count(steady, exc)
+                    continue
+                sent.add_done_callback(lambda f: self._count(steady, f.error))
 
         timers.every(STEADY_TICK_MS, tick)
         return steady
@@ -140,7 +145,7 @@ class SessionClients:
         running = RunningConsumer(group, client_id, consumer)
         self.consumers[(group, client_id)] = running
         if background:
-            spawn(consumer.timers, self._poll_loop(running))
+            spawn(consumer.timers, self._poll_loop(running), name="poll loop")
         return running
 
     def start_processor(self, group: str, client_id: str, processor: Processor, config: dict[str, Any]) -> RunningConsumer:
@@ -157,7 +162,7 @@ class SessionClients:
         running = self.start_consumer(group, client_id, (processor.source,),
                                       {**config, "enable.auto.commit": False}, background=False)
         running.processor = processor
-        spawn(running.consumer.timers, self._poll_loop(running))
+        spawn(running.consumer.timers, self._poll_loop(running), name="stream processor loop")
         return running
 
     def _poll_loop(self, running: RunningConsumer) -> Process[None]:

@@ -24,7 +24,7 @@ class Session:
         self.cluster = cluster
         #: A dotted path (``package.module:function``) that ``partitioner: custom`` uses.
         self.custom_partitioner = custom_partitioner
-        self.group = TimerGroup(cluster.scheduler)
+        self.group = TimerGroup(cluster.scheduler, "session")
         self.rng = random.Random(seed)
         self.consumed_by_client: Counter[tuple[str, str]] = Counter()
         #: Records a consumer got at or below an offset it had already seen in that partition.

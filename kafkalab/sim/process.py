@@ -4,6 +4,11 @@ Brokers and the controller wait on network responses. Writing those waits as
 ``response = yield future`` keeps each protocol step readable in one function
 instead of a chain of callbacks. A process belongs to a ``TimerGroup``: when the
 group is cancelled (a broker crashes), its processes never resume.
+
+Every process is supervised, as SimPy's failed events raise unless handled: ``spawn``
+names it and returns a ``Task``; if it fails and nobody ``claim()``-ed the task (a caller
+that reads its result) or waits on it (``yield task``), the failure goes to the
+scheduler's supervisor, which the cluster turns into a ``ProcessFailed`` event.
 """
 
 from __future__ import annotations
@@ -12,19 +17,10 @@ from collections import deque
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
-from kafkalab.errors import KafkaError
+from kafkalab.sim.failures import Failure
 from kafkalab.sim.scheduler import TimerGroup
 
 T = TypeVar("T")
-
-#: Exceptions a process may raise to fail its own future instead of the whole engine.
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (KafkaError,)
-
-
-def register_expected_error(error_type: type[BaseException]) -> None:
-    """Let ``error_type`` fail a process's future rather than propagate (domain errors)."""
-    global EXPECTED_ERRORS
-    EXPECTED_ERRORS = (*EXPECTED_ERRORS, error_type)
 
 
 class Future(Generic[T]):
@@ -111,14 +107,61 @@ class Sleep:
 Process = Generator[Any, Any, T]
 
 
-def spawn(group: TimerGroup, process: Process[T]) -> Future[T]:
-    """Run ``process`` until it returns; each ``yield future`` waits for that future.
+class Task(Future[T]):
+    """The outcome of a named process, supervised: an error nobody takes charge of is reported.
 
-    A yielded future's value is sent back into the generator and its error thrown in.
-    A process raising one of EXPECTED_ERRORS fails the returned future; any other
-    exception is a bug and propagates so tests fail loudly.
+    ``claim()`` (a caller that reads the result) or a process waiting on the task takes charge
+    of Kafka's and ZooKeeper's errors. A bug (any other exception) is reported even then, once,
+    so no reader can swallow it.
     """
-    outcome: Future[T] = Future()
+
+    __slots__ = ("_claimed", "group", "name")
+
+    def __init__(self, group: TimerGroup, name: str) -> None:
+        super().__init__()
+        self.group = group
+        #: What the process does, as a failure names it (``replica fetcher from broker 1``).
+        self.name = name
+        self._claimed = False
+
+    def claim(self) -> Task[T]:
+        """Take charge of this task's error: the caller reads ``result()`` or ``error``. Returns the task."""
+        self._claimed = True
+        return self
+
+    def set_error(self, error: BaseException) -> None:
+        """Fail with ``error``; unless claimed by the end of this instant, it is reported (a bug always is)."""
+        if self._done:
+            return
+        # Looked at once the current callback has returned, so a caller can still claim a task
+        # whose process failed before ``spawn`` returned it; scheduled before the callbacks run, so
+        # a bug passing up through tasks that wait on this one is reported where it happened.
+        self.group.scheduler.call_soon(self._report_if_unclaimed)
+        super().set_error(error)
+
+    def _report_if_unclaimed(self) -> None:
+        if self._error is None:
+            return
+        failure = Failure(self.group.owner, self.name, self._error)
+        if not self._claimed or failure.bug:
+            self.group.scheduler.report(failure)
+
+
+def spawn(group: TimerGroup, process: Process[T], *, name: str) -> Task[T]:
+    """Run ``process`` (what it does: ``name``) until it returns; each ``yield future`` waits for that future.
+
+    A yielded future's value is sent back into the generator and its error thrown in
+    (a yielded ``Task`` is thereby claimed by the waiting process). Any exception the
+    process raises fails the returned task: a Kafka error is an outcome, anything else
+    a bug; see ``Task`` for who hears of it.
+    """
+    task: Task[T] = Task(group, name)
+    _drive(group, process, task)
+    return task
+
+
+def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
+    """Advance ``process`` whenever what it waits for is done, settling ``task`` when it ends."""
 
     def advance(send_value: Any = None, throw: BaseException | None = None) -> None:
         while True:
@@ -128,16 +171,20 @@ def spawn(group: TimerGroup, process: Process[T]) -> Future[T]:
             try:
                 awaited = process.throw(throw) if throw is not None else process.send(send_value)
             except StopIteration as stop:
-                outcome.set_result(stop.value)
+                task.set_result(stop.value)
                 return
-            except EXPECTED_ERRORS as error:
-                outcome.set_error(error)
+            except Exception as error:
+                task.set_error(error)
                 return
             if isinstance(awaited, Sleep):
                 group.call_later(awaited.delay_ms, advance)
                 return
-            if not isinstance(awaited, Future):
-                raise TypeError(f"a process may yield a Future or Sleep, not {awaited!r}")
+            if isinstance(awaited, Task):
+                awaited.claim()
+            elif not isinstance(awaited, Future):
+                task.set_error(TypeError(f"a process may yield a Future or Sleep, not {awaited!r}"))
+                process.close()
+                return
             if not awaited.done:
                 awaited.add_done_callback(on_done)
                 return
@@ -151,20 +198,23 @@ def spawn(group: TimerGroup, process: Process[T]) -> Future[T]:
             advance(future.result())
 
     advance()
-    return outcome
 
 
 class SerialQueue:
-    """Runs processes one at a time in arrival order, like Kafka's controller event thread."""
+    """Runs processes one at a time in arrival order, like Kafka's controller event thread.
+
+    One event failing does not stop the queue (Kafka's ``ControllerEventThread`` logs an
+    uncaught error and takes the next event); the event's task reports the failure.
+    """
 
     def __init__(self, group: TimerGroup) -> None:
         self._group = group
-        self._queue: deque[tuple[Callable[[], Process[Any]], Future[Any]]] = deque()
+        self._queue: deque[tuple[Callable[[], Process[Any]], Task[Any]]] = deque()
         self._busy = False
 
-    def submit(self, factory: Callable[[], Process[T]]) -> Future[T]:
-        """Queue ``factory()``'s process; the future completes when it has run."""
-        done: Future[T] = Future()
+    def submit(self, factory: Callable[[], Process[T]], *, name: str) -> Task[T]:
+        """Queue ``factory()``'s process named ``name``; the task completes when it has run."""
+        done: Task[T] = Task(self._group, name)
         self._queue.append((factory, done))
         if not self._busy:
             self._run_next()
@@ -179,12 +229,8 @@ class SerialQueue:
             return
         self._busy = True
         factory, done = self._queue.popleft()
+        done.add_done_callback(self._next_soon)
+        _drive(self._group, factory(), done)
 
-        def finished(result: Future[Any]) -> None:
-            if result.error is not None:
-                done.set_error(result.error)
-            else:
-                done.set_result(result.result())
-            self._group.call_soon(self._run_next)
-
-        spawn(self._group, factory()).add_done_callback(finished)
+    def _next_soon(self, _: Future[Any]) -> None:
+        self._group.call_soon(self._run_next)

@@ -4,6 +4,10 @@ Virtual time follows the wall clock multiplied by ``speed`` (0.1x to 10x); ``pau
 freezes it and ``step`` advances it by a fixed amount while paused. Every change to
 engine state happens on this thread: other threads hand work over with ``submit`` and
 read what ``on_tick`` publishes. This module is the only place that reads a wall clock.
+
+The scheduler contains what its timers raise, so the thread stops only on an error
+outside them (in ``on_tick``); then ``on_error`` says so, and work submitted afterwards
+fails at once with that error instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -29,13 +33,18 @@ class RealtimeDriver:
     """Runs ``scheduler`` in step with the wall clock on a background thread."""
 
     def __init__(self, scheduler: Scheduler, on_tick: Callable[[], None] | None = None,
-                 tick_seconds: float = 0.02, speed: float = 1.0, paused: bool = False) -> None:
+                 tick_seconds: float = 0.02, speed: float = 1.0, paused: bool = False,
+                 on_error: Callable[[BaseException], None] | None = None) -> None:
         self.scheduler = scheduler
         self.on_tick = on_tick or (lambda: None)
+        #: Called on the engine thread with the error that stopped it.
+        self.on_error = on_error or (lambda error: None)
         self.tick_seconds = tick_seconds
         self._speed = speed
         self._paused = paused
-        self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._commands: queue.Queue[tuple[Callable[[], None], Future[Any]]] = queue.Queue()
+        #: Held while work is queued or the thread dies, so no work is queued to a dead thread.
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._running = False
         self._wall_base = time.monotonic()
@@ -54,12 +63,15 @@ class RealtimeDriver:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the engine thread after the work already submitted."""
         self._running = False
-        self._commands.put(lambda: None)
+        self.submit(lambda: None)
         if self._thread is not None:
             self._thread.join(timeout)
 
     def submit(self, work: Callable[[], T]) -> Future[T]:
-        """Run ``work()`` on the engine thread; the future holds its result or exception."""
+        """Run ``work()`` on the engine thread; the future holds its result or exception.
+
+        Once the thread has stopped on an error, the future fails at once with that error.
+        """
         result: Future[T] = Future()
 
         def run() -> None:
@@ -70,7 +82,11 @@ class RealtimeDriver:
             except BaseException as exc:  # handed to the caller through the future
                 result.set_exception(exc)
 
-        self._commands.put(run)
+        with self._lock:
+            if self.error is not None:
+                result.set_exception(self.error)
+            else:
+                self._commands.put((run, result))
         return result
 
     @property
@@ -136,13 +152,23 @@ class RealtimeDriver:
                 self.on_tick()
                 self._wait()
         except BaseException as exc:  # surfaced to the UI, which shows it and keeps running
-            self.error = exc
+            self._die(exc)
+
+    def _die(self, error: BaseException) -> None:
+        """The thread stops on ``error``: fail the work still queued and say so."""
+        with self._lock:
+            self.error = error
             self._running = False
+            while not self._commands.empty():
+                _, queued = self._commands.get_nowait()
+                if not queued.done():
+                    queued.set_exception(error)
+        self.on_error(error)
 
     def _drain_commands(self) -> None:
         while True:
             try:
-                command = self._commands.get_nowait()
+                command, _ = self._commands.get_nowait()
             except queue.Empty:
                 return
             command()
@@ -150,7 +176,7 @@ class RealtimeDriver:
     def _wait(self) -> None:
         timeout = self.tick_seconds if not self._paused else 0.25
         try:
-            command: Any = self._commands.get(timeout=timeout)
+            command, _ = self._commands.get(timeout=timeout)
         except queue.Empty:
             return
         command()

@@ -5,6 +5,10 @@ Time is virtual: ``now_ms`` only moves when the scheduler runs the next timer, s
 TUI's driver (see ``realtime_clock.py``). The shape follows SimPy's core: one heap
 of ``(time, sequence, timer)``; timers due at the same time run in the order they
 were scheduled, which keeps runs deterministic for a given seed.
+
+A callback that raises does not stop the clock: its error goes to the ``supervisor``
+(the cluster journals it as ``ProcessFailed``) and the next timer runs. Without a
+supervisor the error propagates, as SimPy raises a failure nobody handled.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kafkalab.sim.failures import Failure, callable_name, first_report
+
 #: 2025-01-01T00:00:00Z. A fresh cluster's virtual clock starts here so that record
 #: timestamps look like real epoch milliseconds and runs are reproducible.
 DEFAULT_START_MS = 1_735_689_600_000
@@ -22,6 +28,8 @@ DEFAULT_START_MS = 1_735_689_600_000
 PRUNE_AT = 256
 #: The heap is swept of cancelled timers after at least this many pushes (and its own size).
 SWEEP_AFTER_PUSHES = 4096
+#: The owner named for a failing timer that belongs to no ``TimerGroup`` (network deliveries, sessions).
+ENGINE = "engine"
 
 
 @dataclass(eq=False, slots=True)
@@ -57,11 +65,24 @@ class Scheduler:
         self._sequence = itertools.count()
         self._pushes_since_sweep = 0
         self.timers_run = 0
+        #: Where failures nobody handled go (the cluster's journal); None raises them.
+        self.supervisor: Callable[[Failure], None] | None = None
 
     @property
     def now_ms(self) -> float:
         """Current virtual time in epoch milliseconds."""
         return self._now_ms
+
+    def report(self, failure: Failure) -> None:
+        """Hand ``failure`` to the supervisor (once per error); without one, raise its error."""
+        if self.supervisor is None:
+            raise failure.error
+        if first_report(failure.error):
+            self.supervisor(failure)
+
+    def _contain(self, timer: Timer, error: Exception) -> None:
+        """A timer's callback raised: report it and let the clock go on (raise without a supervisor)."""
+        self.report(Failure(ENGINE, callable_name(timer.callback), error))
 
     def now_int_ms(self) -> int:
         """Current virtual time truncated to whole milliseconds (record timestamps)."""
@@ -108,7 +129,10 @@ class Scheduler:
                 continue
             self._now_ms = due_ms
             self.timers_run += 1
-            timer.callback(*timer.args)
+            try:  # inline rather than a call: this loop runs every timer of the engine
+                timer.callback(*timer.args)
+            except Exception as error:
+                self._contain(timer, error)
             return True
         return False
 
@@ -124,7 +148,10 @@ class Scheduler:
                 continue
             self._now_ms = due_ms
             self.timers_run += 1
-            timer.callback(*timer.args)
+            try:  # inline rather than a call: this loop runs every timer of the engine
+                timer.callback(*timer.args)
+            except Exception as error:
+                self._contain(timer, error)
         self._now_ms = max(self._now_ms, until_ms)
 
     def run_for(self, duration_ms: float) -> None:
@@ -150,11 +177,14 @@ class TimerGroup:
     """Timers that belong to one owner (a broker's incarnation) and die together.
 
     A crashed broker must not keep acting: cancelling its group stops every timer
-    it had scheduled, with no flag checks scattered through the broker code.
+    it had scheduled, with no flag checks scattered through the broker code. A failing
+    callback is reported under the group's ``owner``.
     """
 
-    def __init__(self, scheduler: Scheduler) -> None:
+    def __init__(self, scheduler: Scheduler, owner: str = ENGINE) -> None:
         self.scheduler = scheduler
+        #: Who these timers belong to, as failures name it: ``broker-2``, ``producer-1``, ``session``.
+        self.owner = owner
         self._timers: list[Timer] = []
         self._prune_at = PRUNE_AT
         self.closed = False
@@ -183,11 +213,18 @@ class TimerGroup:
             callback()
             self.call_later(period_ms, tick)
 
+        # A failure names the periodic work, not this wrapper; the repetition stops with it.
+        tick.__qualname__ = f"{callable_name(callback)} (every {period_ms:g} ms)"
+
         self.call_later(period_ms if first_delay_ms is None else first_delay_ms, tick)
 
     def _guard(self, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        if not self.closed:
+        if self.closed:
+            return
+        try:
             callback(*args)
+        except Exception as error:
+            self.scheduler.report(Failure(self.owner, callable_name(callback), error))
 
     def cancel_all(self) -> None:
         """Cancel every timer of the group; later ``call_later`` calls do nothing."""

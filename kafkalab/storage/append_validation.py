@@ -77,7 +77,9 @@ def validate_follower_batches(buf: bytes, config: TopicConfig, partition: str, l
         if header.last_offset_delta < 0:
             raise KafkaError(Errors.CORRUPT_MESSAGE, f"Record batch at offset {header.base_offset} in append to "
                                                      f"{partition} has a negative last offset delta.")
-        _check_fits_segment(header, config, partition)
+        # No segment.bytes check: the leader accepted this batch, perhaps before segment.bytes was
+        # lowered, and a follower that refused it could never catch up (KAFKA-17375). An oversized
+        # batch gets a segment of its own.
         expected = header.next_offset
         batches.append((position, header))
     return batches

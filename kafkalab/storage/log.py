@@ -196,7 +196,9 @@ class PartitionLog:
     def _roll_reason(self, segment: LogSegment, pending: int, header: BatchHeader, now_ms: int) -> str | None:
         """Why the next batch must start a new segment, if it must (Kafka's ``LogSegment.shouldRoll``)."""
         config = self._config
-        if segment.size + pending > config.segment_bytes - header.size_in_bytes:
+        written = segment.size + pending
+        # An empty segment takes any batch: a follower's batch may be larger than segment.bytes (KAFKA-17375).
+        if written > 0 and written > config.segment_bytes - header.size_in_bytes:
             return "segment.bytes"
         if segment.size > 0 and segment.time_waited_for_roll(now_ms, header.max_timestamp) > config.segment_ms:
             return "segment.ms"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,11 @@ if TYPE_CHECKING:
 
 
 def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBridge], KafkaLabApp]) -> int:
-    """Open the engine, run the app until the user quits, close the engine; 2 if the engine cannot open."""
+    """Open the engine, run the app until the user quits, close the engine.
+
+    2 if the engine cannot open, 1 if it stopped on an error while the app ran (said on stderr, with the
+    traceback if it was a bug in kafkalab); processes that failed meanwhile are listed on the way out.
+    """
     from kafkalab.errors import KafkaError
 
     try:
@@ -31,7 +36,15 @@ def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBrid
         make_app(bridge).run()
     finally:
         bridge.close()
-    return 0
+    for event in bridge.process_failures:
+        print(f"kafkalab: a process failed: {event.describe()}", file=sys.stderr)
+    error = bridge.error
+    if error is None:
+        return 0
+    print(f"kafkalab: the engine stopped: {error}", file=sys.stderr)
+    if not isinstance(error, KafkaError):
+        traceback.print_exception(error, file=sys.stderr)
+    return 1
 
 
 def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None,

@@ -20,6 +20,8 @@ from textual.app import App
 from textual.binding import BindingType
 
 from kafkalab.actions.base import Action
+from kafkalab.events.failures import ProcessFailed, ReplicaFetchFailed
+from kafkalab.events.journal import Event
 from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import Scenario
 from kafkalab.tui.bridge import EngineBridge
@@ -45,6 +47,8 @@ from kafkalab.tui.screens.zookeeper import ZookeeperScreen
 from kafkalab.tui.selection import Selection
 
 THEMES = ("textual-dark", "textual-light")
+#: At most this many failures of one frame get a notification each; the rest are counted in one.
+MAX_FAILURE_NOTICES = 3
 
 
 class KafkaLabApp(App[None]):
@@ -85,6 +89,8 @@ class KafkaLabApp(App[None]):
         self._contexts: tuple[bool, bool, bool] = (False, False, False)
         #: The lesson step (cluster generation, lesson, step) whose topic was last selected.
         self._followed_step: tuple[int, str, int] | None = None
+        #: True once the engine stopped (``EngineFailed``): the screen shows the last frame, frozen.
+        self.engine_stopped = False
 
     # -- engine ------------------------------------------------------------------------
 
@@ -107,7 +113,7 @@ class KafkaLabApp(App[None]):
             self.events.reset()
             self.throughput.reset()
             self.selection = Selection()
-        self.events.extend(frame.events)
+        self._notify_failures(self.events.extend(frame.events))
         self.throughput.add(frame.view)
         self.frame = frame
         self.lessons.observe(frame)
@@ -168,8 +174,33 @@ class KafkaLabApp(App[None]):
         elif step == "create_topic" and isinstance(topic, str):
             self.select(topic=topic)
 
+    def _notify_failures(self, events: list[Event]) -> None:
+        """Say when something in the engine stopped: a process nobody watched, or one partition's replication."""
+        failures = [event for event in events if isinstance(event, ProcessFailed)
+                    or (isinstance(event, ReplicaFetchFailed) and not event.retrying)]
+        for event in failures[:MAX_FAILURE_NOTICES]:
+            bug = isinstance(event, ProcessFailed) and event.bug
+            self.notify(event.describe(), title="kafkalab bug: a process stopped" if bug else "something stopped",
+                        severity="error" if isinstance(event, ProcessFailed) else "warning", timeout=20)
+        if len(failures) > MAX_FAILURE_NOTICES:
+            self.notify(f"{len(failures) - MAX_FAILURE_NOTICES} more failure(s): see the events view (5).",
+                        title="something stopped", severity="error", timeout=20)
+
     def on_engine_failed(self, message: EngineFailed) -> None:
-        self.notify(f"{message.error}", title="the engine stopped", severity="error", timeout=60)
+        failure = message.failure
+        if self.engine_stopped:
+            self.notify(f"Nothing runs any more: the engine stopped on {failure.error_name}. Quit with q and "
+                        f"start kafkalab again.", title="the engine stopped", severity="error", timeout=5)
+            return
+        self.engine_stopped = True
+        where = f" (at {failure.where})" if failure.bug and failure.where else ""
+        self.notify(f"{failure.error_name}: {failure.message}{where}. Nothing you do runs from now on: quit with q "
+                    f"and start kafkalab again; the data directory keeps what was flushed.",
+                    title="the engine stopped", severity="error", timeout=60)
+        if self.frame is not None:
+            # The last frame stays on screen, its clock marked as stopped rather than running.
+            self.frame = replace(self.frame, clock=replace(self.frame.clock, stopped=True))
+            self.redraw()
 
     @property
     def lab_screen(self) -> LabScreen | None:

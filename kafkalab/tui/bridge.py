@@ -9,6 +9,11 @@ at all while paused and untouched, so an idle paused app costs next to nothing.
 The bridge can switch to another cluster on the same thread (a lesson starts on a fresh
 one; the user goes back to their own), and hosts what runs beside the session: a lesson,
 a scenario being played, a recording.
+
+Failures inside the engine are journaled (``ProcessFailed``) and reach the UI with the
+frames. If the engine itself stops (its thread dies, or the cluster cannot start), the
+UI gets ``EngineFailed`` at once and again for every command it sends afterwards, so
+nothing the user does is silently dropped.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from kafkalab.actions.base import Action
 from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.inspect import Inspector, LogWindow, ReplicaLog
+from kafkalab.events.failures import ProcessFailed
 from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import ClusterSpec, Scenario
 from kafkalab.scenarios.recorder import Recorder
@@ -55,7 +61,8 @@ class EngineBridge:
         self.opened_dir = cluster.data_dir.path
         self._custom_partitioner = custom_partitioner
         self._start_paused = paused
-        self._driver = RealtimeDriver(cluster.scheduler, on_tick=self._on_tick, paused=True, speed=speed)
+        self._driver = RealtimeDriver(cluster.scheduler, on_tick=self._on_tick, paused=True, speed=speed,
+                                      on_error=self._engine_stopped)
         self.frame_interval = frame_interval
         self._sink: Callable[[Message], Any] | None = None
         self._sink_lock = threading.Lock()
@@ -75,6 +82,8 @@ class EngineBridge:
         self._last_frame_at = 0.0
         self._started = False
         self._closed = False
+        #: Why the cluster could not start, if it could not (the engine thread itself lives on).
+        self._start_error: BaseException | None = None
 
     @classmethod
     def open(cls, path: Path | str, brokers: int | None = None, fresh: bool = False, seed: int | None = None,
@@ -105,8 +114,14 @@ class EngineBridge:
         if not self._start_paused:
             self._driver.resume()
 
-    def _submit(self, work: Callable[[], T]) -> ThreadFuture[T]:
-        """Run ``work`` on the engine thread, then publish a frame showing its effect."""
+    def _submit(self, work: Callable[[], T], quiet: bool = False) -> ThreadFuture[T]:
+        """Run ``work`` on the engine thread, then publish a frame showing its effect.
+
+        On a stopped engine the UI hears why (unless ``quiet``: a change of close-ups is no command).
+        """
+        error = self.error
+        if error is not None and not quiet:
+            self._post(EngineFailed(error))
 
         def run() -> T:
             try:
@@ -129,7 +144,7 @@ class EngineBridge:
     def request(self, request: FrameRequest) -> None:
         """Ask for different close-ups from now on (the visible screen or its selection changed)."""
         if request != self._request:
-            self._submit(lambda: setattr(self, "_request", request))
+            self._submit(lambda: setattr(self, "_request", request), quiet=True)
 
     def acknowledge(self, frame: Frame) -> None:
         """The UI has the events in ``frame``; later frames start after them."""
@@ -231,9 +246,14 @@ class EngineBridge:
         return self._driver.submit(self._publish)
 
     @property
+    def process_failures(self) -> list[ProcessFailed]:
+        """Processes of the current cluster that failed with nobody to read their error (read after ``close``)."""
+        return list(self._cluster.process_failures)
+
+    @property
     def error(self) -> BaseException | None:
-        """Why the engine thread stopped, if it did."""
-        return self._driver.error
+        """Why the engine stopped (its thread died, or the cluster could not start), if it did."""
+        return self._driver.error or self._start_error
 
     def close(self, timeout: float = 30.0) -> None:
         """Close the cluster cleanly on its thread (flush, clean-shutdown marker), then stop the thread."""
@@ -249,10 +269,16 @@ class EngineBridge:
 
     # -- engine thread -----------------------------------------------------------------
 
+    def _engine_stopped(self, error: BaseException) -> None:
+        """The engine thread died (on its last breath, on that thread)."""
+        self._post(EngineFailed(error))
+
     def _start_cluster(self) -> Session:
+        self._start_error = None
         try:
             self._cluster.wait(self._cluster.start())
         except BaseException as exc:  # shown by the UI; the cluster stays as it is on disk
+            self._start_error = exc
             self._post(EngineFailed(exc))
             raise
         self._session = Session(self._cluster, self._cluster.meta.seed, self._custom_partitioner)

@@ -50,6 +50,8 @@ class ClockState:
     now_ms: float
     speed: float
     paused: bool
+    #: The engine stopped on an error: this clock no longer moves.
+    stopped: bool = False
 
     @property
     def wall_text(self) -> str:

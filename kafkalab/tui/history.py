@@ -29,13 +29,14 @@ class EventHistory:
         #: Bumped on every change so views can tell whether to redraw.
         self.version = 0
 
-    def extend(self, events: Iterable[Event]) -> None:
-        """Add the events newer than any seen so far."""
+    def extend(self, events: Iterable[Event]) -> list[Event]:
+        """Add the events newer than any seen so far; returns those."""
         fresh = [event for event in events if event.seq > self.last_seq]
         if fresh:
             self._events.extend(fresh)
             self.last_seq = fresh[-1].seq
             self.version += 1
+        return fresh
 
     def reset(self) -> None:
         """Forget every event (the app switched to another cluster, whose sequence numbers start over)."""

@@ -12,7 +12,7 @@ from kafkalab.actions.execute import ActionOutcome
 from kafkalab.lessons.live import LessonRun
 from kafkalab.lessons.model import Lesson
 from kafkalab.session.session import Session
-from kafkalab.sim.process import Process, spawn
+from kafkalab.sim.process import Future, Process, spawn
 from kafkalab.tui.frames import LessonState
 
 #: How often the current goal is checked, in virtual time.
@@ -37,7 +37,8 @@ class LessonHost:
 
     def start(self) -> None:
         """Run the lesson's setup on the fresh cluster, then start checking goals."""
-        spawn(self._session.group, self._setup())
+        spawn(self._session.group, self._setup(), name="lesson setup").add_done_callback(
+            lambda task: self._stopped("setup", task))
 
     def _setup(self) -> Process[None]:
         problems = yield from self.run.setup()
@@ -46,6 +47,12 @@ class LessonHost:
         self._session.on_outcome.append(self._on_outcome)
         self._poll()
         self._session.group.every(GOAL_POLL_MS, self._poll)
+
+    def _stopped(self, what: str, task: Future[None]) -> None:
+        """A setup or solution that failed says so in the lesson panel (the failure is journaled too)."""
+        if task.error is not None:
+            self._problems = (*self._problems, f"{what} stopped: {task.error}")
+            self._solution_playing = False
 
     def _on_outcome(self, started_ms: float, outcome: ActionOutcome) -> None:
         self._acted.add(self.run.index)
@@ -85,7 +92,8 @@ class LessonHost:
         if self._setting_up or self._solution_playing:
             return
         self._solution_playing = True
-        spawn(self._session.group, self._solve())
+        spawn(self._session.group, self._solve(), name="lesson solution").add_done_callback(
+            lambda task: self._stopped("solution", task))
 
     def _solve(self) -> Process[None]:
         problems = yield from self.run.run_steps(self.run.step.solution)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from kafkalab.actions.execute import ActionOutcome
+from kafkalab.sim.failures import Failure
 from kafkalab.tui.frames import Frame
 
 
@@ -29,8 +30,13 @@ class ActionFinished(Message):
 
 
 class EngineFailed(Message):
-    """The engine thread stopped on an unexpected error; the UI shows it and keeps the last frame."""
+    """The engine stopped (its thread died, or the cluster could not start); the UI shows why and keeps the last frame.
+
+    Posted when it happens and again for each command sent afterwards, which then does nothing.
+    """
 
     def __init__(self, error: BaseException) -> None:
         super().__init__()
         self.error = error
+        #: The error as failures describe it: its name, sentence and source line.
+        self.failure = Failure("engine", "engine thread", error)

@@ -35,7 +35,7 @@ class ScenarioPlayer:
 
     def start(self) -> None:
         """Begin playing from the first step."""
-        spawn(self._session.group, self._play())
+        spawn(self._session.group, self._play(), name=f"play of scenario {self._scenario.name}")
 
     def _play(self) -> Process[None]:
         journal = self._session.cluster.journal

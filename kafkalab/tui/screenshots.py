@@ -42,18 +42,20 @@ def lesson_library(workdir: Path, catalog: Catalog | None = None) -> LessonLibra
 
 
 def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
-             scenario: Scenario | None = None) -> KafkaLabApp:
+             scenario: Scenario | None = None, custom_partitioner: str | None = None) -> KafkaLabApp:
     """An app on a fresh cluster with a fixed seed and virtual time paused: nothing moves unless stepped.
 
     A scenario to play gets its own cluster spec; lessons default to the built-in ones with
     progress and lesson clusters beside ``data_dir``, never in the user's data dir.
+    ``custom_partitioner`` is what ``kafkalab --partitioner`` would give.
     """
     if scenario is not None:
         spec = scenario.cluster
         bridge = EngineBridge.open(data_dir, brokers=spec.brokers, fresh=True, seed=spec.seed,
-                                   broker_config=spec.config, paused=True)
+                                   broker_config=spec.config, paused=True, custom_partitioner=custom_partitioner)
     else:
-        bridge = EngineBridge.open(data_dir, brokers=brokers, fresh=True, seed=SEED, paused=True)
+        bridge = EngineBridge.open(data_dir, brokers=brokers, fresh=True, seed=SEED, paused=True,
+                                   custom_partitioner=custom_partitioner)
     app = KafkaLabApp(bridge, theme=theme, lessons=lessons or lesson_library(data_dir.parent), scenario=scenario)
     app.animation_level = "none"
     return app

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
+
+from lab_clusters import Clusters
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.events.cluster import HighWatermarkAdvanced
 from kafkalab.events.journal import Event
 
 
-def open_cluster(path: Path, topic: str = "orders", partitions: int = 3, replication: int = 3,
+def open_cluster(clusters: Clusters, topic: str = "orders", partitions: int = 3, replication: int = 3,
                  config: dict[str, Any] | None = None, topic_config: dict[str, Any] | None = None) -> Cluster:
-    """A started 3-broker cluster (no initial rebalance delay) with one topic."""
-    cluster = Cluster.open(path, brokers=3, seed=7,
-                           broker_config={"group.initial.rebalance.delay.ms": 0, **(config or {})})
-    cluster.wait(cluster.start())
+    """A started 3-broker cluster (no initial rebalance delay) with one topic, closed by the ``clusters`` fixture."""
+    cluster = clusters.open(brokers=3, seed=7, broker_config={"group.initial.rebalance.delay.ms": 0, **(config or {})})
     cluster.wait(cluster.create_topic(topic, partitions, replication, topic_config))
     return cluster
 

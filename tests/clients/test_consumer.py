@@ -27,8 +27,8 @@ def _poll_all(cluster, consumer, rounds=5, timeout_ms=200):
     return records
 
 
-def test_poll_returns_records_in_offset_order_and_never_past_the_high_watermark(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=1)
+def test_poll_returns_records_in_offset_order_and_never_past_the_high_watermark(clusters):
+    cluster = open_cluster(clusters, partitions=1)
     _produce(cluster, 0, 3)
     leader = cluster.snapshot().partition("orders", 0).leader
     for follower in {1, 2, 3} - {leader}:
@@ -45,11 +45,10 @@ def test_poll_returns_records_in_offset_order_and_never_past_the_high_watermark(
     assert [(r.offset, r.value) for r in _poll_all(cluster, consumer, rounds=8, timeout_ms=10_000)] == \
            [(3, b"v3"), (4, b"v4")]
     assert consumer.lag() == {TP0: 0}
-    cluster.close()
 
 
-def test_seek_position_pause_and_resume(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=2)
+def test_seek_position_pause_and_resume(clusters):
+    cluster = open_cluster(clusters, partitions=2)
     _produce(cluster, 0, 10)
     _produce(cluster, 1, 4)
     consumer = cluster.consumer(group_id="g", auto_offset_reset="earliest")
@@ -71,11 +70,10 @@ def test_seek_position_pause_and_resume(tmp_path):
     told = [e.describe() for e in events(cluster, mark, OffsetReset)]
     assert told[0].endswith("starts orders-0 at offset 0, the log start offset, as seek_to_beginning() asked.")
     assert all("auto.offset.reset" not in line for line in told) and "seek_to_end()" in told[-1]
-    cluster.close()
 
 
-def test_auto_offset_reset_latest_and_none(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=1)
+def test_auto_offset_reset_latest_and_none(clusters):
+    cluster = open_cluster(clusters, partitions=1)
     _produce(cluster, 0, 5)
     latest = cluster.consumer(group_id="late", auto_offset_reset="latest")
     latest.assign([TP0])
@@ -91,11 +89,10 @@ def test_auto_offset_reset_latest_and_none(tmp_path):
     resumed = cluster.consumer(group_id="late", auto_offset_reset="none")
     resumed.assign([TP0])
     assert cluster.wait(resumed.position(TP0)) == 7  # a committed offset needs no reset policy
-    cluster.close()
 
 
-def test_offset_out_of_range_after_retention_deleted_the_committed_position(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=1, config={"log.retention.check.interval.ms": 1000},
+def test_offset_out_of_range_after_retention_deleted_the_committed_position(clusters):
+    cluster = open_cluster(clusters, partitions=1, config={"log.retention.check.interval.ms": 1000},
                            topic_config={"segment.bytes": 1000, "retention.bytes": 1500})
     _produce(cluster, 0, 10)
     old = cluster.consumer(group_id="g", auto_offset_reset="earliest")
@@ -117,11 +114,10 @@ def test_offset_out_of_range_after_retention_deleted_the_committed_position(tmp_
     with pytest.raises(KafkaError) as out_of_range:
         _poll_all(cluster, strict)
     assert out_of_range.value.error == Errors.OFFSET_OUT_OF_RANGE
-    cluster.close()
 
 
-def test_commits_sync_async_and_committed(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=2)
+def test_commits_sync_async_and_committed(clusters):
+    cluster = open_cluster(clusters, partitions=2)
     _produce(cluster, 0, 5)
     consumer = cluster.consumer(group_id="g", auto_offset_reset="earliest", enable_auto_commit=False)
     consumer.assign([TP0, TP1])
@@ -134,7 +130,6 @@ def test_commits_sync_async_and_committed(tmp_path):
         consumer.commit_sync({TP0: -1})
     assert negative.value.error == Errors.INVALID_ARGUMENT
     assert cluster.wait(consumer.committed([TP0]))[TP0].offset == 2  # nothing changed
-    cluster.close()
 
 
 def consumer_offset(offset):
@@ -142,8 +137,8 @@ def consumer_offset(offset):
     return OffsetAndMetadata(offset)
 
 
-def test_a_commit_from_a_member_of_an_old_generation_fails_as_commit_failed(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=2)
+def test_a_commit_from_a_member_of_an_old_generation_fails_as_commit_failed(clusters):
+    cluster = open_cluster(clusters, partitions=2)
     slow = cluster.consumer(group_id="g", enable_auto_commit=False, max_poll_interval_ms=10_000)
     slow.subscribe(["orders"])
     cluster.wait(slow.poll(1000))
@@ -156,11 +151,10 @@ def test_a_commit_from_a_member_of_an_old_generation_fails_as_commit_failed(tmp_
         cluster.wait(slow.commit_sync({TP0: 1}))
     assert failed.value.error == Errors.COMMIT_FAILED and "kicked out of the group" in str(failed.value)
     assert cluster.wait(other.committed([TP0]))[TP0].offset == 0  # the stale commit changed nothing
-    cluster.close()
 
 
-def test_bad_input_gets_kafkas_error_names_and_changes_nothing(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=2)
+def test_bad_input_gets_kafkas_error_names_and_changes_nothing(clusters):
+    cluster = open_cluster(clusters, partitions=2)
     subscribed = cluster.consumer(group_id="g")
     subscribed.subscribe(["orders"])
     with pytest.raises(KafkaError) as mixed:
@@ -196,4 +190,3 @@ def test_bad_input_gets_kafkas_error_names_and_changes_nothing(tmp_path):
         cluster.consumer().poll(10)
     assert idle.value.error == Errors.ILLEGAL_STATE
     assert cluster.snapshot().groups == ()  # no group was created by any of it
-    cluster.close()

@@ -30,8 +30,8 @@ def _runs(futures):
     return runs
 
 
-def test_keyed_records_land_where_kafkas_murmur2_partitioner_puts_them(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=6)
+def test_keyed_records_land_where_kafkas_murmur2_partitioner_puts_them(clusters):
+    cluster = open_cluster(clusters, partitions=6)
     producer = cluster.producer()
     # murmur2 values from Kafka's UtilsTest / a JVM: "key" -> 1, "abc" -> 3, "21" -> 0 over 6 partitions.
     sent = {key: producer.send("orders", "v", key=key) for key in ("key", "abc", "21")}
@@ -40,11 +40,10 @@ def test_keyed_records_land_where_kafkas_murmur2_partitioner_puts_them(tmp_path)
     cluster.wait(producer.flush())
     assert {key: f.result().partition for key, f in sent.items()} == {"key": 1, "abc": 3, "21": 0}
     assert all(f.result().partition == partition_for_key(key.encode(), 6) for key, f in more.items())
-    cluster.close()
 
 
-def test_keyless_records_stick_to_one_partition_in_one_batch(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=3)
+def test_keyless_records_stick_to_one_partition_in_one_batch(clusters):
+    cluster = open_cluster(clusters, partitions=3)
     producer = cluster.producer()
     futures = [producer.send("orders", f"small-{n}") for n in range(50)]
     cluster.wait(producer.flush())
@@ -52,11 +51,10 @@ def test_keyless_records_stick_to_one_partition_in_one_batch(tmp_path):
     assert len(partitions) == 1
     assert [f.result().offset for f in futures] == list(range(50))
     assert _batches(cluster, "orders", partitions.pop()) == [(0, 50)]  # one v2 batch, not fifty
-    cluster.close()
 
 
-def test_sticky_partition_moves_on_after_batch_size_bytes(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=3)
+def test_sticky_partition_moves_on_after_batch_size_bytes(clusters):
+    cluster = open_cluster(clusters, partitions=3)
     producer = cluster.producer(batch_size=1000)
     # 101 bytes per record. Sent in one burst, the open batch defers the switch up to 2 x batch.size (KIP-794):
     burst = [producer.send("orders", "x" * 80) for _ in range(200)]
@@ -71,11 +69,10 @@ def test_sticky_partition_moves_on_after_batch_size_bytes(tmp_path):
     cluster.wait(producer.flush())
     assert all(len({f.result().partition for f in trickle[i:i + 10]}) == 1 for i in range(0, 100, 10))
     assert len(_runs(trickle)) > 1
-    cluster.close()
 
 
-def test_round_robin_and_explicit_and_user_partitioners(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=3)
+def test_round_robin_and_explicit_and_user_partitioners(clusters):
+    cluster = open_cluster(clusters, partitions=3)
     rr = cluster.producer(partitioner_class="round-robin")
     spread = [rr.send("orders", f"v{n}", key="same-key") for n in range(6)]
     pinned = cluster.producer().send("orders", "pinned", key="k", partition=2)
@@ -87,22 +84,20 @@ def test_round_robin_and_explicit_and_user_partitioners(tmp_path):
     cluster.run_for(100)
     assert [f.result().partition for f in spread] == [0, 1, 2, 0, 1, 2]
     assert (pinned.result().partition, last.result().partition, by_fn.result().partition) == (2, 2, 1)
-    cluster.close()
 
 
-def test_acks_zero_does_not_wait_and_reports_no_offset(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def test_acks_zero_does_not_wait_and_reports_no_offset(clusters):
+    cluster = open_cluster(clusters)
     producer = cluster.producer(acks="0")
     assert not producer.idempotent  # acks=0 quietly turns off the default idempotence, as in Kafka 3.x
     result = cluster.wait(producer.send("orders", "fire-and-forget", partition=0))
     assert result.offset == -1
     cluster.run_for(100)
     assert cluster.snapshot().partition("orders", 0).high_watermark == 1
-    cluster.close()
 
 
-def test_linger_ms_gathers_records_sent_over_time_into_one_batch(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def test_linger_ms_gathers_records_sent_over_time_into_one_batch(clusters):
+    cluster = open_cluster(clusters)
     producer = cluster.producer(linger_ms=50)
     futures = []
     for n in range(5):
@@ -110,11 +105,10 @@ def test_linger_ms_gathers_records_sent_over_time_into_one_batch(tmp_path):
         cluster.run_for(5)
     cluster.wait(futures[-1])
     assert _batches(cluster, "orders", 0) == [(0, 5)]
-    cluster.close()
 
 
-def test_retries_follow_the_leader_when_it_dies(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=1, config={"zookeeper.session.timeout.ms": 6000})
+def test_retries_follow_the_leader_when_it_dies(clusters):
+    cluster = open_cluster(clusters, partitions=1, config={"zookeeper.session.timeout.ms": 6000})
     producer = cluster.producer(request_timeout_ms=5000)
     leader = cluster.snapshot().partition("orders", 0).leader
     mark = cluster.journal.last_seq
@@ -128,11 +122,10 @@ def test_retries_follow_the_leader_when_it_dies(tmp_path):
     assert events(cluster, mark, ProduceRetried)
     values = [r.value for r in cluster.wait(cluster.fetch("orders", 0, 0))]
     assert values == [f"before-{n}".encode() for n in range(5)] + [f"after-{n}".encode() for n in range(5)]
-    cluster.close()
 
 
-def test_delivery_timeout_fails_records_that_cannot_be_written(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=1, replication=1)
+def test_delivery_timeout_fails_records_that_cannot_be_written(clusters):
+    cluster = open_cluster(clusters, partitions=1, replication=1)
     leader = cluster.snapshot().partition("orders", 0).leader
     cluster.kill_broker(leader)
     producer = cluster.producer(delivery_timeout_ms=40_000, request_timeout_ms=10_000)
@@ -141,11 +134,10 @@ def test_delivery_timeout_fails_records_that_cannot_be_written(tmp_path):
     cluster.run_for(45_000)
     assert future.error is not None and future.error.error == Errors.REQUEST_TIMED_OUT
     assert [e.error for e in events(cluster, mark, ProduceFailed)] == ["REQUEST_TIMED_OUT"]
-    cluster.close()
 
 
-def test_bad_input_names_kafkas_error_and_changes_nothing(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def test_bad_input_names_kafkas_error_and_changes_nothing(clusters):
+    cluster = open_cluster(clusters)
     producer = cluster.producer(max_block_ms=5000)
     missing = producer.send("no-such-topic", "v")
     beyond = producer.send("orders", "v", partition=3)
@@ -170,11 +162,10 @@ def test_bad_input_names_kafkas_error_and_changes_nothing(tmp_path):
     with pytest.raises(KafkaError) as closed:
         producer.send("orders", "late")
     assert closed.value.error == Errors.ILLEGAL_STATE
-    cluster.close()
 
 
-def test_a_produce_that_finally_fails_says_what_the_broker_kept_answering_in_one_event(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=1, config={"zookeeper.session.timeout.ms": 6000})
+def test_a_produce_that_finally_fails_says_what_the_broker_kept_answering_in_one_event(clusters):
+    cluster = open_cluster(clusters, partitions=1, config={"zookeeper.session.timeout.ms": 6000})
     cluster.wait(cluster.alter_topic_config("orders", {"min.insync.replicas": 3}))
     leader = cluster.snapshot().partition("orders", 0).leader
     follower = next(r for r in cluster.snapshot().partition("orders", 0).replicas if r != leader)
@@ -191,4 +182,3 @@ def test_a_produce_that_finally_fails_says_what_the_broker_kept_answering_in_one
     assert [e.error for e in events(cluster, mark, ProduceRetried)] == ["NOT_ENOUGH_REPLICAS"], "one event, not one each"
     [failed] = events(cluster, mark, ProduceFailed)
     assert failed.reason == message
-    cluster.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from clients_helpers import events, lose_next_ack, open_cluster
 
-from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import DuplicateBatchIgnored, ProduceRetried, ProducerIdAssigned
 from kafkalab.protocol.types import TopicPartition
@@ -26,8 +25,8 @@ def _send_with_lost_ack(cluster, producer):
     return future.result()
 
 
-def test_with_idempotence_the_retry_is_recognised_and_written_once(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=1)
+def test_with_idempotence_the_retry_is_recognised_and_written_once(clusters):
+    cluster = open_cluster(clusters, partitions=1)
     producer = cluster.producer(request_timeout_ms=5000)
     assert producer.idempotent
     mark = cluster.journal.last_seq
@@ -37,22 +36,20 @@ def test_with_idempotence_the_retry_is_recognised_and_written_once(tmp_path):
     duplicates = events(cluster, mark, DuplicateBatchIgnored)
     assert [(d.producer_id, d.first_sequence, d.base_offset) for d in duplicates] == [(producer.producer_id, 0, 0)]
     assert _values(cluster) == [b"payment-42"]
-    cluster.close()
 
 
-def test_without_idempotence_the_retry_really_duplicates_the_record(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=1)
+def test_without_idempotence_the_retry_really_duplicates_the_record(clusters):
+    cluster = open_cluster(clusters, partitions=1)
     producer = cluster.producer(request_timeout_ms=5000, enable_idempotence=False)
     mark = cluster.journal.last_seq
     result = _send_with_lost_ack(cluster, producer)
     assert result.offset == 1  # the retry's own, second copy
     assert events(cluster, mark, DuplicateBatchIgnored) == []
     assert _values(cluster) == [b"payment-42", b"payment-42"]
-    cluster.close()
 
 
-def test_producer_ids_come_from_zookeeper_blocks_and_never_repeat(tmp_path):
-    cluster = open_cluster(tmp_path / "data", partitions=1)
+def test_producer_ids_come_from_zookeeper_blocks_and_never_repeat(clusters):
+    cluster = open_cluster(clusters, partitions=1)
     mark = cluster.journal.last_seq
     producers = [cluster.producer() for _ in range(3)]
     for producer in producers:
@@ -61,21 +58,18 @@ def test_producer_ids_come_from_zookeeper_blocks_and_never_repeat(tmp_path):
     assert len(set(ids)) == 3 and sorted(ids) == sorted(p.producer_id for p in producers)
     block = cluster.coordinator.tree.nodes["/latest_producer_id_block"].data
     assert '"block_start":"0"' in block and '"block_end":"999"' in block
-    cluster.close()
 
 
 def _raw_produce(cluster, batch):
-    return cluster.wait(spawn(TimerGroup(cluster.scheduler), cluster.raw.produce(TP, batch)))
+    return cluster.wait(spawn(TimerGroup(cluster.scheduler), cluster.raw.produce(TP, batch), name="raw produce").claim())
 
 
-def test_sequence_state_is_rebuilt_from_the_log_after_a_restart(tmp_path):
-    path = tmp_path / "data"
-    cluster = open_cluster(path, partitions=1)
+def test_sequence_state_is_rebuilt_from_the_log_after_a_restart(clusters):
+    cluster = open_cluster(clusters, partitions=1)
     first = encode_batch([(None, b"a", (), 1), (None, b"b", (), 1)], producer_id=77, producer_epoch=0, base_sequence=0)
     assert _raw_produce(cluster, first).base_offset == 0
     cluster.close()
-    reopened = Cluster.open(path)
-    reopened.wait(reopened.start())
+    reopened = clusters.open(cluster.data_dir.path)
     mark = reopened.journal.last_seq
     assert _raw_produce(reopened, first).base_offset == 0  # recognised from the batch headers on disk
     assert len(events(reopened, mark, DuplicateBatchIgnored)) == 1
@@ -88,4 +82,3 @@ def test_sequence_state_is_rebuilt_from_the_log_after_a_restart(tmp_path):
     following = encode_batch([(None, b"c", (), 1)], producer_id=77, producer_epoch=0, base_sequence=2)
     assert _raw_produce(reopened, following).base_offset == 2
     assert [r.value for r in reopened.wait(reopened.fetch("orders", 0, 0))] == [b"a", b"b", b"c"]
-    reopened.close()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.invariants import assert_invariants
@@ -11,16 +10,18 @@ from kafkalab.events.journal import Event
 from kafkalab.sim.process import Future
 from kafkalab.views import PartitionView
 
+if TYPE_CHECKING:  # fault_campaign.py imports this module as a script, without tests/ on the path
+    from lab_clusters import Clusters
+
 T = TypeVar("T")
 
 #: Broker settings that keep fault tests short in virtual time (ZooKeeper's minimum session is 4 s).
 FAST = {"zookeeper.session.timeout.ms": 6000, "replica.lag.time.max.ms": 10_000}
 
 
-def open_cluster(path: Path, brokers: int = 3, seed: int = 1, **config: Any) -> Cluster:
-    """A started cluster with ``config`` broker overrides (dots spelled as underscores are not accepted)."""
-    cluster = Cluster.open(path, brokers=brokers, seed=seed, broker_config=config)
-    cluster.wait(cluster.start())
+def open_cluster(clusters: Clusters, brokers: int = 3, seed: int = 1, **config: Any) -> Cluster:
+    """A started cluster with ``config`` broker overrides, closed and checked by the ``clusters`` fixture."""
+    cluster = clusters.open(brokers=brokers, seed=seed, broker_config=config)
     assert_invariants(cluster)
     return cluster
 

@@ -3,7 +3,8 @@
 RF=3, ``min.insync.replicas=2``. Invariants are checked every ``CHECK_EVERY_MS`` of virtual
 time; at the end every link is healed and every broker restarted, and once the ISRs are
 full the campaign checks that no acknowledged record was lost, that acknowledged records
-kept their order, and that all replicas hold the same bytes below the high watermark.
+kept their order, that all replicas hold the same bytes below the high watermark, and
+that no process or partition fetch failed along the way.
 
 Replay one seed: ``python tests/cluster/fault_campaign.py --seed 17 [--journal]``.
 """
@@ -23,6 +24,7 @@ from cluster_helpers import run_checked
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.invariants import hosted_replicas, log_bytes
 from kafkalab.coordination.server import COORDINATOR_NODE
+from kafkalab.events.failures import ReplicaFetchFailed
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future
 from kafkalab.sim.scheduler import DEFAULT_START_MS
@@ -155,6 +157,13 @@ def _check_outcome(cluster: Cluster, producers: list[Producer]) -> None:
                                  f"{ {b: len(c) for b, c in contents.items()} } bytes")
 
 
+def _check_nothing_failed(cluster: Cluster) -> None:
+    """Faults are the cluster's business: none may stop a process or a follower's fetching unseen."""
+    failures = [*cluster.process_failures, *cluster.journal.of_type(ReplicaFetchFailed)]
+    if failures:
+        raise AssertionError("failed along the way:\n" + "\n".join(event.describe() for event in failures))
+
+
 def _journal(cluster: Cluster) -> list[str]:
     return [f"{event.time_ms - DEFAULT_START_MS:9.0f} {event.describe()}" for event in cluster.journal]
 
@@ -191,6 +200,7 @@ def run_campaign(seed: int, path: Path, faults: int = FAULTS, keep_journal: bool
         if not _settled(cluster) or any(p.in_flight is not None for p in producers):
             raise AssertionError(f"the cluster did not settle within {SETTLE_TIMEOUT_MS:.0f} ms after healing")
         _check_outcome(cluster, producers)
+        _check_nothing_failed(cluster)
     except Exception as failure:
         where = "".join(traceback.format_exception(failure)[-3:])
         error = CampaignFailure(f"seed {seed}: {failure!r}\nactions: {actions}\nraised at: {where}replay: "

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cluster_helpers import open_cluster, partition, wait_checked
+from lab_clusters import Clusters
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.invariants import assert_invariants
@@ -28,11 +29,11 @@ def _state(cluster: Cluster) -> tuple:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    cluster = open_cluster(tmp_path_factory.mktemp("bad") / "data")
-    wait_checked(cluster, cluster.create_topic("orders", 2, 3, {"max.message.bytes": 1000}))
-    cluster.run_for(500)
-    yield cluster
-    cluster.close()
+    with Clusters(tmp_path_factory.mktemp("bad")) as clusters:
+        cluster = open_cluster(clusters)
+        wait_checked(cluster, cluster.create_topic("orders", 2, 3, {"max.message.bytes": 1000}))
+        cluster.run_for(500)
+        yield cluster
 
 
 def _rejects(cluster: Cluster, error: Errors, action, *words: str) -> None:

@@ -14,8 +14,8 @@ import textwrap
 from pathlib import Path
 
 from cluster_helpers import run_checked, wait_checked
+from lab_clusters import Clusters
 
-from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.invariants import assert_invariants
 from kafkalab.storage.files import LOG_SUFFIX
 from kafkalab.storage.records import crc_matches, iter_batch_headers
@@ -73,23 +73,20 @@ def _segments_are_crc_clean(data: Path) -> int:
     return batches
 
 
-def test_a_sigkilled_producer_loses_no_acknowledged_record(tmp_path):
-    data = tmp_path / "data"
+def test_a_sigkilled_producer_loses_no_acknowledged_record(clusters: Clusters) -> None:
+    data = clusters.root / "data"
     acknowledged = _kill_mid_stream(data)
 
-    cluster = Cluster.open(data)
+    cluster = clusters.open(data, brokers=None, seed=None, start=False)
     wait_checked(cluster, cluster.start())
     run_checked(cluster, 5000, step_ms=100)
-    try:
-        assert _segments_are_crc_clean(data) >= 3 * len(acknowledged)
-        for number in range(PARTITIONS):
-            view = cluster.snapshot().partition("crash", number)
-            assert view.leader is not None and len(view.isr) == 3
-            records = wait_checked(cluster, cluster.fetch("crash", number, 0, max_bytes=10_000_000))
-            found = {(number, record.offset): record.value for record in records}
-            expected = {key: value for key, value in acknowledged.items() if key[0] == number}
-            assert expected and all(found.get(key) == value for key, value in expected.items())
-        wait_checked(cluster, cluster.produce("crash", 0, [(None, b"after the crash")]))
-        assert_invariants(cluster)
-    finally:
-        cluster.close()
+    assert _segments_are_crc_clean(data) >= 3 * len(acknowledged)
+    for number in range(PARTITIONS):
+        view = cluster.snapshot().partition("crash", number)
+        assert view.leader is not None and len(view.isr) == 3
+        records = wait_checked(cluster, cluster.fetch("crash", number, 0, max_bytes=10_000_000))
+        found = {(number, record.offset): record.value for record in records}
+        expected = {key: value for key, value in acknowledged.items() if key[0] == number}
+        assert expected and all(found.get(key) == value for key, value in expected.items())
+    wait_checked(cluster, cluster.produce("crash", 0, [(None, b"after the crash")]))
+    assert_invariants(cluster)

@@ -23,8 +23,8 @@ def _produce(cluster, topic, number, *payloads, acks=-1):
     return wait_checked(cluster, cluster.produce(topic, number, [(None, p) for p in payloads], acks=acks))
 
 
-def test_killing_the_leader_elects_the_first_live_isr_replica_and_keeps_acknowledged_records(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_killing_the_leader_elects_the_first_live_isr_replica_and_keeps_acknowledged_records(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     before = partition(cluster, "orders", 0)
     for i in range(5):
@@ -47,11 +47,10 @@ def test_killing_the_leader_elects_the_first_live_isr_replica_and_keeps_acknowle
     assert after.high_watermark >= high_watermark
     assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"v%d" % i for i in range(5)]
     _produce(cluster, "orders", 0, b"after")
-    cluster.close()
 
 
-def test_a_restarted_broker_catches_up_and_rejoins_the_isr(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_a_restarted_broker_catches_up_and_rejoins_the_isr(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     follower = partition(cluster, "orders", 0).replicas[-1]
     cluster.kill_broker(follower)
@@ -69,11 +68,10 @@ def test_a_restarted_broker_catches_up_and_rejoins_the_isr(tmp_path):
     assert [e.added for e in events_since(cluster, seq, IsrExpanded)] == [(follower,)]
     replica = next(r for r in view.replica_views if r.broker_id == follower)
     assert replica.log_end_offset == 20
-    cluster.close()
 
 
-def test_killing_every_isr_member_takes_the_partition_offline(tmp_path):
-    cluster = open_cluster(tmp_path / "data", brokers=4, **FAST)
+def test_killing_every_isr_member_takes_the_partition_offline(clusters):
+    cluster = open_cluster(clusters, brokers=4, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 1}))
     _produce(cluster, "orders", 0, b"committed")
     replicas = partition(cluster, "orders", 0).replicas
@@ -89,11 +87,10 @@ def test_killing_every_isr_member_takes_the_partition_offline(tmp_path):
     offline = events_since(cluster, seq, PartitionOffline)
     assert [e.isr for e in offline] == [(replicas[-1],)]
     assert "OFFLINE" in offline[0].describe()
-    cluster.close()
 
 
-def test_unclean_election_makes_a_stale_replica_leader_and_reports_the_lost_records(tmp_path):
-    cluster = open_cluster(tmp_path / "data", brokers=4, **FAST)
+def test_unclean_election_makes_a_stale_replica_leader_and_reports_the_lost_records(clusters):
+    cluster = open_cluster(clusters, brokers=4, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 1}))
     replicas = partition(cluster, "orders", 0).replicas
     stale = replicas[-1]
@@ -133,11 +130,10 @@ def test_unclean_election_makes_a_stale_replica_leader_and_reports_the_lost_reco
     assert truncated[0].committed_lost == 3
     assert "3 acknowledged" in truncated[0].describe()
     assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"everyone has this", b"new history"]
-    cluster.close()
 
 
-def test_controller_failover_elects_a_new_controller_that_keeps_electing_leaders(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_controller_failover_elects_a_new_controller_that_keeps_electing_leaders(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 3, 3, {"min.insync.replicas": 2}))
     old_controller = cluster.controller_id
     led = [p.partition for p in cluster.snapshot().topic("orders").partitions if p.leader == old_controller]
@@ -159,11 +155,10 @@ def test_controller_failover_elects_a_new_controller_that_keeps_electing_leaders
     run_checked(cluster, 3000)
     assert cluster.controller_id != old_controller
     assert all(len(p.isr) == 3 for p in cluster.snapshot().topic("orders").partitions)
-    cluster.close()
 
 
-def test_a_partitioned_leader_cannot_commit_loses_its_session_and_truncates_its_acks_1_writes(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_a_partitioned_leader_cannot_commit_loses_its_session_and_truncates_its_acks_1_writes(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     tp = TopicPartition("orders", 0)
     _produce(cluster, "orders", 0, b"committed")
@@ -201,11 +196,10 @@ def test_a_partitioned_leader_cannot_commit_loses_its_session_and_truncates_its_
     assert zombie in partition(cluster, "orders", 0).isr
     assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"committed",
                                                                           b"acknowledged by the new leader"]
-    cluster.close()
 
 
-def test_preferred_leader_election_on_demand_moves_leadership_back(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **{**FAST, "auto.leader.rebalance.enable": False})
+def test_preferred_leader_election_on_demand_moves_leadership_back(clusters):
+    cluster = open_cluster(clusters, **{**FAST, "auto.leader.rebalance.enable": False})
     wait_checked(cluster, cluster.create_topic("orders", 1, 3))
     preferred = partition(cluster, "orders", 0).replicas[0]
     cluster.kill_broker(preferred)
@@ -221,11 +215,10 @@ def test_preferred_leader_election_on_demand_moves_leadership_back(tmp_path):
     assert partition(cluster, "orders", 0).leader == preferred
     again = wait_checked(cluster, cluster.elect_preferred_leaders((TopicPartition("orders", 0),)))
     assert again[TopicPartition("orders", 0)].error == Errors.ELECTION_NOT_NEEDED
-    cluster.close()
 
 
-def test_auto_leader_rebalance_moves_leadership_back_after_the_check_interval(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **{**FAST, "leader.imbalance.check.interval.seconds": 5})
+def test_auto_leader_rebalance_moves_leadership_back_after_the_check_interval(clusters):
+    cluster = open_cluster(clusters, **{**FAST, "leader.imbalance.check.interval.seconds": 5})
     wait_checked(cluster, cluster.create_topic("orders", 3, 3))
     preferred = {p.partition: p.replicas[0] for p in cluster.snapshot().topic("orders").partitions}
     victim = preferred[0]
@@ -240,11 +233,10 @@ def test_auto_leader_rebalance_moves_leadership_back_after_the_check_interval(tm
     assert {p.partition: p.leader for p in cluster.snapshot().topic("orders").partitions} == preferred
     moved = [e for e in events_since(cluster, seq, LeaderElected) if "auto leader rebalance" in e.reason]
     assert moved and all(e.leader == victim for e in moved)
-    cluster.close()
 
 
-def test_clean_shutdown_moves_leadership_before_the_broker_stops(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_clean_shutdown_moves_leadership_before_the_broker_stops(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 3, 3, {"min.insync.replicas": 2}))
     leaving = partition(cluster, "orders", 0).leader
     seq = cluster.journal.last_seq
@@ -259,15 +251,14 @@ def test_clean_shutdown_moves_leadership_before_the_broker_stops(tmp_path):
     for view in cluster.snapshot().topic("orders").partitions:
         assert view.leader != leaving and leaving not in view.isr
     _produce(cluster, "orders", 0, b"still writable with two in sync")
-    cluster.close()
 
 
-def test_an_offline_partition_s_live_replicas_hear_leader_minus_one_and_keep_fetching(tmp_path):
+def test_an_offline_partition_s_live_replicas_hear_leader_minus_one_and_keep_fetching(clusters):
     # Kafka 3.9 ZK mode: the controller sends LeaderAndIsr with leader -1 to the remaining replicas
     # (ReplicaStateMachine, OfflineReplica); a follower cannot follow -1, so it keeps its fetcher.
     from kafkalab.protocol.controller_api import LeaderAndIsrRequest
 
-    cluster = open_cluster(tmp_path / "data", **FAST)
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 2))
     view = partition(cluster, "orders", 0)
     follower = next(r for r in view.replicas if r != view.leader)
@@ -298,4 +289,3 @@ def test_an_offline_partition_s_live_replicas_hear_leader_minus_one_and_keep_fet
     # request to time out (30 s after it was sent, as replica.socket.timeout.ms) before fetching again.
     run_checked(cluster, 30_000)
     assert [e.added for e in events_since(cluster, seq, IsrExpanded)] == [(follower,)]
-    cluster.close()

@@ -9,8 +9,8 @@ from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import IsrExpanded, IsrShrunk, ProduceRejected
 
 
-def test_acks_all_below_min_insync_replicas_is_rejected_before_the_append(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_acks_all_below_min_insync_replicas_is_rejected_before_the_append(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     view = partition(cluster, "orders", 0)
     for follower in view.replicas:
@@ -28,13 +28,12 @@ def test_acks_all_below_min_insync_replicas_is_rejected_before_the_append(tmp_pa
     assert rejected and all(e.error == "NOT_ENOUGH_REPLICAS" for e in rejected)
     assert partition(cluster, "orders", 0).log_end_offset == 0, "nothing may be written"
     assert wait_checked(cluster, cluster.produce("orders", 0, [(None, b"acks=1 is fine")], acks=1)).base_offset == 0
-    cluster.close()
 
 
-def test_acks_all_whose_isr_shrinks_below_the_minimum_after_the_append_is_written_but_not_committed(tmp_path):
+def test_acks_all_whose_isr_shrinks_below_the_minimum_after_the_append_is_written_but_not_committed(clusters):
     # Kafka 3.9: the HW stands still under min ISR, so the waiting produce times out (its retries are
     # then refused with NOT_ENOUGH_REPLICAS) and the record stays unreadable until the ISR recovers.
-    cluster = open_cluster(tmp_path / "data", **FAST)
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 3}))
     view = partition(cluster, "orders", 0)
     lagging = next(r for r in view.replicas if r != view.leader)
@@ -55,11 +54,10 @@ def test_acks_all_whose_isr_shrinks_below_the_minimum_after_the_append_is_writte
     run_checked(cluster, 40_000)
     assert partition(cluster, "orders", 0).high_watermark == 1
     assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"written"]
-    cluster.close()
 
 
-def test_a_follower_cut_from_its_leader_leaves_the_isr_after_the_lag_time_and_rejoins_after_healing(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_a_follower_cut_from_its_leader_leaves_the_isr_after_the_lag_time_and_rejoins_after_healing(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     view = partition(cluster, "orders", 0)
     lagging = next(r for r in view.replicas if r != view.leader)
@@ -88,11 +86,10 @@ def test_a_follower_cut_from_its_leader_leaves_the_isr_after_the_lag_time_and_re
     replica = next(r for r in partition(cluster, "orders", 0).replica_views if r.broker_id == lagging)
     assert replica.in_isr and replica.log_end_offset == 5
     assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"v%d" % i for i in range(5)]
-    cluster.close()
 
 
-def test_a_follower_at_the_leaders_log_end_stays_in_sync_however_long_it_is_silent(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_a_follower_at_the_leaders_log_end_stays_in_sync_however_long_it_is_silent(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     view = partition(cluster, "orders", 0)
     lagging = next(r for r in view.replicas if r != view.leader)
@@ -100,11 +97,10 @@ def test_a_follower_at_the_leaders_log_end_stays_in_sync_however_long_it_is_sile
     cluster.cut_link(lagging, view.leader)
     run_checked(cluster, 30_000, step_ms=500)
     assert lagging in partition(cluster, "orders", 0).isr
-    cluster.close()
 
 
-def test_acks_0_and_1_do_not_wait_for_followers(tmp_path):
-    cluster = open_cluster(tmp_path / "data", **FAST)
+def test_acks_0_and_1_do_not_wait_for_followers(clusters):
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     view = partition(cluster, "orders", 0)
     for follower in view.replicas:
@@ -115,12 +111,11 @@ def test_acks_0_and_1_do_not_wait_for_followers(tmp_path):
     run_checked(cluster, 100)
     assert partition(cluster, "orders", 0).log_end_offset == 2
     assert partition(cluster, "orders", 0).high_watermark == 0
-    cluster.close()
 
 
-def test_acks_1_below_min_isr_is_stored_but_not_readable_until_the_isr_recovers(tmp_path):
+def test_acks_1_below_min_isr_is_stored_but_not_readable_until_the_isr_recovers(clusters):
     # Kafka 3.9 (KAFKA-15583): under min ISR the leader does not advance the high watermark.
-    cluster = open_cluster(tmp_path / "data", **FAST)
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
     view = partition(cluster, "orders", 0)
     followers = [r for r in view.replicas if r != view.leader]
@@ -140,12 +135,11 @@ def test_acks_1_below_min_isr_is_stored_but_not_readable_until_the_isr_recovers(
     recovered = partition(cluster, "orders", 0)
     assert len(recovered.isr) == 2 and recovered.high_watermark == 1
     assert values(wait_checked(cluster, cluster.fetch("orders", 0, 0))) == [b"stored"]
-    cluster.close()
 
 
-def test_min_insync_replicas_above_the_replication_factor_is_capped_at_it(tmp_path):
+def test_min_insync_replicas_above_the_replication_factor_is_capped_at_it(clusters):
     # Kafka 3.9 Partition.effectiveMinIsr: min(min.insync.replicas, replication factor).
-    cluster = open_cluster(tmp_path / "data", **FAST)
+    cluster = open_cluster(clusters, **FAST)
     wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 5}))
     assert wait_checked(cluster, cluster.produce("orders", 0, [(None, b"ok")], acks=-1)).base_offset == 0
     view = partition(cluster, "orders", 0)
@@ -155,4 +149,3 @@ def test_min_insync_replicas_above_the_replication_factor_is_capped_at_it(tmp_pa
         wait_checked(cluster, cluster.produce("orders", 0, [(None, b"no")], acks=-1), timeout_ms=600_000)
     assert raised.value.error == Errors.NOT_ENOUGH_REPLICAS
     assert "capped at the replication factor, 3" in raised.value.message
-    cluster.close()

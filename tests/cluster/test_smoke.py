@@ -1,9 +1,8 @@
-from kafkalab.cluster.cluster import Cluster
+from lab_clusters import Clusters
 
 
-def test_create_produce_fetch(tmp_path):
-    cluster = Cluster.open(tmp_path / "data", brokers=3, seed=1)
-    cluster.wait(cluster.start())
+def test_create_produce_fetch(clusters: Clusters) -> None:
+    cluster = clusters.open()
     cluster.wait(cluster.create_topic("orders", 3, 3, {"min.insync.replicas": 2}))
     result = cluster.wait(cluster.produce("orders", 0, [(b"k", b"v1"), (b"k", b"v2")]))
     assert result.base_offset == 0
@@ -15,4 +14,3 @@ def test_create_produce_fetch(tmp_path):
     assert p0.high_watermark == 2 and len(p0.isr) == 3
     for e in cluster.journal:
         print(e.time_ms - 1735689600000, e.describe())
-    cluster.close()

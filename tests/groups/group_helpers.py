@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
+
+from lab_clusters import Clusters
 
 from kafkalab.clients.consumer_loop import PollLoop
 from kafkalab.cluster.cluster import Cluster
@@ -17,11 +18,9 @@ from kafkalab.views import GroupView
 NO_DELAY = {"group.initial.rebalance.delay.ms": 0}
 
 
-def open_cluster(path: Path, brokers: int = 3, seed: int = 1, config: dict[str, Any] | None = None) -> Cluster:
-    """A started cluster with broker config overrides."""
-    cluster = Cluster.open(path, brokers=brokers, seed=seed, broker_config={**NO_DELAY, **(config or {})})
-    cluster.wait(cluster.start())
-    return cluster
+def open_cluster(clusters: Clusters, brokers: int = 3, seed: int = 1, config: dict[str, Any] | None = None) -> Cluster:
+    """A started cluster with broker config overrides, closed and checked by the ``clusters`` fixture."""
+    return clusters.open(brokers=brokers, seed=seed, broker_config={**NO_DELAY, **(config or {})})
 
 
 def produce(cluster: Cluster, topic: str, count: int, key: Callable[[int], str | None] = lambda i: f"key-{i % 7}",

@@ -10,8 +10,8 @@ from kafkalab.events.groups import GenerationStarted, RebalanceStarted
 COOPERATIVE = {"partition_assignment_strategy": "cooperative-sticky"}
 
 
-def test_a_joining_member_gets_partitions_in_a_second_round_while_the_rest_keep_theirs(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def test_a_joining_member_gets_partitions_in_a_second_round_while_the_rest_keep_theirs(clusters):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 6, 3))
     loops = consumers(cluster, 2, **COOPERATIVE)
     run_checked(cluster, 5000, loops)
@@ -38,11 +38,10 @@ def test_a_joining_member_gets_partitions_in_a_second_round_while_the_rest_keep_
     assert sorted(e.partitions[0] for e in revoked) == sorted(after[2])
     assert len(events(cluster, mark, RebalanceStarted)) == 2
     assert group(cluster).protocol == "cooperative-sticky"
-    cluster.close()
 
 
-def test_members_that_keep_their_partitions_keep_consuming_during_the_rebalance(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def test_members_that_keep_their_partitions_keep_consuming_during_the_rebalance(clusters):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 4, 3))
     loops = consumers(cluster, 2, **COOPERATIVE)
     run_checked(cluster, 5000, loops)
@@ -53,4 +52,3 @@ def test_members_that_keep_their_partitions_keep_consuming_during_the_rebalance(
         run_checked(cluster, 250, loops)
         for loop in loops[:2]:
             assert loop.consumer.assignment() & kept[loop.consumer.client_id]
-    cluster.close()

@@ -28,8 +28,8 @@ TP = TopicPartition("orders", 0)
 PROTOCOLS = (JoinGroupProtocol("range", encode_subscription(Subscription(("orders",)))),)
 
 
-def _setup(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def _setup(clusters):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 2, 3))
 
     def send(broker_id, request):
@@ -46,16 +46,15 @@ def _join(group_id="g", member_id="", instance=None, session=45_000):
     return JoinGroupRequest(group_id, session, 300_000, member_id, instance, "consumer", PROTOCOLS, client_id="raw")
 
 
-def test_find_coordinator_names_the_leader_of_the_groups_offsets_partition(tmp_path):
-    cluster, send, coordinator = _setup(tmp_path)
+def test_find_coordinator_names_the_leader_of_the_groups_offsets_partition(clusters):
+    cluster, send, coordinator = _setup(clusters)
     view = cluster.snapshot().partition(OFFSETS_TOPIC, partition_for_group("g", 50))
     assert coordinator == view.leader
     assert all(send(b, FindCoordinatorRequest("g")).node_id == coordinator for b in (1, 2, 3))
-    cluster.close()
 
 
-def test_join_sync_heartbeat_commit_and_leave(tmp_path):
-    cluster, send, coordinator = _setup(tmp_path)
+def test_join_sync_heartbeat_commit_and_leave(clusters):
+    cluster, send, coordinator = _setup(clusters)
     first = send(coordinator, _join())
     assert first.error == Errors.MEMBER_ID_REQUIRED and first.member_id.startswith("raw-")
     joined = send(coordinator, _join(member_id=first.member_id))
@@ -87,11 +86,10 @@ def test_join_sync_heartbeat_commit_and_leave(tmp_path):
     assert left.members[0][1] == Errors.NONE
     cluster.run_for(100)
     assert send(coordinator, DescribeGroupsRequest(("g",))).groups[0].state == "Empty"
-    cluster.close()
 
 
-def test_requests_to_the_wrong_broker_or_with_a_bad_group_id_are_refused(tmp_path):
-    cluster, send, coordinator = _setup(tmp_path)
+def test_requests_to_the_wrong_broker_or_with_a_bad_group_id_are_refused(clusters):
+    _cluster, send, coordinator = _setup(clusters)
     other = next(b for b in (1, 2, 3) if b != coordinator)
     assert send(other, _join()).error == Errors.NOT_COORDINATOR
     assert send(coordinator, _join(group_id="")).error == Errors.INVALID_GROUP_ID
@@ -99,11 +97,10 @@ def test_requests_to_the_wrong_broker_or_with_a_bad_group_id_are_refused(tmp_pat
     assert send(coordinator, _join(member_id="made-up")).error == Errors.UNKNOWN_MEMBER_ID
     assert send(coordinator, OffsetCommitRequest("g", 3, "x", None, {TP: OffsetCommitPartition(1)})).errors == \
            {TP: Errors.ILLEGAL_GENERATION}
-    cluster.close()
 
 
-def test_a_freshly_elected_coordinator_answers_load_in_progress_until_it_has_replayed_the_log(tmp_path):
-    cluster, send, coordinator = _setup(tmp_path)
+def test_a_freshly_elected_coordinator_answers_load_in_progress_until_it_has_replayed_the_log(clusters):
+    cluster, send, coordinator = _setup(clusters)
     groups = cluster.broker(coordinator).groups
     partition = partition_for_group("g", 50)
     groups.on_partition_role(TopicPartition(OFFSETS_TOPIC, partition), False, -1)
@@ -114,11 +111,9 @@ def test_a_freshly_elected_coordinator_answers_load_in_progress_until_it_has_rep
     assert [a.error for a in answers] == [Errors.COORDINATOR_LOAD_IN_PROGRESS, Errors.NONE]
     cluster.run_for(10)
     assert send(coordinator, _join()).error == Errors.MEMBER_ID_REQUIRED
-    cluster.close()
 
 
-def test_static_members_skip_the_member_id_round_trip(tmp_path):
-    cluster, send, coordinator = _setup(tmp_path)
+def test_static_members_skip_the_member_id_round_trip(clusters):
+    _cluster, send, coordinator = _setup(clusters)
     joined = send(coordinator, _join(instance="app-1"))
     assert joined.error == Errors.NONE and joined.member_id.startswith("app-1-")
-    cluster.close()

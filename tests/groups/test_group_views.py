@@ -9,8 +9,8 @@ from kafkalab.groups.store import partition_for_group
 from kafkalab.protocol.types import TopicPartition
 
 
-def test_group_view_lists_members_offsets_and_lag_over_time(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def test_group_view_lists_members_offsets_and_lag_over_time(clusters):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 2, 3))
     producer = cluster.producer()
     for n in range(10):
@@ -39,4 +39,3 @@ def test_group_view_lists_members_offsets_and_lag_over_time(tmp_path):
     assert group(cluster).lag_history[-1][1] == 0
     coordinator = cluster.snapshot().broker(view.coordinator)
     assert coordinator.coordinated_groups == ("g",)
-    cluster.close()

@@ -16,8 +16,8 @@ def committed(cluster, consumer) -> dict:
     return cluster.wait(consumer.committed([ORDERS_0]))
 
 
-def test_an_idle_stable_group_keeps_its_offsets_and_an_empty_one_loses_them_after_the_retention(tmp_path):
-    cluster = open_cluster(tmp_path / "data", config=RETENTION)
+def test_an_idle_stable_group_keeps_its_offsets_and_an_empty_one_loses_them_after_the_retention(clusters):
+    cluster = open_cluster(clusters, config=RETENTION)
     cluster.wait(cluster.create_topic("orders", 1, 3))
     produce(cluster, "orders", 5)
     loops = consumers(cluster, 1)
@@ -43,11 +43,10 @@ def test_an_idle_stable_group_keeps_its_offsets_and_an_empty_one_loses_them_afte
     reader = consumers(cluster, 1)
     run_checked(cluster, 5000, reader)
     assert len(reader[0].records) == 5, "a new member starts at auto.offset.reset (earliest), not at offset 5"
-    cluster.close()
 
 
-def test_a_standalone_consumer_s_offsets_expire_from_their_commit(tmp_path):
-    cluster = open_cluster(tmp_path / "data", config=RETENTION)
+def test_a_standalone_consumer_s_offsets_expire_from_their_commit(clusters):
+    cluster = open_cluster(clusters, config=RETENTION)
     cluster.wait(cluster.create_topic("orders", 1, 3))
     produce(cluster, "orders", 3)
     consumer = cluster.consumer(group_id="standalone", enable_auto_commit=False)
@@ -61,11 +60,10 @@ def test_a_standalone_consumer_s_offsets_expire_from_their_commit(tmp_path):
     assert [(e.group_id, e.partitions) for e in expired] == [("standalone", ("orders-0",))]
     assert expired[0].time_ms - committed_at >= 60_000
     assert committed(cluster, consumer)[ORDERS_0] is None
-    cluster.close()
 
 
-def test_expiry_survives_a_coordinator_failover(tmp_path):
-    cluster = open_cluster(tmp_path / "data", config={**RETENTION, "zookeeper.session.timeout.ms": 6000})
+def test_expiry_survives_a_coordinator_failover(clusters):
+    cluster = open_cluster(clusters, config={**RETENTION, "zookeeper.session.timeout.ms": 6000})
     cluster.wait(cluster.create_topic("orders", 1, 3))
     produce(cluster, "orders", 5)
     loops = consumers(cluster, 1)
@@ -83,4 +81,3 @@ def test_expiry_survives_a_coordinator_failover(tmp_path):
     expired = events(cluster, seq, OffsetsExpired)
     assert [e.group_id for e in expired] == ["g"] and expired[0].broker_id != coordinator
     assert expired[0].time_ms - emptied_at <= 62_000, "the new coordinator kept when the group became Empty"
-    cluster.close()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from group_helpers import consumers, group, open_cluster, produce, run_checked, values
 
-from kafkalab.cluster.cluster import Cluster
 from kafkalab.protocol.types import TopicPartition
 
 
-def test_committed_offsets_survive_closing_and_reopening_the_data_dir(tmp_path):
-    path = tmp_path / "data"
-    cluster = open_cluster(path)
+def test_committed_offsets_survive_closing_and_reopening_the_data_dir(clusters):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 2, 3))
     produce(cluster, "orders", 20)
     loops = consumers(cluster, 1, enable_auto_commit=False)
@@ -21,8 +19,7 @@ def test_committed_offsets_survive_closing_and_reopening_the_data_dir(tmp_path):
     committed = {(p.topic, p.partition): p.current_offset for p in group(cluster).partitions}
     cluster.close()
 
-    reopened = Cluster.open(path)
-    reopened.wait(reopened.start())
+    reopened = clusters.open(cluster.data_dir.path)
     reader = consumers(reopened, 1, enable_auto_commit=False)
     run_checked(reopened, 5000, reader)
     assert {(p.topic, p.partition): p.current_offset for p in group(reopened).partitions} == committed
@@ -30,11 +27,10 @@ def test_committed_offsets_survive_closing_and_reopening_the_data_dir(tmp_path):
     assert len(reader[0].records) == 20 - 3 - 4
     positions = {tp: reopened.wait(reader[0].consumer.position(tp)) for tp in reader[0].consumer.assignment()}
     assert sum(positions.values()) == 20
-    reopened.close()
 
 
-def test_committed_offsets_survive_every_broker_crashing(tmp_path):
-    cluster = open_cluster(tmp_path / "data", config={"zookeeper.session.timeout.ms": 6000})
+def test_committed_offsets_survive_every_broker_crashing(clusters):
+    cluster = open_cluster(clusters, config={"zookeeper.session.timeout.ms": 6000})
     cluster.wait(cluster.create_topic("orders", 1, 3))
     produce(cluster, "orders", 10)
     loops = consumers(cluster, 1)
@@ -51,4 +47,3 @@ def test_committed_offsets_survive_every_broker_crashing(tmp_path):
     # The crashed consumer is still a member until its session (45 s) expires; the group waits for it.
     run_checked(cluster, 60_000, reader)
     assert values(reader[0]) == [f"value-{n}" for n in range(10, 15)]
-    cluster.close()

@@ -41,8 +41,8 @@ def test_offset_commit_key_and_value_bytes_are_kafkas():
     assert schema.group_metadata_key("g") == b"\x00\x02\x00\x01g"
 
 
-def test_first_group_creates_the_internal_offsets_topic(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def test_first_group_creates_the_internal_offsets_topic(clusters):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 2, 3))
     assert cluster.snapshot().topic(OFFSETS_TOPIC) is None
     mark = cluster.journal.last_seq
@@ -54,11 +54,10 @@ def test_first_group_creates_the_internal_offsets_topic(tmp_path):
     assert {len(p.replicas) for p in topic.partitions} == {3}
     assert dict(topic.config_overrides)["cleanup.policy"] == "compact"
     assert len(events(cluster, mark, OffsetsTopicCreationRequested)) == 1
-    cluster.close()
 
 
-def test_commits_and_group_metadata_are_records_in_the_groups_partition(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def test_commits_and_group_metadata_are_records_in_the_groups_partition(clusters):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 2, 3))
     produce(cluster, "orders", 10)
     loops = consumers(cluster, 1, group="billing")
@@ -77,4 +76,3 @@ def test_commits_and_group_metadata_are_records_in_the_groups_partition(tmp_path
     assert latest.protocol_type == "consumer" and latest.protocol == "range" and latest.generation == 1
     assert [m.client_id for m in latest.members] == [loops[0].consumer.client_id]
     assert set(decode_assignment(latest.members[0].assignment).partitions) == set(offsets)
-    cluster.close()

@@ -56,8 +56,8 @@ def _produce_steadily(cluster, total: int, every_ms: float) -> list:
 
 
 @pytest.mark.parametrize("manual", [True, False], ids=["commit-after-processing", "auto-commit"])
-def test_graceful_rebalances_lose_and_repeat_nothing(tmp_path, manual):
-    cluster = open_cluster(tmp_path / "data")
+def test_graceful_rebalances_lose_and_repeat_nothing(clusters, manual):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 6, 3))
     processed: list[bytes] = []
     futures = _produce_steadily(cluster, TOTAL, every_ms=50)
@@ -77,4 +77,3 @@ def test_graceful_rebalances_lose_and_repeat_nothing(tmp_path, manual):
     assert [value for value, n in counts.items() if n > 1] == []
     assert set(counts) == {f"v{n}".encode() for n in range(TOTAL)}
     assert group(cluster).generation >= 4
-    cluster.close()

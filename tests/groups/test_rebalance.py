@@ -15,14 +15,14 @@ from kafkalab.events.groups import (
 ALL = [f"orders-{p}" for p in range(6)]
 
 
-def _cluster(tmp_path, **config):
-    cluster = open_cluster(tmp_path / "data", config=config)
+def _cluster(clusters, **config):
+    cluster = open_cluster(clusters, config=config)
     cluster.wait(cluster.create_topic("orders", 6, 3))
     return cluster
 
 
-def test_members_share_the_partitions_as_kafkas_range_assignor_does(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_members_share_the_partitions_as_kafkas_range_assignor_does(clusters):
+    cluster = _cluster(clusters)
     loops = consumers(cluster, 3)
     run_checked(cluster, 5000, loops)
     # Range: members sorted by member id get contiguous ranges; the member ids are clientId-uuid.
@@ -31,11 +31,10 @@ def test_members_share_the_partitions_as_kafkas_range_assignor_does(tmp_path):
     view = group(cluster)
     assert (view.state, view.generation, view.protocol) == ("Stable", 1, "range")
     assert sorted(m.client_id for m in view.members) == sorted(loop.consumer.client_id for loop in loops)
-    cluster.close()
 
 
-def test_initial_rebalance_delay_gathers_members_into_one_generation(tmp_path):
-    cluster = _cluster(tmp_path, **{"group.initial.rebalance.delay.ms": 3000})
+def test_initial_rebalance_delay_gathers_members_into_one_generation(clusters):
+    cluster = _cluster(clusters, **{"group.initial.rebalance.delay.ms": 3000})
     mark = cluster.journal.last_seq
     loops = consumers(cluster, 1)
     cluster.run_for(1000)
@@ -47,11 +46,10 @@ def test_initial_rebalance_delay_gathers_members_into_one_generation(tmp_path):
     assert [(e.generation, len(e.members)) for e in started] == [(1, 2)]
     # Extended by 3 s because the second member arrived during the first delay (InitialDelayedJoin).
     assert started[0].time_ms - events(cluster, mark, RebalanceStarted)[0].time_ms >= 6000
-    cluster.close()
 
 
-def test_a_member_that_leaves_hands_its_partitions_to_the_others(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_a_member_that_leaves_hands_its_partitions_to_the_others(clusters):
+    cluster = _cluster(clusters)
     loops = consumers(cluster, 3)
     run_checked(cluster, 5000, loops)
     mark = cluster.journal.last_seq
@@ -62,11 +60,10 @@ def test_a_member_that_leaves_hands_its_partitions_to_the_others(tmp_path):
     assert [(e.client_id, e.reason.startswith("left the group")) for e in removed] == [(leaving.consumer.client_id, True)]
     assert sorted(tp for tps in owned(loops) for tp in tps) == ALL and all(len(o) == 3 for o in owned(loops))
     assert group(cluster).generation == 2
-    cluster.close()
 
 
-def test_a_crashed_member_is_removed_after_session_timeout(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_a_crashed_member_is_removed_after_session_timeout(clusters):
+    cluster = _cluster(clusters)
     loops = consumers(cluster, 2)
     run_checked(cluster, 5000, loops)
     crashed = loops.pop()
@@ -80,11 +77,10 @@ def test_a_crashed_member_is_removed_after_session_timeout(tmp_path):
     assert len(removed) == 1 and "session.timeout.ms=45000" in removed[0].reason
     assert 42_000 <= removed[0].time_ms - crash_time <= 45_000  # the deadline counts from its last heartbeat
     assert owned(loops) == [ALL]
-    cluster.close()
 
 
-def test_a_consumer_that_stops_polling_leaves_after_max_poll_interval(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_a_consumer_that_stops_polling_leaves_after_max_poll_interval(clusters):
+    cluster = _cluster(clusters)
     loops = consumers(cluster, 2, max_poll_interval_ms=60_000)
     run_checked(cluster, 5000, loops)
     stuck = loops[1]
@@ -96,11 +92,10 @@ def test_a_consumer_that_stops_polling_leaves_after_max_poll_interval(tmp_path):
     assert [e.client_id for e in events(cluster, mark, PollIntervalExceeded)] == [stuck.consumer.client_id]
     assert [e.client_id for e in events(cluster, mark, MemberRemoved)] == [stuck.consumer.client_id]
     assert owned(loops[:1]) == [ALL]
-    cluster.close()
 
 
-def test_coordinator_failover_moves_the_group_without_a_rebalance(tmp_path):
-    cluster = _cluster(tmp_path, **{"zookeeper.session.timeout.ms": 6000})
+def test_coordinator_failover_moves_the_group_without_a_rebalance(clusters):
+    cluster = _cluster(clusters, **{"zookeeper.session.timeout.ms": 6000})
     loops = consumers(cluster, 2)
     produce(cluster, "orders", 30)
     run_checked(cluster, 6000, loops)
@@ -123,11 +118,10 @@ def test_coordinator_failover_moves_the_group_without_a_rebalance(tmp_path):
     cluster.wait(loops[0].consumer.commit_sync())
     cluster.wait(loops[1].consumer.commit_sync())
     assert group(cluster).total_lag == 0
-    cluster.close()
 
 
-def test_eager_rebalance_revokes_every_partition_first(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_eager_rebalance_revokes_every_partition_first(clusters):
+    cluster = _cluster(clusters)
     loops = consumers(cluster, 2)
     run_checked(cluster, 5000, loops)
     mark = cluster.journal.last_seq
@@ -137,11 +131,10 @@ def test_eager_rebalance_revokes_every_partition_first(tmp_path):
     assert revoked == {loops[0].consumer.client_id: tuple(ALL[:3]), loops[1].consumer.client_id: tuple(ALL[3:])}
     assert all(e.protocol == "eager" for e in events(cluster, mark, PartitionsRevoked))
     assert sorted(len(o) for o in owned(loops)) == [2, 2, 2]
-    cluster.close()
 
 
-def test_a_rebalance_waits_for_members_that_are_slow_to_rejoin(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_a_rebalance_waits_for_members_that_are_slow_to_rejoin(clusters):
+    cluster = _cluster(clusters)
     loops = consumers(cluster, 2, max_poll_interval_ms=30_000)
     run_checked(cluster, 5000, loops)
     slow = loops[1]
@@ -155,4 +148,3 @@ def test_a_rebalance_waits_for_members_that_are_slow_to_rejoin(tmp_path):
     assert (view.state, view.generation, len(view.members)) == ("Stable", 2, 2)
     assert slow.consumer.client_id not in {m.client_id for m in view.members}
     assert [e.client_id for e in events(cluster, mark, MemberRemoved)] == [slow.consumer.client_id]
-    cluster.close()

@@ -13,36 +13,34 @@ from kafkalab.protocol.types import TopicPartition
 ALL = {f"value-{n}" for n in range(60)}
 
 
-def _cluster(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def _cluster(clusters):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 6, 3))
     produce(cluster, "orders", 60)
     return cluster
 
 
-def test_message_queue_one_group_shares_the_work(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_message_queue_one_group_shares_the_work(clusters):
+    cluster = _cluster(clusters)
     loops = consumers(cluster, 3)
     run_checked(cluster, 5000, loops)
     per_consumer = [values(loop) for loop in loops]
     assert all(per_consumer)  # everyone got a share
     counts = Counter(value for share in per_consumer for value in share)
     assert set(counts) == ALL and set(counts.values()) == {1}  # each record handled by exactly one member
-    cluster.close()
 
 
-def test_publish_subscribe_every_group_gets_everything(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_publish_subscribe_every_group_gets_everything(clusters):
+    cluster = _cluster(clusters)
     billing = consumers(cluster, 2, group="billing")
     shipping = consumers(cluster, 1, group="shipping")
     run_checked(cluster, 5000, billing + shipping)
     assert sorted(v for loop in billing for v in values(loop)) == sorted(ALL)
     assert sorted(values(shipping[0])) == sorted(ALL)
-    cluster.close()
 
 
-def test_fifo_order_holds_within_a_partition_and_per_key(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_fifo_order_holds_within_a_partition_and_per_key(clusters):
+    cluster = _cluster(clusters)
     loops = consumers(cluster, 2)
     run_checked(cluster, 5000, loops)
     for loop in loops:
@@ -54,11 +52,10 @@ def test_fifo_order_holds_within_a_partition_and_per_key(tmp_path):
             assert record.partition == partition_for_key(record.key, 6)  # a key always lands in one partition
         assert all(offsets == sorted(offsets) and len(set(offsets)) == len(offsets) for offsets in by_partition.values())
         assert all(sends == sorted(sends) for sends in by_key.values())  # per key: in the order produced
-    cluster.close()
 
 
-def test_replay_rereads_the_log_from_any_offset(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_replay_rereads_the_log_from_any_offset(clusters):
+    cluster = _cluster(clusters)
     reader = cluster.consumer(group_id="audit", auto_offset_reset="earliest")
     tp = TopicPartition("orders", 0)
     reader.assign([tp])
@@ -79,4 +76,3 @@ def test_replay_rereads_the_log_from_any_offset(tmp_path):
     fresh = consumers(cluster, 1, group="replay")
     run_checked(cluster, 3000, fresh)
     assert sorted(values(fresh[0])) == sorted(ALL)
-    cluster.close()

@@ -15,14 +15,14 @@ def _static(cluster, instance_id, **settings):
     return PollLoop(consumer).start()
 
 
-def _cluster(tmp_path):
-    cluster = open_cluster(tmp_path / "data")
+def _cluster(clusters):
+    cluster = open_cluster(clusters)
     cluster.wait(cluster.create_topic("orders", 4, 3))
     return cluster
 
 
-def test_restart_within_session_timeout_keeps_the_assignment_without_rebalancing(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_restart_within_session_timeout_keeps_the_assignment_without_rebalancing(clusters):
+    cluster = _cluster(clusters)
     loops = [_static(cluster, "app-1"), _static(cluster, "app-2")]
     run_checked(cluster, 5000, loops)
     before, generation = owned(loops), group(cluster).generation
@@ -37,11 +37,10 @@ def test_restart_within_session_timeout_keeps_the_assignment_without_rebalancing
     rejoined = events(cluster, mark, StaticMemberRejoined)
     assert [(e.group_instance_id, e.new_member_id) for e in rejoined] == [("app-1", loops[0].consumer.member_id)]
     assert loops[0].consumer.member_id.startswith("app-1-")
-    cluster.close()
 
 
-def test_a_static_member_gone_longer_than_its_session_is_removed(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_a_static_member_gone_longer_than_its_session_is_removed(clusters):
+    cluster = _cluster(clusters)
     loops = [_static(cluster, "app-1", session_timeout_ms=10_000), _static(cluster, "app-2")]
     run_checked(cluster, 5000, loops)
     cluster.wait(loops[0].consumer.close())  # no LeaveGroup for a static member
@@ -52,15 +51,13 @@ def test_a_static_member_gone_longer_than_its_session_is_removed(tmp_path):
     removed = events(cluster, mark, MemberRemoved)
     assert [(e.group_instance_id, "session.timeout.ms" in e.reason) for e in removed] == [("app-1", True)]
     assert sorted(owned(loops[1:])[0]) == [f"orders-{p}" for p in range(4)]
-    cluster.close()
 
 
-def test_a_second_instance_with_the_same_id_fences_the_first(tmp_path):
-    cluster = _cluster(tmp_path)
+def test_a_second_instance_with_the_same_id_fences_the_first(clusters):
+    cluster = _cluster(clusters)
     first = _static(cluster, "app-1")
     run_checked(cluster, 5000, [first])
     second = _static(cluster, "app-1")
     run_checked(cluster, 10_000, [second])
     assert first.error is not None and first.error.error == Errors.FENCED_INSTANCE_ID
     assert owned([second]) == [[f"orders-{p}" for p in range(4)]]
-    cluster.close()

@@ -3,3 +3,8 @@
 
 def last_partition(topic: str, key: bytes | None, value: bytes | None, num_partitions: int) -> int:
     return num_partitions - 1
+
+
+def broken(topic: str, key: bytes | None, value: bytes | None, num_partitions: int) -> int:
+    """A partitioner with a bug in it."""
+    return num_partitions // 0

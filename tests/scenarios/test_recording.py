@@ -1,22 +1,19 @@
 """What a user does can be recorded as a scenario that replays to the same final state."""
 
-from pathlib import Path
-
 import yaml
+from lab_clusters import Clusters
 
 from kafkalab.actions.cluster_actions import CreateTopic, CutLink, HealLink, KillBroker, RestartBroker
 from kafkalab.actions.describe import describe_topic
 from kafkalab.actions.execute import execute
-from kafkalab.cluster.cluster import Cluster
 from kafkalab.scenarios.model import parse_scenario
 from kafkalab.scenarios.recorder import Recorder
 from kafkalab.scenarios.runner import ScenarioRunner
 from kafkalab.session.session import Session
 
 
-def test_recording_replays_to_the_same_final_state(tmp_path: Path) -> None:
-    cluster = Cluster.open(tmp_path / "live", brokers=3, seed=5)
-    cluster.wait(cluster.start())
+def test_recording_replays_to_the_same_final_state(clusters: Clusters) -> None:
+    cluster = clusters.open(seed=5)
     session = Session(cluster, 5)
     recorder = Recorder(session)
     recorder.start()

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from lab_clusters import Clusters
 
 from kafkalab.actions.checks import CheckResult
 from kafkalab.actions.polling import POLL_MS, RECHECK_MS, poll_until
-from kafkalab.cluster.cluster import Cluster
 from kafkalab.session.session import Session
 from kafkalab.sim.process import spawn
 
 
-def quiet_session(tmp_path: Path) -> Session:
-    cluster = Cluster.open(tmp_path / "data", brokers=1, seed=1)
-    cluster.wait(cluster.start())
+def quiet_session(clusters: Clusters) -> Session:
+    cluster = clusters.open(brokers=1)
     cluster.run_for(1000)  # let start-up events settle
     return Session(cluster)
 
 
-def test_a_quiet_cluster_is_checked_every_recheck_interval_not_every_poll(tmp_path: Path) -> None:
-    session = quiet_session(tmp_path)
+def test_a_quiet_cluster_is_checked_every_recheck_interval_not_every_poll(clusters: Clusters) -> None:
+    session = quiet_session(clusters)
     scheduler = session.scheduler
     start = scheduler.now_ms
     true_from = start + 1000
@@ -29,17 +27,16 @@ def test_a_quiet_cluster_is_checked_every_recheck_interval_not_every_poll(tmp_pa
         checked_at.append(scheduler.now_ms)
         return [CheckResult("clock", {}, {}, scheduler.now_ms >= true_from)]
 
-    results = session.cluster.wait(spawn(session.group, poll_until(session, evaluate, 5000)))
+    results = session.cluster.wait(spawn(session.group, poll_until(session, evaluate, 5000), name="wait").claim())
     assert results[0].ok
     # Nothing moved in the journal, so it looked every RECHECK_MS, not every POLL_MS ...
     assert len(checked_at) <= 1000 / RECHECK_MS + 2 < 1000 / POLL_MS
     # ... and saw the condition at most RECHECK_MS after it became true.
     assert true_from <= checked_at[-1] < true_from + RECHECK_MS + POLL_MS
-    session.cluster.close()
 
 
-def test_a_session_change_is_seen_at_the_next_poll(tmp_path: Path) -> None:
-    session = quiet_session(tmp_path)
+def test_a_session_change_is_seen_at_the_next_poll(clusters: Clusters) -> None:
+    session = quiet_session(clusters)
     scheduler = session.scheduler
     flag = [False]
 
@@ -50,15 +47,13 @@ def test_a_session_change_is_seen_at_the_next_poll(tmp_path: Path) -> None:
     scheduler.call_later(12, flip)
     started = scheduler.now_ms
     results = session.cluster.wait(spawn(session.group, poll_until(
-        session, lambda: [CheckResult("flag", {}, {}, flag[0])], 5000)))
+        session, lambda: [CheckResult("flag", {}, {}, flag[0])], 5000), name="wait").claim())
     assert results[0].ok and scheduler.now_ms - started <= 12 + POLL_MS
-    session.cluster.close()
 
 
-def test_at_the_deadline_it_returns_what_still_fails(tmp_path: Path) -> None:
-    session = quiet_session(tmp_path)
+def test_at_the_deadline_it_returns_what_still_fails(clusters: Clusters) -> None:
+    session = quiet_session(clusters)
     started = session.scheduler.now_ms
     results = session.cluster.wait(spawn(session.group, poll_until(
-        session, lambda: [CheckResult("never", {}, {}, False)], 300)))
+        session, lambda: [CheckResult("never", {}, {}, False)], 300), name="wait").claim())
     assert not results[0].ok and session.scheduler.now_ms - started >= 300
-    session.cluster.close()

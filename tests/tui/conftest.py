@@ -36,14 +36,23 @@ def lessons(tmp_path: Path) -> LessonLibrary:
 
 @pytest.fixture
 def make_app(tmp_path: Path) -> Iterator[Callable[..., KafkaLabApp]]:
-    """Build an app on a fresh cluster in a temporary data dir; time moves only when a test steps it."""
-    made: list[KafkaLabApp] = []
+    """Build an app on a fresh cluster in a temporary data dir; time moves only when a test steps it.
 
-    def build(brokers: int = 3, theme: str = THEMES[0], **options: object) -> KafkaLabApp:
+    Every app's engine is closed afterwards, and no process of it may have failed unless the test
+    built it with ``expect_failures=True`` (and asserted on them).
+    """
+    made: list[tuple[KafkaLabApp, bool]] = []
+
+    def build(brokers: int = 3, theme: str = THEMES[0], expect_failures: bool = False,
+              **options: object) -> KafkaLabApp:
         app = open_app(tmp_path / f"data-{len(made)}", brokers, theme, **options)  # type: ignore[arg-type]
-        made.append(app)
+        made.append((app, expect_failures))
         return app
 
     yield build
-    for app in made:
+    unread = []
+    for app, expected in made:
         app.bridge.close()
+        if not expected:
+            unread += [event.describe() for event in app.bridge.process_failures]
+    assert not unread, "failed with nobody reading it:\n" + "\n".join(unread)

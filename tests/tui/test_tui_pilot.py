@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from textual.widgets import Input
+from tui_helpers import record_notes
 
 from kafkalab.actions.client_actions import StartConsumer
 from kafkalab.tui.app import KafkaLabApp
@@ -18,19 +18,6 @@ from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.partition_lanes import PartitionLanes
 
 MakeApp = Callable[..., KafkaLabApp]
-
-
-def record_notes(app: KafkaLabApp) -> list[tuple[str, str]]:
-    """Collect ``(title, message)`` of every notification the app shows."""
-    notes: list[tuple[str, str]] = []
-    show = app.notify
-
-    def notify(message: str, **options: Any) -> None:
-        notes.append((options.get("title", ""), message))
-        show(message, **options)
-
-    app.notify = notify  # type: ignore[method-assign]
-    return notes
 
 
 class TestBrokerActions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.geometry import Region
 from textual.widget import Widget
@@ -21,3 +22,21 @@ def shown(app: KafkaLabApp, selector: str) -> str:
     strips = widget.render_lines(Region(0, 0, *widget.outer_size))
     lines = ("".join(segment.text for segment in strip) for strip in strips)
     return " ".join(" ".join(lines).replace("█", " ").split())
+
+
+def record_notes(app: KafkaLabApp) -> list[tuple[str, str]]:
+    """Collect ``(title, message)`` of every notification the app shows."""
+    notes: list[tuple[str, str]] = []
+    show = app.notify
+
+    def notify(message: str, **options: Any) -> None:
+        notes.append((options.get("title", ""), message))
+        show(message, **options)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return notes
+
+
+def exploding_partitioner(topic: str, key: bytes | None, value: bytes | None, num_partitions: int) -> int:
+    """A user's partitioner with a bug, for ``--partitioner tui_helpers:exploding_partitioner``."""
+    return num_partitions // 0

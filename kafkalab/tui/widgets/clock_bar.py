@@ -9,7 +9,8 @@ from kafkalab.tui.frames import Frame
 
 
 class ClockBar(Widget):
-    """One line: run state and speed, virtual date and time, time since the cluster began, controller."""
+    """One line: run state (running, paused, or the engine stopped) and speed, virtual date and time, time
+    since the cluster began, controller."""
 
     DEFAULT_CSS = """
     ClockBar { height: 1; background: $panel; color: $text; }
@@ -17,8 +18,10 @@ class ClockBar(Widget):
     ClockBar > .clock-bar--running { background: $success; color: $text-success; text-style: bold; }
     ClockBar > .clock-bar--dim { color: $text-muted; }
     ClockBar > .clock-bar--recording { background: $error; color: $text-error; text-style: bold; }
+    ClockBar > .clock-bar--stopped { background: $error; color: $text-error; text-style: bold; }
     """
-    COMPONENT_CLASSES = {"clock-bar--paused", "clock-bar--running", "clock-bar--dim", "clock-bar--recording"}
+    COMPONENT_CLASSES = {"clock-bar--paused", "clock-bar--running", "clock-bar--dim", "clock-bar--recording",
+                         "clock-bar--stopped"}
 
     def __init__(self, view_title: str) -> None:
         super().__init__()
@@ -41,7 +44,9 @@ class ClockBar(Widget):
             text.append(" starting the cluster ... ", self.get_component_rich_style("clock-bar--paused"))
             return text
         clock = frame.clock
-        if clock.paused:
+        if clock.stopped:
+            text.append(" ✖ ENGINE STOPPED ", self.get_component_rich_style("clock-bar--stopped"))
+        elif clock.paused:
             text.append(" ⏸ PAUSED ", self.get_component_rich_style("clock-bar--paused"))
         else:
             text.append(" ▶ RUNNING ", self.get_component_rich_style("clock-bar--running"))
