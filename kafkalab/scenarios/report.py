@@ -38,6 +38,8 @@ class TextReporter:
         self.out.write(f"[{step.index:>3}] {step.action.step} {_summary(step)} ... {status}\n")
         if step.action.step == "note":
             self.out.write(f"      > {report.result.get('text', '')}\n")
+        if "warning" in report.result:
+            self.out.write(f"      WARNING: {report.result['warning']}\n")
         quiet = 0
         for kind, text in report.events:
             if kind in QUIET_KINDS and not self.verbose:

@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kafkalab.actions.base import MAX_STEP_MS
 from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Scenario, Step
 from kafkalab.session.session import Session
-
-#: A step that has not finished after this much virtual time is reported as stuck.
-STEP_LIMIT_MS = 3_600_000
 
 
 @dataclass
@@ -130,10 +128,10 @@ class ScenarioRunner:
             before = cluster.journal.last_seq
             future = execute(session, step.action)
             try:
-                outcome = cluster.wait(future, STEP_LIMIT_MS)
+                outcome = cluster.wait(future, MAX_STEP_MS)
             except KafkaError:
                 outcome = ActionOutcome(step.action, {}, KafkaError(
-                    Errors.REQUEST_TIMED_OUT, f"the step did not finish within {STEP_LIMIT_MS // 60_000} minutes "
+                    Errors.REQUEST_TIMED_OUT, f"the step did not finish within {MAX_STEP_MS // 60_000} minutes "
                                               f"of virtual time"))
             report = report_step(step, outcome, cluster.journal.since(before))
             reports.append(report)

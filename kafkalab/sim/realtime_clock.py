@@ -29,9 +29,12 @@ class RealtimeDriver:
     """Runs ``scheduler`` in step with the wall clock on a background thread."""
 
     def __init__(self, scheduler: Scheduler, on_tick: Callable[[], None] | None = None,
-                 tick_seconds: float = 0.02, speed: float = 1.0, paused: bool = False) -> None:
+                 tick_seconds: float = 0.02, speed: float = 1.0, paused: bool = False,
+                 on_error: Callable[[BaseException], None] | None = None) -> None:
         self.scheduler = scheduler
         self.on_tick = on_tick or (lambda: None)
+        #: Told of the error that stopped the engine thread (from that thread, as it stops).
+        self.on_error = on_error or (lambda error: None)
         self.tick_seconds = tick_seconds
         self._speed = speed
         self._paused = paused
@@ -138,6 +141,7 @@ class RealtimeDriver:
         except BaseException as exc:  # surfaced to the UI, which shows it and keeps running
             self.error = exc
             self._running = False
+            self.on_error(exc)
 
     def _drain_commands(self) -> None:
         while True:

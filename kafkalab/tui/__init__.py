@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import sys
 import tempfile
@@ -17,8 +18,22 @@ if TYPE_CHECKING:
     from kafkalab.tui.bridge import EngineBridge
 
 
+class AppCrashed(Exception):
+    """The app stopped on an error Textual caught; ``details`` holds Textual's report, for the error log."""
+
+    def __init__(self, details: str) -> None:
+        super().__init__("the TUI stopped on an error it did not expect")
+        self.details = details
+
+
 def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBridge], KafkaLabApp]) -> int:
-    """Open the engine, run the app until the user quits, close the engine; 2 if the engine cannot open."""
+    """Open the engine, run the app until the user quits, close the engine; 2 if the engine cannot open.
+
+    An error that stopped the app or the engine thread is raised once the terminal is restored
+    (AppCrashed carries Textual's report), for the command line to tell in one line.
+    """
+    from rich.console import Console
+
     from kafkalab.errors import KafkaError
 
     try:
@@ -26,11 +41,19 @@ def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBrid
     except KafkaError as exc:
         print(f"kafkalab: {exc}", file=sys.stderr)
         return 2
+    report = io.StringIO()
     try:
         bridge.start()  # the cluster starts while Textual does
-        make_app(bridge).run()
+        app = make_app(bridge)
+        # Textual prints an unexpected error's traceback here rather than on the user's terminal.
+        app.error_console = Console(file=report, width=120, color_system=None, markup=False, highlight=False)
+        app.run()
     finally:
         bridge.close()
+    if app.return_code:
+        raise AppCrashed(report.getvalue())
+    if bridge.error is not None:
+        raise bridge.error
     return 0
 
 

@@ -55,7 +55,8 @@ class EngineBridge:
         self.opened_dir = cluster.data_dir.path
         self._custom_partitioner = custom_partitioner
         self._start_paused = paused
-        self._driver = RealtimeDriver(cluster.scheduler, on_tick=self._on_tick, paused=True, speed=speed)
+        self._driver = RealtimeDriver(cluster.scheduler, on_tick=self._on_tick, paused=True, speed=speed,
+                                      on_error=lambda error: self._post(EngineFailed(error)))
         self.frame_interval = frame_interval
         self._sink: Callable[[Message], Any] | None = None
         self._sink_lock = threading.Lock()

@@ -171,3 +171,20 @@ def test_bad_input_names_kafkas_error_and_changes_nothing(tmp_path):
         producer.send("orders", "late")
     assert closed.value.error == Errors.ILLEGAL_STATE
     cluster.close()
+
+
+def test_buffer_memory_bounds_what_a_producer_holds_and_exhausted_memory_sends_at_once(tmp_path):
+    """Kafka's BufferPool: unsettled records may fill buffer.memory; then batches go out without lingering."""
+    cluster = open_cluster(tmp_path / "data", partitions=1)
+    producer = cluster.producer(buffer_memory=10_000, linger_ms=60_000, batch_size=100_000)
+    futures = [producer.send("orders", b"x" * 1000) for _ in range(9)]
+    assert not producer.buffer_exhausted
+    futures.append(producer.send("orders", b"x" * 1000))
+    assert producer.buffer_exhausted
+    cluster.run_for(1000)  # far less than linger.ms: memory ran out, so the batch was sent at once
+    assert all(future.done and future.error is None for future in futures) and not producer.buffer_exhausted
+    too_big = producer.send("orders", b"x" * 20_000)
+    assert too_big.error.error == Errors.MESSAGE_TOO_LARGE
+    assert "larger than the total memory buffer you have configured with the buffer.memory configuration" in str(
+        too_big.error)
+    cluster.close()

@@ -30,3 +30,14 @@ def test_custom_partitioner_missing_is_a_clear_error(tmp_path: Path, capsys: pyt
     assert main(["run", str(path), "--json"]) == 1
     step = json.loads(capsys.readouterr().out)["steps"][1]
     assert step["error"] == "INVALID_CONFIG" and "--partitioner" in step["message"]
+
+
+def test_a_custom_partitioner_that_raises_fails_the_step_not_the_run(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO)
+    assert main(["run", str(path), "--json", "--partitioner", "scenario_partitioners:failing"]) == 1
+    step = json.loads(capsys.readouterr().out)["steps"][1]
+    assert step["error"] == "INVALID_ARGUMENT"
+    assert step["message"].endswith("The partitioner scenario_partitioners:failing raised ZeroDivisionError: "
+                                    "\"the user's code failed\".")
