@@ -8,7 +8,7 @@ from typing import Any
 from kafkalab.actions.base import MAX_STEP_MS, Action, ActionRun, doc, register
 from kafkalab.actions.checks import Checks
 from kafkalab.actions.polling import poll_until
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Sleep
 
@@ -35,7 +35,8 @@ class Wait(Action):
         results = yield from poll_until(session, lambda: until.evaluate(session, since), self.timeout_ms)
         failed = [result.as_dict() for result in results if not result.ok]
         if failed:
-            raise KafkaError(Errors.REQUEST_TIMED_OUT, f"Still not true after {self.timeout_ms:g} ms: {failed}")
+            raise KafkaError(Errors.REQUEST_TIMED_OUT, f"Still not true after {self.timeout_ms:g} ms: "
+                                                       f"{quoted(failed, 500)}")
         return {"waited_ms": session.scheduler.now_ms - start}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from kafkalab.scenarios.model import Step
-from kafkalab.scenarios.runner import StepReport
+from kafkalab.scenarios.runner import StepReport, check_line
 
 
 def _summary(step: Step) -> str:
@@ -50,6 +50,6 @@ class TextReporter:
             self.out.write(f"      ({quiet} high-watermark move(s); --verbose shows them)\n")
         for check in report.result.get("checks", []):
             mark = "✓" if check["ok"] else "✗"
-            self.out.write(f"      {mark} {check['check']}: expected {check['expected']}, found {check['actual']}\n")
+            self.out.write(f"      {mark} {check_line(check)}\n")
         if report.problem:
             self.out.write(f"      !! {report.problem}\n")

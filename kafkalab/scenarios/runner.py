@@ -17,7 +17,7 @@ from typing import Any
 from kafkalab.actions.base import MAX_STEP_MS
 from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Scenario, Step
 from kafkalab.session.session import Session
@@ -59,6 +59,16 @@ class RunReport:
         return {"scenario": self.scenario, "ok": self.ok, "steps": [step.as_json() for step in self.steps]}
 
 
+#: Characters of an expectation's expected or found values a report line shows at most.
+SHOWN_VALUES = 300
+
+
+def check_line(check: dict[str, Any]) -> str:
+    """``kind: expected {...}, found {...}``, each side cut short: a file's 10 MB value is not echoed back."""
+    return f"{check['check']}: expected {quoted(check['expected'], SHOWN_VALUES)}, " \
+           f"found {quoted(check['actual'], SHOWN_VALUES)}"
+
+
 def judge(step: Step, outcome: ActionOutcome) -> str | None:
     """Why the step failed, or None if it passed (errors may be allowed or expected)."""
     error = outcome.error
@@ -72,7 +82,7 @@ def judge(step: Step, outcome: ActionOutcome) -> str | None:
         return f"expected error {step.expect_error} but the step succeeded"
     if outcome.result.get("ok") is False:
         failed = [check for check in outcome.result.get("checks", []) if not check["ok"]]
-        return "; ".join(f"{c['check']}: expected {c['expected']}, found {c['actual']}" for c in failed) \
+        return "; ".join(check_line(check) for check in failed) \
             or "expectation failed"
     return None
 
