@@ -1,5 +1,5 @@
 """Run kafkalab as ``python -m kafkalab``."""
 
-from kafkalab.cli import main
+from kafkalab.cli import entry_point
 
-raise SystemExit(main())
+raise SystemExit(entry_point())

@@ -1,8 +1,10 @@
 """The ``kafkalab`` command line: the TUI by default, plus headless subcommands.
 
 Exit codes: 0 success, 1 a scenario expectation or step failed, 2 bad input (an invalid
-file, a data directory that is locked or not ours). User mistakes print one clear
-message, never a traceback.
+file, a data directory that is locked or not ours), 3 an error kafkalab did not expect
+(a bug, or the disk refused). User mistakes print one clear message, never a
+traceback; the console script (``entry_point``) turns any other error into one line
+naming a log file with the details. ``main`` lets such errors through, so tests see them.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def _run_scenario(args: argparse.Namespace) -> int:
 
 
 def _lessons(args: argparse.Namespace) -> int:
-    from kafkalab.errors import KafkaError
+    from kafkalab.errors import KafkaError, quoted
     from kafkalab.lessons.catalog import load_catalog
     from kafkalab.lessons.progress import Progress
     from kafkalab.lessons.verify import verify_lesson
@@ -123,7 +125,7 @@ def _lessons(args: argparse.Namespace) -> int:
     if args.lessons_command == "verify":
         chosen = [lesson for lesson in catalog.lessons if args.lesson_id in (None, lesson.id)]
         if args.lesson_id and not chosen:
-            print(f"kafkalab: no lesson {args.lesson_id!r}", file=sys.stderr)
+            print(f"kafkalab: no lesson {quoted(args.lesson_id)}", file=sys.stderr)
             return 2
         failed = 0
         for lesson in chosen:
@@ -157,6 +159,7 @@ def _lessons(args: argparse.Namespace) -> int:
 
 
 def _open_lesson(args: argparse.Namespace, home_dir: Path) -> int:
+    from kafkalab.errors import quoted
     from kafkalab.lessons.catalog import load_catalog
     from kafkalab.scenarios.validate import suggest
     from kafkalab.tui import run_lesson
@@ -167,7 +170,7 @@ def _open_lesson(args: argparse.Namespace, home_dir: Path) -> int:
     lesson = catalog.get(args.lesson_id)
     if lesson is None:
         known = [known.id for known in catalog.lessons]
-        print(f"kafkalab: no lesson {args.lesson_id!r}{suggest(args.lesson_id, known)}; `kafkalab lessons` lists "
+        print(f"kafkalab: no lesson {quoted(args.lesson_id)}{suggest(args.lesson_id, known)}; `kafkalab lessons` lists "
               f"them", file=sys.stderr)
         return 2
     return run_lesson(lesson, catalog, home_dir)
@@ -191,8 +194,41 @@ def _play(args: argparse.Namespace) -> int:
     return run_play(scenario, args.speed, args.partitioner)
 
 
+#: Exit status of an error kafkalab did not expect.
+UNEXPECTED_ERROR = 3
+
+
+def entry_point() -> int:
+    """The ``kafkalab`` console script: ``main``, with every error it lets through told in one line."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("kafkalab: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one place that catches everything: the user gets a line, the log the rest
+        return report_unexpected(exc)
+
+
+def report_unexpected(error: BaseException) -> int:
+    """Print one line about ``error`` and where its details went; the exit status for it."""
+    from kafkalab.error_log import exception_details, write_error_log
+    from kafkalab.errors import KafkaError
+
+    if isinstance(error, KafkaError):  # a Kafka error names its cause in a sentence; no log needed
+        print(f"kafkalab: {error}", file=sys.stderr)
+        return 2
+    details = getattr(error, "details", None) or exception_details(error)
+    log = write_error_log(details)
+    summary = " ".join(str(error).split())
+    summary = summary if len(summary) <= 200 else summary[:197] + "..."
+    what = f"{type(error).__name__}: {summary}" if summary else type(error).__name__
+    where = f"details in {log}" if log is not None else "no log directory was writable"
+    print(f"kafkalab: unexpected error ({what}); {where}", file=sys.stderr)
+    return UNEXPECTED_ERROR
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``kafkalab`` console script; returns the exit status."""
+    """Run the command line; returns the exit status. Errors kafkalab does not expect propagate."""
     try:
         return _main(argv)
     except BrokenPipeError:  # output piped into `head` and the like

@@ -8,12 +8,13 @@ A bad key or value raises ``KafkaError(INVALID_CONFIG)`` naming the key and the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from difflib import get_close_matches
 from typing import Any
 
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import QUOTE_LIMIT, Errors, KafkaError, quoted
 
 LONG_MAX = 2**63 - 1
 
@@ -33,6 +34,7 @@ class ConfigKey:
     not_implemented: tuple[str, ...] = ()
     #: Why those values are refused, said in the error.
     not_implemented_why: str = ""
+    maximum: float | None = None
 
 
 def _parse_value(key: ConfigKey, raw: Any) -> Any:
@@ -48,7 +50,7 @@ def _parse_kafka_value(key: ConfigKey, raw: Any) -> Any:
     """Parse ``raw`` as Kafka would accept it for ``key``; INVALID_CONFIG with a sentence saying why."""
 
     def bad(expected: str) -> KafkaError:
-        return KafkaError(Errors.INVALID_CONFIG, f"Invalid value {raw!r} for configuration {key.name}: {expected}.")
+        return KafkaError(Errors.INVALID_CONFIG, f"Invalid value {quoted(raw)} for configuration {key.name}: {expected}.")
 
     if key.type in ("int", "long"):
         if isinstance(raw, bool):
@@ -59,14 +61,18 @@ def _parse_kafka_value(key: ConfigKey, raw: Any) -> Any:
             raise bad("expected an integer") from None
         if key.minimum is not None and value < key.minimum:
             raise bad(f"value must be at least {int(key.minimum)}")
+        if key.maximum is not None and value > key.maximum:
+            raise bad(f"value must be at most {int(key.maximum)}")
         if value > LONG_MAX or (key.type == "int" and value > 2**31 - 1):
             raise bad("value is too large")
         return value
     if key.type == "double":
         try:
             value = float(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise bad("expected a number") from None
+        if not math.isfinite(value):  # Java's parseDouble takes NaN, but no range check can hold then
+            raise bad("expected a finite number")
         if key.minimum is not None and value < key.minimum:
             raise bad(f"value must be at least {key.minimum}")
         if key.name == "min.cleanable.dirty.ratio" and value > 1:
@@ -157,11 +163,15 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
     ConfigKey("log.flush.offset.checkpoint.interval.ms", "int", 60_000, "How often recovery points are written to disk.", minimum=0),
     ConfigKey("log.flush.start.offset.checkpoint.interval.ms", "int", 60_000, "How often log start offsets are written to disk.", minimum=0),
     ConfigKey("log.retention.check.interval.ms", "long", 300_000, "How often retention is checked.", minimum=1),
-    ConfigKey("num.partitions", "int", 1, "Partition count of topics created without one.", minimum=1),
+    # The controller writes at most validation.MAX_RECORDS_PER_USER_OP records per request: the topic,
+    # its partitions and its overrides (__consumer_offsets has three, groups.store.OFFSETS_TOPIC_CONFIGS).
+    ConfigKey("num.partitions", "int", 1, "Partition count of topics created without one.", minimum=1,
+              maximum=9_999),
     ConfigKey("offsets.commit.timeout.ms", "int", 5000, "How long an offset commit waits for __consumer_offsets replicas.", minimum=1),
     ConfigKey("offsets.retention.check.interval.ms", "long", 600_000, "How often the group coordinator expires committed offsets.", minimum=1),
     ConfigKey("offsets.retention.minutes", "int", 10_080, "How long committed offsets of an empty group are kept.", minimum=1),
-    ConfigKey("offsets.topic.num.partitions", "int", 50, "Partitions of __consumer_offsets.", minimum=1),
+    ConfigKey("offsets.topic.num.partitions", "int", 50, "Partitions of __consumer_offsets.", minimum=1,
+              maximum=9_996),
     ConfigKey("offsets.topic.replication.factor", "int", 3, "Replication factor of __consumer_offsets.", minimum=1),
     ConfigKey("replica.fetch.backoff.ms", "int", 1000, "How long a follower waits after a failed fetch.", minimum=0),
     ConfigKey("replica.fetch.max.bytes", "int", 1_048_576, "Bytes a follower asks for per partition per fetch.", minimum=0),
@@ -180,9 +190,9 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
 
 
 def _unknown_key(name: str, known: Mapping[str, ConfigKey], what: str) -> KafkaError:
-    close = get_close_matches(name, list(known), n=1)
+    close = get_close_matches(name, list(known), n=1) if len(name) <= QUOTE_LIMIT else []
     hint = f" Did you mean {close[0]}?" if close else ""
-    return KafkaError(Errors.INVALID_CONFIG, f"Unknown {what} config {name!r}.{hint}")
+    return KafkaError(Errors.INVALID_CONFIG, f"Unknown {what} config {quoted(name)}.{hint}")
 
 
 def parse_configs(overrides: Mapping[str, Any], known: Mapping[str, ConfigKey], what: str) -> dict[str, Any]:

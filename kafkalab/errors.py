@@ -50,6 +50,7 @@ class Errors(Enum):
     INVALID_REPLICA_ASSIGNMENT = (39, "Replica assignment is invalid.")
     INVALID_CONFIG = (40, "Configuration is invalid.")
     NOT_CONTROLLER = (41, "This is not the correct controller for this cluster.")
+    POLICY_VIOLATION = (44, "Request parameters do not satisfy the configured policy.")
     OUT_OF_ORDER_SEQUENCE_NUMBER = (45, "The broker received an out of order sequence number.")
     DUPLICATE_SEQUENCE_NUMBER = (46, "The broker received a duplicate sequence number.")
     INVALID_PRODUCER_EPOCH = (47, "Producer attempted to produce with an old epoch.")
@@ -101,3 +102,19 @@ class KafkaError(Exception):
     def name(self) -> str:
         """The Kafka error name, e.g. ``NOT_ENOUGH_REPLICAS``."""
         return self.error.name
+
+
+#: How many characters of user data an error message quotes at most.
+QUOTE_LIMIT = 60
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, saying how long it was: errors never echo a whole input."""
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        unit = "characters" if isinstance(value, str) else "bytes"
+        return f"{value[:limit]!r}... ({len(value):,} {unit})"
+    if isinstance(value, int) and value.bit_length() > 4 * limit:
+        # repr() of an integer with more than 4,300 digits raises; its size is what matters.
+        return f"an integer of {value.bit_length():,} bits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"

@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
-import re
-
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 
 #: Kafka's ``Topic.MAX_NAME_LENGTH``: 249, so that ``<topic>-<partition>`` fits a file name.
 MAX_TOPIC_NAME_LENGTH = 249
-_LEGAL = re.compile(r"^[a-zA-Z0-9._-]+$")
+#: Kafka's ``Topic.LEGAL_CHARS``, checked character by character (``Topic.containsValidPattern``).
+_LEGAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+#: Kafka's ``Topic.INTERNAL_TOPICS`` that a ZooKeeper-mode broker has (``__share_group_state`` came with KRaft).
 INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
+#: The most metadata records one admin request may write (Kafka's ``QuorumController.MAX_RECORDS_PER_USER_OP``).
+MAX_RECORDS_PER_USER_OP = 10_000
+#: What Kafka's ``TopicCommand`` prints when a new topic's name holds '.' or '_'.
+COLLISION_WARNING = ("Due to limitations in metric names, topics with a period ('.') or underscore ('_') could "
+                     "collide. To avoid issues it is best to use either, but not both.")
 
 
-def validate_topic_name(name: str) -> None:
-    """Raise INVALID_TOPIC_EXCEPTION unless ``name`` follows Kafka's ``Topic.validate`` rules."""
-    if not isinstance(name, str) or not name:
-        raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty.")
+def topic_name_problem(name: object) -> str | None:
+    """Why Kafka refuses ``name`` as a topic name (``Topic.detectInvalidTopic``), or None if it is valid."""
+    if not isinstance(name, str):
+        return f"a topic name is text, not {quoted(name)}"
+    if not name:
+        return "the empty string is not allowed"
     if name in (".", ".."):
-        raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, "Topic name cannot be \".\" or \"..\".")
+        return f"'{name}' is not allowed"
     if len(name) > MAX_TOPIC_NAME_LENGTH:
-        raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION,
-                         f"Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters, "
-                         f"topic name: {name[:40]}...")
-    if not _LEGAL.match(name):
-        raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION,
-                         f"Topic name \"{name}\" is illegal, it contains a character other than ASCII "
-                         f"alphanumerics, '.', '_' and '-'.")
+        return f"the length of {quoted(name)} is longer than the max allowed length {MAX_TOPIC_NAME_LENGTH}"
+    # Not a regex: `^...+$` also matches a name that ends in a newline.
+    if not _LEGAL_CHARS.issuperset(name):
+        return f"{quoted(name)} contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
+    return None
+
+
+def validate_topic_name(name: object) -> None:
+    """Raise INVALID_TOPIC_EXCEPTION unless ``name`` follows Kafka 3.9's ``Topic.validate`` rules."""
+    problem = topic_name_problem(name)
+    if problem is not None:
+        raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, f"Topic name is invalid: {problem}.")
+
+
+def has_collision_chars(name: str) -> bool:
+    """Kafka's ``Topic.hasCollisionChars``: the name holds '.' or '_', which share metric names."""
+    return "." in name or "_" in name
 
 
 def collides(name: str, existing: str) -> bool:
@@ -33,8 +50,14 @@ def collides(name: str, existing: str) -> bool:
     return name != existing and name.replace(".", "_") == existing.replace(".", "_")
 
 
+def is_internal(topic: str) -> bool:
+    """Kafka's ``Topic.isInternal``: the brokers' own topics, which clients may not write."""
+    return topic in INTERNAL_TOPICS
+
+
 def validate_partition(topic: str, partition: int, partition_count: int) -> None:
     """Raise UNKNOWN_TOPIC_OR_PARTITION unless ``partition`` exists in a topic of ``partition_count``."""
     if not isinstance(partition, int) or isinstance(partition, bool) or not 0 <= partition < partition_count:
         raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION,
-                         f"Partition {partition} does not exist: topic {topic} has partitions 0-{partition_count - 1}.")
+                         f"Partition {quoted(partition)} does not exist: topic {quoted(topic)} has partitions "
+                         f"0-{partition_count - 1}.")

@@ -18,9 +18,15 @@ if TYPE_CHECKING:
 
 ActionRun = Generator[Any, Any, dict[str, Any]]
 
+#: A step still running after this much virtual time (one hour) is stuck; no wait or timeout is longer.
+MAX_STEP_MS = 3_600_000
+
 
 def doc(text: str, default: Any = MISSING, **rules: Any) -> Any:
-    """A dataclass field with documentation and validation rules (``minimum``, ``examples``)."""
+    """A dataclass field with documentation and validation rules (``minimum``, ``maximum``, ``check``, ``examples``).
+
+    ``check`` is a function returning what is wrong with a value, or None.
+    """
     metadata = {"doc": text, **rules}
     if default is MISSING:
         return field(metadata=metadata)

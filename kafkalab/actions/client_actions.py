@@ -5,29 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kafkalab.actions.base import Action, ActionRun, doc, register
+from kafkalab.actions.base import MAX_STEP_MS, Action, ActionRun, doc, register
 from kafkalab.actions.describe import describe_group
+from kafkalab.actions.templates import optional_template_problem, render, templates_problem
 from kafkalab.clients.consumer_state import ConsumerRecord
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.clients.producer import RecordMetadata, all_done
+from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.session.processors import DEFAULT_COMMIT_INTERVAL_MS, Processor, Transform
 from kafkalab.session.session import Session
-from kafkalab.sim.process import Sleep
+from kafkalab.sim.process import Future, Sleep
 
 Scalar = bool | int | float | str
+
+#: Most records one produce step sends (each is listed in its result).
+MAX_RECORDS_PER_STEP = 100_000
+#: Fastest steady producer, in records per second of virtual time.
+MAX_STEADY_RATE = 100_000
 Strategy = Literal["range", "roundrobin", "sticky", "cooperative-sticky"]
 Partitioner = Literal["sticky", "round-robin", "custom"]
-
-
-def render(template: str | None, index: int) -> str | None:
-    """Fill ``{i}`` in a key or value template (``"user-{i}"``) with the record's index."""
-    if template is None:
-        return None
-    try:
-        return template.format_map({"i": index})
-    except (KeyError, ValueError, IndexError, AttributeError) as exc:
-        raise KafkaError(Errors.INVALID_ARGUMENT,
-                         f"Bad template {template!r}: only {{i}} (the record's index) may be used ({exc}).") from None
 
 
 def _acks(value: int | str) -> str:
@@ -62,40 +58,47 @@ class Produce(Action):
     summary = "Send records (key/value templates with {i}); without a key the keyless partitioner decides."
 
     topic: str = doc("Topic to write to.")
-    value: str | None = doc("Value template; {i} is the record's index. Null sends a tombstone.", "value-{i}")
-    key: str | None = doc("Key template; records with the same key go to the same partition (murmur2).", None)
-    count: int = doc("How many records.", 1, minimum=1)
+    value: str | None = doc("Value template; {i} is the record's index (a number format such as {i:05d} may follow "
+                            "it). Null sends a tombstone.", "value-{i}", check=optional_template_problem)
+    key: str | None = doc("Key template; records with the same key go to the same partition (murmur2).", None,
+                          check=optional_template_problem)
+    count: int = doc("How many records.", 1, minimum=1, maximum=MAX_RECORDS_PER_STEP)
     partition: int | None = doc("Send to this partition instead of letting the partitioner choose.", None, minimum=0)
     acks: int | str = doc("0, 1 or all.", "all")
     idempotence: bool | None = doc("enable.idempotence (Kafka's default: true with acks=all).", None)
     partitioner: Partitioner | None = doc("sticky (KIP-480/794, the default for keyless records), round-robin, or "
                                           "custom: the function named by `kafkalab --partitioner`.", None)
-    headers: dict[str, str] = doc("Header templates.", {})
+    headers: dict[str, str] = doc("Header templates.", {}, check=templates_problem)
     config: dict[str, Scalar] = doc("More producer configs with Kafka's names (linger.ms, batch.size ...).", {})
 
     def run(self, session: Session) -> ActionRun:
         producer = session.clients.producer(_producer_config(session, self.acks, self.idempotence, self.partitioner,
                                                              self.config))
-        sends = []
+        sends: list[tuple[str | None, Future[RecordMetadata]]] = []
+        oldest = 0  # the first send that may still hold buffer memory
         for i in range(self.count):
+            while producer.buffer_exhausted and oldest < len(sends):
+                # Kafka's send() blocks until buffer.memory frees up: wait for the oldest record to settle.
+                yield all_done([sends[oldest][1]])
+                oldest += 1
             key = render(self.key, i)
             headers = {name: render(template, i) for name, template in self.headers.items()}
             sends.append((key, producer.send(self.topic, render(self.value, i), key, self.partition, headers)))
         producer.flush()
         records: list[dict[str, Any]] = []
-        failures: list[KafkaError] = []
+        first_error: KafkaError | None = None
         for key, future in sends:
             try:
                 metadata = yield future
             except KafkaError as exc:
-                failures.append(exc)
+                first_error = first_error or exc
                 records.append({"topic": self.topic, "partition": self.partition, "error": exc.name})
                 continue
             session.record_produced(self.topic, key, metadata.partition)
             records.append({"topic": self.topic, "partition": metadata.partition, "offset": metadata.offset})
-        if failures and len(failures) == len(records):
-            raise KafkaError(failures[0].error, f"None of the {len(records)} record(s) was acknowledged: "
-                                                f"{failures[0].message}")
+        if first_error is not None and all("error" in r for r in records):
+            raise KafkaError(first_error.error, f"None of the {len(records)} record(s) was acknowledged: "
+                                                f"{first_error.message}")
         return {"records": records}
 
 
@@ -107,9 +110,9 @@ class StartProducer(Action):
 
     id: str = doc("A name for this producer.")
     topic: str = doc("Topic to write to.")
-    rate: float = doc("Records per second.", 100, minimum=0.1)
-    value: str | None = doc("Value template; {i} counts records.", "value-{i}")
-    key: str | None = doc("Key template.", None)
+    rate: float = doc("Records per second.", 100, minimum=0.1, maximum=MAX_STEADY_RATE)
+    value: str | None = doc("Value template; {i} counts records.", "value-{i}", check=optional_template_problem)
+    key: str | None = doc("Key template.", None, check=optional_template_problem)
     acks: int | str = doc("0, 1 or all.", "all")
     config: dict[str, Scalar] = doc("More producer configs with Kafka's names.", {})
 
@@ -238,7 +241,7 @@ class StartProcessor(_ConsumerRef):
     contains: str | None = doc("Forward only records whose value contains this text (a filter).", None)
     commit_interval_ms: float = doc("commit.interval.ms: how often it flushes its output and then commits its "
                                     "input offsets (Kafka Streams' default: 30 s).", DEFAULT_COMMIT_INTERVAL_MS,
-                                    minimum=0)
+                                    minimum=0, maximum=MAX_STEP_MS)
     strategy: Strategy = doc("partition.assignment.strategy", "range")
     auto_offset_reset: Literal["earliest", "latest", "none"] = doc("Where to start without a committed offset.",
                                                                    "earliest")
@@ -258,7 +261,7 @@ class Consume(_ConsumerRef):
     summary = "Collect records a consumer polls (starting, polling and stopping it if it is not running)."
 
     max_records: int = doc("Stop after this many records.", 500, minimum=1)
-    timeout_ms: float = doc("Stop after this long even with fewer records.", 10_000, minimum=0)
+    timeout_ms: float = doc("Stop after this long even with fewer records.", 10_000, minimum=0, maximum=MAX_STEP_MS)
     topics: tuple[str, ...] = doc("Topics to subscribe to when the consumer is not running yet.", ())
     auto_offset_reset: Literal["earliest", "latest", "none"] = doc("For a consumer started by this step.",
                                                                    "earliest")
@@ -269,7 +272,7 @@ class Consume(_ConsumerRef):
         temporary = (self.group, self.client_id) not in clients.consumers
         if temporary:
             if not self.topics:
-                raise KafkaError(Errors.INVALID_ARGUMENT, f"Consumer {self.client_id!r} is not running; give "
+                raise KafkaError(Errors.INVALID_ARGUMENT, f"Consumer {quoted(self.client_id)} is not running; give "
                                                           f"`topics` so this step can start it.")
             clients.start_consumer(self.group, self.client_id, self.topics,
                                    _consumer_config(self.strategy, self.auto_offset_reset, True, None, {}),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kafkalab.actions.base import Action, ActionRun, doc, register
+from kafkalab.actions.base import MAX_STEP_MS, Action, ActionRun, doc, register
 from kafkalab.actions.describe import describe_topic
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.session.session import Session
+from kafkalab.validation import COLLISION_WARNING, MAX_RECORDS_PER_USER_OP, has_collision_chars
 
 Node = int | str
 
@@ -21,14 +22,20 @@ class CreateTopic(Action):
     summary = "Create a topic with partitions, a replication factor and config overrides."
 
     name: str = doc("Topic name (letters, digits, '.', '_' and '-').", examples=["orders"])
-    partitions: int = doc("Number of partitions.", 1, minimum=1)
+    partitions: int = doc("Number of partitions (a request creates at most 10,000 metadata records: one for the "
+                          "topic, one per partition and one per config override).", 1, minimum=1,
+                          maximum=MAX_RECORDS_PER_USER_OP - 1)
     replication_factor: int = doc("Copies of each partition, at most the number of live brokers.", 1, minimum=1)
     config: dict[str, bool | int | float | str] = doc("Topic config overrides with Kafka's names.", {},
                                                       examples=[{"min.insync.replicas": 2}])
 
     def run(self, session: Session) -> ActionRun:
         yield session.cluster.create_topic(self.name, self.partitions, self.replication_factor, self.config)
-        return {"topic": self.name, "partitions": self.partitions, "replication_factor": self.replication_factor}
+        result: dict[str, Any] = {"topic": self.name, "partitions": self.partitions,
+                                  "replication_factor": self.replication_factor}
+        if has_collision_chars(self.name):
+            result["warning"] = COLLISION_WARNING  # as Kafka's kafka-topics.sh prints it
+        return result
 
 
 @register
@@ -158,7 +165,7 @@ class SetLatency(Action):
     summary = "Make messages between two nodes take this long each way."
 
     between: tuple[int | str, ...] = doc("The two nodes: broker ids or zk.")
-    ms: float = doc("One-way latency in milliseconds.", minimum=0)
+    ms: float = doc("One-way latency in milliseconds.", minimum=0, maximum=MAX_STEP_MS)
 
     def run(self, session: Session) -> dict[str, Any]:
         a, b = _pair(self.between)

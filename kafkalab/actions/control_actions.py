@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kafkalab.actions.base import Action, ActionRun, doc, register
+from kafkalab.actions.base import MAX_STEP_MS, Action, ActionRun, doc, register
 from kafkalab.actions.checks import Checks
 from kafkalab.actions.polling import poll_until
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Sleep
 
@@ -20,9 +20,9 @@ class Wait(Action):
     summary = "Let virtual time pass, or wait until expectations hold (failing after timeout_ms)."
     shorthand = "ms"
 
-    ms: float | None = doc("Let this much virtual time pass.", None, minimum=0)
+    ms: float | None = doc("Let this much virtual time pass.", None, minimum=0, maximum=MAX_STEP_MS)
     until: Checks | None = doc("Wait until these expectations hold (events count from the start of the wait).", None)
-    timeout_ms: float = doc("Give up after this long; the step fails.", 60_000, minimum=0)
+    timeout_ms: float = doc("Give up after this long; the step fails.", 60_000, minimum=0, maximum=MAX_STEP_MS)
 
     def run(self, session: Session) -> ActionRun:
         start = session.scheduler.now_ms
@@ -35,7 +35,8 @@ class Wait(Action):
         results = yield from poll_until(session, lambda: until.evaluate(session, since), self.timeout_ms)
         failed = [result.as_dict() for result in results if not result.ok]
         if failed:
-            raise KafkaError(Errors.REQUEST_TIMED_OUT, f"Still not true after {self.timeout_ms:g} ms: {failed}")
+            raise KafkaError(Errors.REQUEST_TIMED_OUT, f"Still not true after {self.timeout_ms:g} ms: "
+                                                       f"{quoted(failed, 500)}")
         return {"waited_ms": session.scheduler.now_ms - start}
 
 

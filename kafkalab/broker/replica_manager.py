@@ -51,6 +51,7 @@ from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.log_manager import LogManager
 from kafkalab.storage.producer_state import ProducerStates
 from kafkalab.storage.results import LogAppendInfo
+from kafkalab.validation import is_internal
 
 Responder = Callable[[Any], None]
 
@@ -193,8 +194,12 @@ class ReplicaManager:
             return Errors.UNKNOWN_TOPIC_OR_PARTITION
         return Errors.NOT_LEADER_OR_FOLLOWER
 
-    def handle_produce(self, request: ProduceRequest, respond: Responder) -> None:
-        """Append each partition's batches as leader; answer per ``acks``."""
+    def handle_produce(self, request: ProduceRequest, respond: Responder, internal_topics_allowed: bool = False) -> None:
+        """Append each partition's batches as leader; answer per ``acks``.
+
+        Only the broker's own coordinators may write internal topics (Kafka's ``internalTopicsAllowed``):
+        a client's record there would be read back as group metadata.
+        """
         results: dict[TopicPartition, PartitionProduceResponse] = {}
         if request.acks not in (0, 1, -1):
             for tp in request.partitions:
@@ -204,6 +209,12 @@ class ReplicaManager:
             return
         required: dict[TopicPartition, int] = {}
         for tp, batches in request.partitions.items():
+            if is_internal(tp.topic) and not internal_topics_allowed:
+                # ReplicaManager.appendToLocalLog: nothing is appended.
+                message = f"Cannot append to internal topic {tp.topic}."
+                self._reject(tp, Errors.INVALID_TOPIC_EXCEPTION, message)
+                results[tp] = PartitionProduceResponse(Errors.INVALID_TOPIC_EXCEPTION, message=message)
+                continue
             result = self._append_as_leader(tp, batches, request.acks)
             results[tp] = result
             if result.error == Errors.NONE and request.acks == -1:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 
 _MASK32 = 0xFFFFFFFF
 # Utils.murmur2: the seed and mixing constant Kafka hard-codes.
@@ -185,20 +185,15 @@ class FunctionPartitioner:
 
     def partition(self, topic: str, key: bytes | None, value: bytes | None,
                   num_partitions: int, available_partitions: Sequence[int]) -> int:
-        """Call the user function, guarded, and insist on an integer answer.
-
-        User code must not take the producer down with it: whatever it raises fails this one
-        send with an error naming the function, and the next send calls it again.
-        """
+        """Call the user function and insist on an integer answer; its failure fails the record, not the producer."""
         try:
             result = self.fn(topic, key, value, num_partitions)
-        except Exception as exc:
-            raise KafkaError(Errors.INVALID_ARGUMENT,
-                             f"The partitioner {self.name} raised {type(exc).__name__}: {exc}. A partitioner is "
-                             f"fn(topic, key, value, num_partitions) -> int.") from exc
+        except Exception as exc:  # the user's code: Kafka's send() throws it to the caller, here the record's future
+            raise KafkaError(Errors.INVALID_ARGUMENT, f"The partitioner {self.name} raised "
+                                                      f"{type(exc).__name__}: {quoted(str(exc))}.") from exc
         if isinstance(result, bool) or not isinstance(result, int):
             raise KafkaError(Errors.INVALID_ARGUMENT,
-                             f"The partitioner {self.name} returned {result!r}; a partitioner must return an int.")
+                             f"The partitioner {self.name} returned {quoted(result)}; a partitioner must return an int.")
         return result
 
     def record_appended(self, topic: str, partition: int, key: bytes | None,
@@ -268,5 +263,6 @@ def choose_partition(partitioner: Partitioner, topic: str, partition: int | None
                              "Partition number should always be non-negative.")
     if chosen >= num_partitions:
         raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION,
-                         f"Partition {chosen} of topic {topic} with partition count {num_partitions} does not exist.")
+                         f"Partition {quoted(chosen)} of topic {topic} with partition count {num_partitions} does not "
+                         f"exist.")
     return chosen

@@ -1,8 +1,10 @@
 """An in-process producer that behaves like Kafka's Java ``KafkaProducer``.
 
 ``send()`` never blocks: it returns a future that resolves to the record's partition
-and offset (or fails with Kafka's error). Records wait in per-partition batches
-(``batch.size``, ``linger.ms``) and a sender ships them to the partition leaders,
+and offset (or fails with Kafka's error); where Kafka's would block because unsettled
+records fill ``buffer.memory``, ``buffer_exhausted`` says so and the caller waits.
+Records wait in per-partition batches (``batch.size``, ``linger.ms``) and a sender
+ships them to the partition leaders,
 retrying after leader changes; with ``enable.idempotence`` (the default) retries
 cannot duplicate a record. Keys and values are bytes or str (sent as UTF-8, like
 Kafka's ``StringSerializer``). Everything runs on the cluster's scheduler.
@@ -88,7 +90,8 @@ class Producer:
         self.config, partitioner, self.idempotent = parse_producer_config(merge_client_configs(config, settings))
         self._client = client
         self._partitioner = build_partitioner(partitioner, self.config["batch.size"], rng)
-        self._accumulator = RecordAccumulator(self.config["batch.size"], self.config["linger.ms"])
+        self._accumulator = RecordAccumulator(self.config["batch.size"], self.config["linger.ms"],
+                                              self.config["buffer.memory"])
         self._sender = Sender(client, journal, self.config, self._accumulator, self.idempotent, self._place_waiting)
         self._awaiting: list[_AwaitingMetadata] = []
         #: Partitions with a leader per topic, with the metadata they were read from.
@@ -127,12 +130,19 @@ class Producer:
                   self._client.group.scheduler.now_int_ms() if timestamp is None else timestamp)
         size = record_size(record[0], record[1], record[2])
         future: Future[RecordMetadata] = Future()
-        limit = self.config["max.request.size"]
+        limit, memory = self.config["max.request.size"], self.config["buffer.memory"]
         if size + BATCH_OVERHEAD > limit:
             future.set_error(KafkaError(Errors.MESSAGE_TOO_LARGE, f"The message is {size + BATCH_OVERHEAD} bytes when "
                                         f"serialized which is larger than {limit}, which is the value of the "
                                         f"max.request.size configuration."))
             return future
+        if size + BATCH_OVERHEAD > memory:
+            future.set_error(KafkaError(Errors.MESSAGE_TOO_LARGE, f"The message is {size + BATCH_OVERHEAD} bytes when "
+                                        f"serialized which is larger than the total memory buffer you have "
+                                        f"configured with the buffer.memory configuration."))
+            return future
+        self._accumulator.buffered_bytes += size
+        future.add_done_callback(lambda _: self._release(size))
         waiting = _AwaitingMetadata(topic, partition, record, size, future,
                                     self._client.now_ms + self.config["max.block.ms"])
         self._sender.topics.add(topic)
@@ -142,6 +152,14 @@ class Producer:
             self._awaiting.append(waiting)
             self._sender.refresh_metadata()
         return future
+
+    def _release(self, size: int) -> None:
+        self._accumulator.buffered_bytes -= size
+
+    @property
+    def buffer_exhausted(self) -> bool:
+        """True while unsettled records fill ``buffer.memory``: Kafka's ``send()`` would block now."""
+        return self._accumulator.exhausted
 
     def _place(self, waiting: _AwaitingMetadata) -> None:
         """Choose the partition (Kafka's ``partition()``) and append to its batch."""

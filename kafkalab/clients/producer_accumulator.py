@@ -87,13 +87,21 @@ class ProducerBatch:
 
 
 class RecordAccumulator:
-    """Per-partition queues of batches, oldest first."""
+    """Per-partition queues of batches, oldest first, and the ``buffer.memory`` their records hold."""
 
-    def __init__(self, batch_size: int, linger_ms: int) -> None:
+    def __init__(self, batch_size: int, linger_ms: int, buffer_memory: int = 33_554_432) -> None:
         self.batch_size = batch_size
         self.linger_ms = linger_ms
         self.queues: dict[TopicPartition, deque[ProducerBatch]] = {}
         self.flushing = False
+        self.buffer_memory = buffer_memory
+        #: Bytes of records sent and not settled yet (Kafka's ``BufferPool`` hands them out).
+        self.buffered_bytes = 0
+
+    @property
+    def exhausted(self) -> bool:
+        """True while unsettled records fill ``buffer.memory``: Kafka's ``send()`` would block."""
+        return self.buffered_bytes >= self.buffer_memory
 
     def append(self, tp: TopicPartition, record: RecordInput, size: int, now_ms: float,
                future: Future[RecordMetadata]) -> bool:
@@ -119,12 +127,12 @@ class RecordAccumulator:
         return last.encoded is not None or last.is_retry or last.size_bytes >= self.batch_size
 
     def sendable(self, batch: ProducerBatch, now_ms: float) -> bool:
-        """Full, lingered long enough, flushing, or a retry whose backoff is over (``RecordAccumulator.ready``)."""
+        """Full, lingered long enough, flushing, memory exhausted, or a retry whose backoff is over (``ready``)."""
         if batch.is_retry:
             return now_ms >= batch.retry_after_ms
         queue = self.queues.get(batch.tp)
         full = batch.size_bytes >= self.batch_size or (queue is not None and len(queue) > 1)
-        return full or self.flushing or now_ms - batch.created_ms >= self.linger_ms
+        return full or self.flushing or self.exhausted or now_ms - batch.created_ms >= self.linger_ms
 
     def next_ready_ms(self, now_ms: float) -> float | None:
         """When the earliest batch that is not sendable yet becomes sendable."""

@@ -22,6 +22,8 @@ _INT_MAX = 2**31 - 1
 PRODUCER_CONFIG_KEYS: dict[str, ConfigKey] = {key.name: key for key in (
     ConfigKey("acks", "string", "all", "How many replicas must have a write before it is acknowledged: 0, 1 or all.",
               choices=("all", "-1", "0", "1")),
+    ConfigKey("buffer.memory", "long", 33_554_432, "Bytes of records the producer may hold before they are "
+              "acknowledged; sending more waits until some are.", minimum=0),
     ConfigKey("batch.size", "int", 16_384, "Bytes of records gathered per partition before a batch is full.", minimum=0),
     ConfigKey("client.id", "string", "", "The name this producer shows in events and broker logs."),
     ConfigKey("compression.type", "string", "none", "Codec of produced batches (kafkalab has none and gzip).",

@@ -28,7 +28,7 @@ from kafkalab.cluster.view_builder import ViewBuilder
 from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, parse_topic_configs
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE, CoordinationServer
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.events.cluster import LinkCut, LinkHealed, LinkLatencyChanged
 from kafkalab.events.failures import ProcessFailed
 from kafkalab.events.journal import EventJournal
@@ -41,7 +41,7 @@ from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
 from kafkalab.sim.process import Future, Process, Sleep, spawn
 from kafkalab.sim.scheduler import DEFAULT_START_MS, Scheduler, TimerGroup
 from kafkalab.storage.records import Record, decode_batch, encode_batch, iter_batch_headers
-from kafkalab.validation import validate_partition, validate_topic_name
+from kafkalab.validation import topic_name_problem, validate_partition, validate_topic_name
 from kafkalab.views import ClusterView
 
 T = TypeVar("T")
@@ -118,10 +118,28 @@ class Cluster:
                 raise KafkaError(Errors.INVALID_ARGUMENT,
                                  f"{data_dir.path} holds a {meta.brokers}-broker cluster; use --fresh to start "
                                  f"over with {brokers}.")
-            return cls(data_dir, meta, scheduler or Scheduler(meta.clock_ms), latency_ms, created)
+            cluster = cls(data_dir, meta, scheduler or Scheduler(meta.clock_ms), latency_ms, created)
+            cluster._check_stored_topic_names()
+            return cluster
         except BaseException:
             data_dir.close()
             raise
+
+    def _check_stored_topic_names(self) -> None:
+        """Refuse, in one sentence, a data dir holding a topic name Kafka forbids (an older kafkalab let one in).
+
+        Such a name (``orders\\n``) cannot be written to the brokers' checkpoint files and read
+        back, so no broker of this cluster could start.
+        """
+        topics = self.coordinator.tree.nodes.get(paths.BROKER_TOPICS)
+        for name in sorted(topics.children) if topics is not None else ():
+            problem = topic_name_problem(name)
+            if problem is not None:
+                self.coordinator.close_abruptly()  # leave the directory as it is
+                raise KafkaError(Errors.DATA_DIR_INVALID,
+                                 f"{self.data_dir.path} holds topic {quoted(name)}, a name Kafka does not allow "
+                                 f"({problem}); an older kafkalab accepted it and its brokers cannot start. "
+                                 f"Start this data dir over with --fresh, or move it aside.")
 
     @staticmethod
     def _check_broker_count(count: Any) -> None:
@@ -242,7 +260,7 @@ class Cluster:
         """The effective config of a topic (overrides over broker defaults)."""
         view = self.snapshot().topic(name)
         if view is None:
-            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {quoted(name)} does not exist.")
         return TopicConfig.build(dict(view.config_overrides), self.broker_config)
 
     # -- brokers and faults ----------------------------------------------------------
@@ -372,7 +390,7 @@ class Cluster:
         """
         count = self._views.partition_count(self.coordinator.tree, topic)
         if count is None:
-            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{topic}' does not exist.")
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {quoted(topic)} does not exist.")
         validate_partition(topic, partition, count)
         return TopicPartition(topic, partition)
 

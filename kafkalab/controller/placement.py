@@ -24,7 +24,7 @@ def assign_replicas(n_partitions: int, replication_factor: int, brokers: Sequenc
     """Replica lists for ``n_partitions`` partitions over the sorted live ``brokers``."""
     if n_partitions <= 0:
         raise KafkaError(Errors.INVALID_PARTITIONS, "Number of partitions must be larger than 0.")
-    if replication_factor <= 0:
+    if not isinstance(replication_factor, int) or isinstance(replication_factor, bool) or replication_factor <= 0:
         raise KafkaError(Errors.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.")
     broker_array = sorted(brokers)
     if replication_factor > len(broker_array):

@@ -14,7 +14,7 @@ from kafkalab.controller.context import TopicInfo
 from kafkalab.controller.controller import Controller
 from kafkalab.coordination import paths
 from kafkalab.coordination.protocol import ZkCode, ZkException
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.events.cluster import TopicCreated, TopicDeleted
 from kafkalab.protocol.admin import (
     ApiResult,
@@ -36,7 +36,7 @@ from kafkalab.protocol.controller_api import (
 )
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Process
-from kafkalab.validation import collides, validate_topic_name
+from kafkalab.validation import MAX_RECORDS_PER_USER_OP, collides, is_internal, validate_topic_name
 
 
 def _topic_id(controller: Controller) -> str:
@@ -61,7 +61,7 @@ class ControllerRequests:
         results: dict[str, ApiResult] = {}
         for topic in request.topics:
             try:
-                assignment, configs = self._validate_new_topic(topic)
+                assignment, configs = self._validate_new_topic(topic, request.internal_topics_allowed)
             except KafkaError as exc:
                 results[topic.name] = _result(exc)
                 continue
@@ -70,16 +70,29 @@ class ControllerRequests:
             results[topic.name] = ApiResult(Errors.NONE)
         return CreateTopicsResponse(results)
 
-    def _validate_new_topic(self, topic: CreatableTopic) -> tuple[dict[int, tuple[int, ...]], dict[str, str]]:
+    def _validate_new_topic(self, topic: CreatableTopic,
+                            internal_topics_allowed: bool) -> tuple[dict[int, tuple[int, ...]], dict[str, str]]:
         context = self.controller.context
         validate_topic_name(topic.name)
+        if is_internal(topic.name) and not internal_topics_allowed:
+            # Kafka's KafkaApis refuses __cluster_metadata this way; here the brokers create the
+            # internal topics themselves, with the offsets.topic.* settings their readers rely on.
+            raise KafkaError(Errors.INVALID_REQUEST, f"Creation of internal topic {topic.name} is prohibited.")
         if topic.name in context.topics:
             raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{topic.name}' already exists.")
-        for existing in context.topics:
-            if collides(topic.name, existing):
-                raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION,
-                                 f"Topic '{topic.name}' collides with existing topic: {existing}.")
+        colliding = sorted(existing for existing in context.topics if collides(topic.name, existing))
+        if colliding:
+            raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION,
+                             f"Topic '{topic.name}' collides with existing topics: {', '.join(colliding)}.")
+        partitions = self._partitions(topic)
+        if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
+            raise KafkaError(Errors.INVALID_PARTITIONS, f"Number of partitions must be at least 1, not {quoted(partitions)}.")
         parsed = parse_topic_configs(topic.configs)
+        # One topic record, one per partition and one per config override, as Kafka's controller counts them.
+        if 1 + partitions + len(parsed) > MAX_RECORDS_PER_USER_OP:
+            raise KafkaError(Errors.POLICY_VIOLATION,
+                             f"Unable to perform excessively large batch operation: {partitions:,} partitions are more "
+                             f"than one request may create ({MAX_RECORDS_PER_USER_OP - 1 - len(parsed):,}).")
         configs = {key: str(topic.configs[key]) for key in parsed}
         live = sorted(context.live_brokers)
         assignment = placement.assign_replicas(self._partitions(topic), self._replication_factor(topic), live,
@@ -117,7 +130,7 @@ class ControllerRequests:
         results: dict[str, ApiResult] = {}
         for name in request.names:
             if name not in controller.context.topics:
-                results[name] = ApiResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
+                results[name] = ApiResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {quoted(name)} does not exist.")
                 continue
             yield from self._delete_topic(name)
             results[name] = ApiResult(Errors.NONE)

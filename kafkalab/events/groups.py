@@ -49,6 +49,24 @@ class GroupCoordinatorLoaded(Event):
 
 
 @dataclass(frozen=True)
+class GroupRecordSkipped(Event):
+    """While loading a __consumer_offsets partition, the coordinator found a record that is not
+    group metadata or a committed offset it can read, and skipped it, as Kafka's coordinator skips
+    keys of an unknown version. Brokers write only records they can read back, so such a record came
+    from elsewhere (an older kafkalab let clients write this internal topic)."""
+
+    kind = "group"
+    broker_id: int
+    partition: int
+    offset: int
+    reason: str
+
+    def describe(self) -> str:
+        return (f"Broker {self.broker_id} skipped the unreadable record at offset {self.offset} of "
+                f"__consumer_offsets-{self.partition} while loading its groups: {self.reason}")
+
+
+@dataclass(frozen=True)
 class GroupCoordinatorUnloaded(Event):
     """A broker stopped leading a __consumer_offsets partition. It forgets the groups stored there
     and answers NOT_COORDINATOR; their members look up the new coordinator (the new leader)."""

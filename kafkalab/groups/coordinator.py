@@ -141,8 +141,8 @@ class GroupCoordinator:
                 self.ctx.journal.emit(OffsetsTopicCreationRequested, broker_id=self.ctx.broker_id,
                                       group_id=group_id, partitions=partitions, replication_factor=replication)
 
-        self.ctx.network.request(self.ctx.node, f"broker-{controller}", CreateTopicsRequest((topic,)), done,
-                                 config["request.timeout.ms"])
+        request = CreateTopicsRequest((topic,), internal_topics_allowed=True)
+        self.ctx.network.request(self.ctx.node, f"broker-{controller}", request, done, config["request.timeout.ms"])
 
     # -- membership ----------------------------------------------------------------
 

@@ -15,8 +15,8 @@ from typing import Any
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.clients.assignors.javacompat import java_string_hash
-from kafkalab.errors import Errors
-from kafkalab.events.groups import GroupCoordinatorLoaded, GroupCoordinatorUnloaded, OffsetsExpired
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.groups import GroupCoordinatorLoaded, GroupCoordinatorUnloaded, GroupRecordSkipped, OffsetsExpired
 from kafkalab.groups import schema
 from kafkalab.groups.expiration import expired_offsets
 from kafkalab.groups.group import CommittedOffset, GroupMetadata
@@ -132,7 +132,11 @@ class GroupStore:
                 for pos, header in iter_batch_headers(data):
                     for record in decode_batch(data, pos)[1]:
                         records += 1
-                        self._replay(record.key, record.value, offsets, stored)
+                        try:
+                            self._replay(record.key, record.value, offsets, stored)
+                        except KafkaError as exc:
+                            self.ctx.journal.emit(GroupRecordSkipped, broker_id=self.ctx.broker_id,
+                                                  partition=partition, offset=record.offset, reason=exc.message)
                     position = header.next_offset
         loaded = self._materialize(offsets, stored)
         self.loading.discard(partition)
@@ -204,7 +208,8 @@ class GroupStore:
             on_done(error_map.get(error, error))
 
         # offsets.commit.required.acks=-1: a commit is acknowledged once every in-sync replica has it.
-        self.replicas.handle_produce(ProduceRequest(acks, timeout, {tp: batch}, client_id="group-coordinator"), respond)
+        self.replicas.handle_produce(ProduceRequest(acks, timeout, {tp: batch}, client_id="group-coordinator"), respond,
+                                     internal_topics_allowed=True)
 
     def store_group(self, group: GroupMetadata, assignment: dict[str, bytes], on_done: Callable[[Errors], None]) -> None:
         """Persist the group's generation, members and assignment (``storeGroup``)."""

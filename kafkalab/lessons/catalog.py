@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from kafkalab.errors import quoted
 from kafkalab.lessons.model import Lesson, load_lesson
 from kafkalab.scenarios.yaml_source import Mark, SourceError
 
@@ -46,13 +47,14 @@ def load_catalog(extra_dir: Path | None = None) -> Catalog:
             problems.extend(exc.problems)
             continue
         if lesson.id in lessons:
-            problems.append((Mark(str(path), 1, 1), f"lesson id {lesson.id!r} is already used by "
+            problems.append((Mark(str(path), 1, 1), f"lesson id {quoted(lesson.id)} is already used by "
                                                     f"{lessons[lesson.id].file}"))
             continue
         lessons[lesson.id] = lesson
     for lesson in lessons.values():
         for prerequisite in lesson.prerequisites:
             if prerequisite not in lessons:
-                problems.append((Mark(lesson.file, 1, 1), f"lesson {lesson.id!r} needs unknown lesson {prerequisite!r}"))
+                problems.append((Mark(lesson.file, 1, 1),
+                                 f"lesson {quoted(lesson.id)} needs unknown lesson {quoted(prerequisite)}"))
     ordered = sorted(lessons.values(), key=lambda lesson: (lesson.order, lesson.id))
     return Catalog(tuple(ordered), tuple(problems))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kafkalab.actions.base import doc
 from kafkalab.actions.checks import Checks
+from kafkalab.errors import quoted
 from kafkalab.scenarios.model import (
     ClusterSpec,
     Step,
@@ -22,7 +23,7 @@ from kafkalab.scenarios.model import (
     validate_cluster,
 )
 from kafkalab.scenarios.validate import Builder, suggest
-from kafkalab.scenarios.yaml_source import Mark, Node, SourceError, load_yaml
+from kafkalab.scenarios.yaml_source import Mark, Node, SourceError, load_yaml, read_source
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def parse_lesson(text: str, file: str) -> Lesson:
     values = root.value
     for key in values:
         if key not in _TOP_LEVEL:
-            builder.fail(root.key_marks[key], f"unknown top-level key {key!r}{suggest(key, list(_TOP_LEVEL))}; "
+            builder.fail(root.key_marks[key], f"unknown top-level key {quoted(key)}{suggest(key, list(_TOP_LEVEL))}; "
                                               f"expected: {', '.join(_TOP_LEVEL)}")
     for required in ("id", "title", "summary", "steps"):
         if required not in values:
@@ -148,8 +149,5 @@ def parse_lesson(text: str, file: str) -> Lesson:
 
 def load_lesson(path: Path) -> Lesson:
     """Read and validate a lesson file."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise SourceError([(Mark(str(path), 1, 1), f"cannot read the file: {exc.strerror}")]) from None
+    text = read_source(Path(path))
     return parse_lesson(text, str(path))

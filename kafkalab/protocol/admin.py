@@ -22,6 +22,9 @@ class CreateTopicsRequest:
     topics: tuple[CreatableTopic, ...]
     timeout_ms: int = 30_000
     validate_only: bool = False
+    #: Set only by a broker creating its own internal topic (Kafka's ``AutoTopicCreationManager``, which in
+    #: ZooKeeper mode writes ZooKeeper itself instead of calling this API); clients may not create them.
+    internal_topics_allowed: bool = False
 
 
 @dataclass(frozen=True)

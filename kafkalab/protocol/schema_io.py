@@ -96,7 +96,10 @@ class Reader:
         if length < 0:
             return None
         start = self._take(length)
-        return self._data[start:start + length].decode("utf-8")
+        try:
+            return self._data[start:start + length].decode("utf-8")
+        except UnicodeDecodeError:
+            raise KafkaError(Errors.CORRUPT_MESSAGE, f"The {self._what} holds a string that is not UTF-8.") from None
 
     def bytes_(self) -> bytes | None:
         length = self.int32()

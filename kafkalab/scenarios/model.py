@@ -9,9 +9,9 @@ import kafkalab.actions  # noqa: F401  (registers every action)
 from kafkalab.actions.base import REGISTRY, Action, doc
 from kafkalab.actions.checks import Checks
 from kafkalab.config import parse_broker_configs
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.scenarios.validate import Builder, suggest
-from kafkalab.scenarios.yaml_source import Mark, Node, SourceError, load_yaml
+from kafkalab.scenarios.yaml_source import Mark, Node, SourceError, load_yaml, read_source
 
 STEP_OPTIONS = ("allow_errors", "expect_error")
 ERROR_NAMES = [error.name for error in Errors]
@@ -21,7 +21,7 @@ ERROR_NAMES = [error.name for error in Errors]
 class ClusterSpec:
     """The cluster a scenario runs on."""
 
-    brokers: int = doc("Number of brokers (1-9).", 3, minimum=1)
+    brokers: int = doc("Number of brokers (1-9).", 3, minimum=1, maximum=9)
     seed: int = doc("Seed for every random choice (replica placement, partitioners ...).", 0)
     config: dict[str, bool | int | float | str] = doc("Broker config overrides with Kafka's names.", {})
 
@@ -51,7 +51,7 @@ class Scenario:
 def parse_step(builder: Builder, node: Node, index: int) -> Step | None:
     """One step (an action plus allow_errors / expect_error), or None after recording problems."""
     if not isinstance(node.value, dict):
-        builder.fail(node.mark, f"step {index} must be a mapping like `kill_broker: 1`, not {node.value!r}")
+        builder.fail(node.mark, f"step {index} must be a mapping like `kill_broker: 1`, not {quoted(node.value)}")
         return None
     names = [key for key in node.value if key not in STEP_OPTIONS]
     if len(names) != 1:
@@ -60,7 +60,7 @@ def parse_step(builder: Builder, node: Node, index: int) -> Step | None:
     name = names[0]
     action_type = REGISTRY.get(name)
     if action_type is None:
-        builder.fail(node.key_marks[name], f"unknown step {name!r}{suggest(name, list(REGISTRY))}; "
+        builder.fail(node.key_marks[name], f"unknown step {quoted(name)}{suggest(name, list(REGISTRY))}; "
                                            f"valid steps: {', '.join(sorted(REGISTRY))}")
         return None
     body = node.value[name]
@@ -78,7 +78,7 @@ def parse_step(builder: Builder, node: Node, index: int) -> Step | None:
         expect_error = builder.build(options["expect_error"], str, f"steps[{index}].expect_error")
         if expect_error is not None and expect_error not in ERROR_NAMES:
             builder.fail(options["expect_error"].mark,
-                         f"unknown Kafka error {expect_error!r}{suggest(expect_error, ERROR_NAMES)}")
+                         f"unknown Kafka error {quoted(expect_error)}{suggest(expect_error, ERROR_NAMES)}")
     action = builder.dataclass(body, action_type, name, inline=action_type.inline)
     if action is None:
         return None
@@ -121,7 +121,7 @@ def check_topic_references(builder: Builder, steps: list[Step], existing: frozen
             continue
         for topic in topics_used(step.action):
             if topic not in known:
-                builder.fail(step.mark, f"step {step.index} ({step.action.step}) uses topic {topic!r}, which no "
+                builder.fail(step.mark, f"step {step.index} ({step.action.step}) uses topic {quoted(topic)}, which no "
                                         f"earlier step creates{suggest(topic, sorted(known))}")
 
 
@@ -134,7 +134,7 @@ def parse_scenario(text: str, file: str, existing_topics: frozenset[str] = froze
     allowed = ("name", "description", "cluster", "steps")
     for key in root.value:
         if key not in allowed:
-            builder.fail(root.key_marks[key], f"unknown top-level key {key!r}{suggest(key, list(allowed))}; "
+            builder.fail(root.key_marks[key], f"unknown top-level key {quoted(key)}{suggest(key, list(allowed))}; "
                                               f"expected: {', '.join(allowed)}")
     name = builder.build(root.value["name"], str, "name") if "name" in root.value else None
     if name is None and "name" not in root.value:
@@ -157,9 +157,8 @@ def parse_scenario(text: str, file: str, existing_topics: frozenset[str] = froze
 
 
 def validate_cluster(builder: Builder, cluster: ClusterSpec, node: Node | None) -> None:
+    """The broker config overrides must be Kafka's keys with valid values."""
     mark = node.mark if node is not None else Mark("?", 1, 1)
-    if not 1 <= cluster.brokers <= 9:
-        builder.fail(mark, f"cluster.brokers must be between 1 and 9, not {cluster.brokers}")
     try:
         parse_broker_configs(cluster.config)
     except KafkaError as exc:
@@ -168,8 +167,5 @@ def validate_cluster(builder: Builder, cluster: ClusterSpec, node: Node | None) 
 
 def load_scenario(path: Path, existing_topics: frozenset[str] = frozenset()) -> Scenario:
     """Read and validate a scenario file."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise SourceError([(Mark(str(path), 1, 1), f"cannot read the file: {exc.strerror}")]) from None
+    text = read_source(Path(path))
     return parse_scenario(text, str(path), existing_topics)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from kafkalab.scenarios.model import Step
-from kafkalab.scenarios.runner import RunReport, StepReport
+from kafkalab.scenarios.runner import RunReport, StepReport, check_line
 
 
 def _summary(step: Step) -> str:
@@ -38,6 +38,8 @@ class TextReporter:
         self.out.write(f"[{step.index:>3}] {step.action.step} {_summary(step)} ... {status}\n")
         if step.action.step == "note":
             self.out.write(f"      > {report.result.get('text', '')}\n")
+        if "warning" in report.result:
+            self.out.write(f"      WARNING: {report.result['warning']}\n")
         quiet = 0
         for kind, text in report.events:
             if kind in QUIET_KINDS and not self.verbose:
@@ -48,7 +50,7 @@ class TextReporter:
             self.out.write(f"      ({quiet} high-watermark move(s); --verbose shows them)\n")
         for check in report.result.get("checks", []):
             mark = "✓" if check["ok"] else "✗"
-            self.out.write(f"      {mark} {check['check']}: expected {check['expected']}, found {check['actual']}\n")
+            self.out.write(f"      {mark} {check_line(check)}\n")
         if report.problem:
             self.out.write(f"      !! {report.problem}\n")
 

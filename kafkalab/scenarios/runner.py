@@ -14,16 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kafkalab.actions.base import MAX_STEP_MS
 from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.events.failures import ProcessFailed
 from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Scenario, Step
 from kafkalab.session.session import Session
-
-#: A step that has not finished after this much virtual time is reported as stuck.
-STEP_LIMIT_MS = 3_600_000
 
 
 @dataclass
@@ -65,6 +63,16 @@ class RunReport:
                                      for event in self.process_failures]}
 
 
+#: Characters of an expectation's expected or found values a report line shows at most.
+SHOWN_VALUES = 300
+
+
+def check_line(check: dict[str, Any]) -> str:
+    """``kind: expected {...}, found {...}``, each side cut short: a file's 10 MB value is not echoed back."""
+    return f"{check['check']}: expected {quoted(check['expected'], SHOWN_VALUES)}, " \
+           f"found {quoted(check['actual'], SHOWN_VALUES)}"
+
+
 def judge(step: Step, outcome: ActionOutcome) -> str | None:
     """Why the step failed, or None if it passed (errors may be allowed or expected)."""
     error = outcome.error
@@ -78,7 +86,7 @@ def judge(step: Step, outcome: ActionOutcome) -> str | None:
         return f"expected error {step.expect_error} but the step succeeded"
     if outcome.result.get("ok") is False:
         failed = [check for check in outcome.result.get("checks", []) if not check["ok"]]
-        return "; ".join(f"{c['check']}: expected {c['expected']}, found {c['actual']}" for c in failed) \
+        return "; ".join(check_line(check) for check in failed) \
             or "expectation failed"
     return None
 
@@ -136,10 +144,10 @@ class ScenarioRunner:
             before = cluster.journal.last_seq
             future = execute(session, step.action)
             try:
-                outcome = cluster.wait(future, STEP_LIMIT_MS)
+                outcome = cluster.wait(future, MAX_STEP_MS)
             except KafkaError:
                 outcome = ActionOutcome(step.action, {}, KafkaError(
-                    Errors.REQUEST_TIMED_OUT, f"the step did not finish within {STEP_LIMIT_MS // 60_000} minutes "
+                    Errors.REQUEST_TIMED_OUT, f"the step did not finish within {MAX_STEP_MS // 60_000} minutes "
                                               f"of virtual time"))
             report = report_step(step, outcome, cluster.journal.since(before))
             reports.append(report)

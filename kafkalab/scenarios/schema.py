@@ -49,8 +49,9 @@ class _SchemaBuilder:
         for item in dataclasses.fields(cls):
             schema = self.type_schema(hints[item.name])
             schema["description"] = item.metadata.get("doc", "")
-            if "minimum" in item.metadata:
-                schema["minimum"] = item.metadata["minimum"]
+            for rule in ("minimum", "maximum"):
+                if rule in item.metadata:
+                    schema[rule] = item.metadata[rule]
             if item.default is not dataclasses.MISSING and item.default is not None:
                 schema["default"] = item.default if not isinstance(item.default, tuple) else list(item.default)
             properties[item.name] = schema

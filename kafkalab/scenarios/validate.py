@@ -3,18 +3,25 @@
 Types come from the dataclass field annotations of actions and checks, so the model
 that runs is the model that validates: unknown keys (with the closest valid name),
 wrong types, missing fields and out-of-range numbers are reported as
-``file:line:column: what was expected``.
+``file:line:column: what was expected``. A field's metadata may set ``minimum``,
+``maximum`` and ``check`` (a function naming what is wrong with a value); every number
+must be finite and every integer fit Kafka's 64-bit ``long``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from difflib import get_close_matches
 from typing import Any, Literal, Union
 
+from kafkalab.errors import QUOTE_LIMIT, quoted
 from kafkalab.scenarios.yaml_source import Mark, Node, SourceError
+
+#: Kafka's ``long``: no number in a file may lie outside it.
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 
 _TYPE_NAMES = {str: "text", int: "an integer", float: "a number", bool: "true or false", type(None): "nothing"}
 
@@ -36,7 +43,9 @@ def type_name(annotation: Any) -> str:
 
 
 def suggest(word: str, choices: list[str]) -> str:
-    """`` (did you mean 'x'?)`` when a close match exists."""
+    """`` (did you mean 'x'?)`` when a close match exists (never for long words, which only cost time)."""
+    if len(word) > QUOTE_LIMIT:
+        return ""
     close = get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -56,13 +65,21 @@ class Builder:
 
     def build(self, node: Node, annotation: Any, what: str) -> Any:
         """A value of type ``annotation`` from ``node``; records a problem and returns None if it is not one."""
+        value = node.value
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail(node.mark, f"{what} must be a finite number, not {value}")
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not LONG_MIN <= value <= LONG_MAX:
+            self.fail(node.mark, f"{what} must lie within Kafka's 64-bit long ({LONG_MIN} to {LONG_MAX}), "
+                                 f"not {quoted(value)}")
+            return None
         origin = typing.get_origin(annotation)
         if origin in (Union, types.UnionType):
             return self._union(node, annotation, what)
         if origin is Literal:
             if node.value in typing.get_args(annotation):
                 return node.value
-            self.fail(node.mark, f"{what} must be {type_name(annotation)}, not {node.value!r}")
+            self.fail(node.mark, f"{what} must be {type_name(annotation)}, not {quoted(node.value)}")
             return None
         if origin is tuple:
             return self._tuple(node, typing.get_args(annotation)[0], what)
@@ -74,15 +91,16 @@ class Builder:
 
     def _scalar(self, node: Node, annotation: Any, what: str) -> Any:
         value = node.value
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if annotation is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
-        if annotation is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if annotation is str and number:
             return str(value)
         if annotation is type(None) and value is None:
             return None
         if isinstance(value, annotation) and not (annotation is int and isinstance(value, bool)):
             return value
-        shown = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else repr(value)
+        shown = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else quoted(value)
         self.fail(node.mark, f"{what} must be {type_name(annotation)}, not {shown}")
         return None
 
@@ -119,6 +137,24 @@ class Builder:
             return None
         return {key: self.build(child, value_type, f"{what}.{key}") for key, child in node.value.items()}
 
+    def field(self, node: Node, item: dataclasses.Field[Any], annotation: Any, what: str) -> Any:
+        """The value of one dataclass field: its type, then its metadata's ``minimum``, ``maximum`` and ``check``."""
+        problems_before = len(self.problems)
+        value = self.build(node, annotation, what)
+        if len(self.problems) > problems_before or value is None:
+            return value
+        rules = item.metadata
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if "minimum" in rules and value < rules["minimum"]:
+                self.fail(node.mark, f"{what} must be at least {rules['minimum']}, not {value}")
+            elif "maximum" in rules and value > rules["maximum"]:
+                self.fail(node.mark, f"{what} must be at most {rules['maximum']:,}, not {value:,}")
+        check = rules.get("check")
+        problem = check(value) if check is not None else None
+        if problem is not None:
+            self.fail(node.mark, f"{what}: {problem}")
+        return value
+
     def dataclass(self, node: Node, cls: Any, what: str, inline: str | None = None) -> Any:
         """An instance of dataclass ``cls``: a mapping of its fields, or a scalar for its shorthand field."""
         hints = typing.get_type_hints(cls)
@@ -137,15 +173,11 @@ class Builder:
         for key, child in node.value.items():
             if key not in names:
                 self.fail(node.key_marks.get(key, child.mark),
-                          f"unknown field {key!r} in {what}{suggest(key, names)}; expected one of: {', '.join(names)}")
+                          f"unknown field {quoted(key)} in {what}{suggest(key, names)}; expected one of: "
+                          f"{', '.join(names)}")
                 continue
             item = next(f for f in params if f.name == key)
-            value = self.build(child, hints[key], f"{what}.{key}")
-            minimum = item.metadata.get("minimum")
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and minimum is not None \
-                    and value < minimum:
-                self.fail(child.mark, f"{what}.{key} must be at least {minimum}, not {value}")
-            values[key] = value
+            values[key] = self.field(child, item, hints[key], f"{what}.{key}")
         for item in params:
             if item.name not in values and item.default is dataclasses.MISSING \
                     and item.default_factory is dataclasses.MISSING:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kafkalab.clients.consumer import Consumer, ConsumerRecord
 from kafkalab.clients.producer import Producer
-from kafkalab.errors import Errors, KafkaError
+from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.events.clients import ProcessorFailed
 from kafkalab.session.processors import Processor
 from kafkalab.sim.process import Process, Sleep, spawn
@@ -83,7 +83,7 @@ class SessionClients:
                      record: Any) -> SteadyProducer:
         """Send ``record(i)`` -> (key, value) at ``rate`` records/s until ``stop_steady``."""
         if producer_id in self.steady:
-            raise KafkaError(Errors.ILLEGAL_STATE, f"A steady producer named {producer_id!r} is already running.")
+            raise KafkaError(Errors.ILLEGAL_STATE, f"A steady producer named {quoted(producer_id)} is already running.")
         timers = TimerGroup(self.session.scheduler, f"steady producer {producer_id}")
         steady = SteadyProducer(producer_id, topic, rate, self.session.cluster.producer(config), timers)
         self.steady[producer_id] = steady
@@ -91,6 +91,9 @@ class SessionClients:
 
         def tick() -> None:
             nonlocal owed
+            if steady.producer.buffer_exhausted:
+                owed = 0.0  # Kafka's send() would block this producer's thread: it sends nothing meanwhile
+                return
             owed += rate * STEADY_TICK_MS / 1000.0
             while owed >= 1:
                 owed -= 1
@@ -119,7 +122,7 @@ class SessionClients:
         """Stop a steady producer (records already sent still complete)."""
         steady = self.steady.pop(producer_id, None)
         if steady is None:
-            raise KafkaError(Errors.INVALID_ARGUMENT, f"No steady producer named {producer_id!r} is running.")
+            raise KafkaError(Errors.INVALID_ARGUMENT, f"No steady producer named {quoted(producer_id)} is running.")
         steady.timers.cancel_all()
         steady.producer.close()
         return steady
@@ -132,14 +135,14 @@ class SessionClients:
         if running is None:
             known = ", ".join(f"{g}/{c}" for g, c in sorted(self.consumers)) or "none"
             raise KafkaError(Errors.INVALID_ARGUMENT,
-                             f"No consumer {client_id!r} is running in group {group!r} (running: {known}).")
+                             f"No consumer {quoted(client_id)} is running in group {quoted(group)} (running: {known}).")
         return running
 
     def start_consumer(self, group: str, client_id: str, topics: tuple[str, ...], config: dict[str, Any],
                        background: bool = True) -> RunningConsumer:
         """Create a consumer in ``group``, subscribe it and (by default) start its poll loop."""
         if (group, client_id) in self.consumers:
-            raise KafkaError(Errors.ILLEGAL_STATE, f"Consumer {client_id!r} of group {group!r} is already running.")
+            raise KafkaError(Errors.ILLEGAL_STATE, f"Consumer {quoted(client_id)} of group {quoted(group)} is already running.")
         consumer = self.session.cluster.consumer({**config, "group.id": group, "client.id": client_id})
         consumer.subscribe(topics)
         running = RunningConsumer(group, client_id, consumer)
@@ -154,7 +157,7 @@ class SessionClients:
         topics = {topic.name for topic in self.session.cluster.snapshot().topics}
         for role, topic in (("source", processor.source), ("sink", processor.sink)):
             if topic not in topics:
-                raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The processor's {role} topic {topic!r} does "
+                raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The processor's {role} topic {quoted(topic)} does "
                                                                     f"not exist; create it first.")
         if processor.source == processor.sink:
             raise KafkaError(Errors.INVALID_ARGUMENT, "A processor that writes the topic it reads would read its own "

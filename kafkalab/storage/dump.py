@@ -96,7 +96,7 @@ def dump_log_command(path: str, print_data: bool, out: TextIO) -> int:
     file = Path(path)
     parsed = parse_segment_file_name(file.name)
     if not file.is_file():
-        print(f"kafkalab dump-log: {path}: no such file", file=sys.stderr)
+        print(f"kafkalab dump-log: {path}: {'not a file' if file.exists() else 'no such file'}", file=sys.stderr)
         return 2
     if parsed is None or parsed[2]:
         print(f"kafkalab dump-log: {path} is not a segment file (expected <20-digit offset>.log, .index or .timeindex)",

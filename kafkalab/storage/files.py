@@ -21,6 +21,8 @@ SWAP_SUFFIX = ".swap"
 DELETED_SUFFIX = ".deleted"
 #: A partition directory being deleted ends ``.<id>-delete``, as in Kafka's ``LocalLog``.
 DELETE_DIR_SUFFIX = "-delete"
+#: The longest file name most file systems allow; Kafka caps renamed log dirs to it.
+MAX_FILE_NAME_LENGTH = 255
 SEGMENT_FILE_SUFFIXES = (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX)
 
 
@@ -56,6 +58,12 @@ def fsync_directory(directory: Path) -> None:
 def partition_dir_name(topic: str, partition: int) -> str:
     """The directory of a partition's log: ``<topic>-<partition>``."""
     return f"{topic}-{partition}"
+
+
+def delete_dir_name(topic: str, partition: int, unique_id: str) -> str:
+    """``<topic>-<partition>.<unique_id>-delete``, the topic cut so the name fits 255 bytes (``LocalLog.logDeleteDirName``)."""
+    suffix = f"-{partition}.{unique_id}{DELETE_DIR_SUFFIX}"
+    return topic[:max(0, MAX_FILE_NAME_LENGTH - len(suffix))] + suffix
 
 
 def parse_partition_dir_name(name: str) -> tuple[str, int] | None:

@@ -21,7 +21,7 @@ from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.append_validation import Batches, validate_follower_batches, validate_leader_batches
 from kafkalab.storage.compression import target_compression
 from kafkalab.storage.file_handles import SHARED_FILE_HANDLES, FileHandles
-from kafkalab.storage.files import CLEANED_SUFFIX, DELETE_DIR_SUFFIX, SWAP_SUFFIX, fsync_directory
+from kafkalab.storage.files import CLEANED_SUFFIX, SWAP_SUFFIX, delete_dir_name, fsync_directory
 from kafkalab.storage.leader_epoch import EpochEntry, LeaderEpochFileCache
 from kafkalab.storage.log_loader import load_log
 from kafkalab.storage.records import (
@@ -413,6 +413,6 @@ class PartitionLog:
         """Close the log and remove its directory, renamed first so a crash midway leaves no half log behind."""
         for segment in self._segments:
             segment.close_abruptly()
-        doomed = self.directory.with_name(f"{self.directory.name}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}")
+        doomed = self.directory.with_name(delete_dir_name(self.topic, self.partition, uuid.uuid4().hex))
         os.replace(self.directory, doomed)
         shutil.rmtree(doomed, ignore_errors=True)

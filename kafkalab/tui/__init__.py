@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import sys
 import tempfile
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,12 +18,23 @@ if TYPE_CHECKING:
     from kafkalab.tui.bridge import EngineBridge
 
 
-def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBridge], KafkaLabApp]) -> int:
-    """Open the engine, run the app until the user quits, close the engine.
+class AppCrashed(Exception):
+    """The app stopped on an error Textual caught; ``details`` holds Textual's report, for the error log."""
 
-    2 if the engine cannot open, 1 if it stopped on an error while the app ran (said on stderr, with the
-    traceback if it was a bug in kafkalab); processes that failed meanwhile are listed on the way out.
+    def __init__(self, details: str) -> None:
+        super().__init__("the TUI stopped on an error it did not expect")
+        self.details = details
+
+
+def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBridge], KafkaLabApp]) -> int:
+    """Open the engine, run the app until the user quits, close the engine; 2 if the engine cannot open.
+
+    Processes that failed meanwhile are listed on the way out. An error that stopped the app or the
+    engine thread is raised once the terminal is restored (AppCrashed carries Textual's report), for
+    the command line to tell in one line.
     """
+    from rich.console import Console
+
     from kafkalab.errors import KafkaError
 
     try:
@@ -31,20 +42,22 @@ def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBrid
     except KafkaError as exc:
         print(f"kafkalab: {exc}", file=sys.stderr)
         return 2
+    report = io.StringIO()
     try:
         bridge.start()  # the cluster starts while Textual does
-        make_app(bridge).run()
+        app = make_app(bridge)
+        # Textual prints an unexpected error's traceback here rather than on the user's terminal.
+        app.error_console = Console(file=report, width=120, color_system=None, markup=False, highlight=False)
+        app.run()
     finally:
         bridge.close()
     for event in bridge.process_failures:
         print(f"kafkalab: a process failed: {event.describe()}", file=sys.stderr)
-    error = bridge.error
-    if error is None:
-        return 0
-    print(f"kafkalab: the engine stopped: {error}", file=sys.stderr)
-    if not isinstance(error, KafkaError):
-        traceback.print_exception(error, file=sys.stderr)
-    return 1
+    if app.return_code:
+        raise AppCrashed(report.getvalue())
+    if bridge.error is not None:
+        raise bridge.error
+    return 0
 
 
 def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None,

@@ -2,9 +2,8 @@
 
 A field's docstring-like ``doc`` metadata is its hint and its ``examples`` its
 placeholder. Input is read as a YAML flow value (``[1, zk]``, ``{retention.ms: 1000}``)
-and typed by the same ``Builder`` that validates scenario files, so a form accepts
-exactly what a scenario step would. Range checks are left to the engine, which answers
-with Kafka's own error (``INVALID_PARTITIONS`` ...).
+and typed and checked by the same ``Builder`` that validates scenario files (bounds,
+templates), so a form accepts exactly what a scenario step would.
 """
 
 from __future__ import annotations
@@ -67,14 +66,14 @@ def parse_action(action_type: type[Action], texts: dict[str, str]) -> Action:
                 builder.fail(_FORM_MARK, f"{item.name} is required")
             continue
         if _is_text(hints[item.name]):
-            values[item.name] = text
+            values[item.name] = builder.field(Node(text, _FORM_MARK), item, hints[item.name], item.name)
             continue
         try:
             raw = yaml.safe_load(text)
         except yaml.YAMLError:
             builder.fail(_FORM_MARK, f"{item.name}: {text!r} is not a value (try 3, [1, zk] or {{key: value}})")
             continue
-        values[item.name] = builder.build(_node(raw), hints[item.name], item.name)
+        values[item.name] = builder.field(_node(raw), item, hints[item.name], item.name)
     if builder.problems:
         raise KafkaError(Errors.INVALID_ARGUMENT, "; ".join(message for _, message in builder.problems))
     try:

@@ -182,3 +182,19 @@ def test_a_produce_that_finally_fails_says_what_the_broker_kept_answering_in_one
     assert [e.error for e in events(cluster, mark, ProduceRetried)] == ["NOT_ENOUGH_REPLICAS"], "one event, not one each"
     [failed] = events(cluster, mark, ProduceFailed)
     assert failed.reason == message
+
+
+def test_buffer_memory_bounds_what_a_producer_holds_and_exhausted_memory_sends_at_once(clusters):
+    """Kafka's BufferPool: unsettled records may fill buffer.memory; then batches go out without lingering."""
+    cluster = open_cluster(clusters, partitions=1)
+    producer = cluster.producer(buffer_memory=10_000, linger_ms=60_000, batch_size=100_000)
+    futures = [producer.send("orders", b"x" * 1000) for _ in range(9)]
+    assert not producer.buffer_exhausted
+    futures.append(producer.send("orders", b"x" * 1000))
+    assert producer.buffer_exhausted
+    cluster.run_for(1000)  # far less than linger.ms: memory ran out, so the batch was sent at once
+    assert all(future.done and future.error is None for future in futures) and not producer.buffer_exhausted
+    too_big = producer.send("orders", b"x" * 20_000)
+    assert too_big.error.error == Errors.MESSAGE_TOO_LARGE
+    assert "larger than the total memory buffer you have configured with the buffer.memory configuration" in str(
+        too_big.error)

@@ -50,18 +50,44 @@ def _rejects(cluster: Cluster, error: Errors, action, *words: str) -> None:
     assert_invariants(cluster)
 
 
+OTHER_CHARACTERS = "contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
+
+
 @pytest.mark.parametrize("name, words", [
-    ("", ["empty"]), (".", ["."]), ("..", [".."]), ("a" * 250, ["249"]),
-    ("bad name", ["illegal", "bad name"]), ("orders/0", ["illegal"]), ("émoji", ["illegal"]),
+    ("", ["the empty string is not allowed"]), (".", ["'.' is not allowed"]), ("..", ["'..' is not allowed"]),
+    ("a" * 250, ["longer than the max allowed length 249", "(250 characters)"]),
+    ("bad name", [OTHER_CHARACTERS, "'bad name'"]), ("orders/0", [OTHER_CHARACTERS]), ("émoji", [OTHER_CHARACTERS]),
+    # A regex ending in `$` also matches before a final newline; Kafka checks every character.
+    ("orders\n", [OTHER_CHARACTERS, "'orders\\n'"]), ("\norders", [OTHER_CHARACTERS]), ("a\x00b", [OTHER_CHARACTERS]),
+    ("k" * 10_000_000, ["(10,000,000 characters)"]),
 ])
 def test_invalid_topic_names(cluster, name, words):
-    _rejects(cluster, Errors.INVALID_TOPIC_EXCEPTION, lambda: cluster.create_topic(name, 1, 1), *words)
+    """Kafka 3.9's ``Topic.validate``: its sentences, and at most a short prefix of the name."""
+    _rejects(cluster, Errors.INVALID_TOPIC_EXCEPTION, lambda: cluster.create_topic(name, 1, 1),
+             "Topic name is invalid: ", *words)
+    with pytest.raises(KafkaError) as raised:
+        cluster.create_topic(name, 1, 1)
+    assert len(raised.value.message) < 300
 
 
 def test_a_topic_name_colliding_after_dots_become_underscores(cluster):
     wait_checked(cluster, cluster.create_topic("metrics_eu", 1, 1))
     cluster.run_for(500)
-    _rejects(cluster, Errors.INVALID_TOPIC_EXCEPTION, lambda: cluster.create_topic("metrics.eu", 1, 1), "collides")
+    _rejects(cluster, Errors.INVALID_TOPIC_EXCEPTION, lambda: cluster.create_topic("metrics.eu", 1, 1),
+             "Topic 'metrics.eu' collides with existing topics: metrics_eu.")
+
+
+@pytest.mark.parametrize("name", ["__consumer_offsets", "__transaction_state"])
+def test_internal_topics_cannot_be_created_by_hand(cluster, name):
+    _rejects(cluster, Errors.INVALID_REQUEST, lambda: cluster.create_topic(name, 1, 1),
+             f"Creation of internal topic {name} is prohibited.")
+
+
+@pytest.mark.parametrize("partitions, configs", [(1_000_000_000, {}), (10_000, {}), (9_999, {"retention.ms": 1})])
+def test_more_partitions_than_one_request_may_create(cluster, partitions, configs):
+    """Kafka's controller writes at most 10,000 records per request: one per topic, partition and override."""
+    _rejects(cluster, Errors.POLICY_VIOLATION, lambda: cluster.create_topic("huge", partitions, 1, configs),
+             "Unable to perform excessively large batch operation")
 
 
 def test_an_existing_topic(cluster):
@@ -92,6 +118,8 @@ def test_unknown_config_keys_and_bad_values(cluster, config, words):
 
 
 def test_unknown_topics_and_partitions(cluster):
+    _rejects(cluster, Errors.UNKNOWN_TOPIC_OR_PARTITION, lambda: cluster.delete_topic("n" * 1_000_000),
+             "(1,000,000 characters)")
     _rejects(cluster, Errors.UNKNOWN_TOPIC_OR_PARTITION, lambda: cluster.produce("nope", 0, [(None, b"x")]), "nope")
     _rejects(cluster, Errors.UNKNOWN_TOPIC_OR_PARTITION, lambda: cluster.produce("orders", 2, [(None, b"x")]),
              "0-1")

@@ -1,4 +1,4 @@
-"""A user's partitioner for the --partitioner tests: everything to the last partition."""
+"""Users' partitioners for the --partitioner tests: everything to the last partition, or a failure."""
 
 
 def last_partition(topic: str, key: bytes | None, value: bytes | None, num_partitions: int) -> int:

@@ -44,7 +44,7 @@ steps:
 
 @pytest.mark.parametrize("function, error, words", [
     ("scenario_partitioners:broken", "INVALID_ARGUMENT",
-     ["scenario_partitioners:broken raised ZeroDivisionError: integer division or modulo by zero"]),
+     ["scenario_partitioners:broken raised ZeroDivisionError: 'integer division or modulo by zero'"]),
     ("os:getcwd", "INVALID_CONFIG", ["'os:getcwd' cannot be called as fn(topic, key, value, num_partitions)"]),
 ])
 def test_a_broken_partitioner_fails_its_send_by_name_and_the_run_goes_on(

@@ -38,3 +38,12 @@ def test_the_schema_rejects_an_unknown_step() -> None:
 
 def test_the_schema_is_a_valid_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(scenario_schema())
+
+
+def test_the_schema_states_the_upper_bounds_of_size_like_fields() -> None:
+    definitions = scenario_schema()["$defs"]
+    assert definitions["Produce"]["properties"]["count"]["maximum"] == 100_000
+    assert definitions["CreateTopic"]["properties"]["partitions"]["maximum"] == 9_999
+    assert definitions["Wait"]["anyOf"][0]["properties"]["ms"]["maximum"] == 3_600_000
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"name": "x", "steps": [{"produce": {"topic": "t", "count": 10**9}}]}, scenario_schema())

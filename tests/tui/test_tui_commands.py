@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kafkalab.actions import REGISTRY
+from kafkalab.actions.client_actions import Produce
 from kafkalab.actions.cluster_actions import AlterConfig, CreateTopic, CutLink, KillBroker
 from kafkalab.errors import KafkaError
 from kafkalab.tui.app import KafkaLabApp
@@ -67,6 +68,17 @@ class TestForms:
             parse_action(KillBroker, texts)
         assert raised.value.name == "INVALID_ARGUMENT"
         assert message in raised.value.message
+
+    @pytest.mark.parametrize(("texts", "message"), [
+        ({"topic": "t", "count": "1000000000"}, "count must be at most 100,000, not 1,000,000,000"),
+        ({"topic": "t", "count": "0"}, "count must be at least 1, not 0"),
+        ({"topic": "t", "value": "{i:>2000000000}"}, "value: '{i:>2000000000}' pads wider than 1,000,000"),
+        ({"topic": "t", "key": "{i.__class__}"}, "key: only {i} (the record's index) may be used"),
+    ])
+    def test_a_form_checks_the_bounds_and_templates_a_file_would(self, texts: dict[str, str], message: str) -> None:
+        with pytest.raises(KafkaError) as raised:
+            parse_action(Produce, texts)
+        assert raised.value.name == "INVALID_ARGUMENT" and message in raised.value.message
 
     def test_flow_round_trips_through_parse(self) -> None:
         action = CreateTopic("orders", 3, 2, {"retention.ms": 60000})
