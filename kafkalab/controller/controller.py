@@ -63,8 +63,7 @@ class Controller:
         self.active_controller_id = -1
         self.context = ControllerContext()
         self.queue = SerialQueue(group)
-        self.channel = ControllerChannel(f"broker-{broker_id}", group, network, config["request.timeout.ms"],
-                                         lambda b: b in self.context.live_brokers)
+        self.channel = ControllerChannel(f"broker-{broker_id}", group, network, config["request.timeout.ms"])
         self.writer = PartitionStateWriter(broker_id, self.context, zk, self.channel)
         self._rebalance_timer_started = False
 
@@ -135,8 +134,7 @@ class Controller:
         if not self.active:
             return
         self.active = False
-        for broker_id in list(self.context.live_brokers):
-            self.channel.remove_broker(broker_id)
+        self.channel.shutdown()
         self.journal.emit(ControllerResigned, broker_id=self.broker_id, reason=reason)
 
     # -- failover ------------------------------------------------------------------
