@@ -14,7 +14,11 @@ from collections import deque
 from typing import Any
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.controller_api import LeaderAndIsrRequest, StopReplicaRequest, UpdateMetadataRequest
+from kafkalab.protocol.controller_api import (
+    LeaderAndIsrRequest,
+    StopReplicaRequest,
+    UpdateMetadataRequest,
+)
 from kafkalab.sim.network import Network
 from kafkalab.sim.scheduler import Timer, TimerGroup
 
