@@ -25,11 +25,12 @@ from kafkalab.controller.requests import ControllerRequests
 from kafkalab.coordination import paths
 from kafkalab.coordination.client import CoordinationClient
 from kafkalab.coordination.protocol import WatchNotifications, ZkCode, ZkException
-from kafkalab.errors import Errors
+from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import (
     BrokerRegistered,
     BrokerRegistrationBlocked,
     BrokerStarted,
+    BrokerStartupFailed,
     BrokerStopped,
     LogRecovered,
 )
@@ -59,6 +60,9 @@ class BrokerState(Enum):
     STARTING = "starting"
     RUNNING = "running"
     PENDING_CONTROLLED_SHUTDOWN = "shutting down"
+
+
+SESSION_EXPIRED_DURING_STARTUP = "its ZooKeeper session expired before it registered"
 
 
 def _not_controller(request: Any) -> Any:
@@ -99,6 +103,7 @@ class Broker:
         #: This incarnation's request handlers by request type, built on the first request it serves.
         self._handler_table: dict[type, Callable[[Any, Responder], None]] | None = None
         self._ready: Future[None] = Future()
+        self._startup_done: Future[None] | None = None
 
     @property
     def node(self) -> str:
@@ -118,6 +123,7 @@ class Broker:
             return self._ready
         self.state = BrokerState.STARTING
         self._ready = Future()
+        self._startup_done = None
         group = TimerGroup(self.scheduler)
         self.ctx = BrokerContext(self.broker_id, group, self.network, self.journal, self.config)
         self.zk = CoordinationClient(self.node, group, self.network, self.config["zookeeper.session.timeout.ms"],
@@ -131,10 +137,29 @@ class Broker:
 
     def _on_new_session(self) -> None:
         assert self.ctx is not None
-        if self.log_manager is None:
-            spawn(self.ctx.group, self._startup())
-        else:
+        if self.state != BrokerState.STARTING:
             spawn(self.ctx.group, self._rejoin())
+        elif self._startup_done is None:
+            self._startup_done = spawn(self.ctx.group, self._startup())
+            self._startup_done.add_done_callback(self._on_startup_done)
+        else:
+            self._fail_startup(SESSION_EXPIRED_DURING_STARTUP)
+
+    def _on_startup_done(self, startup: Future[None]) -> None:
+        error = startup.error
+        if isinstance(error, ZkException) and error.code == ZkCode.SESSION_EXPIRED:
+            self._fail_startup(SESSION_EXPIRED_DURING_STARTUP)
+        elif error is not None:
+            self._fail_startup(str(error))
+
+    def _fail_startup(self, reason: str) -> None:
+        """Kafka's broker exits when its startup fails ("Fatal error during KafkaServer startup"); so does ours."""
+        if self.state != BrokerState.STARTING:
+            return
+        ready = self._ready
+        self.journal.emit(BrokerStartupFailed, broker_id=self.broker_id, reason=reason)
+        self.crash()
+        ready.set_error(KafkaError(Errors.BROKER_NOT_AVAILABLE, f"Broker {self.broker_id} failed to start: {reason}."))
 
     def _startup(self) -> Process[None]:
         assert self.ctx is not None and self.topic_configs is not None and self.controller is not None

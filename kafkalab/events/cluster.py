@@ -53,6 +53,20 @@ class BrokerStopped(Event):
 
 
 @dataclass(frozen=True)
+class BrokerStartupFailed(Event):
+    """A starting broker hit an error it cannot recover from, such as its ZooKeeper session
+    expiring before it registered, and exits as Kafka's does ("Fatal error during
+    KafkaServer startup"). Starting it again begins afresh."""
+
+    kind = "broker"
+    broker_id: int
+    reason: str
+
+    def describe(self) -> str:
+        return f"Broker {self.broker_id} failed to start and exits: {self.reason}."
+
+
+@dataclass(frozen=True)
 class BrokerRegistered(Event):
     """The broker created its ephemeral /brokers/ids/N znode. The controller watches that
     directory, so this is how it learns the broker is alive."""
