@@ -38,8 +38,12 @@ from kafkalab.events.journal import EventJournal
 from kafkalab.groups.coordinator import GroupCoordinator
 from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
+from kafkalab.protocol.fetch import (
+    FetchRequest,
+    ListOffsetsRequest,
+    OffsetsForLeaderEpochRequest,
+)
 from kafkalab.protocol.groups import InitProducerIdRequest
-from kafkalab.protocol.fetch import FetchRequest, ListOffsetsRequest, OffsetsForLeaderEpochRequest
 from kafkalab.protocol.metadata import MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.types import TopicPartition
@@ -328,7 +332,7 @@ class Broker:
             ctl.UpdateMetadataRequest: self._update_metadata,
             ctl.StopReplicaRequest: lambda r, respond: respond(replicas.handle_stop_replica(r)),
             admin_api.CreateTopicsRequest: self._controller_only(ControllerRequests.create_topics),
-            admin_api.DeleteTopicsRequest: self._controller_only(ControllerRequests.delete_topics),
+            admin_api.DeleteTopicsRequest: self._controller_only(ControllerRequests.delete_topics, on_queue=False),
             admin_api.ElectLeadersRequest: self._controller_only(ControllerRequests.elect_leaders),
             ctl.AlterPartitionRequest: self._controller_only(ControllerRequests.alter_partition),
             ctl.ControlledShutdownRequest: self._controller_only(ControllerRequests.controlled_shutdown),
@@ -337,14 +341,18 @@ class Broker:
             **self.groups.handlers(),
         }
 
-    def _controller_only(self, handler: Callable[[ControllerRequests, Any], Process[Any]]) -> Callable[[Any, Responder], None]:
+    def _controller_only(self, handler: Callable[[ControllerRequests, Any], Process[Any]],
+                         on_queue: bool = True) -> Callable[[Any, Responder], None]:
+        """Serve a request only the active controller serves, as an event on its queue unless ``on_queue`` is False."""
+
         def handle(request: Any, respond: Responder) -> None:
             controller = self.controller
-            if controller is None or not controller.active:
+            if controller is None or not controller.active or self.ctx is None:
                 respond(_not_controller(request))
                 return
             requests = ControllerRequests(controller)
-            done = controller.submit(lambda: handler(requests, request))
+            done = (controller.submit(lambda: handler(requests, request)) if on_queue
+                    else spawn(self.ctx.group, handler(requests, request)))
             done.add_done_callback(lambda f: respond(f.result() if f.error is None and f.result() is not None
                                                      else _not_controller(request)))
         return handle

@@ -11,6 +11,7 @@ queue, its request in flight, its retry timer) can then reach the new one.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from kafkalab.errors import Errors
@@ -24,6 +25,8 @@ from kafkalab.sim.scheduler import Timer, TimerGroup
 
 #: Kafka's ``RequestSendThread`` backs off 100 ms before it sends a failed request again.
 RETRY_BACKOFF_MS = 100.0
+#: Called with a request's response once the broker answered it (Kafka's ``QueueItem`` callback).
+ResponseCallback = Callable[[Any], None]
 #: The names of the requests only the controller sends to brokers (Kafka's control requests).
 CONTROL_REQUEST_KINDS = frozenset(kind.__name__ for kind in (LeaderAndIsrRequest, UpdateMetadataRequest,
                                                              StopReplicaRequest))
@@ -43,14 +46,14 @@ class BrokerSender:
         self._group = group
         self._network = network
         self._timeout_ms = timeout_ms
-        self._queue: deque[Any] = deque()
+        self._queue: deque[tuple[Any, ResponseCallback | None]] = deque()
         self._in_flight: int | None = None  # the network's message id of the head request
         self._retry: Timer | None = None
         self._stopped = False
 
-    def send(self, request: Any) -> None:
+    def send(self, request: Any, on_response: ResponseCallback | None = None) -> None:
         """Queue ``request``; it goes out once everything queued before it was answered."""
-        self._queue.append(request)
+        self._queue.append((request, on_response))
         if self._in_flight is None and self._retry is None:
             self._send_head()
 
@@ -69,8 +72,8 @@ class BrokerSender:
         self._retry = None
         if self._stopped or not self._queue:
             return
-        self._in_flight = self._network.request(self._source, self._destination, self._queue[0], self._on_response,
-                                                self._timeout_ms)
+        self._in_flight = self._network.request(self._source, self._destination, self._queue[0][0],
+                                                self._on_response, self._timeout_ms)
 
     def _on_response(self, response: Any, error: Errors | None) -> None:
         self._in_flight = None
@@ -79,8 +82,10 @@ class BrokerSender:
         if error is not None:
             self._retry = self._group.call_later(RETRY_BACKOFF_MS, self._send_head)
             return
-        self._queue.popleft()
+        _, on_response = self._queue.popleft()
         self._send_head()
+        if on_response is not None:
+            on_response(response)
 
 
 class ControllerChannel:
@@ -93,13 +98,13 @@ class ControllerChannel:
         self._timeout_ms = timeout_ms
         self._senders: dict[int, BrokerSender] = {}
 
-    def send(self, broker_id: int, request: Any) -> None:
+    def send(self, broker_id: int, request: Any, on_response: ResponseCallback | None = None) -> None:
         """Queue ``request`` for ``broker_id``, starting a sender for it if it has none (Kafka's ``addBroker``)."""
         sender = self._senders.get(broker_id)
         if sender is None:
             sender = self._senders[broker_id] = BrokerSender(self._source, broker_id, self._group, self._network,
                                                              self._timeout_ms)
-        sender.send(request)
+        sender.send(request, on_response)
 
     def remove_broker(self, broker_id: int) -> None:
         """Stop the sender of a broker that left the cluster, dropping what was queued for it."""

@@ -409,6 +409,22 @@ class TopicCreated(Event):
 
 
 @dataclass(frozen=True)
+class TopicMarkedForDeletion(Event):
+    """The controller began deleting the topic: brokers stop serving it and every replica deletes its
+    log. The topic leaves ZooKeeper only once every replica confirmed, so a replica on a broker that is
+    down halts the deletion until that broker is back (Kafka's ``TopicDeletionManager``)."""
+
+    kind = "topic"
+    topic: str
+    offline_replica_brokers: tuple[int, ...]
+
+    def describe(self) -> str:
+        halted = (f"; halted until broker(s) {_ids(self.offline_replica_brokers)} are back"
+                  if self.offline_replica_brokers else "")
+        return f"Topic {self.topic} marked for deletion{halted}."
+
+
+@dataclass(frozen=True)
 class TopicDeleted(Event):
     """The controller stopped and deleted every replica of the topic and removed it from ZooKeeper."""
 

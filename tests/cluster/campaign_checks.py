@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from campaign_producer import AcksAllProducer
@@ -9,6 +10,7 @@ from campaign_producer import AcksAllProducer
 from kafkalab.broker.broker import BrokerState
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.invariants import hosted_replicas, log_bytes
+from kafkalab.coordination import paths
 from kafkalab.protocol.types import TopicPartition
 
 
@@ -26,6 +28,26 @@ def partitions_settled(cluster: Cluster, topic: str) -> bool:
                or r.high_watermark != partition.log_end_offset for r in partition.replica_views):
             return False
     return True
+
+
+def deletion_leftovers(cluster: Cluster, topic: str) -> list[str]:
+    """Where a deleted topic still shows: ZooKeeper, a broker's metadata, replicas, logs or log directory."""
+    topic_znode = paths.topic_path(topic)
+    leftovers = [f"znode {path}" for path in sorted(cluster.coordinator.tree.nodes)
+                 if path in (topic_znode, paths.topic_config_path(topic), paths.delete_topic_path(topic))
+                 or path.startswith(topic_znode + "/")]
+    for broker_id, broker in sorted(cluster.brokers.items()):
+        if broker.ctx is not None and topic in broker.ctx.metadata.partition_counts:
+            leftovers.append(f"broker {broker_id}'s metadata")
+        if broker.replicas is not None and any(tp.topic == topic for tp in broker.replicas.partitions):
+            leftovers.append(f"broker {broker_id}'s replicas")
+        if broker.log_manager is not None and any(t == topic for t, _ in broker.log_manager.logs()):
+            leftovers.append(f"broker {broker_id}'s logs")
+        if broker.log_dir.exists():
+            # A partition's directory, or one renamed for deletion (Kafka's "<topic>-<n>.<id>-delete").
+            pattern = re.compile(rf"{re.escape(topic)}-\d+(\..+-delete)?")
+            leftovers += [f"directory {d}" for d in sorted(broker.log_dir.iterdir()) if pattern.fullmatch(d.name)]
+    return leftovers
 
 
 def check_acknowledged(cluster: Cluster, topic: str, producers: Iterable[AcksAllProducer],
