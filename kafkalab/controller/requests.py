@@ -159,6 +159,10 @@ class ControllerRequests:
         unclean_offline: list[TopicPartition] = []
         for tp in tps:
             state = context.states.get(tp)
+            if tp.topic in context.topics_to_delete:
+                # Kafka's onReplicaElection leaves partitions of topics being deleted out, with this error.
+                results[tp] = ApiResult(Errors.INVALID_TOPIC_EXCEPTION, f"Topic {tp.topic} is being deleted.")
+                continue
             if state is None:
                 results[tp] = ApiResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Partition {tp} does not exist.")
                 continue

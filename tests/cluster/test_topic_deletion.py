@@ -45,6 +45,9 @@ def test_a_down_broker_halts_the_deletion_until_it_is_back(tmp_path):
     assert cluster.snapshot().topic("gone") is not None, "the topic stays in ZooKeeper until every replica is gone"
     assert all(f"broker-{down}" in leftover for leftover in deletion_leftovers(cluster, "gone")
                if not leftover.startswith("znode")), "the live brokers deleted their replicas"
+    elections = wait_checked(cluster, cluster.elect_preferred_leaders())
+    assert {tp.partition: result.error for tp, result in elections.items() if tp.topic == "gone"} == {
+        0: Errors.INVALID_TOPIC_EXCEPTION, 1: Errors.INVALID_TOPIC_EXCEPTION}, "no election touches it"
 
     wait_checked(cluster, cluster.restart_broker(down))
     run_checked(cluster, 2000)
