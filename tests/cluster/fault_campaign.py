@@ -1,10 +1,12 @@
-"""A seeded fault campaign: random crashes, restarts, shutdowns and cut links while producing with acks=all.
+"""A seeded fault campaign: random crashes, shutdowns, cut links and controller failovers while producing with acks=all.
 
 RF=3, ``min.insync.replicas=2``. Invariants are checked every ``CHECK_EVERY_MS`` of virtual
 time, and any exception escaping the engine fails the seed. At the end every link is
 healed and every broker restarted, and once the ISRs are full the campaign checks that no
-acknowledged record was lost, that acknowledged records kept their order, and that all
-replicas hold the same bytes below the high watermark.
+acknowledged record was lost, that acknowledged records kept their order, that all
+replicas hold the same bytes below the high watermark, that every topic created during a
+failover is online and fully replicated, and that every topic deleted during one is gone
+from ZooKeeper, from every broker and from disk.
 
 Replay one seed: ``python tests/cluster/fault_campaign.py --seed 17 [--journal]``.
 Run many: ``python tests/cluster/fault_campaign.py --seeds 0-1999 --jobs 2``.
@@ -21,7 +23,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from campaign_checks import check_acknowledged, partitions_settled
+from campaign_checks import check_acknowledged, deletion_leftovers, partitions_settled
 from campaign_faults import FaultInjector
 from campaign_producer import AcksAllProducer
 from campaign_runner import SeedOutcome, run_seeds
@@ -33,6 +35,8 @@ from kafkalab.sim.scheduler import DEFAULT_START_MS
 TOPIC = "campaign"
 PARTITIONS = 2
 REPLICATION_FACTOR = 3
+#: Topics created only to be deleted while the controller fails (controller faults only).
+DOOMED_TOPICS = ("doomed-0", "doomed-1")
 FAULTS = 12
 CHECK_EVERY_MS = 250.0
 CONFIG = {"zookeeper.session.timeout.ms": 6000, "replica.lag.time.max.ms": 8000, "request.timeout.ms": 8000,
@@ -59,14 +63,22 @@ class CampaignFailure(AssertionError):
         self.journal = journal
 
 
-def replay_command(seed: int, faults: int = FAULTS) -> str:
+def replay_command(seed: int, faults: int = FAULTS, controller_faults: bool = True) -> str:
     """The command that replays ``seed`` with its journal."""
-    options = "" if faults == FAULTS else f" --faults {faults}"
+    options = ("" if faults == FAULTS else f" --faults {faults}") + ("" if controller_faults else " --basic")
     return f"python tests/cluster/fault_campaign.py --seed {seed}{options} --journal"
 
 
 def _journal(cluster: Cluster) -> list[str]:
     return [f"{event.time_ms - DEFAULT_START_MS:9.0f} {event.describe()}" for event in cluster.journal]
+
+
+def _create_doomed_topics(cluster: Cluster) -> list[str]:
+    """One-partition topics holding a record, to be deleted during a controller failover."""
+    for topic in DOOMED_TOPICS:
+        cluster.wait(cluster.create_topic(topic, 1, REPLICATION_FACTOR))
+        cluster.wait(cluster.produce(topic, 0, [(b"key", b"doomed")], acks=-1))
+    return list(DOOMED_TOPICS)
 
 
 def _settle(cluster: Cluster, injector: FaultInjector, producers: list[AcksAllProducer]) -> None:
@@ -77,27 +89,38 @@ def _settle(cluster: Cluster, injector: FaultInjector, producers: list[AcksAllPr
         producer.stopped = True
 
     def settled() -> bool:
-        return all(p.in_flight is None for p in producers) and partitions_settled(cluster, TOPIC)
+        return (all(p.in_flight is None for p in producers) and injector.admin_done()
+                and all(partitions_settled(cluster, topic) for topic in (TOPIC, *injector.creations))
+                and not any(deletion_leftovers(cluster, topic) for topic in injector.deletions))
 
     end = cluster.scheduler.now_ms + SETTLE_TIMEOUT_MS
     while cluster.scheduler.now_ms < end and not settled():
         for broker_id, broker in sorted(cluster.brokers.items()):
             if not broker.running:
                 cluster.restart_broker(broker_id)
+        injector.retry_failed_admin()
         run_checked(cluster, 1000, CHECK_EVERY_MS)
     if not settled():
-        raise AssertionError(f"the cluster did not settle within {SETTLE_TIMEOUT_MS:.0f} ms after healing")
+        leftovers = {topic: found for topic in injector.deletions if (found := deletion_leftovers(cluster, topic))}
+        raise AssertionError(f"the cluster did not settle within {SETTLE_TIMEOUT_MS:.0f} ms after healing"
+                             f"{'; deleted topics still found: ' + str(leftovers) if leftovers else ''}")
 
 
-def run_campaign(seed: int, path: Path, faults: int = FAULTS, keep_journal: bool = False) -> CampaignReport:
-    """Run the campaign for ``seed`` in the data dir ``path``; raise CampaignFailure if a check fails."""
+def run_campaign(seed: int, path: Path, faults: int = FAULTS, keep_journal: bool = False,
+                 controller_faults: bool = True) -> CampaignReport:
+    """Run the campaign for ``seed`` in the data dir ``path``; raise CampaignFailure if a check fails.
+
+    ``controller_faults=False`` injects only the basic faults, as the first campaign did.
+    """
     rng = random.Random(seed)
     cluster = Cluster.open(path, brokers=3, seed=seed, broker_config=CONFIG)
-    injector = FaultInjector(cluster, rng)
+    injector = FaultInjector(cluster, rng, controller_faults, [])
     producers: list[AcksAllProducer] = []
     try:
         cluster.wait(cluster.start())
         cluster.wait(cluster.create_topic(TOPIC, PARTITIONS, REPLICATION_FACTOR, {"min.insync.replicas": 2}))
+        if controller_faults:
+            injector.doomed_topics = _create_doomed_topics(cluster)
         producers = [AcksAllProducer(cluster, TOPIC, p, random.Random(f"{seed}-{p}")) for p in range(PARTITIONS)]
         for producer in producers:
             producer.send_next()
@@ -105,12 +128,13 @@ def run_campaign(seed: int, path: Path, faults: int = FAULTS, keep_journal: bool
             run_checked(cluster, rng.uniform(200, 6000), CHECK_EVERY_MS)
             injector.inject()
         run_checked(cluster, rng.uniform(200, 6000), CHECK_EVERY_MS)
+        injector.stop()
         _settle(cluster, injector, producers)
         check_acknowledged(cluster, TOPIC, producers, REPLICATION_FACTOR)
     except Exception as failure:
         where = "".join(traceback.format_exception(failure)[-3:])
         raise CampaignFailure(f"seed {seed}: {failure!r}\nactions: {injector.actions}\nraised at: {where}"
-                              f"replay: {replay_command(seed, faults)}",
+                              f"replay: {replay_command(seed, faults, controller_faults)}",
                               _journal(cluster)) from failure
     finally:
         journal = _journal(cluster) if keep_journal else []
@@ -127,10 +151,10 @@ def _seed_range(text: str) -> range:
         raise argparse.ArgumentTypeError(f"expected seeds as A-B (e.g. 0-1999), not {text!r}") from None
 
 
-def _replay(seed: int, faults: int, print_journal: bool) -> int:
+def _replay(seed: int, faults: int, controller_faults: bool, print_journal: bool) -> int:
     with tempfile.TemporaryDirectory(prefix="kafkalab-campaign-") as tmp:
         try:
-            report = run_campaign(seed, Path(tmp) / "data", faults, print_journal)
+            report = run_campaign(seed, Path(tmp) / "data", faults, print_journal, controller_faults)
         except CampaignFailure as failure:
             if print_journal:
                 print("\n".join(failure.journal))
@@ -144,13 +168,13 @@ def _replay(seed: int, faults: int, print_journal: bool) -> int:
     return 0
 
 
-def outcome_of(seed: int, faults: int = FAULTS) -> SeedOutcome:
+def outcome_of(seed: int, faults: int = FAULTS, controller_faults: bool = True) -> SeedOutcome:
     """Run ``seed`` in a temporary data dir and say what it checked or why it failed."""
     with tempfile.TemporaryDirectory(prefix="kafkalab-campaign-") as tmp:
         try:
-            report = run_campaign(seed, Path(tmp) / "data", faults)
+            report = run_campaign(seed, Path(tmp) / "data", faults, controller_faults=controller_faults)
         except CampaignFailure as failure:
-            return SeedOutcome(seed, 0, str(failure), replay_command(seed, faults))
+            return SeedOutcome(seed, 0, str(failure), replay_command(seed, faults, controller_faults))
     return SeedOutcome(seed, report.acknowledged, None, None)
 
 
@@ -162,11 +186,13 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1, help="processes running seeds in parallel (with --seeds)")
     parser.add_argument("--progress-every", type=int, default=100, help="seeds between progress lines")
     parser.add_argument("--faults", type=int, default=FAULTS, help="faults per seed")
+    parser.add_argument("--basic", action="store_true",
+                        help="only the basic faults (links, crashes, shutdowns, restarts), as the first campaign")
     parser.add_argument("--journal", action="store_true", help="print the event journal (with --seed)")
     args = parser.parse_args()
     if args.seed is not None:
-        return _replay(args.seed, args.faults, args.journal)
-    worker = functools.partial(outcome_of, faults=args.faults)
+        return _replay(args.seed, args.faults, not args.basic, args.journal)
+    worker = functools.partial(outcome_of, faults=args.faults, controller_faults=not args.basic)
     return run_seeds(args.seeds, worker, args.jobs, args.progress_every)
 
 

@@ -27,7 +27,7 @@ def test_no_acknowledged_record_is_lost_and_replicas_agree(seed, tmp_path):
 
 @pytest.mark.parametrize("seed", [4365, 4730], ids=lambda seed: f"seed-{seed}")
 def test_a_broker_back_before_the_controller_retried_gets_each_request_once(seed, tmp_path):
-    # A retry timer of the broker's removed queue fired on the queue made when it came back,
-    # sent its head a second time and popped an empty deque on the second answer.
-    report = run_campaign(seed, tmp_path / "data")
+    # With the basic faults these seeds once made a retry timer of a broker's removed queue fire
+    # on the queue made when it came back, send its head a second time and pop an empty deque.
+    report = run_campaign(seed, tmp_path / "data", controller_faults=False)
     assert report.acknowledged > 0
