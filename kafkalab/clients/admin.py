@@ -60,8 +60,11 @@ class AdminClient:
         _raise_for(response.results[name])
 
     def delete_topic(self, name: str) -> Process[None]:
-        """Delete one topic and every replica of it."""
-        response = yield from self._to_controller(DeleteTopicsRequest((name,)), lambda r: r.results.values())
+        """Delete one topic and every replica of it; REQUEST_TIMED_OUT while a replica's broker is down."""
+        # The controller waits for the deletion at most half our request timeout, so its answer
+        # (REQUEST_TIMED_OUT if a replica is not deleted yet) arrives before we give up on it.
+        request = DeleteTopicsRequest((name,), timeout_ms=self.client.request_timeout_ms // 2)
+        response = yield from self._to_controller(request, lambda r: r.results.values())
         _raise_for(response.results[name])
 
     def elect_leaders(self, election_type: ElectionType,

@@ -3,15 +3,18 @@
 Tests run ``check_invariants`` after every step, and scenarios may too. Each rule holds in
 Apache Kafka at every moment, not only once the cluster has settled: committed partition
 state in ZooKeeper is consistent, at most one replica leads at the current leader epoch,
-no replica's high watermark passes its log end, and every in-sync follower holds exactly
-the leader's batches below the leader's high watermark.
+no replica's high watermark passes its log end, every in-sync follower holds exactly
+the leader's batches below the leader's high watermark, and a controller has at most one
+request in flight to each broker.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kafkalab.controller.channel import CONTROL_REQUEST_KINDS
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.log import PartitionLog
 from kafkalab.views import PartitionView
@@ -23,14 +26,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken invariant: the partition, the rule and what was seen."""
+    """One broken invariant: what it is about (a partition or a link), the rule and what was seen."""
 
-    partition: str
+    subject: str
     rule: str
     detail: str
 
     def __str__(self) -> str:
-        return f"{self.partition}: {self.rule} ({self.detail})"
+        return f"{self.subject}: {self.rule} ({self.detail})"
 
 
 def log_bytes(log: PartitionLog, start_offset: int, end_offset: int) -> bytes:
@@ -67,7 +70,7 @@ def check_invariants(cluster: Cluster) -> list[Violation]:
     It reads every in-sync follower's log up to the high watermark, so it suits tests and
     scenario-sized logs; checking gigabytes after every step would be slow.
     """
-    violations: list[Violation] = []
+    violations = _check_controller_channels(cluster)
     for topic in cluster.snapshot().topics:
         for view in topic.partitions:
             violations += _check_partition(cluster, view)
@@ -80,6 +83,15 @@ def assert_invariants(cluster: Cluster) -> None:
     if violations:
         listed = "\n  ".join(str(v) for v in violations)
         raise AssertionError(f"invariants broken at {cluster.scheduler.now_ms:.0f} ms:\n  {listed}")
+
+
+def _check_controller_channels(cluster: Cluster) -> list[Violation]:
+    """Kafka's ``RequestSendThread`` sends a broker's next control request only once the last one is answered."""
+    in_flight = Counter((pending.source, pending.destination) for pending in cluster.network.pending_requests()
+                        if pending.kind in CONTROL_REQUEST_KINDS)
+    return [Violation(f"{source} -> {destination}", "one controller request in flight per broker",
+                      f"{count} requests in flight") for (source, destination), count in sorted(in_flight.items())
+            if count > 1]
 
 
 def _check_partition(cluster: Cluster, view: PartitionView) -> list[Violation]:

@@ -31,6 +31,11 @@ class ControllerContext:
     shutting_down: set[int] = field(default_factory=set)
     topics: dict[str, TopicInfo] = field(default_factory=dict)
     states: dict[TopicPartition, PartitionState] = field(default_factory=dict)
+    #: Topics marked in /admin/delete_topics (their states are dropped: no election touches them).
+    topics_to_delete: set[str] = field(default_factory=set)
+    #: Replicas of those topics asked to delete themselves, and those that confirmed, as (partition, broker).
+    replicas_deleting: set[tuple[TopicPartition, int]] = field(default_factory=set)
+    replicas_deleted: set[tuple[TopicPartition, int]] = field(default_factory=set)
 
     def replicas(self, tp: TopicPartition) -> tuple[int, ...]:
         """The assigned replicas of ``tp``, preferred leader first."""

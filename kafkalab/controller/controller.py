@@ -17,6 +17,7 @@ from kafkalab.controller import elections
 from kafkalab.controller.channel import ControllerChannel
 from kafkalab.controller.context import ControllerContext, TopicInfo
 from kafkalab.controller.state_writer import ControllerFenced, PartitionStateWriter
+from kafkalab.controller.topic_deletion import TopicDeletionManager
 from kafkalab.coordination import paths
 from kafkalab.coordination.client import CoordinationClient, expired_session
 from kafkalab.coordination.protocol import WatchEvent, ZkCode, ZkException
@@ -63,9 +64,9 @@ class Controller:
         self.active_controller_id = -1
         self.context = ControllerContext()
         self.queue = SerialQueue(group)
-        self.channel = ControllerChannel(f"broker-{broker_id}", group, network, config["request.timeout.ms"],
-                                         lambda b: b in self.context.live_brokers)
+        self.channel = ControllerChannel(f"broker-{broker_id}", group, network, config["request.timeout.ms"])
         self.writer = PartitionStateWriter(broker_id, self.context, zk, self.channel)
+        self.deletion = TopicDeletionManager(self)
         self._rebalance_timer_started = False
 
     # -- queue ---------------------------------------------------------------------
@@ -140,8 +141,8 @@ class Controller:
         if not self.active:
             return
         self.active = False
-        for broker_id in list(self.context.live_brokers):
-            self.channel.remove_broker(broker_id)
+        self.channel.shutdown()
+        self.deletion.abandon_waiters()
         self.journal.emit(ControllerResigned, broker_id=self.broker_id, reason=reason)
 
     # -- failover ------------------------------------------------------------------
@@ -149,12 +150,18 @@ class Controller:
     def _on_failover(self) -> Process[None]:
         live = yield from self._read_live_brokers()
         self.context.live_brokers = live
-        topics = yield self.zk.get_children(paths.BROKER_TOPICS, self._on_topics_watch)
+        # Both lists are read at once, as Kafka's ZooKeeperClient pipelines the controller's reads.
+        topics_read = self.zk.get_children(paths.BROKER_TOPICS, self._on_topics_watch)
+        marked_read = self.deletion.read_marked()
+        topics = yield topics_read
         for topic in topics.children:
             yield from self.load_topic(topic)
+        yield from self.deletion.load_marked((yield marked_read).children)
         self.writer.send_update_metadata()
         changed: list[PartitionState] = []
         for tp in self.context.partitions():
+            if tp.topic in self.context.topics_to_delete:
+                continue  # Kafka's partition state machine leaves topics queued for deletion alone
             state = self.context.states.get(tp)
             if state is None:
                 changed += yield from self.elect_new_partitions([tp])
@@ -171,6 +178,7 @@ class Controller:
             [s for tp, s in self.context.states.items() if s not in changed])
         if changed:
             self.writer.send_update_metadata(changed)
+        yield from self.deletion.resume()
         self._start_auto_rebalance()
 
     def _read_live_brokers(self) -> Process[dict[int, int]]:
@@ -308,6 +316,7 @@ class Controller:
             self.context.shutting_down.discard(broker_id)
             self.channel.remove_broker(broker_id)
             self.journal.emit(BrokerFailed, controller_id=self.broker_id, broker_id=broker_id)
+        self.deletion.on_brokers_failed(dead)
         leaderless = [tp for tp, s in self.context.states.items() if s.leader in dead]
         changed = yield from self.elect_offline(leaderless, reason=f"leader broker {', '.join(map(str, dead))} failed")
         changed += yield from self.remove_from_isr(dead, skip={s.tp for s in changed})
@@ -348,6 +357,7 @@ class Controller:
             changed = yield from self.elect_offline(offline, reason="an in-sync replica came back")
             if changed:
                 self.writer.send_update_metadata(changed)
+        yield from self.deletion.resume()
 
     # -- topics --------------------------------------------------------------------
 
@@ -398,7 +408,7 @@ class Controller:
     def on_topic_config_change(self, topic: str, overrides: dict[str, str]) -> Process[None]:
         """Track a topic's new overrides; enabling unclean election elects its offline partitions now."""
         info = self.context.topics.get(topic)
-        if info is None:
+        if info is None or topic in self.context.topics_to_delete:
             return
         info.config = dict(overrides)
         if self.context.unclean_enabled(topic, self.config["unclean.leader.election.enable"]):

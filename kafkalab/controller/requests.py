@@ -15,7 +15,7 @@ from kafkalab.controller.controller import Controller
 from kafkalab.coordination import paths
 from kafkalab.coordination.protocol import ZkCode, ZkException
 from kafkalab.errors import Errors, KafkaError, quoted
-from kafkalab.events.cluster import TopicCreated, TopicDeleted
+from kafkalab.events.cluster import TopicCreated
 from kafkalab.protocol.admin import (
     ApiResult,
     CreatableTopic,
@@ -78,6 +78,8 @@ class ControllerRequests:
             # Kafka's KafkaApis refuses __cluster_metadata this way; here the brokers create the
             # internal topics themselves, with the offsets.topic.* settings their readers rely on.
             raise KafkaError(Errors.INVALID_REQUEST, f"Creation of internal topic {topic.name} is prohibited.")
+        if topic.name in context.topics_to_delete:
+            raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{topic.name}' is marked for deletion.")
         if topic.name in context.topics:
             raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{topic.name}' already exists.")
         colliding = sorted(existing for existing in context.topics if collides(topic.name, existing))
@@ -114,8 +116,16 @@ class ControllerRequests:
         controller = self.controller
         zk = controller.zk
         topic_id = _topic_id(controller)
-        # Kafka writes the config before the assignment, so brokers never see a topic without it.
-        yield zk.create(paths.topic_config_path(topic.name), paths.topic_config_data(configs))
+        # Kafka writes the config before the assignment, so brokers never see a topic without it,
+        # and overwrites one that is there (setOrCreateEntityConfigs): a creation cut short by a
+        # controller failover leaves a config behind that must not block the next attempt.
+        config_path, config_data = paths.topic_config_path(topic.name), paths.topic_config_data(configs)
+        try:
+            yield zk.create(config_path, config_data)
+        except ZkException as exc:
+            if exc.code != ZkCode.NODE_EXISTS:
+                raise
+            yield zk.set_data(config_path, config_data)
         yield zk.create(paths.topic_path(topic.name), paths.topic_assignment(assignment, topic_id))
         controller.context.topics[topic.name] = TopicInfo(assignment, topic_id, configs)
         controller.journal.emit(TopicCreated, topic=topic.name, partitions=len(assignment),
@@ -126,36 +136,40 @@ class ControllerRequests:
         controller.writer.send_update_metadata(changed)
 
     def delete_topics(self, request: DeleteTopicsRequest) -> Process[DeleteTopicsResponse]:
+        """Mark topics for deletion, then wait until they are gone (Kafka's ``ZkAdminManager.deleteTopics``).
+
+        Not run on the controller's queue (the deletion it waits for runs there). Like Kafka's
+        ``DelayedDeleteTopics``, a topic still there after the request's timeout answers
+        REQUEST_TIMED_OUT, and the deletion carries on; Kafka's waits until the topic left the
+        metadata cache, ours until it left ZooKeeper, so a client sees it gone once answered.
+        """
         controller = self.controller
-        results: dict[str, ApiResult] = {}
-        for name in request.names:
-            if name not in controller.context.topics:
-                results[name] = ApiResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {quoted(name)} does not exist.")
-                continue
-            yield from self._delete_topic(name)
-            results[name] = ApiResult(Errors.NONE)
+        results: dict[str, ApiResult] | None = yield controller.submit(
+            lambda: self._mark_for_deletion(request.names), "DeleteTopics")
+        if results is None:
+            raise KafkaError(Errors.NOT_CONTROLLER, "This broker is not the controller.")
+        marked = [name for name, result in results.items() if result.error == Errors.NONE]
+        still_there = yield controller.deletion.wait_deleted(marked, request.timeout_ms)
+        for name in still_there:
+            holding = ", ".join(map(str, controller.deletion.brokers_holding_replicas(name)))
+            results[name] = ApiResult(Errors.REQUEST_TIMED_OUT, f"Topic '{name}' is marked for deletion; it is "
+                                                                f"deleted once broker(s) {holding} delete their replicas.")
         return DeleteTopicsResponse(results)
 
-    def _delete_topic(self, name: str) -> Process[None]:
-        controller = self.controller
-        context = controller.context
-        zk = controller.zk
-        tps = context.partitions_of(name)
-        per_broker: dict[int, list[TopicPartition]] = {}
-        for tp in tps:
-            for replica in context.replicas(tp):
-                per_broker.setdefault(replica, []).append(tp)
-        for broker_id, partitions in sorted(per_broker.items()):
-            controller.writer.send_stop_replica(broker_id, partitions, delete=True)
-        for tp in tps:
-            for path in (paths.partition_state_path(name, tp.partition), paths.partition_path(name, tp.partition)):
-                yield from _delete_if_present(zk, path)
-            context.states.pop(tp, None)
-        for path in (paths.partitions_path(name), paths.topic_path(name), paths.topic_config_path(name)):
-            yield from _delete_if_present(zk, path)
-        del context.topics[name]
-        controller.writer.send_update_metadata(states=(), deleted_topics=(name,))
-        controller.journal.emit(TopicDeleted, topic=name)
+    def _mark_for_deletion(self, names: tuple[str, ...]) -> Process[dict[str, ApiResult]]:
+        results: dict[str, ApiResult] = {}
+        for name in names:
+            if name not in self.controller.context.topics:
+                results[name] = ApiResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {quoted(name)} does not exist.")
+                continue
+            try:
+                yield self.controller.zk.create(paths.delete_topic_path(name), "")
+            except ZkException as exc:
+                # Kafka swallows TopicAlreadyMarkedForDeletionException: the request waits like the first.
+                if exc.code != ZkCode.NODE_EXISTS:
+                    raise
+            results[name] = ApiResult(Errors.NONE)
+        return results
 
     # -- elections -----------------------------------------------------------------
 
@@ -169,6 +183,10 @@ class ControllerRequests:
         unclean_offline: list[TopicPartition] = []
         for tp in tps:
             state = context.states.get(tp)
+            if tp.topic in context.topics_to_delete:
+                # Kafka's onReplicaElection leaves partitions of topics being deleted out, with this error.
+                results[tp] = ApiResult(Errors.INVALID_TOPIC_EXCEPTION, f"Topic {tp.topic} is being deleted.")
+                continue
             if state is None:
                 results[tp] = ApiResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Partition {tp} does not exist.")
                 continue
@@ -264,10 +282,3 @@ class ControllerRequests:
                                  if s.leader == broker_id and len(s.replicas) > 1))
         return ControlledShutdownResponse(Errors.NONE, remaining)
 
-
-def _delete_if_present(zk, path: str) -> Process[None]:
-    try:
-        yield zk.delete(path)
-    except ZkException as exc:
-        if exc.code != ZkCode.NO_NODE:
-            raise

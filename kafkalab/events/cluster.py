@@ -53,6 +53,20 @@ class BrokerStopped(Event):
 
 
 @dataclass(frozen=True)
+class BrokerStartupFailed(Event):
+    """A starting broker hit an error it cannot recover from, such as its ZooKeeper session
+    expiring before it registered, and exits as Kafka's does ("Fatal error during
+    KafkaServer startup"). Starting it again begins afresh."""
+
+    kind = "broker"
+    broker_id: int
+    reason: str
+
+    def describe(self) -> str:
+        return f"Broker {self.broker_id} failed to start and exits: {self.reason}."
+
+
+@dataclass(frozen=True)
 class BrokerRegistered(Event):
     """The broker created its ephemeral /brokers/ids/N znode. The controller watches that
     directory, so this is how it learns the broker is alive."""
@@ -395,6 +409,22 @@ class TopicCreated(Event):
         more = ", ..." if len(self.assignment) > 6 else ""
         return (f"Topic {self.topic} created: {self.partitions} partition(s), replication factor "
                 f"{self.replication_factor}; replicas {layout}{more}.")
+
+
+@dataclass(frozen=True)
+class TopicMarkedForDeletion(Event):
+    """The controller began deleting the topic: brokers stop serving it and every replica deletes its
+    log. The topic leaves ZooKeeper only once every replica confirmed, so a replica on a broker that is
+    down halts the deletion until that broker is back (Kafka's ``TopicDeletionManager``)."""
+
+    kind = "topic"
+    topic: str
+    offline_replica_brokers: tuple[int, ...]
+
+    def describe(self) -> str:
+        halted = (f"; halted until broker(s) {_ids(self.offline_replica_brokers)} are back"
+                  if self.offline_replica_brokers else "")
+        return f"Topic {self.topic} marked for deletion{halted}."
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,12 @@ from kafkalab.controller.requests import ControllerRequests
 from kafkalab.coordination import paths
 from kafkalab.coordination.client import CoordinationClient, expired_session, session_bound
 from kafkalab.coordination.protocol import WatchNotifications, ZkCode, ZkException
-from kafkalab.errors import Errors
+from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import (
     BrokerRegistered,
     BrokerRegistrationBlocked,
     BrokerStarted,
+    BrokerStartupFailed,
     BrokerStopped,
     LogRecovered,
 )
@@ -59,6 +60,9 @@ class BrokerState(Enum):
     STARTING = "starting"
     RUNNING = "running"
     PENDING_CONTROLLED_SHUTDOWN = "shutting down"
+
+
+SESSION_EXPIRED_DURING_STARTUP = "its ZooKeeper session expired before it registered"
 
 
 def _not_controller(request: Any) -> Any:
@@ -99,6 +103,7 @@ class Broker:
         #: This incarnation's request handlers by request type, built on the first request it serves.
         self._handler_table: dict[type, Callable[[Any, Responder], None]] | None = None
         self._ready: Future[None] = Future()
+        self._startup_done: Future[None] | None = None
 
     @property
     def node(self) -> str:
@@ -118,7 +123,8 @@ class Broker:
             return self._ready
         self.state = BrokerState.STARTING
         self._ready = Future()
-        group = TimerGroup(self.scheduler, self.node)
+        self._startup_done = None
+        group = TimerGroup(self.scheduler)
         self.ctx = BrokerContext(self.broker_id, group, self.network, self.journal, self.config)
         self.zk = CoordinationClient(self.node, group, self.network, self.config["zookeeper.session.timeout.ms"],
                                      self._on_new_session)
@@ -131,27 +137,38 @@ class Broker:
 
     def _on_new_session(self) -> None:
         assert self.ctx is not None
-        if self.log_manager is None:
-            startup = spawn(self.ctx.group, self._startup(), name="startup")
-            startup.add_done_callback(lambda _: self._started(startup))
-        else:
+        if self.state != BrokerState.STARTING:
             spawn(self.ctx.group, session_bound(self._rejoin()), name="registration in a new ZooKeeper session")
+        elif self._startup_done is None:
+            startup = spawn(self.ctx.group, self._startup(), name="startup")
+            self._startup_done = startup
+            startup.add_done_callback(lambda _: self._on_startup_done(startup))
+        else:
+            self._fail_startup(SESSION_EXPIRED_DURING_STARTUP)
 
-    def _started(self, startup: Task[None]) -> None:
+    def _on_startup_done(self, startup: Task[None]) -> None:
         """A startup that failed stops the broker, as Kafka's "Fatal error during KafkaServer startup" does.
 
-        Its task stays unclaimed, so the error is journaled as ``ProcessFailed`` too. A startup whose
-        ZooKeeper session expired is no failure: the next session starts up again, or rejoins.
+        An expired session is told by ``BrokerStartupFailed`` alone; any other error also stays
+        unclaimed, so it is journaled as ``ProcessFailed`` with its cause.
         """
         error = startup.error
         if error is None:
             return
         if expired_session(error):
             startup.claim()
+            self._fail_startup(SESSION_EXPIRED_DURING_STARTUP)
+        else:
+            self._fail_startup(str(error))
+
+    def _fail_startup(self, reason: str) -> None:
+        """Kafka's broker exits when its startup fails ("Fatal error during KafkaServer startup"); so does ours."""
+        if self.state != BrokerState.STARTING:
             return
         ready = self._ready
+        self.journal.emit(BrokerStartupFailed, broker_id=self.broker_id, reason=reason)
         self.crash()
-        ready.set_error(error)
+        ready.set_error(KafkaError(Errors.BROKER_NOT_AVAILABLE, f"Broker {self.broker_id} failed to start: {reason}."))
 
     def _startup(self) -> Process[None]:
         assert self.ctx is not None and self.topic_configs is not None and self.controller is not None
@@ -325,7 +342,7 @@ class Broker:
             ctl.UpdateMetadataRequest: self._update_metadata,
             ctl.StopReplicaRequest: lambda r, respond: respond(replicas.handle_stop_replica(r)),
             admin_api.CreateTopicsRequest: self._controller_only(ControllerRequests.create_topics),
-            admin_api.DeleteTopicsRequest: self._controller_only(ControllerRequests.delete_topics),
+            admin_api.DeleteTopicsRequest: self._controller_only(ControllerRequests.delete_topics, on_queue=False),
             admin_api.ElectLeadersRequest: self._controller_only(ControllerRequests.elect_leaders),
             ctl.AlterPartitionRequest: self._controller_only(ControllerRequests.alter_partition),
             ctl.ControlledShutdownRequest: self._controller_only(ControllerRequests.controlled_shutdown),
@@ -334,17 +351,29 @@ class Broker:
             **self.groups.handlers(),
         }
 
-    def _controller_only(self, handler: Callable[[ControllerRequests, Any], Process[Any]]) -> Callable[[Any, Responder], None]:
+    def _controller_only(self, handler: Callable[[ControllerRequests, Any], Process[Any]],
+                         on_queue: bool = True) -> Callable[[Any, Responder], None]:
+        """Serve a request only the active controller serves, as an event on its queue unless ``on_queue`` is False."""
+
         def handle(request: Any, respond: Responder) -> None:
             controller = self.controller
-            if controller is None or not controller.active:
+            if controller is None or not controller.active or self.ctx is None:
                 respond(_not_controller(request))
                 return
             requests = ControllerRequests(controller)
-            # Unclaimed: a failing event is answered NOT_CONTROLLER and also journaled.
-            done = controller.submit(lambda: handler(requests, request), type(request).__name__.removesuffix("Request"))
-            done.add_done_callback(lambda f: respond(f.result() if f.error is None and f.result() is not None
-                                                     else _not_controller(request)))
+            name = type(request).__name__.removesuffix("Request")
+            done = (controller.submit(lambda: handler(requests, request), name) if on_queue
+                    else spawn(self.ctx.group, handler(requests, request), name=name))
+
+            def answer(finished: Future[Any]) -> None:
+                # A handler that finds the controller moved answers NOT_CONTROLLER, as Kafka's does; any
+                # other failure is answered NOT_CONTROLLER too but stays unclaimed, so it is journaled.
+                if isinstance(finished.error, KafkaError) and finished.error.error == Errors.NOT_CONTROLLER:
+                    done.claim()
+                respond(finished.result() if finished.error is None and finished.result() is not None
+                        else _not_controller(request))
+
+            done.add_done_callback(answer)
         return handle
 
     def _leader_and_isr(self, request: ctl.LeaderAndIsrRequest, respond: Responder) -> None:

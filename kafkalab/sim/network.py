@@ -42,10 +42,21 @@ class InFlight:
     due_ms: float
 
 
+@dataclass(frozen=True)
+class PendingRequest:
+    """A request waiting for its answer: who asked whom for what (the request's type name)."""
+
+    message_id: int
+    source: str
+    destination: str
+    kind: str
+
+
 @dataclass(eq=False)
 class _Pending:
     source: str
     destination: str
+    kind: str
     callback: ResponseCallback
     timeout: Timer | None = None
     done: bool = False
@@ -128,29 +139,37 @@ class Network:
         """Messages currently on the wire, oldest first."""
         return list(self._in_flight.values())
 
+    def pending_requests(self) -> list[PendingRequest]:
+        """Requests sent and not yet answered, failed or cancelled, oldest first."""
+        return [PendingRequest(message_id, p.source, p.destination, p.kind) for message_id, p in self._pending.items()]
+
     # -- requests ------------------------------------------------------------------
 
     def request(self, source: str, destination: str, request: Any, callback: ResponseCallback,
-                timeout_ms: float) -> None:
+                timeout_ms: float) -> int:
         """Send ``request``; ``callback(response, None)`` or ``callback(None, error)`` follows.
 
         The error is NETWORK_EXCEPTION when the destination is down (connection refused
-        or reset) and REQUEST_TIMED_OUT when nothing came back in ``timeout_ms``.
+        or reset) and REQUEST_TIMED_OUT when nothing came back in ``timeout_ms``. The
+        returned message id lets the sender ``cancel`` the request.
         """
         message_id = next(self._ids)
-        pending = _Pending(source, destination, callback)
+        pending = _Pending(source, destination, type(request).__name__, callback)
         self._pending[message_id] = pending
         pending.timeout = self.scheduler.call_later(timeout_ms, self._fail, message_id, Errors.REQUEST_TIMED_OUT)
         self.messages_sent += 1
         if not self.link_up(source, destination):
             self.messages_dropped += 1
-            return
-        if not self.is_up(destination):
+        elif not self.is_up(destination):
             self._deliver_later(source, destination, "refused",
                                 lambda: self._fail(message_id, Errors.NETWORK_EXCEPTION))
-            return
-        self._deliver_later(source, destination, type(request).__name__,
-                            lambda: self._arrive(message_id, request))
+        else:
+            self._deliver_later(source, destination, pending.kind, lambda: self._arrive(message_id, request))
+        return message_id
+
+    def cancel(self, message_id: int) -> None:
+        """Forget a request, as a client that closes its connection does: its callback never runs."""
+        self._finish(message_id)
 
     def _deliver_later(self, source: str, destination: str, kind: str, action: Callable[[], None]) -> None:
         latency = self.latency(source, destination)

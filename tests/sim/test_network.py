@@ -61,3 +61,24 @@ def test_latency_per_link() -> None:
     network.request("a", "b", "ping", lambda r, e: got.append(scheduler.now_ms), timeout_ms=100)
     scheduler.run_for(50)
     assert got == [20.0]
+
+
+def test_pending_requests_name_who_asked_whom_for_what() -> None:
+    scheduler, network = setup()
+    network.attach("slow", lambda source, request, respond: None)
+    message_id = network.request("a", "slow", "ping", lambda r, e: None, timeout_ms=100)
+    assert [(p.message_id, p.source, p.destination, p.kind) for p in network.pending_requests()] == [
+        (message_id, "a", "slow", "str")]
+    scheduler.run_for(1000)
+    assert network.pending_requests() == []
+
+
+def test_a_cancelled_request_never_calls_back() -> None:
+    scheduler, network = setup()
+    got = []
+    message_id = network.request("a", "b", "ping", lambda r, e: got.append((r, e)), timeout_ms=100)
+    scheduler.run_for(1.5)  # the request has arrived; its answer is on the wire
+    network.cancel(message_id)
+    scheduler.run_for(1000)
+    assert got == []
+    assert network.pending_requests() == []

@@ -1,0 +1,33 @@
+"""A broker whose ZooKeeper session expires during startup exits, as Kafka's does, and starts afresh."""
+
+from __future__ import annotations
+
+import pytest
+from cluster_helpers import FAST, events_since, open_cluster, run_checked, wait_checked
+
+from kafkalab.server.broker import BrokerState
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.cluster import BrokerStartupFailed, BrokerStopped
+
+
+def test_a_session_expiring_before_registration_stops_the_broker_and_it_can_start_again(clusters):
+    cluster = open_cluster(clusters, **FAST)
+    cluster.kill_broker(3)
+    run_checked(cluster, 8000)
+    seq = cluster.journal.last_seq
+    starting = cluster.restart_broker(3)
+    assert cluster.scheduler.run_while(lambda: not cluster.brokers[3].zk.connected, 1000)
+    cluster.cut_link(3, "zk")  # its session is open; it has not registered /brokers/ids/3 yet
+    run_checked(cluster, 8000)
+    cluster.heal_link(3, "zk")
+    run_checked(cluster, 3000)
+
+    assert [e.broker_id for e in events_since(cluster, seq, BrokerStartupFailed)] == [3]
+    assert [e.broker_id for e in events_since(cluster, seq, BrokerStopped)] == [3]
+    assert not cluster.brokers[3].running
+    with pytest.raises(KafkaError) as caught:
+        starting.result()
+    assert caught.value.error == Errors.BROKER_NOT_AVAILABLE
+
+    wait_checked(cluster, cluster.restart_broker(3))
+    assert cluster.brokers[3].state == BrokerState.RUNNING
