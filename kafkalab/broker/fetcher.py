@@ -8,14 +8,18 @@ the returned batches as they are. A failed fetch backs off ``replica.fetch.backo
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kafkalab.broker.context import BrokerContext
-from kafkalab.errors import Errors
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.cluster import ReplicaFetchFailed
 from kafkalab.protocol.fetch import (
     EpochRequest,
     FetchPartition,
+    FetchPartitionData,
     FetchRequest,
     OffsetsForLeaderEpochRequest,
 )
@@ -24,6 +28,9 @@ from kafkalab.sim.process import Future, Process, Sleep, spawn
 
 if TYPE_CHECKING:
     from kafkalab.broker.replica_manager import ReplicaManager
+
+#: Errors that mean damaged data rather than leadership churn: a follower says so when it meets one.
+_NARRATED_ERRORS = frozenset({Errors.CORRUPT_MESSAGE, Errors.UNKNOWN_SERVER_ERROR, Errors.KAFKA_STORAGE_ERROR})
 
 
 @dataclass
@@ -37,6 +44,8 @@ class FetchState:
     fenced: bool = False
     #: After a retriable error the partition sits out until then (``replica.fetch.backoff.ms``).
     delayed_until_ms: float = 0.0
+    #: (fetch offset, error) of the last failure narrated, so a retry that fails alike stays quiet.
+    last_failure: tuple[int, Errors] | None = None
 
 
 def _request(ctx: BrokerContext, destination: str, request: Any, timeout_ms: float) -> Future[Any]:
@@ -96,26 +105,51 @@ class ReplicaFetcher:
                 state = self.partitions.get(tp)
                 if state is None or state is not ready.get(tp):
                     continue  # removed or re-added while the fetch was in flight
-                if data.error == Errors.NONE:
-                    if data.records and state.fetch_offset != self.replicas.partitions[tp].log_end_offset:
-                        continue
-                    state.fetch_offset = self.replicas.append_as_follower(tp, data)
-                elif data.error == Errors.OFFSET_OUT_OF_RANGE:
-                    self._handle_out_of_range(tp, state, data.log_start_offset, data.log_end_offset)
-                else:
-                    self._on_partition_error(state, data.error)
+                self._isolated(tp, state, functools.partial(self._process, tp, state, data))
         self.running = False
 
-    def _on_partition_error(self, state: FetchState, error: Errors) -> None:
+    def _isolated(self, tp: TopicPartition, state: FetchState, work: Callable[[], object]) -> bool:
+        """Run ``work`` on one partition's log; a KafkaError sets that partition aside and returns False.
+
+        Kafka's ``processFetchRequest`` does the same: the failure is this partition's alone,
+        it backs off and the fetcher goes on with the rest.
+        """
+        try:
+            work()
+        except KafkaError as exc:
+            self._on_partition_error(tp, state, exc.error, exc.message)
+            return False
+        return True
+
+    def _process(self, tp: TopicPartition, state: FetchState, data: FetchPartitionData) -> None:
+        """Append what the leader sent for ``tp``, or act on its error."""
+        if data.error == Errors.NONE:
+            if data.records and state.fetch_offset != self.replicas.partitions[tp].log_end_offset:
+                return
+            state.fetch_offset = self.replicas.append_as_follower(tp, data)
+            state.last_failure = None
+        elif data.error == Errors.OFFSET_OUT_OF_RANGE:
+            self._handle_out_of_range(tp, state, data.log_start_offset, data.log_end_offset)
+        else:
+            self._on_partition_error(tp, state, data.error, f"the leader answered {data.error.name}")
+
+    def _on_partition_error(self, tp: TopicPartition, state: FetchState, error: Errors, reason: str) -> None:
         """Kafka's AbstractFetcherThread: a fenced epoch waits for LeaderAndIsr, anything else retries.
 
         NOT_LEADER_OR_FOLLOWER or UNKNOWN_LEADER_EPOCH are normal right after an election,
-        when the follower heard from the controller before the new leader did.
+        when the follower heard from the controller before the new leader did; damaged data
+        is not, and is narrated once per offset.
         """
         if error == Errors.FENCED_LEADER_EPOCH:
             state.fenced = True
-        else:
-            state.delayed_until_ms = self.ctx.now_ms + self.ctx.config["replica.fetch.backoff.ms"]
+            return
+        state.delayed_until_ms = self.ctx.now_ms + self.ctx.config["replica.fetch.backoff.ms"]
+        failure = (state.fetch_offset, error)
+        if error in _NARRATED_ERRORS and state.last_failure != failure:
+            state.last_failure = failure
+            self.ctx.journal.emit(ReplicaFetchFailed, broker_id=self.ctx.broker_id, leader=self.leader_id,
+                                  topic=tp.topic, partition=tp.partition, offset=state.fetch_offset,
+                                  error=error.name, reason=reason)
 
     def _truncate(self, leader_node: str, truncating: dict[TopicPartition, FetchState], timeout: float) -> Process[bool]:
         partitions = {}
@@ -124,8 +158,10 @@ class ReplicaFetcher:
             latest_epoch = partition.log.leader_epoch_cache.latest_epoch
             if latest_epoch is None or latest_epoch < 0:
                 # No epoch history (an empty or pre-epoch log): Kafka truncates to the high watermark.
-                self.replicas.truncate(tp, partition.high_watermark, "no leader epoch history; truncated to the "
-                                                                     "high watermark")
+                if not self._isolated(tp, state, functools.partial(
+                        self.replicas.truncate, tp, partition.high_watermark,
+                        "no leader epoch history; truncated to the high watermark")):
+                    continue
                 state.fetch_offset = partition.log_end_offset
                 state.truncating = False
                 continue
@@ -141,26 +177,29 @@ class ReplicaFetcher:
             if answered is None or answered is not truncating.get(tp):
                 continue
             if result.error != Errors.NONE:
-                self._on_partition_error(answered, result.error)
+                self._on_partition_error(tp, answered, result.error, f"the leader answered {result.error.name}")
                 continue
             partition = self.replicas.partitions[tp]
-            done = self._apply_epoch_end(tp, partition, result.leader_epoch, result.end_offset)
-            answered.fetch_offset = partition.log_end_offset
-            answered.truncating = not done
+            self._isolated(tp, answered, functools.partial(self._apply_epoch_end, tp, answered, partition,
+                                                           result.leader_epoch, result.end_offset))
         return True
 
-    def _apply_epoch_end(self, tp: TopicPartition, partition: Any, leader_epoch: int, leader_end: int) -> bool:
-        """KIP-279's truncation rule; returns True when no further round is needed."""
+    def _apply_epoch_end(self, tp: TopicPartition, state: FetchState, partition: Any, leader_epoch: int,
+                         leader_end: int) -> None:
+        """KIP-279's truncation rule; fetching starts once no further round is needed."""
         log = partition.log
         if leader_end < 0:
             # The leader knows nothing of our epoch: fall back to the high watermark (pre-KIP-101).
             self.replicas.truncate(tp, partition.high_watermark, "leader had no record of our epoch; "
                                                                  "truncated to the high watermark")
-            return True
-        follower_epoch, follower_end = log.leader_epoch_cache.end_offset_for(leader_epoch, log.log_end_offset)
-        target = min(leader_end, follower_end if follower_epoch >= 0 else log.log_end_offset)
-        self.replicas.truncate(tp, target, f"diverged from the leader's log at leader epoch {leader_epoch}")
-        return follower_epoch == leader_epoch or follower_epoch < 0
+            done = True
+        else:
+            follower_epoch, follower_end = log.leader_epoch_cache.end_offset_for(leader_epoch, log.log_end_offset)
+            target = min(leader_end, follower_end if follower_epoch >= 0 else log.log_end_offset)
+            self.replicas.truncate(tp, target, f"diverged from the leader's log at leader epoch {leader_epoch}")
+            done = follower_epoch == leader_epoch or follower_epoch < 0
+        state.fetch_offset = partition.log_end_offset
+        state.truncating = not done
 
     def _handle_out_of_range(self, tp: TopicPartition, state: FetchState, leader_start: int, leader_end: int) -> None:
         partition = self.replicas.partitions[tp]

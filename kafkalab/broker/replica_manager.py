@@ -19,6 +19,7 @@ from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import DuplicateBatchIgnored
 from kafkalab.events.cluster import (
+    CorruptDataFound,
     HighWatermarkAdvanced,
     IsrExpanded,
     IsrShrunk,
@@ -51,6 +52,7 @@ from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.log_manager import LogManager
 from kafkalab.storage.producer_state import ProducerStates
 from kafkalab.storage.results import LogAppendInfo
+from kafkalab.storage.segment import CorruptSegmentError
 
 Responder = Callable[[Any], None]
 
@@ -70,6 +72,8 @@ class ReplicaManager:
         self.produce_purgatory = Purgatory(ctx.group)
         self.fetch_purgatory = Purgatory(ctx.group)
         self._appended_since_check: set[TopicPartition] = set()
+        #: (file, position, problem) of damage already narrated by a CorruptDataFound event.
+        self._corruption_reported: set[tuple[str, int, str]] = set()
         self.fetchers = FetcherManager(ctx, self)
         self.producer_states = ProducerStates()
         #: Called with (partition, is_leader, leader_epoch) after a role change (Kafka's ``onLeadershipChange``).
@@ -373,6 +377,8 @@ class ReplicaManager:
                                    None if follower else partition.high_watermark,
                                    min_one_message=remaining == request.max_bytes)
             except KafkaError as exc:
+                if isinstance(exc, CorruptSegmentError):
+                    self._report_corruption(tp, exc, fetch.fetch_offset)
                 has_error = True
                 results[tp] = FetchPartitionData(exc.error, partition.high_watermark, log.log_start_offset,
                                                  log.log_end_offset)
@@ -381,6 +387,16 @@ class ReplicaManager:
             results[tp] = FetchPartitionData(Errors.NONE, partition.high_watermark, log.log_start_offset,
                                              log.log_end_offset, records)
         return results, request.max_bytes - remaining, has_error
+
+    def _report_corruption(self, tp: TopicPartition, error: CorruptSegmentError, fetch_offset: int) -> None:
+        """Narrate damage a read met, once per place: every retried fetch meets it again."""
+        where = (str(error.log_path), error.position, error.problem)
+        if where in self._corruption_reported:
+            return
+        self._corruption_reported.add(where)
+        offset = fetch_offset if error.base_offset is None else error.base_offset
+        self.ctx.journal.emit(CorruptDataFound, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
+                              file=str(error.log_path), position=error.position, offset=offset, problem=error.problem)
 
     def handle_list_offsets(self, request: ListOffsetsRequest) -> ListOffsetsResponse:
         """Log start (earliest) or high watermark (latest) of partitions this broker leads."""

@@ -101,6 +101,35 @@ class LogRecovered(Event):
         return f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes, all intact."
 
 
+@dataclass(frozen=True)
+class CorruptDataFound(Event):
+    """A broker read a partition's log and met damaged bytes: a record batch whose CRC32C no
+    longer matches its contents, a header that makes no sense (zeroed bytes read as a batch
+    of size 0), or a batch cut short. It serves nothing from there: reads stop before the
+    damage and a fetch that starts at it fails with CORRUPT_MESSAGE, so consumers and
+    followers stop at that offset instead of receiving bad records. Kafka's broker sends
+    segment bytes unchecked and leaves the check to consumers (check.crcs) and followers;
+    either way the records there are lost on this replica. Another replica that fetched
+    them before the damage still holds them, and a crash restart re-validates only the
+    data past the recovery point."""
+
+    kind = "storage"
+    broker_id: int
+    topic: str
+    partition: int
+    #: The segment file and the byte position in it where the damage starts.
+    file: str
+    position: int
+    #: The first offset that cannot be read.
+    offset: int
+    problem: str
+
+    def describe(self) -> str:
+        return (f"Broker {self.broker_id} found corrupt data in {self.file} at position {self.position} "
+                f"({self.topic}-{self.partition} offset {self.offset}): {self.problem.rstrip('.')}. It serves "
+                f"nothing from there: fetches at offset {self.offset} fail with CORRUPT_MESSAGE.")
+
+
 # -- controller ----------------------------------------------------------------------
 
 
@@ -298,6 +327,29 @@ class LogTruncated(Event):
             return (f"{text}. DATA LOSS: {self.committed_lost} acknowledged record(s) below its high watermark "
                     f"were lost to an unclean leader election.")
         return text + "."
+
+
+@dataclass(frozen=True)
+class ReplicaFetchFailed(Event):
+    """A follower could not take what it fetched for a partition: the leader's bytes failed
+    their CRC32C or other checks, or the leader answered with an error such as
+    CORRUPT_MESSAGE. Like Kafka's replica fetcher it keeps its log as it is (it never
+    appends damaged bytes), sets the partition aside for replica.fetch.backoff.ms and tries
+    again, while its other partitions keep replicating. If it stays stuck it falls out of the
+    ISR after replica.lag.time.max.ms."""
+
+    kind = "replication"
+    broker_id: int
+    leader: int
+    topic: str
+    partition: int
+    offset: int
+    error: str
+    reason: str
+
+    def describe(self) -> str:
+        return (f"Broker {self.broker_id} cannot replicate {self.topic}-{self.partition} at offset {self.offset} "
+                f"from leader {self.leader}: {self.error} ({self.reason.rstrip('.')}); it keeps its log and retries.")
 
 
 @dataclass(frozen=True)

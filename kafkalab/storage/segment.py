@@ -24,8 +24,7 @@ from kafkalab.storage.records import (
     LOG_OVERHEAD,
     NO_TIMESTAMP,
     BatchHeader,
-    compute_crc,
-    crc_matches,
+    crc_problem,
     read_batch_header,
 )
 from kafkalab.storage.sparse_index import CorruptIndexError
@@ -49,6 +48,18 @@ class SegmentRecovery:
     next_offset: int
     #: ``(leader epoch, first offset)`` wherever the batches' partition leader epoch changes.
     epoch_starts: tuple[tuple[int, int], ...]
+
+
+class CorruptSegmentError(KafkaError):
+    """CORRUPT_MESSAGE from reading a segment: which file, where in it, and what is wrong there."""
+
+    def __init__(self, log_path: Path, position: int, base_offset: int | None, problem: str) -> None:
+        self.log_path = log_path
+        self.position = position
+        #: The first offset of the damaged batch, when its header could still be read.
+        self.base_offset = base_offset
+        self.problem = problem
+        super().__init__(Errors.CORRUPT_MESSAGE, f"{log_path}: {problem}")
 
 
 def _write_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> None:
@@ -133,14 +144,18 @@ class LogSegment:
         self._indexes_ready = True
 
     def _rebuild_indexes(self) -> None:
+        """Index the log from scratch; damaged data ends the index early, and reading there reports the damage."""
         self.offset_index.reset()
         self.time_index.reset()
         self._recent.clear()
         self._max_timestamp, self._offset_of_max_timestamp = NO_TIMESTAMP, self.base_offset
         self._bytes_since_index_entry = 0
         self._indexes_ready = True
-        for position, header, _, _ in self._walk(0, whole=False):
-            self._index_batch(position, header)
+        try:
+            for position, header, _, _ in self._walk(0, whole=False):
+                self._index_batch(position, header)
+        except CorruptSegmentError:
+            pass
         self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
         self.offset_index.write()
         self.time_index.write()
@@ -167,11 +182,15 @@ class LogSegment:
             rel = position - block_start
             if len(block) - rel < BATCH_OVERHEAD:
                 block, block_start, rel = self.read_bytes(position, min(_BLOCK, end - position)), position, 0
-            header = read_batch_header(block, rel, file_position=position)
+            try:
+                header = read_batch_header(block, rel, file_position=position)
+            except KafkaError as exc:
+                raise CorruptSegmentError(self.log_path, position, None, exc.message) from None
             size = header.batch_length + LOG_OVERHEAD
             if position + size > end:
-                raise KafkaError(Errors.CORRUPT_MESSAGE, f"Record batch at position {position} is truncated: it is "
-                                                         f"{size} bytes but only {end - position} remain in the segment.")
+                raise CorruptSegmentError(self.log_path, position, header.base_offset,
+                                          f"Record batch at position {position} is truncated: it is {size} bytes "
+                                          f"but only {end - position} remain in the segment.")
             if whole and rel + size > len(block):
                 block, block_start, rel = self.read_bytes(position, max(size, min(_BLOCK, end - position))), position, 0
             yield position, header, block, rel
@@ -201,7 +220,14 @@ class LogSegment:
         return None
 
     def read(self, offset: int, max_bytes: int, max_offset: int | None, min_one_batch: bool) -> bytes | None:
-        """Whole batches from the one holding ``offset``, none reaching ``max_offset``; None if nothing here."""
+        """Whole intact batches from the one holding ``offset``, none reaching ``max_offset``; None if nothing here.
+
+        Every batch read is checked against its CRC32C and the data ends before the first
+        that fails; CorruptSegmentError when that is the first. Kafka's broker sends segment
+        bytes unchecked (zero copy) and leaves the check to consumers (``check.crcs``) and
+        followers; checking here as well costs one crc32c pass over bytes already in memory
+        and lets the broker say which file and position hold the damage.
+        """
         found = self.find_batch(offset)
         if found is None:
             return None
@@ -209,13 +235,27 @@ class LogSegment:
         if (max_offset is not None and first.last_offset >= max_offset) or (
                 first.size_in_bytes > max_bytes and not min_one_batch):
             return b""
+        batches = [found]
         end = start + first.size_in_bytes
-        for position, header in self.headers(end):
-            if (max_offset is not None and header.last_offset >= max_offset) or (
-                    position + header.size_in_bytes - start > max_bytes):
-                break
-            end = position + header.size_in_bytes
-        return self.read_bytes(start, end - start)
+        try:
+            for position, header in self.headers(end):
+                if (max_offset is not None and header.last_offset >= max_offset) or (
+                        position + header.size_in_bytes - start > max_bytes):
+                    break
+                batches.append((position, header))
+                end = position + header.size_in_bytes
+        except CorruptSegmentError:
+            pass  # serve the intact batches; the next read starts at the damage and reports it
+        data = self.read_bytes(start, end - start)
+        for position, header in batches:
+            problem = crc_problem(data, position - start, header)
+            if problem is not None:
+                if position == start:
+                    raise CorruptSegmentError(self.log_path, position, header.base_offset,
+                                              f"The batch of offsets {header.base_offset}-{header.last_offset} "
+                                              f"failed its CRC32C check: {problem}.")
+                return data[:position - start]
+        return data
 
     def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> None:
         """Write ``data`` (whole batches, positions relative to it) at the end and index it."""
@@ -336,9 +376,9 @@ class LogSegment:
     def _batch_problem(self, position: int, header: BatchHeader, block: bytes, rel: int, expected: int,
                        contiguous: bool) -> str | None:
         where = f"Record batch at position {position}"
-        if not crc_matches(block, rel, header):
-            return (f"{where} is corrupt: its stored CRC {header.crc} does not match the computed "
-                    f"CRC {compute_crc(block, rel, header.size_in_bytes)}.")
+        problem = crc_problem(block, rel, header)
+        if problem is not None:
+            return f"{where} failed its CRC32C check: {problem}."
         if header.last_offset_delta < 0:
             return f"{where} has a negative last offset delta {header.last_offset_delta}."
         if header.base_offset < expected or (contiguous and header.base_offset != expected):
