@@ -83,7 +83,10 @@ class BrokerRegistrationBlocked(Event):
 class LogRecovered(Event):
     """After a crash, a broker re-validates the log past its recovery point (the last
     flushed offset): every batch's size and CRC32C. A torn or corrupt tail is cut off:
-    those records were never acknowledged with acks=all by this replica alone."""
+    those records were never acknowledged with acks=all by this replica alone. After a
+    clean shutdown it checks only that the active segment ends on a whole batch, and
+    recovers that segment when it does not; other repairs (leftover files, a checkpoint
+    it could not read) are listed too."""
 
     kind = "storage"
     broker_id: int
@@ -92,13 +95,19 @@ class LogRecovered(Event):
     bytes_checked: int
     truncated_bytes: int
     reason: str
+    #: Other repairs made while opening the log, one sentence each.
+    notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         where = f"{self.topic}-{self.partition}"
         if self.truncated_bytes:
-            return (f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes past the "
-                    f"recovery point and truncated {self.truncated_bytes} bytes ({self.reason}).")
-        return f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes, all intact."
+            text = (f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes past the "
+                    f"recovery point and truncated {self.truncated_bytes} bytes ({self.reason.rstrip('.')}).")
+        elif self.bytes_checked:
+            text = f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes, all intact."
+        else:
+            text = f"Broker {self.broker_id} opened {where}."
+        return " ".join((text, *self.notes))
 
 
 @dataclass(frozen=True)

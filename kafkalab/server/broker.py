@@ -147,10 +147,11 @@ class Broker:
                                                     int(self.scheduler.now_ms))
         how = "first" if first_start else "clean" if self.log_manager.had_clean_shutdown else "crash"
         for report in reports:
-            if not report.clean_shutdown and (report.bytes_checked or report.bytes_truncated):
+            if report.notes or (not report.clean_shutdown and (report.bytes_checked or report.bytes_truncated)):
                 self.journal.emit(LogRecovered, broker_id=self.broker_id, topic=report.topic,
                                   partition=report.partition, bytes_checked=report.bytes_checked,
-                                  truncated_bytes=report.bytes_truncated, reason=report.truncation_reason or "intact")
+                                  truncated_bytes=report.bytes_truncated, reason=report.truncation_reason or "intact",
+                                  notes=report.notes)
         self.journal.emit(BrokerStarted, broker_id=self.broker_id, logs=len(reports), previous_stop=how)
         high_watermarks = {TopicPartition(topic, partition): offset
                            for (topic, partition), offset in self.log_manager.read_high_watermarks().items()}

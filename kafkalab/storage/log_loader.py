@@ -1,9 +1,10 @@
 """Opening a partition's directory: tidy leftovers, then trust or recover the segments (Kafka's ``LogLoader``).
 
-After a clean shutdown the recovery point equals the log end offset, so loading reads no
-segment data at all. After a crash every segment from the one holding the recovery point
-onwards is validated batch by batch; the log is cut at the first bad batch and any later
-segments are deleted, exactly as ``LogLoader.recoverLog`` does.
+After a clean shutdown the recovery point equals the log end offset, so loading reads
+only the active segment's last few batch headers, to check that it ends on a whole batch
+there; if not, that segment is recovered. After a crash every segment from the one
+holding the recovery point onwards is validated batch by batch; the log is cut at the
+first bad batch and any later segments are deleted, exactly as ``LogLoader.recoverLog`` does.
 """
 
 from __future__ import annotations
@@ -104,10 +105,14 @@ def load_log(directory: Path, config: TopicConfig, *, recovery_point: int, log_s
     if had_clean_shutdown and not clean:
         notes.append(f"The clean-shutdown marker was present but recovery point {recovery_point} does not fit the "
                      f"active segment {segments[-1].base_offset}; recovering as after a crash.")
+    first = max(0, bisect.bisect_right([s.base_offset for s in segments], recovery_point) - 1)
     if clean:
-        segments[-1].trust_next_offset(recovery_point)
-    else:
-        first = max(0, bisect.bisect_right([s.base_offset for s in segments], recovery_point) - 1)
+        tail_problem = segments[-1].check_tail(recovery_point)
+        if tail_problem is not None:
+            clean, first = False, len(segments) - 1
+            notes.append(f"The clean-shutdown marker was present but {segments[-1].log_path.name} does not end on a "
+                         f"whole batch at offset {recovery_point} ({tail_problem}); recovered that segment.")
+    if not clean:
         for index in range(first, len(segments)):
             segment = segments[index]
             result = segment.recover(contiguous_offsets=not config.compact)

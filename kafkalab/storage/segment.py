@@ -281,9 +281,24 @@ class LogSegment:
                 self._next_offset = header.next_offset
         return self._next_offset
 
-    def trust_next_offset(self, offset: int) -> None:
-        """Take ``offset`` as the next offset without reading the log (a clean shutdown's recovery point)."""
-        self._next_offset = offset
+    def check_tail(self, expected_next_offset: int) -> str | None:
+        """Why the log does not end with a whole batch before ``expected_next_offset``; None (and trust it) if it does.
+
+        After a clean shutdown this is the only data read: the batch headers after the last
+        offset index entry, at most ``index.interval.bytes`` plus one batch. A torn or
+        overwritten tail, which the clean-shutdown marker cannot rule out, shows here.
+        """
+        self._ensure_indexes()
+        next_offset = self.base_offset
+        try:
+            for _, header in self.headers(self.offset_index.last_position):
+                next_offset = header.next_offset
+        except CorruptSegmentError as exc:
+            return exc.problem
+        if next_offset != expected_next_offset:
+            return f"its last batch ends before offset {next_offset}, not {expected_next_offset}"
+        self._next_offset = next_offset
+        return None
 
     @property
     def largest_timestamp(self) -> int:

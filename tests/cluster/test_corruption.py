@@ -10,7 +10,7 @@ from cluster_helpers import FAST, events_since, open_cluster, partition, run_che
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import PollFailed
-from kafkalab.events.cluster import CorruptDataFound, ReplicaFetchFailed
+from kafkalab.events.cluster import CorruptDataFound, LogRecovered, ReplicaFetchFailed
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.session.session import Session
 from kafkalab.storage.log import PartitionLog
@@ -180,4 +180,34 @@ def test_the_session_poll_loop_reports_a_failing_poll_once(tmp_path: Path) -> No
     cluster.run_for(15_000)
     failed = cluster.journal.of_type(PollFailed)
     assert len(failed) == 1 and failed[0].client_id == "reader" and "t-0" in failed[0].reason
+    cluster.close()
+
+
+@pytest.mark.parametrize("replica", ["follower", "leader"])
+def test_a_torn_tail_under_a_clean_shutdown_marker_is_recovered_and_the_partition_stays_writable(
+        tmp_path: Path, replica: str) -> None:
+    cluster = open_cluster(tmp_path / "data", **FAST)
+    cluster.wait(cluster.create_topic("t", 1, 3, {"min.insync.replicas": 2}))
+    produce_batches(cluster, "t", 0, 3)
+    view = partition(cluster, "t", 0)
+    torn = view.leader if replica == "leader" else next(r for r in view.replicas if r != view.leader)
+    path = segment_file(cluster, torn, "t", 0)
+    cluster.close()
+    path.write_bytes(path.read_bytes()[:-9])  # the marker is there, the last batch is not whole
+
+    cluster = Cluster.open(tmp_path / "data")
+    cluster.wait(cluster.start())
+    (recovered,) = [e for e in cluster.journal.of_type(LogRecovered) if e.broker_id == torn]
+    assert "does not end on a whole batch" in recovered.describe()
+    run_checked(cluster, 3000)
+    cluster.wait(cluster.produce("t", 0, [(b"k", b"after")]))
+    run_checked(cluster, 3000)
+    # The leader's copy of the last batch is gone, as in Kafka, which reads the same end offset from the torn file.
+    end = 7 if replica == "leader" else 10
+    view = partition(cluster, "t", 0)
+    assert {r.log_end_offset for r in view.replica_views} == {end} and len(view.isr) == 3
+    consumer = cluster.consumer(auto_offset_reset="earliest")
+    consumer.assign([TopicPartition("t", 0)])
+    records, error = poll_until_error(cluster, consumer, polls=5)
+    assert error is None and [r.offset for r in records] == list(range(end)) and records[-1].value == b"after"
     cluster.close()

@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from storage_helpers import T0, batch, keyed_batch, read_all, topic_config
+from storage_helpers import T0, batch, keyed_batch, read_all, record_segment_reads, topic_config
 
 from kafkalab.errors import KafkaError
-from kafkalab.storage import segment as segment_module
 from kafkalab.storage.checkpoints import read_offsets
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.log_manager import CLEAN_SHUTDOWN_FILE, LogManager
@@ -37,7 +36,8 @@ def populate(manager: LogManager) -> dict[tuple[str, int], list[bytes]]:
     return written
 
 
-def test_clean_shutdown_and_reopen_reads_no_segment_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clean_shutdown_and_reopen_reads_only_the_active_segments_tails(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     manager, reports = open_manager(tmp_path)
     assert reports == () and not manager.had_clean_shutdown
     written = populate(manager)
@@ -47,9 +47,11 @@ def test_clean_shutdown_and_reopen_reads_no_segment_data(tmp_path: Path, monkeyp
     assert read_offsets(tmp_path / "recovery-point-offset-checkpoint") == ends
     assert read_offsets(tmp_path / "log-start-offset-checkpoint") == {tp: 0 for tp in ends}
 
-    monkeypatch.setattr(segment_module.LogSegment, "read_bytes", lambda *a: pytest.fail("segment data was read"))
+    reads = record_segment_reads(monkeypatch)
     reopened, reports = open_manager(tmp_path)
     monkeypatch.undo()
+    active = {log.log_segments()[-1].log_path for log in reopened.logs().values()}
+    assert {path for path, _, _ in reads} <= active and sum(size for _, _, size in reads) <= 500 * len(active)
     assert reopened.had_clean_shutdown and all(r.clean_shutdown for r in reports)
     assert not (tmp_path / CLEAN_SHUTDOWN_FILE).exists()
     assert sorted(reopened.logs()) == sorted(written)
