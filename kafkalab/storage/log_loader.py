@@ -18,13 +18,13 @@ from pathlib import Path
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.storage.checkpoints import TEMP_SUFFIX
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import (
     CLEANED_SUFFIX,
     DELETED_SUFFIX,
     LOG_SUFFIX,
     SWAP_SUFFIX,
+    TEMP_SUFFIX,
     parse_partition_dir_name,
     parse_segment_file_name,
 )
