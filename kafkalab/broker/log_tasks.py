@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
+from kafkalab.errors import KafkaError
 from kafkalab.events.cluster import LogCompacted, SegmentsDeleted
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.segment import CorruptSegmentError
 
 
 class LogTasks:
@@ -18,6 +21,13 @@ class LogTasks:
     def __init__(self, ctx: BrokerContext, replicas: ReplicaManager) -> None:
         self.ctx = ctx
         self.replicas = replicas
+        #: Partitions the cleaner failed on; skipped until the broker restarts (Kafka's uncleanable partitions).
+        self._uncleanable: set[TopicPartition] = set()
+
+    def _failed(self, tp: TopicPartition, error: KafkaError) -> None:
+        """A task failed on one partition: damage is narrated; a refusing disk was already reported (the broker halts)."""
+        if isinstance(error, CorruptSegmentError):
+            self.replicas.report_corruption(tp, error, -1)
 
     def start(self) -> None:
         config = self.ctx.config
@@ -34,7 +44,11 @@ class LogTasks:
         """Delete closed segments past retention.ms / retention.bytes, below the high watermark."""
         now = int(self.ctx.now_ms)
         for tp, partition in list(self.replicas.partitions.items()):
-            result = partition.log.delete_old_segments(now, partition.high_watermark)
+            try:
+                result = partition.log.delete_old_segments(now, partition.high_watermark)
+            except KafkaError as exc:
+                self._failed(tp, exc)
+                continue
             if result.deleted:
                 reasons = sorted({segment.reason for segment in result.deleted})
                 self.ctx.journal.emit(SegmentsDeleted, broker_id=self.ctx.broker_id, topic=tp.topic,
@@ -47,9 +61,15 @@ class LogTasks:
         """Run the cleaner on compacted topics whose dirty ratio warrants it."""
         now = int(self.ctx.now_ms)
         for tp, partition in list(self.replicas.partitions.items()):
-            if not partition.config.compact:
+            if not partition.config.compact or tp in self._uncleanable:
                 continue
-            result = self.replicas.log_manager.clean(tp.topic, tp.partition, now, partition.high_watermark)
+            try:
+                result = self.replicas.log_manager.clean(tp.topic, tp.partition, now, partition.high_watermark)
+            except KafkaError as exc:
+                # Kafka's cleaner marks a partition it fails on uncleanable and goes on with the others.
+                self._uncleanable.add(tp)
+                self._failed(tp, exc)
+                continue
             if result.skipped_reason is None and result.cleaned_segments:
                 self.ctx.journal.emit(LogCompacted, broker_id=self.ctx.broker_id, topic=tp.topic,
                                       partition=tp.partition, records_removed=result.records_removed,

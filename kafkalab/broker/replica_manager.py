@@ -31,6 +31,7 @@ from kafkalab.protocol.controller_api import (
     AlterPartitionRequest,
     LeaderAndIsrRequest,
     LeaderAndIsrResponse,
+    PartitionState,
     StopReplicaRequest,
     StopReplicaResponse,
 )
@@ -49,6 +50,7 @@ from kafkalab.protocol.fetch import (
 )
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.log_manager import LogManager
 from kafkalab.storage.producer_state import ProducerStates
 from kafkalab.storage.results import LogAppendInfo
@@ -127,28 +129,38 @@ class ReplicaManager:
         roles: list[tuple[TopicPartition, bool, int]] = []
         now = self.ctx.now_ms
         for state in request.partition_states:
-            partition = self._partition(state.tp)
-            if state.leader == self.ctx.broker_id:
-                if not partition.make_leader(state, now):
-                    errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH
-                    continue
-                self.fetchers.remove(state.tp)
-                self._after_leader_change(partition)
-                roles.append((state.tp, True, state.leader_epoch))
-            else:
-                if not partition.make_follower(state):
-                    errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH
-                    continue
-                self.produce_purgatory.check_and_complete(state.tp)
-                self.fetch_purgatory.check_and_complete(state.tp)
-                if state.leader >= 0:
-                    self.fetchers.add(state.tp, state.leader, state.leader_epoch, partition.log_end_offset)
-                else:
-                    self.fetchers.remove(state.tp)
-                roles.append((state.tp, False, state.leader_epoch))
+            try:
+                role = self._become_leader_or_follower(state, now)
+            except KafkaError as exc:
+                # Kafka answers KAFKA_STORAGE_ERROR for a partition whose log cannot be created or written.
+                errors[state.tp] = exc.error
+                continue
+            if role is None:
+                errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH
+                continue
+            roles.append(role)
             errors[state.tp] = Errors.NONE
         self._notify_roles(roles)
         return LeaderAndIsrResponse(Errors.NONE, errors)
+
+    def _become_leader_or_follower(self, state: PartitionState, now: float) -> tuple[TopicPartition, bool, int] | None:
+        """Apply one partition's state; the role taken, or None if the state is stale."""
+        partition = self._partition(state.tp)
+        if state.leader == self.ctx.broker_id:
+            if not partition.make_leader(state, now):
+                return None
+            self.fetchers.remove(state.tp)
+            self._after_leader_change(partition)
+            return state.tp, True, state.leader_epoch
+        if not partition.make_follower(state):
+            return None
+        self.produce_purgatory.check_and_complete(state.tp)
+        self.fetch_purgatory.check_and_complete(state.tp)
+        if state.leader >= 0:
+            self.fetchers.add(state.tp, state.leader, state.leader_epoch, partition.log_end_offset)
+        else:
+            self.fetchers.remove(state.tp)
+        return state.tp, False, state.leader_epoch
 
     def _notify_roles(self, roles: list[tuple[TopicPartition, bool, int]]) -> None:
         for listener in self.leadership_listeners:
@@ -166,7 +178,7 @@ class ReplicaManager:
             if item.delete:
                 if partition is not None:
                     del self.partitions[item.tp]
-                self.log_manager.delete_log(item.tp.topic, item.tp.partition)
+                self._delete_log(item.tp)
                 self.producer_states.forget(item.tp.topic, item.tp.partition)
             elif partition is not None:
                 partition.leader_id = -1
@@ -182,7 +194,14 @@ class ReplicaManager:
                 tp = TopicPartition(topic, partition)
                 self.partitions.pop(tp, None)
                 self.fetchers.remove(tp)
-                self.log_manager.delete_log(topic, partition)
+                self._delete_log(tp)
+
+    def _delete_log(self, tp: TopicPartition) -> None:
+        """Remove a replica's log; a disk that refuses has already taken the log dir offline (the broker halts)."""
+        try:
+            self.log_manager.delete_log(tp.topic, tp.partition)
+        except KafkaStorageError:
+            pass
 
     # -- produce -------------------------------------------------------------------
 
@@ -378,7 +397,7 @@ class ReplicaManager:
                                    min_one_message=remaining == request.max_bytes)
             except KafkaError as exc:
                 if isinstance(exc, CorruptSegmentError):
-                    self._report_corruption(tp, exc, fetch.fetch_offset)
+                    self.report_corruption(tp, exc, fetch.fetch_offset)
                 has_error = True
                 results[tp] = FetchPartitionData(exc.error, partition.high_watermark, log.log_start_offset,
                                                  log.log_end_offset)
@@ -388,8 +407,8 @@ class ReplicaManager:
                                              log.log_end_offset, records)
         return results, request.max_bytes - remaining, has_error
 
-    def _report_corruption(self, tp: TopicPartition, error: CorruptSegmentError, fetch_offset: int) -> None:
-        """Narrate damage a read met, once per place: every retried fetch meets it again."""
+    def report_corruption(self, tp: TopicPartition, error: CorruptSegmentError, fetch_offset: int) -> None:
+        """Narrate damage a read met (``fetch_offset`` -1 if no fetch), once per place: every retry meets it again."""
         where = (str(error.log_path), error.position, error.problem)
         if where in self._corruption_reported:
             return
@@ -453,8 +472,8 @@ class ReplicaManager:
         if offset >= old_end:
             return
         partition.high_watermark = min(high_watermark, partition.log_end_offset)
-        # Records below our high watermark had been committed (acknowledged to acks=all
-        # producers); only an unclean election can make a replica cut them.
+        # Records below our high watermark had been committed (acknowledged to acks=all producers);
+        # only an unclean election or a leader whose own log lost them can make a replica cut them.
         committed_lost = max(0, min(high_watermark, old_end) - partition.log_end_offset)
         self.ctx.journal.emit(LogTruncated, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
                               old_end=old_end, new_end=partition.log_end_offset, reason=reason,

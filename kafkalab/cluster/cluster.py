@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, par
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE, CoordinationServer
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.events.cluster import LinkCut, LinkHealed, LinkLatencyChanged
+from kafkalab.events.cluster import DataDirWriteFailed, LinkCut, LinkHealed, LinkLatencyChanged
 from kafkalab.events.journal import EventJournal
 from kafkalab.protocol.admin import ApiResult, ElectionType
 from kafkalab.protocol.produce import PartitionProduceResponse
@@ -36,6 +36,7 @@ from kafkalab.server.broker import Broker, BrokerState
 from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
 from kafkalab.sim.process import Future, Process, Sleep, spawn
 from kafkalab.sim.scheduler import DEFAULT_START_MS, Scheduler, TimerGroup
+from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.records import Record, decode_batch, encode_batch, iter_batch_headers
 from kafkalab.validation import validate_partition, validate_topic_name
 from kafkalab.views import ClusterView
@@ -76,6 +77,7 @@ class Cluster:
         self.raw = RawClient(self.client)
         self._views = ViewBuilder()
         self._client_group.every(CLOCK_SAVE_INTERVAL_MS, self._save_clock)
+        self._clock_save_failure: str | None = None
         #: Consumer group lag sampled over time, for GroupView.lag_history.
         self.lag = LagTracker()
         self._client_group.every(LAG_SAMPLE_INTERVAL_MS, lambda: self.lag.sample(self.brokers, self.scheduler.now_ms))
@@ -142,10 +144,21 @@ class Cluster:
             tree.create(paths.CLUSTER_ID, paths.cluster_id_data(self.meta.cluster_id), 0, False, now)
 
     def start(self) -> Future[None]:
-        """Start every broker; the future completes when all are serving and a controller leads."""
-        for broker in self.brokers.values():
-            broker.start()
-        return spawn(self._client_group, self._until(self._settled))
+        """Start every broker; the future completes when all that could start serve and a controller leads.
+
+        A broker that cannot start (its log dir refuses the file system's help) stays down, as
+        a Kafka broker process would exit; if none can, the future fails with the first error.
+        """
+        starts = [broker.start() for broker in self.brokers.values()]
+
+        def process() -> Process[None]:
+            while not self._settled():
+                errors = [start.error for start in starts if start.error is not None]
+                if len(errors) == len(starts):
+                    raise errors[0]
+                yield Sleep(1.0)
+
+        return spawn(self._client_group, process())
 
     def _settled(self) -> bool:
         running = [b for b in self.brokers.values() if b.running]
@@ -156,10 +169,6 @@ class Cluster:
             return False
         return all(b.ctx is not None and b.ctx.metadata.controller_id == active[0].broker_id for b in running)
 
-    def _until(self, condition: Callable[[], bool], poll_ms: float = 1.0) -> Process[None]:
-        while not condition():
-            yield Sleep(poll_ms)
-
     def close(self) -> None:
         """Stop every broker cleanly (flush, checkpoints, clean-shutdown marker) and unlock the dir."""
         if self.closed:
@@ -169,14 +178,31 @@ class Cluster:
         for group in self._clients.values():
             group.cancel_all()
         self._client_group.cancel_all()
-        self._save_clock()
-        self.coordinator.close()
+        failures: list[KafkaStorageError] = []
+        for write in (self._write_clock, self.coordinator.close):
+            try:
+                write()
+            except KafkaStorageError as exc:
+                failures.append(exc)
         self.data_dir.close()
         self.closed = True
+        if failures:
+            raise failures[0]  # every step ran and the lock is released; the caller reports the first
 
-    def _save_clock(self) -> None:
+    def _write_clock(self) -> None:
         self.meta.clock_ms = self.scheduler.now_ms
         self.data_dir.write_meta(self.meta)
+
+    def _save_clock(self) -> None:
+        """Save the clock now and then; a refusing disk is narrated once and the cluster runs on."""
+        try:
+            self._write_clock()
+        except KafkaStorageError as exc:
+            if self._clock_save_failure != exc.message:
+                self._clock_save_failure = exc.message
+                self.journal.emit(DataDirWriteFailed, path=exc.path, operation=exc.operation, reason=exc.reason)
+        else:
+            self._clock_save_failure = None
 
     # -- time ----------------------------------------------------------------------
 

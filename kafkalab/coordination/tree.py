@@ -67,7 +67,7 @@ class ZnodeTree:
         self._log_fd: int | None = None
         if directory is None or (read_only and not directory.exists()):
             return
-        with storage_errors(directory, "open the coordination store"):
+        with storage_errors(directory, "load"):
             if not read_only:
                 directory.mkdir(parents=True, exist_ok=True)
             valid_bytes = self._load(directory)
@@ -140,7 +140,7 @@ class ZnodeTree:
     def _append_txn(self, txn: dict) -> None:
         if self._log_fd is not None:
             assert self._directory is not None
-            with storage_errors(self._directory / LOG_FILE, "append a transaction to"):
+            with storage_errors(self._directory / LOG_FILE, "append to"):
                 os.write(self._log_fd, (json.dumps(txn, separators=(",", ":")) + "\n").encode())
 
     def close(self) -> None:
@@ -153,7 +153,7 @@ class ZnodeTree:
                  for path, node in self.nodes.items() if path != "/" and not node.ephemeral_owner}
         directory, log_fd = self._directory, self._log_fd
         self._log_fd = None
-        with storage_errors(directory, "write a snapshot of the coordination store in"):
+        with storage_errors(directory, "write"):
             try:
                 # The snapshot must be on disk before the log it replaces is cut (ZooKeeper's order).
                 write_durably(directory / SNAPSHOT_FILE,

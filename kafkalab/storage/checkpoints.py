@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.storage.files import fsync_directory, storage_errors, write_durably
+from kafkalab.storage.files import KafkaStorageError, fsync_directory, storage_errors, write_durably
 
 VERSION = 0
 RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint"
@@ -53,13 +53,20 @@ def sync_file(path: Path) -> None:
 def read_checkpoint(path: Path, fields: int) -> list[list[str]]:
     """The entries of a checkpoint, each split into ``fields`` words; empty if the file is missing.
 
-    Raises KAFKA_STORAGE_ERROR naming the file and line when it is malformed.
+    Raises KAFKA_STORAGE_ERROR naming the file and line when it is malformed, and
+    KafkaStorageError when the file system refuses to read it.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return []
-    lines = text.splitlines()
+    except OSError as exc:
+        raise KafkaStorageError(path, "read the checkpoint file", exc) from None
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"Checkpoint file {path} is not text: byte {exc.start} "
+                                                     f"is not UTF-8.") from None
     if not lines:
         return []
     if lines[0].strip() != str(VERSION):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.file_handles import FileHandles
-from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file
+from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file, storage_errors
 from kafkalab.storage.offset_index import OffsetIndex
 from kafkalab.storage.records import (
     BATCH_OVERHEAD,
@@ -128,7 +128,8 @@ class LogSegment:
 
     def read_bytes(self, position: int, size: int) -> bytes:
         """Read ``size`` bytes of log data at ``position`` (every read of segment data comes here)."""
-        return os.pread(self._handles.get(self.log_path), size, position)
+        with storage_errors(self.log_path, "read"):
+            return os.pread(self._handles.get(self.log_path), size, position)
 
     def _ensure_indexes(self) -> None:
         if self._indexes_ready:
@@ -261,7 +262,8 @@ class LogSegment:
         """Write ``data`` (whole batches, positions relative to it) at the end and index it."""
         self._ensure_indexes()
         position = self._size
-        _write_all(self._handles.get(self.log_path), data, position)
+        with storage_errors(self.log_path, "append to"):
+            _write_all(self._handles.get(self.log_path), data, position)
         self._size = position + len(data)
         self._unflushed = True
         if position == 0:
@@ -337,7 +339,8 @@ class LogSegment:
             return 0
         position, header = found
         removed = self._size - position
-        os.ftruncate(self._handles.get(self.log_path), position)
+        with storage_errors(self.log_path, "truncate"):
+            os.ftruncate(self._handles.get(self.log_path), position)
         self._size = position
         # Kafka's LEO becomes the target; inside a compaction gap that is above the removed batch's base.
         self._next_offset = min(offset, header.base_offset)
@@ -376,10 +379,11 @@ class LogSegment:
                 expected = header.next_offset
                 valid = position + header.size_in_bytes
         except KafkaError as exc:
-            problem = exc.message
+            problem = exc.problem if isinstance(exc, CorruptSegmentError) else exc.message
         truncated = self._size - valid
         if truncated:
-            os.ftruncate(self._handles.get(self.log_path), valid)
+            with storage_errors(self.log_path, "truncate"):
+                os.ftruncate(self._handles.get(self.log_path), valid)
             self._size = valid
         self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
         self._next_offset = expected
@@ -411,7 +415,8 @@ class LogSegment:
     def flush(self) -> None:
         """fsync appended data and write the indexes' new entries."""
         if self._unflushed:
-            os.fsync(self._handles.get(self.log_path))
+            with storage_errors(self.log_path, "flush"):
+                os.fsync(self._handles.get(self.log_path))
             self._unflushed = False
         self.offset_index.write()
         self.time_index.write()

@@ -30,8 +30,20 @@ def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBrid
         bridge.start()  # the cluster starts while Textual does
         make_app(bridge).run()
     finally:
+        closed = _close(bridge)
+    return 0 if closed else 2
+
+
+def _close(bridge: EngineBridge) -> bool:
+    """Close the engine; a disk that refuses the final writes is one line, not a traceback."""
+    from kafkalab.errors import KafkaError
+
+    try:
         bridge.close()
-    return 0
+    except KafkaError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None,

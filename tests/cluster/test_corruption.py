@@ -10,7 +10,13 @@ from cluster_helpers import FAST, events_since, open_cluster, partition, run_che
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import PollFailed
-from kafkalab.events.cluster import CorruptDataFound, LogRecovered, ReplicaFetchFailed
+from kafkalab.events.cluster import (
+    CorruptDataFound,
+    LeaderElected,
+    LogRecovered,
+    LogTruncated,
+    ReplicaFetchFailed,
+)
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.session.session import Session
 from kafkalab.storage.log import PartitionLog
@@ -185,6 +191,7 @@ def test_a_torn_tail_under_a_clean_shutdown_marker_is_recovered_and_the_partitio
     cluster = open_cluster(tmp_path / "data", **FAST)
     cluster.wait(cluster.create_topic("t", 1, 3, {"min.insync.replicas": 2}))
     produce_batches(cluster, "t", 0, 3)
+    run_checked(cluster, 1000)  # the followers learn the high watermark: every record is acknowledged everywhere
     view = partition(cluster, "t", 0)
     torn = view.leader if replica == "leader" else next(r for r in view.replicas if r != view.leader)
     path = segment_file(cluster, torn, "t", 0)
@@ -196,6 +203,12 @@ def test_a_torn_tail_under_a_clean_shutdown_marker_is_recovered_and_the_partitio
     (recovered,) = [e for e in cluster.journal.of_type(LogRecovered) if e.broker_id == torn]
     assert "does not end on a whole batch" in recovered.describe()
     run_checked(cluster, 3000)
+    if replica == "leader":
+        # No election was unclean: the leader's own recovery lost the batch, and the timeline says so.
+        assert recovered.committed_lost == 3 and "DATA LOSS" in recovered.describe()
+        assert not [e for e in cluster.journal.of_type(LeaderElected) if e.unclean]
+        cut = cluster.journal.of_type(LogTruncated)
+        assert {e.committed_lost for e in cut} == {3} and all("log recovery" in e.describe() for e in cut)
     cluster.wait(cluster.produce("t", 0, [(b"k", b"after")]))
     run_checked(cluster, 3000)
     # The leader's copy of the last batch is gone, as in Kafka, which reads the same end offset from the torn file.
