@@ -98,7 +98,7 @@ def _run_scenario(args: argparse.Namespace) -> int:
         return 2
     reporter = TextReporter(sys.stdout, args.verbose)
     runner = ScenarioRunner(scenario, data_dir, args.seed, None if args.json else reporter.step,
-                            custom_partitioner=args.partitioner)
+                            custom_partitioner=args.partitioner, on_start=None if args.json else reporter.started)
     if not args.json:
         print(f"Scenario: {scenario.name}")
     try:

@@ -56,9 +56,12 @@ class RunReport:
     scenario: str
     ok: bool
     steps: list[StepReport]
+    #: What opening the stored cluster repaired or refused (recovered logs, unreadable checkpoints, failed disks).
+    startup: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "ok": self.ok, "steps": [step.as_json() for step in self.steps]}
+        return {"scenario": self.scenario, "ok": self.ok, "startup": self.startup,
+                "steps": [step.as_json() for step in self.steps]}
 
 
 def judge(step: Step, outcome: ActionOutcome) -> str | None:
@@ -93,11 +96,13 @@ class ScenarioRunner:
 
     def __init__(self, scenario: Scenario, data_dir: Path | None = None, seed: int | None = None,
                  on_step: Callable[[Step, StepReport], None] | None = None,
-                 custom_partitioner: str | None = None) -> None:
+                 custom_partitioner: str | None = None,
+                 on_start: Callable[[list[str]], None] | None = None) -> None:
         self.scenario = scenario
         self.data_dir = data_dir
         self.seed = scenario.cluster.seed if seed is None else seed
         self.on_step = on_step or (lambda step, report: None)
+        self.on_start = on_start or (lambda startup: None)
         self.custom_partitioner = custom_partitioner
 
     def run(self) -> RunReport:
@@ -114,6 +119,9 @@ class ScenarioRunner:
                                    broker_config=spec.config)
             try:
                 cluster.wait(cluster.start())
+                # The disk's news from opening a stored cluster; the steps' own events follow each step.
+                startup = [event.describe() for event in cluster.journal if event.kind == "storage"]
+                self.on_start(startup)
                 session = Session(cluster, self.seed, self.custom_partitioner)
                 reports = self._run_steps(cluster, session)
                 session.close()
@@ -122,7 +130,7 @@ class ScenarioRunner:
         finally:
             if temporary is not None:
                 shutil.rmtree(temporary, ignore_errors=True)
-        return RunReport(self.scenario.name, all(r.ok for r in reports), reports)
+        return RunReport(self.scenario.name, all(r.ok for r in reports), reports, startup)
 
     def _run_steps(self, cluster: Cluster, session: Session) -> list[StepReport]:
         reports: list[StepReport] = []
