@@ -50,6 +50,12 @@ class SegmentRecovery:
     epoch_starts: tuple[tuple[int, int], ...]
 
 
+def _agrees(header: BatchHeader, field: str, offset: int, exactly: bool) -> bool:
+    """True when a batch's base or last offset is ``offset`` (or, not ``exactly``, at least it)."""
+    value = header.last_offset if field == "last" else header.base_offset
+    return value == offset if exactly else value >= offset
+
+
 class CorruptSegmentError(KafkaError):
     """CORRUPT_MESSAGE from reading a segment: which file, where in it, and what is wrong there."""
 
@@ -59,6 +65,8 @@ class CorruptSegmentError(KafkaError):
         #: The first offset of the damaged batch, when its header could still be read.
         self.base_offset = base_offset
         self.problem = problem
+        #: True when the damage was met right where an index entry pointed (the index may be what is wrong).
+        self.from_index = False
         super().__init__(Errors.CORRUPT_MESSAGE, f"{log_path}: {problem}")
 
 
@@ -171,11 +179,13 @@ class LogSegment:
             self._bytes_since_index_entry = 0
         self._bytes_since_index_entry += header.batch_length + LOG_OVERHEAD
 
-    def _walk(self, start: int, whole: bool) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
+    def _walk(self, start: int, whole: bool, floor: int | None = None) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
         """Yield ``(position, header, buffer, index in buffer)`` per batch from ``start``.
 
         With ``whole`` the buffer holds the entire batch; otherwise only its header is
-        guaranteed. Raises CORRUPT_MESSAGE at a malformed or torn batch.
+        guaranteed. Raises CorruptSegmentError at a malformed or torn batch, or one whose
+        offsets go back below ``floor`` or the batch before it: offsets only ever grow in a
+        log, and the base offset lies outside the CRC, so this is its only check on read.
         """
         position, end = start, self._size
         block, block_start = b"", start
@@ -192,32 +202,67 @@ class LogSegment:
                 raise CorruptSegmentError(self.log_path, position, header.base_offset,
                                           f"Record batch at position {position} is truncated: it is {size} bytes "
                                           f"but only {end - position} remain in the segment.")
+            if (floor is not None and header.base_offset < floor) or header.last_offset_delta < 0:
+                raise CorruptSegmentError(self.log_path, position, None,
+                                          f"Record batch at position {position} claims offsets {header.base_offset}-"
+                                          f"{header.last_offset}, which do not follow offset {floor}.")
             if whole and rel + size > len(block):
                 block, block_start, rel = self.read_bytes(position, max(size, min(_BLOCK, end - position))), position, 0
             yield position, header, block, rel
             position += size
+            floor = header.next_offset
 
     def batches(self, start: int = 0) -> Iterator[tuple[int, BatchHeader, bytes]]:
         """Yield ``(position, header, batch bytes)`` for every batch from ``start``."""
         for position, header, block, rel in self._walk(start, whole=True):
             yield position, header, block[rel:rel + header.batch_length + LOG_OVERHEAD]
 
-    def headers(self, start: int = 0) -> Iterator[tuple[int, BatchHeader]]:
+    def headers(self, start: int = 0, floor: int | None = None) -> Iterator[tuple[int, BatchHeader]]:
         """Yield ``(position, header)`` for every batch from ``start`` without reading records."""
-        for position, header, _, _ in self._walk(start, whole=False):
+        for position, header, _, _ in self._walk(start, whole=False, floor=floor):
             yield position, header
 
     def find_batch(self, offset: int) -> tuple[int, BatchHeader] | None:
-        """The first batch whose last offset is at or above ``offset``: index floor, then a header walk."""
+        """The first batch whose last offset is at or above ``offset``: index floor, then a header walk.
+
+        The batch the walk starts at must hold the offset the index entry or the recent
+        appends put there; a damaged base offset (outside the CRC) would otherwise hide
+        batches. When the walk from an index entry fails, the index may be what is damaged:
+        it is rebuilt from the log once (as Kafka rebuilds an index that fails its sanity
+        check) and the walk tried again.
+        """
         self._ensure_indexes()
-        start = self.offset_index.lookup(offset)[1]
+        try:
+            return self._find_batch(offset)
+        except CorruptSegmentError as exc:
+            if not exc.from_index:
+                raise
+        self._rebuild_indexes()
+        return self._find_batch(offset)
+
+    def _find_batch(self, offset: int) -> tuple[int, BatchHeader] | None:
+        indexed_offset, start = self.offset_index.lookup(offset)
+        # How the first header must agree with what put the walk there: (field, offset, exactly).
+        anchor = ("last", indexed_offset, True) if start else ("base", self.base_offset, False)
         recent = self._recent
         if recent and offset >= recent[0][0]:
             # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
-            start = max(start, recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1][1])
-        for position, header in self.headers(start):
-            if header.last_offset >= offset:
-                return position, header
+            base, position = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1]
+            if position > start:
+                start, anchor = position, ("base", base, True)
+        from_index = anchor[0] == "last"
+        try:
+            for position, header in self.headers(start):
+                if position == start and not _agrees(header, *anchor):
+                    raise CorruptSegmentError(self.log_path, position, None,
+                                              f"Record batch at position {position} claims offsets "
+                                              f"{header.base_offset}-{header.last_offset}, but offset {anchor[1]} "
+                                              f"was written there.")
+                if header.last_offset >= offset:
+                    return position, header
+        except CorruptSegmentError as exc:
+            exc.from_index = from_index and exc.position == start
+            raise
         return None
 
     def read(self, offset: int, max_bytes: int, max_offset: int | None, min_one_batch: bool) -> bytes | None:
@@ -239,7 +284,7 @@ class LogSegment:
         batches = [found]
         end = start + first.size_in_bytes
         try:
-            for position, header in self.headers(end):
+            for position, header in self.headers(end, floor=first.next_offset):
                 if (max_offset is not None and header.last_offset >= max_offset) or (
                         position + header.size_in_bytes - start > max_bytes):
                     break
