@@ -220,3 +220,22 @@ def test_a_torn_tail_under_a_clean_shutdown_marker_is_recovered_and_the_partitio
     records, error = poll_until_error(cluster, consumer, polls=5)
     assert error is None and [r.offset for r in records] == list(range(end)) and records[-1].value == b"after"
     cluster.close()
+
+
+def test_a_damaged_batch_does_not_stop_idempotent_producers_from_writing(tmp_path: Path) -> None:
+    cluster = open_cluster(tmp_path / "data", brokers=1)
+    cluster.wait(cluster.create_topic("t", 1, 1))
+    producer = cluster.producer()
+    for n in range(3):
+        producer.send("t", b"v%d" % n, partition=0)
+    cluster.wait(producer.close())
+    path = segment_file(cluster, 1, "t", 0)
+    cluster.close()
+    damage(path, 70)  # the producer state is rebuilt from the batches on the first idempotent write
+
+    cluster = Cluster.open(tmp_path / "data")
+    cluster.wait(cluster.start())
+    producer = cluster.producer()
+    result = cluster.wait(producer.send("t", b"after", partition=0))
+    assert result.offset == 3
+    cluster.close()

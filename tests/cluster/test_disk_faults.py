@@ -123,3 +123,16 @@ def test_kafkalab_run_on_a_read_only_data_dir_says_so_in_one_line(tmp_path: Path
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("kafkalab: KAFKA_STORAGE_ERROR: Cannot ") and str(data) in result.stderr
     assert sorted((p.relative_to(data), p.stat().st_size) for p in data.rglob("*") if p.is_file()) == before
+
+
+def test_the_tui_on_a_data_dir_it_cannot_write_says_so_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from kafkalab.tui import run_tui
+
+    data, _ = _stored_cluster(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))  # lesson progress stays out of the real home
+    with refusing_writes(data, files=True):
+        assert run_tui(data, None, False) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kafkalab: KAFKA_STORAGE_ERROR: Cannot ") and str(data) in err
+    assert len(err.strip().splitlines()) == 1
