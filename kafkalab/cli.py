@@ -87,18 +87,21 @@ def _run_scenario(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.run_data_dir).expanduser() if args.run_data_dir else None
     existing: frozenset[str] = frozenset()
-    if data_dir is not None:
-        # Read what topics the stored cluster already has, without touching the directory.
-        topics = ZnodeTree(data_dir / "zookeeper", read_only=True).nodes.get("/brokers/topics")
-        existing = frozenset(topics.children) if topics else frozenset()
     try:
+        if data_dir is not None:
+            # Read what topics the stored cluster already has, without touching the directory.
+            topics = ZnodeTree(data_dir / "zookeeper", read_only=True).nodes.get("/brokers/topics")
+            existing = frozenset(topics.children) if topics else frozenset()
         scenario = load_scenario(Path(args.file), existing)
     except SourceError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except KafkaError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return 2
     reporter = TextReporter(sys.stdout, args.verbose)
     runner = ScenarioRunner(scenario, data_dir, args.seed, None if args.json else reporter.step,
-                            custom_partitioner=args.partitioner)
+                            custom_partitioner=args.partitioner, on_start=None if args.json else reporter.started)
     if not args.json:
         print(f"Scenario: {scenario.name}")
     try:

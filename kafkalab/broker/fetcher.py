@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 #: (``CorruptRecordException`` and ``InvalidRecordException``: possibly a transient state of the log).
 RETRIED_ERRORS = frozenset({Errors.CORRUPT_MESSAGE, Errors.INVALID_RECORD})
 
+#: Errors a leader answers with when its data or disk is damaged, unlike leadership churn: journaled.
+NARRATED_LEADER_ERRORS = frozenset({Errors.CORRUPT_MESSAGE, Errors.UNKNOWN_SERVER_ERROR, Errors.KAFKA_STORAGE_ERROR})
+
 
 @dataclass
 class FetchState:
@@ -136,7 +139,7 @@ class ReplicaFetcher:
         elif data.error == Errors.OFFSET_OUT_OF_RANGE:
             self._handle_out_of_range(tp, state, data.log_start_offset, data.log_end_offset)
         else:
-            self._on_partition_error(state, data.error)
+            self._on_partition_error(tp, state, data.error)
 
     def _guarded(self, tp: TopicPartition, state: FetchState, work: Callable[..., None], *args: Any) -> None:
         """Run one partition's share of a round; an error stays with that partition (``AbstractFetcherThread``)."""
@@ -169,16 +172,20 @@ class ReplicaFetcher:
                               topic=tp.topic, partition=tp.partition, fetch_offset=state.fetch_offset, error=error,
                               message=message, retrying=retrying)
 
-    def _on_partition_error(self, state: FetchState, error: Errors) -> None:
+    def _on_partition_error(self, tp: TopicPartition, state: FetchState, error: Errors) -> None:
         """Kafka's AbstractFetcherThread: a fenced epoch waits for LeaderAndIsr, anything else retries.
 
         NOT_LEADER_OR_FOLLOWER or UNKNOWN_LEADER_EPOCH are normal right after an election,
-        when the follower heard from the controller before the new leader did.
+        when the follower heard from the controller before the new leader did; a leader that
+        answers with damaged data or a failing disk is not, and is journaled once per run.
         """
         if error == Errors.FENCED_LEADER_EPOCH:
             state.fenced = True
-        else:
-            state.delayed_until_ms = self.ctx.now_ms + self.ctx.config["replica.fetch.backoff.ms"]
+            return
+        state.delayed_until_ms = self.ctx.now_ms + self.ctx.config["replica.fetch.backoff.ms"]
+        if error in NARRATED_LEADER_ERRORS and state.retrying_after != error.name:
+            state.retrying_after = error.name
+            self._journal(tp, state, error.name, f"the leader answered {error.name}.", retrying=True)
 
     def _truncate(self, leader_node: str, truncating: dict[TopicPartition, FetchState], timeout: float) -> Process[bool]:
         partitions = {}
@@ -199,7 +206,7 @@ class ReplicaFetcher:
             if answered is None or answered is not truncating.get(tp):
                 continue
             if result.error != Errors.NONE:
-                self._on_partition_error(answered, result.error)
+                self._on_partition_error(tp, answered, result.error)
                 continue
             self._guarded(tp, answered, self._truncate_to_epoch_end, result)
         return True

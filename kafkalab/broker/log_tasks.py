@@ -7,9 +7,15 @@ incarnation, so they stop when the broker crashes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
+from kafkalab.errors import KafkaError
 from kafkalab.events.cluster import LogCompacted, SegmentRolled, SegmentsDeleted
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.results import RolledSegment
+from kafkalab.storage.segment import CorruptSegmentError
 
 
 class LogTasks:
@@ -18,6 +24,18 @@ class LogTasks:
     def __init__(self, ctx: BrokerContext, replicas: ReplicaManager) -> None:
         self.ctx = ctx
         self.replicas = replicas
+        #: Partitions the cleaner failed on; skipped until the broker restarts (Kafka's uncleanable partitions).
+        self._uncleanable: set[TopicPartition] = set()
+
+    def _failed(self, tp: TopicPartition, error: KafkaError) -> None:
+        """A task failed on one partition: damage is narrated; a refusing disk was already reported (the broker halts)."""
+        if isinstance(error, CorruptSegmentError):
+            self.replicas.report_corruption(tp, error, -1)
+
+    def _journal_rolled(self, tp: TopicPartition, rolled: Sequence[RolledSegment]) -> None:
+        for segment in rolled:
+            self.ctx.journal.emit(SegmentRolled, broker_id=self.ctx.broker_id, topic=tp.topic,
+                                  partition=tp.partition, base_offset=segment.new_base_offset, reason=segment.reason)
 
     def start(self) -> None:
         config = self.ctx.config
@@ -34,10 +52,12 @@ class LogTasks:
         """Delete segments past retention.ms / retention.bytes below the high watermark, the active one included."""
         now = int(self.ctx.now_ms)
         for tp, partition in list(self.replicas.partitions.items()):
-            result = partition.log.delete_old_segments(now, partition.high_watermark)
-            for rolled in result.rolled:
-                self.ctx.journal.emit(SegmentRolled, broker_id=self.ctx.broker_id, topic=tp.topic,
-                                      partition=tp.partition, base_offset=rolled.new_base_offset, reason=rolled.reason)
+            try:
+                result = partition.log.delete_old_segments(now, partition.high_watermark)
+            except KafkaError as exc:
+                self._failed(tp, exc)
+                continue
+            self._journal_rolled(tp, result.rolled)
             if result.deleted:
                 reasons = sorted({segment.reason for segment in result.deleted})
                 self.ctx.journal.emit(SegmentsDeleted, broker_id=self.ctx.broker_id, topic=tp.topic,
@@ -50,9 +70,15 @@ class LogTasks:
         """Run the cleaner on compacted topics whose dirty ratio warrants it."""
         now = int(self.ctx.now_ms)
         for tp, partition in list(self.replicas.partitions.items()):
-            if not partition.config.compact:
+            if not partition.config.compact or tp in self._uncleanable:
                 continue
-            result = self.replicas.log_manager.clean(tp.topic, tp.partition, now, partition.high_watermark)
+            try:
+                result = self.replicas.log_manager.clean(tp.topic, tp.partition, now, partition.high_watermark)
+            except KafkaError as exc:
+                # Kafka's cleaner marks a partition it fails on uncleanable and goes on with the others.
+                self._uncleanable.add(tp)
+                self._failed(tp, exc)
+                continue
             if result.skipped_reason is None and result.cleaned_segments:
                 self.ctx.journal.emit(LogCompacted, broker_id=self.ctx.broker_id, topic=tp.topic,
                                       partition=tp.partition, records_removed=result.records_removed,

@@ -91,7 +91,7 @@ class Partition:
         self._apply(state)
         if new_epoch:
             # Kafka records where each leader epoch starts, so followers can truncate safely.
-            self.log.leader_epoch_cache.assign(state.leader_epoch, self.log.log_end_offset)
+            self.log.start_leader_epoch(state.leader_epoch)
             self.leader_epoch_start_offset = self.log.log_end_offset
             self.followers = {replica: FollowerState(last_caught_up_ms=now_ms if replica in state.isr else 0.0)
                               for replica in state.replicas if replica != self.broker_id}

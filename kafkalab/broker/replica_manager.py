@@ -19,6 +19,7 @@ from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import DuplicateBatchIgnored
 from kafkalab.events.cluster import (
+    CorruptDataFound,
     HighWatermarkAdvanced,
     IsrExpanded,
     IsrShrunk,
@@ -30,6 +31,7 @@ from kafkalab.protocol.controller_api import (
     AlterPartitionRequest,
     LeaderAndIsrRequest,
     LeaderAndIsrResponse,
+    PartitionState,
     StopReplicaRequest,
     StopReplicaResponse,
 )
@@ -48,9 +50,11 @@ from kafkalab.protocol.fetch import (
 )
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.log_manager import LogManager
 from kafkalab.storage.producer_state import ProducerStates
 from kafkalab.storage.results import LogAppendInfo
+from kafkalab.storage.segment import CorruptSegmentError
 from kafkalab.validation import is_internal
 
 Responder = Callable[[Any], None]
@@ -71,6 +75,8 @@ class ReplicaManager:
         self.produce_purgatory = Purgatory(ctx.group)
         self.fetch_purgatory = Purgatory(ctx.group)
         self._appended_since_check: set[TopicPartition] = set()
+        #: (file, position, problem) of damage already narrated by a CorruptDataFound event.
+        self._corruption_reported: set[tuple[str, int, str]] = set()
         self.fetchers = FetcherManager(ctx, self)
         self.producer_states = ProducerStates()
         #: Called with (partition, is_leader, leader_epoch) after a role change (Kafka's ``onLeadershipChange``).
@@ -124,32 +130,43 @@ class ReplicaManager:
         roles: list[tuple[TopicPartition, bool, int]] = []
         now = self.ctx.now_ms
         for state in request.partition_states:
-            partition = self._partition(state.tp)
-            if state.leader == self.ctx.broker_id:
-                if not partition.make_leader(state, now):
-                    errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH
-                    continue
-                self.fetchers.remove(state.tp)
-                self._after_leader_change(partition)
-                roles.append((state.tp, True, state.leader_epoch))
-            elif state.leader not in self.ctx.metadata.brokers and partition.leader_id != -1:
-                # Kafka 3.9 ReplicaManager.makeFollowers (ZK mode): "cannot become follower since the new
-                # leader is unavailable": the replica keeps its state and its fetcher until a leader is elected.
-                pass
-            else:
-                if not partition.make_follower(state):
-                    errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH
-                    continue
-                self.produce_purgatory.check_and_complete(state.tp)
-                self.fetch_purgatory.check_and_complete(state.tp)
-                if state.leader >= 0:
-                    self.fetchers.add(state.tp, state.leader, state.leader_epoch, partition.log_end_offset)
-                else:
-                    self.fetchers.remove(state.tp)
-                roles.append((state.tp, False, state.leader_epoch))
+            try:
+                role = self._become_leader_or_follower(state, now)
+            except KafkaError as exc:
+                # Kafka answers KAFKA_STORAGE_ERROR for a partition whose log cannot be created or written.
+                errors[state.tp] = exc.error
+                continue
+            if role is None:
+                errors[state.tp] = Errors.STALE_CONTROLLER_EPOCH
+                continue
+            roles.extend(role)
             errors[state.tp] = Errors.NONE
         self._notify_roles(roles)
         return LeaderAndIsrResponse(Errors.NONE, errors)
+
+    def _become_leader_or_follower(self, state: PartitionState,
+                                   now: float) -> list[tuple[TopicPartition, bool, int]] | None:
+        """Apply one partition's state; the role taken (none if it stays as it is), or None if the state is stale."""
+        partition = self._partition(state.tp)
+        if state.leader == self.ctx.broker_id:
+            if not partition.make_leader(state, now):
+                return None
+            self.fetchers.remove(state.tp)
+            self._after_leader_change(partition)
+            return [(state.tp, True, state.leader_epoch)]
+        if state.leader not in self.ctx.metadata.brokers and partition.leader_id != -1:
+            # Kafka 3.9 ReplicaManager.makeFollowers (ZK mode): "cannot become follower since the new
+            # leader is unavailable": the replica keeps its state and its fetcher until a leader is elected.
+            return []
+        if not partition.make_follower(state):
+            return None
+        self.produce_purgatory.check_and_complete(state.tp)
+        self.fetch_purgatory.check_and_complete(state.tp)
+        if state.leader >= 0:
+            self.fetchers.add(state.tp, state.leader, state.leader_epoch, partition.log_end_offset)
+        else:
+            self.fetchers.remove(state.tp)
+        return [(state.tp, False, state.leader_epoch)]
 
     def _notify_roles(self, roles: list[tuple[TopicPartition, bool, int]]) -> None:
         for listener in self.leadership_listeners:
@@ -167,7 +184,7 @@ class ReplicaManager:
             if item.delete:
                 if partition is not None:
                     del self.partitions[item.tp]
-                self.log_manager.delete_log(item.tp.topic, item.tp.partition)
+                self._delete_log(item.tp)
                 self.producer_states.forget(item.tp.topic, item.tp.partition)
             elif partition is not None:
                 partition.leader_id = -1
@@ -183,7 +200,14 @@ class ReplicaManager:
                 tp = TopicPartition(topic, partition)
                 self.partitions.pop(tp, None)
                 self.fetchers.remove(tp)
-                self.log_manager.delete_log(topic, partition)
+                self._delete_log(tp)
+
+    def _delete_log(self, tp: TopicPartition) -> None:
+        """Remove a replica's log; a disk that refuses has already taken the log dir offline (the broker halts)."""
+        try:
+            self.log_manager.delete_log(tp.topic, tp.partition)
+        except KafkaStorageError:
+            pass
 
     # -- produce -------------------------------------------------------------------
 
@@ -391,6 +415,8 @@ class ReplicaManager:
                                    None if follower else partition.high_watermark,
                                    min_one_message=remaining == request.max_bytes)
             except KafkaError as exc:
+                if isinstance(exc, CorruptSegmentError):
+                    self.report_corruption(tp, exc, fetch.fetch_offset)
                 has_error = True
                 results[tp] = FetchPartitionData(exc.error, partition.high_watermark, log.log_start_offset,
                                                  log.log_end_offset)
@@ -399,6 +425,16 @@ class ReplicaManager:
             results[tp] = FetchPartitionData(Errors.NONE, partition.high_watermark, log.log_start_offset,
                                              log.log_end_offset, records)
         return results, request.max_bytes - remaining, has_error
+
+    def report_corruption(self, tp: TopicPartition, error: CorruptSegmentError, fetch_offset: int) -> None:
+        """Narrate damage a read met (``fetch_offset`` -1 if no fetch), once per place: every retry meets it again."""
+        where = (str(error.log_path), error.position, error.problem)
+        if where in self._corruption_reported:
+            return
+        self._corruption_reported.add(where)
+        offset = fetch_offset if error.base_offset is None else error.base_offset
+        self.ctx.journal.emit(CorruptDataFound, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
+                              file=str(error.log_path), position=error.position, offset=offset, problem=error.problem)
 
     def handle_list_offsets(self, request: ListOffsetsRequest) -> ListOffsetsResponse:
         """Log start (earliest) or high watermark (latest) of partitions this broker leads."""
@@ -455,8 +491,8 @@ class ReplicaManager:
         if offset >= old_end:
             return
         partition.high_watermark = min(high_watermark, partition.log_end_offset)
-        # Records below our high watermark had been committed (acknowledged to acks=all
-        # producers); only an unclean election can make a replica cut them.
+        # Records below our high watermark had been committed (acknowledged to acks=all producers);
+        # only an unclean election or a leader whose own log lost them can make a replica cut them.
         committed_lost = max(0, min(high_watermark, old_end) - partition.log_end_offset)
         self.ctx.journal.emit(LogTruncated, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
                               old_end=old_end, new_end=partition.log_end_offset, reason=reason,

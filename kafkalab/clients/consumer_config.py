@@ -15,6 +15,8 @@ CONSUMER_CONFIG_KEYS: dict[str, ConfigKey] = {key.name: key for key in (
               minimum=0),
     ConfigKey("auto.offset.reset", "string", "latest", "Where to start without a valid committed offset.",
               choices=("earliest", "latest", "none")),
+    ConfigKey("check.crcs", "boolean", True, "Check the CRC32C of every fetched record batch; a batch that fails "
+              "makes poll() raise CORRUPT_MESSAGE instead of returning damaged records."),
     ConfigKey("client.id", "string", "", "The name this consumer shows in events and in its member id."),
     ConfigKey("default.api.timeout.ms", "int", 60_000, "How long commit_sync, committed and position may take.",
               minimum=0),

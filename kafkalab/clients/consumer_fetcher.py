@@ -3,7 +3,8 @@
 One Fetch request per leader broker covers every assigned, unpaused partition that
 has a position and no unread data; the broker long-polls up to ``fetch.max.wait.ms``
 and never returns records at or past the high watermark. Fetched batches stay bytes
-until poll() takes records from them, decoding one batch at a time. Partitions
+until poll() takes records from them, checking (``check.crcs``) and decoding one batch
+at a time. Partitions
 without a position get the group's committed offset or, failing that, the offset
 ``auto.offset.reset`` names (ListOffsets: earliest = log start, latest = high watermark).
 """
@@ -32,48 +33,85 @@ from kafkalab.protocol.fetch import (
 )
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future, Process, Sleep
-from kafkalab.storage.records import iter_batch_headers, iter_records
+from kafkalab.storage.records import crc_problem, iter_records, read_batch_header
 
 _TIMESTAMPS = {"earliest": EARLIEST_TIMESTAMP, "latest": LATEST_TIMESTAMP}
+_SEEK_PAST = ". If needed, please seek past the record to continue consumption."
 
 
 class CompletedFetch:
-    """One partition's fetched bytes, decoded a batch at a time as poll() asks for records."""
+    """One partition's fetched bytes, checked and decoded a batch at a time as poll() asks for records.
 
-    __slots__ = ("batches", "data", "next_batch", "pending", "tp")
+    Like Kafka's ``CompletedFetch``, a batch that fails its CRC32C (with ``check.crcs``) or
+    does not parse stops the partition there: records before it are returned, and every
+    later take() raises CORRUPT_MESSAGE naming the partition and offset until the consumer
+    seeks past it.
+    """
 
-    def __init__(self, tp: TopicPartition, data: bytes) -> None:
+    __slots__ = ("check_crcs", "data", "error", "next_position", "pending", "tp")
+
+    def __init__(self, tp: TopicPartition, data: bytes, check_crcs: bool) -> None:
         self.tp = tp
         self.data = data
-        self.batches = [(pos, header) for pos, header in iter_batch_headers(data)]
-        self.next_batch = 0
+        self.check_crcs = check_crcs
+        self.next_position = 0
         self.pending: list[ConsumerRecord] = []
+        #: The damage met at the current position: raised by every take() from now on.
+        self.error: KafkaError | None = None
 
     @property
     def exhausted(self) -> bool:
-        return not self.pending and self.next_batch >= len(self.batches)
+        return self.error is None and not self.pending and self.next_position >= len(self.data)
 
     def take(self, position: int, max_records: int) -> list[ConsumerRecord]:
-        """Up to ``max_records`` records from ``position`` on, in offset order."""
+        """Up to ``max_records`` records from ``position`` on, in offset order; CORRUPT_MESSAGE at damage."""
+        if self.error is not None:
+            raise self.error
         out: list[ConsumerRecord] = []
-        topic, partition = self.tp.topic, self.tp.partition
         while len(out) < max_records:
             if not self.pending:
-                if self.next_batch >= len(self.batches):
+                if self.next_position >= len(self.data):
                     break
-                pos, header = self.batches[self.next_batch]
-                self.next_batch += 1
-                if header.next_offset <= position or header.is_control:
-                    continue
-                self.pending = [ConsumerRecord(topic, partition, r.offset, r.timestamp, r.key, r.value, r.headers)
-                                for r in iter_records(self.data, pos, header) if r.offset >= position]
+                try:
+                    self.pending = self._next_batch(position)
+                except KafkaError as exc:
+                    self.error = exc
+                    if out:
+                        break  # Kafka's FetchCollector returns what it has and raises on the next poll
+                    raise
                 self.pending.reverse()  # pop() from the end is cheap
+                continue
             room = max_records - len(out)
             taken = self.pending[-room:]
             del self.pending[-room:]
             taken.reverse()
             out.extend(taken)
         return out
+
+    def _next_batch(self, position: int) -> list[ConsumerRecord]:
+        """The records at or after ``position`` of the next batch (none for a control or consumed batch)."""
+        tp, data, pos = self.tp, self.data, self.next_position
+        try:
+            header = read_batch_header(data, pos)
+        except KafkaError as exc:
+            raise KafkaError(Errors.CORRUPT_MESSAGE, f"Fetched data for partition {tp} at offset {position} is "
+                                                     f"invalid, cause: {exc.message}{_SEEK_PAST}") from None
+        where = f"Record batch for partition {tp} at offset {header.base_offset} is invalid, cause: "
+        if pos + header.size_in_bytes > len(data):
+            raise KafkaError(Errors.CORRUPT_MESSAGE, f"{where}the batch is {header.size_in_bytes} bytes but only "
+                                                     f"{len(data) - pos} were fetched{_SEEK_PAST}")
+        if self.check_crcs:
+            problem = crc_problem(data, pos, header)
+            if problem is not None:
+                raise KafkaError(Errors.CORRUPT_MESSAGE, f"{where}{problem}{_SEEK_PAST}")
+        self.next_position = pos + header.size_in_bytes
+        if header.next_offset <= position or header.is_control:
+            return []
+        try:
+            return [ConsumerRecord(tp.topic, tp.partition, r.offset, r.timestamp, r.key, r.value, r.headers)
+                    for r in iter_records(data, pos, header) if r.offset >= position]
+        except KafkaError as exc:
+            raise KafkaError(Errors.CORRUPT_MESSAGE, f"{where}{exc.message.rstrip('.')}{_SEEK_PAST}") from None
 
 
 class Fetcher:
@@ -87,7 +125,7 @@ class Fetcher:
         self.journal = journal
         self.completed: dict[TopicPartition, CompletedFetch] = {}
         self.in_flight: set[int] = set()
-        #: An error to raise from the next poll() (OFFSET_OUT_OF_RANGE with auto.offset.reset=none).
+        #: An error to raise from the next poll() (OFFSET_OUT_OF_RANGE with auto.offset.reset=none, CORRUPT_MESSAGE).
         self.error: KafkaError | None = None
         self._on_data = on_data
 
@@ -133,9 +171,13 @@ class Fetcher:
             if data.error == Errors.NONE:
                 state.high_watermark = data.high_watermark
                 if data.records:
-                    self.completed[tp] = CompletedFetch(tp, data.records)
+                    self.completed[tp] = CompletedFetch(tp, data.records, self.config["check.crcs"])
             elif data.error == Errors.OFFSET_OUT_OF_RANGE:
                 self._out_of_range(tp, state.position, data.log_start_offset, data.log_end_offset)
+            elif data.error == Errors.CORRUPT_MESSAGE:
+                # Kafka's FetchCollector: the broker could not read a whole, intact batch there.
+                self.error = KafkaError(Errors.CORRUPT_MESSAGE, f"Encountered corrupt message when fetching offset "
+                                                                f"{state.position} for topic-partition {tp}.")
             else:
                 self.client.metadata = None  # the leader moved (or the topic is gone): look again
         self._on_data()
@@ -160,7 +202,12 @@ class Fetcher:
                 continue
             if state.paused or len(records) >= max_records:
                 continue
-            taken = completed.take(state.position, max_records - len(records))
+            try:
+                taken = completed.take(state.position, max_records - len(records))
+            except KafkaError:
+                if records:
+                    break  # the damaged partition raises on the next poll, as Kafka's collectFetch does
+                raise
             if taken:
                 state.position = taken[-1].offset + 1
                 records.extend(taken)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, par
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE, CoordinationServer
 from kafkalab.errors import Errors, KafkaError, quoted
-from kafkalab.events.cluster import LinkCut, LinkHealed, LinkLatencyChanged
+from kafkalab.events.cluster import DataDirWriteFailed, LinkCut, LinkHealed, LinkLatencyChanged
 from kafkalab.events.failures import ProcessFailed
 from kafkalab.events.journal import EventJournal
 from kafkalab.protocol.admin import ApiResult, ElectionType
@@ -40,6 +40,7 @@ from kafkalab.sim.failures import Failure
 from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
 from kafkalab.sim.process import Future, Process, Sleep, spawn
 from kafkalab.sim.scheduler import DEFAULT_START_MS, Scheduler, TimerGroup
+from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.records import Record, decode_batch, encode_batch, iter_batch_headers
 from kafkalab.validation import topic_name_problem, validate_partition, validate_topic_name
 from kafkalab.views import ClusterView
@@ -83,6 +84,7 @@ class Cluster:
         self.raw = RawClient(self.client)
         self._views = ViewBuilder()
         self._client_group.every(CLOCK_SAVE_INTERVAL_MS, self._save_clock)
+        self._clock_save_failure: str | None = None
         #: Consumer group lag sampled over time, for GroupView.lag_history.
         self.lag = LagTracker()
         self._client_group.every(LAG_SAMPLE_INTERVAL_MS, lambda: self.lag.sample(self.brokers, self.scheduler.now_ms))
@@ -167,10 +169,21 @@ class Cluster:
             tree.create(paths.CLUSTER_ID, paths.cluster_id_data(self.meta.cluster_id), 0, False, now)
 
     def start(self) -> Future[None]:
-        """Start every broker; the future completes when all are serving and a controller leads."""
-        for broker in self.brokers.values():
-            broker.start()
-        return spawn(self._client_group, self._until(self._settled), name="cluster start").claim()
+        """Start every broker; the future completes when all that could start serve and a controller leads.
+
+        A broker that cannot start (its log dir refuses the file system's help) stays down, as
+        a Kafka broker process would exit; if none can, the future fails with the first error.
+        """
+        starts = [broker.start() for broker in self.brokers.values()]
+
+        def process() -> Process[None]:
+            while not self._settled():
+                errors = [start.error for start in starts if start.error is not None]
+                if len(errors) == len(starts):
+                    raise errors[0]
+                yield Sleep(1.0)
+
+        return spawn(self._client_group, process(), name="cluster start").claim()
 
     def _settled(self) -> bool:
         running = [b for b in self.brokers.values() if b.running]
@@ -181,10 +194,6 @@ class Cluster:
             return False
         return all(b.ctx is not None and b.ctx.metadata.controller_id == active[0].broker_id for b in running)
 
-    def _until(self, condition: Callable[[], bool], poll_ms: float = 1.0) -> Process[None]:
-        while not condition():
-            yield Sleep(poll_ms)
-
     def close(self) -> None:
         """Stop every broker cleanly (flush, checkpoints, clean-shutdown marker) and unlock the dir."""
         if self.closed:
@@ -194,10 +203,16 @@ class Cluster:
         for group in self._clients.values():
             group.cancel_all()
         self._client_group.cancel_all()
-        self._save_clock()
-        self.coordinator.close()
+        failures: list[KafkaStorageError] = []
+        for write in (self._write_clock, self.coordinator.close):
+            try:
+                write()
+            except KafkaStorageError as exc:
+                failures.append(exc)
         self.data_dir.close()
         self.closed = True
+        if failures:
+            raise failures[0]  # every step ran and the lock is released; the caller reports the first
 
     def _journal_failure(self, failure: Failure) -> None:
         """A process or timer stopped on an error nobody reads: say so in the journal (the engine goes on)."""
@@ -205,9 +220,20 @@ class Cluster:
             ProcessFailed, owner=failure.owner, process=failure.process, error=failure.error_name,
             message=failure.message, bug=failure.bug, where=failure.where if failure.bug else ""))
 
-    def _save_clock(self) -> None:
+    def _write_clock(self) -> None:
         self.meta.clock_ms = self.scheduler.now_ms
         self.data_dir.write_meta(self.meta)
+
+    def _save_clock(self) -> None:
+        """Save the clock now and then; a refusing disk is narrated once and the cluster runs on."""
+        try:
+            self._write_clock()
+        except KafkaStorageError as exc:
+            if self._clock_save_failure != exc.message:
+                self._clock_save_failure = exc.message
+                self.journal.emit(DataDirWriteFailed, path=exc.path, operation=exc.operation, reason=exc.reason)
+        else:
+            self._clock_save_failure = None
 
     # -- time ----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 from platformdirs import user_data_dir
 
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.files import storage_errors, write_durably
 
 META_FILE = "kafkalab.json"
 LOCK_FILE = ".lock"
@@ -65,17 +67,22 @@ class DataDir:
 
     @classmethod
     def open(cls, path: Path) -> DataDir:
-        """Lock ``path`` (creating it if needed) and read its metadata if it holds a cluster."""
+        """Lock ``path`` (creating it if needed) and read its metadata if it holds a cluster.
+
+        KAFKA_STORAGE_ERROR naming the file when the file system refuses (a read-only mount, say).
+        """
         path = Path(path).expanduser()
         if path.exists() and not path.is_dir():
             raise KafkaError(Errors.DATA_DIR_INVALID, f"{path} is a file, not a kafkalab data directory.")
-        path.mkdir(parents=True, exist_ok=True)
+        with storage_errors(path, "create the data directory"):
+            path.mkdir(parents=True, exist_ok=True)
         meta_path = path / META_FILE
         if not meta_path.exists() and any(p.name != LOCK_FILE for p in path.iterdir()):
             raise KafkaError(Errors.DATA_DIR_INVALID,
                              f"{path} is not empty and has no {META_FILE}: it is not a kafkalab data directory, "
                              f"so kafkalab will not write into it.")
-        lock_fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        with storage_errors(path / LOCK_FILE, "open the lock file"):
+            lock_fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -84,9 +91,10 @@ class DataDir:
             raise KafkaError(Errors.DATA_DIR_LOCKED,
                              f"{path} is in use by kafkalab process {holder}; close it or choose another --data-dir."
                              ) from None
-        os.ftruncate(lock_fd, 0)
-        os.pwrite(lock_fd, str(os.getpid()).encode(), 0)
         try:
+            with storage_errors(path / LOCK_FILE, "write the lock file"):
+                os.ftruncate(lock_fd, 0)
+                os.pwrite(lock_fd, str(os.getpid()).encode(), 0)
             meta = cls._read_meta(meta_path) if meta_path.exists() else None
         except KafkaError:
             os.close(lock_fd)
@@ -96,20 +104,22 @@ class DataDir:
     @staticmethod
     def _read_meta(meta_path: Path) -> ClusterMeta:
         try:
-            raw = json.loads(meta_path.read_text())
-            if raw.get("format") != FORMAT_VERSION:
-                raise ValueError(f"unsupported format {raw.get('format')!r}")
-            return ClusterMeta(str(raw["cluster_id"]), int(raw["brokers"]), int(raw["seed"]),
+            raw = json.loads(meta_path.read_bytes())
+            if not isinstance(raw, dict) or raw.get("format") != FORMAT_VERSION:
+                raise ValueError(f"unsupported format {raw.get('format') if isinstance(raw, dict) else raw!r}")
+            meta = ClusterMeta(str(raw["cluster_id"]), int(raw["brokers"]), int(raw["seed"]),
                                dict(raw.get("broker_config", {})), float(raw.get("clock_ms", 0.0)))
+            if meta.brokers < 1 or not math.isfinite(meta.clock_ms) or meta.clock_ms < 0:
+                raise ValueError(f"brokers {meta.brokers} and clock_ms {meta.clock_ms} make no cluster")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise KafkaError(Errors.DATA_DIR_INVALID, f"{meta_path} is unreadable ({exc}).") from None
+        return meta
 
     def write_meta(self, meta: ClusterMeta) -> None:
-        """Atomically record the cluster's metadata."""
+        """Atomically record the cluster's metadata; KafkaStorageError if the file system refuses."""
         self.meta = meta
-        tmp = self.path / (META_FILE + ".tmp")
-        tmp.write_text(meta.to_json())
-        os.replace(tmp, self.path / META_FILE)
+        with storage_errors(self.path / META_FILE, "write"):
+            write_durably(self.path / META_FILE, meta.to_json().encode(), sync=False)
 
     def broker_dir(self, broker_id: int) -> Path:
         return self.path / f"broker-{broker_id}"
@@ -120,13 +130,14 @@ class DataDir:
 
     def wipe(self) -> None:
         """Delete the stored cluster (``--fresh``), keeping the lock."""
-        for child in self.path.iterdir():
-            if child.name == LOCK_FILE:
-                continue
-            if child.is_dir():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+        with storage_errors(self.path, "delete"):
+            for child in self.path.iterdir():
+                if child.name == LOCK_FILE:
+                    continue
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
         self.meta = None
 
     def close(self) -> None:

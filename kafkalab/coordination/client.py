@@ -24,6 +24,9 @@ from kafkalab.sim.scheduler import TimerGroup
 
 register_domain_error(ZkException)
 
+#: How long a request answered with CONNECTION_LOSS waits before it is sent again.
+CONNECTION_LOSS_BACKOFF_MS = 1000
+
 Watcher = Callable[[WatchEvent], None]
 
 
@@ -223,6 +226,10 @@ class CoordinationClient:
                 self._connect()
                 return
             self._heard()
+            if response.code == ZkCode.CONNECTION_LOSS:
+                # Kafka's ZooKeeperClient retries a request that lost its connection until it goes through.
+                self.group.call_later(CONNECTION_LOSS_BACKOFF_MS, attempt)
+                return
             if response.code == ZkCode.OK or response.code in allowed:
                 result.set_result(response)
             else:

@@ -18,10 +18,17 @@ from typing import Any
 from kafkalab.coordination import protocol as p
 from kafkalab.coordination.protocol import EventType, WatchEvent, ZkCode, ZkException
 from kafkalab.coordination.tree import ZnodeTree, parent_of
-from kafkalab.events.coordination import SessionClosed, SessionEstablished, SessionExpired
+from kafkalab.events.coordination import (
+    CoordinationStoreFailed,
+    CoordinationStoreRecovered,
+    SessionClosed,
+    SessionEstablished,
+    SessionExpired,
+)
 from kafkalab.events.journal import EventJournal
 from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.scheduler import Scheduler, Timer
+from kafkalab.storage.files import KafkaStorageError
 from kafkalab.views import ZnodeView
 
 COORDINATOR_NODE = "zk"
@@ -51,6 +58,10 @@ class CoordinationServer:
         self.network = network
         self.journal = journal
         self.tree = ZnodeTree(directory)
+        if self.tree.load_notes:
+            journal.emit(CoordinationStoreRecovered, notes=tuple(self.tree.load_notes))
+        #: Set while the transaction log refuses writes, so the failure is narrated once.
+        self._store_failure: str | None = None
         self._sessions: dict[int, _Session] = {}
         self._session_ids = itertools.count(0x100000001)
         self._data_watches: dict[str, set[int]] = {}
@@ -106,8 +117,14 @@ class CoordinationServer:
                 # checks /controller_epoch's version), so a zombie controller changes nothing.
                 raise ZkException(ZkCode.BAD_VERSION, guard[0])
             respond(handler(session, request))
+            self._store_failure = None
         except ZkException as exc:
             respond(p.ZkResponse(exc.code, exc.path))
+        except KafkaStorageError as exc:
+            if self._store_failure != exc.message:
+                self._store_failure = exc.message
+                self.journal.emit(CoordinationStoreFailed, path=exc.path, reason=exc.reason)
+            respond(p.ZkResponse(ZkCode.CONNECTION_LOSS, getattr(request, "path", "")))
 
     def _connect(self, source: str, request: p.ConnectRequest) -> p.ConnectResponse:
         timeout = min(max(request.session_timeout_ms, MIN_SESSION_TIMEOUT_MS), MAX_SESSION_TIMEOUT_MS)

@@ -3,7 +3,9 @@
 Persistent znodes survive restarts of the whole app (ZooKeeper keeps them in its data
 directory); ephemeral znodes live only as long as the session that created them.
 Every change is appended to ``log.jsonl`` before it is applied, and ``snapshot.json``
-is rewritten on a clean close, as ZooKeeper's snapshots and txn logs do.
+is rewritten on a clean close, as ZooKeeper's snapshots and txn logs do: the snapshot is
+fsynced before the log is cut, and replay skips what the snapshot already holds, so a
+crash at any point of a close loses nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from pathlib import Path
 
 from kafkalab.coordination.protocol import Stat, ZkCode, ZkException
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.files import storage_errors, write_durably
+
+SNAPSHOT_FILE = "snapshot.json"
+LOG_FILE = "log.jsonl"
 
 
 @dataclass
@@ -55,23 +61,29 @@ class ZnodeTree:
     def __init__(self, directory: Path | None, read_only: bool = False) -> None:
         self.nodes: dict[str, Znode] = {"/": Znode("", 0, 0, 0, 0)}
         self.zxid = 0
+        #: What loading had to repair, one sentence each (a torn transaction after a crash).
+        self.load_notes: list[str] = []
         self._directory = directory
         self._log_fd: int | None = None
-        if directory is not None and read_only:
-            if directory.exists():
-                self._load(directory)
-        elif directory is not None:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._load(directory)
-            self._log_fd = os.open(directory / "log.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if directory is None or (read_only and not directory.exists()):
+            return
+        with storage_errors(directory, "load"):
+            if not read_only:
+                directory.mkdir(parents=True, exist_ok=True)
+            valid_bytes = self._load(directory)
+            if not read_only:
+                self._log_fd = os.open(directory / LOG_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                # New transactions must not land behind a torn one, where replay would never reach them.
+                os.ftruncate(self._log_fd, valid_bytes)
 
     # -- persistence ---------------------------------------------------------------
 
-    def _load(self, directory: Path) -> None:
-        snapshot = directory / "snapshot.json"
+    def _load(self, directory: Path) -> int:
+        """Read the snapshot, then replay the transactions it does not hold; return the log's intact length."""
+        snapshot = directory / SNAPSHOT_FILE
         try:
             if snapshot.exists():
-                state = json.loads(snapshot.read_text())
+                state = json.loads(snapshot.read_bytes())
                 self.zxid = state["zxid"]
                 for path, node in state["nodes"].items():
                     self.nodes[path] = Znode(node["data"], node["czxid"], node["mzxid"], node["ctime"], node["mtime"],
@@ -79,19 +91,41 @@ class ZnodeTree:
                 for path in self.nodes:
                     if path != "/":
                         self.nodes[parent_of(path)].children.add(name_of(path))
-            log = directory / "log.jsonl"
-            if log.exists():
-                for line in log.read_text().splitlines():
-                    if not line.strip():
-                        continue
-                    try:
-                        txn = json.loads(line)
-                    except json.JSONDecodeError:
-                        break  # a torn last line from a crash: the txn never completed
-                    self._replay(txn)
+            return self._replay_log(directory / LOG_FILE, self.zxid)
         except (KeyError, TypeError, ValueError) as exc:
             raise KafkaError(Errors.DATA_DIR_INVALID,
                              f"The coordination store in {directory} is unreadable ({exc}).") from None
+
+    def _replay_log(self, log: Path, snapshot_zxid: int) -> int:
+        """Apply the logged transactions newer than the snapshot; stop at a torn one and return where it starts.
+
+        ZooKeeper writes a snapshot, then starts a new log; a crash between the two leaves
+        transactions the snapshot already holds, which replay skips by their zxid.
+        """
+        if not log.exists():
+            return 0
+        data = log.read_bytes()
+        position = 0
+        for number, line in enumerate(data.split(b"\n"), start=1):
+            end = position + len(line) + 1
+            if end > len(data):
+                if line.strip():
+                    self.load_notes.append(f"Dropped a torn transaction at the end of {log} (line {number}): "
+                                           f"it was being written when the process stopped.")
+                return position
+            if line.strip():
+                try:
+                    txn = json.loads(line)
+                    zxid = txn["zxid"]
+                except (ValueError, KeyError, TypeError):
+                    rest = data[position:].count(b"\n")
+                    self.load_notes.append(f"Line {number} of {log} is not a transaction; ignored it and the "
+                                           f"{rest - 1} line(s) after it.")
+                    return position
+                if zxid > snapshot_zxid:
+                    self._replay(txn)
+            position = end
+        return len(data)
 
     def _replay(self, txn: dict) -> None:
         op, path, zxid, now = txn["op"], txn["path"], txn["zxid"], txn["time"]
@@ -105,22 +139,29 @@ class ZnodeTree:
 
     def _append_txn(self, txn: dict) -> None:
         if self._log_fd is not None:
-            os.write(self._log_fd, (json.dumps(txn, separators=(",", ":")) + "\n").encode())
+            assert self._directory is not None
+            with storage_errors(self._directory / LOG_FILE, "append to"):
+                os.write(self._log_fd, (json.dumps(txn, separators=(",", ":")) + "\n").encode())
 
     def close(self) -> None:
-        """Write a snapshot of the persistent nodes and start an empty transaction log."""
+        """Write a snapshot of the persistent nodes, make it durable, then start an empty transaction log."""
         if self._directory is None or self._log_fd is None:
             return
         nodes = {path: {"data": node.data, "czxid": node.czxid, "mzxid": node.mzxid, "ctime": node.ctime_ms,
                         "mtime": node.mtime_ms, "version": node.version, "cversion": node.cversion,
                         "sequence": node.sequence}
                  for path, node in self.nodes.items() if path != "/" and not node.ephemeral_owner}
-        tmp = self._directory / "snapshot.json.tmp"
-        tmp.write_text(json.dumps({"zxid": self.zxid, "nodes": nodes}, separators=(",", ":")))
-        os.replace(tmp, self._directory / "snapshot.json")
-        os.close(self._log_fd)
+        directory, log_fd = self._directory, self._log_fd
         self._log_fd = None
-        (self._directory / "log.jsonl").write_text("")
+        with storage_errors(directory, "write"):
+            try:
+                # The snapshot must be on disk before the log it replaces is cut (ZooKeeper's order).
+                write_durably(directory / SNAPSHOT_FILE,
+                              json.dumps({"zxid": self.zxid, "nodes": nodes}, separators=(",", ":")).encode())
+                os.ftruncate(log_fd, 0)
+                os.fsync(log_fd)
+            finally:
+                os.close(log_fd)
 
     def close_abruptly(self) -> None:
         """Stop writing without a snapshot (the transaction log already holds every change)."""

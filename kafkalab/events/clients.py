@@ -223,6 +223,24 @@ class PollIntervalExceeded(Event):
 
 
 @dataclass(frozen=True)
+class PollFailed(Event):
+    """The consumer's poll() raised instead of returning records, and the application's poll
+    loop reports it and polls again. Kafka's consumer does this for CORRUPT_MESSAGE (a fetched
+    batch failed its CRC32C check, check.crcs, or the broker could not read an intact batch
+    there): its position stays at the damaged offset, so every poll fails the same way until
+    the application seeks past it. The records there are never handed to the application."""
+
+    kind = "consumer"
+    client_id: str
+    group_id: str
+    error: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"Consumer {self.client_id}'s poll() failed with {self.error}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class OffsetReset(Event):
     """The consumer had no valid position for a partition (no committed offset, or the committed
     one was out of range, e.g. deleted by retention), so auto.offset.reset chose where to start:

@@ -31,23 +31,29 @@ class BrokerStarted(Event):
         if self.previous_stop == "crash":
             return (f"Broker {self.broker_id} started after a crash and recovered {self.logs} partition log(s) "
                     f"past their recovery points.")
-        return (f"Broker {self.broker_id} started after a clean shutdown and opened {self.logs} partition log(s) "
-                f"without reading their data.")
+        return (f"Broker {self.broker_id} started after a clean shutdown and opened {self.logs} partition log(s), "
+                f"reading only enough to see that each ends on a whole batch.")
 
 
 @dataclass(frozen=True)
 class BrokerStopped(Event):
     """A broker stopped. A crash loses everything in memory (ISR state, unflushed
     checkpoints); a clean shutdown first moves leadership away, flushes every log and
-    writes a clean-shutdown marker so the next start skips recovery."""
+    writes a clean-shutdown marker so the next start skips recovery. A broker whose log
+    dir failed halts the same way a crash does."""
 
     kind = "broker"
     broker_id: int
     clean: bool
+    #: Why a broker stopped by itself (its log dir failed); empty for a crash or shutdown from outside.
+    reason: str = ""
 
     def describe(self) -> str:
         if self.clean:
             return f"Broker {self.broker_id} shut down cleanly: logs flushed, checkpoints written."
+        if self.reason:
+            return (f"Broker {self.broker_id} halted: {self.reason}. The cluster notices when its ZooKeeper "
+                    f"session expires.")
         return (f"Broker {self.broker_id} crashed. Nobody is told: the cluster notices only when its "
                 f"ZooKeeper session expires.")
 
@@ -64,6 +70,64 @@ class BrokerStartupFailed(Event):
 
     def describe(self) -> str:
         return f"Broker {self.broker_id} failed to start and exits: {self.reason}."
+
+
+@dataclass(frozen=True)
+class LogDirFailed(Event):
+    """The file system refused a broker's log dir an operation (a read-only mount, an
+    immutable file, a permission error, a full or failing disk): KAFKA_STORAGE_ERROR. Kafka
+    takes that log dir offline (LogDirFailureChannel) and the partitions on it go offline on
+    that broker; with no log dir left, as here (one per broker), Kafka 3.9 halts the broker
+    without a clean shutdown, so leadership moves to other replicas once its ZooKeeper
+    session expires. Nothing more is written to the failed dir; a restart recovers it once
+    the file system takes writes again, and fails with the same error until then."""
+
+    kind = "storage"
+    broker_id: int
+    log_dir: str
+    path: str
+    operation: str
+    reason: str
+
+    def describe(self) -> str:
+        return (f"KAFKA_STORAGE_ERROR: broker {self.broker_id} cannot {self.operation} {self.path} ({self.reason}); "
+                f"its log dir {self.log_dir} is offline and the broker halts.")
+
+
+@dataclass(frozen=True)
+class DataDirWriteFailed(Event):
+    """kafkalab could not save the cluster's metadata and virtual clock (kafkalab.json) in the
+    data directory. Nothing else depends on it while the cluster runs, so it runs on and tries
+    again at the next save; a restart would continue from the clock last saved."""
+
+    kind = "storage"
+    path: str
+    operation: str
+    reason: str
+
+    def describe(self) -> str:
+        return (f"KAFKA_STORAGE_ERROR: cannot {self.operation} {self.path} ({self.reason}); the virtual clock is not "
+                f"saved until the disk takes writes again.")
+
+
+@dataclass(frozen=True)
+class CheckpointUnreadable(Event):
+    """A broker could not read one of its checkpoint files (text that is not Kafka's
+    checkpoint format, random bytes) and carries on as if the file were missing, as Kafka
+    does: the recovery points become 0 so every log is recovered from its first segment,
+    log start offsets fall back to the first segment, high watermarks start at 0 and each
+    leader works them out again from its followers. The file is rewritten at the next
+    checkpoint."""
+
+    kind = "storage"
+    broker_id: int
+    file: str
+    problem: str
+    fallback: str
+
+    def describe(self) -> str:
+        return (f"Broker {self.broker_id} could not read {self.file} ({self.problem.rstrip('.')}); treating it as "
+                f"missing: {self.fallback}.")
 
 
 @dataclass(frozen=True)
@@ -97,7 +161,10 @@ class BrokerRegistrationBlocked(Event):
 class LogRecovered(Event):
     """After a crash, a broker re-validates the log past its recovery point (the last
     flushed offset): every batch's size and CRC32C. A torn or corrupt tail is cut off:
-    those records were never acknowledged with acks=all by this replica alone."""
+    those records were never acknowledged with acks=all by this replica alone. After a
+    clean shutdown it checks only that the active segment ends on a whole batch, and
+    recovers that segment when it does not; other repairs (leftover files, a checkpoint
+    it could not read) are listed too."""
 
     kind = "storage"
     broker_id: int
@@ -106,13 +173,56 @@ class LogRecovered(Event):
     bytes_checked: int
     truncated_bytes: int
     reason: str
+    #: Other repairs made while opening the log, one sentence each.
+    notes: tuple[str, ...] = ()
+    #: Records below the last checkpointed high watermark (acknowledged) that the repair removed.
+    committed_lost: int = 0
 
     def describe(self) -> str:
         where = f"{self.topic}-{self.partition}"
         if self.truncated_bytes:
-            return (f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes past the "
-                    f"recovery point and truncated {self.truncated_bytes} bytes ({self.reason}).")
-        return f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes, all intact."
+            text = (f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes past the "
+                    f"recovery point and truncated {self.truncated_bytes} bytes ({self.reason.rstrip('.')}).")
+        elif self.bytes_checked:
+            text = f"Broker {self.broker_id} recovered {where}: checked {self.bytes_checked} bytes, all intact."
+        else:
+            text = f"Broker {self.broker_id} opened {where}."
+        lost = (f"DATA LOSS on this replica: {self.committed_lost} acknowledged record(s) below its high "
+                f"watermark were in the damaged part; only another replica can still hold them.",
+                ) if self.committed_lost else ()
+        return " ".join((text, *self.notes, *lost))
+
+
+@dataclass(frozen=True)
+class CorruptDataFound(Event):
+    """A broker read a partition's log and met damaged bytes: a record batch whose CRC32C no
+    longer matches its contents, a header that makes no sense (zeroed bytes read as a batch
+    of size 0), or a batch cut short. It serves nothing from there: reads stop before the
+    damage and a fetch that starts at it fails with CORRUPT_MESSAGE, so consumers and
+    followers stop at that offset instead of receiving bad records. Kafka's broker sends
+    segment bytes unchecked and leaves the check to consumers (check.crcs) and followers;
+    either way the records there are lost on this replica. Another replica that fetched
+    them before the damage still holds them, and a crash restart re-validates only the
+    data past the recovery point."""
+
+    kind = "storage"
+    broker_id: int
+    topic: str
+    partition: int
+    #: The segment file and the byte position in it where the damage starts.
+    file: str
+    position: int
+    #: The first offset that cannot be read (-1 when the damage was met outside a fetch, e.g. by the cleaner).
+    offset: int
+    problem: str
+
+    def describe(self) -> str:
+        if self.offset < 0:
+            return (f"Broker {self.broker_id} found corrupt data in {self.file} at position {self.position} "
+                    f"({self.topic}-{self.partition}): {self.problem.rstrip('.')}. It serves nothing from there.")
+        return (f"Broker {self.broker_id} found corrupt data in {self.file} at position {self.position} "
+                f"({self.topic}-{self.partition} offset {self.offset}): {self.problem.rstrip('.')}. It serves "
+                f"nothing from there: fetches at offset {self.offset} fail with CORRUPT_MESSAGE.")
 
 
 # -- controller ----------------------------------------------------------------------
@@ -292,7 +402,10 @@ class HighWatermarkAdvanced(Event):
 class LogTruncated(Event):
     """A replica cut records off the end of its log. After a leader change (KIP-101/279) a
     follower asks the new leader where its epoch ended and drops anything past it: records
-    that were never committed, or acknowledged records lost to an unclean election."""
+    that were never committed, or acknowledged records the leader's log does not hold: lost
+    to an unclean election (the leader was not in sync), or to the leader's own log recovery
+    (its disk damaged records every replica had acknowledged). The events before this one
+    say which: an UNCLEAN election, or the leader's LogRecovered."""
 
     kind = "replication"
     broker_id: int
@@ -310,7 +423,8 @@ class LogTruncated(Event):
                 f"{self.new_end}: {lost} record(s) removed ({self.reason})")
         if self.committed_lost:
             return (f"{text}. DATA LOSS: {self.committed_lost} acknowledged record(s) below its high watermark "
-                    f"were lost to an unclean leader election.")
+                    f"are not in the leader's log either (lost to an unclean election or to the leader's log "
+                    f"recovery).")
         return text + "."
 
 

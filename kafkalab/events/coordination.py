@@ -62,3 +62,32 @@ class SessionClosed(Event):
     def describe(self) -> str:
         deleted = ", ".join(self.deleted_paths) or "no ephemeral znodes"
         return f"{node_label(self.client)} closed ZooKeeper session 0x{self.session_id:x}; deleted {deleted}."
+
+
+@dataclass(frozen=True)
+class CoordinationStoreRecovered(Event):
+    """ZooKeeper loaded its store and had to repair it: the end of its transaction log held a
+    transaction a crash had cut short (or bytes that are no transaction at all), so it
+    stopped replaying there and will write new transactions in their place. A transaction
+    that was never completely written was never acknowledged to anyone either."""
+
+    kind = "zookeeper"
+    notes: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "ZooKeeper repaired its store while loading: " + " ".join(self.notes)
+
+
+@dataclass(frozen=True)
+class CoordinationStoreFailed(Event):
+    """ZooKeeper could not write a change to its transaction log, so it did not make the change:
+    ZooKeeper applies nothing it has not logged. A real server stops at this point and its
+    clients see lost connections; here it answers each write with CONNECTION_LOSS, and Kafka's
+    ZooKeeper client retries until the disk takes writes again."""
+
+    kind = "zookeeper"
+    path: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"ZooKeeper cannot write {self.path} ({self.reason}); it refuses every change until it can."

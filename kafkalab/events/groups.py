@@ -33,7 +33,9 @@ class OffsetsTopicCreationRequested(Event):
 class GroupCoordinatorLoaded(Event):
     """A broker became leader of a __consumer_offsets partition, so it now coordinates every
     group stored there. It replayed the partition's log (commits and group metadata) to rebuild
-    them; until that finished, requests for those groups got COORDINATOR_LOAD_IN_PROGRESS."""
+    them; until that finished, requests for those groups got COORDINATOR_LOAD_IN_PROGRESS. If
+    the log cannot be read to its end (damaged data), it keeps what it read before the damage,
+    as Kafka does after "Error loading offsets": commits past it are lost."""
 
     kind = "group"
     broker_id: int
@@ -41,11 +43,14 @@ class GroupCoordinatorLoaded(Event):
     groups: tuple[str, ...]
     records: int
     offsets: int
+    #: Why the replay stopped before the log end, if it did.
+    problem: str = ""
 
     def describe(self) -> str:
         names = ", ".join(self.groups) if self.groups else "no groups yet"
-        return (f"Broker {self.broker_id} is now group coordinator for __consumer_offsets-{self.partition}: "
+        text = (f"Broker {self.broker_id} is now group coordinator for __consumer_offsets-{self.partition}: "
                 f"replayed {self.records} record(s), loaded {names} ({self.offsets} committed offset(s)).")
+        return f"{text} The replay {self.problem}" if self.problem else text
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from kafkalab.protocol.groups import JoinGroupProtocol
 from kafkalab.protocol.produce import ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.records import decode_batch, encode_batch, iter_batch_headers
+from kafkalab.storage.segment import CorruptSegmentError
 
 #: Kafka's ``Topic.GROUP_METADATA_TOPIC_NAME``.
 OFFSETS_TOPIC = "__consumer_offsets"
@@ -122,31 +123,38 @@ class GroupStore:
         offsets: dict[str, dict[TopicPartition, CommittedOffset]] = {}
         stored: dict[str, schema.StoredGroup | None] = {}
         records = 0
+        problem = ""
         if hosted is not None:
             log = hosted.log
             position = log.log_start_offset
-            while position < log.log_end_offset:
-                data = log.read(position, _LOAD_READ_BYTES)
-                if not data:
-                    break
-                for pos, header in iter_batch_headers(data):
-                    for record in decode_batch(data, pos)[1]:
-                        records += 1
-                        try:
-                            self._replay(record.key, record.value, offsets, stored)
-                        except KafkaError as exc:
-                            self.ctx.journal.emit(GroupRecordSkipped, broker_id=self.ctx.broker_id,
-                                                  partition=partition, offset=record.offset, reason=exc.message)
-                    position = header.next_offset
+            try:
+                while position < log.log_end_offset:
+                    data = log.read(position, _LOAD_READ_BYTES)
+                    if not data:
+                        break
+                    for pos, header in iter_batch_headers(data):
+                        for record in decode_batch(data, pos)[1]:
+                            records += 1
+                            try:
+                                self._replay(record.key, record.value, offsets, stored)
+                            except KafkaError as exc:  # a record a client wrote, not the coordinator: skipped
+                                self.ctx.journal.emit(GroupRecordSkipped, broker_id=self.ctx.broker_id,
+                                                      partition=partition, offset=record.offset, reason=exc.message)
+                        position = header.next_offset
+            except KafkaError as exc:
+                # Kafka logs "Error loading offsets" and serves the partition with what it has.
+                problem = f"stopped at offset {position}: {exc}"
+                if isinstance(exc, CorruptSegmentError):
+                    self.replicas.report_corruption(TopicPartition(OFFSETS_TOPIC, partition), exc, position)
         loaded = self._materialize(offsets, stored)
         self.loading.discard(partition)
         self.owned[partition] = leader_epoch
         for group in loaded:
             self.groups[group.group_id] = group
-        if records:  # the 50 empty partitions of a new __consumer_offsets are not news
+        if records or problem:  # the 50 empty partitions of a new __consumer_offsets are not news
             self.ctx.journal.emit(GroupCoordinatorLoaded, broker_id=self.ctx.broker_id, partition=partition,
                                   groups=tuple(sorted(g.group_id for g in loaded)), records=records,
-                                  offsets=sum(len(g.offsets) for g in loaded))
+                                  offsets=sum(len(g.offsets) for g in loaded), problem=problem)
         for group in loaded:
             self._on_loaded(group)
 

@@ -31,6 +31,11 @@ class TextReporter:
         self.out = out
         self.verbose = verbose
 
+    def started(self, startup: list[str]) -> None:
+        """What opening the cluster repaired or refused, before the first step."""
+        for text in startup:
+            self.out.write(f"      - {text}\n")
+
     def step(self, step: Step, report: StepReport) -> None:
         status = "ok" if report.ok else "FAILED"
         if report.error and report.ok:

@@ -56,9 +56,12 @@ class RunReport:
     ok: bool
     steps: list[StepReport]
     process_failures: list[ProcessFailed] = field(default_factory=list)
+    #: What opening the stored cluster repaired or refused (recovered logs, unreadable checkpoints, failed disks).
+    startup: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "ok": self.ok, "steps": [step.as_json() for step in self.steps],
+        return {"scenario": self.scenario, "ok": self.ok, "startup": self.startup,
+                "steps": [step.as_json() for step in self.steps],
                 "process_failures": [{"time_ms": event.time_ms, **event.fields_dict(), "text": event.describe()}
                                      for event in self.process_failures]}
 
@@ -105,11 +108,13 @@ class ScenarioRunner:
 
     def __init__(self, scenario: Scenario, data_dir: Path | None = None, seed: int | None = None,
                  on_step: Callable[[Step, StepReport], None] | None = None,
-                 custom_partitioner: str | None = None) -> None:
+                 custom_partitioner: str | None = None,
+                 on_start: Callable[[list[str]], None] | None = None) -> None:
         self.scenario = scenario
         self.data_dir = data_dir
         self.seed = scenario.cluster.seed if seed is None else seed
         self.on_step = on_step or (lambda step, report: None)
+        self.on_start = on_start or (lambda startup: None)
         self.custom_partitioner = custom_partitioner
 
     def run(self) -> RunReport:
@@ -126,6 +131,9 @@ class ScenarioRunner:
                                    broker_config=spec.config)
             try:
                 cluster.wait(cluster.start())
+                # The disk's news from opening a stored cluster; the steps' own events follow each step.
+                startup = [event.describe() for event in cluster.journal if event.kind == "storage"]
+                self.on_start(startup)
                 session = Session(cluster, self.seed, self.custom_partitioner)
                 reports = self._run_steps(cluster, session)
                 session.close()
@@ -136,7 +144,7 @@ class ScenarioRunner:
         finally:
             if temporary is not None:
                 shutil.rmtree(temporary, ignore_errors=True)
-        return RunReport(self.scenario.name, all(r.ok for r in reports) and not failures, reports, failures)
+        return RunReport(self.scenario.name, all(r.ok for r in reports) and not failures, reports, failures, startup)
 
     def _run_steps(self, cluster: Cluster, session: Session) -> list[StepReport]:
         reports: list[StepReport] = []

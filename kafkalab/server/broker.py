@@ -32,6 +32,8 @@ from kafkalab.events.cluster import (
     BrokerStarted,
     BrokerStartupFailed,
     BrokerStopped,
+    CheckpointUnreadable,
+    LogDirFailed,
     LogRecovered,
 )
 from kafkalab.events.journal import EventJournal
@@ -46,7 +48,9 @@ from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
+from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.log_manager import LogManager
+from kafkalab.storage.results import RecoveryReport
 
 #: Kafka's controlled.shutdown.max.retries and controlled.shutdown.retry.backoff.ms defaults.
 CONTROLLED_SHUTDOWN_RETRIES = 3
@@ -177,17 +181,22 @@ class Broker:
         self.ctx.metadata.cluster_id = paths.json_value(cluster_id.data, "id")
         yield from self.topic_configs.load_all()
         first_start = not self.log_dir.exists() or not any(self.log_dir.iterdir())
-        self.log_manager, reports = LogManager.open(self.log_dir, self.topic_configs.config_for,
-                                                    int(self.scheduler.now_ms))
+        try:
+            self.log_manager, reports = LogManager.open(self.log_dir, self.topic_configs.config_for,
+                                                        int(self.scheduler.now_ms))
+            high_watermarks = {TopicPartition(topic, partition): offset
+                               for (topic, partition), offset in self.log_manager.read_high_watermarks().items()}
+        except KafkaError as exc:
+            # Kafka 3.9 shuts down when none of its log dirs can be loaded: this start fails, in one line.
+            if isinstance(exc, KafkaStorageError):
+                self._on_log_dir_failure(exc)
+            else:
+                self._halt(str(exc), exc)
+            return
+        self.log_manager.failures.listener = self._on_log_dir_failure
         how = "first" if first_start else "clean" if self.log_manager.had_clean_shutdown else "crash"
-        for report in reports:
-            if not report.clean_shutdown and (report.bytes_checked or report.bytes_truncated):
-                self.journal.emit(LogRecovered, broker_id=self.broker_id, topic=report.topic,
-                                  partition=report.partition, bytes_checked=report.bytes_checked,
-                                  truncated_bytes=report.bytes_truncated, reason=report.truncation_reason or "intact")
+        self._report_loading(reports, high_watermarks)
         self.journal.emit(BrokerStarted, broker_id=self.broker_id, logs=len(reports), previous_stop=how)
-        high_watermarks = {TopicPartition(topic, partition): offset
-                           for (topic, partition), offset in self.log_manager.read_high_watermarks().items()}
         self.replicas = ReplicaManager(self.ctx, self.log_manager, high_watermarks, self.topic_configs.config_for)
         LogTasks(self.ctx, self.replicas).start()
         # Seeded from the broker's generator without drawing from it, so the controller's choices stay as they were.
@@ -198,6 +207,21 @@ class Broker:
         self.state = BrokerState.RUNNING
         self.controller.on_new_session()
         self._ready.set_result(None)
+
+    def _report_loading(self, reports: tuple[RecoveryReport, ...], high_watermarks: dict[TopicPartition, int]) -> None:
+        """Narrate what opening the log dir repaired: recovered logs, unreadable checkpoints."""
+        assert self.log_manager is not None
+        for reset in self.log_manager.checkpoint_resets:
+            self.journal.emit(CheckpointUnreadable, broker_id=self.broker_id, file=reset.file, problem=reset.problem,
+                              fallback=reset.fallback)
+        for report in reports:
+            if report.notes or (not report.clean_shutdown and (report.bytes_checked or report.bytes_truncated)):
+                high_watermark = high_watermarks.get(TopicPartition(report.topic, report.partition), 0)
+                self.journal.emit(LogRecovered, broker_id=self.broker_id, topic=report.topic,
+                                  partition=report.partition, bytes_checked=report.bytes_checked,
+                                  truncated_bytes=report.bytes_truncated, reason=report.truncation_reason or "intact",
+                                  notes=report.notes,
+                                  committed_lost=max(0, high_watermark - report.log_end_offset))
 
     def _rejoin(self) -> Process[None]:
         """After our session expired: register again and compete for controller again (Kafka does both)."""
@@ -232,15 +256,34 @@ class Broker:
 
     def crash(self) -> None:
         """Kill the process: no flush, no checkpoint, no goodbye. Its ZooKeeper session lingers."""
+        self._halt("")
+
+    def _halt(self, reason: str, error: KafkaError | None = None) -> None:
+        """Stop at once as a crash does; ``reason`` says why the broker stopped itself, if it did.
+
+        A start that had not finished fails with ``error`` (the restart's caller sees it in one line).
+        """
         if not self.running:
             return
         assert self.ctx is not None
+        self._ready.set_error(error or KafkaError(Errors.BROKER_NOT_AVAILABLE,
+                                                  f"Broker {self.broker_id} stopped before it was ready."))
         self.ctx.group.cancel_all()
         self.network.detach(self.node)
         if self.log_manager is not None:
             self.log_manager.crash()
         self._reset()
-        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=False)
+        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=False, reason=reason)
+
+    def _on_log_dir_failure(self, error: KafkaStorageError) -> None:
+        """Kafka's LogDirFailureHandler: the only log dir is offline, so the broker halts (Kafka 3.9 ``Exit.halt``).
+
+        The halt comes right after the operation that failed has answered with KAFKA_STORAGE_ERROR.
+        """
+        self.journal.emit(LogDirFailed, broker_id=self.broker_id, log_dir=str(self.log_dir), path=error.path,
+                          operation=error.operation, reason=error.reason)
+        incarnation = self.ctx
+        self.scheduler.call_soon(lambda: self._halt("its log dir failed", error) if self.ctx is incarnation else None)
 
     def shutdown(self) -> Future[None]:
         """Shut down cleanly: controlled shutdown, close the session, flush and checkpoint."""
@@ -263,7 +306,7 @@ class Broker:
             pass
         self.replicas.checkpoint_high_watermarks()
         assert self.log_manager is not None
-        self.log_manager.shutdown()
+        self.log_manager.shutdown()  # a KafkaStorageError here fails the shutdown, and the broker halts instead
         self.ctx.group.cancel_all()
         self.network.detach(self.node)
         self._reset()
@@ -289,7 +332,10 @@ class Broker:
         if self.replicas is not None:
             self.replicas.checkpoint_high_watermarks()
         if self.log_manager is not None:
-            self.log_manager.shutdown()
+            try:
+                self.log_manager.shutdown()
+            except KafkaStorageError:
+                self.log_manager.crash()  # already narrated; the log dir is left as a crash leaves it
         self.ctx.group.cancel_all()
         self.network.detach(self.node)
         self._reset()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kafkalab.clients.consumer import Consumer, ConsumerRecord
 from kafkalab.clients.producer import Producer
 from kafkalab.errors import Errors, KafkaError, quoted
-from kafkalab.events.clients import ProcessorFailed
+from kafkalab.events.clients import PollFailed, ProcessorFailed
 from kafkalab.session.processors import Processor
 from kafkalab.sim.process import Process, Sleep, spawn
 from kafkalab.sim.scheduler import TimerGroup
@@ -43,6 +43,8 @@ class RunningConsumer:
     polls: int = 0
     #: Set for a stream processor: where its records go after each poll.
     processor: Processor | None = None
+    #: The message of the error a poll() last raised (reported once, until a poll returns records).
+    last_poll_error: str | None = None
 
 
 @dataclass(eq=False)
@@ -199,8 +201,14 @@ class SessionClients:
         except KafkaError as exc:
             # Kafka's poll() throws and the application decides; the loop reports and keeps polling.
             self.session.last_error = exc.name
+            if running.last_poll_error != exc.message:
+                running.last_poll_error = exc.message
+                self.session.cluster.journal.emit(PollFailed, client_id=running.client_id, group_id=running.group,
+                                                  error=exc.name, reason=exc.message)
             yield Sleep(POLL_TIMEOUT_MS)
             return []
+        if records:
+            running.last_poll_error = None
         running.polls += 1
         running.buffer.extend(records)
         self.session.record_consumed(running.group, running.client_id, records)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.storage.records import BatchHeader, all_records_have_keys, crc_matches, iter_batch_headers
+from kafkalab.storage.records import BatchHeader, all_records_have_keys, crc_problem, iter_batch_headers
 
 Batches = list[tuple[int, BatchHeader]]
 
 
 def _check_crc(buf: bytes, position: int, header: BatchHeader, partition: str) -> None:
-    if not crc_matches(buf, position, header):
-        raise KafkaError(Errors.CORRUPT_MESSAGE, f"Record is corrupt (stored crc = {header.crc}) in topic partition {partition}.")
+    problem = crc_problem(buf, position, header)
+    if problem is not None:
+        raise KafkaError(Errors.CORRUPT_MESSAGE, f"{problem} in topic partition {partition}.")
 
 
 def _check_fits_segment(header: BatchHeader, config: TopicConfig, partition: str) -> None:

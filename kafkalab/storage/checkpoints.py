@@ -15,14 +15,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.storage.files import fsync_directory
+from kafkalab.storage.files import KafkaStorageError, fsync_directory, storage_errors, write_durably
 
 VERSION = 0
 RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint"
 HIGH_WATERMARK_CHECKPOINT = "replication-offset-checkpoint"
 LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint"
 CLEANER_OFFSET_CHECKPOINT = "cleaner-offset-checkpoint"
-TEMP_SUFFIX = ".tmp"
 
 
 def _malformed(path: Path, line_number: int, line: str, why: str) -> KafkaError:
@@ -36,16 +35,9 @@ def write_checkpoint(path: Path, lines: Sequence[str], sync: bool = True) -> Non
     With ``sync`` the file and the rename are fsynced before returning; without, a killed
     process still leaves a whole file and the caller fsyncs later with ``sync_file``.
     """
-    temp = path.with_name(path.name + TEMP_SUFFIX)
     text = "".join(f"{line}\n" for line in (str(VERSION), str(len(lines)), *lines))
-    with open(temp, "w", encoding="utf-8") as file:
-        file.write(text)
-        file.flush()
-        if sync:
-            os.fsync(file.fileno())
-    os.replace(temp, path)
-    if sync:
-        fsync_directory(path.parent)
+    with storage_errors(path, "write the checkpoint file"):
+        write_durably(path, text.encode("utf-8"), sync)
 
 
 def sync_file(path: Path) -> None:
@@ -61,13 +53,20 @@ def sync_file(path: Path) -> None:
 def read_checkpoint(path: Path, fields: int) -> list[list[str]]:
     """The entries of a checkpoint, each split into ``fields`` words; empty if the file is missing.
 
-    Raises KAFKA_STORAGE_ERROR naming the file and line when it is malformed.
+    Raises KAFKA_STORAGE_ERROR naming the file and line when it is malformed, and
+    KafkaStorageError when the file system refuses to read it.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return []
-    lines = text.splitlines()
+    except OSError as exc:
+        raise KafkaStorageError(path, "read the checkpoint file", exc) from None
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"Checkpoint file {path} is not text: byte {exc.start} "
+                                                     f"is not UTF-8.") from None
     if not lines:
         return []
     if lines[0].strip() != str(VERSION):

@@ -7,8 +7,13 @@ what Kafka would put there: ``00000000000000000042.log`` next to its ``.index`` 
 
 from __future__ import annotations
 
+import errno
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from kafkalab.errors import Errors, KafkaError
 
 LOG_SUFFIX = ".log"
 INDEX_SUFFIX = ".index"
@@ -19,6 +24,8 @@ CLEANED_SUFFIX = ".cleaned"
 SWAP_SUFFIX = ".swap"
 #: A segment being removed; deleted on load (``DELETED_FILE_SUFFIX``).
 DELETED_SUFFIX = ".deleted"
+#: A file being replaced atomically; deleted on load.
+TEMP_SUFFIX = ".tmp"
 #: A partition directory being deleted ends ``.<id>-delete``, as in Kafka's ``LocalLog``.
 DELETE_DIR_SUFFIX = "-delete"
 #: The longest file name most file systems allow; Kafka caps renamed log dirs to it.
@@ -44,6 +51,47 @@ def parse_segment_file_name(name: str) -> tuple[int, str, str] | None:
             if rest == ext_name + suffix:
                 return int(stem), extension, suffix
     return None
+
+
+class KafkaStorageError(KafkaError):
+    """KAFKA_STORAGE_ERROR: the file system refused an operation (Kafka's ``KafkaStorageException``).
+
+    It names the file and the operation in one line, e.g. ``Cannot append to
+    /data/broker-1/orders-0/00000000000000000000.log: Read-only file system (EROFS).``
+    """
+
+    def __init__(self, path: Path | str, operation: str, cause: OSError) -> None:
+        self.path = str(path)
+        self.operation = operation
+        code = errno.errorcode.get(cause.errno or 0)
+        self.reason = f"{cause.strerror or cause}" + (f" ({code})" if code else "")
+        super().__init__(Errors.KAFKA_STORAGE_ERROR, f"Cannot {operation} {self.path}: {self.reason}.")
+
+
+@contextmanager
+def storage_errors(path: Path | str, operation: str) -> Iterator[None]:
+    """Turn an OSError raised inside into KafkaStorageError naming the file and ``operation`` ("append to")."""
+    try:
+        yield
+    except OSError as exc:
+        raise KafkaStorageError(exc.filename or path, operation, exc) from None
+
+
+def write_durably(path: Path, data: bytes, sync: bool = True) -> None:
+    """Replace ``path`` with ``data`` atomically: write a temp file, fsync it, rename it over, fsync the directory.
+
+    A crash leaves the old file or the new one, never half of one; without ``sync`` a
+    killed process still does, and only a machine crash could lose the new content.
+    """
+    temp = path.with_name(path.name + TEMP_SUFFIX)
+    with open(temp, "wb") as file:
+        file.write(data)
+        file.flush()
+        if sync:
+            os.fsync(file.fileno())
+    os.replace(temp, path)
+    if sync:
+        fsync_directory(path.parent)
 
 
 def fsync_directory(directory: Path) -> None:

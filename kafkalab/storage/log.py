@@ -10,11 +10,13 @@ broker layer turns into events. Not thread-safe: the broker's event loop owns th
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
@@ -23,6 +25,7 @@ from kafkalab.storage.compression import target_compression
 from kafkalab.storage.file_handles import SHARED_FILE_HANDLES, FileHandles
 from kafkalab.storage.files import CLEANED_SUFFIX, SWAP_SUFFIX, delete_dir_name, fsync_directory
 from kafkalab.storage.leader_epoch import EpochEntry, LeaderEpochFileCache
+from kafkalab.storage.log_dir_failure import LogDirFailureChannel
 from kafkalab.storage.log_loader import load_log
 from kafkalab.storage.records import (
     NO_TIMESTAMP,
@@ -45,14 +48,34 @@ from kafkalab.storage.results import (
 )
 from kafkalab.storage.segment import INT32_MAX, LogSegment
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _io(operation: str) -> Callable[[Callable[Concatenate[PartitionLog, P], R]],
+                                    Callable[Concatenate[PartitionLog, P], R]]:
+    """Run a log operation inside its log dir's failure channel (Kafka's ``maybeHandleIOException``)."""
+
+    def decorate(method: Callable[Concatenate[PartitionLog, P], R]) -> Callable[Concatenate[PartitionLog, P], R]:
+        @functools.wraps(method)
+        def guarded(self: PartitionLog, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            with self.failures.guard(self.directory, operation):
+                return method(self, *args, **kwargs)
+        return guarded
+
+    return decorate
+
 
 class PartitionLog:
     """The segments, offsets and leader epoch history of one partition replica on one broker."""
 
     def __init__(self, directory: Path, topic: str, partition: int, config: TopicConfig, *,
                  segments: Sequence[LogSegment], log_start_offset: int, log_end_offset: int, recovery_point: int,
-                 leader_epoch_cache: LeaderEpochFileCache, handles: FileHandles, now_ms: int) -> None:
+                 leader_epoch_cache: LeaderEpochFileCache, handles: FileHandles, now_ms: int,
+                 failures: LogDirFailureChannel) -> None:
         self.directory = directory
+        #: Where this log reports the file system refusing an operation.
+        self.failures = failures
         self.topic = topic
         self.partition = partition
         self.leader_epoch_cache = leader_epoch_cache
@@ -69,14 +92,16 @@ class PartitionLog:
     @classmethod
     def open(cls, directory: Path, config: TopicConfig, recovery_point: int, log_start_offset: int,
              had_clean_shutdown: bool, now_ms: int, handles: FileHandles = SHARED_FILE_HANDLES,
-             ) -> tuple[PartitionLog, RecoveryReport]:
+             failures: LogDirFailureChannel | None = None) -> tuple[PartitionLog, RecoveryReport]:
         """Open (or create) the log in ``directory``; after a crash, validate and repair its unflushed tail."""
-        loaded = load_log(directory, config, recovery_point=recovery_point, log_start_offset=log_start_offset,
-                          had_clean_shutdown=had_clean_shutdown, now_ms=now_ms, handles=handles)
+        failures = failures or LogDirFailureChannel()
+        with failures.guard(directory, "load"):
+            loaded = load_log(directory, config, recovery_point=recovery_point, log_start_offset=log_start_offset,
+                              had_clean_shutdown=had_clean_shutdown, now_ms=now_ms, handles=handles)
         log = cls(directory, loaded.report.topic, loaded.report.partition, config, segments=loaded.segments,
                   log_start_offset=loaded.log_start_offset, log_end_offset=loaded.log_end_offset,
                   recovery_point=loaded.recovery_point, leader_epoch_cache=loaded.leader_epoch_cache, handles=handles,
-                  now_ms=now_ms)
+                  now_ms=now_ms, failures=failures)
         return log, loaded.report
 
     @property
@@ -130,6 +155,12 @@ class PartitionLog:
         """The segment objects, oldest first (for the cleaner)."""
         return tuple(self._segments)
 
+    @_io("write")
+    def start_leader_epoch(self, epoch: int) -> None:
+        """Note that leader epoch ``epoch`` starts at the log end offset (a new leader's first act)."""
+        self.leader_epoch_cache.assign(epoch, self._log_end_offset)
+
+    @_io("append to")
     def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int) -> LogAppendInfo:
         """Validate a producer's batches, assign them offsets from the LEO and the leader epoch, and append them."""
         checked = validate_leader_batches(batches, self._config, self.name)
@@ -149,6 +180,7 @@ class PartitionLog:
         epochs = [(leader_epoch, stamped[0][1].base_offset)] if stamped and leader_epoch >= 0 else []
         return self._append(buf, stamped, now_ms, epochs, now_ms if log_append_time else NO_TIMESTAMP)
 
+    @_io("append to")
     def append_as_follower(self, batches: bytes, now_ms: int) -> LogAppendInfo:
         """Append the leader's batches unchanged; they must continue this log at its LEO."""
         checked = validate_follower_batches(batches, self._config, self.name, self._log_end_offset)
@@ -226,6 +258,7 @@ class PartitionLog:
         return LogSegment.create(self.directory, base_offset, handles=self._handles,
                                  index_interval_bytes=self._config.index_interval_bytes, now_ms=now_ms, suffix=suffix)
 
+    @_io("read")
     def read(self, fetch_offset: int, max_bytes: int, max_offset: int | None = None,
              min_one_message: bool = True) -> bytes:
         """Whole batches from the one holding ``fetch_offset``, none reaching ``max_offset`` (the high watermark).
@@ -246,6 +279,7 @@ class PartitionLog:
                 return data
         return b""
 
+    @_io("truncate")
     def truncate_to(self, offset: int, now_ms: int) -> TruncationResult:
         """Remove the batch holding ``offset`` and everything after it (a follower's truncation)."""
         if offset < 0:
@@ -272,6 +306,7 @@ class PartitionLog:
         self.leader_epoch_cache.truncate_from_end(self._log_end_offset)
         return TruncationResult(old, self._log_end_offset, removed, tuple(deleted))
 
+    @_io("truncate")
     def truncate_fully_and_start_at(self, offset: int, now_ms: int) -> TruncationResult:
         """Delete every segment and start empty at ``offset`` (a follower far behind the leader's log start)."""
         old = self._log_end_offset
@@ -294,12 +329,14 @@ class PartitionLog:
             fsync_directory(self.directory)
             self._directory_changed = False
 
+    @_io("flush")
     def flush(self, now_ms: int) -> None:
         """fsync everything above the recovery point and move the recovery point to the LEO."""
         self._flush_segments()
         self._recovery_point = self._log_end_offset
         self._last_flush_ms = now_ms
 
+    @_io("flush")
     def flush_if_due(self, now_ms: int) -> bool:
         """Flush when ``flush.ms`` has passed since the last flush (Kafka's log flusher); return whether it did."""
         if self._recovery_point < self._log_end_offset and now_ms - self._last_flush_ms >= self._config.flush_ms:
@@ -307,6 +344,7 @@ class PartitionLog:
             return True
         return False
 
+    @_io("write")
     def maybe_increment_log_start_offset(self, offset: int) -> bool:
         """Raise the log start offset (DeleteRecords); the caller keeps it at or below the high watermark."""
         if offset > self._log_end_offset:
@@ -319,6 +357,7 @@ class PartitionLog:
         self.leader_epoch_cache.truncate_from_start(offset)
         return True
 
+    @_io("delete")
     def delete_old_segments(self, now_ms: int, high_watermark: int) -> RetentionResult:
         """Delete segments below the high watermark that retention no longer keeps (Kafka 3.9 ``deleteOldSegments``).
 
@@ -382,10 +421,12 @@ class PartitionLog:
             self.leader_epoch_cache.truncate_from_start(self._log_start_offset)
         return deleted
 
+    @_io("compact")
     def create_cleaned_segment(self, base_offset: int, now_ms: int) -> LogSegment:
         """A new ``.cleaned`` segment for the cleaner to write into (Kafka's ``createNewCleanedSegment``)."""
         return self._create_segment(base_offset, now_ms, CLEANED_SUFFIX)
 
+    @_io("compact")
     def replace_segments(self, cleaned: LogSegment, old: Sequence[LogSegment]) -> None:
         """Swap a cleaned segment in for ``old`` crash-safely: ``.cleaned`` -> ``.swap``, delete old, drop the suffix."""
         cleaned.on_become_inactive()
@@ -397,6 +438,7 @@ class PartitionLog:
         self._segments = sorted([s for s in self._segments if id(s) not in replaced] + [cleaned],
                                 key=lambda s: s.base_offset)
 
+    @_io("close")
     def close(self) -> None:
         """Clean close: flush everything (recovery point = LEO), write the indexes, release descriptors."""
         self._flush_segments()
@@ -409,6 +451,7 @@ class PartitionLog:
         for segment in self._segments:
             segment.close_abruptly()
 
+    @_io("delete")
     def delete(self) -> None:
         """Close the log and remove its directory, renamed first so a crash midway leaves no half log behind."""
         for segment in self._segments:

@@ -1,9 +1,10 @@
 """Opening a partition's directory: tidy leftovers, then trust or recover the segments (Kafka's ``LogLoader``).
 
-After a clean shutdown the recovery point equals the log end offset, so loading reads no
-segment data at all. After a crash every segment from the one holding the recovery point
-onwards is validated batch by batch; the log is cut at the first bad batch and any later
-segments are deleted, exactly as ``LogLoader.recoverLog`` does.
+After a clean shutdown the recovery point equals the log end offset, so loading reads
+only the active segment's last few batch headers, to check that it ends on a whole batch
+there; if not, that segment is recovered. After a crash every segment from the one
+holding the recovery point onwards is validated batch by batch; the log is cut at the
+first bad batch and any later segments are deleted, exactly as ``LogLoader.recoverLog`` does.
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ from pathlib import Path
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.storage.checkpoints import TEMP_SUFFIX
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import (
     CLEANED_SUFFIX,
     DELETED_SUFFIX,
     LOG_SUFFIX,
     SWAP_SUFFIX,
+    TEMP_SUFFIX,
+    KafkaStorageError,
     parse_partition_dir_name,
     parse_segment_file_name,
 )
-from kafkalab.storage.leader_epoch import LeaderEpochFileCache
+from kafkalab.storage.leader_epoch import LEADER_EPOCH_CHECKPOINT, LeaderEpochFileCache
 from kafkalab.storage.results import RecoveryReport
 from kafkalab.storage.segment import LogSegment
 
@@ -78,6 +80,19 @@ def _tidy(directory: Path, open_segment: Callable[..., LogSegment]) -> tuple[lis
     return sorted(base for base, suffix in logs if not suffix), notes
 
 
+def _load_epoch_cache(directory: Path, notes: list[str]) -> tuple[LeaderEpochFileCache, bool]:
+    """The partition's leader epoch cache, and True when its checkpoint was unreadable and is rebuilt empty."""
+    try:
+        return LeaderEpochFileCache.in_directory(directory), False
+    except KafkaStorageError:
+        raise
+    except KafkaError as exc:
+        # Treated as missing, as Kafka treats a checkpoint it cannot use.
+        (directory / LEADER_EPOCH_CHECKPOINT).unlink()
+        notes.append(f"{exc.message} Rebuilt the leader epoch history from the log's batches.")
+        return LeaderEpochFileCache.in_directory(directory), True
+
+
 def _clean_state_is_consistent(active: LogSegment, recovery_point: int) -> bool:
     """True when a recovery point written at clean shutdown can be the log end offset of ``active``."""
     return active.base_offset <= recovery_point and (active.size == 0) == (recovery_point == active.base_offset)
@@ -96,18 +111,24 @@ def load_log(directory: Path, config: TopicConfig, *, recovery_point: int, log_s
                                        index_interval_bytes=config.index_interval_bytes, now_ms=now_ms)
     bases, notes = _tidy(directory, open_segment)
     segments = [open_segment(base) for base in bases] or [create_segment(log_start_offset)]
-    cache = LeaderEpochFileCache.in_directory(directory)
+    cache, epochs_unreadable = _load_epoch_cache(directory, notes)
     checked = checked_bytes = truncated_bytes = 0
     truncated_segment = truncated_at = reason = None
     deleted: list[int] = []
-    clean = had_clean_shutdown and _clean_state_is_consistent(segments[-1], recovery_point)
-    if had_clean_shutdown and not clean:
+    clean = had_clean_shutdown and _clean_state_is_consistent(segments[-1], recovery_point) and not epochs_unreadable
+    if had_clean_shutdown and not clean and not epochs_unreadable:
         notes.append(f"The clean-shutdown marker was present but recovery point {recovery_point} does not fit the "
                      f"active segment {segments[-1].base_offset}; recovering as after a crash.")
+    # Without an epoch history every segment is recovered: the batches' epochs rebuild it.
+    first = 0 if epochs_unreadable else bisect.bisect_right([s.base_offset for s in segments], recovery_point) - 1
+    first = max(0, first)
     if clean:
-        segments[-1].trust_next_offset(recovery_point)
-    else:
-        first = max(0, bisect.bisect_right([s.base_offset for s in segments], recovery_point) - 1)
+        tail_problem = segments[-1].check_tail(recovery_point)
+        if tail_problem is not None:
+            clean, first = False, len(segments) - 1
+            notes.append(f"The clean-shutdown marker was present but {segments[-1].log_path.name} does not end on a "
+                         f"whole batch at offset {recovery_point}; recovered that segment.")
+    if not clean:
         for index in range(first, len(segments)):
             segment = segments[index]
             result = segment.recover(contiguous_offsets=not config.compact)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.records import NO_PRODUCER_EPOCH, NO_SEQUENCE, BatchHeader, iter_batch_headers
+from kafkalab.storage.segment import CorruptSegmentError
 
 #: ``ProducerStateEntry.NUM_BATCHES_TO_RETAIN``: why max.in.flight.requests.per.connection may be at most 5.
 BATCHES_TO_RETAIN = 5
@@ -86,7 +87,15 @@ class ProducerStateManager:
         state = cls()
         offset = log.log_start_offset
         while offset < log.log_end_offset:
-            data = log.read(offset, _REBUILD_READ_BYTES)
+            try:
+                data = log.read(offset, _REBUILD_READ_BYTES)
+            except CorruptSegmentError:
+                # What damaged batches said about their producers is lost: forget what came before them too
+                # (it may be stale) and go on from the next segment, so the partition stays writable.
+                state.producers.clear()
+                offset = next((s.base_offset for s in log.log_segments() if s.base_offset > offset),
+                              log.log_end_offset)
+                continue
             if not data:
                 break
             for _, header in iter_batch_headers(data):

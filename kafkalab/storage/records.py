@@ -215,6 +215,14 @@ def crc_matches(buf: bytes | bytearray | memoryview, pos: int, header: BatchHead
     return compute_crc(buf, pos, header.batch_length + LOG_OVERHEAD) == header.crc
 
 
+def crc_problem(buf: bytes | bytearray | memoryview, pos: int, header: BatchHeader) -> str | None:
+    """Kafka's ``DefaultRecordBatch.ensureValid`` sentence when the batch at ``buf[pos]`` fails its CRC, else None."""
+    computed = compute_crc(buf, pos, header.batch_length + LOG_OVERHEAD)
+    if computed == header.crc:
+        return None
+    return f"Record is corrupt (stored crc = {header.crc}, computed crc = {computed})"
+
+
 def set_offset_and_epoch(buf: bytearray, pos: int, base_offset: int, partition_leader_epoch: int) -> None:
     """Overwrite a batch's base offset and partition leader epoch in place (both outside the CRC)."""
     _I64.pack_into(buf, pos, base_offset)

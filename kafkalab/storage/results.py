@@ -120,3 +120,13 @@ class RecoveryReport:
     recovery_point: int
     #: Other repairs, one sentence each (stray temp files, an interrupted compaction swap ...).
     notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckpointReset:
+    """A broker-wide checkpoint file that could not be read, and what the broker uses instead."""
+
+    file: str
+    problem: str
+    #: What replaces it, in a sentence: Kafka treats an unreadable checkpoint like a missing one.
+    fallback: str

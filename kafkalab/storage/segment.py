@@ -17,15 +17,14 @@ from pathlib import Path
 
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.file_handles import FileHandles
-from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file
+from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file, storage_errors
 from kafkalab.storage.offset_index import OffsetIndex
 from kafkalab.storage.records import (
     BATCH_OVERHEAD,
     LOG_OVERHEAD,
     NO_TIMESTAMP,
     BatchHeader,
-    compute_crc,
-    crc_matches,
+    crc_problem,
     read_batch_header,
 )
 from kafkalab.storage.sparse_index import CorruptIndexError
@@ -49,6 +48,26 @@ class SegmentRecovery:
     next_offset: int
     #: ``(leader epoch, first offset)`` wherever the batches' partition leader epoch changes.
     epoch_starts: tuple[tuple[int, int], ...]
+
+
+def _agrees(header: BatchHeader, field: str, offset: int, exactly: bool) -> bool:
+    """True when a batch's base or last offset is ``offset`` (or, not ``exactly``, at least it)."""
+    value = header.last_offset if field == "last" else header.base_offset
+    return value == offset if exactly else value >= offset
+
+
+class CorruptSegmentError(KafkaError):
+    """CORRUPT_MESSAGE from reading a segment: which file, where in it, and what is wrong there."""
+
+    def __init__(self, log_path: Path, position: int, base_offset: int | None, problem: str) -> None:
+        self.log_path = log_path
+        self.position = position
+        #: The first offset of the damaged batch, when its header could still be read.
+        self.base_offset = base_offset
+        self.problem = problem
+        #: True when the damage was met right where an index entry pointed (the index may be what is wrong).
+        self.from_index = False
+        super().__init__(Errors.CORRUPT_MESSAGE, f"{log_path}: {problem}")
 
 
 def _write_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> None:
@@ -117,7 +136,8 @@ class LogSegment:
 
     def read_bytes(self, position: int, size: int) -> bytes:
         """Read ``size`` bytes of log data at ``position`` (every read of segment data comes here)."""
-        return os.pread(self._handles.get(self.log_path), size, position)
+        with storage_errors(self.log_path, "read"):
+            return os.pread(self._handles.get(self.log_path), size, position)
 
     def _ensure_indexes(self) -> None:
         if self._indexes_ready:
@@ -133,14 +153,18 @@ class LogSegment:
         self._indexes_ready = True
 
     def _rebuild_indexes(self) -> None:
+        """Index the log from scratch; damaged data ends the index early, and reading there reports the damage."""
         self.offset_index.reset()
         self.time_index.reset()
         self._recent.clear()
         self._max_timestamp, self._offset_of_max_timestamp = NO_TIMESTAMP, self.base_offset
         self._bytes_since_index_entry = 0
         self._indexes_ready = True
-        for position, header, _, _ in self._walk(0, whole=False):
-            self._index_batch(position, header)
+        try:
+            for position, header, _, _ in self._walk(0, whole=False):
+                self._index_batch(position, header)
+        except CorruptSegmentError:
+            pass
         self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
         self.offset_index.write()
         self.time_index.write()
@@ -155,11 +179,13 @@ class LogSegment:
             self._bytes_since_index_entry = 0
         self._bytes_since_index_entry += header.batch_length + LOG_OVERHEAD
 
-    def _walk(self, start: int, whole: bool) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
+    def _walk(self, start: int, whole: bool, floor: int | None = None) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
         """Yield ``(position, header, buffer, index in buffer)`` per batch from ``start``.
 
         With ``whole`` the buffer holds the entire batch; otherwise only its header is
-        guaranteed. Raises CORRUPT_MESSAGE at a malformed or torn batch.
+        guaranteed. Raises CorruptSegmentError at a malformed or torn batch, or one whose
+        offsets go back below ``floor`` or the batch before it: offsets only ever grow in a
+        log, and the base offset lies outside the CRC, so this is its only check on read.
         """
         position, end = start, self._size
         block, block_start = b"", start
@@ -167,41 +193,87 @@ class LogSegment:
             rel = position - block_start
             if len(block) - rel < BATCH_OVERHEAD:
                 block, block_start, rel = self.read_bytes(position, min(_BLOCK, end - position)), position, 0
-            header = read_batch_header(block, rel, file_position=position)
+            try:
+                header = read_batch_header(block, rel, file_position=position)
+            except KafkaError as exc:
+                raise CorruptSegmentError(self.log_path, position, None, exc.message) from None
             size = header.batch_length + LOG_OVERHEAD
             if position + size > end:
-                raise KafkaError(Errors.CORRUPT_MESSAGE, f"Record batch at position {position} is truncated: it is "
-                                                         f"{size} bytes but only {end - position} remain in the segment.")
+                raise CorruptSegmentError(self.log_path, position, header.base_offset,
+                                          f"Record batch at position {position} is truncated: it is {size} bytes "
+                                          f"but only {end - position} remain in the segment.")
+            if (floor is not None and header.base_offset < floor) or header.last_offset_delta < 0:
+                raise CorruptSegmentError(self.log_path, position, None,
+                                          f"Record batch at position {position} claims offsets {header.base_offset}-"
+                                          f"{header.last_offset}, which do not follow offset {floor}.")
             if whole and rel + size > len(block):
                 block, block_start, rel = self.read_bytes(position, max(size, min(_BLOCK, end - position))), position, 0
             yield position, header, block, rel
             position += size
+            floor = header.next_offset
 
     def batches(self, start: int = 0) -> Iterator[tuple[int, BatchHeader, bytes]]:
         """Yield ``(position, header, batch bytes)`` for every batch from ``start``."""
         for position, header, block, rel in self._walk(start, whole=True):
             yield position, header, block[rel:rel + header.batch_length + LOG_OVERHEAD]
 
-    def headers(self, start: int = 0) -> Iterator[tuple[int, BatchHeader]]:
+    def headers(self, start: int = 0, floor: int | None = None) -> Iterator[tuple[int, BatchHeader]]:
         """Yield ``(position, header)`` for every batch from ``start`` without reading records."""
-        for position, header, _, _ in self._walk(start, whole=False):
+        for position, header, _, _ in self._walk(start, whole=False, floor=floor):
             yield position, header
 
     def find_batch(self, offset: int) -> tuple[int, BatchHeader] | None:
-        """The first batch whose last offset is at or above ``offset``: index floor, then a header walk."""
+        """The first batch whose last offset is at or above ``offset``: index floor, then a header walk.
+
+        The batch the walk starts at must hold the offset the index entry or the recent
+        appends put there; a damaged base offset (outside the CRC) would otherwise hide
+        batches. When the walk from an index entry fails, the index may be what is damaged:
+        it is rebuilt from the log once (as Kafka rebuilds an index that fails its sanity
+        check) and the walk tried again.
+        """
         self._ensure_indexes()
-        start = self.offset_index.lookup(offset)[1]
+        try:
+            return self._find_batch(offset)
+        except CorruptSegmentError as exc:
+            if not exc.from_index:
+                raise
+        self._rebuild_indexes()
+        return self._find_batch(offset)
+
+    def _find_batch(self, offset: int) -> tuple[int, BatchHeader] | None:
+        indexed_offset, start = self.offset_index.lookup(offset)
+        # How the first header must agree with what put the walk there: (field, offset, exactly).
+        anchor = ("last", indexed_offset, True) if start else ("base", self.base_offset, False)
         recent = self._recent
         if recent and offset >= recent[0][0]:
             # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
-            start = max(start, recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1][1])
-        for position, header in self.headers(start):
-            if header.last_offset >= offset:
-                return position, header
+            base, position = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1]
+            if position > start:
+                start, anchor = position, ("base", base, True)
+        from_index = anchor[0] == "last"
+        try:
+            for position, header in self.headers(start):
+                if position == start and not _agrees(header, *anchor):
+                    raise CorruptSegmentError(self.log_path, position, None,
+                                              f"Record batch at position {position} claims offsets "
+                                              f"{header.base_offset}-{header.last_offset}, but offset {anchor[1]} "
+                                              f"was written there.")
+                if header.last_offset >= offset:
+                    return position, header
+        except CorruptSegmentError as exc:
+            exc.from_index = from_index and exc.position == start
+            raise
         return None
 
     def read(self, offset: int, max_bytes: int, max_offset: int | None, min_one_batch: bool) -> bytes | None:
-        """Whole batches from the one holding ``offset``, none reaching ``max_offset``; None if nothing here."""
+        """Whole intact batches from the one holding ``offset``, none reaching ``max_offset``; None if nothing here.
+
+        Every batch read is checked against its CRC32C and the data ends before the first
+        that fails; CorruptSegmentError when that is the first. Kafka's broker sends segment
+        bytes unchecked (zero copy) and leaves the check to consumers (``check.crcs``) and
+        followers; checking here as well costs one crc32c pass over bytes already in memory
+        and lets the broker say which file and position hold the damage.
+        """
         found = self.find_batch(offset)
         if found is None:
             return None
@@ -209,19 +281,34 @@ class LogSegment:
         if (max_offset is not None and first.last_offset >= max_offset) or (
                 first.size_in_bytes > max_bytes and not min_one_batch):
             return b""
+        batches = [found]
         end = start + first.size_in_bytes
-        for position, header in self.headers(end):
-            if (max_offset is not None and header.last_offset >= max_offset) or (
-                    position + header.size_in_bytes - start > max_bytes):
-                break
-            end = position + header.size_in_bytes
-        return self.read_bytes(start, end - start)
+        try:
+            for position, header in self.headers(end, floor=first.next_offset):
+                if (max_offset is not None and header.last_offset >= max_offset) or (
+                        position + header.size_in_bytes - start > max_bytes):
+                    break
+                batches.append((position, header))
+                end = position + header.size_in_bytes
+        except CorruptSegmentError:
+            pass  # serve the intact batches; the next read starts at the damage and reports it
+        data = self.read_bytes(start, end - start)
+        for position, header in batches:
+            problem = crc_problem(data, position - start, header)
+            if problem is not None:
+                if position == start:
+                    raise CorruptSegmentError(self.log_path, position, header.base_offset,
+                                              f"The batch of offsets {header.base_offset}-{header.last_offset} "
+                                              f"failed its CRC32C check: {problem}.")
+                return data[:position - start]
+        return data
 
     def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> None:
         """Write ``data`` (whole batches, positions relative to it) at the end and index it."""
         self._ensure_indexes()
         position = self._size
-        _write_all(self._handles.get(self.log_path), data, position)
+        with storage_errors(self.log_path, "append to"):
+            _write_all(self._handles.get(self.log_path), data, position)
         self._size = position + len(data)
         self._unflushed = True
         if position == 0:
@@ -241,9 +328,24 @@ class LogSegment:
                 self._next_offset = header.next_offset
         return self._next_offset
 
-    def trust_next_offset(self, offset: int) -> None:
-        """Take ``offset`` as the next offset without reading the log (a clean shutdown's recovery point)."""
-        self._next_offset = offset
+    def check_tail(self, expected_next_offset: int) -> str | None:
+        """Why the log does not end with a whole batch before ``expected_next_offset``; None (and trust it) if it does.
+
+        After a clean shutdown this is the only data read: the batch headers after the last
+        offset index entry, at most ``index.interval.bytes`` plus one batch. A torn or
+        overwritten tail, which the clean-shutdown marker cannot rule out, shows here.
+        """
+        self._ensure_indexes()
+        next_offset = self.base_offset
+        try:
+            for _, header in self.headers(self.offset_index.last_position):
+                next_offset = header.next_offset
+        except CorruptSegmentError as exc:
+            return exc.problem
+        if next_offset != expected_next_offset:
+            return f"its last batch ends before offset {next_offset}, not {expected_next_offset}"
+        self._next_offset = next_offset
+        return None
 
     @property
     def largest_timestamp(self) -> int:
@@ -282,7 +384,8 @@ class LogSegment:
             return 0
         position, header = found
         removed = self._size - position
-        os.ftruncate(self._handles.get(self.log_path), position)
+        with storage_errors(self.log_path, "truncate"):
+            os.ftruncate(self._handles.get(self.log_path), position)
         self._size = position
         # Kafka's LEO becomes the target; inside a compaction gap that is above the removed batch's base.
         self._next_offset = min(offset, header.base_offset)
@@ -321,10 +424,11 @@ class LogSegment:
                 expected = header.next_offset
                 valid = position + header.size_in_bytes
         except KafkaError as exc:
-            problem = exc.message
+            problem = exc.problem if isinstance(exc, CorruptSegmentError) else exc.message
         truncated = self._size - valid
         if truncated:
-            os.ftruncate(self._handles.get(self.log_path), valid)
+            with storage_errors(self.log_path, "truncate"):
+                os.ftruncate(self._handles.get(self.log_path), valid)
             self._size = valid
         self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
         self._next_offset = expected
@@ -336,9 +440,9 @@ class LogSegment:
     def _batch_problem(self, position: int, header: BatchHeader, block: bytes, rel: int, expected: int,
                        contiguous: bool) -> str | None:
         where = f"Record batch at position {position}"
-        if not crc_matches(block, rel, header):
-            return (f"{where} is corrupt: its stored CRC {header.crc} does not match the computed "
-                    f"CRC {compute_crc(block, rel, header.size_in_bytes)}.")
+        problem = crc_problem(block, rel, header)
+        if problem is not None:
+            return f"{where} failed its CRC32C check: {problem}."
         if header.last_offset_delta < 0:
             return f"{where} has a negative last offset delta {header.last_offset_delta}."
         if header.base_offset < expected or (contiguous and header.base_offset != expected):
@@ -356,7 +460,8 @@ class LogSegment:
     def flush(self) -> None:
         """fsync appended data and write the indexes' new entries."""
         if self._unflushed:
-            os.fsync(self._handles.get(self.log_path))
+            with storage_errors(self.log_path, "flush"):
+                os.fsync(self._handles.get(self.log_path))
             self._unflushed = False
         self.offset_index.write()
         self.time_index.write()

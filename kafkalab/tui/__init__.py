@@ -50,14 +50,26 @@ def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBrid
         app.error_console = Console(file=report, width=120, color_system=None, markup=False, highlight=False)
         app.run()
     finally:
-        bridge.close()
+        closed = _close(bridge)
     for event in bridge.process_failures:
         print(f"kafkalab: a process failed: {event.describe()}", file=sys.stderr)
     if app.return_code:
         raise AppCrashed(report.getvalue())
     if bridge.error is not None:
         raise bridge.error
-    return 0
+    return 0 if closed else 2
+
+
+def _close(bridge: EngineBridge) -> bool:
+    """Close the engine; a disk that refuses the final writes is one line, not a traceback."""
+    from kafkalab.errors import KafkaError
+
+    try:
+        bridge.close()
+    except KafkaError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None,

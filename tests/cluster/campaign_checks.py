@@ -7,11 +7,11 @@ from collections.abc import Iterable
 
 from campaign_producer import AcksAllProducer
 
-from kafkalab.server.broker import BrokerState
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.invariants import hosted_replicas, log_bytes
 from kafkalab.coordination import paths
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.server.broker import BrokerState
 
 
 def partitions_settled(cluster: Cluster, topic: str) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from cluster_helpers import FAST, events_since, open_cluster, run_checked, wait_checked
 
-from kafkalab.server.broker import BrokerState
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import BrokerStartupFailed, BrokerStopped
+from kafkalab.server.broker import BrokerState
 
 
 def test_a_session_expiring_before_registration_stops_the_broker_and_it_can_start_again(clusters):

@@ -1,10 +1,14 @@
 """The coordination service keeps sessions alive by heartbeat, and expiry removes ephemerals."""
 
+import os
+
 import pytest
 
 from kafkalab.coordination.client import CoordinationClient
 from kafkalab.coordination.protocol import EventType, ZkCode, ZkException
 from kafkalab.coordination.server import CoordinationServer
+from kafkalab.coordination.tree import ZnodeTree
+from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.coordination import SessionExpired
 from kafkalab.events.journal import EventJournal
 from kafkalab.sim.network import Network
@@ -126,3 +130,74 @@ def test_persistent_nodes_survive_restart(tmp_path) -> None:
     reopened.close()
     again = CoordinationServer(Scheduler(start_ms=0), Network(Scheduler(start_ms=0)), world.journal, tmp_path)
     assert again.tree.nodes["/brokers/topic"].version == 1
+
+
+def _store_with_history(directory) -> ZnodeTree:
+    """A store whose log changes nodes that an earlier snapshot holds."""
+    tree = ZnodeTree(directory)
+    tree.create("/a", "1", 0, False, 0)
+    tree.create("/a/b", "2", 0, False, 0)
+    tree.close()
+    tree = ZnodeTree(directory)
+    tree.set("/a", "3", -1, 0)
+    tree.delete("/a/b", -1)
+    tree.create("/c", "4", 0, False, 0)
+    return tree
+
+
+def _contents(tree: ZnodeTree) -> dict:
+    return {path: (node.data, node.version, node.czxid, node.mzxid) for path, node in tree.nodes.items()}
+
+
+def test_a_crash_between_the_snapshot_and_cutting_the_log_loses_nothing(tmp_path) -> None:
+    tree = _store_with_history(tmp_path)
+    expected = _contents(tree)
+    log = (tmp_path / "log.jsonl").read_bytes()
+    tree.close()
+    (tmp_path / "log.jsonl").write_bytes(log)  # the snapshot is written, the log not yet cut
+    assert _contents(ZnodeTree(tmp_path)) == expected
+
+
+def test_the_snapshot_is_durable_before_the_log_is_cut(tmp_path, monkeypatch) -> None:
+    tree = _store_with_history(tmp_path)
+    calls = []
+    fsync, ftruncate = os.fsync, os.ftruncate
+
+    def noting_fsync(fd):
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1]))
+        fsync(fd)
+
+    def noting_ftruncate(fd, size):
+        calls.append(("ftruncate", os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1]))
+        ftruncate(fd, size)
+
+    monkeypatch.setattr(os, "fsync", noting_fsync)
+    monkeypatch.setattr(os, "ftruncate", noting_ftruncate)
+    tree.close()
+    assert calls.index(("fsync", "snapshot.json.tmp")) < calls.index(("ftruncate", "log.jsonl"))
+
+
+def test_a_torn_last_transaction_is_dropped_and_later_ones_survive(tmp_path) -> None:
+    tree = _store_with_history(tmp_path)
+    expected = _contents(tree)
+    tree.close_abruptly()
+    with open(tmp_path / "log.jsonl", "ab") as log:
+        log.write(b'{"op":"create","path":"/torn","da')  # SIGKILL in the middle of a write
+    reopened = ZnodeTree(tmp_path)
+    assert _contents(reopened) == expected and "torn transaction" in reopened.load_notes[0]
+    reopened.create("/after", "5", 0, False, 0)
+    reopened.close_abruptly()
+    assert "/after" in ZnodeTree(tmp_path).nodes
+
+
+@pytest.mark.parametrize("name, content", [("snapshot.json", bytes(range(256))), ("snapshot.json", b"{\"zxid\": 3}"),
+                                           ("log.jsonl", b"\xff\xfe not utf-8\n")])
+def test_an_unreadable_store_is_named_in_one_line(tmp_path, name, content) -> None:
+    _store_with_history(tmp_path).close()
+    (tmp_path / name).write_bytes(content)
+    if name == "log.jsonl":
+        assert "not a transaction" in ZnodeTree(tmp_path).load_notes[0]
+        return
+    with pytest.raises(KafkaError) as raised:
+        ZnodeTree(tmp_path)
+    assert raised.value.error is Errors.DATA_DIR_INVALID and str(tmp_path) in raised.value.message

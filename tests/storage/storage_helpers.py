@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kafkalab.config import TopicConfig
+from kafkalab.storage import segment as segment_module
 from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.records import Record, encode_batch, iter_batch_headers, iter_records
 
@@ -38,3 +42,16 @@ def read_all(log: PartitionLog, start: int | None = None, max_offset: int | None
             records.extend(r for r in iter_records(data, position, header) if r.offset >= offset)
             offset = header.next_offset
     return records
+
+
+def record_segment_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, int, int]]:
+    """From now on, note ``(log file, position, size)`` of every read of segment data."""
+    reads: list[tuple[Path, int, int]] = []
+    read_bytes = segment_module.LogSegment.read_bytes
+
+    def noting(self: segment_module.LogSegment, position: int, size: int) -> bytes:
+        reads.append((self.log_path, position, size))
+        return read_bytes(self, position, size)
+
+    monkeypatch.setattr(segment_module.LogSegment, "read_bytes", noting)
+    return reads

@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from storage_helpers import T0, batch, keyed_batch, read_all, topic_config
+from storage_helpers import T0, batch, keyed_batch, read_all, record_segment_reads, topic_config
 
 from kafkalab.errors import KafkaError
-from kafkalab.storage import segment as segment_module
 from kafkalab.storage.checkpoints import read_offsets
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.log_manager import CLEAN_SHUTDOWN_FILE, LogManager
@@ -37,7 +36,8 @@ def populate(manager: LogManager) -> dict[tuple[str, int], list[bytes]]:
     return written
 
 
-def test_clean_shutdown_and_reopen_reads_no_segment_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clean_shutdown_and_reopen_reads_only_the_active_segments_tails(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     manager, reports = open_manager(tmp_path)
     assert reports == () and not manager.had_clean_shutdown
     written = populate(manager)
@@ -47,9 +47,11 @@ def test_clean_shutdown_and_reopen_reads_no_segment_data(tmp_path: Path, monkeyp
     assert read_offsets(tmp_path / "recovery-point-offset-checkpoint") == ends
     assert read_offsets(tmp_path / "log-start-offset-checkpoint") == {tp: 0 for tp in ends}
 
-    monkeypatch.setattr(segment_module.LogSegment, "read_bytes", lambda *a: pytest.fail("segment data was read"))
+    reads = record_segment_reads(monkeypatch)
     reopened, reports = open_manager(tmp_path)
     monkeypatch.undo()
+    active = {log.log_segments()[-1].log_path for log in reopened.logs().values()}
+    assert {path for path, _, _ in reads} <= active and sum(size for _, _, size in reads) <= 500 * len(active)
     assert reopened.had_clean_shutdown and all(r.clean_shutdown for r in reports)
     assert not (tmp_path / CLEAN_SHUTDOWN_FILE).exists()
     assert sorted(reopened.logs()) == sorted(written)
@@ -121,3 +123,45 @@ def test_flush_dirty_logs_applies_flush_ms(tmp_path: Path) -> None:
     assert manager.flush_dirty_logs(T0 + 1000) == (("t", 0),)
     assert log.recovery_point == 1
     assert os.path.exists(tmp_path / "t-0" / "00000000000000000000.index")
+
+
+GARBAGE = {"text": b"hello\nworld\n", "random bytes": bytes(range(255, 0, -3)) * 7}
+
+
+@pytest.mark.parametrize("garbage", GARBAGE, ids=str)
+@pytest.mark.parametrize("name", ["recovery-point-offset-checkpoint", "log-start-offset-checkpoint",
+                                  "cleaner-offset-checkpoint", "replication-offset-checkpoint"])
+def test_an_unreadable_checkpoint_is_treated_as_missing_and_named(tmp_path: Path, name: str, garbage: str) -> None:
+    manager, _ = open_manager(tmp_path)
+    written = populate(manager)
+    manager.write_high_watermarks({tp: 12 for tp in written})
+    manager.shutdown()
+    (tmp_path / name).write_bytes(GARBAGE[garbage])
+
+    reopened, reports = open_manager(tmp_path)
+    high_watermarks = reopened.read_high_watermarks()
+    (reset,) = reopened.checkpoint_resets
+    assert reset.file == name and reset.problem and reset.fallback
+    assert high_watermarks == ({} if name == "replication-offset-checkpoint" else {tp: 12 for tp in written})
+    if name == "recovery-point-offset-checkpoint":
+        assert all(not r.clean_shutdown and r.segments_checked for r in reports)  # Kafka: recovery points reset to 0
+    for (topic, partition), values in written.items():
+        assert [r.value for r in read_all(reopened.get_log(topic, partition))] == values
+
+
+@pytest.mark.parametrize("garbage", GARBAGE, ids=str)
+def test_an_unreadable_leader_epoch_checkpoint_is_rebuilt_from_the_batches(tmp_path: Path, garbage: str) -> None:
+    manager, _ = open_manager(tmp_path)
+    log = manager.get_or_create_log("orders", 0, config_for("orders"), T0)
+    for epoch in (1, 1, 4, 7):
+        log.start_leader_epoch(epoch)
+        log.append_as_leader(keyed_batch([(b"k", b"v%d" % epoch)]), epoch, T0)
+    entries = log.leader_epoch_cache.entries
+    manager.shutdown()
+    checkpoint = tmp_path / "orders-0" / "leader-epoch-checkpoint"
+    checkpoint.write_bytes(GARBAGE[garbage])
+
+    reopened, (report,) = open_manager(tmp_path)
+    assert any("Rebuilt the leader epoch history" in note for note in report.notes)
+    assert reopened.get_log("orders", 0).leader_epoch_cache.entries == entries
+    assert checkpoint.read_text() == "0\n3\n1 0\n4 2\n7 3\n"

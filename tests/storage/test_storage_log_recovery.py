@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from storage_helpers import T0, batch, read_all, topic_config
+from storage_helpers import T0, batch, read_all, record_segment_reads, topic_config
 
 from kafkalab.storage import segment as segment_module
 from kafkalab.storage.cleaner import clean_log
@@ -82,17 +82,18 @@ def test_crash_recovery_keeps_every_intact_record_and_nothing_corrupt(values, fl
         assert read_all(recovered)[-1].value == b"after"
 
 
-def test_clean_restart_reads_no_segment_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clean_restart_reads_only_the_tail_of_the_active_segment(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     log, _ = open_log(tmp_path / "t-0")
     fill(log, 40)
     before = (log.log_end_offset, log.size_in_bytes, log.segments())
+    active = log.log_segments()[-1]
+    last_indexed = active.offset_index.last_position
     log.close()
 
-    def forbidden(self, position: int, size: int) -> bytes:
-        raise AssertionError(f"read {size} bytes of {self.log_path.name} at {position}")
-
-    monkeypatch.setattr(segment_module.LogSegment, "read_bytes", forbidden)
+    reads = record_segment_reads(monkeypatch)
     reopened, report = open_log(tmp_path / "t-0", recovery_point=before[0], clean=True)
+    assert reads == [(active.log_path, last_indexed, active.size - last_indexed)]
     assert report.clean_shutdown and report.segments_checked == 0
     assert (reopened.log_end_offset, reopened.size_in_bytes, reopened.segments()) == before
     assert len(before[2]) > 3
@@ -190,3 +191,31 @@ def test_interrupted_compaction_swap_is_completed_on_open(tmp_path: Path, monkey
     survivors = read_all(recovered)
     assert {record.key: record.value for record in survivors} == expected
     assert len(survivors) < end and recovered.log_end_offset == end
+
+
+@pytest.mark.parametrize("damage", ["torn", "zeroed", "garbage appended"])
+def test_a_clean_shutdown_marker_does_not_hide_a_damaged_tail(tmp_path: Path, damage: str) -> None:
+    log, _ = open_log(tmp_path / "t-0")
+    fill(log, 40)
+    end = log.log_end_offset
+    active = log.log_segments()[-1]
+    layout = [(p, h) for p, h in iter_batch_headers(active.read_bytes(0, active.size))]
+    log.close()
+    raw = active.log_path.read_bytes()
+    last_position, last = layout[-1]
+    if damage == "torn":
+        raw = raw[:-7]
+    elif damage == "zeroed":
+        raw = raw[:last_position] + bytes(len(raw) - last_position)
+    else:
+        raw += b"\x00\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00\x30 not a batch"
+    active.log_path.write_bytes(raw)
+
+    recovered, report = open_log(tmp_path / "t-0", recovery_point=end, clean=True)
+    expected_end = end if damage == "garbage appended" else last.base_offset
+    assert not report.clean_shutdown and report.segments_checked == 1
+    assert recovered.log_end_offset == expected_end == report.log_end_offset
+    assert any("does not end on a whole batch" in note for note in report.notes)
+    assert [r.offset for r in read_all(recovered)] == list(range(expected_end))
+    recovered.append_as_leader(batch(b"after"), 9, T0)
+    assert read_all(recovered)[-1].offset == expected_end and recovered.log_end_offset == expected_end + 1
