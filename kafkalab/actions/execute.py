@@ -4,35 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Generic, TypeVar
 
 from kafkalab.actions.base import Action
+from kafkalab.actions.results import ActionResult
 from kafkalab.errors import KafkaError
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Future, spawn
 
+R = TypeVar("R", bound=ActionResult)
+
 
 @dataclass(frozen=True)
-class ActionOutcome:
-    """What running one action gave: its result, or the Kafka error it failed with."""
+class ActionOutcome(Generic[R]):
+    """What running one action gave: its result, or the Kafka error it failed with (and no result)."""
 
-    action: Action
-    result: dict[str, Any]
+    action: Action[R]
+    result: R | None
     error: KafkaError | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.result.get("ok", True) is not False
 
-
-
-def execute(session: Session, action: Action) -> Future[ActionOutcome]:
+def execute(session: Session, action: Action[R]) -> Future[ActionOutcome[R]]:
     """Run ``action``; the future never fails: a Kafka error is part of the outcome."""
-    outcome: Future[ActionOutcome] = Future()
+    outcome: Future[ActionOutcome[R]] = Future()
     started_ms = session.scheduler.now_ms
 
-    def finish(result: dict[str, Any] | None, error: KafkaError | None) -> None:
-        record = ActionOutcome(action, result or {}, error)
+    def finish(result: R | None, error: KafkaError | None) -> None:
+        record = ActionOutcome(action, result, error)
         session.last_error = error.name if error is not None else None
         session.version += 1
         for listener in session.on_outcome:
@@ -49,7 +47,7 @@ def execute(session: Session, action: Action) -> Future[ActionOutcome]:
         return outcome
     process = spawn(session.group, produced)
 
-    def done(future: Future[dict[str, Any]]) -> None:
+    def done(future: Future[R]) -> None:
         error = future.error
         if error is not None and not isinstance(error, KafkaError):
             raise error

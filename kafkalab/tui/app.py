@@ -24,7 +24,7 @@ from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import Scenario
 from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
-from kafkalab.tui.forms import ActionForm, flow
+from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.history import EventHistory, ThroughputHistory
@@ -33,6 +33,7 @@ from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.palette import LabCommands
 from kafkalab.tui.player import ScenarioPlayer
 from kafkalab.tui.prompt import TextPrompt
+from kafkalab.tui.results import focus, result_text
 from kafkalab.tui.screens.base import LabScreen
 from kafkalab.tui.screens.dashboard import DashboardScreen
 from kafkalab.tui.screens.events import EventsScreen
@@ -149,24 +150,16 @@ class KafkaLabApp(App[None]):
     def on_action_finished(self, message: ActionFinished) -> None:
         outcome = message.outcome
         step = outcome.action.step
-        if outcome.error is not None:
-            self.notify(outcome.error.message, title=f"{outcome.error.name} ({step})", severity="error", timeout=10)
+        error, result = outcome.error, outcome.result
+        if error is not None:
+            self.notify(error.message, title=f"{error.name} ({step})", severity="error", timeout=10)
             return
-        result = outcome.result
-        landed = [r for r in result.get("records", ()) if isinstance(r, dict) and "offset" in r]
-        if landed:
-            # "See where it went": the partition and offset of each record, and the lane selected.
-            text = ", ".join(f"{r['topic']}-{r['partition']} @ {r['offset']}" for r in landed[:8])
-            text = f"went to {text}" + (f" and {len(landed) - 8} more" if len(landed) > 8 else "")
-            result = {"topic": landed[0]["topic"], "partition": landed[0]["partition"]}
-        else:
-            text = flow(result) if result else "done"
+        assert result is not None  # an outcome without an error has its result
+        text = result_text(result)
         self.notify(text if len(text) < 300 else text[:297] + "...", title=f"{step}: ok")
-        topic = result.get("topic")
-        if isinstance(topic, str) and isinstance(result.get("partition"), int):
-            self.select(topic=topic, partition=result["partition"])
-        elif step == "create_topic" and isinstance(topic, str):
-            self.select(topic=topic)
+        target = focus(result)
+        if target is not None:
+            self.select(topic=target.topic, partition=target.partition)
 
     def on_engine_failed(self, message: EngineFailed) -> None:
         self.notify(f"{message.error}", title="the engine stopped", severity="error", timeout=60)

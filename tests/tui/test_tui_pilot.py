@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,29 @@ class TestTopicActions:
             assert notes[-1][0] == "produce: ok"
             assert notes[-1][1] == f"went to orders-{grown[0]} @ {before.partitions[grown[0]].log_end_offset}"
             assert app.selection.partition == grown[0]
+
+    async def test_consuming_shows_the_records_read_not_where_records_went(self, make_app: MakeApp) -> None:
+        app = make_app()
+        notes = record_notes(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await populate(app)
+            await pilot.press("ctrl+p")
+            app.screen.query_one(Input).value = "action: consume"
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ActionForm)
+            for name, value in (("group", "auditors"), ("client_id", "reader"), ("topics", "[audit]"),
+                                ("max_records", "3")):
+                app.screen.query_one(f"#field-{name}", Input).value = value
+            await pilot.press("ctrl+s")
+            await app.settle(step_ms=10_000)
+            await pilot.pause()
+            title, text = notes[-1]
+            assert title == "consume: ok"
+            assert "went to" not in text
+            assert re.fullmatch(r"got 3 record\(s\): (audit-\d @ \d+: customer-\d+ → audit \d+(, )?){3}", text), text
+            assert app.selection.topic == "orders"  # reading moves no lane
 
     async def test_wrong_input_names_the_error_and_changes_nothing(self, make_app: MakeApp) -> None:
         app = make_app()
