@@ -21,7 +21,12 @@ from kafkalab.clients.network_client import ClientNode
 from kafkalab.clients.producer import Producer
 from kafkalab.clients.raw import RawClient
 from kafkalab.cluster.datadir import ClusterMeta, DataDir
-from kafkalab.cluster.group_views import LAG_SAMPLE_INTERVAL_MS, LagTracker
+from kafkalab.cluster.group_views import (
+    LAG_SAMPLE_INTERVAL_MS,
+    LagTracker,
+    coordinated_groups,
+    leader_high_watermark,
+)
 from kafkalab.cluster.view_builder import ViewBuilder
 from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, parse_topic_configs
 from kafkalab.coordination import paths
@@ -78,7 +83,7 @@ class Cluster:
         self._client_group.every(CLOCK_SAVE_INTERVAL_MS, self._save_clock)
         #: Consumer group lag sampled over time, for GroupView.lag_history.
         self.lag = LagTracker()
-        self._client_group.every(LAG_SAMPLE_INTERVAL_MS, lambda: self.lag.sample(self.brokers, self.scheduler.now_ms))
+        self._client_group.every(LAG_SAMPLE_INTERVAL_MS, self._sample_lag)
         #: Producers' and consumers' timer groups by network name (closing the cluster stops them).
         self._clients: dict[str, TimerGroup] = {}
         self.closed = False
@@ -173,6 +178,13 @@ class Cluster:
         self.coordinator.close()
         self.data_dir.close()
         self.closed = True
+
+    def _sample_lag(self) -> None:
+        """Sample every group's lag, describing only the partitions the groups committed."""
+        brokers = [broker for _, broker in sorted(self.brokers.items())]
+        groups = coordinated_groups(broker.describe() for broker in brokers).values()
+        self.lag.sample(groups, lambda tp: leader_high_watermark((b.describe_replicas(tp) for b in brokers), tp),
+                        self.scheduler.now_ms)
 
     def _save_clock(self) -> None:
         self.meta.clock_ms = self.scheduler.now_ms

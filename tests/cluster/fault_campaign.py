@@ -149,7 +149,8 @@ def _check_outcome(cluster: Cluster, producers: list[Producer]) -> None:
             raise AssertionError(f"{tp}: acknowledged records are out of order: {offsets}")
         replicas = hosted_replicas(cluster, tp)
         high_watermark = min(replica.high_watermark for replica in replicas.values())
-        contents = {broker_id: log_bytes(replica.log, 0, high_watermark) for broker_id, replica in replicas.items()}
+        contents = {broker_id: log_bytes(cluster.brokers[broker_id].replica_log(tp), 0, high_watermark)
+                    for broker_id in replicas}
         if len(set(contents.values())) != 1 or len(replicas) != 3:
             raise AssertionError(f"{tp}: replicas differ below the high watermark {high_watermark}: "
                                  f"{ {b: len(c) for b, c in contents.items()} } bytes")

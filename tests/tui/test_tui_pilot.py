@@ -44,6 +44,7 @@ class TestBrokerActions:
             assert isinstance(app.screen, ActionForm)
             assert app.screen.query_one("#field-broker", Input).value == str(leader)
             await pilot.press("ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
             frame = await app.settle(step_ms=FAILOVER_MS)
             await pilot.pause()
             assert frame.view.broker(leader).state == "not running"
@@ -103,6 +104,7 @@ class TestTopicActions:
             await pilot.press("p")
             app.screen.query_one("#field-key", Input).value = "customer-3"
             await pilot.press("ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
             frame = await app.settle(step_ms=500)
             grown = [p.partition for p, old in zip(frame.view.topic("orders").partitions, before.partitions, strict=True)
                      if p.log_end_offset == old.log_end_offset + 1]
@@ -126,6 +128,7 @@ class TestTopicActions:
                                 ("max_records", "3")):
                 app.screen.query_one(f"#field-{name}", Input).value = value
             await pilot.press("ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
             await app.settle(step_ms=10_000)
             await pilot.pause()
             title, text = notes[-1]
@@ -156,6 +159,7 @@ class TestTopicActions:
             await pilot.press("c")
             app.screen.query_one("#field-replication_factor", Input).value = "5"
             await pilot.press("ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
             frame = await app.settle(step_ms=500)
             await pilot.pause()
             assert frame.view.topic("orders") is None
