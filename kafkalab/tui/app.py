@@ -44,6 +44,7 @@ from kafkalab.tui.screens.replication import ReplicationScreen
 from kafkalab.tui.screens.throughput import ThroughputScreen
 from kafkalab.tui.screens.zookeeper import ZookeeperScreen
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.lesson_panel import LessonPanel
 
 THEMES = ("textual-dark", "textual-light")
 
@@ -80,7 +81,7 @@ class KafkaLabApp(App[None]):
         self.selection = Selection()
         self.events = EventHistory()
         self.throughput = ThroughputHistory()
-        self.lessons = LessonControl(self, lessons, home_dir or bridge.opened_dir)
+        self.lessons = LessonControl(bridge, self.post_message, lessons, home_dir or bridge.opened_dir)
         #: Whether the lesson or scenario panel is shown beside the views.
         self.side_panel_visible = True
         self._contexts: tuple[bool, bool, bool] = (False, False, False)
@@ -312,6 +313,20 @@ class KafkaLabApp(App[None]):
 
     def action_lesson(self, command: str) -> None:
         self.lessons.command(command)
+
+    def on_lesson_control_notice(self, message: LessonControl.Notice) -> None:
+        self.notify(message.text, title=message.title, severity=message.severity)
+
+    def on_lesson_control_switching(self, message: LessonControl.Switching) -> None:
+        if message.into_lesson:
+            self.side_panel_visible = True
+        self.track(message.work, message.failure)
+
+    def on_lesson_control_solution_toggled(self, message: LessonControl.SolutionToggled) -> None:
+        self.redraw()
+
+    def on_lesson_panel_predicted(self, message: LessonPanel.Predicted) -> None:
+        self.lessons.predict(message.index)
 
     def action_toggle_panel(self) -> None:
         self.side_panel_visible = not self.side_panel_visible
