@@ -1,4 +1,4 @@
-"""The one vocabulary of things a user can do (DESIGN.md principle 7).
+"""The one vocabulary of things a user can do (ARCHITECTURE.md, "Layers").
 
 A TUI form, a YAML scenario step and a lesson step all produce the same frozen
 ``Action`` objects; running one against a ``Session`` returns its own result type
