@@ -14,16 +14,16 @@ from typing import Any
 Node = int | str
 
 
-def to_json(value: Any) -> Any:
-    """Results and their parts as JSON values: dataclasses as objects with every field, tuples as lists."""
-    if isinstance(value, ActionResult | ProducedRecord):
+def _json(value: Any) -> Any:
+    """A result's parts as JSON values: dataclasses as objects with every field, tuples as lists."""
+    if isinstance(value, ProducedRecord):
         return value.as_json()
     if is_dataclass(value) and not isinstance(value, type):
-        return {item.name: to_json(getattr(value, item.name)) for item in fields(value)}
+        return {item.name: _json(getattr(value, item.name)) for item in fields(value)}
     if isinstance(value, tuple | list):
-        return [to_json(item) for item in value]
+        return [_json(item) for item in value]
     if isinstance(value, dict):
-        return {str(key): to_json(item) for key, item in value.items()}
+        return {str(key): _json(item) for key, item in value.items()}
     return value
 
 
@@ -46,7 +46,7 @@ class ActionResult:
 
     def as_json(self) -> dict[str, Any]:
         """The result as the JSON report shows it."""
-        return {item.name: to_json(getattr(self, item.name)) for item in fields(self)}
+        return {item.name: _json(getattr(self, item.name)) for item in fields(self)}
 
 
 # -- the cluster -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kafkalab.actions.execute import ActionOutcome, execute
-from kafkalab.actions.results import ActionResult, ExpectResult, to_json
+from kafkalab.actions.results import ActionResult, ExpectResult
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import Event
@@ -43,7 +43,7 @@ class StepReport:
 
     def as_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {"index": self.index, "action": self.action, "ok": self.ok,
-                                  "result": to_json(self.result) if self.result is not None else {}}
+                                  "result": self.result.as_json() if self.result is not None else {}}
         if self.error is not None:
             report["error"] = self.error
             report["message"] = self.message
