@@ -89,6 +89,7 @@ class TestTopicActions:
         async with app.run_test(size=SIZE) as pilot:
             await app.settle()
             await pilot.press("c", "ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
             frame = await app.settle(step_ms=500)
             topic = frame.view.topic("orders")
             assert topic is not None and len(topic.partitions) == 3
@@ -145,6 +146,7 @@ class TestTopicActions:
             await pilot.press("k")
             app.screen.query_one("#field-broker", Input).value = "two"
             await pilot.press("ctrl+s")
+            await pilot.pause()
             assert isinstance(app.screen, ActionForm)
             assert notes[-1] == ("INVALID_ARGUMENT", "broker must be an integer, not 'two'")
             await pilot.press("escape")
