@@ -28,7 +28,7 @@ def all_serving(cluster: Cluster, topic: str, partitions: int, replication_facto
     """True once every replica of ``topic`` has applied its LeaderAndIsr: one leader, the rest following."""
     for number in range(partitions):
         tp = TopicPartition(topic, number)
-        hosted = [broker.replicas.partitions.get(tp) for broker in cluster.brokers.values() if broker.replicas]
+        hosted = [broker.describe_replicas(tp).get(tp) for broker in cluster.brokers.values()]
         roles = [replica for replica in hosted if replica is not None and replica.leader_id >= 0]
         if len(roles) != replication_factor or sum(replica.is_leader for replica in roles) != 1:
             return False

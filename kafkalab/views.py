@@ -1,12 +1,39 @@
 """Frozen read models of the cluster for the TUI, scenarios and lessons.
 
 Views are built on the engine thread and never change afterwards, so another thread
-may read them freely; nothing in a view points back into engine objects.
+may read them freely; nothing in a view points back into engine objects. They sit in a
+low layer so that engine objects can describe themselves in these terms (``describe()``
+of the broker, its replica manager and its group coordinator), and ``kafkalab/cluster``
+assembles the cluster-wide views from those descriptions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
+
+from kafkalab.protocol.types import TopicPartition
+
+
+class HostedReplica(NamedTuple):
+    """One broker's own replica of a partition, as that broker's replica manager holds it.
+
+    A named tuple rather than a dataclass: a snapshot builds one for every replica.
+    """
+
+    topic: str
+    partition: int
+    is_leader: bool
+    #: The leader this replica knows of (its own broker while leading; -1: none).
+    leader_id: int
+    leader_epoch: int
+    #: The ISR as this replica knows it; a leader's may be ahead of ZooKeeper's while a change is pending.
+    isr: tuple[int, ...]
+    log_start_offset: int
+    high_watermark: int
+    log_end_offset: int
+    size_bytes: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +131,41 @@ class GroupPartitionView:
     client_id: str | None
     #: ``(virtual time, lag)`` samples, oldest first.
     lag_history: tuple[tuple[float, int], ...]
+
+
+@dataclass(frozen=True)
+class HostedGroup:
+    """A consumer group as the broker coordinating it holds it: state, members, assignment and commits."""
+
+    group_id: str
+    state: str
+    generation: int
+    protocol_type: str
+    protocol: str
+    coordinator: int
+    offsets_partition: int
+    leader_member_id: str | None
+    members: tuple[GroupMemberView, ...]
+    #: The member id owning each assigned partition (known while a consumer group is Stable).
+    owners: Mapping[TopicPartition, str]
+    #: The committed offset of each partition.
+    committed: Mapping[TopicPartition, int]
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    """A broker process as it describes itself: its state, whether it controls, the groups it coordinates."""
+
+    broker_id: int
+    #: The network node it answers as (``broker-1``).
+    node: str
+    state: str
+    running: bool
+    #: True while this broker's controller is the active one, as it believes itself.
+    controller_active: bool
+    #: Records appended as leader since this incarnation started.
+    records_in: int
+    groups: tuple[HostedGroup, ...]
 
 
 @dataclass(frozen=True)

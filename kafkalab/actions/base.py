@@ -1,7 +1,9 @@
-"""The one vocabulary of things a user can do (DESIGN.md principle 7).
+"""The one vocabulary of things a user can do (ARCHITECTURE.md, "Layers").
 
 A TUI form, a YAML scenario step and a lesson step all produce the same frozen
-``Action`` objects; running one against a ``Session`` returns a JSON-ready result.
+``Action`` objects; running one against a ``Session`` returns its own result type
+(``kafkalab/actions/results.py``), named by the class: ``Produce`` is an
+``Action[ProduceResult]``.
 Each action class names its YAML step (``name``), documents its fields (dataclass
 field metadata drives validation, the JSON Schema and the TUI's forms) and may name a
 ``shorthand`` field so that ``kill_broker: 1`` means ``kill_broker: {broker: 1}``.
@@ -11,12 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from kafkalab.actions.results import ActionResult
 
 if TYPE_CHECKING:
     from kafkalab.session.session import Session
 
-ActionRun = Generator[Any, Any, dict[str, Any]]
+R = TypeVar("R", bound=ActionResult)
+#: An action that takes time: a process on the scheduler that returns the action's result.
+ActionRun = Generator[Any, Any, R]
 
 #: A step still running after this much virtual time (one hour) is stuck; no wait or timeout is longer.
 MAX_STEP_MS = 3_600_000
@@ -36,8 +42,8 @@ def doc(text: str, default: Any = MISSING, **rules: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class Action:
-    """Something a user does to the cluster or its clients."""
+class Action(Generic[R]):
+    """Something a user does to the cluster or its clients, giving a result of type ``R``."""
 
     #: The step name in YAML and the command name in the TUI.
     step: ClassVar[str] = ""
@@ -48,7 +54,7 @@ class Action:
     #: The field the step's whole mapping fills (``expect: {consumed: 1}``), if any.
     inline: ClassVar[str | None] = None
 
-    def run(self, session: Session) -> dict[str, Any] | ActionRun:
+    def run(self, session: Session) -> R | ActionRun[R]:
         """Carry the action out: a result at once, or a process on the scheduler that returns one."""
         raise NotImplementedError(f"{type(self).__name__} must define run()")
 
@@ -85,10 +91,11 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-REGISTRY: dict[str, type[Action]] = {}
+REGISTRY: dict[str, type[Action[Any]]] = {}
+A = TypeVar("A", bound=type[Action[Any]])
 
 
-def register(action_type: type[Action]) -> type[Action]:
+def register(action_type: A) -> A:
     """Class decorator adding an action to the vocabulary under its ``step`` name."""
     REGISTRY[action_type.step] = action_type
     return action_type

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kafkalab.actions.base import doc
+from kafkalab.actions.results import CheckResult
 from kafkalab.cluster.inspect import Inspector
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import Event
@@ -23,19 +24,6 @@ if TYPE_CHECKING:
 _WHOLE_LOG = 2**62
 #: Matching offsets a ``records`` result lists, at most.
 _OFFSETS_SHOWN = 20
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One expectation's outcome."""
-
-    check: str
-    expected: dict[str, Any]
-    actual: dict[str, Any]
-    ok: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "expected": self.expected, "actual": self.actual, "ok": self.ok}
 
 
 def _given(check: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:

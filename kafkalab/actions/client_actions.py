@@ -5,8 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kafkalab.actions.base import MAX_STEP_MS, Action, ActionRun, doc, register
+from kafkalab.actions.base import MAX_STEP_MS, Action, ActionRun, R, doc, register
 from kafkalab.actions.describe import describe_group
+from kafkalab.actions.results import (
+    CommitResult,
+    ConsumedRecord,
+    ConsumeResult,
+    ConsumerResult,
+    DescribeGroupResult,
+    ProducedRecord,
+    ProduceResult,
+    SeekResult,
+    StartConsumerResult,
+    StartProcessorResult,
+    StartProducerResult,
+    StopProducerResult,
+)
 from kafkalab.actions.templates import optional_template_problem, render, templates_problem
 from kafkalab.clients.consumer_state import ConsumerRecord
 from kafkalab.clients.producer import RecordMetadata, all_done
@@ -53,7 +67,7 @@ def _text(data: bytes | None) -> str | None:
 
 @register
 @dataclass(frozen=True)
-class Produce(Action):
+class Produce(Action[ProduceResult]):
     step = "produce"
     summary = "Send records (key/value templates with {i}); without a key the keyless partitioner decides."
 
@@ -71,7 +85,7 @@ class Produce(Action):
     headers: dict[str, str] = doc("Header templates.", {}, check=templates_problem)
     config: dict[str, Scalar] = doc("More producer configs with Kafka's names (linger.ms, batch.size ...).", {})
 
-    def run(self, session: Session) -> ActionRun:
+    def run(self, session: Session) -> ActionRun[ProduceResult]:
         producer = session.clients.producer(_producer_config(session, self.acks, self.idempotence, self.partitioner,
                                                              self.config))
         sends: list[tuple[str | None, Future[RecordMetadata]]] = []
@@ -85,26 +99,26 @@ class Produce(Action):
             headers = {name: render(template, i) for name, template in self.headers.items()}
             sends.append((key, producer.send(self.topic, render(self.value, i), key, self.partition, headers)))
         producer.flush()
-        records: list[dict[str, Any]] = []
-        first_error: KafkaError | None = None
+        records: list[ProducedRecord] = []
+        failures: list[KafkaError] = []
         for key, future in sends:
             try:
                 metadata = yield future
             except KafkaError as exc:
-                first_error = first_error or exc
-                records.append({"topic": self.topic, "partition": self.partition, "error": exc.name})
+                failures.append(exc)
+                records.append(ProducedRecord(self.topic, self.partition, error=exc.name))
                 continue
             session.record_produced(self.topic, key, metadata.partition)
-            records.append({"topic": self.topic, "partition": metadata.partition, "offset": metadata.offset})
-        if first_error is not None and all("error" in r for r in records):
-            raise KafkaError(first_error.error, f"None of the {len(records)} record(s) was acknowledged: "
-                                                f"{first_error.message}")
-        return {"records": records}
+            records.append(ProducedRecord(self.topic, metadata.partition, metadata.offset))
+        if failures and len(failures) == len(records):
+            raise KafkaError(failures[0].error, f"None of the {len(records)} record(s) was acknowledged: "
+                                                f"{failures[0].message}")
+        return ProduceResult(tuple(records))
 
 
 @register
 @dataclass(frozen=True)
-class StartProducer(Action):
+class StartProducer(Action[StartProducerResult]):
     step = "start_producer"
     summary = "Start a steady producer sending N records per second until stopped."
 
@@ -116,7 +130,7 @@ class StartProducer(Action):
     acks: int | str = doc("0, 1 or all.", "all")
     config: dict[str, Scalar] = doc("More producer configs with Kafka's names.", {})
 
-    def run(self, session: Session) -> dict[str, Any]:
+    def run(self, session: Session) -> StartProducerResult:
         key, value = self.key, self.value
 
         def record(i: int) -> tuple[str | None, str | None]:
@@ -125,21 +139,21 @@ class StartProducer(Action):
         record(0)  # a bad template fails here, not on the first tick
         session.clients.start_steady(self.id, self.topic, self.rate,
                                      _producer_config(session, self.acks, None, None, self.config), record)
-        return {"id": self.id, "topic": self.topic, "rate": self.rate}
+        return StartProducerResult(self.id, self.topic, self.rate)
 
 
 @register
 @dataclass(frozen=True)
-class StopProducer(Action):
+class StopProducer(Action[StopProducerResult]):
     step = "stop_producer"
     summary = "Stop a steady producer."
     shorthand = "id"
 
     id: str = doc("The steady producer's name.")
 
-    def run(self, session: Session) -> dict[str, Any]:
+    def run(self, session: Session) -> StopProducerResult:
         steady = session.clients.stop_steady(self.id)
-        return {"id": self.id, "sent": steady.sent, "acknowledged": steady.acknowledged, "failed": steady.failed}
+        return StopProducerResult(self.id, steady.sent, steady.acknowledged, steady.failed)
 
 
 def _consumer_config(strategy: str, auto_offset_reset: str, enable_auto_commit: bool,
@@ -153,7 +167,7 @@ def _consumer_config(strategy: str, auto_offset_reset: str, enable_auto_commit: 
 
 @register
 @dataclass(frozen=True)
-class StartConsumer(Action):
+class StartConsumer(Action[StartConsumerResult]):
     step = "start_consumer"
     summary = "Start a consumer in a group; it polls continuously until stopped or paused."
 
@@ -167,69 +181,69 @@ class StartConsumer(Action):
     group_instance_id: str | None = doc("Static membership (KIP-345).", None)
     config: dict[str, Scalar] = doc("More consumer configs with Kafka's names (session.timeout.ms ...).", {})
 
-    def run(self, session: Session) -> dict[str, Any]:
+    def run(self, session: Session) -> StartConsumerResult:
         session.clients.start_consumer(self.group, self.client_id, self.topics, _consumer_config(
             self.strategy, self.auto_offset_reset, self.enable_auto_commit, self.group_instance_id, self.config))
-        return {"group": self.group, "client_id": self.client_id, "topics": list(self.topics)}
+        return StartConsumerResult(self.group, self.client_id, self.topics)
 
 
 @dataclass(frozen=True)
-class _ConsumerRef(Action):
+class _ConsumerRef(Action[R]):
     group: str = doc("group.id")
     client_id: str = doc("The consumer's name.")
 
-    def ref(self) -> dict[str, Any]:
+    def ref(self) -> ConsumerResult:
         """The result of an action on one consumer: which one it was."""
-        return {"group": self.group, "client_id": self.client_id}
+        return ConsumerResult(self.group, self.client_id)
 
 
 @register
 @dataclass(frozen=True)
-class StopConsumer(_ConsumerRef):
+class StopConsumer(_ConsumerRef[ConsumerResult]):
     step = "stop_consumer"
     summary = "Close a consumer cleanly: it commits (with auto-commit) and leaves the group."
 
-    def run(self, session: Session) -> ActionRun:
+    def run(self, session: Session) -> ActionRun[ConsumerResult]:
         yield from session.clients.stop_consumer(self.group, self.client_id)
         return self.ref()
 
 
 @register
 @dataclass(frozen=True)
-class KillConsumer(_ConsumerRef):
+class KillConsumer(_ConsumerRef[ConsumerResult]):
     step = "kill_consumer"
     summary = "Crash a consumer: no commit, no LeaveGroup; the group notices after session.timeout.ms."
 
-    def run(self, session: Session) -> ActionRun:
+    def run(self, session: Session) -> ActionRun[ConsumerResult]:
         yield from session.clients.stop_consumer(self.group, self.client_id, crash=True)
         return self.ref()
 
 
 @register
 @dataclass(frozen=True)
-class PauseConsumer(_ConsumerRef):
+class PauseConsumer(_ConsumerRef[ConsumerResult]):
     step = "pause_consumer"
     summary = "Stop a consumer's polling (a slow consumer); after max.poll.interval.ms it leaves the group."
 
-    def run(self, session: Session) -> dict[str, Any]:
+    def run(self, session: Session) -> ConsumerResult:
         session.clients.running(self.group, self.client_id).paused = True
         return self.ref()
 
 
 @register
 @dataclass(frozen=True)
-class ResumeConsumer(_ConsumerRef):
+class ResumeConsumer(_ConsumerRef[ConsumerResult]):
     step = "resume_consumer"
     summary = "Let a paused consumer poll again."
 
-    def run(self, session: Session) -> dict[str, Any]:
+    def run(self, session: Session) -> ConsumerResult:
         session.clients.running(self.group, self.client_id).paused = False
         return self.ref()
 
 
 @register
 @dataclass(frozen=True)
-class StartProcessor(_ConsumerRef):
+class StartProcessor(_ConsumerRef[StartProcessorResult]):
     step = "start_processor"
     summary = ("Start a stream processor: it consumes one topic, transforms each record, produces it to another "
                "topic and commits every commit_interval_ms, at least once, as Kafka Streams does.")
@@ -246,17 +260,17 @@ class StartProcessor(_ConsumerRef):
     auto_offset_reset: Literal["earliest", "latest", "none"] = doc("Where to start without a committed offset.",
                                                                    "earliest")
 
-    def run(self, session: Session) -> dict[str, Any]:
+    def run(self, session: Session) -> StartProcessorResult:
         processor = Processor(self.source, self.sink, self.transform, self.contains, self.commit_interval_ms,
                               session.cluster.producer({"acks": "all"}), session.scheduler.now_ms)
         session.clients.start_processor(self.group, self.client_id, processor, _consumer_config(
             self.strategy, self.auto_offset_reset, False, None, {}))
-        return {**self.ref(), "source": self.source, "sink": self.sink, "transform": self.transform}
+        return StartProcessorResult(self.group, self.client_id, self.source, self.sink, self.transform)
 
 
 @register
 @dataclass(frozen=True)
-class Consume(_ConsumerRef):
+class Consume(_ConsumerRef[ConsumeResult]):
     step = "consume"
     summary = "Collect records a consumer polls (starting, polling and stopping it if it is not running)."
 
@@ -267,7 +281,7 @@ class Consume(_ConsumerRef):
                                                                    "earliest")
     strategy: Strategy = doc("For a consumer started by this step.", "range")
 
-    def run(self, session: Session) -> ActionRun:
+    def run(self, session: Session) -> ActionRun[ConsumeResult]:
         clients = session.clients
         temporary = (self.group, self.client_id) not in clients.consumers
         if temporary:
@@ -291,27 +305,27 @@ class Consume(_ConsumerRef):
                 yield Sleep(10)
         if temporary:
             yield from clients.stop_consumer(self.group, self.client_id)
-        return {"records": [{"topic": r.topic, "partition": r.partition, "offset": r.offset, "key": _text(r.key),
-                             "value": _text(r.value)} for r in collected]}
+        return ConsumeResult(tuple(ConsumedRecord(r.topic, r.partition, r.offset, _text(r.key), _text(r.value))
+                                   for r in collected))
 
 
 @register
 @dataclass(frozen=True)
-class Commit(_ConsumerRef):
+class Commit(_ConsumerRef[CommitResult]):
     step = "commit"
     summary = "Commit a consumer's current positions synchronously."
 
-    def run(self, session: Session) -> ActionRun:
+    def run(self, session: Session) -> ActionRun[CommitResult]:
         consumer = session.clients.running(self.group, self.client_id).consumer
         yield consumer.commit_sync()
         committed = yield consumer.committed(sorted(consumer.assignment()))
-        return {**self.ref(),
-                "committed": {str(tp): (None if meta is None else meta.offset) for tp, meta in sorted(committed.items())}}
+        return CommitResult(self.group, self.client_id, {str(tp): (None if meta is None else meta.offset)
+                                                         for tp, meta in sorted(committed.items())})
 
 
 @register
 @dataclass(frozen=True)
-class Seek(_ConsumerRef):
+class Seek(_ConsumerRef[SeekResult]):
     step = "seek"
     summary = "Move a consumer's position in a partition: to an offset, the beginning or the end (replay)."
 
@@ -320,7 +334,7 @@ class Seek(_ConsumerRef):
     offset: int | None = doc("The offset to read next.", None, minimum=0)
     to: Literal["beginning", "end"] | None = doc("Instead of an offset: the log start or the log end.", None)
 
-    def run(self, session: Session) -> ActionRun:
+    def run(self, session: Session) -> ActionRun[SeekResult]:
         consumer = session.clients.running(self.group, self.client_id).consumer
         tp = TopicPartition(self.topic, self.partition)
         if (self.offset is None) == (self.to is None):
@@ -332,17 +346,17 @@ class Seek(_ConsumerRef):
         elif self.offset is not None:
             consumer.seek(tp, self.offset)
         position = yield consumer.position(tp)
-        return {"topic": self.topic, "partition": self.partition, "position": position}
+        return SeekResult(self.topic, self.partition, position)
 
 
 @register
 @dataclass(frozen=True)
-class DescribeGroup(Action):
+class DescribeGroup(Action[DescribeGroupResult]):
     step = "describe_group"
     summary = "Show a consumer group's state, generation, strategy, members and assignment."
     shorthand = "group"
 
     group: str = doc("group.id")
 
-    def run(self, session: Session) -> dict[str, Any]:
+    def run(self, session: Session) -> DescribeGroupResult:
         return describe_group(session.cluster.snapshot(), self.group)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kafkalab.actions.checks import CheckResult
+from kafkalab.actions.results import CheckResult
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Process, Sleep
 

@@ -51,11 +51,13 @@ from kafkalab.protocol.fetch import (
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.files import KafkaStorageError
+from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.log_manager import LogManager
 from kafkalab.storage.producer_state import ProducerStates
 from kafkalab.storage.results import LogAppendInfo
 from kafkalab.storage.segment import CorruptSegmentError
 from kafkalab.validation import is_internal
+from kafkalab.views import HostedReplica
 
 Responder = Callable[[Any], None]
 
@@ -571,6 +573,23 @@ class ReplicaManager:
         """Write every replica's high watermark to ``replication-offset-checkpoint``."""
         self.log_manager.write_high_watermarks(
             {(tp.topic, tp.partition): p.high_watermark for tp, p in self.partitions.items()})
+
+    # -- views ---------------------------------------------------------------------
+
+    def describe(self, only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:
+        """This broker's replicas (or just ``only``, if hosted here): role, ISR, offsets and size."""
+        hosted = self.partitions
+        if only is not None:
+            hosted = {only: hosted[only]} if only in hosted else {}
+        return {tp: HostedReplica(tp.topic, tp.partition, p.is_leader, p.leader_id, p.leader_epoch, p.isr,
+                                  p.log.log_start_offset, p.high_watermark, p.log.log_end_offset,
+                                  p.log.size_in_bytes)
+                for tp, p in hosted.items()}
+
+    def replica_log(self, tp: TopicPartition) -> PartitionLog | None:
+        """The log of this broker's replica of ``tp``, to read records, segments and epochs from (never to write)."""
+        partition = self.partitions.get(tp)
+        return partition.log if partition is not None else None
 
 
 def _min_isr_text(partition: Partition) -> str:

@@ -6,8 +6,8 @@ when it has moved (NOT_CONTROLLER), as Kafka's ``AdminClient`` does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from kafkalab.clients.network_client import ClientNode
 from kafkalab.errors import Errors, KafkaError
@@ -22,8 +22,10 @@ from kafkalab.protocol.admin import (
     IncrementalAlterConfigsRequest,
 )
 from kafkalab.protocol.metadata import MetadataResponse
-from kafkalab.protocol.types import TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition
 from kafkalab.sim.process import Process, Sleep
+
+R = TypeVar("R")
 
 RETRY_BACKOFF_MS = 100
 MAX_ATTEMPTS = 50
@@ -40,7 +42,7 @@ class AdminClient:
     def __init__(self, client: ClientNode) -> None:
         self.client = client
 
-    def _to_controller(self, request: Any, results_of: Any) -> Process[Any]:
+    def _to_controller(self, request: Request[R], results_of: Callable[[R], Iterable[ApiResult]]) -> Process[R]:
         for _ in range(MAX_ATTEMPTS):
             metadata = yield from self.client.refresh_metadata(())
             if isinstance(metadata, MetadataResponse) and metadata.controller_id >= 0:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from kafkalab.clients.assignors import Assignor, RebalanceProtocol, Subscription, get_assignor
 from kafkalab.clients.client_config import ClientConfig
@@ -45,8 +45,10 @@ from kafkalab.protocol.groups import (
     SyncGroupRequest,
     SyncGroupResponse,
 )
-from kafkalab.protocol.types import TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition
 from kafkalab.sim.process import Future, Process, Sleep, spawn
+
+R = TypeVar("R")
 
 #: ``AbstractCoordinator.JOIN_GROUP_TIMEOUT_LAPSE``: JoinGroup may wait the rebalance timeout plus this.
 JOIN_GROUP_TIMEOUT_LAPSE_MS = 5000
@@ -167,7 +169,7 @@ class ConsumerCoordinator:
                                   broker_id=self.coordinator_id, reason=reason)
             self.coordinator_id = None
 
-    def send(self, request: Any, timeout_ms: float | None = None) -> Future[Any]:
+    def send(self, request: Request[R], timeout_ms: float | None = None) -> Future[R | Errors]:
         """Send to the coordinator; the future holds its response or a transport Errors value."""
         assert self.coordinator_id is not None
         return self.client.send(self.coordinator_id, request, timeout_ms)

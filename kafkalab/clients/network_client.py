@@ -8,16 +8,18 @@ NOT_LEADER_OR_FOLLOWER, so clients follow leaders as they move.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TypeVar
 
 from kafkalab.errors import Errors
 from kafkalab.protocol.metadata import MetadataRequest, MetadataResponse, TopicMetadata
-from kafkalab.protocol.types import TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition
 from kafkalab.sim.network import Network
 from kafkalab.sim.process import Future, Process
 from kafkalab.sim.scheduler import TimerGroup
 
 DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+
+R = TypeVar("R")
 
 
 class ClientNode:
@@ -37,18 +39,18 @@ class ClientNode:
     def now_ms(self) -> float:
         return self.group.scheduler.now_ms
 
-    def send(self, broker_id: int, request: Any, timeout_ms: float | None = None) -> Future[Any]:
+    def send(self, broker_id: int, request: Request[R], timeout_ms: float | None = None) -> Future[R | Errors]:
         """Send to one broker; the future holds its response or the transport Errors value."""
-        future: Future[Any] = Future()
+        future: Future[R | Errors] = Future()
         self.network.request(self.node, f"broker-{broker_id}", request,
                              lambda response, error: future.set_result(error if error is not None else response),
                              self.request_timeout_ms if timeout_ms is None else timeout_ms)
         return future
 
-    def send_to_any(self, request: Any) -> Process[Any]:
+    def send_to_any(self, request: Request[R]) -> Process[R | Errors]:
         """Try the bootstrap brokers in turn until one answers; Errors if none does."""
         brokers = list(self.bootstrap())
-        last: Any = Errors.BROKER_NOT_AVAILABLE
+        last = Errors.BROKER_NOT_AVAILABLE
         for attempt in range(len(brokers)):
             broker_id = brokers[(self._next_bootstrap + attempt) % len(brokers)]
             response = yield self.send(broker_id, request, timeout_ms=min(self.request_timeout_ms, 5000))

@@ -23,7 +23,12 @@ from kafkalab.clients.network_client import ClientNode
 from kafkalab.clients.producer import Producer
 from kafkalab.clients.raw import RawClient
 from kafkalab.cluster.datadir import ClusterMeta, DataDir
-from kafkalab.cluster.group_views import LAG_SAMPLE_INTERVAL_MS, LagTracker
+from kafkalab.cluster.group_views import (
+    LAG_SAMPLE_INTERVAL_MS,
+    LagTracker,
+    coordinated_groups,
+    leader_high_watermark,
+)
 from kafkalab.cluster.view_builder import ViewBuilder
 from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, parse_topic_configs
 from kafkalab.coordination import paths
@@ -87,7 +92,7 @@ class Cluster:
         self._clock_save_failure: str | None = None
         #: Consumer group lag sampled over time, for GroupView.lag_history.
         self.lag = LagTracker()
-        self._client_group.every(LAG_SAMPLE_INTERVAL_MS, lambda: self.lag.sample(self.brokers, self.scheduler.now_ms))
+        self._client_group.every(LAG_SAMPLE_INTERVAL_MS, self._sample_lag)
         #: Producers' and consumers' timer groups by network name (closing the cluster stops them).
         self._clients: dict[str, TimerGroup] = {}
         self.closed = False
@@ -219,6 +224,13 @@ class Cluster:
         self.process_failures.append(self.journal.emit(
             ProcessFailed, owner=failure.owner, process=failure.process, error=failure.error_name,
             message=failure.message, bug=failure.bug, where=failure.where if failure.bug else ""))
+
+    def _sample_lag(self) -> None:
+        """Sample every group's lag, describing only the partitions the groups committed."""
+        brokers = [broker for _, broker in sorted(self.brokers.items())]
+        groups = coordinated_groups(broker.describe() for broker in brokers).values()
+        self.lag.sample(groups, lambda tp: leader_high_watermark((b.describe_replicas(tp) for b in brokers), tp),
+                        self.scheduler.now_ms)
 
     def _write_clock(self) -> None:
         self.meta.clock_ms = self.scheduler.now_ms

@@ -22,7 +22,7 @@ from kafkalab.storage.records import Header, decode_batch, iter_batch_headers
 
 if TYPE_CHECKING:
     from kafkalab.cluster.cluster import Cluster
-    from kafkalab.views import PartitionView
+    from kafkalab.views import PartitionView, TopicView
 
 #: A cell for an offset whose record has no key.
 NULL_KEY = -1
@@ -149,10 +149,7 @@ class Inspector:
 
     def _log(self, broker_id: int, tp: TopicPartition) -> PartitionLog | None:
         broker = self._cluster.brokers.get(broker_id)
-        if broker is None or not broker.running or broker.replicas is None:
-            return None
-        hosted = broker.replicas.partitions.get(tp)
-        return hosted.log if hosted is not None else None
+        return broker.replica_log(tp) if broker is not None else None
 
     def window(self, broker_id: int, tp: TopicPartition, first: int, end: int) -> LogWindow:
         """Cells of ``[first, end)`` from the replica on ``broker_id`` (NO_RECORD where it has none)."""
@@ -178,28 +175,19 @@ class Inspector:
         values = [cells.get(offset, (NO_RECORD, -1)) for offset in range(first, end)]
         return LogWindow(first, tuple(v[0] for v in values), tuple(v[1] for v in values))
 
-    def lane_windows(self, topic: str, width: int) -> dict[int, LogWindow]:
-        """Per partition of ``topic``, the last ``width`` offsets of its leader (or best live replica)."""
+    def lane_windows(self, topic: TopicView, width: int) -> dict[int, LogWindow]:
+        """Per partition of ``topic``, the last ``width`` offsets of its leader (else the live replica furthest on)."""
         windows: dict[int, LogWindow] = {}
-        for tp, (broker_id, log) in self._lane_sources(topic).items():
-            end = log.log_end_offset
-            windows[tp.partition] = self.window(broker_id, tp, max(log.log_start_offset, end - width), end)
-        self._forget_except(topic)
-        return windows
-
-    def _lane_sources(self, topic: str) -> dict[TopicPartition, tuple[int, PartitionLog]]:
-        """The replica each lane draws: the leader's, else the live one with the longest log."""
-        best: dict[TopicPartition, tuple[bool, int, int, PartitionLog]] = {}
-        for broker_id, broker in sorted(self._cluster.brokers.items()):
-            if not broker.running or broker.replicas is None:
+        for partition in topic.partitions:
+            live = [replica for replica in partition.replica_views if replica.online]
+            if not live:
                 continue
-            for tp, hosted in broker.replicas.partitions.items():
-                if tp.topic != topic:
-                    continue
-                rank = (hosted.is_leader, hosted.log.log_end_offset, -broker_id, hosted.log)
-                if tp not in best or rank[:3] > best[tp][:3]:
-                    best[tp] = rank
-        return {tp: (-rank[2], rank[3]) for tp, rank in best.items()}
+            source = max(live, key=lambda r: (r.is_leader, r.log_end_offset, -r.broker_id))
+            end = source.log_end_offset
+            windows[partition.partition] = self.window(source.broker_id, TopicPartition(topic.name, partition.partition),
+                                                       max(source.log_start_offset, end - width), end)
+        self._forget_except(topic.name)
+        return windows
 
     def _forget_except(self, topic: str, partition: int | None = None) -> None:
         """Drop cached cells of partitions no screen shows, so memory follows what is visible."""
@@ -227,18 +215,17 @@ class Inspector:
         """Up to ``count`` records of one replica from offset ``first``, with its segment files."""
         tp = TopicPartition(topic, partition)
         directory = f"broker-{broker_id}/{tp.topic}-{tp.partition}"
+        broker = self._cluster.brokers.get(broker_id)
+        replica = broker.describe_replicas(tp).get(tp) if broker is not None else None
         log = self._log(broker_id, tp)
-        if log is None:
+        if replica is None or log is None:
             return RecordsPage(topic, partition, broker_id, False, -1, -1, -1, first, (),
                                self._files_on_disk(broker_id, tp), directory)
-        broker = self._cluster.brokers[broker_id]
-        hosted = broker.replicas.partitions[tp] if broker.replicas is not None else None
         rows = tuple(_iter_records(log, first, first + count))
         files = tuple(DiskFile(s.base_offset, s.next_offset, s.size_bytes, s.log_file, s.is_active)
                       for s in log.segments())
-        return RecordsPage(topic, partition, broker_id, True, log.log_start_offset,
-                           hosted.high_watermark if hosted is not None else -1, log.log_end_offset, first, rows,
-                           files, directory)
+        return RecordsPage(topic, partition, broker_id, True, replica.log_start_offset, replica.high_watermark,
+                           replica.log_end_offset, first, rows, files, directory)
 
     def _files_on_disk(self, broker_id: int, tp: TopicPartition) -> tuple[DiskFile, ...]:
         """A stopped broker's segment files, read from its log directory: they outlive the process."""

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 from kafkalab.controller.channel import CONTROL_REQUEST_KINDS
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.log import PartitionLog
-from kafkalab.views import PartitionView
+from kafkalab.views import HostedReplica, PartitionView
 
 if TYPE_CHECKING:
-    from kafkalab.broker.partition import Partition
     from kafkalab.cluster.cluster import Cluster
 
 
@@ -54,13 +53,13 @@ def log_bytes(log: PartitionLog, start_offset: int, end_offset: int) -> bytes:
     return b"".join(chunks)
 
 
-def hosted_replicas(cluster: Cluster, tp: TopicPartition) -> dict[int, Partition]:
-    """The replicas of ``tp`` on running brokers, by broker id."""
+def hosted_replicas(cluster: Cluster, tp: TopicPartition) -> dict[int, HostedReplica]:
+    """The replicas of ``tp`` on running brokers, by broker id, as each broker describes its own."""
     hosted = {}
     for broker_id, broker in sorted(cluster.brokers.items()):
-        partition = broker.replicas.partitions.get(tp) if broker.replicas is not None else None
-        if partition is not None:
-            hosted[broker_id] = partition
+        replica = broker.describe_replicas(tp).get(tp)
+        if replica is not None:
+            hosted[broker_id] = replica
     return hosted
 
 
@@ -128,22 +127,26 @@ def _check_partition(cluster: Cluster, view: PartitionView) -> list[Violation]:
         broken("one leader per partition",
                f"brokers {current_leaders} lead at epoch {view.leader_epoch}; ZooKeeper names {view.leader}")
     if len(current_leaders) == 1:
-        out += _check_followers_agree(view, current_leaders[0], hosted)
+        out += _check_followers_agree(cluster, view, current_leaders[0], hosted)
     return out
 
 
-def _check_followers_agree(view: PartitionView, leader_id: int, hosted: dict[int, Partition]) -> list[Violation]:
+def _check_followers_agree(cluster: Cluster, view: PartitionView, leader_id: int,
+                           hosted: dict[int, HostedReplica]) -> list[Violation]:
     """In-sync followers hold the leader's bytes below the leader's high watermark."""
+    tp = TopicPartition(view.topic, view.partition)
     leader = hosted[leader_id]
+    leader_log = cluster.brokers[leader_id].replica_log(tp)
     out = []
     for broker_id in leader.isr:
         follower = hosted.get(broker_id)
-        if broker_id == leader_id or follower is None:
+        follower_log = cluster.brokers[broker_id].replica_log(tp) if follower is not None else None
+        if broker_id == leader_id or follower is None or follower_log is None or leader_log is None:
             continue
         end = min(leader.high_watermark, follower.log_end_offset)
         # Retention may have deleted a different prefix on each replica.
-        start = max(leader.log.log_start_offset, follower.log.log_start_offset)
-        if start < end and log_bytes(follower.log, start, end) != log_bytes(leader.log, start, end):
+        start = max(leader.log_start_offset, follower.log_start_offset)
+        if start < end and log_bytes(follower_log, start, end) != log_bytes(leader_log, start, end):
             out.append(Violation(view.name, "followers are prefixes of the leader below the high watermark",
                                  f"broker {broker_id} differs from leader {leader_id} between offsets {start} "
                                  f"and {end} (leader HW {leader.high_watermark})"))

@@ -1,13 +1,15 @@
 """Builds ClusterView snapshots from the coordination tree and the running brokers.
 
 Partition leaders, ISRs and epochs come from ZooKeeper (the committed truth); replica
-offsets come from each live broker's own replicas. Parsed znodes are cached by their
+offsets and groups come from what each live broker says of itself (``Broker.describe()``
+and ``describe_replicas()``), never from its objects. Parsed znodes are cached by their
 modification zxid, so a snapshot of a large, quiet cluster costs little.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kafkalab.cluster.group_views import build_group_views
@@ -15,11 +17,18 @@ from kafkalab.coordination import paths
 from kafkalab.coordination.tree import ZnodeTree
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.validation import INTERNAL_TOPICS
-from kafkalab.views import BrokerView, ClusterView, PartitionView, ReplicaView, TopicView
+from kafkalab.views import (
+    BrokerStatus,
+    BrokerView,
+    ClusterView,
+    HostedReplica,
+    PartitionView,
+    ReplicaView,
+    TopicView,
+)
 
 if TYPE_CHECKING:
     from kafkalab.cluster.cluster import Cluster
-    from kafkalab.server.broker import Broker
 
 
 class ViewBuilder:
@@ -52,7 +61,8 @@ class ViewBuilder:
         tree = cluster.coordinator.tree
         controller = self._json(tree, paths.CONTROLLER)
         controller_id = int(controller["brokerid"]) if controller else -1
-        brokers = cluster.brokers
+        statuses = [broker.describe() for _, broker in sorted(cluster.brokers.items())]
+        hosted = {status.broker_id: cluster.brokers[status.broker_id].describe_replicas() for status in statuses}
         topics = []
         topics_node = tree.nodes.get(paths.BROKER_TOPICS)
         for topic in sorted(topics_node.children if topics_node else ()):
@@ -64,33 +74,35 @@ class ViewBuilder:
             for partition_text, replicas in sorted(assignment["partitions"].items(), key=lambda kv: int(kv[0])):
                 partition = int(partition_text)
                 state = self._json(tree, paths.partition_state_path(topic, partition)) or {}
-                partitions.append(self._partition(brokers, topic, partition, tuple(replicas), state))
+                partitions.append(self._partition(hosted, topic, partition, tuple(replicas), state))
             topics.append(TopicView(topic, assignment.get("topic_id", ""), topic in INTERNAL_TOPICS,
                                     tuple(partitions), tuple(sorted(config["config"].items()))))
-        broker_views = tuple(self._broker(b, controller_id, cluster) for _, b in sorted(brokers.items()))
+        broker_views = tuple(self._broker(status, hosted[status.broker_id], controller_id, cluster)
+                             for status in statuses)
         return ClusterView(cluster.scheduler.now_ms, cluster.cluster_id, controller_id, broker_views, tuple(topics),
                            tuple(cluster.network.cut_links()),
                            tuple((a, b, ms) for (a, b), ms in sorted(cluster.network.latencies().items())),
-                           cluster.journal.last_seq, build_group_views(brokers, cluster.lag))
+                           cluster.journal.last_seq, build_group_views(statuses, hosted, cluster.lag))
 
     @staticmethod
-    def _partition(brokers: dict[int, Broker], topic: str, partition: int, replicas: tuple[int, ...],
-                   state: dict[str, Any]) -> PartitionView:
+    def _partition(hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]], topic: str, partition: int,
+                   replicas: tuple[int, ...], state: dict[str, Any]) -> PartitionView:
         tp = TopicPartition(topic, partition)
         leader = state.get("leader", -1)
         isr = tuple(state.get("isr", ()))
         replica_views = []
+        leader_view = None
         for broker_id in replicas:
-            broker = brokers.get(broker_id)
-            hosted = broker.replicas.partitions.get(tp) if broker is not None and broker.replicas else None
-            if hosted is None:
+            on_broker = hosted.get(broker_id)
+            replica = on_broker.get(tp) if on_broker is not None else None
+            if replica is None:
                 replica_views.append(ReplicaView(broker_id, False, False, broker_id in isr, -1, -1, -1, 0))
                 continue
-            log = hosted.log
-            replica_views.append(ReplicaView(broker_id, True, hosted.is_leader, broker_id in isr,
-                                             log.log_start_offset, hosted.high_watermark, log.log_end_offset,
-                                             log.size_in_bytes))
-        leader_view = next((r for r in replica_views if r.broker_id == leader and r.online), None)
+            view = ReplicaView(broker_id, True, replica.is_leader, broker_id in isr, replica.log_start_offset,
+                               replica.high_watermark, replica.log_end_offset, replica.size_bytes)
+            replica_views.append(view)
+            if broker_id == leader:
+                leader_view = view
         if leader_view is None:
             known = [r for r in replica_views if r.online]
             start = max((r.log_start_offset for r in known), default=0)
@@ -102,21 +114,14 @@ class ViewBuilder:
                              replicas, isr, start, hw, end, tuple(replica_views))
 
     @staticmethod
-    def _broker(broker: Broker, controller_id: int, cluster: Cluster) -> BrokerView:
-        replicas = broker.replicas
-        leaders = followers = 0
-        size = records_in = 0
-        if replicas is not None:
-            for hosted in replicas.partitions.values():
-                if hosted.is_leader:
-                    leaders += 1
-                elif hosted.leader_id >= 0:
-                    followers += 1
-                size += hosted.log.size_in_bytes
-            records_in = replicas.records_in
-        registered = paths.broker_path(broker.broker_id) in cluster.coordinator.tree.nodes
-        coordinated = tuple(sorted(broker.groups.store.groups)) if broker.groups is not None else ()
-        return BrokerView(broker.broker_id, broker.state.value, registered,
-                          broker.broker_id == controller_id and broker.running,
-                          cluster.network.link_up(broker.node, "zk"), leaders, followers, size, records_in,
-                          coordinated)
+    def _broker(status: BrokerStatus, replicas: Mapping[TopicPartition, HostedReplica], controller_id: int,
+                cluster: Cluster) -> BrokerView:
+        hosted = replicas.values()
+        leaders = sum(1 for replica in hosted if replica.is_leader)
+        followers = sum(1 for replica in hosted if not replica.is_leader and replica.leader_id >= 0)
+        registered = paths.broker_path(status.broker_id) in cluster.coordinator.tree.nodes
+        return BrokerView(status.broker_id, status.state, registered,
+                          status.broker_id == controller_id and status.running,
+                          cluster.network.link_up(status.node, "zk"), leaders, followers,
+                          sum(replica.size_bytes for replica in hosted), status.records_in,
+                          tuple(sorted(group.group_id for group in status.groups)))

@@ -1,4 +1,4 @@
-"""Typed, narrated events: the one ordered record of every state change (DESIGN.md principle 6)."""
+"""Typed, narrated events: the one ordered record of every state change (ARCHITECTURE.md)."""
 
 from kafkalab.events.journal import Event, EventJournal
 

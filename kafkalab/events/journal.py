@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from kafkalab.sim.scheduler import Scheduler
 
@@ -45,6 +45,8 @@ class Event:
 
 
 E = TypeVar("E", bound=Event)
+#: An event type's own fields, as its constructor takes them.
+Fields = ParamSpec("Fields")
 
 
 class EventJournal:
@@ -56,9 +58,14 @@ class EventJournal:
         self._next_seq = 1
         self._listeners: list[Callable[[Event], None]] = []
 
-    def emit(self, event_type: type[E], **values: Any) -> E:
-        """Record a new event of ``event_type`` stamped with the current virtual time."""
-        event = event_type(seq=self._next_seq, time_ms=self._scheduler.now_ms, **values)
+    def emit(self, event_type: Callable[Fields, E], *args: Fields.args, **fields: Fields.kwargs) -> E:
+        """Record a new ``event_type`` built from ``fields``, stamped with the next sequence number and the virtual time.
+
+        The fields are typed as the event's own constructor takes them, so mypy checks every
+        call site; ``seq`` and ``time_ms`` are the journal's to give.
+        """
+        build: Any = event_type  # the stamp is added to fields the signature above leaves to callers
+        event: E = build(*args, seq=self._next_seq, time_ms=self._scheduler.now_ms, **fields)
         self._next_seq += 1
         self._events.append(event)
         for listener in self._listeners:

@@ -22,6 +22,7 @@ from kafkalab.groups.membership import Membership
 from kafkalab.groups.state import GroupState
 from kafkalab.groups.store import OFFSETS_TOPIC, OFFSETS_TOPIC_CONFIGS, GroupStore
 from kafkalab.protocol.admin import CreatableTopic, CreateTopicsRequest
+from kafkalab.protocol.consumer_protocol import CONSUMER_PROTOCOL_TYPE, decode_assignment
 from kafkalab.protocol.groups import (
     UNKNOWN_MEMBER_ID,
     DescribedGroup,
@@ -48,6 +49,7 @@ from kafkalab.protocol.groups import (
     SyncGroupResponse,
 )
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.views import GroupMemberView, HostedGroup
 
 Responder = Callable[[Any], None]
 #: Kafka's ``offset.metadata.max.bytes``.
@@ -288,3 +290,25 @@ class GroupCoordinator:
                        if not wanted or g.state.value.lower() in wanted)
         error = Errors.COORDINATOR_LOAD_IN_PROGRESS if self.store.loading else Errors.NONE
         respond(ListGroupsResponse(error, groups))
+
+    # -- views -------------------------------------------------------------------------
+
+    def describe(self) -> tuple[HostedGroup, ...]:
+        """The live groups of the offsets partitions this broker leads and has loaded, by group id."""
+        described = []
+        for group_id, group in sorted(self.store.groups.items()):
+            partition = self.store.partition_for(group_id)
+            if group.state == S.DEAD or partition not in self.store.owned:
+                continue
+            assignments: dict[str, tuple[TopicPartition, ...]] = {}
+            if group.protocol_type == CONSUMER_PROTOCOL_TYPE and group.state == S.STABLE:
+                assignments = {m.member_id: decode_assignment(m.assignment).partitions for m in group.members.values()}
+            members = tuple(GroupMemberView(m.member_id, m.client_id, m.client_host, m.group_instance_id,
+                                            tuple(str(tp) for tp in assignments.get(m.member_id, ())))
+                            for m in group.members.values())
+            described.append(HostedGroup(
+                group_id, group.state.value, group.generation_id, group.protocol_type or "", group.protocol_name or "",
+                self.ctx.broker_id, partition, group.leader_id, members,
+                {tp: member_id for member_id, tps in assignments.items() for tp in tps},
+                {tp: committed.offset for tp, committed in group.offsets.items()}))
+        return tuple(described)

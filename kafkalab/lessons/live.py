@@ -7,9 +7,9 @@ events counted from the moment the step began.
 
 from __future__ import annotations
 
-from kafkalab.actions.checks import CheckResult
 from kafkalab.actions.execute import execute
 from kafkalab.actions.polling import poll_until
+from kafkalab.actions.results import CheckResult
 from kafkalab.lessons.model import Lesson, LessonStep
 from kafkalab.scenarios.model import Step
 from kafkalab.scenarios.runner import judge

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.types import TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class CreatableTopic:
 
 
 @dataclass(frozen=True)
-class CreateTopicsRequest:
+class CreateTopicsRequest(Request["CreateTopicsResponse"]):
     topics: tuple[CreatableTopic, ...]
     timeout_ms: int = 30_000
     validate_only: bool = False
@@ -41,7 +41,7 @@ class CreateTopicsResponse:
 
 
 @dataclass(frozen=True)
-class DeleteTopicsRequest:
+class DeleteTopicsRequest(Request["DeleteTopicsResponse"]):
     names: tuple[str, ...]
     timeout_ms: int = 30_000
 
@@ -59,7 +59,7 @@ class ElectionType(Enum):
 
 
 @dataclass(frozen=True)
-class ElectLeadersRequest:
+class ElectLeadersRequest(Request["ElectLeadersResponse"]):
     """``partitions=None`` means every partition."""
 
     election_type: ElectionType
@@ -80,7 +80,7 @@ class AlterConfigOp(Enum):
 
 
 @dataclass(frozen=True)
-class IncrementalAlterConfigsRequest:
+class IncrementalAlterConfigsRequest(Request["IncrementalAlterConfigsResponse"]):
     topic: str
     changes: tuple[tuple[str, AlterConfigOp, str | None], ...]
     validate_only: bool = False

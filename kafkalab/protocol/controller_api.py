@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.types import TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class BrokerEndpoint:
 
 
 @dataclass(frozen=True)
-class LeaderAndIsrRequest:
+class LeaderAndIsrRequest(Request["LeaderAndIsrResponse"]):
     controller_id: int
     controller_epoch: int
     broker_epoch: int
@@ -66,7 +66,7 @@ class ControlRequestType(Enum):
 
 
 @dataclass(frozen=True)
-class UpdateMetadataRequest:
+class UpdateMetadataRequest(Request["UpdateMetadataResponse"]):
     controller_id: int
     controller_epoch: int
     broker_epoch: int
@@ -89,7 +89,7 @@ class StopReplicaPartition:
 
 
 @dataclass(frozen=True)
-class StopReplicaRequest:
+class StopReplicaRequest(Request["StopReplicaResponse"]):
     controller_id: int
     controller_epoch: int
     broker_epoch: int
@@ -102,7 +102,7 @@ class StopReplicaResponse:
 
 
 @dataclass(frozen=True)
-class ControlledShutdownRequest:
+class ControlledShutdownRequest(Request["ControlledShutdownResponse"]):
     broker_id: int
     broker_epoch: int
 
@@ -114,7 +114,7 @@ class ControlledShutdownResponse:
 
 
 @dataclass(frozen=True)
-class AlterPartitionRequest:
+class AlterPartitionRequest(Request["AlterPartitionResponse"]):
     """A leader proposes a new ISR for a partition at its current leader and partition epochs."""
 
     broker_id: int

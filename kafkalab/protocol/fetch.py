@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.types import TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition
 
 #: ``replica_id`` of a fetch sent by a consumer rather than a follower broker.
 CONSUMER_REPLICA_ID = -1
@@ -22,7 +22,7 @@ class FetchPartition:
 
 
 @dataclass(frozen=True)
-class FetchRequest:
+class FetchRequest(Request["FetchResponse"]):
     """A follower's (replica_id >= 0) or a consumer's fetch, waiting up to ``max_wait_ms``."""
 
     replica_id: int
@@ -48,7 +48,7 @@ class FetchResponse:
 
 
 @dataclass(frozen=True)
-class ListOffsetsRequest:
+class ListOffsetsRequest(Request["ListOffsetsResponse"]):
     """Offsets by timestamp; EARLIEST_TIMESTAMP / LATEST_TIMESTAMP ask for log start / end."""
 
     partitions: dict[TopicPartition, int]
@@ -74,7 +74,7 @@ class EpochRequest:
 
 
 @dataclass(frozen=True)
-class OffsetsForLeaderEpochRequest:
+class OffsetsForLeaderEpochRequest(Request["OffsetsForLeaderEpochResponse"]):
     """KIP-101/279: a follower asks where an epoch ended on the leader, to truncate safely."""
 
     replica_id: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.types import TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition
 
 #: JoinGroup's member id of a member that has none yet (``JoinGroupRequest.UNKNOWN_MEMBER_ID``).
 UNKNOWN_MEMBER_ID = ""
@@ -21,7 +21,7 @@ GROUP_KEY_TYPE = 0
 
 
 @dataclass(frozen=True)
-class FindCoordinatorRequest:
+class FindCoordinatorRequest(Request["FindCoordinatorResponse"]):
     key: str
     key_type: int = GROUP_KEY_TYPE
 
@@ -44,7 +44,7 @@ class JoinGroupProtocol:
 
 
 @dataclass(frozen=True)
-class JoinGroupRequest:
+class JoinGroupRequest(Request["JoinGroupResponse"]):
     group_id: str
     session_timeout_ms: int
     rebalance_timeout_ms: int
@@ -79,7 +79,7 @@ class JoinGroupResponse:
 
 
 @dataclass(frozen=True)
-class SyncGroupRequest:
+class SyncGroupRequest(Request["SyncGroupResponse"]):
     """The leader sends every member's assignment; followers send none."""
 
     group_id: str
@@ -100,7 +100,7 @@ class SyncGroupResponse:
 
 
 @dataclass(frozen=True)
-class HeartbeatRequest:
+class HeartbeatRequest(Request["HeartbeatResponse"]):
     group_id: str
     generation_id: int
     member_id: str
@@ -122,7 +122,7 @@ class MemberIdentity:
 
 
 @dataclass(frozen=True)
-class LeaveGroupRequest:
+class LeaveGroupRequest(Request["LeaveGroupResponse"]):
     group_id: str
     members: tuple[MemberIdentity, ...]
 
@@ -141,7 +141,7 @@ class OffsetCommitPartition:
 
 
 @dataclass(frozen=True)
-class OffsetCommitRequest:
+class OffsetCommitRequest(Request["OffsetCommitResponse"]):
     """``generation_id=-1`` with an unknown member id: a commit from outside group management."""
 
     group_id: str
@@ -158,7 +158,7 @@ class OffsetCommitResponse:
 
 
 @dataclass(frozen=True)
-class OffsetFetchRequest:
+class OffsetFetchRequest(Request["OffsetFetchResponse"]):
     """``partitions=None`` asks for every partition the group has committed."""
 
     group_id: str
@@ -183,7 +183,7 @@ class OffsetFetchResponse:
 
 
 @dataclass(frozen=True)
-class DescribeGroupsRequest:
+class DescribeGroupsRequest(Request["DescribeGroupsResponse"]):
     groups: tuple[str, ...]
 
 
@@ -215,7 +215,7 @@ class DescribeGroupsResponse:
 
 
 @dataclass(frozen=True)
-class ListGroupsRequest:
+class ListGroupsRequest(Request["ListGroupsResponse"]):
     states_filter: tuple[str, ...] = ()
 
 
@@ -233,7 +233,7 @@ class ListGroupsResponse:
 
 
 @dataclass(frozen=True)
-class InitProducerIdRequest:
+class InitProducerIdRequest(Request["InitProducerIdResponse"]):
     """An idempotent producer asks any broker for a producer id (``transactional_id=None``)."""
 
     transactional_id: str | None = None

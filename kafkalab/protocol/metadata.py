@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from kafkalab.errors import Errors
 from kafkalab.protocol.controller_api import BrokerEndpoint
+from kafkalab.protocol.types import Request
 
 
 @dataclass(frozen=True)
-class MetadataRequest:
+class MetadataRequest(Request["MetadataResponse"]):
     """``topics=None`` asks for every topic."""
 
     topics: tuple[str, ...] | None = None

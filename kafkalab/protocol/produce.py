@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.types import TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition
 
 
 @dataclass(frozen=True)
-class ProduceRequest:
+class ProduceRequest(Request["ProduceResponse"]):
     """Batches per partition; ``acks`` is 0, 1 or -1 (all)."""
 
     acks: int

@@ -1,8 +1,18 @@
-"""Small value types shared by every API."""
+"""Small value types shared by every API, and the base of every request."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+#: The response type a request is answered with.
+R_co = TypeVar("R_co", covariant=True)
+
+
+class Request(Generic[R_co]):
+    """A request answered by an ``R_co``: senders get a future of that type (or of a transport error)."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True, order=True)

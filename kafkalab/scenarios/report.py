@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+from kafkalab.actions.results import CreateTopicResult, ExpectResult, NoteResult
 from kafkalab.scenarios.model import Step
 from kafkalab.scenarios.runner import RunReport, StepReport, check_line
 
@@ -41,10 +42,11 @@ class TextReporter:
         if report.error and report.ok:
             status = f"ok ({report.error} as expected)" if step.expect_error else f"ok (allowed {report.error})"
         self.out.write(f"[{step.index:>3}] {step.action.step} {_summary(step)} ... {status}\n")
-        if step.action.step == "note":
-            self.out.write(f"      > {report.result.get('text', '')}\n")
-        if "warning" in report.result:
-            self.out.write(f"      WARNING: {report.result['warning']}\n")
+        result = report.result
+        if isinstance(result, NoteResult):
+            self.out.write(f"      > {result.text}\n")
+        if isinstance(result, CreateTopicResult) and result.warning:
+            self.out.write(f"      WARNING: {result.warning}\n")
         quiet = 0
         for kind, text in report.events:
             if kind in QUIET_KINDS and not self.verbose:
@@ -53,9 +55,9 @@ class TextReporter:
             self.out.write(f"      - {text}\n")
         if quiet:
             self.out.write(f"      ({quiet} high-watermark move(s); --verbose shows them)\n")
-        for check in report.result.get("checks", []):
-            mark = "✓" if check["ok"] else "✗"
-            self.out.write(f"      {mark} {check_line(check)}\n")
+        for check in result.checks if isinstance(result, ExpectResult) else ():
+            mark = "✓" if check.ok else "✗"
+            self.out.write(f"      {mark} {check_line(check.as_dict())}\n")
         if report.problem:
             self.out.write(f"      !! {report.problem}\n")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from kafkalab.actions.base import MAX_STEP_MS
 from kafkalab.actions.execute import ActionOutcome, execute
+from kafkalab.actions.results import ActionResult, ExpectResult
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.events.failures import ProcessFailed
@@ -31,7 +32,8 @@ class StepReport:
     index: int
     action: str
     ok: bool
-    result: dict[str, Any]
+    #: None when the step failed with a Kafka error.
+    result: ActionResult | None
     error: str | None = None
     message: str | None = None
     #: (kind, sentence) of each event the step caused.
@@ -39,7 +41,8 @@ class StepReport:
     problem: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        report: dict[str, Any] = {"index": self.index, "action": self.action, "ok": self.ok, "result": self.result}
+        report: dict[str, Any] = {"index": self.index, "action": self.action, "ok": self.ok,
+                                  "result": self.result.as_json() if self.result is not None else {}}
         if self.error is not None:
             report["error"] = self.error
             report["message"] = self.message
@@ -87,10 +90,9 @@ def judge(step: Step, outcome: ActionOutcome) -> str | None:
         return f"{error.name}: {error.message}"
     if step.expect_error:
         return f"expected error {step.expect_error} but the step succeeded"
-    if outcome.result.get("ok") is False:
-        failed = [check for check in outcome.result.get("checks", []) if not check["ok"]]
-        return "; ".join(check_line(check) for check in failed) \
-            or "expectation failed"
+    result = outcome.result
+    if isinstance(result, ExpectResult) and not result.ok:
+        return "; ".join(check_line(check.as_dict()) for check in result.failed)
     return None
 
 
@@ -154,7 +156,7 @@ class ScenarioRunner:
             try:
                 outcome = cluster.wait(future, MAX_STEP_MS)
             except KafkaError:
-                outcome = ActionOutcome(step.action, {}, KafkaError(
+                outcome = ActionOutcome(step.action, None, KafkaError(
                     Errors.REQUEST_TIMED_OUT, f"the step did not finish within {MAX_STEP_MS // 60_000} minutes "
                                               f"of virtual time"))
             report = report_step(step, outcome, cluster.journal.since(before))

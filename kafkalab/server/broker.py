@@ -49,8 +49,10 @@ from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
 from kafkalab.storage.files import KafkaStorageError
+from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.log_manager import LogManager
 from kafkalab.storage.results import RecoveryReport
+from kafkalab.views import BrokerStatus, HostedReplica
 
 #: Kafka's controlled.shutdown.max.retries and controlled.shutdown.retry.backoff.ms defaults.
 CONTROLLED_SHUTDOWN_RETRIES = 3
@@ -472,3 +474,20 @@ class Broker:
         if controller is not None and controller.active:
             overrides = self.topic_configs.overrides(topic)
             controller.submit(lambda: controller.on_topic_config_change(topic, overrides), "TopicConfigChange")
+
+    # -- views ---------------------------------------------------------------------
+
+    def describe(self) -> BrokerStatus:
+        """This broker as it sees itself now: its state, whether it controls, the groups it coordinates."""
+        return BrokerStatus(self.broker_id, self.node, self.state.value, self.running,
+                            self.controller is not None and self.controller.active,
+                            self.replicas.records_in if self.replicas is not None else 0,
+                            self.groups.describe() if self.groups is not None else ())
+
+    def describe_replicas(self, only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:
+        """This broker's replicas (or just ``only``'s) while it runs: role, ISR, offsets and size."""
+        return self.replicas.describe(only) if self.replicas is not None else {}
+
+    def replica_log(self, tp: TopicPartition) -> PartitionLog | None:
+        """The log of this broker's replica of ``tp`` while it runs, to read (never to write)."""
+        return self.replicas.replica_log(tp) if self.replicas is not None else None

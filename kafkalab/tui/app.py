@@ -26,7 +26,7 @@ from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import Scenario
 from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
-from kafkalab.tui.forms import ActionForm, flow
+from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.history import EventHistory, ThroughputHistory
@@ -35,6 +35,7 @@ from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.palette import LabCommands
 from kafkalab.tui.player import ScenarioPlayer
 from kafkalab.tui.prompt import TextPrompt
+from kafkalab.tui.results import focus, result_text
 from kafkalab.tui.screens.base import LabScreen
 from kafkalab.tui.screens.dashboard import DashboardScreen
 from kafkalab.tui.screens.events import EventsScreen
@@ -45,6 +46,7 @@ from kafkalab.tui.screens.replication import ReplicationScreen
 from kafkalab.tui.screens.throughput import ThroughputScreen
 from kafkalab.tui.screens.zookeeper import ZookeeperScreen
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.lesson_panel import LessonPanel
 
 THEMES = ("textual-dark", "textual-light")
 #: At most this many failures of one frame get a notification each; the rest are counted in one.
@@ -83,7 +85,7 @@ class KafkaLabApp(App[None]):
         self.selection = Selection()
         self.events = EventHistory()
         self.throughput = ThroughputHistory()
-        self.lessons = LessonControl(self, lessons, home_dir or bridge.opened_dir)
+        self.lessons = LessonControl(bridge, self.post_message, lessons, home_dir or bridge.opened_dir)
         #: Whether the lesson or scenario panel is shown beside the views.
         self.side_panel_visible = True
         self._contexts: tuple[bool, bool, bool] = (False, False, False)
@@ -155,24 +157,16 @@ class KafkaLabApp(App[None]):
     def on_action_finished(self, message: ActionFinished) -> None:
         outcome = message.outcome
         step = outcome.action.step
-        if outcome.error is not None:
-            self.notify(outcome.error.message, title=f"{outcome.error.name} ({step})", severity="error", timeout=10)
+        error, result = outcome.error, outcome.result
+        if error is not None:
+            self.notify(error.message, title=f"{error.name} ({step})", severity="error", timeout=10)
             return
-        result = outcome.result
-        landed = [r for r in result.get("records", ()) if isinstance(r, dict) and "offset" in r]
-        if landed:
-            # "See where it went": the partition and offset of each record, and the lane selected.
-            text = ", ".join(f"{r['topic']}-{r['partition']} @ {r['offset']}" for r in landed[:8])
-            text = f"went to {text}" + (f" and {len(landed) - 8} more" if len(landed) > 8 else "")
-            result = {"topic": landed[0]["topic"], "partition": landed[0]["partition"]}
-        else:
-            text = flow(result) if result else "done"
+        assert result is not None  # an outcome without an error has its result
+        text = result_text(result)
         self.notify(text if len(text) < 300 else text[:297] + "...", title=f"{step}: ok")
-        topic = result.get("topic")
-        if isinstance(topic, str) and isinstance(result.get("partition"), int):
-            self.select(topic=topic, partition=result["partition"])
-        elif step == "create_topic" and isinstance(topic, str):
-            self.select(topic=topic)
+        target = focus(result)
+        if target is not None:
+            self.select(topic=target.topic, partition=target.partition)
 
     def _notify_failures(self, events: list[Event]) -> None:
         """Say when something in the engine stopped: a process nobody watched, or one partition's replication."""
@@ -350,6 +344,20 @@ class KafkaLabApp(App[None]):
 
     def action_lesson(self, command: str) -> None:
         self.lessons.command(command)
+
+    def on_lesson_control_notice(self, message: LessonControl.Notice) -> None:
+        self.notify(message.text, title=message.title, severity=message.severity)
+
+    def on_lesson_control_switching(self, message: LessonControl.Switching) -> None:
+        if message.into_lesson:
+            self.side_panel_visible = True
+        self.track(message.work, message.failure)
+
+    def on_lesson_control_solution_toggled(self, message: LessonControl.SolutionToggled) -> None:
+        self.redraw()
+
+    def on_lesson_panel_predicted(self, message: LessonPanel.Predicted) -> None:
+        self.lessons.predict(message.index)
 
     def action_toggle_panel(self) -> None:
         self.side_panel_visible = not self.side_panel_visible

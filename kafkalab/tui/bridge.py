@@ -363,8 +363,9 @@ class EngineBridge:
         clock = ClockState(cluster.scheduler.now_ms, self._driver.speed, self._driver.paused)
         inspector = self._inspector
         lanes: tuple[tuple[int, LogWindow], ...] = ()
-        if request.lanes_topic is not None and view.topic(request.lanes_topic) is not None:
-            lanes = tuple(sorted(inspector.lane_windows(request.lanes_topic, request.lane_width).items()))
+        lanes_topic = view.topic(request.lanes_topic) if request.lanes_topic is not None else None
+        if lanes_topic is not None:
+            lanes = tuple(sorted(inspector.lane_windows(lanes_topic, request.lane_width).items()))
         replicas: tuple[ReplicaLog, ...] = ()
         if request.replication is not None:
             partition = view.partition(*request.replication)

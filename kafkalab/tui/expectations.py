@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.text import Text
 
-from kafkalab.actions.checks import CheckResult
+from kafkalab.actions.results import CheckResult
 from kafkalab.tui.forms import flow
 
 #: Fields that name what a check is about rather than what it expects.

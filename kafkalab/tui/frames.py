@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kafkalab.actions.checks import CheckResult
+from kafkalab.actions.results import CheckResult
 from kafkalab.cluster.inspect import LogWindow, RecordsPage, ReplicaLog
 from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Step

@@ -3,24 +3,30 @@
 The engine thread runs a lesson (``LessonHost``) and reports it in every frame. This
 object, on the UI thread, starts lessons on a fresh cluster of their own, sends the
 learner's commands to the host, keeps what only the UI needs (which solutions are shown)
-and saves progress as steps complete.
+and saves progress as steps complete. It owns none of the app's state: what the app
+should show or do (a notice, the lesson panel, engine work to watch) it posts as a
+message, and the app's handlers decide.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from concurrent.futures import Future as ThreadFuture
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Literal
+
+from textual.message import Message
 
 from kafkalab.cluster.datadir import default_lesson_clusters_dir
 from kafkalab.lessons.catalog import Catalog, load_catalog
 from kafkalab.lessons.model import Lesson
 from kafkalab.lessons.progress import LessonProgress, Progress
+from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.frames import Frame, LessonState
 from kafkalab.tui.lesson_host import LessonHost
 
-if TYPE_CHECKING:
-    from kafkalab.tui.app import KafkaLabApp
+Severity = Literal["information", "warning", "error"]
 
 
 class LessonLibrary:
@@ -74,11 +80,38 @@ class LessonLibrary:
 class LessonControl:
     """Starts lessons, forwards the learner's commands and keeps progress (UI thread)."""
 
-    def __init__(self, app: KafkaLabApp, library: LessonLibrary | None, home_dir: Path) -> None:
-        self._app = app
+    class Notice(Message):
+        """Something to tell the learner in a notification."""
+
+        def __init__(self, text: str, title: str, severity: Severity = "information") -> None:
+            super().__init__()
+            self.text = text
+            self.title = title
+            self.severity = severity
+
+    class Switching(Message):
+        """The engine is switching clusters (into a lesson, or back home); tell the learner if ``work`` fails."""
+
+        def __init__(self, work: ThreadFuture[None], failure: str, into_lesson: bool) -> None:
+            super().__init__()
+            self.work = work
+            self.failure = failure
+            #: True when a lesson starts, so its panel should be shown.
+            self.into_lesson = into_lesson
+
+    class SolutionToggled(Message):
+        """The learner showed or hid the current step's solution: the panel draws it."""
+
+    def __init__(self, bridge: EngineBridge, post: Callable[[Message], object], library: LessonLibrary | None,
+                 home_dir: Path) -> None:
+        """``post`` delivers messages to the app (its ``post_message``)."""
+        self._bridge = bridge
+        self._post = post
         self._library = library
         #: The user's own cluster, reopened when they leave a lesson.
         self.home_dir = home_dir
+        #: The lesson as the newest frame reported it (None: no lesson runs).
+        self._state: LessonState | None = None
         self._solutions_shown: set[int] = set()
         #: (generation, lesson id) of the run the bookkeeping below is about.
         self._run: tuple[int, str] | None = None
@@ -101,34 +134,35 @@ class LessonControl:
         """True if the learner asked to see the current step's solution."""
         return state.step in self._solutions_shown
 
+    def _notify(self, text: str, title: str, severity: Severity = "information") -> None:
+        self._post(self.Notice(text, title, severity))
+
     def start(self, lesson_id: str) -> None:
         """Start ``lesson_id`` on a fresh cluster of its own (the user's cluster is closed, never wiped)."""
         lesson = self.library.catalog.get(lesson_id)
         if lesson is None:
-            self._app.notify(f"There is no lesson {lesson_id!r}.", title="lesson", severity="error")
+            self._notify(f"There is no lesson {lesson_id!r}.", "lesson", "error")
             return
         path = self.library.cluster_dir(lesson.id)
-        self._app.notify(f"Setting up a fresh {lesson.cluster.brokers}-broker cluster in {path}.",
-                         title=f"lesson: {lesson.title}")
-        self._app.side_panel_visible = True
-        self._app.track(self._app.bridge.start_lesson(lesson, path), "the lesson could not start")
+        self._notify(f"Setting up a fresh {lesson.cluster.brokers}-broker cluster in {path}.",
+                     f"lesson: {lesson.title}")
+        self._post(self.Switching(self._bridge.start_lesson(lesson, path), "the lesson could not start", True))
 
     def command(self, name: str) -> None:
         """Run a lesson command from a key or the palette (``hint``, ``next``, ``restart`` ...)."""
-        frame = self._app.frame
-        state = frame.lesson if frame is not None else None
+        state = self._state
         lesson = self.content(state) if state is not None else None
         if state is None or lesson is None:
             return
-        bridge = self._app.bridge
+        bridge = self._bridge
         if name == "hint":
             if state.hints_shown >= len(lesson.steps[state.step].content.hints):
-                self._app.notify("No more hints for this step; s shows the solution, w plays it.", title="lesson")
+                self._notify("No more hints for this step; s shows the solution, w plays it.", "lesson")
             else:
                 bridge.on_lesson(LessonHost.hint)
         elif name == "solution":
             self._solutions_shown ^= {state.step}
-            self._app.redraw()
+            self._post(self.SolutionToggled())
         elif name == "play_solution":
             bridge.on_lesson(LessonHost.play_solution)
         elif name in ("next", "previous"):
@@ -137,16 +171,16 @@ class LessonControl:
         elif name == "restart":
             self.start(state.lesson_id)
         elif name == "leave":
-            self._app.notify(f"Reopening your own cluster in {self.home_dir}.", title=f"lesson: {lesson.title}")
-            self._app.track(bridge.open_cluster(self.home_dir), "your cluster could not be opened")
+            self._notify(f"Reopening your own cluster in {self.home_dir}.", f"lesson: {lesson.title}")
+            self._post(self.Switching(bridge.open_cluster(self.home_dir), "your cluster could not be opened", False))
 
     def predict(self, choice: int) -> None:
         """Record the learner's prediction for the current step."""
-        self._app.bridge.on_lesson(lambda host: host.predict(choice))
+        self._bridge.on_lesson(lambda host: host.predict(choice))
 
     def observe(self, frame: Frame) -> None:
-        """Save progress from a frame: completed steps, hints used, predictions made and right."""
-        state = frame.lesson
+        """Follow the lesson in a new frame and save progress: completed steps, hints used, predictions made and right."""
+        state = self._state = frame.lesson
         if state is None:
             return
         lesson = self.content(state)
@@ -182,11 +216,10 @@ class LessonControl:
                 text = f"{done} of {total} steps done; N goes back to the others."
             else:
                 text = "n: next step"
-            self._app.notify(text, title=f"✓ step {state.step + 1} done")
+            self._notify(text, f"✓ step {state.step + 1} done")
 
     def _save(self) -> None:
         try:
             self.library.progress.save()
         except OSError as exc:
-            self._app.notify(f"Progress not saved: {exc.strerror} ({self.library.progress.path})",
-                             title="lesson", severity="error")
+            self._notify(f"Progress not saved: {exc.strerror} ({self.library.progress.path})", "lesson", "error")

@@ -7,8 +7,8 @@ moments), and each frame carries the latest results as a ``LessonState``.
 
 from __future__ import annotations
 
-from kafkalab.actions.checks import CheckResult
 from kafkalab.actions.execute import ActionOutcome
+from kafkalab.actions.results import CheckResult
 from kafkalab.lessons.live import LessonRun
 from kafkalab.lessons.model import Lesson
 from kafkalab.session.session import Session

@@ -128,6 +128,7 @@ async def kill_selected_leader(app: KafkaLabApp, pilot: Pilot) -> None:
     """Kill the selected partition's leader through the form and wait until ZooKeeper noticed."""
     await pilot.press("k")  # the kill form offers the selected partition's leader
     await pilot.press("ctrl+s")
+    await pilot.pause()  # the form hands its action over in a callback
     await app.settle(step_ms=FAILOVER_MS)
 
 

@@ -1,4 +1,4 @@
-"""The rules a tool enforces (DESIGN.md principle 12): types, style and the layer order.
+"""The rules a tool enforces (ARCHITECTURE.md, "Layers"): types, style and the layer order.
 
 Each check runs the tool as the README's test command installs it; a failure prints what
 the tool reported, so the fix starts from its own words.

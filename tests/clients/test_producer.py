@@ -15,7 +15,7 @@ from kafkalab.storage.records import iter_batch_headers
 def _batches(cluster, topic, partition):
     """(base offset, record count) of every batch in the partition's leader log."""
     leader = cluster.snapshot().partition(topic, partition).leader
-    log = cluster.broker(leader).replicas.partitions[TopicPartition(topic, partition)].log
+    log = cluster.broker(leader).replica_log(TopicPartition(topic, partition))
     return [(h.base_offset, h.record_count) for _, h in iter_batch_headers(log.read(0, 10_000_000))]
 
 

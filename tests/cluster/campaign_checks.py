@@ -12,6 +12,7 @@ from kafkalab.cluster.invariants import hosted_replicas, log_bytes
 from kafkalab.coordination import paths
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.server.broker import BrokerState
+from kafkalab.storage.log import PartitionLog
 
 
 def partitions_settled(cluster: Cluster, topic: str) -> bool:
@@ -66,7 +67,13 @@ def check_acknowledged(cluster: Cluster, topic: str, producers: Iterable[AcksAll
             raise AssertionError(f"{tp}: acknowledged records are out of order: {offsets}")
         replicas = hosted_replicas(cluster, tp)
         high_watermark = min(replica.high_watermark for replica in replicas.values())
-        contents = {broker_id: log_bytes(replica.log, 0, high_watermark) for broker_id, replica in replicas.items()}
+        contents = {broker_id: log_bytes(_log(cluster, broker_id, tp), 0, high_watermark) for broker_id in replicas}
         if len(set(contents.values())) != 1 or len(replicas) != replication_factor:
             raise AssertionError(f"{tp}: replicas differ below the high watermark {high_watermark}: "
                                  f"{ {b: len(c) for b, c in contents.items()} } bytes")
+
+
+def _log(cluster: Cluster, broker_id: int, tp: TopicPartition) -> PartitionLog:
+    log = cluster.brokers[broker_id].replica_log(tp)
+    assert log is not None, f"broker {broker_id} hosts no replica of {tp}"
+    return log

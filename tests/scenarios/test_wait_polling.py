@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lab_clusters import Clusters
 
-from kafkalab.actions.checks import CheckResult
 from kafkalab.actions.polling import POLL_MS, RECHECK_MS, poll_until
+from kafkalab.actions.results import CheckResult
 from kafkalab.session.session import Session
 from kafkalab.sim.process import spawn
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kafkalab.actions.checks import CheckResult
+from kafkalab.actions.results import CheckResult
 from kafkalab.tui.expectations import check_line
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class TestBrokerActions:
             assert isinstance(app.screen, ActionForm)
             assert app.screen.query_one("#field-broker", Input).value == str(leader)
             await pilot.press("ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
             frame = await app.settle(step_ms=FAILOVER_MS)
             await pilot.pause()
             assert frame.view.broker(leader).state == "not running"
@@ -74,6 +76,7 @@ class TestTopicActions:
         async with app.run_test(size=SIZE) as pilot:
             await app.settle()
             await pilot.press("c", "ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
             frame = await app.settle(step_ms=500)
             topic = frame.view.topic("orders")
             assert topic is not None and len(topic.partitions) == 3
@@ -89,6 +92,7 @@ class TestTopicActions:
             await pilot.press("p")
             app.screen.query_one("#field-key", Input).value = "customer-3"
             await pilot.press("ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
             frame = await app.settle(step_ms=500)
             grown = [p.partition for p, old in zip(frame.view.topic("orders").partitions, before.partitions, strict=True)
                      if p.log_end_offset == old.log_end_offset + 1]
@@ -96,6 +100,30 @@ class TestTopicActions:
             assert notes[-1][0] == "produce: ok"
             assert notes[-1][1] == f"went to orders-{grown[0]} @ {before.partitions[grown[0]].log_end_offset}"
             assert app.selection.partition == grown[0]
+
+    async def test_consuming_shows_the_records_read_not_where_records_went(self, make_app: MakeApp) -> None:
+        app = make_app()
+        notes = record_notes(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await populate(app)
+            await pilot.press("ctrl+p")
+            app.screen.query_one(Input).value = "action: consume"
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ActionForm)
+            for name, value in (("group", "auditors"), ("client_id", "reader"), ("topics", "[audit]"),
+                                ("max_records", "3")):
+                app.screen.query_one(f"#field-{name}", Input).value = value
+            await pilot.press("ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
+            await app.settle(step_ms=10_000)
+            await pilot.pause()
+            title, text = notes[-1]
+            assert title == "consume: ok"
+            assert "went to" not in text
+            assert re.fullmatch(r"got 3 record\(s\): (audit-\d @ \d+: customer-\d+ → audit \d+(, )?){3}", text), text
+            assert app.selection.topic == "orders"  # reading moves no lane
 
     async def test_wrong_input_names_the_error_and_changes_nothing(self, make_app: MakeApp) -> None:
         app = make_app()
@@ -105,6 +133,7 @@ class TestTopicActions:
             await pilot.press("k")
             app.screen.query_one("#field-broker", Input).value = "two"
             await pilot.press("ctrl+s")
+            await pilot.pause()
             assert isinstance(app.screen, ActionForm)
             assert notes[-1] == ("INVALID_ARGUMENT", "broker must be an integer, not 'two'")
             await pilot.press("escape")
@@ -119,6 +148,7 @@ class TestTopicActions:
             await pilot.press("c")
             app.screen.query_one("#field-replication_factor", Input).value = "5"
             await pilot.press("ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
             frame = await app.settle(step_ms=500)
             await pilot.pause()
             assert frame.view.topic("orders") is None

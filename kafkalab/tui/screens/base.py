@@ -106,6 +106,3 @@ class LabScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.lab.screen_shown(self)
-
-    def on_lesson_panel_predicted(self, message: LessonPanel.Predicted) -> None:
-        self.lab.lessons.predict(message.index)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from kafkalab.actions.checks import CheckResult
+from kafkalab.actions.results import ExpectResult, NoteResult
 from kafkalab.scenarios.model import Step
 from kafkalab.scenarios.runner import StepReport
 from kafkalab.tui.expectations import check_line
 from kafkalab.tui.forms import flow
 from kafkalab.tui.frames import ClockState, PlayState
+from kafkalab.tui.results import result_text
 
 KEYS = "␣ play/pause · o one step · + - speed"
 #: Events shown under a step's outcome; high-watermark moves would drown the rest.
@@ -61,24 +60,18 @@ def steps_text(state: PlayState) -> Text:
 
 
 def _result_text(report: StepReport) -> Text:
-    result: dict[str, Any] = report.result
+    result = report.result
     text = Text()
-    if report.action == "note":
+    if result is None or isinstance(result, NoteResult):
+        # A failed step's error is shown above; a note's text is the narration.
         return text
-    for check in result.get("checks", []):
-        text.append_text(check_line(CheckResult(**check), live=False))
-        text.append("\n")
-    records = result.get("records")
-    if isinstance(records, list):
-        landed = [r for r in records if "offset" in r]
-        text.append(f"{len(landed)} record(s)")
-        if landed:
-            where = ", ".join(f"{r['topic']}-{r['partition']} @ {r['offset']}" for r in landed[:4])
-            text.append(f": {where}" + (" ..." if len(landed) > 4 else ""))
-        text.append("\n")
-    elif "checks" not in result and result:
-        shown = flow(result)
-        text.append((shown if len(shown) <= 300 else shown[:297] + "...") + "\n", "dim")
+    if isinstance(result, ExpectResult):
+        for check in result.checks:
+            text.append_text(check_line(check, live=False))
+            text.append("\n")
+        return text
+    shown = result_text(result)
+    text.append((shown if len(shown) <= 300 else shown[:297] + "...") + "\n", "dim")
     return text
 
 

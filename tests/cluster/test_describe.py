@@ -1,0 +1,75 @@
+"""What brokers say of themselves (``describe()``): the only way views read the engine."""
+
+from __future__ import annotations
+
+from cluster_helpers import open_cluster
+
+from kafkalab.clients.consumer_loop import PollLoop
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.views import HostedReplica
+
+
+def test_replicas_describe_their_role_isr_and_offsets_as_the_snapshot_shows_them(clusters):
+    cluster = open_cluster(clusters)
+    try:
+        cluster.wait(cluster.create_topic("orders", 2, 3))
+        cluster.wait(cluster.produce("orders", 0, [(b"k", b"v")] * 5))
+        cluster.run_for(1000)
+        view = cluster.snapshot().partition("orders", 0)
+        tp = TopicPartition("orders", 0)
+        described = {broker_id: broker.describe_replicas(tp) for broker_id, broker in cluster.brokers.items()}
+        assert all(list(replicas) == [tp] for replicas in described.values())
+        leader = described[view.leader][tp]
+        assert leader == HostedReplica("orders", 0, True, view.leader, view.leader_epoch, leader.isr, 0, 5, 5,
+                                       leader.size_bytes)
+        assert sorted(leader.isr) == sorted(view.isr) and leader.size_bytes > 0
+        for replica in view.replica_views:
+            hosted = described[replica.broker_id][tp]
+            assert (hosted.is_leader, hosted.log_start_offset, hosted.high_watermark, hosted.log_end_offset,
+                    hosted.size_bytes) == (replica.is_leader, replica.log_start_offset, replica.high_watermark,
+                                           replica.log_end_offset, replica.size_bytes)
+        every = cluster.broker(view.leader).describe_replicas()
+        assert {t for t in every if t.topic == "orders"} == {tp, TopicPartition("orders", 1)}
+        assert cluster.broker(view.leader).replica_log(tp).log_end_offset == 5
+    finally:
+        cluster.close()
+
+
+def test_a_stopped_broker_describes_no_replicas_and_no_log(clusters):
+    cluster = open_cluster(clusters)
+    try:
+        cluster.wait(cluster.create_topic("orders", 1, 3))
+        cluster.kill_broker(2)
+        broker = cluster.broker(2)
+        status = broker.describe()
+        assert (status.broker_id, status.node, status.state, status.running) == (2, "broker-2", "not running", False)
+        assert (status.controller_active, status.records_in, status.groups) == (False, 0, ())
+        assert broker.describe_replicas() == {}
+        assert broker.replica_log(TopicPartition("orders", 0)) is None
+        assert [b.describe().controller_active for b in cluster.brokers.values()].count(True) == 1
+    finally:
+        cluster.close()
+
+
+def test_only_the_coordinator_describes_a_group_with_its_members_and_commits(clusters):
+    cluster = open_cluster(clusters)
+    try:
+        cluster.wait(cluster.create_topic("orders", 2, 3))
+        cluster.wait(cluster.produce("orders", 0, [(None, b"v")] * 4))
+        consumer = cluster.consumer(group_id="g", auto_offset_reset="earliest", enable_auto_commit=False)
+        consumer.subscribe(["orders"])
+        loop = PollLoop(consumer).start()
+        cluster.run_for(4000)
+        loop.stop()
+        cluster.wait(consumer.commit_sync())
+        view = cluster.snapshot().group("g")
+        described = {broker_id: broker.describe().groups for broker_id, broker in cluster.brokers.items()}
+        assert [broker_id for broker_id, groups in described.items() if groups] == [view.coordinator]
+        (group,) = described[view.coordinator]
+        assert (group.group_id, group.state, group.generation, group.protocol) == ("g", "Stable", 1, "range")
+        assert group.members == view.members
+        assert dict(group.committed) == {TopicPartition("orders", 0): 4, TopicPartition("orders", 1): 0}
+        assert set(group.owners.values()) == {consumer.member_id}
+        cluster.wait(consumer.close())
+    finally:
+        cluster.close()

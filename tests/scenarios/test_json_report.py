@@ -1,0 +1,112 @@
+"""The ``--json`` report: each action's result has the fields README's "The JSON report" documents."""
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kafkalab.actions import REGISTRY
+from kafkalab.actions.results import ConsumedRecord, ConsumeResult, ProducedRecord, ProduceResult
+from kafkalab.cli import main
+
+EVERY_ACTION = Path(__file__).parent / "files" / "every_action.yaml"
+
+PARTITION_FIELDS = ["partition", "leader", "replicas", "isr", "leader_epoch", "log_start_offset", "high_watermark",
+                    "log_end_offset"]
+#: Each action's result fields, in order, as README documents them.
+RESULT_FIELDS = {
+    "create_topic": ["topic", "partitions", "replication_factor"],
+    "delete_topic": ["topic"],
+    "alter_config": ["topic", "set", "delete"],
+    "describe_topic": ["topic", "partitions"],
+    "kill_broker": ["broker"],
+    "restart_broker": ["broker"],
+    "shutdown_broker": ["broker"],
+    "cut_link": ["between"],
+    "heal_link": ["between"],
+    "set_latency": ["between", "ms"],
+    "elect_leaders": ["results"],
+    "produce": ["records"],
+    "start_producer": ["id", "topic", "rate"],
+    "stop_producer": ["id", "sent", "acknowledged", "failed"],
+    "start_consumer": ["group", "client_id", "topics"],
+    "stop_consumer": ["group", "client_id"],
+    "kill_consumer": ["group", "client_id"],
+    "pause_consumer": ["group", "client_id"],
+    "resume_consumer": ["group", "client_id"],
+    "start_processor": ["group", "client_id", "source", "sink", "transform"],
+    "consume": ["records"],
+    "commit": ["group", "client_id", "committed"],
+    "seek": ["topic", "partition", "position"],
+    "describe_group": ["group", "state", "generation", "strategy", "members"],
+    "wait": ["waited_ms"],
+    "expect": ["ok", "checks"],
+    "note": ["text"],
+}
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["run", str(EVERY_ACTION), "--json"])
+    assert code == 1  # the last step is an expectation that fails on purpose
+    return json.loads(out.getvalue())
+
+
+def steps_of(report: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [step for step in report["steps"] if step["action"] == action]
+
+
+def test_the_scenario_runs_every_action_of_the_vocabulary(report: dict[str, Any]) -> None:
+    assert {step["action"] for step in report["steps"]} == set(REGISTRY) == set(RESULT_FIELDS)
+
+
+@pytest.mark.parametrize("action", sorted(RESULT_FIELDS))
+def test_each_result_has_the_documented_fields(report: dict[str, Any], action: str) -> None:
+    for step in steps_of(report, action):
+        if "error" not in step:
+            assert list(step["result"]) == RESULT_FIELDS[action], step
+
+
+def test_records_produced_say_where_each_went(report: dict[str, Any]) -> None:
+    records = steps_of(report, "produce")[0]["result"]["records"]
+    assert len(records) == 5
+    assert all(list(record) == ["topic", "partition", "offset"] for record in records)
+    assert all(isinstance(record["offset"], int) for record in records)
+
+
+def test_records_consumed_carry_their_key_and_value_as_text(report: dict[str, Any]) -> None:
+    records = steps_of(report, "consume")[0]["result"]["records"]
+    assert len(records) == 3
+    assert all(list(record) == ["topic", "partition", "offset", "key", "value"] for record in records)
+    assert all(isinstance(record["value"], str) for record in records)
+
+
+def test_nested_results_are_plain_json(report: dict[str, Any]) -> None:
+    partitions = steps_of(report, "describe_topic")[0]["result"]["partitions"]
+    assert [list(p) for p in partitions] == [PARTITION_FIELDS] * 3
+    member = steps_of(report, "describe_group")[0]["result"]["members"][0]
+    assert list(member) == ["client_id", "assignment"]
+    assert list(member["assignment"][0]) == ["topic", "partition"]
+    assert steps_of(report, "cut_link")[0]["result"] == {"between": [1, 2]}
+    assert steps_of(report, "set_latency")[0]["result"] == {"between": [1, "zk"], "ms": 3}
+
+
+def test_a_step_that_failed_has_an_empty_result_and_the_error(report: dict[str, Any]) -> None:
+    failed = [step for step in report["steps"] if "error" in step]
+    assert [(step["action"], step["result"], step["error"]) for step in failed] == [
+        ("produce", {}, "UNKNOWN_TOPIC_OR_PARTITION")]
+    assert report["steps"][-1]["result"]["ok"] is False
+
+
+def test_a_record_that_failed_has_its_error_instead_of_an_offset() -> None:
+    result = ProduceResult((ProducedRecord("orders", 1, 7), ProducedRecord("orders", None, error="NOT_ENOUGH_REPLICAS")))
+    assert result.as_json() == {"records": [{"topic": "orders", "partition": 1, "offset": 7},
+                                            {"topic": "orders", "partition": None, "error": "NOT_ENOUGH_REPLICAS"}]}
+    assert result.landed == (ProducedRecord("orders", 1, 7),)
+    assert ConsumeResult((ConsumedRecord("orders", 0, 3, None, "v"),)).as_json() == {
+        "records": [{"topic": "orders", "partition": 0, "offset": 3, "key": None, "value": "v"}]}
