@@ -1,5 +1,5 @@
 """Coordinator APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
-OffsetFetch, DescribeGroups and ListGroups (Kafka's classic group protocol), plus InitProducerId.
+OffsetFetch, DescribeGroups, ListGroups and DeleteGroups (Kafka's classic group protocol), plus InitProducerId.
 
 Field names follow Kafka's JSON message definitions; ``client_id`` and ``client_host``
 stand for what Kafka reads from the request header and the connection.
@@ -230,6 +230,18 @@ class ListedGroup:
 class ListGroupsResponse:
     error: Errors
     groups: tuple[ListedGroup, ...]
+
+
+@dataclass(frozen=True)
+class DeleteGroupsRequest:
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeleteGroupsResponse:
+    """Each group's outcome: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, NOT_COORDINATOR ..."""
+
+    results: tuple[tuple[str, Errors], ...]
 
 
 @dataclass(frozen=True)
