@@ -56,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--partitioner", metavar="MODULE:FUNCTION",
                      help="the Python function `partitioner: custom` steps use: fn(topic, key, value, partitions)")
 
+    serve = commands.add_parser("serve", help="run the cluster headless on the live clock with a Kafka listener "
+                                              "per broker; read scenario steps from standard input")
+    serve.add_argument("--data-dir", dest="serve_data_dir", help="cluster data directory (default: the user data dir)")
+    serve.add_argument("--brokers", dest="serve_brokers", type=int, default=None,
+                       help="number of brokers for a new cluster (1-9, default 3)")
+    serve.add_argument("--fresh", dest="serve_fresh", action="store_true",
+                       help="delete the data directory's cluster and start over")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=9092,
+                       help="broker 1's port; broker N listens on port+N-1 (0: free ports; default 9092)")
+
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
     lessons = commands.add_parser("lessons", help="list the guided lessons and your progress")
@@ -190,6 +201,19 @@ def _play(args: argparse.Namespace) -> int:
     return run_play(scenario, args.speed, args.partitioner)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from kafkalab.cluster.datadir import default_data_dir
+    from kafkalab.wire.serve import ServeOptions, serve
+
+    if not 0 <= args.port <= 65535:
+        print(f"kafkalab: --port must be between 0 and 65535, not {args.port}", file=sys.stderr)
+        return 2
+    data_dir = Path(args.serve_data_dir or args.data_dir or default_data_dir()).expanduser()
+    options = ServeOptions(data_dir, args.serve_brokers or args.brokers, args.serve_fresh or args.fresh, args.host,
+                           args.port)
+    return serve(options, sys.stdin, sys.stdout, sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kafkalab`` console script; returns the exit status."""
     try:
@@ -211,6 +235,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _lessons(args)
     if args.command == "play":
         return _play(args)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "schema":
         from kafkalab.scenarios.schema import scenario_schema
 

@@ -55,6 +55,8 @@ class JoinGroupRequest:
     reason: str = ""
     client_id: str = ""
     client_host: str = "/127.0.0.1"
+    #: KIP-394 (JoinGroup v4+): a new dynamic member first gets MEMBER_ID_REQUIRED and its id.
+    require_known_member_id: bool = True
 
 
 @dataclass(frozen=True)

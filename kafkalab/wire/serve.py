@@ -1,0 +1,213 @@
+"""``kafkalab serve``: the cluster headless on the live clock, a Kafka listener per broker, actions on stdin.
+
+The first line printed is ``bootstrap: host:port,...`` (once every broker serves), then
+each event as it happens. Each line of standard input is one scenario step
+(``kill_broker: 2``); its answer is one JSON line: the step's report as ``kafkalab run
+--json`` gives it, or ``{"error": ...}``. End of input, SIGINT or SIGTERM closes the
+cluster cleanly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from kafkalab.actions.execute import ActionOutcome, execute
+from kafkalab.cluster.cluster import Cluster
+from kafkalab.errors import KafkaError
+from kafkalab.events.journal import Event
+from kafkalab.scenarios.model import parse_step
+from kafkalab.scenarios.report import QUIET_KINDS
+from kafkalab.scenarios.runner import report_step
+from kafkalab.scenarios.validate import Builder
+from kafkalab.scenarios.yaml_source import SourceError, load_yaml
+from kafkalab.session.session import Session
+from kafkalab.sim.process import Future
+from kafkalab.sim.realtime_clock import RealtimeDriver
+from kafkalab.wire.events import WireRequestRejected
+from kafkalab.wire.frames import DecodedRequest
+from kafkalab.wire.gateway import ConnectionRef, Gateway
+from kafkalab.wire.server import PortInUse, WireServer
+
+#: Broker 1 listens on the base port, broker 2 on the next one, and so on (Kafka's 9092 by default).
+DEFAULT_BASE_PORT = 9092
+#: How long a step may take on the live clock before serve answers that it is still running.
+STEP_TIMEOUT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``kafkalab serve`` was asked for."""
+
+    data_dir: Path
+    brokers: int | None
+    fresh: bool
+    host: str
+    port: int
+
+
+def listener_ports(base: int, brokers: int) -> dict[int, int]:
+    """Broker N listens on ``base + N - 1``; a base of 0 asks the system for free ports."""
+    return {broker_id: 0 if base == 0 else base + broker_id - 1 for broker_id in range(1, brokers + 1)}
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Stop(Exception):
+    """SIGTERM asks serve to close the cluster and exit."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+class Server:
+    """One ``kafkalab serve`` run: the cluster, its driver thread, the listener and the action loop."""
+
+    def __init__(self, cluster: Cluster, listener: WireServer, out: TextIO) -> None:
+        self.cluster = cluster
+        self.listener = listener
+        self.out = out
+        self._print_lock = threading.Lock()
+        self.driver = RealtimeDriver(cluster.scheduler, tick_seconds=0.05)
+        self.gateway = Gateway(cluster, listener)
+        self.session: Session | None = None
+        self._index = 0
+
+    def say(self, line: str) -> None:
+        """Print one line (narration from the engine thread and answers from the main thread never interleave)."""
+        with self._print_lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def _narrate(self, event: Event) -> None:
+        if event.kind not in QUIET_KINDS:
+            self.say(event.describe())
+
+    def start(self) -> None:
+        """Start the cluster on the live clock; returns once every broker serves."""
+        for broker_id, (_, port) in self.listener.addresses.items():
+            self.cluster.brokers[broker_id].advertised_listener = (self._advertised_host(), port)
+        self.listener.start(self._dispatch, self._report_rejection)
+        self.driver.start()
+        self.on_engine(lambda done: self.cluster.start().add_done_callback(lambda f: done(f.result())))
+        self.session = Session(self.cluster, self.cluster.meta.seed)
+        self.driver.submit(lambda: self.cluster.journal.subscribe(self._narrate)).result()
+        self.say(f"bootstrap: {self.listener.bootstrap(self._advertised_host())}")
+
+    def _dispatch(self, conn: ConnectionRef, request: DecodedRequest) -> None:
+        self.driver.submit(lambda: self.gateway.dispatch(conn, request))
+
+    def _report_rejection(self, address: str, reason: str) -> None:
+        self.driver.submit(lambda: self.cluster.journal.emit(WireRequestRejected, address=address, reason=reason))
+
+    def _advertised_host(self) -> str:
+        # A wildcard listener is reached through loopback from this machine (Kafka would need advertised.listeners).
+        return "127.0.0.1" if self.listener.host in ("0.0.0.0", "::", "") else self.listener.host
+
+    def on_engine(self, work: Callable[[Callable[[Any], None]], None], timeout: float = STEP_TIMEOUT_SECONDS) -> Any:
+        """Run ``work(done)`` on the engine thread and wait (on this one) until it calls ``done(value)``."""
+        finished = threading.Event()
+        box: list[Any] = []
+
+        def done(value: Any) -> None:
+            box.append(value)
+            finished.set()
+
+        self.driver.submit(lambda: work(done)).result(timeout)
+        if not finished.wait(timeout):
+            raise TimeoutError
+        return box[0]
+
+    def act(self, line: str) -> dict[str, Any]:
+        """Run one scenario step given as a line of YAML; its report, or an error."""
+        try:
+            node = load_yaml(line, "<stdin>")
+            builder = Builder()
+            step = parse_step(builder, node, self._index)
+            builder.raise_if_failed()
+        except SourceError as exc:
+            return {"error": str(exc)}
+        assert step is not None and self.session is not None
+        self._index += 1
+        session = self.session
+        before = self.driver.submit(lambda: self.cluster.journal.last_seq).result()
+
+        def run(done: Callable[[Any], None]) -> None:
+            future: Future[ActionOutcome] = execute(session, step.action)
+            future.add_done_callback(lambda f: done(f.result()))
+
+        try:
+            outcome: ActionOutcome = self.on_engine(run)
+        except TimeoutError:
+            return {"error": f"the step did not finish within {STEP_TIMEOUT_SECONDS:g} s"}
+        events = self.driver.submit(lambda: self.cluster.journal.since(before)).result()
+        return report_step(step, outcome, events).as_json()
+
+    def close(self) -> None:
+        """Close the listener, then the cluster on its thread (flush, clean-shutdown marker)."""
+        self.listener.close()
+
+        def close_engine() -> None:
+            if self.session is not None:
+                self.session.close()
+            self.cluster.close()
+
+        if self.driver.error is None:
+            self.driver.submit(close_engine).result(60)
+            self.driver.stop()
+        else:
+            self.driver.stop()
+            close_engine()
+
+
+def serve(options: ServeOptions, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    """Run ``kafkalab serve``; the exit status."""
+    if not is_loopback(options.host):
+        err.write(f"kafkalab: warning: listening on {options.host}: anyone who can reach it can read, write and "
+                  f"delete every topic (the cluster has no authentication)\n")
+    try:
+        cluster = Cluster.open(options.data_dir, brokers=options.brokers, fresh=options.fresh)
+    except KafkaError as exc:
+        err.write(f"kafkalab: {exc}\n")
+        return 2
+    try:
+        listener = WireServer(options.host, listener_ports(options.port, len(cluster.brokers)),
+                              cluster.broker_config["socket.request.max.bytes"])
+    except PortInUse as exc:
+        cluster.close()
+        err.write(f"kafkalab: port {exc.port} (broker {exc.broker_id}) is already in use; choose another base "
+                  f"port with --port P (brokers use P, P+1, ...) or --port 0 for free ports\n")
+        return 2
+    except KafkaError as exc:
+        cluster.close()
+        err.write(f"kafkalab: {exc.message}\n")
+        return 2
+    server = Server(cluster, listener, out)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        server.start()
+        for line in stdin:
+            if line.strip() and not line.lstrip().startswith("#"):
+                server.say(json.dumps(server.act(line)))
+    except (KeyboardInterrupt, _Stop):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
+    return 0
