@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=9092,
                        help="broker 1's port; broker N listens on port+N-1 (0: free ports; default 9092)")
+    serve.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                       help="a broker config override for a new cluster, with Kafka's name "
+                            "(e.g. zookeeper.session.timeout.ms=6000); repeatable")
 
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
@@ -208,9 +211,16 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print(f"kafkalab: --port must be between 0 and 65535, not {args.port}", file=sys.stderr)
         return 2
+    config: dict[str, str] = {}
+    for item in args.config:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            print(f"kafkalab: --config takes KEY=VALUE, not {item!r}", file=sys.stderr)
+            return 2
+        config[key.strip()] = value.strip()
     data_dir = Path(args.serve_data_dir or args.data_dir or default_data_dir()).expanduser()
     options = ServeOptions(data_dir, args.serve_brokers or args.brokers, args.serve_fresh or args.fresh, args.host,
-                           args.port)
+                           args.port, config)
     return serve(options, sys.stdin, sys.stdout, sys.stderr)
 
 

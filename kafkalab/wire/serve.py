@@ -14,7 +14,7 @@ import json
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -51,6 +51,8 @@ class ServeOptions:
     fresh: bool
     host: str
     port: int
+    #: Broker config overrides for a new cluster (an existing one keeps its own).
+    broker_config: dict[str, str] = field(default_factory=dict)
 
 
 def listener_ports(base: int, brokers: int) -> dict[int, int]:
@@ -182,7 +184,8 @@ def serve(options: ServeOptions, stdin: TextIO, out: TextIO, err: TextIO) -> int
         err.write(f"kafkalab: warning: listening on {options.host}: anyone who can reach it can read, write and "
                   f"delete every topic (the cluster has no authentication)\n")
     try:
-        cluster = Cluster.open(options.data_dir, brokers=options.brokers, fresh=options.fresh)
+        cluster = Cluster.open(options.data_dir, brokers=options.brokers, fresh=options.fresh,
+                               broker_config=options.broker_config)
     except KafkaError as exc:
         err.write(f"kafkalab: {exc}\n")
         return 2
