@@ -74,8 +74,9 @@ def decode_request(frame: bytes) -> DecodedRequest:
         header, offset = entity_reader(schema.__header_schema__)(frame, 0)
         body, _ = entity_reader(schema)(frame, offset)
     # kio's native decoder reports malformed input as SerialError, ValueError (an over-long varint),
-    # UnicodeDecodeError (a string that is not UTF-8) or OverflowError; each is a malformed request.
-    except (SerialError, ValueError, OverflowError) as exc:
+    # UnicodeDecodeError (a string that is not UTF-8) or OverflowError, and a tagged field it does not
+    # know as KeyError (Kafka would skip it; no client sends one today). Each closes the connection.
+    except (SerialError, ValueError, OverflowError, KeyError) as exc:
         raise FrameError(f"Error reading {api.name} v{api_version}: {exc}") from None
     return DecodedRequest(api_key, api_version, correlation_id, header.client_id or "", body, len(frame))
 

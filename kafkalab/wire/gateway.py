@@ -24,6 +24,8 @@ from kafkalab.errors import Errors
 from kafkalab.events.cluster import BrokerRegistered, BrokerStopped
 from kafkalab.events.journal import Event
 from kafkalab.wire.adapters.base import ADAPTERS, RequestContext, Tree
+from kafkalab.wire.apis import api_name
+from kafkalab.wire.events import WireRequestRejected
 from kafkalab.wire.frames import DecodedRequest
 
 #: How long a request may wait for its broker before the connection is given up (Kafka clients
@@ -80,6 +82,12 @@ class Gateway:
         elif isinstance(event, BrokerStopped):
             self.outbox.set_serving(event.broker_id, False)
 
+    def _fail(self, conn: ConnectionRef, request: DecodedRequest, error: Exception) -> None:
+        self.cluster.journal.emit(WireRequestRejected, address=conn.client_host.lstrip("/"),
+                                  reason=f"{api_name(request.api_key)} v{request.api_version} failed in kafkalab "
+                                         f"({error!r})")
+        self.outbox.close_connection(conn.conn_id)
+
     def dispatch(self, conn: ConnectionRef, request: DecodedRequest) -> None:
         """Run ``request`` on the engine: its adapter's engine requests, then the response tree."""
         broker = self.cluster.brokers.get(conn.broker_id)
@@ -89,13 +97,22 @@ class Gateway:
             return
         ctx = RequestContext(request.api_version, request.client_id, conn.client_host, conn.broker_id,
                              dict(metadata.topic_ids))
-        plan = ADAPTERS[request.api_key](request.body, ctx)
+        try:
+            plan = ADAPTERS[request.api_key](request.body, ctx)
+        except Exception as exc:  # an adapter bug costs this connection, never the engine
+            self._fail(conn, request, exc)
+            return
         results: list[Any] = [None] * len(plan.calls)
         waiting = len(plan.calls)
         failed = False
 
         def finish() -> None:
-            self.outbox.respond(conn.conn_id, request, plan.finish(results))
+            try:
+                tree = plan.finish(results)
+            except Exception as exc:  # as above: reported, and only this connection closes
+                self._fail(conn, request, exc)
+                return
+            self.outbox.respond(conn.conn_id, request, tree)
 
         def answered(index: int) -> Callable[[Any, Errors | None], None]:
             def on_response(response: Any, error: Errors | None) -> None:

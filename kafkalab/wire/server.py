@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import errno
+import functools
 import re
 import selectors
 import socket
@@ -222,12 +223,8 @@ class WireServer:
                     self._drain_waker()
                 else:
                     conn = self._connections.get(value)
-                    if conn is None:
-                        continue
-                    if mask & selectors.EVENT_WRITE:
-                        self._write(conn)
-                    if mask & selectors.EVENT_READ and conn.conn_id in self._connections:
-                        self._read(conn)
+                    if conn is not None:
+                        self._guarded(conn, functools.partial(self._on_ready, conn, mask))
             while self._commands:
                 self._commands.popleft()()
             now = time.monotonic()
@@ -235,6 +232,20 @@ class WireServer:
                 last_idle_check = now
                 self._close_idle(now)
                 self._publish()
+
+    def _on_ready(self, conn: _Connection, mask: int) -> None:
+        if mask & selectors.EVENT_WRITE:
+            self._write(conn)
+        if mask & selectors.EVENT_READ and conn.conn_id in self._connections:
+            self._read(conn)
+
+    def _guarded(self, conn: _Connection, work: Callable[[], None]) -> None:
+        """Run ``work`` for one connection; a failure closes that connection only, and is reported."""
+        try:
+            work()
+        except Exception as exc:  # a listener bug must cost one connection, never the listener
+            self._report(conn.address, f"the listener failed on this connection ({exc!r})")
+            self._drop(conn)
 
     def _drain_waker(self) -> None:
         try:
@@ -302,6 +313,8 @@ class WireServer:
             del conn.inbox[:conn.expected]
             conn.expected = None
             self._handle(conn, frame)
+            if conn.conn_id not in self._connections:
+                return
         self._update_interest(conn)
 
     def _handle(self, conn: _Connection, frame: bytes) -> None:
@@ -345,17 +358,12 @@ class WireServer:
 
     def _send_response(self, conn_id: int, request: DecodedRequest, tree: Tree | None) -> None:
         conn = self._connections.get(conn_id)
-        if conn is None:
-            return
+        if conn is not None:
+            self._guarded(conn, lambda: self._answer(conn, request, tree))
+
+    def _answer(self, conn: _Connection, request: DecodedRequest, tree: Tree | None) -> None:
         if tree is not None:
-            try:
-                conn.outbox += encode_response(request.api_key, request.api_version, request.correlation_id, tree)
-            except (ValueError, TypeError, OverflowError) as exc:
-                # A value the version cannot carry: say so, and close as Kafka would on a failed send.
-                self._report(conn.address, f"could not encode the {api_name(request.api_key)} "
-                                           f"v{request.api_version} response: {exc}")
-                self._drop(conn)
-                return
+            conn.outbox += encode_response(request.api_key, request.api_version, request.correlation_id, tree)
         conn.busy = False
         self._write(conn)
         if conn.conn_id in self._connections:
@@ -377,6 +385,8 @@ class WireServer:
         self._update_interest(conn)
 
     def _update_interest(self, conn: _Connection) -> None:
+        if conn.conn_id not in self._connections:
+            return
         wanted = 0
         if not conn.busy and not conn.close_after_write:
             wanted |= selectors.EVENT_READ
