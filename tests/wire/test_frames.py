@@ -39,7 +39,7 @@ def test_every_served_version_decodes_and_every_response_encodes(api_key: int, v
 def test_frame_sizes_over_the_limit_or_negative_are_refused() -> None:
     assert frame_size(struct.pack(">i", 100), 100) == 100
     for size in (101, -1):
-        with pytest.raises(FrameError, match="socket.request.max.bytes"):
+        with pytest.raises(FrameError, match=r"socket\.request\.max\.bytes"):
             frame_size(struct.pack(">i", size), 100)
 
 
