@@ -18,7 +18,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.wire.serve_process import ServeProcess  # noqa: E402
+from tests.wire.serve_process import ServeProcess
 
 TOPIC = "bench"
 #: librdkafka's mock cluster creates a topic on first use with 4 partitions and replication factor 3
@@ -66,8 +65,11 @@ def produce(config: dict[str, Any], count: int, linger_ms: float = 5) -> float:
 def consume(config: dict[str, Any], count: int) -> float:
     """Read ``count`` records from the start of every partition; records per second."""
     consumer = Consumer({**config, "group.id": f"bench-{time.monotonic_ns()}", "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False, "fetch.max.bytes": 52_428_800})
-    consumer.assign([TopicPartition(TOPIC, p, 0) for p in range(PARTITIONS)])
+                         "enable.auto.commit": False})
+    partitions = [TopicPartition(TOPIC, p, 0) for p in range(PARTITIONS)]
+    # Find the group coordinator before the clock starts (kafkalab creates __consumer_offsets on first use).
+    consumer.committed(partitions, timeout=60)
+    consumer.assign(partitions)
     seen = 0
     started = time.perf_counter()
     while seen < count:
@@ -86,45 +88,38 @@ def create_topic(config: dict[str, Any]) -> None:
 
 
 def latency(config: dict[str, Any], rate: int, seconds: float) -> list[float]:
-    """Milliseconds from produce() to the consumer's poll returning the record, after a 1 s warm-up."""
-    consumer = Consumer({**config, "group.id": "latency", "auto.offset.reset": "latest", "fetch.wait.max.ms": 100,
-                         "enable.auto.commit": False})
-    consumer.assign([TopicPartition(TOPIC, p, -1) for p in range(PARTITIONS)])
+    """Milliseconds from produce() to the consumer returning the record, after a 1 s warm-up.
+
+    One thread sends on schedule and polls the consumer until the next send is due, so
+    no Python thread competes with another for the interpreter between send and receipt.
+    """
+    consumer = Consumer({**config, "group.id": "latency", "fetch.wait.max.ms": 100, "enable.auto.commit": False})
+    partitions = [TopicPartition(TOPIC, p, -1) for p in range(PARTITIONS)]
+    consumer.committed(partitions, timeout=60)
+    consumer.assign(partitions)
     producer = Producer({**config, "acks": "all", "linger.ms": 0})
     sent: dict[bytes, float] = {}
     latencies: list[float] = []
-    stop = threading.Event()
-
-    def poll_loop() -> None:
-        while not stop.is_set():
-            for message in consumer.consume(1000, 0.05):
-                if message.error() is None:
-                    received = time.perf_counter()
-                    started = sent.get(message.value())
-                    if started is not None:
-                        latencies.append((received - started) * 1000)
-
-    reader = threading.Thread(target=poll_loop, daemon=True)
-    reader.start()
-    time.sleep(1.0)
     interval = 1.0 / rate
     begin = time.perf_counter()
     n = 0
-    while time.perf_counter() - begin < seconds + 1.0:
-        due = begin + n * interval
+    while True:
         now = time.perf_counter()
-        if now < due:
-            time.sleep(due - now)
-        value = b"%012d" % n
-        if time.perf_counter() - begin >= 1.0:
-            sent[value] = time.perf_counter()
-        producer.produce(TOPIC, value=value)
-        producer.poll(0)
-        n += 1
+        if now - begin >= seconds + 2.0:
+            break
+        if now >= begin + n * interval and now - begin < seconds + 1.0:
+            value = b"%012d" % n
+            if now - begin >= 1.0:
+                sent[value] = now
+            producer.produce(TOPIC, value=value)
+            producer.poll(0)
+            n += 1
+            continue
+        wait = max(0.0, begin + n * interval - time.perf_counter())
+        for message in consumer.consume(1000, min(wait, 0.05)):
+            if message.error() is None and message.value() in sent:
+                latencies.append((time.perf_counter() - sent[message.value()]) * 1000)
     producer.flush(30)
-    time.sleep(1.0)
-    stop.set()
-    reader.join()
     consumer.close()
     return latencies
 

@@ -59,17 +59,40 @@ class Outbox(Protocol):
     def set_serving(self, broker_id: int, serving: bool) -> None: ...
 
 
+class EngineLink:
+    """The socket thread's way into the engine: each call is handed to the engine thread, never run here."""
+
+    def __init__(self, submit: Callable[[Callable[[], object]], object], gateway: Gateway) -> None:
+        self._submit = submit
+        self.gateway = gateway
+
+    def dispatch(self, conn: ConnectionRef, request: DecodedRequest) -> None:
+        """A decoded request, to be sent to its broker."""
+        self._submit(lambda: self.gateway.dispatch(conn, request))
+
+    def rejected(self, address: str, reason: str) -> None:
+        """A connection closed for what it sent: narrated, so nothing fails unseen."""
+        self._submit(lambda: self.gateway.cluster.journal.emit(WireRequestRejected, address=address, reason=reason))
+
+    def closed(self, conn: ConnectionRef) -> None:
+        """A connection is gone: its node's link settings go with it."""
+        self._submit(lambda: self.gateway.forget(conn.node))
+
+
 class Gateway:
     """Sends each decoded request to its broker through the in-process network and hands the answer back."""
 
     def __init__(self, cluster: Cluster, outbox: Outbox) -> None:
         self.outbox = outbox
         self.cluster = cluster
+        #: Connection nodes whose link to their broker is set up (latency 0).
+        self._linked: set[str] = set()
         self.use_cluster(cluster)
 
     def use_cluster(self, cluster: Cluster) -> None:
         """Serve ``cluster`` from now on (the TUI switched to a lesson's cluster or back)."""
         self.cluster = cluster
+        self._linked.clear()
         cluster.journal.subscribe(self._on_event)
         for broker_id, broker in cluster.brokers.items():
             serving = broker.replicas is not None and broker.ctx is not None and broker.ctx.broker_epoch >= 0
@@ -81,6 +104,11 @@ class Gateway:
             self.outbox.set_serving(event.broker_id, True)
         elif isinstance(event, BrokerStopped):
             self.outbox.set_serving(event.broker_id, False)
+
+    def forget(self, node: str) -> None:
+        """A connection closed: drop its link settings."""
+        self._linked.discard(node)
+        self.cluster.network.forget_links(node)
 
     def _fail(self, conn: ConnectionRef, request: DecodedRequest, error: Exception) -> None:
         self.cluster.journal.emit(WireRequestRejected, address=conn.client_host.lstrip("/"),
@@ -131,6 +159,10 @@ class Gateway:
 
         network = self.cluster.network
         destination = f"broker-{conn.broker_id}"
+        if conn.node not in self._linked:
+            # The socket is the network between this client and its broker: no simulated latency on top.
+            network.set_latency(conn.node, destination, 0.0)
+            self._linked.add(conn.node)
         if not plan.replies:
             for call in plan.calls:
                 network.request(conn.node, destination, call, _ignore, FIRE_AND_FORGET_MS)

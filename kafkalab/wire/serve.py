@@ -31,9 +31,7 @@ from kafkalab.scenarios.yaml_source import SourceError, load_yaml
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Future
 from kafkalab.sim.realtime_clock import RealtimeDriver
-from kafkalab.wire.events import WireRequestRejected
-from kafkalab.wire.frames import DecodedRequest
-from kafkalab.wire.gateway import ConnectionRef, Gateway
+from kafkalab.wire.gateway import EngineLink, Gateway
 from kafkalab.wire.server import PortInUse, WireServer
 
 #: Broker 1 listens on the base port, broker 2 on the next one, and so on (Kafka's 9092 by default).
@@ -105,18 +103,12 @@ class Server:
         """Start the cluster on the live clock; returns once every broker serves."""
         for broker_id, (_, port) in self.listener.addresses.items():
             self.cluster.brokers[broker_id].advertised_listener = (self._advertised_host(), port)
-        self.listener.start(self._dispatch, self._report_rejection)
+        self.listener.start(EngineLink(self.driver.submit, self.gateway))
         self.driver.start()
         self.on_engine(lambda done: self.cluster.start().add_done_callback(lambda f: done(f.result())))
         self.session = Session(self.cluster, self.cluster.meta.seed)
         self.driver.submit(lambda: self.cluster.journal.subscribe(self._narrate)).result()
         self.say(f"bootstrap: {self.listener.bootstrap(self._advertised_host())}")
-
-    def _dispatch(self, conn: ConnectionRef, request: DecodedRequest) -> None:
-        self.driver.submit(lambda: self.gateway.dispatch(conn, request))
-
-    def _report_rejection(self, address: str, reason: str) -> None:
-        self.driver.submit(lambda: self.cluster.journal.emit(WireRequestRejected, address=address, reason=reason))
 
     def _advertised_host(self) -> str:
         # A wildcard listener is reached through loopback from this machine (Kafka would need advertised.listeners).

@@ -35,7 +35,7 @@ from kafkalab.wire.frames import (
     encode_response,
     frame_size,
 )
-from kafkalab.wire.gateway import ConnectionRef
+from kafkalab.wire.gateway import ConnectionRef, EngineLink
 
 #: Kafka's ``connections.max.idle.ms`` default.
 DEFAULT_IDLE_MS = 600_000
@@ -47,8 +47,6 @@ _SOFTWARE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?")
 #: ApiVersions v3 (KIP-511) carries the client's software name and version.
 SOFTWARE_VERSION = 3
 
-Dispatch = Callable[[ConnectionRef, DecodedRequest], None]
-Report = Callable[[str, str], None]
 
 
 class PortInUse(KafkaError):
@@ -125,8 +123,7 @@ class WireServer:
         self._next_id = 1
         self._lock = threading.Lock()
         self._snapshot: tuple[ConnectionInfo, ...] = ()
-        self._dispatch: Dispatch | None = None
-        self._report: Report = lambda address, reason: None
+        self._engine: EngineLink | None = None
         self._thread: threading.Thread | None = None
         self._running = False
 
@@ -157,11 +154,9 @@ class WireServer:
 
     # -- any thread ----------------------------------------------------------------------
 
-    def start(self, dispatch: Dispatch, report: Report | None = None) -> None:
-        """Start the socket thread; ``dispatch`` hands a decoded request to the engine (it must not block)."""
-        self._dispatch = dispatch
-        if report is not None:
-            self._report = report
+    def start(self, engine: EngineLink) -> None:
+        """Start the socket thread; requests, refusals and closes go to the engine through ``engine``."""
+        self._engine = engine
         self._running = True
         for broker_id, listener in self._listeners.items():
             self._selector.register(listener, selectors.EVENT_READ, ("listen", broker_id))
@@ -329,8 +324,8 @@ class WireServer:
             self._api_versions(conn, request)
             return
         conn.busy = True
-        assert self._dispatch is not None
-        self._dispatch(ConnectionRef(conn.conn_id, conn.node, conn.broker_id, f"/{conn.peer[0]}"), request)
+        assert self._engine is not None
+        self._engine.dispatch(self._ref(conn), request)
 
     def _api_versions(self, conn: _Connection, request: DecodedRequest) -> None:
         """Answered by the listener itself, as Kafka's network layer does, without touching partitions."""
@@ -412,9 +407,19 @@ class WireServer:
         if conn is not None:
             self._drop(conn)
 
+    @staticmethod
+    def _ref(conn: _Connection) -> ConnectionRef:
+        return ConnectionRef(conn.conn_id, conn.node, conn.broker_id, f"/{conn.peer[0]}")
+
+    def _report(self, address: str, reason: str) -> None:
+        if self._engine is not None:
+            self._engine.rejected(address, reason)
+
     def _drop(self, conn: _Connection) -> None:
         if self._connections.pop(conn.conn_id, None) is None:
             return
+        if self._engine is not None:
+            self._engine.closed(self._ref(conn))
         if conn.interest:
             try:
                 self._selector.unregister(conn.sock)
