@@ -43,7 +43,7 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     try:
         result = subprocess.run([sys.executable, "-m", "kafkalab", "serve", "--data-dir", str(tmp_path / "d"),
                                  "--brokers", "1", "--port", str(port)], capture_output=True, text=True,
-                                timeout=60, cwd=ROOT, stdin=subprocess.DEVNULL)
+                                timeout=60, cwd=ROOT, stdin=subprocess.DEVNULL, check=False)
     finally:
         taken.close()
     assert result.returncode == 2
@@ -55,7 +55,7 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
 def test_listening_beyond_loopback_warns_that_there_is_no_authentication(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "kafkalab", "serve", "--data-dir", str(tmp_path / "d"),
                              "--brokers", "1", "--port", "0", "--host", "0.0.0.0"], capture_output=True, text=True,
-                            timeout=60, cwd=ROOT, stdin=subprocess.DEVNULL)
+                            timeout=60, cwd=ROOT, stdin=subprocess.DEVNULL, check=False)
     assert result.returncode == 0
     assert "no authentication" in result.stderr
     assert result.stdout.startswith("bootstrap: 127.0.0.1:")
