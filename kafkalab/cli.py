@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--partitioner", dest="tui_partitioner", metavar="MODULE:FUNCTION",
                         help="the Python function the produce form's `partitioner: custom` uses: "
                              "fn(topic, key, value, partitions)")
+    parser.add_argument("--port", dest="tui_port", type=int, default=9092,
+                        help="Kafka listener of broker 1 for your own clients; broker N listens on port+N-1 "
+                             "(0: free ports; default 9092)")
+    parser.add_argument("--no-listen", dest="tui_no_listen", action="store_true",
+                        help="open no Kafka listener (only the TUI talks to the cluster)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     lesson = commands.add_parser("lesson", help="open the TUI straight into a guided lesson, on a fresh cluster "
@@ -259,4 +264,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "lesson":
         return _open_lesson(args, data_dir)
     lessons_dir = Path(args.tui_lessons_dir).expanduser() if args.tui_lessons_dir else None
-    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner)
+    if not 0 <= args.tui_port <= 65535:
+        print(f"kafkalab: --port must be between 0 and 65535, not {args.tui_port}", file=sys.stderr)
+        return 2
+    listen = None if args.tui_no_listen else ("127.0.0.1", args.tui_port)
+    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner, listen)

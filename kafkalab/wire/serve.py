@@ -9,7 +9,6 @@ cluster cleanly.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import signal
 import threading
@@ -31,11 +30,9 @@ from kafkalab.scenarios.yaml_source import SourceError, load_yaml
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Future
 from kafkalab.sim.realtime_clock import RealtimeDriver
-from kafkalab.wire.gateway import EngineLink, Gateway
-from kafkalab.wire.server import PortInUse, WireServer
+from kafkalab.wire.listener import PORT_ADVICE, Listener, no_authentication_warning
+from kafkalab.wire.server import PortInUse
 
-#: Broker 1 listens on the base port, broker 2 on the next one, and so on (Kafka's 9092 by default).
-DEFAULT_BASE_PORT = 9092
 #: How long a step may take on the live clock before serve answers that it is still running.
 STEP_TIMEOUT_SECONDS = 600.0
 
@@ -53,21 +50,6 @@ class ServeOptions:
     broker_config: dict[str, str] = field(default_factory=dict)
 
 
-def listener_ports(base: int, brokers: int) -> dict[int, int]:
-    """Broker N listens on ``base + N - 1``; a base of 0 asks the system for free ports."""
-    return {broker_id: 0 if base == 0 else base + broker_id - 1 for broker_id in range(1, brokers + 1)}
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class _Stop(Exception):
     """SIGTERM asks serve to close the cluster and exit."""
 
@@ -79,13 +61,12 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 class Server:
     """One ``kafkalab serve`` run: the cluster, its driver thread, the listener and the action loop."""
 
-    def __init__(self, cluster: Cluster, listener: WireServer, out: TextIO) -> None:
+    def __init__(self, cluster: Cluster, listener: Listener, out: TextIO) -> None:
         self.cluster = cluster
         self.listener = listener
         self.out = out
         self._print_lock = threading.Lock()
         self.driver = RealtimeDriver(cluster.scheduler, tick_seconds=0.05)
-        self.gateway = Gateway(cluster, listener)
         self.session: Session | None = None
         self._index = 0
 
@@ -101,18 +82,12 @@ class Server:
 
     def start(self) -> None:
         """Start the cluster on the live clock; returns once every broker serves."""
-        for broker_id, (_, port) in self.listener.addresses.items():
-            self.cluster.brokers[broker_id].advertised_listener = (self._advertised_host(), port)
-        self.listener.start(EngineLink(self.driver.submit, self.gateway))
+        self.listener.attach(self.cluster, self.driver.submit)
         self.driver.start()
         self.on_engine(lambda done: self.cluster.start().add_done_callback(lambda f: done(f.result())))
         self.session = Session(self.cluster, self.cluster.meta.seed)
         self.driver.submit(lambda: self.cluster.journal.subscribe(self._narrate)).result()
-        self.say(f"bootstrap: {self.listener.bootstrap(self._advertised_host())}")
-
-    def _advertised_host(self) -> str:
-        # A wildcard listener is reached through loopback from this machine (Kafka would need advertised.listeners).
-        return "127.0.0.1" if self.listener.host in ("0.0.0.0", "::", "") else self.listener.host
+        self.say(f"bootstrap: {self.listener.bootstrap}")
 
     def on_engine(self, work: Callable[[Callable[[Any], None]], None], timeout: float = STEP_TIMEOUT_SECONDS) -> Any:
         """Run ``work(done)`` on the engine thread and wait (on this one) until it calls ``done(value)``."""
@@ -172,9 +147,9 @@ class Server:
 
 def serve(options: ServeOptions, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     """Run ``kafkalab serve``; the exit status."""
-    if not is_loopback(options.host):
-        err.write(f"kafkalab: warning: listening on {options.host}: anyone who can reach it can read, write and "
-                  f"delete every topic (the cluster has no authentication)\n")
+    warning = no_authentication_warning(options.host)
+    if warning is not None:
+        err.write(warning + "\n")
     try:
         cluster = Cluster.open(options.data_dir, brokers=options.brokers, fresh=options.fresh,
                                broker_config=options.broker_config)
@@ -182,12 +157,11 @@ def serve(options: ServeOptions, stdin: TextIO, out: TextIO, err: TextIO) -> int
         err.write(f"kafkalab: {exc}\n")
         return 2
     try:
-        listener = WireServer(options.host, listener_ports(options.port, len(cluster.brokers)),
-                              cluster.broker_config["socket.request.max.bytes"])
+        listener = Listener(options.host, options.port, len(cluster.brokers),
+                            cluster.broker_config["socket.request.max.bytes"])
     except PortInUse as exc:
         cluster.close()
-        err.write(f"kafkalab: port {exc.port} (broker {exc.broker_id}) is already in use; choose another base "
-                  f"port with --port P (brokers use P, P+1, ...) or --port 0 for free ports\n")
+        err.write(f"kafkalab: port {exc.port} (broker {exc.broker_id}) is already in use; {PORT_ADVICE}\n")
         return 2
     except KafkaError as exc:
         cluster.close()
