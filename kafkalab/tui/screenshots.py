@@ -126,6 +126,9 @@ async def kill_selected_leader(app: KafkaLabApp, pilot: Pilot) -> None:
     """Kill the selected partition's leader through the form and wait until ZooKeeper noticed."""
     await pilot.press("k")  # the kill form offers the selected partition's leader
     await pilot.press("ctrl+s")
+    # The kill must reach the engine before time is stepped, however slowly a busy machine runs the form.
+    await pilot.pause()
+    await app.settle()
     await app.settle(step_ms=FAILOVER_MS)
 
 

@@ -98,14 +98,18 @@ class TestOtherScreens:
     def test_zookeeper_tree_with_ephemeral_znodes(self, snap_compare, make_app: MakeApp) -> None:
         async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
             await populate(app)
-            await pilot.press("4", "down", "down", "down", "down", "down")
+            await pilot.press("4")
+            await pilot.pause()  # the tree is mounted and focused before the cursor moves
+            await pilot.press("down", "down", "down", "down", "down")
 
         assert shot(snap_compare, make_app(), scene)
 
     def test_event_timeline_explains_the_highlighted_event(self, snap_compare, make_app: MakeApp) -> None:
         async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
             await leader_killed(app, pilot)
-            await pilot.press("5", "down", "down")
+            await pilot.press("5")
+            await pilot.pause()
+            await pilot.press("down", "down")
 
         assert shot(snap_compare, make_app(), scene)
 
