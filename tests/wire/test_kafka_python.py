@@ -7,7 +7,7 @@ import pytest
 kafka = pytest.importorskip("kafka")
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
-from kafka.admin import NewTopic  # noqa: E402
+from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic  # noqa: E402
 
 from kafkalab.clients.partitioners import partition_for_key  # noqa: E402
 from tests.wire.serve_process import ServeProcess  # noqa: E402
@@ -105,6 +105,10 @@ def test_two_consumers_split_partitions_and_the_second_leaving_hands_them_back(s
 def test_admin_describes_lists_and_deletes(serve: ServeProcess) -> None:
     admin = _admin(serve)
     admin.create_topics([NewTopic("kp-admin", 2, 3, topic_configs={"retention.ms": "60000"})])
+    configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "kp-admin", ["retention.ms"])])
+    assert "60000" in str(configs)
+    admin.create_partitions({"kp-admin": NewPartitions(3)})
+    assert len(serve.act("describe_topic: kp-admin")["result"]["partitions"]) == 3
     consumer = _consumer(serve, "kp-admin-group", "kp-admin")
     serve.wait_for(lambda: consumer.poll(timeout_ms=200) is not None and consumer.assignment(), what="assignment")
     consumer.commit({TopicPartition("kp-admin", 0): kafka.OffsetAndMetadata(0, "", -1)})
