@@ -62,8 +62,12 @@ def produce(config: dict[str, Any], count: int, linger_ms: float = 5) -> float:
     return count / elapsed
 
 
-def consume(config: dict[str, Any], count: int) -> float:
-    """Read ``count`` records from the start of every partition; records per second."""
+def consume(config: dict[str, Any], count: int) -> tuple[float, int]:
+    """Read up to ``count`` records from the start of every partition; records per second and how many were read.
+
+    librdkafka's mock cluster keeps only the newest records of a partition in memory, so a run
+    also stops once nothing new arrived for 5 s, and reports what it could read.
+    """
     consumer = Consumer({**config, "group.id": f"bench-{time.monotonic_ns()}", "auto.offset.reset": "earliest",
                          "enable.auto.commit": False})
     partitions = [TopicPartition(TOPIC, p, 0) for p in range(PARTITIONS)]
@@ -71,14 +75,14 @@ def consume(config: dict[str, Any], count: int) -> float:
     consumer.committed(partitions, timeout=60)
     consumer.assign(partitions)
     seen = 0
-    started = time.perf_counter()
-    while seen < count:
+    started = last = time.perf_counter()
+    while seen < count and time.perf_counter() - last < 5.0:
         for message in consumer.consume(10_000, 1.0):
             if message.error() is None:
                 seen += 1
-    elapsed = time.perf_counter() - started
+                last = time.perf_counter()
     consumer.close()
-    return count / elapsed
+    return seen / (last - started), seen
 
 
 def create_topic(config: dict[str, Any]) -> None:
@@ -145,7 +149,7 @@ def main() -> None:
     brokers = holder.list_topics(timeout=10).brokers.values()
     mock = {"bootstrap.servers": ",".join(f"{b.host}:{b.port}" for b in brokers)}
     mock_produce = produce(mock, total)
-    mock_consume = consume(mock, args.consume)
+    mock_consume, mock_read = consume(mock, args.consume)
 
     with tempfile.TemporaryDirectory() as directory:
         serve = ServeProcess(Path(directory) / "data")
@@ -153,15 +157,15 @@ def main() -> None:
             config = {"bootstrap.servers": serve.bootstrap}
             create_topic(config)
             lab_produce = produce(config, total)
-            lab_consume = consume(config, args.consume)
+            lab_consume, lab_read = consume(config, args.consume)
             latencies = latency(config, args.rate, args.seconds)
         finally:
             serve.stop(300)
 
     print(f"produce, acks=all, 100-byte values, linger.ms 5: kafkalab {lab_produce:,.0f} rec/s, "
           f"mock {mock_produce:,.0f} rec/s, ratio {lab_produce / mock_produce:.2f}x (target >= 0.5x)")
-    print(f"consume {args.consume:,} records: kafkalab {lab_consume:,.0f} rec/s, mock {mock_consume:,.0f} rec/s, "
-          f"ratio {lab_consume / mock_consume:.2f}x (target >= 0.5x)")
+    print(f"consume: kafkalab read {lab_read:,} records at {lab_consume:,.0f} rec/s, mock read {mock_read:,} at "
+          f"{mock_consume:,.0f} rec/s, ratio {lab_consume / mock_consume:.2f}x (target >= 0.5x)")
     if latencies:
         print(f"end-to-end latency at {args.rate} rec/s (linger.ms 0, acks=all): p50 {statistics.median(latencies):.2f}"
               f" ms, p99 {percentile(latencies, 0.99):.2f} ms, max {max(latencies):.2f} ms over {len(latencies)} "
