@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--partitioner", dest="tui_partitioner", metavar="MODULE:FUNCTION",
                         help="the Python function the produce form's `partitioner: custom` uses: "
                              "fn(topic, key, value, partitions)")
+    parser.add_argument("--port", dest="tui_port", type=int, default=9092,
+                        help="Kafka listener of broker 1 for your own clients; broker N listens on port+N-1 "
+                             "(0: free ports; default 9092)")
+    parser.add_argument("--no-listen", dest="tui_no_listen", action="store_true",
+                        help="open no Kafka listener (only the TUI talks to the cluster)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     lesson = commands.add_parser("lesson", help="open the TUI straight into a guided lesson, on a fresh cluster "
@@ -58,6 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="also print every high-watermark move")
     run.add_argument("--partitioner", metavar="MODULE:FUNCTION",
                      help="the Python function `partitioner: custom` steps use: fn(topic, key, value, partitions)")
+
+    serve = commands.add_parser("serve", help="run the cluster headless on the live clock with a Kafka listener "
+                                              "per broker; read scenario steps from standard input")
+    serve.add_argument("--data-dir", dest="serve_data_dir", help="cluster data directory (default: the user data dir)")
+    serve.add_argument("--brokers", dest="serve_brokers", type=int, default=None,
+                       help="number of brokers for a new cluster (1-9, default 3)")
+    serve.add_argument("--fresh", dest="serve_fresh", action="store_true",
+                       help="delete the data directory's cluster and start over")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=9092,
+                       help="broker 1's port; broker N listens on port+N-1 (0: free ports; default 9092)")
+    serve.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                       help="a broker config override for a new cluster, with Kafka's name "
+                            "(e.g. zookeeper.session.timeout.ms=6000); repeatable")
 
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
@@ -230,6 +249,26 @@ def report_unexpected(error: BaseException) -> int:
     return UNEXPECTED_ERROR
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from kafkalab.cluster.datadir import default_data_dir
+    from kafkalab.wire.serve import ServeOptions, serve
+
+    if not 0 <= args.port <= 65535:
+        print(f"kafkalab: --port must be between 0 and 65535, not {args.port}", file=sys.stderr)
+        return 2
+    config: dict[str, str] = {}
+    for item in args.config:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            print(f"kafkalab: --config takes KEY=VALUE, not {item!r}", file=sys.stderr)
+            return 2
+        config[key.strip()] = value.strip()
+    data_dir = Path(args.serve_data_dir or args.data_dir or default_data_dir()).expanduser()
+    options = ServeOptions(data_dir, args.serve_brokers or args.brokers, args.serve_fresh or args.fresh, args.host,
+                           args.port, config)
+    return serve(options, sys.stdin, sys.stdout, sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status. Errors kafkalab does not expect propagate."""
     try:
@@ -251,6 +290,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _lessons(args)
     if args.command == "play":
         return _play(args)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "schema":
         from kafkalab.scenarios.schema import scenario_schema
 
@@ -263,4 +304,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "lesson":
         return _open_lesson(args, data_dir)
     lessons_dir = Path(args.tui_lessons_dir).expanduser() if args.tui_lessons_dir else None
-    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner)
+    if not 0 <= args.tui_port <= 65535:
+        print(f"kafkalab: --port must be between 0 and 65535, not {args.tui_port}", file=sys.stderr)
+        return 2
+    listen = None if args.tui_no_listen else ("127.0.0.1", args.tui_port)
+    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner, listen)

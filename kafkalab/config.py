@@ -178,6 +178,7 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
     ConfigKey("replica.fetch.wait.max.ms", "int", 500, "How long a follower's fetch waits at the leader for new data.", minimum=0),
     ConfigKey("replica.high.watermark.checkpoint.interval.ms", "long", 5000, "How often high watermarks are written to disk.", minimum=1),
     ConfigKey("replica.lag.time.max.ms", "long", 30_000, "A follower that has not caught up for this long leaves the ISR.", minimum=1),
+    ConfigKey("socket.request.max.bytes", "int", 104_857_600, "Largest request a network client may send; a larger one closes its connection.", minimum=1),
     ConfigKey("request.timeout.ms", "int", 30_000, "How long a broker waits for a response to a request it sent.", minimum=1),
     ConfigKey("zookeeper.session.timeout.ms", "int", 18_000, "A broker whose heartbeats stop for this long loses its session and ephemeral znodes.", minimum=1),
     *(ConfigKey(key.broker_synonym, key.type, key.default, key.doc, key.minimum, key.choices,

@@ -14,7 +14,12 @@ from kafkalab.protocol.controller_api import (
     PartitionState,
     UpdateMetadataRequest,
 )
-from kafkalab.protocol.metadata import MetadataResponse, PartitionMetadata, TopicMetadata
+from kafkalab.protocol.metadata import (
+    DescribeClusterResponse,
+    MetadataResponse,
+    PartitionMetadata,
+    TopicMetadata,
+)
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.validation import INTERNAL_TOPICS
 
@@ -28,6 +33,8 @@ class MetadataCache:
         self.brokers: dict[int, BrokerEndpoint] = {}
         self.states: dict[TopicPartition, PartitionState] = {}
         self.partition_counts: dict[str, int] = {}
+        #: Topic name to topic id (KIP-516), as the controller's UpdateMetadata carries them.
+        self.topic_ids: dict[str, str] = {}
         self.cluster_id = ""
 
     def update(self, request: UpdateMetadataRequest) -> None:
@@ -38,7 +45,10 @@ class MetadataCache:
         if request.update_type is ControlRequestType.FULL:
             self.states.clear()
             self.partition_counts.clear()
+            self.topic_ids.clear()
+        self.topic_ids.update(request.topic_ids)
         for topic in request.deleted_topics:
+            self.topic_ids.pop(topic, None)
             for partition in range(self.partition_counts.pop(topic, 0)):
                 self.states.pop(TopicPartition(topic, partition), None)
         for state in request.partition_states:
@@ -49,6 +59,13 @@ class MetadataCache:
     def topics(self) -> list[str]:
         """Every topic the cache knows, sorted."""
         return sorted(self.partition_counts)
+
+    def topic_named(self, topic_id: str) -> str | None:
+        """The name of the topic with this id, or None (Kafka's UNKNOWN_TOPIC_ID)."""
+        for name, known_id in self.topic_ids.items():
+            if known_id == topic_id:
+                return name
+        return None
 
     def leader_of(self, tp: TopicPartition) -> int:
         """The leader broker of ``tp`` or -1."""
@@ -73,6 +90,14 @@ class MetadataCache:
                 error = Errors.LEADER_NOT_AVAILABLE if state.leader not in self.brokers else Errors.NONE
                 partitions.append(PartitionMetadata(error, partition, state.leader, state.leader_epoch,
                                                     state.replicas, state.isr, offline))
-            topic_metadata.append(TopicMetadata(Errors.NONE, name, name in INTERNAL_TOPICS, tuple(partitions)))
-        return MetadataResponse(tuple(self.brokers[b] for b in sorted(self.brokers)), self.cluster_id,
-                                self.controller_id, tuple(topic_metadata))
+            topic_metadata.append(TopicMetadata(Errors.NONE, name, name in INTERNAL_TOPICS, tuple(partitions),
+                                                self.topic_ids.get(name, "")))
+        return MetadataResponse(self.live_endpoints(), self.cluster_id, self.controller_id, tuple(topic_metadata))
+
+    def live_endpoints(self) -> tuple[BrokerEndpoint, ...]:
+        """Every live broker's endpoint, by broker id."""
+        return tuple(self.brokers[b] for b in sorted(self.brokers))
+
+    def describe_cluster(self) -> DescribeClusterResponse:
+        """A DescribeCluster response (KIP-700): the same brokers and controller Metadata reports."""
+        return DescribeClusterResponse(Errors.NONE, self.cluster_id, self.controller_id, self.live_endpoints())

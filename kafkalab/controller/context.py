@@ -28,6 +28,8 @@ class ControllerContext:
     controller_epoch: int = 0
     epoch_zk_version: int = -1
     live_brokers: dict[int, int] = field(default_factory=dict)  # broker id -> broker epoch (czxid)
+    #: Where each live broker said it listens, from its registration (Kafka's ``Broker.endPoints``).
+    endpoints: dict[int, tuple[str, int]] = field(default_factory=dict)
     shutting_down: set[int] = field(default_factory=set)
     topics: dict[str, TopicInfo] = field(default_factory=dict)
     states: dict[TopicPartition, PartitionState] = field(default_factory=dict)

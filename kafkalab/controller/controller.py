@@ -192,6 +192,7 @@ class Controller:
                     continue
                 raise
             live[int(child)] = registration.stat.czxid
+            self.context.endpoints[int(child)] = paths.registered_endpoint(registration.data)
         return live
 
     def load_topic(self, topic: str) -> Process[None]:

@@ -15,10 +15,12 @@ from kafkalab.controller.controller import Controller
 from kafkalab.coordination import paths
 from kafkalab.coordination.protocol import ZkCode, ZkException
 from kafkalab.errors import Errors, KafkaError, quoted
-from kafkalab.events.cluster import TopicCreated
+from kafkalab.events.cluster import PartitionsAdded, TopicCreated
 from kafkalab.protocol.admin import (
     ApiResult,
     CreatableTopic,
+    CreatePartitionsRequest,
+    CreatePartitionsResponse,
     CreateTopicsRequest,
     CreateTopicsResponse,
     DeleteTopicsRequest,
@@ -133,6 +135,49 @@ class ControllerRequests:
                                 assignment=tuple(assignment[p] for p in sorted(assignment)),
                                 configs=tuple(sorted(configs.items())))
         changed = yield from controller.elect_new_partitions(controller.context.partitions_of(topic.name))
+        controller.writer.send_update_metadata(changed)
+
+    def create_partitions(self, request: CreatePartitionsRequest) -> Process[CreatePartitionsResponse]:
+        """Add partitions to topics (Kafka's ``AdminZkClient.createPartitions``); existing ones never move."""
+        results: dict[str, ApiResult] = {}
+        for name, count in request.topics:
+            try:
+                added = self._new_partitions(name, count)
+            except KafkaError as exc:
+                results[name] = _result(exc)
+                continue
+            if not request.validate_only:
+                yield from self._add_partitions(name, added)
+            results[name] = ApiResult(Errors.NONE)
+        return CreatePartitionsResponse(results)
+
+    def _new_partitions(self, name: str, count: int) -> dict[int, tuple[int, ...]]:
+        context = self.controller.context
+        info = context.topics.get(name)
+        if info is None:
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist.")
+        current = len(info.assignment)
+        if count == current:
+            raise KafkaError(Errors.INVALID_PARTITIONS, f"Topic already has {current} partitions.")
+        if count < current:
+            raise KafkaError(Errors.INVALID_PARTITIONS,
+                             f"Topic currently has {current} partitions, which is higher than the requested {count}.")
+        live = sorted(context.live_brokers)
+        first = info.assignment[0]
+        # Kafka continues partition 0's layout: the start index is where its first replica sits.
+        start = next((i for i, broker in enumerate(live) if broker >= first[0]), 0)
+        return placement.assign_replicas(count - current, len(first), live, self.controller.rng,
+                                         fixed_start_index=start, start_partition_id=current)
+
+    def _add_partitions(self, name: str, added: dict[int, tuple[int, ...]]) -> Process[None]:
+        controller = self.controller
+        info = controller.context.topics[name]
+        assignment = {**info.assignment, **added}
+        yield controller.zk.set_data(paths.topic_path(name), paths.topic_assignment(assignment, info.topic_id))
+        controller.context.topics[name] = TopicInfo(assignment, info.topic_id, info.config)
+        controller.journal.emit(PartitionsAdded, topic=name, partitions=len(assignment),
+                                assignment=tuple(added[p] for p in sorted(added)))
+        changed = yield from controller.elect_new_partitions([TopicPartition(name, p) for p in sorted(added)])
         controller.writer.send_update_metadata(changed)
 
     def delete_topics(self, request: DeleteTopicsRequest) -> Process[DeleteTopicsResponse]:

@@ -32,9 +32,10 @@ class ControllerFenced(Exception):
     """Another controller took over: this one's ZooKeeper writes are rejected."""
 
 
-def endpoint(broker_id: int) -> BrokerEndpoint:
-    """How a broker is reached, as metadata reports it."""
-    return BrokerEndpoint(broker_id, "localhost", paths.broker_port(broker_id))
+def endpoint(context: ControllerContext, broker_id: int) -> BrokerEndpoint:
+    """How a broker is reached, as metadata reports it: the endpoint it registered."""
+    host, port = context.endpoints.get(broker_id, ("localhost", paths.broker_port(broker_id)))
+    return BrokerEndpoint(broker_id, host, port)
 
 
 class PartitionStateWriter:
@@ -107,7 +108,7 @@ class PartitionStateWriter:
                     per_broker.setdefault(replica, []).append(
                         PartitionState(state.topic, state.partition, state.controller_epoch, state.leader,
                                        state.leader_epoch, state.isr, state.partition_epoch, state.replicas, new))
-        leaders = tuple(endpoint(b) for b in sorted(self.context.live_brokers))
+        leaders = tuple(endpoint(self.context, b) for b in sorted(self.context.live_brokers))
         for broker_id, broker_states in sorted(per_broker.items()):
             self.channel.send(broker_id, LeaderAndIsrRequest(
                 self.controller_id, self.context.controller_epoch, self.context.live_brokers[broker_id],
@@ -123,12 +124,14 @@ class PartitionStateWriter:
         chosen = tuple(self.context.states.values()) if states is None else tuple(states)
         deleted_topics = tuple(sorted(set(deleted_topics) | self.context.topics_to_delete))
         update_type = ControlRequestType.FULL if states is None else ControlRequestType.INCREMENTAL
-        brokers = tuple(endpoint(b) for b in sorted(self.context.live_brokers))
+        brokers = tuple(endpoint(self.context, b) for b in sorted(self.context.live_brokers))
+        topics = self.context.topics
+        topic_ids = tuple((name, topics[name].topic_id) for name in sorted({s.topic for s in chosen}) if name in topics)
         for broker_id in sorted(self.context.live_brokers if to is None else to):
             if broker_id in self.context.live_brokers:
                 self.channel.send(broker_id, UpdateMetadataRequest(
                     self.controller_id, self.context.controller_epoch, self.context.live_brokers[broker_id],
-                    chosen, brokers, deleted_topics, update_type))
+                    chosen, brokers, deleted_topics, update_type, topic_ids))
 
     def send_stop_replica(self, broker_id: int, partitions: Iterable[TopicPartition], delete: bool,
                           on_response: ResponseCallback | None = None) -> None:

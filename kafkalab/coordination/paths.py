@@ -63,16 +63,22 @@ def delete_topic_path(topic: str) -> str:
 
 
 def broker_port(broker_id: int) -> int:
-    """The port a broker would listen on: 9092, 9093, ... for brokers 1, 2, ..."""
+    """The port a broker listens on by default: 9092, 9093, ... for brokers 1, 2, ..."""
     return 9091 + broker_id
 
 
-def broker_registration(broker_id: int, timestamp_ms: int) -> str:
-    """``/brokers/ids/N``: the broker's endpoints, as Kafka registers them (version 5)."""
-    port = broker_port(broker_id)
+def broker_registration(broker_id: int, timestamp_ms: int, host: str = "localhost", port: int | None = None) -> str:
+    """``/brokers/ids/N``: the broker's advertised endpoint, as Kafka registers it (version 5)."""
+    port = broker_port(broker_id) if port is None else port
     return dumps({"features": {}, "listener_security_protocol_map": {"PLAINTEXT": "PLAINTEXT"},
-                  "endpoints": [f"PLAINTEXT://localhost:{port}"], "jmx_port": -1, "port": port,
-                  "host": "localhost", "version": 5, "timestamp": str(timestamp_ms)})
+                  "endpoints": [f"PLAINTEXT://{host}:{port}"], "jmx_port": -1, "port": port,
+                  "host": host, "version": 5, "timestamp": str(timestamp_ms)})
+
+
+def registered_endpoint(data: str) -> tuple[str, int]:
+    """The host and port a ``/brokers/ids/N`` registration advertises."""
+    value = json.loads(data)
+    return str(value["host"]), int(value["port"])
 
 
 def controller_data(broker_id: int, timestamp_ms: int) -> str:

@@ -542,6 +542,22 @@ class TopicMarkedForDeletion(Event):
 
 
 @dataclass(frozen=True)
+class PartitionsAdded(Event):
+    """The controller grew a topic (CreatePartitions): it wrote the longer replica assignment to
+    ZooKeeper and elected a leader for each new partition. Existing partitions keep their records,
+    but a key's partition is murmur2(key) modulo the partition count, so keys may now land elsewhere."""
+
+    kind = "topic"
+    topic: str
+    partitions: int
+    assignment: tuple[tuple[int, ...], ...]
+
+    def describe(self) -> str:
+        return (f"Topic {self.topic} grew to {self.partitions} partitions; the new ones have replicas "
+                f"{', '.join(_ids(r) for r in self.assignment)}.")
+
+
+@dataclass(frozen=True)
 class TopicDeleted(Event):
     """The controller stopped and deleted every replica of the topic and removed it from ZooKeeper."""
 

@@ -225,3 +225,17 @@ class OffsetsCommitted(Event):
         text = ", ".join(f"{name}={offset}" for name, offset in self.offsets)
         who = self.client_id or "a client without a client.id"
         return f"Group {self.group_id} committed {text} (by {who}, generation {self.generation})."
+
+
+@dataclass(frozen=True)
+class GroupDeleted(Event):
+    """An admin deleted an empty consumer group: the coordinator wrote tombstones for its committed
+    offsets and its metadata to __consumer_offsets, so compaction forgets it everywhere. A group
+    with members cannot be deleted (NON_EMPTY_GROUP)."""
+
+    kind = "group"
+    group_id: str
+    offsets: int
+
+    def describe(self) -> str:
+        return f"Group {self.group_id} was deleted with its {self.offsets} committed offset(s)."

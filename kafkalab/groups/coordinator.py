@@ -16,7 +16,7 @@ from typing import Any
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.errors import Errors
-from kafkalab.events.groups import OffsetsCommitted, OffsetsTopicCreationRequested
+from kafkalab.events.groups import GroupDeleted, OffsetsCommitted, OffsetsTopicCreationRequested
 from kafkalab.groups.group import CommittedOffset, GroupMetadata
 from kafkalab.groups.membership import Membership
 from kafkalab.groups.state import GroupState
@@ -25,6 +25,8 @@ from kafkalab.protocol.admin import CreatableTopic, CreateTopicsRequest
 from kafkalab.protocol.consumer_protocol import CONSUMER_PROTOCOL_TYPE, decode_assignment
 from kafkalab.protocol.groups import (
     UNKNOWN_MEMBER_ID,
+    DeleteGroupsRequest,
+    DeleteGroupsResponse,
     DescribedGroup,
     DescribedMember,
     DescribeGroupsRequest,
@@ -82,6 +84,7 @@ class GroupCoordinator:
             OffsetFetchRequest: self.fetch_offsets,
             DescribeGroupsRequest: self.describe_groups,
             ListGroupsRequest: self.list_groups,
+            DeleteGroupsRequest: self.delete_groups,
         }
 
     def on_partition_role(self, tp: TopicPartition, is_leader: bool, leader_epoch: int) -> None:
@@ -312,3 +315,42 @@ class GroupCoordinator:
                 {tp: member_id for member_id, tps in assignments.items() for tp in tps},
                 {tp: committed.offset for tp, committed in group.offsets.items()}))
         return tuple(described)
+
+    # -- delete --------------------------------------------------------------------
+
+    def delete_groups(self, request: DeleteGroupsRequest, respond: Responder) -> None:
+        """Delete empty groups with their offsets (Kafka's ``handleDeleteGroups``); each group has its own outcome."""
+        results: dict[str, Errors] = {}
+        deletable: list[GroupMetadata] = []
+        for group_id in request.groups:
+            error = self._status(group_id)
+            group = self.store.groups.get(group_id) if error is None else None
+            if error is not None:
+                results[group_id] = error
+            elif group is None or group.state == S.DEAD:
+                results[group_id] = Errors.GROUP_ID_NOT_FOUND
+            elif group.state != S.EMPTY:
+                results[group_id] = Errors.NON_EMPTY_GROUP
+            else:
+                deletable.append(group)
+
+        def answer() -> None:
+            if len(results) == len(request.groups):
+                respond(DeleteGroupsResponse(tuple((g, results[g]) for g in request.groups)))
+
+        def on_deleted(group: GroupMetadata) -> Callable[[Errors], None]:
+            offsets = len(group.offsets)
+
+            def deleted(error: Errors) -> None:
+                results[group.group_id] = error
+                if error == Errors.NONE:
+                    self.ctx.journal.emit(GroupDeleted, group_id=group.group_id, offsets=offsets)
+                answer()
+
+            return deleted
+
+        answer()
+        for group in deletable:
+            # Dead at once, as Kafka's deleteGroup does: joins and commits meanwhile see a removed group.
+            group.transition_to(S.DEAD, self.ctx.now_ms)
+            self.store.delete_group(group, on_deleted(group))

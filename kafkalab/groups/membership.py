@@ -85,6 +85,9 @@ class Membership:
             else:
                 self._add_member_and_rebalance(group, request, member_id, respond)
             return
+        if not request.require_known_member_id:
+            self._add_member_and_rebalance(group, request, member_id, respond)
+            return
         # KIP-394 (JoinGroup v4+): a dynamic member first gets its id and must rejoin with it, so a
         # client retrying a JoinGroup whose response was lost leaves no ghost member behind.
         group.pending_members.add(member_id)

@@ -274,6 +274,19 @@ class GroupStore:
                                       partitions=tuple(f"{tp.topic}-{tp.partition}" for tp in sorted(expired)),
                                       group_removed=removed)
 
+    def delete_group(self, group: GroupMetadata, on_done: Callable[[Errors], None]) -> None:
+        """Write tombstones for the group's offsets and metadata, then forget it (``deleteGroups``)."""
+        records: list[tuple[bytes, bytes | None]] = [(schema.offset_commit_key(group.group_id, tp), None)
+                                                      for tp in sorted(group.offsets)]
+        records.append((schema.group_metadata_key(group.group_id), None))
+
+        def done(error: Errors) -> None:
+            if error == Errors.NONE and self.groups.get(group.group_id) is group:
+                del self.groups[group.group_id]
+            on_done(error)
+
+        self._append(group.group_id, records, done, _STORE_GROUP_ERRORS)
+
     def get_or_create(self, group_id: str, create: bool) -> GroupMetadata | None:
         """The group, created Empty if ``create`` and it does not exist."""
         group = self.groups.get(group_id)

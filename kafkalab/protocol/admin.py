@@ -1,4 +1,4 @@
-"""Admin APIs: create and delete topics, elect leaders, alter and describe configs."""
+"""Admin APIs: create and delete topics, add partitions, elect leaders, alter and describe configs."""
 
 from __future__ import annotations
 
@@ -37,6 +37,20 @@ class ApiResult:
 
 @dataclass(frozen=True)
 class CreateTopicsResponse:
+    results: dict[str, ApiResult]
+
+
+@dataclass(frozen=True)
+class CreatePartitionsRequest(Request["CreatePartitionsResponse"]):
+    """Grow topics to a new partition count each (Kafka's ``CreatePartitions``, KIP-195)."""
+
+    topics: tuple[tuple[str, int], ...]
+    timeout_ms: int = 30_000
+    validate_only: bool = False
+
+
+@dataclass(frozen=True)
+class CreatePartitionsResponse:
     results: dict[str, ApiResult]
 
 
@@ -89,3 +103,46 @@ class IncrementalAlterConfigsRequest(Request["IncrementalAlterConfigsResponse"])
 @dataclass(frozen=True)
 class IncrementalAlterConfigsResponse:
     result: ApiResult
+
+
+class ConfigResourceType(Enum):
+    """Kafka's ``ConfigResource.Type`` codes."""
+
+    TOPIC = 2
+    BROKER = 4
+
+
+class ConfigSource(Enum):
+    """Where a config value comes from (Kafka's ``DescribeConfigsResponse.ConfigSource``)."""
+
+    DYNAMIC_TOPIC_CONFIG = 1
+    STATIC_BROKER_CONFIG = 4
+    DEFAULT_CONFIG = 5
+
+
+@dataclass(frozen=True)
+class DescribedConfig:
+    """One config entry: its value, where it comes from, and the values it would fall back to."""
+
+    name: str
+    value: str | None
+    source: ConfigSource
+    read_only: bool
+    config_type: str
+    documentation: str
+    synonyms: tuple[tuple[str, str | None, ConfigSource], ...] = ()
+
+
+@dataclass(frozen=True)
+class DescribeConfigsRequest(Request["DescribeConfigsResponse"]):
+    """``keys=None`` asks for every config of the resource."""
+
+    resource_type: ConfigResourceType
+    resource_name: str
+    keys: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DescribeConfigsResponse:
+    result: ApiResult
+    configs: tuple[DescribedConfig, ...] = ()

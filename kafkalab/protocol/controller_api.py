@@ -74,6 +74,8 @@ class UpdateMetadataRequest(Request["UpdateMetadataResponse"]):
     live_brokers: tuple[BrokerEndpoint, ...]
     deleted_topics: tuple[str, ...] = ()
     update_type: ControlRequestType = ControlRequestType.INCREMENTAL
+    #: (topic, topic id) of every topic in ``partition_states`` (UpdateMetadata v7+ carries topic ids).
+    topic_ids: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

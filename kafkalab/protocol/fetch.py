@@ -21,9 +21,18 @@ class FetchPartition:
     partition_max_bytes: int = 1_048_576
 
 
+#: KIP-227 session epochs: 0 opens a session with a full fetch, -1 fetches (or closes) without one.
+INITIAL_SESSION_EPOCH = 0
+FINAL_SESSION_EPOCH = -1
+
+
 @dataclass(frozen=True)
 class FetchRequest(Request["FetchResponse"]):
-    """A follower's (replica_id >= 0) or a consumer's fetch, waiting up to ``max_wait_ms``."""
+    """A follower's (replica_id >= 0) or a consumer's fetch, waiting up to ``max_wait_ms``.
+
+    With a fetch session (KIP-227) ``partitions`` holds only what changed since the last
+    request of the session and ``forgotten`` what leaves it.
+    """
 
     replica_id: int
     max_wait_ms: int
@@ -31,6 +40,9 @@ class FetchRequest(Request["FetchResponse"]):
     max_bytes: int
     partitions: dict[TopicPartition, FetchPartition]
     client_id: str = ""
+    session_id: int = 0
+    session_epoch: int = FINAL_SESSION_EPOCH
+    forgotten: tuple[TopicPartition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,11 @@ class FetchPartitionData:
 
 @dataclass(frozen=True)
 class FetchResponse:
+    """Data per partition; an incremental session response omits partitions with nothing new."""
+
     partitions: dict[TopicPartition, FetchPartitionData]
+    error: Errors = Errors.NONE
+    session_id: int = 0
 
 
 @dataclass(frozen=True)

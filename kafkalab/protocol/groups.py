@@ -1,5 +1,5 @@
 """Coordinator APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
-OffsetFetch, DescribeGroups and ListGroups (Kafka's classic group protocol), plus InitProducerId.
+OffsetFetch, DescribeGroups, ListGroups and DeleteGroups (Kafka's classic group protocol), plus InitProducerId.
 
 Field names follow Kafka's JSON message definitions; ``client_id`` and ``client_host``
 stand for what Kafka reads from the request header and the connection.
@@ -55,6 +55,8 @@ class JoinGroupRequest(Request["JoinGroupResponse"]):
     reason: str = ""
     client_id: str = ""
     client_host: str = "/127.0.0.1"
+    #: KIP-394 (JoinGroup v4+): a new dynamic member first gets MEMBER_ID_REQUIRED and its id.
+    require_known_member_id: bool = True
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,18 @@ class ListedGroup:
 class ListGroupsResponse:
     error: Errors
     groups: tuple[ListedGroup, ...]
+
+
+@dataclass(frozen=True)
+class DeleteGroupsRequest(Request["DeleteGroupsResponse"]):
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeleteGroupsResponse:
+    """Each group's outcome: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, NOT_COORDINATOR ..."""
+
+    results: tuple[tuple[str, Errors], ...]
 
 
 @dataclass(frozen=True)

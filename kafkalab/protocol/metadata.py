@@ -1,4 +1,5 @@
-"""Metadata (API key 3): which brokers exist, who leads each partition, who is the controller."""
+"""Metadata (API key 3) and DescribeCluster (API key 60): which brokers exist, who leads each partition, who is
+the controller."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class TopicMetadata:
     name: str
     is_internal: bool
     partitions: tuple[PartitionMetadata, ...]
+    #: The topic's id as Kafka prints a Uuid (22 url-safe base64 characters); empty when unknown.
+    topic_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,3 +44,16 @@ class MetadataResponse:
     cluster_id: str
     controller_id: int
     topics: tuple[TopicMetadata, ...]
+
+
+@dataclass(frozen=True)
+class DescribeClusterRequest(Request["DescribeClusterResponse"]):
+    """KIP-700: the brokers, the controller and the cluster id, without any topic."""
+
+
+@dataclass(frozen=True)
+class DescribeClusterResponse:
+    error: Errors
+    cluster_id: str
+    controller_id: int
+    brokers: tuple[BrokerEndpoint, ...]

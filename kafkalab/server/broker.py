@@ -14,8 +14,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from kafkalab.broker.config_describer import describe_configs
 from kafkalab.broker.config_manager import TopicConfigManager
 from kafkalab.broker.context import BrokerContext
+from kafkalab.broker.fetch_sessions import FetchSessionCache
 from kafkalab.broker.log_tasks import LogTasks
 from kafkalab.broker.producer_ids import ProducerIdManager
 from kafkalab.broker.replica_manager import ReplicaManager
@@ -42,7 +44,7 @@ from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
 from kafkalab.protocol.fetch import FetchRequest, ListOffsetsRequest, OffsetsForLeaderEpochRequest
 from kafkalab.protocol.groups import InitProducerIdRequest
-from kafkalab.protocol.metadata import MetadataRequest
+from kafkalab.protocol.metadata import DescribeClusterRequest, MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.network import Network, Responder
@@ -78,6 +80,8 @@ def _not_controller(request: Any) -> Any:
         return admin_api.CreateTopicsResponse({t.name: result for t in request.topics})
     if isinstance(request, admin_api.DeleteTopicsRequest):
         return admin_api.DeleteTopicsResponse({name: result for name in request.names})
+    if isinstance(request, admin_api.CreatePartitionsRequest):
+        return admin_api.CreatePartitionsResponse({name: result for name, _ in request.topics})
     if isinstance(request, admin_api.ElectLeadersRequest):
         return admin_api.ElectLeadersResponse({tp: result for tp in request.partitions or ()})
     if isinstance(request, ctl.AlterPartitionRequest):
@@ -110,6 +114,8 @@ class Broker:
         self._handler_table: dict[type, Callable[[Any, Responder], None]] | None = None
         self._ready: Future[None] = Future()
         self._startup_done: Future[None] | None = None
+        #: The host and port this broker registers for clients (Kafka's ``advertised.listeners``).
+        self.advertised_listener: tuple[str, int] = ("localhost", paths.broker_port(broker_id))
 
     @property
     def node(self) -> str:
@@ -242,8 +248,9 @@ class Broker:
         blocked = False
         while True:
             try:
-                created = yield self.zk.create(path, paths.broker_registration(self.broker_id, self.scheduler.now_int_ms()),
-                                               ephemeral=True)
+                registration = paths.broker_registration(self.broker_id, self.scheduler.now_int_ms(),
+                                                         *self.advertised_listener)
+                created = yield self.zk.create(path, registration, ephemeral=True)
             except ZkException as exc:
                 if exc.code != ZkCode.NODE_EXISTS:
                     raise
@@ -380,17 +387,22 @@ class Broker:
         assert self.groups is not None and self.producer_ids is not None
         replicas = self.replicas
         metadata = self.ctx.metadata
+        # Seeded from the broker's generator without drawing from it (session ids are the wire clients' business).
+        fetch_sessions = FetchSessionCache(self.ctx, replicas.handle_fetch, random.Random(hash(self.rng.getstate())))
         return {
             ProduceRequest: replicas.handle_produce,
-            FetchRequest: replicas.handle_fetch,
+            FetchRequest: fetch_sessions.handle,
             ListOffsetsRequest: lambda r, respond: respond(replicas.handle_list_offsets(r)),
             OffsetsForLeaderEpochRequest: lambda r, respond: respond(replicas.handle_offsets_for_leader_epoch(r)),
             MetadataRequest: lambda r, respond: respond(metadata.response(r.topics)),
+            DescribeClusterRequest: lambda r, respond: respond(metadata.describe_cluster()),
+            admin_api.DescribeConfigsRequest: self._describe_configs,
             ctl.LeaderAndIsrRequest: self._leader_and_isr,
             ctl.UpdateMetadataRequest: self._update_metadata,
             ctl.StopReplicaRequest: lambda r, respond: respond(replicas.handle_stop_replica(r)),
             admin_api.CreateTopicsRequest: self._controller_only(ControllerRequests.create_topics),
             admin_api.DeleteTopicsRequest: self._controller_only(ControllerRequests.delete_topics, on_queue=False),
+            admin_api.CreatePartitionsRequest: self._controller_only(ControllerRequests.create_partitions),
             admin_api.ElectLeadersRequest: self._controller_only(ControllerRequests.elect_leaders),
             ctl.AlterPartitionRequest: self._controller_only(ControllerRequests.alter_partition),
             ctl.ControlledShutdownRequest: self._controller_only(ControllerRequests.controlled_shutdown),
@@ -465,6 +477,11 @@ class Broker:
         spawn(self.ctx.group, topic_configs.alter(request), name="IncrementalAlterConfigs").claim().add_done_callback(
             lambda f: respond(admin_api.IncrementalAlterConfigsResponse(
                 f.result() if f.error is None else admin_api.ApiResult(Errors.UNKNOWN_SERVER_ERROR, str(f.error)))))
+
+    def _describe_configs(self, request: admin_api.DescribeConfigsRequest, respond: Responder) -> None:
+        assert self.ctx is not None and self.topic_configs is not None
+        respond(describe_configs(request, self.broker_id, self.ctx.metadata.partition_counts,
+                                 self.topic_configs.overrides(request.resource_name), self.config))
 
     def _on_topic_config_changed(self, topic: str) -> None:
         assert self.topic_configs is not None

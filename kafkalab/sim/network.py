@@ -115,6 +115,11 @@ class Network:
         """Make messages between ``a`` and ``b`` take ``latency_ms`` each way."""
         self._latency[link_key(a, b)] = max(0.0, latency_ms)
 
+    def forget_links(self, node: str) -> None:
+        """Drop every cut and latency set on ``node``'s links (a client connection that closed)."""
+        self._cut = {link for link in self._cut if node not in link}
+        self._latency = {link: ms for link, ms in self._latency.items() if node not in link}
+
     def latency(self, a: str, b: str) -> float:
         """One-way latency between ``a`` and ``b``."""
         return self._latency.get(link_key(a, b), self.default_latency_ms)

@@ -175,6 +175,11 @@ class RealtimeDriver:
 
     def _wait(self) -> None:
         timeout = self.tick_seconds if not self._paused else 0.25
+        due = None if self._paused else self.scheduler.next_due_ms()
+        if due is not None:
+            # Wake when the next timer is due rather than at the next tick: a network client's
+            # request crosses several timers (link latency, replication) and each tick would add up to 20 ms.
+            timeout = min(timeout, max(0.0, (due - self.scheduler.now_ms) / 1000.0 / self._speed))
         try:
             command, _ = self._commands.get(timeout=timeout)
         except queue.Empty:

@@ -73,10 +73,11 @@ def _close(bridge: EngineBridge) -> bool:
 
 
 def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None,
-            custom_partitioner: str | None = None) -> int:
+            custom_partitioner: str | None = None, listen: tuple[str, int] | None = None) -> int:
     """Open the cluster in ``data_dir`` and run the app until the user quits; 2 if the directory is unusable.
 
-    ``custom_partitioner`` (``module:function``) is what produce actions with ``partitioner: custom`` call.
+    ``custom_partitioner`` (``module:function``) is what produce actions with ``partitioner: custom`` call;
+    ``listen`` (host, base port) opens a Kafka listener per broker for real clients.
     """
     from kafkalab.errors import KafkaError
     from kafkalab.tui.app import KafkaLabApp
@@ -89,7 +90,7 @@ def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path 
         print(f"kafkalab: {exc}", file=sys.stderr)
         return 2
     return _run(lambda: EngineBridge.open(data_dir, brokers=brokers, fresh=fresh,
-                                          custom_partitioner=custom_partitioner),
+                                          custom_partitioner=custom_partitioner, listen=listen),
                 lambda bridge: KafkaLabApp(bridge, lessons=library))
 
 

@@ -37,6 +37,7 @@ from kafkalab.tui.player import ScenarioPlayer
 from kafkalab.tui.prompt import TextPrompt
 from kafkalab.tui.results import focus, result_text
 from kafkalab.tui.screens.base import LabScreen
+from kafkalab.tui.screens.clients import ClientsScreen
 from kafkalab.tui.screens.dashboard import DashboardScreen
 from kafkalab.tui.screens.events import EventsScreen
 from kafkalab.tui.screens.groups import GroupsScreen
@@ -68,6 +69,7 @@ class KafkaLabApp(App[None]):
         "events": EventsScreen,
         "records": RecordsScreen,
         "throughput": ThroughputScreen,
+        "clients": ClientsScreen,
     }
     DEFAULT_MODE = "dashboard"
 

@@ -31,6 +31,7 @@ from kafkalab.actions.base import Action
 from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.inspect import Inspector, LogWindow, ReplicaLog
+from kafkalab.errors import KafkaError
 from kafkalab.events.failures import ProcessFailed
 from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import ClusterSpec, Scenario
@@ -38,10 +39,12 @@ from kafkalab.scenarios.recorder import Recorder
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Future as SimFuture
 from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
-from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameRequest
+from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameRequest, ListenerState
 from kafkalab.tui.lesson_host import LessonHost
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.player import ScenarioPlayer
+from kafkalab.wire.listener import PORT_ADVICE, Listener
+from kafkalab.wire.server import PortInUse
 
 T = TypeVar("T")
 
@@ -55,8 +58,11 @@ class EngineBridge:
     """Owns the engine thread: builds frames there and posts them to the UI."""
 
     def __init__(self, cluster: Cluster, *, paused: bool = False, speed: float = 1.0,
-                 frame_interval: float = 0.1, custom_partitioner: str | None = None) -> None:
+                 frame_interval: float = 0.1, custom_partitioner: str | None = None,
+                 listener: Listener | None = None) -> None:
         self._cluster = cluster
+        #: The Kafka listener real clients connect to, serving whichever cluster the bridge has open.
+        self.listener = listener
         #: The data dir the bridge was opened on (the user's own cluster, unless it opened a lesson's).
         self.opened_dir = cluster.data_dir.path
         self._custom_partitioner = custom_partitioner
@@ -87,10 +93,23 @@ class EngineBridge:
 
     @classmethod
     def open(cls, path: Path | str, brokers: int | None = None, fresh: bool = False, seed: int | None = None,
-             broker_config: dict[str, Any] | None = None, **options: Any) -> EngineBridge:
-        """Open (or create) the cluster in ``path``; KafkaError if the directory is locked or not ours."""
+             broker_config: dict[str, Any] | None = None, listen: tuple[str, int] | None = None,
+             **options: Any) -> EngineBridge:
+        """Open (or create) the cluster in ``path``, with a Kafka listener per broker on ``listen`` (host, base
+        port); KafkaError if the directory is locked or not ours, or a port is in use."""
         cluster = Cluster.open(path, brokers=brokers, seed=seed, broker_config=broker_config, fresh=fresh)
-        return cls(cluster, **options)
+        listener = None
+        if listen is not None:
+            try:
+                listener = Listener(listen[0], listen[1], len(cluster.brokers),
+                                    cluster.broker_config["socket.request.max.bytes"])
+            except KafkaError as exc:
+                cluster.close()
+                if isinstance(exc, PortInUse):
+                    raise KafkaError(exc.error, f"port {exc.port} (broker {exc.broker_id}) is already in use; "
+                                                f"{PORT_ADVICE}, or --no-listen") from None
+                raise
+        return cls(cluster, listener=listener, **options)
 
     # -- any thread --------------------------------------------------------------------
 
@@ -109,6 +128,8 @@ class EngineBridge:
         if self._started:
             return
         self._started = True
+        if self.listener is not None:
+            self.listener.attach(self._cluster, self._driver.submit)
         self._driver.start()
         self._submit(self._start_cluster)
         if not self._start_paused:
@@ -260,6 +281,8 @@ class EngineBridge:
         if self._closed:
             return
         self._closed = True
+        if self.listener is not None:
+            self.listener.close()
         if self._started and self._driver.error is None:
             self._driver.submit(self._close_engine).result(timeout)
             self._driver.stop()
@@ -309,6 +332,8 @@ class EngineBridge:
         self._cluster = cluster
         self._inspector = Inspector(cluster)
         self._driver.use_scheduler(cluster.scheduler)
+        if self.listener is not None:
+            self.listener.attach(cluster, self._driver.submit)
         self._generation += 1
         self._session = self._lesson = self._player = self._recorder = None
         return self._start_cluster()
@@ -381,7 +406,9 @@ class EngineBridge:
                      self._lesson.state() if self._lesson is not None else None,
                      self._player.state() if self._player is not None else None,
                      self._recorder is not None and self._recorder.recording,
-                     self._positions(request.lanes_topic) if lanes else ())
+                     self._positions(request.lanes_topic) if lanes else (),
+                     ListenerState(self.listener.bootstrap, self.listener.connections())
+                     if self.listener is not None else None)
 
     def _positions(self, topic: str | None) -> tuple[ConsumerPosition, ...]:
         """Where each running consumer of the session reads next in ``topic``'s partitions."""

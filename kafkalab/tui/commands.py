@@ -239,6 +239,7 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
     ("events", "5", "events", "Every narrated event, newest first; select one for the why."),
     ("records", "6", "records", "Records of the selected partition and the replica's segment files."),
     ("throughput", "7", "throughput", "Records per second per topic and per broker."),
+    ("clients", "8", "clients", "Your own Kafka clients' connections: address, client.id, software, requests/s."),
 )
 
 UI_COMMANDS: tuple[UiCommand, ...] = (

@@ -18,6 +18,7 @@ from kafkalab.scenarios.model import Step
 from kafkalab.scenarios.runner import StepReport
 from kafkalab.sim.scheduler import DEFAULT_START_MS
 from kafkalab.views import ClusterView, ZnodeView
+from kafkalab.wire.server import ConnectionInfo
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,14 @@ class PlayState:
 
 
 @dataclass(frozen=True)
+class ListenerState:
+    """The Kafka listener: where clients connect, and who is connected."""
+
+    bootstrap: str
+    connections: tuple[ConnectionInfo, ...]
+
+
+@dataclass(frozen=True)
 class Frame:
     """One picture of the cluster for the UI, numbered in the order the engine built them."""
 
@@ -144,6 +153,8 @@ class Frame:
     recording: bool = False
     #: Positions of the session's running consumers in the lanes topic.
     positions: tuple[ConsumerPosition, ...] = ()
+    #: The Kafka listener network clients connect to (None with ``--no-listen``).
+    listener: ListenerState | None = None
 
     def lane(self, partition: int) -> LogWindow | None:
         """The drawn tail of ``partition``'s log, if the frame has it."""

@@ -129,7 +129,16 @@ class TestCommandLine:
         calls: list[tuple[object, ...]] = []
         monkeypatch.setattr(tui, "run_tui", lambda *args: calls.append(args) or 0)
         assert main(["--data-dir", str(tmp_path), "--partitioner", "mymodule:by_region"]) == 0
-        assert calls[0][0] == tmp_path and calls[0][-1] == "mymodule:by_region"
+        assert calls[0][0] == tmp_path and calls[0][4] == "mymodule:by_region"
+        assert calls[0][5] == ("127.0.0.1", 9092)  # a Kafka listener per broker from 9092 by default
+
+    def test_the_tui_listens_where_asked_or_not_at_all(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        calls: list[tuple[object, ...]] = []
+        monkeypatch.setattr(tui, "run_tui", lambda *args: calls.append(args) or 0)
+        assert main(["--data-dir", str(tmp_path), "--port", "0"]) == 0
+        assert main(["--data-dir", str(tmp_path), "--no-listen"]) == 0
+        assert [call[5] for call in calls] == [("127.0.0.1", 0), None]
+        assert main(["--data-dir", str(tmp_path), "--port", "70000"]) == 2
 
 
 class TestRecording:

@@ -1,4 +1,4 @@
-"""The clock bar on top of every screen: virtual time, speed, paused or running, recording."""
+"""The clock bar on top of every screen: virtual time, speed, paused or running, recording, where clients connect."""
 
 from __future__ import annotations
 
@@ -33,8 +33,21 @@ class ClockBar(Widget):
         previous = self._frame
         self._frame = frame
         if (previous is None or previous.clock != frame.clock or previous.recording != frame.recording
-                or previous.view.controller_id != frame.view.controller_id):
+                or previous.view.controller_id != frame.view.controller_id
+                or self._listener_text(previous) != self._listener_text(frame)):
             self.refresh()
+
+    @staticmethod
+    def _listener_text(frame: Frame) -> str:
+        """Where Kafka clients connect and how many are, or nothing without a listener."""
+        listener = frame.listener
+        if listener is None:
+            return ""
+        connected = len(listener.connections)
+        text = f"bootstrap {listener.bootstrap}"
+        if connected:
+            text += f" ({connected} connection{'s' if connected != 1 else ''})"
+        return text
 
     def render(self) -> Text:
         frame = self._frame
@@ -62,5 +75,12 @@ class ClockBar(Widget):
         text.append(f"controller: broker {controller}" if controller >= 0 else "controller: none")
         text.append(" │ ", dim)
         text.append(self._view_title, "bold")
+        listener = self._listener_text(frame)
+        if listener:
+            text.append(" │ ", dim)
+            if clock.paused and frame.listener is not None and frame.listener.connections:
+                # Requests wait while time stands still; clients give up after request.timeout.ms (30 s).
+                text.append(" clients may time out ", self.get_component_rich_style("clock-bar--paused"))
+            text.append(listener)
         text.append("   ␣ pause  . step  + - speed  l lessons  ? help", dim)
         return text

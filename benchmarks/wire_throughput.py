@@ -1,0 +1,177 @@
+"""Real clients through sockets: confluent-kafka against ``kafkalab serve`` and against librdkafka's mock cluster.
+
+In one run, the same confluent-kafka producer (acks=all, 100-byte values, linger.ms 5)
+writes ``--records`` records to a 4-partition topic with replication factor 3, once on
+``kafkalab serve`` (3 brokers, logs on disk) and once on librdkafka's in-memory mock
+cluster (``test.mock.num.brokers=3``); then a consumer reads them all back from each.
+Each figure is records per second, and the ratio kafkalab / mock. Last, end-to-end
+latency through sockets: a producer with linger.ms 0 sends ``--rate`` records per
+second while a consumer polls; each record's latency is poll time minus send time.
+
+Run: ``python benchmarks/wire_throughput.py [--records 200000] [--consume 1000000] [--rate 5000] [--seconds 10]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.wire.serve_process import ServeProcess
+
+TOPIC = "bench"
+#: librdkafka's mock cluster creates a topic on first use with 4 partitions and replication factor 3
+#: (its admin API finds no controller), so kafkalab's topic gets the same layout.
+PARTITIONS = 4
+VALUE = b"v" * 100
+
+
+def produce(config: dict[str, Any], count: int, linger_ms: float = 5) -> float:
+    """Produce ``count`` records with acks=all; records per second once every one is acknowledged."""
+    producer = Producer({**config, "acks": "all", "linger.ms": linger_ms, "enable.idempotence": True,
+                         "queue.buffering.max.messages": 1_000_000})
+    failed = 0
+
+    def delivered(error: Any, message: Any) -> None:
+        nonlocal failed
+        failed += error is not None
+
+    started = time.perf_counter()
+    for i in range(count):
+        while True:
+            try:
+                producer.produce(TOPIC, value=VALUE, key=b"%d" % (i % 1000), on_delivery=delivered)
+                break
+            except BufferError:
+                producer.poll(0.01)
+        if i % 1000 == 0:
+            producer.poll(0)
+    assert producer.flush(300) == 0
+    elapsed = time.perf_counter() - started
+    assert failed == 0, f"{failed} records were not acknowledged"
+    return count / elapsed
+
+
+def consume(config: dict[str, Any], count: int) -> tuple[float, int]:
+    """Read up to ``count`` records from the start of every partition; records per second and how many were read.
+
+    librdkafka's mock cluster keeps only the newest records of a partition in memory, so a run
+    also stops once nothing new arrived for 5 s, and reports what it could read.
+    """
+    consumer = Consumer({**config, "group.id": f"bench-{time.monotonic_ns()}", "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False})
+    partitions = [TopicPartition(TOPIC, p, 0) for p in range(PARTITIONS)]
+    # Find the group coordinator before the clock starts (kafkalab creates __consumer_offsets on first use).
+    consumer.committed(partitions, timeout=60)
+    consumer.assign(partitions)
+    seen = 0
+    started = last = time.perf_counter()
+    while seen < count and time.perf_counter() - last < 5.0:
+        for message in consumer.consume(10_000, 1.0):
+            if message.error() is None:
+                seen += 1
+                last = time.perf_counter()
+    consumer.close()
+    return seen / (last - started), seen
+
+
+def create_topic(config: dict[str, Any]) -> None:
+    admin = AdminClient(config)
+    for future in admin.create_topics([NewTopic(TOPIC, PARTITIONS, 3)]).values():
+        future.result(30)
+
+
+def latency(config: dict[str, Any], rate: int, seconds: float) -> list[float]:
+    """Milliseconds from produce() to the consumer returning the record, after a 1 s warm-up.
+
+    One thread sends on schedule and polls the consumer until the next send is due, so
+    no Python thread competes with another for the interpreter between send and receipt.
+    """
+    consumer = Consumer({**config, "group.id": "latency", "fetch.wait.max.ms": 100, "enable.auto.commit": False})
+    partitions = [TopicPartition(TOPIC, p, -1) for p in range(PARTITIONS)]
+    consumer.committed(partitions, timeout=60)
+    consumer.assign(partitions)
+    producer = Producer({**config, "acks": "all", "linger.ms": 0})
+    sent: dict[bytes, float] = {}
+    latencies: list[float] = []
+    interval = 1.0 / rate
+    begin = time.perf_counter()
+    n = 0
+    while True:
+        now = time.perf_counter()
+        if now - begin >= seconds + 2.0:
+            break
+        if now >= begin + n * interval and now - begin < seconds + 1.0:
+            value = b"%012d" % n
+            if now - begin >= 1.0:
+                sent[value] = now
+            producer.produce(TOPIC, value=value)
+            producer.poll(0)
+            n += 1
+            continue
+        wait = max(0.0, begin + n * interval - time.perf_counter())
+        for message in consumer.consume(1000, min(wait, 0.05)):
+            if message.error() is None and message.value() in sent:
+                latencies.append((time.perf_counter() - sent[message.value()]) * 1000)
+    producer.flush(30)
+    consumer.close()
+    return latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000, help="records each producer run writes")
+    parser.add_argument("--consume", type=int, default=1_000_000, help="records each consumer run reads")
+    parser.add_argument("--rate", type=int, default=5000, help="records per second for the latency run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
+    args = parser.parse_args()
+    total = max(args.records, args.consume)
+    print(f"machine load (1/5/15 min): {os.getloadavg()}")
+
+    # The mock cluster lives inside the client that asks for it and listens on loopback ports:
+    # keep that client for the whole run and point the measured clients at its brokers.
+    holder = Producer({"test.mock.num.brokers": 3})
+    brokers = holder.list_topics(timeout=10).brokers.values()
+    mock = {"bootstrap.servers": ",".join(f"{b.host}:{b.port}" for b in brokers)}
+    mock_produce = produce(mock, total)
+    mock_consume, mock_read = consume(mock, args.consume)
+
+    with tempfile.TemporaryDirectory() as directory:
+        serve = ServeProcess(Path(directory) / "data")
+        try:
+            config = {"bootstrap.servers": serve.bootstrap}
+            create_topic(config)
+            lab_produce = produce(config, total)
+            lab_consume, lab_read = consume(config, args.consume)
+            latencies = latency(config, args.rate, args.seconds)
+        finally:
+            serve.stop(300)
+
+    print(f"produce, acks=all, 100-byte values, linger.ms 5: kafkalab {lab_produce:,.0f} rec/s, "
+          f"mock {mock_produce:,.0f} rec/s, ratio {lab_produce / mock_produce:.2f}x (target >= 0.5x)")
+    print(f"consume: kafkalab read {lab_read:,} records at {lab_consume:,.0f} rec/s, mock read {mock_read:,} at "
+          f"{mock_consume:,.0f} rec/s, ratio {lab_consume / mock_consume:.2f}x (target >= 0.5x)")
+    if latencies:
+        print(f"end-to-end latency at {args.rate} rec/s (linger.ms 0, acks=all): p50 {statistics.median(latencies):.2f}"
+              f" ms, p99 {percentile(latencies, 0.99):.2f} ms, max {max(latencies):.2f} ms over {len(latencies)} "
+              f"records (target p99 <= 20 ms)")
+    print(f"machine load (1/5/15 min): {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

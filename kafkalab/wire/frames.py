@@ -1,0 +1,106 @@
+"""Request frames in, response frames out: Kafka's size-prefixed framing and request headers.
+
+A frame is a 4-byte big-endian size and that many bytes: a request header (API key,
+version, correlation id, client id; tagged fields in flexible versions) and the body.
+What Kafka's ``RequestContext.parseRequest`` rejects is rejected here the same way: an
+unknown API key, a version not served or a body that does not parse close the
+connection, except ApiVersions at a version not served, which gets a v0-encoded
+UNSUPPORTED_VERSION answer listing what is served (KIP-511), so the client can pick.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from kio.serial import entity_reader, entity_writer
+from kio.serial.errors import SerialError
+
+from kafkalab.wire.apis import API_VERSIONS, SUPPORTED, request_schema, response_schema
+from kafkalab.wire.build import materialize
+
+_SIZE = struct.Struct(">i")
+_FIXED_HEADER = struct.Struct(">hhi")
+#: Kafka's ``socket.request.max.bytes`` default: a larger frame closes the connection.
+DEFAULT_MAX_REQUEST_BYTES = 104_857_600
+
+
+class FrameError(Exception):
+    """A frame Kafka would not serve: the connection is closed (``reply``, if any, is sent first)."""
+
+    def __init__(self, message: str, reply: bytes | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply
+
+
+@dataclass(frozen=True)
+class DecodedRequest:
+    """One request as the client sent it: header fields and the kio body of its version."""
+
+    api_key: int
+    api_version: int
+    correlation_id: int
+    client_id: str
+    body: Any
+    size: int
+
+
+def frame_size(prefix: bytes, max_bytes: int) -> int:
+    """The size a 4-byte prefix announces; FrameError if it is negative or over ``max_bytes``."""
+    size = _SIZE.unpack(prefix)[0]
+    if size < 0 or size > max_bytes:
+        # Kafka's NetworkReceive: "Invalid receive (size = N larger than M)", and the channel is closed.
+        raise FrameError(f"Invalid receive (size = {size} larger than {max_bytes}); socket.request.max.bytes "
+                         f"limits a request")
+    return size
+
+
+def decode_request(frame: bytes) -> DecodedRequest:
+    """The request in ``frame`` (without its size prefix); FrameError when Kafka would close the connection."""
+    if len(frame) < _FIXED_HEADER.size:
+        raise FrameError(f"A request header needs at least {_FIXED_HEADER.size} bytes, the frame has {len(frame)}")
+    api_key, api_version, correlation_id = _FIXED_HEADER.unpack_from(frame)
+    api = SUPPORTED.get(api_key)
+    if api is None:
+        raise FrameError(f"Unknown API key {api_key}")
+    if not api.supports(api_version):
+        if api_key == API_VERSIONS:
+            raise FrameError(f"ApiVersions v{api_version} is not served", unsupported_api_versions(correlation_id))
+        raise FrameError(f"{api.name} v{api_version} is not served (v{api.min_version}-v{api.max_version} are)")
+    schema = request_schema(api_key, api_version)
+    try:
+        header, offset = entity_reader(schema.__header_schema__)(frame, 0)
+        body, _ = entity_reader(schema)(frame, offset)
+    # kio's native decoder reports malformed input as SerialError, ValueError (an over-long varint),
+    # UnicodeDecodeError (a string that is not UTF-8) or OverflowError, and a tagged field it does not
+    # know as KeyError (Kafka would skip it; no client sends one today). Each closes the connection.
+    except (SerialError, ValueError, OverflowError, KeyError) as exc:
+        raise FrameError(f"Error reading {api.name} v{api_version}: {exc}") from None
+    return DecodedRequest(api_key, api_version, correlation_id, header.client_id or "", body, len(frame))
+
+
+def encode_response(api_key: int, api_version: int, correlation_id: int, tree: Any) -> bytes:
+    """A size-prefixed response frame of ``tree`` (a plain tree or a kio entity) at the request's version."""
+    schema = response_schema(api_key, api_version)
+    body = tree if isinstance(tree, schema) else materialize(schema, tree)
+    out = io.BytesIO()
+    out.write(b"\0\0\0\0")
+    header_schema = schema.__header_schema__
+    entity_writer(header_schema)(out, materialize(header_schema, {"correlation_id": correlation_id}))
+    entity_writer(schema)(out, body)
+    data = out.getbuffer()
+    _SIZE.pack_into(data, 0, len(data) - 4)
+    return bytes(data)
+
+
+def api_versions_table() -> list[dict[str, int]]:
+    """Every served API with its version range, as ApiVersions lists them."""
+    return [{"api_key": api.key, "min_version": api.min_version, "max_version": api.max_version}
+            for api in sorted(SUPPORTED.values(), key=lambda a: a.key)]
+
+
+def unsupported_api_versions(correlation_id: int) -> bytes:
+    """The v0 UNSUPPORTED_VERSION reply to an ApiVersions request at a version not served."""
+    return encode_response(API_VERSIONS, 0, correlation_id, {"error_code": 35, "api_keys": api_versions_table()})

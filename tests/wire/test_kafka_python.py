@@ -1,0 +1,127 @@
+"""kafka-python against ``kafkalab serve`` (3 brokers, RF=3): admin, keyed produce, groups, commits, idempotence."""
+
+from __future__ import annotations
+
+import pytest
+
+kafka = pytest.importorskip("kafka")
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
+from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic  # noqa: E402
+
+from kafkalab.clients.partitioners import partition_for_key  # noqa: E402
+from tests.wire.serve_process import ServeProcess  # noqa: E402
+
+RECORDS = 1000
+
+
+def _admin(serve: ServeProcess) -> KafkaAdminClient:
+    return KafkaAdminClient(bootstrap_servers=serve.bootstrap, request_timeout_ms=15_000)
+
+
+def _consumer(serve: ServeProcess, group: str, *topics: str, **config: object) -> KafkaConsumer:
+    settings = {"client_id": f"{group}-client", **config}
+    return KafkaConsumer(*topics, bootstrap_servers=serve.bootstrap, group_id=group, auto_offset_reset="earliest",
+                         enable_auto_commit=False, **settings)
+
+
+def _poll_all(consumer: KafkaConsumer, count: int, timeout_s: float = 30.0) -> list:
+    records: list = []
+    import time
+    deadline = time.monotonic() + timeout_s
+    while len(records) < count and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=500).values():
+            records.extend(batch)
+    return records
+
+
+def test_keyed_records_land_where_murmur2_says_and_a_group_resumes_at_its_commit(serve: ServeProcess) -> None:
+    admin = _admin(serve)
+    admin.create_topics([NewTopic("kp-orders", 3, 3)])
+    producer = KafkaProducer(bootstrap_servers=serve.bootstrap, acks="all", enable_idempotence=True,
+                             client_id="kp-producer")
+    futures = [(b"key-%d" % i, producer.send("kp-orders", key=b"key-%d" % i, value=b"value-%d" % i))
+               for i in range(RECORDS)]
+    producer.flush(30)
+    acknowledged = {}
+    for key, future in futures:
+        metadata = future.get(30)
+        assert metadata.partition == partition_for_key(key, 3)
+        acknowledged[(metadata.partition, metadata.offset)] = key
+    assert len(acknowledged) == RECORDS
+    producer.close()
+
+    consumer = _consumer(serve, "kp-billing", "kp-orders")
+    records = _poll_all(consumer, RECORDS)
+    assert {(r.partition, r.offset): r.key for r in records} == acknowledged
+    consumer.commit()
+    consumer.close()
+
+    described = serve.act("describe_topic: kp-orders")["result"]
+    assert sum(p["high_watermark"] for p in described["partitions"]) == RECORDS
+    assert all(sorted(p["isr"]) == [1, 2, 3] for p in described["partitions"])
+    offsets = admin.list_group_offsets("kp-billing")
+    assert sum(o.offset for o in offsets["kp-billing"].values()) == RECORDS
+
+    producer = KafkaProducer(bootstrap_servers=serve.bootstrap, acks="all")
+    for i in range(10):
+        producer.send("kp-orders", key=b"later-%d" % i, value=b"later")
+    producer.flush(30)
+    producer.close()
+    again = _consumer(serve, "kp-billing", "kp-orders")
+    resumed = _poll_all(again, 10)
+    assert sorted(r.key for r in resumed) == sorted(b"later-%d" % i for i in range(10))
+    again.close()
+    assert serve.act("describe_group: kp-billing")["result"]["state"] == "Empty"
+    admin.close()
+
+
+def test_two_consumers_split_partitions_and_the_second_leaving_hands_them_back(serve: ServeProcess) -> None:
+    admin = _admin(serve)
+    admin.create_topics([NewTopic("kp-split", 4, 3)])
+    first = _consumer(serve, "kp-split-group", "kp-split", client_id="first", heartbeat_interval_ms=500)
+    serve.wait_for(lambda: (first.poll(timeout_ms=200) is not None) and len(first.assignment()) == 4,
+                   what="first consumer owns all four partitions")
+    second = _consumer(serve, "kp-split-group", "kp-split", client_id="second", heartbeat_interval_ms=500)
+
+    def split() -> bool:
+        first.poll(timeout_ms=100)
+        second.poll(timeout_ms=100)
+        return len(first.assignment()) == 2 and len(second.assignment()) == 2
+
+    serve.wait_for(split, timeout=60, what="the partitions split two and two")
+    assert first.assignment().isdisjoint(second.assignment())
+    described = serve.act("describe_group: kp-split-group")["result"]
+    assert sorted(m["client_id"] for m in described["members"]) == ["first", "second"]
+    assert "kp-split-group" in {group["group_id"] for group in admin.list_groups()}
+
+    second.close()
+    serve.wait_for(lambda: first.poll(timeout_ms=100) is not None and len(first.assignment()) == 4, timeout=60,
+                   what="the first consumer gets every partition back")
+    first.close()
+    admin.close()
+
+
+def test_admin_describes_lists_and_deletes(serve: ServeProcess) -> None:
+    admin = _admin(serve)
+    admin.create_topics([NewTopic("kp-admin", 2, 3, topic_configs={"retention.ms": "60000"})])
+    configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "kp-admin", ["retention.ms"])])
+    assert "60000" in str(configs)
+    admin.create_partitions({"kp-admin": NewPartitions(3)})
+    assert len(serve.act("describe_topic: kp-admin")["result"]["partitions"]) == 3
+    consumer = _consumer(serve, "kp-admin-group", "kp-admin")
+    serve.wait_for(lambda: consumer.poll(timeout_ms=200) is not None and consumer.assignment(), what="assignment")
+    consumer.commit({TopicPartition("kp-admin", 0): kafka.OffsetAndMetadata(0, "", -1)})
+    described = admin.describe_groups(["kp-admin-group"])["kp-admin-group"]
+    assert described["group_state"] == "Stable"
+    assert [m["client_id"] for m in described["members"]] == ["kp-admin-group-client"]
+    listed = {group["group_id"]: group for group in admin.list_groups()}
+    assert listed["kp-admin-group"]["group_state"] == "Stable"
+    consumer.close()
+    deleted = admin.delete_groups(["kp-admin-group"])
+    assert list(deleted) == ["kp-admin-group"] and getattr(deleted["kp-admin-group"], "errno", 0) == 0
+    assert serve.act("describe_group: kp-admin-group")["error"] == "GROUP_ID_NOT_FOUND"
+    admin.delete_topics(["kp-admin"])
+    assert serve.wait_for(lambda: serve.act("describe_topic: kp-admin").get("error") == "UNKNOWN_TOPIC_OR_PARTITION",
+                          what="the topic is gone")
+    admin.close()
