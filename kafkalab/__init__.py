@@ -1,5 +1,5 @@
 """kafkalab: a real, breakable, visible Kafka-like cluster for learning Kafka."""
 
 __version__ = "0.1.0"
-#: The Apache Kafka release and mode kafkalab's cluster behaves like (DESIGN.md principle 9).
+#: The Apache Kafka release and mode kafkalab's cluster behaves like (ARCHITECTURE.md, "Which Kafka").
 MODELLED_KAFKA = "Apache Kafka 3.9 (ZooKeeper mode)"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kafkalab.clients.consumer_state import OffsetAndMetadata
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.clients import AutoCommitFailed
 from kafkalab.protocol.groups import (
     OffsetCommitPartition,
     OffsetCommitRequest,
@@ -69,15 +70,18 @@ class CommitManager:
         self.next_auto_commit_ms = now + c.config["auto.commit.interval.ms"]
         offsets = c.subscriptions.consumed()
         if offsets and (self._auto_commit is None or self._auto_commit.done):
-            self._auto_commit = spawn(c.client.group, self._quietly(self.commit(offsets, retry=False)),
+            self._auto_commit = spawn(c.client.group, self._told(self.commit(offsets, retry=False)),
                                       name="auto-commit")
 
-    @staticmethod
-    def _quietly(process: Process[None]) -> Process[None]:
+    def _told(self, process: Process[None]) -> Process[None]:
+        """An automatic commit that fails is done again at the next interval; Kafka's consumer logs
+        "Asynchronous auto-commit of offsets failed" and moves on, and so the journal says so."""
         try:
             yield from process
-        except KafkaError:
-            pass  # an automatic commit that fails is simply done again later, as Kafka logs and moves on
+        except KafkaError as exc:
+            c = self.coordinator
+            c.journal.emit(AutoCommitFailed, client_id=c.client_id, group_id=c.group_id, error=exc.name,
+                           reason=exc.message)
 
     def reset_auto_commit_deadline(self) -> None:
         c = self.coordinator

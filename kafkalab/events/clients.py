@@ -241,6 +241,24 @@ class PollFailed(Event):
 
 
 @dataclass(frozen=True)
+class AutoCommitFailed(Event):
+    """A consumer's automatic commit (enable.auto.commit) failed, for instance because the
+    coordinator moved or the group rebalanced meanwhile. Kafka's consumer logs it and tries
+    again at the next auto.commit.interval.ms with the positions it has then; records
+    consumed since the last successful commit are read again if the consumer dies first."""
+
+    kind = "consumer"
+    client_id: str
+    group_id: str
+    error: str
+    reason: str
+
+    def describe(self) -> str:
+        return (f"Consumer {self.client_id}'s automatic offset commit for group {self.group_id} failed with "
+                f"{self.error}: {self.reason} It commits again at the next interval.")
+
+
+@dataclass(frozen=True)
 class OffsetReset(Event):
     """The consumer had no valid position for a partition (no committed offset, or the committed
     one was out of range, e.g. deleted by retention), so auto.offset.reset chose where to start:

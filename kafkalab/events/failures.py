@@ -1,4 +1,4 @@
-"""Events of things that stopped on an error: nothing in the engine fails unseen (DESIGN.md principle 10)."""
+"""Events of things that stopped on an error: nothing in the engine fails unseen (ARCHITECTURE.md, "Failures")."""
 
 from __future__ import annotations
 

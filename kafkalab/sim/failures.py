@@ -3,7 +3,7 @@
 SimPy raises a failed event that no process handled. kafkalab does the same where no
 supervisor is installed (a bare scheduler in a unit test); a cluster installs one that
 turns each failure into a ``ProcessFailed`` event, so a process or timer that stops on
-an error is always somebody's business (DESIGN.md principle 10).
+an error is always somebody's business (ARCHITECTURE.md, "Failures").
 """
 
 from __future__ import annotations

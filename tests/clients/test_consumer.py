@@ -7,7 +7,7 @@ from clients_helpers import events, open_cluster
 
 from kafkalab.clients.consumer_loop import PollLoop
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.events.clients import OffsetReset
+from kafkalab.events.clients import AutoCommitFailed, CoordinatorDiscovered, OffsetReset
 from kafkalab.protocol.types import TopicPartition
 
 TP0, TP1 = TopicPartition("orders", 0), TopicPartition("orders", 1)
@@ -190,3 +190,21 @@ def test_bad_input_gets_kafkas_error_names_and_changes_nothing(clusters):
         cluster.consumer().poll(10)
     assert idle.value.error == Errors.ILLEGAL_STATE
     assert cluster.snapshot().groups == ()  # no group was created by any of it
+
+
+def test_an_automatic_commit_that_fails_is_journaled_and_the_next_one_commits(clusters):
+    cluster = open_cluster(clusters, partitions=1, config={"zookeeper.session.timeout.ms": 6000})
+    _produce(cluster, 0, 3)
+    consumer = cluster.consumer(group_id="g", auto_offset_reset="earliest", auto_commit_interval_ms=1000)
+    consumer.assign([TP0])
+    assert len(_poll_all(cluster, consumer)) == 3
+    [found] = events(cluster, 0, CoordinatorDiscovered)
+    cluster.kill_broker(found.broker_id)
+    mark = cluster.journal.last_seq
+    for _ in range(40):  # polls drive the automatic commits, one per auto.commit.interval.ms
+        cluster.wait(consumer.poll(500))
+    failed = events(cluster, mark, AutoCommitFailed)
+    # The killed coordinator's connection closes under the commit in flight.
+    assert failed and (failed[0].group_id, failed[0].error) == ("g", "NETWORK_EXCEPTION")
+    assert "commits again at the next interval" in failed[0].describe()
+    assert cluster.wait(consumer.committed([TP0]))[TP0].offset == 3
