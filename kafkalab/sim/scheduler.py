@@ -209,12 +209,23 @@ class TimerGroup:
     def every(self, period_ms: float, callback: Callable[[], Any], first_delay_ms: float | None = None) -> None:
         """Run ``callback()`` every ``period_ms`` until the group is cancelled."""
 
-        def tick() -> None:
-            callback()
-            self.call_later(period_ms, tick)
+        name = f"{callable_name(callback)} (every {period_ms:g} ms)"
+        failing: str | None = None  # the error the last run failed with, reported once per run of failures
 
-        # A failure names the periodic work, not this wrapper; the repetition stops with it.
-        tick.__qualname__ = f"{callable_name(callback)} (every {period_ms:g} ms)"
+        def tick() -> None:
+            # Kafka's KafkaScheduler (server-common, 3.9) logs "Uncaught exception in scheduled task"
+            # and keeps the fixed-rate task going; so does this one, reporting the failure once.
+            nonlocal failing
+            try:
+                callback()
+                failing = None
+            except Exception as error:
+                text = f"{type(error).__name__}: {error}"
+                if text != failing:
+                    failing = text
+                    self.scheduler.report(Failure(self.owner, name, error))
+            finally:
+                self.call_later(period_ms, tick)
 
         self.call_later(period_ms if first_delay_ms is None else first_delay_ms, tick)
 
