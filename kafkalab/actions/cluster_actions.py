@@ -39,9 +39,15 @@ class CreateTopic(Action[CreateTopicResult]):
 
     def run(self, session: Session) -> ActionRun[CreateTopicResult]:
         yield session.cluster.create_topic(self.name, self.partitions, self.replication_factor, self.config)
-        # Kafka's kafka-topics.sh warns of names that may collide in metric names.
-        warning = COLLISION_WARNING if has_collision_chars(self.name) else None
-        return CreateTopicResult(self.name, self.partitions, self.replication_factor, warning)
+        warnings = []
+        if has_collision_chars(self.name):  # as Kafka's kafka-topics.sh warns
+            warnings.append(COLLISION_WARNING)
+        min_isr = session.cluster.topic_config(self.name).min_insync_replicas
+        if min_isr > self.replication_factor:
+            # Kafka accepts this topic, and then refuses every acks=all produce to it.
+            warnings.append(f"min.insync.replicas={min_isr} is more than the replication factor "
+                            f"{self.replication_factor}: every produce with acks=all will fail with NOT_ENOUGH_REPLICAS.")
+        return CreateTopicResult(self.name, self.partitions, self.replication_factor, " ".join(warnings) or None)
 
 
 @register

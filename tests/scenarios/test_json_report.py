@@ -110,3 +110,27 @@ def test_a_record_that_failed_has_its_error_instead_of_an_offset() -> None:
     assert result.landed == (ProducedRecord("orders", 1, 7),)
     assert ConsumeResult((ConsumedRecord("orders", 0, 3, None, "v"),)).as_json() == {
         "records": [{"topic": "orders", "partition": 0, "offset": 3, "key": None, "value": "v"}]}
+
+
+WARNED = """
+name: warned
+cluster: {brokers: 3}
+steps:
+  - create_topic: {name: quiet, partitions: 1, replication_factor: 3}
+  - create_topic: {name: lonely, partitions: 1, replication_factor: 1, config: {min.insync.replicas: 2}}
+  - create_topic: {name: metrics.eu, partitions: 1, replication_factor: 1}
+"""
+
+
+def test_create_topic_warns_of_a_topic_that_refuses_acks_all_and_of_a_name_that_may_collide(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "warned.yaml"
+    path.write_text(WARNED)
+    assert main(["run", str(path), "--json"]) == 0
+    quiet, lonely, dotted = (step["result"] for step in json.loads(capsys.readouterr().out)["steps"])
+    assert "warning" not in quiet
+    assert lonely["warning"] == ("min.insync.replicas=2 is more than the replication factor 1: every produce with "
+                                 "acks=all will fail with NOT_ENOUGH_REPLICAS.")
+    assert dotted["warning"].startswith("Due to limitations in metric names")
+    assert main(["run", str(path)]) == 0
+    assert "WARNING: min.insync.replicas=2 is more than the replication factor 1" in capsys.readouterr().out

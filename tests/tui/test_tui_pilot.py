@@ -80,7 +80,7 @@ class TestTopicActions:
             frame = await app.settle(step_ms=500)
             topic = frame.view.topic("orders")
             assert topic is not None and len(topic.partitions) == 3
-            assert dict(topic.config_overrides) == {"min.insync.replicas": "2"}
+            assert dict(topic.config_overrides) == {}  # the form suggests no overrides
             assert app.selection.topic == "orders"
 
     async def test_producing_one_record_shows_where_it_went(self, make_app: MakeApp) -> None:
