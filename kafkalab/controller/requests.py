@@ -67,10 +67,23 @@ class ControllerRequests:
             except KafkaError as exc:
                 results[topic.name] = _result(exc)
                 continue
-            if not request.validate_only:
-                yield from self._create_topic(topic, assignment, configs)
+            try:
+                if request.validate_only:
+                    yield from self._check_not_in_zookeeper(topic.name)
+                else:
+                    yield from self._create_topic(topic, assignment, configs)
+            except KafkaError as exc:
+                results[topic.name] = _result(exc)
+                continue
             results[topic.name] = ApiResult(Errors.NONE)
         return CreateTopicsResponse(results)
+
+    def _check_not_in_zookeeper(self, name: str) -> Process[None]:
+        """Kafka's ``AdminZkClient.validateTopicCreate`` asks ZooKeeper, not a cache: right after a
+        controller failover the new controller may not have read a topic its predecessor created."""
+        found = yield self.controller.zk.exists(paths.topic_path(name))
+        if found.code == ZkCode.OK:
+            raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
 
     def _validate_new_topic(self, topic: CreatableTopic,
                             internal_topics_allowed: bool) -> tuple[dict[int, tuple[int, ...]], dict[str, str]]:
@@ -121,6 +134,7 @@ class ControllerRequests:
         # Kafka writes the config before the assignment, so brokers never see a topic without it,
         # and overwrites one that is there (setOrCreateEntityConfigs): a creation cut short by a
         # controller failover leaves a config behind that must not block the next attempt.
+        yield from self._check_not_in_zookeeper(topic.name)
         config_path, config_data = paths.topic_config_path(topic.name), paths.topic_config_data(configs)
         try:
             yield zk.create(config_path, config_data)
