@@ -287,6 +287,11 @@ class RaftNode:
         return LeaderAndEpoch(self._quorum.leader_id, self._quorum.epoch)
 
     @property
+    def voted_id(self) -> int | None:
+        """The candidate this replica voted for in its epoch, if any."""
+        return self._quorum.state.voted_id
+
+    @property
     def high_watermark(self) -> int | None:
         """The committed end of the log as this replica knows it (None until known in this incarnation)."""
         return self._quorum.state.high_watermark
