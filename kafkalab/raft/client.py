@@ -150,6 +150,8 @@ class RaftNode:
         self._store_or_none: QuorumStateStore | None = None
         self._next_clean_ms = 0.0
         self._snapshot_timestamps: dict[OffsetAndEpoch, int] = {}
+        #: Snapshots downloaded in this incarnation: loading them is not news from the disk.
+        self._fetched_snapshots: set[OffsetAndEpoch] = set()
         self._hw_announced = (-1, -1, -math.inf)  # (epoch, high watermark, time)
         self.running = False
 
@@ -706,6 +708,7 @@ class RaftNode:
         self.log.append_fetched_snapshot(response.unaligned_records)
         if self.log.fetched_snapshot_size() >= response.size:
             snapshot_id = self.log.freeze_fetched_snapshot(int(now))
+            self._fetched_snapshots.add(snapshot_id)
             self.journal.emit(MetadataSnapshotLoaded, node_id=self.node_id, voter=self.is_voter,
                               end_offset=snapshot_id.offset, epoch=snapshot_id.epoch, fetched_from=state.leader)
             self._update_follower_high_watermark(state, snapshot_id.offset)
@@ -919,7 +922,7 @@ class RaftNode:
         latest = self.log.latest_snapshot_id
         if context.next_offset < high_watermark and latest is not None and (
                 context.next_offset == STARTING or context.next_offset < self.log.start_offset):
-            if context.next_offset == STARTING:
+            if context.next_offset == STARTING and latest not in self._fetched_snapshots:
                 self.journal.emit(MetadataSnapshotLoaded, node_id=self.node_id, voter=self.is_voter,
                                   end_offset=latest.offset, epoch=latest.epoch, fetched_from=-1)
             context.listener.handle_load_snapshot(self.log.read_snapshot(latest))

@@ -108,16 +108,16 @@ def decode_snapshot(snapshot_id: OffsetAndEpoch, data: bytes) -> SnapshotContent
         if not crc_matches(data, position, header):
             raise _corrupt(snapshot_id, f"the batch at position {position} fails its CRC check")
         decoded = list(iter_records(data, position, header))
-        first, last = index == 0, index == len(batches) - 1
-        if header.is_control != (first or last):
-            raise _corrupt(snapshot_id, f"the batch at position {position} is {'' if header.is_control else 'not '}"
-                                        f"a control batch")
-        if header.is_control:
-            message = decode_control_record(decoded[0])[1] if decoded else None
-            if first and isinstance(message, SnapshotHeader):
-                header_timestamp = message.last_contained_log_timestamp
-            elif not (last and isinstance(message, SnapshotFooter)):
-                raise _corrupt(snapshot_id, "it does not start with a SnapshotHeader and end with a SnapshotFooter")
+        message = decode_control_record(decoded[0])[1] if header.is_control and decoded else None
+        if index == 0:
+            if not isinstance(message, SnapshotHeader):
+                raise _corrupt(snapshot_id, "it does not start with a SnapshotHeader")
+            header_timestamp = message.last_contained_log_timestamp
+        elif index == len(batches) - 1:
+            if not isinstance(message, SnapshotFooter):
+                raise _corrupt(snapshot_id, "it does not end with a SnapshotFooter (it was not written whole)")
+        elif header.is_control:
+            raise _corrupt(snapshot_id, f"a control batch sits among its records at position {position}")
         else:
             records.extend(record.value or b"" for record in decoded)
     return SnapshotContents(snapshot_id, header_timestamp, tuple(records), len(data))
