@@ -104,6 +104,8 @@ class RaftFetchRequest:
 
     ``last_fetched_epoch`` is the epoch of the record before ``fetch_offset``; the leader
     checks the pair against its own log and answers with a diverging epoch if they differ.
+    ``high_watermark`` is the one the fetcher knows (-1: none): a leader that knows a
+    newer one answers at once instead of waiting for records (KIP-1166, Kafka 4.1).
     """
 
     cluster_id: str
@@ -111,6 +113,7 @@ class RaftFetchRequest:
     current_leader_epoch: int
     fetch_offset: int
     last_fetched_epoch: int
+    high_watermark: int
     max_wait_ms: int
     max_bytes: int
 

@@ -198,7 +198,6 @@ class ReplicaState:
     last_fetch_ms: float = -1.0
     last_caught_up_ms: float = -1.0
     last_fetch_leader_end_offset: int = -1
-    has_acknowledged_leader: bool = False
 
     def update(self, fetch_offset: int, now_ms: float, leader_end_offset: int | None) -> None:
         """Record a fetch at ``fetch_offset`` (Kafka's ``updateFollowerState``).
@@ -214,7 +213,6 @@ class ReplicaState:
             self.last_fetch_leader_end_offset = leader_end_offset
         self.last_fetch_ms = max(self.last_fetch_ms, now_ms)
         self.end_offset = fetch_offset
-        self.has_acknowledged_leader = True
 
 
 @dataclass
@@ -238,8 +236,7 @@ class LeaderState(EpochState):
 
     def __post_init__(self) -> None:
         if not self.voter_states:
-            self.voter_states = {voter: ReplicaState(voter, has_acknowledged_leader=voter == self.local_id)
-                                 for voter in sorted(self.voters)}
+            self.voter_states = {voter: ReplicaState(voter) for voter in sorted(self.voters)}
 
     @property
     def leader_id(self) -> int | None:
@@ -279,11 +276,6 @@ class LeaderState(EpochState):
     def check_quorum_deadline(self) -> float:
         """When the leader resigns unless a majority fetches; never with a single voter."""
         return math.inf if len(self.voters) == 1 else self.check_quorum_deadline_ms
-
-    def acknowledge(self, voter_id: int) -> None:
-        """A voter answered BeginQuorumEpoch: it knows this leader."""
-        if voter_id in self.voter_states:
-            self.voter_states[voter_id].has_acknowledged_leader = True
 
     def voters_by_descending_fetch_offset(self) -> tuple[int, ...]:
         """The other voters, most caught-up first: the preferred successors when resigning."""

@@ -136,10 +136,6 @@ class MetadataLog:
         """How a leader answers a fetch at ``offset`` after a record of ``epoch``."""
         return validate_offset_and_epoch(self.epochs(), offset, epoch)
 
-    def epoch_of_offset(self, offset: int) -> int | None:
-        """The epoch of the record at ``offset``, if the log knows it."""
-        return self._log.leader_epoch_cache.epoch_for_offset(offset)
-
     # -- appends and reads ------------------------------------------------------------
 
     def append_as_leader(self, records: Sequence[bytes], epoch: int, now_ms: int) -> LogAppendInfo:

@@ -28,10 +28,11 @@ from kafkalab.protocol.raft import (
     VoteRequest,
     VoteResponse,
 )
-from kafkalab.raft.client import MAX_FETCH_WAIT_MS, RaftNode
+from kafkalab.raft.client import RaftNode
 from kafkalab.raft.config import QuorumConfig
 from kafkalab.raft.epoch_states import Role
 from kafkalab.raft.listeners import decode_committed
+from kafkalab.raft.outbound import MAX_FETCH_WAIT_MS
 from kafkalab.storage.control_records import LeaderChangeMessage
 
 ELECTION_MS = 1000
@@ -238,12 +239,12 @@ def test_requests_from_another_cluster_or_an_old_epoch_are_refused(three: Quorum
     name = voter_name(leader.node_id)
     stranger = send(three, name, VoteRequest("other-cluster", 2, 9, 0, 0, False, leader.node_id))
     assert stranger.error is Errors.INCONSISTENT_CLUSTER_ID
-    stale = send(three, name, RaftFetchRequest(CLUSTER_ID, 7, leader.epoch - 1, 0, 0, 0, 1000))
+    stale = send(three, name, RaftFetchRequest(CLUSTER_ID, 7, leader.epoch - 1, 0, 0, -1, 0, 1000))
     assert isinstance(stale, RaftFetchResponse) and stale.error is Errors.FENCED_LEADER_EPOCH
     assert (stale.leader_id, stale.leader_epoch) == (leader.node_id, leader.epoch)
-    ahead = send(three, name, RaftFetchRequest(CLUSTER_ID, 7, leader.epoch + 1, 0, 0, 0, 1000))
+    ahead = send(three, name, RaftFetchRequest(CLUSTER_ID, 7, leader.epoch + 1, 0, 0, -1, 0, 1000))
     assert ahead.error is Errors.UNKNOWN_LEADER_EPOCH
-    nonsense = send(three, name, RaftFetchRequest(CLUSTER_ID, 7, leader.epoch, 0, leader.epoch + 1, 0, 1000))
+    nonsense = send(three, name, RaftFetchRequest(CLUSTER_ID, 7, leader.epoch, 0, leader.epoch + 1, -1, 0, 1000))
     assert nonsense.error is Errors.INVALID_REQUEST
     begin = send(three, name, BeginQuorumEpochRequest(CLUSTER_ID, 2, leader.epoch - 1, leader.node_id))
     assert begin.error is Errors.FENCED_LEADER_EPOCH
@@ -251,18 +252,26 @@ def test_requests_from_another_cluster_or_an_old_epoch_are_refused(three: Quorum
 
 def test_a_fetch_at_the_log_end_waits_at_the_leader_for_new_records(three: Quorum) -> None:
     leader = elected(three)
-    end = leader.log.end_offset
-    epoch = leader.log.last_fetched_epoch
-    answers: list[Any] = []
-    asked = three.scheduler.now_ms
-    three.network.request("tester", voter_name(leader.node_id),
-                          RaftFetchRequest(CLUSTER_ID, OBSERVER_ID + 1, leader.epoch, end, epoch, MAX_FETCH_WAIT_MS,
-                                           1 << 20), lambda response, error: answers.append(three.scheduler.now_ms),
-                          timeout_ms=2000)
-    three.scheduler.run_for(100)
-    leader.append([b"wake"])
-    three.run_until(lambda: bool(answers), 1000)
-    assert answers and answers[0] - asked < 100 + 50  # answered when the record was written, not after 500 ms
+    committed_everywhere(three, 0)
+    hw = leader.high_watermark
+    assert hw is not None
+
+    def fetch(known_high_watermark: int) -> float:
+        """Fetch at the log end; how long the answer took."""
+        answers: list[float] = []
+        asked = three.scheduler.now_ms
+        request = RaftFetchRequest(CLUSTER_ID, OBSERVER_ID + 1, leader.epoch, leader.log.end_offset,
+                                   leader.log.last_fetched_epoch, known_high_watermark, MAX_FETCH_WAIT_MS, 1 << 20)
+        three.network.request("tester", voter_name(leader.node_id), request,
+                              lambda response, error: answers.append(three.scheduler.now_ms), timeout_ms=2000)
+        three.run_until(lambda: bool(answers), 1000)
+        return answers[0] - asked
+
+    assert fetch(known_high_watermark=hw) == MAX_FETCH_WAIT_MS + 1  # nothing new: it waits out max_wait_ms
+    assert fetch(known_high_watermark=-1) == 1  # KIP-1166: a fetcher behind on the high watermark is answered at once
+    three.scheduler.call_later(100, leader.append, [b"wake"])
+    # Answered once the record is written (after the linger), not after 500 ms.
+    assert fetch(known_high_watermark=hw) <= 100 + QuorumConfig.build().append_linger_ms + 1
 
 
 def test_a_follower_behind_the_leaders_log_start_fetches_a_snapshot(tmp_path: Path) -> None:
