@@ -7,12 +7,13 @@ leader and until a record appended to it is committed, and the wall time the sim
 of that took. Repeated for ``--trials`` seeds.
 
 Throughput: a leader with two followers appends ``--records`` records of 100 bytes, one
-``append`` call each (as a controller appends a few records per operation), lingering
-``controller.quorum.append.linger.ms`` into batches; measured in wall time until all are
+``append`` call each (as a controller appends a few records per operation), in one burst
+(as when 1,000 partitions are created) and then one per millisecond of cluster time; they
+linger ``controller.quorum.append.linger.ms`` into batches. Measured until all are
 committed on every voter. Voters fsync every batch, as Kafka's do, so the disk matters:
 ``--dir`` picks where the logs go (default: a temp dir on the system's temp disk).
 
-Run: ``python benchmarks/raft_failover.py [--voters 3] [--trials 20] [--records 20000] [--dir DIR]``.
+Run: ``python benchmarks/raft_failover.py [--voters 3] [--trials 20] [--records 10000] [--dir DIR]``.
 """
 
 from __future__ import annotations
@@ -93,8 +94,11 @@ def failover(root: Path, voters: int, seed: int) -> tuple[float, float, float, f
         quorum.close()
 
 
-def throughput(root: Path, records: int) -> tuple[float, float, float]:
-    """Records per wall second and per CPU second, and virtual seconds, to commit ``records`` appends on three voters."""
+def throughput(root: Path, records: int, interval_ms: float) -> tuple[float, float, float]:
+    """Records per wall second and per CPU second, and virtual seconds, to commit ``records`` appends on three voters.
+
+    One record per ``append`` call, ``interval_ms`` of cluster time apart (0: all at once).
+    """
     quorum = Quorum(root, 3, seed=1)
     try:
         quorum.wait_for(lambda: quorum.stable_leader() is not None)
@@ -104,6 +108,8 @@ def throughput(root: Path, records: int) -> tuple[float, float, float]:
         last = 0
         for _ in range(records):
             last = leader.append([VALUE])
+            if interval_ms:
+                quorum.scheduler.run_for(interval_ms)
         quorum.wait_for(lambda: quorum.committed_on_all(last), timeout_ms=600_000)
         return (records / (time.perf_counter() - started_wall), records / (time.process_time() - started_cpu),
                 (quorum.scheduler.now_ms - started) / 1000)
@@ -115,7 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--voters", type=int, default=3)
     parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--dir", help="where the logs go (default: a temp dir)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kafkalab-raft-bench-", dir=args.dir) as tmp:
@@ -128,11 +134,11 @@ def main() -> None:
                                     ("CPU time to simulate", [c * 1000 for c in cpu], "ms")):
             print(f"  {label:22} median {statistics.median(values):7.0f} {unit}, min {min(values):7.0f}, "
                   f"max {max(values):7.0f}")
-        rate, cpu_rate, virtual_s = throughput(root / "throughput", args.records)
-        print(f"append throughput: {args.records} records of {len(VALUE)} bytes committed on 3 voters at "
-              f"{rate:,.0f} records/s wall ({rate * len(VALUE) / 1e6:.2f} MB/s), {cpu_rate:,.0f} records per CPU "
-              f"second, {virtual_s:.2f} s of cluster time")
-
+        for label, interval_ms in (("in one burst", 0.0), ("one per ms of cluster time", 1.0)):
+            rate, cpu_rate, virtual_s = throughput(root / f"throughput-{interval_ms}", args.records, interval_ms)
+            print(f"append throughput, {args.records} records of {len(VALUE)} bytes {label}, committed on 3 voters: "
+                  f"{rate:,.0f} records/s wall ({rate * len(VALUE) / 1e6:.2f} MB/s), {cpu_rate:,.0f} per CPU second, "
+                  f"{virtual_s:.2f} s of cluster time")
 
 if __name__ == "__main__":
     main()

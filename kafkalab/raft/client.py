@@ -242,8 +242,11 @@ class RaftNode:
         if too_large is not None:
             raise KafkaError(Errors.MESSAGE_TOO_LARGE, f"A record of {too_large} bytes does not fit in a metadata batch "
                                                        f"of at most {MAX_BATCH_SIZE_BYTES} bytes.")
-        offset = self._accumulator.append(records, self.scheduler.now_ms)
-        self.request_poll()
+        now = self.scheduler.now_ms
+        drain_was_due_ms = self._accumulator.time_until_drain(now)
+        offset = self._accumulator.append(records, now)
+        if self._accumulator.time_until_drain(now) < drain_was_due_ms:
+            self.request_poll()  # the first records of a batch, or a full batch: the leader's wake-up moves
         return offset
 
     def create_snapshot(self, snapshot_id: OffsetAndEpoch, records: Sequence[bytes],

@@ -96,9 +96,17 @@ def test_appended_records_commit_on_a_majority_and_reach_every_listener_in_order
     committed_everywhere(three, second)
     for listener in three.listeners.values():
         assert [value for _, value in listener.applied] == [b"a", b"b", b"c"]
+    # Both appends lingered into one batch of the leader's epoch, after its LeaderChange batch.
+    batches = decode_committed(leader.log.read(1, 1 << 20))
+    assert [(b.base_offset, b.records, b.epoch) for b in batches] == [(first - 1, (b"a", b"b", b"c"), leader.epoch)]
     view = leader.describe()
-    assert view.description is not None and view.description.high_watermark == second + 1
-    assert [r.node_id for r in view.description.observers] == [OBSERVER_ID]
+    assert view.role == "leader" and view.display_role == "leader"
+    description = view.description
+    assert description is not None and description.high_watermark == second + 1
+    assert [r.node_id for r in description.voters] == [1, 2, 3]
+    assert [description.lag(r) for r in description.voters] == [0, 0, 0]
+    assert [r.node_id for r in description.observers] == [OBSERVER_ID]
+    assert three.nodes[OBSERVER_ID].describe().display_role == "observer"
 
 
 def test_a_leaders_listener_hears_of_its_leadership_only_after_catching_up(three: Quorum) -> None:
