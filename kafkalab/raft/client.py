@@ -252,6 +252,8 @@ class RaftNode:
     def create_snapshot(self, snapshot_id: OffsetAndEpoch, records: Sequence[bytes],
                         last_contained_log_time_ms: int) -> bool:
         """Write a snapshot of the listener's state up to ``snapshot_id`` (committed); False if it exists already."""
+        if not self.running:
+            raise KafkaError(Errors.BROKER_NOT_AVAILABLE, f"Replica {self.node_id} of the metadata log is not running.")
         size = self.log.create_snapshot(snapshot_id, records, last_contained_log_time_ms, self.scheduler.now_int_ms())
         if size is None:
             return False

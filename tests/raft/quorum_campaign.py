@@ -23,6 +23,7 @@ many: ``python tests/raft/quorum_campaign.py --seeds 0-499 --jobs 2``.
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import os
 import random
@@ -38,6 +39,7 @@ from raft_harness import OBSERVER_ID, Quorum, node_name
 
 from kafkalab.events.raft import QuorumLeaderElected, QuorumReplicaFailed, QuorumVoteGranted
 from kafkalab.protocol.raft import BeginQuorumEpochResponse, VoteRequest, VoteResponse
+from kafkalab.raft.client import RaftNode
 from kafkalab.raft.config import QuorumConfig
 from kafkalab.raft.epoch_states import Role
 from kafkalab.storage.records import iter_batch_headers
@@ -283,6 +285,34 @@ def _check_outcome(quorum: Quorum, appender: Appender) -> None:
             raise AssertionError(f"replica {node.node_id} holds different batches below the high watermark {hw}")
 
 
+def _committed_or_deposed(leader: RaftNode, epoch: int, offset: int) -> bool:
+    return not leader.running or leader.epoch != epoch or (leader.high_watermark or 0) > offset
+
+
+def _append_last(quorum: Quorum, monitor: SafetyMonitor, appender: Appender) -> int:
+    """Append a last record to the stable leader until one commits; its offset.
+
+    A leader can lose its epoch before the record commits (it is then truncated, as any
+    uncommitted record may be): the record is appended again to the next leader.
+    """
+    end = quorum.scheduler.now_ms + SETTLE_TIMEOUT_MS
+    attempt = 0
+    while quorum.scheduler.now_ms < end:
+        leader = quorum.stable_leader()
+        if leader is None:
+            _run_checked(quorum, monitor, 10)
+            continue
+        value = b"last-%d" % attempt
+        attempt += 1
+        offset = leader.append([value], epoch=leader.epoch)
+        appender.promised[value] = offset
+        epoch = leader.epoch
+        quorum.run_until(functools.partial(_committed_or_deposed, leader, epoch, offset), SETTLE_TIMEOUT_MS)
+        if leader.running and leader.epoch == epoch and (leader.high_watermark or 0) > offset:
+            return offset
+    raise AssertionError(f"no last record was committed within {SETTLE_TIMEOUT_MS:.0f} ms")
+
+
 def _journal(quorum: Quorum) -> list[str]:
     return [f"{event.time_ms:9.1f} {event.describe()}" for event in quorum.journal]
 
@@ -308,24 +338,24 @@ def run_campaign(seed: int, path: Path, voters: int = 3, faults: int = FAULTS,
         for a, b in sorted(cut):
             quorum.network.heal(a, b)
         healed_at = quorum.scheduler.now_ms
-        for node_id in quorum.all_ids:
-            if not quorum.nodes[node_id].running:
-                quorum.start(node_id)
-        while quorum.stable_leader() is None:
+        while True:
+            # A replica still shutting down cleanly is restarted once it has stopped.
+            for node_id in quorum.all_ids:
+                if not quorum.nodes[node_id].running:
+                    quorum.start(node_id)
+            if quorum.stable_leader() is not None and not any(n.shutting_down for n in quorum.running()):
+                break
             if quorum.scheduler.now_ms - healed_at > LIVENESS_MS:
                 raise AssertionError(f"no stable leader within {LIVENESS_MS:.0f} ms of healing")
             _run_checked(quorum, monitor, 10)
         liveness_ms = quorum.scheduler.now_ms - healed_at
         appender.stopped = True
-        leader = quorum.stable_leader()
-        assert leader is not None
-        last = leader.append([b"last"])
+        last = _append_last(quorum, monitor, appender)
         if not quorum.run_until(lambda: all(n.high_watermark is not None and n.high_watermark > last
                                             and quorum.listeners[n.node_id].next_offset > last
                                             for n in quorum.running()), SETTLE_TIMEOUT_MS):
-            raise AssertionError(f"the last record (offset {last}) was not committed everywhere within "
+            raise AssertionError(f"the last record (offset {last}) was not applied everywhere within "
                                  f"{SETTLE_TIMEOUT_MS:.0f} ms")
-        appender.promised[b"last"] = last
         monitor.check_now()
         _check_outcome(quorum, appender)
     except Exception as failure:
