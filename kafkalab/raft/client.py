@@ -264,10 +264,12 @@ class RaftNode:
 
     @property
     def role(self) -> Role:
+        """The replica's state in its epoch."""
         return self.quorum.role
 
     @property
     def epoch(self) -> int:
+        """The replica's current epoch."""
         return self.quorum.epoch
 
     @property
@@ -338,6 +340,7 @@ class RaftNode:
             self.become_candidate("it is the only voter", now)
 
     def become_candidate(self, reason: str, now: float) -> None:
+        """A majority granted the pre-vote: bump the epoch, vote for ourselves, ask for votes."""
         self.apply(self.quorum.transition_to_candidate(now), now)
         state = self.quorum.state
         self.journal.emit(QuorumElectionStarted, node_id=self.node_id, epoch=state.epoch, pre_vote=False, reason=reason)
@@ -345,6 +348,7 @@ class RaftNode:
             self.maybe_become_leader(state, now)
 
     def maybe_become_leader(self, state: CandidateState, now: float) -> None:
+        """Lead once a majority voted: LeaderChange record first, then appends (``onBecomeLeader``)."""
         if not state.votes.is_vote_granted:
             return
         self.apply(self.quorum.transition_to_leader(self.log.end_offset, now), now)
@@ -367,9 +371,11 @@ class RaftNode:
         self.journal.emit(QuorumLeaderResigned, leader_id=self.node_id, epoch=state.epoch, reason=reason)
 
     def to_follower(self, epoch: int, leader_id: int, now: float) -> None:
+        """Follow ``leader_id`` in ``epoch``."""
         self.apply(self.quorum.transition_to_follower(epoch, leader_id, now), now)
 
     def to_unattached(self, epoch: int, now: float) -> None:
+        """Enter ``epoch`` without a known leader."""
         self.apply(self.quorum.transition_to_unattached(epoch, now), now)
 
     def maybe_transition(self, leader_id: int | None, epoch: int, now: float) -> None:
@@ -388,6 +394,7 @@ class RaftNode:
     # -- polling ------------------------------------------------------------------------
 
     def request_poll(self) -> None:
+        """Poll soon (once, however often asked before it runs)."""
         if self.running and not self._poll_scheduled:
             self._poll_scheduled = True
             self.group.call_soon(self.guarded, self._poll)
@@ -515,6 +522,7 @@ class RaftNode:
         self.inbound.complete_parked_fetches(below_offset=self.log.end_offset)
 
     def on_leader_high_watermark(self, state: LeaderState, now: float) -> None:
+        """The leader's high watermark moved: records below it are committed (``onUpdateLeaderHighWatermark``)."""
         high_watermark = state.high_watermark
         assert high_watermark is not None
         self.log.high_watermark = max(self.log.high_watermark or 0, high_watermark)
@@ -536,6 +544,7 @@ class RaftNode:
         self._fire_leader_change()
 
     def _deliver(self, context: ListenerContext, high_watermark: int) -> None:
+        """Bring one listener up to the high watermark: the latest snapshot if it starts or fell behind, then batches."""
         latest = self.log.latest_snapshot_id
         if context.next_offset < high_watermark and latest is not None and (
                 context.next_offset == STARTING or context.next_offset < self.log.start_offset):

@@ -295,7 +295,7 @@ class MetadataLog:
             self._fetching[1].unlink(missing_ok=True)
             self._fetching = None
 
-    def delete_before_snapshot(self, snapshot_id: OffsetAndEpoch) -> bool:
+    def delete_before_snapshot(self, snapshot_id: OffsetAndEpoch, now_ms: int) -> bool:
         """Advance the log start to ``snapshot_id`` and delete older snapshots and segments (``deleteBeforeSnapshot``)."""
         latest = self.latest_snapshot_id
         if latest is None or snapshot_id not in self._snapshots or not (
@@ -303,7 +303,8 @@ class MetadataLog:
             return False
         if not self._log.maybe_increment_log_start_offset(snapshot_id.offset):
             return False
-        self._log.delete_old_segments(now_ms=0, high_watermark=snapshot_id.offset)
+        # Retention is off for this log, so only the segments wholly below the new log start go.
+        self._log.delete_old_segments(now_ms, high_watermark=snapshot_id.offset)
         for older in [s for s in self._snapshots if s < snapshot_id]:
             self._forget_snapshot(older)
         return True
@@ -327,7 +328,7 @@ class MetadataLog:
                 reason = f"it is older than metadata.max.retention.ms ({retention_ms} ms)"
             else:
                 break
-            if not self.delete_before_snapshot(following):
+            if not self.delete_before_snapshot(following, now_ms):
                 break
             total -= sizes[oldest]
             deleted.append(SnapshotDeletion(oldest, reason))
