@@ -302,15 +302,20 @@ def encode_batch(records: Sequence[RecordInput], *, base_offset: int = 0,
                  partition_leader_epoch: int = NO_PARTITION_LEADER_EPOCH, producer_id: int = NO_PRODUCER_ID,
                  producer_epoch: int = NO_PRODUCER_EPOCH, base_sequence: int = NO_SEQUENCE,
                  timestamp_type: TimestampType = TimestampType.CREATE_TIME,
-                 compression: CompressionType = CompressionType.NONE, is_transactional: bool = False) -> bytes:
-    """Encode ``(key, value, headers, timestamp)`` records as one v2 batch, offsets counting from ``base_offset``."""
+                 compression: CompressionType = CompressionType.NONE, is_transactional: bool = False,
+                 is_control: bool = False) -> bytes:
+    """Encode ``(key, value, headers, timestamp)`` records as one v2 batch, offsets counting from ``base_offset``.
+
+    ``is_control`` sets bit 5 of the attributes: the records are control records (transaction
+    markers, or KRaft's LeaderChange and snapshot header/footer), keyed by their type.
+    """
     if not records:
         raise ValueError("a record batch needs at least one record")
     base_timestamp = records[0][3]
     out = bytearray(BATCH_OVERHEAD)
     max_timestamp = _write_records(out, enumerate(records), base_timestamp)
     attributes = (_TIMESTAMP_TYPE_MASK if timestamp_type is TimestampType.LOG_APPEND_TIME else 0) | (
-        _TRANSACTIONAL_MASK if is_transactional else 0)
+        _TRANSACTIONAL_MASK if is_transactional else 0) | (_CONTROL_MASK if is_control else 0)
     return _seal(out, compression, base_offset=base_offset, partition_leader_epoch=partition_leader_epoch,
                  attributes=attributes, last_offset_delta=len(records) - 1, base_timestamp=base_timestamp,
                  max_timestamp=max_timestamp, producer_id=producer_id, producer_epoch=producer_epoch,

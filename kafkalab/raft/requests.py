@@ -1,0 +1,82 @@
+"""One replica's connections to the other quorum members (Kafka's ``RequestManager``).
+
+At most one request is in flight to each node. A failed request (an error response, a
+refused connection, a timeout) backs the connection off for
+``controller.quorum.retry.backoff.ms``; a response whose request was forgotten (every
+connection is reset when the replica changes state) is ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass
+class _Connection:
+    in_flight: int | None = None
+    backoff_until_ms: float = -math.inf
+
+
+class RequestManager:
+    """Per-destination request state: ready, awaiting a response, or backing off."""
+
+    def __init__(self, retry_backoff_ms: float, rng: random.Random) -> None:
+        self._retry_backoff_ms = retry_backoff_ms
+        self._rng = rng
+        self._connections: dict[int, _Connection] = {}
+
+    def _get(self, node: int) -> _Connection:
+        return self._connections.setdefault(node, _Connection())
+
+    def is_ready(self, node: int, now_ms: float) -> bool:
+        """No request in flight and not backing off."""
+        connection = self._get(node)
+        return connection.in_flight is None and connection.backoff_until_ms <= now_ms
+
+    def is_backing_off(self, node: int, now_ms: float) -> bool:
+        return self._get(node).backoff_until_ms > now_ms
+
+    def remaining_backoff_ms(self, node: int, now_ms: float) -> float:
+        """How long until ``node`` may be asked again (0 when ready; infinite while awaiting)."""
+        connection = self._get(node)
+        if connection.in_flight is not None:
+            return math.inf
+        return max(0.0, connection.backoff_until_ms - now_ms)
+
+    def has_in_flight(self) -> bool:
+        return any(connection.in_flight is not None for connection in self._connections.values())
+
+    def on_request_sent(self, node: int, correlation_id: int) -> None:
+        self._get(node).in_flight = correlation_id
+
+    def is_response_expected(self, node: int, correlation_id: int) -> bool:
+        return self._get(node).in_flight == correlation_id
+
+    def on_response(self, node: int, success: bool, now_ms: float) -> None:
+        """The in-flight request to ``node`` completed; back off after a failure."""
+        connection = self._get(node)
+        connection.in_flight = None
+        if not success:
+            connection.backoff_until_ms = now_ms + self._retry_backoff_ms
+
+    def reset_all(self) -> None:
+        """Forget every in-flight request and backoff (a state change: old answers no longer matter)."""
+        self._connections.clear()
+
+    def find_ready(self, nodes: Sequence[int], now_ms: float) -> int | None:
+        """A ready node, trying them from a random start (``findReadyBootstrapServer``)."""
+        if not nodes:
+            return None
+        start = self._rng.randrange(len(nodes))
+        for index in range(len(nodes)):
+            node = nodes[(start + index) % len(nodes)]
+            if self.is_ready(node, now_ms):
+                return node
+        return None
+
+    def backoff_before_available(self, nodes: Sequence[int], now_ms: float) -> float:
+        """How long until one of ``nodes`` is ready (``backoffBeforeAvailableBootstrapServer``)."""
+        return min((self.remaining_backoff_ms(node, now_ms) for node in nodes), default=math.inf)
