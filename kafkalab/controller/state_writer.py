@@ -71,7 +71,17 @@ class PartitionStateWriter:
                 except ZkException as exc:
                     if exc.code != ZkCode.NODE_EXISTS:
                         raise
-            response = yield from self._fenced(self.zk.create(path, data, guard=self._guard()))
+            try:
+                response = yield from self._fenced(self.zk.create(path, data, guard=self._guard()))
+            except ZkException as exc:
+                if exc.code != ZkCode.NODE_EXISTS:
+                    raise
+                # A create whose answer was lost with the connection is sent again once the session
+                # reconnects (Kafka's ZooKeeperClient resends on CONNECTIONLOSS) and then finds its own
+                # znode: the same data means it is ours. Anything else is a failed state change.
+                response = yield self.zk.get_data(path)
+                if response.data != data:
+                    raise
         else:
             response = yield from self._fenced(self.zk.set_data(path, data, state.partition_epoch,
                                                                 guard=self._guard()))
