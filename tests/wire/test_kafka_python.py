@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 kafka = pytest.importorskip("kafka")
@@ -33,6 +35,47 @@ def _poll_all(consumer: KafkaConsumer, count: int, timeout_s: float = 30.0) -> l
         for batch in consumer.poll(timeout_ms=500).values():
             records.extend(batch)
     return records
+
+
+class _PollLoop:
+    """One consumer polled in its own thread, as an application's poll loop runs it.
+
+    kafka-python 3.0.12 drops a JoinGroup answer that arrives after ``poll``'s timeout has passed: the next
+    ``poll`` finds the join task done and sends a fresh JoinGroup (``join_group_async`` in its
+    ``coordinator/base.py``), so two consumers polled in turn from one thread with short timeouts can rejoin
+    after every generation. A loop per consumer with a timeout longer than a rebalance is how applications
+    poll, and it keeps each answer awaited.
+    """
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self.consumer = consumer
+        self.assignment: frozenset = frozenset()
+        self.error: BaseException | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"poll-{consumer.config['client_id']}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                self.consumer.poll(timeout_ms=2000)
+                self.assignment = frozenset(self.consumer.assignment())
+        except BaseException as error:  # handed to the test thread, which fails with it
+            self.error = error
+
+    def owns(self, count: int) -> bool:
+        """Whether the consumer owns ``count`` partitions; raises what the poll loop raised."""
+        if self.error is not None:
+            raise self.error
+        return len(self.assignment) == count
+
+    def close(self) -> None:
+        """Stop the loop, then close the consumer (leaving its group) from this thread."""
+        self._stopping.set()
+        self._thread.join(timeout=30)
+        self.consumer.close()
+        if self.error is not None:
+            raise self.error
 
 
 def test_keyed_records_land_where_murmur2_says_and_a_group_resumes_at_its_commit(serve: ServeProcess) -> None:
@@ -79,25 +122,17 @@ def test_keyed_records_land_where_murmur2_says_and_a_group_resumes_at_its_commit
 def test_two_consumers_split_partitions_and_the_second_leaving_hands_them_back(serve: ServeProcess) -> None:
     admin = _admin(serve)
     admin.create_topics([NewTopic("kp-split", 4, 3)])
-    first = _consumer(serve, "kp-split-group", "kp-split", client_id="first", heartbeat_interval_ms=500)
-    serve.wait_for(lambda: (first.poll(timeout_ms=200) is not None) and len(first.assignment()) == 4,
-                   what="first consumer owns all four partitions")
-    second = _consumer(serve, "kp-split-group", "kp-split", client_id="second", heartbeat_interval_ms=500)
-
-    def split() -> bool:
-        first.poll(timeout_ms=100)
-        second.poll(timeout_ms=100)
-        return len(first.assignment()) == 2 and len(second.assignment()) == 2
-
-    serve.wait_for(split, timeout=60, what="the partitions split two and two")
-    assert first.assignment().isdisjoint(second.assignment())
+    first = _PollLoop(_consumer(serve, "kp-split-group", "kp-split", client_id="first", heartbeat_interval_ms=500))
+    serve.wait_for(lambda: first.owns(4), what="first consumer owns all four partitions")
+    second = _PollLoop(_consumer(serve, "kp-split-group", "kp-split", client_id="second", heartbeat_interval_ms=500))
+    serve.wait_for(lambda: first.owns(2) and second.owns(2), timeout=60, what="the partitions split two and two")
+    assert first.assignment.isdisjoint(second.assignment)
     described = serve.act("describe_group: kp-split-group")["result"]
     assert sorted(m["client_id"] for m in described["members"]) == ["first", "second"]
     assert "kp-split-group" in {group["group_id"] for group in admin.list_groups()}
 
     second.close()
-    serve.wait_for(lambda: first.poll(timeout_ms=100) is not None and len(first.assignment()) == 4, timeout=60,
-                   what="the first consumer gets every partition back")
+    serve.wait_for(lambda: first.owns(4), timeout=60, what="the first consumer gets every partition back")
     first.close()
     admin.close()
 
