@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.errors import KafkaError
-from kafkalab.events.cluster import LogCompacted, SegmentRolled, SegmentsDeleted
+from kafkalab.events.storage import LogCompacted, SegmentRolled, SegmentsDeleted
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.results import RolledSegment
 from kafkalab.storage.segment import CorruptSegmentError

@@ -3,7 +3,7 @@
 This is Kafka's ``ReplicaManager``: it applies LeaderAndIsr, appends produced batches as
 leader (assigning offsets, never re-encoding records), serves fetches from followers and
 consumers (consumers only up to the high watermark), parks long-poll fetches and
-``acks=all`` produces in purgatories, and proposes ISR changes to the controller.
+``acks=all`` produces in purgatories; ISR proposals to the controller live in ``isr_changes.py``.
 """
 
 from __future__ import annotations
@@ -13,22 +13,15 @@ from typing import Any
 
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.fetcher import FetcherManager
+from kafkalab.broker.isr_changes import IsrChanges
 from kafkalab.broker.partition import Partition
 from kafkalab.broker.purgatory import Purgatory
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import DuplicateBatchIgnored
-from kafkalab.events.cluster import (
-    CorruptDataFound,
-    HighWatermarkAdvanced,
-    IsrExpanded,
-    IsrShrunk,
-    LogTruncated,
-    ProduceRejected,
-    SegmentRolled,
-)
+from kafkalab.events.cluster import HighWatermarkAdvanced, LogTruncated, ProduceRejected
+from kafkalab.events.storage import CorruptDataFound, SegmentRolled
 from kafkalab.protocol.controller_api import (
-    AlterPartitionRequest,
     LeaderAndIsrRequest,
     LeaderAndIsrResponse,
     PartitionState,
@@ -61,10 +54,6 @@ from kafkalab.views import HostedReplica
 
 Responder = Callable[[Any], None]
 
-#: How long a leader waits before resending an unanswered AlterPartition (Kafka's retry backoff).
-ALTER_PARTITION_RETRY_BACKOFF_MS = 100
-
-
 class ReplicaManager:
     """Every partition replica hosted by one broker and the requests that touch them."""
 
@@ -87,8 +76,8 @@ class ReplicaManager:
         self._initial_high_watermarks = high_watermarks
         self.records_in = 0
         self.bytes_in = 0
-        lag = ctx.config["replica.lag.time.max.ms"]
-        ctx.group.every(lag / 2, self._shrink_isr_if_needed)
+        self.isr_changes = IsrChanges(ctx, self.leader_partitions, self._after_leader_change)
+        ctx.group.every(ctx.config["replica.lag.time.max.ms"] / 2, self.isr_changes.shrink_if_needed)
         ctx.group.every(ctx.config["replica.high.watermark.checkpoint.interval.ms"], self.checkpoint_high_watermarks)
 
     # -- partitions ----------------------------------------------------------------
@@ -347,7 +336,7 @@ class ReplicaManager:
 
     def _maybe_increment_high_watermark(self, partition: Partition) -> None:
         moved = partition.maybe_increment_high_watermark(self.ctx.now_ms, self.ctx.config["replica.lag.time.max.ms"],
-                                                         self._isr_eligible)
+                                                         self.isr_changes.eligible)
         if moved is None:
             return
         tp = partition.tp
@@ -366,7 +355,7 @@ class ReplicaManager:
                 partition = self.partitions.get(tp)
                 if partition is not None and partition.is_leader and fetch.current_leader_epoch == partition.leader_epoch:
                     partition.update_follower(request.replica_id, fetch.fetch_offset, self.ctx.now_ms)
-                    self._maybe_expand_isr(partition, request.replica_id)
+                    self.isr_changes.maybe_expand(partition, request.replica_id)
                     self._maybe_increment_high_watermark(partition)
         results, total_bytes, has_error = self._read(request)
         if request.max_wait_ms <= 0 or total_bytes >= request.min_bytes or has_error:
@@ -499,73 +488,6 @@ class ReplicaManager:
         self.ctx.journal.emit(LogTruncated, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
                               old_end=old_end, new_end=partition.log_end_offset, reason=reason,
                               committed_lost=committed_lost)
-
-    # -- ISR changes (KIP-497: proposed by the leader, committed by the controller) -------------
-
-    def _isr_eligible(self, replica: int) -> bool:
-        """ZooKeeper mode's ``isReplicaIsrEligible``: the broker is alive in this broker's metadata (Kafka 3.9)."""
-        return replica in self.ctx.metadata.brokers
-
-    def _maybe_expand_isr(self, partition: Partition, replica: int) -> None:
-        if partition.pending_isr is None and partition.follower_can_join_isr(replica, self._isr_eligible):
-            self._propose_isr(partition, tuple(sorted((*partition.isr, replica))), reason="")
-
-    def _shrink_isr_if_needed(self) -> None:
-        lag = self.ctx.config["replica.lag.time.max.ms"]
-        for partition in self.leader_partitions():
-            if partition.pending_isr is not None:
-                continue
-            out = partition.out_of_sync_followers(self.ctx.now_ms, lag)
-            if out:
-                new_isr = tuple(r for r in partition.isr if r not in out)
-                self._propose_isr(partition, new_isr,
-                                  reason=f"not caught up for more than replica.lag.time.max.ms={lag}")
-
-    def _propose_isr(self, partition: Partition, new_isr: tuple[int, ...], reason: str) -> None:
-        if self.ctx.metadata.controller_id < 0:
-            return
-        partition.pending_isr = new_isr
-        self._send_alter_partition(partition, new_isr, partition.isr, reason)
-
-    def _send_alter_partition(self, partition: Partition, new_isr: tuple[int, ...], old_isr: tuple[int, ...],
-                              reason: str) -> None:
-        """Send the pending ISR change; like Kafka's AlterPartitionManager, retry until the controller answers.
-
-        A lost answer must not strand the change: the controller may have committed it,
-        and only a retry (which it answers idempotently) tells the leader so.
-        """
-        if partition.pending_isr != new_isr or not partition.is_leader:
-            return  # superseded by a LeaderAndIsr or another proposal
-        controller = self.ctx.metadata.controller_id
-        request = AlterPartitionRequest(self.ctx.broker_id, self.ctx.broker_epoch, partition.tp,
-                                        partition.leader_epoch, new_isr, partition.partition_epoch)
-
-        def on_response(response: Any, error: Errors | None) -> None:
-            if partition.pending_isr != new_isr:
-                return
-            if error is not None or response.error == Errors.NOT_CONTROLLER:
-                self.ctx.group.call_later(ALTER_PARTITION_RETRY_BACKOFF_MS, self._send_alter_partition, partition,
-                                          new_isr, old_isr, reason)
-                return
-            partition.pending_isr = None
-            if response.error != Errors.NONE or response.state is None:
-                return
-            if response.state.leader_epoch != partition.leader_epoch:
-                return
-            partition.commit_isr(response.state)
-            tp = partition.tp
-            added = tuple(r for r in partition.isr if r not in old_isr)
-            removed = tuple(r for r in old_isr if r not in partition.isr)
-            if added:
-                self.ctx.journal.emit(IsrExpanded, topic=tp.topic, partition=tp.partition, leader=self.ctx.broker_id,
-                                      added=added, isr=partition.isr)
-            if removed:
-                self.ctx.journal.emit(IsrShrunk, topic=tp.topic, partition=tp.partition, leader=self.ctx.broker_id,
-                                      removed=removed, isr=partition.isr, reason=reason)
-            self._after_leader_change(partition)
-
-        self.ctx.network.request(self.ctx.node, f"broker-{controller}", request, on_response,
-                                 self.ctx.config["request.timeout.ms"])
 
     # -- checkpoints ---------------------------------------------------------------
 

@@ -34,9 +34,10 @@ from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, par
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE, CoordinationServer
 from kafkalab.errors import Errors, KafkaError, quoted
-from kafkalab.events.cluster import DataDirWriteFailed, LinkCut, LinkHealed, LinkLatencyChanged
+from kafkalab.events.cluster import LinkCut, LinkHealed, LinkLatencyChanged
 from kafkalab.events.failures import ProcessFailed
 from kafkalab.events.journal import EventJournal
+from kafkalab.events.storage import DataDirWriteFailed
 from kafkalab.protocol.admin import ApiResult, ElectionType
 from kafkalab.protocol.produce import PartitionProduceResponse
 from kafkalab.protocol.types import TopicPartition

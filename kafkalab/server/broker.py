@@ -28,17 +28,9 @@ from kafkalab.coordination import paths
 from kafkalab.coordination.client import CoordinationClient, expired_session, session_bound
 from kafkalab.coordination.protocol import WatchNotifications, ZkCode, ZkException
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.events.cluster import (
-    BrokerRegistered,
-    BrokerRegistrationBlocked,
-    BrokerStarted,
-    BrokerStartupFailed,
-    BrokerStopped,
-    CheckpointUnreadable,
-    LogDirFailed,
-    LogRecovered,
-)
+from kafkalab.events.cluster import BrokerRegistered, BrokerRegistrationBlocked, BrokerStarted, BrokerStartupFailed, BrokerStopped
 from kafkalab.events.journal import EventJournal
+from kafkalab.events.storage import CheckpointUnreadable, LogDirFailed, LogRecovered
 from kafkalab.groups.coordinator import GroupCoordinator
 from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl

@@ -38,9 +38,10 @@ from pathlib import Path
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import PollFailed
-from kafkalab.events.cluster import CorruptDataFound, LogRecovered, LogTruncated
+from kafkalab.events.cluster import LogTruncated
 from kafkalab.events.failures import ReplicaFetchFailed
 from kafkalab.events.journal import Event
+from kafkalab.events.storage import CorruptDataFound, LogRecovered
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.scheduler import DEFAULT_START_MS
 from kafkalab.storage.records import iter_batch_headers

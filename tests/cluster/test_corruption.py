@@ -11,13 +11,9 @@ from lab_clusters import Clusters
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import PollFailed
-from kafkalab.events.cluster import (
-    CorruptDataFound,
-    LeaderElected,
-    LogRecovered,
-    LogTruncated,
-)
+from kafkalab.events.cluster import LeaderElected, LogTruncated
 from kafkalab.events.failures import ReplicaFetchFailed
+from kafkalab.events.storage import CorruptDataFound, LogRecovered
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.session.session import Session
 from kafkalab.storage.log import PartitionLog

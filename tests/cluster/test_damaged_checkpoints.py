@@ -14,7 +14,7 @@ from lab_clusters import Clusters
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.events.cluster import CheckpointUnreadable, LogRecovered
+from kafkalab.events.storage import CheckpointUnreadable, LogRecovered
 
 REPO = Path(__file__).parents[2]
 RANDOM = bytes((n * 151 + 7) % 256 for n in range(300))

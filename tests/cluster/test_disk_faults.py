@@ -15,7 +15,8 @@ from lab_clusters import Clusters
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.events.cluster import BrokerStopped, LogDirFailed, ProduceRejected
+from kafkalab.events.cluster import BrokerStopped, ProduceRejected
+from kafkalab.events.storage import LogDirFailed
 
 REPO = Path(__file__).parents[2]
 
