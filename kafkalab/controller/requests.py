@@ -142,7 +142,15 @@ class ControllerRequests:
             if exc.code != ZkCode.NODE_EXISTS:
                 raise
             yield zk.set_data(config_path, config_data)
-        yield zk.create(paths.topic_path(topic.name), paths.topic_assignment(assignment, topic_id))
+        try:
+            yield zk.create(paths.topic_path(topic.name), paths.topic_assignment(assignment, topic_id))
+        except ZkException as exc:
+            # AdminZkClient.writeTopicPartitionAssignment turns NodeExistsException into TopicExistsException.
+            # It happens after the check above when a create resent after CONNECTIONLOSS had in fact been
+            # applied: the topic is in ZooKeeper, and the controller's watch on /brokers/topics picks it up.
+            if exc.code == ZkCode.NODE_EXISTS:
+                raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{topic.name}' already exists.") from None
+            raise
         controller.context.topics[topic.name] = TopicInfo(assignment, topic_id, configs)
         controller.journal.emit(TopicCreated, topic=topic.name, partitions=len(assignment),
                                 replication_factor=len(assignment[0]),
