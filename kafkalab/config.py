@@ -147,9 +147,8 @@ TOPIC_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
 #: Broker-wide configs (Kafka's ``KafkaConfig``) that kafkalab honours.
 BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
     ConfigKey("auto.create.topics.enable", "boolean", False,
-              "Create a topic on first use. Kafka defaults to true; kafkalab defaults to false so a typo shows UNKNOWN_TOPIC_OR_PARTITION.",
-              not_implemented=("true",),
-              not_implemented_why="topics are created explicitly (create_topic, or a client's CreateTopics request)."),
+              "Create a topic when a client's Metadata request names it, with num.partitions and default.replication.factor. "
+              "Kafka defaults to true; kafkalab defaults to false so a typo shows UNKNOWN_TOPIC_OR_PARTITION."),
     ConfigKey("auto.leader.rebalance.enable", "boolean", True, "Move leadership back to preferred replicas when brokers are imbalanced."),
     ConfigKey("controlled.shutdown.enable", "boolean", True, "On clean shutdown, ask the controller to move leadership away first."),
     ConfigKey("default.replication.factor", "int", 1, "Replication factor of topics created without one.", minimum=1),

@@ -21,7 +21,7 @@ from kafkalab.protocol.metadata import (
     TopicMetadata,
 )
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.validation import INTERNAL_TOPICS
+from kafkalab.validation import INTERNAL_TOPICS, is_internal, topic_name_problem
 
 
 class MetadataCache:
@@ -79,7 +79,9 @@ class MetadataCache:
         for name in names:
             count = self.partition_counts.get(name)
             if count is None:
-                topic_metadata.append(TopicMetadata(Errors.UNKNOWN_TOPIC_OR_PARTITION, name, False, ()))
+                # KafkaApis.getTopicMetadata: a name Kafka would never accept is INVALID_TOPIC_EXCEPTION.
+                error = Errors.INVALID_TOPIC_EXCEPTION if topic_name_problem(name) else Errors.UNKNOWN_TOPIC_OR_PARTITION
+                topic_metadata.append(TopicMetadata(error, name, is_internal(name), ()))
                 continue
             partitions = []
             for partition in range(count):

@@ -52,6 +52,7 @@ class Consumer:
         self.config, assignors, protocol = parse_consumer_config(merge_client_configs(config, settings))
         self.group_id: str | None = self.config["group.id"] if self.config.is_set("group.id") else None
         self._client = client
+        client.allow_auto_topic_creation = self.config["allow.auto.create.topics"]
         self._subscriptions = SubscriptionState()
         self._fetcher = Fetcher(client, self._subscriptions, self.config, journal, self._wake)
         self._coordinator = (ConsumerCoordinator(client, self._subscriptions, self.config, assignors, protocol, journal,

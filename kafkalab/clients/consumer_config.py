@@ -11,6 +11,8 @@ from kafkalab.config import ConfigKey
 from kafkalab.errors import Errors, KafkaError
 
 CONSUMER_CONFIG_KEYS: dict[str, ConfigKey] = {key.name: key for key in (
+    ConfigKey("allow.auto.create.topics", "boolean", True, "Let this consumer's Metadata requests create the topics "
+              "it subscribes to, where the brokers have auto.create.topics.enable=true."),
     ConfigKey("auto.commit.interval.ms", "int", 5000, "How often positions are committed with enable.auto.commit.",
               minimum=0),
     ConfigKey("auto.offset.reset", "string", "latest", "Where to start without a valid committed offset.",

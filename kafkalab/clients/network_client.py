@@ -33,6 +33,8 @@ class ClientNode:
         self.bootstrap = bootstrap
         self.request_timeout_ms = request_timeout_ms
         self.metadata: MetadataResponse | None = None
+        #: Whether Metadata requests may create the topics they name (the consumer's ``allow.auto.create.topics``).
+        self.allow_auto_topic_creation = True
         self._next_bootstrap = 0
 
     @property
@@ -62,7 +64,7 @@ class ClientNode:
 
     def refresh_metadata(self, topics: tuple[str, ...] | None = None) -> Process[MetadataResponse | Errors]:
         """Fetch fresh metadata from any broker and cache it."""
-        response = yield from self.send_to_any(MetadataRequest(topics))
+        response = yield from self.send_to_any(MetadataRequest(topics, self.allow_auto_topic_creation, self.node))
         if isinstance(response, MetadataResponse):
             self.metadata = response
         return response

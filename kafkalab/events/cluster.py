@@ -340,6 +340,26 @@ class TopicCreated(Event):
 
 
 @dataclass(frozen=True)
+class TopicAutoCreationRequested(Event):
+    """A client's Metadata request named a topic that did not exist, and the broker has
+    auto.create.topics.enable=true: it had the topic created with its num.partitions and
+    default.replication.factor, and told the client LEADER_NOT_AVAILABLE until the leaders are elected.
+    A typo in a topic name makes a new topic this way, which is why many clusters turn it off."""
+
+    kind = "topic"
+    broker_id: int
+    topic: str
+    client_id: str
+    partitions: int
+    replication_factor: int
+
+    def describe(self) -> str:
+        asked = f"client {self.client_id}" if self.client_id else "a client"
+        return (f"Broker {self.broker_id} auto-created topic {self.topic} ({self.partitions} partition(s), replication "
+                f"factor {self.replication_factor}) because {asked} asked for it (auto.create.topics.enable=true).")
+
+
+@dataclass(frozen=True)
 class TopicMarkedForDeletion(Event):
     """The controller began deleting the topic: brokers stop serving it and every replica deletes its
     log. The topic leaves ZooKeeper only once every replica confirmed, so a replica on a broker that is

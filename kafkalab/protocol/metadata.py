@@ -12,9 +12,15 @@ from kafkalab.protocol.types import Request
 
 @dataclass(frozen=True)
 class MetadataRequest(Request["MetadataResponse"]):
-    """``topics=None`` asks for every topic."""
+    """``topics=None`` asks for every topic.
+
+    ``allow_auto_topic_creation`` defaults to true, as in Kafka's request schema: a broker with
+    ``auto.create.topics.enable`` creates the named topics it does not know.
+    """
 
     topics: tuple[str, ...] | None = None
+    allow_auto_topic_creation: bool = True
+    client_id: str = ""
 
 
 @dataclass(frozen=True)

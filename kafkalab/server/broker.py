@@ -14,6 +14,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from kafkalab.broker.auto_topics import AutoTopicCreation
 from kafkalab.broker.config_describer import describe_configs
 from kafkalab.broker.config_manager import TopicConfigManager
 from kafkalab.broker.context import BrokerContext
@@ -386,7 +387,7 @@ class Broker:
             FetchRequest: fetch_sessions.handle,
             ListOffsetsRequest: lambda r, respond: respond(replicas.handle_list_offsets(r)),
             OffsetsForLeaderEpochRequest: lambda r, respond: respond(replicas.handle_offsets_for_leader_epoch(r)),
-            MetadataRequest: lambda r, respond: respond(metadata.response(r.topics)),
+            MetadataRequest: AutoTopicCreation(self.ctx).handle_metadata,
             DescribeClusterRequest: lambda r, respond: respond(metadata.describe_cluster()),
             admin_api.DescribeConfigsRequest: self._describe_configs,
             ctl.LeaderAndIsrRequest: self._leader_and_isr,

@@ -31,7 +31,9 @@ def metadata(body: Any, ctx: RequestContext) -> Plan:
                     continue
             names.append(name)
     everything = body.topics is None or (not body.topics and ctx.api_version < METADATA_NULL_MEANS_ALL_VERSION)
-    request = MetadataRequest(None if everything else tuple(names))
+    # Versions before 4 have no allow_auto_topic_creation field: they always allowed it.
+    request = MetadataRequest(None if everything else tuple(names), bool(getattr(body, "allow_auto_topic_creation", True)),
+                              ctx.client_id)
 
     def finish(results: Sequence[Any]) -> Tree:
         response: MetadataResponse = results[0]
