@@ -130,15 +130,15 @@ class StartProducer(Action[StartProducerResult]):
     acks: int | str = doc("0, 1 or all.", "all")
     config: dict[str, Scalar] = doc("More producer configs with Kafka's names.", {})
 
-    def run(self, session: Session) -> StartProducerResult:
+    def run(self, session: Session) -> ActionRun[StartProducerResult]:
         key, value = self.key, self.value
 
         def record(i: int) -> tuple[str | None, str | None]:
             return render(key, i), render(value, i)
 
         record(0)  # a bad template fails here, not on the first tick
-        session.clients.start_steady(self.id, self.topic, self.rate,
-                                     _producer_config(session, self.acks, None, None, self.config), record)
+        yield from session.clients.start_steady(self.id, self.topic, self.rate,
+                                                _producer_config(session, self.acks, None, None, self.config), record)
         return StartProducerResult(self.id, self.topic, self.rate)
 
 

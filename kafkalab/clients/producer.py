@@ -25,9 +25,9 @@ from kafkalab.clients.producer_config import build_partitioner, parse_producer_c
 from kafkalab.clients.producer_sender import Sender
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import EventJournal
-from kafkalab.protocol.metadata import TopicMetadata
+from kafkalab.protocol.metadata import MetadataRequest, TopicMetadata
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.sim.process import Future
+from kafkalab.sim.process import Future, Process, spawn
 from kafkalab.storage.records import BATCH_OVERHEAD, Header
 
 HeadersInput = Mapping[str, bytes | str | None] | Sequence[tuple[str, bytes | str | None]] | None
@@ -152,6 +152,22 @@ class Producer:
             self._awaiting.append(waiting)
             self._sender.refresh_metadata()
         return future
+
+    def topic_status(self, topic: str) -> Future[Errors]:
+        """Ask a broker about ``topic`` once, with the Metadata request its first ``send()`` makes.
+
+        NONE: it exists. LEADER_NOT_AVAILABLE: a broker is creating it (``auto.create.topics.enable``).
+        UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION: it does not exist and will not be
+        created. A transport error (BROKER_NOT_AVAILABLE ...): no broker answered.
+        """
+
+        def ask() -> Process[Errors]:
+            response = yield from self._client.send_to_any(MetadataRequest((topic,), True, self._client.node))
+            if isinstance(response, Errors):
+                return response
+            return next((t.error for t in response.topics if t.name == topic), Errors.UNKNOWN_TOPIC_OR_PARTITION)
+
+        return spawn(self._client.group, ask(), name=f"metadata for {topic}").claim()
 
     def _release(self, size: int) -> None:
         self._accumulator.buffered_bytes -= size

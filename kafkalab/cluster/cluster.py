@@ -390,15 +390,26 @@ class Cluster:
         return Consumer(node, self.journal, config, **{**settings, "client_id": node.node})
 
     def _client_node(self, config: Mapping[str, Any] | None, settings: Mapping[str, Any], prefix: str) -> ClientNode:
-        """A network node for a client: its ``client.id`` if given and free, else ``<prefix>-N`` as Kafka numbers them."""
+        """A network node for a client: its ``client.id`` if given and free, else ``<prefix>-N`` as Kafka numbers them.
+
+        A closed client's name is free again; its cut links and latencies go with it, as a closed connection's do.
+        """
         wanted = settings.get("client_id") or (config or {}).get("client.id")
         name, n = wanted, 1
-        while not name or name in self._clients or name in (COORDINATOR_NODE, *(b.node for b in self.brokers.values())):
+        while not name or not self._client_name_free(name):
             name = f"{wanted}-{n}" if wanted else f"{prefix}-{n}"
             n += 1
+        if name in self._clients:
+            self.network.forget_links(name)
         group = TimerGroup(self.scheduler, name)
         self._clients[name] = group
         return ClientNode(name, group, self.network, self.live_broker_ids)
+
+    def _client_name_free(self, name: str) -> bool:
+        if name == COORDINATOR_NODE or any(broker.node == name for broker in self.brokers.values()):
+            return False
+        group = self._clients.get(name)
+        return group is None or group.closed
 
     # -- raw records at the broker level ---------------------------------------------
 
@@ -427,13 +438,17 @@ class Cluster:
         A Kafka producer would wait ``max.block.ms`` for the topic to appear; failing now
         tells the learner what is wrong without a minute of retries.
         """
-        count = self._views.partition_count(self.coordinator.tree, topic)
+        count = self.partition_count(topic)
         if count is None:
             raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {quoted(topic)} does not exist.")
         validate_partition(topic, partition, count)
         return TopicPartition(topic, partition)
 
     # -- reading -------------------------------------------------------------------
+
+    def partition_count(self, topic: str) -> int | None:
+        """How many partitions ``topic`` has in ZooKeeper (before every broker's metadata knows it); None if none."""
+        return self._views.partition_count(self.coordinator.tree, topic)
 
     @property
     def cluster_id(self) -> str:

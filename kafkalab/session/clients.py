@@ -31,6 +31,15 @@ POLL_TIMEOUT_MS = 100.0
 STEADY_TICK_MS = 10.0
 
 
+def _missing_topic(topic: str, error: Errors, max_block_ms: int) -> str:
+    """Why a producer to ``topic`` is refused: the broker's answer, and what Kafka's producer would have done."""
+    if error == Errors.INVALID_TOPIC_EXCEPTION:
+        return f"{quoted(topic)} is not a valid topic name, so no broker creates it on first use."
+    return (f"Topic {quoted(topic)} does not exist, and the brokers do not create topics on first use "
+            f"(auto.create.topics.enable=false): create it first. Kafka's producer would wait max.block.ms "
+            f"({max_block_ms:,} ms) and then fail every send with \"Topic {topic} not present in metadata\".")
+
+
 @dataclass(eq=False)
 class RunningConsumer:
     """A consumer with its background poll loop and the records it returned."""
@@ -82,12 +91,24 @@ class SessionClients:
         return producer
 
     def start_steady(self, producer_id: str, topic: str, rate: float, config: dict[str, Any],
-                     record: Any) -> SteadyProducer:
-        """Send ``record(i)`` -> (key, value) at ``rate`` records/s until ``stop_steady``."""
-        if producer_id in self.steady:
-            raise KafkaError(Errors.ILLEGAL_STATE, f"A steady producer named {quoted(producer_id)} is already running.")
+                     record: Any) -> Process[SteadyProducer]:
+        """Send ``record(i)`` -> (key, value) at ``rate`` records/s until ``stop_steady``.
+
+        A topic that does not exist and will not be created on first use is refused at once.
+        Kafka's producer would block each ``send()`` for ``max.block.ms`` and then fail it with
+        "Topic ... not present in metadata"; a steady producer would only count failures, silently.
+        """
+        self._refuse_running_steady(producer_id)
+        producer = self.session.cluster.producer(config)
+        if self.session.cluster.partition_count(topic) is None:
+            # Not in ZooKeeper: the broker's answer says whether it creates the topic now.
+            status = yield producer.topic_status(topic)
+            if status in (Errors.UNKNOWN_TOPIC_OR_PARTITION, Errors.INVALID_TOPIC_EXCEPTION):
+                producer.crash()  # it sent nothing: nothing to flush
+                raise KafkaError(status, _missing_topic(topic, status, producer.config["max.block.ms"]))
+        self._refuse_running_steady(producer_id)
         timers = TimerGroup(self.session.scheduler, f"steady producer {producer_id}")
-        steady = SteadyProducer(producer_id, topic, rate, self.session.cluster.producer(config), timers)
+        steady = SteadyProducer(producer_id, topic, rate, producer, timers)
         self.steady[producer_id] = steady
         owed = 0.0
 
@@ -111,6 +132,11 @@ class SessionClients:
 
         timers.every(STEADY_TICK_MS, tick)
         return steady
+
+    def _refuse_running_steady(self, producer_id: str) -> None:
+        if producer_id in self.steady:
+            raise KafkaError(Errors.ILLEGAL_STATE, f"A steady producer named {quoted(producer_id)} is already running; "
+                                                   f"stop it first or choose another name.")
 
     @staticmethod
     def _count(steady: SteadyProducer, error: BaseException | None) -> None:
@@ -143,8 +169,11 @@ class SessionClients:
     def start_consumer(self, group: str, client_id: str, topics: tuple[str, ...], config: dict[str, Any],
                        background: bool = True) -> RunningConsumer:
         """Create a consumer in ``group``, subscribe it and (by default) start its poll loop."""
-        if (group, client_id) in self.consumers:
-            raise KafkaError(Errors.ILLEGAL_STATE, f"Consumer {quoted(client_id)} of group {quoted(group)} is already running.")
+        for running_group, running_id in self.consumers:
+            if running_id == client_id:
+                raise KafkaError(Errors.ILLEGAL_STATE, f"Consumer {quoted(client_id)} is already running in group "
+                                                       f"{quoted(running_group)}: stop it first, or give this one "
+                                                       f"another client id.")
         consumer = self.session.cluster.consumer({**config, "group.id": group, "client.id": client_id})
         consumer.subscribe(topics)
         running = RunningConsumer(group, client_id, consumer)
