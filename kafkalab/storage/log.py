@@ -324,7 +324,10 @@ class PartitionLog:
         first = max(0, bisect.bisect_right(self._segments, self._recovery_point, key=lambda s: s.base_offset) - 1)
         for segment in self._segments[first:]:
             segment.flush()
-        self.leader_epoch_cache.flush()
+        if self._recovery_point < self._log_end_offset:
+            # Only entries of records about to pass the recovery point must be durable: the loader
+            # cuts the cache to the log's bounds, so any other change is made again on the next start.
+            self.leader_epoch_cache.flush()
         if self._directory_changed:
             fsync_directory(self.directory)
             self._directory_changed = False

@@ -25,6 +25,7 @@ from kafkalab.events.journal import Event
 from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import Scenario
 from kafkalab.tui.bridge import EngineBridge
+from kafkalab.tui.closing import ClosingScreen
 from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
 from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.frames import Frame
@@ -399,7 +400,9 @@ class KafkaLabApp(App[None]):
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
 
     async def action_quit(self) -> None:
-        self.notify("Flushing logs and writing the clean-shutdown marker ...", title="closing the cluster")
+        if isinstance(self.screen, ClosingScreen):
+            return  # already quitting
+        await self.push_screen(ClosingScreen())
         await asyncio.to_thread(self.bridge.close)
         self.exit()
 

@@ -165,3 +165,35 @@ def test_an_unreadable_leader_epoch_checkpoint_is_rebuilt_from_the_batches(tmp_p
     assert any("Rebuilt the leader epoch history" in note for note in report.notes)
     assert reopened.get_log("orders", 0).leader_epoch_cache.entries == entries
     assert checkpoint.read_text() == "0\n3\n1 0\n4 2\n7 3\n"
+
+
+def test_a_clean_shutdown_fsyncs_only_logs_holding_records_not_yet_flushed(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    manager, _ = open_manager(tmp_path)
+    empty = [manager.get_or_create_log("__consumer_offsets", p, config_for("__consumer_offsets"), T0) for p in range(4)]
+    for log in empty:
+        log.start_leader_epoch(1)  # a leader elected for a partition nobody wrote to
+    busy = manager.get_or_create_log("orders", 0, config_for("orders"), T0)
+    busy.start_leader_epoch(1)
+    busy.append_as_leader(keyed_batch([(b"k", b"v")]), 1, T0)
+    synced: list[Path] = []
+    fsync = os.fsync
+
+    def noting_fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", noting_fsync)
+    manager.shutdown()
+    monkeypatch.undo()
+    assert not [path for path in synced for log in empty if log.directory in (path, *path.parents)]
+    assert {path.name for path in synced if path.parent == busy.directory} >= {
+        "00000000000000000000.log", "leader-epoch-checkpoint"}
+    assert (tmp_path / CLEAN_SHUTDOWN_FILE).exists()
+    for log in empty:  # the files are there as Kafka leaves them, and the log opens clean
+        assert {p.name for p in log.directory.iterdir()} >= {"00000000000000000000.index",
+                                                             "00000000000000000000.timeindex"}
+    reopened, reports = open_manager(tmp_path)
+    assert all(report.clean_shutdown for report in reports)
+    assert reopened.get_log("orders", 0).log_end_offset == 1
+    assert reopened.get_log("orders", 0).leader_epoch_cache.latest_epoch == 1
