@@ -7,17 +7,22 @@ deltas over virtual time) and need nothing from the engine.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable
-from itertools import islice
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterable
+from itertools import islice, takewhile
 
 from kafkalab.events.journal import Event
+from kafkalab.tui.event_rows import EventRows
 from kafkalab.views import ClusterView
 
 #: Throughput is sampled once per this much virtual time.
 SAMPLE_MS = 1000.0
 #: Samples kept per sparkline (one minute of virtual time).
 SAMPLES = 60
+
+
+#: How many grouped lists (a view with its filter) are kept up to date at once.
+GROUPED_LISTS = 8
 
 
 class EventHistory:
@@ -28,6 +33,7 @@ class EventHistory:
         self.last_seq = 0
         #: Bumped on every change so views can tell whether to redraw.
         self.version = 0
+        self._grouped: OrderedDict[Hashable, tuple[Callable[[Event], bool], EventRows]] = OrderedDict()
 
     def extend(self, events: Iterable[Event]) -> list[Event]:
         """Add the events newer than any seen so far; returns those."""
@@ -41,8 +47,30 @@ class EventHistory:
     def reset(self) -> None:
         """Forget every event (the app switched to another cluster, whose sequence numbers start over)."""
         self._events.clear()
+        self._grouped.clear()
         self.last_seq = 0
         self.version += 1
+
+    def rows(self, name: Hashable, wanted: Callable[[Event], bool], fold_internal: bool = True,
+             limit: int = 5000) -> EventRows:
+        """The events ``wanted`` selects, grouped into rows (``event_rows.py``) and kept up to date under ``name``.
+
+        ``name`` stands for the list and its filter (``("replication", "orders", 0)``): only events
+        newer than the last call are grouped, so a list of thousands costs little per frame.
+        """
+        entry = self._grouped.get(name)
+        if entry is None:
+            entry = self._grouped[name] = (wanted, EventRows(fold_internal, limit))
+            if len(self._grouped) > GROUPED_LISTS:
+                self._grouped.popitem(last=False)
+        self._grouped.move_to_end(name)
+        select, rows = entry
+        fresh = list(takewhile(lambda event: event.seq > rows.seen_seq, reversed(self._events)))
+        for event in reversed(fresh):
+            if select(event):
+                rows.add(event)
+        rows.seen_seq = self.last_seq
+        return rows
 
     def newest_first(self, kinds: frozenset[str] | None = None, limit: int | None = None,
                      without: frozenset[str] = frozenset()) -> list[Event]:

@@ -19,6 +19,8 @@ from kafkalab.views import ClusterView
 
 #: High watermark moves would drown every other event while records flow.
 NOISY_KINDS = frozenset({"hw"})
+#: The recent-events panel groups at most this many of the newest events, into at most this many lines.
+RECENT_EVENTS, RECENT_ROWS = 2000, 50
 LEGEND = "█ committed ▒ above HW · next │ s log start H high watermark E log end ↑group commit ▲consumer"
 
 
@@ -76,7 +78,8 @@ class DashboardScreen(LabScreen):
         if self.lab.events.version != self._events_version:
             self._events_version = self.lab.events.version
             recent = self.query_one("#recent-events", EventList)
-            recent.show(self.lab.events.newest_first(limit=50, without=NOISY_KINDS))
+            rows = self.lab.events.rows("dashboard", lambda event: event.kind not in NOISY_KINDS, limit=RECENT_EVENTS)
+            recent.show(rows.newest_first()[:RECENT_ROWS])
 
     def frame_request(self, selection: Selection) -> FrameRequest:
         lanes = self.query_one(PartitionLanes)

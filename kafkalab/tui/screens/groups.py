@@ -154,9 +154,14 @@ class GroupsScreen(LabScreen):
         retitle(sparkline, f"total LAG {group.total_lag:,}" if group is not None else "total LAG")
         if self.lab.events.version != self._events_version or group is None:
             self._events_version = self.lab.events.version
-            events = self.lab.events.newest_first(GROUP_KINDS, 2000)
-            self.query_one("#group-events", EventList).show(
-                [e for e in events if group is not None and concerns(e, group.group_id)])
+            history = self.query_one("#group-events", EventList)
+            if group is None:
+                history.show([])
+            else:
+                group_id = group.group_id
+                history.show(self.lab.events.rows(
+                    ("groups", group_id), lambda event: event.kind in GROUP_KINDS and concerns(event, group_id),
+                    limit=2000).newest_first())
 
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
         if message.data_table.id == "groups-table" and message.row_key.value is not None:

@@ -71,7 +71,10 @@ class ReplicationScreen(LabScreen):
         if partition is None:
             history.show([])
         else:
-            history.show([e for e in self.lab.events.newest_first(REPLICATION_KINDS, 5000) if concerns(e, partition)])
+            # The partition chosen is what the user looks at, internal or not: nothing of it is folded away.
+            rows = self.lab.events.rows(("replication", partition.topic, partition.partition),
+                                        lambda event: concerns(event, partition), fold_internal=False)
+            history.show(rows.newest_first())
 
     def frame_request(self, selection: Selection) -> FrameRequest:
         if selection.topic is None:
