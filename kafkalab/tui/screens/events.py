@@ -28,8 +28,8 @@ def explanation(row: EventRow | None) -> Text:
     text = Text(f"{event.name}", style=KIND_STYLES.get(event.kind, "bold"))
     text.append(f"   {event_time(event)}   #{event.seq}   kind: {event.kind}\n", "dim")
     if row.count > 1:
-        text.append(f"{repeats(row)}: the same event about the same subject, from {event_time(row.oldest)} "
-                    f"(#{row.oldest.seq}) on; the newest is shown.\n", "bold")
+        text.append(f"{repeats(row)}: the same event about the same subject, #{row.oldest.seq} at "
+                    f"{event_time(row.oldest)} to #{row.newest.seq}.\n", "bold")
     text.append("\n")
     text.append(event.describe() + "\n\n", "bold")
     text.append(event.explain() + "\n\n")
