@@ -36,6 +36,38 @@ class HostedReplica(NamedTuple):
     size_bytes: int
 
 
+class SessionDeadline(NamedTuple):
+    """A ZooKeeper session: its client and when it expires unless the service hears from it."""
+
+    #: The client's network node (``broker-2``).
+    client: str
+    timeout_ms: int
+    expires_ms: float
+
+
+class MemberDeadline(NamedTuple):
+    """A group member's session: removed at ``expires_ms`` unless a heartbeat comes first."""
+
+    client_id: str
+    session_timeout_ms: int
+    expires_ms: float
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """Something the cluster is waiting for, when it happens and the setting that decides how long.
+
+    Built from the engine's own timers, so a screen can count down to ``due_ms`` (virtual time)
+    instead of looking frozen while, say, ZooKeeper waits out a dead broker's session.
+    """
+
+    #: What happens then, as a sentence without its time: ``broker 2's ZooKeeper session expires``.
+    what: str
+    due_ms: float
+    #: The config key whose value is being waited out (``zookeeper.session.timeout.ms``).
+    setting: str
+
+
 @dataclass(frozen=True)
 class ReplicaView:
     """One broker's replica of a partition as that broker sees it."""
@@ -150,6 +182,11 @@ class HostedGroup:
     owners: Mapping[TopicPartition, str]
     #: The committed offset of each partition.
     committed: Mapping[TopicPartition, int]
+    #: The members whose sessions run on heartbeats (not those parked in a rebalance).
+    member_deadlines: tuple[MemberDeadline, ...] = ()
+    #: While a rebalance gathers members: when it stops waiting, and whether that is the first one's delay.
+    rebalance_due_ms: float | None = None
+    initial_rebalance: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +203,8 @@ class BrokerStatus:
     #: Records appended as leader since this incarnation started.
     records_in: int
     groups: tuple[HostedGroup, ...]
+    #: When this broker next deletes what retention no longer keeps (None while it is not running).
+    next_retention_check_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +243,8 @@ class ClusterView:
     latencies: tuple[tuple[str, str, float], ...]
     last_event_seq: int
     groups: tuple[GroupView, ...] = ()
+    #: What the cluster is waiting for now, soonest first.
+    countdowns: tuple[Countdown, ...] = ()
 
     def group(self, group_id: str) -> GroupView | None:
         """The consumer group ``group_id``, if a live coordinator knows it."""

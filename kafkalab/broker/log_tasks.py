@@ -26,6 +26,8 @@ class LogTasks:
         self.replicas = replicas
         #: Partitions the cleaner failed on; skipped until the broker restarts (Kafka's uncleanable partitions).
         self._uncleanable: set[TopicPartition] = set()
+        #: When ``enforce_retention`` runs next (virtual time).
+        self.next_retention_check_ms = ctx.now_ms + ctx.config["log.retention.check.interval.ms"]
 
     def _failed(self, tp: TopicPartition, error: KafkaError) -> None:
         """A task failed on one partition: damage is narrated; a refusing disk was already reported (the broker halts)."""
@@ -51,6 +53,7 @@ class LogTasks:
     def enforce_retention(self) -> None:
         """Delete segments past retention.ms / retention.bytes below the high watermark, the active one included."""
         now = int(self.ctx.now_ms)
+        self.next_retention_check_ms = self.ctx.now_ms + self.ctx.config["log.retention.check.interval.ms"]
         for tp, partition in list(self.replicas.partitions.items()):
             try:
                 result = partition.log.delete_old_segments(now, partition.high_watermark)

@@ -405,6 +405,12 @@ class Cluster:
         self._clients[name] = group
         return ClientNode(name, group, self.network, self.live_broker_ids)
 
+    def client_stopped(self, name: str) -> bool | None:
+        """Whether the in-process client ``name`` (a producer's or consumer's client.id) has stopped or crashed;
+        None for a name none of them has (a real client on the Kafka listener)."""
+        group = self._clients.get(name)
+        return None if group is None else group.closed
+
     def _client_name_free(self, name: str) -> bool:
         if name == COORDINATOR_NODE or any(broker.node == name for broker in self.brokers.values()):
             return False

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from kafkalab.cluster.countdowns import build_countdowns
 from kafkalab.cluster.group_views import build_group_views
 from kafkalab.coordination import paths
 from kafkalab.coordination.tree import ZnodeTree
@@ -79,10 +80,13 @@ class ViewBuilder:
                                     tuple(partitions), tuple(sorted(config["config"].items()))))
         broker_views = tuple(self._broker(status, hosted[status.broker_id], controller_id, cluster)
                              for status in statuses)
-        return ClusterView(cluster.scheduler.now_ms, cluster.cluster_id, controller_id, broker_views, tuple(topics),
+        now = cluster.scheduler.now_ms
+        return ClusterView(now, cluster.cluster_id, controller_id, broker_views, tuple(topics),
                            tuple(cluster.network.cut_links()),
                            tuple((a, b, ms) for (a, b), ms in sorted(cluster.network.latencies().items())),
-                           cluster.journal.last_seq, build_group_views(statuses, hosted, cluster.lag))
+                           cluster.journal.last_seq, build_group_views(statuses, hosted, cluster.lag),
+                           build_countdowns(cluster.coordinator.session_deadlines(), statuses, topics,
+                                            cluster.client_stopped, now))
 
     @staticmethod
     def _partition(hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]], topic: str, partition: int,

@@ -29,7 +29,7 @@ from kafkalab.events.journal import EventJournal
 from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.scheduler import Scheduler, Timer
 from kafkalab.storage.files import KafkaStorageError
-from kafkalab.views import ZnodeView
+from kafkalab.views import SessionDeadline, ZnodeView
 
 COORDINATOR_NODE = "zk"
 #: ZooKeeper's default session bounds are 2x and 20x tickTime (2000 ms).
@@ -254,6 +254,11 @@ class CoordinationServer:
         """The network node that holds ``session_id``, if the session is alive."""
         session = self._sessions.get(session_id)
         return session.client_node if session else None
+
+    def session_deadlines(self) -> tuple[SessionDeadline, ...]:
+        """Each live session's client and when it expires unless the service hears from it."""
+        return tuple(SessionDeadline(session.client_node, session.timeout_ms, session.expiry.due_ms)
+                     for session in self._sessions.values() if session.expiry is not None)
 
     def view(self) -> tuple[ZnodeView, ...]:
         """Every znode in path order, ephemeral ones marked with their owner."""

@@ -51,7 +51,7 @@ from kafkalab.protocol.groups import (
     SyncGroupResponse,
 )
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.views import GroupMemberView, HostedGroup
+from kafkalab.views import GroupMemberView, HostedGroup, MemberDeadline
 
 Responder = Callable[[Any], None]
 #: Kafka's ``offset.metadata.max.bytes``.
@@ -309,11 +309,14 @@ class GroupCoordinator:
             members = tuple(GroupMemberView(m.member_id, m.client_id, m.client_host, m.group_instance_id,
                                             tuple(str(tp) for tp in assignments.get(m.member_id, ())))
                             for m in group.members.values())
+            join_timer = group.join_timer if group.state == S.PREPARING_REBALANCE else None
             described.append(HostedGroup(
                 group_id, group.state.value, group.generation_id, group.protocol_type or "", group.protocol_name or "",
                 self.ctx.broker_id, partition, group.leader_id, members,
                 {tp: member_id for member_id, tps in assignments.items() for tp in tps},
-                {tp: committed.offset for tp, committed in group.offsets.items()}))
+                {tp: committed.offset for tp, committed in group.offsets.items()},
+                _member_deadlines(group), join_timer.due_ms if join_timer is not None else None,
+                join_timer is not None and group.initial_join_remaining_ms is not None))
         return tuple(described)
 
     # -- delete --------------------------------------------------------------------
@@ -354,3 +357,11 @@ class GroupCoordinator:
             # Dead at once, as Kafka's deleteGroup does: joins and commits meanwhile see a removed group.
             group.transition_to(S.DEAD, self.ctx.now_ms)
             self.store.delete_group(group, on_deleted(group))
+
+
+def _member_deadlines(group: GroupMetadata) -> tuple[MemberDeadline, ...]:
+    """The members whose heartbeats keep them in ``group`` (Kafka's heartbeat purgatory), with their deadlines."""
+    return tuple(MemberDeadline(member.client_id, member.session_timeout_ms, member.heartbeat_timer.due_ms)
+                 for member in group.members.values()
+                 if member.heartbeat_timer is not None and not member.is_new
+                 and not (member.is_awaiting_join or member.is_awaiting_sync))

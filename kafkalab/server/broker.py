@@ -102,6 +102,7 @@ class Broker:
         self.controller: Controller | None = None
         self.topic_configs: TopicConfigManager | None = None
         self.groups: GroupCoordinator | None = None
+        self.log_tasks: LogTasks | None = None
         self.producer_ids: ProducerIdManager | None = None
         #: This incarnation's request handlers by request type, built on the first request it serves.
         self._handler_table: dict[type, Callable[[Any, Responder], None]] | None = None
@@ -199,7 +200,8 @@ class Broker:
         self._report_loading(reports, high_watermarks)
         self.journal.emit(BrokerStarted, broker_id=self.broker_id, logs=len(reports), previous_stop=how)
         self.replicas = ReplicaManager(self.ctx, self.log_manager, high_watermarks, self.topic_configs.config_for)
-        LogTasks(self.ctx, self.replicas).start()
+        self.log_tasks = LogTasks(self.ctx, self.replicas)
+        self.log_tasks.start()
         # Seeded from the broker's generator without drawing from it, so the controller's choices stay as they were.
         self.groups = GroupCoordinator(self.ctx, self.replicas, random.Random(hash(self.rng.getstate())))
         self.replicas.leadership_listeners.append(self.groups.on_partition_role)
@@ -345,7 +347,7 @@ class Broker:
     def _reset(self) -> None:
         self.state = BrokerState.NOT_RUNNING
         self.ctx = self.zk = self.replicas = self.controller = self.topic_configs = None
-        self.groups = self.producer_ids = None
+        self.groups = self.producer_ids = self.log_tasks = None
         self.log_manager = None
         self._handler_table = None
 
@@ -492,7 +494,8 @@ class Broker:
         return BrokerStatus(self.broker_id, self.node, self.state.value, self.running,
                             self.controller is not None and self.controller.active,
                             self.replicas.records_in if self.replicas is not None else 0,
-                            self.groups.describe() if self.groups is not None else ())
+                            self.groups.describe() if self.groups is not None else (),
+                            self.log_tasks.next_retention_check_ms if self.log_tasks is not None else None)
 
     def describe_replicas(self, only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:
         """This broker's replicas (or just ``only``'s) while it runs: role, ISR, offsets and size."""

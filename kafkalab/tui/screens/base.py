@@ -1,4 +1,5 @@
-"""The frame every view shares: the clock bar on top, the footer below, a body fed with frames.
+"""The frame every view shares: the clock bar on top, what the cluster waits for under it, the footer below,
+a body fed with frames.
 
 Beside the body sits the side panel of a running lesson or a scenario being played, and
 above it the scenario's narration, so a learner or an audience can watch any view.
@@ -20,6 +21,7 @@ from kafkalab.tui.widgets.clock_bar import ClockBar
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
 from kafkalab.tui.widgets.note_banner import NoteBanner
 from kafkalab.tui.widgets.play_panel import PlayPanel
+from kafkalab.tui.widgets.wait_banner import WaitBanner
 
 if TYPE_CHECKING:
     from kafkalab.tui.app import KafkaLabApp
@@ -48,6 +50,7 @@ class LabScreen(Screen[None]):
         # panel splits off the right (app.tcss): the body lays out in what is left, with no
         # wrapper containers, each of which would be re-rendered behind every update.
         yield ClockBar(self.VIEW_TITLE)
+        yield WaitBanner()
         yield NoteBanner()
         yield from self.compose_body()
         yield Footer()
@@ -66,6 +69,7 @@ class LabScreen(Screen[None]):
     def show_frame(self, frame: Frame, selection: Selection) -> None:
         """Draw ``frame`` with ``selection`` (called by the app while this screen is visible)."""
         self.query_one(ClockBar).show(frame)
+        self.query_one(WaitBanner).show(frame.view)
         self._show_side(frame)
         self.draw(frame, selection)
 
