@@ -28,7 +28,7 @@ SUBJECT_FIELDS = frozenset({"topic", "partition", "broker_id", "group_id", "clie
 ROUTINE_EVENTS = frozenset({"LeaderElected", "IsrShrunk", "IsrExpanded", "HighWatermarkAdvanced", "SegmentRolled",
                             "SegmentsDeleted", "LogCompacted"})
 
-
+#: Each event type's subject fields, looked up once (the lists group thousands of events).
 _subject_fields: dict[type[Event], tuple[str, ...]] = {}
 
 
