@@ -36,7 +36,7 @@ from kafkalab.tui.palette import LabCommands
 from kafkalab.tui.player import ScenarioPlayer
 from kafkalab.tui.prompt import TextPrompt
 from kafkalab.tui.results import focus, result_text
-from kafkalab.tui.screens.base import LabScreen
+from kafkalab.tui.screens.base import TALL_ROWS, WIDE_COLUMNS, LabScreen
 from kafkalab.tui.screens.clients import ClientsScreen
 from kafkalab.tui.screens.dashboard import DashboardScreen
 from kafkalab.tui.screens.events import EventsScreen
@@ -72,6 +72,8 @@ class KafkaLabApp(App[None]):
         "clients": ClientsScreen,
     }
     DEFAULT_MODE = "dashboard"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_COLUMNS, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_ROWS, "-tall")]
 
     def __init__(self, bridge: EngineBridge, *, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
                  home_dir: Path | None = None, lesson: Lesson | None = None, scenario: Scenario | None = None) -> None:

@@ -86,7 +86,8 @@ class ActionSpec:
                        group=_GROUPS.get(self.namespace))
 
 
-_GROUPS = {name: Binding.Group(name, compact=True) for name in
+#: Footer groups: keys side by side under one name; help and quit each show their own name.
+_GROUPS = {name: Binding.Group(name, compact=name != "app") for name in
            ("screens", "clock", "select", "topic", "record", "consumer", "broker", "network", "partition", "lesson",
             "play", "session", "app")}
 

@@ -12,17 +12,23 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.clock_bar import ClockBar
+from kafkalab.tui.widgets.lab_footer import LabFooter
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
 from kafkalab.tui.widgets.note_banner import NoteBanner
 from kafkalab.tui.widgets.play_panel import PlayPanel
 
 if TYPE_CHECKING:
     from kafkalab.tui.app import KafkaLabApp
+
+#: Terminals at least this wide show the side panel beside the views unless the user folds it.
+WIDE_COLUMNS = 120
+#: Terminals at least this tall give the views their roomier heights.
+TALL_ROWS = 36
 
 
 def retitle(widget: Widget, title: str) -> None:
@@ -50,7 +56,7 @@ class LabScreen(Screen[None]):
         yield ClockBar(self.VIEW_TITLE)
         yield NoteBanner()
         yield from self.compose_body()
-        yield Footer()
+        yield LabFooter()
         yield LessonPanel(id="lesson-panel")
         yield PlayPanel(id="play-panel")
 

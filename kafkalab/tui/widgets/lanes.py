@@ -76,6 +76,16 @@ class LaneWidget(ScrollView, can_focus=True):
         """How many offset cells fit in a lane."""
         return max(8, self.scrollable_content_region.width - GUTTER - 1)
 
+    @property
+    def record_width(self) -> int:
+        """How many of a lane's cells show records: the rest are free slots past the log end.
+
+        A narrow lane keeps at most a third of its cells free (at least ``H=E``'s three), so the
+        newest records and the high watermark and log end markers stay in sight.
+        """
+        cells = self.cells_width
+        return cells - max(3, min(SPARE, cells // 3))
+
     def lane_count(self) -> int:
         """How many lanes to draw."""
         return 0

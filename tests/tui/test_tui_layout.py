@@ -1,0 +1,99 @@
+"""Layout on a small terminal (80x24) and a large one: nothing a newcomer needs is cut off, wrapped or covered."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from textual.widgets._footer import FooterKey
+from tui_helpers import fully_visible, lines
+
+from kafkalab.actions.client_actions import Produce
+from kafkalab.tui.app import KafkaLabApp
+from kafkalab.tui.screenshots import populate
+from kafkalab.tui.widgets.broker_cards import BrokerCards
+from kafkalab.tui.widgets.clock_bar import ClockBar
+
+MakeApp = Callable[..., KafkaLabApp]
+SMALL = (80, 24)
+LARGE = (160, 45)
+
+
+def lane_rows(app: KafkaLabApp, partition: int) -> tuple[str, str, str]:
+    """The header, cells and markers lines of one partition's lane on the dashboard."""
+    shown = lines(app, "#lanes")
+    header = next(n for n, line in enumerate(shown) if re.search(rf"\borders-{partition}\b", line))
+    return shown[header], shown[header + 1], shown[header + 2]
+
+
+class TestLanes:
+    @pytest.mark.parametrize("size", [SMALL, LARGE])
+    async def test_the_lanes_end_at_the_log_end_with_the_newest_records_and_the_markers(
+            self, make_app: MakeApp, size: tuple[int, int]) -> None:
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await populate(app)
+            # Far more records than any lane is wide: the lane must show the end of the log, not its start.
+            app.submit(Produce("orders", key="customer-1", count=300, partition=0))
+            await app.settle(step_ms=1000)
+            await pilot.pause()
+            _, cells, markers = lane_rows(app, 0)
+            assert "█" in cells  # the newest records
+            assert "H=E" in markers  # the high watermark and the log end, right after them
+            assert cells.index("·") > cells.rindex("█")  # then the free slots the next records take
+
+
+class TestBrokerCards:
+    @pytest.mark.parametrize("size", [SMALL, LARGE])
+    async def test_cards_never_wrap_a_line_mid_word(self, make_app: MakeApp, size: tuple[int, int]) -> None:
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await populate(app)
+            await pilot.pause()
+            for card in app.screen.query(BrokerCards).first().children:
+                rows = [line.strip("│║ ") for line in lines(app, card)[1:-1]]
+                assert rows[0].startswith("● running"), rows
+                assert rows[1].startswith("leads"), rows
+                assert "KiB" in rows[2], rows
+                assert rows[3].startswith("coordinates"), rows
+
+
+class TestHeaderAndFooter:
+    @pytest.mark.parametrize("size", [SMALL, LARGE])
+    async def test_the_clock_bar_keeps_the_controller_and_the_help_key(self, make_app: MakeApp,
+                                                                         size: tuple[int, int]) -> None:
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await populate(app)
+            await pilot.pause()
+            bar = lines(app, "ClockBar")[0]
+            assert f"controller {app.frame.view.controller_id}" in bar.replace(": broker", "")
+            assert "? help" in bar
+            assert app.screen.query_one(ClockBar).size.width == size[0]
+
+    @pytest.mark.parametrize("size", [SMALL, LARGE])
+    async def test_the_footer_shows_only_whole_keys_and_always_help_quit_and_the_palette(
+            self, make_app: MakeApp, size: tuple[int, int]) -> None:
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await populate(app)
+            await pilot.pause()
+            keys = [key for key in app.screen.query(FooterKey) if key.display]
+            assert keys and all(fully_visible(app, key) for key in keys)
+            shown = {key.action for key in keys}
+            assert {"app.help", "app.quit", "command_palette"} <= shown
+
+
+class TestScreensFit:
+    @pytest.mark.parametrize("key", list("12345678"))
+    async def test_no_screen_scrolls_its_top_away(self, make_app: MakeApp, key: str) -> None:
+        """An intro text at the top of a view is read from its first word: the view itself never scrolls."""
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            await populate(app)
+            await pilot.press(key)
+            await app.settle()
+            await pilot.pause()
+            assert app.screen.max_scroll_y == 0 and app.screen.scroll_offset.y == 0
+
