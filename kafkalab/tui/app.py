@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
+from textual.widget import Widget
 
 from kafkalab.actions.base import Action
 from kafkalab.events.failures import ProcessFailed, ReplicaFetchFailed
@@ -90,8 +91,9 @@ class KafkaLabApp(App[None]):
         self.events = EventHistory()
         self.throughput = ThroughputHistory()
         self.lessons = LessonControl(bridge, self.post_message, lessons, home_dir or bridge.opened_dir)
-        #: Whether the lesson or scenario panel is shown beside the views.
-        self.side_panel_visible = True
+        #: Whether the user unfolded (True) or folded (False) the lesson or scenario panel with ``t``; None
+        #: until they do, and the panel unfolds on wide terminals only.
+        self.side_panel_choice: bool | None = None
         self._contexts: tuple[bool, bool, bool] = (False, False, False)
         #: The lesson step (cluster generation, lesson, step) whose topic was last selected.
         self._followed_step: tuple[int, str, int] | None = None
@@ -208,6 +210,13 @@ class KafkaLabApp(App[None]):
                 return screen
         return None
 
+    def side_panel(self) -> Widget | None:
+        """The lesson or scenario panel when one shows, for dialogs to stay clear of."""
+        screen = self.lab_screen
+        if screen is None:
+            return None
+        return next((panel for panel in screen.query("#lesson-panel, #play-panel") if panel.display), None)
+
     def screen_shown(self, screen: LabScreen) -> None:
         """A view became visible: ask for its close-ups and draw what we have."""
         self.request_frame()
@@ -255,7 +264,7 @@ class KafkaLabApp(App[None]):
     def perform(self, spec: ActionSpec, values: Values) -> None:
         """Run ``spec``'s action with ``values``, asking for the missing ones in a form."""
         if needs_form(spec.action_type, values):
-            self.push_screen(ActionForm(spec, values), self._submit_from_form)
+            self.push_screen(ActionForm(spec, values, self.side_panel()), self._submit_from_form)
             return
         try:
             action = spec.action_type(**values)
@@ -276,7 +285,7 @@ class KafkaLabApp(App[None]):
         """Open the form of vocabulary action ``step``, filled in from the selection."""
         spec = spec_for(step)
         values = spec.prefill(self.selection, self.frame.view) if self.frame is not None else {}
-        self.push_screen(ActionForm(spec, values), self._submit_from_form)
+        self.push_screen(ActionForm(spec, values, self.side_panel()), self._submit_from_form)
 
     def action_show_screen(self, mode: str) -> None:
         if mode in self.MODES and mode != self.current_mode:
@@ -354,7 +363,7 @@ class KafkaLabApp(App[None]):
 
     def on_lesson_control_switching(self, message: LessonControl.Switching) -> None:
         if message.into_lesson:
-            self.side_panel_visible = True
+            self.side_panel_choice = None
         self.track(message.work, message.failure)
 
     def on_lesson_control_solution_toggled(self, message: LessonControl.SolutionToggled) -> None:
@@ -363,8 +372,14 @@ class KafkaLabApp(App[None]):
     def on_lesson_panel_predicted(self, message: LessonPanel.Predicted) -> None:
         self.lessons.predict(message.index)
 
+    def side_panel_unfolded(self) -> bool:
+        """Whether the lesson or scenario panel shows whole beside the views (else folded: a strip, or hidden)."""
+        if self.side_panel_choice is not None:
+            return self.side_panel_choice
+        return self.size.width >= WIDE_COLUMNS
+
     def action_toggle_panel(self) -> None:
-        self.side_panel_visible = not self.side_panel_visible
+        self.side_panel_choice = not self.side_panel_unfolded()
         self.redraw()
 
     def action_play_step(self) -> None:
@@ -379,7 +394,8 @@ class KafkaLabApp(App[None]):
         default = next(f"recording-{n}.yaml" for n in count(1) if not Path(f"recording-{n}.yaml").exists())
         self.push_screen(TextPrompt("session: stop recording and save", "The recording is written as a scenario "
                                     "file that `kafkalab run FILE` replays. Path (relative to the current directory):",
-                                    default, "Save", _unusable_path), self._save_recording)
+                                    default, "Save", _unusable_path, self.side_panel()),
+                         self._save_recording)
 
     def _save_recording(self, path_text: str | None) -> None:
         if path_text is None:

@@ -6,14 +6,19 @@ import re
 from collections.abc import Callable
 
 import pytest
+from textual import events
+from textual.widgets import Button, Input, Select
 from textual.widgets._footer import FooterKey
-from tui_helpers import fully_visible, lines
+from tui_helpers import fully_visible, lines, record_notes
 
 from kafkalab.actions.client_actions import Produce
 from kafkalab.tui.app import KafkaLabApp
-from kafkalab.tui.screenshots import populate
+from kafkalab.tui.forms import ActionForm
+from kafkalab.tui.lesson_control import LessonLibrary
+from kafkalab.tui.screenshots import populate, start_lesson
 from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.clock_bar import ClockBar
+from kafkalab.tui.widgets.lesson_panel import LessonPanel
 
 MakeApp = Callable[..., KafkaLabApp]
 SMALL = (80, 24)
@@ -97,3 +102,99 @@ class TestScreensFit:
             await pilot.pause()
             assert app.screen.max_scroll_y == 0 and app.screen.scroll_offset.y == 0
 
+
+class TestLessonStrip:
+    async def test_on_a_small_terminal_the_lesson_is_a_strip_that_t_unfolds(self, make_app: MakeApp,
+                                                                           lessons: LessonLibrary) -> None:
+        app = make_app(lessons=lessons)
+        async with app.run_test(size=SMALL) as pilot:
+            await start_lesson(app, "tui-failover")
+            await pilot.pause()
+            panel = app.screen.query_one(LessonPanel)
+            assert panel.region.width == SMALL[0] and panel.region.height <= 5
+            strip = " ".join(lines(app, "#lesson-strip"))
+            assert "Write three payments" in strip and "Produce three records" in strip
+            assert "t unfold" in panel.border_subtitle
+            await pilot.press("t")
+            await app.settle()
+            await pilot.pause()
+            assert panel.region.height > 10 and "Producers write to" in " ".join(lines(app, "#lesson-text"))
+            await pilot.press("t")
+            await app.settle()
+            await pilot.pause()
+            assert panel.region.height <= 5
+
+    async def test_on_a_large_terminal_t_folds_the_lesson_to_a_strip(self, make_app: MakeApp,
+                                                                    lessons: LessonLibrary) -> None:
+        app = make_app(lessons=lessons)
+        async with app.run_test(size=LARGE) as pilot:
+            await start_lesson(app, "tui-failover")
+            await pilot.pause()
+            panel = app.screen.query_one(LessonPanel)
+            assert panel.region.height > 30
+            await pilot.press("t")
+            await app.settle()
+            await pilot.pause()
+            assert panel.display and panel.region.height <= 5 and panel.region.width == LARGE[0]
+
+
+class TestForms:
+    @pytest.mark.parametrize("size", [SMALL, LARGE])
+    async def test_a_form_opens_at_its_top_with_its_buttons_in_reach(self, make_app: MakeApp,
+                                                                    size: tuple[int, int]) -> None:
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await populate(app)
+            await pilot.press("c")
+            await pilot.pause()
+            form = app.screen
+            assert isinstance(form, ActionForm)
+            assert fully_visible(app, form.query_one(".form-help"))
+            assert fully_visible(app, form.query_one(".form-label"))
+            assert fully_visible(app, form.query_one("#field-name"))
+            assert form.focused is form.query_one("#field-name")
+            assert all(fully_visible(app, button) for button in form.query(Button))
+
+    @pytest.mark.parametrize("size", [SMALL, LARGE])
+    async def test_a_form_leaves_the_lesson_readable(self, make_app: MakeApp, lessons: LessonLibrary,
+                                                     size: tuple[int, int]) -> None:
+        app = make_app(lessons=lessons)
+        async with app.run_test(size=size) as pilot:
+            await start_lesson(app, "tui-failover")
+            await pilot.press("p")
+            await pilot.pause()
+            panel = app.screen_stack[-2].query_one(LessonPanel)
+            body = app.screen.query_one("#form-body")
+            assert panel.region and not body.region.overlaps(panel.region)
+            assert all(fully_visible(app, button) for button in app.screen.query(Button))
+
+    async def test_enter_on_a_closed_dropdown_submits_the_form(self, make_app: MakeApp) -> None:
+        app = make_app()
+        notes = record_notes(app)
+        async with app.run_test(size=LARGE) as pilot:
+            await populate(app)
+            await pilot.press("g")
+            await pilot.pause()
+            app.screen.query_one("#field-strategy", Select).focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not isinstance(app.screen, ActionForm)
+            frame = await app.settle(step_ms=500)
+            await pilot.pause()
+            assert notes[-1][0] == "start_consumer: ok"
+            assert frame.view.group("group-1") is not None
+
+    async def test_typing_right_after_tab_goes_to_the_next_field(self, make_app: MakeApp) -> None:
+        app = make_app()
+        async with app.run_test(size=LARGE) as pilot:
+            await populate(app)
+            await pilot.press("c")
+            await pilot.pause()
+            form = app.screen
+            # A busy machine: both keys are queued before any widget has handled the first.
+            app.post_message(events.Key("tab", None))
+            app.post_message(events.Key("9", "9"))
+            await pilot.pause()
+            assert form.query_one("#field-name", Input).value == "orders"
+            assert form.focused is form.query_one("#field-partitions", Input)
+            assert "9" in form.query_one("#field-partitions", Input).value

@@ -1,7 +1,9 @@
 """The frame every view shares: the clock bar on top, the footer below, a body fed with frames.
 
 Beside the body sits the side panel of a running lesson or a scenario being played, and
-above it the scenario's narration, so a learner or an audience can watch any view.
+above it the scenario's narration, so a learner or an audience can watch any view. On a
+terminal narrower than ``WIDE_COLUMNS`` the panel starts folded (a lesson to a strip under
+the views, a scenario's steps out of sight), so the views keep their width; ``t`` unfolds it.
 """
 
 from __future__ import annotations
@@ -78,21 +80,22 @@ class LabScreen(Screen[None]):
     def _show_side(self, frame: Frame) -> None:
         """The lesson or scenario panel (when there is one and the user has not hidden it) and the narration."""
         lab = self.lab
+        unfolded = lab.side_panel_unfolded()
         lesson_panel = self.query_one(LessonPanel)
         lesson = lab.lessons.content(frame.lesson) if frame.lesson is not None else None
-        show_lesson = frame.lesson is not None and lesson is not None and lab.side_panel_visible
+        show_lesson = frame.lesson is not None and lesson is not None
         if lesson_panel.display != show_lesson:
             lesson_panel.display = show_lesson
-        if frame.lesson is not None and lesson is not None and show_lesson:
-            lesson_panel.show(lesson, frame.lesson, lab.lessons.solution_shown(frame.lesson))
+        if frame.lesson is not None and lesson is not None:
+            lesson_panel.show(lesson, frame.lesson, lab.lessons.solution_shown(frame.lesson), folded=not unfolded)
         play_panel = self.query_one(PlayPanel)
-        show_play = frame.play is not None and lab.side_panel_visible
+        show_play = frame.play is not None and unfolded
         if play_panel.display != show_play:
             play_panel.display = show_play
         if frame.play is not None and show_play:
             play_panel.show(frame.play, frame.clock)
         self.query_one(NoteBanner).show(frame.play.note if frame.play is not None else None)
-        self.set_class(show_lesson or show_play, "-with-panel")
+        self.set_class((show_lesson or show_play) and unfolded, "-with-panel")
 
     def draw(self, frame: Frame, selection: Selection) -> None:
         """Update the body's widgets from ``frame``."""
@@ -112,3 +115,7 @@ class LabScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.lab.screen_shown(self)
+
+    def on_resize(self) -> None:
+        # Crossing WIDE_COLUMNS folds or unfolds the side panel.
+        self.lab.redraw()
