@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.widget import Widget
 
 from kafkalab.actions.base import Action
@@ -31,6 +31,7 @@ from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.history import EventHistory, ThroughputHistory
+from kafkalab.tui.keymap import bindings_by_id, kafkalab_bindings, load_keymap
 from kafkalab.tui.lesson_control import LessonControl, LessonLibrary
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.palette import LabCommands
@@ -77,11 +78,16 @@ class KafkaLabApp(App[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_ROWS, "-tall")]
 
     def __init__(self, bridge: EngineBridge, *, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
-                 home_dir: Path | None = None, lesson: Lesson | None = None, scenario: Scenario | None = None) -> None:
+                 home_dir: Path | None = None, lesson: Lesson | None = None, scenario: Scenario | None = None,
+                 config_file: Path | None = None) -> None:
         """``lessons`` defaults to the built-in ones and the user's progress; ``home_dir`` (the cluster a learner
-        goes back to) to the bridge's; ``lesson`` runs on the bridge's cluster, ``scenario`` plays on it."""
+        goes back to) to the bridge's; ``lesson`` runs on the bridge's cluster, ``scenario`` plays on it;
+        ``config_file`` holds the user's keymap (None: the default keys)."""
         super().__init__()
         self.bridge = bridge
+        self.config_file = config_file
+        #: Binding id to the keys the user's config file gives it (Textual's spelling, comma-separated).
+        self.user_keymap: dict[str, str] = {}
         self._initial_theme = theme
         self._initial_lesson = lesson
         self._scenario = scenario
@@ -104,6 +110,8 @@ class KafkaLabApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme = self._initial_theme
+        if self.config_file is not None:
+            self._apply_keymap(self.config_file)
         self.bridge.start(self.post_message)
         if self._initial_lesson is not None:
             self.bridge.host_lesson(self._initial_lesson)
@@ -319,10 +327,30 @@ class KafkaLabApp(App[None]):
 
     def action_help(self) -> None:
         screen = self.lab_screen
-        own = [active.binding for active in self.screen.active_bindings.values()
-               if active.node is not self and active.binding.id and not active.binding.id.startswith(
-                   ("screen.", "clock.", "select.", "app."))] if screen is not None else []
-        self.push_screen(HelpScreen(own))
+        own = list({active.binding.id: active.binding for active in self.screen.active_bindings.values()
+                    if active.node is not self and active.binding.id and not active.binding.id.startswith(
+                        ("screen.", "clock.", "select.", "app."))}.values()) if screen is not None else []
+        self.push_screen(HelpScreen(own, self.current_keys(), self.config_file))
+
+    # -- keys --------------------------------------------------------------------------
+
+    def _apply_keymap(self, config_file: Path) -> None:
+        """Give bindings the user's keys from ``config_file``; say what in it is wrong (the rest applies)."""
+        app_keys = {binding.id: binding.key for binding in bindings() if isinstance(binding, Binding) and binding.id}
+        user = load_keymap(config_file, kafkalab_bindings(), app_keys)
+        self.user_keymap = user.as_keymap()
+        self.set_keymap(self.user_keymap)
+        for problem in user.problems:
+            self.notify(problem, title="your keymap", severity="warning", timeout=30, markup=False)
+
+    def current_keys(self) -> dict[str, str]:
+        """Binding id to the keys that run it, as the footer shows them (the user's keymap applied); a binding
+        whose key the keymap gave another has none."""
+        shown: dict[str, str] = {}
+        for binding_id, key_bindings in bindings_by_id(self.user_keymap).items():
+            displays = dict.fromkeys(self.get_key_display(binding) for binding in key_bindings)
+            shown[binding_id] = " ".join(displays)
+        return shown
 
     # -- lessons, plays and recordings -------------------------------------------------
 
