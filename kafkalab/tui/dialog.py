@@ -22,7 +22,7 @@ Result = TypeVar("Result")
 
 
 def clear_of(panel: Region, screen: Size) -> Spacing:
-    """Padding that keeps a dialog off ``panel``: a side panel along the right edge, or a strip along the bottom."""
+    """The margin that keeps a dialog off ``panel``: a side panel along the right edge, or a strip along the bottom."""
     if panel.x > 0:
         return Spacing(0, screen.width - panel.x, 0, 0)
     return Spacing(0, 0, screen.height - panel.y, 0)
@@ -53,7 +53,12 @@ class Dialog(ModalScreen[Result | None]):
     def on_mount(self) -> None:
         panel = self._keep_clear
         if panel is not None and panel.region:
-            self.styles.padding = clear_of(panel.region, self.app.size)
+            # A margin on the form, not padding on the screen: a padded screen would crop the panel under it.
+            margin = clear_of(panel.region, self.app.size)
+            body = self.query_one("#form-body")
+            body.styles.margin = margin
+            body.styles.max_width = self.app.size.width - margin.width
+            body.styles.max_height = self.app.size.height - margin.height
         fields = self.query("Input, Select")
         if fields:
             fields.first().focus(scroll_visible=False)

@@ -9,7 +9,7 @@ import pytest
 from textual import events
 from textual.widgets import Button, Input, Select
 from textual.widgets._footer import FooterKey
-from tui_helpers import fully_visible, lines, record_notes
+from tui_helpers import fully_visible, lines, record_notes, screen_text
 
 from kafkalab.actions.client_actions import Produce
 from kafkalab.tui.app import KafkaLabApp
@@ -166,6 +166,7 @@ class TestForms:
             panel = app.screen_stack[-2].query_one(LessonPanel)
             body = app.screen.query_one("#form-body")
             assert panel.region and not body.region.overlaps(panel.region)
+            assert "Write three payments" in screen_text(app)  # the step, drawn under the dialog
             assert all(fully_visible(app, button) for button in app.screen.query(Button))
 
     async def test_enter_on_a_closed_dropdown_submits_the_form(self, make_app: MakeApp) -> None:

@@ -31,6 +31,11 @@ def lines(app: KafkaLabApp, selector: str | Widget) -> list[str]:
     return ["".join(segment.text for segment in strip) for strip in strips]
 
 
+def screen_text(app: KafkaLabApp) -> str:
+    """Every line the terminal shows now, dialogs and what they let through included."""
+    return "\n".join("".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips())
+
+
 def fully_visible(app: KafkaLabApp, widget: Widget) -> bool:
     """True when all of ``widget`` is on screen: not scrolled away, not clipped by its container or the terminal."""
     placed = app.screen.find_widget(widget)
