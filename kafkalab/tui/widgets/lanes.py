@@ -38,8 +38,10 @@ def text_strip(text: Text | list[Segment], console: Console, width: int, style: 
 class LaneWidget(ScrollView, can_focus=True):
     """Lanes of three lines each (header, cells, markers); up and down move a selected lane."""
 
+    # The scrollbar's room is kept whether it shows or not: the number of cells asked of the engine
+    # never depends on how many lanes there are, and the cells do not shift when a scrollbar appears.
     DEFAULT_CSS = """
-    LaneWidget { background: $surface; overflow-x: hidden; }
+    LaneWidget { background: $surface; overflow-x: hidden; scrollbar-gutter: stable; }
     LaneWidget > .lanes--selected { background: $boost; text-style: bold; }
     LaneWidget > .lanes--offline { color: $error; text-style: bold; }
     LaneWidget > .lanes--warning { color: $warning; text-style: bold; }
