@@ -41,10 +41,11 @@ def help_table(screen_bindings: list[Binding], keys: Mapping[str, str] | None = 
         return keys.get(binding_id) or PALETTE_ONLY
 
     table = Table(box=None, expand=True, pad_edge=False, show_header=True, header_style="bold")
+    # On a narrow terminal the palette titles and ids wrap rather than push the sentences out of sight.
     table.add_column("key", no_wrap=True, style="bold")
-    table.add_column("command palette", no_wrap=True)
-    table.add_column("keymap id", no_wrap=True, style="dim")
-    table.add_column("what it does", ratio=1)
+    table.add_column("command palette", min_width=14)
+    table.add_column("keymap id", style="dim", min_width=12, overflow="fold")
+    table.add_column("what it does")
     for command in UI_COMMANDS:
         if command.key:
             table.add_row(key(command.id, _key_text(command.key, command.key_display)), command.title, command.id,

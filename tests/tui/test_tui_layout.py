@@ -102,6 +102,15 @@ class TestScreensFit:
             await pilot.pause()
             assert app.screen.max_scroll_y == 0 and app.screen.scroll_offset.y == 0
 
+    async def test_the_help_and_the_lesson_browser_read_whole(self, make_app: MakeApp) -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            await populate(app)
+            await pilot.press("question_mark")
+            assert "Brokers and the" in screen_text(app)  # what a key does, beside its palette title and id
+            await pilot.press("escape", "l")
+            assert "cluster of its own" in screen_text(app)  # the browser's first line, wrapped rather than cut
+
 
 class TestLessonStrip:
     async def test_on_a_small_terminal_the_lesson_is_a_strip_that_t_unfolds(self, make_app: MakeApp,
