@@ -9,9 +9,10 @@ import pytest
 from textual import events
 from textual.widgets import Button, Input, Select
 from textual.widgets._footer import FooterKey
-from tui_helpers import fully_visible, lines, record_notes, screen_text
+from tui_helpers import TEST_SCENARIO, fully_visible, lines, record_notes, screen_text
 
 from kafkalab.actions.client_actions import Produce
+from kafkalab.scenarios.model import load_scenario
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.lesson_control import LessonLibrary
@@ -19,6 +20,7 @@ from kafkalab.tui.screenshots import populate, start_lesson
 from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.clock_bar import ClockBar
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
+from kafkalab.tui.widgets.play_panel import PlayPanel
 
 MakeApp = Callable[..., KafkaLabApp]
 SMALL = (80, 24)
@@ -145,6 +147,18 @@ class TestLessonStrip:
             await app.settle()
             await pilot.pause()
             assert panel.display and panel.region.height <= 5 and panel.region.width == LARGE[0]
+
+    async def test_on_a_small_terminal_a_played_scenario_leaves_the_views_whole(self, make_app: MakeApp) -> None:
+        app = make_app(scenario=load_scenario(TEST_SCENARIO))
+        async with app.run_test(size=SMALL) as pilot:
+            await app.settle()
+            await pilot.pause()
+            panel = app.screen.query_one(PlayPanel)
+            assert not panel.display
+            await pilot.press("t")
+            await app.settle()
+            await pilot.pause()
+            assert panel.display and panel.region.width == 50
 
 
 class TestForms:
