@@ -92,6 +92,24 @@ class TestHeaderAndFooter:
             assert {"app.help", "app.quit", "command_palette"} <= shown
 
 
+class TestResizing:
+    async def test_shrinking_the_terminal_folds_the_lesson_and_refits_the_footer(self, make_app: MakeApp,
+                                                                                lessons: LessonLibrary) -> None:
+        app = make_app(lessons=lessons)
+        async with app.run_test(size=LARGE) as pilot:
+            await start_lesson(app, "tui-failover")
+            await pilot.pause()
+            panel = app.screen.query_one(LessonPanel)
+            assert panel.region.height > 30
+            await pilot.resize_terminal(*SMALL)
+            await app.settle()
+            await pilot.pause()
+            assert panel.region.height <= 5 and panel.region.width == SMALL[0]
+            keys = [key for key in app.screen.query(FooterKey) if key.display]
+            assert all(fully_visible(app, key) for key in keys)
+            assert {"app.help", "app.quit", "command_palette"} <= {key.action for key in keys}
+
+
 class TestScreensFit:
     @pytest.mark.parametrize("key", list("12345678"))
     async def test_no_screen_scrolls_its_top_away(self, make_app: MakeApp, key: str) -> None:
