@@ -82,6 +82,7 @@ def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path 
     from kafkalab.errors import KafkaError
     from kafkalab.tui.app import KafkaLabApp
     from kafkalab.tui.bridge import EngineBridge
+    from kafkalab.tui.keymap import user_config_file
     from kafkalab.tui.lesson_control import LessonLibrary
 
     try:
@@ -91,7 +92,7 @@ def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path 
         return 2
     return _run(lambda: EngineBridge.open(data_dir, brokers=brokers, fresh=fresh,
                                           custom_partitioner=custom_partitioner, listen=listen),
-                lambda bridge: KafkaLabApp(bridge, lessons=library))
+                lambda bridge: KafkaLabApp(bridge, lessons=library, config_file=user_config_file()))
 
 
 def run_lesson(lesson: Lesson, catalog: Catalog, home_dir: Path) -> int:
@@ -101,6 +102,7 @@ def run_lesson(lesson: Lesson, catalog: Catalog, home_dir: Path) -> int:
     from kafkalab.lessons.progress import Progress
     from kafkalab.tui.app import KafkaLabApp
     from kafkalab.tui.bridge import EngineBridge
+    from kafkalab.tui.keymap import user_config_file
     from kafkalab.tui.lesson_control import LessonLibrary
 
     try:
@@ -111,13 +113,15 @@ def run_lesson(lesson: Lesson, catalog: Catalog, home_dir: Path) -> int:
     spec = lesson.cluster
     return _run(lambda: EngineBridge.open(library.cluster_dir(lesson.id), brokers=spec.brokers, fresh=True,
                                           seed=spec.seed, broker_config=spec.config),
-                lambda bridge: KafkaLabApp(bridge, lessons=library, home_dir=home_dir, lesson=lesson))
+                lambda bridge: KafkaLabApp(bridge, lessons=library, home_dir=home_dir, lesson=lesson,
+                                           config_file=user_config_file()))
 
 
 def run_play(scenario: Scenario, speed: float, custom_partitioner: str | None = None) -> int:
     """Play ``scenario`` in the TUI on a fresh temporary cluster built to its spec, removed afterwards."""
     from kafkalab.tui.app import KafkaLabApp
     from kafkalab.tui.bridge import EngineBridge
+    from kafkalab.tui.keymap import user_config_file
 
     temporary = Path(tempfile.mkdtemp(prefix="kafkalab-play-"))
     spec = scenario.cluster
@@ -125,6 +129,6 @@ def run_play(scenario: Scenario, speed: float, custom_partitioner: str | None = 
         return _run(lambda: EngineBridge.open(temporary / "data", brokers=spec.brokers, seed=spec.seed,
                                               broker_config=spec.config, speed=speed,
                                               custom_partitioner=custom_partitioner),
-                    lambda bridge: KafkaLabApp(bridge, scenario=scenario))
+                    lambda bridge: KafkaLabApp(bridge, scenario=scenario, config_file=user_config_file()))
     finally:
         shutil.rmtree(temporary, ignore_errors=True)

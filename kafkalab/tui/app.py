@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
+from textual.widget import Widget
 
 from kafkalab.actions.base import Action
 from kafkalab.events.failures import ProcessFailed, ReplicaFetchFailed
@@ -31,13 +32,14 @@ from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.history import EventHistory, ThroughputHistory
+from kafkalab.tui.keymap import bindings_by_id, kafkalab_bindings, load_keymap
 from kafkalab.tui.lesson_control import LessonControl, LessonLibrary
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.palette import LabCommands
 from kafkalab.tui.player import ScenarioPlayer
 from kafkalab.tui.prompt import TextPrompt
 from kafkalab.tui.results import focus, result_text
-from kafkalab.tui.screens.base import LabScreen
+from kafkalab.tui.screens.base import TALL_ROWS, WIDE_COLUMNS, LabScreen
 from kafkalab.tui.screens.clients import ClientsScreen
 from kafkalab.tui.screens.dashboard import DashboardScreen
 from kafkalab.tui.screens.events import EventsScreen
@@ -73,13 +75,20 @@ class KafkaLabApp(App[None]):
         "clients": ClientsScreen,
     }
     DEFAULT_MODE = "dashboard"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_COLUMNS, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_ROWS, "-tall")]
 
     def __init__(self, bridge: EngineBridge, *, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
-                 home_dir: Path | None = None, lesson: Lesson | None = None, scenario: Scenario | None = None) -> None:
+                 home_dir: Path | None = None, lesson: Lesson | None = None, scenario: Scenario | None = None,
+                 config_file: Path | None = None) -> None:
         """``lessons`` defaults to the built-in ones and the user's progress; ``home_dir`` (the cluster a learner
-        goes back to) to the bridge's; ``lesson`` runs on the bridge's cluster, ``scenario`` plays on it."""
+        goes back to) to the bridge's; ``lesson`` runs on the bridge's cluster, ``scenario`` plays on it;
+        ``config_file`` holds the user's keymap (None: the default keys)."""
         super().__init__()
         self.bridge = bridge
+        self.config_file = config_file
+        #: Binding id to the keys the user's config file gives it (Textual's spelling, comma-separated).
+        self.user_keymap: dict[str, str] = {}
         self._initial_theme = theme
         self._initial_lesson = lesson
         self._scenario = scenario
@@ -89,8 +98,9 @@ class KafkaLabApp(App[None]):
         self.events = EventHistory()
         self.throughput = ThroughputHistory()
         self.lessons = LessonControl(bridge, self.post_message, lessons, home_dir or bridge.opened_dir)
-        #: Whether the lesson or scenario panel is shown beside the views.
-        self.side_panel_visible = True
+        #: Whether the user unfolded (True) or folded (False) the lesson or scenario panel with ``t``; None
+        #: until they do, and the panel unfolds on wide terminals only.
+        self.side_panel_choice: bool | None = None
         self._contexts: tuple[bool, bool, bool] = (False, False, False)
         #: The lesson step (cluster generation, lesson, step) whose topic was last selected.
         self._followed_step: tuple[int, str, int] | None = None
@@ -101,6 +111,8 @@ class KafkaLabApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme = self._initial_theme
+        if self.config_file is not None:
+            self._apply_keymap(self.config_file)
         self.bridge.start(self.post_message)
         if self._initial_lesson is not None:
             self.bridge.host_lesson(self._initial_lesson)
@@ -207,6 +219,13 @@ class KafkaLabApp(App[None]):
                 return screen
         return None
 
+    def side_panel(self) -> Widget | None:
+        """The lesson or scenario panel when one shows, for dialogs to stay clear of."""
+        screen = self.lab_screen
+        if screen is None:
+            return None
+        return next((panel for panel in screen.query("#lesson-panel, #play-panel") if panel.display), None)
+
     def screen_shown(self, screen: LabScreen) -> None:
         """A view became visible: ask for its close-ups and draw what we have."""
         self.request_frame()
@@ -254,7 +273,7 @@ class KafkaLabApp(App[None]):
     def perform(self, spec: ActionSpec, values: Values) -> None:
         """Run ``spec``'s action with ``values``, asking for the missing ones in a form."""
         if needs_form(spec.action_type, values):
-            self.push_screen(ActionForm(spec, values), self._submit_from_form)
+            self.push_screen(ActionForm(spec, values, self.side_panel()), self._submit_from_form)
             return
         try:
             action = spec.action_type(**values)
@@ -275,7 +294,7 @@ class KafkaLabApp(App[None]):
         """Open the form of vocabulary action ``step``, filled in from the selection."""
         spec = spec_for(step)
         values = spec.prefill(self.selection, self.frame.view) if self.frame is not None else {}
-        self.push_screen(ActionForm(spec, values), self._submit_from_form)
+        self.push_screen(ActionForm(spec, values, self.side_panel()), self._submit_from_form)
 
     def action_show_screen(self, mode: str) -> None:
         if mode in self.MODES and mode != self.current_mode:
@@ -309,10 +328,30 @@ class KafkaLabApp(App[None]):
 
     def action_help(self) -> None:
         screen = self.lab_screen
-        own = [active.binding for active in self.screen.active_bindings.values()
-               if active.node is not self and active.binding.id and not active.binding.id.startswith(
-                   ("screen.", "clock.", "select.", "app."))] if screen is not None else []
-        self.push_screen(HelpScreen(own))
+        own = list({active.binding.id: active.binding for active in self.screen.active_bindings.values()
+                    if active.node is not self and active.binding.id and not active.binding.id.startswith(
+                        ("screen.", "clock.", "select.", "app."))}.values()) if screen is not None else []
+        self.push_screen(HelpScreen(own, self.current_keys(), self.config_file))
+
+    # -- keys --------------------------------------------------------------------------
+
+    def _apply_keymap(self, config_file: Path) -> None:
+        """Give bindings the user's keys from ``config_file``; say what in it is wrong (the rest applies)."""
+        app_keys = {binding.id: binding.key for binding in bindings() if isinstance(binding, Binding) and binding.id}
+        user = load_keymap(config_file, kafkalab_bindings(), app_keys)
+        self.user_keymap = user.as_keymap()
+        self.set_keymap(self.user_keymap)
+        for problem in user.problems:
+            self.notify(problem, title="your keymap", severity="warning", timeout=30, markup=False)
+
+    def current_keys(self) -> dict[str, str]:
+        """Binding id to the keys that run it, as the footer shows them (the user's keymap applied); a binding
+        whose key the keymap gave another has none."""
+        shown: dict[str, str] = {}
+        for binding_id, key_bindings in bindings_by_id(self.user_keymap).items():
+            displays = dict.fromkeys(self.get_key_display(binding) for binding in key_bindings)
+            shown[binding_id] = " ".join(displays)
+        return shown
 
     # -- lessons, plays and recordings -------------------------------------------------
 
@@ -353,7 +392,7 @@ class KafkaLabApp(App[None]):
 
     def on_lesson_control_switching(self, message: LessonControl.Switching) -> None:
         if message.into_lesson:
-            self.side_panel_visible = True
+            self.side_panel_choice = None
         self.track(message.work, message.failure)
 
     def on_lesson_control_solution_toggled(self, message: LessonControl.SolutionToggled) -> None:
@@ -362,8 +401,14 @@ class KafkaLabApp(App[None]):
     def on_lesson_panel_predicted(self, message: LessonPanel.Predicted) -> None:
         self.lessons.predict(message.index)
 
+    def side_panel_unfolded(self) -> bool:
+        """Whether the lesson or scenario panel shows whole beside the views (else folded: a strip, or hidden)."""
+        if self.side_panel_choice is not None:
+            return self.side_panel_choice
+        return self.size.width >= WIDE_COLUMNS
+
     def action_toggle_panel(self) -> None:
-        self.side_panel_visible = not self.side_panel_visible
+        self.side_panel_choice = not self.side_panel_unfolded()
         self.redraw()
 
     def action_play_step(self) -> None:
@@ -378,7 +423,8 @@ class KafkaLabApp(App[None]):
         default = next(f"recording-{n}.yaml" for n in count(1) if not Path(f"recording-{n}.yaml").exists())
         self.push_screen(TextPrompt("session: stop recording and save", "The recording is written as a scenario "
                                     "file that `kafkalab run FILE` replays. Path (relative to the current directory):",
-                                    default, "Save", _unusable_path), self._save_recording)
+                                    default, "Save", _unusable_path, self.side_panel()),
+                         self._save_recording)
 
     def _save_recording(self, path_text: str | None) -> None:
         if path_text is None:

@@ -86,7 +86,8 @@ class ActionSpec:
                        group=_GROUPS.get(self.namespace))
 
 
-_GROUPS = {name: Binding.Group(name, compact=True) for name in
+#: Footer groups: keys side by side under one name; help and quit each show their own name.
+_GROUPS = {name: Binding.Group(name, compact=name != "app") for name in
            ("screens", "clock", "select", "topic", "record", "consumer", "broker", "network", "partition", "lesson",
             "play", "session", "app")}
 
@@ -281,8 +282,9 @@ UI_COMMANDS: tuple[UiCommand, ...] = (
               "its setup, the first step (your saved progress stays).", "app.lesson('restart')", "lesson", show=False),
     UiCommand("lesson.leave", "", "lesson: leave (back to your own cluster)", "End the lesson and reopen your own "
               "cluster as you left it.", "app.lesson('leave')", "lesson"),
-    UiCommand("panel.toggle", "t", "panel: show / hide the side panel", "Show or hide the lesson or scenario panel "
-              "beside the view.", "app.toggle_panel", "lesson", show=False),
+    UiCommand("panel.toggle", "t", "panel: unfold / fold the side panel", "Unfold the lesson or scenario panel "
+              "beside the view, or fold it (a lesson to a strip under the view); small terminals start folded.",
+              "app.toggle_panel", "lesson", show=False),
     UiCommand("play.step", "o", "play: one step", "Run the scenario's next step, then pause (space plays on).",
               "app.play_step", "play"),
     UiCommand("session.record", "", "session: start recording", "Record every action from now on, to save as a "

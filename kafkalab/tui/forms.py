@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 import yaml
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from kafkalab.actions.base import Action, field_default, to_plain
@@ -82,32 +84,44 @@ def parse_action(action_type: type[Action], texts: dict[str, str]) -> Action:
         raise KafkaError(Errors.INVALID_ARGUMENT, str(exc)) from None
 
 
+class ChoiceField(Select[str]):
+    """A dropdown in a form: enter on it closed runs the form, as on a text field; down, up or space open it."""
+
+    BINDINGS = [
+        Binding("enter", "screen.submit", "run", show=False, id="form.run_from_choice",
+                tooltip="Run the form (down, up or space open the list)."),
+        Binding("down,up,space", "show_overlay", "open", show=False, id="form.open_choice",
+                tooltip="Open the list of choices."),
+    ]
+
+
 class ActionForm(Dialog[Action]):
     """A small dialog that builds one action; dismisses with it, or None when cancelled."""
 
-    def __init__(self, spec: ActionSpec, values: Values) -> None:
-        super().__init__()
+    def __init__(self, spec: ActionSpec, values: Values, keep_clear: Widget | None = None) -> None:
+        super().__init__(keep_clear)
         self.spec = spec
         self.values = values
 
     def compose(self) -> ComposeResult:
         action_type = self.spec.action_type
         hints = typing.get_type_hints(action_type)
-        with VerticalScroll(id="form-body") as body:
+        with Vertical(id="form-body") as body:
             body.border_title = self.spec.title
             yield Static(self.spec.help, classes="form-help")
-            for item in fields(action_type):
-                yield Label(item.name + ("" if not _required(item) else " *"), classes="form-label")
-                yield self._field_widget(item, hints[item.name])
-                yield Static(item.metadata.get("doc", ""), classes="form-doc")
+            with VerticalScroll(id="form-fields"):
+                for item in fields(action_type):
+                    yield Label(item.name + ("" if not _required(item) else " *"), classes="form-label")
+                    yield self._field_widget(item, hints[item.name])
+                    yield Static(item.metadata.get("doc", ""), classes="form-doc")
             yield from self.buttons("Run")
 
     def _field_widget(self, item: Field[Any], annotation: Any) -> Input | Select[str]:
         value = self.values.get(item.name, None if _required(item) else field_default(item))
         if typing.get_origin(annotation) is Literal:
             options = [(flow(option), flow(option)) for option in typing.get_args(annotation)]
-            return Select(options, value=Select.NULL if value is None else flow(value),
-                          id=f"field-{item.name}", allow_blank=not _required(item))
+            return ChoiceField(options, value=Select.NULL if value is None else flow(value),
+                               id=f"field-{item.name}", allow_blank=not _required(item))
         examples = item.metadata.get("examples") or []
         placeholder = f"e.g. {flow(examples[0])}" if examples else ("" if _required(item) else "default")
         return Input(flow(value) if value not in ({}, ()) else "", placeholder=placeholder, id=f"field-{item.name}")

@@ -1,6 +1,13 @@
-"""The help dialog: every key and palette command, read from the same registry as the bindings."""
+"""The help dialog: every key and palette command, read from the same registry as the bindings.
+
+Keys are shown as they are now, with the user's keymap applied, and each bound command
+shows the id a keymap gives it another key by.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
@@ -12,6 +19,8 @@ from textual.widgets import Static
 
 from kafkalab.tui.commands import UI_COMMANDS, action_specs
 
+PALETTE_ONLY = Text("palette", style="dim")
+
 
 def _key_text(key: str, display: str | None) -> str:
     if display:
@@ -19,21 +28,40 @@ def _key_text(key: str, display: str | None) -> str:
     return key.replace("question_mark", "?").replace(",", " ")
 
 
-def help_table(screen_bindings: list[Binding]) -> Table:
-    """A table of keys, palette titles and what each does."""
+def help_table(screen_bindings: list[Binding], keys: Mapping[str, str] | None = None) -> Table:
+    """A table of keys, palette titles, binding ids and what each does.
+
+    ``keys`` maps a binding id to the keys that run it now (a binding missing from it has lost
+    its key to another in the user's keymap); without it the registry's default keys show.
+    """
+
+    def key(binding_id: str, default: str) -> str | Text:
+        if keys is None:
+            return default
+        return keys.get(binding_id) or PALETTE_ONLY
+
     table = Table(box=None, expand=True, pad_edge=False, show_header=True, header_style="bold")
+    # On a narrow terminal the palette titles and ids wrap rather than push the sentences out of sight.
     table.add_column("key", no_wrap=True, style="bold")
-    table.add_column("command palette", no_wrap=True)
-    table.add_column("what it does", ratio=1)
+    table.add_column("command palette", min_width=14)
+    table.add_column("keymap id", style="dim", min_width=12, overflow="fold")
+    table.add_column("what it does")
     for command in UI_COMMANDS:
-        key = _key_text(command.key, command.key_display) if command.key else Text("palette", style="dim")
-        table.add_row(key, command.title, command.help)
+        if command.key:
+            table.add_row(key(command.id, _key_text(command.key, command.key_display)), command.title, command.id,
+                          command.help)
+        else:
+            table.add_row(PALETTE_ONLY, command.title, "", command.help)
     for spec in action_specs():
-        table.add_row(spec.key or Text("palette", style="dim"), spec.title + ("" if spec.key else " ..."), spec.help)
+        if spec.key:
+            table.add_row(key(spec.id, spec.key), spec.title, spec.id, spec.help)
+        else:
+            table.add_row(PALETTE_ONLY, spec.title + " ...", "", spec.help)
     for binding in screen_bindings:
-        table.add_row(_key_text(binding.key, binding.key_display), f"this screen: {binding.description}",
-                      binding.tooltip)
-    table.add_row("ctrl+p", "command palette", "Search every command above by name, e.g. \"broker: kill 2\".")
+        assert binding.id is not None  # every kafkalab binding has one (tests/tui/test_tui_keymap.py)
+        table.add_row(key(binding.id, _key_text(binding.key, binding.key_display)),
+                      f"this screen: {binding.description}", binding.id, binding.tooltip)
+    table.add_row("ctrl+p", "command palette", "", "Search every command above by name, e.g. \"broker: kill 2\".")
     return table
 
 
@@ -43,12 +71,21 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "close", id="help.close",
                         tooltip="Close the help.")]
 
-    def __init__(self, screen_bindings: list[Binding]) -> None:
+    def __init__(self, screen_bindings: list[Binding], keys: Mapping[str, str] | None = None,
+                 config_file: Path | None = None) -> None:
+        """``keys``: binding id to the keys that run it now; ``config_file``: where the user's keymap goes."""
         super().__init__()
         self._screen_bindings = screen_bindings
+        self._keys = keys
+        self._config_file = config_file
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = "kafkalab keys"
             body.border_subtitle = "escape to close"
-            yield Static(help_table(self._screen_bindings))
+            yield Static(help_table(self._screen_bindings, self._keys))
+            if self._config_file is not None:
+                yield Static(Text.assemble(
+                    "\nYour own keys: give a binding id other keys in the keymap of ",
+                    (str(self._config_file), "bold"), ", e.g.\n\n", ("keymap:\n  broker.kill_broker: K\n"
+                                                                    "  screen.events: f5, 5", "bold")))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from kafkalab.tui.dialog import Dialog
@@ -15,8 +16,8 @@ class TextPrompt(Dialog[str]):
     """Asks for one value; ``check`` returns why a value is refused (None accepts it)."""
 
     def __init__(self, title: str, help_text: str, value: str, button: str,
-                 check: Callable[[str], str | None]) -> None:
-        super().__init__()
+                 check: Callable[[str], str | None], keep_clear: Widget | None = None) -> None:
+        super().__init__(keep_clear)
         self._title = title
         self._help = help_text
         self._value = value
@@ -24,7 +25,7 @@ class TextPrompt(Dialog[str]):
         self._check = check
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="form-body") as body:
+        with Vertical(id="form-body") as body:
             body.border_title = self._title
             yield Static(self._help, classes="form-help")
             yield Input(self._value, id="prompt-value")

@@ -42,12 +42,14 @@ def lesson_library(workdir: Path, catalog: Catalog | None = None) -> LessonLibra
 
 
 def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
-             scenario: Scenario | None = None, custom_partitioner: str | None = None) -> KafkaLabApp:
+             scenario: Scenario | None = None, custom_partitioner: str | None = None,
+             config_file: Path | None = None) -> KafkaLabApp:
     """An app on a fresh cluster with a fixed seed and virtual time paused: nothing moves unless stepped.
 
     A scenario to play gets its own cluster spec; lessons default to the built-in ones with
     progress and lesson clusters beside ``data_dir``, never in the user's data dir.
-    ``custom_partitioner`` is what ``kafkalab --partitioner`` would give.
+    ``custom_partitioner`` is what ``kafkalab --partitioner`` would give; the keys are the
+    default ones unless a ``config_file`` gives others (never the user's own file).
     """
     if scenario is not None:
         spec = scenario.cluster
@@ -56,7 +58,8 @@ def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0], lessons: 
     else:
         bridge = EngineBridge.open(data_dir, brokers=brokers, fresh=True, seed=SEED, paused=True,
                                    custom_partitioner=custom_partitioner)
-    app = KafkaLabApp(bridge, theme=theme, lessons=lessons or lesson_library(data_dir.parent), scenario=scenario)
+    app = KafkaLabApp(bridge, theme=theme, lessons=lessons or lesson_library(data_dir.parent), scenario=scenario,
+                      config_file=config_file)
     app.animation_level = "none"
     return app
 

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import pytest
 from textual.pilot import Pilot
 
 from kafkalab.actions.client_actions import Produce
 from kafkalab.tui.app import THEMES, KafkaLabApp
+from kafkalab.tui.lesson_control import LessonLibrary
 from kafkalab.tui.screenshots import (
     SIZE,
     consumer_group,
     failover_with_truncation,
     kill_selected_leader,
+    lesson_key,
     populate,
     ready_to_shoot,
     run_steady_load,
+    start_lesson,
     third_member_joins,
 )
 
@@ -26,14 +30,14 @@ MakeApp = Callable[..., KafkaLabApp]
 Scene = Callable[[KafkaLabApp, Pilot], Awaitable[None]]
 
 
-def shot(snap_compare: Callable[..., bool], app: KafkaLabApp, scene: Scene) -> bool:
+def shot(snap_compare: Callable[..., bool], app: KafkaLabApp, scene: Scene, size: tuple[int, int] = SIZE) -> bool:
     """Play ``scene`` on ``app`` and compare the screen with the stored snapshot."""
 
     async def run_before(pilot: Pilot) -> None:
         await scene(app, pilot)
         await ready_to_shoot(app, pilot)
 
-    return snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    return snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 async def populated(app: KafkaLabApp, pilot: Pilot) -> None:
@@ -164,3 +168,35 @@ class TestDialogsAndThemes:
 
     def test_light_theme(self, snap_compare, make_app: MakeApp) -> None:
         assert shot(snap_compare, make_app(theme=THEMES[1]), populated)
+
+
+#: A small terminal and a large one: everything a newcomer needs fits both.
+TERMINALS = [pytest.param((80, 24), id="80x24"), pytest.param((160, 45), id="160x45")]
+
+
+class TestTerminalSizes:
+    @pytest.mark.parametrize("size", TERMINALS)
+    def test_the_dashboard(self, snap_compare, make_app: MakeApp, size: tuple[int, int]) -> None:
+        assert shot(snap_compare, make_app(), populated, size)
+
+    @pytest.mark.parametrize("size", TERMINALS)
+    def test_a_lesson(self, snap_compare, make_app: MakeApp, lessons: LessonLibrary, size: tuple[int, int]) -> None:
+        """Beside the views on a large terminal, a strip under them on a small one."""
+
+        async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
+            await start_lesson(app, "tui-failover")
+            await lesson_key(app, pilot, "h")
+
+        assert shot(snap_compare, make_app(lessons=lessons), scene, size)
+
+    @pytest.mark.parametrize("size", TERMINALS)
+    def test_a_form_during_a_lesson(self, snap_compare, make_app: MakeApp, lessons: LessonLibrary,
+                                    size: tuple[int, int]) -> None:
+        """The form opens at its top with its buttons in sight, clear of the lesson."""
+
+        async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
+            await start_lesson(app, "tui-failover")
+            app.clear_notifications()  # a dialog shows the toasts there were when it opened
+            await pilot.press("p")
+
+        assert shot(snap_compare, make_app(lessons=lessons), scene, size)

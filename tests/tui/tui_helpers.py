@@ -24,6 +24,24 @@ def shown(app: KafkaLabApp, selector: str) -> str:
     return " ".join(" ".join(lines).replace("█", " ").split())
 
 
+def lines(app: KafkaLabApp, selector: str | Widget) -> list[str]:
+    """What a widget (or the one ``selector`` finds on the visible screen) shows, line by line, borders included."""
+    widget = app.screen.query_one(selector, Widget) if isinstance(selector, str) else selector
+    strips = widget.render_lines(Region(0, 0, *widget.outer_size))
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
+def screen_text(app: KafkaLabApp) -> str:
+    """Every line the terminal shows now, dialogs and what they let through included."""
+    return "\n".join("".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips())
+
+
+def fully_visible(app: KafkaLabApp, widget: Widget) -> bool:
+    """True when all of ``widget`` is on screen: not scrolled away, not clipped by its container or the terminal."""
+    placed = app.screen.find_widget(widget)
+    return bool(placed.region) and placed.region.intersection(placed.clip) == placed.region
+
+
 def record_notes(app: KafkaLabApp) -> list[tuple[str, str]]:
     """Collect ``(title, message)`` of every notification the app shows."""
     notes: list[tuple[str, str]] = []

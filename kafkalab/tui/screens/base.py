@@ -2,7 +2,9 @@
 a body fed with frames.
 
 Beside the body sits the side panel of a running lesson or a scenario being played, and
-above it the scenario's narration, so a learner or an audience can watch any view.
+above it the scenario's narration, so a learner or an audience can watch any view. On a
+terminal narrower than ``WIDE_COLUMNS`` the panel starts folded (a lesson to a strip under
+the views, a scenario's steps out of sight), so the views keep their width; ``t`` unfolds it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.clock_bar import ClockBar
+from kafkalab.tui.widgets.lab_footer import LabFooter
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
 from kafkalab.tui.widgets.note_banner import NoteBanner
 from kafkalab.tui.widgets.play_panel import PlayPanel
@@ -25,6 +28,11 @@ from kafkalab.tui.widgets.wait_banner import WaitBanner
 
 if TYPE_CHECKING:
     from kafkalab.tui.app import KafkaLabApp
+
+#: Terminals at least this wide show the side panel beside the views unless the user folds it.
+WIDE_COLUMNS = 120
+#: Terminals at least this tall give the views their roomier heights.
+TALL_ROWS = 36
 
 
 def retitle(widget: Widget, title: str) -> None:
@@ -53,7 +61,7 @@ class LabScreen(Screen[None]):
         yield WaitBanner()
         yield NoteBanner()
         yield from self.compose_body()
-        yield Footer()
+        yield LabFooter()
         yield LessonPanel(id="lesson-panel")
         yield PlayPanel(id="play-panel")
 
@@ -76,21 +84,22 @@ class LabScreen(Screen[None]):
     def _show_side(self, frame: Frame) -> None:
         """The lesson or scenario panel (when there is one and the user has not hidden it) and the narration."""
         lab = self.lab
+        unfolded = lab.side_panel_unfolded()
         lesson_panel = self.query_one(LessonPanel)
         lesson = lab.lessons.content(frame.lesson) if frame.lesson is not None else None
-        show_lesson = frame.lesson is not None and lesson is not None and lab.side_panel_visible
+        show_lesson = frame.lesson is not None and lesson is not None
         if lesson_panel.display != show_lesson:
             lesson_panel.display = show_lesson
-        if frame.lesson is not None and lesson is not None and show_lesson:
-            lesson_panel.show(lesson, frame.lesson, lab.lessons.solution_shown(frame.lesson))
+        if frame.lesson is not None and lesson is not None:
+            lesson_panel.show(lesson, frame.lesson, lab.lessons.solution_shown(frame.lesson), folded=not unfolded)
         play_panel = self.query_one(PlayPanel)
-        show_play = frame.play is not None and lab.side_panel_visible
+        show_play = frame.play is not None and unfolded
         if play_panel.display != show_play:
             play_panel.display = show_play
         if frame.play is not None and show_play:
             play_panel.show(frame.play, frame.clock)
         self.query_one(NoteBanner).show(frame.play.note if frame.play is not None else None)
-        self.set_class(show_lesson or show_play, "-with-panel")
+        self.set_class((show_lesson or show_play) and unfolded, "-with-panel")
 
     def draw(self, frame: Frame, selection: Selection) -> None:
         """Update the body's widgets from ``frame``."""
@@ -110,3 +119,7 @@ class LabScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.lab.screen_shown(self)
+
+    def on_resize(self) -> None:
+        # Crossing WIDE_COLUMNS folds or unfolds the side panel.
+        self.lab.redraw()

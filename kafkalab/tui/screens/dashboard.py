@@ -12,7 +12,6 @@ from kafkalab.tui.screens.base import LabScreen, retitle
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.event_list import EventList
-from kafkalab.tui.widgets.lanes import SPARE
 from kafkalab.tui.widgets.partition_lanes import PartitionLanes
 from kafkalab.tui.widgets.topic_list import TopicList
 from kafkalab.views import ClusterView
@@ -83,7 +82,7 @@ class DashboardScreen(LabScreen):
 
     def frame_request(self, selection: Selection) -> FrameRequest:
         lanes = self.query_one(PartitionLanes)
-        return FrameRequest(lanes_topic=selection.topic, lane_width=lanes.cells_width - SPARE)
+        return FrameRequest(lanes_topic=selection.topic, lane_width=lanes.record_width)
 
     def on_topic_list_topic_chosen(self, message: TopicList.TopicChosen) -> None:
         self.lab.select(topic=message.topic)

@@ -12,7 +12,6 @@ from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen, retitle, show_text
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.event_list import EventList
-from kafkalab.tui.widgets.lanes import SPARE
 from kafkalab.tui.widgets.partition_lanes import ids
 from kafkalab.tui.widgets.replica_lanes import ReplicaLanes, epoch_legend
 from kafkalab.views import PartitionView
@@ -81,7 +80,7 @@ class ReplicationScreen(LabScreen):
             return FrameRequest()
         lanes = self.query_one(ReplicaLanes)
         return FrameRequest(replication=(selection.topic, selection.partition),
-                            replication_width=lanes.cells_width - SPARE)
+                            replication_width=lanes.record_width)
 
     def on_lane_widget_resized(self, message: ReplicaLanes.Resized) -> None:
         self.lab.request_frame()

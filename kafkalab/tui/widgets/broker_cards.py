@@ -1,12 +1,21 @@
-"""One card per broker: up, down or cut off from ZooKeeper, controller, what it leads, follows and stores."""
+"""One card per broker: up, down or cut off from ZooKeeper, controller, what it leads, follows and stores.
+
+Each line of a card has a long and a short wording; a card takes the longest that fits its
+width and never wraps, so a word is never split across lines on a small terminal or with
+many brokers.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.containers import HorizontalGroup
-from textual.widgets import Static
+from textual.widget import Widget
 
 from kafkalab.views import BrokerView
+
+#: A card line: its wordings, longest first, and its style.
+Line = tuple[tuple[str, ...], str]
 
 
 def human_bytes(size: int) -> str:
@@ -19,24 +28,70 @@ def human_bytes(size: int) -> str:
     return f"{size} B"
 
 
-def card_text(broker: BrokerView) -> Text:
-    """The lines of one broker's card."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+def card_lines(broker: BrokerView) -> list[Line]:
+    """The lines of one broker's card, each in its wordings from longest to shortest."""
     if broker.state == "not running":
-        text.append("✗ DOWN", "bold red")
-        text.append("\nits logs stay on disk until it restarts\n\n", "dim")
-        return text
-    elif not broker.zk_link_up:
-        text.append("⚡ cut off from ZooKeeper", "bold yellow")
+        return [(("✗ DOWN",), "bold red"), (("its logs stay on disk until it restarts", "logs kept on disk"), "dim")]
+    if not broker.zk_link_up:
+        state: Line = (("⚡ cut off from ZooKeeper", "⚡ cut off from ZK"), "bold yellow")
     elif not broker.registered:
-        text.append(f"● {broker.state}, not registered", "bold yellow")
+        state = ((f"● {broker.state}, not registered", "● not registered"), "bold yellow")
     else:
-        text.append(f"● {broker.state}", "bold green")
-    text.append(f"\nleads {broker.leader_count} · follows {broker.follower_count}")
-    text.append(f"\n{human_bytes(broker.bytes_on_disk)} on disk · {broker.records_in:,} in")
-    groups = broker.coordinated_groups
-    text.append("\ncoordinates " + (", ".join(groups) if groups else "no group"), "dim" if not groups else "")
+        state = ((f"● {broker.state}",), "bold green")
+    leads, follows = broker.leader_count, broker.follower_count
+    size, records = human_bytes(broker.bytes_on_disk), f"{broker.records_in:,}"
+    groups = ", ".join(broker.coordinated_groups)
+    return [state,
+            ((f"leads {leads} · follows {follows}", f"leads {leads} · fol. {follows}"), ""),
+            ((f"{size} on disk · {records} in", f"{size} · {records} in"), ""),
+            ((f"coordinates {groups}", f"coord. {groups}"), "") if groups else (("coordinates no group", "no group"),
+                                                                                 "dim")]
+
+
+def card_text(broker: BrokerView, width: int) -> Text:
+    """The card's lines for a card ``width`` cells wide inside: each the longest wording that fits."""
+    text = Text()
+    for number, (wordings, style) in enumerate(card_lines(broker)):
+        fitting = next((wording for wording in wordings if len(wording) <= width), wordings[-1])
+        text.append(("\n" if number else "") + fitting, style)
     return text
+
+
+def card_title(broker: BrokerView, width: int) -> str:
+    """``broker 1 ★ controller``, or ``broker 1 ★`` where that does not fit on the card's top border."""
+    title = f"broker {broker.broker_id}"
+    if broker.is_controller:
+        # The top border keeps a corner, a line and a blank on each side of its title.
+        title += " ★ controller" if len(title) + 13 <= width - 6 else " ★"
+    return title
+
+
+class BrokerCard(Widget):
+    """One broker's card, worded for its width."""
+
+    def __init__(self, broker: BrokerView) -> None:
+        super().__init__(classes="broker-card")
+        self.broker = broker
+
+    def show(self, broker: BrokerView) -> None:
+        """Draw ``broker`` (cards have a fixed size: no relayout)."""
+        self.broker = broker
+        self.set_class(broker.is_controller, "-controller")
+        self.set_class(broker.state == "not running", "-down")
+        self.set_class(broker.state != "not running" and not broker.zk_link_up, "-cut-off")
+        self._retitle()
+        self.refresh()
+
+    def _retitle(self) -> None:
+        title = card_title(self.broker, self.size.width)
+        if self.border_title != title:
+            self.border_title = title
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._retitle()
+
+    def render(self) -> Text:
+        return card_text(self.broker, self.content_size.width)
 
 
 class BrokerCards(HorizontalGroup):
@@ -44,7 +99,9 @@ class BrokerCards(HorizontalGroup):
 
     DEFAULT_CSS = """
     BrokerCards { height: auto; }
-    BrokerCards > .broker-card { width: 1fr; height: 6; border: round $primary; padding: 0 1; }
+    BrokerCards > .broker-card {
+        width: 1fr; height: 6; border: round $primary; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     BrokerCards > .broker-card.-controller { border: double $accent; }
     BrokerCards > .broker-card.-down { border: round $error; color: $text-muted; }
     BrokerCards > .broker-card.-cut-off { border: round $warning; }
@@ -52,25 +109,15 @@ class BrokerCards(HorizontalGroup):
 
     def __init__(self) -> None:
         super().__init__()
-        self._cards: dict[int, Static] = {}
-        self._shown: dict[int, BrokerView] = {}
+        self._cards: dict[int, BrokerCard] = {}
 
     def show(self, brokers: tuple[BrokerView, ...]) -> None:
         """Update every card whose broker changed (a cluster's brokers never go away, so cards are only added)."""
-        new = [Static(classes="broker-card") for b in brokers if b.broker_id not in self._cards]
+        new = [BrokerCard(broker) for broker in brokers if broker.broker_id not in self._cards]
         if new:
+            self._cards.update((card.broker.broker_id, card) for card in new)
             self.mount_all(new)
-            fresh = iter(new)
-            for broker in brokers:
-                if broker.broker_id not in self._cards:
-                    self._cards[broker.broker_id] = next(fresh)
         for broker in brokers:
-            if self._shown.get(broker.broker_id) == broker:
-                continue
-            self._shown[broker.broker_id] = broker
             card = self._cards[broker.broker_id]
-            card.border_title = f"broker {broker.broker_id}" + (" ★ controller" if broker.is_controller else "")
-            card.set_class(broker.is_controller, "-controller")
-            card.set_class(broker.state == "not running", "-down")
-            card.set_class(broker.state != "not running" and not broker.zk_link_up, "-cut-off")
-            card.update(card_text(broker), layout=False)  # cards have a fixed size
+            if card in new or card.broker != broker:
+                card.show(broker)

@@ -7,6 +7,11 @@ from textual.widget import Widget
 
 from kafkalab.tui.frames import Frame
 
+#: What the bar leaves out, in this order, until it fits: the key hints (but "? help"), the date, the virtual time
+#: of day (the time since the cluster began stays), "broker" before the controller's id, where clients connect,
+#: the view's title.
+CUTS = ("keys", "date", "wall", "controller", "listener", "view")
+
 
 class ClockBar(Widget):
     """One line: run state (running, paused, or the engine stopped) and speed, virtual date and time, time
@@ -51,11 +56,21 @@ class ClockBar(Widget):
 
     def render(self) -> Text:
         frame = self._frame
-        dim = self.get_component_rich_style("clock-bar--dim")
-        text = Text(no_wrap=True, overflow="ellipsis")
         if frame is None:
+            text = Text(no_wrap=True, overflow="ellipsis")
             text.append(" starting the cluster ... ", self.get_component_rich_style("clock-bar--paused"))
             return text
+        # Narrower bars drop detail in this order; the run state, speed, controller and "? help" always stay.
+        for cut in range(len(CUTS) + 1):
+            text = self._line(frame, frozenset(CUTS[:cut]))
+            if text.cell_len <= self.size.width:
+                break
+        return text
+
+    def _line(self, frame: Frame, cuts: frozenset[str]) -> Text:
+        """The bar without the details named in ``cuts``."""
+        dim = self.get_component_rich_style("clock-bar--dim")
+        text = Text(no_wrap=True, overflow="ellipsis")
         clock = frame.clock
         if clock.stopped:
             text.append(" ✖ ENGINE STOPPED ", self.get_component_rich_style("clock-bar--stopped"))
@@ -66,21 +81,29 @@ class ClockBar(Widget):
         if frame.recording:
             text.append(" ● REC ", self.get_component_rich_style("clock-bar--recording"))
         text.append(f" {clock.speed:g}x ", "bold")
-        text.append(" │ ", dim)
-        text.append(f"{clock.wall_text} UTC")
+        if "wall" not in cuts:
+            date, time = clock.wall_text.split(" ")
+            text.append(" │ ", dim)
+            text.append(time if "date" in cuts else f"{date} {time} UTC")
         text.append(" │ ", dim)
         text.append(clock.elapsed_text)
         text.append(" │ ", dim)
         controller = frame.view.controller_id
-        text.append(f"controller: broker {controller}" if controller >= 0 else "controller: none")
-        text.append(" │ ", dim)
-        text.append(self._view_title, "bold")
-        listener = self._listener_text(frame)
-        if listener:
+        if controller < 0:
+            text.append("controller: none")
+        else:
+            text.append(f"controller {controller}" if "controller" in cuts else f"controller: broker {controller}")
+        if "view" not in cuts:
             text.append(" │ ", dim)
-            if clock.paused and frame.listener is not None and frame.listener.connections:
-                # Requests wait while time stands still; clients give up after request.timeout.ms (30 s).
-                text.append(" clients may time out ", self.get_component_rich_style("clock-bar--paused"))
+            text.append(self._view_title, "bold")
+        listener = self._listener_text(frame)
+        # Requests wait while time stands still; clients give up after request.timeout.ms (30 s).
+        waiting = clock.paused and frame.listener is not None and bool(frame.listener.connections)
+        if listener and (waiting or "listener" not in cuts):
+            text.append(" │ ", dim)
+        if waiting:
+            text.append(" clients may time out ", self.get_component_rich_style("clock-bar--paused"))
+        if listener and "listener" not in cuts:
             text.append(listener)
-        text.append("   ␣ pause  . step  + - speed  l lessons  ? help", dim)
+        text.append("   ? help" if "keys" in cuts else "   ␣ pause  . step  + - speed  l lessons  ? help", dim)
         return text

@@ -38,8 +38,10 @@ def text_strip(text: Text | list[Segment], console: Console, width: int, style: 
 class LaneWidget(ScrollView, can_focus=True):
     """Lanes of three lines each (header, cells, markers); up and down move a selected lane."""
 
+    # The scrollbar's room is kept whether it shows or not: the number of cells asked of the engine
+    # never depends on how many lanes there are, and the cells do not shift when a scrollbar appears.
     DEFAULT_CSS = """
-    LaneWidget { background: $surface; overflow-x: hidden; }
+    LaneWidget { background: $surface; overflow-x: hidden; scrollbar-gutter: stable; }
     LaneWidget > .lanes--selected { background: $boost; text-style: bold; }
     LaneWidget > .lanes--offline { color: $error; text-style: bold; }
     LaneWidget > .lanes--warning { color: $warning; text-style: bold; }
@@ -75,6 +77,16 @@ class LaneWidget(ScrollView, can_focus=True):
     def cells_width(self) -> int:
         """How many offset cells fit in a lane."""
         return max(8, self.scrollable_content_region.width - GUTTER - 1)
+
+    @property
+    def record_width(self) -> int:
+        """How many of a lane's cells show records: the rest are free slots past the log end.
+
+        A narrow lane keeps at most a third of its cells free (at least ``H=E``'s three), so the
+        newest records and the high watermark and log end markers stay in sight.
+        """
+        cells = self.cells_width
+        return cells - max(3, min(SPARE, cells // 3))
 
     def lane_count(self) -> int:
         """How many lanes to draw."""

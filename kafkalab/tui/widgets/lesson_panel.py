@@ -2,8 +2,10 @@
 
 A prediction step first asks its question with numbered choices; once the goal is met
 the panel says, right under the step's title, whether the learner was right, which answer
-was, and why, then what just happened. Texts are Markdown, drawn with Rich; the widgets
-update only when what they show changed.
+was, and why, then what just happened. Folded, the panel is a strip of three lines under
+the views: the step, what to do (or that the goal is met) and the goal, so a small
+terminal keeps the views whole. Texts are Markdown, drawn with Rich; the widgets update
+only when what they show changed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
@@ -23,7 +25,8 @@ from kafkalab.tui.forms import flow
 from kafkalab.tui.frames import LessonState
 from kafkalab.tui.widgets.prediction_choices import PredictionChoices
 
-KEYS = "h hint · s/w solution · n/N step · R restart"
+KEYS = "h hint · s/w solution · n/N step · t fold"
+STRIP_KEYS = "t unfold · h hint · s/w solution · n/N step"
 
 
 def _heading(text: str, style: str = "bold") -> Text:
@@ -105,6 +108,28 @@ def verdict(content: StepText, state: LessonState) -> Text:
     return Text.assemble((f"You predicted {picked}: not quite. ", "bold yellow"), (f"The answer: {right}.", "bold"))
 
 
+def strip_text(lesson: Lesson, state: LessonState) -> Text:
+    """The folded panel's three lines: the step, what to do now, and the goal (its first check not met yet)."""
+    content = lesson.steps[state.step].content
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"Step {state.step + 1} of {len(lesson.steps)}: ", "bold")
+    text.append(content.title, "bold")
+    if state.setting_up:
+        text.append("\nSetting up the lesson's cluster ...", "italic")
+        return text
+    if state.met:
+        text.append("\n✓ Goal met: t unfolds the explanation, n goes on.", "bold green")
+    elif state.can_predict:
+        text.append("\nPredict first: t unfolds the question and its choices.", "bold yellow")
+    else:
+        text.append(f"\n▶ {content.do}" if content.do else "\nt unfolds the step.", "bold")
+    shown = next((result for result in state.goal if not result.ok), state.goal[0] if state.goal else None)
+    if shown is not None:
+        text.append("\n")
+        text.append_text(check_line(shown).split("\n")[0])
+    return text
+
+
 class LessonPanel(VerticalScroll):
     """The current lesson step, kept in step with the engine's ``LessonState``."""
 
@@ -113,6 +138,11 @@ class LessonPanel(VerticalScroll):
     LessonPanel > .lesson-progress { color: $text-muted; }
     LessonPanel #lesson-step-title { text-style: bold; color: $accent; }
     LessonPanel #lesson-explanation { margin-bottom: 1; border-left: thick $success; padding-left: 1; }
+    LessonPanel #lesson-full { height: auto; }
+    LessonPanel #lesson-strip { display: none; }
+    LessonPanel.-strip { scrollbar-gutter: auto; }
+    LessonPanel.-strip #lesson-full { display: none; }
+    LessonPanel.-strip #lesson-strip { display: block; }
     """
 
     class Predicted(Message):
@@ -127,33 +157,39 @@ class LessonPanel(VerticalScroll):
         self._step_key: tuple[str, int] | None = None
         self._state: LessonState | None = None
         self._solution_shown = False
+        self._folded = False
         self._focus_back: Widget | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="lesson-progress", classes="lesson-progress")
-        yield Static(id="lesson-step-title")
-        yield Static(id="lesson-explanation")
-        yield Static(id="lesson-text")
-        yield Static(id="lesson-question")
-        yield PredictionChoices(id="lesson-choices")
-        yield Static(id="lesson-status")
+        with Vertical(id="lesson-full"):
+            yield Static(id="lesson-progress", classes="lesson-progress")
+            yield Static(id="lesson-step-title")
+            yield Static(id="lesson-explanation")
+            yield Static(id="lesson-text")
+            yield Static(id="lesson-question")
+            yield PredictionChoices(id="lesson-choices")
+            yield Static(id="lesson-status")
+        yield Static(id="lesson-strip")
 
-    def show(self, lesson: Lesson, state: LessonState, solution_shown: bool) -> None:
-        """Draw ``state`` of ``lesson``; focus the choices when a prediction opens."""
+    def show(self, lesson: Lesson, state: LessonState, solution_shown: bool, folded: bool = False) -> None:
+        """Draw ``state`` of ``lesson``, whole or ``folded`` to a strip; focus the choices when a prediction opens."""
         step = lesson.steps[state.step]
         content = step.content
         step_key = (lesson.id, state.step)
         if step_key != self._step_key:
             self._step_key = step_key
             self.border_title = lesson.title
-            self.border_subtitle = KEYS
             self.query_one("#lesson-step-title", Static).update(f"Step {state.step + 1} of {len(lesson.steps)}: "
                                                                  f"{content.title}")
             self.query_one("#lesson-text", Static).update(step_body(content))
             self.scroll_home(animate=False)
-        if state == self._state and solution_shown == self._solution_shown:
+        if state == self._state and solution_shown == self._solution_shown and folded == self._folded:
             return
         previous, self._state, self._solution_shown = self._state, state, solution_shown
+        was_folded, self._folded = self._folded, folded
+        self.set_class(folded, "-strip")
+        self.border_subtitle = STRIP_KEYS if folded else KEYS
+        self.query_one("#lesson-strip", Static).update(strip_text(lesson, state))
         self.query_one("#lesson-progress", Static).update(" ".join(
             "●" if index in state.completed else "◉" if index == state.step else "○"
             for index in range(len(lesson.steps))))
@@ -168,17 +204,19 @@ class LessonPanel(VerticalScroll):
         explained = self.query_one("#lesson-explanation", Static)
         explained.display = state.met
         explained.update(explanation(content, state, state.step == len(lesson.steps) - 1) if state.met else "")
-        self._move_focus(previous, state, choices)
+        self._move_focus(previous, was_folded, state, choices)
         if state.met and (previous is None or not previous.met or previous.step != state.step):
             self.scroll_home(animate=False)
 
-    def _move_focus(self, previous: LessonState | None, state: LessonState, choices: PredictionChoices) -> None:
-        """Focus the choices when a prediction opens; give focus back when it closes."""
-        was_open = previous is not None and previous.can_predict and previous.step == state.step
-        if state.can_predict and not was_open:
+    def _move_focus(self, previous: LessonState | None, was_folded: bool, state: LessonState,
+                    choices: PredictionChoices) -> None:
+        """Focus the choices when a prediction opens (or unfolds); give focus back when it closes (or folds)."""
+        was_open = (previous is not None and previous.can_predict and previous.step == state.step
+                    and not was_folded)
+        if state.can_predict and not self._folded and not was_open:
             self._focus_back = self.screen.focused
             choices.focus()
-        elif not state.can_predict and choices.has_focus:
+        elif (not state.can_predict or self._folded) and choices.has_focus:
             back = self._focus_back
             if back is not None and back.is_attached:
                 back.focus()

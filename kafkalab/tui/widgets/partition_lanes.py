@@ -15,7 +15,7 @@ from rich.text import Text
 
 from kafkalab.cluster.inspect import LogWindow
 from kafkalab.tui.cells import Marker, draw_cells, draw_markers, key_colour, window_start
-from kafkalab.tui.widgets.lanes import GUTTER, SPARE, LaneWidget
+from kafkalab.tui.widgets.lanes import GUTTER, LaneWidget
 from kafkalab.views import PartitionView, TopicView
 
 
@@ -63,7 +63,7 @@ class PartitionLanes(LaneWidget):
         width = self.cells_width
         window = self._windows.get(partition.partition)
         first = window.first_offset if window is not None else window_start(
-            partition.log_start_offset, partition.log_end_offset, width, SPARE)
+            partition.log_start_offset, partition.log_end_offset, width, width - self.record_width)
         dim = self.style_of("dim")
         if row == 1:
             prefix = ("…" if first > partition.log_start_offset else "") + str(first)
@@ -79,16 +79,32 @@ class PartitionLanes(LaneWidget):
         return text
 
     def _header(self, partition: PartitionView, selected: bool) -> Text:
-        text = Text(("▶ " if selected else "  ") + partition.name.ljust(GUTTER), no_wrap=True)
+        """The lane's first line: Kafka's describe columns, or where they do not fit, the same in order of need."""
+        full = self._describe(partition, selected, compact=False)
+        if full.cell_len <= self.scrollable_content_region.width:
+            return full
+        return self._describe(partition, selected, compact=True)
+
+    def _describe(self, partition: PartitionView, selected: bool, compact: bool) -> Text:
+        gap = " · " if compact else "   "
+        text = Text(("▶ " if selected else "  ") + partition.name.ljust(0 if compact else GUTTER), no_wrap=True)
         if partition.offline:
             text.append("  OFFLINE: no leader", self.style_of("offline"))
         else:
             text.append(f"  leader {partition.leader}")
-        text.append(f"   replicas {ids(partition.replicas)}")
-        text.append("   ISR ")
+        replicas = f"{gap}replicas {ids(partition.replicas)}"
+        if not compact:
+            text.append(replicas)
+        text.append(f"{gap}ISR ")
         shrunk = len(partition.isr) < len(partition.replicas)
         text.append(ids(partition.isr), self.style_of("warning") if shrunk else "")
-        text.append(f"   epoch {partition.leader_epoch}")
-        text.append(f"   start {partition.log_start_offset} · HW {partition.high_watermark} · "
-                    f"LEO {partition.log_end_offset}", self.style_of("dim"))
+        offsets = (f"HW {partition.high_watermark} · LEO {partition.log_end_offset}" if compact else
+                   f"start {partition.log_start_offset} · HW {partition.high_watermark} · "
+                   f"LEO {partition.log_end_offset}")
+        if compact:
+            text.append(f"{gap}{offsets}", self.style_of("dim"))
+            text.append(f"{replicas}{gap}epoch {partition.leader_epoch}")
+        else:
+            text.append(f"{gap}epoch {partition.leader_epoch}")
+            text.append(f"{gap}{offsets}", self.style_of("dim"))
         return text

@@ -19,8 +19,12 @@ from textual.strip import Strip
 
 from kafkalab.views import TopicView
 
-#: (title, width, right-aligned) per column after the name, which takes the rest.
-COLUMNS = (("parts", 5, True), ("RF", 2, True), ("under-rep", 9, True), ("offline", 7, True), ("records", 10, True))
+#: (title, width) per column after the name, which takes the rest; numbers are right-aligned.
+COLUMNS = (("parts", 5), ("RF", 2), ("under-rep", 9), ("offline", 7), ("records", 10))
+#: The columns a narrow list keeps; the name then takes the colour of under-replicated or offline partitions.
+NARROW_COLUMNS = (("parts", 5), ("RF", 2), ("records", 8))
+#: A name column narrower than this makes the list drop to ``NARROW_COLUMNS``.
+MIN_NAME_WIDTH = 9
 Row = tuple[str, int, int, int, int, int, bool]
 
 
@@ -151,13 +155,19 @@ class TopicList(ScrollView, can_focus=True):
             strip = self._row_strips[key] = self._row_strip(row, key[1], width)
         return strip
 
+    @staticmethod
+    def _columns(width: int) -> tuple[tuple[str, int], ...]:
+        """The columns that fit beside a readable name in ``width`` cells."""
+        full = width - sum(w + 1 for _, w in COLUMNS)
+        return COLUMNS if full >= MIN_NAME_WIDTH else NARROW_COLUMNS
+
     def _name_width(self, width: int) -> int:
-        return max(6, width - sum(w + 1 for _, w, _ in COLUMNS))
+        return max(6, width - sum(w + 1 for _, w in self._columns(width)))
 
     def _header(self, width: int) -> Strip:
         style = self.rich_style + self.get_component_rich_style("topic-list--header")
         text = " topic".ljust(self._name_width(width)) + "".join(
-            " " + (title.rjust(w) if right else title.ljust(w)) for title, w, right in COLUMNS)
+            " " + title.rjust(w) for title, w in self._columns(width))
         return Strip(glyph_first([(text, style)])).crop_extend(0, width, style)
 
     def _row_strip(self, row: Row, cursor: bool, width: int) -> Strip:
@@ -169,11 +179,17 @@ class TopicList(ScrollView, can_focus=True):
         dim = base + _foreground(self.get_component_rich_style("topic-list--dim"))
         warning = base + _foreground(self.get_component_rich_style("topic-list--warning"))
         error = base + _foreground(self.get_component_rich_style("topic-list--error"))
+        columns = self._columns(width)
+        values = {"parts": (partitions, base), "RF": (replication, base), "under-rep": (under, warning if under else dim),
+                  "offline": (offline, error if offline else dim), "records": (records, base)}
+        name_style = dim if internal else _bold(base) if cursor else base
+        if columns is NARROW_COLUMNS and (offline or under):
+            name_style = error if offline else warning
         name_width = self._name_width(width)
         shown = (" " + name)[:name_width].ljust(name_width)
-        segments = glyph_first([(shown, dim if internal else _bold(base) if cursor else base),
-                                (f" {partitions:>5} {replication:>2}", base),
-                                (f" {under:>9}", warning if under else dim),
-                                (f" {offline:>7}", error if offline else dim),
-                                (f" {records:>10,}", base)])
-        return Strip(segments).crop_extend(0, width, base)
+        pieces = [(shown, name_style)]
+        for title, column_width in columns:
+            value, style = values[title]
+            grouping = "," if title == "records" else ""
+            pieces.append((f" {value:>{column_width}{grouping}}", style))
+        return Strip(glyph_first(pieces)).crop_extend(0, width, base)
