@@ -27,6 +27,13 @@ SMALL = (80, 24)
 LARGE = (160, 45)
 
 
+def assert_footer_keeps_whole_keys(app: KafkaLabApp) -> None:
+    """Every key the footer shows is whole, and help, quit and the palette are among them."""
+    keys = [key for key in app.screen.query(FooterKey) if key.display]
+    assert keys and all(fully_visible(app, key) for key in keys)
+    assert {"app.help", "app.quit", "command_palette"} <= {key.action for key in keys}
+
+
 def lane_rows(app: KafkaLabApp, partition: int) -> tuple[str, str, str]:
     """The header, cells and markers lines of one partition's lane on the dashboard."""
     shown = lines(app, "#lanes")
@@ -86,10 +93,7 @@ class TestHeaderAndFooter:
         async with app.run_test(size=size) as pilot:
             await populate(app)
             await pilot.pause()
-            keys = [key for key in app.screen.query(FooterKey) if key.display]
-            assert keys and all(fully_visible(app, key) for key in keys)
-            shown = {key.action for key in keys}
-            assert {"app.help", "app.quit", "command_palette"} <= shown
+            assert_footer_keeps_whole_keys(app)
 
 
 class TestResizing:
@@ -105,9 +109,7 @@ class TestResizing:
             await app.settle()
             await pilot.pause()
             assert panel.region.height <= 5 and panel.region.width == SMALL[0]
-            keys = [key for key in app.screen.query(FooterKey) if key.display]
-            assert all(fully_visible(app, key) for key in keys)
-            assert {"app.help", "app.quit", "command_palette"} <= {key.action for key in keys}
+            assert_footer_keeps_whole_keys(app)
 
 
 class TestScreensFit:
