@@ -12,6 +12,7 @@ from typing import Any
 from kafkalab.errors import Errors
 from kafkalab.protocol.fetch import (
     CONSUMER_REPLICA_ID,
+    FINAL_SESSION_EPOCH,
     EpochRequest,
     FetchPartition,
     FetchPartitionData,
@@ -24,6 +25,7 @@ from kafkalab.protocol.fetch import (
 )
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.leader_epoch import UNDEFINED_EPOCH
 from kafkalab.wire.adapters.base import Plan, RequestContext, Tree, adapts, by_topic
 from kafkalab.wire.apis import FETCH, LIST_OFFSETS, OFFSET_FOR_LEADER_EPOCH, PRODUCE
 from kafkalab.wire.build import millis, topic_id_of
@@ -71,13 +73,16 @@ def fetch(body: Any, ctx: RequestContext) -> Plan:
             if name is None:
                 unknown_ids.append((topic_id_of(topic.topic_id), p.partition))
                 continue
-            partitions[TopicPartition(name, p.partition)] = FetchPartition(p.fetch_offset, p.current_leader_epoch,
-                                                                          p.partition_max_bytes)
-    forgotten = tuple(TopicPartition(name, partition) for topic in body.forgotten_topics_data
+            # current_leader_epoch came with v9 (KIP-320); before it, -1: the broker does not check the epoch.
+            partitions[TopicPartition(name, p.partition)] = FetchPartition(
+                p.fetch_offset, getattr(p, "current_leader_epoch", UNDEFINED_EPOCH), p.partition_max_bytes)
+    forgotten = tuple(TopicPartition(name, partition) for topic in getattr(body, "forgotten_topics_data", ())
                       if (name := _topic_of(topic, ctx)) is not None for partition in topic.partitions)
     # A network client is always a consumer: only brokers fetch as followers (replica_id >= 0).
+    # Sessions came with v7 (KIP-227): an older fetch is sessionless, as session 0 at the final epoch says.
     request = FetchRequest(CONSUMER_REPLICA_ID, millis(body.max_wait), body.min_bytes, body.max_bytes, partitions,
-                           ctx.client_id, body.session_id, body.session_epoch, forgotten)
+                           ctx.client_id, getattr(body, "session_id", 0),
+                           getattr(body, "session_epoch", FINAL_SESSION_EPOCH), forgotten)
     ids = dict(ctx.topic_ids)
 
     def finish(results: Sequence[Any]) -> Tree:
