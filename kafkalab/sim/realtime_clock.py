@@ -144,7 +144,7 @@ class RealtimeDriver:
             while self._running:
                 self._drain_commands()
                 if not self._paused:
-                    target = self._sim_base + (time.monotonic() - self._wall_base) * 1000.0 * self._speed
+                    target = self._virtual_now()
                     if target - self.scheduler.now_ms > MAX_LAG_MS * self._speed:
                         self._rebase()  # the engine cannot keep up: slow down rather than burst
                         target = self.scheduler.now_ms
@@ -173,15 +173,21 @@ class RealtimeDriver:
                 return
             command()
 
+    def _virtual_now(self) -> float:
+        """Where virtual time stands by the wall clock now (the scheduler lags it while timers run)."""
+        return self._sim_base + (time.monotonic() - self._wall_base) * 1000.0 * self._speed
+
     def _wait(self) -> None:
         timeout = self.tick_seconds if not self._paused else 0.25
         due = None if self._paused else self.scheduler.next_due_ms()
         if due is not None:
             # Wake when the next timer is due rather than at the next tick: a network client's
             # request crosses several timers (link latency, replication) and each tick would add up to 20 ms.
-            timeout = min(timeout, max(0.0, (due - self.scheduler.now_ms) / 1000.0 / self._speed))
+            # Measured from the wall clock, not from the scheduler's clock: running the last timers took
+            # time, and a timer already due by the wall clock runs now instead of one more wait later.
+            timeout = min(timeout, max(0.0, (due - self._virtual_now()) / 1000.0 / self._speed))
         try:
-            command, _ = self._commands.get(timeout=timeout)
+            command, _ = self._commands.get(timeout=timeout) if timeout > 0 else self._commands.get_nowait()
         except queue.Empty:
             return
         command()

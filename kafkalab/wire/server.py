@@ -118,6 +118,8 @@ class WireServer:
         self._waker_in.setblocking(False)
         self._waker_out.setblocking(False)
         self._commands: collections.deque[Callable[[], None]] = collections.deque()
+        #: A wake-up byte is on its way and the loop has not yet taken the commands queued since.
+        self._wake_pending = False
         self._connections: dict[int, _Connection] = {}
         self._serving: set[int] = set()
         self._next_id = 1
@@ -197,7 +199,11 @@ class WireServer:
 
     def _command(self, command: Callable[[], None]) -> None:
         self._commands.append(command)
-        self._wake()
+        # One wake-up byte per loop pass is enough: the loop runs every queued command. Writing one per
+        # answer cost the engine thread a system call (and often a context switch) for each response.
+        if not self._wake_pending:
+            self._wake_pending = True
+            self._wake()
 
     def _wake(self) -> None:
         try:
@@ -220,6 +226,8 @@ class WireServer:
                     conn = self._connections.get(value)
                     if conn is not None:
                         self._guarded(conn, functools.partial(self._on_ready, conn, mask))
+            # Cleared before the commands run: a command queued from now on sends its own wake-up.
+            self._wake_pending = False
             while self._commands:
                 self._commands.popleft()()
             now = time.monotonic()
