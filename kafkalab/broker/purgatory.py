@@ -26,11 +26,23 @@ class DelayedOperation:
 
 
 class Purgatory:
-    """Waiting operations keyed by the partitions they watch."""
+    """Waiting operations keyed by the partitions they watch.
+
+    An operation completed through one key leaves the watch lists of its other keys as
+    soon as no check is walking a list. Kafka's ``DelayedOperationPurgatory`` leaves it
+    there until ``purge.interval.requests`` (1000) such operations add up (its lists are
+    shared between threads); kept until then here, a follower's fetch, which watches every
+    partition it replicates (``__consumer_offsets`` has 50), held its request and answer
+    alive and made the garbage collector's full passes take hundreds of milliseconds.
+    """
 
     def __init__(self, group: TimerGroup) -> None:
         self._group = group
         self._watchers: dict[TopicPartition, list[DelayedOperation]] = {}
+        #: How many checks are walking watch lists now (a completion can start another check).
+        self._checking = 0
+        #: Operations completed through one key that other keys' lists still hold.
+        self._to_unwatch: list[DelayedOperation] = []
 
     def try_complete_else_watch(self, keys: tuple[TopicPartition, ...], try_complete: Callable[[], bool],
                                 on_expire: Callable[[], None], timeout_ms: float) -> None:
@@ -48,17 +60,39 @@ class Purgatory:
         if not operations:
             return
         remaining = []
-        for operation in operations:
-            if operation.completed:
-                continue
-            if operation.try_complete():
-                self._complete(operation)
+        self._checking += 1
+        try:
+            for operation in operations:
+                if operation.completed:
+                    continue
+                if operation.try_complete():
+                    self._complete(operation)
+                    if len(operation.keys) > 1:
+                        self._to_unwatch.append(operation)
+                else:
+                    remaining.append(operation)
+            if remaining:
+                self._watchers[key] = remaining
             else:
-                remaining.append(operation)
-        if remaining:
-            self._watchers[key] = remaining
-        else:
-            self._watchers.pop(key, None)
+                self._watchers.pop(key, None)
+        finally:
+            self._checking -= 1
+        if not self._checking and self._to_unwatch:
+            self._unwatch_completed()
+
+    def _unwatch_completed(self) -> None:
+        """Drop completed operations from every list that still holds them (no list is being walked)."""
+        keys = {key for operation in self._to_unwatch for key in operation.keys}
+        self._to_unwatch = []
+        for key in keys:
+            waiting = self._watchers.get(key)
+            if waiting is None:
+                continue
+            live = [op for op in waiting if not op.completed]
+            if live:
+                self._watchers[key] = live
+            else:
+                del self._watchers[key]
 
     def _complete(self, operation: DelayedOperation) -> None:
         operation.completed = True

@@ -133,6 +133,10 @@ class Scheduler:
                 timer.callback(*timer.args)
             except Exception as error:
                 self._contain(timer, error)
+            # A fired timer can stay referenced (its group's list, its owner) and must not keep
+            # what it was called with alive: a follower's whole fetch request and answer, say.
+            timer.callback = _do_nothing
+            timer.args = ()
             return True
         return False
 
@@ -152,6 +156,10 @@ class Scheduler:
                 timer.callback(*timer.args)
             except Exception as error:
                 self._contain(timer, error)
+            # A fired timer can stay referenced (its group's list, its owner) and must not keep
+            # what it was called with alive: a follower's whole fetch request and answer, say.
+            timer.callback = _do_nothing
+            timer.args = ()
         self._now_ms = max(self._now_ms, until_ms)
 
     def run_for(self, duration_ms: float) -> None:

@@ -1,0 +1,84 @@
+"""The purgatory: waiting operations complete on a check or at their deadline, and nothing completed stays alive."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from kafkalab.broker.purgatory import Purgatory
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.sim.scheduler import Scheduler, TimerGroup
+
+A, B, C = (TopicPartition("orders", p) for p in range(3))
+
+
+class Request:
+    """Stands for what a waiting operation holds on to: a follower's fetch request."""
+
+
+def _watch(purgatory: Purgatory, keys: tuple[TopicPartition, ...], ready: list[bool],
+           outcome: list[str]) -> weakref.ref[Request]:
+    request = Request()
+
+    def try_complete() -> bool:
+        if ready[0]:
+            outcome.append(f"completed {request!r:.0}")
+        return ready[0]
+
+    purgatory.try_complete_else_watch(keys, try_complete, lambda: outcome.append("expired"), 500)
+    return weakref.ref(request)
+
+
+def test_an_operation_completed_through_one_key_is_released_by_the_others() -> None:
+    scheduler = Scheduler()
+    purgatory = Purgatory(TimerGroup(scheduler))
+    ready, outcome = [False], []
+    request = _watch(purgatory, (A, B, C), ready, outcome)
+    assert [purgatory.waiting(key) for key in (A, B, C)] == [1, 1, 1]
+    ready[0] = True
+    purgatory.check_and_complete(A)
+    assert outcome == ["completed "]
+    gc.collect()
+    # B and C are never checked again (a quiet partition), yet nothing holds the request.
+    assert request() is None
+    scheduler.run_for(1000)
+    assert outcome == ["completed "]  # its deadline does not fire after it completed
+
+
+def test_an_operation_not_ready_expires_once_at_its_deadline_and_is_released() -> None:
+    scheduler = Scheduler()
+    purgatory = Purgatory(TimerGroup(scheduler))
+    outcome: list[str] = []
+    request = _watch(purgatory, (A, B), [False], outcome)
+    purgatory.check_and_complete(A)
+    scheduler.run_for(499)
+    assert outcome == []
+    scheduler.run_for(1)
+    assert outcome == ["expired"]
+    assert purgatory.waiting(A) == purgatory.waiting(B) == 0
+    gc.collect()
+    assert request() is None
+
+
+def test_a_completion_that_starts_another_check_leaves_every_list_right() -> None:
+    """A completion's answer can check another key at once (a produce moving the high watermark)."""
+    scheduler = Scheduler()
+    purgatory = Purgatory(TimerGroup(scheduler))
+    outcome: list[str] = []
+    nested_ready = [False]
+    nested = _watch(purgatory, (B, C), nested_ready, outcome)
+
+    def try_complete() -> bool:
+        nested_ready[0] = True
+        purgatory.check_and_complete(B)  # completes the other operation while A's list is walked
+        purgatory.try_complete_else_watch((A, C), lambda: False, lambda: outcome.append("late expired"), 500)
+        return True
+
+    purgatory.try_complete_else_watch((A, B), lambda: False, lambda: None, 500)
+    purgatory.try_complete_else_watch((A, C), try_complete, lambda: outcome.append("expired"), 500)
+    purgatory.check_and_complete(A)
+    assert outcome == ["completed "]
+    # The operation added during the walk still waits on both its keys; nothing completed waits anywhere.
+    assert [purgatory.waiting(key) for key in (A, B, C)] == [2, 1, 1]
+    gc.collect()
+    assert nested() is None
