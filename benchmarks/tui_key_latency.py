@@ -7,13 +7,20 @@ it. Each sample presses ``]`` (select the next partition) and waits until the
 compositor has put the change on screen: the time from the key event to that
 update. Samples are spaced 100 ms apart. The achieved produce rate is reported too.
 
-Run: ``python benchmarks/tui_key_latency.py [--presses 200] [--rate 20000]``.
+With ``--network`` the records come from a real client instead: the app opens its Kafka
+listener (free ports) and a confluent-kafka producer in another process
+(``benchmarks/network_producer.py``) sends ``--rate`` records per second to it, as a
+learner's own code beside the lab would.
+
+Run: ``python benchmarks/tui_key_latency.py [--presses 200] [--rate 20000] [--network]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -51,15 +58,32 @@ def produced(cluster: Cluster) -> int:
     return sum(p.log_end_offset for p in topic.partitions) if topic else 0
 
 
-async def measure(app: KafkaLabApp, presses: int, rate: int) -> tuple[list[float], float]:
+def start_network_load(bootstrap: str, per_second: int) -> subprocess.Popen[str]:
+    """A confluent-kafka producer in its own process, sending ``per_second`` records to the app's listener."""
+    script = Path(__file__).with_name("network_producer.py")
+    client = subprocess.Popen([sys.executable, str(script), bootstrap, TOPIC, str(per_second)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert client.stdout is not None
+    if client.stdout.readline().strip() != "ready":
+        client.kill()
+        raise RuntimeError("the network producer did not start")
+    return client
+
+
+async def measure(app: KafkaLabApp, presses: int, rate: int, network: bool) -> tuple[list[float], float]:
     async with app.run_test(size=(160, 48)):
         await app.settle()
         app.submit(CreateTopic(TOPIC, PARTITIONS, 3))
         await app.settle(step_ms=500)
         app.select(topic=TOPIC)
         stop = [False]
-        app.bridge.run_on_engine(lambda c: start_load(c, rate, stop))
         app.bridge.set_paused(False)
+        client = None
+        if network:
+            assert app.bridge.listener is not None
+            client = await asyncio.to_thread(start_network_load, app.bridge.listener.bootstrap, rate)
+        else:
+            app.bridge.run_on_engine(lambda c: start_load(c, rate, stop))
         await asyncio.sleep(2.0)  # let the load settle in
         shown = asyncio.Event()
         wanted = [-1]
@@ -87,6 +111,8 @@ async def measure(app: KafkaLabApp, presses: int, rate: int) -> tuple[list[float
         sent = app.bridge.run_on_engine(produced).result() - before_count
         rate_achieved = sent / (time.perf_counter() - before_time)
         stop[0] = True
+        if client is not None:
+            await asyncio.to_thread(client.communicate, "", 120)
     return latencies, rate_achieved
 
 
@@ -94,14 +120,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--presses", type=int, default=200)
     parser.add_argument("--rate", type=int, default=20_000, help="records per second to produce (default 20000)")
+    parser.add_argument("--network", action="store_true",
+                        help="a confluent-kafka producer in another process sends the records through the listener")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kafkalab-bench-keys-") as temp:
-        bridge = EngineBridge.open(Path(temp) / "data", fresh=True, paused=True)
+        bridge = EngineBridge.open(Path(temp) / "data", fresh=True, paused=True,
+                                   listen=("127.0.0.1", 0) if args.network else None)
         app = KafkaLabApp(bridge)
         app.animation_level = "none"
-        latencies, achieved = asyncio.run(measure(app, args.presses, args.rate))
+        latencies, achieved = asyncio.run(measure(app, args.presses, args.rate, args.network))
         bridge.close()
-    print(f"steady producer: asked {args.rate:,} records/s, achieved {achieved:,.0f} records/s of wall time")
+    source = "network producer (confluent-kafka)" if args.network else "steady producer"
+    print(f"{source}: asked {args.rate:,} records/s, achieved {achieved:,.0f} records/s of wall time")
     print(f"key press to screen: {summary(latencies)} (target: p95 < 50 ms)")
 
 
