@@ -278,6 +278,10 @@ class LogSegment:
         if found is None:
             return None
         start, first = found
+        if max_offset is not None and first.last_offset >= max_offset and first.last_offset >= self._next_offset:
+            # A batch claiming offsets past the segment's end is damaged (a flipped lastOffsetDelta): left
+            # unchecked it would read as not yet committed, and its consumers would wait on it forever.
+            self._check_crc(self.read_bytes(start, first.size_in_bytes), 0, start, first)
         if (max_offset is not None and first.last_offset >= max_offset) or (
                 first.size_in_bytes > max_bytes and not min_one_batch):
             return b""
@@ -294,14 +298,19 @@ class LogSegment:
             pass  # serve the intact batches; the next read starts at the damage and reports it
         data = self.read_bytes(start, end - start)
         for position, header in batches:
-            problem = crc_problem(data, position - start, header)
-            if problem is not None:
-                if position == start:
-                    raise CorruptSegmentError(self.log_path, position, header.base_offset,
-                                              f"The batch of offsets {header.base_offset}-{header.last_offset} "
-                                              f"failed its CRC32C check: {problem}.")
+            if position == start:
+                self._check_crc(data, 0, start, header)
+            elif crc_problem(data, position - start, header) is not None:
                 return data[:position - start]
         return data
+
+    def _check_crc(self, data: bytes, at: int, position: int, header: BatchHeader) -> None:
+        """CorruptSegmentError naming the file and ``position`` if the batch at ``data[at:]`` fails its CRC32C."""
+        problem = crc_problem(data, at, header)
+        if problem is not None:
+            raise CorruptSegmentError(self.log_path, position, header.base_offset,
+                                      f"The batch of offsets {header.base_offset}-{header.last_offset} "
+                                      f"failed its CRC32C check: {problem}.")
 
     def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> None:
         """Write ``data`` (whole batches, positions relative to it) at the end and index it."""

@@ -14,7 +14,8 @@ import os
 import pytest
 from corruption_campaign import parse_seeds, run_campaign
 
-CI_SEEDS = [2, 5, 7, 8, 9, 12, 20, 36]
+#: 237: a flipped lastOffsetDelta under a running leader once read as "not yet committed", forever.
+CI_SEEDS = [2, 5, 7, 8, 9, 12, 20, 36, 237]
 
 
 def _seeds() -> list[int]:

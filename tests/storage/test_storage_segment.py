@@ -9,7 +9,7 @@ from storage_helpers import T0
 
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.records import encode_batch, iter_batch_headers
-from kafkalab.storage.segment import LogSegment
+from kafkalab.storage.segment import CorruptSegmentError, LogSegment
 
 BASE = 100
 
@@ -42,6 +42,21 @@ def test_read_returns_whole_batches_within_max_bytes(tmp_path: Path) -> None:
     data = segment.read(BASE + 1, 3 * one + 5, None, True)
     assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE, BASE + 2, BASE + 4]
     assert segment.read(BASE + 100, 1000, None, True) is None
+
+
+def test_a_batch_whose_damage_claims_offsets_past_the_segment_end_is_reported_not_waited_on(tmp_path: Path) -> None:
+    """A flipped bit in lastOffsetDelta (inside the CRC) made a batch look not yet committed, forever."""
+    segment = make_segment(tmp_path, batches=5)
+    position, _ = segment.find_batch(BASE + 4)
+    with open(segment.log_path, "r+b") as file:
+        file.seek(position + 23)  # lastOffsetDelta's high byte
+        file.write(b"\x10")
+    high_watermark = segment.next_offset
+    with pytest.raises(CorruptSegmentError, match=r"offsets 104-\d+ failed its CRC32C check"):
+        segment.read(BASE + 4, 10_000, high_watermark, True)
+    # The batches before it are served as they were.
+    data = segment.read(BASE, 10_000, high_watermark, True)
+    assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE, BASE + 2]
 
 
 def test_truncate_to_cuts_at_the_batch_holding_the_offset(tmp_path: Path) -> None:
