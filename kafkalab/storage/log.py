@@ -274,7 +274,7 @@ class PartitionLog:
             return b""
         first = max(0, bisect.bisect_right(self._segments, fetch_offset, key=lambda s: s.base_offset) - 1)
         for segment in self._segments[first:]:
-            data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message)
+            data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message, self._log_end_offset)
             if data is not None:
                 return data
         return b""

@@ -265,8 +265,11 @@ class LogSegment:
             raise
         return None
 
-    def read(self, offset: int, max_bytes: int, max_offset: int | None, min_one_batch: bool) -> bytes | None:
+    def read(self, offset: int, max_bytes: int, max_offset: int | None, min_one_batch: bool,
+             end_offset: int) -> bytes | None:
         """Whole intact batches from the one holding ``offset``, none reaching ``max_offset``; None if nothing here.
+
+        ``end_offset`` is the log end offset, which no intact batch reaches.
 
         Every batch read is checked against its CRC32C and the data ends before the first
         that fails; CorruptSegmentError when that is the first. Kafka's broker sends segment
@@ -278,8 +281,8 @@ class LogSegment:
         if found is None:
             return None
         start, first = found
-        if max_offset is not None and first.last_offset >= max_offset and first.last_offset >= self._next_offset:
-            # A batch claiming offsets past the segment's end is damaged (a flipped lastOffsetDelta): left
+        if max_offset is not None and first.last_offset >= max_offset and first.last_offset >= end_offset:
+            # A batch claiming offsets past the log's end is damaged (a flipped lastOffsetDelta): left
             # unchecked it would read as not yet committed, and its consumers would wait on it forever.
             self._check_crc(self.read_bytes(start, first.size_in_bytes), 0, start, first)
         if (max_offset is not None and first.last_offset >= max_offset) or (

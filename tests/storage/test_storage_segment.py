@@ -39,12 +39,12 @@ def test_find_batch_starts_from_the_index_floor_not_the_segment_start(tmp_path: 
 def test_read_returns_whole_batches_within_max_bytes(tmp_path: Path) -> None:
     segment = make_segment(tmp_path)
     one = segment.find_batch(BASE)[1].size_in_bytes
-    data = segment.read(BASE + 1, 3 * one + 5, None, True)
+    data = segment.read(BASE + 1, 3 * one + 5, None, True, segment.next_offset)
     assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE, BASE + 2, BASE + 4]
-    assert segment.read(BASE + 100, 1000, None, True) is None
+    assert segment.read(BASE + 100, 1000, None, True, segment.next_offset) is None
 
 
-def test_a_batch_whose_damage_claims_offsets_past_the_segment_end_is_reported_not_waited_on(tmp_path: Path) -> None:
+def test_a_batch_whose_damage_claims_offsets_past_the_log_end_is_reported_not_waited_on(tmp_path: Path) -> None:
     """A flipped bit in lastOffsetDelta (inside the CRC) made a batch look not yet committed, forever."""
     segment = make_segment(tmp_path, batches=5)
     position, _ = segment.find_batch(BASE + 4)
@@ -53,9 +53,9 @@ def test_a_batch_whose_damage_claims_offsets_past_the_segment_end_is_reported_no
         file.write(b"\x10")
     high_watermark = segment.next_offset
     with pytest.raises(CorruptSegmentError, match=r"offsets 104-\d+ failed its CRC32C check"):
-        segment.read(BASE + 4, 10_000, high_watermark, True)
+        segment.read(BASE + 4, 10_000, high_watermark, True, high_watermark)
     # The batches before it are served as they were.
-    data = segment.read(BASE, 10_000, high_watermark, True)
+    data = segment.read(BASE, 10_000, high_watermark, True, high_watermark)
     assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE, BASE + 2]
 
 
