@@ -178,9 +178,10 @@ class LessonPanel(VerticalScroll):
         step_key = (lesson.id, state.step)
         if step_key != self._step_key:
             self._step_key = step_key
-            self.border_title = lesson.title
-            self.query_one("#lesson-step-title", Static).update(f"Step {state.step + 1} of {len(lesson.steps)}: "
-                                                                 f"{content.title}")
+            # Titles are the lesson file's words, never markup: ``[`` stays a bracket.
+            self.border_title = Text(lesson.title)
+            self.query_one("#lesson-step-title", Static).update(Text(f"Step {state.step + 1} of {len(lesson.steps)}: "
+                                                                      f"{content.title}"))
             self.query_one("#lesson-text", Static).update(step_body(content))
             self.scroll_home(animate=False)
         if state == self._state and solution_shown == self._solution_shown and folded == self._folded:
