@@ -76,6 +76,8 @@ class TestPlay:
             play = app.frame.play
             assert play.finished and play.ok and len(play.reports) == len(play.steps)
             assert "■ PASSED" in shown(app, "#play-status")
+            await pilot.pause()
+            assert play.note is None and not app.screen.query_one(NoteBanner).display  # the narration ends with it
 
     async def test_single_step_runs_one_step_then_pauses(self, make_app: MakeApp) -> None:
         app = make_app(scenario=load_scenario(TEST_SCENARIO))
