@@ -10,10 +10,10 @@ import pytest
 
 import kafkalab.tui
 from kafkalab.cli import BROKEN_PIPE, main
+from kafkalab.config import TopicConfig
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.records import encode_batch
-from kafkalab.config import TopicConfig
 
 ROOT = Path(__file__).parents[2]
 T0 = 1_735_689_600_000
