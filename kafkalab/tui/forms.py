@@ -25,6 +25,7 @@ from kafkalab.scenarios.validate import Builder
 from kafkalab.scenarios.yaml_source import Mark, Node
 from kafkalab.tui.commands import ActionSpec, Values
 from kafkalab.tui.dialog import Dialog
+from kafkalab.tui.prose import prose
 
 _FORM_MARK = Mark("form", 1, 1)
 
@@ -125,12 +126,12 @@ class ActionForm(Dialog[Submitted]):
         hints = typing.get_type_hints(action_type)
         with Vertical(id="form-body") as body:
             body.border_title = self.spec.title
-            yield Static(self.spec.help, classes="form-help", markup=False)
+            yield Static(prose(self.spec.help), classes="form-help")
             with VerticalScroll(id="form-fields"):
                 for item in fields(action_type):
                     yield Label(item.name + ("" if not _required(item) else " *"), classes="form-label")
                     yield self._field_widget(item, hints[item.name])
-                    yield Static(item.metadata.get("doc", ""), classes="form-doc", markup=False)
+                    yield Static(prose(item.metadata.get("doc", "")), classes="form-doc")
             yield from self.buttons("Run")
 
     def _field_widget(self, item: Field[Any], annotation: Any) -> Input | Select[str]:

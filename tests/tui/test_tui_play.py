@@ -103,7 +103,7 @@ class TestPlay:
             play = app.frame.play
             assert play.finished and not play.ok and len(play.reports) == 2 and play.note is None
             assert "■ FAILED" in shown(app, "#play-status")
-            assert "✗ partition orders-0: leader 9 found: leader" in shown(app, "#play-outcome")
+            assert "✗ orders-0 has leader 9 found: leader" in shown(app, "#play-outcome")
 
 
 class TestCommandLine:
