@@ -192,7 +192,7 @@ class TestPlaySnapshots:
         app = make_app(scenario=load_scenario(TEST_SCENARIO))
 
         async def run_before(pilot: Pilot) -> None:
-            await play_on(app, 22)
+            await play_on(app, 10)  # during the 20 s wait: the play, and so its narration, goes on
             await pilot.press("t")
             await ready_to_shoot(app, pilot)
             assert not app.screen.query_one(PlayPanel).display
