@@ -10,7 +10,9 @@ naming a log file with the details. ``main`` lets such errors through, so tests 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -269,17 +271,48 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(options, sys.stdin, sys.stdout, sys.stderr)
 
 
+#: Exit status when the reader of the output went away (``| head``): what a shell reports for a tool that
+#: SIGPIPE ended (128 + 13), as ``seq``, ``cat`` and ``grep`` are.
+BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status. Errors kafkalab does not expect propagate."""
     try:
         return _main(argv)
-    except BrokenPipeError:  # output piped into `head` and the like
-        return 0
+    except BrokenPipeError:
+        _drop_stdout()
+        return BROKEN_PIPE
+
+
+def _drop_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's last flush at exit finds no pipe to break
+    (it would print "Exception ignored ... BrokenPipeError"); the Python documentation's recipe for SIGPIPE."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (captured by a test): nothing will flush into a closed pipe
+
+
+def _lessons_dir_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the ``--lessons-dir`` given, if one was: a folder that is not there would add no lessons
+    without a word."""
+    given = getattr(args, "lessons_dir", None) or getattr(args, "tui_lessons_dir", None)
+    if given is None:
+        return None
+    folder = Path(given).expanduser()
+    if folder.is_dir():
+        return None
+    return f"--lessons-dir {given}: {'not a folder' if folder.exists() else 'no such folder'}"
 
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    problem = _lessons_dir_problem(args)
+    if problem is not None:
+        print(f"kafkalab: {problem}", file=sys.stderr)
+        return 2
     if args.command == "dump-log":
         from kafkalab.storage.dump import dump_log_command
 

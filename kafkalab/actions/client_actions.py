@@ -88,6 +88,7 @@ class Produce(Action[ProduceResult]):
     def run(self, session: Session) -> ActionRun[ProduceResult]:
         producer = session.clients.producer(_producer_config(session, self.acks, self.idempotence, self.partitioner,
                                                              self.config))
+        yield from session.clients.require_topic(producer, self.topic)
         sends: list[tuple[str | None, Future[RecordMetadata]]] = []
         oldest = 0  # the first send that may still hold buffer memory
         for i in range(self.count):

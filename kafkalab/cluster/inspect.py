@@ -13,6 +13,7 @@ import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kafkalab.errors import KafkaError
@@ -103,8 +104,8 @@ class RecordsPage:
     first_offset: int
     rows: tuple[RecordRow, ...]
     files: tuple[DiskFile, ...]
-    #: The replica's directory relative to the data dir (``broker-1/orders-0``).
-    directory: str
+    #: The replica's directory on disk (``<data dir>/broker-1/orders-0``), where a learner finds its files.
+    directory: Path
 
 
 def _iter_records(log: PartitionLog, start: int, end: int) -> Iterator[RecordRow]:
@@ -214,7 +215,7 @@ class Inspector:
     def records(self, topic: str, partition: int, broker_id: int, first: int, count: int) -> RecordsPage:
         """Up to ``count`` records of one replica from offset ``first``, with its segment files."""
         tp = TopicPartition(topic, partition)
-        directory = f"broker-{broker_id}/{tp.topic}-{tp.partition}"
+        directory = self._cluster.data_dir.broker_dir(broker_id) / f"{tp.topic}-{tp.partition}"
         broker = self._cluster.brokers.get(broker_id)
         replica = broker.describe_replicas(tp).get(tp) if broker is not None else None
         log = self._log(broker_id, tp)

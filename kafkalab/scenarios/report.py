@@ -58,7 +58,8 @@ class TextReporter:
         for check in result.checks if isinstance(result, ExpectResult) else ():
             mark = "✓" if check.ok else "✗"
             self.out.write(f"      {mark} {check_line(check.as_dict())}\n")
-        if report.problem:
+        # An expect step that ran failed for the checks marked ✗ above: its problem says nothing more.
+        if report.problem and not (isinstance(result, ExpectResult) and not step.expect_error):
             self.out.write(f"      !! {report.problem}\n")
 
     def finish(self, report: RunReport) -> None:

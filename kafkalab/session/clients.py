@@ -90,22 +90,30 @@ class SessionClients:
             producer = self._producers[key] = self.session.cluster.producer(config)
         return producer
 
-    def start_steady(self, producer_id: str, topic: str, rate: float, config: dict[str, Any],
-                     record: Any) -> Process[SteadyProducer]:
-        """Send ``record(i)`` -> (key, value) at ``rate`` records/s until ``stop_steady``.
+    def require_topic(self, producer: Producer, topic: str) -> Process[None]:
+        """Refuse at once a topic that does not exist and will not be created on first use.
 
-        A topic that does not exist and will not be created on first use is refused at once.
-        Kafka's producer would block each ``send()`` for ``max.block.ms`` and then fail it with
-        "Topic ... not present in metadata"; a steady producer would only count failures, silently.
+        Kafka's producer would block each ``send()`` for ``max.block.ms`` (a minute) and then fail it
+        with "Topic ... not present in metadata": a learner would wait a minute to learn of a typo, and
+        a steady producer would only count failures, silently.
         """
-        self._refuse_running_steady(producer_id)
-        producer = self.session.cluster.producer(config)
         if self.session.cluster.partition_count(topic) is None:
             # Not in ZooKeeper: the broker's answer says whether it creates the topic now.
             status = yield producer.topic_status(topic)
             if status in (Errors.UNKNOWN_TOPIC_OR_PARTITION, Errors.INVALID_TOPIC_EXCEPTION):
-                producer.crash()  # it sent nothing: nothing to flush
                 raise KafkaError(status, _missing_topic(topic, status, producer.config["max.block.ms"]))
+
+    def start_steady(self, producer_id: str, topic: str, rate: float, config: dict[str, Any],
+                     record: Any) -> Process[SteadyProducer]:
+        """Send ``record(i)`` -> (key, value) at ``rate`` records/s until ``stop_steady`` (a missing topic is refused
+        at once: ``require_topic``)."""
+        self._refuse_running_steady(producer_id)
+        producer = self.session.cluster.producer(config)
+        try:
+            yield from self.require_topic(producer, topic)
+        except KafkaError:
+            producer.crash()  # it sent nothing: nothing to flush
+            raise
         self._refuse_running_steady(producer_id)
         timers = TimerGroup(self.session.scheduler, f"steady producer {producer_id}")
         steady = SteadyProducer(producer_id, topic, rate, producer, timers)

@@ -111,6 +111,8 @@ def dump_log_command(path: str, print_data: bool, out: TextIO) -> int:
             index = (OffsetIndex if extension == INDEX_SUFFIX else TimeIndex)(file, base_offset, on_disk=True)
             index.load()
             _dump_index(file, index, out)
+    except BrokenPipeError:
+        raise  # the reader of our output left (``| head``): not a problem with the file
     except (OSError, CorruptIndexError) as exc:
         print(f"kafkalab dump-log: {path}: {exc}", file=sys.stderr)
         return 1

@@ -28,7 +28,7 @@ from kafkalab.scenarios.model import Scenario
 from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.closing import ClosingScreen
 from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
-from kafkalab.tui.forms import ActionForm
+from kafkalab.tui.forms import ActionForm, Submitted, Texts
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.history import EventHistory, ThroughputHistory
@@ -106,6 +106,9 @@ class KafkaLabApp(App[None]):
         self._followed_step: tuple[int, str, int] | None = None
         #: True once the engine stopped (``EngineFailed``): the screen shows the last frame, frozen.
         self.engine_stopped = False
+        #: Actions sent from a form and not finished yet, with the form's spec and texts: a failed one's form
+        #: opens again with what was typed.
+        self._from_forms: list[tuple[Action, ActionSpec, Texts]] = []
 
     # -- engine ------------------------------------------------------------------------
 
@@ -173,12 +176,18 @@ class KafkaLabApp(App[None]):
         outcome = message.outcome
         step = outcome.action.step
         error, result = outcome.error, outcome.result
+        typed = next((entry for entry in self._from_forms if entry[0] is outcome.action), None)
+        if typed is not None:
+            self._from_forms.remove(typed)
         if error is not None:
-            self.notify(error.message, title=f"{error.name} ({step})", severity="error", timeout=10)
+            self.notify(error.message, title=f"{error.name} ({step})", severity="error", timeout=10, markup=False)
+            if typed is not None and self.screen is self.lab_screen:
+                # Never over a dialog the user opened meanwhile; the notification says what failed either way.
+                self.open_form(typed[1], dict(typed[2]))
             return
         assert result is not None  # an outcome without an error has its result
         text = result_text(result)
-        self.notify(text if len(text) < 300 else text[:297] + "...", title=f"{step}: ok")
+        self.notify(text if len(text) < 300 else text[:297] + "...", title=f"{step}: ok", markup=False)
         target = focus(result)
         if target is not None:
             self.select(topic=target.topic, partition=target.partition)
@@ -190,22 +199,22 @@ class KafkaLabApp(App[None]):
         for event in failures[:MAX_FAILURE_NOTICES]:
             bug = isinstance(event, ProcessFailed) and event.bug
             self.notify(event.describe(), title="kafkalab bug: a process stopped" if bug else "something stopped",
-                        severity="error" if isinstance(event, ProcessFailed) else "warning", timeout=20)
+                        severity="error" if isinstance(event, ProcessFailed) else "warning", timeout=20, markup=False)
         if len(failures) > MAX_FAILURE_NOTICES:
             self.notify(f"{len(failures) - MAX_FAILURE_NOTICES} more failure(s): see the events view (5).",
-                        title="something stopped", severity="error", timeout=20)
+                        title="something stopped", severity="error", timeout=20, markup=False)
 
     def on_engine_failed(self, message: EngineFailed) -> None:
         failure = message.failure
         if self.engine_stopped:
             self.notify(f"Nothing runs any more: the engine stopped on {failure.error_name}. Quit with q and "
-                        f"start kafkalab again.", title="the engine stopped", severity="error", timeout=5)
+                        f"start kafkalab again.", title="the engine stopped", severity="error", timeout=5, markup=False)
             return
         self.engine_stopped = True
         where = f" (at {failure.where})" if failure.bug and failure.where else ""
         self.notify(f"{failure.error_name}: {failure.message}{where}. Nothing you do runs from now on: quit with q "
                     f"and start kafkalab again; the data directory keeps what was flushed.",
-                    title="the engine stopped", severity="error", timeout=60)
+                    title="the engine stopped", severity="error", timeout=60, markup=False)
         if self.frame is not None:
             # The last frame stays on screen, its clock marked as stopped rather than running.
             self.frame = replace(self.frame, clock=replace(self.frame.clock, stopped=True))
@@ -273,18 +282,25 @@ class KafkaLabApp(App[None]):
     def perform(self, spec: ActionSpec, values: Values) -> None:
         """Run ``spec``'s action with ``values``, asking for the missing ones in a form."""
         if needs_form(spec.action_type, values):
-            self.push_screen(ActionForm(spec, values, self.side_panel()), self._submit_from_form)
+            self.open_form(spec, values)
             return
         try:
             action = spec.action_type(**values)
         except (TypeError, ValueError) as exc:
-            self.notify(str(exc), title="INVALID_ARGUMENT", severity="error")
+            self.notify(str(exc), title="INVALID_ARGUMENT", severity="error", markup=False)
             return
         self.submit(action)
 
-    def _submit_from_form(self, action: Action | None) -> None:
-        if action is not None:
-            self.submit(action)
+    def open_form(self, spec: ActionSpec, values: Values) -> None:
+        """Ask for ``spec``'s action in a form that starts with ``values``."""
+        choices = spec.choices(self.frame) if spec.choices is not None and self.frame is not None else None
+        self.push_screen(ActionForm(spec, values, self.side_panel(), choices),
+                         lambda submitted: self._submit_from_form(spec, submitted))
+
+    def _submit_from_form(self, spec: ActionSpec, submitted: Submitted | None) -> None:
+        if submitted is not None:
+            self._from_forms.append((submitted.action, spec, submitted.texts))
+            self.submit(submitted.action)
 
     def submit(self, action: Action) -> None:
         """Send ``action`` to the engine; its outcome arrives as a notification."""
@@ -293,8 +309,7 @@ class KafkaLabApp(App[None]):
     def action_start_action(self, step: str) -> None:
         """Open the form of vocabulary action ``step``, filled in from the selection."""
         spec = spec_for(step)
-        values = spec.prefill(self.selection, self.frame.view) if self.frame is not None else {}
-        self.push_screen(ActionForm(spec, values, self.side_panel()), self._submit_from_form)
+        self.open_form(spec, spec.prefill(self.selection, self.frame) if self.frame is not None else {})
 
     def action_show_screen(self, mode: str) -> None:
         if mode in self.MODES and mode != self.current_mode:
@@ -372,7 +387,7 @@ class KafkaLabApp(App[None]):
             try:
                 await asyncio.wrap_future(future)
             except Exception as exc:
-                self.notify(str(exc), title=failure, severity="error", timeout=20)
+                self.notify(str(exc), title=failure, severity="error", timeout=20, markup=False)
 
         self.run_worker(wait(), group="engine-work")
 
@@ -388,7 +403,7 @@ class KafkaLabApp(App[None]):
         self.lessons.command(command)
 
     def on_lesson_control_notice(self, message: LessonControl.Notice) -> None:
-        self.notify(message.text, title=message.title, severity=message.severity)
+        self.notify(message.text, title=message.title, severity=message.severity, markup=False)
 
     def on_lesson_control_switching(self, message: LessonControl.Switching) -> None:
         if message.into_lesson:
@@ -417,7 +432,7 @@ class KafkaLabApp(App[None]):
     def action_start_recording(self) -> None:
         self.bridge.start_recording()
         self.notify("Every action from now on is recorded; \"session: stop recording and save\" writes it as a "
-                    "scenario.", title="recording")
+                    "scenario.", title="recording", markup=False)
 
     def action_save_recording(self) -> None:
         default = next(f"recording-{n}.yaml" for n in count(1) if not Path(f"recording-{n}.yaml").exists())
@@ -436,9 +451,9 @@ class KafkaLabApp(App[None]):
                 text = await asyncio.wrap_future(self.bridge.stop_recording(path.stem))
                 path.write_text(text)
             except (OSError, RuntimeError) as exc:
-                self.notify(str(exc), title="recording not saved", severity="error", timeout=20)
+                self.notify(str(exc), title="recording not saved", severity="error", timeout=20, markup=False)
                 return
-            self.notify(f"Saved to {path}; replay it with `kafkalab run {path}`.", title="recording")
+            self.notify(f"Saved to {path}; replay it with `kafkalab run {path}`.", title="recording", markup=False)
 
         self.run_worker(save(), group="engine-work")
 

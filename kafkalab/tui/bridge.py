@@ -408,7 +408,8 @@ class EngineBridge:
                      self._recorder is not None and self._recorder.recording,
                      self._positions(request.lanes_topic) if lanes else (),
                      ListenerState(self.listener.bootstrap, self.listener.connections())
-                     if self.listener is not None else None)
+                     if self.listener is not None else None,
+                     tuple(self._session.clients.steady) if self._session is not None else ())
 
     def _positions(self, topic: str | None) -> tuple[ConsumerPosition, ...]:
         """Where each running consumer of the session reads next in ``topic``'s partitions."""

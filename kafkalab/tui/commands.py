@@ -15,15 +15,17 @@ from typing import Any
 from textual.binding import Binding, BindingType
 
 from kafkalab.actions import REGISTRY, Action
+from kafkalab.tui.frames import Frame
 from kafkalab.tui.selection import Selection
-from kafkalab.views import ClusterView
 
 #: Vocabulary steps that direct a scenario rather than act on the cluster; the TUI shows their effect anyway.
 NOT_USER_ACTIONS = frozenset({"wait", "expect", "note", "describe_topic"})
 
 Values = dict[str, Any]
-Prefill = Callable[[Selection, ClusterView], Values]
-Targets = Callable[[ClusterView], list[tuple[str, Values]]]
+Prefill = Callable[[Selection, Frame], Values]
+Targets = Callable[[Frame], list[tuple[str, Values]]]
+#: The values a field may take now (the running steady producers' ids), offered as a list in the form.
+Choices = Callable[[Frame], dict[str, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -49,21 +51,26 @@ class UiCommand:
                        tooltip=self.help, key_display=self.key_display, group=_GROUPS[self.group])
 
 
-def _no_prefill(selection: Selection, view: ClusterView) -> Values:
+def _no_prefill(selection: Selection, frame: Frame) -> Values:
     return {}
 
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """How the TUI offers one vocabulary action: its key, palette name and form defaults."""
+    """How the TUI offers one vocabulary action: its key, palette name (``noun: verb``) and form defaults."""
 
     step: str
     key: str
+    #: The footer group of its key and its binding id's prefix (ids are what a user's keymap names).
     namespace: str
     verb: str
     prefill: Prefill = _no_prefill
     #: Ready-made palette entries (``broker: kill 2``) that run without a form.
     targets: Targets | None = None
+    #: What the palette names it after, where that is not the namespace (a steady producer's key sits with
+    #: the record keys, yet it is a producer that starts).
+    noun: str | None = None
+    choices: Choices | None = None
 
     @property
     def id(self) -> str:
@@ -71,7 +78,7 @@ class ActionSpec:
 
     @property
     def title(self) -> str:
-        return f"{self.namespace}: {self.verb}"
+        return f"{self.noun or self.namespace}: {self.verb}"
 
     @property
     def action_type(self) -> type[Action]:
@@ -95,11 +102,12 @@ _GROUPS = {name: Binding.Group(name, compact=name != "app") for name in
 # -- defaults taken from the selection ----------------------------------------------------
 
 
-def _selected_topic(selection: Selection, view: ClusterView) -> Values:
+def _selected_topic(selection: Selection, frame: Frame) -> Values:
     return {"topic": selection.topic} if selection.topic else {}
 
 
-def _selected_leader(selection: Selection, view: ClusterView) -> Values:
+def _selected_leader(selection: Selection, frame: Frame) -> Values:
+    view = frame.view
     partition = selection.partition_view(view)
     if partition is not None and partition.leader is not None:
         return {"broker": partition.leader}
@@ -107,51 +115,72 @@ def _selected_leader(selection: Selection, view: ClusterView) -> Values:
     return {"broker": running[0]} if running else {}
 
 
-def _stopped_broker(selection: Selection, view: ClusterView) -> Values:
-    stopped = [b.broker_id for b in view.brokers if b.state == "not running"]
+def _stopped_broker(selection: Selection, frame: Frame) -> Values:
+    stopped = [b.broker_id for b in frame.view.brokers if b.state == "not running"]
     return {"broker": stopped[0]} if stopped else {}
 
 
-def _leader_and_zk(selection: Selection, view: ClusterView) -> Values:
-    return {"between": [_selected_leader(selection, view).get("broker", 1), "zk"]}
+def _leader_and_zk(selection: Selection, frame: Frame) -> Values:
+    return {"between": [_selected_leader(selection, frame).get("broker", 1), "zk"]}
 
 
-def _first_cut_link(selection: Selection, view: ClusterView) -> Values:
-    return {"between": list(_node_ids(*view.cut_links[0]))} if view.cut_links else {}
+def _first_cut_link(selection: Selection, frame: Frame) -> Values:
+    cut = frame.view.cut_links
+    return {"between": list(_node_ids(*cut[0]))} if cut else {}
 
 
-def _latency(selection: Selection, view: ClusterView) -> Values:
-    ids = [b.broker_id for b in view.brokers]
+def _latency(selection: Selection, frame: Frame) -> Values:
+    ids = [b.broker_id for b in frame.view.brokers]
     return {"between": ids[:2] if len(ids) > 1 else [ids[0], "zk"], "ms": 200}
 
 
-def _new_topic(selection: Selection, view: ClusterView) -> Values:
+def _new_topic(selection: Selection, frame: Frame) -> Values:
     # No config overrides: a min.insync.replicas suggested here outlives a replication factor lowered below it.
-    return {"name": "orders", "partitions": 3, "replication_factor": min(3, len(view.brokers))}
+    return {"name": "orders", "partitions": 3, "replication_factor": min(3, len(frame.view.brokers))}
 
 
-def _topic_config(selection: Selection, view: ClusterView) -> Values:
-    return {**_selected_topic(selection, view), "set": {"retention.ms": 60_000}}
+def _topic_config(selection: Selection, frame: Frame) -> Values:
+    return {**_selected_topic(selection, frame), "set": {"retention.ms": 60_000}}
 
 
-def _produce(selection: Selection, view: ClusterView) -> Values:
-    return {**_selected_topic(selection, view), "key": "customer-1", "value": "hello"}
+def _produce(selection: Selection, frame: Frame) -> Values:
+    return {**_selected_topic(selection, frame), "key": "customer-1", "value": "hello"}
 
 
-def _steady_producer(selection: Selection, view: ClusterView) -> Values:
-    return {"id": "steady-1", **_selected_topic(selection, view), "rate": 100, "key": "customer-{i}"}
+def _steady_producer(selection: Selection, frame: Frame) -> Values:
+    taken = set(frame.steady_producers)
+    name = next(f"steady-{n}" for n in range(1, len(taken) + 2) if f"steady-{n}" not in taken)
+    return {"id": name, **_selected_topic(selection, frame), "rate": 100, "key": "customer-{i}"}
 
 
-def _consumer(selection: Selection, view: ClusterView) -> Values:
-    taken = {member.client_id for group in view.groups for member in group.members}
+def _consumer(selection: Selection, frame: Frame) -> Values:
+    taken = {member.client_id for group in frame.view.groups for member in group.members}
     client = next(f"consumer-{n}" for n in range(1, len(taken) + 2) if f"consumer-{n}" not in taken)
     topics = [selection.topic] if selection.topic else []
     return {"group": "group-1", "client_id": client, "topics": topics, "strategy": "range"}
 
 
-def _first_consumer(selection: Selection, view: ClusterView) -> Values:
-    targets = _consumers(view)
+def _consume(selection: Selection, frame: Frame) -> Values:
+    return {**_consumer(selection, frame), "auto_offset_reset": "earliest"}
+
+
+def _first_consumer(selection: Selection, frame: Frame) -> Values:
+    targets = _consumers(frame)
     return targets[0][1] if targets else {}
+
+
+def _consumer_seek(selection: Selection, frame: Frame) -> Values:
+    where = {"topic": selection.topic, "partition": selection.partition} if selection.topic else {}
+    return {**_first_consumer(selection, frame), **where, "to": "beginning"}
+
+
+def _first_group(selection: Selection, frame: Frame) -> Values:
+    groups = _groups(frame)
+    return groups[0][1] if groups else {}
+
+
+def _first_steady_producer(selection: Selection, frame: Frame) -> Values:
+    return {"id": frame.steady_producers[0]} if frame.steady_producers else {}
 
 
 # -- ready-made palette entries -----------------------------------------------------------
@@ -163,35 +192,48 @@ def _node_ids(a: str, b: str) -> tuple[int | str, int | str]:
 
 
 def _brokers_where(running: bool) -> Targets:
-    def targets(view: ClusterView) -> list[tuple[str, Values]]:
-        return [(str(b.broker_id), {"broker": b.broker_id}) for b in view.brokers
+    def targets(frame: Frame) -> list[tuple[str, Values]]:
+        return [(str(b.broker_id), {"broker": b.broker_id}) for b in frame.view.brokers
                 if (b.state != "not running") == running]
     return targets
 
 
-def _user_topics(view: ClusterView) -> list[tuple[str, Values]]:
-    return [(t.name, {"topic": t.name}) for t in view.topics if not t.internal]
+def _user_topics(frame: Frame) -> list[tuple[str, Values]]:
+    return [(t.name, {"topic": t.name}) for t in frame.view.topics if not t.internal]
 
 
-def _links_to_cut(view: ClusterView) -> list[tuple[str, Values]]:
+def _links_to_cut(frame: Frame) -> list[tuple[str, Values]]:
+    view = frame.view
     nodes: list[int | str] = [b.broker_id for b in view.brokers] + ["zk"]
     cut = {frozenset(_node_ids(a, b)) for a, b in view.cut_links}
     return [(f"{a} <-> {b}", {"between": [a, b]}) for i, a in enumerate(nodes) for b in nodes[i + 1:]
             if frozenset((a, b)) not in cut]
 
 
-def _links_to_heal(view: ClusterView) -> list[tuple[str, Values]]:
+def _links_to_heal(frame: Frame) -> list[tuple[str, Values]]:
     return [(" <-> ".join(str(n) for n in _node_ids(a, b)), {"between": list(_node_ids(a, b))})
-            for a, b in view.cut_links]
+            for a, b in frame.view.cut_links]
 
 
-def _consumers(view: ClusterView) -> list[tuple[str, Values]]:
+def _consumers(frame: Frame) -> list[tuple[str, Values]]:
     return [(f"{member.client_id} ({group.group_id})", {"group": group.group_id, "client_id": member.client_id})
-            for group in view.groups for member in group.members]
+            for group in frame.view.groups for member in group.members]
 
 
-def _elections(view: ClusterView) -> list[tuple[str, Values]]:
-    return [("all partitions", {}), *_user_topics(view)]
+def _groups(frame: Frame) -> list[tuple[str, Values]]:
+    return [(group.group_id, {"group": group.group_id}) for group in frame.view.groups]
+
+
+def _steady_producers(frame: Frame) -> list[tuple[str, Values]]:
+    return [(producer_id, {"id": producer_id}) for producer_id in frame.steady_producers]
+
+
+def _running_steady_producers(frame: Frame) -> dict[str, list[str]]:
+    return {"id": list(frame.steady_producers)}
+
+
+def _elections(frame: Frame) -> list[tuple[str, Values]]:
+    return [("all partitions", {}), *_user_topics(frame)]
 
 
 #: Every vocabulary action the TUI binds to a key, in footer order.
@@ -200,7 +242,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = tuple(spec for spec in (
     ActionSpec("delete_topic", "D", "topic", "delete", _selected_topic, _user_topics),
     ActionSpec("alter_config", "C", "topic", "configure", _topic_config),
     ActionSpec("produce", "p", "record", "produce", _produce),
-    ActionSpec("start_producer", "P", "record", "steady producer", _steady_producer),
+    ActionSpec("start_producer", "P", "record", "start", _steady_producer, noun="producer"),
     ActionSpec("start_consumer", "g", "consumer", "start", _consumer),
     ActionSpec("stop_consumer", "G", "consumer", "stop", _first_consumer, _consumers),
     ActionSpec("pause_consumer", "z", "consumer", "pause (slow consumer)", _first_consumer, _consumers),
@@ -213,13 +255,32 @@ ACTION_SPECS: tuple[ActionSpec, ...] = tuple(spec for spec in (
     ActionSpec("elect_leaders", "E", "partition", "elect preferred", _selected_topic, _elections),
 ) if spec.step in REGISTRY)
 
+#: Vocabulary actions offered in the palette only.
+PALETTE_SPECS: tuple[ActionSpec, ...] = tuple(spec for spec in (
+    ActionSpec("consume", "", "record", "consume", _consume),
+    ActionSpec("stop_producer", "", "producer", "stop", _first_steady_producer, _steady_producers,
+               choices=_running_steady_producers),
+    ActionSpec("commit", "", "consumer", "commit", _first_consumer, _consumers),
+    ActionSpec("seek", "", "consumer", "seek", _consumer_seek),
+    ActionSpec("resume_consumer", "", "consumer", "resume", _first_consumer, _consumers),
+    ActionSpec("kill_consumer", "", "consumer", "kill", _first_consumer, _consumers),
+    ActionSpec("start_processor", "", "processor", "start"),
+    ActionSpec("describe_group", "", "group", "describe", _first_group, _groups),
+) if spec.step in REGISTRY)
+
+
+def _named_after_its_step(step: str) -> ActionSpec:
+    """A vocabulary action without a spec here yet, named from its step: ``stop_producer`` as ``producer: stop``."""
+    verb, _, noun = step.partition("_")
+    return ActionSpec(step, "", noun or "action", verb)
+
 
 def action_specs() -> list[ActionSpec]:
-    """Every user action: the bound ones, then any other vocabulary action under ``action:``."""
-    bound = {spec.step for spec in ACTION_SPECS}
-    extra = [ActionSpec(step, "", "action", step.replace("_", " ")) for step in sorted(REGISTRY)
-             if step not in bound and step not in NOT_USER_ACTIONS]
-    return [*ACTION_SPECS, *extra]
+    """Every user action: the bound ones, then those offered in the palette only."""
+    known = {spec.step for spec in (*ACTION_SPECS, *PALETTE_SPECS)}
+    extra = [_named_after_its_step(step) for step in sorted(REGISTRY) if step not in known
+             and step not in NOT_USER_ACTIONS]
+    return [*ACTION_SPECS, *PALETTE_SPECS, *extra]
 
 
 def spec_for(step: str) -> ActionSpec:

@@ -9,7 +9,7 @@ templates), so a form accepts exactly what a scenario step would.
 from __future__ import annotations
 
 import typing
-from dataclasses import MISSING, Field, fields
+from dataclasses import MISSING, Field, dataclass, fields
 from typing import Any, Literal
 
 import yaml
@@ -25,6 +25,7 @@ from kafkalab.scenarios.validate import Builder
 from kafkalab.scenarios.yaml_source import Mark, Node
 from kafkalab.tui.commands import ActionSpec, Values
 from kafkalab.tui.dialog import Dialog
+from kafkalab.tui.prose import prose
 
 _FORM_MARK = Mark("form", 1, 1)
 
@@ -95,39 +96,60 @@ class ChoiceField(Select[str]):
     ]
 
 
-class ActionForm(Dialog[Action]):
-    """A small dialog that builds one action; dismisses with it, or None when cancelled."""
+Texts = dict[str, str]
 
-    def __init__(self, spec: ActionSpec, values: Values, keep_clear: Widget | None = None) -> None:
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a form hands over: the action, and the texts it was typed as (to offer again if it fails)."""
+
+    action: Action
+    texts: Texts
+
+
+class ActionForm(Dialog[Submitted]):
+    """A small dialog that builds one action; dismisses with it, or None when cancelled.
+
+    A field with ``choices`` (the values it may take now, such as the running producers' ids) is a list to
+    pick from rather than a text to type.
+    """
+
+    def __init__(self, spec: ActionSpec, values: Values, keep_clear: Widget | None = None,
+                 choices: dict[str, list[str]] | None = None) -> None:
         super().__init__(keep_clear)
         self.spec = spec
         self.values = values
+        self.choices = choices or {}
 
     def compose(self) -> ComposeResult:
         action_type = self.spec.action_type
         hints = typing.get_type_hints(action_type)
         with Vertical(id="form-body") as body:
             body.border_title = self.spec.title
-            yield Static(self.spec.help, classes="form-help")
+            yield Static(prose(self.spec.help), classes="form-help")
             with VerticalScroll(id="form-fields"):
                 for item in fields(action_type):
                     yield Label(item.name + ("" if not _required(item) else " *"), classes="form-label")
                     yield self._field_widget(item, hints[item.name])
-                    yield Static(item.metadata.get("doc", ""), classes="form-doc")
+                    yield Static(prose(item.metadata.get("doc", "")), classes="form-doc")
             yield from self.buttons("Run")
 
     def _field_widget(self, item: Field[Any], annotation: Any) -> Input | Select[str]:
         value = self.values.get(item.name, None if _required(item) else field_default(item))
-        if typing.get_origin(annotation) is Literal:
-            options = [(flow(option), flow(option)) for option in typing.get_args(annotation)]
-            return ChoiceField(options, value=Select.NULL if value is None else flow(value),
-                               id=f"field-{item.name}", allow_blank=not _required(item))
+        if typing.get_origin(annotation) is Literal or item.name in self.choices:
+            options = (self.choices[item.name] if item.name in self.choices
+                       else [flow(option) for option in typing.get_args(annotation)])
+            shown = flow(value)
+            return ChoiceField([(option, option) for option in options],
+                               value=shown if shown in options else Select.NULL, id=f"field-{item.name}",
+                               allow_blank=not _required(item) or not options,
+                               prompt="none running" if not options else "Select")
         examples = item.metadata.get("examples") or []
         placeholder = f"e.g. {flow(examples[0])}" if examples else ("" if _required(item) else "default")
         return Input(flow(value) if value not in ({}, ()) else "", placeholder=placeholder, id=f"field-{item.name}")
 
-    def _texts(self) -> dict[str, str]:
-        texts: dict[str, str] = {}
+    def _texts(self) -> Texts:
+        texts: Texts = {}
         for item in fields(self.spec.action_type):
             widget = self.query_one(f"#field-{item.name}")
             if isinstance(widget, Select):
@@ -137,9 +159,10 @@ class ActionForm(Dialog[Action]):
         return texts
 
     def action_submit(self) -> None:
+        texts = self._texts()
         try:
-            action = parse_action(self.spec.action_type, self._texts())
+            action = parse_action(self.spec.action_type, texts)
         except KafkaError as exc:
-            self.notify(exc.message, title=exc.name, severity="error")
+            self.notify(exc.message, title=exc.name, severity="error", markup=False)
             return
-        self.dismiss(action)
+        self.dismiss(Submitted(action, texts))

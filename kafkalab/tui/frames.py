@@ -155,6 +155,8 @@ class Frame:
     positions: tuple[ConsumerPosition, ...] = ()
     #: The Kafka listener network clients connect to (None with ``--no-listen``).
     listener: ListenerState | None = None
+    #: The ids of the session's running steady producers, in the order they started.
+    steady_producers: tuple[str, ...] = ()
 
     def lane(self, partition: int) -> LogWindow | None:
         """The drawn tail of ``partition``'s log, if the frame has it."""

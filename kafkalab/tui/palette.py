@@ -36,12 +36,12 @@ class LabCommands(Provider):
             for command in UI_COMMANDS if lab.check_action(command.action_name, ())]
         entries += [(f"lesson: start {lesson.title}", "", lesson.summary, partial(lab.lessons.start, lesson.id))
                     for lesson in lab.lessons.library.catalog.lessons]
-        view = lab.frame.view if lab.frame is not None else None
+        frame = lab.frame
         for spec in action_specs():
             entries.append((spec.title + " ...", keys.get(spec.id, ""), spec.help,
                             partial(lab.action_start_action, spec.step)))
-            if spec.targets is not None and view is not None:
-                for suffix, values in spec.targets(view):
+            if spec.targets is not None and frame is not None:
+                for suffix, values in spec.targets(frame):
                     entries.append((f"{spec.title} {suffix}", "", spec.help, partial(lab.perform, spec, values)))
         return entries
 

@@ -56,6 +56,7 @@ class ScenarioPlayer:
                 self._gate = Future()
                 self._driver.pause()
         self._finished = True
+        self._note = None  # the narration belongs to the steps; the verdict stays in the panel
 
     def _release(self) -> None:
         gate, self._gate = self._gate, None

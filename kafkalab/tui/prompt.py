@@ -35,6 +35,6 @@ class TextPrompt(Dialog[str]):
         value = self.query_one("#prompt-value", Input).value.strip()
         problem = self._check(value)
         if problem is not None:
-            self.notify(problem, title=self._title, severity="error")
+            self.notify(problem, title=self._title, severity="error", markup=False)
             return
         self.dismiss(value)

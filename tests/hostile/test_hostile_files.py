@@ -128,7 +128,8 @@ def test_a_step_that_fails_says_so_in_one_short_line(tmp_path: Path, case: str, 
     result = run_cli("run", str(scenario), home=tmp_path)
     assert result.code == 1, result.err[-2000:]
     assert result.err == "" and len(result.out) < 3000, result.out[:3000]
-    failure = [line for line in result.out.splitlines() if line.startswith("      !! ")]
+    # A failed step's line starts "!!"; an expect step's failed checks are their "✗" lines, said once.
+    failure = [line for line in result.out.splitlines() if line.startswith(("      !! ", "      ✗ "))]
     assert len(failure) == 1 and error in failure[0], result.out
     assert result.out.rstrip().endswith("FAILED")
 

@@ -46,6 +46,15 @@ def test_failed_expectation_exits_1_and_says_what_differed(tmp_path: Path, capsy
     assert code == 1
     assert "expected {'topic': 't', 'partition': 0, 'high_watermark': 5}, found" in out
     assert "'high_watermark': 0" in out
+    assert out.count("expected {'topic': 't', 'partition': 0, 'high_watermark': 5}") == 1  # said once, not twice
+
+
+def test_an_expect_step_expecting_an_error_says_it_got_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run(tmp_path, "name: x\nsteps:\n  - create_topic: {name: t}\n"
+                            "  - expect: {partition: {topic: t, partition: 0, high_watermark: 0}}\n"
+                            "    expect_error: UNKNOWN_TOPIC_OR_PARTITION\n")
+    assert code == 1
+    assert "!! expected error UNKNOWN_TOPIC_OR_PARTITION but the step succeeded" in capsys.readouterr().out
 
 
 def test_unexpected_kafka_error_fails_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

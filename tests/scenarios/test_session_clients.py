@@ -1,4 +1,5 @@
-"""The user's named clients: a steady producer to a missing topic is refused at once; a stopped consumer's id is free."""
+"""The user's clients: a producer (steady or one-off) to a missing topic is refused at once; a stopped consumer's id is
+free."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from lab_clusters import Clusters
 
 from kafkalab.actions.base import Action
-from kafkalab.actions.client_actions import StartConsumer, StartProducer, StopConsumer, StopProducer
+from kafkalab.actions.client_actions import Produce, StartConsumer, StartProducer, StopConsumer, StopProducer
 from kafkalab.actions.cluster_actions import CreateTopic
 from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.errors import Errors
@@ -50,6 +51,26 @@ class TestSteadyProducerToAMissingTopic:
         assert _run(session, StartProducer("p1", "orders", rate=100)).error is None
         again = _run(session, StartProducer("p1", "orders", rate=100))
         assert again.error is not None and "already running" in again.error.message
+
+
+class TestOneOffProduceToAMissingTopic:
+    def test_is_refused_at_once_with_the_steady_producers_sentence(self, clusters: Clusters) -> None:
+        session = _session(clusters)
+        started = session.scheduler.now_ms
+        outcome = _run(session, Produce("ordres", count=3))
+        assert outcome.error is not None and outcome.error.error == Errors.UNKNOWN_TOPIC_OR_PARTITION
+        assert outcome.error.message.startswith("Topic 'ordres' does not exist, and the brokers do not create topics")
+        assert session.scheduler.now_ms - started < 1000  # one Metadata round trip, not max.block.ms (60 s)
+
+    def test_an_invalid_name_says_so(self, clusters: Clusters) -> None:
+        outcome = _run(_session(clusters), Produce("bad topic!"))
+        assert outcome.error is not None and outcome.error.error == Errors.INVALID_TOPIC_EXCEPTION
+        assert "is not a valid topic name" in outcome.error.message
+
+    def test_creates_the_topic_where_the_brokers_auto_create_topics(self, clusters: Clusters) -> None:
+        session = _session(clusters, **{"auto.create.topics.enable": True})
+        outcome = _run(session, Produce("fresh", count=2))
+        assert outcome.error is None and len(outcome.result.landed) == 2
 
 
 class TestConsumerIds:

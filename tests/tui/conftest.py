@@ -38,14 +38,15 @@ def lessons(tmp_path: Path) -> LessonLibrary:
 def make_app(tmp_path: Path) -> Iterator[Callable[..., KafkaLabApp]]:
     """Build an app on a fresh cluster in a temporary data dir; time moves only when a test steps it.
 
+    ``data_dir`` puts the cluster where a snapshot showing its path finds it the same each run.
     Every app's engine is closed afterwards, and no process of it may have failed unless the test
     built it with ``expect_failures=True`` (and asserted on them).
     """
     made: list[tuple[KafkaLabApp, bool]] = []
 
-    def build(brokers: int = 3, theme: str = THEMES[0], expect_failures: bool = False,
+    def build(brokers: int = 3, theme: str = THEMES[0], expect_failures: bool = False, data_dir: Path | None = None,
               **options: object) -> KafkaLabApp:
-        app = open_app(tmp_path / f"data-{len(made)}", brokers, theme, **options)  # type: ignore[arg-type]
+        app = open_app(data_dir or tmp_path / f"data-{len(made)}", brokers, theme, **options)  # type: ignore[arg-type]
         made.append((app, expect_failures))
         return app
 

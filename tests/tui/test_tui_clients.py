@@ -1,12 +1,13 @@
-"""Pilot tests of the user's own clients: a steady producer to a missing topic, a consumer started again."""
+"""Pilot tests of the user's own clients: producers to a missing topic, forms that fail, a consumer started again."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 from tui_helpers import record_notes
 
+from kafkalab.actions.client_actions import StartProducer
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.screenshots import SIZE, populate
@@ -32,6 +33,52 @@ class TestSteadyProducer:
             assert title == "UNKNOWN_TOPIC_OR_PARTITION (start_producer)"
             assert text.startswith("Topic 'ordres' does not exist")
             assert not any(t.endswith(": ok") for t, _ in notes)
+
+
+class TestOneOffProduce:
+    async def test_a_missing_topic_is_refused_at_once_and_the_form_opens_again_as_typed(
+            self, make_app: MakeApp) -> None:
+        app = make_app()
+        notes = record_notes(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await populate(app)
+            notes.clear()
+            await pilot.press("p")
+            typed = {"topic": "ordres", "value": "typed by hand {i}", "count": "3", "key": "customer-{i}"}
+            for name, text in typed.items():
+                app.screen.query_one(f"#field-{name}", Input).value = text
+            first = app.screen
+            await pilot.press("ctrl+s")
+            await pilot.pause()  # the form hands its action over in a callback
+            await app.settle(step_ms=100)  # one Metadata round trip: max.block.ms (60 s) does not pass
+            await pilot.pause()
+            title, text = notes[-1]
+            assert title == "UNKNOWN_TOPIC_OR_PARTITION (produce)"
+            assert text.startswith("Topic 'ordres' does not exist")
+            form = app.screen
+            assert isinstance(form, ActionForm) and form is not first and form.spec.step == "produce"
+            assert {name: form.query_one(f"#field-{name}", Input).value for name in typed} == typed
+            form.query_one("#field-topic", Input).value = "orders"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            await app.settle(step_ms=500)
+            await pilot.pause()
+            assert notes[-1][0] == "produce: ok" and not isinstance(app.screen, ActionForm)
+
+
+class TestStopProducer:
+    async def test_the_form_offers_the_running_steady_producers(self, make_app: MakeApp) -> None:
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await populate(app)
+            for name in ("steady-1", "clicks"):
+                app.submit(StartProducer(name, "orders", rate=10))
+            await app.settle(step_ms=100)
+            app.action_start_action("stop_producer")
+            await pilot.pause()
+            field = app.screen.query_one("#field-id", Select)
+            assert [value for _, value in field._options if value is not Select.NULL] == ["steady-1", "clicks"]
+            assert field.value == "steady-1"
 
 
 class TestConsumers:

@@ -107,7 +107,7 @@ class TestTopicActions:
         async with app.run_test(size=SIZE) as pilot:
             await populate(app)
             await pilot.press("ctrl+p")
-            app.screen.query_one(Input).value = "action: consume"
+            app.screen.query_one(Input).value = "record: consume"
             await pilot.pause(0.3)
             await pilot.press("enter")
             await pilot.pause()

@@ -76,6 +76,8 @@ class TestPlay:
             play = app.frame.play
             assert play.finished and play.ok and len(play.reports) == len(play.steps)
             assert "■ PASSED" in shown(app, "#play-status")
+            await pilot.pause()
+            assert play.note is None and not app.screen.query_one(NoteBanner).display  # the narration ends with it
 
     async def test_single_step_runs_one_step_then_pauses(self, make_app: MakeApp) -> None:
         app = make_app(scenario=load_scenario(TEST_SCENARIO))
@@ -101,7 +103,7 @@ class TestPlay:
             play = app.frame.play
             assert play.finished and not play.ok and len(play.reports) == 2 and play.note is None
             assert "■ FAILED" in shown(app, "#play-status")
-            assert "✗ partition orders-0: leader 9 found: leader" in shown(app, "#play-outcome")
+            assert "✗ orders-0 has leader 9 found: leader" in shown(app, "#play-outcome")
 
 
 class TestCommandLine:
@@ -190,7 +192,7 @@ class TestPlaySnapshots:
         app = make_app(scenario=load_scenario(TEST_SCENARIO))
 
         async def run_before(pilot: Pilot) -> None:
-            await play_on(app, 22)
+            await play_on(app, 10)  # during the 20 s wait: the play, and so its narration, goes on
             await pilot.press("t")
             await ready_to_shoot(app, pilot)
             assert not app.screen.query_one(PlayPanel).display

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual.content import Content
 from textual.geometry import Region
 from textual.widget import Widget
 
@@ -40,6 +41,15 @@ def fully_visible(app: KafkaLabApp, widget: Widget) -> bool:
     """True when all of ``widget`` is on screen: not scrolled away, not clipped by its container or the terminal."""
     placed = app.screen.find_widget(widget)
     return bool(placed.region) and placed.region.intersection(placed.clip) == placed.region
+
+
+def toasts(app: KafkaLabApp) -> list[tuple[str, str]]:
+    """Each notification: ``(what its toast shows, the message as given)``, to tell markup that ate text.
+
+    Tests run without toasts on screen, so this reads the message as Textual's ``Toast.render`` does.
+    """
+    return [((Content.from_markup(note.message) if note.markup else Content(note.message)).plain, note.message)
+            for note in app._notifications]
 
 
 def record_notes(app: KafkaLabApp) -> list[tuple[str, str]]:

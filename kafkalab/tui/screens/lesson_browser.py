@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,18 +31,25 @@ def progress_bar(done: int, total: int) -> str:
 
 
 def lesson_option(number: int, lesson: Lesson, library: LessonLibrary) -> Group:
-    """Number, title, progress and prerequisites; under them the summary, indented."""
+    """Number, title, progress and prerequisites; under them the summary, indented. Nothing is cut: a title too long
+    for the width left beside the progress wraps in its column."""
     done = len(library.done_steps(lesson))
     complete = done == len(lesson.steps)
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{number:>2}. ", "dim")
-    text.append(lesson.title.ljust(TITLE_WIDTH)[:TITLE_WIDTH], "bold")
-    text.append(f" {progress_bar(done, len(lesson.steps)):<15}", "bold green" if complete else "")
-    missing = library.missing_prerequisites(lesson)
+    row = Table.grid(padding=(0, 1))
+    row.add_column(width=3, style="dim")
+    row.add_column(max_width=TITLE_WIDTH, style="bold")
+    row.add_column(width=15, no_wrap=True)
+    status = Text(progress_bar(done, len(lesson.steps)), "bold green" if complete else "")
+    # Padded to the column, so progress lines up under progress; a narrow terminal wraps the title instead.
+    cells: list[RenderableType] = [f"{number:>2}.", Text(lesson.title.ljust(TITLE_WIDTH)), status]
     if lesson.prerequisites:
-        text.append(" after " + ", ".join(lesson.prerequisites), "yellow" if missing else "dim")
-        text.append(" ✗" if missing else " ✓", "bold yellow" if missing else "green")
-    return Group(text, Padding(Text(lesson.summary, style="dim"), (0, 0, 0, 4)))
+        missing = library.missing_prerequisites(lesson)
+        after = Text.assemble(("after " + ", ".join(lesson.prerequisites), "yellow" if missing else "dim"),
+                              (" ✗" if missing else " ✓", "bold yellow" if missing else "green"))
+        row.add_column(min_width=max(len(word) for word in after.plain.split()))
+        cells.append(after)
+    row.add_row(*cells)
+    return Group(row, Padding(Text(lesson.summary, style="dim"), (0, 0, 0, 4)))
 
 
 def lesson_details(lesson: Lesson | None, library: LessonLibrary) -> Group | Text:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -21,11 +23,13 @@ def replica_summary(page: RecordsPage | None, leader: int | None) -> Text:
         return Text("No partition selected.")
     role = "leader" if page.broker_id == leader else "follower"
     text = Text(f"{page.topic}-{page.partition}", style="bold")
-    text.append(f" on broker {page.broker_id} ({role})   directory <data-dir>/{page.directory}/")
+    text.append(f" on broker {page.broker_id} ({role})")
     if page.online:
         text.append(f"   start {page.log_start_offset} · HW {page.high_watermark} · LEO {page.log_end_offset}")
     else:
         text.append("   broker down", "bold red")
+    text.append("\nfiles in ")
+    text.append(f"{page.directory}{os.sep}", "bold")
     text.append("\nb next replica   [ ] other partition   { } other topic   home/end oldest/newest", style="dim")
     return text
 

@@ -1,7 +1,9 @@
 """A DataTable kept in step with a mapping of rows by diffing stable row keys.
 
 New keys are added, changed cells updated one by one and vanished keys removed, never
-``clear()`` and rebuild: the cursor and scroll position survive every update.
+``clear()`` and rebuild: the cursor and scroll position survive every update. A cell given as a
+string is shown as it is: DataTable would read it as markup, and names such as a group id
+``team[1]`` would lose their brackets.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 Cell = str | Text
+
+
+def _literal(cell: Cell) -> Text:
+    return Text(cell) if isinstance(cell, str) else cell
 
 
 class KeyedTable(DataTable[Cell]):
@@ -37,12 +43,12 @@ class KeyedTable(DataTable[Cell]):
         for key, cells in rows.items():
             old = self._rows.get(key)
             if old is None:
-                self.add_row(*cells, key=key)
+                self.add_row(*map(_literal, cells), key=key)
                 added = True
             else:
                 for column, before, after in zip(self.COLUMNS, old, cells, strict=True):
                     if before != after:
-                        self.update_cell(key, column, after, update_width=True)
+                        self.update_cell(key, column, _literal(after), update_width=True)
             self._rows[key] = cells
         if added and sort_key is not None:
             self.sort(sort_key, key=str)

@@ -23,10 +23,12 @@ from kafkalab.lessons.model import Lesson, LessonStep, StepText
 from kafkalab.tui.expectations import check_line
 from kafkalab.tui.forms import flow
 from kafkalab.tui.frames import LessonState
+from kafkalab.tui.prose import prose
 from kafkalab.tui.widgets.prediction_choices import PredictionChoices
 
 KEYS = "h hint · s/w solution · n/N step · t fold"
 STRIP_KEYS = "t unfold · h hint · s/w solution · n/N step"
+PANEL_TITLE = "lesson"
 
 
 def _heading(text: str, style: str = "bold") -> Text:
@@ -47,11 +49,12 @@ def prediction_text(content: StepText, state: LessonState) -> Text:
     if prediction is None:
         return Text()
     text = Text("\nPredict first\n", style="bold")
-    text.append(prediction.question)
+    text.append_text(prose(prediction.question))
     if state.can_predict:
         text.append(f"\nPick 1-{len(prediction.choices)} (or ↑↓ enter) before you act:", "dim")
     elif state.prediction is not None and not state.met:
-        text.append(f"\nYou predicted: {prediction.choices[state.prediction].label}. Now act and see.", "italic")
+        text.append_text(Text.assemble("\nYou predicted: ", prose(prediction.choices[state.prediction].label),
+                                       ". Now act and see.", style="italic"))
     elif not state.met:
         text.append("\nYou acted before predicting; the answer shows when the goal is met.", "dim")
     return text
@@ -76,7 +79,7 @@ def status(step: LessonStep, state: LessonState, solution_shown: bool) -> Group:
         parts.append(Text("▶ playing the solution ...", style="bold"))
     parts.extend(Text(problem, style="bold red") for problem in state.problems)
     for number, hint in enumerate(content.hints[:state.hints_shown], 1):
-        parts.append(Text.assemble((f"\nHint {number}: ", "bold"), hint))
+        parts.append(Text.assemble((f"\nHint {number}: ", "bold"), prose(hint)))
     if solution_shown:
         parts.append(_heading("Solution (w plays it)"))
         parts.append(solution_text(step))
@@ -98,14 +101,15 @@ def verdict(content: StepText, state: LessonState) -> Text:
     """Whether the learner's prediction was right, and the right answer."""
     prediction = content.predict
     assert prediction is not None
-    right = (prediction.choices[state.right_choice].label if state.right_choice is not None
-             else "none of them holds any more (the cluster has moved on)")
+    right = (prose(prediction.choices[state.right_choice].label) if state.right_choice is not None
+             else Text("none of them holds any more (the cluster has moved on)"))
     if state.prediction is None:
-        return Text(f"You did not predict. The answer: {right}.", style="bold")
-    picked = prediction.choices[state.prediction].label
+        return Text.assemble("You did not predict. The answer: ", right, ".", style="bold")
+    picked = prose(prediction.choices[state.prediction].label)
     if state.prediction == state.right_choice:
-        return Text(f"You predicted {picked}: right!", style="bold green")
-    return Text.assemble((f"You predicted {picked}: not quite. ", "bold yellow"), (f"The answer: {right}.", "bold"))
+        return Text.assemble("You predicted ", picked, ": right!", style="bold green")
+    return Text.assemble(Text.assemble("You predicted ", picked, ": not quite. ", style="bold yellow"),
+                         Text.assemble("The answer: ", right, ".", style="bold"))
 
 
 def strip_text(lesson: Lesson, state: LessonState) -> Text:
@@ -113,7 +117,7 @@ def strip_text(lesson: Lesson, state: LessonState) -> Text:
     content = lesson.steps[state.step].content
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"Step {state.step + 1} of {len(lesson.steps)}: ", "bold")
-    text.append(content.title, "bold")
+    text.append_text(prose(content.title, "bold"))
     if state.setting_up:
         text.append("\nSetting up the lesson's cluster ...", "italic")
         return text
@@ -121,8 +125,10 @@ def strip_text(lesson: Lesson, state: LessonState) -> Text:
         text.append("\n✓ Goal met: t unfolds the explanation, n goes on.", "bold green")
     elif state.can_predict:
         text.append("\nPredict first: t unfolds the question and its choices.", "bold yellow")
+    elif content.do:
+        text.append_text(prose(f"\n▶ {content.do}", "bold"))
     else:
-        text.append(f"\n▶ {content.do}" if content.do else "\nt unfolds the step.", "bold")
+        text.append("\nt unfolds the step.", "bold")
     shown = next((result for result in state.goal if not result.ok), state.goal[0] if state.goal else None)
     if shown is not None:
         text.append("\n")
@@ -136,6 +142,7 @@ class LessonPanel(VerticalScroll):
     DEFAULT_CSS = """
     LessonPanel { background: $surface; padding: 0 0 0 1; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
     LessonPanel > .lesson-progress { color: $text-muted; }
+    LessonPanel #lesson-title { text-style: bold; }
     LessonPanel #lesson-step-title { text-style: bold; color: $accent; }
     LessonPanel #lesson-explanation { margin-bottom: 1; border-left: thick $success; padding-left: 1; }
     LessonPanel #lesson-full { height: auto; }
@@ -162,6 +169,7 @@ class LessonPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="lesson-full"):
+            yield Static(id="lesson-title")
             yield Static(id="lesson-progress", classes="lesson-progress")
             yield Static(id="lesson-step-title")
             yield Static(id="lesson-explanation")
@@ -178,9 +186,10 @@ class LessonPanel(VerticalScroll):
         step_key = (lesson.id, state.step)
         if step_key != self._step_key:
             self._step_key = step_key
-            self.border_title = lesson.title
-            self.query_one("#lesson-step-title", Static).update(f"Step {state.step + 1} of {len(lesson.steps)}: "
-                                                                 f"{content.title}")
+            # Titles are the lesson file's words, never markup: ``[`` stays a bracket.
+            self.query_one("#lesson-title", Static).update(prose(lesson.title))
+            self.query_one("#lesson-step-title", Static).update(prose(f"Step {state.step + 1} of {len(lesson.steps)}: "
+                                                                       f"{content.title}"))
             self.query_one("#lesson-text", Static).update(step_body(content))
             self.scroll_home(animate=False)
         if state == self._state and solution_shown == self._solution_shown and folded == self._folded:
@@ -188,6 +197,9 @@ class LessonPanel(VerticalScroll):
         previous, self._state, self._solution_shown = self._state, state, solution_shown
         was_folded, self._folded = self._folded, folded
         self.set_class(folded, "-strip")
+        # The strip's border names the lesson; the panel beside the views is too narrow for a long title in its
+        # border, so there the title wraps on the panel's first line.
+        self.border_title = Text(lesson.title) if folded else PANEL_TITLE
         self.border_subtitle = STRIP_KEYS if folded else KEYS
         self.query_one("#lesson-strip", Static).update(strip_text(lesson, state))
         self.query_one("#lesson-progress", Static).update(" ".join(

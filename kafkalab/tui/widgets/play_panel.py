@@ -130,7 +130,7 @@ class PlayPanel(VerticalScroll):
         if shown == self._shown:
             return
         previous, self._shown = self._shown, shown
-        self.border_title = f"scenario: {state.scenario}"
+        self.border_title = Text(f"scenario: {state.scenario}")  # the file's name for it, never markup
         self.border_subtitle = KEYS
         self.query_one("#play-status", Static).update(play_status(state, clock))
         if previous is None or previous[0] != state:

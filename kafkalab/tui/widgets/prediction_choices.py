@@ -7,6 +7,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 
+from kafkalab.tui.prose import prose
+
 MAX_CHOICES = 9
 
 
@@ -37,7 +39,7 @@ class PredictionChoices(OptionList):
             return
         self._labels = labels
         self.clear_options()
-        self.add_options([Text.assemble((f"{n} ", "bold"), label) for n, label in enumerate(labels, 1)])
+        self.add_options([Text.assemble((f"{n} ", "bold"), prose(label)) for n, label in enumerate(labels, 1)])
         self.highlighted = 0 if labels else None
 
     def action_choose(self, index: int) -> None:
