@@ -35,6 +35,12 @@ def all_serving(cluster: Cluster, topic: str, partitions: int, replication_facto
     return True
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages (Linux ``/proc/loadavg``), as it prints them."""
+    with open("/proc/loadavg") as loadavg:
+        return " ".join(loadavg.read().split()[:3])
+
+
 def rss_mb() -> tuple[float, float]:
     """Current and peak resident set size of this process, in MB (Linux ``/proc``)."""
     fields = {}

@@ -10,6 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
+from kafkalab.actions.results import DescribeTopicResult
 from kafkalab.scenarios.model import load_scenario
 from kafkalab.scenarios.runner import ScenarioRunner
 
@@ -27,8 +28,9 @@ def main() -> None:
         report = ScenarioRunner(scenario).run()
         times.append(time.perf_counter() - started)
         assert report.ok, [step.problem for step in report.steps if not step.ok]
-    partitions = report.steps[-1].result["partitions"]
-    records = sum(p["high_watermark"] for p in partitions)
+    described = report.steps[-1].result
+    assert isinstance(described, DescribeTopicResult)
+    records = sum(p.high_watermark for p in described.partitions)
     print(f"records committed: {records}; brokers alive at the end: 1 of 3")
     print(f"wall time: best {min(times):.2f} s, runs {', '.join(f'{t:.2f}' for t in times)} (target < 5 s)")
 

@@ -99,12 +99,13 @@ class Produce(Action[ProduceResult]):
             key = render(self.key, i)
             headers = {name: render(template, i) for name, template in self.headers.items()}
             sends.append((key, producer.send(self.topic, render(self.value, i), key, self.partition, headers)))
-        producer.flush()
+        # One wait for the whole step, not one per record: flush() settles once every batch sent above has.
+        yield producer.flush()
         records: list[ProducedRecord] = []
         failures: list[KafkaError] = []
         for key, future in sends:
             try:
-                metadata = yield future
+                metadata = future.result()
             except KafkaError as exc:
                 failures.append(exc)
                 records.append(ProducedRecord(self.topic, self.partition, error=exc.name))

@@ -19,16 +19,22 @@ from typing import Any
 
 from kafkalab.clients.client_config import merge_client_configs
 from kafkalab.clients.network_client import ClientNode
-from kafkalab.clients.partitioners import BuiltInPartitioner, choose_partition
-from kafkalab.clients.producer_accumulator import RecordAccumulator, RecordMetadata, record_size
+from kafkalab.clients.partitioners import BuiltInPartitioner, choose_partition, partition_for_key
+from kafkalab.clients.producer_accumulator import (
+    ProducerBatch,
+    RecordAccumulator,
+    RecordFuture,
+    RecordMetadata,
+    record_size,
+)
 from kafkalab.clients.producer_config import build_partitioner, parse_producer_config
 from kafkalab.clients.producer_sender import Sender
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import EventJournal
-from kafkalab.protocol.metadata import MetadataRequest, TopicMetadata
+from kafkalab.protocol.metadata import MetadataRequest, MetadataResponse
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future, Process, spawn
-from kafkalab.storage.records import BATCH_OVERHEAD, Header
+from kafkalab.storage.records import BATCH_OVERHEAD, Header, RecordInput
 
 HeadersInput = Mapping[str, bytes | str | None] | Sequence[tuple[str, bytes | str | None]] | None
 
@@ -70,16 +76,29 @@ def all_done(futures: Sequence[Future[Any]]) -> Future[None]:
     return done
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _AwaitingMetadata:
     """A send() whose topic is not in the producer's metadata yet (Kafka blocks up to max.block.ms)."""
 
     topic: str
     partition: int | None
-    record: tuple[bytes | None, bytes | None, tuple[Header, ...], int]
+    record: RecordInput
     size: int
-    future: Future[RecordMetadata]
+    future: RecordFuture
     deadline_ms: float
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Where a topic's records can go, read once per metadata response rather than once per record."""
+
+    #: The response this was read from: a refresh replaces it, and the route is read again.
+    source: MetadataResponse
+    num_partitions: int
+    #: Partitions with a leader, in metadata order (what the keyless partitioners choose from).
+    available: tuple[int, ...]
+    #: The TopicPartition of each partition number.
+    partitions: tuple[TopicPartition, ...]
 
 
 class Producer:
@@ -89,13 +108,19 @@ class Producer:
                  config: Mapping[str, Any] | None = None, **settings: Any) -> None:
         self.config, partitioner, self.idempotent = parse_producer_config(merge_client_configs(config, settings))
         self._client = client
+        self._scheduler = client.group.scheduler
         self._partitioner = build_partitioner(partitioner, self.config["batch.size"], rng)
+        #: Keys go to murmur2(key) % partitions, with no partitioner state to update (``BuiltInPartitioner``).
+        self._hash_keys = isinstance(self._partitioner, BuiltInPartitioner) and not self.config["partitioner.ignore.keys"]
         self._accumulator = RecordAccumulator(self.config["batch.size"], self.config["linger.ms"],
                                               self.config["buffer.memory"])
         self._sender = Sender(client, journal, self.config, self._accumulator, self.idempotent, self._place_waiting)
         self._awaiting: list[_AwaitingMetadata] = []
-        #: Partitions with a leader per topic, with the metadata they were read from.
-        self._available: dict[str, tuple[TopicMetadata, list[int]]] = {}
+        #: Completed (and replaced) each time records that waited for metadata are placed; flush() waits on it.
+        self._placed: Future[None] | None = None
+        self._routes: dict[str, _Route] = {}
+        #: A record (with its batch's header) larger than either limit fails at once; see ``_too_large``.
+        self._record_limit = min(self.config["max.request.size"], self.config["buffer.memory"])
         self._closed = False
 
     @property
@@ -123,35 +148,40 @@ class Producer:
         if partition is not None and (isinstance(partition, bool) or not isinstance(partition, int) or partition < 0):
             raise KafkaError(Errors.INVALID_ARGUMENT, f"Invalid partition: {partition}. Partition number should "
                                                       f"always be non-negative or null.")
-        if timestamp is not None and timestamp < 0:
+        now_ms = self._scheduler.now_ms
+        if timestamp is None:
+            timestamp = int(now_ms)  # the scheduler's now_int_ms()
+        elif timestamp < 0:
             raise KafkaError(Errors.INVALID_ARGUMENT, f"Invalid timestamp: {timestamp}. Timestamp should always be "
                                                       f"non-negative or null.")
-        record = (_serialize("key", key), _serialize("value", value), _headers(headers),
-                  self._client.group.scheduler.now_int_ms() if timestamp is None else timestamp)
-        size = record_size(record[0], record[1], record[2])
-        future: Future[RecordMetadata] = Future()
-        limit, memory = self.config["max.request.size"], self.config["buffer.memory"]
-        if size + BATCH_OVERHEAD > limit:
-            future.set_error(KafkaError(Errors.MESSAGE_TOO_LARGE, f"The message is {size + BATCH_OVERHEAD} bytes when "
-                                        f"serialized which is larger than {limit}, which is the value of the "
-                                        f"max.request.size configuration."))
-            return future
-        if size + BATCH_OVERHEAD > memory:
-            future.set_error(KafkaError(Errors.MESSAGE_TOO_LARGE, f"The message is {size + BATCH_OVERHEAD} bytes when "
-                                        f"serialized which is larger than the total memory buffer you have "
-                                        f"configured with the buffer.memory configuration."))
-            return future
+        if type(key) is not bytes:
+            key = _serialize("key", key)
+        if type(value) is not bytes:
+            value = _serialize("value", value)
+        header_tuple = _headers(headers) if headers else ()
+        size = record_size(key, value, header_tuple)
+        if size + BATCH_OVERHEAD > self._record_limit:
+            return Future.failed(self._too_large(size + BATCH_OVERHEAD))
         self._accumulator.buffered_bytes += size
-        future.add_done_callback(lambda _: self._release(size))
-        waiting = _AwaitingMetadata(topic, partition, record, size, future,
-                                    self._client.now_ms + self.config["max.block.ms"])
+        record = (key, value, header_tuple, timestamp)
+        route = self._route(topic)
+        if route is not None:
+            return self._place(topic, route, partition, record, size, now_ms, None)
+        future = RecordFuture()
+        self._awaiting.append(_AwaitingMetadata(topic, partition, record, size, future,
+                                                now_ms + self.config["max.block.ms"]))
         self._sender.topics.add(topic)
-        if self._client.topic(topic) is not None:
-            self._place(waiting)
-        else:
-            self._awaiting.append(waiting)
-            self._sender.refresh_metadata()
+        self._sender.refresh_metadata()
         return future
+
+    def _too_large(self, size: int) -> KafkaError:
+        if size > self.config["max.request.size"]:
+            return KafkaError(Errors.MESSAGE_TOO_LARGE, f"The message is {size} bytes when serialized which is larger "
+                                                        f"than {self.config['max.request.size']}, which is the value of "
+                                                        f"the max.request.size configuration.")
+        return KafkaError(Errors.MESSAGE_TOO_LARGE, f"The message is {size} bytes when serialized which is larger than "
+                                                    f"the total memory buffer you have configured with the "
+                                                    f"buffer.memory configuration.")
 
     def topic_status(self, topic: str) -> Future[Errors]:
         """Ask a broker about ``topic`` once, with the Metadata request its first ``send()`` makes.
@@ -169,68 +199,106 @@ class Producer:
 
         return spawn(self._client.group, ask(), name=f"metadata for {topic}").claim()
 
-    def _release(self, size: int) -> None:
-        self._accumulator.buffered_bytes -= size
-
     @property
     def buffer_exhausted(self) -> bool:
         """True while unsettled records fill ``buffer.memory``: Kafka's ``send()`` would block now."""
         return self._accumulator.exhausted
 
-    def _place(self, waiting: _AwaitingMetadata) -> None:
-        """Choose the partition (Kafka's ``partition()``) and append to its batch."""
-        metadata = self._client.topic(waiting.topic)
-        assert metadata is not None
-        key = None if self.config["partitioner.ignore.keys"] else waiting.record[0]
-        cached = self._available.get(waiting.topic)
-        if cached is None or cached[0] is not metadata:  # recomputed only when metadata was refreshed
-            cached = self._available[waiting.topic] = (metadata, [p.partition for p in metadata.partitions
-                                                                  if p.leader >= 0])
-        available = cached[1]
-        if waiting.partition is None and key is None and isinstance(self._partitioner, BuiltInPartitioner):
-            sticky = self._partitioner.sticky_partition(waiting.topic)
-            if sticky is not None and self._accumulator.all_batches_full(TopicPartition(waiting.topic, sticky)):
-                # A switch deferred while the sticky partition's batch was open can happen now (partitionChanged).
-                self._partitioner.record_appended(waiting.topic, sticky, None, 0, True)
-        try:
-            chosen = choose_partition(self._partitioner, waiting.topic, waiting.partition, key, waiting.record[1],
-                                      len(metadata.partitions), available)
-        except KafkaError as exc:
-            waiting.future.set_error(exc)
-            return
-        batch_full = self._accumulator.append(TopicPartition(waiting.topic, chosen), waiting.record, waiting.size,
-                                              self._client.now_ms, waiting.future)
-        if waiting.partition is None:
-            self._partitioner.record_appended(waiting.topic, chosen, key, waiting.size, batch_full)
+    def _route(self, topic: str) -> _Route | None:
+        """The topic's partitions as the current metadata has them, or None if it has not got the topic."""
+        route = self._routes.get(topic)
+        metadata = self._client.metadata
+        if route is not None and route.source is metadata:
+            return route
+        topic_metadata = self._client.topic(topic)
+        if metadata is None or topic_metadata is None:
+            return None
+        count = len(topic_metadata.partitions)
+        route = self._routes[topic] = _Route(metadata, count,
+                                             tuple(p.partition for p in topic_metadata.partitions if p.leader >= 0),
+                                             tuple(TopicPartition(topic, number) for number in range(count)))
+        return route
+
+    def _place(self, topic: str, route: _Route, partition: int | None, record: RecordInput, size: int,
+               now_ms: float, future: RecordFuture | None) -> RecordFuture:
+        """Choose the partition (Kafka's ``partition()``) and append to its batch; ``future`` if the record waited."""
+        key = record[0]
+        if partition is None and key is not None and self._hash_keys:
+            batch = self._accumulator.append(route.partitions[partition_for_key(key, route.num_partitions)], record,
+                                             size, now_ms)
+        else:
+            if self.config["partitioner.ignore.keys"]:
+                key = None
+            if partition is None and key is None and isinstance(self._partitioner, BuiltInPartitioner):
+                sticky = self._partitioner.sticky_partition(topic)
+                if sticky is not None and self._accumulator.all_batches_full(route.partitions[sticky]):
+                    # A switch deferred while the sticky partition's batch was open can happen now (partitionChanged).
+                    self._partitioner.record_appended(topic, sticky, None, 0, True)
+            try:
+                chosen = choose_partition(self._partitioner, topic, partition, key, record[1], route.num_partitions,
+                                          route.available)
+            except KafkaError as exc:
+                self._accumulator.buffered_bytes -= size
+                failed = RecordFuture() if future is None else future
+                failed.set_error(exc)
+                return failed
+            batch = self._accumulator.append(route.partitions[chosen], record, size, now_ms)
+            if partition is None:
+                self._partitioner.record_appended(topic, chosen, key, size,
+                                                  batch.size_bytes >= self._accumulator.batch_size)
         self._sender.wakeup()
+        if future is None:
+            return RecordFuture(batch, len(batch.records) - 1)
+        future.bind(batch, len(batch.records) - 1)
+        return future
 
     def _place_waiting(self) -> None:
         """New metadata arrived: place the sends that waited for it, fail those past max.block.ms."""
         still: list[_AwaitingMetadata] = []
         now = self._client.now_ms
         for waiting in self._awaiting:
-            if self._client.topic(waiting.topic) is not None:
-                self._place(waiting)
+            route = self._route(waiting.topic)
+            if route is not None:
+                self._place(waiting.topic, route, waiting.partition, waiting.record, waiting.size, now, waiting.future)
             elif now >= waiting.deadline_ms:
+                self._accumulator.buffered_bytes -= waiting.size
                 waiting.future.set_error(KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION,
                                                     f"Topic {waiting.topic} not present in metadata after "
                                                     f"{self.config['max.block.ms']} ms."))
             else:
                 still.append(waiting)
         self._awaiting = still
+        placed, self._placed = self._placed, None
+        if placed is not None:
+            placed.set_result(None)
         if still:
             self._client.group.call_later(self.config["retry.backoff.ms"], self._sender.refresh_metadata)
 
     def flush(self) -> Future[None]:
         """Send everything queued now, without waiting for linger.ms; completes when all of it is settled."""
-        futures = [f for batch in self._accumulator.pending() for f in batch.futures]
-        futures += [f for batches in self._sender.unsettled.values() for batch in batches for f in batch.futures]
-        futures += [waiting.future for waiting in self._awaiting]
+        batches = [*self._accumulator.pending(), *(batch for queued in self._sender.unsettled.values()
+                                                   for batch in queued)]
+        awaiting = [waiting.future for waiting in self._awaiting]
         self._accumulator.flushing = True
         self._sender.wakeup()
-        done = all_done(futures)
+        done = spawn(self._client.group, self._until_settled(batches, awaiting), name="flush").claim()
         done.add_done_callback(lambda _: setattr(self._accumulator, "flushing", False))
         return done
+
+    def _until_settled(self, batches: list[ProducerBatch], awaiting: list[RecordFuture]) -> Process[None]:
+        """Wait until ``batches`` and the records of ``awaiting`` (sent before their topic's metadata came) settle.
+
+        One wait per batch, not per record: a waiting record is waited for through its batch once it has one.
+        """
+        while any(not future.done and future.batch is None for future in awaiting):
+            if self._placed is None:
+                self._placed = Future()
+            yield self._placed
+        outcomes: dict[int, Future[Any]] = {id(batch.outcome): batch.outcome for batch in batches}
+        for future in awaiting:
+            outcome = future if future.batch is None else future.batch.outcome
+            outcomes[id(outcome)] = outcome
+        yield all_done(list(outcomes.values()))
 
     def crash(self) -> None:
         """Stop at once, like a killed process: records not sent yet are lost (requests in flight may still land)."""

@@ -10,6 +10,7 @@ is sent for the first time: then it is encoded once as a v2 record batch.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kafkalab.errors import Errors
@@ -40,6 +41,69 @@ def record_size(key: bytes | None, value: bytes | None, headers: tuple[Header, .
     return size
 
 
+class RecordFuture(Future[RecordMetadata]):
+    """What ``send()`` returns (Kafka's ``FutureRecordMetadata``): a record's place in its batch.
+
+    A batch settles once for all of its records (Kafka's ``ProduceRequestResult``), so nothing
+    is done per record then: the metadata is built when a caller asks for it, and only callers
+    that add a callback pay for one. Until the record is in a batch (its topic's metadata is on
+    its way) it is a plain future, which fails by itself if the record never gets that far.
+    """
+
+    __slots__ = ("_batch", "_index")
+
+    def __init__(self, batch: ProducerBatch | None = None, index: int = 0) -> None:
+        super().__init__()  # the plain future's state, used only until the record has a batch
+        self._batch = batch
+        self._index = index
+
+    def bind(self, batch: ProducerBatch, index: int) -> None:
+        """The record is number ``index`` of ``batch`` now: callbacks added so far wait for the batch."""
+        self._batch, self._index = batch, index
+        callbacks, self._callbacks = self._callbacks, None
+        for callback in callbacks or ():
+            self.add_done_callback(callback)
+
+    @property
+    def batch(self) -> ProducerBatch | None:
+        """The batch the record is in, or None before it has one."""
+        return self._batch
+
+    @property
+    def done(self) -> bool:
+        batch = self._batch
+        return self._done if batch is None else batch.outcome.done
+
+    @property
+    def error(self) -> BaseException | None:
+        batch = self._batch
+        return self._error if batch is None else batch.outcome.error
+
+    def result(self) -> RecordMetadata:
+        batch = self._batch
+        if batch is None:
+            return super().result()
+        base_offset = batch.outcome.result()
+        return RecordMetadata(batch.tp.topic, batch.tp.partition,
+                              base_offset + self._index if base_offset >= 0 else -1, batch.records[self._index][3])
+
+    def add_done_callback(self, callback: Callable[[Future[RecordMetadata]], None]) -> None:
+        batch = self._batch
+        if batch is None:
+            super().add_done_callback(callback)
+        else:
+            batch.outcome.add_done_callback(lambda _: callback(self))
+
+    def set_result(self, value: RecordMetadata) -> None:
+        raise RuntimeError("a record's future settles with its batch")
+
+    def set_error(self, error: BaseException) -> None:
+        """Fail a record that never reached a batch (its batch's outcome settles the others)."""
+        if self._batch is not None:
+            raise RuntimeError("a record in a batch settles with its batch")
+        super().set_error(error)
+
+
 @dataclass(eq=False)
 class ProducerBatch:
     """Records for one partition that travel together in one produce request."""
@@ -47,7 +111,8 @@ class ProducerBatch:
     tp: TopicPartition
     created_ms: float
     records: list[RecordInput] = field(default_factory=list)
-    futures: list[Future[RecordMetadata]] = field(default_factory=list)
+    #: Settles once for every record: the base offset (-1: unknown, with acks=0) or the error.
+    outcome: Future[int] = field(default_factory=Future)
     size_bytes: int = BATCH_OVERHEAD
     attempts: int = 0
     #: The error of the latest failed attempt, and the broker's message with it, for the final word.
@@ -74,17 +139,6 @@ class ProducerBatch:
                                         base_sequence=self.base_sequence, compression=compression)
         return self.encoded
 
-    def complete(self, base_offset: int) -> None:
-        """Resolve every record's future; offsets count up from ``base_offset`` (-1: unknown)."""
-        topic, partition = self.tp.topic, self.tp.partition
-        for index, (future, record) in enumerate(zip(self.futures, self.records, strict=True)):
-            future.set_result(RecordMetadata(topic, partition, base_offset + index if base_offset >= 0 else -1,
-                                             record[3]))
-
-    def fail(self, error: BaseException) -> None:
-        for future in self.futures:
-            future.set_error(error)
-
 
 class RecordAccumulator:
     """Per-partition queues of batches, oldest first, and the ``buffer.memory`` their records hold."""
@@ -93,6 +147,9 @@ class RecordAccumulator:
         self.batch_size = batch_size
         self.linger_ms = linger_ms
         self.queues: dict[TopicPartition, deque[ProducerBatch]] = {}
+        #: Per topic and partition number, the batch that takes the next record: the newest one,
+        #: until the sender takes it or it is removed (found without hashing a TopicPartition per record).
+        self._open: dict[str, list[ProducerBatch | None]] = {}
         self.flushing = False
         self.buffer_memory = buffer_memory
         #: Bytes of records sent and not settled yet (Kafka's ``BufferPool`` hands them out).
@@ -103,28 +160,37 @@ class RecordAccumulator:
         """True while unsettled records fill ``buffer.memory``: Kafka's ``send()`` would block."""
         return self.buffered_bytes >= self.buffer_memory
 
-    def append(self, tp: TopicPartition, record: RecordInput, size: int, now_ms: float,
-               future: Future[RecordMetadata]) -> bool:
-        """Add a record to the partition's open batch (opening one if needed); returns whether all of
-        the partition's batches are now full (then the sticky partitioner may switch partition)."""
-        queue = self.queues.setdefault(tp, deque())
-        batch = queue[-1] if queue else None
-        if batch is None or batch.encoded is not None or batch.is_retry or (
-                batch.records and batch.size_bytes + size > self.batch_size):
-            batch = ProducerBatch(tp, now_ms)
-            queue.append(batch)
+    def append(self, tp: TopicPartition, record: RecordInput, size: int, now_ms: float) -> ProducerBatch:
+        """Add a record to the partition's open batch, opening one if there is none or the record would not fit.
+
+        The record is the batch's last; ``size`` counts against ``buffer.memory`` until the batch settles.
+        """
+        open_batches = self._open.get(tp.topic)
+        if open_batches is None:
+            open_batches = self._open[tp.topic] = []
+        if tp.partition >= len(open_batches):
+            open_batches.extend([None] * (tp.partition + 1 - len(open_batches)))
+        batch = open_batches[tp.partition]
+        if batch is None or batch.size_bytes + size > self.batch_size:
+            batch = open_batches[tp.partition] = ProducerBatch(tp, now_ms)
+            self.queues.setdefault(tp, deque()).append(batch)
         batch.records.append(record)
-        batch.futures.append(future)
         batch.size_bytes += size
-        return batch.size_bytes >= self.batch_size
+        return batch
 
     def all_batches_full(self, tp: TopicPartition) -> bool:
         """True when the partition has no batch still open for records (``allBatchesFull``)."""
-        queue = self.queues.get(tp)
-        if not queue:
-            return True
-        last = queue[-1]
-        return last.encoded is not None or last.is_retry or last.size_bytes >= self.batch_size
+        batch = self._open_batch(tp)
+        return batch is None or batch.size_bytes >= self.batch_size
+
+    def _open_batch(self, tp: TopicPartition) -> ProducerBatch | None:
+        open_batches = self._open.get(tp.topic)
+        return open_batches[tp.partition] if open_batches is not None and tp.partition < len(open_batches) else None
+
+    def _close(self, batch: ProducerBatch) -> None:
+        """No more records go into ``batch`` (it is being sent, or it was removed)."""
+        if self._open_batch(batch.tp) is batch:
+            self._open[batch.tp.topic][batch.tp.partition] = None
 
     def sendable(self, batch: ProducerBatch, now_ms: float) -> bool:
         """Full, lingered long enough, flushing, memory exhausted, or a retry whose backoff is over (``ready``)."""
@@ -140,6 +206,15 @@ class RecordAccumulator:
                for queue in self.queues.values() if queue for batch in (queue[0],)
                if not self.sendable(batch, now_ms)]
         return min(due) if due else None
+
+    def take_first(self, tp: TopicPartition) -> ProducerBatch:
+        """Take the partition's oldest batch to send it; it takes no more records."""
+        queue = self.queues[tp]
+        batch = queue.popleft()
+        if not queue:
+            del self.queues[tp]
+        self._close(batch)
+        return batch
 
     def reenqueue(self, batch: ProducerBatch, retry_after_ms: float) -> None:
         """Put a failed batch back at the front, keeping retries in sequence order."""
@@ -157,8 +232,21 @@ class RecordAccumulator:
         return [batch for queue in self.queues.values() for batch in queue]
 
     def remove(self, batch: ProducerBatch) -> None:
+        self._close(batch)
         queue = self.queues.get(batch.tp)
         if queue is not None and batch in queue:
             queue.remove(batch)
             if not queue:
                 del self.queues[batch.tp]
+
+    def complete(self, batch: ProducerBatch, base_offset: int) -> None:
+        """Settle every record of ``batch`` at offsets from ``base_offset`` (-1: unknown); its memory is free first."""
+        if not batch.outcome.done:
+            self.buffered_bytes -= batch.size_bytes - BATCH_OVERHEAD
+            batch.outcome.set_result(base_offset)
+
+    def fail(self, batch: ProducerBatch, error: BaseException) -> None:
+        """Fail every record of ``batch`` with ``error``; its memory is free first."""
+        if not batch.outcome.done:
+            self.buffered_bytes -= batch.size_bytes - BATCH_OVERHEAD
+            batch.outcome.set_error(error)

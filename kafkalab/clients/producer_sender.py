@@ -99,11 +99,8 @@ class Sender:
             if request and sizes[leader] + batch.size_bytes > self.config["max.request.size"]:
                 more = True
                 continue
-            queue.popleft()
-            if not queue:
-                del self.accumulator.queues[tp]
-            else:
-                more = True
+            self.accumulator.take_first(tp)
+            more = more or tp in self.accumulator.queues
             self._prepare(batch)
             request[tp] = batch
             sizes[leader] = sizes.get(leader, 0) + batch.size_bytes
@@ -140,7 +137,7 @@ class Sender:
             # Nobody answers acks=0: the records count as sent the moment they leave.
             for batch in batches.values():
                 self._settle(batch)
-                batch.complete(-1)
+                self.accumulator.complete(batch, -1)
             return
         self.in_flight[leader] = self.in_flight.get(leader, 0) + 1
         sent.add_done_callback(lambda f: self._on_response(leader, batches, f.result()))
@@ -161,7 +158,7 @@ class Sender:
                     self.journal.emit(ProduceRetriesEnded, client_id=self.client_id, topic=batch.tp.topic,
                                       partition=batch.tp.partition, records=batch.record_count,
                                       attempts=batch.attempts + 1, base_offset=base_offset)
-                batch.complete(base_offset)
+                self.accumulator.complete(batch, base_offset)
             elif self._can_retry(batch, error):
                 self._retry(batch, error, message)
             else:
@@ -209,7 +206,7 @@ class Sender:
     def _fail(self, batch: ProducerBatch, error: Errors, reason: str) -> None:
         self.journal.emit(ProduceFailed, client_id=self.client_id, topic=batch.tp.topic, partition=batch.tp.partition,
                           records=batch.record_count, error=error.name, reason=reason)
-        batch.fail(KafkaError(error, reason))
+        self.accumulator.fail(batch, KafkaError(error, reason))
         if error == Errors.OUT_OF_ORDER_SEQUENCE_NUMBER and self.idempotent:
             # The partition's sequence is broken: take a new producer id and renumber unsent batches (KIP-360).
             self.producer_id = -1

@@ -32,7 +32,8 @@ class Future(Generic[T]):
         self._done = False
         self._result: Any = None
         self._error: BaseException | None = None
-        self._callbacks: list[Callable[[Future[T]], None]] = []
+        #: Made on the first ``add_done_callback``: most futures (a producer's records) never get one.
+        self._callbacks: list[Callable[[Future[T]], None]] | None = None
 
     @classmethod
     def completed(cls, value: T) -> Future[T]:
@@ -86,12 +87,14 @@ class Future(Generic[T]):
         """Call ``callback(self)`` when done (at once if already done)."""
         if self._done:
             callback(self)
+        elif self._callbacks is None:
+            self._callbacks = [callback]
         else:
             self._callbacks.append(callback)
 
     def _run_callbacks(self) -> None:
-        callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
+        callbacks, self._callbacks = self._callbacks, None
+        for callback in callbacks or ():
             callback(self)
 
 

@@ -255,15 +255,21 @@ def _encode_headers(headers: Sequence[Header]) -> bytes:
 
 
 def _write_records(out: bytearray, entries: Iterable[tuple[int, RecordInput]], base_timestamp: int) -> int:
-    """Append ``(offset_delta, record)`` entries to ``out`` as v2 records; return the max timestamp."""
+    """Append ``(offset_delta, record)`` entries to ``out`` as v2 records; return the max timestamp.
+
+    Every produced record passes here: its length is summed from its parts rather than measured on
+    a joined body, and all parts are joined once for the whole batch.
+    """
     table, lo, hi = varint_table()
     encode = encode_varint
     null = _NULL
     attributes = _RECORD_ATTRIBUTES
     no_headers = _NO_HEADERS
     max_timestamp = NO_TIMESTAMP
+    parts: list[bytes] = []
     for offset_delta, (key, value, headers, timestamp) in entries:
-        max_timestamp = max(max_timestamp, timestamp)
+        if timestamp > max_timestamp:  # noqa: PLR1730 (a comparison costs less than calling max per record)
+            max_timestamp = timestamp
         delta = timestamp - base_timestamp
         timestamp_delta = table[delta - lo] if lo <= delta <= hi else encode(delta)
         offset_part = table[offset_delta - lo] if offset_delta <= hi else encode(offset_delta)
@@ -277,10 +283,11 @@ def _write_records(out: bytearray, entries: Iterable[tuple[int, RecordInput]], b
         else:
             value_part = table[len(value) - lo] if len(value) <= hi else encode(len(value))
         header_part = _encode_headers(headers) if headers else no_headers
-        body = b"".join((attributes, timestamp_delta, offset_part, key_part, key, value_part, value, header_part))
-        size = len(body)
-        out += table[size - lo] if size <= hi else encode(size)
-        out += body
+        size = (1 + len(timestamp_delta) + len(offset_part) + len(key_part) + len(key) + len(value_part) + len(value)
+                + len(header_part))  # the 1 is the attributes byte
+        parts += (table[size - lo] if size <= hi else encode(size), attributes, timestamp_delta, offset_part, key_part,
+                  key, value_part, value, header_part)
+    out += b"".join(parts)
     return max_timestamp
 
 

@@ -7,6 +7,7 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
 from kafkalab.clients.partitioners import (
     BuiltInPartitioner,
@@ -28,6 +29,14 @@ from kafkalab.errors import Errors, KafkaError
     (b"a-little-bit-longer-string", -1486304829),
     (b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
     (b"abc", 479470107),
+    # kafka-python's murmur2 (a line-by-line port of Utils.murmur2): keys with every tail length, and keys
+    # longer than 63 bytes, whose words are unpacked by a Struct made for them rather than a prepared one.
+    (b"key-1", 193331640),
+    (b"key-12", 217931240),
+    (b"key-123", 1736530164),
+    (b"\xff\xfe\xfd\xfc\xfb", 524068735),
+    (b"x" * 64, 1222492685),
+    (b"0123456789" * 10 + b"abc", -1652124089),
     # Utils.murmur2 run on a JVM: the empty key and the DefaultPartitionerTest key
     (b"", 275646681),
     (b"key", -1079937367),
@@ -42,6 +51,12 @@ def test_murmur2_matches_kafka(data, expected):
 ])
 def test_partition_for_key_matches_java_producer(key, partition):
     assert partition_for_key(key, 1000) == partition
+
+
+@given(st.binary(max_size=200))
+def test_murmur2_agrees_with_an_independent_port_of_kafkas_code(data):
+    # kafka-python's murmur2 follows Utils.murmur2 byte by byte and returns the unsigned 32 bits.
+    assert murmur2(data) & 0xFFFFFFFF == kafka_python_murmur2(data)
 
 
 def test_to_positive_clears_the_sign_bit_rather_than_negating():

@@ -6,9 +6,12 @@ import pytest
 from clients_helpers import events, open_cluster
 
 from kafkalab.clients.partitioners import partition_for_key
+from kafkalab.clients.producer import RecordMetadata
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import ProduceFailed, ProduceRetried
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.sim.process import Process, spawn
+from kafkalab.sim.scheduler import TimerGroup
 from kafkalab.storage.records import iter_batch_headers
 
 
@@ -198,3 +201,53 @@ def test_buffer_memory_bounds_what_a_producer_holds_and_exhausted_memory_sends_a
     assert too_big.error.error == Errors.MESSAGE_TOO_LARGE
     assert "larger than the total memory buffer you have configured with the buffer.memory configuration" in str(
         too_big.error)
+
+
+def test_record_futures_settle_with_their_batch_and_run_callbacks_in_the_order_added(clusters):
+    """Kafka's FutureRecordMetadata: one outcome per batch, each record's metadata from its place in it."""
+    cluster = open_cluster(clusters, partitions=1)
+    producer = cluster.producer()
+    heard: list[tuple[str, int]] = []
+    # Sent before the producer has metadata: these wait for it before they have a batch.
+    early = [producer.send("orders", f"v{n}", timestamp=1000 + n) for n in range(3)]
+    for n, future in enumerate(early):
+        future.add_done_callback(lambda f, n=n: heard.append((f"early-{n}", f.result().offset)))
+    flushed = producer.flush()
+    assert not flushed.done and not any(f.done for f in early)
+    with pytest.raises(RuntimeError):
+        early[0].result()
+    cluster.wait(flushed)
+    assert all(f.done and f.error is None for f in early)
+    # Metadata known now: the record goes into a batch at once, and the callback waits for that batch.
+    late = producer.send("orders", "v3", key="k")
+    late.add_done_callback(lambda f: heard.append(("late", f.result().offset)))
+    assert not late.done and heard == [("early-0", 0), ("early-1", 1), ("early-2", 2)]
+
+    def wait_in_a_process() -> Process[int]:
+        metadata = yield producer.send("orders", "v4")
+        return metadata.offset
+
+    assert cluster.wait(spawn(TimerGroup(cluster.scheduler, "test"), wait_in_a_process(), name="waits")) == 4
+    assert heard[-1] == ("late", 3)
+    assert [f.result() for f in early] == [RecordMetadata("orders", 0, n, 1000 + n) for n in range(3)]
+    assert late.result().partition == 0
+    after: list[int] = []
+    late.add_done_callback(lambda f: after.append(f.result().offset))  # already settled: runs at once
+    assert after == [3]
+
+
+def test_a_failed_batch_fails_every_record_in_it_and_frees_its_memory(clusters):
+    cluster = open_cluster(clusters, partitions=1, replication=1)
+    cluster.kill_broker(cluster.snapshot().partition("orders", 0).leader)
+    producer = cluster.producer(delivery_timeout_ms=40_000, request_timeout_ms=10_000, buffer_memory=270)
+    futures = [producer.send("orders", "doomed") for _ in range(10)]
+    assert producer.buffer_exhausted  # ten records of 27 bytes each (upper bound) fill 270 bytes
+    errors: list[BaseException | None] = []
+    for future in futures:
+        future.add_done_callback(lambda f: errors.append(f.error))
+    cluster.run_for(45_000)
+    assert len(errors) == 10 and all(e is futures[0].error for e in errors)
+    assert futures[0].error.error == Errors.REQUEST_TIMED_OUT
+    with pytest.raises(KafkaError):
+        futures[-1].result()
+    assert not producer.buffer_exhausted
