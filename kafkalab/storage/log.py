@@ -23,7 +23,13 @@ from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.append_validation import Batches, validate_follower_batches, validate_leader_batches
 from kafkalab.storage.compression import target_compression
 from kafkalab.storage.file_handles import SHARED_FILE_HANDLES, FileHandles
-from kafkalab.storage.files import CLEANED_SUFFIX, SWAP_SUFFIX, delete_dir_name, fsync_directory
+from kafkalab.storage.files import (
+    CLEANED_SUFFIX,
+    SWAP_SUFFIX,
+    KafkaStorageError,
+    delete_dir_name,
+    fsync_directory,
+)
 from kafkalab.storage.leader_epoch import EpochEntry, LeaderEpochFileCache
 from kafkalab.storage.log_dir_failure import LogDirFailureChannel
 from kafkalab.storage.log_loader import load_log
@@ -59,8 +65,12 @@ def _io(operation: str) -> Callable[[Callable[Concatenate[PartitionLog, P], R]],
     def decorate(method: Callable[Concatenate[PartitionLog, P], R]) -> Callable[Concatenate[PartitionLog, P], R]:
         @functools.wraps(method)
         def guarded(self: PartitionLog, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            with self.failures.guard(self.directory, operation):
+            # try/except rather than ``failures.guard``: a generator context manager per read and append costs
+            # more than the read of an idle partition itself.
+            try:
                 return method(self, *args, **kwargs)
+            except (OSError, KafkaStorageError) as exc:
+                raise self.failures.failed(self.directory, operation, exc) from None
         return guarded
 
     return decorate

@@ -43,10 +43,14 @@ class LogDirFailureChannel:
         """Report any OSError or KafkaStorageError raised inside, then raise it as a KafkaStorageError."""
         try:
             yield
-        except OSError as exc:
-            error = KafkaStorageError(exc.filename or path, operation, exc)
-            self.report(error)
-            raise error from None
-        except KafkaStorageError as error:
-            self.report(error)
-            raise
+        except (OSError, KafkaStorageError) as exc:
+            raise self.failed(path, operation, exc) from None
+
+    def failed(self, path: Path | str, operation: str, exc: OSError | KafkaStorageError) -> KafkaStorageError:
+        """Report ``exc``, raised by ``operation`` on ``path``, and return it as the KafkaStorageError to raise.
+
+        For hot paths that cannot afford a context manager per call (a log's reads and appends).
+        """
+        error = exc if isinstance(exc, KafkaStorageError) else KafkaStorageError(exc.filename or path, operation, exc)
+        self.report(error)
+        return error
