@@ -402,9 +402,12 @@ class ReplicaManager:
                 continue
             log = partition.log
             try:
-                records = log.read(fetch.fetch_offset, max(0, min(fetch.partition_max_bytes, remaining)),
-                                   None if follower else partition.high_watermark,
-                                   min_one_message=remaining == request.max_bytes)
+                if fetch.fetch_offset == log.log_end_offset:
+                    records = b""  # caught up: what the read answers, without going through the log's file guard
+                else:
+                    records = log.read(fetch.fetch_offset, max(0, min(fetch.partition_max_bytes, remaining)),
+                                       None if follower else partition.high_watermark,
+                                       min_one_message=remaining == request.max_bytes)
             except KafkaError as exc:
                 if isinstance(exc, CorruptSegmentError):
                     self.report_corruption(tp, exc, fetch.fetch_offset)
