@@ -50,6 +50,7 @@ class RealtimeDriver:
         self._wall_base = time.monotonic()
         self._sim_base = scheduler.now_ms
         self.error: BaseException | None = None
+        self._after_pass: list[Callable[[], None]] = []
 
     # -- control (any thread) ------------------------------------------------------
 
@@ -116,6 +117,14 @@ class RealtimeDriver:
         """While paused, advance virtual time by ``duration_ms``."""
         self.submit(lambda: self._step(duration_ms))
 
+    def after_each_pass(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the engine thread at the end of every pass, once the due timers have run.
+
+        What the pass produced for another thread can then be handed over at once (one wake-up of
+        that thread per pass instead of one per item).
+        """
+        self._after_pass.append(callback)
+
     # -- engine thread -------------------------------------------------------------
 
     def use_scheduler(self, scheduler: Scheduler) -> None:
@@ -150,6 +159,8 @@ class RealtimeDriver:
                         target = self.scheduler.now_ms
                     self.scheduler.run_until(target)
                 self.on_tick()
+                for callback in self._after_pass:
+                    callback()
                 self._wait()
         except BaseException as exc:  # surfaced to the UI, which shows it and keeps running
             self._die(exc)

@@ -129,7 +129,7 @@ class EngineBridge:
             return
         self._started = True
         if self.listener is not None:
-            self.listener.attach(self._cluster, self._driver.submit)
+            self.listener.attach(self._cluster, self._driver)
         self._driver.start()
         self._submit(self._start_cluster)
         if not self._start_paused:
@@ -333,7 +333,7 @@ class EngineBridge:
         self._inspector = Inspector(cluster)
         self._driver.use_scheduler(cluster.scheduler)
         if self.listener is not None:
-            self.listener.attach(cluster, self._driver.submit)
+            self.listener.attach(cluster, self._driver)
         self._generation += 1
         self._session = self._lesson = self._player = self._recorder = None
         return self._start_cluster()

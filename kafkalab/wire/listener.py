@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.wire.gateway import EngineLink, Gateway
@@ -19,7 +20,13 @@ DEFAULT_BASE_PORT = 9092
 #: What the TUI and serve tell users when a port is taken.
 PORT_ADVICE = "choose another base port with --port P (brokers use P, P+1, ...) or --port 0 for free ports"
 
-Submit = Callable[[Callable[[], object]], object]
+
+class EngineDriver(Protocol):
+    """What runs the engine thread (``RealtimeDriver``): work handed to it, and a hook at the end of each pass."""
+
+    def submit(self, work: Callable[[], Any], /) -> object: ...
+
+    def after_each_pass(self, callback: Callable[[], None], /) -> None: ...
 
 
 def listener_ports(base: int, brokers: int) -> dict[int, int]:
@@ -63,8 +70,8 @@ class Listener:
         """``host:port,...`` of every broker, for a client's ``bootstrap.servers``."""
         return self.server.bootstrap(self.advertised_host)
 
-    def attach(self, cluster: Cluster, submit: Submit) -> None:
-        """Serve ``cluster``: its brokers register these ports; requests run through ``submit`` on its thread.
+    def attach(self, cluster: Cluster, driver: EngineDriver) -> None:
+        """Serve ``cluster``: its brokers register these ports; requests run on ``driver``'s engine thread.
 
         Call it before the cluster starts (or on the engine thread, for a cluster switched to).
         """
@@ -73,7 +80,10 @@ class Listener:
                 cluster.brokers[broker_id].advertised_listener = (self.advertised_host, port)
         if self.gateway is None:
             self.gateway = Gateway(cluster, self.server)
-            self.server.start(EngineLink(submit, self.gateway))
+            # Answers wait for the end of the engine's pass and leave together: one wake-up of the socket thread.
+            self.server.defer_wakes()
+            driver.after_each_pass(self.server.flush)
+            self.server.start(EngineLink(driver.submit, self.gateway))
         else:
             self.gateway.use_cluster(cluster)
 

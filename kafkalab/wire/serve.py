@@ -83,7 +83,7 @@ class Server:
 
     def start(self) -> None:
         """Start the cluster on the live clock; returns once every broker serves."""
-        self.listener.attach(self.cluster, self.driver.submit)
+        self.listener.attach(self.cluster, self.driver)
         self.driver.start()
         self.on_engine(lambda done: self.cluster.start().add_done_callback(lambda f: done(f.result())))
         self.session = Session(self.cluster, self.cluster.meta.seed)

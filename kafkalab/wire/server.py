@@ -120,6 +120,7 @@ class WireServer:
         self._commands: collections.deque[Callable[[], None]] = collections.deque()
         #: A wake-up byte is on its way and the loop has not yet taken the commands queued since.
         self._wake_pending = False
+        self._deferring = False
         self._connections: dict[int, _Connection] = {}
         self._serving: set[int] = set()
         self._next_id = 1
@@ -197,13 +198,22 @@ class WireServer:
         """Open (or shut) a broker's listener to clients: a stopped broker resets its connections."""
         self._command(lambda: self._set_serving(broker_id, serving))
 
+    def defer_wakes(self) -> None:
+        """From now on commands wait for ``flush`` (the engine calls it after each pass) to wake the socket thread."""
+        self._deferring = True
+
+    def flush(self) -> None:
+        """Wake the socket thread if commands wait for it."""
+        if self._commands and not self._wake_pending:
+            self._wake_pending = True
+            self._wake()
+
     def _command(self, command: Callable[[], None]) -> None:
         self._commands.append(command)
         # One wake-up byte per loop pass is enough: the loop runs every queued command. Writing one per
         # answer cost the engine thread a system call (and often a context switch) for each response.
-        if not self._wake_pending:
-            self._wake_pending = True
-            self._wake()
+        if not self._deferring:
+            self.flush()
 
     def _wake(self) -> None:
         try:
