@@ -8,6 +8,7 @@ the same code always draws the same pictures. The snapshot tests use the same sc
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -275,11 +276,17 @@ async def tell(story_of: Callable[[KafkaLabApp, Pilot, Shoot], Awaitable[None]],
 async def save_all(out_dir: Path) -> list[Path]:
     """Run the stories, each on a fresh app, and save their moments in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="kafkalab-shots-") as temp:
+    # One fixed place rather than a random temp name: the records screen shows its real directory,
+    # and the pictures should not change with every regeneration.
+    temp = Path(tempfile.gettempdir()) / "kafkalab-screenshots"
+    shutil.rmtree(temp, ignore_errors=True)
+    try:
         played = load_scenario(builtin_dir("examples") / "05-leader-failover.yaml")
-        return [*await tell(story, open_app(Path(temp) / "main" / "data"), out_dir),
-                *await tell(lesson_story, open_app(Path(temp) / "lessons" / "data"), out_dir),
-                *await tell(play_story, open_app(Path(temp) / "play" / "data", scenario=played), out_dir)]
+        return [*await tell(story, open_app(temp / "main" / "data"), out_dir),
+                *await tell(lesson_story, open_app(temp / "lessons" / "data"), out_dir),
+                *await tell(play_story, open_app(temp / "play" / "data", scenario=played), out_dir)]
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
