@@ -10,6 +10,7 @@ run on the engine thread; the app forwards the user's commands and shows their s
 from __future__ import annotations
 
 import asyncio
+import gc
 from concurrent.futures import Future as ThreadFuture
 from dataclasses import replace
 from itertools import count
@@ -124,10 +125,15 @@ class KafkaLabApp(App[None]):
 
     def on_unmount(self) -> None:
         self.bridge.close()
+        gc.unfreeze()  # what was frozen at the first frame may be garbage now (a test runs app after app)
 
     def on_frame_ready(self, message: FrameReady) -> None:
         frame = message.frame
         self.bridge.acknowledge(frame)
+        if self.frame is None:
+            # What start-up built (Textual's widgets and styles, the cluster's brokers and logs) stays for the
+            # whole session: out of the collector's reach, its full passes no longer walk it between frames.
+            gc.freeze()
         if self.frame is not None and frame.generation != self.frame.generation:
             # Another cluster: its events, rates and topics have nothing to do with the last one's.
             self.events.reset()

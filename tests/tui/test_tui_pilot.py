@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -217,3 +218,13 @@ class TestPersistence:
             for name in ("orders", "payments", "audit"):
                 assert [p.log_end_offset for p in after.topic(name).partitions] == \
                        [p.log_end_offset for p in before.topic(name).partitions]
+
+
+async def test_start_up_is_frozen_out_of_the_collector_at_the_first_frame_and_released_on_exit(
+        make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await app.settle()
+        await pilot.pause()
+        assert app.frame is not None and gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
