@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.segment import Segment
 from textual.geometry import Region
 from textual.widget import Widget
+from textual.widgets import OptionList
 from tui_helpers import shown
 
 from kafkalab.tui.app import KafkaLabApp
-from kafkalab.tui.screens.lesson_browser import lesson_option
+from kafkalab.tui.screens.lesson_browser import LessonBrowser, lesson_option
 from kafkalab.tui.screenshots import lesson_key, lesson_library, populate, start_lesson
 
 MakeApp = Callable[..., KafkaLabApp]
@@ -91,3 +92,20 @@ async def test_the_records_screen_names_the_replicas_real_directory(make_app: Ma
         assert directory.is_dir()
         # A long path wraps where the terminal ends: compare without the line breaks.
         assert f"filesin{directory}/" in "".join(shown(app, "#records-summary").split())
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE])
+async def test_the_lesson_browser_opens_scrolled_to_the_highlighted_lesson(make_app: MakeApp, tmp_path: Path,
+                                                                            size: tuple[int, int]) -> None:
+    app = make_app()
+    library = lesson_library(tmp_path)
+    last = library.catalog.lessons[-1]
+    async with app.run_test(size=size) as pilot:
+        await app.settle()
+        app.push_screen(LessonBrowser(library, last.id))
+        await pilot.pause()
+        await pilot.pause()
+        chosen = app.screen.query_one("#lesson-list", OptionList)
+        assert chosen.highlighted == len(library.catalog.lessons) - 1
+        # The highlighted row is on screen, not below the fold of the list.
+        assert f"{len(library.catalog.lessons)}. {last.title}" in shown(app, "#lesson-list")
