@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from kafkalab.sim.scheduler import Scheduler
 
@@ -27,6 +27,16 @@ MIN_SPEED = 0.1
 MAX_SPEED = 10.0
 #: How far virtual time may fall behind before the driver stops trying to catch up.
 MAX_LAG_MS = 1000.0
+
+
+class Waiter(Protocol):
+    """Something the engine thread can wait in (the Kafka listener's sockets) and other threads can wake."""
+
+    def wait(self, timeout: float) -> None:
+        """Block up to ``timeout`` seconds, or until woken, doing the waiter's own work meanwhile."""
+
+    def wake(self) -> None:
+        """Make a ``wait`` in progress return (any thread)."""
 
 
 class RealtimeDriver:
@@ -50,7 +60,7 @@ class RealtimeDriver:
         self._wall_base = time.monotonic()
         self._sim_base = scheduler.now_ms
         self.error: BaseException | None = None
-        self._after_pass: list[Callable[[], None]] = []
+        self._waiter: Waiter | None = None
 
     # -- control (any thread) ------------------------------------------------------
 
@@ -88,6 +98,9 @@ class RealtimeDriver:
                 result.set_exception(self.error)
             else:
                 self._commands.put((run, result))
+        waiter = self._waiter
+        if waiter is not None:
+            waiter.wake()
         return result
 
     @property
@@ -117,13 +130,13 @@ class RealtimeDriver:
         """While paused, advance virtual time by ``duration_ms``."""
         self.submit(lambda: self._step(duration_ms))
 
-    def after_each_pass(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` on the engine thread at the end of every pass, once the due timers have run.
+    def set_waiter(self, waiter: Waiter | None) -> None:
+        """Wait in ``waiter`` instead of on the work queue (None: on the queue again); on the engine thread.
 
-        What the pass produced for another thread can then be handed over at once (one wake-up of
-        that thread per pass instead of one per item).
+        The Kafka listener serves its sockets this way, on this thread: a request is handled when it
+        arrives and its answer written when it exists, with no hand-over to another thread.
         """
-        self._after_pass.append(callback)
+        self._waiter = waiter
 
     # -- engine thread -------------------------------------------------------------
 
@@ -159,8 +172,6 @@ class RealtimeDriver:
                         target = self.scheduler.now_ms
                     self.scheduler.run_until(target)
                 self.on_tick()
-                for callback in self._after_pass:
-                    callback()
                 self._wait()
         except BaseException as exc:  # surfaced to the UI, which shows it and keeps running
             self._die(exc)
@@ -197,6 +208,12 @@ class RealtimeDriver:
             # Measured from the wall clock, not from the scheduler's clock: running the last timers took
             # time, and a timer already due by the wall clock runs now instead of one more wait later.
             timeout = min(timeout, max(0.0, (due - self._virtual_now()) / 1000.0 / self._speed))
+        waiter = self._waiter
+        if waiter is not None:
+            # Work submitted meanwhile wakes the waiter, and the next pass runs it.
+            if self._commands.empty():
+                waiter.wait(timeout)
+            return
         try:
             command, _ = self._commands.get(timeout=timeout) if timeout > 0 else self._commands.get_nowait()
         except queue.Empty:

@@ -281,14 +281,19 @@ class EngineBridge:
         if self._closed:
             return
         self._closed = True
-        if self.listener is not None:
-            self.listener.close()
+
+        def close_all() -> None:
+            # The listener's sockets are served on the engine thread: closed there, before the cluster.
+            if self.listener is not None:
+                self.listener.close()
+            self._close_engine()
+
         if self._started and self._driver.error is None:
-            self._driver.submit(self._close_engine).result(timeout)
+            self._driver.submit(close_all).result(timeout)
             self._driver.stop()
         else:
             self._driver.stop()
-            self._close_engine()
+            close_all()
 
     # -- engine thread -----------------------------------------------------------------
 

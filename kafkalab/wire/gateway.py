@@ -3,7 +3,7 @@
 Everything here runs on the engine thread. Each connection is a node on the in-process
 network (``wire-7``), so a request travels the same links as any other: a cut link loses
 it, latency delays it, a paused clock holds it. The receiving broker answers with its own
-handlers; the adapter turns the answer into a response tree that the socket thread encodes.
+handlers; the adapter turns the answer into a response tree that the listener encodes.
 A request the broker cannot answer (it crashed, or the link stays cut past the timeout)
 closes the connection, which is what a Kafka client sees when its broker goes away.
 """
@@ -50,33 +50,13 @@ class ConnectionRef:
 
 
 class Outbox(Protocol):
-    """The socket thread's side: where answers, closes and broker state changes go (thread-safe)."""
+    """The sockets' side: where answers, closes and broker state changes go."""
 
     def respond(self, conn_id: int, request: DecodedRequest, tree: Tree | None) -> None: ...
 
     def close_connection(self, conn_id: int) -> None: ...
 
     def set_serving(self, broker_id: int, serving: bool) -> None: ...
-
-
-class EngineLink:
-    """The socket thread's way into the engine: each call is handed to the engine thread, never run here."""
-
-    def __init__(self, submit: Callable[[Callable[[], object]], object], gateway: Gateway) -> None:
-        self._submit = submit
-        self.gateway = gateway
-
-    def dispatch(self, conn: ConnectionRef, request: DecodedRequest) -> None:
-        """A decoded request, to be sent to its broker."""
-        self._submit(lambda: self.gateway.dispatch(conn, request))
-
-    def rejected(self, address: str, reason: str) -> None:
-        """A connection closed for what it sent: narrated, so nothing fails unseen."""
-        self._submit(lambda: self.gateway.cluster.journal.emit(WireRequestRejected, address=address, reason=reason))
-
-    def closed(self, conn: ConnectionRef) -> None:
-        """A connection is gone: its node's link settings go with it."""
-        self._submit(lambda: self.gateway.forget(conn.node))
 
 
 class Gateway:
@@ -105,10 +85,14 @@ class Gateway:
         elif isinstance(event, BrokerStopped):
             self.outbox.set_serving(event.broker_id, False)
 
-    def forget(self, node: str) -> None:
-        """A connection closed: drop its link settings."""
-        self._linked.discard(node)
-        self.cluster.network.forget_links(node)
+    def closed(self, conn: ConnectionRef) -> None:
+        """A connection is gone: its node's link settings go with it."""
+        self._linked.discard(conn.node)
+        self.cluster.network.forget_links(conn.node)
+
+    def rejected(self, address: str, reason: str) -> None:
+        """A connection closed for what it sent: narrated, so nothing fails unseen."""
+        self.cluster.journal.emit(WireRequestRejected, address=address, reason=reason)
 
     def _fail(self, conn: ConnectionRef, request: DecodedRequest, error: Exception) -> None:
         self.cluster.journal.emit(WireRequestRejected, address=conn.client_host.lstrip("/"),

@@ -8,11 +8,11 @@ TUI switches to a lesson's cluster) and makes each broker register the port it l
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from kafkalab.cluster.cluster import Cluster
-from kafkalab.wire.gateway import EngineLink, Gateway
+from kafkalab.sim.realtime_clock import Waiter
+from kafkalab.wire.gateway import Gateway
 from kafkalab.wire.server import ConnectionInfo, WireServer
 
 #: Broker 1 listens on the base port, broker 2 on the next one, and so on (Kafka's 9092 by default).
@@ -22,11 +22,9 @@ PORT_ADVICE = "choose another base port with --port P (brokers use P, P+1, ...) 
 
 
 class EngineDriver(Protocol):
-    """What runs the engine thread (``RealtimeDriver``): work handed to it, and a hook at the end of each pass."""
+    """What runs the engine thread (``RealtimeDriver``): it waits in the listener's ``wait`` while one is set."""
 
-    def submit(self, work: Callable[[], Any], /) -> object: ...
-
-    def after_each_pass(self, callback: Callable[[], None], /) -> None: ...
+    def set_waiter(self, waiter: Waiter | None, /) -> None: ...
 
 
 def listener_ports(base: int, brokers: int) -> dict[int, int]:
@@ -58,6 +56,7 @@ class Listener:
     def __init__(self, host: str, base_port: int, brokers: int, max_request_bytes: int) -> None:
         self.server = WireServer(host, listener_ports(base_port, brokers), max_request_bytes)
         self.gateway: Gateway | None = None
+        self._driver: EngineDriver | None = None
 
     @property
     def advertised_host(self) -> str:
@@ -71,7 +70,7 @@ class Listener:
         return self.server.bootstrap(self.advertised_host)
 
     def attach(self, cluster: Cluster, driver: EngineDriver) -> None:
-        """Serve ``cluster``: its brokers register these ports; requests run on ``driver``'s engine thread.
+        """Serve ``cluster``: its brokers register these ports; the sockets are served on ``driver``'s engine thread.
 
         Call it before the cluster starts (or on the engine thread, for a cluster switched to).
         """
@@ -80,10 +79,9 @@ class Listener:
                 cluster.brokers[broker_id].advertised_listener = (self.advertised_host, port)
         if self.gateway is None:
             self.gateway = Gateway(cluster, self.server)
-            # Answers wait for the end of the engine's pass and leave together: one wake-up of the socket thread.
-            self.server.defer_wakes()
-            driver.after_each_pass(self.server.flush)
-            self.server.start(EngineLink(driver.submit, self.gateway))
+            self.server.start(self.gateway)
+            self._driver = driver
+            driver.set_waiter(self.server)
         else:
             self.gateway.use_cluster(cluster)
 
@@ -92,5 +90,7 @@ class Listener:
         return self.server.connections()
 
     def close(self) -> None:
-        """Close every connection and listening socket."""
+        """Close every connection and listening socket (on the engine thread, or once it has stopped)."""
+        if self._driver is not None:
+            self._driver.set_waiter(None)
         self.server.close()

@@ -133,10 +133,10 @@ class Server:
         return report_step(step, outcome, events).as_json()
 
     def close(self) -> None:
-        """Close the listener, then the cluster on its thread (flush, clean-shutdown marker)."""
-        self.listener.close()
+        """Close the listener, then the cluster, on the engine thread (flush, clean-shutdown marker)."""
 
         def close_engine() -> None:
+            self.listener.close()
             if self.session is not None:
                 self.session.close()
             self.cluster.close()

@@ -1,12 +1,15 @@
-"""The socket thread: one listening socket per broker, connections read and written without blocking.
+"""The sockets of the Kafka listener, served on the engine thread without ever blocking it.
 
-Like Kafka's ``SocketServer`` processors: a connection's next request is read only once
-the previous one is answered (the channel is muted meanwhile), so responses leave in
-request order and a client never has more than one request in the engine. A frame is
-collected as its bytes arrive, never allocated from the size a client announces, so a
-slow or lying client costs only what it sent. Requests go to the engine thread through
-``dispatch``; answers come back through the thread-safe ``respond`` and are encoded here.
-Sockets live in real time, so idle connections are timed on the wall clock
+One listening socket per broker; connections are read and written without blocking. Like
+Kafka's ``SocketServer`` processors, a connection's next request is read only once the
+previous one is answered (the channel is muted meanwhile), so responses leave in request
+order and a client never has more than one request in the engine. A frame is collected as
+its bytes arrive, never allocated from the size a client announces, so a slow or lying
+client costs only what it sent. The engine thread's driver waits in ``wait`` (a select over
+every socket) instead of on its own queue: a request is handed to the gateway and its answer
+written the moment it exists, with no hand-over between threads (two threads sharing the
+interpreter lock cost a client's request milliseconds each way). Other threads only
+``wake`` it. Sockets live in real time, so idle connections are timed on the wall clock
 (``connections.max.idle.ms``), not on the engine's virtual clock.
 """
 
@@ -35,7 +38,7 @@ from kafkalab.wire.frames import (
     encode_response,
     frame_size,
 )
-from kafkalab.wire.gateway import ConnectionRef, EngineLink
+from kafkalab.wire.gateway import ConnectionRef, Gateway
 
 #: Kafka's ``connections.max.idle.ms`` default.
 DEFAULT_IDLE_MS = 600_000
@@ -117,18 +120,16 @@ class WireServer:
         self._waker_in, self._waker_out = socket.socketpair()
         self._waker_in.setblocking(False)
         self._waker_out.setblocking(False)
-        self._commands: collections.deque[Callable[[], None]] = collections.deque()
-        #: A wake-up byte is on its way and the loop has not yet taken the commands queued since.
-        self._wake_pending = False
-        self._deferring = False
         self._connections: dict[int, _Connection] = {}
         self._serving: set[int] = set()
         self._next_id = 1
         self._lock = threading.Lock()
         self._snapshot: tuple[ConnectionInfo, ...] = ()
-        self._engine: EngineLink | None = None
-        self._thread: threading.Thread | None = None
-        self._running = False
+        self._engine: Gateway | None = None
+        self._last_publish = time.monotonic()
+        #: Connections whose next request can be read, met while another connection's was (no recursion).
+        self._pending: set[int] = set()
+        self._processing = False
 
     @staticmethod
     def _bind(host: str, port: int, broker_id: int) -> socket.socket:
@@ -157,29 +158,48 @@ class WireServer:
 
     # -- any thread ----------------------------------------------------------------------
 
-    def start(self, engine: EngineLink) -> None:
-        """Start the socket thread; requests, refusals and closes go to the engine through ``engine``."""
+    def wake(self) -> None:
+        """Make a ``wait`` in progress return (work was handed to the engine thread)."""
+        try:
+            self._waker_out.send(b"\0")
+        except (BlockingIOError, OSError):
+            pass  # the waker is already full (the wait will return) or closed (the server stopped)
+
+    # -- engine thread ---------------------------------------------------------------------
+
+    def start(self, engine: Gateway) -> None:
+        """Serve: requests, refusals and closes go to ``engine``; call ``wait`` from the engine thread from now on."""
         self._engine = engine
-        self._running = True
         for broker_id, listener in self._listeners.items():
             self._selector.register(listener, selectors.EVENT_READ, ("listen", broker_id))
         self._selector.register(self._waker_in, selectors.EVENT_READ, ("wake", 0))
-        self._thread = threading.Thread(target=self._loop, name="kafkalab-wire", daemon=True)
-        self._thread.start()
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop the socket thread and close every socket."""
-        if self._thread is not None:
-            self._running = False
-            self._wake()
-            self._thread.join(timeout)
-            self._thread = None
+    def close(self) -> None:
+        """Close every socket (on the engine thread, or once it has stopped)."""
         for conn in list(self._connections.values()):
             self._drop(conn)
         self._close_listeners()
         self._selector.close()
         self._waker_in.close()
         self._waker_out.close()
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for sockets (or a ``wake``), and serve what is ready."""
+        for key, mask in self._selector.select(timeout=timeout):
+            kind, value = key.data
+            if kind == "listen":
+                self._accept(key.fileobj, value)  # type: ignore[arg-type]
+            elif kind == "wake":
+                self._drain_waker()
+            else:
+                conn = self._connections.get(value)
+                if conn is not None:
+                    self._guarded(conn, functools.partial(self._on_ready, conn, mask))
+        now = time.monotonic()
+        if now - self._last_publish >= PUBLISH_SECONDS:
+            self._last_publish = now
+            self._close_idle(now)
+            self._publish()
 
     def connections(self) -> tuple[ConnectionInfo, ...]:
         """The open connections now (safe from any thread)."""
@@ -188,63 +208,24 @@ class WireServer:
 
     def respond(self, conn_id: int, request: DecodedRequest, tree: Tree | None) -> None:
         """Send ``tree`` as the response to ``request`` (None: no response) and read the next request."""
-        self._command(lambda: self._send_response(conn_id, request, tree))
+        conn = self._connections.get(conn_id)
+        if conn is not None:
+            self._guarded(conn, lambda: self._answer(conn, request, tree))
 
     def close_connection(self, conn_id: int) -> None:
         """Close a connection, as Kafka does when its broker goes away."""
-        self._command(lambda: self._close_id(conn_id))
+        conn = self._connections.get(conn_id)
+        if conn is not None:
+            self._drop(conn)
 
     def set_serving(self, broker_id: int, serving: bool) -> None:
         """Open (or shut) a broker's listener to clients: a stopped broker resets its connections."""
-        self._command(lambda: self._set_serving(broker_id, serving))
-
-    def defer_wakes(self) -> None:
-        """From now on commands wait for ``flush`` (the engine calls it after each pass) to wake the socket thread."""
-        self._deferring = True
-
-    def flush(self) -> None:
-        """Wake the socket thread if commands wait for it."""
-        if self._commands and not self._wake_pending:
-            self._wake_pending = True
-            self._wake()
-
-    def _command(self, command: Callable[[], None]) -> None:
-        self._commands.append(command)
-        # One wake-up byte per loop pass is enough: the loop runs every queued command. Writing one per
-        # answer cost the engine thread a system call (and often a context switch) for each response.
-        if not self._deferring:
-            self.flush()
-
-    def _wake(self) -> None:
-        try:
-            self._waker_out.send(b"\0")
-        except (BlockingIOError, OSError):
-            pass  # the waker is already full (the loop will run) or closed (the server stopped)
-
-    # -- socket thread -------------------------------------------------------------------
-
-    def _loop(self) -> None:
-        last_idle_check = time.monotonic()
-        while self._running:
-            for key, mask in self._selector.select(timeout=1.0):
-                kind, value = key.data
-                if kind == "listen":
-                    self._accept(key.fileobj, value)  # type: ignore[arg-type]
-                elif kind == "wake":
-                    self._drain_waker()
-                else:
-                    conn = self._connections.get(value)
-                    if conn is not None:
-                        self._guarded(conn, functools.partial(self._on_ready, conn, mask))
-            # Cleared before the commands run: a command queued from now on sends its own wake-up.
-            self._wake_pending = False
-            while self._commands:
-                self._commands.popleft()()
-            now = time.monotonic()
-            if now - last_idle_check >= PUBLISH_SECONDS:
-                last_idle_check = now
-                self._close_idle(now)
-                self._publish()
+        if serving:
+            self._serving.add(broker_id)
+            return
+        self._serving.discard(broker_id)
+        for conn in [c for c in self._connections.values() if c.broker_id == broker_id]:
+            self._drop(conn)
 
     def _on_ready(self, conn: _Connection, mask: int) -> None:
         if mask & selectors.EVENT_WRITE:
@@ -285,14 +266,6 @@ class WireServer:
             self._connections[conn.conn_id] = conn
             self._update_interest(conn)
 
-    def _set_serving(self, broker_id: int, serving: bool) -> None:
-        if serving:
-            self._serving.add(broker_id)
-            return
-        self._serving.discard(broker_id)
-        for conn in [c for c in self._connections.values() if c.broker_id == broker_id]:
-            self._drop(conn)
-
     def _read(self, conn: _Connection) -> None:
         try:
             data = conn.sock.recv(_RECV_BYTES)
@@ -306,7 +279,26 @@ class WireServer:
             return
         conn.last_active = time.monotonic()
         conn.inbox += data
-        self._process(conn)
+        self._serve(conn)
+
+    def _serve(self, conn: _Connection) -> None:
+        """Hand over the connection's next complete request; one met while handing over another waits its turn.
+
+        An answer can come back while its request is being handed over (the engine answers some at
+        once): reading the next request from inside would recurse once per request a client pipelined.
+        """
+        if self._processing:
+            self._pending.add(conn.conn_id)
+            return
+        self._processing = True
+        try:
+            self._process(conn)
+            while self._pending:
+                waiting = self._connections.get(self._pending.pop())
+                if waiting is not None:
+                    self._guarded(waiting, functools.partial(self._process, waiting))
+        finally:
+            self._processing = False
 
     def _process(self, conn: _Connection) -> None:
         """Decode and hand over the next complete request, unless one is in the engine already."""
@@ -369,18 +361,13 @@ class WireServer:
         conn.inbox.clear()
         self._write(conn)
 
-    def _send_response(self, conn_id: int, request: DecodedRequest, tree: Tree | None) -> None:
-        conn = self._connections.get(conn_id)
-        if conn is not None:
-            self._guarded(conn, lambda: self._answer(conn, request, tree))
-
     def _answer(self, conn: _Connection, request: DecodedRequest, tree: Tree | None) -> None:
         if tree is not None:
             conn.outbox += encode_response(request.api_key, request.api_version, request.correlation_id, tree)
         conn.busy = False
         self._write(conn)
         if conn.conn_id in self._connections:
-            self._process(conn)
+            self._serve(conn)
 
     def _write(self, conn: _Connection) -> None:
         while conn.outbox:
@@ -418,11 +405,6 @@ class WireServer:
     def _close_idle(self, now: float) -> None:
         for conn in [c for c in self._connections.values()
                      if not c.busy and not c.outbox and now - c.last_active > self.idle_seconds]:
-            self._drop(conn)
-
-    def _close_id(self, conn_id: int) -> None:
-        conn = self._connections.get(conn_id)
-        if conn is not None:
             self._drop(conn)
 
     @staticmethod

@@ -32,25 +32,30 @@ def test_a_stopped_engine_thread_reports_its_error_and_fails_later_work_at_once(
         driver.stop()
 
 
-def test_after_each_pass_runs_on_the_engine_thread_once_the_due_timers_have_run() -> None:
-    scheduler = Scheduler(start_ms=0)
-    seen: list[tuple[str, str]] = []
-    passed: Future[None] = Future()
+def test_a_waiter_is_waited_in_on_the_engine_thread_and_submitted_work_wakes_it() -> None:
+    """The Kafka listener's sockets are served this way: the engine thread waits in their select."""
 
-    def timer() -> None:
-        seen.append(("timer", threading.current_thread().name))
+    class Waiter:
+        def __init__(self) -> None:
+            self.threads: set[str] = set()
+            self.woken = threading.Event()
 
-    def after_pass() -> None:
-        if seen and not passed.done():
-            seen.append(("after", threading.current_thread().name))
-            passed.set_result(None)
+        def wait(self, timeout: float) -> None:
+            self.threads.add(threading.current_thread().name)
+            self.woken.wait(timeout)
+            self.woken.clear()
 
-    driver = RealtimeDriver(scheduler)
-    driver.after_each_pass(after_pass)
+        def wake(self) -> None:
+            self.woken.set()
+
+    waiter = Waiter()
+    driver = RealtimeDriver(Scheduler(start_ms=0), tick_seconds=60.0)
     driver.start()
     try:
-        driver.submit(lambda: scheduler.call_later(0, timer)).result(5)
-        passed.result(5)
+        driver.submit(lambda: driver.set_waiter(waiter)).result(5)
+        # The engine now sleeps in the waiter for up to a minute; submitted work wakes it at once.
+        assert driver.submit(lambda: 42).result(5) == 42
+        assert waiter.threads == {"kafkalab-engine"}
+        driver.submit(lambda: driver.set_waiter(None)).result(5)
     finally:
         driver.stop()
-    assert seen == [("timer", "kafkalab-engine"), ("after", "kafkalab-engine")]
