@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kafkalab.clients.consumer import Consumer
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors
 from kafkalab.protocol.produce import ProduceRequest, ProduceResponse
@@ -33,6 +34,20 @@ def all_serving(cluster: Cluster, topic: str, partitions: int, replication_facto
         if len(roles) != replication_factor or sum(replica.is_leader for replica in roles) != 1:
             return False
     return True
+
+
+def poll_all(cluster: Cluster, consumer: Consumer, expected: int) -> float:
+    """Seconds for ``consumer`` (already assigned) to poll ``expected`` records; it is closed afterwards."""
+    received = 0
+    started = time.perf_counter()
+    while received < expected:
+        records = cluster.wait(consumer.poll(1000))
+        if not records:
+            raise SystemExit(f"the consumer stalled after {received} of {expected} records")
+        received += len(records)
+    seconds = time.perf_counter() - started
+    cluster.wait(consumer.close())
+    return seconds
 
 
 def load_average() -> str:

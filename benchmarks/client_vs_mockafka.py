@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_support import VALUE_BYTES, load_average
+from bench_support import VALUE_BYTES, load_average, poll_all
 from mockafka import FakeConsumer, FakeProducer
 from mockafka.kafka_store import KafkaStore
 
@@ -90,16 +90,7 @@ def lab_consume(cluster: Cluster, topic: str, partitions: int, expected: int) ->
     """Seconds for one consumer, assigned every partition, to poll ``expected`` records."""
     consumer = cluster.consumer(group_id=f"readers-{topic}", auto_offset_reset="earliest", enable_auto_commit=False)
     consumer.assign([TopicPartition(topic, p) for p in range(partitions)])
-    received = 0
-    started = time.perf_counter()
-    while received < expected:
-        batch = cluster.wait(consumer.poll(1000))
-        if not batch:
-            raise SystemExit(f"kafkalab's consumer stalled after {received} of {expected} records")
-        received += len(batch)
-    seconds = time.perf_counter() - started
-    cluster.wait(consumer.close())
-    return seconds
+    return poll_all(cluster, consumer, expected)
 
 
 @dataclass

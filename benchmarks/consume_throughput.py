@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_support import VALUE_BYTES, batch_values, produce_like_kafka
+from bench_support import VALUE_BYTES, batch_values, poll_all, produce_like_kafka
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.protocol.types import TopicPartition
@@ -43,16 +43,7 @@ def consume(cluster: Cluster, expected: int) -> float:
     """Seconds for one consumer to poll ``expected`` records from the start of the partition."""
     consumer = cluster.consumer(group_id="readers", auto_offset_reset="earliest", enable_auto_commit=False)
     consumer.assign([TopicPartition(TOPIC, 0)])
-    received = 0
-    started = time.perf_counter()
-    while received < expected:
-        records = cluster.wait(consumer.poll(1000))
-        if not records:
-            raise SystemExit(f"the consumer stalled after {received} of {expected} records")
-        received += len(records)
-    seconds = time.perf_counter() - started
-    cluster.wait(consumer.close())
-    return seconds
+    return poll_all(cluster, consumer, expected)
 
 
 def main() -> None:
