@@ -10,7 +10,6 @@ run on the engine thread; the app forwards the user's commands and shows their s
 from __future__ import annotations
 
 import asyncio
-import gc
 from concurrent.futures import Future as ThreadFuture
 from dataclasses import replace
 from itertools import count
@@ -28,6 +27,7 @@ from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import Scenario
 from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.closing import ClosingScreen
+from kafkalab.tui.collector import CollectorTuning
 from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
 from kafkalab.tui.forms import ActionForm, Submitted, Texts
 from kafkalab.tui.frames import Frame
@@ -110,6 +110,7 @@ class KafkaLabApp(App[None]):
         #: Actions sent from a form and not finished yet, with the form's spec and texts: a failed one's form
         #: opens again with what was typed.
         self._from_forms: list[tuple[Action, ActionSpec, Texts]] = []
+        self._collector = CollectorTuning()
 
     # -- engine ------------------------------------------------------------------------
 
@@ -125,15 +126,13 @@ class KafkaLabApp(App[None]):
 
     def on_unmount(self) -> None:
         self.bridge.close()
-        gc.unfreeze()  # what was frozen at the first frame may be garbage now (a test runs app after app)
+        self._collector.release()
 
     def on_frame_ready(self, message: FrameReady) -> None:
         frame = message.frame
         self.bridge.acknowledge(frame)
         if self.frame is None:
-            # What start-up built (Textual's widgets and styles, the cluster's brokers and logs) stays for the
-            # whole session: out of the collector's reach, its full passes no longer walk it between frames.
-            gc.freeze()
+            self._collector.apply()
         if self.frame is not None and frame.generation != self.frame.generation:
             # Another cluster: its events, rates and topics have nothing to do with the last one's.
             self.events.reset()

@@ -13,6 +13,7 @@ from tui_helpers import record_notes
 from kafkalab.actions.client_actions import StartConsumer
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
+from kafkalab.tui.collector import FULL_PASS_EVERY
 from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.screenshots import FAILOVER_MS, SIZE, populate
@@ -220,11 +221,13 @@ class TestPersistence:
                        [p.log_end_offset for p in before.topic(name).partitions]
 
 
-async def test_start_up_is_frozen_out_of_the_collector_at_the_first_frame_and_released_on_exit(
+async def test_start_up_is_frozen_and_full_collections_rarer_from_the_first_frame_until_exit(
         make_app: MakeApp) -> None:
+    before = gc.get_threshold()
     app = make_app()
     async with app.run_test() as pilot:
         await app.settle()
         await pilot.pause()
         assert app.frame is not None and gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == (before[0], before[1], FULL_PASS_EVERY)
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
