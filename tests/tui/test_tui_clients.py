@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.widgets import Input, Select
-from tui_helpers import record_notes
+from tui_helpers import record_notes, submit_form
 
 from kafkalab.actions.client_actions import StartProducer
 from kafkalab.tui.app import KafkaLabApp
@@ -22,13 +22,7 @@ class TestSteadyProducer:
         async with app.run_test(size=SIZE) as pilot:
             await populate(app)
             notes.clear()
-            await pilot.press("P")
-            assert isinstance(app.screen, ActionForm)
-            app.screen.query_one("#field-topic", Input).value = "ordres"
-            await pilot.press("ctrl+s")
-            await pilot.pause()  # the form hands its action over in a callback
-            await app.settle(step_ms=100)
-            await pilot.pause()
+            await submit_form(app, pilot, "P", {"topic": "ordres"}, step_ms=100)
             title, text = notes[-1]
             assert title == "UNKNOWN_TOPIC_OR_PARTITION (start_producer)"
             assert text.startswith("Topic 'ordres' does not exist")
@@ -89,11 +83,7 @@ class TestConsumers:
             await populate(app)
             notes.clear()
             for _ in range(2):
-                await pilot.press("g")
-                app.screen.query_one("#field-client_id", Input).value = "c2"
-                await pilot.press("ctrl+s")
-                await pilot.pause()
-                frame = await app.settle(step_ms=5000)
+                frame = await submit_form(app, pilot, "g", {"client_id": "c2"}, step_ms=5000)
                 group = frame.view.group("group-1")
                 assert group is not None and [m.client_id for m in group.members] == ["c2"]
                 await pilot.press("G")
@@ -110,12 +100,6 @@ class TestConsumers:
             await populate(app)
             notes.clear()
             for group in ("group-1", "group-2"):
-                await pilot.press("g")
-                app.screen.query_one("#field-group", Input).value = group
-                app.screen.query_one("#field-client_id", Input).value = "c2"
-                await pilot.press("ctrl+s")
-                await pilot.pause()
-                await app.settle(step_ms=1000)
-                await pilot.pause()
+                await submit_form(app, pilot, "g", {"group": group, "client_id": "c2"}, step_ms=1000)
             assert notes[-1] == ("ILLEGAL_STATE (start_consumer)", "Consumer 'c2' is already running in group "
                                  "'group-1': stop it first, or give this one another client id.")

@@ -7,9 +7,13 @@ from typing import Any
 
 from textual.content import Content
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widget import Widget
+from textual.widgets import Input
 
 from kafkalab.tui.app import KafkaLabApp
+from kafkalab.tui.forms import ActionForm
+from kafkalab.tui.frames import Frame
 
 HERE = Path(__file__).parent
 #: Lessons and a scenario written for these tests, so the built-in ones can change freely.
@@ -50,6 +54,20 @@ def toasts(app: KafkaLabApp) -> list[tuple[str, str]]:
     """
     return [((Content.from_markup(note.message) if note.markup else Content(note.message)).plain, note.message)
             for note in app._notifications]
+
+
+async def submit_form(app: KafkaLabApp, pilot: Pilot[Any], key: str, typed: dict[str, str],
+                      step_ms: float) -> Frame:
+    """Open the form behind ``key``, type ``typed`` into its fields, submit it, and run the clock ``step_ms``."""
+    await pilot.press(key)
+    assert isinstance(app.screen, ActionForm)
+    for name, text in typed.items():
+        app.screen.query_one(f"#field-{name}", Input).value = text
+    await pilot.press("ctrl+s")
+    await pilot.pause()  # the form hands its action over in a callback
+    frame = await app.settle(step_ms=step_ms)
+    await pilot.pause()
+    return frame
 
 
 def record_notes(app: KafkaLabApp) -> list[tuple[str, str]]:
