@@ -84,20 +84,25 @@ def time_builds(bridge: EngineBridge, request: object, runs: int = 50) -> list[f
     return samples
 
 
+def large_cluster_app(given: str | None) -> KafkaLabApp:
+    """The app, paused, on the large cluster in ``given`` or the shared cached dir (filled the first time)."""
+    data = cached_dir("refresh", given)
+    if not (data / "kafkalab.json").exists():
+        print(f"filling {data}: 50 topics x 12 partitions, {RECORDS:,} records ...", flush=True)
+        fill(data, TOPICS, RECORDS // len(TOPICS))
+    app = KafkaLabApp(EngineBridge.open(data, paused=True))
+    app.animation_level = "none"
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--dir", help="data directory to fill once and reuse (default: under the temp dir)")
     parser.add_argument("--iterations", type=int, default=200)
     args = parser.parse_args()
-    data = cached_dir("refresh", args.dir)
-    if not (data / "kafkalab.json").exists():
-        print(f"filling {data}: 50 topics x 12 partitions, {RECORDS:,} records ...", flush=True)
-        fill(data, TOPICS, RECORDS // len(TOPICS))
-    bridge = EngineBridge.open(data, paused=True)
-    app = KafkaLabApp(bridge)
-    app.animation_level = "none"
+    app = large_cluster_app(args.dir)
     changed, repaint, build_ms, records = asyncio.run(measure(app, args.iterations))
-    bridge.close()
+    app.bridge.close()
     print(f"{len(TOPICS)} topics x 12 partitions, {records:,} records (x3 replicas on disk)")
     print(f"refresh from a new frame (UI thread CPU):   {summary(changed)} (target: median < 10 ms)")
     print(f"same, every widget repainted (footer too):  {summary(repaint)}")

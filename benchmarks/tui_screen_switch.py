@@ -18,11 +18,10 @@ import asyncio
 import time
 
 from textual import events
-from tui_refresh import RECORDS, TOPICS
-from tui_support import cached_dir, fill, summary
+from tui_refresh import RECORDS, TOPICS, large_cluster_app
+from tui_support import summary
 
 from kafkalab.tui.app import KafkaLabApp
-from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.commands import SCREENS
 from kafkalab.tui.screens.base import LabScreen
 
@@ -85,15 +84,9 @@ def main() -> None:
     parser.add_argument("--dir", help="data directory to fill once and reuse (default: tui_refresh.py's)")
     parser.add_argument("--rounds", type=int, default=20, help="rounds through every screen after the first")
     args = parser.parse_args()
-    data = cached_dir("refresh", args.dir)
-    if not (data / "kafkalab.json").exists():
-        print(f"filling {data}: 50 topics x 12 partitions, {RECORDS:,} records ...", flush=True)
-        fill(data, TOPICS, RECORDS // len(TOPICS))
-    bridge = EngineBridge.open(data, paused=True)
-    app = KafkaLabApp(bridge)
-    app.animation_level = "none"
+    app = large_cluster_app(args.dir)
     first, later = asyncio.run(measure(app, args.rounds))
-    bridge.close()
+    app.bridge.close()
     everything = [sample for samples in later.values() for sample in samples]
     print(f"{len(TOPICS)} topics x 12 partitions, {RECORDS:,} records; {args.rounds} rounds through every screen")
     for mode, *_ in SCREENS:
