@@ -210,9 +210,10 @@ class RealtimeDriver:
             timeout = min(timeout, max(0.0, (due - self._virtual_now()) / 1000.0 / self._speed))
         waiter = self._waiter
         if waiter is not None:
-            # Work submitted meanwhile wakes the waiter, and the next pass runs it.
-            if self._commands.empty():
-                waiter.wait(timeout)
+            # Work submitted meanwhile wakes the waiter, and the next pass runs it. With work already
+            # queued the waiter still looks once, without blocking: a steady stream of submitted work
+            # must not starve the sockets.
+            waiter.wait(timeout if self._commands.empty() else 0.0)
             return
         try:
             command, _ = self._commands.get(timeout=timeout) if timeout > 0 else self._commands.get_nowait()
