@@ -122,11 +122,15 @@ class Partition:
 
     # -- leader bookkeeping --------------------------------------------------------
 
-    def update_follower(self, replica: int, fetch_offset: int, now_ms: float) -> None:
-        """Record a follower's fetch: its log end offset and whether it has caught up."""
+    def update_follower(self, replica: int, fetch_offset: int, now_ms: float) -> bool:
+        """Record a follower's fetch: its log end offset and whether it has caught up.
+
+        Returns True when the follower's log end offset moved, the only time Kafka 3.9's
+        ``Partition.updateFollowerFetchState`` tries to advance the high watermark.
+        """
         follower = self.followers.get(replica)
         if follower is None:
-            return
+            return False
         leader_end = self.log.log_end_offset
         # Kafka's Replica.updateFetchState: caught up now if it asked for the leader's end,
         # or caught up as of its previous fetch if it reached what the leader had then.
@@ -134,9 +138,11 @@ class Partition:
             follower.last_caught_up_ms = now_ms
         elif fetch_offset >= follower.last_fetch_leader_end_offset:
             follower.last_caught_up_ms = max(follower.last_caught_up_ms, follower.last_fetch_ms)
+        moved = follower.log_end_offset != fetch_offset
         follower.log_end_offset = fetch_offset
         follower.last_fetch_leader_end_offset = leader_end
         follower.last_fetch_ms = now_ms
+        return moved
 
     def maybe_increment_high_watermark(self, now_ms: float, lag_max_ms: float,
                                        is_eligible: Callable[[int], bool]) -> tuple[int, int] | None:

@@ -354,9 +354,10 @@ class ReplicaManager:
             for tp, fetch in request.partitions.items():
                 partition = self.partitions.get(tp)
                 if partition is not None and partition.is_leader and fetch.current_leader_epoch == partition.leader_epoch:
-                    partition.update_follower(request.replica_id, fetch.fetch_offset, self.ctx.now_ms)
+                    moved = partition.update_follower(request.replica_id, fetch.fetch_offset, self.ctx.now_ms)
                     self.isr_changes.maybe_expand(partition, request.replica_id)
-                    self._maybe_increment_high_watermark(partition)
+                    if moved:
+                        self._maybe_increment_high_watermark(partition)
         results, total_bytes, has_error = self._read(request)
         if request.max_wait_ms <= 0 or total_bytes >= request.min_bytes or has_error:
             respond(FetchResponse(results))

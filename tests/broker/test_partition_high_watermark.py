@@ -110,3 +110,13 @@ def test_the_high_watermark_never_passes_an_in_sync_replica_nor_moves_under_min_
         assert high_watermark == 0
     else:
         assert high_watermark <= min([records, *(ends[f] for f in isr if f != 1)])
+
+
+def test_only_a_fetch_that_moves_the_followers_end_asks_for_a_new_high_watermark(tmp_path):
+    # Kafka 3.9's updateFollowerFetchState tries maybeIncrementLeaderHW only when the follower's
+    # log end offset changed: the replica manager skips the attempt when this returns False.
+    partition = leader(tmp_path, records=10)
+    assert partition.update_follower(2, 4, T0)
+    assert not partition.update_follower(2, 4, T0 + 1)
+    assert partition.update_follower(2, 10, T0 + 2)
+    assert not partition.update_follower(9, 10, T0 + 3)  # not a replica of the partition
