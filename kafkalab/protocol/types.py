@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 #: The response type a request is answered with.
 R_co = TypeVar("R_co", covariant=True)
@@ -15,9 +14,12 @@ class Request(Generic[R_co]):
     __slots__ = ()
 
 
-@dataclass(frozen=True, order=True)
-class TopicPartition:
-    """A partition of a topic, printed as Kafka prints it: ``orders-0``."""
+class TopicPartition(NamedTuple):
+    """A partition of a topic, printed as Kafka prints it: ``orders-0``.
+
+    A named tuple rather than a dataclass: it keys most dictionaries of the engine, and a
+    tuple hashes and compares in C, which a dataclass's generated methods do not.
+    """
 
     topic: str
     partition: int
