@@ -1,7 +1,7 @@
 """Incremental fetch sessions (KIP-227, Kafka's ``FetchSession.scala``).
 
-A consumer fetching many partitions opens a session with a full fetch (epoch 0); the
-broker remembers the partitions and what it last told the client about each. Later
+A consumer or a follower fetching many partitions opens a session with a full fetch
+(epoch 0); the broker remembers the partitions and what it last told the client about each. Later
 requests name only partitions whose fetch offset changed, and the response carries only
 partitions with records or a changed high watermark, log start offset or error. A
 request with epoch -1 fetches without a session (and closes one it names).
@@ -75,7 +75,7 @@ class FetchSessionCache:
 
     def handle(self, request: FetchRequest, respond: Responder) -> None:
         """Serve ``request`` within its session, or without one."""
-        if request.replica_id >= 0 or (request.session_id == 0 and request.session_epoch == FINAL_SESSION_EPOCH):
+        if request.session_id == 0 and request.session_epoch == FINAL_SESSION_EPOCH:
             self._fetch(request, respond)
             return
         if request.session_epoch == FINAL_SESSION_EPOCH:

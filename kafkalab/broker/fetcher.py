@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kafkalab.broker.context import BrokerContext
+from kafkalab.clients.fetch_session_handler import FetchSessionHandler
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.failures import ReplicaFetchFailed
 from kafkalab.protocol.fetch import (
@@ -76,6 +77,9 @@ class ReplicaFetcher:
         self.replicas = replicas
         self.leader_id = leader_id
         self.partitions: dict[TopicPartition, FetchState] = {}
+        #: Followers fetch in an incremental session (KIP-227), as Kafka's do since 1.1: the leader
+        #: then answers only partitions with news, so idle partitions cost a round little.
+        self.session = FetchSessionHandler()
         self.running = False
 
     @property
@@ -115,14 +119,19 @@ class ReplicaFetcher:
                     break
                 yield Sleep(min(delayed) - now)
                 continue
+            sent = self.session.build({tp: FetchPartition(s.fetch_offset, s.leader_epoch,
+                                                          config["replica.fetch.max.bytes"])
+                                       for tp, s in ready.items()})
             request = FetchRequest(self.ctx.broker_id, config["replica.fetch.wait.max.ms"], 1,
-                                   10 * config["replica.fetch.max.bytes"],
-                                   {tp: FetchPartition(s.fetch_offset, s.leader_epoch, config["replica.fetch.max.bytes"])
-                                    for tp, s in ready.items()})
+                                   10 * config["replica.fetch.max.bytes"], sent.partitions,
+                                   session_id=sent.session_id, session_epoch=sent.epoch, forgotten=sent.forgotten)
             response = yield _request(self.ctx, leader_node, request, timeout + request.max_wait_ms)
             if isinstance(response, Errors):
+                self.session.handle_error()
                 yield Sleep(backoff)
                 continue
+            if not self.session.handle_response(sent, response):
+                continue  # the session broke: the next request is full, at once (``RemoteLeaderEndPoint.fetch``)
             for tp, data in response.partitions.items():
                 state = self.partitions.get(tp)
                 if state is None or state is not ready.get(tp):

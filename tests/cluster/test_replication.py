@@ -149,3 +149,45 @@ def test_min_insync_replicas_above_the_replication_factor_is_capped_at_it(cluste
         wait_checked(cluster, cluster.produce("orders", 0, [(None, b"no")], acks=-1), timeout_ms=600_000)
     assert raised.value.error == Errors.NOT_ENOUGH_REPLICAS
     assert "capped at the replication factor, 3" in raised.value.message
+
+
+def test_followers_fetch_in_sessions_and_hear_only_of_partitions_with_news(clusters, monkeypatch):
+    from kafkalab.broker.fetcher import ReplicaFetcher
+
+    cluster = open_cluster(clusters, **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 6, 3))
+    run_checked(cluster, 3000)  # every follower's session has answered each partition once
+    heard: list[str] = []
+    process = ReplicaFetcher._process_partition_data
+    monkeypatch.setattr(ReplicaFetcher, "_process_partition_data",
+                        lambda self, tp, state, data: (heard.append(str(tp)), process(self, tp, state, data))[1])
+    for _ in range(3):
+        wait_checked(cluster, cluster.produce("orders", 2, [(None, b"v")], acks=-1))
+    run_checked(cluster, 1000)
+    # Each follower hears of orders-2 when records come and again when the high watermark moves;
+    # the five idle partitions never appear in an incremental response.
+    assert heard and set(heard) == {"orders-2"}
+    leader = partition(cluster, "orders", 2).leader
+    sessions = [cluster.broker(b).replicas.fetchers.fetchers[leader].session for b in (1, 2, 3) if b != leader]
+    assert all(s.session_id != 0 and s.next_epoch > 1 for s in sessions)
+
+
+def test_a_follower_opens_a_new_session_with_a_leader_that_restarted(clusters):
+    cluster = open_cluster(clusters, **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 1, 3, {"min.insync.replicas": 2}))
+    leader = partition(cluster, "orders", 0).leader
+    follower = next(r for r in partition(cluster, "orders", 0).replicas if r != leader)
+    wait_checked(cluster, cluster.produce("orders", 0, [(None, b"before")], acks=-1))
+    fetcher = cluster.broker(follower).replicas.fetchers.fetchers[leader]
+    old_session = fetcher.session.session_id
+    cluster.kill_broker(leader)
+    run_checked(cluster, 10_000, step_ms=500)
+    wait_checked(cluster, cluster.restart_broker(leader))
+    run_checked(cluster, 10_000, step_ms=500)
+    wait_checked(cluster, cluster.elect_preferred_leaders())
+    wait_checked(cluster, cluster.produce("orders", 0, [(None, b"after")], acks=-1))
+    run_checked(cluster, 1000)
+    view = partition(cluster, "orders", 0)
+    assert view.leader == leader and set(view.isr) == set(view.replicas)
+    assert fetcher.session.session_id not in (0, old_session)
+    assert values(cluster.wait(cluster.fetch("orders", 0, 0))) == [b"before", b"after"]
