@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kafkalab.errors import Errors
 from kafkalab.protocol.types import Request, TopicPartition
@@ -14,8 +15,13 @@ EARLIEST_TIMESTAMP = -2
 LATEST_TIMESTAMP = -1
 
 
-@dataclass(frozen=True)
-class FetchPartition:
+class FetchPartition(NamedTuple):
+    """Where a fetch reads one partition from.
+
+    This and ``FetchPartitionData`` are named tuples: a fetch makes one of each for every
+    partition of every round, and a tuple is built and compared in C.
+    """
+
     fetch_offset: int
     current_leader_epoch: int = -1
     partition_max_bytes: int = 1_048_576
@@ -45,8 +51,9 @@ class FetchRequest(Request["FetchResponse"]):
     forgotten: tuple[TopicPartition, ...] = ()
 
 
-@dataclass(frozen=True)
-class FetchPartitionData:
+class FetchPartitionData(NamedTuple):
+    """One partition of a fetch response: its error, offsets and record batches as bytes."""
+
     error: Errors
     high_watermark: int = -1
     log_start_offset: int = -1
