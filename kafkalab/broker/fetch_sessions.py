@@ -27,7 +27,11 @@ from kafkalab.protocol.fetch import (
 from kafkalab.protocol.types import TopicPartition
 
 Responder = Callable[[Any], None]
-FetchHandler = Callable[[FetchRequest, Responder], None]
+#: What a session last told its fetcher per partition: (high watermark, log start offset).
+Told = dict[TopicPartition, tuple[int, int]]
+#: The replica manager's fetch: a request, where to answer, and for an incremental session what
+#: the fetcher was last told, so caught-up partitions with nothing new are left out of the answer.
+FetchHandler = Callable[[FetchRequest, Responder, Told | None], None]
 
 #: Kafka's ``max.incremental.fetch.session.cache.slots`` and ``min.incremental.fetch.session.eviction.ms``.
 MAX_SESSIONS = 1000
@@ -44,7 +48,7 @@ class FetchSession:
     partitions: dict[TopicPartition, FetchPartition]
     last_used_ms: float
     #: (high watermark, log start offset) last sent per partition; -1 before the first response.
-    sent: dict[TopicPartition, tuple[int, int]] = field(default_factory=dict)
+    sent: Told = field(default_factory=dict)
 
     def update(self, partitions: dict[TopicPartition, FetchPartition], forgotten: tuple[TopicPartition, ...]) -> None:
         """Apply an incremental request: new or moved partitions, and those the client no longer wants."""
@@ -76,16 +80,16 @@ class FetchSessionCache:
     def handle(self, request: FetchRequest, respond: Responder) -> None:
         """Serve ``request`` within its session, or without one."""
         if request.session_id == 0 and request.session_epoch == FINAL_SESSION_EPOCH:
-            self._fetch(request, respond)
+            self._fetch(request, respond, None)
             return
         if request.session_epoch == FINAL_SESSION_EPOCH:
             self.sessions.pop(request.session_id, None)
-            self._fetch(request, lambda response: respond(replace(response, session_id=0)))
+            self._fetch(request, lambda response: respond(replace(response, session_id=0)), None)
             return
         if request.session_epoch == INITIAL_SESSION_EPOCH:
             self.sessions.pop(request.session_id, None)
             session = self._create(dict(request.partitions))
-            self._fetch(request, lambda response: respond(self._answer(session, response, full=True)))
+            self._fetch(request, lambda response: respond(self._answer(session, response, full=True)), None)
             return
         session = self.sessions.get(request.session_id)
         if session is None:
@@ -98,7 +102,7 @@ class FetchSessionCache:
         session.next_epoch = 1 if session.next_epoch >= _INT32_MAX else session.next_epoch + 1
         session.last_used_ms = self.ctx.now_ms
         whole = replace(request, partitions=dict(session.partitions), forgotten=())
-        self._fetch(whole, lambda response: respond(self._answer(session, response, full=False)))
+        self._fetch(whole, lambda response: respond(self._answer(session, response, full=False)), session.sent)
 
     @staticmethod
     def _answer(session: FetchSession | None, response: FetchResponse, full: bool) -> FetchResponse:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kafkalab.broker.context import BrokerContext
+from kafkalab.broker.fetch_sessions import Told
 from kafkalab.broker.fetcher import FetcherManager
 from kafkalab.broker.isr_changes import IsrChanges
 from kafkalab.broker.partition import Partition
@@ -347,8 +348,13 @@ class ReplicaManager:
 
     # -- fetch ---------------------------------------------------------------------
 
-    def handle_fetch(self, request: FetchRequest, respond: Responder) -> None:
-        """Serve a follower's or consumer's fetch, long-polling when there is nothing yet."""
+    def handle_fetch(self, request: FetchRequest, respond: Responder, told: Told | None = None) -> None:
+        """Serve a follower's or consumer's fetch, long-polling when there is nothing yet.
+
+        ``told`` is what an incremental fetch session last told the fetcher per partition: a
+        partition read to its end whose offsets it already knows is left out of the answer,
+        which the session would drop anyway (KIP-227), so it costs no response data.
+        """
         follower = request.replica_id >= 0
         if follower:
             for tp, fetch in request.partitions.items():
@@ -358,7 +364,7 @@ class ReplicaManager:
                     self.isr_changes.maybe_expand(partition, request.replica_id)
                     if moved:
                         self._maybe_increment_high_watermark(partition)
-        results, total_bytes, has_error = self._read(request)
+        results, total_bytes, has_error = self._read(request, told)
         if request.max_wait_ms <= 0 or total_bytes >= request.min_bytes or has_error:
             respond(FetchResponse(results))
             return
@@ -376,14 +382,14 @@ class ReplicaManager:
         def try_complete() -> bool:
             if not has_new_data():
                 return False
-            respond(FetchResponse(self._read(request)[0]))
+            respond(FetchResponse(self._read(request, told)[0]))
             return True
 
         self.fetch_purgatory.try_complete_else_watch(
-            tuple(request.partitions), try_complete, lambda: respond(FetchResponse(self._read(request)[0])),
+            tuple(request.partitions), try_complete, lambda: respond(FetchResponse(self._read(request, told)[0])),
             request.max_wait_ms)
 
-    def _read(self, request: FetchRequest) -> tuple[dict[TopicPartition, FetchPartitionData], int, bool]:
+    def _read(self, request: FetchRequest, told: Told | None) -> tuple[dict[TopicPartition, FetchPartitionData], int, bool]:
         follower = request.replica_id >= 0
         results: dict[TopicPartition, FetchPartitionData] = {}
         remaining = request.max_bytes
@@ -403,8 +409,11 @@ class ReplicaManager:
                 continue
             log = partition.log
             try:
-                if fetch.fetch_offset == log.log_end_offset:
-                    records = b""  # caught up: what the read answers, without going through the log's file guard
+                if fetch.fetch_offset == (log.log_end_offset if follower else partition.high_watermark):
+                    # Caught up: what the read answers, without going through the log's file guard.
+                    if told is not None and told.get(tp) == (partition.high_watermark, log.log_start_offset):
+                        continue
+                    records = b""
                 else:
                     records = log.read(fetch.fetch_offset, max(0, min(fetch.partition_max_bytes, remaining)),
                                        None if follower else partition.high_watermark,
