@@ -516,9 +516,9 @@ class ReplicaManager:
         hosted = self.partitions
         if only is not None:
             hosted = {only: hosted[only]} if only in hosted else {}
-        return {tp: HostedReplica(tp.topic, tp.partition, p.is_leader, p.leader_id, p.leader_epoch, p.isr,
-                                  p.log.log_start_offset, p.high_watermark, p.log.log_end_offset,
-                                  p.log.size_in_bytes)
+        return {tp: HostedReplica(tp[0], tp[1], p.is_leader, p.leader_id, p.leader_epoch, p.isr,
+                                  (log := p.log).log_start_offset, p.high_watermark, log.log_end_offset,
+                                  log.size_in_bytes)
                 for tp, p in hosted.items()}
 
     def replica_log(self, tp: TopicPartition) -> PartitionLog | None:

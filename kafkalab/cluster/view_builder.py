@@ -37,6 +37,12 @@ class ViewBuilder:
 
     def __init__(self) -> None:
         self._parsed: dict[str, tuple[int, Any]] = {}
+        #: Each partition's last view with what it was built from (its parsed state znode, its
+        #: replicas and what their brokers said): a quiet partition's view is reused, not rebuilt.
+        self._partitions: dict[TopicPartition, tuple[Any, tuple[int, ...], tuple[HostedReplica | None, ...],
+                                                     PartitionView]] = {}
+        #: Each topic's partition layout with the parsed assignment it came from.
+        self._layouts: dict[str, tuple[Any, tuple[tuple[TopicPartition, tuple[int, ...], str], ...]]] = {}
 
     def _json(self, tree: ZnodeTree, path: str) -> Any:
         node = tree.nodes.get(path)
@@ -65,6 +71,9 @@ class ViewBuilder:
         statuses = [broker.describe() for _, broker in sorted(cluster.brokers.items())]
         hosted = {status.broker_id: cluster.brokers[status.broker_id].describe_replicas() for status in statuses}
         topics = []
+        # Views and layouts of partitions no longer there are forgotten.
+        previous, self._partitions = self._partitions, {}
+        layouts, self._layouts = self._layouts, {}
         topics_node = tree.nodes.get(paths.BROKER_TOPICS)
         for topic in sorted(topics_node.children if topics_node else ()):
             assignment = self._json(tree, paths.topic_path(topic))
@@ -72,10 +81,9 @@ class ViewBuilder:
                 continue
             config = self._json(tree, paths.topic_config_path(topic)) or {"config": {}}
             partitions = []
-            for partition_text, replicas in sorted(assignment["partitions"].items(), key=lambda kv: int(kv[0])):
-                partition = int(partition_text)
-                state = self._json(tree, paths.partition_state_path(topic, partition)) or {}
-                partitions.append(self._partition(hosted, topic, partition, tuple(replicas), state))
+            for tp, replicas, state_path in self._layout(layouts, topic, assignment):
+                state = self._json(tree, state_path) or {}
+                partitions.append(self._cached_partition(previous, hosted, tp, replicas, state))
             topics.append(TopicView(topic, assignment.get("topic_id", ""), topic in INTERNAL_TOPICS,
                                     tuple(partitions), tuple(sorted(config["config"].items()))))
         broker_views = tuple(self._broker(status, hosted[status.broker_id], controller_id, cluster)
@@ -88,17 +96,40 @@ class ViewBuilder:
                            build_countdowns(cluster.coordinator.session_deadlines(), statuses, topics,
                                             cluster.client_stopped, now))
 
+    def _layout(self, previous: Mapping[str, Any], topic: str, assignment: dict[str, Any]
+                ) -> tuple[tuple[TopicPartition, tuple[int, ...], str], ...]:
+        """A topic's partitions in order with their replicas and state znode, worked out once per assignment."""
+        cached = previous.get(topic)
+        if cached is not None and cached[0] is assignment:
+            self._layouts[topic] = cached
+            return cached[1]
+        layout = tuple((TopicPartition(topic, int(number)), tuple(replicas),
+                        paths.partition_state_path(topic, int(number)))
+                       for number, replicas in sorted(assignment["partitions"].items(), key=lambda kv: int(kv[0])))
+        self._layouts[topic] = (assignment, layout)
+        return layout
+
+    def _cached_partition(self, previous: Mapping[TopicPartition, Any],
+                          hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]], tp: TopicPartition,
+                          replicas: tuple[int, ...], state: dict[str, Any]) -> PartitionView:
+        found = tuple([on_broker.get(tp) if (on_broker := hosted.get(broker_id)) is not None else None
+                       for broker_id in replicas])
+        cached = previous.get(tp)
+        if cached is not None and cached[0] is state and cached[1] == replicas and cached[2] == found:
+            view = cached[3]
+        else:
+            view = self._partition(tp, replicas, found, state)
+        self._partitions[tp] = (state, replicas, found, view)
+        return view
+
     @staticmethod
-    def _partition(hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]], topic: str, partition: int,
-                   replicas: tuple[int, ...], state: dict[str, Any]) -> PartitionView:
-        tp = TopicPartition(topic, partition)
+    def _partition(tp: TopicPartition, replicas: tuple[int, ...], found: tuple[HostedReplica | None, ...],
+                   state: dict[str, Any]) -> PartitionView:
         leader = state.get("leader", -1)
         isr = tuple(state.get("isr", ()))
         replica_views = []
         leader_view = None
-        for broker_id in replicas:
-            on_broker = hosted.get(broker_id)
-            replica = on_broker.get(tp) if on_broker is not None else None
+        for broker_id, replica in zip(replicas, found, strict=True):
             if replica is None:
                 replica_views.append(ReplicaView(broker_id, False, False, broker_id in isr, -1, -1, -1, 0))
                 continue
@@ -114,7 +145,7 @@ class ViewBuilder:
             end = max((r.log_end_offset for r in known), default=0)
         else:
             start, hw, end = leader_view.log_start_offset, leader_view.high_watermark, leader_view.log_end_offset
-        return PartitionView(topic, partition, leader if leader >= 0 else None, state.get("leader_epoch", -1),
+        return PartitionView(tp.topic, tp.partition, leader if leader >= 0 else None, state.get("leader_epoch", -1),
                              replicas, isr, start, hw, end, tuple(replica_views))
 
     @staticmethod

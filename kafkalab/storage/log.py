@@ -146,7 +146,10 @@ class PartitionLog:
     @property
     def size_in_bytes(self) -> int:
         """Bytes in all segments."""
-        return sum(segment.size for segment in self._segments)
+        segments = self._segments
+        if len(segments) == 1:  # most logs: a snapshot asks every replica, every frame
+            return segments[0].size
+        return sum(segment.size for segment in segments)
 
     def segments(self) -> tuple[SegmentInfo, ...]:
         """Every segment, oldest first, for the disk view."""

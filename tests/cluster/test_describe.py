@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cluster_helpers import open_cluster
+from cluster_helpers import FAST, open_cluster
 
 from kafkalab.clients.consumer_loop import PollLoop
 from kafkalab.protocol.types import TopicPartition
@@ -73,3 +73,20 @@ def test_only_the_coordinator_describes_a_group_with_its_members_and_commits(clu
         cluster.wait(consumer.close())
     finally:
         cluster.close()
+
+
+def test_a_snapshot_rebuilds_the_views_of_partitions_that_changed_and_reuses_the_rest(clusters):
+    cluster = open_cluster(clusters, **FAST)
+    cluster.wait(cluster.create_topic("orders", 2, 3))
+    cluster.run_for(2000)
+    before = cluster.snapshot()
+    cluster.wait(cluster.produce("orders", 0, [(None, b"v")], acks=-1))
+    cluster.run_for(100)
+    after = cluster.snapshot()
+    assert after.partition("orders", 0).log_end_offset == 1
+    assert all(r.log_end_offset == 1 for r in after.partition("orders", 0).replica_views)
+    assert after.partition("orders", 1) is before.partition("orders", 1)
+    cluster.kill_broker(after.partition("orders", 1).leader)
+    cluster.run_for(10_000)
+    moved = cluster.snapshot().partition("orders", 1)
+    assert moved is not before.partition("orders", 1) and moved.leader != before.partition("orders", 1).leader
