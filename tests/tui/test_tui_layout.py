@@ -58,6 +58,26 @@ class TestLanes:
             assert cells.index("·") > cells.rindex("█")  # then the free slots the next records take
 
 
+    async def test_new_records_repaint_their_lane_and_topic_row_and_leave_the_rest_as_drawn(
+            self, make_app: MakeApp) -> None:
+        app = make_app()
+        async with app.run_test(size=LARGE) as pilot:
+            await populate(app)
+            await pilot.pause()
+            before = {partition: lane_rows(app, partition) for partition in range(6)}
+            orders_row = next(line for line in screen_text(app).splitlines() if " orders " in line)
+            # Only partition 4 gets records: the lanes repaint just that lane (same topic, same selection).
+            app.bridge.run_on_engine(lambda cluster: cluster.produce("orders", 4, [(b"k", b"v")] * 20))
+            await app.settle(step_ms=1000)
+            await pilot.pause()
+            shown = screen_text(app)
+            assert lane_rows(app, 4) != before[4] and "H=E" in lane_rows(app, 4)[2]
+            for partition in (0, 1, 2, 3, 5):
+                assert lane_rows(app, partition) == before[partition], (partition, before[partition], lane_rows(app, partition))
+            assert orders_row not in shown and f"{96 + 20:,}" in next(
+                line for line in shown.splitlines() if " orders " in line)
+
+
 class TestBrokerCards:
     @pytest.mark.parametrize("size", [SMALL, LARGE])
     async def test_cards_never_wrap_a_line_mid_word(self, make_app: MakeApp, size: tuple[int, int]) -> None:

@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -72,6 +72,8 @@ class LaneWidget(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.selected_lane = 0
         self._strips: dict[int, tuple[Hashable, Strip]] = {}
+        #: The key each lane had when it was last drawn, to repaint only lanes that changed.
+        self._drawn: dict[int, Hashable] = {}
 
     @property
     def cells_width(self) -> int:
@@ -101,10 +103,18 @@ class LaneWidget(ScrollView, can_focus=True):
         return Text()
 
     def redraw(self, selected_lane: int) -> None:
-        """Draw again (new data arrived); lanes whose key did not change reuse their lines."""
-        self.selected_lane = selected_lane
-        self.virtual_size = Size(self.scrollable_content_region.width, self.lane_count() * LINES_PER_LANE)
-        self.refresh()
+        """Draw again (new data arrived): only visible lanes whose key changed are repainted."""
+        size = Size(self.scrollable_content_region.width, self.lane_count() * LINES_PER_LANE)
+        if selected_lane != self.selected_lane or size != self.virtual_size:
+            self.selected_lane = selected_lane
+            self.virtual_size = size
+            self.refresh()
+            return
+        top = self.scroll_offset.y
+        width = max(size.width, self.size.width)
+        for lane in range(top // LINES_PER_LANE, min(self.lane_count(), (top + self.size.height) // LINES_PER_LANE + 1)):
+            if self._drawn.get(lane) != self.lane_key(lane):
+                self.refresh(Region(0, lane * LINES_PER_LANE - top, width, LINES_PER_LANE))
 
     def scroll_to_selected(self) -> None:
         """Bring the selected lane into view."""
@@ -138,6 +148,7 @@ class LaneWidget(ScrollView, can_focus=True):
         if not exists:
             text: Text | list[Segment] = Text(self.EMPTY_TEXT if line == 0 else "")
         else:
+            self._drawn[lane] = key[0]
             text = self.lane_line(lane, row)
             if lane == self.selected_lane and row == 0:
                 style = style + self.get_component_rich_style("lanes--selected")

@@ -12,7 +12,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -105,6 +105,14 @@ class TopicList(ScrollView, can_focus=True):
         names = [row[0] for row in rows]
         cursor = names.index(selected) if selected in names else min(self._cursor, max(0, len(rows) - 1))
         if rows == self._rows and cursor == self._cursor:
+            return
+        if cursor == self._cursor and len(rows) == len(self._rows):
+            # Same topics, some counts moved: repaint only their rows, not the whole list.
+            changed = [index for index, (old, new) in enumerate(zip(self._rows, rows, strict=True)) if old != new]
+            self._rows = rows
+            top, width = self.scroll_offset.y, max(self.virtual_size.width, self.size.width)
+            for index in changed:
+                self.refresh(Region(0, index + 1 - top, width, 1))
             return
         self._rows = rows
         self._cursor = cursor
