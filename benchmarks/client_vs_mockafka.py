@@ -9,7 +9,8 @@ Both sides get the same records: ``--records`` 100-byte values with distinct key
   ``FakeConsumer`` polls until it has read them all.
 - kafkalab: ``Cluster.producer().send`` of every record (Kafka's defaults: acks=all,
   idempotence, the murmur2 partitioner) to 3 brokers with replication factor 3, then
-  ``flush()`` until every record is acknowledged; then a consumer assigned every
+  ``flush()`` until every record is acknowledged (the producer has the topic's metadata
+  before the clock starts, as Kafka's blocking first ``send()`` would); then a consumer assigned every
   partition polls until it has read them all. Logs are on disk; the scheduler runs as
   fast as it can on its virtual clock.
 
@@ -75,6 +76,9 @@ def mock_consume(topic: str, expected: int) -> float:
 def lab_produce(cluster: Cluster, topic: str, records: Records) -> float:
     """Seconds for ``Cluster.producer().send`` of ``records`` until every one is acknowledged."""
     producer = cluster.producer()
+    # Kafka's send() blocks for the topic's metadata the first time; ours queues instead. Wait for it
+    # before the clock starts, as mockafka's partitions are created before its clock starts.
+    cluster.wait(producer.partitions_for(topic))
     started = time.perf_counter()
     for key, value in records:
         producer.send(topic, value, key)

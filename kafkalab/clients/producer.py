@@ -33,7 +33,7 @@ from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import EventJournal
 from kafkalab.protocol.metadata import MetadataRequest, MetadataResponse
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.sim.process import Future, Process, spawn
+from kafkalab.sim.process import Future, Process, Sleep, spawn
 from kafkalab.storage.records import BATCH_OVERHEAD, Header, RecordInput
 
 HeadersInput = Mapping[str, bytes | str | None] | Sequence[tuple[str, bytes | str | None]] | None
@@ -182,6 +182,28 @@ class Producer:
         return KafkaError(Errors.MESSAGE_TOO_LARGE, f"The message is {size} bytes when serialized which is larger than "
                                                     f"the total memory buffer you have configured with the "
                                                     f"buffer.memory configuration.")
+
+    def partitions_for(self, topic: str) -> Future[tuple[int, ...]]:
+        """``topic``'s partition numbers once this producer has its metadata (Kafka's ``partitionsFor``).
+
+        Kafka's ``send()`` blocks on the same wait the first time it meets a topic; here
+        ``send()`` never blocks, and this lets a caller wait first. Fails with
+        UNKNOWN_TOPIC_OR_PARTITION, as a waiting ``send()`` does, when the metadata has not
+        come within ``max.block.ms``.
+        """
+        deadline = self._scheduler.now_ms + self.config["max.block.ms"]
+
+        def wait() -> Process[tuple[int, ...]]:
+            while (route := self._route(topic)) is None:
+                if self._client.now_ms >= deadline:
+                    raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {topic} not present in metadata after "
+                                                       f"{self.config['max.block.ms']} ms.")
+                self._sender.topics.add(topic)
+                self._sender.refresh_metadata()
+                yield Sleep(self.config["retry.backoff.ms"])
+            return tuple(range(route.num_partitions))
+
+        return spawn(self._client.group, wait(), name=f"partitions for {topic}").claim()
 
     def topic_status(self, topic: str) -> Future[Errors]:
         """Ask a broker about ``topic`` once, with the Metadata request its first ``send()`` makes.

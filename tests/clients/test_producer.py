@@ -251,3 +251,16 @@ def test_a_failed_batch_fails_every_record_in_it_and_frees_its_memory(clusters):
     with pytest.raises(KafkaError):
         futures[-1].result()
     assert not producer.buffer_exhausted
+
+
+def test_partitions_for_waits_for_the_topics_metadata_or_fails_after_max_block_ms(clusters):
+    cluster = open_cluster(clusters, partitions=6)
+    producer = cluster.producer(max_block_ms=2000)
+    waiting = producer.partitions_for("orders")
+    assert not waiting.done  # no metadata yet: Kafka's partitionsFor would block here
+    assert cluster.wait(waiting) == (0, 1, 2, 3, 4, 5)
+    began = cluster.scheduler.now_ms
+    with pytest.raises(KafkaError) as failed:
+        cluster.wait(producer.partitions_for("no-such-topic"))
+    assert failed.value.error == Errors.UNKNOWN_TOPIC_OR_PARTITION
+    assert cluster.scheduler.now_ms - began >= 2000
