@@ -116,6 +116,30 @@ class TestHeaderAndFooter:
             assert_footer_keeps_whole_keys(app)
 
 
+    async def test_switching_screens_keeps_the_footer_as_built_until_its_keys_change(
+            self, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+        app = make_app()
+        async with app.run_test(size=LARGE) as pilot:
+            await populate(app)
+            await pilot.pause()
+            keys = list(app.screen.query(FooterKey))
+            await pilot.press("2")
+            await pilot.press("1")
+            await pilot.pause()
+            # The same key widgets: nothing was rebuilt or restyled for a screen shown again.
+            assert [id(key) for key in app.screen.query(FooterKey)] == [id(key) for key in keys]
+            # A binding that goes away (as lesson and play keys come and go) rebuilds the keys.
+            assert "app.toggle_pause" in {key.action for key in keys}
+            check_action = app.check_action
+            monkeypatch.setattr(app, "check_action", lambda action, parameters: False if action == "toggle_pause"
+                                else check_action(action, parameters))
+            app.refresh_bindings()
+            await pilot.pause()
+            await pilot.pause()
+            assert "app.toggle_pause" not in {key.action for key in app.screen.query(FooterKey)}
+            assert_footer_keeps_whole_keys(app)
+
+
 class TestResizing:
     async def test_shrinking_the_terminal_folds_the_lesson_and_refits_the_footer(self, make_app: MakeApp,
                                                                                 lessons: LessonLibrary) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
@@ -117,7 +118,16 @@ class LabScreen(Screen[None]):
         self.ready = True
         self.lab.screen_shown(self)
 
-    def on_screen_resume(self) -> None:
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual (pinned exactly) re-applies the whole stylesheet to every node of a screen it
+        # resumes: about half of a screen switch on a large cluster. A mode switch has just brought
+        # this screen's CSS up to date (``App.switch_mode`` refreshes it when the app's CSS changed
+        # since, which ``_css_update_count`` records), and a class or pseudo-class change restyles
+        # its nodes when it happens, so here the pass would change nothing.
+        # Textual calls Screen's own handler after this one (it walks the classes); with this
+        # handler, a public ``on_screen_resume`` here would not be called.
+        if self._css_update_count == self.app._css_update_count:
+            event.refresh_styles = False
         self.lab.screen_shown(self)
 
     def on_resize(self) -> None:

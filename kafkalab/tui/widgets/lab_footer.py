@@ -8,12 +8,13 @@ screen and the palette still list every key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 
 # Textual's footer pieces: kafkalab's footer arranges them itself (Textual is pinned exactly).
@@ -65,6 +66,8 @@ class LabFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self._shown_groups: set[str] | None = None
+        #: What the keys were composed from, to skip a recompose that would build the same keys.
+        self._composed: Hashable = None
 
     def _groups(self) -> list[tuple[Binding.Group | None, list[Shown]]]:
         """The screen's shown bindings, one per action, in runs of the same group (footer order)."""
@@ -89,10 +92,29 @@ class LabFooter(Footer):
         width = (self.size.width or self.app.size.width) - PALETTE_WIDTH
         return fitting(list(widths.items()), width)
 
+    def _signature(self, runs: list[tuple[Binding.Group | None, list[Shown]]]) -> Hashable:
+        """Everything the composed keys depend on: the bindings shown, their state and the groups that fit."""
+        palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        return (tuple((group.description if group is not None else None, group.compact if group is not None else None,
+                       tuple((binding.key, binding.action, binding.description, enabled, tooltip)
+                             for binding, enabled, tooltip in shown))
+                      for group, shown in runs),
+                frozenset(self._choose(runs)), palette[2] if palette is not None else None)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # Textual recomposes the footer whenever the screen's bindings may have changed, which a
+        # screen switch always says: ~50 keys rebuilt and restyled, most of a switch. Skip it when
+        # the keys would come out the same.
+        if self._bindings_ready and self.is_attached and screen is self.screen and screen.app.app_focus \
+                and self._signature(self._groups()) == self._composed:
+            return
+        super().bindings_changed(screen)
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
         runs = self._groups()
+        self._composed = self._signature(runs)
         self._shown_groups = self._choose(runs)
         for group, shown in runs:
             if (group.description if group is not None else "") not in self._shown_groups:
