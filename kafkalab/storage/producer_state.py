@@ -5,10 +5,17 @@ batches (sequence range and offsets). A retried batch whose sequences match one 
 is a duplicate: the leader answers with the original offsets and appends nothing. A
 batch that does not continue the last sequence is OUT_OF_ORDER_SEQUENCE_NUMBER.
 
+Transactions (KIP-98) add to each producer the first offset of its open transaction in
+this partition: the earliest of those (and of transactions whose marker is not yet below
+the high watermark) is the first unstable offset, and the last stable offset (LSO) is the
+lower of it and the high watermark. A COMMIT or ABORT marker closes the producer's open
+transaction; an aborted one is written to the active segment's ``.txnindex`` with the LSO
+of that moment (Kafka's ``ProducerStateManager`` and ``UnifiedLog.updateTxnIndex``).
+
 Kafka persists this in ``<offset>.snapshot`` files and replays the log after them;
-kafkalab rebuilds it from the batch headers of the log when a partition first needs it
-(headers hold producer id, epoch and base sequence), which gives the same state after a
-restart without a second file format.
+kafkalab rebuilds it from the log when a partition first needs it (batch headers hold
+producer id, epoch, base sequence and the transactional flag; only markers are decoded),
+which gives the same state after a restart without a second file format.
 """
 
 from __future__ import annotations
@@ -18,9 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.control_records import decode_end_txn_marker
 from kafkalab.storage.log import PartitionLog
-from kafkalab.storage.records import NO_PRODUCER_EPOCH, NO_SEQUENCE, BatchHeader, iter_batch_headers
+from kafkalab.storage.records import NO_PRODUCER_EPOCH, NO_SEQUENCE, BatchHeader, decode_batch, iter_batch_headers
 from kafkalab.storage.segment import CorruptSegmentError
+from kafkalab.storage.txn_index import AbortedTxn
 
 #: ``ProducerStateEntry.NUM_BATCHES_TO_RETAIN``: why max.in.flight.requests.per.connection may be at most 5.
 BATCHES_TO_RETAIN = 5
@@ -47,6 +56,16 @@ class DuplicateBatch:
     last_seq: int
     first_offset: int
     last_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedTxn:
+    """A transaction a marker just ended in this partition: from its first record to the marker."""
+
+    producer_id: int
+    first_offset: int
+    last_offset: int
+    is_aborted: bool
 
 
 @dataclass
@@ -80,13 +99,19 @@ class ProducerStateManager:
     def __init__(self) -> None:
         self.producers: dict[int, ProducerEntry] = {}
         self.end_offset = 0
+        #: ``{producer id: first offset}`` of the transactions open here (Kafka's ``ongoingTxns``).
+        self.ongoing: dict[int, int] = {}
+        #: Ended transactions whose marker may still be above the high watermark (Kafka's ``unreplicatedTxns``).
+        self.unreplicated: list[CompletedTxn] = []
 
     @classmethod
-    def from_log(cls, log: PartitionLog) -> ProducerStateManager:
-        """Rebuild the state by walking every batch header of ``log`` (what replaying snapshots gives Kafka)."""
+    def from_log(cls, log: PartitionLog, end: int | None = None) -> ProducerStateManager:
+        """Rebuild the state by walking the batches of ``log`` below ``end`` (default: all of them),
+        which is what replaying snapshots gives Kafka."""
         state = cls()
+        end = log.log_end_offset if end is None else end
         offset = log.log_start_offset
-        while offset < log.log_end_offset:
+        while offset < end:
             try:
                 data = log.read(offset, _REBUILD_READ_BYTES)
             except CorruptSegmentError:
@@ -98,13 +123,32 @@ class ProducerStateManager:
                 continue
             if not data:
                 break
-            for _, header in iter_batch_headers(data):
-                state._record(header, header.base_offset)
+            for position, header in iter_batch_headers(data):
+                if header.base_offset >= end:
+                    break
+                state._record(header, header.base_offset, data, position)
                 offset = header.next_offset
-        state.end_offset = log.log_end_offset
+            else:
+                continue
+            break
+        state.end_offset = end
         return state
 
-    def check_append(self, headers: Iterable[BatchHeader], partition: str) -> DuplicateBatch | None:
+    def first_unstable_offset(self, high_watermark: int) -> int | None:
+        """The first offset of an open transaction, or of one whose marker is not yet below the high watermark."""
+        if self.unreplicated:
+            self.unreplicated = [txn for txn in self.unreplicated if txn.last_offset >= high_watermark]
+        if not self.ongoing and not self.unreplicated:
+            return None  # the common case, on every fetch: no transactions
+        return min((*self.ongoing.values(), *(txn.first_offset for txn in self.unreplicated)))
+
+    def last_stable_offset(self, high_watermark: int) -> int:
+        """Below this offset every transaction is decided and replicated: read_committed reads up to here."""
+        first = self.first_unstable_offset(high_watermark)
+        return high_watermark if first is None else min(first, high_watermark)
+
+    def check_append(self, headers: Iterable[BatchHeader], partition: str,
+                     check_sequence: bool = True) -> DuplicateBatch | None:
         """Validate a leader append's producer fields before it is written (``analyzeAndValidateProducerState``).
 
         Returns the first duplicate found (then nothing may be appended); raises
@@ -116,13 +160,22 @@ class ProducerStateManager:
             if producer_id < 0:
                 continue
             entry = self.producers.get(producer_id)
+            epoch, last_seq = pending.get(producer_id) or (
+                (entry.epoch, entry.last_seq) if entry is not None else (NO_PRODUCER_EPOCH, NO_SEQUENCE))
+            if header.is_control or not check_sequence:
+                # A marker carries no sequence; it is checked only against the epoch (``appendEndTxnMarker``).
+                if header.producer_epoch < epoch:
+                    what = "transaction marker" if header.is_control else "coordinator's batch"
+                    raise KafkaError(Errors.INVALID_PRODUCER_EPOCH,
+                                     f"The {what} of producer {producer_id} has epoch {header.producer_epoch}, "
+                                     f"smaller than the last seen epoch {epoch} in partition {partition}.")
+                pending[producer_id] = (header.producer_epoch, last_seq if header.producer_epoch == epoch else NO_SEQUENCE)
+                continue
             if producer_id not in pending and entry is not None:
                 duplicate = entry.find_duplicate(header)
                 if duplicate is not None:
                     return DuplicateBatch(producer_id, duplicate.first_seq, duplicate.last_seq,
                                           duplicate.first_offset, duplicate.last_offset)
-            epoch, last_seq = pending.get(producer_id) or (
-                (entry.epoch, entry.last_seq) if entry is not None else (NO_PRODUCER_EPOCH, NO_SEQUENCE))
             self._check(producer_id, header, epoch, last_seq, partition)
             pending[producer_id] = (header.producer_epoch, header.last_sequence)
         return None
@@ -145,24 +198,47 @@ class ProducerStateManager:
                              f"Out of order sequence number for producer {producer_id} in partition {partition}: "
                              f"{header.base_sequence} (incoming seq. number), {last_seq} (current end sequence number).")
 
-    def record_appended(self, headers: Iterable[BatchHeader], first_offset: int | None = None) -> None:
-        """Remember appended batches; a leader passes where the append started, a follower's headers carry offsets."""
+    def record_appended(self, data: bytes, first_offset: int | None = None) -> list[CompletedTxn]:
+        """Remember appended batches and return the transactions their markers ended; a leader passes where
+        the append started, a follower's headers carry offsets."""
         offset = first_offset
-        for header in headers:
+        completed = []
+        for position, header in iter_batch_headers(data):
             base = header.base_offset if offset is None else offset
             if header.producer_id >= 0:
-                self._record(header, base)
+                txn = self._record(header, base, data, position)
+                if txn is not None:
+                    completed.append(txn)
             if offset is not None:
                 offset += header.last_offset_delta + 1
+        return completed
 
-    def _record(self, header: BatchHeader, base_offset: int) -> None:
+    def _record(self, header: BatchHeader, base_offset: int, data: bytes, position: int) -> CompletedTxn | None:
         if header.producer_id < 0:
-            return
-        entry = self.producers.get(header.producer_id)
+            return None
+        producer_id = header.producer_id
+        entry = self.producers.get(producer_id)
         if entry is None or header.producer_epoch != entry.epoch:
-            entry = self.producers[header.producer_id] = ProducerEntry(header.producer_epoch)
+            # A new epoch forgets the old one's sequences; a marker's bumped epoch still ends the open transaction.
+            entry = self.producers[producer_id] = ProducerEntry(header.producer_epoch)
+        if header.is_control:
+            marker = decode_end_txn_marker(decode_batch(data, position)[1][0])
+            first = self.ongoing.pop(producer_id, None) if marker is not None else None
+            if marker is None or first is None:
+                return None  # a marker of an empty transaction changes no offsets (``appendEndTxnMarker``)
+            txn = CompletedTxn(producer_id, first, base_offset, not marker[0])
+            self.unreplicated.append(txn)
+            return txn
+        if header.is_transactional:
+            self.ongoing.setdefault(producer_id, base_offset)
         entry.batches.append(BatchMetadata(header.base_sequence, header.last_sequence, base_offset,
                                            base_offset + header.last_offset_delta))
+        return None
+
+    def aborted_entry(self, txn: CompletedTxn) -> AbortedTxn:
+        """The ``.txnindex`` entry of an aborted transaction, with the LSO it leaves (``lastStableOffset(completedTxn)``)."""
+        others = [first for pid, first in self.ongoing.items() if pid != txn.producer_id]
+        return AbortedTxn(txn.producer_id, txn.first_offset, txn.last_offset, min(others, default=txn.last_offset + 1))
 
 
 class ProducerStates:
@@ -182,8 +258,12 @@ class ProducerStates:
             state = None
         return state
 
-    def check_leader_append(self, log: PartitionLog, batches: bytes) -> DuplicateBatch | None:
-        """Check a produce request's batches against the producers' sequences before appending them."""
+    def check_leader_append(self, log: PartitionLog, batches: bytes, from_coordinator: bool = False) -> DuplicateBatch | None:
+        """Check a produce request's batches against the producers' sequences before appending them.
+
+        A coordinator's own writes (markers, transactional offset commits) are checked only for
+        their epoch: Kafka validates sequences of client appends alone (``ProducerAppendInfo``).
+        """
         headers = [header for _, header in iter_batch_headers(batches)]
         state = self._current(log)
         if state is None:
@@ -191,18 +271,40 @@ class ProducerStates:
                 self._states.pop((log.topic, log.partition), None)
                 return None
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
-        return state.check_append(headers, log.name)
+        return state.check_append(headers, log.name, check_sequence=not from_coordinator)
 
     def record_append(self, log: PartitionLog, batches: bytes, first_offset: int, leader: bool) -> None:
-        """Remember batches just appended at ``first_offset`` (by the leader, or fetched by a follower)."""
-        state = self._states.get((log.topic, log.partition))
-        if state is None:
-            return
-        if state.end_offset != first_offset:
-            del self._states[(log.topic, log.partition)]  # out of step: rebuild from the log when next needed
-            return
-        state.record_appended((header for _, header in iter_batch_headers(batches)), first_offset if leader else None)
+        """Remember batches just appended at ``first_offset`` (by the leader, or fetched by a follower).
+
+        Batches of producers bring the state up to date first (a follower may never have built
+        it), so every marker is seen and every aborted transaction indexed.
+        """
+        key = (log.topic, log.partition)
+        state = self._states.get(key)
+        if state is None or state.end_offset != first_offset:
+            if not any(header.producer_id >= 0 for _, header in iter_batch_headers(batches)):
+                self._states.pop(key, None)  # out of step: rebuild from the log when next needed
+                return
+            state = self._states[key] = ProducerStateManager.from_log(log, end=first_offset)
+        for txn in state.record_appended(batches, first_offset if leader else None):
+            if txn.is_aborted:
+                log.append_aborted_txn(state.aborted_entry(txn))
         state.end_offset = log.log_end_offset
+
+    def last_stable_offset(self, log: PartitionLog, high_watermark: int, build: bool = False) -> int:
+        """The partition's LSO; without a state (no producer seen) it is the high watermark unless ``build``
+        asks to read the log for open transactions first, as a read_committed fetch must."""
+        state = self._current(log)
+        if state is None:
+            if not build:
+                return high_watermark
+            state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
+        return state.last_stable_offset(high_watermark)
+
+    def open_transactions(self, log: PartitionLog) -> dict[int, int]:
+        """``{producer id: first offset}`` of the transactions open in this replica, as far as its state knows."""
+        state = self._current(log)
+        return dict(state.ongoing) if state is not None else {}
 
     def forget(self, topic: str, partition: int) -> None:
         """Drop a deleted replica's state."""
