@@ -43,8 +43,8 @@ class FetchSession:
     next_epoch: int
     partitions: dict[TopicPartition, FetchPartition]
     last_used_ms: float
-    #: (high watermark, log start offset) last sent per partition; -1 before the first response.
-    sent: dict[TopicPartition, tuple[int, int]] = field(default_factory=dict)
+    #: (high watermark, last stable offset, log start offset) last sent per partition.
+    sent: dict[TopicPartition, tuple[int, int, int]] = field(default_factory=dict)
 
     def update(self, partitions: dict[TopicPartition, FetchPartition], forgotten: tuple[TopicPartition, ...]) -> None:
         """Apply an incremental request: new or moved partitions, and those the client no longer wants."""
@@ -57,7 +57,7 @@ class FetchSession:
         """What to send: everything on a full fetch, else partitions with news (``maybeUpdateResponseData``)."""
         kept: dict[TopicPartition, FetchPartitionData] = {}
         for tp, data in response.partitions.items():
-            state = (data.high_watermark, data.log_start_offset)
+            state = (data.high_watermark, data.last_stable_offset, data.log_start_offset)
             if full or data.records or data.error != Errors.NONE or self.sent.get(tp) != state:
                 kept[tp] = data
             self.sent[tp] = state
