@@ -524,6 +524,10 @@ class ReplicaManager:
         self.log_manager.write_high_watermarks(
             {(tp.topic, tp.partition): p.high_watermark for tp, p in self.partitions.items()})
 
+    def take_producer_snapshots(self) -> None:
+        """Write every replica's producer state to a ``.snapshot`` file, as Kafka does on a clean shutdown."""
+        self.producer_states.take_snapshots(p.log for p in self.partitions.values())
+
     # -- views ---------------------------------------------------------------------
 
     def describe(self, only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:

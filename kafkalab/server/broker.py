@@ -318,6 +318,7 @@ class Broker:
         except ZkException:
             pass
         self.replicas.checkpoint_high_watermarks()
+        self.replicas.take_producer_snapshots()
         assert self.log_manager is not None
         self.log_manager.shutdown()  # a KafkaStorageError here fails the shutdown, and the broker halts instead
         self.ctx.group.cancel_all()
@@ -344,6 +345,7 @@ class Broker:
         assert self.ctx is not None
         if self.replicas is not None:
             self.replicas.checkpoint_high_watermarks()
+            self.replicas.take_producer_snapshots()
         if self.log_manager is not None:
             try:
                 self.log_manager.shutdown()

@@ -162,6 +162,11 @@ class PartitionLog:
                 index_file=index_file, time_index_file=time_index_file, is_active=active))
         return tuple(infos)
 
+    @property
+    def active_segment_base(self) -> int:
+        """Base offset of the segment appends go to: it changes when the log rolls."""
+        return self._segments[-1].base_offset
+
     def log_segments(self) -> tuple[LogSegment, ...]:
         """The segment objects, oldest first (for the cleaner)."""
         return tuple(self._segments)

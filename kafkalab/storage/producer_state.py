@@ -12,10 +12,11 @@ lower of it and the high watermark. A COMMIT or ABORT marker closes the producer
 transaction; an aborted one is written to the active segment's ``.txnindex`` with the LSO
 of that moment (Kafka's ``ProducerStateManager`` and ``UnifiedLog.updateTxnIndex``).
 
-Kafka persists this in ``<offset>.snapshot`` files and replays the log after them;
-kafkalab rebuilds it from the log when a partition first needs it (batch headers hold
-producer id, epoch, base sequence and the transactional flag; only markers are decoded),
-which gives the same state after a restart without a second file format.
+As Kafka does, the state is written to a ``<offset>.snapshot`` file when the log rolls and
+when the broker shuts down cleanly (``producer_snapshot.py``); a partition that first
+needs it (after a restart, on becoming leader) loads the newest snapshot and replays the
+log after it (batch headers hold producer id, epoch, base sequence and the transactional
+flag; only markers are decoded).
 """
 
 from __future__ import annotations
@@ -25,9 +26,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage import producer_snapshot
 from kafkalab.storage.control_records import decode_end_txn_marker
 from kafkalab.storage.log import PartitionLog
-from kafkalab.storage.records import NO_PRODUCER_EPOCH, NO_SEQUENCE, BatchHeader, decode_batch, iter_batch_headers
+from kafkalab.storage.producer_snapshot import SnapshotEntry
+from kafkalab.storage.records import (
+    NO_PRODUCER_EPOCH,
+    NO_SEQUENCE,
+    NO_TIMESTAMP,
+    BatchHeader,
+    decode_batch,
+    iter_batch_headers,
+)
 from kafkalab.storage.segment import CorruptSegmentError
 from kafkalab.storage.txn_index import AbortedTxn
 
@@ -103,14 +113,16 @@ class ProducerStateManager:
         self.ongoing: dict[int, int] = {}
         #: Ended transactions whose marker may still be above the high watermark (Kafka's ``unreplicatedTxns``).
         self.unreplicated: list[CompletedTxn] = []
+        #: The active segment when the state was last updated (-1: not known yet): a change means the log rolled.
+        self.segment_base = -1
 
     @classmethod
     def from_log(cls, log: PartitionLog, end: int | None = None) -> ProducerStateManager:
-        """Rebuild the state by walking the batches of ``log`` below ``end`` (default: all of them),
-        which is what replaying snapshots gives Kafka."""
-        state = cls()
+        """The state as of ``end`` (default: the log end): the newest usable snapshot, then the batches of
+        ``log`` after it (Kafka's ``loadProducerState``). Snapshots past the log end were left by a log
+        that was truncated since; like unreadable ones, they are deleted."""
         end = log.log_end_offset if end is None else end
-        offset = log.log_start_offset
+        state, offset = cls._from_snapshot(log, end)
         while offset < end:
             try:
                 data = log.read(offset, _REBUILD_READ_BYTES)
@@ -126,13 +138,56 @@ class ProducerStateManager:
             for position, header in iter_batch_headers(data):
                 if header.base_offset >= end:
                     break
-                state._record(header, header.base_offset, data, position)
+                if header.next_offset > offset:  # a cleaned batch may start before a snapshot's offset
+                    state._record(header, header.base_offset, data, position)
                 offset = header.next_offset
             else:
                 continue
             break
         state.end_offset = end
         return state
+
+    @classmethod
+    def _from_snapshot(cls, log: PartitionLog, end: int) -> tuple[ProducerStateManager, int]:
+        """The state of the newest snapshot at or below ``end`` and the offset to replay from."""
+        directory = log.directory
+        for offset in reversed(producer_snapshot.snapshot_offsets(directory)):
+            if offset > log.log_end_offset or offset < log.log_start_offset:
+                producer_snapshot.delete(directory, offset)  # stale: truncated away, or before the log start
+                continue
+            if offset > end:
+                continue
+            try:
+                entries = producer_snapshot.read(directory, offset)
+            except KafkaError:
+                producer_snapshot.delete(directory, offset)  # unreadable: replay more of the log instead
+                continue
+            return cls._from_entries(entries), offset
+        return cls(), log.log_start_offset
+
+    @classmethod
+    def _from_entries(cls, entries: list[SnapshotEntry]) -> ProducerStateManager:
+        state = cls()
+        for e in entries:
+            entry = state.producers[e.producer_id] = ProducerEntry(e.epoch)
+            if e.last_offset >= 0:
+                entry.batches.append(BatchMetadata((e.last_sequence - e.offset_delta) % (2**31), e.last_sequence,
+                                                   e.last_offset - e.offset_delta, e.last_offset))
+            if e.current_txn_first_offset >= 0:
+                state.ongoing[e.producer_id] = e.current_txn_first_offset
+        return state
+
+    def snapshot_entries(self) -> list[SnapshotEntry]:
+        """Each producer's epoch, last batch and open transaction, as a snapshot stores them (Kafka keeps one
+        batch per producer there, so duplicates of older batches are not recognised after a reload either)."""
+        entries = []
+        for producer_id, entry in sorted(self.producers.items()):
+            last = entry.batches[-1] if entry.batches else None
+            entries.append(SnapshotEntry(
+                producer_id, entry.epoch, last.last_seq if last else NO_SEQUENCE, last.last_offset if last else -1,
+                last.last_offset - last.first_offset if last else 0, NO_TIMESTAMP, -1,
+                self.ongoing.get(producer_id, -1)))
+        return entries
 
     def first_unstable_offset(self, high_watermark: int) -> int | None:
         """The first offset of an open transaction, or of one whose marker is not yet below the high watermark."""
@@ -290,6 +345,25 @@ class ProducerStates:
             if txn.is_aborted:
                 log.append_aborted_txn(state.aborted_entry(txn))
         state.end_offset = log.log_end_offset
+        if log.active_segment_base != state.segment_base:
+            # The log rolled: Kafka takes a snapshot then, so a reload replays at most about a segment.
+            if state.segment_base >= 0:
+                self._write_snapshot(log, state)
+            state.segment_base = log.active_segment_base
+
+    @staticmethod
+    def _write_snapshot(log: PartitionLog, state: ProducerStateManager) -> None:
+        producer_snapshot.write(log.directory, state.end_offset, state.snapshot_entries())
+        for offset in producer_snapshot.snapshot_offsets(log.directory):
+            if offset < log.log_start_offset:
+                producer_snapshot.delete(log.directory, offset)  # ``deleteSnapshotsBefore(logStartOffset)``
+
+    def take_snapshots(self, logs: Iterable[PartitionLog]) -> None:
+        """Write the current state of each log's partition, as a clean shutdown does (``takeSnapshot``)."""
+        for log in logs:
+            state = self._current(log)
+            if state is not None and state.producers:
+                self._write_snapshot(log, state)
 
     def last_stable_offset(self, log: PartitionLog, high_watermark: int, build: bool = False) -> int:
         """The partition's LSO; without a state (no producer seen) it is the high watermark unless ``build``

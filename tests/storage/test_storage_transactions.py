@@ -14,6 +14,7 @@ from kafkalab.clients.consumer_fetcher import CompletedFetch
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.protocol.fetch import AbortedTransaction
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage import producer_snapshot
 from kafkalab.storage.control_records import encode_end_txn_marker
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.log import PartitionLog
@@ -147,3 +148,47 @@ def test_an_index_collects_only_transactions_overlapping_the_range(tmp_path: Pat
     assert [t.producer_id for t in index.collect(0, 100)] == [1, 2, 3]
     with pytest.raises(KafkaError):
         index.append(AbortedTxn(4, 0, 2, 0))  # markers only move forward
+
+
+def test_rolls_write_producer_snapshots_that_a_reload_starts_from(tmp_path: Path, monkeypatch) -> None:
+    log = open_log(tmp_path / "orders-0")  # segment.bytes 600: a few batches per segment
+    writer = Writer(log)
+    for round_number in range(8):
+        writer.data(1, [b"x" * 40, b"y" * 40])
+        writer.data(2, [b"z" * 40])
+        writer.marker(1, commit=round_number % 2 == 0)
+    writer.data(2, [b"open"])  # producer 2 never ends its transaction: open from its first batch (offset 2) on
+    snapshots = producer_snapshot.snapshot_offsets(log.directory)
+    assert len(log.log_segments()) > 2 and len(snapshots) >= len(log.log_segments()) - 1
+    for offset in snapshots:
+        producer_snapshot.delete(log.directory, offset)
+    rebuilt_from_log = ProducerStateManager.from_log(log)
+    writer.states.take_snapshots([log])  # the clean shutdown's snapshot, at the log end
+    assert producer_snapshot.snapshot_offsets(log.directory) == [log.log_end_offset]
+    reads: list[int] = []
+    original_read = PartitionLog.read
+    monkeypatch.setattr(PartitionLog, "read", lambda self, offset, *a, **k: reads.append(offset) or
+                        original_read(self, offset, *a, **k))
+    reloaded = ProducerStateManager.from_log(log)
+    assert reads == []  # nothing to replay after a snapshot at the log end
+    for state in (rebuilt_from_log, reloaded):
+        assert state.ongoing == {2: 2}
+        assert {pid: (e.epoch, e.last_seq) for pid, e in state.producers.items()} == {1: (0, 15), 2: (0, 8)}
+
+
+def test_a_snapshot_past_the_log_end_is_dropped_and_a_corrupt_one_ignored(tmp_path: Path) -> None:
+    log = open_log(tmp_path / "orders-0")
+    writer = Writer(log)
+    writer.data(1, [b"a"])
+    writer.data(1, [b"b"])
+    writer.states.take_snapshots([log])  # at offset 2
+    log.truncate_to(1, T0)
+    assert ProducerStateManager.from_log(log).producers[1].last_seq == 0
+    assert producer_snapshot.snapshot_offsets(log.directory) == []
+    producer_snapshot.write(log.directory, 1, [producer_snapshot.SnapshotEntry(9, 0, 5, 0, 0, -1, -1, -1)])
+    path = producer_snapshot.snapshot_path(log.directory, 1)
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 0x01]))
+    with pytest.raises(KafkaError):
+        producer_snapshot.read(log.directory, 1)
+    assert set(ProducerStateManager.from_log(log).producers) == {1}  # replayed from the log instead
