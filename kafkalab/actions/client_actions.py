@@ -28,7 +28,14 @@ from kafkalab.clients.producer import Producer, RecordMetadata, all_done
 from kafkalab.clients.transaction_manager import TxnState
 from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.session.processors import DEFAULT_COMMIT_INTERVAL_MS, Processor, Transform
+from kafkalab.session.processors import (
+    DEFAULT_COMMIT_INTERVAL_MS,
+    EOS_COMMIT_INTERVAL_MS,
+    EOS_TRANSACTION_TIMEOUT_MS,
+    ProcessingGuarantee,
+    Processor,
+    Transform,
+)
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Future, Process, Sleep
 
@@ -286,18 +293,33 @@ class StartProcessor(_ConsumerRef[StartProcessorResult]):
     transform: Transform = doc("copy; uppercase (the value, the key stays); key_by_value (the value becomes the "
                                "key, so records move partitions: a repartition).", "copy")
     contains: str | None = doc("Forward only records whose value contains this text (a filter).", None)
-    commit_interval_ms: float = doc("commit.interval.ms: how often it flushes its output and then commits its "
-                                    "input offsets (Kafka Streams' default: 30 s).", DEFAULT_COMMIT_INTERVAL_MS,
-                                    minimum=0, maximum=MAX_STEP_MS)
+    commit_interval_ms: float | None = doc("commit.interval.ms: how often it flushes its output and then commits "
+                                           "its input offsets (Kafka Streams' default: 30 s, or 100 ms with "
+                                           "exactly_once_v2).", None, minimum=0, maximum=MAX_STEP_MS)
     strategy: Strategy = doc("partition.assignment.strategy", "range")
     auto_offset_reset: Literal["earliest", "latest", "none"] = doc("Where to start without a committed offset.",
                                                                    "earliest")
+    processing_guarantee: ProcessingGuarantee = doc(
+        "at_least_once (Kafka Streams' default: a crash between commits sends outputs again) or exactly_once_v2 "
+        "(outputs and input offsets commit in one transaction; it reads read_committed).", "at_least_once")
 
-    def run(self, session: Session) -> StartProcessorResult:
-        processor = Processor(self.source, self.sink, self.transform, self.contains, self.commit_interval_ms,
-                              session.cluster.producer({"acks": "all"}), session.scheduler.now_ms)
+    def run(self, session: Session) -> ActionRun[StartProcessorResult]:
+        exactly_once = self.processing_guarantee == "exactly_once_v2"
+        interval = self.commit_interval_ms if self.commit_interval_ms is not None else (
+            EOS_COMMIT_INTERVAL_MS if exactly_once else DEFAULT_COMMIT_INTERVAL_MS)
+        settings: dict[str, Any] = {"acks": "all"}
+        if exactly_once:
+            # Kafka Streams names each producer's transactional.id after the application and the thread.
+            settings.update({"transactional.id": f"{self.group}-{self.client_id}",
+                             "transaction.timeout.ms": EOS_TRANSACTION_TIMEOUT_MS})
+        producer = session.cluster.producer(settings)
+        if exactly_once:
+            yield producer.init_transactions()
+        processor = Processor(self.source, self.sink, self.transform, self.contains, interval, producer,
+                              session.scheduler.now_ms, transactional_group=self.group if exactly_once else None)
         session.clients.start_processor(self.group, self.client_id, processor, _consumer_config(
-            self.strategy, self.auto_offset_reset, False, None, {}))
+            self.strategy, self.auto_offset_reset, False, None, {},
+            "read_committed" if exactly_once else "read_uncommitted"))
         return StartProcessorResult(self.group, self.client_id, self.source, self.sink, self.transform)
 
 
