@@ -426,8 +426,11 @@ class ReplicaManager:
                                                  log.log_end_offset)
                 continue
             remaining -= len(records)
+            # Followers have no use for the LSO (they rebuild it from the batches): only consumers pay for it.
+            lso = limit if request.isolation_level == READ_COMMITTED else (
+                -1 if follower else self.last_stable_offset(partition))
             results[tp] = FetchPartitionData(Errors.NONE, partition.high_watermark, log.log_start_offset,
-                                             log.log_end_offset, records, self.last_stable_offset(partition), aborted)
+                                             log.log_end_offset, records, lso, aborted)
         return results, request.max_bytes - remaining, has_error
 
     def _fetch_limit(self, partition: Partition, request: FetchRequest) -> int:
