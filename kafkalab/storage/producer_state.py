@@ -80,10 +80,11 @@ class CompletedTxn:
 
 @dataclass
 class ProducerEntry:
-    """One producer's epoch and its last few batches."""
+    """One producer's epoch, its last few batches and the epoch of the coordinator that wrote its last marker."""
 
     epoch: int
     batches: deque[BatchMetadata] = field(default_factory=lambda: deque(maxlen=BATCHES_TO_RETAIN))
+    coordinator_epoch: int = -1
 
     @property
     def last_seq(self) -> int:
@@ -169,7 +170,7 @@ class ProducerStateManager:
     def _from_entries(cls, entries: list[SnapshotEntry]) -> ProducerStateManager:
         state = cls()
         for e in entries:
-            entry = state.producers[e.producer_id] = ProducerEntry(e.epoch)
+            entry = state.producers[e.producer_id] = ProducerEntry(e.epoch, coordinator_epoch=e.coordinator_epoch)
             if e.last_offset >= 0:
                 entry.batches.append(BatchMetadata((e.last_sequence - e.offset_delta) % (2**31), e.last_sequence,
                                                    e.last_offset - e.offset_delta, e.last_offset))
@@ -185,7 +186,7 @@ class ProducerStateManager:
             last = entry.batches[-1] if entry.batches else None
             entries.append(SnapshotEntry(
                 producer_id, entry.epoch, last.last_seq if last else NO_SEQUENCE, last.last_offset if last else -1,
-                last.last_offset - last.first_offset if last else 0, NO_TIMESTAMP, -1,
+                last.last_offset - last.first_offset if last else 0, NO_TIMESTAMP, entry.coordinator_epoch,
                 self.ongoing.get(producer_id, -1)))
         return entries
 
@@ -202,7 +203,7 @@ class ProducerStateManager:
         first = self.first_unstable_offset(high_watermark)
         return high_watermark if first is None else min(first, high_watermark)
 
-    def check_append(self, headers: Iterable[BatchHeader], partition: str,
+    def check_append(self, headers: Iterable[tuple[BatchHeader, int]], partition: str,
                      check_sequence: bool = True) -> DuplicateBatch | None:
         """Validate a leader append's producer fields before it is written (``analyzeAndValidateProducerState``).
 
@@ -210,7 +211,7 @@ class ProducerStateManager:
         INVALID_PRODUCER_EPOCH or OUT_OF_ORDER_SEQUENCE_NUMBER as Kafka's ``ProducerAppendInfo`` does.
         """
         pending: dict[int, tuple[int, int]] = {}  # producer id -> (epoch, last seq) within this request
-        for header in headers:
+        for header, coordinator_epoch in headers:
             producer_id = header.producer_id
             if producer_id < 0:
                 continue
@@ -224,6 +225,11 @@ class ProducerStateManager:
                     raise KafkaError(Errors.INVALID_PRODUCER_EPOCH,
                                      f"The {what} of producer {producer_id} has epoch {header.producer_epoch}, "
                                      f"smaller than the last seen epoch {epoch} in partition {partition}.")
+                if header.is_control and entry is not None and coordinator_epoch < entry.coordinator_epoch:
+                    # A deposed coordinator's marker (``checkCoordinatorEpoch``): its successor decides now.
+                    raise KafkaError(Errors.TRANSACTION_COORDINATOR_FENCED,
+                                     f"The marker of producer {producer_id} comes from coordinator epoch "
+                                     f"{coordinator_epoch}, older than {entry.coordinator_epoch} in {partition}.")
                 pending[producer_id] = (header.producer_epoch, last_seq if header.producer_epoch == epoch else NO_SEQUENCE)
                 continue
             if producer_id not in pending and entry is not None:
@@ -274,10 +280,14 @@ class ProducerStateManager:
         producer_id = header.producer_id
         entry = self.producers.get(producer_id)
         if entry is None or header.producer_epoch != entry.epoch:
-            # A new epoch forgets the old one's sequences; a marker's bumped epoch still ends the open transaction.
-            entry = self.producers[producer_id] = ProducerEntry(header.producer_epoch)
+            # A new epoch forgets the old one's sequences (not its coordinator's epoch); a marker's bumped
+            # epoch still ends the open transaction.
+            entry = self.producers[producer_id] = ProducerEntry(
+                header.producer_epoch, coordinator_epoch=entry.coordinator_epoch if entry is not None else -1)
         if header.is_control:
             marker = decode_end_txn_marker(decode_batch(data, position)[1][0])
+            if marker is not None:
+                entry.coordinator_epoch = marker[1].coordinator_epoch
             first = self.ongoing.pop(producer_id, None) if marker is not None else None
             if marker is None or first is None:
                 return None  # a marker of an empty transaction changes no offsets (``appendEndTxnMarker``)
@@ -294,6 +304,15 @@ class ProducerStateManager:
         """The ``.txnindex`` entry of an aborted transaction, with the LSO it leaves (``lastStableOffset(completedTxn)``)."""
         others = [first for pid, first in self.ongoing.items() if pid != txn.producer_id]
         return AbortedTxn(txn.producer_id, txn.first_offset, txn.last_offset, min(others, default=txn.last_offset + 1))
+
+
+def _coordinator_epoch(data: bytes, position: int, header: BatchHeader) -> int:
+    """The coordinator epoch of a transaction marker batch (-1 for any other batch)."""
+    if not header.is_control:
+        return -1
+    records = decode_batch(data, position)[1]
+    marker = decode_end_txn_marker(records[0]) if records else None
+    return marker[1].coordinator_epoch if marker is not None else -1
 
 
 class ProducerStates:
@@ -319,10 +338,11 @@ class ProducerStates:
         A coordinator's own writes (markers, transactional offset commits) are checked only for
         their epoch: Kafka validates sequences of client appends alone (``ProducerAppendInfo``).
         """
-        headers = [header for _, header in iter_batch_headers(batches)]
+        headers = [(header, _coordinator_epoch(batches, position, header))
+                   for position, header in iter_batch_headers(batches)]
         state = self._current(log)
         if state is None:
-            if all(header.producer_id < 0 for header in headers):
+            if all(header.producer_id < 0 for header, _ in headers):
                 self._states.pop((log.topic, log.partition), None)
                 return None
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)

@@ -192,3 +192,17 @@ def test_a_snapshot_past_the_log_end_is_dropped_and_a_corrupt_one_ignored(tmp_pa
     with pytest.raises(KafkaError):
         producer_snapshot.read(log.directory, 1)
     assert set(ProducerStateManager.from_log(log).producers) == {1}  # replayed from the log instead
+
+
+def test_a_marker_from_a_deposed_coordinator_is_fenced(tmp_path: Path) -> None:
+    log = open_log(tmp_path / "orders-0")
+    writer = Writer(log)
+    writer.data(1, [b"a"])
+    writer._append(encode_end_txn_marker(producer_id=1, producer_epoch=0, commit=True, coordinator_epoch=4,
+                                         timestamp=T0), from_coordinator=True)
+    stale = encode_end_txn_marker(producer_id=1, producer_epoch=0, commit=False, coordinator_epoch=3, timestamp=T0)
+    with pytest.raises(KafkaError) as raised:
+        writer.states.check_leader_append(log, stale, from_coordinator=True)
+    assert raised.value.error == Errors.TRANSACTION_COORDINATOR_FENCED
+    writer.states.take_snapshots([log])
+    assert ProducerStateManager.from_log(log).producers[1].coordinator_epoch == 4  # kept in the snapshot
