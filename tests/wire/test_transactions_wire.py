@@ -88,3 +88,25 @@ def test_offsets_sent_to_a_transaction_and_a_fenced_zombie(serve: ServeProcess) 
     committed = checker.committed([TopicPartition("tx-in", 0)], timeout=30)
     assert committed[0].offset == 42
     checker.close()
+
+
+def test_kafka_python_transactional_producer_and_read_committed_consumer(serve: ServeProcess) -> None:
+    kafka = pytest.importorskip("kafka")
+    _create(serve, "tx-kp", 1)
+    producer = kafka.KafkaProducer(bootstrap_servers=serve.bootstrap, transactional_id="tx-kp-shop")
+    producer.init_transactions()
+    producer.begin_transaction()
+    for i in range(3):
+        producer.send("tx-kp", value=b"kept-%d" % i, partition=0)
+    producer.commit_transaction()
+    producer.begin_transaction()
+    producer.send("tx-kp", value=b"dropped", partition=0)
+    producer.flush()
+    producer.abort_transaction()
+    producer.close()
+    consumer = kafka.KafkaConsumer("tx-kp", bootstrap_servers=serve.bootstrap, group_id="tx-kp-readers",
+                                   auto_offset_reset="earliest", enable_auto_commit=False,
+                                   isolation_level="read_committed", consumer_timeout_ms=5000)
+    values = [record.value for record in consumer]
+    consumer.close()
+    assert values == [b"kept-0", b"kept-1", b"kept-2"]
