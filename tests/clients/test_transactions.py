@@ -6,6 +6,7 @@ import pytest
 from clients_helpers import events, open_cluster
 
 from kafkalab.cluster.cluster import Cluster
+from kafkalab.cluster.inspect import ABORTED, MARKER, OPEN, PLAIN, Inspector
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.transactions import (
     ProducerFenced,
@@ -172,3 +173,14 @@ def _fetch_offset(cluster: Cluster, group_id: str, tp: TopicPartition) -> int:
     cluster.wait(consumer.close())
     value = committed.get(tp)
     return -1 if value is None else value.offset
+
+
+def test_the_inspector_tells_markers_aborted_and_open_records_apart(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["c1"], "commit")  # partition 0: record 0, marker 1
+    _transaction(cluster, producer, ["a1"], "abort")  # record 2, marker 3
+    _transaction(cluster, producer, ["o1"], "open")  # record 4
+    partition = cluster.snapshot().partition("orders", 0)
+    window = Inspector(cluster).window(partition.leader, TopicPartition("orders", 0), 0, partition.log_end_offset)
+    assert window.kinds == (PLAIN, MARKER, ABORTED, MARKER, OPEN)

@@ -5,7 +5,8 @@ newest offsets as cells coloured by key; and markers under the cells for the log
 offset (``s``), the high watermark (``H``), the log end offset (``E``), consumer
 groups' committed offsets (``↑group``) and running consumers' positions (``▲client``).
 While a transaction is open in a partition, its last stable offset (``L``, KIP-98) shows
-too, where it holds read_committed consumers back below the high watermark.
+too, where it holds read_committed consumers back below the high watermark; transaction
+markers are drawn ``◆``, records of aborted transactions ``░`` and of open ones ``▓``.
 """
 
 from __future__ import annotations
