@@ -286,11 +286,17 @@ class GroupCoordinator:
         group = self.store.groups.get(request.group_id)
         offsets = group.offsets if group is not None else {}
         wanted = request.partitions if request.partitions is not None else tuple(sorted(offsets))
+        # KIP-447's requireStable: an offset still being committed (in a transaction, or not yet replicated).
+        unstable = set() if group is None or not request.require_stable else (
+            set(group.pending_offset_commits).union(*group.pending_txn_offsets.values()))
         result = {}
         for tp in wanted:
             committed = offsets.get(tp)
-            result[tp] = (OffsetFetchPartition(committed.offset, committed.leader_epoch, committed.metadata)
-                          if committed is not None else OffsetFetchPartition(-1))
+            if tp in unstable:
+                result[tp] = OffsetFetchPartition(-1, error=Errors.UNSTABLE_OFFSET_COMMIT)
+            else:
+                result[tp] = (OffsetFetchPartition(committed.offset, committed.leader_epoch, committed.metadata)
+                              if committed is not None else OffsetFetchPartition(-1))
         respond(OffsetFetchResponse(Errors.NONE, result))
 
     # -- describe and list -------------------------------------------------------------

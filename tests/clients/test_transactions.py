@@ -184,3 +184,20 @@ def test_the_inspector_tells_markers_aborted_and_open_records_apart(clusters):
     partition = cluster.snapshot().partition("orders", 0)
     window = Inspector(cluster).window(partition.leader, TopicPartition("orders", 0), 0, partition.log_end_offset)
     assert window.kinds == (PLAIN, MARKER, ABORTED, MARKER, OPEN)
+
+
+def test_a_read_committed_consumer_waits_for_offsets_a_transaction_is_committing(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    source = TopicPartition("orders", 0)
+    producer.begin_transaction()
+    producer.send("orders", "out", partition=1)
+    cluster.wait(producer.send_offsets_to_transaction({source: 5}, "processor"))
+    consumer = cluster.consumer(group_id="processor", enable_auto_commit=False, isolation_level="read_committed")
+    consumer.assign([source])
+    committed = consumer.committed([source])
+    cluster.run_for(2000)
+    assert not committed.done  # KIP-447: UNSTABLE_OFFSET_COMMIT, asked again until the transaction ends
+    cluster.wait(producer.commit_transaction())
+    assert cluster.wait(committed)[source].offset == 5
+    cluster.wait(consumer.close())
