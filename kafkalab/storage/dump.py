@@ -2,7 +2,8 @@
 
 ``.log`` files print one line per batch and, with data, one ``|`` line per record (for a
 transaction marker its type and coordinator epoch instead of key and payload);
-``.index``, ``.timeindex`` and ``.txnindex`` files print their entries. The wording and field order are
+``.index``, ``.timeindex`` and ``.txnindex`` files print their entries, and producer
+``.snapshot`` files one line per producer. The wording and field order are
 Kafka's, so output can be compared line by line with the real tool.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from kafkalab.errors import KafkaError
+from kafkalab.storage import producer_snapshot
 from kafkalab.storage.control_records import ControlRecordType, decode_end_txn_marker
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TXN_INDEX_SUFFIX, parse_segment_file_name
@@ -77,6 +79,18 @@ def _dump_txn_index(path: Path, out: TextIO) -> None:
                   f"lastOffset: {txn.last_offset} lastStableOffset: {txn.last_stable_offset}\n")
 
 
+def _dump_producer_snapshot(path: Path, out: TextIO) -> None:
+    """``DumpLogSegments.dumpProducerIdSnapshot``: each producer, and its last batch if it has one."""
+    for e in producer_snapshot.decode(path.read_bytes(), path):
+        txn = f"OptionalLong[{e.current_txn_first_offset}]" if e.current_txn_first_offset >= 0 else "OptionalLong.empty"
+        line = (f"producerId: {e.producer_id} producerEpoch: {e.epoch} coordinatorEpoch: {e.coordinator_epoch} "
+                f"currentTxnFirstOffset: {txn} lastTimestamp: {e.timestamp} ")
+        if e.last_offset >= 0:
+            line += (f"firstSequence: {e.last_sequence - e.offset_delta} lastSequence: {e.last_sequence} "
+                     f"lastOffset: {e.last_offset} offsetDelta: {e.offset_delta} timestamp: {e.timestamp}")
+        out.write(line + "\n")
+
+
 def _dump_log(path: Path, base_offset: int, print_data: bool, out: TextIO) -> None:
     out.write(f"Log starting offset: {base_offset}\n")
     handles = FileHandles(capacity=1)
@@ -120,9 +134,17 @@ def dump_log_command(path: str, print_data: bool, out: TextIO) -> int:
     if not file.is_file():
         print(f"kafkalab dump-log: {path}: {'not a file' if file.exists() else 'no such file'}", file=sys.stderr)
         return 2
+    if file.name.endswith(producer_snapshot.SNAPSHOT_SUFFIX):
+        out.write(f"Dumping {path}\n")
+        try:
+            _dump_producer_snapshot(file, out)
+        except (OSError, KafkaError) as exc:
+            print(f"kafkalab dump-log: {path}: {exc}", file=sys.stderr)
+            return 1
+        return 0
     if parsed is None or parsed[2]:
         print(f"kafkalab dump-log: {path} is not a segment file "
-              f"(expected <20-digit offset>.log, .index, .timeindex or .txnindex)", file=sys.stderr)
+              f"(expected <20-digit offset>.log, .index, .timeindex, .txnindex or .snapshot)", file=sys.stderr)
         return 2
     base_offset, extension, _ = parsed
     out.write(f"Dumping {path}\n")

@@ -8,6 +8,7 @@ import pytest
 from storage_helpers import T0, topic_config
 
 from kafkalab.cli import main
+from kafkalab.storage import producer_snapshot
 from kafkalab.storage.control_records import encode_end_txn_marker
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.log import PartitionLog
@@ -105,3 +106,14 @@ def test_dump_shows_transaction_markers_and_the_txnindex(tmp_path: Path, capsys:
     assert main(["dump-log", str(tmp_path / "orders-0" / "00000000000000000000.txnindex")]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == [
         "version: 0 producerId: 3 firstOffset: 0 lastOffset: 1 lastStableOffset: 0"]
+
+
+def test_dump_shows_a_producer_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    producer_snapshot.write(tmp_path, 12, [producer_snapshot.SnapshotEntry(3, 1, 9, 11, 4, T0, 2, 7),
+                                           producer_snapshot.SnapshotEntry(4, 0, -1, -1, 0, -1, -1, -1)])
+    assert main(["dump-log", str(tmp_path / "00000000000000000012.snapshot")]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"producerId: 3 producerEpoch: 1 coordinatorEpoch: 2 currentTxnFirstOffset: OptionalLong[7] "
+        f"lastTimestamp: {T0} firstSequence: 5 lastSequence: 9 lastOffset: 11 offsetDelta: 4 timestamp: {T0}",
+        "producerId: 4 producerEpoch: 0 coordinatorEpoch: -1 currentTxnFirstOffset: OptionalLong.empty "
+        "lastTimestamp: -1 "]
