@@ -179,6 +179,18 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
     ConfigKey("replica.lag.time.max.ms", "long", 30_000, "A follower that has not caught up for this long leaves the ISR.", minimum=1),
     ConfigKey("socket.request.max.bytes", "int", 104_857_600, "Largest request a network client may send; a larger one closes its connection.", minimum=1),
     ConfigKey("request.timeout.ms", "int", 30_000, "How long a broker waits for a response to a request it sent.", minimum=1),
+    # __transaction_state has five overrides (transactions.store.transaction_state_configs), hence its maximum.
+    ConfigKey("transaction.abort.timed.out.transaction.cleanup.interval.ms", "int", 10_000,
+              "How often the transaction coordinator aborts transactions open longer than their timeout.", minimum=1),
+    ConfigKey("transaction.max.timeout.ms", "int", 900_000, "Largest transaction.timeout.ms a producer may ask for.",
+              minimum=1),
+    ConfigKey("transaction.state.log.min.isr", "int", 2, "min.insync.replicas of __transaction_state.", minimum=1),
+    ConfigKey("transaction.state.log.num.partitions", "int", 50, "Partitions of __transaction_state.", minimum=1,
+              maximum=9_994),
+    ConfigKey("transaction.state.log.replication.factor", "int", 3, "Replication factor of __transaction_state.",
+              minimum=1),
+    ConfigKey("transaction.state.log.segment.bytes", "int", 104_857_600, "segment.bytes of __transaction_state.",
+              minimum=1),
     ConfigKey("zookeeper.session.timeout.ms", "int", 18_000, "A broker whose heartbeats stop for this long loses its session and ephemeral znodes.", minimum=1),
     *(ConfigKey(key.broker_synonym, key.type, key.default, key.doc, key.minimum, key.choices,
                 not_implemented=key.not_implemented, not_implemented_why=key.not_implemented_why)

@@ -54,6 +54,13 @@ class Errors(Enum):
     OUT_OF_ORDER_SEQUENCE_NUMBER = (45, "The broker received an out of order sequence number.")
     DUPLICATE_SEQUENCE_NUMBER = (46, "The broker received a duplicate sequence number.")
     INVALID_PRODUCER_EPOCH = (47, "Producer attempted to produce with an old epoch.")
+    INVALID_TXN_STATE = (48, "The producer attempted a transactional operation in an invalid state.")
+    INVALID_PRODUCER_ID_MAPPING = (49, "The producer attempted to use a producer id which is not currently assigned to its transactional id.")
+    INVALID_TRANSACTION_TIMEOUT = (50, "The transaction timeout is larger than the maximum value allowed by the broker (as configured by transaction.max.timeout.ms).")
+    CONCURRENT_TRANSACTIONS = (51, "The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing.")
+    TRANSACTION_COORDINATOR_FENCED = (52, "Indicates that the transaction coordinator sending a WriteTxnMarker is no longer the current coordinator for a given producer.")
+    PRODUCER_FENCED = (90, "There is a newer producer with the same transactionalId which fences the current one.")
+    TRANSACTIONAL_ID_NOT_FOUND = (105, "The transactionalId could not be found.")
     UNKNOWN_PRODUCER_ID = (59, "This exception is raised by the broker if it could not locate the producer metadata associated with the producerId in question.")
     KAFKA_STORAGE_ERROR = (56, "Disk error when trying to access log file on the disk.")
     FENCED_LEADER_EPOCH = (74, "The leader epoch in the request is older than the epoch on the broker.")
@@ -85,6 +92,7 @@ class Errors(Enum):
     BROKER_ALREADY_RUNNING = (-1004, "The broker is already running.")
     DATA_DIR_LOCKED = (-1005, "Another process is using this data directory.")
     DATA_DIR_INVALID = (-1006, "The directory is not a kafkalab data directory.")
+    TRANSACTION_ABORTED = (-1008, "Failing batch since transaction was aborted (Kafka's TransactionAbortedException).")
     COMMIT_FAILED = (-1007, "The commit cannot be completed: the group has rebalanced and the partitions belong to "
                             "another member (Kafka's CommitFailedException).")
 

@@ -34,6 +34,8 @@ class HostedReplica(NamedTuple):
     high_watermark: int
     log_end_offset: int
     size_bytes: int
+    #: Below it every transaction is decided (KIP-98); the high watermark when none is open.
+    last_stable_offset: int
 
 
 class SessionDeadline(NamedTuple):
@@ -96,6 +98,8 @@ class PartitionView:
     high_watermark: int
     log_end_offset: int
     replica_views: tuple[ReplicaView, ...]
+    #: The leader's last stable offset (KIP-98): read_committed consumers read below it.
+    last_stable_offset: int
 
     @property
     def offline(self) -> bool:
@@ -190,6 +194,23 @@ class HostedGroup:
 
 
 @dataclass(frozen=True)
+class HostedTransaction:
+    """A transactional id as its coordinator holds it (``kafka-transactions.sh describe``)."""
+
+    transactional_id: str
+    state: str
+    producer_id: int
+    producer_epoch: int
+    timeout_ms: int
+    #: When the open transaction began (None unless it is Ongoing): it times out at start + timeout.
+    started_ms: float | None
+    coordinator: int
+    #: The ``__transaction_state`` partition that stores it.
+    state_partition: int
+    partitions: tuple[TopicPartition, ...]
+
+
+@dataclass(frozen=True)
 class BrokerStatus:
     """A broker process as it describes itself: its state, whether it controls, the groups it coordinates."""
 
@@ -205,6 +226,7 @@ class BrokerStatus:
     groups: tuple[HostedGroup, ...]
     #: When this broker next deletes what retention no longer keeps (None while it is not running).
     next_retention_check_ms: float | None = None
+    transactions: tuple[HostedTransaction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,6 +267,15 @@ class ClusterView:
     groups: tuple[GroupView, ...] = ()
     #: What the cluster is waiting for now, soonest first.
     countdowns: tuple[Countdown, ...] = ()
+    #: Transactional ids as live coordinators hold them, by id.
+    transactions: tuple[HostedTransaction, ...] = ()
+
+    def transaction(self, transactional_id: str) -> HostedTransaction | None:
+        """The transactional id, if a live coordinator has it loaded."""
+        for transaction in self.transactions:
+            if transaction.transactional_id == transactional_id:
+                return transaction
+        return None
 
     def group(self, group_id: str) -> GroupView | None:
         """The consumer group ``group_id``, if a live coordinator knows it."""

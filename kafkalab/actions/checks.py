@@ -61,6 +61,8 @@ class PartitionCheck:
     log_end_offset: int | None = doc("Expected log end offset of the leader.", None)
     log_start_offset: int | None = doc("Expected log start offset.", None)
     offline: bool | None = doc("Whether the partition has no leader.", None)
+    last_stable_offset: int | None = doc("Expected last stable offset (below it every transaction is decided).",
+                                         None)
 
     def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
         expected = _given(self)
@@ -73,7 +75,8 @@ class PartitionCheck:
                   "leader": -1 if partition.leader is None else partition.leader, "isr": sorted(partition.isr),
                   "replicas": list(partition.replicas), "leader_epoch": partition.leader_epoch,
                   "high_watermark": partition.high_watermark, "log_end_offset": partition.log_end_offset,
-                  "log_start_offset": partition.log_start_offset, "offline": partition.offline}
+                  "log_start_offset": partition.log_start_offset, "offline": partition.offline,
+                  "last_stable_offset": partition.last_stable_offset}
         return _compare("partition", expected, {k: actual[k] for k in expected})
 
 

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kafkalab.actions.base import MAX_STEP_MS, Action, ActionRun, R, doc, register
-from kafkalab.actions.describe import describe_group
+from kafkalab.actions.describe import describe_group, describe_transaction
 from kafkalab.actions.results import (
     CommitResult,
     ConsumedRecord,
     ConsumeResult,
     ConsumerResult,
     DescribeGroupResult,
+    DescribeTransactionResult,
     ProducedRecord,
     ProduceResult,
     SeekResult,
@@ -23,12 +24,20 @@ from kafkalab.actions.results import (
 )
 from kafkalab.actions.templates import optional_template_problem, render, templates_problem
 from kafkalab.clients.consumer_state import ConsumerRecord
-from kafkalab.clients.producer import RecordMetadata, all_done
+from kafkalab.clients.producer import Producer, RecordMetadata, all_done
+from kafkalab.clients.transaction_manager import TxnState
 from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.session.processors import DEFAULT_COMMIT_INTERVAL_MS, Processor, Transform
+from kafkalab.session.processors import (
+    DEFAULT_COMMIT_INTERVAL_MS,
+    EOS_COMMIT_INTERVAL_MS,
+    EOS_TRANSACTION_TIMEOUT_MS,
+    ProcessingGuarantee,
+    Processor,
+    Transform,
+)
 from kafkalab.session.session import Session
-from kafkalab.sim.process import Future, Sleep
+from kafkalab.sim.process import Future, Process, Sleep
 
 Scalar = bool | int | float | str
 
@@ -37,6 +46,8 @@ MAX_RECORDS_PER_STEP = 100_000
 #: Fastest steady producer, in records per second of virtual time.
 MAX_STEADY_RATE = 100_000
 Strategy = Literal["range", "roundrobin", "sticky", "cooperative-sticky"]
+IsolationLevel = Literal["read_uncommitted", "read_committed"]
+TransactionEnd = Literal["commit", "abort", "open"]
 Partitioner = Literal["sticky", "round-robin", "custom"]
 
 
@@ -84,11 +95,20 @@ class Produce(Action[ProduceResult]):
                                           "custom: the function named by `kafkalab --partitioner`.", None)
     headers: dict[str, str] = doc("Header templates.", {}, check=templates_problem)
     config: dict[str, Scalar] = doc("More producer configs with Kafka's names (linger.ms, batch.size ...).", {})
+    transactional_id: str | None = doc("Send the records as one transaction of this transactional.id (KIP-98); "
+                                       "the first step with an id initializes it, fencing older producers.", None)
+    end: TransactionEnd = doc("With transactional_id: commit the transaction, abort it (its records stay in the "
+                              "log, invisible to read_committed consumers), or leave it open for a later step.",
+                              "commit")
 
     def run(self, session: Session) -> ActionRun[ProduceResult]:
-        producer = session.clients.producer(_producer_config(session, self.acks, self.idempotence, self.partitioner,
-                                                             self.config))
+        config = _producer_config(session, self.acks, self.idempotence, self.partitioner, self.config)
+        if self.transactional_id is not None:
+            config["transactional.id"] = self.transactional_id
+        producer = session.clients.producer(config)
         yield from session.clients.require_topic(producer, self.topic)
+        if self.transactional_id is not None:
+            yield from _begin_transaction(producer)
         sends: list[tuple[str | None, Future[RecordMetadata]]] = []
         oldest = 0  # the first send that may still hold buffer memory
         for i in range(self.count):
@@ -101,6 +121,8 @@ class Produce(Action[ProduceResult]):
             sends.append((key, producer.send(self.topic, render(self.value, i), key, self.partition, headers)))
         # One wait for the whole step, not one per record: flush() settles once every batch sent above has.
         yield producer.flush()
+        if self.transactional_id is not None and self.end != "open":
+            yield producer.commit_transaction() if self.end == "commit" else producer.abort_transaction()
         records: list[ProducedRecord] = []
         failures: list[KafkaError] = []
         for key, future in sends:
@@ -116,6 +138,15 @@ class Produce(Action[ProduceResult]):
             raise KafkaError(failures[0].error, f"None of the {len(records)} record(s) was acknowledged: "
                                                 f"{failures[0].message}")
         return ProduceResult(tuple(records))
+
+
+def _begin_transaction(producer: Producer) -> Process[None]:
+    """Initialize the transactional id on first use; join a transaction a previous step left open, or begin one."""
+    txn = producer.transaction_manager
+    if txn.state is TxnState.UNINITIALIZED:
+        yield producer.init_transactions()
+    if txn.state is not TxnState.IN_TRANSACTION:
+        producer.begin_transaction()
 
 
 @register
@@ -159,12 +190,17 @@ class StopProducer(Action[StopProducerResult]):
 
 
 def _consumer_config(strategy: str, auto_offset_reset: str, enable_auto_commit: bool,
-                     group_instance_id: str | None, config: dict[str, Scalar]) -> dict[str, Any]:
-    settings: dict[str, Any] = {**config, "partition.assignment.strategy": strategy,
+                     group_instance_id: str | None, config: dict[str, Scalar],
+                     isolation_level: str = "read_uncommitted") -> dict[str, Any]:
+    settings: dict[str, Any] = {"isolation.level": isolation_level, **config, "partition.assignment.strategy": strategy,
                                 "auto.offset.reset": auto_offset_reset, "enable.auto.commit": enable_auto_commit}
     if group_instance_id is not None:
         settings["group.instance.id"] = group_instance_id
     return settings
+
+
+_ISOLATION_DOC = ("isolation.level: read_committed reads only up to the last stable offset and skips records of "
+                  "aborted transactions; read_uncommitted (Kafka's default) reads everything to the high watermark.")
 
 
 @register
@@ -181,11 +217,13 @@ class StartConsumer(Action[StartConsumerResult]):
                                                                    "latest")
     enable_auto_commit: bool = doc("Commit positions every auto.commit.interval.ms.", True)
     group_instance_id: str | None = doc("Static membership (KIP-345).", None)
+    isolation_level: IsolationLevel = doc(_ISOLATION_DOC, "read_uncommitted")
     config: dict[str, Scalar] = doc("More consumer configs with Kafka's names (session.timeout.ms ...).", {})
 
     def run(self, session: Session) -> StartConsumerResult:
         session.clients.start_consumer(self.group, self.client_id, self.topics, _consumer_config(
-            self.strategy, self.auto_offset_reset, self.enable_auto_commit, self.group_instance_id, self.config))
+            self.strategy, self.auto_offset_reset, self.enable_auto_commit, self.group_instance_id, self.config,
+            self.isolation_level))
         return StartConsumerResult(self.group, self.client_id, self.topics)
 
 
@@ -255,18 +293,33 @@ class StartProcessor(_ConsumerRef[StartProcessorResult]):
     transform: Transform = doc("copy; uppercase (the value, the key stays); key_by_value (the value becomes the "
                                "key, so records move partitions: a repartition).", "copy")
     contains: str | None = doc("Forward only records whose value contains this text (a filter).", None)
-    commit_interval_ms: float = doc("commit.interval.ms: how often it flushes its output and then commits its "
-                                    "input offsets (Kafka Streams' default: 30 s).", DEFAULT_COMMIT_INTERVAL_MS,
-                                    minimum=0, maximum=MAX_STEP_MS)
+    commit_interval_ms: float | None = doc("commit.interval.ms: how often it flushes its output and then commits "
+                                           "its input offsets (Kafka Streams' default: 30 s, or 100 ms with "
+                                           "exactly_once_v2).", None, minimum=0, maximum=MAX_STEP_MS)
     strategy: Strategy = doc("partition.assignment.strategy", "range")
     auto_offset_reset: Literal["earliest", "latest", "none"] = doc("Where to start without a committed offset.",
                                                                    "earliest")
+    processing_guarantee: ProcessingGuarantee = doc(
+        "at_least_once (Kafka Streams' default: a crash between commits sends outputs again) or exactly_once_v2 "
+        "(outputs and input offsets commit in one transaction; it reads read_committed).", "at_least_once")
 
-    def run(self, session: Session) -> StartProcessorResult:
-        processor = Processor(self.source, self.sink, self.transform, self.contains, self.commit_interval_ms,
-                              session.cluster.producer({"acks": "all"}), session.scheduler.now_ms)
+    def run(self, session: Session) -> ActionRun[StartProcessorResult]:
+        exactly_once = self.processing_guarantee == "exactly_once_v2"
+        interval = self.commit_interval_ms if self.commit_interval_ms is not None else (
+            EOS_COMMIT_INTERVAL_MS if exactly_once else DEFAULT_COMMIT_INTERVAL_MS)
+        settings: dict[str, Any] = {"acks": "all"}
+        if exactly_once:
+            # Kafka Streams names each producer's transactional.id after the application and the thread.
+            settings.update({"transactional.id": f"{self.group}-{self.client_id}",
+                             "transaction.timeout.ms": EOS_TRANSACTION_TIMEOUT_MS})
+        producer = session.cluster.producer(settings)
+        if exactly_once:
+            yield producer.init_transactions()
+        processor = Processor(self.source, self.sink, self.transform, self.contains, interval, producer,
+                              session.scheduler.now_ms, transactional_group=self.group if exactly_once else None)
         session.clients.start_processor(self.group, self.client_id, processor, _consumer_config(
-            self.strategy, self.auto_offset_reset, False, None, {}))
+            self.strategy, self.auto_offset_reset, False, None, {},
+            "read_committed" if exactly_once else "read_uncommitted"))
         return StartProcessorResult(self.group, self.client_id, self.source, self.sink, self.transform)
 
 
@@ -282,6 +335,8 @@ class Consume(_ConsumerRef[ConsumeResult]):
     auto_offset_reset: Literal["earliest", "latest", "none"] = doc("For a consumer started by this step.",
                                                                    "earliest")
     strategy: Strategy = doc("For a consumer started by this step.", "range")
+    isolation_level: IsolationLevel = doc("For a consumer started by this step: " + _ISOLATION_DOC,
+                                          "read_uncommitted")
 
     def run(self, session: Session) -> ActionRun[ConsumeResult]:
         clients = session.clients
@@ -291,7 +346,8 @@ class Consume(_ConsumerRef[ConsumeResult]):
                 raise KafkaError(Errors.INVALID_ARGUMENT, f"Consumer {quoted(self.client_id)} is not running; give "
                                                           f"`topics` so this step can start it.")
             clients.start_consumer(self.group, self.client_id, self.topics,
-                                   _consumer_config(self.strategy, self.auto_offset_reset, True, None, {}),
+                                   _consumer_config(self.strategy, self.auto_offset_reset, True, None, {},
+                                                    self.isolation_level),
                                    background=False)
         running = clients.running(self.group, self.client_id)
         deadline = session.scheduler.now_ms + self.timeout_ms
@@ -362,3 +418,16 @@ class DescribeGroup(Action[DescribeGroupResult]):
 
     def run(self, session: Session) -> DescribeGroupResult:
         return describe_group(session.cluster.snapshot(), self.group)
+
+
+@register
+@dataclass(frozen=True)
+class DescribeTransaction(Action[DescribeTransactionResult]):
+    step = "describe_transaction"
+    summary = "Show a transactional id's state, producer id and epoch, partitions and timeout (kafka-transactions.sh)."
+    shorthand = "transactional_id"
+
+    transactional_id: str = doc("transactional.id")
+
+    def run(self, session: Session) -> DescribeTransactionResult:
+        return describe_transaction(session.cluster.snapshot(), self.transactional_id)

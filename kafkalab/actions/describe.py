@@ -6,6 +6,7 @@ from kafkalab.actions.results import (
     AssignedPartition,
     DescribeGroupResult,
     DescribeTopicResult,
+    DescribeTransactionResult,
     GroupMemberDescription,
     PartitionDescription,
 )
@@ -20,7 +21,7 @@ def describe_topic(view: ClusterView, topic: str) -> DescribeTopicResult:
         raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{topic}' does not exist.")
     return DescribeTopicResult(topic, tuple(
         PartitionDescription(p.partition, p.leader, p.replicas, p.isr, p.leader_epoch, p.log_start_offset,
-                             p.high_watermark, p.log_end_offset)
+                             p.high_watermark, p.log_end_offset, p.last_stable_offset)
         for p in topic_view.partitions))
 
 
@@ -38,3 +39,15 @@ def describe_group(view: ClusterView, group_id: str) -> DescribeGroupResult:
     return DescribeGroupResult(group_id, group.state, group.generation, group.protocol, tuple(
         GroupMemberDescription(member.client_id, tuple(assigned_partition(name) for name in member.assignment))
         for member in sorted(group.members, key=lambda m: (m.client_id, m.member_id))))
+
+
+def describe_transaction(view: ClusterView, transactional_id: str) -> DescribeTransactionResult:
+    """A transactional id's state, producer id and epoch, partitions and timeout at its coordinator."""
+    transaction = view.transaction(transactional_id)
+    if transaction is None:
+        raise KafkaError(Errors.TRANSACTIONAL_ID_NOT_FOUND, f"Transactional id '{transactional_id}' does not exist "
+                                                            f"(or its coordinator is down).")
+    return DescribeTransactionResult(transactional_id, transaction.state, transaction.producer_id,
+                                     transaction.producer_epoch,
+                                     tuple(AssignedPartition(tp.topic, tp.partition) for tp in transaction.partitions),
+                                     transaction.timeout_ms)

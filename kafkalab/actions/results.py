@@ -99,6 +99,8 @@ class PartitionDescription:
     log_start_offset: int
     high_watermark: int
     log_end_offset: int
+    #: Where read_committed consumers stop: the first offset of an open transaction, else the high watermark.
+    last_stable_offset: int
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,19 @@ class DescribeGroupResult(ActionResult):
     generation: int
     strategy: str
     members: tuple[GroupMemberDescription, ...]
+
+
+@dataclass(frozen=True)
+class DescribeTransactionResult(ActionResult):
+    """A transactional id at its coordinator, as ``kafka-transactions.sh describe`` shows it."""
+
+    transactional_id: str
+    state: str
+    producer_id: int
+    producer_epoch: int
+    #: The partitions of the open (or ending) transaction.
+    partitions: tuple[AssignedPartition, ...]
+    timeout_ms: int
 
 
 # -- directing a session ---------------------------------------------------------------

@@ -27,8 +27,8 @@ from kafkalab.protocol.fetch import (
 from kafkalab.protocol.types import TopicPartition
 
 Responder = Callable[[Any], None]
-#: What a session last told its fetcher per partition: (high watermark, log start offset).
-Told = dict[TopicPartition, tuple[int, int]]
+#: What a session last told its fetcher per partition: (high watermark, last stable offset, log start offset).
+Told = dict[TopicPartition, tuple[int, int, int]]
 #: The replica manager's fetch: a request, where to answer, and for an incremental session what
 #: the fetcher was last told, so caught-up partitions with nothing new are left out of the answer.
 FetchHandler = Callable[[FetchRequest, Responder, Told | None], None]
@@ -47,7 +47,7 @@ class FetchSession:
     next_epoch: int
     partitions: dict[TopicPartition, FetchPartition]
     last_used_ms: float
-    #: (high watermark, log start offset) last sent per partition; -1 before the first response.
+    #: (high watermark, last stable offset, log start offset) last sent per partition.
     sent: Told = field(default_factory=dict)
 
     def update(self, partitions: dict[TopicPartition, FetchPartition], forgotten: tuple[TopicPartition, ...]) -> None:
@@ -61,7 +61,7 @@ class FetchSession:
         """What to send: everything on a full fetch, else partitions with news (``maybeUpdateResponseData``)."""
         kept: dict[TopicPartition, FetchPartitionData] = {}
         for tp, data in response.partitions.items():
-            state = (data.high_watermark, data.log_start_offset)
+            state = (data.high_watermark, data.last_stable_offset, data.log_start_offset)
             if full or data.records or data.error != Errors.NONE or self.sent.get(tp) != state:
                 kept[tp] = data
             self.sent[tp] = state

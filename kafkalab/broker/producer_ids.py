@@ -34,7 +34,8 @@ class ProducerIdManager:
         self._end = -1  # no block yet
 
     def handle_init_producer_id(self, request: InitProducerIdRequest, respond: Responder) -> None:
-        """Answer InitProducerId for a non-transactional producer: a fresh id at epoch 0."""
+        """Answer InitProducerId for a non-transactional producer: a fresh id at epoch 0 (the transaction
+        coordinator answers transactional ones)."""
         if request.transactional_id is not None:
             respond(InitProducerIdResponse(Errors.INVALID_REQUEST))
             return
@@ -45,7 +46,11 @@ class ProducerIdManager:
             else:
                 respond(InitProducerIdResponse(Errors.NONE, future.result(), 0))
 
-        spawn(self.ctx.group, self._generate(), name="InitProducerId").claim().add_done_callback(done)
+        self.generate().add_done_callback(done)
+
+    def generate(self) -> Future[int]:
+        """The next producer id, claiming a new block first if this one is used up."""
+        return spawn(self.ctx.group, self._generate(), name="InitProducerId").claim()
 
     def _generate(self) -> Process[int]:
         while self._next > self._end:

@@ -32,6 +32,8 @@ from kafkalab.protocol.controller_api import (
 from kafkalab.protocol.fetch import (
     EARLIEST_TIMESTAMP,
     LATEST_TIMESTAMP,
+    READ_COMMITTED,
+    AbortedTransaction,
     EpochEndOffset,
     FetchPartitionData,
     FetchRequest,
@@ -210,11 +212,13 @@ class ReplicaManager:
             return Errors.UNKNOWN_TOPIC_OR_PARTITION
         return Errors.NOT_LEADER_OR_FOLLOWER
 
-    def handle_produce(self, request: ProduceRequest, respond: Responder, internal_topics_allowed: bool = False) -> None:
+    def handle_produce(self, request: ProduceRequest, respond: Responder, internal_topics_allowed: bool = False,
+                       from_coordinator: bool = False) -> None:
         """Append each partition's batches as leader; answer per ``acks``.
 
         Only the broker's own coordinators may write internal topics (Kafka's ``internalTopicsAllowed``):
-        a client's record there would be read back as group metadata.
+        a client's record there would be read back as group metadata. Only a transaction
+        coordinator's WriteTxnMarkers (``from_coordinator``) may append control batches.
         """
         results: dict[TopicPartition, PartitionProduceResponse] = {}
         if request.acks not in (0, 1, -1):
@@ -231,7 +235,7 @@ class ReplicaManager:
                 self._reject(tp, Errors.INVALID_TOPIC_EXCEPTION, message)
                 results[tp] = PartitionProduceResponse(Errors.INVALID_TOPIC_EXCEPTION, message=message)
                 continue
-            result = self._append_as_leader(tp, batches, request.acks)
+            result = self._append_as_leader(tp, batches, request.acks, from_coordinator)
             results[tp] = result
             if result.error == Errors.NONE and request.acks == -1:
                 required[tp] = self.partitions[tp].log_end_offset
@@ -242,7 +246,8 @@ class ReplicaManager:
             return
         self._wait_for_replication(results, required, request.timeout_ms, respond)
 
-    def _append_as_leader(self, tp: TopicPartition, batches: bytes, acks: int) -> PartitionProduceResponse:
+    def _append_as_leader(self, tp: TopicPartition, batches: bytes, acks: int,
+                          from_coordinator: bool = False) -> PartitionProduceResponse:
         partition = self.partitions.get(tp)
         if partition is None or not partition.is_leader:
             error = self._unknown_or_not_leader(tp)
@@ -254,7 +259,7 @@ class ReplicaManager:
             self._reject(tp, Errors.NOT_ENOUGH_REPLICAS, reason)
             return PartitionProduceResponse(Errors.NOT_ENOUGH_REPLICAS, message=reason + "; nothing was written.")
         try:
-            duplicate = self.producer_states.check_leader_append(partition.log, batches)
+            duplicate = self.producer_states.check_leader_append(partition.log, batches, from_coordinator)
             if duplicate is not None:
                 # KIP-98: a retry of a batch already written gets its original offset; nothing is appended.
                 self.ctx.journal.emit(DuplicateBatchIgnored, broker_id=self.ctx.broker_id, topic=tp.topic,
@@ -262,7 +267,8 @@ class ReplicaManager:
                                       first_sequence=duplicate.first_seq, last_sequence=duplicate.last_seq,
                                       base_offset=duplicate.first_offset)
                 return PartitionProduceResponse(Errors.NONE, duplicate.first_offset, -1, partition.log.log_start_offset)
-            info = partition.log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.now_ms))
+            info = partition.log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.now_ms),
+                                                  from_coordinator)
         except KafkaError as exc:
             self._reject(tp, exc.error, exc.message)
             return PartitionProduceResponse(exc.error, message=exc.message)
@@ -374,8 +380,7 @@ class ReplicaManager:
                 partition = self.partitions.get(tp)
                 if partition is None or not partition.is_leader:
                     return True
-                limit = partition.log_end_offset if follower else partition.high_watermark
-                if limit > fetch.fetch_offset:
+                if self._fetch_limit(partition, request) > fetch.fetch_offset:
                     return True
             return False
 
@@ -408,16 +413,24 @@ class ReplicaManager:
                 results[tp] = FetchPartitionData(error)
                 continue
             log = partition.log
+            limit = self._fetch_limit(partition, request)
+            # Followers have no use for the LSO (they rebuild it from the batches): only consumers pay for it.
+            lso = limit if request.isolation_level == READ_COMMITTED else (
+                -1 if follower else self.last_stable_offset(partition))
+            aborted: tuple[AbortedTransaction, ...] | None = None
             try:
-                if fetch.fetch_offset == (log.log_end_offset if follower else partition.high_watermark):
+                if fetch.fetch_offset == limit:
                     # Caught up: what the read answers, without going through the log's file guard.
-                    if told is not None and told.get(tp) == (partition.high_watermark, log.log_start_offset):
+                    if told is not None and told.get(tp) == (partition.high_watermark, lso, log.log_start_offset):
                         continue
                     records = b""
                 else:
                     records = log.read(fetch.fetch_offset, max(0, min(fetch.partition_max_bytes, remaining)),
-                                       None if follower else partition.high_watermark,
-                                       min_one_message=remaining == request.max_bytes)
+                                       None if follower else limit, min_one_message=remaining == request.max_bytes)
+                if request.isolation_level == READ_COMMITTED:
+                    # Kafka's ``UnifiedLog.collectAbortedTransactions`` for the range served (KIP-98).
+                    aborted = tuple(AbortedTransaction(txn.producer_id, txn.first_offset) for txn
+                                    in log.collect_aborted_txns(fetch.fetch_offset, limit)) if records else ()
             except KafkaError as exc:
                 if isinstance(exc, CorruptSegmentError):
                     self.report_corruption(tp, exc, fetch.fetch_offset)
@@ -427,8 +440,21 @@ class ReplicaManager:
                 continue
             remaining -= len(records)
             results[tp] = FetchPartitionData(Errors.NONE, partition.high_watermark, log.log_start_offset,
-                                             log.log_end_offset, records)
+                                             log.log_end_offset, records, lso, aborted)
         return results, request.max_bytes - remaining, has_error
+
+    def _fetch_limit(self, partition: Partition, request: FetchRequest) -> int:
+        """Where a fetch must stop: followers read to the log end, consumers to the high watermark,
+        read_committed consumers to the last stable offset (Kafka's ``FetchIsolation``)."""
+        if request.replica_id >= 0:
+            return partition.log_end_offset
+        if request.isolation_level == READ_COMMITTED:
+            return self.last_stable_offset(partition, build=True)
+        return partition.high_watermark
+
+    def last_stable_offset(self, partition: Partition, build: bool = False) -> int:
+        """The partition's LSO: below it every transaction is decided (KIP-98)."""
+        return self.producer_states.last_stable_offset(partition.log, partition.high_watermark, build)
 
     def report_corruption(self, tp: TopicPartition, error: CorruptSegmentError, fetch_offset: int) -> None:
         """Narrate damage a read met (``fetch_offset`` -1 if no fetch), once per place: every retry meets it again."""
@@ -450,7 +476,9 @@ class ReplicaManager:
             elif timestamp == EARLIEST_TIMESTAMP:
                 results[tp] = ListOffsetsPartition(Errors.NONE, partition.log.log_start_offset)
             elif timestamp == LATEST_TIMESTAMP:
-                results[tp] = ListOffsetsPartition(Errors.NONE, partition.high_watermark)
+                latest = (self.last_stable_offset(partition, build=True) if request.isolation_level == READ_COMMITTED
+                          else partition.high_watermark)
+                results[tp] = ListOffsetsPartition(Errors.NONE, latest)
             else:
                 results[tp] = ListOffsetsPartition(Errors.INVALID_REQUEST)
         return ListOffsetsResponse(results)
@@ -509,6 +537,10 @@ class ReplicaManager:
         self.log_manager.write_high_watermarks(
             {(tp.topic, tp.partition): p.high_watermark for tp, p in self.partitions.items()})
 
+    def take_producer_snapshots(self) -> None:
+        """Write every replica's producer state to a ``.snapshot`` file, as Kafka does on a clean shutdown."""
+        self.producer_states.take_snapshots(p.log for p in self.partitions.values())
+
     # -- views ---------------------------------------------------------------------
 
     def describe(self, only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:
@@ -518,7 +550,7 @@ class ReplicaManager:
             hosted = {only: hosted[only]} if only in hosted else {}
         return {tp: HostedReplica(tp[0], tp[1], p.is_leader, p.leader_id, p.leader_epoch, p.isr,
                                   (log := p.log).log_start_offset, p.high_watermark, log.log_end_offset,
-                                  log.size_in_bytes)
+                                  log.size_in_bytes, self.last_stable_offset(p))
                 for tp, p in hosted.items()}
 
     def replica_log(self, tp: TopicPartition) -> PartitionLog | None:

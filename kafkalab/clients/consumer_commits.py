@@ -40,6 +40,8 @@ REBALANCE_IN_PROGRESS = ("Offset commit cannot be completed since the consumer i
                          "retry the operation.")
 _RETRIABLE = frozenset({Errors.COORDINATOR_NOT_AVAILABLE, Errors.NOT_COORDINATOR, Errors.REQUEST_TIMED_OUT,
                         Errors.NETWORK_EXCEPTION, Errors.COORDINATOR_LOAD_IN_PROGRESS})
+#: OffsetFetch answers after which the same coordinator is asked again (it is loading, or a commit is pending).
+_ASK_AGAIN = frozenset({Errors.COORDINATOR_LOAD_IN_PROGRESS, Errors.UNSTABLE_OFFSET_COMMIT})
 
 Offsets = Mapping[TopicPartition, "int | OffsetAndMetadata"]
 
@@ -148,16 +150,21 @@ class CommitManager:
         c = self.coordinator
         wanted = tuple(sorted(set(partitions)))
         deadline = c.client.now_ms + (c.config["default.api.timeout.ms"] if timeout_ms is None else timeout_ms)
+        # KIP-447: a read_committed consumer waits for offsets a transaction is still committing.
+        require_stable = c.config["isolation.level"] == "read_committed"
         while True:
             yield from c.ensure_coordinator(deadline)
-            response = yield c.send(OffsetFetchRequest(c.group_id, wanted), c.config["request.timeout.ms"])
+            response = yield c.send(OffsetFetchRequest(c.group_id, wanted, require_stable), c.config["request.timeout.ms"])
             error = response.error if isinstance(response, OffsetFetchResponse) else response
+            if error == Errors.NONE and any(p.error == Errors.UNSTABLE_OFFSET_COMMIT
+                                            for p in response.partitions.values()):
+                error = Errors.UNSTABLE_OFFSET_COMMIT
             if error == Errors.NONE:
                 return {tp: (OffsetAndMetadata(p.offset, p.metadata, p.leader_epoch) if p.offset >= 0 else None)
                         for tp, p in response.partitions.items()}
-            if error not in _RETRIABLE:
+            if error not in _RETRIABLE | _ASK_AGAIN:
                 raise KafkaError(error, f"Fetching committed offsets failed: {error.description}")
-            if error != Errors.COORDINATOR_LOAD_IN_PROGRESS:
+            if error not in _ASK_AGAIN:
                 c.mark_coordinator_unknown(f"OffsetFetch answered {error.name}")
             if c.client.now_ms >= deadline:
                 raise KafkaError(Errors.REQUEST_TIMED_OUT, f"Timeout of {c.config['default.api.timeout.ms']} ms "

@@ -32,6 +32,9 @@ CONSUMER_CONFIG_KEYS: dict[str, ConfigKey] = {key.name: key for key in (
               "restarts within session.timeout.ms (KIP-345)."),
     ConfigKey("heartbeat.interval.ms", "int", 3000, "How often the heartbeat thread tells the coordinator it lives.",
               minimum=1),
+    ConfigKey("isolation.level", "string", "read_uncommitted", "read_committed reads only up to the last stable "
+              "offset and skips records of aborted transactions; read_uncommitted reads every record to the high "
+              "watermark.", choices=("read_uncommitted", "read_committed")),
     ConfigKey("max.partition.fetch.bytes", "int", 1_048_576, "Bytes per partition per fetch.", minimum=0),
     ConfigKey("max.poll.interval.ms", "int", 300_000, "Longest pause between poll() calls before the consumer "
               "leaves the group; also the rebalance timeout.", minimum=1),

@@ -2,7 +2,9 @@
 
 One Fetch request per leader broker covers every assigned, unpaused partition that
 has a position and no unread data; the broker long-polls up to ``fetch.max.wait.ms``
-and never returns records at or past the high watermark. Fetched batches stay bytes
+and never returns records at or past the high watermark (the last stable offset with
+``isolation.level=read_committed``, when the batches of aborted transactions are skipped
+here as the broker's list of them says, KIP-98). Fetched batches stay bytes
 until poll() takes records from them, checking (``check.crcs``) and decoding one batch
 at a time. Partitions
 without a position get the group's committed offset or, failing that, the offset
@@ -12,6 +14,7 @@ without a position get the group's committed offset or, failing that, the offset
 from __future__ import annotations
 
 import functools
+import heapq
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +28,9 @@ from kafkalab.protocol.fetch import (
     CONSUMER_REPLICA_ID,
     EARLIEST_TIMESTAMP,
     LATEST_TIMESTAMP,
+    READ_COMMITTED,
+    READ_UNCOMMITTED,
+    AbortedTransaction,
     FetchPartition,
     FetchRequest,
     FetchResponse,
@@ -33,7 +39,8 @@ from kafkalab.protocol.fetch import (
 )
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future, Process, Sleep
-from kafkalab.storage.records import crc_problem, iter_records, read_batch_header
+from kafkalab.storage.control_records import decode_end_txn_marker
+from kafkalab.storage.records import BatchHeader, crc_problem, decode_batch, iter_records, read_batch_header
 
 _TIMESTAMPS = {"earliest": EARLIEST_TIMESTAMP, "latest": LATEST_TIMESTAMP}
 _SEEK_PAST = ". If needed, please seek past the record to continue consumption."
@@ -48,9 +55,11 @@ class CompletedFetch:
     seeks past it.
     """
 
-    __slots__ = ("check_crcs", "data", "error", "next_position", "pending", "tp")
+    __slots__ = ("aborted", "aborted_producers", "check_crcs", "data", "error", "next_fetch_offset", "next_position",
+                 "pending", "tp")
 
-    def __init__(self, tp: TopicPartition, data: bytes, check_crcs: bool) -> None:
+    def __init__(self, tp: TopicPartition, data: bytes, check_crcs: bool,
+                 aborted: tuple[AbortedTransaction, ...] | None = None) -> None:
         self.tp = tp
         self.data = data
         self.check_crcs = check_crcs
@@ -58,6 +67,15 @@ class CompletedFetch:
         self.pending: list[ConsumerRecord] = []
         #: The damage met at the current position: raised by every take() from now on.
         self.error: KafkaError | None = None
+        #: The offset after the last batch read: past control and aborted batches that return no records.
+        self.next_fetch_offset = -1
+        #: read_committed only: aborted transactions not reached yet, by first offset, and the producers
+        #: whose transaction is being skipped (Kafka's ``abortedTransactions`` / ``abortedProducerIds``).
+        self.aborted: list[tuple[int, int]] | None = None
+        self.aborted_producers: set[int] = set()
+        if aborted is not None:
+            self.aborted = [(txn.first_offset, txn.producer_id) for txn in aborted]
+            heapq.heapify(self.aborted)
 
     @property
     def exhausted(self) -> bool:
@@ -105,6 +123,9 @@ class CompletedFetch:
             if problem is not None:
                 raise KafkaError(Errors.CORRUPT_MESSAGE, f"{where}{problem}{_SEEK_PAST}")
         self.next_position = pos + header.size_in_bytes
+        self.next_fetch_offset = header.next_offset
+        if self.aborted is not None and header.producer_id >= 0 and self._skip_aborted(header, pos):
+            return []
         if header.next_offset <= position or header.is_control:
             return []
         try:
@@ -112,6 +133,20 @@ class CompletedFetch:
                     for r in iter_records(data, pos, header) if r.offset >= position]
         except KafkaError as exc:
             raise KafkaError(Errors.CORRUPT_MESSAGE, f"{where}{exc.message.rstrip('.')}{_SEEK_PAST}") from None
+
+
+    def _skip_aborted(self, header: BatchHeader, pos: int) -> bool:
+        """read_committed: whether this batch belongs to an aborted transaction (Kafka's ``CompletedFetch``)."""
+        assert self.aborted is not None
+        while self.aborted and self.aborted[0][0] <= header.last_offset:
+            self.aborted_producers.add(heapq.heappop(self.aborted)[1])
+        if header.is_control:
+            records = decode_batch(self.data, pos)[1]
+            marker = decode_end_txn_marker(records[0]) if records else None
+            if marker is not None and not marker[0]:
+                self.aborted_producers.discard(header.producer_id)  # the aborted transaction ends here
+            return True
+        return header.is_transactional and header.producer_id in self.aborted_producers
 
 
 class Fetcher:
@@ -128,6 +163,7 @@ class Fetcher:
         #: An error to raise from the next poll() (OFFSET_OUT_OF_RANGE with auto.offset.reset=none, CORRUPT_MESSAGE).
         self.error: KafkaError | None = None
         self._on_data = on_data
+        self.isolation_level = READ_COMMITTED if config["isolation.level"] == "read_committed" else READ_UNCOMMITTED
 
     # -- fetching ------------------------------------------------------------------
 
@@ -148,7 +184,8 @@ class Fetcher:
                 by_leader.setdefault(leader, {})[tp] = FetchPartition(position, -1, max_partition)
         for leader, partitions in by_leader.items():
             request = FetchRequest(CONSUMER_REPLICA_ID, self.config["fetch.max.wait.ms"], self.config["fetch.min.bytes"],
-                                   self.config["fetch.max.bytes"], partitions, client_id=self.client.node)
+                                   self.config["fetch.max.bytes"], partitions, client_id=self.client.node,
+                                   isolation_level=self.isolation_level)
             self.in_flight.add(leader)
             timeout = self.config["request.timeout.ms"] + self.config["fetch.max.wait.ms"]
             self.client.send(leader, request, timeout).add_done_callback(
@@ -171,7 +208,8 @@ class Fetcher:
             if data.error == Errors.NONE:
                 state.high_watermark = data.high_watermark
                 if data.records:
-                    self.completed[tp] = CompletedFetch(tp, data.records, self.config["check.crcs"])
+                    self.completed[tp] = CompletedFetch(tp, data.records, self.config["check.crcs"],
+                                                        data.aborted_transactions)
             elif data.error == Errors.OFFSET_OUT_OF_RANGE:
                 self._out_of_range(tp, state.position, data.log_start_offset, data.log_end_offset)
             elif data.error == Errors.CORRUPT_MESSAGE:
@@ -212,6 +250,8 @@ class Fetcher:
                 state.position = taken[-1].offset + 1
                 records.extend(taken)
             if completed.exhausted:
+                # Control batches and aborted transactions return no records: the position moves past them anyway.
+                state.position = max(state.position, completed.next_fetch_offset)
                 del self.completed[tp]
         return records
 
@@ -234,7 +274,8 @@ class Fetcher:
             if leader >= 0:
                 by_leader.setdefault(leader, {})[tp] = _TIMESTAMPS[self.subscriptions.assigned[tp].reset or "latest"]
         for leader, partitions in by_leader.items():
-            response = yield self.client.send(leader, ListOffsetsRequest(partitions), self.config["request.timeout.ms"])
+            response = yield self.client.send(leader, ListOffsetsRequest(partitions, isolation_level=self.isolation_level),
+                                              self.config["request.timeout.ms"])
             if not isinstance(response, ListOffsetsResponse):
                 self.client.metadata = None
                 continue

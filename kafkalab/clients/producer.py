@@ -6,8 +6,11 @@ records fill ``buffer.memory``, ``buffer_exhausted`` says so and the caller wait
 Records wait in per-partition batches (``batch.size``, ``linger.ms``) and a sender
 ships them to the partition leaders,
 retrying after leader changes; with ``enable.idempotence`` (the default) retries
-cannot duplicate a record. Keys and values are bytes or str (sent as UTF-8, like
-Kafka's ``StringSerializer``). Everything runs on the cluster's scheduler.
+cannot duplicate a record. With ``transactional.id`` the producer writes transactions
+(``init_transactions``, ``begin_transaction``, ``commit_transaction``, ``abort_transaction``,
+``send_offsets_to_transaction``; see ``transaction_manager.py``). Keys and values are bytes
+or str (sent as UTF-8, like Kafka's ``StringSerializer``). Everything runs on the cluster's
+scheduler.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from kafkalab.clients.producer_accumulator import (
 )
 from kafkalab.clients.producer_config import build_partitioner, parse_producer_config
 from kafkalab.clients.producer_sender import Sender
+from kafkalab.clients.transaction_manager import TransactionManager
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import EventJournal
 from kafkalab.protocol.metadata import MetadataRequest, MetadataResponse
@@ -115,6 +119,9 @@ class Producer:
         self._accumulator = RecordAccumulator(self.config["batch.size"], self.config["linger.ms"],
                                               self.config["buffer.memory"])
         self._sender = Sender(client, journal, self.config, self._accumulator, self.idempotent, self._place_waiting)
+        self._txn = (TransactionManager(client, journal, self.config, self._sender) if self.config["transactional.id"]
+                     else None)
+        self._sender.txn = self._txn
         self._awaiting: list[_AwaitingMetadata] = []
         #: Completed (and replaced) each time records that waited for metadata are placed; flush() waits on it.
         self._placed: Future[None] | None = None
@@ -143,6 +150,9 @@ class Producer:
         """
         if self._closed:
             raise KafkaError(Errors.ILLEGAL_STATE, "Cannot perform operation after producer has been closed.")
+        if self._txn is not None:
+            self._txn.check_send()
+            self._txn.records += 1
         if not isinstance(topic, str) or not topic:
             raise KafkaError(Errors.INVALID_ARGUMENT, "Topic cannot be null or empty.")
         if partition is not None and (isinstance(partition, bool) or not isinstance(partition, int) or partition < 0):
@@ -321,6 +331,50 @@ class Producer:
             outcome = future if future.batch is None else future.batch.outcome
             outcomes[id(outcome)] = outcome
         yield all_done(list(outcomes.values()))
+
+    # -- transactions (KIP-98) ------------------------------------------------------------
+
+    @property
+    def transaction_manager(self) -> TransactionManager:
+        """The transaction state of a producer with ``transactional.id``; ILLEGAL_STATE without one."""
+        if self._txn is None:
+            raise KafkaError(Errors.ILLEGAL_STATE, "Transactional method invoked on a non-transactional producer "
+                                                   "(set transactional.id).")
+        return self._txn
+
+    def init_transactions(self) -> Future[None]:
+        """Get the producer id and a new epoch for ``transactional.id``, fencing older producers with that id."""
+        return spawn(self._client.group, self.transaction_manager.initialize(), name="initTransactions").claim()
+
+    def begin_transaction(self) -> None:
+        """Start a transaction: the records sent from now on commit or abort together."""
+        self.transaction_manager.begin()
+
+    def send_offsets_to_transaction(self, offsets: Mapping[TopicPartition, int], group_id: str) -> Future[None]:
+        """Commit ``group_id``'s offsets as part of the transaction: they count only if it commits."""
+        return spawn(self._client.group, self.transaction_manager.send_offsets(dict(offsets), group_id),
+                     name="sendOffsetsToTransaction").claim()
+
+    def commit_transaction(self) -> Future[None]:
+        """Send everything, then commit; the future fails if a batch failed (then abort) or the producer was fenced."""
+        return spawn(self._client.group, self.transaction_manager.end(True, self._settle_all),
+                     name="commitTransaction").claim()
+
+    def abort_transaction(self) -> Future[None]:
+        """Drop what was not sent yet, wait for what was, then abort: none of the transaction's records count."""
+        txn = self.transaction_manager
+        aborted = KafkaError(Errors.TRANSACTION_ABORTED)
+        for batch in self._accumulator.pending():
+            self._accumulator.remove(batch)
+            self._accumulator.fail(batch, aborted)
+        for waiting in self._awaiting:
+            self._accumulator.buffered_bytes -= waiting.size
+            waiting.future.set_error(aborted)
+        self._awaiting = []
+        return spawn(self._client.group, txn.end(False, self._settle_all), name="abortTransaction").claim()
+
+    def _settle_all(self) -> Process[None]:
+        yield self.flush()
 
     def crash(self) -> None:
         """Stop at once, like a killed process: records not sent yet are lost (requests in flight may still land)."""

@@ -122,6 +122,8 @@ class ProducerBatch:
     producer_id: int = -1
     producer_epoch: int = -1
     base_sequence: int = -1
+    #: Written inside a transaction (bit 4 of the batch attributes).
+    transactional: bool = False
     encoded: bytes | None = None
 
     @property
@@ -136,7 +138,8 @@ class ProducerBatch:
         """The v2 batch, encoded once: a retry resends the same bytes with the same sequence."""
         if self.encoded is None:
             self.encoded = encode_batch(self.records, producer_id=self.producer_id, producer_epoch=self.producer_epoch,
-                                        base_sequence=self.base_sequence, compression=compression)
+                                        base_sequence=self.base_sequence, compression=compression,
+                                        is_transactional=self.transactional)
         return self.encoded
 
 

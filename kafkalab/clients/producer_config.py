@@ -47,6 +47,10 @@ PRODUCER_CONFIG_KEYS: dict[str, ConfigKey] = {key.name: key for key in (
     ConfigKey("retries", "int", _INT_MAX, "How often a failed batch is retried (within delivery.timeout.ms).",
               minimum=0),
     ConfigKey("retry.backoff.ms", "int", 100, "Pause before retrying a failed request.", minimum=0),
+    ConfigKey("transaction.timeout.ms", "int", 60_000, "How long a transaction may stay open before its coordinator "
+              "aborts it (at most the broker's transaction.max.timeout.ms).", minimum=1),
+    ConfigKey("transactional.id", "string", "", "Makes the producer transactional (KIP-98): its records are written "
+              "in transactions that commit or abort as a whole, and a newer producer with the same id fences it."),
 )}
 
 #: Partitioner names a scenario file may choose (it may not name code to import).
@@ -71,15 +75,19 @@ def parse_producer_config(values: Mapping[str, Any]) -> tuple[ClientConfig, Any,
     """The parsed settings, the raw ``partitioner.class`` value and whether idempotence is on.
 
     Like Kafka 3.x: idempotence defaults to on but is quietly dropped when another setting
-    conflicts with it, unless ``enable.idempotence=true`` was set explicitly (then INVALID_CONFIG).
+    conflicts with it, unless ``enable.idempotence=true`` was set explicitly or a ``transactional.id``
+    needs it (then INVALID_CONFIG).
     """
     partitioner = values.get("partitioner.class", "")
     plain = {k: v for k, v in values.items() if k != "partitioner.class"}
     config = ClientConfig.parse(PRODUCER_CONFIG_KEYS, plain, "producer")
     idempotent = config["enable.idempotence"]
+    transactional = bool(config["transactional.id"])
+    if transactional and not idempotent:
+        raise KafkaError(Errors.INVALID_CONFIG, "Cannot set a transactional.id without also enabling idempotence.")
     for key, allowed, message in _IDEMPOTENCE_RULES:
         if idempotent and not allowed(config[key]):
-            if config.is_set("enable.idempotence"):
+            if config.is_set("enable.idempotence") or transactional:
                 raise KafkaError(Errors.INVALID_CONFIG, message)
             idempotent = False
     if config["delivery.timeout.ms"] < config["linger.ms"] + config["request.timeout.ms"]:

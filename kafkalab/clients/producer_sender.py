@@ -20,6 +20,7 @@ from kafkalab.clients.network_client import ClientNode
 from kafkalab.clients.producer_accumulator import ProducerBatch, RecordAccumulator
 from kafkalab.clients.producer_config import acks_value
 from kafkalab.clients.raw import RETRIABLE
+from kafkalab.clients.transaction_manager import TransactionManager
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import ProduceFailed, ProduceRetried, ProduceRetriesEnded, ProducerIdAssigned
 from kafkalab.events.journal import EventJournal
@@ -60,6 +61,8 @@ class Sender:
         self._timer: Timer | None = None
         self._refreshing = False
         self._initializing = False
+        #: Set for a transactional producer: it gives the producer id and adds partitions to transactions.
+        self.txn: TransactionManager | None = None
 
     @property
     def client_id(self) -> str:
@@ -77,7 +80,8 @@ class Sender:
         now = self.client.now_ms
         self._expire(now)
         if self.idempotent and self.producer_id < 0:
-            self._init_producer_id()
+            if self.txn is None:  # a transactional producer's id comes from init_transactions()
+                self._init_producer_id()
             return
         requests: dict[int, dict[TopicPartition, ProducerBatch]] = {}
         sizes: dict[int, int] = {}
@@ -95,6 +99,8 @@ class Sender:
                 continue
             if self.idempotent and batch.is_retry and self.unsettled.get(tp):
                 continue  # a retry goes out alone, after everything before it settled, to keep sequences in order
+            if self.txn is not None and not self.txn.ready_to_send(tp):
+                continue  # the coordinator adds the partition to the transaction first (AddPartitionsToTxn)
             request = requests.setdefault(leader, {})
             if request and sizes[leader] + batch.size_bytes > self.config["max.request.size"]:
                 more = True
@@ -116,6 +122,7 @@ class Sender:
         """Stamp a new batch with the producer id and its partition's next sequence numbers."""
         if self.idempotent and batch.base_sequence < 0:
             batch.producer_id, batch.producer_epoch = self.producer_id, self.producer_epoch
+            batch.transactional = self.txn is not None
             batch.base_sequence = self._next_sequence.get(batch.tp, 0)
             self._next_sequence[batch.tp] = (batch.base_sequence + batch.record_count) % (2**31)
         self.unsettled.setdefault(batch.tp, []).append(batch)
@@ -207,7 +214,9 @@ class Sender:
         self.journal.emit(ProduceFailed, client_id=self.client_id, topic=batch.tp.topic, partition=batch.tp.partition,
                           records=batch.record_count, error=error.name, reason=reason)
         self.accumulator.fail(batch, KafkaError(error, reason))
-        if error == Errors.OUT_OF_ORDER_SEQUENCE_NUMBER and self.idempotent:
+        if self.txn is not None:
+            self.txn.batch_failed(KafkaError(error, reason))  # the transaction can only abort now
+        elif error == Errors.OUT_OF_ORDER_SEQUENCE_NUMBER and self.idempotent:
             # The partition's sequence is broken: take a new producer id and renumber unsent batches (KIP-360).
             self.producer_id = -1
             self._next_sequence.clear()
@@ -247,6 +256,12 @@ class Sender:
             self.wakeup()
 
         spawn(self.client.group, process(), name="metadata refresh")
+
+    def reset_producer_id(self, producer_id: int, producer_epoch: int) -> None:
+        """A new producer id or epoch (a transactional producer's init): sequences start again at 0."""
+        self.producer_id, self.producer_epoch = producer_id, producer_epoch
+        self._next_sequence.clear()
+        self.wakeup()
 
     def _init_producer_id(self) -> None:
         if self._initializing:

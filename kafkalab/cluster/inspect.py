@@ -2,7 +2,8 @@
 
 ``ClusterView`` says where each log starts and ends; this module says what is inside:
 which key each offset holds (as a colour hash), under which leader epoch it was
-written, the records themselves and the segment files that hold them. It runs on the
+written, whether it is a transaction marker or a record of an aborted or still open
+transaction (KIP-98), the records themselves and the segment files that hold them. It runs on the
 engine thread, reads only what a screen shows, and caches decoded cells per replica so
 a busy log costs only its new records.
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from kafkalab.errors import KafkaError
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.control_records import decode_end_txn_marker
 from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.records import Header, decode_batch, iter_batch_headers
 
@@ -30,6 +32,11 @@ NULL_KEY = -1
 #: A cell for an offset that holds no record any more (compacted away).
 NO_RECORD = -2
 _READ_BYTES = 256 * 1024
+#: What a cell holds, transaction-wise: an ordinary record, a COMMIT/ABORT marker, a record of an
+#: aborted transaction, or one of a transaction still open (its outcome not written yet).
+PLAIN, MARKER, ABORTED, OPEN = 0, 1, 2, 3
+#: A cached cell's transaction facts: no producer transaction, and no marker.
+_NO_TXN = (-1, -1)
 
 
 def key_hash(key: bytes | None) -> int:
@@ -44,6 +51,8 @@ class LogWindow:
     first_offset: int
     keys: tuple[int, ...]
     epochs: tuple[int, ...]
+    #: PLAIN, MARKER, ABORTED or OPEN per offset; empty when every cell is plain.
+    kinds: tuple[int, ...] = ()
 
     @property
     def end_offset(self) -> int:
@@ -77,6 +86,10 @@ class RecordRow:
     value: bytes | None
     headers: tuple[Header, ...]
     leader_epoch: int
+    #: The producer of a transactional record or marker (-1 for others).
+    transactional_producer: int = -1
+    #: For a transaction marker: 1 COMMIT, 0 ABORT (-1 for records).
+    marker: int = -1
 
 
 @dataclass(frozen=True)
@@ -122,15 +135,41 @@ def _iter_records(log: PartitionLog, start: int, end: int) -> Iterator[RecordRow
         for batch_position, _ in iter_batch_headers(data):
             header, records = decode_batch(data, batch_position)
             next_position = header.last_offset + 1
+            producer = header.producer_id if header.is_transactional else -1
             for record in records:
                 if record.offset >= end:
                     return
                 if record.offset >= position:
+                    marker = decode_end_txn_marker(record) if header.is_control else None
                     yield RecordRow(record.offset, record.timestamp, record.key, record.value, record.headers,
-                                    header.partition_leader_epoch)
+                                    header.partition_leader_epoch, producer,
+                                    -1 if marker is None else int(marker[0]))
         if next_position <= position:
             return
         position = next_position
+
+
+def _transaction_kinds(values: list[tuple[int, int, int, int]], reaches_end: bool) -> tuple[int, ...]:
+    """Each cell's kind: a marker decides the records of its producer's transaction before it; records
+    with no marker after them are open if the window reaches the log end (else their outcome lies beyond)."""
+    if all(producer < 0 for _, _, producer, _ in values):
+        return ()
+    kinds = [PLAIN] * len(values)
+    pending: dict[int, list[int]] = {}
+    for index, (_, _, producer, marker) in enumerate(values):
+        if producer < 0:
+            continue
+        if marker < 0:
+            pending.setdefault(producer, []).append(index)
+            continue
+        kinds[index] = MARKER
+        for record in pending.pop(producer, []):
+            kinds[record] = PLAIN if marker else ABORTED
+    if reaches_end:
+        for indexes in pending.values():
+            for index in indexes:
+                kinds[index] = OPEN
+    return tuple(kinds)
 
 
 @dataclass
@@ -138,7 +177,8 @@ class _CachedCells:
     """Decoded cells of one replica's tail and what they were decoded from."""
 
     token: tuple[int, int, tuple[int, int] | None]
-    cells: dict[int, tuple[int, int]]
+    #: Per offset: key hash, leader epoch, transactional producer (-1) and marker (-1, 0 abort, 1 commit).
+    cells: dict[int, tuple[int, int, int, int]]
 
 
 class Inspector:
@@ -168,13 +208,14 @@ class Inspector:
         missing_from = next((o for o in range(first, min(end, log.log_end_offset)) if o not in cells), None)
         if missing_from is not None:
             for row in _iter_records(log, missing_from, end):
-                cells[row.offset] = (key_hash(row.key), row.leader_epoch)
+                cells[row.offset] = (key_hash(row.key), row.leader_epoch, row.transactional_producer, row.marker)
             for offset in range(missing_from, min(end, log.log_end_offset)):
-                cells.setdefault(offset, (NO_RECORD, -1))
+                cells.setdefault(offset, (NO_RECORD, -1, *_NO_TXN))
         for offset in [o for o in cells if o < first or o >= log.log_end_offset]:
             del cells[offset]
-        values = [cells.get(offset, (NO_RECORD, -1)) for offset in range(first, end)]
-        return LogWindow(first, tuple(v[0] for v in values), tuple(v[1] for v in values))
+        values = [cells.get(offset, (NO_RECORD, -1, *_NO_TXN)) for offset in range(first, end)]
+        return LogWindow(first, tuple(v[0] for v in values), tuple(v[1] for v in values),
+                         _transaction_kinds(values, reaches_end=end >= log.log_end_offset))
 
     def lane_windows(self, topic: TopicView, width: int) -> dict[int, LogWindow]:
         """Per partition of ``topic``, the last ``width`` offsets of its leader (else the live replica furthest on)."""

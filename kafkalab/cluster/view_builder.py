@@ -94,7 +94,9 @@ class ViewBuilder:
                            tuple((a, b, ms) for (a, b), ms in sorted(cluster.network.latencies().items())),
                            cluster.journal.last_seq, build_group_views(statuses, hosted, cluster.lag),
                            build_countdowns(cluster.coordinator.session_deadlines(), statuses, topics,
-                                            cluster.client_stopped, now))
+                                            cluster.client_stopped, now),
+                           tuple(sorted((t for s in statuses if s.running for t in s.transactions),
+                                        key=lambda t: t.transactional_id)))
 
     def _layout(self, previous: Mapping[str, Any], topic: str, assignment: dict[str, Any]
                 ) -> tuple[tuple[TopicPartition, tuple[int, ...], str], ...]:
@@ -129,6 +131,7 @@ class ViewBuilder:
         isr = tuple(state.get("isr", ()))
         replica_views = []
         leader_view = None
+        lso = -1
         for broker_id, replica in zip(replicas, found, strict=True):
             if replica is None:
                 replica_views.append(ReplicaView(broker_id, False, False, broker_id in isr, -1, -1, -1, 0))
@@ -137,7 +140,7 @@ class ViewBuilder:
                                replica.high_watermark, replica.log_end_offset, replica.size_bytes)
             replica_views.append(view)
             if broker_id == leader:
-                leader_view = view
+                leader_view, lso = view, replica.last_stable_offset
         if leader_view is None:
             known = [r for r in replica_views if r.online]
             start = max((r.log_start_offset for r in known), default=0)
@@ -146,7 +149,7 @@ class ViewBuilder:
         else:
             start, hw, end = leader_view.log_start_offset, leader_view.high_watermark, leader_view.log_end_offset
         return PartitionView(tp.topic, tp.partition, leader if leader >= 0 else None, state.get("leader_epoch", -1),
-                             replicas, isr, start, hw, end, tuple(replica_views))
+                             replicas, isr, start, hw, end, tuple(replica_views), lso if lso >= 0 else hw)
 
     @staticmethod
     def _broker(status: BrokerStatus, replicas: Mapping[TopicPartition, HostedReplica], controller_id: int,

@@ -50,6 +50,7 @@ from kafkalab.protocol.groups import (
     SyncGroupRequest,
     SyncGroupResponse,
 )
+from kafkalab.protocol.transactions import TxnOffsetCommitRequest, TxnOffsetCommitResponse
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.views import GroupMemberView, HostedGroup, MemberDeadline
 
@@ -85,6 +86,7 @@ class GroupCoordinator:
             DescribeGroupsRequest: self.describe_groups,
             ListGroupsRequest: self.list_groups,
             DeleteGroupsRequest: self.delete_groups,
+            TxnOffsetCommitRequest: self.commit_txn_offsets,
         }
 
     def on_partition_role(self, tp: TopicPartition, is_leader: bool, leader_epoch: int) -> None:
@@ -230,6 +232,31 @@ class GroupCoordinator:
 
         self.store.store_offsets(group, valid, stored)
 
+    def commit_txn_offsets(self, request: TxnOffsetCommitRequest, respond: Responder) -> None:
+        """``handleTxnCommitOffsets``: append the offsets as part of the producer's transaction; they count
+        only once its COMMIT marker reaches the group's partition (``on_transaction_completed``)."""
+        error = self._status(request.group_id)
+        if error is None:
+            counts = self.ctx.metadata.partition_counts
+            error = next((Errors.UNKNOWN_TOPIC_OR_PARTITION for tp in request.offsets
+                          if not 0 <= tp.partition < counts.get(tp.topic, 0)), None)
+        if error is not None:
+            respond(TxnOffsetCommitResponse({tp: error for tp in request.offsets}))
+            return
+        group = self.store.get_or_create(request.group_id, create=True)
+        assert group is not None
+        now = int(self.ctx.now_ms)
+        offsets = {tp: CommittedOffset(offset, -1, "", now) for tp, offset in request.offsets.items()}
+        self.store.store_txn_offsets(group, request.producer_id, request.producer_epoch, offsets,
+                                     lambda result: respond(TxnOffsetCommitResponse({tp: result for tp in offsets})))
+
+    def on_transaction_completed(self, producer_id: int, committed: bool, partitions: tuple[TopicPartition, ...]) -> None:
+        """A transaction's marker is in our offsets partitions: its offsets count now, or never."""
+        for group_id, applied in self.store.complete_txn_offsets(producer_id, committed, partitions).items():
+            self.ctx.journal.emit(OffsetsCommitted, group_id=group_id, client_id=f"producer {producer_id}",
+                                  generation=self.store.groups[group_id].generation_id,
+                                  offsets=tuple((str(tp), o.offset) for tp, o in sorted(applied.items())))
+
     @staticmethod
     def _validate_commit(group: GroupMetadata, request: OffsetCommitRequest) -> Errors | None:
         """``validateOffsetCommit`` plus the state check of ``doCommitOffsets``."""
@@ -259,11 +286,17 @@ class GroupCoordinator:
         group = self.store.groups.get(request.group_id)
         offsets = group.offsets if group is not None else {}
         wanted = request.partitions if request.partitions is not None else tuple(sorted(offsets))
+        # KIP-447's requireStable: an offset still being committed (in a transaction, or not yet replicated).
+        unstable = set() if group is None or not request.require_stable else (
+            set(group.pending_offset_commits).union(*group.pending_txn_offsets.values()))
         result = {}
         for tp in wanted:
             committed = offsets.get(tp)
-            result[tp] = (OffsetFetchPartition(committed.offset, committed.leader_epoch, committed.metadata)
-                          if committed is not None else OffsetFetchPartition(-1))
+            if tp in unstable:
+                result[tp] = OffsetFetchPartition(-1, error=Errors.UNSTABLE_OFFSET_COMMIT)
+            else:
+                result[tp] = (OffsetFetchPartition(committed.offset, committed.leader_epoch, committed.metadata)
+                              if committed is not None else OffsetFetchPartition(-1))
         respond(OffsetFetchResponse(Errors.NONE, result))
 
     # -- describe and list -------------------------------------------------------------

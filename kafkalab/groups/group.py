@@ -45,6 +45,9 @@ class GroupMetadata:
         self.offsets: dict[TopicPartition, CommittedOffset] = {}
         #: Commits appended but not yet replicated, per partition: these offsets never expire meanwhile.
         self.pending_offset_commits: dict[TopicPartition, int] = {}
+        #: Offsets committed inside open transactions, per producer id: they count once its COMMIT marker is
+        #: written here (Kafka's ``pendingTransactionalOffsetCommits``).
+        self.pending_txn_offsets: dict[int, dict[TopicPartition, CommittedOffset]] = {}
         #: The pending DelayedJoin (or InitialDelayedJoin) and DelayedSync deadlines.
         self.join_timer: Timer | None = None
         self.join_delay_ms = 0

@@ -14,7 +14,7 @@ from typing import Any
 
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
-from kafkalab.clients.assignors.javacompat import java_string_hash
+from kafkalab.clients.assignors.javacompat import java_abs_hash
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.groups import GroupCoordinatorLoaded, GroupCoordinatorUnloaded, GroupRecordSkipped, OffsetsExpired
 from kafkalab.groups import schema
@@ -25,6 +25,7 @@ from kafkalab.groups.state import GroupState
 from kafkalab.protocol.groups import JoinGroupProtocol
 from kafkalab.protocol.produce import ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.control_records import decode_end_txn_marker
 from kafkalab.storage.records import decode_batch, encode_batch, iter_batch_headers
 from kafkalab.storage.segment import CorruptSegmentError
 
@@ -52,10 +53,8 @@ _STORE_OFFSETS_ERRORS = {**_STORE_GROUP_ERRORS, Errors.REQUEST_TIMED_OUT: Errors
 
 
 def partition_for_group(group_id: str, partition_count: int) -> int:
-    """Kafka's ``Utils.abs(groupId.hashCode) % offsets.topic.num.partitions`` (``abs(MIN_VALUE)`` is 0)."""
-    h = java_string_hash(group_id)
-    signed = h - (1 << 32) if h & 0x80000000 else h
-    return (0 if signed == -(1 << 31) else abs(signed)) % partition_count
+    """Kafka's ``Utils.abs(groupId.hashCode) % offsets.topic.num.partitions``."""
+    return java_abs_hash(group_id) % partition_count
 
 
 def stored_group(group: GroupMetadata, assignment: dict[str, bytes]) -> schema.StoredGroup:
@@ -121,6 +120,7 @@ class GroupStore:
             return  # resigned before the load ran
         hosted = self.replicas.partitions.get(TopicPartition(OFFSETS_TOPIC, partition))
         offsets: dict[str, dict[TopicPartition, CommittedOffset]] = {}
+        pending_txn: dict[int, dict[str, dict[TopicPartition, CommittedOffset]]] = {}
         stored: dict[str, schema.StoredGroup | None] = {}
         records = 0
         problem = ""
@@ -133,10 +133,22 @@ class GroupStore:
                     if not data:
                         break
                     for pos, header in iter_batch_headers(data):
-                        for record in decode_batch(data, pos)[1]:
+                        batch = decode_batch(data, pos)[1]
+                        if header.is_control:
+                            # A transaction's marker: its offsets count only if it committed (``loadGroupsAndOffsets``).
+                            marker = decode_end_txn_marker(batch[0]) if batch else None
+                            txn_offsets = pending_txn.pop(header.producer_id, {})
+                            if marker is not None and marker[0]:
+                                for group_id, group_offsets in txn_offsets.items():
+                                    offsets.setdefault(group_id, {}).update(group_offsets)
+                            position = header.next_offset
+                            continue
+                        for record in batch:
                             records += 1
                             try:
-                                self._replay(record.key, record.value, offsets, stored)
+                                target = (pending_txn.setdefault(header.producer_id, {}) if header.is_transactional
+                                          else offsets)
+                                self._replay(record.key, record.value, target, stored)
                             except KafkaError as exc:  # a record a client wrote, not the coordinator: skipped
                                 self.ctx.journal.emit(GroupRecordSkipped, broker_id=self.ctx.broker_id,
                                                       partition=partition, offset=record.offset, reason=exc.message)
@@ -147,6 +159,10 @@ class GroupStore:
                 if isinstance(exc, CorruptSegmentError):
                     self.replicas.report_corruption(TopicPartition(OFFSETS_TOPIC, partition), exc, position)
         loaded = self._materialize(offsets, stored)
+        for group in loaded:  # transactions still open keep their offsets pending
+            for producer_id, txn_offsets in pending_txn.items():
+                if group.group_id in txn_offsets:
+                    group.pending_txn_offsets[producer_id] = dict(txn_offsets[group.group_id])
         self.loading.discard(partition)
         self.owned[partition] = leader_epoch
         for group in loaded:
@@ -205,10 +221,15 @@ class GroupStore:
     # -- writes ----------------------------------------------------------------------
 
     def _append(self, group_id: str, records: Sequence[tuple[bytes, bytes | None]],
-                on_done: Callable[[Errors], None], error_map: dict[Errors, Errors], acks: int = -1) -> None:
+                on_done: Callable[[Errors], None], error_map: dict[Errors, Errors], acks: int = -1,
+                producer: tuple[int, int] | None = None) -> None:
         tp = TopicPartition(OFFSETS_TOPIC, self.partition_for(group_id))
         now = int(self.ctx.now_ms)
-        batch = encode_batch([(key, value, (), now) for key, value in records])
+        if producer is None:
+            batch = encode_batch([(key, value, (), now) for key, value in records])
+        else:  # a transactional offset commit is a batch of the producer's transaction (Kafka writes sequence 0)
+            batch = encode_batch([(key, value, (), now) for key, value in records], producer_id=producer[0],
+                                 producer_epoch=producer[1], base_sequence=0, is_transactional=True)
         timeout = self.ctx.config["offsets.commit.timeout.ms"]
 
         def respond(response: Any) -> None:
@@ -217,7 +238,7 @@ class GroupStore:
 
         # offsets.commit.required.acks=-1: a commit is acknowledged once every in-sync replica has it.
         self.replicas.handle_produce(ProduceRequest(acks, timeout, {tp: batch}, client_id="group-coordinator"), respond,
-                                     internal_topics_allowed=True)
+                                     internal_topics_allowed=True, from_coordinator=producer is not None)
 
     def store_group(self, group: GroupMetadata, assignment: dict[str, bytes], on_done: Callable[[Errors], None]) -> None:
         """Persist the group's generation, members and assignment (``storeGroup``)."""
@@ -244,6 +265,34 @@ class GroupStore:
             on_done(error)
 
         self._append(group.group_id, records, done, _STORE_OFFSETS_ERRORS)
+
+    def store_txn_offsets(self, group: GroupMetadata, producer_id: int, producer_epoch: int,
+                          offsets: dict[TopicPartition, CommittedOffset], on_done: Callable[[Errors], None]) -> None:
+        """Append offsets committed in a transaction; they stay pending until its marker (``onTxnOffsetCommitAppend``)."""
+        records = [(schema.offset_commit_key(group.group_id, tp), schema.offset_commit_value(offset))
+                   for tp, offset in offsets.items()]
+
+        def done(error: Errors) -> None:
+            if error == Errors.NONE:
+                group.pending_txn_offsets.setdefault(producer_id, {}).update(offsets)
+            on_done(error)
+
+        self._append(group.group_id, records, done, _STORE_OFFSETS_ERRORS, producer=(producer_id, producer_epoch))
+
+    def complete_txn_offsets(self, producer_id: int, committed: bool, partitions: tuple[TopicPartition, ...]
+                             ) -> dict[str, dict[TopicPartition, CommittedOffset]]:
+        """A transaction's marker reached these offsets partitions: apply or drop its offsets
+        (``onTransactionCompleted``); returns the offsets applied, by group."""
+        numbers = {tp.partition for tp in partitions}
+        changed = {}
+        for group_id, group in sorted(self.groups.items()):
+            if self.partition_for(group_id) not in numbers:
+                continue
+            txn_offsets = group.pending_txn_offsets.pop(producer_id, None)
+            if txn_offsets and committed:
+                group.offsets.update(txn_offsets)
+                changed[group_id] = txn_offsets
+        return changed
 
     def remove_expired_offsets(self) -> None:
         """Kafka 3.9 ``GroupMetadataManager.cleanupGroupMetadata``: expire offsets, drop groups left with none.

@@ -13,6 +13,9 @@ CONSUMER_REPLICA_ID = -1
 #: ListOffsets timestamps meaning "the log start offset" and "the log end offset".
 EARLIEST_TIMESTAMP = -2
 LATEST_TIMESTAMP = -1
+#: ``isolation.level`` on the wire (KIP-98): read_uncommitted reads to the high watermark, read_committed to the LSO.
+READ_UNCOMMITTED = 0
+READ_COMMITTED = 1
 
 
 class FetchPartition(NamedTuple):
@@ -49,6 +52,15 @@ class FetchRequest(Request["FetchResponse"]):
     session_id: int = 0
     session_epoch: int = FINAL_SESSION_EPOCH
     forgotten: tuple[TopicPartition, ...] = ()
+    isolation_level: int = READ_UNCOMMITTED
+
+
+@dataclass(frozen=True)
+class AbortedTransaction:
+    """A producer's aborted transaction in the fetched range: its records from ``first_offset`` on are dropped."""
+
+    producer_id: int
+    first_offset: int
 
 
 class FetchPartitionData(NamedTuple):
@@ -59,6 +71,10 @@ class FetchPartitionData(NamedTuple):
     log_start_offset: int = -1
     log_end_offset: int = -1
     records: bytes = b""
+    #: -1 where unknown (an error); for read_committed fetches also the end of what was served.
+    last_stable_offset: int = -1
+    #: Only in read_committed responses (None otherwise, as on Kafka's wire).
+    aborted_transactions: tuple[AbortedTransaction, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,7 @@ class ListOffsetsRequest(Request["ListOffsetsResponse"]):
 
     partitions: dict[TopicPartition, int]
     replica_id: int = CONSUMER_REPLICA_ID
+    isolation_level: int = READ_UNCOMMITTED
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ T = TypeVar("T")
 _I16 = struct.Struct(">h")
 _I32 = struct.Struct(">i")
 _I64 = struct.Struct(">q")
+_I8 = struct.Struct(">b")
 
 
 class Writer:
@@ -25,6 +26,10 @@ class Writer:
 
     def __init__(self) -> None:
         self._out = bytearray()
+
+    def int8(self, value: int) -> Writer:
+        self._out += _I8.pack(value)
+        return self
 
     def int16(self, value: int) -> Writer:
         self._out += _I16.pack(value)
@@ -81,6 +86,9 @@ class Reader:
                                                      f"in the middle of a field.")
         self._pos = start + size
         return start
+
+    def int8(self) -> int:
+        return _I8.unpack_from(self._data, self._take(1))[0]
 
     def int16(self) -> int:
         return _I16.unpack_from(self._data, self._take(2))[0]

@@ -22,6 +22,7 @@ from kafkalab.broker.fetch_sessions import FetchSessionCache
 from kafkalab.broker.log_tasks import LogTasks
 from kafkalab.broker.producer_ids import ProducerIdManager
 from kafkalab.broker.replica_manager import ReplicaManager
+from kafkalab.broker.txn_markers import TxnMarkerWriter
 from kafkalab.config import BrokerConfig
 from kafkalab.controller.controller import Controller
 from kafkalab.controller.requests import ControllerRequests
@@ -36,9 +37,10 @@ from kafkalab.groups.coordinator import GroupCoordinator
 from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
 from kafkalab.protocol.fetch import FetchRequest, ListOffsetsRequest, OffsetsForLeaderEpochRequest
-from kafkalab.protocol.groups import InitProducerIdRequest
+from kafkalab.protocol.groups import FindCoordinatorRequest
 from kafkalab.protocol.metadata import DescribeClusterRequest, MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
+from kafkalab.protocol.transactions import TRANSACTION_KEY_TYPE, WriteTxnMarkersRequest
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
@@ -47,6 +49,7 @@ from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.log_manager import LogManager
 from kafkalab.storage.results import RecoveryReport
+from kafkalab.transactions.coordinator import TransactionCoordinator
 from kafkalab.views import BrokerStatus, HostedReplica
 
 #: Kafka's controlled.shutdown.max.retries and controlled.shutdown.retry.backoff.ms defaults.
@@ -104,6 +107,8 @@ class Broker:
         self.groups: GroupCoordinator | None = None
         self.log_tasks: LogTasks | None = None
         self.producer_ids: ProducerIdManager | None = None
+        self.transactions: TransactionCoordinator | None = None
+        self.txn_markers: TxnMarkerWriter | None = None
         #: This incarnation's request handlers by request type, built on the first request it serves.
         self._handler_table: dict[type, Callable[[Any, Responder], None]] | None = None
         self._ready: Future[None] = Future()
@@ -206,6 +211,10 @@ class Broker:
         self.groups = GroupCoordinator(self.ctx, self.replicas, random.Random(hash(self.rng.getstate())))
         self.replicas.leadership_listeners.append(self.groups.on_partition_role)
         self.producer_ids = ProducerIdManager(self.ctx, self.zk)
+        self.transactions = TransactionCoordinator(self.ctx, self.replicas, self.producer_ids)
+        self.replicas.leadership_listeners.append(self.transactions.on_partition_role)
+        self.txn_markers = TxnMarkerWriter(self.ctx, self.replicas)
+        self.txn_markers.offsets_listeners.append(self.groups.on_transaction_completed)
         yield from self._register()
         self.state = BrokerState.RUNNING
         self.controller.on_new_session()
@@ -309,6 +318,7 @@ class Broker:
         except ZkException:
             pass
         self.replicas.checkpoint_high_watermarks()
+        self.replicas.take_producer_snapshots()
         assert self.log_manager is not None
         self.log_manager.shutdown()  # a KafkaStorageError here fails the shutdown, and the broker halts instead
         self.ctx.group.cancel_all()
@@ -335,6 +345,7 @@ class Broker:
         assert self.ctx is not None
         if self.replicas is not None:
             self.replicas.checkpoint_high_watermarks()
+            self.replicas.take_producer_snapshots()
         if self.log_manager is not None:
             try:
                 self.log_manager.shutdown()
@@ -348,6 +359,7 @@ class Broker:
         self.state = BrokerState.NOT_RUNNING
         self.ctx = self.zk = self.replicas = self.controller = self.topic_configs = None
         self.groups = self.producer_ids = self.log_tasks = None
+        self.transactions = self.txn_markers = None
         self.log_manager = None
         self._handler_table = None
 
@@ -379,8 +391,9 @@ class Broker:
 
     def _handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
         assert self.replicas is not None and self.ctx is not None
-        assert self.groups is not None and self.producer_ids is not None
+        assert self.groups is not None and self.transactions is not None and self.txn_markers is not None
         replicas = self.replicas
+        groups, transactions = self.groups, self.transactions
         metadata = self.ctx.metadata
         # Seeded from the broker's generator without drawing from it (session ids are the wire clients' business).
         fetch_sessions = FetchSessionCache(self.ctx, replicas.handle_fetch, random.Random(hash(self.rng.getstate())))
@@ -402,8 +415,12 @@ class Broker:
             ctl.AlterPartitionRequest: self._controller_only(ControllerRequests.alter_partition),
             ctl.ControlledShutdownRequest: self._controller_only(ControllerRequests.controlled_shutdown),
             admin_api.IncrementalAlterConfigsRequest: self._alter_configs,
-            InitProducerIdRequest: self.producer_ids.handle_init_producer_id,
             **self.groups.handlers(),
+            **self.transactions.handlers(),
+            # FindCoordinator's key type says which coordinator is looked for (KIP-98).
+            FindCoordinatorRequest: lambda r, respond: (transactions.find_coordinator if r.key_type == TRANSACTION_KEY_TYPE
+                                                        else groups.find_coordinator)(r, respond),
+            WriteTxnMarkersRequest: self.txn_markers.handle,
         }
 
     def _controller_only(self, handler: Callable[[ControllerRequests, Any], Process[Any]],
@@ -495,7 +512,8 @@ class Broker:
                             self.controller is not None and self.controller.active,
                             self.replicas.records_in if self.replicas is not None else 0,
                             self.groups.describe() if self.groups is not None else (),
-                            self.log_tasks.next_retention_check_ms if self.log_tasks is not None else None)
+                            self.log_tasks.next_retention_check_ms if self.log_tasks is not None else None,
+                            self.transactions.describe() if self.transactions is not None else ())
 
     def describe_replicas(self, only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:
         """This broker's replicas (or just ``only``'s) while it runs: role, ISR, offsets and size."""

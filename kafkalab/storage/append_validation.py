@@ -29,8 +29,11 @@ def _check_fits_segment(header: BatchHeader, config: TopicConfig, partition: str
                          f"which exceeds the maximum configured segment size of {config.segment_bytes}.")
 
 
-def validate_leader_batches(buf: bytes, config: TopicConfig, partition: str) -> Batches:
-    """The batches of a produce request, checked as a leader checks them; raises the first problem found."""
+def validate_leader_batches(buf: bytes, config: TopicConfig, partition: str, allow_control: bool = False) -> Batches:
+    """The batches of a produce request, checked as a leader checks them; raises the first problem found.
+
+    ``allow_control`` admits the transaction markers a coordinator writes (they carry no sequence).
+    """
     batches: Batches = []
     for position, header in iter_batch_headers(buf):
         if header.size_in_bytes > config.max_message_bytes:
@@ -45,10 +48,10 @@ def validate_leader_batches(buf: bytes, config: TopicConfig, partition: str) -> 
             raise KafkaError(Errors.INVALID_RECORD,
                              f"Inconsistent batch offset range [0, {header.last_offset_delta}] and count of records "
                              f"{header.record_count} in topic partition {partition}.")
-        if header.producer_id >= 0 and header.base_sequence < 0:
+        if header.producer_id >= 0 and header.base_sequence < 0 and not (header.is_control and allow_control):
             raise KafkaError(Errors.INVALID_RECORD, f"Invalid sequence number {header.base_sequence} in record batch with "
                                                     f"producerId {header.producer_id} in topic partition {partition}.")
-        if header.is_control:
+        if header.is_control and not allow_control:
             raise KafkaError(Errors.INVALID_RECORD,
                              f"Clients are not allowed to write control records in topic partition {partition}.")
         if config.compact and not all_records_have_keys(buf, position, header):

@@ -7,6 +7,11 @@ LeaderChangeMessage at the start of every leader epoch of ``__cluster_metadata``
 brackets every snapshot with SnapshotHeaderRecord and SnapshotFooterRecord (KIP-595,
 KIP-630); the message schemas are Kafka's ``LeaderChangeMessage.json``,
 ``SnapshotHeaderRecord.json`` and ``SnapshotFooterRecord.json`` at version 0.
+
+A transaction coordinator ends a transaction in each of its partitions with a COMMIT or
+ABORT marker (KIP-98): a control batch of the producer's id and epoch, marked
+transactional, whose one record's value is Kafka's ``EndTransactionMarker``: version
+(int16, 0) and the coordinator epoch (int32), in the classic non-flexible encoding.
 """
 
 from __future__ import annotations
@@ -60,7 +65,15 @@ class SnapshotFooter:
     """A snapshot's last record: present only when the snapshot was written whole."""
 
 
+@dataclass(frozen=True)
+class EndTransactionMarker:
+    """A COMMIT or ABORT marker's value: the epoch of the coordinator that wrote it (``EndTransactionMarker``)."""
+
+    coordinator_epoch: int
+
+
 ControlMessage = LeaderChangeMessage | SnapshotHeader | SnapshotFooter
+_END_TXN_VALUE = struct.Struct(">hi")
 
 
 def _corrupt(message: str) -> KafkaError:
@@ -132,6 +145,15 @@ def encode_control_batch(message: ControlMessage, *, base_offset: int, timestamp
                         is_control=True)
 
 
+def encode_end_txn_marker(*, producer_id: int, producer_epoch: int, commit: bool, coordinator_epoch: int,
+                          timestamp: int, base_offset: int = 0) -> bytes:
+    """A transaction marker batch (Kafka's ``MemoryRecords.withEndTransactionMarker``)."""
+    record_type = ControlRecordType.COMMIT if commit else ControlRecordType.ABORT
+    record = (encode_control_key(record_type), _END_TXN_VALUE.pack(CURRENT_VERSION, coordinator_epoch), (), timestamp)
+    return encode_batch([record], base_offset=base_offset, producer_id=producer_id, producer_epoch=producer_epoch,
+                        is_transactional=True, is_control=True)
+
+
 def _read_voters(value: bytes, pos: int) -> tuple[tuple[int, ...], int]:
     length, pos = _read_uvarint(value, pos)
     if length == 0:
@@ -156,11 +178,27 @@ def _skip_tagged_fields(value: bytes, pos: int) -> int:
     return pos
 
 
+def decode_end_txn_marker(record: Record) -> tuple[bool, EndTransactionMarker] | None:
+    """``(commit, marker)`` of a COMMIT or ABORT control record, None for another control type.
+
+    Raises CORRUPT_MESSAGE when the key or the value does not parse.
+    """
+    if record.key is None or len(record.key) < _KEY.size:
+        raise _corrupt(f"Control record at offset {record.offset} has a key of fewer than {_KEY.size} bytes.")
+    type_id = _KEY.unpack_from(record.key)[1]
+    if type_id not in (ControlRecordType.ABORT, ControlRecordType.COMMIT):
+        return None
+    try:
+        return type_id == ControlRecordType.COMMIT, EndTransactionMarker(_END_TXN_VALUE.unpack_from(record.value or b"")[1])
+    except struct.error:
+        raise _corrupt(f"Transaction marker at offset {record.offset} is truncated.") from None
+
+
 def decode_control_record(record: Record) -> tuple[ControlRecordType, ControlMessage | None]:
     """The type of a control record and, for the KRaft types kafkalab writes, its message.
 
-    Raises CORRUPT_MESSAGE when the key or a known value does not parse; ABORT, COMMIT and
-    the KIP-853 voter records are returned with no message.
+    Raises CORRUPT_MESSAGE when the key or a known value does not parse; ABORT, COMMIT (see
+    ``decode_end_txn_marker``) and the KIP-853 voter records are returned with no message.
     """
     if record.key is None or len(record.key) < _KEY.size:
         raise _corrupt(f"Control record at offset {record.offset} has a key of fewer than {_KEY.size} bytes.")

@@ -1,7 +1,9 @@
 """``kafkalab dump-log``: print a segment file the way Kafka's ``kafka-dump-log.sh`` does (``DumpLogSegments``).
 
-``.log`` files print one line per batch and, with data, one ``|`` line per record;
-``.index`` and ``.timeindex`` files print their entries. The wording and field order are
+``.log`` files print one line per batch and, with data, one ``|`` line per record (for a
+transaction marker its type and coordinator epoch instead of key and payload);
+``.index``, ``.timeindex`` and ``.txnindex`` files print their entries, and producer
+``.snapshot`` files one line per producer. The wording and field order are
 Kafka's, so output can be compared line by line with the real tool.
 """
 
@@ -12,13 +14,16 @@ from pathlib import Path
 from typing import TextIO
 
 from kafkalab.errors import KafkaError
+from kafkalab.storage import producer_snapshot
+from kafkalab.storage.control_records import ControlRecordType, decode_end_txn_marker
 from kafkalab.storage.file_handles import FileHandles
-from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, parse_segment_file_name
+from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TXN_INDEX_SUFFIX, parse_segment_file_name
 from kafkalab.storage.offset_index import OffsetIndex
-from kafkalab.storage.records import NO_SEQUENCE, BatchHeader, crc_matches, iter_records
+from kafkalab.storage.records import NO_SEQUENCE, BatchHeader, Record, crc_matches, iter_records
 from kafkalab.storage.segment import LogSegment
 from kafkalab.storage.sparse_index import CorruptIndexError
 from kafkalab.storage.time_index import TimeIndex
+from kafkalab.storage.txn_index import TransactionIndex
 
 
 def _java_bool(value: bool) -> str:
@@ -47,12 +52,43 @@ def _record_lines(header: BatchHeader, data: bytes) -> list[str]:
                 f"keySize: {-1 if record.key is None else len(record.key)} "
                 f"valueSize: {-1 if record.value is None else len(record.value)} sequence: {sequence} "
                 f"headerKeys: [{','.join(h.key for h in record.headers)}]")
+        if header.is_control:
+            lines.append(line + _control_text(record))
+            continue
         if record.key is not None:
             line += f" key: {record.key.decode('utf-8', errors='replace')}"
         if record.value is not None:
             line += f" payload: {record.value.decode('utf-8', errors='replace')}"
         lines.append(line)
     return lines
+
+
+def _control_text(record: Record) -> str:
+    """What Kafka prints for a control record: a marker's type and coordinator epoch, else the type."""
+    marker = decode_end_txn_marker(record)
+    if marker is not None:
+        return f" endTxnMarker: {'COMMIT' if marker[0] else 'ABORT'} coordinatorEpoch: {marker[1].coordinator_epoch}"
+    type_id = int.from_bytes((record.key or b"\0\0\0\0")[2:4], "big", signed=True)
+    name = ControlRecordType(type_id).name if type_id in set(ControlRecordType) else "UNKNOWN"
+    return f" controlType: {name}({type_id})"
+
+
+def _dump_txn_index(path: Path, out: TextIO) -> None:
+    for txn in TransactionIndex(path).entries:
+        out.write(f"version: 0 producerId: {txn.producer_id} firstOffset: {txn.first_offset} "
+                  f"lastOffset: {txn.last_offset} lastStableOffset: {txn.last_stable_offset}\n")
+
+
+def _dump_producer_snapshot(path: Path, out: TextIO) -> None:
+    """``DumpLogSegments.dumpProducerIdSnapshot``: each producer, and its last batch if it has one."""
+    for e in producer_snapshot.decode(path.read_bytes(), path):
+        txn = f"OptionalLong[{e.current_txn_first_offset}]" if e.current_txn_first_offset >= 0 else "OptionalLong.empty"
+        line = (f"producerId: {e.producer_id} producerEpoch: {e.epoch} coordinatorEpoch: {e.coordinator_epoch} "
+                f"currentTxnFirstOffset: {txn} lastTimestamp: {e.timestamp} ")
+        if e.last_offset >= 0:
+            line += (f"firstSequence: {e.last_sequence - e.offset_delta} lastSequence: {e.last_sequence} "
+                     f"lastOffset: {e.last_offset} offsetDelta: {e.offset_delta} timestamp: {e.timestamp}")
+        out.write(line + "\n")
 
 
 def _dump_log(path: Path, base_offset: int, print_data: bool, out: TextIO) -> None:
@@ -98,22 +134,32 @@ def dump_log_command(path: str, print_data: bool, out: TextIO) -> int:
     if not file.is_file():
         print(f"kafkalab dump-log: {path}: {'not a file' if file.exists() else 'no such file'}", file=sys.stderr)
         return 2
+    if file.name.endswith(producer_snapshot.SNAPSHOT_SUFFIX):
+        out.write(f"Dumping {path}\n")
+        try:
+            _dump_producer_snapshot(file, out)
+        except (OSError, KafkaError) as exc:
+            print(f"kafkalab dump-log: {path}: {exc}", file=sys.stderr)
+            return 1
+        return 0
     if parsed is None or parsed[2]:
-        print(f"kafkalab dump-log: {path} is not a segment file (expected <20-digit offset>.log, .index or .timeindex)",
-              file=sys.stderr)
+        print(f"kafkalab dump-log: {path} is not a segment file "
+              f"(expected <20-digit offset>.log, .index, .timeindex, .txnindex or .snapshot)", file=sys.stderr)
         return 2
     base_offset, extension, _ = parsed
     out.write(f"Dumping {path}\n")
     try:
         if extension == LOG_SUFFIX:
             _dump_log(file, base_offset, print_data, out)
+        elif extension == TXN_INDEX_SUFFIX:
+            _dump_txn_index(file, out)
         else:
             index = (OffsetIndex if extension == INDEX_SUFFIX else TimeIndex)(file, base_offset, on_disk=True)
             index.load()
             _dump_index(file, index, out)
     except BrokenPipeError:
         raise  # the reader of our output left (``| head``): not a problem with the file
-    except (OSError, CorruptIndexError) as exc:
+    except (OSError, CorruptIndexError, KafkaError) as exc:
         print(f"kafkalab dump-log: {path}: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -18,6 +18,8 @@ from kafkalab.errors import Errors, KafkaError
 LOG_SUFFIX = ".log"
 INDEX_SUFFIX = ".index"
 TIME_INDEX_SUFFIX = ".timeindex"
+#: A segment's aborted-transaction index (``LogFileUtils.TXN_INDEX_FILE_SUFFIX``), written only once a transaction aborts.
+TXN_INDEX_SUFFIX = ".txnindex"
 #: A segment the cleaner is still writing; deleted on load (Kafka's ``CLEANED_FILE_SUFFIX``).
 CLEANED_SUFFIX = ".cleaned"
 #: A cleaned segment ready to replace the originals; completed on load (``SWAP_FILE_SUFFIX``).
@@ -30,7 +32,7 @@ TEMP_SUFFIX = ".tmp"
 DELETE_DIR_SUFFIX = "-delete"
 #: The longest file name most file systems allow; Kafka caps renamed log dirs to it.
 MAX_FILE_NAME_LENGTH = 255
-SEGMENT_FILE_SUFFIXES = (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX)
+SEGMENT_FILE_SUFFIXES = (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX)
 
 
 def segment_file(directory: Path, base_offset: int, extension: str, suffix: str = "") -> Path:

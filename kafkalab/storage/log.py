@@ -53,6 +53,7 @@ from kafkalab.storage.results import (
     TruncationResult,
 )
 from kafkalab.storage.segment import INT32_MAX, LogSegment
+from kafkalab.storage.txn_index import AbortedTxn
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -164,6 +165,11 @@ class PartitionLog:
                 index_file=index_file, time_index_file=time_index_file, is_active=active))
         return tuple(infos)
 
+    @property
+    def active_segment_base(self) -> int:
+        """Base offset of the segment appends go to: it changes when the log rolls."""
+        return self._segments[-1].base_offset
+
     def log_segments(self) -> tuple[LogSegment, ...]:
         """The segment objects, oldest first (for the cleaner)."""
         return tuple(self._segments)
@@ -174,9 +180,14 @@ class PartitionLog:
         self.leader_epoch_cache.assign(epoch, self._log_end_offset)
 
     @_io("append to")
-    def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int) -> LogAppendInfo:
-        """Validate a producer's batches, assign them offsets from the LEO and the leader epoch, and append them."""
-        checked = validate_leader_batches(batches, self._config, self.name)
+    def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int,
+                         from_coordinator: bool = False) -> LogAppendInfo:
+        """Validate a producer's batches, assign them offsets from the LEO and the leader epoch, and append them.
+
+        Only a transaction coordinator's markers (``from_coordinator``, Kafka's ``AppendOrigin.COORDINATOR``)
+        may be control batches.
+        """
+        checked = validate_leader_batches(batches, self._config, self.name, allow_control=from_coordinator)
         target = target_compression(self._config.compression_type)
         if target is not None and any(header.compression is not target for _, header in checked):
             batches = recompress(batches, checked, target)
@@ -291,6 +302,19 @@ class PartitionLog:
             if data is not None:
                 return data
         return b""
+
+    @_io("append to")
+    def append_aborted_txn(self, txn: AbortedTxn) -> None:
+        """Index a transaction whose ABORT marker was just appended, in the active segment (``updateTxnIndex``)."""
+        self._segments[-1].txn_index.append(txn)
+
+    @_io("read")
+    def collect_aborted_txns(self, fetch_offset: int, upper_bound: int) -> list[AbortedTxn]:
+        """Aborted transactions overlapping [fetch_offset, upper_bound), for a read_committed fetch
+        (``UnifiedLog.collectAbortedTransactions``): markers of those are in the segment holding
+        ``fetch_offset`` or later ones."""
+        first = max(0, bisect.bisect_right(self._segments, fetch_offset, key=lambda s: s.base_offset) - 1)
+        return [txn for segment in self._segments[first:] for txn in segment.txn_index.collect(fetch_offset, upper_bound)]
 
     @_io("truncate")
     def truncate_to(self, offset: int, now_ms: int) -> TruncationResult:
@@ -445,6 +469,9 @@ class PartitionLog:
     @_io("compact")
     def replace_segments(self, cleaned: LogSegment, old: Sequence[LogSegment]) -> None:
         """Swap a cleaned segment in for ``old`` crash-safely: ``.cleaned`` -> ``.swap``, delete old, drop the suffix."""
+        for segment in old:  # the markers of aborted transactions stay, so their index entries do too
+            for txn in segment.txn_index.entries:
+                cleaned.txn_index.append(txn)
         cleaned.on_become_inactive()
         cleaned.change_suffix(SWAP_SUFFIX)
         replaced = {id(segment) for segment in old}

@@ -5,10 +5,18 @@ batches (sequence range and offsets). A retried batch whose sequences match one 
 is a duplicate: the leader answers with the original offsets and appends nothing. A
 batch that does not continue the last sequence is OUT_OF_ORDER_SEQUENCE_NUMBER.
 
-Kafka persists this in ``<offset>.snapshot`` files and replays the log after them;
-kafkalab rebuilds it from the batch headers of the log when a partition first needs it
-(headers hold producer id, epoch and base sequence), which gives the same state after a
-restart without a second file format.
+Transactions (KIP-98) add to each producer the first offset of its open transaction in
+this partition: the earliest of those (and of transactions whose marker is not yet below
+the high watermark) is the first unstable offset, and the last stable offset (LSO) is the
+lower of it and the high watermark. A COMMIT or ABORT marker closes the producer's open
+transaction; an aborted one is written to the active segment's ``.txnindex`` with the LSO
+of that moment (Kafka's ``ProducerStateManager`` and ``UnifiedLog.updateTxnIndex``).
+
+As Kafka does, the state is written to a ``<offset>.snapshot`` file when the log rolls and
+when the broker shuts down cleanly (``producer_snapshot.py``); a partition that first
+needs it (after a restart, on becoming leader) loads the newest snapshot and replays the
+log after it (batch headers hold producer id, epoch, base sequence and the transactional
+flag; only markers are decoded).
 """
 
 from __future__ import annotations
@@ -18,9 +26,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage import producer_snapshot
+from kafkalab.storage.control_records import decode_end_txn_marker
 from kafkalab.storage.log import PartitionLog
-from kafkalab.storage.records import NO_PRODUCER_EPOCH, NO_SEQUENCE, BatchHeader, iter_batch_headers
+from kafkalab.storage.producer_snapshot import SnapshotEntry
+from kafkalab.storage.records import (
+    NO_PRODUCER_EPOCH,
+    NO_SEQUENCE,
+    NO_TIMESTAMP,
+    BatchHeader,
+    decode_batch,
+    iter_batch_headers,
+)
 from kafkalab.storage.segment import CorruptSegmentError
+from kafkalab.storage.txn_index import AbortedTxn
 
 #: ``ProducerStateEntry.NUM_BATCHES_TO_RETAIN``: why max.in.flight.requests.per.connection may be at most 5.
 BATCHES_TO_RETAIN = 5
@@ -49,12 +68,23 @@ class DuplicateBatch:
     last_offset: int
 
 
+@dataclass(frozen=True, slots=True)
+class CompletedTxn:
+    """A transaction a marker just ended in this partition: from its first record to the marker."""
+
+    producer_id: int
+    first_offset: int
+    last_offset: int
+    is_aborted: bool
+
+
 @dataclass
 class ProducerEntry:
-    """One producer's epoch and its last few batches."""
+    """One producer's epoch, its last few batches and the epoch of the coordinator that wrote its last marker."""
 
     epoch: int
     batches: deque[BatchMetadata] = field(default_factory=lambda: deque(maxlen=BATCHES_TO_RETAIN))
+    coordinator_epoch: int = -1
 
     @property
     def last_seq(self) -> int:
@@ -80,13 +110,21 @@ class ProducerStateManager:
     def __init__(self) -> None:
         self.producers: dict[int, ProducerEntry] = {}
         self.end_offset = 0
+        #: ``{producer id: first offset}`` of the transactions open here (Kafka's ``ongoingTxns``).
+        self.ongoing: dict[int, int] = {}
+        #: Ended transactions whose marker may still be above the high watermark (Kafka's ``unreplicatedTxns``).
+        self.unreplicated: list[CompletedTxn] = []
+        #: The active segment when the state was last updated (-1: not known yet): a change means the log rolled.
+        self.segment_base = -1
 
     @classmethod
-    def from_log(cls, log: PartitionLog) -> ProducerStateManager:
-        """Rebuild the state by walking every batch header of ``log`` (what replaying snapshots gives Kafka)."""
-        state = cls()
-        offset = log.log_start_offset
-        while offset < log.log_end_offset:
+    def from_log(cls, log: PartitionLog, end: int | None = None) -> ProducerStateManager:
+        """The state as of ``end`` (default: the log end): the newest usable snapshot, then the batches of
+        ``log`` after it (Kafka's ``loadProducerState``). Snapshots past the log end were left by a log
+        that was truncated since; like unreadable ones, they are deleted."""
+        end = log.log_end_offset if end is None else end
+        state, offset = cls._from_snapshot(log, end)
+        while offset < end:
             try:
                 data = log.read(offset, _REBUILD_READ_BYTES)
             except CorruptSegmentError:
@@ -98,31 +136,107 @@ class ProducerStateManager:
                 continue
             if not data:
                 break
-            for _, header in iter_batch_headers(data):
-                state._record(header, header.base_offset)
+            for position, header in iter_batch_headers(data):
+                if header.base_offset >= end:
+                    break
+                if header.next_offset > offset:  # a cleaned batch may start before a snapshot's offset
+                    state._record(header, header.base_offset, data, position)
                 offset = header.next_offset
-        state.end_offset = log.log_end_offset
+            else:
+                continue
+            break
+        state.end_offset = end
         return state
 
-    def check_append(self, headers: Iterable[BatchHeader], partition: str) -> DuplicateBatch | None:
+    @classmethod
+    def _from_snapshot(cls, log: PartitionLog, end: int) -> tuple[ProducerStateManager, int]:
+        """The state of the newest snapshot at or below ``end`` and the offset to replay from."""
+        directory = log.directory
+        for offset in reversed(producer_snapshot.snapshot_offsets(directory)):
+            if offset > log.log_end_offset or offset < log.log_start_offset:
+                producer_snapshot.delete(directory, offset)  # stale: truncated away, or before the log start
+                continue
+            if offset > end:
+                continue
+            try:
+                entries = producer_snapshot.read(directory, offset)
+            except KafkaError:
+                producer_snapshot.delete(directory, offset)  # unreadable: replay more of the log instead
+                continue
+            return cls._from_entries(entries), offset
+        return cls(), log.log_start_offset
+
+    @classmethod
+    def _from_entries(cls, entries: list[SnapshotEntry]) -> ProducerStateManager:
+        state = cls()
+        for e in entries:
+            entry = state.producers[e.producer_id] = ProducerEntry(e.epoch, coordinator_epoch=e.coordinator_epoch)
+            if e.last_offset >= 0:
+                entry.batches.append(BatchMetadata((e.last_sequence - e.offset_delta) % (2**31), e.last_sequence,
+                                                   e.last_offset - e.offset_delta, e.last_offset))
+            if e.current_txn_first_offset >= 0:
+                state.ongoing[e.producer_id] = e.current_txn_first_offset
+        return state
+
+    def snapshot_entries(self) -> list[SnapshotEntry]:
+        """Each producer's epoch, last batch and open transaction, as a snapshot stores them (Kafka keeps one
+        batch per producer there, so duplicates of older batches are not recognised after a reload either)."""
+        entries = []
+        for producer_id, entry in sorted(self.producers.items()):
+            last = entry.batches[-1] if entry.batches else None
+            entries.append(SnapshotEntry(
+                producer_id, entry.epoch, last.last_seq if last else NO_SEQUENCE, last.last_offset if last else -1,
+                last.last_offset - last.first_offset if last else 0, NO_TIMESTAMP, entry.coordinator_epoch,
+                self.ongoing.get(producer_id, -1)))
+        return entries
+
+    def first_unstable_offset(self, high_watermark: int) -> int | None:
+        """The first offset of an open transaction, or of one whose marker is not yet below the high watermark."""
+        if self.unreplicated:
+            self.unreplicated = [txn for txn in self.unreplicated if txn.last_offset >= high_watermark]
+        if not self.ongoing and not self.unreplicated:
+            return None  # the common case, on every fetch: no transactions
+        return min((*self.ongoing.values(), *(txn.first_offset for txn in self.unreplicated)))
+
+    def last_stable_offset(self, high_watermark: int) -> int:
+        """Below this offset every transaction is decided and replicated: read_committed reads up to here."""
+        first = self.first_unstable_offset(high_watermark)
+        return high_watermark if first is None else min(first, high_watermark)
+
+    def check_append(self, headers: Iterable[tuple[BatchHeader, int]], partition: str,
+                     check_sequence: bool = True) -> DuplicateBatch | None:
         """Validate a leader append's producer fields before it is written (``analyzeAndValidateProducerState``).
 
         Returns the first duplicate found (then nothing may be appended); raises
         INVALID_PRODUCER_EPOCH or OUT_OF_ORDER_SEQUENCE_NUMBER as Kafka's ``ProducerAppendInfo`` does.
         """
         pending: dict[int, tuple[int, int]] = {}  # producer id -> (epoch, last seq) within this request
-        for header in headers:
+        for header, coordinator_epoch in headers:
             producer_id = header.producer_id
             if producer_id < 0:
                 continue
             entry = self.producers.get(producer_id)
+            epoch, last_seq = pending.get(producer_id) or (
+                (entry.epoch, entry.last_seq) if entry is not None else (NO_PRODUCER_EPOCH, NO_SEQUENCE))
+            if header.is_control or not check_sequence:
+                # A marker carries no sequence; it is checked only against the epoch (``appendEndTxnMarker``).
+                if header.producer_epoch < epoch:
+                    what = "transaction marker" if header.is_control else "coordinator's batch"
+                    raise KafkaError(Errors.INVALID_PRODUCER_EPOCH,
+                                     f"The {what} of producer {producer_id} has epoch {header.producer_epoch}, "
+                                     f"smaller than the last seen epoch {epoch} in partition {partition}.")
+                if header.is_control and entry is not None and coordinator_epoch < entry.coordinator_epoch:
+                    # A deposed coordinator's marker (``checkCoordinatorEpoch``): its successor decides now.
+                    raise KafkaError(Errors.TRANSACTION_COORDINATOR_FENCED,
+                                     f"The marker of producer {producer_id} comes from coordinator epoch "
+                                     f"{coordinator_epoch}, older than {entry.coordinator_epoch} in {partition}.")
+                pending[producer_id] = (header.producer_epoch, last_seq if header.producer_epoch == epoch else NO_SEQUENCE)
+                continue
             if producer_id not in pending and entry is not None:
                 duplicate = entry.find_duplicate(header)
                 if duplicate is not None:
                     return DuplicateBatch(producer_id, duplicate.first_seq, duplicate.last_seq,
                                           duplicate.first_offset, duplicate.last_offset)
-            epoch, last_seq = pending.get(producer_id) or (
-                (entry.epoch, entry.last_seq) if entry is not None else (NO_PRODUCER_EPOCH, NO_SEQUENCE))
             self._check(producer_id, header, epoch, last_seq, partition)
             pending[producer_id] = (header.producer_epoch, header.last_sequence)
         return None
@@ -145,24 +259,60 @@ class ProducerStateManager:
                              f"Out of order sequence number for producer {producer_id} in partition {partition}: "
                              f"{header.base_sequence} (incoming seq. number), {last_seq} (current end sequence number).")
 
-    def record_appended(self, headers: Iterable[BatchHeader], first_offset: int | None = None) -> None:
-        """Remember appended batches; a leader passes where the append started, a follower's headers carry offsets."""
+    def record_appended(self, data: bytes, first_offset: int | None = None) -> list[CompletedTxn]:
+        """Remember appended batches and return the transactions their markers ended; a leader passes where
+        the append started, a follower's headers carry offsets."""
         offset = first_offset
-        for header in headers:
+        completed = []
+        for position, header in iter_batch_headers(data):
             base = header.base_offset if offset is None else offset
             if header.producer_id >= 0:
-                self._record(header, base)
+                txn = self._record(header, base, data, position)
+                if txn is not None:
+                    completed.append(txn)
             if offset is not None:
                 offset += header.last_offset_delta + 1
+        return completed
 
-    def _record(self, header: BatchHeader, base_offset: int) -> None:
+    def _record(self, header: BatchHeader, base_offset: int, data: bytes, position: int) -> CompletedTxn | None:
         if header.producer_id < 0:
-            return
-        entry = self.producers.get(header.producer_id)
+            return None
+        producer_id = header.producer_id
+        entry = self.producers.get(producer_id)
         if entry is None or header.producer_epoch != entry.epoch:
-            entry = self.producers[header.producer_id] = ProducerEntry(header.producer_epoch)
+            # A new epoch forgets the old one's sequences (not its coordinator's epoch); a marker's bumped
+            # epoch still ends the open transaction.
+            entry = self.producers[producer_id] = ProducerEntry(
+                header.producer_epoch, coordinator_epoch=entry.coordinator_epoch if entry is not None else -1)
+        if header.is_control:
+            marker = decode_end_txn_marker(decode_batch(data, position)[1][0])
+            if marker is not None:
+                entry.coordinator_epoch = marker[1].coordinator_epoch
+            first = self.ongoing.pop(producer_id, None) if marker is not None else None
+            if marker is None or first is None:
+                return None  # a marker of an empty transaction changes no offsets (``appendEndTxnMarker``)
+            txn = CompletedTxn(producer_id, first, base_offset, not marker[0])
+            self.unreplicated.append(txn)
+            return txn
+        if header.is_transactional:
+            self.ongoing.setdefault(producer_id, base_offset)
         entry.batches.append(BatchMetadata(header.base_sequence, header.last_sequence, base_offset,
                                            base_offset + header.last_offset_delta))
+        return None
+
+    def aborted_entry(self, txn: CompletedTxn) -> AbortedTxn:
+        """The ``.txnindex`` entry of an aborted transaction, with the LSO it leaves (``lastStableOffset(completedTxn)``)."""
+        others = [first for pid, first in self.ongoing.items() if pid != txn.producer_id]
+        return AbortedTxn(txn.producer_id, txn.first_offset, txn.last_offset, min(others, default=txn.last_offset + 1))
+
+
+def _coordinator_epoch(data: bytes, position: int, header: BatchHeader) -> int:
+    """The coordinator epoch of a transaction marker batch (-1 for any other batch)."""
+    if not header.is_control:
+        return -1
+    records = decode_batch(data, position)[1]
+    marker = decode_end_txn_marker(records[0]) if records else None
+    return marker[1].coordinator_epoch if marker is not None else -1
 
 
 class ProducerStates:
@@ -182,27 +332,73 @@ class ProducerStates:
             state = None
         return state
 
-    def check_leader_append(self, log: PartitionLog, batches: bytes) -> DuplicateBatch | None:
-        """Check a produce request's batches against the producers' sequences before appending them."""
-        headers = [header for _, header in iter_batch_headers(batches)]
+    def check_leader_append(self, log: PartitionLog, batches: bytes, from_coordinator: bool = False) -> DuplicateBatch | None:
+        """Check a produce request's batches against the producers' sequences before appending them.
+
+        A coordinator's own writes (markers, transactional offset commits) are checked only for
+        their epoch: Kafka validates sequences of client appends alone (``ProducerAppendInfo``).
+        """
+        headers = [(header, _coordinator_epoch(batches, position, header))
+                   for position, header in iter_batch_headers(batches)]
         state = self._current(log)
         if state is None:
-            if all(header.producer_id < 0 for header in headers):
+            if all(header.producer_id < 0 for header, _ in headers):
                 self._states.pop((log.topic, log.partition), None)
                 return None
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
-        return state.check_append(headers, log.name)
+        return state.check_append(headers, log.name, check_sequence=not from_coordinator)
 
     def record_append(self, log: PartitionLog, batches: bytes, first_offset: int, leader: bool) -> None:
-        """Remember batches just appended at ``first_offset`` (by the leader, or fetched by a follower)."""
-        state = self._states.get((log.topic, log.partition))
-        if state is None:
-            return
-        if state.end_offset != first_offset:
-            del self._states[(log.topic, log.partition)]  # out of step: rebuild from the log when next needed
-            return
-        state.record_appended((header for _, header in iter_batch_headers(batches)), first_offset if leader else None)
+        """Remember batches just appended at ``first_offset`` (by the leader, or fetched by a follower).
+
+        Batches of producers bring the state up to date first (a follower may never have built
+        it), so every marker is seen and every aborted transaction indexed.
+        """
+        key = (log.topic, log.partition)
+        state = self._states.get(key)
+        if state is None or state.end_offset != first_offset:
+            if not any(header.producer_id >= 0 for _, header in iter_batch_headers(batches)):
+                self._states.pop(key, None)  # out of step: rebuild from the log when next needed
+                return
+            state = self._states[key] = ProducerStateManager.from_log(log, end=first_offset)
+        for txn in state.record_appended(batches, first_offset if leader else None):
+            if txn.is_aborted:
+                log.append_aborted_txn(state.aborted_entry(txn))
         state.end_offset = log.log_end_offset
+        if log.active_segment_base != state.segment_base:
+            # The log rolled: Kafka takes a snapshot then, so a reload replays at most about a segment.
+            if state.segment_base >= 0:
+                self._write_snapshot(log, state)
+            state.segment_base = log.active_segment_base
+
+    @staticmethod
+    def _write_snapshot(log: PartitionLog, state: ProducerStateManager) -> None:
+        producer_snapshot.write(log.directory, state.end_offset, state.snapshot_entries())
+        for offset in producer_snapshot.snapshot_offsets(log.directory):
+            if offset < log.log_start_offset:
+                producer_snapshot.delete(log.directory, offset)  # ``deleteSnapshotsBefore(logStartOffset)``
+
+    def take_snapshots(self, logs: Iterable[PartitionLog]) -> None:
+        """Write the current state of each log's partition, as a clean shutdown does (``takeSnapshot``)."""
+        for log in logs:
+            state = self._current(log)
+            if state is not None and state.producers:
+                self._write_snapshot(log, state)
+
+    def last_stable_offset(self, log: PartitionLog, high_watermark: int, build: bool = False) -> int:
+        """The partition's LSO; without a state (no producer seen) it is the high watermark unless ``build``
+        asks to read the log for open transactions first, as a read_committed fetch must."""
+        state = self._current(log)
+        if state is None:
+            if not build:
+                return high_watermark
+            state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
+        return state.last_stable_offset(high_watermark)
+
+    def open_transactions(self, log: PartitionLog) -> dict[int, int]:
+        """``{producer id: first offset}`` of the transactions open in this replica, as far as its state knows."""
+        state = self._current(log)
+        return dict(state.ongoing) if state is not None else {}
 
     def forget(self, topic: str, partition: int) -> None:
         """Drop a deleted replica's state."""

@@ -1,4 +1,4 @@
-"""One log segment: a ``.log`` file of record batches and its two sparse indexes (Kafka's ``LogSegment``).
+"""One log segment: a ``.log`` file of record batches, its sparse indexes and its ``.txnindex`` (Kafka's ``LogSegment``).
 
 Appends go to the OS with ``pwrite`` before ``append`` returns, because the broker acks
 right after and a killed process must not lose acknowledged data; there is no Python
@@ -17,7 +17,14 @@ from pathlib import Path
 
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.file_handles import FileHandles
-from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_file, storage_errors
+from kafkalab.storage.files import (
+    INDEX_SUFFIX,
+    LOG_SUFFIX,
+    TIME_INDEX_SUFFIX,
+    TXN_INDEX_SUFFIX,
+    segment_file,
+    storage_errors,
+)
 from kafkalab.storage.offset_index import OffsetIndex
 from kafkalab.storage.records import (
     BATCH_OVERHEAD,
@@ -29,6 +36,7 @@ from kafkalab.storage.records import (
 )
 from kafkalab.storage.sparse_index import CorruptIndexError
 from kafkalab.storage.time_index import TimeIndex
+from kafkalab.storage.txn_index import TransactionIndex
 
 #: Bytes read at a time when walking batch headers.
 _BLOCK = 64 * 1024
@@ -91,6 +99,7 @@ class LogSegment:
         self._log_path = segment_file(directory, base_offset, LOG_SUFFIX, suffix)
         self.offset_index = OffsetIndex(segment_file(directory, base_offset, INDEX_SUFFIX, suffix), base_offset, on_disk=on_disk)
         self.time_index = TimeIndex(segment_file(directory, base_offset, TIME_INDEX_SUFFIX, suffix), base_offset, on_disk=on_disk)
+        self.txn_index = TransactionIndex(segment_file(directory, base_offset, TXN_INDEX_SUFFIX, suffix))
         self._indexes_ready = not on_disk
         self._max_timestamp = NO_TIMESTAMP
         self._offset_of_max_timestamp = base_offset
@@ -391,6 +400,7 @@ class LogSegment:
         self._recent.clear()
         self.offset_index.truncate_to(offset)
         self.time_index.truncate_to(offset)
+        self.txn_index.truncate_to(offset)
         self._bytes_since_index_entry = 0
         if found is None:
             return 0
@@ -499,6 +509,7 @@ class LogSegment:
         os.replace(old_log, self._log_path)
         self.offset_index.rename(segment_file(self.directory, self.base_offset, INDEX_SUFFIX, suffix))
         self.time_index.rename(segment_file(self.directory, self.base_offset, TIME_INDEX_SUFFIX, suffix))
+        self.txn_index.rename(segment_file(self.directory, self.base_offset, TXN_INDEX_SUFFIX, suffix))
 
     def delete(self) -> None:
         """Close and remove the segment's files."""
@@ -506,3 +517,4 @@ class LogSegment:
         self.log_path.unlink(missing_ok=True)
         self.offset_index.delete()
         self.time_index.delete()
+        self.txn_index.delete()

@@ -49,6 +49,7 @@ from kafkalab.tui.screens.lesson_browser import LessonBrowser
 from kafkalab.tui.screens.records import RecordsScreen
 from kafkalab.tui.screens.replication import ReplicationScreen
 from kafkalab.tui.screens.throughput import ThroughputScreen
+from kafkalab.tui.screens.transactions import TransactionsScreen
 from kafkalab.tui.screens.zookeeper import ZookeeperScreen
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
@@ -74,6 +75,7 @@ class KafkaLabApp(App[None]):
         "records": RecordsScreen,
         "throughput": ThroughputScreen,
         "clients": ClientsScreen,
+        "transactions": TransactionsScreen,
     }
     DEFAULT_MODE = "dashboard"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_COLUMNS, "-wide")]

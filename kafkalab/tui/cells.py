@@ -18,7 +18,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from kafkalab.cluster.inspect import NO_RECORD, NULL_KEY, LogWindow
+from kafkalab.cluster.inspect import ABORTED, MARKER, NO_RECORD, NULL_KEY, OPEN, LogWindow
 
 #: Mid-tone colours that read on dark and light backgrounds alike.
 KEY_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#2fa8c4", "#f032e6", "#9a6324",
@@ -29,6 +29,11 @@ COMMITTED = "█"
 UNCOMMITTED = "▒"
 FREE = "·"
 GAP = " "
+#: A transaction's COMMIT or ABORT marker, a record of an aborted transaction, one of a transaction still open.
+TXN_MARKER = "◆"
+TXN_ABORTED = "░"
+TXN_OPEN = "▓"
+_TXN_GLYPHS = {MARKER: TXN_MARKER, ABORTED: TXN_ABORTED, OPEN: TXN_OPEN}
 
 
 def key_colour(key: int, epoch: int) -> str:
@@ -56,6 +61,7 @@ def draw_cells(window: LogWindow | None, first_offset: int, width: int, high_wat
     keys = window.keys if window is not None else ()
     start = window.first_offset if window is not None else first_offset
     epochs = window.epochs if window is not None else ()
+    kinds = window.kinds if window is not None else ()
     cells: list[tuple[str, Style]] = []
     for column in range(width):
         offset = first_offset + column
@@ -66,6 +72,12 @@ def draw_cells(window: LogWindow | None, first_offset: int, width: int, high_wat
                 cells.append((GAP, base))
             else:
                 glyph = COMMITTED if offset < high_watermark else UNCOMMITTED
+                kind = kinds[index] if kinds else 0
+                if kind == MARKER:
+                    cells.append((TXN_MARKER, _cell_style(base, NULL_KEY_COLOUR)))
+                    continue
+                if kind and offset < high_watermark:
+                    glyph = _TXN_GLYPHS[kind]
                 cells.append((glyph, _cell_style(base, colour(key, epochs[index]))))
         else:
             cells.append((FREE, free_style))

@@ -106,6 +106,20 @@ async def consumer_group(app: KafkaLabApp) -> None:
     await app.settle(step_ms=6000)
 
 
+async def transactions(app: KafkaLabApp) -> None:
+    """On payments: a committed transaction of shop, an aborted one, then one left open (the LSO stays behind)."""
+    app.submit(Produce("payments", value="paid {i}", key="customer-{i}", count=6, transactional_id="shop"))
+    await app.settle(step_ms=2000)
+    app.submit(Produce("payments", value="refund {i}", key="customer-{i}", count=3, transactional_id="shop",
+                       end="abort"))
+    await app.settle(step_ms=2000)
+    app.submit(Produce("payments", value="late {i}", key="customer-{i}", count=3, transactional_id="shop",
+                       end="open"))
+    await app.settle(step_ms=2000)
+    app.select(topic="payments", partition=0)
+    await app.settle()
+
+
 async def third_member_joins(app: KafkaLabApp) -> None:
     """consumer-3 joins billing and time stops mid-rebalance: the other two hear of it only at their next heartbeat."""
     app.submit(StartConsumer("billing", "consumer-3", ("orders",), "range", "earliest"))

@@ -34,6 +34,8 @@ HEARTBEAT, LEAVE_GROUP, SYNC_GROUP, DESCRIBE_GROUPS, LIST_GROUPS = 12, 13, 14, 1
 API_VERSIONS, CREATE_TOPICS, DELETE_TOPICS, INIT_PRODUCER_ID = 18, 19, 20, 22
 OFFSET_FOR_LEADER_EPOCH, DESCRIBE_CONFIGS, CREATE_PARTITIONS = 23, 32, 37
 DELETE_GROUPS, INCREMENTAL_ALTER_CONFIGS, DESCRIBE_CLUSTER = 42, 44, 60
+ADD_PARTITIONS_TO_TXN, ADD_OFFSETS_TO_TXN, END_TXN, TXN_OFFSET_COMMIT = 24, 25, 26, 28
+DESCRIBE_TRANSACTIONS, LIST_TRANSACTIONS = 65, 66
 
 SUPPORTED: dict[int, ApiRange] = {api.key: api for api in (
     ApiRange(PRODUCE, "Produce", 3, 11),
@@ -59,6 +61,13 @@ SUPPORTED: dict[int, ApiRange] = {api.key: api for api in (
     ApiRange(DELETE_GROUPS, "DeleteGroups", 0, 2),
     ApiRange(INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1),
     ApiRange(DESCRIBE_CLUSTER, "DescribeCluster", 0, 1),
+    # Up to v3: v4+ is the brokers' batched verification (KIP-890), not a client's request.
+    ApiRange(ADD_PARTITIONS_TO_TXN, "AddPartitionsToTxn", 0, 3),
+    ApiRange(ADD_OFFSETS_TO_TXN, "AddOffsetsToTxn", 0, 4),
+    ApiRange(END_TXN, "EndTxn", 0, 4),
+    ApiRange(TXN_OFFSET_COMMIT, "TxnOffsetCommit", 0, 4),
+    ApiRange(DESCRIBE_TRANSACTIONS, "DescribeTransactions", 0, 0),
+    ApiRange(LIST_TRANSACTIONS, "ListTransactions", 0, 1),
 )}
 
 

@@ -18,7 +18,8 @@ from typing import Any, Protocol
 import kafkalab.wire.adapters.admin
 import kafkalab.wire.adapters.cluster
 import kafkalab.wire.adapters.groups
-import kafkalab.wire.adapters.records  # noqa: F401
+import kafkalab.wire.adapters.records
+import kafkalab.wire.adapters.transactions  # noqa: F401
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors
 from kafkalab.events.cluster import BrokerRegistered, BrokerStopped

@@ -21,7 +21,7 @@ def test_replicas_describe_their_role_isr_and_offsets_as_the_snapshot_shows_them
         assert all(list(replicas) == [tp] for replicas in described.values())
         leader = described[view.leader][tp]
         assert leader == HostedReplica("orders", 0, True, view.leader, view.leader_epoch, leader.isr, 0, 5, 5,
-                                       leader.size_bytes)
+                                       leader.size_bytes, 5)
         assert sorted(leader.isr) == sorted(view.isr) and leader.size_bytes > 0
         for replica in view.replica_views:
             hosted = described[replica.broker_id][tp]

@@ -15,7 +15,7 @@ from kafkalab.cli import main
 EVERY_ACTION = Path(__file__).parent / "files" / "every_action.yaml"
 
 PARTITION_FIELDS = ["partition", "leader", "replicas", "isr", "leader_epoch", "log_start_offset", "high_watermark",
-                    "log_end_offset"]
+                    "log_end_offset", "last_stable_offset"]
 #: Each action's result fields, in order, as README documents them.
 RESULT_FIELDS = {
     "create_topic": ["topic", "partitions", "replication_factor"],
@@ -42,6 +42,7 @@ RESULT_FIELDS = {
     "commit": ["group", "client_id", "committed"],
     "seek": ["topic", "partition", "position"],
     "describe_group": ["group", "state", "generation", "strategy", "members"],
+    "describe_transaction": ["transactional_id", "state", "producer_id", "producer_epoch", "partitions", "timeout_ms"],
     "wait": ["waited_ms"],
     "expect": ["ok", "checks"],
     "note": ["text"],
@@ -134,3 +135,10 @@ def test_create_topic_warns_of_a_topic_that_refuses_acks_all_and_of_a_name_that_
     assert dotted["warning"].startswith("Due to limitations in metric names")
     assert main(["run", str(path)]) == 0
     assert "WARNING: min.insync.replicas=2 is more than the replication factor 1" in capsys.readouterr().out
+
+
+def test_describe_transaction_shows_the_transaction_a_produce_step_left_open(report: dict[str, Any]) -> None:
+    result = steps_of(report, "describe_transaction")[0]["result"]
+    assert (result["transactional_id"], result["state"], result["producer_epoch"], result["timeout_ms"]) == \
+        ("tx", "Ongoing", 0, 60_000)
+    assert result["partitions"] == [{"topic": "orders", "partition": 0}]

@@ -114,3 +114,26 @@ def test_a_lost_output_stops_the_processor_without_committing(tmp_path, capsys) 
 """)
     # The three late orders were read but their outputs were lost: nothing past them was committed.
     assert all(step["ok"] for step in steps), steps
+
+
+def test_exactly_once_v2_a_crash_between_commits_leaves_no_duplicate_for_read_committed(tmp_path, capsys) -> None:
+    steps = run(tmp_path, capsys, """
+  - start_processor: {group: upper, client_id: p1, source: orders, sink: orders-upper, transform: uppercase,
+                      processing_guarantee: exactly_once_v2, commit_interval_ms: 30000}
+  - wait: {ms: 5000}
+  - kill_consumer: {group: upper, client_id: p1}
+  - wait: {ms: 50000}
+  - start_processor: {group: upper, client_id: p2, source: orders, sink: orders-upper, transform: uppercase,
+                      processing_guarantee: exactly_once_v2}
+  - wait: {ms: 10000}
+  - stop_consumer: {group: upper, client_id: p2}
+  - expect: {group: {group: upper, total_lag: 0}, event: {type: TransactionTimedOut, where: {transactional_id: upper-p1}}}
+  - consume: {group: readers, client_id: committed, topics: [orders-upper], isolation_level: read_committed}
+  - consume: {group: readers2, client_id: everything, topics: [orders-upper]}
+""")
+    assert all(step["ok"] for step in steps), steps
+    committed = [r["value"] for r in steps[-2]["result"]["records"]]
+    everything = [r["value"] for r in steps[-1]["result"]["records"]]
+    # The crashed processor's outputs are in the log but aborted: only read_uncommitted readers see them twice.
+    assert sorted(committed) == sorted(f"ORDER {i}" for i in range(30))
+    assert len(everything) == 60

@@ -8,9 +8,12 @@ import pytest
 from storage_helpers import T0, topic_config
 
 from kafkalab.cli import main
+from kafkalab.storage import producer_snapshot
+from kafkalab.storage.control_records import encode_end_txn_marker
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.records import Header, encode_batch
+from kafkalab.storage.txn_index import AbortedTxn
 
 
 @pytest.fixture
@@ -85,3 +88,32 @@ def test_a_corrupt_index_fails_with_one_line_on_stderr(segment_dir: Path, capsys
     assert main(["dump-log", str(index)]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "not a multiple of 8" in err
+
+
+def test_dump_shows_transaction_markers_and_the_txnindex(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log, _ = PartitionLog.open(tmp_path / "orders-0", topic_config(), 0, 0, False, T0, FileHandles())
+    log.append_as_leader(encode_batch([(None, b"refund", (), T0)], producer_id=3, producer_epoch=0, base_sequence=0,
+                                      is_transactional=True), leader_epoch=0, now_ms=T0)
+    log.append_as_leader(encode_end_txn_marker(producer_id=3, producer_epoch=0, commit=False, coordinator_epoch=5,
+                                               timestamp=T0), leader_epoch=0, now_ms=T0, from_coordinator=True)
+    log.append_aborted_txn(AbortedTxn(3, 0, 1, 0))
+    log.close()
+    assert main(["dump-log", str(tmp_path / "orders-0" / "00000000000000000000.log")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert " isTransactional: true isControl: true " in lines[4]
+    assert lines[5] == (f"| offset: 1 CreateTime: {T0} keySize: 4 valueSize: 6 sequence: -1 headerKeys: [] "
+                        f"endTxnMarker: ABORT coordinatorEpoch: 5")
+    assert main(["dump-log", str(tmp_path / "orders-0" / "00000000000000000000.txnindex")]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "version: 0 producerId: 3 firstOffset: 0 lastOffset: 1 lastStableOffset: 0"]
+
+
+def test_dump_shows_a_producer_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    producer_snapshot.write(tmp_path, 12, [producer_snapshot.SnapshotEntry(3, 1, 9, 11, 4, T0, 2, 7),
+                                           producer_snapshot.SnapshotEntry(4, 0, -1, -1, 0, -1, -1, -1)])
+    assert main(["dump-log", str(tmp_path / "00000000000000000012.snapshot")]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"producerId: 3 producerEpoch: 1 coordinatorEpoch: 2 currentTxnFirstOffset: OptionalLong[7] "
+        f"lastTimestamp: {T0} firstSequence: 5 lastSequence: 9 lastOffset: 11 offsetDelta: 4 timestamp: {T0}",
+        "producerId: 4 producerEpoch: 0 coordinatorEpoch: -1 currentTxnFirstOffset: OptionalLong.empty "
+        "lastTimestamp: -1 "]

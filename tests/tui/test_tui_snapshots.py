@@ -26,6 +26,7 @@ from kafkalab.tui.screenshots import (
     run_steady_load,
     start_lesson,
     third_member_joins,
+    transactions,
 )
 
 MakeApp = Callable[..., KafkaLabApp]
@@ -144,6 +145,21 @@ class TestOtherScreens:
             await populate(app)
             await consumer_group(app)
             await pilot.press("3")
+
+        assert shot(snap_compare, make_app(), scene)
+
+    def test_transactions_and_the_lso_an_open_one_holds_back(self, snap_compare, make_app: MakeApp) -> None:
+        async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
+            await populate(app)
+            await transactions(app)
+            await pilot.press("9")
+
+        assert shot(snap_compare, make_app(), scene)
+
+    def test_lanes_mark_the_lso_of_an_open_transaction(self, snap_compare, make_app: MakeApp) -> None:
+        async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
+            await populate(app)
+            await transactions(app)
 
         assert shot(snap_compare, make_app(), scene)
 

@@ -35,6 +35,14 @@ def java_string_hash(s: str) -> int:
     return h
 
 
+def java_abs_hash(s: str) -> int:
+    """Kafka's ``Utils.abs(s.hashCode)``, which maps ``Integer.MIN_VALUE`` to 0: how a group or
+    transactional id picks its coordinator's partition."""
+    h = java_string_hash(s)
+    signed = h - (1 << 32) if h & 0x80000000 else h
+    return 0 if signed == -(1 << 31) else abs(signed)
+
+
 def topic_partition_hash(tp: TopicPartition) -> int:
     """Kafka's ``TopicPartition.hashCode`` as an unsigned 32-bit value."""
     return (31 * (31 + tp.partition) + java_string_hash(tp.topic)) & _MASK32

@@ -4,6 +4,9 @@ Each lane shows the partition's leader, replicas, ISR, leader epoch and offsets;
 newest offsets as cells coloured by key; and markers under the cells for the log start
 offset (``s``), the high watermark (``H``), the log end offset (``E``), consumer
 groups' committed offsets (``↑group``) and running consumers' positions (``▲client``).
+While a transaction is open in a partition, its last stable offset (``L``, KIP-98) shows
+too, where it holds read_committed consumers back below the high watermark; transaction
+markers are drawn ``◆``, records of aborted transactions ``░`` and of open ones ``▓``.
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ class PartitionLanes(LaneWidget):
                    Marker(partition.high_watermark, "H", self.style_of("hw")),
                    Marker(partition.log_end_offset, "E", self.style_of("marker")),
                    *self._markers.get(partition.partition, ())]
+        if partition.last_stable_offset < partition.high_watermark:
+            markers.append(Marker(partition.last_stable_offset, "L", self.style_of("warning")))
         text = Text(" " * GUTTER)
         text.append_text(draw_markers(first, width, markers))
         return text
@@ -101,6 +106,8 @@ class PartitionLanes(LaneWidget):
         offsets = (f"HW {partition.high_watermark} · LEO {partition.log_end_offset}" if compact else
                    f"start {partition.log_start_offset} · HW {partition.high_watermark} · "
                    f"LEO {partition.log_end_offset}")
+        if partition.last_stable_offset < partition.high_watermark:
+            offsets += f" · LSO {partition.last_stable_offset}"
         if compact:
             text.append(f"{gap}{offsets}", self.style_of("dim"))
             text.append(f"{replicas}{gap}epoch {partition.leader_epoch}")

@@ -46,6 +46,12 @@ def record_line(row: RecordRow, high_watermark: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{row.offset:>10}", "bold" if committed else "bold italic yellow")
     text.append(f"  {stamp:<23}  {row.leader_epoch:>5}  ", "dim")
+    if row.marker >= 0:
+        # A control record: Kafka's tools print its type, never its bytes (DumpLogSegments).
+        text.append(f"{'(marker)':<16}  ", "dim")
+        text.append(f"{'COMMIT' if row.marker else 'ABORT'} marker of producer {row.transactional_producer}'s "
+                    f"transaction", "italic")
+        return text
     text.append(f"{shown_bytes(row.key, 16):<16}  ", "bold")
     text.append(shown_bytes(row.value, 200))
     if row.headers:

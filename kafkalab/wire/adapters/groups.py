@@ -243,7 +243,7 @@ def delete_groups(body: Any, ctx: RequestContext) -> Plan:
 
 @adapts(INIT_PRODUCER_ID)
 def init_producer_id(body: Any, ctx: RequestContext) -> Plan:
-    """An idempotent producer's id; transactional ids are not served (INVALID_REQUEST)."""
+    """An idempotent producer's id, or a transactional producer's id and next epoch from its coordinator."""
     request = InitProducerIdRequest(body.transactional_id, millis(body.transaction_timeout),
                                     getattr(body, "producer_id", -1), getattr(body, "producer_epoch", -1))
 

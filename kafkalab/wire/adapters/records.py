@@ -13,6 +13,7 @@ from kafkalab.errors import Errors
 from kafkalab.protocol.fetch import (
     CONSUMER_REPLICA_ID,
     FINAL_SESSION_EPOCH,
+    READ_UNCOMMITTED,
     EpochRequest,
     FetchPartition,
     FetchPartitionData,
@@ -82,16 +83,19 @@ def fetch(body: Any, ctx: RequestContext) -> Plan:
     # Sessions came with v7 (KIP-227): an older fetch is sessionless, as session 0 at the final epoch says.
     request = FetchRequest(CONSUMER_REPLICA_ID, millis(body.max_wait), body.min_bytes, body.max_bytes, partitions,
                            ctx.client_id, getattr(body, "session_id", 0),
-                           getattr(body, "session_epoch", FINAL_SESSION_EPOCH), forgotten)
+                           getattr(body, "session_epoch", FINAL_SESSION_EPOCH), forgotten,
+                           int(getattr(body, "isolation_level", READ_UNCOMMITTED)))
     ids = dict(ctx.topic_ids)
 
     def finish(results: Sequence[Any]) -> Tree:
         response: FetchResponse = results[0]
 
         def entry(partition: int, data: FetchPartitionData) -> dict[str, Any]:
+            aborted = None if data.aborted_transactions is None else [
+                {"producer_id": txn.producer_id, "first_offset": txn.first_offset} for txn in data.aborted_transactions]
             return {"partition_index": partition, "error_code": data.error, "high_watermark": data.high_watermark,
-                    "last_stable_offset": data.high_watermark, "log_start_offset": data.log_start_offset,
-                    "aborted_transactions": None, "records": data.records}
+                    "last_stable_offset": data.last_stable_offset, "log_start_offset": data.log_start_offset,
+                    "aborted_transactions": aborted, "records": data.records}
 
         responses = by_topic(response.partitions.items(), entry,
                              lambda topic: {"topic": topic, "topic_id": ids.get(topic, "")})
@@ -111,7 +115,7 @@ def list_offsets(body: Any, ctx: RequestContext) -> Plan:
     """Offsets by timestamp: -2 the log start, -1 the latest (the high watermark)."""
     wanted = {TopicPartition(topic.name, p.partition_index): int(p.timestamp)
               for topic in body.topics for p in topic.partitions}
-    request = ListOffsetsRequest(wanted, CONSUMER_REPLICA_ID)
+    request = ListOffsetsRequest(wanted, CONSUMER_REPLICA_ID, int(getattr(body, "isolation_level", READ_UNCOMMITTED)))
 
     def finish(results: Sequence[Any]) -> Tree:
         response: ListOffsetsResponse = results[0]

@@ -1,0 +1,203 @@
+"""KIP-98 transactions end to end: markers, the LSO, read_committed, fencing, timeouts and coordinator failover."""
+
+from __future__ import annotations
+
+import pytest
+from clients_helpers import events, open_cluster
+
+from kafkalab.cluster.cluster import Cluster
+from kafkalab.cluster.inspect import ABORTED, MARKER, OPEN, PLAIN, Inspector
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.transactions import (
+    ProducerFenced,
+    TransactionCoordinatorLoaded,
+    TransactionMarkersWritten,
+    TransactionStateChanged,
+    TransactionTimedOut,
+)
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.storage.control_records import decode_end_txn_marker
+from kafkalab.storage.records import decode_batch, iter_batch_headers
+
+
+def _read(cluster: Cluster, isolation: str, topic: str = "orders", polls: int = 10) -> list[bytes]:
+    # Assigned, not subscribed: readers need no group coordinator (nor __consumer_offsets) while brokers are down.
+    consumer = cluster.consumer(auto_offset_reset="earliest", isolation_level=isolation, enable_auto_commit=False)
+    consumer.assign([TopicPartition(topic, p.partition) for p in cluster.snapshot().topic(topic).partitions])
+    values: list[bytes] = []
+    for _ in range(polls):
+        values += [record.value for record in cluster.wait(consumer.poll(300)) if record.value is not None]
+    cluster.wait(consumer.close())
+    return values
+
+
+def _transaction(cluster: Cluster, producer, values: list[str], end: str) -> None:
+    producer.begin_transaction()
+    for index, value in enumerate(values):
+        producer.send("orders", value, partition=index % 2)
+    cluster.wait(producer.flush())
+    if end == "commit":
+        cluster.wait(producer.commit_transaction())
+    elif end == "abort":
+        cluster.wait(producer.abort_transaction())
+
+
+def _transactional(cluster: Cluster, transactional_id: str = "payments", **settings):
+    producer = cluster.producer(transactional_id=transactional_id, client_id=f"{transactional_id}-{cluster.journal.last_seq}",
+                                **settings)
+    cluster.wait(producer.init_transactions())
+    return producer
+
+
+def test_read_committed_sees_committed_transactions_whole_and_never_aborted_ones(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["c1", "c2", "c3"], "commit")
+    _transaction(cluster, producer, ["a1", "a2"], "abort")
+    _transaction(cluster, producer, ["c4"], "commit")
+    assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2", b"c3", b"c4"]
+    assert sorted(_read(cluster, "read_uncommitted")) == [b"a1", b"a2", b"c1", b"c2", b"c3", b"c4"]
+
+
+def test_an_open_transaction_holds_the_last_stable_offset_and_read_committed_readers_back(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["c1", "c2"], "commit")  # offsets 0 and marker 1 in each partition
+    _transaction(cluster, producer, ["open1", "open2"], "open")
+    partitions = {p.partition: p for p in cluster.snapshot().topic("orders").partitions}
+    assert [(p.high_watermark, p.last_stable_offset) for p in partitions.values()] == [(3, 2), (3, 2)]
+    assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2"]
+    cluster.wait(producer.commit_transaction())
+    cluster.run_for(500)
+    partitions = {p.partition: p for p in cluster.snapshot().topic("orders").partitions}
+    assert [(p.high_watermark, p.last_stable_offset) for p in partitions.values()] == [(4, 4), (4, 4)]
+    assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2", b"open1", b"open2"]
+
+
+def test_markers_are_control_batches_and_aborts_are_indexed_in_the_txnindex(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["c1"], "commit")
+    _transaction(cluster, producer, ["a1", "a2"], "abort")
+    leader = cluster.snapshot().partition("orders", 0).leader
+    log = cluster.brokers[leader].replica_log(TopicPartition("orders", 0))
+    data = log.read(0, 1 << 20)
+    kinds = []
+    for position, header in iter_batch_headers(data):
+        if header.is_control:
+            kinds.append(("marker", decode_end_txn_marker(decode_batch(data, position)[1][0])[0]))
+        else:
+            kinds.append(("data", header.is_transactional))
+    assert kinds == [("data", True), ("marker", True), ("data", True), ("marker", False)]
+    assert [(t.first_offset, t.last_offset) for t in log.collect_aborted_txns(0, 10)] == [(2, 3)]
+    txnindex = log.directory / "00000000000000000000.txnindex"
+    assert txnindex.stat().st_size == 34
+
+
+def test_a_new_instance_fences_the_old_one_and_aborts_its_open_transaction(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    zombie = _transactional(cluster)
+    _transaction(cluster, zombie, ["z1", "z2"], "open")
+    successor = _transactional(cluster)  # same transactional.id: bumps the epoch, aborting the zombie's transaction
+    assert successor.transaction_manager.producer_epoch >= zombie.transaction_manager.producer_epoch + 2
+    mark = cluster.journal.last_seq
+    with pytest.raises(KafkaError) as raised:
+        cluster.wait(zombie.commit_transaction())
+    assert raised.value.error == Errors.PRODUCER_FENCED
+    assert [e.transactional_id for e in events(cluster, mark, ProducerFenced)] == ["payments"]
+    _transaction(cluster, successor, ["s1"], "commit")
+    assert sorted(_read(cluster, "read_committed")) == [b"s1"]
+
+
+def test_a_transaction_left_open_past_its_timeout_is_aborted_by_the_coordinator(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster, transaction_timeout_ms=5000)
+    mark = cluster.journal.last_seq
+    _transaction(cluster, producer, ["late1", "late2"], "open")
+    cluster.run_for(20_000)  # the abort task runs every transaction.abort.timed.out.transaction.cleanup.interval.ms
+    assert [e.timeout_ms for e in events(cluster, mark, TransactionTimedOut)] == [5000]
+    assert [e.result for e in events(cluster, mark, TransactionMarkersWritten)] == ["ABORT"]
+    assert cluster.snapshot().transaction("payments").state == "CompleteAbort"
+    assert _read(cluster, "read_committed") == []
+    with pytest.raises(KafkaError) as raised:
+        cluster.wait(producer.commit_transaction())
+    assert raised.value.error == Errors.PRODUCER_FENCED
+
+
+def test_a_coordinator_killed_after_prepare_commit_is_finished_by_its_successor(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    coordinator = cluster.snapshot().transaction("payments").coordinator
+    mark = cluster.journal.last_seq
+
+    def kill_on_prepare(event) -> None:
+        if isinstance(event, TransactionStateChanged) and event.new_state == "PrepareCommit":
+            cluster.scheduler.call_soon(cluster.kill_broker, coordinator)
+
+    cluster.journal.subscribe(kill_on_prepare)
+    _transaction(cluster, producer, ["c1", "c2", "c3", "c4"], "open")
+    commit = producer.commit_transaction()
+    cluster.run_for(60_000)
+    loaded = [e for e in events(cluster, mark, TransactionCoordinatorLoaded) if "payments" in e.resumed]
+    assert loaded and loaded[0].broker_id != coordinator
+    assert commit.done
+    successor = cluster.snapshot().transaction("payments")
+    assert successor.state == "CompleteCommit" and successor.coordinator == loaded[0].broker_id
+    assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2", b"c3", b"c4"]
+
+
+def test_offsets_sent_to_a_transaction_count_only_when_it_commits(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    source = TopicPartition("orders", 0)
+    producer.begin_transaction()
+    producer.send("orders", "out-1", partition=1)
+    cluster.wait(producer.send_offsets_to_transaction({source: 7}, "processor"))
+    cluster.wait(producer.abort_transaction())
+    cluster.run_for(500)
+    assert _fetch_offset(cluster, "processor", source) == -1
+    producer.begin_transaction()
+    producer.send("orders", "out-2", partition=1)
+    cluster.wait(producer.send_offsets_to_transaction({source: 9}, "processor"))
+    assert _fetch_offset(cluster, "processor", source) == -1  # pending until the marker
+    cluster.wait(producer.commit_transaction())
+    cluster.run_for(500)
+    assert _fetch_offset(cluster, "processor", source) == 9
+    assert sorted(_read(cluster, "read_committed")) == [b"out-2"]
+
+
+def _fetch_offset(cluster: Cluster, group_id: str, tp: TopicPartition) -> int:
+    consumer = cluster.consumer(group_id=group_id, enable_auto_commit=False)
+    consumer.assign([tp])
+    committed = cluster.wait(consumer.committed([tp]))
+    cluster.wait(consumer.close())
+    value = committed.get(tp)
+    return -1 if value is None else value.offset
+
+
+def test_the_inspector_tells_markers_aborted_and_open_records_apart(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["c1"], "commit")  # partition 0: record 0, marker 1
+    _transaction(cluster, producer, ["a1"], "abort")  # record 2, marker 3
+    _transaction(cluster, producer, ["o1"], "open")  # record 4
+    partition = cluster.snapshot().partition("orders", 0)
+    window = Inspector(cluster).window(partition.leader, TopicPartition("orders", 0), 0, partition.log_end_offset)
+    assert window.kinds == (PLAIN, MARKER, ABORTED, MARKER, OPEN)
+
+
+def test_a_read_committed_consumer_waits_for_offsets_a_transaction_is_committing(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    source = TopicPartition("orders", 0)
+    producer.begin_transaction()
+    producer.send("orders", "out", partition=1)
+    cluster.wait(producer.send_offsets_to_transaction({source: 5}, "processor"))
+    consumer = cluster.consumer(group_id="processor", enable_auto_commit=False, isolation_level="read_committed")
+    consumer.assign([source])
+    committed = consumer.committed([source])
+    cluster.run_for(2000)
+    assert not committed.done  # KIP-447: UNSTABLE_OFFSET_COMMIT, asked again until the transaction ends
+    cluster.wait(producer.commit_transaction())
+    assert cluster.wait(committed)[source].offset == 5
+    cluster.wait(consumer.close())
