@@ -37,6 +37,7 @@ from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
 from kafkalab.protocol.fetch import FetchRequest, ListOffsetsRequest, OffsetsForLeaderEpochRequest
 from kafkalab.protocol.groups import InitProducerIdRequest
+from kafkalab.protocol.kraft import not_controller_response
 from kafkalab.protocol.metadata import DescribeClusterRequest, MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.types import TopicPartition
@@ -64,22 +65,6 @@ class BrokerState(Enum):
 
 
 SESSION_EXPIRED_DURING_STARTUP = "its ZooKeeper session expired before it registered"
-
-
-def _not_controller(request: Any) -> Any:
-    """The NOT_CONTROLLER answer for a controller-only request that reached another broker."""
-    result = admin_api.ApiResult(Errors.NOT_CONTROLLER, "This broker is not the controller.")
-    if isinstance(request, admin_api.CreateTopicsRequest):
-        return admin_api.CreateTopicsResponse({t.name: result for t in request.topics})
-    if isinstance(request, admin_api.DeleteTopicsRequest):
-        return admin_api.DeleteTopicsResponse({name: result for name in request.names})
-    if isinstance(request, admin_api.CreatePartitionsRequest):
-        return admin_api.CreatePartitionsResponse({name: result for name, _ in request.topics})
-    if isinstance(request, admin_api.ElectLeadersRequest):
-        return admin_api.ElectLeadersResponse({tp: result for tp in request.partitions or ()})
-    if isinstance(request, ctl.AlterPartitionRequest):
-        return ctl.AlterPartitionResponse(Errors.NOT_CONTROLLER)
-    return ctl.ControlledShutdownResponse(Errors.NOT_CONTROLLER)
 
 
 class Broker:
@@ -413,7 +398,7 @@ class Broker:
         def handle(request: Any, respond: Responder) -> None:
             controller = self.controller
             if controller is None or not controller.active or self.ctx is None:
-                respond(_not_controller(request))
+                respond(not_controller_response(request))
                 return
             requests = ControllerRequests(controller)
             name = type(request).__name__.removesuffix("Request")
@@ -426,7 +411,7 @@ class Broker:
                 if isinstance(finished.error, KafkaError) and finished.error.error == Errors.NOT_CONTROLLER:
                     done.claim()
                 respond(finished.result() if finished.error is None and finished.result() is not None
-                        else _not_controller(request))
+                        else not_controller_response(request))
 
             done.add_done_callback(answer)
         return handle
