@@ -327,7 +327,8 @@ class EngineBridge:
         def open_next() -> Cluster:
             if spec is None:
                 return Cluster.open(path)
-            return Cluster.open(path, brokers=spec.brokers, seed=spec.seed, broker_config=spec.config, fresh=True)
+            return Cluster.open(path, brokers=spec.brokers, seed=spec.seed, broker_config=spec.config, fresh=True,
+                                mode=spec.mode, controllers=spec.controllers)
 
         if same:
             self._close_engine()
@@ -406,7 +407,7 @@ class EngineBridge:
             wanted = request.records
             records = inspector.records(wanted.topic, wanted.partition, wanted.broker_id, wanted.first_offset,
                                         wanted.count)
-        znodes = cluster.coordinator.view() if request.znodes else ()
+        znodes = cluster.coordinator.view() if request.znodes and cluster.coordinator is not None else ()
         return Frame(number, view, clock, events, request, lanes, replicas, records, znodes, self._generation,
                      self._lesson.state() if self._lesson is not None else None,
                      self._player.state() if self._player is not None else None,
