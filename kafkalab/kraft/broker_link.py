@@ -145,7 +145,10 @@ class BrokerQuorumLink:
             else:
                 on_answer(response)
 
-        self.ctx.network.request(self.ctx.node, controller, request, answered, self.ctx.config["request.timeout.ms"])
+        # A lifecycle request unanswered when the next heartbeat is due is abandoned and sent again
+        # (a broker cut off from the controller resumes as soon as the link heals).
+        self.ctx.network.request(self.ctx.node, controller, request, answered,
+                                 self.ctx.config["broker.heartbeat.interval.ms"])
 
     def _register(self) -> None:
         request = BrokerRegistrationRequest(

@@ -94,10 +94,11 @@ class EngineBridge:
     @classmethod
     def open(cls, path: Path | str, brokers: int | None = None, fresh: bool = False, seed: int | None = None,
              broker_config: dict[str, Any] | None = None, listen: tuple[str, int] | None = None,
-             **options: Any) -> EngineBridge:
-        """Open (or create) the cluster in ``path``, with a Kafka listener per broker on ``listen`` (host, base
-        port); KafkaError if the directory is locked or not ours, or a port is in use."""
-        cluster = Cluster.open(path, brokers=brokers, seed=seed, broker_config=broker_config, fresh=fresh)
+             mode: str | None = None, controllers: int | None = None, **options: Any) -> EngineBridge:
+        """Open (or create) the cluster in ``path`` (in ``mode``, if new), with a Kafka listener per broker on
+        ``listen`` (host, base port); KafkaError if the directory is locked or not ours, or a port is in use."""
+        cluster = Cluster.open(path, brokers=brokers, seed=seed, broker_config=broker_config, fresh=fresh, mode=mode,
+                               controllers=controllers)
         listener = None
         if listen is not None:
             try:
