@@ -10,6 +10,7 @@ from kafkalab.config import BrokerConfig
 from kafkalab.errors import Errors
 from kafkalab.events.journal import EventJournal
 from kafkalab.events.kraft import BrokerFenced, ControllerActivated
+from kafkalab.events.raft import MetadataSnapshotLoaded, MetadataSnapshotTaken
 from kafkalab.kraft.controller_node import ControllerNode
 from kafkalab.metadata.records import FeatureLevelRecord, decode_record
 from kafkalab.protocol.admin import (
@@ -168,3 +169,33 @@ def test_all_controllers_restarted_from_disk_keep_topics_and_configs(tmp_path: P
     active = controllers.start()
     assert len(active.image.topics["orders"].partitions) == 2
     assert active.image.topic_config("orders") == {"retention.ms": "60000", "cleanup.policy": "compact"}
+
+
+def test_a_controller_snapshots_its_image_and_a_restarted_one_loads_it(tmp_path: Path) -> None:
+    controllers = Controllers(tmp_path)
+    config = QuorumConfig.build({"metadata.log.max.record.bytes.between.snapshots": 2000})
+    controllers.nodes = {i: ControllerNode(i, controllers.voters, tmp_path / f"controller-{i}", cluster_id=CLUSTER_ID,
+                                           scheduler=controllers.scheduler, network=controllers.network,
+                                           journal=controllers.journal, rng=random.Random(i),
+                                           broker_config=BrokerConfig.from_overrides({}), quorum_config=config)
+                         for i in controllers.voters}
+    controllers.start()
+    controllers.register(1)
+    controllers.heartbeat(1)
+    for n in range(8):
+        created = controllers.send(CreateTopicsRequest((CreatableTopic(f"topic-{n}", 4, 1),)))
+        assert created.results[f"topic-{n}"].error == Errors.NONE
+    controllers.scheduler.run_for(1000)
+    taken = controllers.journal.of_type(MetadataSnapshotTaken)
+    assert taken
+    standby = next(n for n in controllers.nodes.values() if not n.active)
+    expected = (standby.image.topics, standby.image.brokers, standby.image.features)
+    standby.stop_for_exit()
+    restarted = controllers._node(standby.node_id)
+    restarted.quorum_config = config
+    controllers.nodes[standby.node_id] = restarted
+    seq = controllers.journal.last_seq
+    restarted.start()
+    controllers.scheduler.run_for(1000)
+    assert any(e.node_id == standby.node_id for e in controllers.journal.of_type(MetadataSnapshotLoaded) if e.seq > seq)
+    assert (restarted.image.topics, restarted.image.brokers, restarted.image.features) == expected
