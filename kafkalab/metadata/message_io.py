@@ -129,6 +129,9 @@ def _read_value(reader: MessageReader, kind: str, struct_type: type | None) -> A
         if kind == "[]struct":
             assert struct_type is not None
             return tuple(read_message(reader, struct_type) for _ in range(count - 1))
+        if kind == "[]int32":
+            # Replica lists are most of a partition's bytes: one unpack for the whole array.
+            return struct.unpack(f">{count - 1}i", reader.take(4 * (count - 1)))
         return tuple(_read_value(reader, kind[2:], None) for _ in range(count - 1))
     raise ValueError(f"unknown field type {kind}")
 
