@@ -245,6 +245,8 @@ class ClusterView:
     groups: tuple[GroupView, ...] = ()
     #: What the cluster is waiting for now, soonest first.
     countdowns: tuple[Countdown, ...] = ()
+    #: ``zookeeper`` (Kafka 3.9: ``controller_id`` is a broker's) or ``kraft`` (Kafka 4.1: a controller node's).
+    mode: str = "zookeeper"
 
     def group(self, group_id: str) -> GroupView | None:
         """The consumer group ``group_id``, if a live coordinator knows it."""

@@ -79,7 +79,7 @@ class ViewBuilder:
                            tuple(cluster.network.cut_links()),
                            tuple((a, b, ms) for (a, b), ms in sorted(cluster.network.latencies().items())),
                            cluster.journal.last_seq, build_group_views(statuses, hosted, cluster.lag),
-                           build_countdowns(sessions, statuses, topics, cluster.client_stopped, now))
+                           build_countdowns(sessions, statuses, topics, cluster.client_stopped, now), cluster.meta.mode)
 
     def _kraft(self, cluster: Cluster, hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]]) -> _Layout:
         """KRaft: the committed image; a broker counts as registered while it is registered and unfenced."""
