@@ -43,6 +43,7 @@ class ControllerQuorum:
                                     rng=random.Random(f"{seed}-controller-{node_id}"), broker_config=broker_config,
                                     quorum_config=quorum_config)
             for node_id in ids}
+        self._last_image: MetadataImage | None = None
 
     @staticmethod
     def check_count(count: Any) -> None:
@@ -85,12 +86,16 @@ class ControllerQuorum:
 
     @property
     def image(self) -> MetadataImage:
-        """The committed metadata: the active controller's, else the most advanced running controller's."""
-        active = self.active
-        if active is not None:
-            return active.image
-        running = [node for node in self.nodes.values() if node.running] or list(self.nodes.values())
-        return max(running, key=lambda node: node.image.offset).image
+        """The committed metadata as far as any controller has applied it.
+
+        A controller that restarts replays its log only once it learns the high watermark,
+        so while none leads, the newest image any controller built (a stopped one's too,
+        or one seen earlier) stands for what is committed.
+        """
+        best = max((node.image for node in self.nodes.values()), key=lambda image: image.offset)
+        if self._last_image is None or best.offset >= self._last_image.offset:
+            self._last_image = best
+        return self._last_image
 
     def describe(self) -> QuorumDescription:
         """``kafka-metadata-quorum describe --status --replication``, as the quorum leader answers it."""

@@ -273,7 +273,13 @@ class ControllerNode:
             return Future.completed(None)
         assert self.raft is not None
         working = self.working
-        offset = self.raft.append([encode_record(record) for record in records], self._epoch)
+        try:
+            offset = self.raft.append([encode_record(record) for record in records], self._epoch)
+        except KafkaError as exc:
+            if exc.error != Errors.NOT_LEADER_OR_FOLLOWER:
+                raise
+            # The quorum moved on and the listener has not been told yet: nothing was written.
+            return Future.failed(KafkaError(Errors.NOT_CONTROLLER, f"Controller {self.node_id} no longer leads."))
         working.replay_all(records)
         working.offset = offset
         future: Future[None] = Future()
