@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="number of brokers for a new cluster (1-9, default 3)")
     serve.add_argument("--fresh", dest="serve_fresh", action="store_true",
                        help="delete the data directory's cluster and start over")
+    serve.add_argument("--mode", dest="serve_mode", choices=("zookeeper", "kraft"), default=None,
+                       help="for a new cluster: zookeeper (Kafka 3.9, the default) or kraft (Kafka 4.1)")
+    serve.add_argument("--controllers", dest="serve_controllers", type=int, default=None,
+                       help="number of KRaft controllers for a new kraft cluster (1-5, default 3)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=9092,
                        help="broker 1's port; broker N listens on port+N-1 (0: free ports; default 9092)")
@@ -274,7 +278,8 @@ def _serve(args: argparse.Namespace) -> int:
         config[key.strip()] = value.strip()
     data_dir = Path(args.serve_data_dir or args.data_dir or default_data_dir()).expanduser()
     options = ServeOptions(data_dir, args.serve_brokers or args.brokers, args.serve_fresh or args.fresh, args.host,
-                           args.port, config)
+                           args.port, config, args.serve_mode or args.mode,
+                           args.serve_controllers or args.controllers)
     return serve(options, sys.stdin, sys.stdout, sys.stderr)
 
 
