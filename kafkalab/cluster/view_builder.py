@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kafkalab.cluster.countdowns import build_countdowns
+from kafkalab.cluster.countdowns import build_countdowns, fencing_countdowns
 from kafkalab.cluster.group_views import build_group_views
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE
@@ -24,6 +24,7 @@ from kafkalab.views import (
     BrokerStatus,
     BrokerView,
     ClusterView,
+    Countdown,
     HostedReplica,
     PartitionView,
     ReplicaView,
@@ -67,19 +68,25 @@ class ViewBuilder:
         """A consistent snapshot of the whole cluster at the current virtual time."""
         statuses = [broker.describe() for _, broker in sorted(cluster.brokers.items())]
         hosted = {status.broker_id: cluster.brokers[status.broker_id].describe_replicas() for status in statuses}
+        now = cluster.scheduler.now_ms
+        fencing: list[Countdown] = []
         if cluster.quorum is not None:
             controller_id, topics, registered, controller_node, sessions = self._kraft(cluster, hosted)
+            active = cluster.quorum.active
+            if active is not None:
+                fencing = fencing_countdowns(active.session_deadlines(),
+                                             cluster.broker_config["broker.heartbeat.interval.ms"], now)
         else:
             controller_id, topics, registered, controller_node, sessions = self._zookeeper(cluster, hosted)
         broker_views = tuple(self._broker(status, hosted[status.broker_id], controller_id, cluster,
                                           status.broker_id in registered, controller_node)
                              for status in statuses)
-        now = cluster.scheduler.now_ms
         return ClusterView(now, cluster.cluster_id, controller_id, broker_views, tuple(topics),
                            tuple(cluster.network.cut_links()),
                            tuple((a, b, ms) for (a, b), ms in sorted(cluster.network.latencies().items())),
                            cluster.journal.last_seq, build_group_views(statuses, hosted, cluster.lag),
-                           build_countdowns(sessions, statuses, topics, cluster.client_stopped, now), cluster.meta.mode)
+                           build_countdowns(sessions, statuses, topics, cluster.client_stopped, now, fencing),
+                           cluster.meta.mode)
 
     def _kraft(self, cluster: Cluster, hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]]) -> _Layout:
         """KRaft: the committed image; a broker counts as registered while it is registered and unfenced."""

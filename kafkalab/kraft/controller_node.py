@@ -73,6 +73,7 @@ from kafkalab.raft.views import RaftReplicaView
 from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.process import Future
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
+from kafkalab.views import SessionDeadline
 
 #: How often the active controller looks for brokers whose session expired.
 FENCE_CHECK_INTERVAL_MS = 250
@@ -479,6 +480,15 @@ class ControllerNode:
         for broker_id, registration in sorted(self._working.brokers.items()):
             if not registration.fenced and now - self._last_contact.get(broker_id, now) >= timeout:
                 self._fence(broker_id, f"no heartbeat for broker.session.timeout.ms={timeout}")
+
+    def session_deadlines(self) -> tuple[SessionDeadline, ...]:
+        """When the active controller fences each unfenced broker unless it hears a heartbeat (none when standing by)."""
+        if self._working is None:
+            return ()
+        timeout = self.config["broker.session.timeout.ms"]
+        now = self.scheduler.now_ms
+        return tuple(SessionDeadline(f"broker-{broker_id}", timeout, self._last_contact.get(broker_id, now) + timeout)
+                     for broker_id, registration in sorted(self._working.brokers.items()) if not registration.fenced)
 
     def _allocate_producer_ids(self, request: AllocateProducerIdsRequest) -> tuple[Any, Future[None]]:
         working = self.working

@@ -91,7 +91,12 @@ def test_a_broker_cut_from_the_controllers_is_fenced_and_loses_its_leaderships(c
     seq = cluster.journal.last_seq
     for controller in CONTROLLERS:
         cluster.cut_link(2, f"controller-{controller}")
-    cluster.run_for(12_000)
+    assert not cluster.snapshot().countdowns  # every broker heartbeats
+    cluster.run_for(4000)
+    (countdown,) = cluster.snapshot().countdowns
+    assert countdown.what == "the controller fences broker 2 (no heartbeat)"
+    assert countdown.setting == "broker.session.timeout.ms"
+    cluster.run_for(8000)
     assert [e.broker_id for e in cluster.journal.of_type(BrokerFenced) if e.seq > seq] == [2]
     orders = cluster.snapshot().topic("orders")
     assert orders is not None
