@@ -178,8 +178,8 @@ class ControllerNode:
 
     def stop_for_exit(self) -> None:
         """Close for an app exit: the log is flushed and closed, nothing moves."""
-        if self.raft is not None and self.raft.running:
-            self.raft.kill()
+        if self.raft is not None:
+            self.raft.close()
         self._stopped("kafkalab exited")
 
     def _stopped(self, reason: str) -> None:

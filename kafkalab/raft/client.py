@@ -180,6 +180,11 @@ class RaftNode:
         if self.running:
             self._stop(clean=False)
 
+    def close(self) -> None:
+        """Stop at once with the log flushed and closed, telling the quorum nothing (the app exits)."""
+        if self.running:
+            self._stop(clean=True)
+
     def shutdown(self, timeout_ms: float = DEFAULT_SHUTDOWN_TIMEOUT_MS) -> Future[None]:
         """Stop cleanly: a leader resigns first and waits (up to ``timeout_ms``) until a successor is elected."""
         done: Future[None] = Future()
