@@ -136,3 +136,19 @@ def test_a_clean_broker_shutdown_moves_its_leaderships_first(clusters: Clusters)
     assert orders is not None
     assert all(p.leader not in (None, 1) and 1 not in p.isr for p in orders.partitions)
     cluster.wait(cluster.restart_broker(1))
+
+
+def test_a_deleted_topic_leaves_every_broker_also_one_that_was_down(clusters: Clusters) -> None:
+    cluster = open_kraft(clusters)
+    cluster.wait(cluster.create_topic("doomed", 2, 3))
+    cluster.wait(cluster.produce("doomed", 0, [(None, b"x")]))
+    cluster.kill_broker(3)
+    cluster.wait(cluster.delete_topic("doomed"))
+    cluster.run_for(1000)
+    assert cluster.snapshot().topic("doomed") is None
+    path = cluster.data_dir.path
+    assert not any((path / f"broker-{b}" / "doomed-0").exists() for b in (1, 2))
+    assert (path / "broker-3" / "doomed-0").exists()  # broker 3 was down: its copy waits for it
+    cluster.wait(cluster.restart_broker(3))
+    cluster.run_for(1000)
+    assert not (path / "broker-3" / "doomed-0").exists()
