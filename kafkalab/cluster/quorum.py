@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kafkalab.cluster.datadir import DataDir
@@ -16,9 +17,11 @@ from kafkalab.config import BrokerConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import EventJournal
 from kafkalab.kraft.broker_link import QuorumSettings
-from kafkalab.kraft.controller_node import ControllerNode, controller_node_name
+from kafkalab.kraft.controller_node import ControllerNode, ControllerStatus, controller_node_name
 from kafkalab.metadata.image import MetadataImage
+from kafkalab.metadata.json_format import decode_payload
 from kafkalab.raft.config import QuorumConfig
+from kafkalab.raft.listeners import decode_committed
 from kafkalab.raft.views import QuorumDescription
 from kafkalab.sim.network import Network
 from kafkalab.sim.scheduler import Scheduler
@@ -26,6 +29,37 @@ from kafkalab.sim.scheduler import Scheduler
 #: The first controller's node id; the others follow.
 FIRST_CONTROLLER_ID = 101
 MAX_CONTROLLERS = 5
+#: How many of the newest committed metadata records the quorum status carries.
+STATUS_RECORDS = 30
+
+
+@dataclass(frozen=True)
+class RegistrationStatus:
+    """A broker's registration as the committed metadata holds it, and when the active controller last heard it."""
+
+    broker_id: int
+    epoch: int
+    fenced: bool
+    in_controlled_shutdown: bool
+    #: The active controller's fencing deadline for it (None: fenced, or no active controller).
+    fenced_at_ms: float | None
+
+
+@dataclass(frozen=True)
+class MetadataEntry:
+    """One committed record of the metadata log: its offset and what it says (Kafka's JSON, or a control record)."""
+
+    offset: int
+    text: str
+
+
+@dataclass(frozen=True)
+class QuorumStatus:
+    """The quorum at a moment, for the screen that shows it: controllers, registrations, the log's newest records."""
+
+    controllers: tuple[ControllerStatus, ...]
+    registrations: tuple[RegistrationStatus, ...]
+    records: tuple[MetadataEntry, ...]
 
 
 class ControllerQuorum:
@@ -104,6 +138,34 @@ class ControllerQuorum:
             if view is not None and view.description is not None:
                 return view.description
         raise KafkaError(Errors.NOT_CONTROLLER, "The quorum has no leader now, so nobody can describe it.")
+
+    def status(self) -> QuorumStatus:
+        """Every controller's replica, every registration, and the newest committed records of the metadata log."""
+        active = self.active
+        deadlines = {int(s.client.removeprefix("broker-")): s.expires_ms
+                     for s in (active.session_deadlines() if active is not None else ())}
+        registrations = tuple(RegistrationStatus(b.broker_id, b.epoch, b.fenced, b.in_controlled_shutdown,
+                                                 deadlines.get(b.broker_id))
+                              for b in sorted(self.image.brokers.values(), key=lambda r: r.broker_id))
+        return QuorumStatus(tuple(node.describe() for node in self.nodes.values()), registrations,
+                            self._newest_records(active))
+
+    @staticmethod
+    def _newest_records(active: ControllerNode | None) -> tuple[MetadataEntry, ...]:
+        raft = active.raft if active is not None else None
+        high_watermark = raft.high_watermark if raft is not None and raft.running else None
+        if raft is None or high_watermark is None:
+            return ()
+        start = max(raft.log.start_offset, high_watermark - STATUS_RECORDS)
+        entries: list[MetadataEntry] = []
+        for batch in decode_committed(raft.log.read(start, 1 << 20, committed_only=True)):
+            if batch.is_control:
+                entries += [MetadataEntry(batch.base_offset + i, type(message).__name__)
+                            for i, message in enumerate(batch.control_records)]
+            else:
+                entries += [MetadataEntry(batch.base_offset + i, decode_payload(value))
+                            for i, value in enumerate(batch.records)]
+        return tuple(entry for entry in entries if entry.offset >= start)[-STATUS_RECORDS:]
 
     def names(self) -> Mapping[str, int]:
         return {node.node: node_id for node_id, node in self.nodes.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_helpers import shown
+from tui_helpers import screen_text, shown
 
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
@@ -23,6 +23,13 @@ async def test_a_kraft_cluster_shows_its_active_controller_and_every_screen(tmp_
             for key in "123456789":
                 await pilot.press(key)
                 await pilot.pause()
+            await pilot.press("4")
+            await app.settle()
+            await pilot.pause()
+            text = screen_text(app)
+            assert "controller quorum" in text and "active controller" in text
+            assert "broker 2  epoch" in text and "unfenced" in text
+            assert '"type":"REGISTER_BROKER_RECORD"' in text
     finally:
         bridge.close()
     assert not bridge.process_failures
