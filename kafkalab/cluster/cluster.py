@@ -401,6 +401,8 @@ class Cluster:
         """Network name of a broker id, of ``zk``, ``controller-N`` or a producer or consumer; INVALID_ARGUMENT otherwise."""
         if self.quorum is not None and isinstance(node, str) and node in self.quorum.names():
             return node
+        if self.quorum is not None and isinstance(node, int) and node in self.quorum.nodes:
+            return self.quorum.nodes[node].node  # a controller by its id: 101 is controller-101
         if self.coordinator is not None and node in ("zk", "zookeeper", COORDINATOR_NODE):
             return COORDINATOR_NODE
         if isinstance(node, str) and node in self._clients:
