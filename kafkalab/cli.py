@@ -20,14 +20,23 @@ from pathlib import Path
 from kafkalab import MODELLED_KAFKA, MODELLED_KAFKA_KRAFT, __version__
 
 
+class _PrintVersion(argparse.Action):
+    """``--version`` on one line (argparse's own would wrap it at the terminal's width)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        print(f"kafkalab {__version__}, modelling {MODELLED_KAFKA} and {MODELLED_KAFKA_KRAFT}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``kafkalab`` and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="kafkalab",
         description="Learn Apache Kafka by breaking a real in-process cluster and watching it heal.",
     )
-    parser.add_argument("--version", action="version",
-                        version=f"kafkalab {__version__}, modelling {MODELLED_KAFKA} and {MODELLED_KAFKA_KRAFT}")
+    parser.add_argument("--version", action=_PrintVersion, nargs=0,
+                        help="show the version and the Kafka releases kafkalab models, and exit")
     parser.add_argument("--data-dir", help="cluster data directory (default: the user data dir)")
     parser.add_argument("--brokers", type=int, default=None, help="number of brokers for a new cluster (1-9, default 3)")
     parser.add_argument("--mode", choices=("zookeeper", "kraft"), default=None,
@@ -356,5 +365,5 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"kafkalab: --port must be between 0 and 65535, not {args.tui_port}", file=sys.stderr)
         return 2
     listen = None if args.tui_no_listen else ("127.0.0.1", args.tui_port)
-    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner, listen,
-                   mode=args.mode, controllers=args.controllers)
+    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner, listen, args.mode,
+                   args.controllers)

@@ -55,6 +55,22 @@ class BrokerRegisteredWithController(Event):
 
 
 @dataclass(frozen=True)
+class BrokerRegistrationRefused(Event):
+    """The active controller refused a starting broker's registration: its id is still registered
+    by an earlier incarnation whose session has not expired (DUPLICATE_BROKER_REGISTRATION). The
+    broker tries again until the controller fences the old one after broker.session.timeout.ms,
+    as a ZooKeeper-mode broker waits for its old session's znode to go."""
+
+    kind = "broker"
+    broker_id: int
+    error: str
+
+    def describe(self) -> str:
+        return (f"Broker {self.broker_id} waits to register ({self.error}): its previous incarnation's session with "
+                f"the active controller has not expired yet.")
+
+
+@dataclass(frozen=True)
 class BrokerFenced(Event):
     """The active controller fenced a broker: it missed heartbeats for
     ``broker.session.timeout.ms`` or finished a controlled shutdown. A fenced broker leaves

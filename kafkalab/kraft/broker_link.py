@@ -29,6 +29,7 @@ from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors
+from kafkalab.events.kraft import BrokerRegistrationRefused
 from kafkalab.kraft.controller_node import partition_state
 from kafkalab.metadata.image import MetadataImage
 from kafkalab.metadata.records import (
@@ -103,6 +104,7 @@ class BrokerQuorumLink:
         self.shutdown_allowed: Future[None] = Future()
         self.ready_to_unfence = False
         self.want_shut_down = False
+        self._registration_refused = False
         self._heartbeat_timer: Timer | None = None
         self._heartbeat_in_flight = False
         self._heartbeat_again = False
@@ -159,6 +161,10 @@ class BrokerQuorumLink:
         def answered(response: BrokerRegistrationResponse) -> None:
             if response.error != Errors.NONE:
                 # DUPLICATE_BROKER_REGISTRATION while a previous incarnation's session lasts: try again.
+                if not self._registration_refused:
+                    self._registration_refused = True
+                    self.ctx.journal.emit(BrokerRegistrationRefused, broker_id=self.ctx.broker_id,
+                                          error=response.error.name)
                 self.ctx.group.call_later(self.ctx.config["broker.heartbeat.interval.ms"], self._register)
                 return
             self.ctx.broker_epoch = response.broker_epoch

@@ -11,10 +11,14 @@ controller:
   shrinking below ``min.insync.replicas`` keeps the replicas it lost as ELR (those that did
   not shut down uncleanly), the ISR may become empty, and when it is, an ELR member may be
   elected (its ISR becomes itself) without an unclean election;
-* the leader is the first acceptable replica in assignment order that is in the ISR.
+* the leader is the first acceptable replica in assignment order that is in the ISR;
+* when the ISR and the ELR are both empty (every replica crashed, so none is eligible), the
+  last known leader, remembered when the ISR emptied, is elected once it is back
+  (``canElectLastKnownLeader``, "balanced" recovery): as an unclean election, its ISR just
+  itself. Kafka's code of this time elects it even while it is fenced; kafkalab waits until
+  it may lead.
 
-Not modelled: reassignments (adding/removing replicas), directories, and electing the last
-known leader when both ISR and ELR are empty (``unclean.recovery.strategy``).
+Not modelled: reassignments (adding/removing replicas) and directories.
 """
 
 from __future__ import annotations
@@ -133,6 +137,10 @@ class PartitionChangeBuilder:
         for replica in candidates:
             if self._valid_new_leader(replica, isr):
                 return ElectionResult(replica, False)
+        last_known = self.partition.last_known_elr
+        if self.elr_enabled and not isr and not self._target_elr and len(last_known) == 1 \
+                and self.is_acceptable_leader(last_known[0]):
+            return ElectionResult(last_known[0], True)
         if self.election is Election.UNCLEAN:
             for replica in replicas:
                 if self.is_acceptable_leader(replica):

@@ -146,9 +146,11 @@ class Broker:
     def _start_kraft(self, settings: QuorumSettings) -> None:
         """KRaft: join the quorum as an observer, register with the active controller, then open the logs."""
         assert self.ctx is not None
-        self.quorum = BrokerQuorumLink(self.ctx, self.log_dir, settings.voters, settings.cluster_id,
-                                       random.Random(hash(self.rng.getstate())), settings.config,
-                                       self.advertised_listener)
+        # Each start is a new incarnation with an id of its own (Kafka draws a random one per process);
+        # the virtual clock, saved with the data dir, keeps it new across app sessions too.
+        incarnation = random.Random(f"{self.broker_id}-{self.scheduler.now_ms}-{hash(self.rng.getstate())}")
+        self.quorum = BrokerQuorumLink(self.ctx, self.log_dir, settings.voters, settings.cluster_id, incarnation,
+                                       settings.config, self.advertised_listener)
         self.network.attach(self.node, self._on_request)
         try:
             self.quorum.start()

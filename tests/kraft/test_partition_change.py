@@ -82,3 +82,12 @@ def test_a_preferred_election_moves_leadership_to_the_first_replica_in_the_isr()
     record = build(partition, (1, 2), {1, 2}, election=Election.PREFERRED)
     assert record is not None
     assert record.leader == 1
+
+
+def test_with_isr_and_elr_empty_the_last_known_leader_leads_again_once_back() -> None:
+    # Every replica crashed (an unclean shutdown takes a replica out of the ELR too).
+    partition = PartitionRegistration((1, 2, 3), (), NO_LEADER, 5, 9, elr=(), last_known_elr=(2,))
+    assert build(partition, (), {1}, min_isr=2) is None  # 2 is not back: nobody may lead
+    record = build(partition, (), {1, 2}, min_isr=2)
+    assert record is not None
+    assert (record.leader, record.isr, record.leader_recovery_state, record.last_known_elr) == (2, (2,), 1, ())
