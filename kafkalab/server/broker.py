@@ -320,7 +320,8 @@ class Broker:
         if self.log_manager is not None:
             self.log_manager.crash()
         self._reset()
-        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=False, reason=reason)
+        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=False, reason=reason,
+                          kraft=self.quorum_settings is not None)
 
     def _on_log_dir_failure(self, error: KafkaStorageError) -> None:
         """Kafka's LogDirFailureHandler: the only log dir is offline, so the broker halts (Kafka 3.9 ``Exit.halt``).
@@ -361,7 +362,7 @@ class Broker:
         self.ctx.group.cancel_all()
         self.network.detach(self.node)
         self._reset()
-        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=True)
+        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=True, kraft=self.quorum_settings is not None)
 
     def _controlled_shutdown(self) -> Process[None]:
         assert self.ctx is not None
