@@ -4,7 +4,10 @@
 has applied its LeaderAndIsr (the leader leads, the followers fetch). The clock is the
 wall clock around ``create_topic`` and the virtual-time run that follows it.
 
-Run: ``python benchmarks/create_partitions.py [--partitions 1000] [--dir DIR]``.
+In KRaft mode (``--mode kraft``) "ready" is the same; the controller's records go through the
+metadata log and every broker applies them.
+
+Run: ``python benchmarks/create_partitions.py [--partitions 1000] [--mode zookeeper|kraft] [--dir DIR]``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from kafkalab.cluster.cluster import Cluster
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--partitions", type=int, default=1000)
+    parser.add_argument("--mode", choices=("zookeeper", "kraft"), default="zookeeper")
     parser.add_argument("--dir", help="data directory (default: a temp dir, removed afterwards)")
     args = parser.parse_args()
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="kafkalab-bench-"))
-    cluster = Cluster.open(root / "data", brokers=3, seed=1, fresh=True)
+    cluster = Cluster.open(root / "data", brokers=3, seed=1, fresh=True, mode=args.mode)
     try:
         cluster.wait(cluster.start())
         started = time.perf_counter()
@@ -37,7 +41,7 @@ def main() -> None:
         ready = time.perf_counter()
         view = cluster.snapshot().topic("wide")
         assert view is not None and all(p.leader is not None and len(p.isr) == 3 for p in view.partitions)
-        print(f"{args.partitions} partitions x RF 3: created and leaders elected in {created - started:.2f} s, "
+        print(f"{args.mode}: {args.partitions} partitions x RF 3: created and leaders elected in {created - started:.2f} s, "
               f"every replica serving after {ready - started:.2f} s")
     finally:
         cluster.close()

@@ -17,7 +17,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kafkalab import MODELLED_KAFKA, __version__
+from kafkalab import MODELLED_KAFKA, MODELLED_KAFKA_KRAFT, __version__
+
+
+class _PrintVersion(argparse.Action):
+    """``--version`` on one line (argparse's own would wrap it at the terminal's width)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        print(f"kafkalab {__version__}, modelling {MODELLED_KAFKA} and {MODELLED_KAFKA_KRAFT}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,10 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kafkalab",
         description="Learn Apache Kafka by breaking a real in-process cluster and watching it heal.",
     )
-    parser.add_argument("--version", action="version",
-                        version=f"kafkalab {__version__}, modelling {MODELLED_KAFKA}")
+    parser.add_argument("--version", action=_PrintVersion, nargs=0,
+                        help="show the version and the Kafka releases kafkalab models, and exit")
     parser.add_argument("--data-dir", help="cluster data directory (default: the user data dir)")
     parser.add_argument("--brokers", type=int, default=None, help="number of brokers for a new cluster (1-9, default 3)")
+    parser.add_argument("--mode", choices=("zookeeper", "kraft"), default=None,
+                        help="for a new cluster: zookeeper (Kafka 3.9, the default) or kraft (Kafka 4.1); "
+                             "a data dir keeps its mode")
+    parser.add_argument("--controllers", type=int, default=None,
+                        help="number of KRaft controllers for a new kraft cluster (1-5, default 3)")
     parser.add_argument("--fresh", action="store_true", help="delete the data directory's cluster and start over")
     parser.add_argument("--lessons-dir", dest="tui_lessons_dir", metavar="DIR",
                         help="also offer your own lessons from this folder")
@@ -73,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="number of brokers for a new cluster (1-9, default 3)")
     serve.add_argument("--fresh", dest="serve_fresh", action="store_true",
                        help="delete the data directory's cluster and start over")
+    serve.add_argument("--mode", dest="serve_mode", choices=("zookeeper", "kraft"), default=None,
+                       help="for a new cluster: zookeeper (Kafka 3.9, the default) or kraft (Kafka 4.1)")
+    serve.add_argument("--controllers", dest="serve_controllers", type=int, default=None,
+                       help="number of KRaft controllers for a new kraft cluster (1-5, default 3)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=9092,
                        help="broker 1's port; broker N listens on port+N-1 (0: free ports; default 9092)")
@@ -93,8 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("file")
 
     dump = commands.add_parser("dump-log", help="print a segment's batches and records like kafka-dump-log.sh")
-    dump.add_argument("path", help="a .log, .index or .timeindex file")
+    dump.add_argument("path", help="a .log, .index or .timeindex file, or a KRaft snapshot (.checkpoint)")
     dump.add_argument("--no-data", action="store_true", help="print batches only, not their records")
+    dump.add_argument("--cluster-metadata-decoder", action="store_true",
+                      help="decode KRaft metadata records (the default for files in __cluster_metadata-0)")
     return parser
 
 
@@ -267,7 +287,8 @@ def _serve(args: argparse.Namespace) -> int:
         config[key.strip()] = value.strip()
     data_dir = Path(args.serve_data_dir or args.data_dir or default_data_dir()).expanduser()
     options = ServeOptions(data_dir, args.serve_brokers or args.brokers, args.serve_fresh or args.fresh, args.host,
-                           args.port, config)
+                           args.port, config, args.serve_mode or args.mode,
+                           args.serve_controllers or args.controllers)
     return serve(options, sys.stdin, sys.stdout, sys.stderr)
 
 
@@ -314,9 +335,12 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"kafkalab: {problem}", file=sys.stderr)
         return 2
     if args.command == "dump-log":
+        from kafkalab.metadata.json_format import decode_payload
         from kafkalab.storage.dump import dump_log_command
 
-        return dump_log_command(args.path, print_data=not args.no_data, out=sys.stdout)
+        metadata = args.cluster_metadata_decoder or Path(args.path).parent.name == "__cluster_metadata-0"
+        return dump_log_command(args.path, print_data=not args.no_data, out=sys.stdout,
+                                decoder=decode_payload if metadata else None)
     if args.command == "run":
         return _run_scenario(args)
     if args.command == "lessons":
@@ -341,4 +365,5 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"kafkalab: --port must be between 0 and 65535, not {args.tui_port}", file=sys.stderr)
         return 2
     listen = None if args.tui_no_listen else ("127.0.0.1", args.tui_port)
-    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner, listen)
+    return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner, listen, args.mode,
+                   args.controllers)

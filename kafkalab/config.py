@@ -151,6 +151,11 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
               "Kafka defaults to true; kafkalab defaults to false so a typo shows UNKNOWN_TOPIC_OR_PARTITION."),
     ConfigKey("auto.leader.rebalance.enable", "boolean", True, "Move leadership back to preferred replicas when brokers are imbalanced."),
     ConfigKey("controlled.shutdown.enable", "boolean", True, "On clean shutdown, ask the controller to move leadership away first."),
+    # KRaft mode (Kafka 4.1's KRaftConfigs): a broker's heartbeats to the active controller.
+    ConfigKey("broker.heartbeat.interval.ms", "int", 2000, "KRaft mode: how often a broker heartbeats to the active controller.",
+              minimum=1),
+    ConfigKey("broker.session.timeout.ms", "int", 9000, "KRaft mode: a broker that sent no heartbeat for this long is fenced.",
+              minimum=1),
     ConfigKey("default.replication.factor", "int", 1, "Replication factor of topics created without one.", minimum=1),
     ConfigKey("group.initial.rebalance.delay.ms", "int", 3000, "How long the first rebalance of an empty group waits for more members.", minimum=0),
     ConfigKey("group.max.session.timeout.ms", "int", 1_800_000, "Largest session.timeout.ms a consumer may ask for.", minimum=1),

@@ -267,6 +267,8 @@ class ClusterView:
     groups: tuple[GroupView, ...] = ()
     #: What the cluster is waiting for now, soonest first.
     countdowns: tuple[Countdown, ...] = ()
+    #: ``zookeeper`` (Kafka 3.9: ``controller_id`` is a broker's) or ``kraft`` (Kafka 4.1: a controller node's).
+    mode: str = "zookeeper"
     #: Transactional ids as live coordinators hold them, by id.
     transactions: tuple[HostedTransaction, ...] = ()
 

@@ -286,10 +286,11 @@ class ZnodeCheck:
 
     def evaluate(self, session: Session, view: ClusterView | None = None) -> CheckResult:
         coordinator = session.cluster.coordinator
-        node = coordinator.tree.nodes.get(self.path)
+        node = coordinator.tree.nodes.get(self.path) if coordinator is not None else None  # KRaft: no ZooKeeper
         actual = {"path": self.path, "exists": node is not None,
                   "ephemeral": bool(node and node.ephemeral_owner),
-                  "owner": coordinator.session_owner(node.ephemeral_owner) if node and node.ephemeral_owner else None}
+                  "owner": coordinator.session_owner(node.ephemeral_owner)
+                  if coordinator is not None and node and node.ephemeral_owner else None}
         expected = _given(self)
         return _compare("znode", expected, {k: actual[k] for k in expected})
 

@@ -333,3 +333,33 @@ class NoteResult(ActionResult):
     """The narration shown."""
 
     text: str
+
+
+# -- KRaft's controller quorum -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ControllerResult(ActionResult):
+    """The KRaft controller killed or restarted."""
+
+    controller: int
+
+
+@dataclass(frozen=True)
+class QuorumReplica:
+    """A replica of the metadata log as the quorum leader sees it: how far it has fetched and how far behind it is."""
+
+    id: int
+    log_end_offset: int
+    lag: int
+
+
+@dataclass(frozen=True)
+class DescribeQuorumResult(ActionResult):
+    """``kafka-metadata-quorum.sh describe --status --replication``: the leader, its epoch and everyone's progress."""
+
+    leader_id: int
+    leader_epoch: int
+    high_watermark: int
+    voters: tuple[QuorumReplica, ...]
+    observers: tuple[QuorumReplica, ...]

@@ -69,8 +69,8 @@ class AutoTopicCreation:
                 errors[name] = Errors.UNKNOWN_TOPIC_OR_PARTITION
             else:
                 creatable.append(CreatableTopic(name, config["num.partitions"], config["default.replication.factor"]))
-        controller = self.ctx.metadata.controller_id
-        if not creatable or controller < 0:
+        controller = self.ctx.metadata.controller_node()
+        if not creatable or controller is None:
             errors.update((topic.name, Errors.UNKNOWN_TOPIC_OR_PARTITION) for topic in creatable)
             done(errors)
             return
@@ -94,5 +94,5 @@ class AutoTopicCreation:
                                           replication_factor=topic.replication_factor)
             done(errors)
 
-        self.ctx.network.request(self.ctx.node, f"broker-{controller}", CreateTopicsRequest(tuple(creatable)), answered,
+        self.ctx.network.request(self.ctx.node, controller, CreateTopicsRequest(tuple(creatable)), answered,
                                  config["request.timeout.ms"])

@@ -50,7 +50,7 @@ class IsrChanges:
                 self._propose(partition, new_isr, reason=f"not caught up for more than replica.lag.time.max.ms={lag}")
 
     def _propose(self, partition: Partition, new_isr: tuple[int, ...], reason: str) -> None:
-        if self.ctx.metadata.controller_id < 0:
+        if self.ctx.metadata.controller_node() is None:
             return
         partition.pending_isr = new_isr
         self._send(partition, new_isr, partition.isr, reason)
@@ -63,14 +63,14 @@ class IsrChanges:
         """
         if partition.pending_isr != new_isr or not partition.is_leader:
             return  # superseded by a LeaderAndIsr or another proposal
-        controller = self.ctx.metadata.controller_id
+        controller = self.ctx.metadata.controller_node()
         request = AlterPartitionRequest(self.ctx.broker_id, self.ctx.broker_epoch, partition.tp,
                                         partition.leader_epoch, new_isr, partition.partition_epoch)
 
         def on_response(response: Any, error: Errors | None) -> None:
             if partition.pending_isr != new_isr:
                 return
-            if error is not None or response.error == Errors.NOT_CONTROLLER:
+            if controller is None or error is not None or response.error == Errors.NOT_CONTROLLER:
                 self.ctx.group.call_later(ALTER_PARTITION_RETRY_BACKOFF_MS, self._send, partition, new_isr, old_isr,
                                           reason)
                 return
@@ -83,8 +83,10 @@ class IsrChanges:
             self._narrate(partition, old_isr, reason)
             self._after_commit(partition)
 
-        self.ctx.network.request(self.ctx.node, f"broker-{controller}", request, on_response,
-                                 self.ctx.config["request.timeout.ms"])
+        if controller is None:
+            on_response(None, Errors.NOT_CONTROLLER)
+            return
+        self.ctx.network.request(self.ctx.node, controller, request, on_response, self.ctx.config["request.timeout.ms"])
 
     def _narrate(self, partition: Partition, old_isr: tuple[int, ...], reason: str) -> None:
         tp = partition.tp

@@ -36,6 +36,16 @@ class MetadataCache:
         #: Topic name to topic id (KIP-516), as the controller's UpdateMetadata carries them.
         self.topic_ids: dict[str, str] = {}
         self.cluster_id = ""
+        #: KRaft mode: the active controller's node id as this broker's quorum replica knows it (None in
+        #: ZooKeeper mode, where the controller is the broker ``controller_id``).
+        self.kraft_controller: int | None = None
+        self.kraft = False
+
+    def controller_node(self) -> str | None:
+        """Where this broker sends what only the controller serves: ``controller-N`` in KRaft mode, else ``broker-N``."""
+        if self.kraft:
+            return None if self.kraft_controller is None else f"controller-{self.kraft_controller}"
+        return f"broker-{self.controller_id}" if self.controller_id >= 0 else None
 
     def update(self, request: UpdateMetadataRequest) -> None:
         """Apply an UpdateMetadata from the controller; a FULL one replaces every partition state."""

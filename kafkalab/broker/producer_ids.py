@@ -9,6 +9,7 @@ again, so no id is ever handed out twice. InitProducerId takes the next id of th
 from __future__ import annotations
 
 import json
+from typing import Protocol
 
 from kafkalab.broker.context import BrokerContext
 from kafkalab.coordination import paths
@@ -22,6 +23,18 @@ from kafkalab.sim.process import Future, Process, spawn
 
 #: ``ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE``.
 BLOCK_SIZE = 1000
+
+
+class ProducerIdSource(Protocol):
+    """Where a broker's producer ids come from: ZooKeeper blocks here, the controller's in KRaft mode (KIP-730)."""
+
+    def generate(self) -> Future[int]:
+        """The next producer id."""
+        ...
+
+    def handle_init_producer_id(self, request: InitProducerIdRequest, respond: Responder) -> None:
+        """Answer a non-transactional producer's InitProducerId with a fresh id at epoch 0."""
+        ...
 
 
 class ProducerIdManager:

@@ -1,6 +1,7 @@
 """The engine's public surface: open a cluster on a data dir, act on it, watch it.
 
-``Cluster`` wires one scheduler, one network, one coordination service and N brokers.
+``Cluster`` wires one scheduler, one network, N brokers and, by the cluster's mode, one
+coordination service (ZooKeeper mode, Kafka 3.9) or a quorum of controllers (KRaft, Kafka 4.1).
 Everything that takes time returns a ``Future``; under the virtual clock, ``wait``
 runs the scheduler until the future is done. Reads go through ``snapshot()`` (frozen
 views) and ``journal`` (typed events); nothing outside the engine touches its objects.
@@ -22,13 +23,14 @@ from kafkalab.clients.consumer import Consumer
 from kafkalab.clients.network_client import ClientNode
 from kafkalab.clients.producer import Producer
 from kafkalab.clients.raw import RawClient
-from kafkalab.cluster.datadir import ClusterMeta, DataDir
+from kafkalab.cluster.datadir import KRAFT_MODE, MODES, ClusterMeta, DataDir
 from kafkalab.cluster.group_views import (
     LAG_SAMPLE_INTERVAL_MS,
     LagTracker,
     coordinated_groups,
     leader_high_watermark,
 )
+from kafkalab.cluster.quorum import ControllerQuorum
 from kafkalab.cluster.view_builder import ViewBuilder
 from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, parse_topic_configs
 from kafkalab.coordination import paths
@@ -41,6 +43,8 @@ from kafkalab.events.storage import DataDirWriteFailed
 from kafkalab.protocol.admin import ApiResult, ElectionType
 from kafkalab.protocol.produce import PartitionProduceResponse
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.raft.config import QuorumConfig
+from kafkalab.raft.views import QuorumDescription
 from kafkalab.server.broker import Broker, BrokerState
 from kafkalab.sim.failures import Failure
 from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
@@ -77,12 +81,19 @@ class Cluster:
         scheduler.supervisor = self._journal_failure
         self.network = Network(scheduler, latency_ms)
         self.broker_config = BrokerConfig.from_overrides(meta.broker_config)
-        self.coordinator = CoordinationServer(scheduler, self.network, self.journal, data_dir.zookeeper_dir)
-        if fresh:
-            self._bootstrap_coordinator()
+        self.coordinator: CoordinationServer | None = None
+        self.quorum: ControllerQuorum | None = None
+        if meta.mode == KRAFT_MODE:
+            self.quorum = ControllerQuorum(meta.controllers, data_dir, meta.cluster_id, meta.seed, scheduler,
+                                           self.network, self.journal, self.broker_config, QuorumConfig.build())
+        else:
+            self.coordinator = CoordinationServer(scheduler, self.network, self.journal, data_dir.zookeeper_dir)
+            if fresh:
+                self._bootstrap_coordinator(self.coordinator)
         self.brokers: dict[int, Broker] = {
             broker_id: Broker(broker_id, data_dir.broker_dir(broker_id), scheduler, self.network, self.journal,
-                              self.broker_config, random.Random(f"{meta.seed}-{broker_id}"))
+                              self.broker_config, random.Random(f"{meta.seed}-{broker_id}"),
+                              self.quorum.settings if self.quorum is not None else None)
             for broker_id in range(1, meta.brokers + 1)}
         self._client_group = TimerGroup(scheduler, "admin")
         self.client = ClientNode("admin", self._client_group, self.network, self.live_broker_ids)
@@ -103,15 +114,24 @@ class Cluster:
     @classmethod
     def open(cls, path: Path | str, brokers: int | None = None, seed: int | None = None,
              broker_config: Mapping[str, Any] | None = None, fresh: bool = False,
-             scheduler: Scheduler | None = None, latency_ms: float = DEFAULT_LATENCY_MS) -> Cluster:
+             scheduler: Scheduler | None = None, latency_ms: float = DEFAULT_LATENCY_MS,
+             mode: str | None = None, controllers: int | None = None) -> Cluster:
         """Open (or create) the cluster stored in ``path``; call ``start()`` next.
 
         A new cluster gets ``brokers`` brokers (default 3), the ``seed`` for every random
-        choice (default 0) and broker-wide config overrides. An existing one keeps its own.
+        choice (default 0), broker-wide config overrides and its ``mode``: ``zookeeper``
+        (default) or ``kraft`` with ``controllers`` controllers (default 3). An existing one
+        keeps its own, and a different mode asked of it is refused.
         """
         # Bad arguments fail before the directory is created or locked, so they change nothing.
         if brokers is not None:
             cls._check_broker_count(brokers)
+        if mode is not None and mode not in MODES:
+            raise KafkaError(Errors.INVALID_ARGUMENT, f"The mode is zookeeper or kraft, not {quoted(mode)}.")
+        if controllers is not None:
+            ControllerQuorum.check_count(controllers)
+            if mode != KRAFT_MODE:
+                raise KafkaError(Errors.INVALID_ARGUMENT, "Only a KRaft cluster has controllers (use mode kraft).")
         parse_broker_configs(broker_config or {})
         data_dir = DataDir.open(Path(path))
         try:
@@ -121,11 +141,21 @@ class Cluster:
             created = meta is None
             if meta is None:
                 meta = cls._new_meta(brokers, seed, broker_config)
+                if mode == KRAFT_MODE:
+                    meta.mode, meta.controllers = KRAFT_MODE, 3 if controllers is None else controllers
                 data_dir.write_meta(meta)
             elif brokers is not None and brokers != meta.brokers:
                 raise KafkaError(Errors.INVALID_ARGUMENT,
                                  f"{data_dir.path} holds a {meta.brokers}-broker cluster; use --fresh to start "
                                  f"over with {brokers}.")
+            elif mode is not None and mode != meta.mode:
+                raise KafkaError(Errors.INVALID_ARGUMENT,
+                                 f"{data_dir.path} holds a {meta.mode}-mode cluster; use --fresh to start over in "
+                                 f"{mode} mode.")
+            elif controllers is not None and controllers != meta.controllers:
+                raise KafkaError(Errors.INVALID_ARGUMENT,
+                                 f"{data_dir.path} holds a cluster with {meta.controllers} controllers; use --fresh "
+                                 f"to start over with {controllers}.")
             cluster = cls(data_dir, meta, scheduler or Scheduler(meta.clock_ms), latency_ms, created)
             cluster._check_stored_topic_names()
             return cluster
@@ -139,6 +169,8 @@ class Cluster:
         Such a name (``orders\\n``) cannot be written to the brokers' checkpoint files and read
         back, so no broker of this cluster could start.
         """
+        if self.coordinator is None:
+            return  # a KRaft controller refuses such a name, so no metadata log holds one
         topics = self.coordinator.tree.nodes.get(paths.BROKER_TOPICS)
         for name in sorted(topics.children) if topics is not None else ():
             problem = topic_name_problem(name)
@@ -164,9 +196,9 @@ class Cluster:
         seed = 0 if seed is None else seed
         return ClusterMeta(_cluster_id(random.Random(seed)), count, seed, config, float(DEFAULT_START_MS))
 
-    def _bootstrap_coordinator(self) -> None:
+    def _bootstrap_coordinator(self, coordinator: CoordinationServer) -> None:
         """What ``kafka-storage format`` / the first broker would create: Kafka's persistent znodes."""
-        tree = self.coordinator.tree
+        tree = coordinator.tree
         now = self.scheduler.now_int_ms()
         for path in paths.PERSISTENT_PATHS:
             if path not in tree.nodes:
@@ -180,6 +212,8 @@ class Cluster:
         A broker that cannot start (its log dir refuses the file system's help) stays down, as
         a Kafka broker process would exit; if none can, the future fails with the first error.
         """
+        if self.quorum is not None:
+            self.quorum.start()
         starts = [broker.start() for broker in self.brokers.values()]
 
         def process() -> Process[None]:
@@ -195,6 +229,10 @@ class Cluster:
         running = [b for b in self.brokers.values() if b.running]
         if any(b.state != BrokerState.RUNNING for b in running):
             return False
+        if self.quorum is not None:
+            leader = self.quorum.active
+            return leader is not None and all(
+                b.ctx is not None and b.ctx.metadata.kraft_controller == leader.node_id for b in running)
         active = [b for b in running if b.controller is not None and b.controller.active]
         if len(active) != 1 or (active[0].controller is not None and len(active[0].controller.queue)):
             return False
@@ -206,11 +244,13 @@ class Cluster:
             return
         for broker in self.brokers.values():
             broker.stop_for_exit()
+        if self.quorum is not None:
+            self.quorum.stop_for_exit()
         for group in self._clients.values():
             group.cancel_all()
         self._client_group.cancel_all()
         failures: list[KafkaStorageError] = []
-        for write in (self._write_clock, self.coordinator.close):
+        for write in (self._write_clock, *((self.coordinator.close,) if self.coordinator is not None else ())):
             try:
                 write()
             except KafkaStorageError as exc:
@@ -337,9 +377,33 @@ class Cluster:
             raise KafkaError(Errors.BROKER_NOT_AVAILABLE, f"Broker {broker_id} is not running.")
         return broker.shutdown()
 
+    # -- KRaft controllers -----------------------------------------------------------------
+
+    def _controller_quorum(self) -> ControllerQuorum:
+        if self.quorum is None:
+            raise KafkaError(Errors.INVALID_ARGUMENT, "This is a ZooKeeper-mode cluster: it has no controller quorum "
+                                                      "(its controller is a broker; kill that broker instead).")
+        return self.quorum
+
+    def kill_controller(self, node_id: int) -> None:
+        """Crash a KRaft controller; if it was active, the quorum elects another."""
+        self._controller_quorum().kill(node_id)
+
+    def restart_controller(self, node_id: int) -> None:
+        """Start a stopped KRaft controller from its log dir: it replays the log and rejoins the quorum."""
+        self._controller_quorum().restart(node_id)
+
+    def describe_quorum(self) -> QuorumDescription:
+        """The quorum as its leader describes it (``kafka-metadata-quorum describe --status --replication``)."""
+        return self._controller_quorum().describe()
+
     def node_name(self, node: int | str) -> str:
-        """Network name of a broker id, of ``zk`` or of a producer or consumer; INVALID_ARGUMENT otherwise."""
-        if node in ("zk", "zookeeper", COORDINATOR_NODE):
+        """Network name of a broker id, of ``zk``, ``controller-N`` or a producer or consumer; INVALID_ARGUMENT otherwise."""
+        if self.quorum is not None and isinstance(node, str) and node in self.quorum.names():
+            return node
+        if self.quorum is not None and isinstance(node, int) and node in self.quorum.nodes:
+            return self.quorum.nodes[node].node  # a controller by its id: 101 is controller-101
+        if self.coordinator is not None and node in ("zk", "zookeeper", COORDINATOR_NODE):
             return COORDINATOR_NODE
         if isinstance(node, str) and node in self._clients:
             return node
@@ -414,6 +478,8 @@ class Cluster:
     def _client_name_free(self, name: str) -> bool:
         if name == COORDINATOR_NODE or any(broker.node == name for broker in self.brokers.values()):
             return False
+        if self.quorum is not None and name in self.quorum.names():
+            return False
         group = self._clients.get(name)
         return group is None or group.closed
 
@@ -453,7 +519,12 @@ class Cluster:
     # -- reading -------------------------------------------------------------------
 
     def partition_count(self, topic: str) -> int | None:
-        """How many partitions ``topic`` has in ZooKeeper (before every broker's metadata knows it); None if none."""
+        """How many partitions ``topic`` has in ZooKeeper or the committed metadata log (before every broker's
+        metadata knows it); None if none."""
+        if self.quorum is not None:
+            image = self.quorum.image.topics.get(topic)
+            return len(image.partitions) if image is not None else None
+        assert self.coordinator is not None
         return self._views.partition_count(self.coordinator.tree, topic)
 
     @property
@@ -462,7 +533,10 @@ class Cluster:
 
     @property
     def controller_id(self) -> int:
-        """The active controller's broker id, or -1."""
+        """The active controller's id (a broker's in ZooKeeper mode, a controller's in KRaft mode), or -1."""
+        if self.quorum is not None:
+            active = self.quorum.active
+            return active.node_id if active is not None else -1
         for broker_id, broker in sorted(self.brokers.items()):
             if broker.controller is not None and broker.controller.active:
                 return broker_id

@@ -36,6 +36,15 @@ def session_countdowns(sessions: Iterable[SessionDeadline], statuses: Sequence[B
                                                     session.timeout_ms / 3)]
 
 
+def fencing_countdowns(sessions: Iterable[SessionDeadline], heartbeat_interval_ms: float,
+                       now_ms: float) -> list[Countdown]:
+    """KRaft: unfenced brokers the active controller has not heard from for longer than a heartbeat interval;
+    it fences them when the countdown ends."""
+    return [Countdown(f"the controller fences {session.client.replace('-', ' ')} (no heartbeat)", session.expires_ms,
+                      "broker.session.timeout.ms")
+            for session in sessions if _silent(session.expires_ms, session.timeout_ms, now_ms, heartbeat_interval_ms)]
+
+
 def group_countdowns(statuses: Sequence[BrokerStatus], client_stopped: Callable[[str], bool | None],
                      now_ms: float) -> list[Countdown]:
     """Members whose consumer stopped (or, for a client kafkalab does not run, went silent for half the session),
@@ -71,8 +80,8 @@ def retention_countdown(statuses: Sequence[BrokerStatus], topics: Iterable[Topic
 
 def build_countdowns(sessions: Iterable[SessionDeadline], statuses: Sequence[BrokerStatus],
                      topics: Iterable[TopicView], client_stopped: Callable[[str], bool | None],
-                     now_ms: float) -> tuple[Countdown, ...]:
-    """Everything the cluster is waiting for now, soonest first."""
+                     now_ms: float, fencing: Sequence[Countdown] = ()) -> tuple[Countdown, ...]:
+    """Everything the cluster is waiting for now, soonest first (``fencing``: KRaft's, from ``fencing_countdowns``)."""
     countdowns = [*session_countdowns(sessions, statuses, now_ms), *group_countdowns(statuses, client_stopped, now_ms),
-                  *retention_countdown(statuses, topics)]
+                  *retention_countdown(statuses, topics), *fencing]
     return tuple(sorted(countdowns, key=lambda countdown: countdown.due_ms))

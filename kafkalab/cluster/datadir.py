@@ -2,10 +2,11 @@
 
 Layout (what a learner finds on disk)::
 
-    kafkalab.json        cluster id, broker count, seed, broker config, virtual clock
-    zookeeper/           the coordination store's snapshot and transaction log
-    broker-1/            broker 1's log dir: <topic>-<partition>/ folders and checkpoints
-    broker-2/ ...
+    kafkalab.json        cluster id, mode, broker (and controller) count, seed, broker config, virtual clock
+    zookeeper/           ZooKeeper mode: the coordination store's snapshot and transaction log
+    controller-101/ ...  KRaft mode: each controller's __cluster_metadata-0 log, snapshots and quorum-state
+    broker-1/            broker 1's log dir: <topic>-<partition>/ folders and checkpoints (and in KRaft
+    broker-2/ ...        mode its replica of __cluster_metadata-0)
 
 An exclusive lock stops a second kafkalab process from opening the same directory.
 """
@@ -29,6 +30,9 @@ from kafkalab.storage.files import storage_errors, write_durably
 META_FILE = "kafkalab.json"
 LOCK_FILE = ".lock"
 FORMAT_VERSION = 1
+ZOOKEEPER_MODE = "zookeeper"
+KRAFT_MODE = "kraft"
+MODES = (ZOOKEEPER_MODE, KRAFT_MODE)
 
 
 def default_data_dir() -> Path:
@@ -50,11 +54,18 @@ class ClusterMeta:
     seed: int
     broker_config: dict[str, Any] = field(default_factory=dict)
     clock_ms: float = 0.0
+    #: ``zookeeper`` (Kafka 3.9) or ``kraft`` (Kafka 4.1): a data dir keeps the mode it was made in.
+    mode: str = ZOOKEEPER_MODE
+    #: KRaft mode: how many controllers form the quorum.
+    controllers: int = 0
 
     def to_json(self) -> str:
-        return json.dumps({"format": FORMAT_VERSION, "cluster_id": self.cluster_id, "brokers": self.brokers,
-                           "seed": self.seed, "broker_config": self.broker_config, "clock_ms": self.clock_ms},
-                          indent=2, sort_keys=True)
+        fields: dict[str, Any] = {"format": FORMAT_VERSION, "cluster_id": self.cluster_id, "brokers": self.brokers,
+                                  "seed": self.seed, "broker_config": self.broker_config, "clock_ms": self.clock_ms,
+                                  "mode": self.mode}
+        if self.mode == KRAFT_MODE:
+            fields["controllers"] = self.controllers
+        return json.dumps(fields, indent=2, sort_keys=True)
 
 
 class DataDir:
@@ -108,9 +119,12 @@ class DataDir:
             if not isinstance(raw, dict) or raw.get("format") != FORMAT_VERSION:
                 raise ValueError(f"unsupported format {raw.get('format') if isinstance(raw, dict) else raw!r}")
             meta = ClusterMeta(str(raw["cluster_id"]), int(raw["brokers"]), int(raw["seed"]),
-                               dict(raw.get("broker_config", {})), float(raw.get("clock_ms", 0.0)))
+                               dict(raw.get("broker_config", {})), float(raw.get("clock_ms", 0.0)),
+                               str(raw.get("mode", ZOOKEEPER_MODE)), int(raw.get("controllers", 0)))
             if meta.brokers < 1 or not math.isfinite(meta.clock_ms) or meta.clock_ms < 0:
                 raise ValueError(f"brokers {meta.brokers} and clock_ms {meta.clock_ms} make no cluster")
+            if meta.mode not in MODES or (meta.mode == KRAFT_MODE and meta.controllers < 1):
+                raise ValueError(f"mode {meta.mode!r} with {meta.controllers} controllers makes no cluster")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise KafkaError(Errors.DATA_DIR_INVALID, f"{meta_path} is unreadable ({exc}).") from None
         return meta
@@ -123,6 +137,10 @@ class DataDir:
 
     def broker_dir(self, broker_id: int) -> Path:
         return self.path / f"broker-{broker_id}"
+
+    def controller_dir(self, node_id: int) -> Path:
+        """A KRaft controller's metadata log dir."""
+        return self.path / f"controller-{node_id}"
 
     @property
     def zookeeper_dir(self) -> Path:

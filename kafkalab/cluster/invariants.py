@@ -101,7 +101,9 @@ def _check_partition(cluster: Cluster, view: PartitionView) -> list[Violation]:
 
     isr, replicas = set(view.isr), set(view.replicas)
     if view.leader_epoch >= 0:
-        if not isr:
+        if not isr and cluster.quorum is None:
+            # Kafka 3.9 keeps a leaderless partition's last ISR member; with KRaft's eligible
+            # leader replicas (KIP-966, Kafka 4.1) the ISR may empty, its members kept as ELR.
             broken("ISR not empty", "ZooKeeper holds an empty ISR")
         if not isr <= replicas:
             broken("ISR within replicas", f"ISR {list(view.isr)}, replicas {list(view.replicas)}")

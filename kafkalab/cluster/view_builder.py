@@ -1,6 +1,7 @@
-"""Builds ClusterView snapshots from the coordination tree and the running brokers.
+"""Builds ClusterView snapshots from the committed metadata and the running brokers.
 
-Partition leaders, ISRs and epochs come from ZooKeeper (the committed truth); replica
+Partition leaders, ISRs and epochs come from the committed truth: ZooKeeper in ZooKeeper
+mode, the controllers' replay of the committed metadata log in KRaft mode; replica
 offsets and groups come from what each live broker says of itself (``Broker.describe()``
 and ``describe_replicas()``), never from its objects. Parsed znodes are cached by their
 modification zxid, so a snapshot of a large, quiet cluster costs little.
@@ -12,9 +13,10 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kafkalab.cluster.countdowns import build_countdowns
+from kafkalab.cluster.countdowns import build_countdowns, fencing_countdowns
 from kafkalab.cluster.group_views import build_group_views
 from kafkalab.coordination import paths
+from kafkalab.coordination.server import COORDINATOR_NODE
 from kafkalab.coordination.tree import ZnodeTree
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.validation import INTERNAL_TOPICS
@@ -22,6 +24,7 @@ from kafkalab.views import (
     BrokerStatus,
     BrokerView,
     ClusterView,
+    Countdown,
     HostedReplica,
     PartitionView,
     ReplicaView,
@@ -31,17 +34,21 @@ from kafkalab.views import (
 if TYPE_CHECKING:
     from kafkalab.cluster.cluster import Cluster
 
+#: What the committed metadata says: controller id, topics, registered brokers, the node brokers keep a
+#: session with (ZooKeeper, or the active controller), and session deadlines for countdowns.
+_Layout = tuple[int, list[TopicView], set[int], "str | None", Any]
+
 
 class ViewBuilder:
     """Turns live engine state into immutable views."""
 
     def __init__(self) -> None:
         self._parsed: dict[str, tuple[int, Any]] = {}
-        #: Each partition's last view with what it was built from (its parsed state znode, its
-        #: replicas and what their brokers said): a quiet partition's view is reused, not rebuilt.
+        #: Each partition's last view with what it was built from (its committed state, its replicas
+        #: and what their brokers said): a quiet partition's view is reused, not rebuilt.
         self._partitions: dict[TopicPartition, tuple[Any, tuple[int, ...], tuple[HostedReplica | None, ...],
                                                      PartitionView]] = {}
-        #: Each topic's partition layout with the parsed assignment it came from.
+        #: Each topic's partition layout with the parsed assignment it came from (ZooKeeper mode).
         self._layouts: dict[str, tuple[Any, tuple[tuple[TopicPartition, tuple[int, ...], str], ...]]] = {}
 
     def _json(self, tree: ZnodeTree, path: str) -> Any:
@@ -65,15 +72,62 @@ class ViewBuilder:
 
     def build(self, cluster: Cluster) -> ClusterView:
         """A consistent snapshot of the whole cluster at the current virtual time."""
-        tree = cluster.coordinator.tree
-        controller = self._json(tree, paths.CONTROLLER)
-        controller_id = int(controller["brokerid"]) if controller else -1
         statuses = [broker.describe() for _, broker in sorted(cluster.brokers.items())]
         hosted = {status.broker_id: cluster.brokers[status.broker_id].describe_replicas() for status in statuses}
-        topics = []
+        now = cluster.scheduler.now_ms
+        fencing: list[Countdown] = []
         # Views and layouts of partitions no longer there are forgotten.
         previous, self._partitions = self._partitions, {}
         layouts, self._layouts = self._layouts, {}
+        if cluster.quorum is not None:
+            controller_id, topics, registered, controller_node, sessions = self._kraft(cluster, hosted, previous)
+            active = cluster.quorum.active
+            if active is not None:
+                fencing = fencing_countdowns(active.session_deadlines(),
+                                             cluster.broker_config["broker.heartbeat.interval.ms"], now)
+        else:
+            controller_id, topics, registered, controller_node, sessions = self._zookeeper(cluster, hosted, previous,
+                                                                                           layouts)
+        broker_views = tuple(self._broker(status, hosted[status.broker_id], controller_id, cluster,
+                                          status.broker_id in registered, controller_node)
+                             for status in statuses)
+        return ClusterView(now, cluster.cluster_id, controller_id, broker_views, tuple(topics),
+                           tuple(cluster.network.cut_links()),
+                           tuple((a, b, ms) for (a, b), ms in sorted(cluster.network.latencies().items())),
+                           cluster.journal.last_seq, build_group_views(statuses, hosted, cluster.lag),
+                           build_countdowns(sessions, statuses, topics, cluster.client_stopped, now, fencing),
+                           mode=cluster.meta.mode,
+                           transactions=tuple(sorted((t for s in statuses if s.running for t in s.transactions),
+                                                     key=lambda t: t.transactional_id)))
+
+    def _kraft(self, cluster: Cluster, hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]],
+               previous: Mapping[TopicPartition, Any]) -> _Layout:
+        """KRaft: the committed image; a broker counts as registered while it is registered and unfenced."""
+        assert cluster.quorum is not None
+        image = cluster.quorum.image
+        active = cluster.quorum.active
+        topics = []
+        for name in sorted(image.topics):
+            topic = image.topics[name]
+            partitions = tuple(
+                self._cached_partition(previous, hosted, TopicPartition(name, index), tuple(registration.replicas),
+                                       {"leader": registration.leader, "isr": registration.isr,
+                                        "leader_epoch": registration.leader_epoch})
+                for index, registration in sorted(topic.partitions.items()))
+            topics.append(TopicView(name, topic.topic_id, name in INTERNAL_TOPICS, partitions,
+                                    tuple(sorted(image.topic_config(name).items()))))
+        registered = {broker_id for broker_id, registration in image.brokers.items() if not registration.fenced}
+        return (active.node_id if active is not None else -1, topics, registered,
+                active.node if active is not None else None, {})
+
+    def _zookeeper(self, cluster: Cluster, hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]],
+                   previous: Mapping[TopicPartition, Any], layouts: Mapping[str, Any]) -> _Layout:
+        """ZooKeeper mode: the znodes the controller wrote; a broker is registered while its znode exists."""
+        assert cluster.coordinator is not None
+        tree = cluster.coordinator.tree
+        controller = self._json(tree, paths.CONTROLLER)
+        controller_id = int(controller["brokerid"]) if controller else -1
+        topics = []
         topics_node = tree.nodes.get(paths.BROKER_TOPICS)
         for topic in sorted(topics_node.children if topics_node else ()):
             assignment = self._json(tree, paths.topic_path(topic))
@@ -86,17 +140,8 @@ class ViewBuilder:
                 partitions.append(self._cached_partition(previous, hosted, tp, replicas, state))
             topics.append(TopicView(topic, assignment.get("topic_id", ""), topic in INTERNAL_TOPICS,
                                     tuple(partitions), tuple(sorted(config["config"].items()))))
-        broker_views = tuple(self._broker(status, hosted[status.broker_id], controller_id, cluster)
-                             for status in statuses)
-        now = cluster.scheduler.now_ms
-        return ClusterView(now, cluster.cluster_id, controller_id, broker_views, tuple(topics),
-                           tuple(cluster.network.cut_links()),
-                           tuple((a, b, ms) for (a, b), ms in sorted(cluster.network.latencies().items())),
-                           cluster.journal.last_seq, build_group_views(statuses, hosted, cluster.lag),
-                           build_countdowns(cluster.coordinator.session_deadlines(), statuses, topics,
-                                            cluster.client_stopped, now),
-                           tuple(sorted((t for s in statuses if s.running for t in s.transactions),
-                                        key=lambda t: t.transactional_id)))
+        registered = {broker_id for broker_id in cluster.brokers if paths.broker_path(broker_id) in tree.nodes}
+        return controller_id, topics, registered, COORDINATOR_NODE, cluster.coordinator.session_deadlines()
 
     def _layout(self, previous: Mapping[str, Any], topic: str, assignment: dict[str, Any]
                 ) -> tuple[tuple[TopicPartition, tuple[int, ...], str], ...]:
@@ -117,7 +162,7 @@ class ViewBuilder:
         found = tuple([on_broker.get(tp) if (on_broker := hosted.get(broker_id)) is not None else None
                        for broker_id in replicas])
         cached = previous.get(tp)
-        if cached is not None and cached[0] is state and cached[1] == replicas and cached[2] == found:
+        if cached is not None and cached[0] == state and cached[1] == replicas and cached[2] == found:
             view = cached[3]
         else:
             view = self._partition(tp, replicas, found, state)
@@ -153,13 +198,14 @@ class ViewBuilder:
 
     @staticmethod
     def _broker(status: BrokerStatus, replicas: Mapping[TopicPartition, HostedReplica], controller_id: int,
-                cluster: Cluster) -> BrokerView:
+                cluster: Cluster, registered: bool, controller_node: str | None) -> BrokerView:
+        """A broker card; its coordination link is to ZooKeeper, or in KRaft mode to the active controller."""
         hosted = replicas.values()
         leaders = sum(1 for replica in hosted if replica.is_leader)
         followers = sum(1 for replica in hosted if not replica.is_leader and replica.leader_id >= 0)
-        registered = paths.broker_path(status.broker_id) in cluster.coordinator.tree.nodes
         return BrokerView(status.broker_id, status.state, registered,
                           status.broker_id == controller_id and status.running,
-                          cluster.network.link_up(status.node, "zk"), leaders, followers,
+                          controller_node is not None and cluster.network.link_up(status.node, controller_node),
+                          leaders, followers,
                           sum(replica.size_bytes for replica in hosted), status.records_in,
                           tuple(sorted(group.group_id for group in status.groups)))

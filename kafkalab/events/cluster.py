@@ -47,15 +47,17 @@ class BrokerStopped(Event):
     clean: bool
     #: Why a broker stopped by itself (its log dir failed); empty for a crash or shutdown from outside.
     reason: str = ""
+    #: A KRaft broker: the active controller, not ZooKeeper, notices its silence.
+    kraft: bool = False
 
     def describe(self) -> str:
         if self.clean:
             return f"Broker {self.broker_id} shut down cleanly: logs flushed, checkpoints written."
+        notices = ("the active controller fences it when its heartbeats have stopped for broker.session.timeout.ms"
+                   if self.kraft else "its ZooKeeper session expires")
         if self.reason:
-            return (f"Broker {self.broker_id} halted: {self.reason}. The cluster notices when its ZooKeeper "
-                    f"session expires.")
-        return (f"Broker {self.broker_id} crashed. Nobody is told: the cluster notices only when its "
-                f"ZooKeeper session expires.")
+            return f"Broker {self.broker_id} halted: {self.reason}. The cluster notices when {notices}."
+        return f"Broker {self.broker_id} crashed. Nobody is told: the cluster notices only when {notices}."
 
 
 @dataclass(frozen=True)

@@ -132,8 +132,8 @@ class GroupCoordinator:
         respond(FindCoordinatorResponse(Errors.NONE, leader, endpoint.host, endpoint.port))
 
     def _create_offsets_topic(self, group_id: str) -> None:
-        controller = self.ctx.metadata.controller_id
-        if self._creating_offsets_topic or controller < 0:
+        controller = self.ctx.metadata.controller_node()
+        if self._creating_offsets_topic or controller is None:
             return
         config = self.ctx.config
         partitions, replication = config["offsets.topic.num.partitions"], config["offsets.topic.replication.factor"]
@@ -149,7 +149,7 @@ class GroupCoordinator:
                                       group_id=group_id, partitions=partitions, replication_factor=replication)
 
         request = CreateTopicsRequest((topic,), internal_topics_allowed=True)
-        self.ctx.network.request(self.ctx.node, f"broker-{controller}", request, done, config["request.timeout.ms"])
+        self.ctx.network.request(self.ctx.node, controller, request, done, config["request.timeout.ms"])
 
     # -- membership ----------------------------------------------------------------
 

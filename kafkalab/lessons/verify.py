@@ -58,6 +58,7 @@ def verify_lesson(lesson: Lesson) -> Verification:
     workdir = Path(tempfile.mkdtemp(prefix="kafkalab-verify-"))
     try:
         cluster = Cluster.open(workdir / "data", brokers=lesson.cluster.brokers, seed=lesson.cluster.seed,
+                               mode=lesson.cluster.mode, controllers=lesson.cluster.controllers,
                                broker_config=lesson.cluster.config)
         try:
             cluster.wait(cluster.start())

@@ -52,7 +52,7 @@ from kafkalab.raft.epoch_states import (
     Role,
     UnattachedState,
 )
-from kafkalab.raft.inbound import InboundRequests
+from kafkalab.raft.inbound import QUORUM_REQUESTS, InboundRequests
 from kafkalab.raft.listeners import STARTING, LeaderAndEpoch, ListenerContext, RaftListener, decode_committed
 from kafkalab.raft.metadata_log import MetadataLog
 from kafkalab.raft.outbound import OutboundRequests
@@ -60,7 +60,7 @@ from kafkalab.raft.quorum_state import IllegalTransition, QuorumState, Transitio
 from kafkalab.raft.quorum_store import QuorumStateStore
 from kafkalab.raft.snapshots import MAX_BATCH_SIZE_BYTES
 from kafkalab.raft.views import QuorumDescription, RaftReplicaView, ReplicaProgress
-from kafkalab.sim.network import Network
+from kafkalab.sim.network import Network, RequestHandler, Responder
 from kafkalab.sim.process import Future
 from kafkalab.sim.scheduler import Scheduler, Timer, TimerGroup
 from kafkalab.storage.control_records import LeaderChangeMessage
@@ -98,7 +98,8 @@ class RaftNode:
 
     def __init__(self, node_id: int, voters: Mapping[int, str], *, node_name: str, cluster_id: str, log_dir: Path,
                  scheduler: Scheduler, network: Network, journal: EventJournal, rng: random.Random,
-                 config: QuorumConfig = DEFAULT_QUORUM_CONFIG, max_fetch_bytes: int = MAX_FETCH_SIZE_BYTES) -> None:
+                 config: QuorumConfig = DEFAULT_QUORUM_CONFIG, max_fetch_bytes: int = MAX_FETCH_SIZE_BYTES,
+                 other_requests: RequestHandler | None = None) -> None:
         self.node_id = node_id
         self.node_name = node_name
         self.cluster_id = cluster_id
@@ -111,6 +112,8 @@ class RaftNode:
         self.is_voter = node_id in self.voter_nodes
         self.max_fetch_bytes = max_fetch_bytes
         self.rng = rng
+        #: Where a voter's node hands requests that are not the quorum's (a controller's own API).
+        self.other_requests = other_requests
         self.group = TimerGroup(scheduler)
         self.quorum = QuorumState(node_id, sorted(self.voter_nodes), config, rng)
         self.inbound = InboundRequests(self)
@@ -162,7 +165,7 @@ class RaftNode:
         self.running = True
         self._next_clean_ms = now + SNAPSHOT_CLEAN_INTERVAL_MS
         if self.is_voter:
-            self.network.attach(self.node_name, self.inbound.handle)
+            self.network.attach(self.node_name, self._on_request)
         state = self.quorum.state
         self.journal.emit(QuorumReplicaStarted, node_id=self.node_id, voter=self.is_voter, role=state.role.value,
                           epoch=state.epoch, log_end_offset=self.log.end_offset)
@@ -176,6 +179,11 @@ class RaftNode:
         """Crash: stop at once, writing nothing more (what was fsynced survives)."""
         if self.running:
             self._stop(clean=False)
+
+    def close(self) -> None:
+        """Stop at once with the log flushed and closed, telling the quorum nothing (the app exits)."""
+        if self.running:
+            self._stop(clean=True)
 
     def shutdown(self, timeout_ms: float = DEFAULT_SHUTDOWN_TIMEOUT_MS) -> Future[None]:
         """Stop cleanly: a leader resigns first and waits (up to ``timeout_ms``) until a successor is elected."""
@@ -204,6 +212,12 @@ class RaftNode:
         self.journal.emit(QuorumReplicaStopped, node_id=self.node_id, voter=self.is_voter, clean=clean)
         if self._shutdown is not None:
             self._shutdown.done.set_result(None)
+
+    def _on_request(self, source: str, request: Any, respond: Responder) -> None:
+        if self.other_requests is not None and not isinstance(request, QUORUM_REQUESTS):
+            self.other_requests(source, request, respond)
+        else:
+            self.inbound.handle(source, request, respond)
 
     def guarded(self, action: Callable[..., None], *args: Any) -> None:
         """Run ``action`` for a live replica; an unrecoverable KafkaError stops it and is reported (a fatal fault)."""
@@ -261,6 +275,13 @@ class RaftNode:
         self.journal.emit(MetadataSnapshotTaken, node_id=self.node_id, voter=self.is_voter,
                           end_offset=snapshot_id.offset, epoch=snapshot_id.epoch, size_bytes=size, records=len(records))
         return True
+
+    @property
+    def next_append_offset(self) -> int | None:
+        """The offset the next appended record will get, while this replica leads (None otherwise)."""
+        if not self.running or not isinstance(self.quorum.state, LeaderState) or self._accumulator is None:
+            return None
+        return self._accumulator.next_offset
 
     @property
     def role(self) -> Role:

@@ -37,6 +37,9 @@ from kafkalab.sim.scheduler import Timer
 if TYPE_CHECKING:
     from kafkalab.raft.client import RaftNode
 
+#: The requests a voter answers as a member of the quorum.
+QUORUM_REQUESTS = (VoteRequest, BeginQuorumEpochRequest, EndQuorumEpochRequest, RaftFetchRequest, FetchSnapshotRequest)
+
 
 def _strict_exponential_backoff_ms(position: int, successors: int, max_ms: int) -> int:
     """Sooner for the more caught-up successors (``strictExponentialElectionBackoffMs``)."""

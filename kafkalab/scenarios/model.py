@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import kafkalab.actions  # noqa: F401  (registers every action)
 from kafkalab.actions.base import REGISTRY, Action, doc
@@ -24,6 +25,9 @@ class ClusterSpec:
     brokers: int = doc("Number of brokers (1-9).", 3, minimum=1, maximum=9)
     seed: int = doc("Seed for every random choice (replica placement, partitioners ...).", 0)
     config: dict[str, bool | int | float | str] = doc("Broker config overrides with Kafka's names.", {})
+    mode: Literal["zookeeper", "kraft"] = doc("zookeeper (Kafka 3.9: a broker is the controller) or kraft (Kafka 4.1: "
+                                              "a quorum of controllers keeps a metadata log).", "zookeeper")
+    controllers: int | None = doc("KRaft mode: number of controllers (1-5, default 3).", None, minimum=1, maximum=5)
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,8 @@ def validate_cluster(builder: Builder, cluster: ClusterSpec, node: Node | None) 
         parse_broker_configs(cluster.config)
     except KafkaError as exc:
         builder.fail(mark, f"cluster.config: {exc}")
+    if cluster.controllers is not None and cluster.mode != "kraft":
+        builder.fail(mark, "cluster.controllers: only a KRaft cluster has controllers (add mode: kraft).")
 
 
 def load_scenario(path: Path, existing_topics: frozenset[str] = frozenset()) -> Scenario:

@@ -130,7 +130,8 @@ class ScenarioRunner:
             spec = self.scenario.cluster
             existing = (path / "kafkalab.json").exists()
             cluster = Cluster.open(path, brokers=None if existing else spec.brokers, seed=self.seed,
-                                   broker_config=spec.config)
+                                   broker_config=spec.config, mode=None if existing else spec.mode,
+                                   controllers=None if existing else spec.controllers)
             try:
                 cluster.wait(cluster.start())
                 # The disk's news from opening a stored cluster; the steps' own events follow each step.

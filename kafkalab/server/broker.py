@@ -4,6 +4,13 @@ Each start is a new incarnation with its own timers, ZooKeeper session and in-me
 state; only the log directory carries over, exactly what survives a real process
 restart. A crash cancels everything at once and writes nothing; a clean shutdown moves
 leadership away through the controller, closes the session and flushes every log.
+
+The mode is the one seam: a ZooKeeper-mode broker (Kafka 3.9) registers in ZooKeeper,
+may be the controller and takes LeaderAndIsr and UpdateMetadata from it; a KRaft broker
+(Kafka 4.1, given ``QuorumSettings``) follows the metadata log through its
+``BrokerQuorumLink`` instead, which registers and heartbeats with the active controller
+and applies the log to the same metadata cache and replica manager. Logs, replication,
+groups and every client-facing request are the same in both.
 """
 
 from __future__ import annotations
@@ -20,10 +27,10 @@ from kafkalab.broker.config_manager import TopicConfigManager
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.fetch_sessions import FetchSessionCache
 from kafkalab.broker.log_tasks import LogTasks
-from kafkalab.broker.producer_ids import ProducerIdManager
+from kafkalab.broker.producer_ids import ProducerIdManager, ProducerIdSource
 from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.broker.txn_markers import TxnMarkerWriter
-from kafkalab.config import BrokerConfig
+from kafkalab.config import BrokerConfig, TopicConfig
 from kafkalab.controller.controller import Controller
 from kafkalab.controller.requests import ControllerRequests
 from kafkalab.coordination import paths
@@ -34,14 +41,17 @@ from kafkalab.events.cluster import BrokerRegistered, BrokerRegistrationBlocked,
 from kafkalab.events.journal import EventJournal
 from kafkalab.events.storage import CheckpointUnreadable, LogDirFailed, LogRecovered
 from kafkalab.groups.coordinator import GroupCoordinator
+from kafkalab.kraft.broker_link import BrokerQuorumLink, QuorumSettings
 from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
 from kafkalab.protocol.fetch import FetchRequest, ListOffsetsRequest, OffsetsForLeaderEpochRequest
 from kafkalab.protocol.groups import FindCoordinatorRequest
+from kafkalab.protocol.kraft import not_controller_response
 from kafkalab.protocol.metadata import DescribeClusterRequest, MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.transactions import TRANSACTION_KEY_TYPE, WriteTxnMarkersRequest
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.raft.metadata_log import METADATA_PARTITION_DIR
 from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
@@ -69,27 +79,12 @@ class BrokerState(Enum):
 SESSION_EXPIRED_DURING_STARTUP = "its ZooKeeper session expired before it registered"
 
 
-def _not_controller(request: Any) -> Any:
-    """The NOT_CONTROLLER answer for a controller-only request that reached another broker."""
-    result = admin_api.ApiResult(Errors.NOT_CONTROLLER, "This broker is not the controller.")
-    if isinstance(request, admin_api.CreateTopicsRequest):
-        return admin_api.CreateTopicsResponse({t.name: result for t in request.topics})
-    if isinstance(request, admin_api.DeleteTopicsRequest):
-        return admin_api.DeleteTopicsResponse({name: result for name in request.names})
-    if isinstance(request, admin_api.CreatePartitionsRequest):
-        return admin_api.CreatePartitionsResponse({name: result for name, _ in request.topics})
-    if isinstance(request, admin_api.ElectLeadersRequest):
-        return admin_api.ElectLeadersResponse({tp: result for tp in request.partitions or ()})
-    if isinstance(request, ctl.AlterPartitionRequest):
-        return ctl.AlterPartitionResponse(Errors.NOT_CONTROLLER)
-    return ctl.ControlledShutdownResponse(Errors.NOT_CONTROLLER)
-
-
 class Broker:
     """One broker of the cluster, identified by ``broker_id`` and its log directory."""
 
     def __init__(self, broker_id: int, log_dir: Path, scheduler: Scheduler, network: Network,
-                 journal: EventJournal, config: BrokerConfig, rng: random.Random) -> None:
+                 journal: EventJournal, config: BrokerConfig, rng: random.Random,
+                 quorum: QuorumSettings | None = None) -> None:
         self.broker_id = broker_id
         self.log_dir = log_dir
         self.scheduler = scheduler
@@ -109,6 +104,10 @@ class Broker:
         self.producer_ids: ProducerIdManager | None = None
         self.transactions: TransactionCoordinator | None = None
         self.txn_markers: TxnMarkerWriter | None = None
+        #: KRaft mode: the voters to follow; None in ZooKeeper mode.
+        self.quorum_settings = quorum
+        #: KRaft mode: this incarnation's link to the quorum.
+        self.quorum: BrokerQuorumLink | None = None
         #: This incarnation's request handlers by request type, built on the first request it serves.
         self._handler_table: dict[type, Callable[[Any, Responder], None]] | None = None
         self._ready: Future[None] = Future()
@@ -137,6 +136,9 @@ class Broker:
         self._startup_done = None
         group = TimerGroup(self.scheduler)
         self.ctx = BrokerContext(self.broker_id, group, self.network, self.journal, self.config)
+        if self.quorum_settings is not None:
+            self._start_kraft(self.quorum_settings)
+            return self._ready
         self.zk = CoordinationClient(self.node, group, self.network, self.config["zookeeper.session.timeout.ms"],
                                      self._on_new_session)
         self.controller = Controller(self.broker_id, group, self.zk, self.network, self.journal, self.config,
@@ -145,6 +147,39 @@ class Broker:
         self.network.attach(self.node, self._on_request)
         self.zk.start()
         return self._ready
+
+    def _start_kraft(self, settings: QuorumSettings) -> None:
+        """KRaft: join the quorum as an observer, register with the active controller, then open the logs."""
+        assert self.ctx is not None
+        # Each start is a new incarnation with an id of its own (Kafka draws a random one per process);
+        # the virtual clock, saved with the data dir, keeps it new across app sessions too.
+        incarnation = random.Random(f"{self.broker_id}-{self.scheduler.now_ms}-{hash(self.rng.getstate())}")
+        self.quorum = BrokerQuorumLink(self.ctx, self.log_dir, settings.voters, settings.cluster_id, incarnation,
+                                       settings.config, self.advertised_listener)
+        self.network.attach(self.node, self._on_request)
+        try:
+            self.quorum.start()
+        except KafkaError as exc:
+            self._fail_startup(f"its metadata log cannot be opened ({exc.message})")
+            return
+        startup = spawn(self.ctx.group, self._kraft_startup(), name="startup")
+        startup.add_done_callback(lambda _: self._on_startup_done(startup))
+
+    def _kraft_startup(self) -> Process[None]:
+        """Kafka 4.1's ``BrokerServer.startup``: registered, caught up with the log, logs open, then unfenced."""
+        assert self.ctx is not None and self.quorum is not None
+        quorum = self.quorum
+        yield quorum.registered
+        yield quorum.caught_up
+        if not self._open_logs(quorum.config_for):
+            return
+        self._start_transactions(quorum)
+        assert self.replicas is not None
+        quorum.attach(self.replicas)
+        quorum.set_ready_to_unfence()
+        yield quorum.unfenced
+        self.state = BrokerState.RUNNING
+        self._ready.set_result(None)
 
     def _on_new_session(self) -> None:
         assert self.ctx is not None
@@ -187,10 +222,22 @@ class Broker:
         cluster_id = yield self.zk.get_data(paths.CLUSTER_ID)
         self.ctx.metadata.cluster_id = paths.json_value(cluster_id.data, "id")
         yield from self.topic_configs.load_all()
-        first_start = not self.log_dir.exists() or not any(self.log_dir.iterdir())
+        if not self._open_logs(self.topic_configs.config_for):
+            return
+        self.producer_ids = ProducerIdManager(self.ctx, self.zk)
+        self._start_transactions(self.producer_ids)
+        yield from self._register()
+        self.state = BrokerState.RUNNING
+        self.controller.on_new_session()
+        self._ready.set_result(None)
+
+    def _open_logs(self, config_for: Callable[[str], TopicConfig]) -> bool:
+        """Open the log dir and start the replica manager, log tasks and group coordinator (both modes)."""
+        assert self.ctx is not None
+        first_start = not self.log_dir.exists() or not any(
+            p for p in self.log_dir.iterdir() if p.name != METADATA_PARTITION_DIR)
         try:
-            self.log_manager, reports = LogManager.open(self.log_dir, self.topic_configs.config_for,
-                                                        int(self.scheduler.now_ms))
+            self.log_manager, reports = LogManager.open(self.log_dir, config_for, int(self.scheduler.now_ms))
             high_watermarks = {TopicPartition(topic, partition): offset
                                for (topic, partition), offset in self.log_manager.read_high_watermarks().items()}
         except KafkaError as exc:
@@ -199,26 +246,26 @@ class Broker:
                 self._on_log_dir_failure(exc)
             else:
                 self._halt(str(exc), exc)
-            return
+            return False
         self.log_manager.failures.listener = self._on_log_dir_failure
         how = "first" if first_start else "clean" if self.log_manager.had_clean_shutdown else "crash"
         self._report_loading(reports, high_watermarks)
         self.journal.emit(BrokerStarted, broker_id=self.broker_id, logs=len(reports), previous_stop=how)
-        self.replicas = ReplicaManager(self.ctx, self.log_manager, high_watermarks, self.topic_configs.config_for)
+        self.replicas = ReplicaManager(self.ctx, self.log_manager, high_watermarks, config_for)
         self.log_tasks = LogTasks(self.ctx, self.replicas)
         self.log_tasks.start()
         # Seeded from the broker's generator without drawing from it, so the controller's choices stay as they were.
         self.groups = GroupCoordinator(self.ctx, self.replicas, random.Random(hash(self.rng.getstate())))
         self.replicas.leadership_listeners.append(self.groups.on_partition_role)
-        self.producer_ids = ProducerIdManager(self.ctx, self.zk)
-        self.transactions = TransactionCoordinator(self.ctx, self.replicas, self.producer_ids)
+        return True
+
+    def _start_transactions(self, producer_ids: ProducerIdSource) -> None:
+        """The transaction coordinator and marker writer (both modes; producer ids come from ZooKeeper or the quorum)."""
+        assert self.ctx is not None and self.replicas is not None and self.groups is not None
+        self.transactions = TransactionCoordinator(self.ctx, self.replicas, producer_ids)
         self.replicas.leadership_listeners.append(self.transactions.on_partition_role)
         self.txn_markers = TxnMarkerWriter(self.ctx, self.replicas)
         self.txn_markers.offsets_listeners.append(self.groups.on_transaction_completed)
-        yield from self._register()
-        self.state = BrokerState.RUNNING
-        self.controller.on_new_session()
-        self._ready.set_result(None)
 
     def _report_loading(self, reports: tuple[RecoveryReport, ...], high_watermarks: dict[TopicPartition, int]) -> None:
         """Narrate what opening the log dir repaired: recovered logs, unreadable checkpoints."""
@@ -282,11 +329,14 @@ class Broker:
         self._ready.set_error(error or KafkaError(Errors.BROKER_NOT_AVAILABLE,
                                                   f"Broker {self.broker_id} stopped before it was ready."))
         self.ctx.group.cancel_all()
+        if self.quorum is not None:
+            self.quorum.stop(clean=False)
         self.network.detach(self.node)
         if self.log_manager is not None:
             self.log_manager.crash()
         self._reset()
-        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=False, reason=reason)
+        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=False, reason=reason,
+                          kraft=self.quorum_settings is not None)
 
     def _on_log_dir_failure(self, error: KafkaStorageError) -> None:
         """Kafka's LogDirFailureHandler: the only log dir is offline, so the broker halts (Kafka 3.9 ``Exit.halt``).
@@ -309,25 +359,37 @@ class Broker:
         return spawn(self.ctx.group, self._shutdown(), name="controlled shutdown").claim()
 
     def _shutdown(self) -> Process[None]:
-        assert self.ctx is not None and self.zk is not None and self.replicas is not None
+        assert self.ctx is not None and self.replicas is not None
         self.state = BrokerState.PENDING_CONTROLLED_SHUTDOWN
         if self.config["controlled.shutdown.enable"]:
             yield from self._controlled_shutdown()
-        try:
-            yield self.zk.close()
-        except ZkException:
-            pass
+        if self.zk is not None:
+            try:
+                yield self.zk.close()
+            except ZkException:
+                pass
         self.replicas.checkpoint_high_watermarks()
         self.replicas.take_producer_snapshots()
         assert self.log_manager is not None
-        self.log_manager.shutdown()  # a KafkaStorageError here fails the shutdown, and the broker halts instead
+        # A KafkaStorageError here fails the shutdown, and the broker halts instead.
+        self.log_manager.shutdown(self.ctx.broker_epoch if self.quorum is not None else None)
+        if self.quorum is not None:
+            self.quorum.stop(clean=True)
         self.ctx.group.cancel_all()
         self.network.detach(self.node)
         self._reset()
-        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=True)
+        self.journal.emit(BrokerStopped, broker_id=self.broker_id, clean=True, kraft=self.quorum_settings is not None)
 
     def _controlled_shutdown(self) -> Process[None]:
         assert self.ctx is not None
+        if self.quorum is not None:
+            # KRaft: heartbeats ask for it; the controller moves leadership, then says the broker may stop.
+            allowed = self.quorum.begin_controlled_shutdown()
+            waited = 0
+            while not allowed.done and waited < CONTROLLED_SHUTDOWN_RETRIES * CONTROLLED_SHUTDOWN_BACKOFF_MS:
+                yield Sleep(100)
+                waited += 100
+            return
         for _ in range(CONTROLLED_SHUTDOWN_RETRIES):
             controller = self.ctx.metadata.controller_id
             if controller >= 0:
@@ -348,9 +410,11 @@ class Broker:
             self.replicas.take_producer_snapshots()
         if self.log_manager is not None:
             try:
-                self.log_manager.shutdown()
+                self.log_manager.shutdown(self.ctx.broker_epoch if self.quorum is not None else None)
             except KafkaStorageError:
                 self.log_manager.crash()  # already narrated; the log dir is left as a crash leaves it
+        if self.quorum is not None:
+            self.quorum.stop(clean=True)
         self.ctx.group.cancel_all()
         self.network.detach(self.node)
         self._reset()
@@ -358,7 +422,7 @@ class Broker:
     def _reset(self) -> None:
         self.state = BrokerState.NOT_RUNNING
         self.ctx = self.zk = self.replicas = self.controller = self.topic_configs = None
-        self.groups = self.producer_ids = self.log_tasks = None
+        self.groups = self.producer_ids = self.log_tasks = self.quorum = None
         self.transactions = self.txn_markers = None
         self.log_manager = None
         self._handler_table = None
@@ -390,6 +454,11 @@ class Broker:
             handler(request, respond)
 
     def _handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
+        assert self.replicas is not None and self.ctx is not None and self.groups is not None
+        return {**self._client_handlers(), **(self._kraft_handlers() if self.quorum is not None else self._zk_handlers())}
+
+    def _client_handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
+        """What every broker serves clients, in both modes."""
         assert self.replicas is not None and self.ctx is not None
         assert self.groups is not None and self.transactions is not None and self.txn_markers is not None
         replicas = self.replicas
@@ -405,6 +474,27 @@ class Broker:
             MetadataRequest: AutoTopicCreation(self.ctx).handle_metadata,
             DescribeClusterRequest: lambda r, respond: respond(metadata.describe_cluster()),
             admin_api.DescribeConfigsRequest: self._describe_configs,
+            **self.groups.handlers(),
+            **self.transactions.handlers(),
+            # FindCoordinator's key type says which coordinator is looked for (KIP-98).
+            FindCoordinatorRequest: lambda r, respond: (transactions.find_coordinator if r.key_type == TRANSACTION_KEY_TYPE
+                                                        else groups.find_coordinator)(r, respond),
+            WriteTxnMarkersRequest: self.txn_markers.handle,
+        }
+
+    def _kraft_handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
+        """KRaft: what only the controller serves is forwarded to the active one (KIP-590)."""
+        assert self.quorum is not None
+        forward = self.quorum.forward
+        return {admin_api.CreateTopicsRequest: forward, admin_api.DeleteTopicsRequest: forward,
+                admin_api.CreatePartitionsRequest: forward, admin_api.ElectLeadersRequest: forward,
+                admin_api.IncrementalAlterConfigsRequest: forward}
+
+    def _zk_handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
+        """ZooKeeper mode: the controller's requests, and those this broker serves when it is the controller."""
+        assert self.replicas is not None
+        replicas = self.replicas
+        return {
             ctl.LeaderAndIsrRequest: self._leader_and_isr,
             ctl.UpdateMetadataRequest: self._update_metadata,
             ctl.StopReplicaRequest: lambda r, respond: respond(replicas.handle_stop_replica(r)),
@@ -415,12 +505,6 @@ class Broker:
             ctl.AlterPartitionRequest: self._controller_only(ControllerRequests.alter_partition),
             ctl.ControlledShutdownRequest: self._controller_only(ControllerRequests.controlled_shutdown),
             admin_api.IncrementalAlterConfigsRequest: self._alter_configs,
-            **self.groups.handlers(),
-            **self.transactions.handlers(),
-            # FindCoordinator's key type says which coordinator is looked for (KIP-98).
-            FindCoordinatorRequest: lambda r, respond: (transactions.find_coordinator if r.key_type == TRANSACTION_KEY_TYPE
-                                                        else groups.find_coordinator)(r, respond),
-            WriteTxnMarkersRequest: self.txn_markers.handle,
         }
 
     def _controller_only(self, handler: Callable[[ControllerRequests, Any], Process[Any]],
@@ -430,7 +514,7 @@ class Broker:
         def handle(request: Any, respond: Responder) -> None:
             controller = self.controller
             if controller is None or not controller.active or self.ctx is None:
-                respond(_not_controller(request))
+                respond(not_controller_response(request))
                 return
             requests = ControllerRequests(controller)
             name = type(request).__name__.removesuffix("Request")
@@ -443,7 +527,7 @@ class Broker:
                 if isinstance(finished.error, KafkaError) and finished.error.error == Errors.NOT_CONTROLLER:
                     done.claim()
                 respond(finished.result() if finished.error is None and finished.result() is not None
-                        else _not_controller(request))
+                        else not_controller_response(request))
 
             done.add_done_callback(answer)
         return handle
@@ -491,9 +575,11 @@ class Broker:
                 f.result() if f.error is None else admin_api.ApiResult(Errors.UNKNOWN_SERVER_ERROR, str(f.error)))))
 
     def _describe_configs(self, request: admin_api.DescribeConfigsRequest, respond: Responder) -> None:
-        assert self.ctx is not None and self.topic_configs is not None
+        assert self.ctx is not None
+        source = self.quorum if self.quorum is not None else self.topic_configs
+        assert source is not None
         respond(describe_configs(request, self.broker_id, self.ctx.metadata.partition_counts,
-                                 self.topic_configs.overrides(request.resource_name), self.config))
+                                 source.overrides(request.resource_name), self.config))
 
     def _on_topic_config_changed(self, topic: str) -> None:
         assert self.topic_configs is not None

@@ -4,26 +4,34 @@
 transaction marker its type and coordinator epoch instead of key and payload);
 ``.index``, ``.timeindex`` and ``.txnindex`` files print their entries, and producer
 ``.snapshot`` files one line per producer. The wording and field order are
-Kafka's, so output can be compared line by line with the real tool.
+Kafka's, so output can be compared line by line with the real tool. Given a payload decoder
+(``--cluster-metadata-decoder``, which the command line passes for ``__cluster_metadata-0``),
+record values print decoded and control records by their type, and KRaft snapshots
+(``.checkpoint`` files) print like segments.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from kafkalab.errors import KafkaError
 from kafkalab.storage import producer_snapshot
-from kafkalab.storage.control_records import ControlRecordType, decode_end_txn_marker
+from kafkalab.storage.control_records import ControlRecordType, decode_control_record, decode_end_txn_marker
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TXN_INDEX_SUFFIX, parse_segment_file_name
 from kafkalab.storage.offset_index import OffsetIndex
-from kafkalab.storage.records import NO_SEQUENCE, BatchHeader, Record, crc_matches, iter_records
+from kafkalab.storage.records import NO_SEQUENCE, BatchHeader, Record, crc_matches, iter_batch_headers, iter_records
 from kafkalab.storage.segment import LogSegment
 from kafkalab.storage.sparse_index import CorruptIndexError
 from kafkalab.storage.time_index import TimeIndex
 from kafkalab.storage.txn_index import TransactionIndex
+
+#: A KRaft snapshot file's suffix (``<offset>-<epoch>.checkpoint``, KIP-630).
+SNAPSHOT_SUFFIX = ".checkpoint"
 
 
 def _java_bool(value: bool) -> str:
@@ -43,7 +51,25 @@ def _batch_line(header: BatchHeader, position: int, valid: bool) -> str:
             f"crc: {header.crc} isvalid: {_java_bool(valid)}")
 
 
-def _record_lines(header: BatchHeader, data: bytes) -> list[str]:
+#: Turns a record value into text (KRaft metadata records into Kafka's JSON).
+PayloadDecoder = Callable[[bytes], str]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _metadata_control_text(record: Record) -> str:
+    """A control record as Kafka's metadata decoder names it: ``LeaderChange: {...}``."""
+    record_type, message = decode_control_record(record)
+    name = "".join(part.capitalize() for part in record_type.name.split("_"))
+    body = {_camel(key): list(value) if isinstance(value, tuple) else value
+            for key, value in (vars(message).items() if message is not None else ())}
+    return f" {name}: {json.dumps(body, separators=(',', ':'))}"
+
+
+def _record_lines(header: BatchHeader, data: bytes, decoder: PayloadDecoder | None = None) -> list[str]:
     lines = []
     for record in iter_records(data, 0, header):
         delta = record.offset - header.base_offset
@@ -53,12 +79,15 @@ def _record_lines(header: BatchHeader, data: bytes) -> list[str]:
                 f"valueSize: {-1 if record.value is None else len(record.value)} sequence: {sequence} "
                 f"headerKeys: [{','.join(h.key for h in record.headers)}]")
         if header.is_control:
-            lines.append(line + _control_text(record))
+            lines.append(line + (_metadata_control_text(record) if decoder is not None else _control_text(record)))
             continue
-        if record.key is not None:
-            line += f" key: {record.key.decode('utf-8', errors='replace')}"
-        if record.value is not None:
-            line += f" payload: {record.value.decode('utf-8', errors='replace')}"
+        if decoder is not None:
+            line += f" payload: {decoder(record.value or b'')}"
+        else:
+            if record.key is not None:
+                line += f" key: {record.key.decode('utf-8', errors='replace')}"
+            if record.value is not None:
+                line += f" payload: {record.value.decode('utf-8', errors='replace')}"
         lines.append(line)
     return lines
 
@@ -91,7 +120,25 @@ def _dump_producer_snapshot(path: Path, out: TextIO) -> None:
         out.write(line + "\n")
 
 
-def _dump_log(path: Path, base_offset: int, print_data: bool, out: TextIO) -> None:
+def _dump_snapshot(path: Path, print_data: bool, decoder: PayloadDecoder | None, out: TextIO) -> None:
+    """A KRaft snapshot: batches back to back, from its first byte."""
+    data = path.read_bytes()
+    valid_bytes = 0
+    try:
+        for position, header in iter_batch_headers(data):
+            batch = data[position:position + header.size_in_bytes]
+            out.write(_batch_line(header, position, crc_matches(batch, 0, header)) + "\n")
+            if print_data:
+                out.write("".join(f"{line}\n" for line in _record_lines(header, batch, decoder)))
+            valid_bytes = position + header.size_in_bytes
+    except KafkaError:
+        pass
+    if len(data) > valid_bytes:
+        out.write(f"Found {len(data) - valid_bytes} invalid bytes at the end of {path.name}\n")
+
+
+def _dump_log(path: Path, base_offset: int, print_data: bool, out: TextIO,
+              decoder: PayloadDecoder | None = None) -> None:
     out.write(f"Log starting offset: {base_offset}\n")
     handles = FileHandles(capacity=1)
     segment = LogSegment.open_existing(path.parent, base_offset, handles=handles, index_interval_bytes=0, now_ms=0)
@@ -101,7 +148,7 @@ def _dump_log(path: Path, base_offset: int, print_data: bool, out: TextIO) -> No
             out.write(_batch_line(header, position, crc_matches(data, 0, header)) + "\n")
             if print_data:
                 try:
-                    out.write("".join(f"{line}\n" for line in _record_lines(header, data)))
+                    out.write("".join(f"{line}\n" for line in _record_lines(header, data, decoder)))
                 except KafkaError as exc:
                     out.write(f"| records could not be decoded: {exc.message}\n")
             valid_bytes = position + header.size_in_bytes
@@ -127,13 +174,21 @@ def _dump_index(path: Path, index: OffsetIndex | TimeIndex, out: TextIO) -> None
         out.write(line + "\n")
 
 
-def dump_log_command(path: str, print_data: bool, out: TextIO) -> int:
-    """Print the segment, index or time index file at ``path``; return the exit status (2 for a bad path)."""
+def dump_log_command(path: str, print_data: bool, out: TextIO, decoder: PayloadDecoder | None = None) -> int:
+    """Print the segment, index, time index or (with a decoder) snapshot file at ``path``; the exit status (2 for a bad path)."""
     file = Path(path)
     parsed = parse_segment_file_name(file.name)
     if not file.is_file():
         print(f"kafkalab dump-log: {path}: {'not a file' if file.exists() else 'no such file'}", file=sys.stderr)
         return 2
+    if decoder is not None and file.name.endswith(SNAPSHOT_SUFFIX):
+        out.write(f"Dumping {path}\n")
+        try:
+            _dump_snapshot(file, print_data, decoder, out)
+        except OSError as exc:
+            print(f"kafkalab dump-log: {path}: {exc}", file=sys.stderr)
+            return 1
+        return 0
     if file.name.endswith(producer_snapshot.SNAPSHOT_SUFFIX):
         out.write(f"Dumping {path}\n")
         try:
@@ -150,7 +205,7 @@ def dump_log_command(path: str, print_data: bool, out: TextIO) -> int:
     out.write(f"Dumping {path}\n")
     try:
         if extension == LOG_SUFFIX:
-            _dump_log(file, base_offset, print_data, out)
+            _dump_log(file, base_offset, print_data, out, decoder)
         elif extension == TXN_INDEX_SUFFIX:
             _dump_txn_index(file, out)
         else:

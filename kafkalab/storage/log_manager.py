@@ -8,6 +8,7 @@ offsets and writes the marker again; ``crash`` writes nothing at all.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -28,6 +29,9 @@ from kafkalab.storage.files import DELETE_DIR_SUFFIX, KafkaStorageError, parse_p
 from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.log_dir_failure import LogDirFailureChannel
 from kafkalab.storage.results import CheckpointReset, RecoveryReport
+
+#: KRaft's metadata topic (Kafka's ``Topic.CLUSTER_METADATA_TOPIC_NAME``), whose log sits beside the partitions'.
+CLUSTER_METADATA_TOPIC = "__cluster_metadata"
 
 CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
 
@@ -91,8 +95,8 @@ class LogManager:
                     shutil.rmtree(directory, ignore_errors=True)
                     continue
                 parsed = parse_partition_dir_name(directory.name)
-                if parsed is None:
-                    continue
+                if parsed is None or parsed[0] == CLUSTER_METADATA_TOPIC:
+                    continue  # a KRaft broker's metadata log is its Raft replica's, not a partition's (Kafka's LogManager)
                 log, report = PartitionLog.open(directory, config_for(parsed[0]), recovery_points.get(parsed, 0),
                                                 log_starts.get(parsed, 0), trusted, now_ms, handles, failures)
                 logs[parsed] = log
@@ -187,8 +191,20 @@ class LogManager:
         """Flush logs whose ``flush.ms`` has passed (Kafka's scheduled flusher); return which were flushed."""
         return tuple(tp for tp, log in self._logs.items() if log.flush_if_due(now_ms))
 
-    def shutdown(self) -> None:
-        """Clean shutdown: flush and close every log, checkpoint, then write the clean-shutdown marker."""
+    @staticmethod
+    def clean_shutdown_broker_epoch(log_dir: Path) -> int:
+        """The broker epoch a KRaft broker's clean shutdown left in the marker, else -1 (KIP-966's
+        ``CleanShutdownFileHandler``: the controller learns from it whether the broker may have lost data)."""
+        try:
+            return int(json.loads((log_dir / CLEAN_SHUTDOWN_FILE).read_bytes())["BrokerEpoch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return -1
+
+    def shutdown(self, broker_epoch: int | None = None) -> None:
+        """Clean shutdown: flush and close every log, checkpoint, then write the clean-shutdown marker.
+
+        A KRaft broker passes its ``broker_epoch``, written into the marker as Kafka 4.1 writes it.
+        """
         self._check_open()
         if self.failures.offline:
             self.crash()  # Kafka writes nothing more to a failed log dir, least of all the marker
@@ -200,7 +216,11 @@ class LogManager:
             write_offsets(self.log_dir / RECOVERY_POINT_CHECKPOINT, self._recovery_points())
             write_offsets(self.log_dir / LOG_START_OFFSET_CHECKPOINT, self._log_start_offsets())
             write_offsets(self.log_dir / CLEANER_OFFSET_CHECKPOINT, self._cleaner_offsets)
-            (self.log_dir / CLEAN_SHUTDOWN_FILE).touch()
+            marker = self.log_dir / CLEAN_SHUTDOWN_FILE
+            if broker_epoch is None:
+                marker.touch()
+            else:
+                marker.write_text(json.dumps({"version": 0, "BrokerEpoch": broker_epoch}))
 
     def crash(self) -> None:
         """What a SIGKILL leaves: descriptors closed, nothing flushed or written."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kafkalab.broker.context import BrokerContext
-from kafkalab.broker.producer_ids import ProducerIdManager
+from kafkalab.broker.producer_ids import ProducerIdSource
 from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.clients.assignors.javacompat import java_abs_hash
 from kafkalab.errors import Errors, KafkaError
@@ -64,7 +64,7 @@ _OFFSETS_TOPIC = "__consumer_offsets"
 class TransactionCoordinator:
     """One broker's transaction coordinator; it owns the transactional ids of the partitions it leads."""
 
-    def __init__(self, ctx: BrokerContext, replicas: ReplicaManager, producer_ids: ProducerIdManager) -> None:
+    def __init__(self, ctx: BrokerContext, replicas: ReplicaManager, producer_ids: ProducerIdSource) -> None:
         self.ctx = ctx
         self.producer_ids = producer_ids
         self.store = TransactionStore(ctx, replicas, self._on_loaded)
@@ -108,8 +108,8 @@ class TransactionCoordinator:
         respond(FindCoordinatorResponse(Errors.NONE, leader, endpoint.host, endpoint.port))
 
     def _create_topic(self, transactional_id: str) -> None:
-        controller = self.ctx.metadata.controller_id
-        if self._creating_topic or controller < 0:
+        controller = self.ctx.metadata.controller_node()
+        if self._creating_topic or controller is None:
             return
         config = self.ctx.config
         partitions = config["transaction.state.log.num.partitions"]
@@ -124,9 +124,8 @@ class TransactionCoordinator:
                                       transactional_id=transactional_id, partitions=partitions,
                                       replication_factor=replication)
 
-        self.ctx.network.request(self.ctx.node, f"broker-{controller}",
-                                 CreateTopicsRequest((topic,), internal_topics_allowed=True), done,
-                                 config["request.timeout.ms"])
+        self.ctx.network.request(self.ctx.node, controller, CreateTopicsRequest((topic,), internal_topics_allowed=True),
+                                 done, config["request.timeout.ms"])
 
     # -- InitProducerId --------------------------------------------------------------------
 

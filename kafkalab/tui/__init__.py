@@ -73,7 +73,8 @@ def _close(bridge: EngineBridge) -> bool:
 
 
 def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None,
-            custom_partitioner: str | None = None, listen: tuple[str, int] | None = None) -> int:
+            custom_partitioner: str | None = None, listen: tuple[str, int] | None = None,
+            mode: str | None = None, controllers: int | None = None) -> int:
     """Open the cluster in ``data_dir`` and run the app until the user quits; 2 if the directory is unusable.
 
     ``custom_partitioner`` (``module:function``) is what produce actions with ``partitioner: custom`` call;
@@ -90,7 +91,7 @@ def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path 
     except KafkaError as exc:
         print(f"kafkalab: {exc}", file=sys.stderr)
         return 2
-    return _run(lambda: EngineBridge.open(data_dir, brokers=brokers, fresh=fresh,
+    return _run(lambda: EngineBridge.open(data_dir, brokers=brokers, fresh=fresh, mode=mode, controllers=controllers,
                                           custom_partitioner=custom_partitioner, listen=listen),
                 lambda bridge: KafkaLabApp(bridge, lessons=library, config_file=user_config_file()))
 

@@ -94,10 +94,11 @@ class EngineBridge:
     @classmethod
     def open(cls, path: Path | str, brokers: int | None = None, fresh: bool = False, seed: int | None = None,
              broker_config: dict[str, Any] | None = None, listen: tuple[str, int] | None = None,
-             **options: Any) -> EngineBridge:
-        """Open (or create) the cluster in ``path``, with a Kafka listener per broker on ``listen`` (host, base
-        port); KafkaError if the directory is locked or not ours, or a port is in use."""
-        cluster = Cluster.open(path, brokers=brokers, seed=seed, broker_config=broker_config, fresh=fresh)
+             mode: str | None = None, controllers: int | None = None, **options: Any) -> EngineBridge:
+        """Open (or create) the cluster in ``path`` (in ``mode``, if new), with a Kafka listener per broker on
+        ``listen`` (host, base port); KafkaError if the directory is locked or not ours, or a port is in use."""
+        cluster = Cluster.open(path, brokers=brokers, seed=seed, broker_config=broker_config, fresh=fresh, mode=mode,
+                               controllers=controllers)
         listener = None
         if listen is not None:
             try:
@@ -327,7 +328,8 @@ class EngineBridge:
         def open_next() -> Cluster:
             if spec is None:
                 return Cluster.open(path)
-            return Cluster.open(path, brokers=spec.brokers, seed=spec.seed, broker_config=spec.config, fresh=True)
+            return Cluster.open(path, brokers=spec.brokers, seed=spec.seed, broker_config=spec.config, fresh=True,
+                                mode=spec.mode, controllers=spec.controllers)
 
         if same:
             self._close_engine()
@@ -406,7 +408,7 @@ class EngineBridge:
             wanted = request.records
             records = inspector.records(wanted.topic, wanted.partition, wanted.broker_id, wanted.first_offset,
                                         wanted.count)
-        znodes = cluster.coordinator.view() if request.znodes else ()
+        znodes = cluster.coordinator.view() if request.znodes and cluster.coordinator is not None else ()
         return Frame(number, view, clock, events, request, lanes, replicas, records, znodes, self._generation,
                      self._lesson.state() if self._lesson is not None else None,
                      self._player.state() if self._player is not None else None,
@@ -414,7 +416,8 @@ class EngineBridge:
                      self._positions(request.lanes_topic) if lanes else (),
                      ListenerState(self.listener.bootstrap, self.listener.connections())
                      if self.listener is not None else None,
-                     tuple(self._session.clients.steady) if self._session is not None else ())
+                     tuple(self._session.clients.steady) if self._session is not None else (),
+                     cluster.quorum.status() if request.znodes and cluster.quorum is not None else None)
 
     def _positions(self, topic: str | None) -> tuple[ConsumerPosition, ...]:
         """Where each running consumer of the session reads next in ``topic``'s partitions."""

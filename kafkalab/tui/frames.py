@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from kafkalab.actions.results import CheckResult
 from kafkalab.cluster.inspect import LogWindow, RecordsPage, ReplicaLog
+from kafkalab.cluster.quorum import QuorumStatus
 from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Step
 from kafkalab.scenarios.runner import StepReport
@@ -157,6 +158,8 @@ class Frame:
     listener: ListenerState | None = None
     #: The ids of the session's running steady producers, in the order they started.
     steady_producers: tuple[str, ...] = ()
+    #: KRaft mode: the controller quorum, when the screen asked for the coordination close-up (``znodes``).
+    quorum: QuorumStatus | None = None
 
     def lane(self, partition: int) -> LogWindow | None:
         """The drawn tail of ``partition``'s log, if the frame has it."""

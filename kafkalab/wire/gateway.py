@@ -24,6 +24,7 @@ from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors
 from kafkalab.events.cluster import BrokerRegistered, BrokerStopped
 from kafkalab.events.journal import Event
+from kafkalab.events.kraft import BrokerUnfenced
 from kafkalab.wire.adapters.base import ADAPTERS, RequestContext, Tree
 from kafkalab.wire.apis import api_name
 from kafkalab.wire.events import WireRequestRejected
@@ -80,8 +81,9 @@ class Gateway:
             self.outbox.set_serving(broker_id, serving)
 
     def _on_event(self, event: Event) -> None:
-        # Kafka opens its listeners once the broker is registered, and a dead process resets its connections.
-        if isinstance(event, BrokerRegistered):
+        # Kafka opens its listeners once the broker is registered (a KRaft broker: once unfenced, as Kafka 4.1's
+        # BrokerServer waits for), and a dead process resets its connections.
+        if isinstance(event, BrokerRegistered | BrokerUnfenced):
             self.outbox.set_serving(event.broker_id, True)
         elif isinstance(event, BrokerStopped):
             self.outbox.set_serving(event.broker_id, False)

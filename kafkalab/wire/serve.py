@@ -49,6 +49,9 @@ class ServeOptions:
     port: int
     #: Broker config overrides for a new cluster (an existing one keeps its own).
     broker_config: dict[str, str] = field(default_factory=dict)
+    #: A new cluster's mode (``zookeeper`` or ``kraft``) and KRaft controller count; an existing one keeps its own.
+    mode: str | None = None
+    controllers: int | None = None
 
 
 class _Stop(Exception):
@@ -156,7 +159,8 @@ def serve(options: ServeOptions, stdin: TextIO, out: TextIO, err: TextIO) -> int
         err.write(warning + "\n")
     try:
         cluster = Cluster.open(options.data_dir, brokers=options.brokers, fresh=options.fresh,
-                               broker_config=options.broker_config)
+                               broker_config=options.broker_config, mode=options.mode,
+                               controllers=options.controllers)
     except KafkaError as exc:
         err.write(f"kafkalab: {exc}\n")
         return 2

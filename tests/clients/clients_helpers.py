@@ -12,9 +12,11 @@ from kafkalab.events.journal import Event
 
 
 def open_cluster(clusters: Clusters, topic: str = "orders", partitions: int = 3, replication: int = 3,
-                 config: dict[str, Any] | None = None, topic_config: dict[str, Any] | None = None) -> Cluster:
+                 config: dict[str, Any] | None = None, topic_config: dict[str, Any] | None = None,
+                 mode: str = "zookeeper") -> Cluster:
     """A started 3-broker cluster (no initial rebalance delay) with one topic, closed by the ``clusters`` fixture."""
-    cluster = clusters.open(brokers=3, seed=7, broker_config={"group.initial.rebalance.delay.ms": 0, **(config or {})})
+    cluster = clusters.open(brokers=3, seed=7, broker_config={"group.initial.rebalance.delay.ms": 0, **(config or {})},
+                            mode=mode)
     cluster.wait(cluster.create_topic(topic, partitions, replication, topic_config))
     return cluster
 

@@ -49,8 +49,9 @@ def _transactional(cluster: Cluster, transactional_id: str = "payments", **setti
     return producer
 
 
-def test_read_committed_sees_committed_transactions_whole_and_never_aborted_ones(clusters):
-    cluster = open_cluster(clusters, partitions=2)
+@pytest.mark.parametrize("mode", ["zookeeper", "kraft"])
+def test_read_committed_sees_committed_transactions_whole_and_never_aborted_ones(clusters, mode):
+    cluster = open_cluster(clusters, partitions=2, mode=mode)
     producer = _transactional(cluster)
     _transaction(cluster, producer, ["c1", "c2", "c3"], "commit")
     _transaction(cluster, producer, ["a1", "a2"], "abort")

@@ -1,13 +1,17 @@
 """A seeded fault campaign over the KRaft quorum: kills, restarts from disk, clean shutdowns, cut and healed links.
 
-Three or five voters and one observer replicate ``__cluster_metadata-0`` while whoever
-leads appends records and every replica's listener snapshots its state. Raft's safety is
+Three or five voters and two observers (brokers) replicate ``__cluster_metadata-0`` while
+whoever leads appends metadata records (a topic with its partitions, ISR changes and
+configs per append, in Kafka's layout) and every replica's listener snapshots its state. Raft's safety is
 checked as it runs and after every step:
 
 * at most one leader per epoch, and no voter grants two candidates its vote in one epoch;
 * every committed record any listener was given agrees with what every other was given
   at that offset, and each listener receives the committed log in order, without gaps;
 * a committed record sits at the offset its ``append`` returned;
+* every broker (observer) applies metadata that is a prefix of the leader's: the records it
+  applied are the leader's first ones, and the ``MetadataImage`` it built by replaying them
+  (as a KRaft broker does) is the image those committed records build;
 * every response leaves a node only once its ``quorum-state`` file is at least that new
   (a granted vote already on disk); every running replica's file matches its epoch;
 * no replica stops on an error.
@@ -23,6 +27,7 @@ many: ``python tests/raft/quorum_campaign.py --seeds 0-499 --jobs 2``.
 from __future__ import annotations
 
 import argparse
+import base64
 import functools
 import multiprocessing
 import os
@@ -31,17 +36,32 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from raft_harness import OBSERVER_ID, Quorum, node_name
+from raft_harness import OBSERVER_ID, Quorum, node_name, parse_snapshot_record
 
 from kafkalab.events.raft import QuorumLeaderElected, QuorumReplicaFailed, QuorumVoteGranted
+from kafkalab.metadata.image import MetadataImage
+from kafkalab.metadata.records import (
+    BROKER_RESOURCE,
+    TOPIC_RESOURCE,
+    ConfigRecord,
+    MetadataRecord,
+    PartitionChangeRecord,
+    PartitionRecord,
+    TopicRecord,
+    decode_record,
+    encode_record,
+)
 from kafkalab.protocol.raft import BeginQuorumEpochResponse, VoteRequest, VoteResponse
 from kafkalab.raft.client import RaftNode
 from kafkalab.raft.config import QuorumConfig
 from kafkalab.raft.epoch_states import Role
+from kafkalab.raft.listeners import CommittedBatch, LeaderAndEpoch
+from kafkalab.raft.snapshots import SnapshotContents
 from kafkalab.storage.records import iter_batch_headers
 
 FAULTS = 16
@@ -54,6 +74,79 @@ CONFIG = QuorumConfig.build({"metadata.log.segment.bytes": 2048, "metadata.log.s
                              "metadata.max.retention.bytes": 4096})
 SNAPSHOT_EVERY_BYTES = 400
 MAX_FETCH_BYTES = 1500
+
+
+#: The brokers: observers of the metadata log that apply it.
+BROKER_IDS = (OBSERVER_ID, OBSERVER_ID + 1)
+
+
+def metadata_records(sequence: int, rng: random.Random) -> list[bytes]:
+    """One self-contained change, as a controller writes it: a topic, its partitions, maybe an ISR change and a config.
+
+    Self-contained, so that any prefix of whole appends replays (a truncated append takes its
+    records with it).
+    """
+    name = f"t{sequence}"
+    topic_id = base64.urlsafe_b64encode(sequence.to_bytes(16, "big")).decode().rstrip("=")
+    records: list[MetadataRecord] = [TopicRecord(name, topic_id)]
+    for partition in range(rng.randint(1, 3)):
+        replicas = tuple(rng.sample(range(1, 6), 3))
+        records.append(PartitionRecord(partition, topic_id, replicas, replicas, replicas[0]))
+        if rng.random() < 0.5:
+            records.append(PartitionChangeRecord(partition, topic_id, isr=replicas[:2]))
+    if rng.random() < 0.3:
+        records.append(ConfigRecord(TOPIC_RESOURCE, name, "retention.ms", str(rng.randint(1, 10**6))))
+    return [encode_record(record) for record in records]
+
+
+class MetadataApplier:
+    """What a KRaft broker does with the committed log: replay every record into a ``MetadataImage``."""
+
+    def __init__(self, node: RaftNode) -> None:
+        self.node = node
+        self.image = MetadataImage()
+        self.next_offset = 0
+
+    def handle_commit(self, batches: Sequence[CommittedBatch]) -> None:
+        for batch in batches:
+            if not batch.is_control:
+                self.image.replay_all(decode_record(value) for value in batch.records)
+            self.next_offset = batch.last_offset + 1
+
+    def handle_load_snapshot(self, snapshot: SnapshotContents) -> None:
+        # The harness's snapshots hold each applied record as ``<offset>:<value>``.
+        self.image = MetadataImage()
+        self.image.replay_all(decode_record(parse_snapshot_record(record)[1]) for record in snapshot.records)
+        self.next_offset = snapshot.snapshot_id.offset
+
+    def handle_leader_change(self, leader: LeaderAndEpoch) -> None:
+        pass
+
+
+def _image_state(image: MetadataImage) -> tuple[Any, ...]:
+    return image.topics, image.configs, image.brokers, image.features
+
+
+def check_brokers_follow_the_leader(quorum: Quorum, appliers: dict[int, MetadataApplier]) -> None:
+    """Every running broker's applied records are a prefix of the leader's, and its image is theirs replayed."""
+    leader = quorum.leader()
+    committed = quorum.committed.records
+    for broker_id, applier in appliers.items():
+        node = quorum.nodes.get(broker_id)
+        if node is None or not node.running or node is not applier.node:
+            continue
+        if leader is not None:
+            mine, theirs = quorum.listeners[broker_id].applied, quorum.listeners[leader.node_id].applied
+            shared = min(len(mine), len(theirs))
+            if mine[:shared] != theirs[:shared]:
+                raise AssertionError(f"broker {broker_id} applied records that are not a prefix of leader "
+                                     f"{leader.node_id}'s")
+        expected = MetadataImage()
+        expected.replay_all(decode_record(committed[offset]) for offset in sorted(committed)
+                            if offset < applier.next_offset)
+        if _image_state(applier.image) != _image_state(expected):
+            raise AssertionError(f"broker {broker_id}'s metadata image at offset {applier.next_offset} is not the "
+                                 f"image the committed records before it build")
 
 
 class CampaignFailure(AssertionError):
@@ -170,9 +263,11 @@ class Appender:
         leaders = self.quorum.leaders()
         if leaders:
             leader = self.rng.choice(leaders)
-            value = b"r%d" % self.sequence
+            values = metadata_records(self.sequence, self.rng)
             self.sequence += 1
-            self.promised[value] = leader.append([value], epoch=leader.epoch)
+            last = leader.append(values, epoch=leader.epoch)
+            for index, value in enumerate(values):
+                self.promised[value] = last - (len(values) - 1 - index)
         self.quorum.scheduler.call_later(self.rng.uniform(20, 250), self.tick)
 
     def check(self) -> None:
@@ -302,7 +397,7 @@ def _append_last(quorum: Quorum, monitor: SafetyMonitor, appender: Appender) -> 
         if leader is None:
             _run_checked(quorum, monitor, 10)
             continue
-        value = b"last-%d" % attempt
+        value = encode_record(ConfigRecord(BROKER_RESOURCE, "", f"last-{attempt}", "1"))
         attempt += 1
         offset = leader.append([value], epoch=leader.epoch)
         appender.promised[value] = offset
@@ -321,8 +416,16 @@ def run_campaign(seed: int, path: Path, voters: int = 3, faults: int = FAULTS,
                  keep_journal: bool = False) -> CampaignReport:
     """Run the campaign for ``seed`` in ``path``; raise CampaignFailure if a check fails."""
     rng = random.Random(seed)
-    quorum = Quorum(path, tuple(range(1, voters + 1)), (OBSERVER_ID,), seed=seed, config=CONFIG,
+    quorum = Quorum(path, tuple(range(1, voters + 1)), BROKER_IDS, seed=seed, config=CONFIG,
                     snapshot_every_bytes=SNAPSHOT_EVERY_BYTES, max_fetch_bytes=MAX_FETCH_BYTES)
+    appliers: dict[int, MetadataApplier] = {}
+
+    def attach_applier(node: RaftNode) -> None:
+        if not node.is_voter:
+            appliers[node.node_id] = MetadataApplier(node)
+            node.register(appliers[node.node_id])
+
+    quorum.on_start.append(attach_applier)
     monitor = SafetyMonitor(quorum)
     appender = Appender(quorum, random.Random(f"append-{seed}"))
     actions: list[str] = []
@@ -333,6 +436,7 @@ def run_campaign(seed: int, path: Path, voters: int = 3, faults: int = FAULTS,
         cut: set[tuple[str, str]] = set()
         for _ in range(faults):
             _run_checked(quorum, monitor, rng.uniform(300, 8000))
+            check_brokers_follow_the_leader(quorum, appliers)
             actions.append(f"{quorum.scheduler.now_ms:.0f} ms: {_random_fault(quorum, rng, cut)}")
         _run_checked(quorum, monitor, rng.uniform(300, 8000))
         for a, b in sorted(cut):
@@ -358,6 +462,13 @@ def run_campaign(seed: int, path: Path, voters: int = 3, faults: int = FAULTS,
                                  f"{SETTLE_TIMEOUT_MS:.0f} ms")
         monitor.check_now()
         _check_outcome(quorum, appender)
+        check_brokers_follow_the_leader(quorum, appliers)
+        leader = quorum.stable_leader()
+        assert leader is not None
+        for broker_id, applier in appliers.items():
+            if applier.next_offset != leader.high_watermark:
+                raise AssertionError(f"broker {broker_id} applied the log to {applier.next_offset}, not to the high "
+                                     f"watermark {leader.high_watermark}")
     except Exception as failure:
         where = "".join(traceback.format_exception(failure)[-3:])
         error = CampaignFailure(f"seed {seed} ({voters} voters): {failure}\nactions: {actions}\nraised at: {where}"

@@ -151,6 +151,8 @@ class Quorum:
         self.nodes: dict[int, RaftNode] = {}
         self.listeners: dict[int, RecordingListener] = {}
         self._incarnations: dict[int, int] = {}
+        #: Called with each new incarnation before it starts (to register more listeners).
+        self.on_start: list[Callable[[RaftNode], None]] = []
 
     @property
     def all_ids(self) -> tuple[int, ...]:
@@ -171,6 +173,8 @@ class Quorum:
                         config=self.config, **extra)
         listener = RecordingListener(node, self.committed, self.snapshot_every_bytes)
         node.register(listener)
+        for hook in self.on_start:
+            hook(node)
         self.nodes[node_id], self.listeners[node_id] = node, listener
         node.start()
         return node

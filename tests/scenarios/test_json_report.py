@@ -13,6 +13,8 @@ from kafkalab.actions.results import ConsumedRecord, ConsumeResult, ProducedReco
 from kafkalab.cli import main
 
 EVERY_ACTION = Path(__file__).parent / "files" / "every_action.yaml"
+#: The KRaft controller quorum's actions, on a KRaft cluster.
+EVERY_KRAFT_ACTION = Path(__file__).parent / "files" / "every_kraft_action.yaml"
 
 PARTITION_FIELDS = ["partition", "leader", "replicas", "isr", "leader_epoch", "log_start_offset", "high_watermark",
                     "log_end_offset", "last_stable_offset"]
@@ -46,6 +48,9 @@ RESULT_FIELDS = {
     "wait": ["waited_ms"],
     "expect": ["ok", "checks"],
     "note": ["text"],
+    "kill_controller": ["controller"],
+    "restart_controller": ["controller"],
+    "describe_quorum": ["leader_id", "leader_epoch", "high_watermark", "voters", "observers"],
 }
 
 
@@ -58,19 +63,40 @@ def report() -> dict[str, Any]:
     return json.loads(out.getvalue())
 
 
+@pytest.fixture(scope="module")
+def kraft_report() -> dict[str, Any]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["run", str(EVERY_KRAFT_ACTION), "--json"]) == 0
+    return json.loads(out.getvalue())
+
+
 def steps_of(report: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [step for step in report["steps"] if step["action"] == action]
 
 
-def test_the_scenario_runs_every_action_of_the_vocabulary(report: dict[str, Any]) -> None:
-    assert {step["action"] for step in report["steps"]} == set(REGISTRY) == set(RESULT_FIELDS)
+def test_the_scenarios_run_every_action_of_the_vocabulary(report: dict[str, Any],
+                                                           kraft_report: dict[str, Any]) -> None:
+    ran = {step["action"] for step in report["steps"] + kraft_report["steps"]}
+    assert ran == set(REGISTRY) == set(RESULT_FIELDS)
 
 
 @pytest.mark.parametrize("action", sorted(RESULT_FIELDS))
-def test_each_result_has_the_documented_fields(report: dict[str, Any], action: str) -> None:
-    for step in steps_of(report, action):
+def test_each_result_has_the_documented_fields(report: dict[str, Any], kraft_report: dict[str, Any],
+                                               action: str) -> None:
+    for step in steps_of(report, action) + steps_of(kraft_report, action):
         if "error" not in step:
             assert list(step["result"]) == RESULT_FIELDS[action], step
+
+
+def test_describe_quorum_reports_each_voters_and_observers_lag(kraft_report: dict[str, Any]) -> None:
+    before, after = (step["result"] for step in steps_of(kraft_report, "describe_quorum"))
+    assert before["leader_id"] == 101
+    assert after["leader_id"] in (102, 103) and after["leader_epoch"] > before["leader_epoch"]
+    assert [v["id"] for v in after["voters"]] == [101, 102, 103]
+    assert [o["id"] for o in after["observers"]] == [1, 2, 3]
+    assert all(list(r) == ["id", "log_end_offset", "lag"] and r["lag"] == 0
+               for r in after["voters"] + after["observers"])
 
 
 def test_records_produced_say_where_each_went(report: dict[str, Any]) -> None:

@@ -92,7 +92,8 @@ class ClockBar(Widget):
         if controller < 0:
             text.append("controller: none")
         else:
-            text.append(f"controller {controller}" if "controller" in cuts else f"controller: broker {controller}")
+            node = "" if frame.view.mode == "kraft" else "broker "  # KRaft: a controller node of its own
+            text.append(f"controller {controller}" if "controller" in cuts else f"controller: {node}{controller}")
         if "view" not in cuts:
             text.append(" │ ", dim)
             text.append(self._view_title, "bold")

@@ -1,0 +1,171 @@
+"""KRaft mode's controllers as the cluster holds them: start, kill, restart, and ``describe_quorum``.
+
+The controllers are nodes of their own (``process.roles=controller``), ids 101, 102 ...
+apart from the brokers' (Kafka requires every ``node.id`` to be unique), each with its log
+dir ``controller-<id>/`` in the data dir and reachable as ``controller-<id>``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kafkalab.cluster.datadir import DataDir
+from kafkalab.config import BrokerConfig
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.journal import EventJournal
+from kafkalab.kraft.broker_link import QuorumSettings
+from kafkalab.kraft.controller_node import ControllerNode, ControllerStatus, controller_node_name
+from kafkalab.metadata.image import MetadataImage
+from kafkalab.metadata.json_format import decode_payload
+from kafkalab.raft.config import QuorumConfig
+from kafkalab.raft.listeners import decode_committed
+from kafkalab.raft.views import QuorumDescription
+from kafkalab.sim.network import Network
+from kafkalab.sim.scheduler import Scheduler
+
+#: The first controller's node id; the others follow.
+FIRST_CONTROLLER_ID = 101
+MAX_CONTROLLERS = 5
+#: How many of the newest committed metadata records the quorum status carries.
+STATUS_RECORDS = 30
+
+
+@dataclass(frozen=True)
+class RegistrationStatus:
+    """A broker's registration as the committed metadata holds it, and when the active controller last heard it."""
+
+    broker_id: int
+    epoch: int
+    fenced: bool
+    in_controlled_shutdown: bool
+    #: The active controller's fencing deadline for it (None: fenced, or no active controller).
+    fenced_at_ms: float | None
+
+
+@dataclass(frozen=True)
+class MetadataEntry:
+    """One committed record of the metadata log: its offset and what it says (Kafka's JSON, or a control record)."""
+
+    offset: int
+    text: str
+
+
+@dataclass(frozen=True)
+class QuorumStatus:
+    """The quorum at a moment, for the screen that shows it: controllers, registrations, the log's newest records."""
+
+    controllers: tuple[ControllerStatus, ...]
+    registrations: tuple[RegistrationStatus, ...]
+    records: tuple[MetadataEntry, ...]
+
+
+class ControllerQuorum:
+    """The cluster's controller nodes and what the engine asks of them."""
+
+    def __init__(self, count: int, data_dir: DataDir, cluster_id: str, seed: int, scheduler: Scheduler,
+                 network: Network, journal: EventJournal, broker_config: BrokerConfig,
+                 quorum_config: QuorumConfig) -> None:
+        ids = range(FIRST_CONTROLLER_ID, FIRST_CONTROLLER_ID + count)
+        voters = {node_id: controller_node_name(node_id) for node_id in ids}
+        self.settings = QuorumSettings(voters, cluster_id, quorum_config)
+        self.nodes: dict[int, ControllerNode] = {
+            node_id: ControllerNode(node_id, voters, data_dir.controller_dir(node_id), cluster_id=cluster_id,
+                                    scheduler=scheduler, network=network, journal=journal,
+                                    rng=random.Random(f"{seed}-controller-{node_id}"), broker_config=broker_config,
+                                    quorum_config=quorum_config)
+            for node_id in ids}
+        self._last_image: MetadataImage | None = None
+
+    @staticmethod
+    def check_count(count: Any) -> None:
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_CONTROLLERS:
+            raise KafkaError(Errors.INVALID_ARGUMENT, f"A KRaft quorum has 1 to {MAX_CONTROLLERS} controllers, "
+                                                      f"not {count}.")
+
+    def start(self) -> None:
+        for node in self.nodes.values():
+            if not node.running:
+                node.start()
+
+    def stop_for_exit(self) -> None:
+        for node in self.nodes.values():
+            node.stop_for_exit()
+
+    def node(self, node_id: Any) -> ControllerNode:
+        """The controller with this id, or INVALID_ARGUMENT naming the ids there are."""
+        node = self.nodes.get(node_id) if isinstance(node_id, int) else None
+        if node is None:
+            raise KafkaError(Errors.INVALID_ARGUMENT,
+                             f"There is no controller {node_id}; controllers are {', '.join(map(str, self.nodes))}.")
+        return node
+
+    def kill(self, node_id: int) -> None:
+        node = self.node(node_id)
+        if not node.running:
+            raise KafkaError(Errors.BROKER_NOT_AVAILABLE, f"Controller {node_id} is not running.")
+        node.kill()
+
+    def restart(self, node_id: int) -> None:
+        node = self.node(node_id)
+        if node.running:
+            raise KafkaError(Errors.BROKER_ALREADY_RUNNING, f"Controller {node_id} is already running.")
+        node.start()
+
+    @property
+    def active(self) -> ControllerNode | None:
+        return next((node for node in self.nodes.values() if node.active), None)
+
+    @property
+    def image(self) -> MetadataImage:
+        """The committed metadata as far as any controller has applied it.
+
+        A controller that restarts replays its log only once it learns the high watermark,
+        so while none leads, the newest image any controller built (a stopped one's too,
+        or one seen earlier) stands for what is committed.
+        """
+        best = max((node.image for node in self.nodes.values()), key=lambda image: image.offset)
+        if self._last_image is None or best.offset >= self._last_image.offset:
+            self._last_image = best
+        return self._last_image
+
+    def describe(self) -> QuorumDescription:
+        """``kafka-metadata-quorum describe --status --replication``, as the quorum leader answers it."""
+        for node in self.nodes.values():
+            view = node.raft.describe() if node.running and node.raft is not None else None
+            if view is not None and view.description is not None:
+                return view.description
+        raise KafkaError(Errors.NOT_CONTROLLER, "The quorum has no leader now, so nobody can describe it.")
+
+    def status(self) -> QuorumStatus:
+        """Every controller's replica, every registration, and the newest committed records of the metadata log."""
+        active = self.active
+        deadlines = {int(s.client.removeprefix("broker-")): s.expires_ms
+                     for s in (active.session_deadlines() if active is not None else ())}
+        registrations = tuple(RegistrationStatus(b.broker_id, b.epoch, b.fenced, b.in_controlled_shutdown,
+                                                 deadlines.get(b.broker_id))
+                              for b in sorted(self.image.brokers.values(), key=lambda r: r.broker_id))
+        return QuorumStatus(tuple(node.describe() for node in self.nodes.values()), registrations,
+                            self._newest_records(active))
+
+    @staticmethod
+    def _newest_records(active: ControllerNode | None) -> tuple[MetadataEntry, ...]:
+        raft = active.raft if active is not None else None
+        high_watermark = raft.high_watermark if raft is not None and raft.running else None
+        if raft is None or high_watermark is None:
+            return ()
+        start = max(raft.log.start_offset, high_watermark - STATUS_RECORDS)
+        entries: list[MetadataEntry] = []
+        for batch in decode_committed(raft.log.read(start, 1 << 20, committed_only=True)):
+            if batch.is_control:
+                entries += [MetadataEntry(batch.base_offset + i, type(message).__name__)
+                            for i, message in enumerate(batch.control_records)]
+            else:
+                entries += [MetadataEntry(batch.base_offset + i, decode_payload(value))
+                            for i, value in enumerate(batch.records)]
+        return tuple(entry for entry in entries if entry.offset >= start)[-STATUS_RECORDS:]
+
+    def names(self) -> Mapping[str, int]:
+        return {node.node: node_id for node_id, node in self.nodes.items()}
