@@ -8,12 +8,17 @@ server was given (``kafkalab/tui/web_tab.py`` runs it).
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import ipaddress
 import shlex
+import signal
 import socket
 import sys
 from typing import Any
+
+from aiohttp import web
+from textual_serve.server import Server
 
 from kafkalab.tui.web_tab import TabOptions
 
@@ -71,21 +76,54 @@ def address_problem(host: str, port: int) -> str | None:
     return None
 
 
+class LabServer(Server):
+    """textual-serve's server, saying where the lab is once it listens and closing every tab when it stops."""
+
+    def __init__(self, options: TabOptions, host: str, port: int) -> None:
+        super().__init__(tab_command(options), host=host, port=port, title="kafkalab")
+        #: The tabs' websocket handlers, each relaying one kafkalab process.
+        self.tabs: set[asyncio.Task[Any]] = set()
+
+    async def on_startup(self, app: web.Application) -> None:
+        pass  # textual-serve's banner here would come before the socket listens; ``serve`` says so after
+
+    async def handle_index(self, request: web.Request) -> Any:
+        # The page's websocket goes back to the address the browser used: the one the server was started with
+        # means nothing elsewhere (0.0.0.0, or a name only the trainer's machine knows).
+        self.public_url = f"{request.scheme}://{request.host}"
+        return await super().handle_index(request)
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        task = asyncio.current_task()
+        assert task is not None
+        self.tabs.add(task)
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self.tabs.discard(task)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        # Stopping the server closes every tab as closing it in the browser would: textual-serve's handler,
+        # cancelled, asks its app to quit and waits for the process (otherwise aiohttp waits on the browsers).
+        for task in self.tabs:
+            task.cancel()
+        await asyncio.gather(*self.tabs, return_exceptions=True)
+
+    def serve(self, debug: bool = False) -> None:
+        # textual-serve's own ``serve``, with aiohttp's announcement (which it silences), printed once the
+        # socket listens, as the one line saying where the lab is.
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        loop.add_signal_handler(signal.SIGINT, self.request_exit)
+        loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    print=lambda _aiohttp_says: print(
+                        f"kafkalab web: serving on http://{self.host}:{self.port}/ (every browser tab gets a lab of "
+                        f"its own); press Ctrl+C to stop", flush=True))
+
+
 def serve(options: TabOptions, host: str, port: int) -> int:
     """Serve the lab on ``host``:``port`` until interrupted; 2 if it cannot listen there."""
-    from textual_serve.server import Server
-
-    class LabServer(Server):
-        async def on_startup(self, app: Any) -> None:
-            self.console.print(f"kafkalab web: serving on http://{host}:{port}/ (every browser tab gets a lab of its "
-                               f"own); press Ctrl+C to stop", highlight=False, markup=False)
-
-        async def handle_index(self, request: Any) -> Any:
-            # The page's websocket goes back to the address the browser used: the one the server was started with
-            # means nothing elsewhere (0.0.0.0, or a name only the trainer's machine knows).
-            self.public_url = f"{request.scheme}://{request.host}"
-            return await super().handle_index(request)
-
     if not is_loopback(host):
         print(f"kafkalab: warning: serving on {host}: anyone who can reach port {port} gets a kafkalab of their own, "
               f"running as you on this machine", file=sys.stderr)
@@ -93,9 +131,8 @@ def serve(options: TabOptions, host: str, port: int) -> int:
     if problem is not None:
         print(f"kafkalab: {problem}", file=sys.stderr)
         return 2
-    server = LabServer(tab_command(options), host=host, port=port, title="kafkalab")
     try:
-        server.serve()
+        LabServer(options, host, port).serve()
     except OSError as exc:  # taken between the probe and the bind
         print(f"kafkalab: cannot listen on {host} port {port}: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -74,7 +74,7 @@ def web_server(*options: str, port: int | None = None, tmp_dir: Path | None = No
     try:
         for line in server.stdout:  # its first line says it serves, once it listens
             printed.append(line)
-            if "serving on" in line:
+            if line.startswith("kafkalab web: serving on"):
                 break
         else:
             raise AssertionError(f"kafkalab web did not start: {''.join(printed)}")
