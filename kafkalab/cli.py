@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from kafkalab import MODELLED_KAFKA, __version__
 
 if TYPE_CHECKING:
+    from kafkalab.lessons.catalog import Catalog
+    from kafkalab.lessons.model import Lesson
     from kafkalab.tui.web_tab import TabOptions
 
 
@@ -206,22 +208,29 @@ def _lessons(args: argparse.Namespace) -> int:
     return 2 if catalog.problems else 0
 
 
-def _open_lesson(args: argparse.Namespace, home_dir: Path) -> int:
+def _find_lesson(lesson_id: str, lessons_dir: str | None) -> tuple[Lesson, Catalog] | None:
+    """The lesson ``lesson_id`` and the catalog it is in; None, said in one line, if there is none."""
     from kafkalab.errors import quoted
     from kafkalab.lessons.catalog import load_catalog
     from kafkalab.scenarios.validate import suggest
-    from kafkalab.tui import run_lesson
 
-    catalog = load_catalog(Path(args.tui_lessons_dir) if args.tui_lessons_dir else None)
+    catalog = load_catalog(Path(lessons_dir) if lessons_dir else None)
     for mark, message in catalog.problems:
         print(f"{mark}: {message}", file=sys.stderr)
-    lesson = catalog.get(args.lesson_id)
+    lesson = catalog.get(lesson_id)
     if lesson is None:
         known = [known.id for known in catalog.lessons]
-        print(f"kafkalab: no lesson {quoted(args.lesson_id)}{suggest(args.lesson_id, known)}; `kafkalab lessons` lists "
-              f"them", file=sys.stderr)
-        return 2
-    return run_lesson(lesson, catalog, home_dir)
+        print(f"kafkalab: no lesson {quoted(lesson_id)}{suggest(lesson_id, known)}; `kafkalab lessons` lists them",
+              file=sys.stderr)
+        return None
+    return lesson, catalog
+
+
+def _open_lesson(args: argparse.Namespace, home_dir: Path) -> int:
+    from kafkalab.tui import run_lesson
+
+    found = _find_lesson(args.lesson_id, args.tui_lessons_dir)
+    return 2 if found is None else run_lesson(*found, home_dir)
 
 
 def _play(args: argparse.Namespace) -> int:
@@ -295,6 +304,8 @@ def _web(args: argparse.Namespace) -> int:
         from kafkalab.tui.web_tab import run_tab
 
         return run_tab(options)
+    if args.web_lesson is not None and _find_lesson(args.web_lesson, args.tui_lessons_dir) is None:
+        return 2  # said here once, rather than by every tab's process to a browser that shows no standard error
     if not 1 <= args.web_port <= 65535:
         print(f"kafkalab: --port must be between 1 and 65535, not {args.web_port}", file=sys.stderr)
         return 2
