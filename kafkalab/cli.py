@@ -304,6 +304,11 @@ def _web(args: argparse.Namespace) -> int:
         from kafkalab.tui.web_tab import run_tab
 
         return run_tab(options)
+    from kafkalab.cluster.cluster import MAX_BROKERS
+
+    if args.brokers is not None and not 1 <= args.brokers <= MAX_BROKERS:  # Cluster.open's rule, said at start too
+        print(f"kafkalab: --brokers must be between 1 and {MAX_BROKERS}, not {args.brokers}", file=sys.stderr)
+        return 2
     if args.web_lesson is not None and _find_lesson(args.web_lesson, args.tui_lessons_dir) is None:
         return 2  # said here once, rather than by every tab's process to a browser that shows no standard error
     if not 1 <= args.web_port <= 65535:

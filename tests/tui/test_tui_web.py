@@ -139,6 +139,7 @@ class TestCommandLine:
     @pytest.mark.parametrize(("argv", "said"), [
         (["--fresh", "web"], "kafkalab: web takes no --fresh"),
         (["web", "--port", "0"], "kafkalab: --port must be between 1 and 65535, not 0"),
+        (["web", "--brokers", "12"], "kafkalab: --brokers must be between 1 and 9, not 12"),
         (["web", "--lesson", "partitons"], "kafkalab: no lesson 'partitons' (did you mean 'partitions'?)"),
     ])
     def test_options_that_make_no_server_are_refused(self, argv: list[str], said: str,
