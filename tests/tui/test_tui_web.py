@@ -15,7 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from web_lab import CHROMIUM, chromium, create_topic_and_produce, open_tab, press, wait_for_text, web_server
+from web_lab import (
+    CHROMIUM,
+    chromium,
+    create_topic_and_produce,
+    open_tab,
+    press,
+    wait_for_match,
+    wait_for_screen,
+    wait_for_text,
+    web_server,
+)
 
 from kafkalab.cli import build_parser, main, tab_options
 from kafkalab.storage.log_manager import CLEAN_SHUTDOWN_FILE
@@ -50,20 +60,20 @@ def test_a_tab_runs_the_lab_and_a_second_tab_on_its_data_dir_is_offered_a_fresh_
     tmp.mkdir()
     with web_server("--data-dir", str(data_dir), tmp_dir=tmp) as (url, _printed), chromium() as browser:
         first = open_tab(browser, url)
-        dashboard = create_topic_and_produce(first)
+        create_topic_and_produce(first)
         # The topics table: orders, 3 partitions, replication factor 3, nothing under-replicated or offline, 1 record.
-        assert re.search(r"│ orders +3 +3 +0 +0 +1│", dashboard), dashboard
-        went = re.search(r"went to orders-(\d) @ 0", dashboard)
-        assert went is not None, dashboard
+        wait_for_match(first, r"│ orders +3 +3 +0 +0 +1│")
+        went = wait_for_match(first, r"went to orders-(\d) @ 0")
         press(first, "6")
-        records = wait_for_text(first, "records & disk", f"orders-{went[1]} on broker")
+        wait_for_text(first, "records & disk", f"orders-{went[1]} on broker")
         # The record as the produce form suggested it, read back from the partition's log.
-        assert re.search(r"│ +0 +2025-01-01 [0-9:.]+ +0 +customer-1 +hello ", records), records
+        wait_for_match(first, r"│ +0 +2025-01-01 [0-9:.]+ +0 +customer-1 +hello ")
 
         second = open_tab(browser, url)
-        in_use = wait_for_text(second, "data dir in use", "Use a fresh temporary cluster")
         # The terminal app's own message, wrapped in the dialog: compared without the spaces and borders around it.
-        assert squeezed(f"kafkalab: DATA_DIR_LOCKED: {data_dir} is in use by kafkalab process") in squeezed(in_use)
+        in_use = squeezed(f"kafkalab: DATA_DIR_LOCKED: {data_dir} is in use by kafkalab process")
+        wait_for_screen(second, lambda text: in_use in squeezed(text) and "Use a fresh temporary cluster" in text,
+                        "the in-use dialog")
         assert len(tab_dirs(tmp)) == 2  # each tab keeps a temporary folder; the first's is unused
         press(second, "Enter")  # the offer has focus
         wait_for_text(second, "No topic yet: press c to create one.", gone="data dir in use")

@@ -10,16 +10,17 @@ fresh lab served on a free port, a topic created and records produced with the k
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Headless, and nothing that reaches for the network or a profile of the user's (playwright adds a fresh one).
@@ -113,16 +114,31 @@ def screen(page: Page) -> str:
     return str(page.evaluate("window.__kafkalabScreen()"))
 
 
+def wait_for_screen(page: Page, done: Callable[[str], bool], what: str) -> str:
+    """Wait until the tab's terminal text is ``done``; that text. Read again and again, as the browser may be
+    half-way through drawing a frame (a closing form's rows still on screen beside the new ones)."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        text = screen(page)
+        if done(text):
+            return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {WAIT_MS} ms for {what}; the tab shows:\n{text}")
+        page.wait_for_timeout(100)
+
+
 def wait_for_text(page: Page, *needles: str, gone: str | None = None) -> str:
     """Wait until the tab's terminal shows every one of ``needles`` (and no longer ``gone``); its text then."""
-    try:
-        page.wait_for_function("([needles, gone]) => { const text = window.__kafkalabScreen(); "
-                               "return needles.every(n => text.includes(n)) && !(gone && text.includes(gone)); }",
-                               arg=[list(needles), gone], timeout=WAIT_MS)
-    except PlaywrightTimeout:
-        waited = f"{needles}{f' without {gone!r}' if gone else ''}"
-        raise AssertionError(f"waited {WAIT_MS} ms for {waited}; the tab shows:\n{screen(page)}") from None
-    return screen(page)
+    return wait_for_screen(page, lambda text: all(needle in text for needle in needles) and not (gone and gone in text),
+                           f"{needles}{f' without {gone!r}' if gone else ''}")
+
+
+def wait_for_match(page: Page, pattern: str) -> re.Match[str]:
+    """Wait until the tab's terminal text has a match of the regular expression ``pattern``; the match."""
+    text = wait_for_screen(page, lambda text: re.search(pattern, text) is not None, f"/{pattern}/")
+    found = re.search(pattern, text)
+    assert found is not None
+    return found
 
 
 def press(page: Page, *keys: str) -> None:
@@ -143,7 +159,7 @@ def create_topic_and_produce(page: Page) -> str:
     press(page, "p")
     wait_for_text(page, "record: produce")
     press(page, "Control+s")
-    return wait_for_text(page, "produce: ok")
+    return wait_for_text(page, "produce: ok", gone="record: produce")
 
 
 def main(out: Path) -> None:
