@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 from web_lab import (
     CHROMIUM,
     chromium,
@@ -29,8 +30,10 @@ from web_lab import (
 
 from kafkalab.cli import build_parser, main, tab_options
 from kafkalab.storage.log_manager import CLEAN_SHUTDOWN_FILE
+from kafkalab.tui.bridge import EngineBridge
+from kafkalab.tui.screenshots import SEED, SIZE, lesson_library
 from kafkalab.tui.web import tab_command
-from kafkalab.tui.web_tab import TabOptions
+from kafkalab.tui.web_tab import InUseScreen, TabOptions, WebTabApp
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser: Debian's chromium is not installed at "
                                                                   f"{CHROMIUM} (.ci/run installs it where apt-get can)")
@@ -123,6 +126,42 @@ def test_the_page_connects_back_to_the_address_the_browser_used(tmp_path: Path) 
             page = response.read().decode()
     assert 'data-session-websocket-url="ws://trainer.example:8000/ws"' in page
     assert printed[0].startswith("kafkalab: warning: serving on 0.0.0.0: anyone who can reach port")
+
+
+class TestInUseDialog:
+    """The dialog a tab opens with when its data dir was in use (pilot tests, no browser)."""
+
+    @staticmethod
+    def open(tmp_path: Path) -> WebTabApp:
+        bridge = EngineBridge.open(tmp_path / "fresh", seed=SEED, paused=True)
+        return WebTabApp(bridge, "DATA_DIR_LOCKED: /srv/lab is in use by kafkalab process 42; close it or choose "
+                                 "another --data-dir.", lessons=lesson_library(tmp_path / "learner"))
+
+    async def test_it_says_why_and_offers_the_fresh_cluster_it_opened(self, tmp_path: Path) -> None:
+        app = self.open(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await app.settle()
+            assert isinstance(app.screen, InUseScreen)
+            reason = app.screen.query_one("#in-use-reason", Static)
+            assert str(reason.content) == ("kafkalab: DATA_DIR_LOCKED: /srv/lab is in use by kafkalab process 42; "
+                                           "close it or choose another --data-dir.")
+            await pilot.press("enter")  # the offer has focus
+            await pilot.pause()
+            assert not isinstance(app.screen, InUseScreen) and app.is_running
+            assert app.bridge.opened_dir == tmp_path / "fresh"
+        app.bridge.close()
+
+    async def test_closing_instead_quits_the_lab(self, tmp_path: Path) -> None:
+        app = self.open(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await app.settle()
+            await pilot.press("tab", "enter")  # "Close this tab"
+            for _ in range(3000):  # the cluster closes on a thread: up to 30 s on a busy machine
+                if not app.is_running:
+                    break
+                await pilot.pause(0.01)
+            assert not app.is_running
+        assert all((tmp_path / "fresh" / f"broker-{n}" / CLEAN_SHUTDOWN_FILE).exists() for n in (1, 2, 3))
 
 
 class TestCommandLine:
