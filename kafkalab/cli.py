@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kafkalab import MODELLED_KAFKA, MODELLED_KAFKA_KRAFT, __version__
 
@@ -28,6 +29,11 @@ class _PrintVersion(argparse.Action):
         print(f"kafkalab {__version__}, modelling {MODELLED_KAFKA} and {MODELLED_KAFKA_KRAFT}")
         parser.exit()
 
+if TYPE_CHECKING:
+    from kafkalab.lessons.catalog import Catalog
+    from kafkalab.lessons.model import Lesson
+    from kafkalab.tui.web_tab import TabOptions
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``kafkalab`` and its subcommands."""
@@ -37,24 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_PrintVersion, nargs=0,
                         help="show the version and the Kafka releases kafkalab models, and exit")
-    parser.add_argument("--data-dir", help="cluster data directory (default: the user data dir)")
-    parser.add_argument("--brokers", type=int, default=None, help="number of brokers for a new cluster (1-9, default 3)")
+    _add_tui_options(parser, None)
     parser.add_argument("--mode", choices=("zookeeper", "kraft"), default=None,
                         help="for a new cluster: zookeeper (Kafka 3.9, the default) or kraft (Kafka 4.1); "
                              "a data dir keeps its mode")
     parser.add_argument("--controllers", type=int, default=None,
                         help="number of KRaft controllers for a new kraft cluster (1-5, default 3)")
     parser.add_argument("--fresh", action="store_true", help="delete the data directory's cluster and start over")
-    parser.add_argument("--lessons-dir", dest="tui_lessons_dir", metavar="DIR",
-                        help="also offer your own lessons from this folder")
-    parser.add_argument("--partitioner", dest="tui_partitioner", metavar="MODULE:FUNCTION",
-                        help="the Python function the produce form's `partitioner: custom` uses: "
-                             "fn(topic, key, value, partitions)")
     parser.add_argument("--port", dest="tui_port", type=int, default=9092,
                         help="Kafka listener of broker 1 for your own clients; broker N listens on port+N-1 "
                              "(0: free ports; default 9092)")
-    parser.add_argument("--no-listen", dest="tui_no_listen", action="store_true",
-                        help="open no Kafka listener (only the TUI talks to the cluster)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     lesson = commands.add_parser("lesson", help="open the TUI straight into a guided lesson, on a fresh cluster "
@@ -98,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a broker config override for a new cluster, with Kafka's name "
                             "(e.g. zookeeper.session.timeout.ms=6000); repeatable")
 
+    web = commands.add_parser("web", help="serve the TUI to browsers, every tab a kafkalab of its own (for a class)")
+    web.add_argument("--host", dest="web_host", default="127.0.0.1", metavar="HOST",
+                     help="address to serve on (default 127.0.0.1: this machine only)")
+    web.add_argument("--port", dest="web_port", type=int, default=8000, metavar="PORT", help="HTTP port (default 8000)")
+    web.add_argument("--lesson", dest="web_lesson", metavar="ID",
+                     help="every tab starts this lesson on a fresh cluster of its own")
+    web.add_argument("--tab", dest="web_tab", action="store_true", help=argparse.SUPPRESS)  # what each tab runs
+    # The TUI's options after `web` as well; their defaults stay the top-level parser's.
+    _add_tui_options(web, argparse.SUPPRESS)
+
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
     lessons = commands.add_parser("lessons", help="list the guided lessons and your progress")
@@ -116,6 +124,24 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--cluster-metadata-decoder", action="store_true",
                       help="decode KRaft metadata records (the default for files in __cluster_metadata-0)")
     return parser
+
+
+def _add_tui_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """The options the TUI and each ``kafkalab web`` tab open their cluster with."""
+    parser.add_argument("--data-dir", default=default, metavar="DIR",
+                        help="cluster data directory (default: the user data dir); for web, the first tab opens it and later "
+                             "tabs are offered a fresh one (default: a fresh one per tab)")
+    parser.add_argument("--brokers", type=int, default=default, metavar="N",
+                        help="number of brokers for a new cluster (1-9, default 3)")
+    parser.add_argument("--lessons-dir", dest="tui_lessons_dir", metavar="DIR", default=default,
+                        help="also offer your own lessons from this folder")
+    parser.add_argument("--partitioner", dest="tui_partitioner", metavar="MODULE:FUNCTION", default=default,
+                        help="the Python function the produce form's `partitioner: custom` uses: "
+                             "fn(topic, key, value, partitions)")
+    parser.add_argument("--no-listen", dest="tui_no_listen", action="store_true",
+                        default=False if default is None else default,
+                        help="open no Kafka listener (only the TUI talks to the cluster; for web, each tab's "
+                             "listener takes free ports)")
 
 
 def _run_scenario(args: argparse.Namespace) -> int:
@@ -202,22 +228,29 @@ def _lessons(args: argparse.Namespace) -> int:
     return 2 if catalog.problems else 0
 
 
-def _open_lesson(args: argparse.Namespace, home_dir: Path) -> int:
+def _find_lesson(lesson_id: str, lessons_dir: str | None) -> tuple[Lesson, Catalog] | None:
+    """The lesson ``lesson_id`` and the catalog it is in; None, said in one line, if there is none."""
     from kafkalab.errors import quoted
     from kafkalab.lessons.catalog import load_catalog
     from kafkalab.scenarios.validate import suggest
-    from kafkalab.tui import run_lesson
 
-    catalog = load_catalog(Path(args.tui_lessons_dir) if args.tui_lessons_dir else None)
+    catalog = load_catalog(Path(lessons_dir) if lessons_dir else None)
     for mark, message in catalog.problems:
         print(f"{mark}: {message}", file=sys.stderr)
-    lesson = catalog.get(args.lesson_id)
+    lesson = catalog.get(lesson_id)
     if lesson is None:
         known = [known.id for known in catalog.lessons]
-        print(f"kafkalab: no lesson {quoted(args.lesson_id)}{suggest(args.lesson_id, known)}; `kafkalab lessons` lists "
-              f"them", file=sys.stderr)
-        return 2
-    return run_lesson(lesson, catalog, home_dir)
+        print(f"kafkalab: no lesson {quoted(lesson_id)}{suggest(lesson_id, known)}; `kafkalab lessons` lists them",
+              file=sys.stderr)
+        return None
+    return lesson, catalog
+
+
+def _open_lesson(args: argparse.Namespace, home_dir: Path) -> int:
+    from kafkalab.tui import run_lesson
+
+    found = _find_lesson(args.lesson_id, args.tui_lessons_dir)
+    return 2 if found is None else run_lesson(*found, home_dir)
 
 
 def _play(args: argparse.Namespace) -> int:
@@ -269,6 +302,46 @@ def report_unexpected(error: BaseException) -> int:
     where = f"details in {log}" if log is not None else "no log directory was writable"
     print(f"kafkalab: unexpected error ({what}); {where}", file=sys.stderr)
     return UNEXPECTED_ERROR
+
+
+def tab_options(args: argparse.Namespace) -> TabOptions:
+    """What each ``kafkalab web`` tab opens, from the command line's options (paths absolute: a tab's process may
+    not share the server's working directory)."""
+    from kafkalab.tui.web_tab import TabOptions
+
+    return TabOptions(Path(args.data_dir).expanduser().absolute() if args.data_dir else None, args.brokers,
+                      Path(args.tui_lessons_dir).expanduser().absolute() if args.tui_lessons_dir else None,
+                      args.tui_partitioner, not args.tui_no_listen, args.web_lesson)
+
+
+def _web(args: argparse.Namespace) -> int:
+    if args.fresh:
+        print("kafkalab: web takes no --fresh (every tab would start the cluster over); run `kafkalab --fresh` once, "
+              "or give no --data-dir for a fresh cluster per tab", file=sys.stderr)
+        return 2
+    if args.mode is not None or args.controllers is not None:
+        print("kafkalab: web does not take --mode or --controllers yet: every tab opens a ZooKeeper-mode cluster "
+              "(or the data dir's own mode); run `kafkalab --mode kraft` in a terminal for a new KRaft cluster",
+              file=sys.stderr)
+        return 2
+    options = tab_options(args)
+    if args.web_tab:
+        from kafkalab.tui.web_tab import run_tab
+
+        return run_tab(options)
+    from kafkalab.cluster.cluster import MAX_BROKERS
+
+    if args.brokers is not None and not 1 <= args.brokers <= MAX_BROKERS:  # Cluster.open's rule, said at start too
+        print(f"kafkalab: --brokers must be between 1 and {MAX_BROKERS}, not {args.brokers}", file=sys.stderr)
+        return 2
+    if args.web_lesson is not None and _find_lesson(args.web_lesson, args.tui_lessons_dir) is None:
+        return 2  # said here once, rather than by every tab's process to a browser that shows no standard error
+    if not 1 <= args.web_port <= 65535:
+        print(f"kafkalab: --port must be between 1 and 65535, not {args.web_port}", file=sys.stderr)
+        return 2
+    from kafkalab.tui.web import serve
+
+    return serve(options, args.web_host, args.web_port)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -349,6 +422,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _play(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "web":
+        return _web(args)
     if args.command == "schema":
         from kafkalab.scenarios.schema import scenario_schema
 
