@@ -34,7 +34,8 @@ class HostedReplica(NamedTuple):
     high_watermark: int
     log_end_offset: int
     size_bytes: int
-    #: Below it every transaction is decided (KIP-98); the high watermark when none is open.
+    #: A leader's: below it every transaction is decided (KIP-98); the high watermark when none is
+    #: open. -1 on a follower (consumers read from leaders, and a snapshot asks every replica).
     last_stable_offset: int
 
 

@@ -550,7 +550,7 @@ class ReplicaManager:
             hosted = {only: hosted[only]} if only in hosted else {}
         return {tp: HostedReplica(tp[0], tp[1], p.is_leader, p.leader_id, p.leader_epoch, p.isr,
                                   (log := p.log).log_start_offset, p.high_watermark, log.log_end_offset,
-                                  log.size_in_bytes, self.last_stable_offset(p))
+                                  log.size_in_bytes, self.last_stable_offset(p) if p.is_leader else -1)
                 for tp, p in hosted.items()}
 
     def replica_log(self, tp: TopicPartition) -> PartitionLog | None:
