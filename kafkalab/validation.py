@@ -61,3 +61,12 @@ def validate_partition(topic: str, partition: int, partition_count: int) -> None
         raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION,
                          f"Partition {quoted(partition)} does not exist: topic {quoted(topic)} has partitions "
                          f"0-{partition_count - 1}.")
+
+
+def validate_partition_increase(current: int, count: int) -> None:
+    """CreatePartitions' rule in both modes: a topic only grows (Kafka's ``INVALID_PARTITIONS`` messages)."""
+    if count == current:
+        raise KafkaError(Errors.INVALID_PARTITIONS, f"Topic already has {current} partitions.")
+    if count < current:
+        raise KafkaError(Errors.INVALID_PARTITIONS,
+                         f"Topic currently has {current} partitions, which is higher than the requested {count}.")

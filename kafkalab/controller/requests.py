@@ -38,7 +38,7 @@ from kafkalab.protocol.controller_api import (
 )
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Process
-from kafkalab.validation import MAX_RECORDS_PER_USER_OP, collides, is_internal, validate_topic_name
+from kafkalab.validation import MAX_RECORDS_PER_USER_OP, collides, is_internal, validate_partition_increase, validate_topic_name
 
 
 def _topic_id(controller: Controller) -> str:
@@ -179,11 +179,7 @@ class ControllerRequests:
         if info is None:
             raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist.")
         current = len(info.assignment)
-        if count == current:
-            raise KafkaError(Errors.INVALID_PARTITIONS, f"Topic already has {current} partitions.")
-        if count < current:
-            raise KafkaError(Errors.INVALID_PARTITIONS,
-                             f"Topic currently has {current} partitions, which is higher than the requested {count}.")
+        validate_partition_increase(current, count)
         live = sorted(context.live_brokers)
         first = info.assignment[0]
         # Kafka continues partition 0's layout: the start index is where its first replica sits.

@@ -31,7 +31,7 @@ from kafkalab.metadata.records import (
 from kafkalab.protocol.admin import AlterConfigOp, ApiResult, CreatableTopic, IncrementalAlterConfigsRequest
 from kafkalab.protocol.controller_api import AlterPartitionRequest
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.validation import MAX_RECORDS_PER_USER_OP, collides, is_internal, validate_topic_name
+from kafkalab.validation import MAX_RECORDS_PER_USER_OP, collides, is_internal, validate_partition_increase, validate_topic_name
 
 #: A partition whose registration a change record produced, with the record.
 Change = tuple[TopicPartition, PartitionChangeRecord]
@@ -113,11 +113,7 @@ class ReplicationControl:
         if topic is None:
             raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist.")
         current = len(topic.partitions)
-        if count == current:
-            raise KafkaError(Errors.INVALID_PARTITIONS, f"Topic already has {current} partitions.")
-        if count < current:
-            raise KafkaError(Errors.INVALID_PARTITIONS,
-                             f"Topic currently has {current} partitions, which is higher than the requested {count}.")
+        validate_partition_increase(current, count)
         factor = len(topic.partitions[0].replicas)
         assignment = place_replicas(count - current, factor, self._usable_brokers(), self.rng)
         return [self._new_partition(topic.topic_id, current + i, replicas) for i, replicas in enumerate(assignment)]
