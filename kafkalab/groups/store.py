@@ -26,7 +26,7 @@ from kafkalab.protocol.groups import JoinGroupProtocol
 from kafkalab.protocol.produce import ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.control_records import decode_end_txn_marker
-from kafkalab.storage.records import decode_batch, encode_batch, iter_batch_headers
+from kafkalab.storage.records import encode_batch
 from kafkalab.storage.segment import CorruptSegmentError
 
 #: Kafka's ``Topic.GROUP_METADATA_TOPIC_NAME``.
@@ -125,34 +125,28 @@ class GroupStore:
         records = 0
         problem = ""
         if hosted is not None:
-            log = hosted.log
-            position = log.log_start_offset
+            position = hosted.log.log_start_offset
             try:
-                while position < log.log_end_offset:
-                    data = log.read(position, _LOAD_READ_BYTES)
-                    if not data:
-                        break
-                    for pos, header in iter_batch_headers(data):
-                        batch = decode_batch(data, pos)[1]
-                        if header.is_control:
-                            # A transaction's marker: its offsets count only if it committed (``loadGroupsAndOffsets``).
-                            marker = decode_end_txn_marker(batch[0]) if batch else None
-                            txn_offsets = pending_txn.pop(header.producer_id, {})
-                            if marker is not None and marker[0]:
-                                for group_id, group_offsets in txn_offsets.items():
-                                    offsets.setdefault(group_id, {}).update(group_offsets)
-                            position = header.next_offset
-                            continue
-                        for record in batch:
-                            records += 1
-                            try:
-                                target = (pending_txn.setdefault(header.producer_id, {}) if header.is_transactional
-                                          else offsets)
-                                self._replay(record.key, record.value, target, stored)
-                            except KafkaError as exc:  # a record a client wrote, not the coordinator: skipped
-                                self.ctx.journal.emit(GroupRecordSkipped, broker_id=self.ctx.broker_id,
-                                                      partition=partition, offset=record.offset, reason=exc.message)
+                for header, batch in hosted.log.replay(_LOAD_READ_BYTES):
+                    if header.is_control:
+                        # A transaction's marker: its offsets count only if it committed (``loadGroupsAndOffsets``).
+                        marker = decode_end_txn_marker(batch[0]) if batch else None
+                        txn_offsets = pending_txn.pop(header.producer_id, {})
+                        if marker is not None and marker[0]:
+                            for group_id, group_offsets in txn_offsets.items():
+                                offsets.setdefault(group_id, {}).update(group_offsets)
                         position = header.next_offset
+                        continue
+                    for record in batch:
+                        records += 1
+                        try:
+                            target = (pending_txn.setdefault(header.producer_id, {}) if header.is_transactional
+                                      else offsets)
+                            self._replay(record.key, record.value, target, stored)
+                        except KafkaError as exc:  # a record a client wrote, not the coordinator: skipped
+                            self.ctx.journal.emit(GroupRecordSkipped, broker_id=self.ctx.broker_id,
+                                                  partition=partition, offset=record.offset, reason=exc.message)
+                    position = header.next_offset
             except KafkaError as exc:
                 # Kafka logs "Error loading offsets" and serves the partition with what it has.
                 problem = f"stopped at offset {position}: {exc}"

@@ -14,7 +14,7 @@ import functools
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -36,7 +36,9 @@ from kafkalab.storage.log_loader import load_log
 from kafkalab.storage.records import (
     NO_TIMESTAMP,
     BatchHeader,
+    Record,
     TimestampType,
+    decode_batch,
     iter_batch_headers,
     read_batch_header,
     recompress,
@@ -281,6 +283,21 @@ class PartitionLog:
         self._directory_changed = True
         return LogSegment.create(self.directory, base_offset, handles=self._handles,
                                  index_interval_bytes=self._config.index_interval_bytes, now_ms=now_ms, suffix=suffix)
+
+    def replay(self, read_bytes: int) -> Iterator[tuple[BatchHeader, tuple[Record, ...]]]:
+        """Every batch from the log start to its end, decoded, read ``read_bytes`` at a time.
+
+        How a coordinator loads its state partition (``__consumer_offsets``, ``__transaction_state``);
+        a damaged batch raises as ``read`` does, after the batches before it were given.
+        """
+        position = self.log_start_offset
+        while position < self.log_end_offset:
+            data = self.read(position, read_bytes)
+            if not data:
+                return
+            for pos, header in iter_batch_headers(data):
+                yield header, decode_batch(data, pos)[1]
+                position = header.next_offset
 
     @_io("read")
     def read(self, fetch_offset: int, max_bytes: int, max_offset: int | None = None,

@@ -19,7 +19,8 @@ from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.transactions import TransactionStateChanged
 from kafkalab.protocol.produce import ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.storage.records import decode_batch, encode_batch, iter_batch_headers
+from kafkalab.storage.records import encode_batch
+from kafkalab.storage.segment import CorruptSegmentError
 from kafkalab.transactions import schema
 from kafkalab.transactions.state import TransactionMetadata, TxnTransit
 
@@ -102,25 +103,22 @@ class TransactionStore:
         hosted = self.replicas.partitions.get(TopicPartition(TRANSACTION_STATE_TOPIC, partition))
         loaded: dict[str, TransactionMetadata] = {}
         if hosted is not None:
-            log = hosted.log
-            position = log.log_start_offset
+            position = hosted.log.log_start_offset
             try:
-                while position < log.log_end_offset:
-                    data = log.read(position, _LOAD_READ_BYTES)
-                    if not data:
-                        break
-                    for pos, header in iter_batch_headers(data):
-                        for record in decode_batch(data, pos)[1]:
-                            if record.key is None:
-                                continue
-                            transactional_id = schema.decode_key(record.key)
-                            if record.value is None:
-                                loaded.pop(transactional_id, None)
-                            else:
-                                loaded[transactional_id] = schema.decode_value(transactional_id, record.value)
-                        position = header.next_offset
-            except KafkaError:
-                pass  # Kafka logs the error and serves what it read, as the group coordinator does
+                for header, records in hosted.log.replay(_LOAD_READ_BYTES):
+                    for record in records:
+                        if record.key is None:
+                            continue
+                        transactional_id = schema.decode_key(record.key)
+                        if record.value is None:
+                            loaded.pop(transactional_id, None)
+                        else:
+                            loaded[transactional_id] = schema.decode_value(transactional_id, record.value)
+                    position = header.next_offset
+            except KafkaError as exc:
+                # Kafka logs the error and serves what it read, as the group coordinator does; damage is narrated.
+                if isinstance(exc, CorruptSegmentError):
+                    self.replicas.report_corruption(TopicPartition(TRANSACTION_STATE_TOPIC, partition), exc, position)
         self.loading.discard(partition)
         self.owned[partition] = leader_epoch
         self.transactions.update(loaded)
