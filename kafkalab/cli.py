@@ -44,11 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_PrintVersion, nargs=0,
                         help="show the version and the Kafka releases kafkalab models, and exit")
     _add_tui_options(parser, None)
-    parser.add_argument("--mode", choices=("zookeeper", "kraft"), default=None,
-                        help="for a new cluster: zookeeper (Kafka 3.9, the default) or kraft (Kafka 4.1); "
-                             "a data dir keeps its mode")
-    parser.add_argument("--controllers", type=int, default=None,
-                        help="number of KRaft controllers for a new kraft cluster (1-5, default 3)")
     parser.add_argument("--fresh", action="store_true", help="delete the data directory's cluster and start over")
     parser.add_argument("--port", dest="tui_port", type=int, default=9092,
                         help="Kafka listener of broker 1 for your own clients; broker N listens on port+N-1 "
@@ -138,6 +133,11 @@ def _add_tui_options(parser: argparse.ArgumentParser, default: Any) -> None:
     parser.add_argument("--partitioner", dest="tui_partitioner", metavar="MODULE:FUNCTION", default=default,
                         help="the Python function the produce form's `partitioner: custom` uses: "
                              "fn(topic, key, value, partitions)")
+    parser.add_argument("--mode", choices=("zookeeper", "kraft"), default=default,
+                        help="for a new cluster: zookeeper (Kafka 3.9, the default) or kraft (Kafka 4.1); "
+                             "a data dir keeps its mode")
+    parser.add_argument("--controllers", type=int, default=default, metavar="N",
+                        help="number of KRaft controllers for a new kraft cluster (1-5, default 3)")
     parser.add_argument("--no-listen", dest="tui_no_listen", action="store_true",
                         default=False if default is None else default,
                         help="open no Kafka listener (only the TUI talks to the cluster; for web, each tab's "
@@ -311,18 +311,13 @@ def tab_options(args: argparse.Namespace) -> TabOptions:
 
     return TabOptions(Path(args.data_dir).expanduser().absolute() if args.data_dir else None, args.brokers,
                       Path(args.tui_lessons_dir).expanduser().absolute() if args.tui_lessons_dir else None,
-                      args.tui_partitioner, not args.tui_no_listen, args.web_lesson)
+                      args.tui_partitioner, not args.tui_no_listen, args.web_lesson, args.mode, args.controllers)
 
 
 def _web(args: argparse.Namespace) -> int:
     if args.fresh:
         print("kafkalab: web takes no --fresh (every tab would start the cluster over); run `kafkalab --fresh` once, "
               "or give no --data-dir for a fresh cluster per tab", file=sys.stderr)
-        return 2
-    if args.mode is not None or args.controllers is not None:
-        print("kafkalab: web does not take --mode or --controllers yet: every tab opens a ZooKeeper-mode cluster "
-              "(or the data dir's own mode); run `kafkalab --mode kraft` in a terminal for a new KRaft cluster",
-              file=sys.stderr)
         return 2
     options = tab_options(args)
     if args.web_tab:
@@ -333,6 +328,11 @@ def _web(args: argparse.Namespace) -> int:
 
     if args.brokers is not None and not 1 <= args.brokers <= MAX_BROKERS:  # Cluster.open's rule, said at start too
         print(f"kafkalab: --brokers must be between 1 and {MAX_BROKERS}, not {args.brokers}", file=sys.stderr)
+        return 2
+    from kafkalab.cluster.quorum import MAX_CONTROLLERS
+
+    if args.controllers is not None and (args.mode != "kraft" or not 1 <= args.controllers <= MAX_CONTROLLERS):
+        print(f"kafkalab: --controllers takes 1 to {MAX_CONTROLLERS} controllers, with --mode kraft", file=sys.stderr)
         return 2
     if args.web_lesson is not None and _find_lesson(args.web_lesson, args.tui_lessons_dir) is None:
         return 2  # said here once, rather than by every tab's process to a browser that shows no standard error

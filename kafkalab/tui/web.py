@@ -36,6 +36,10 @@ def tab_arguments(options: TabOptions) -> list[str]:
         arguments += ["--lessons-dir", str(options.lessons_dir)]
     if options.custom_partitioner is not None:
         arguments += ["--partitioner", options.custom_partitioner]
+    if options.mode is not None:
+        arguments += ["--mode", options.mode]
+    if options.controllers is not None:
+        arguments += ["--controllers", str(options.controllers)]
     if not options.listen:
         arguments.append("--no-listen")
     return arguments

@@ -41,6 +41,9 @@ class TabOptions:
     #: Whether each tab opens a Kafka listener (on free ports, as tabs would fight over fixed ones).
     listen: bool
     lesson_id: str | None = None
+    #: For a new cluster (a data dir keeps its own): ``zookeeper`` or ``kraft``, and KRaft's controller count.
+    mode: str | None = None
+    controllers: int | None = None
 
 
 class InUseScreen(ModalScreen[bool]):
@@ -115,7 +118,8 @@ def _run_in(temporary: Path, options: TabOptions) -> int:
         library = LessonLibrary(Progress(temporary / "progress.json"), temporary / "lesson-clusters", catalog)
         spec = lesson.cluster
         return _run(lambda: EngineBridge.open(library.cluster_dir(lesson.id), brokers=spec.brokers, fresh=True,
-                                              seed=spec.seed, broker_config=spec.config, listen=listen),
+                                              seed=spec.seed, broker_config=spec.config, listen=listen,
+                                              mode=spec.mode, controllers=spec.controllers),
                     lambda bridge: WebTabApp(bridge, None, lessons=library, home_dir=temporary / "cluster",
                                              lesson=lesson, config_file=config_file))
     try:
@@ -129,11 +133,13 @@ def _run_in(temporary: Path, options: TabOptions) -> int:
         if options.data_dir is not None:
             try:
                 return EngineBridge.open(options.data_dir, brokers=options.brokers,
-                                         custom_partitioner=options.custom_partitioner, listen=listen)
+                                         custom_partitioner=options.custom_partitioner, listen=listen,
+                                         mode=options.mode, controllers=options.controllers)
             except KafkaError as exc:
                 unusable.append(str(exc))
         return EngineBridge.open(temporary / "cluster", brokers=options.brokers,
-                                 custom_partitioner=options.custom_partitioner, listen=listen)
+                                 custom_partitioner=options.custom_partitioner, listen=listen, mode=options.mode,
+                                 controllers=options.controllers)
 
     return _run(open_bridge, lambda bridge: WebTabApp(bridge, unusable[0] if unusable else None, lessons=library,
                                                       config_file=config_file))

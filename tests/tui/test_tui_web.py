@@ -189,6 +189,8 @@ class TestCommandLine:
         (["--fresh", "web"], "kafkalab: web takes no --fresh"),
         (["web", "--port", "0"], "kafkalab: --port must be between 1 and 65535, not 0"),
         (["web", "--brokers", "12"], "kafkalab: --brokers must be between 1 and 9, not 12"),
+        (["web", "--controllers", "3"], "kafkalab: --controllers takes 1 to 5 controllers, with --mode kraft"),
+        (["web", "--mode", "kraft", "--controllers", "7"], "kafkalab: --controllers takes 1 to 5 controllers"),
         (["web", "--lesson", "partitons"], "kafkalab: no lesson 'partitons' (did you mean 'partitions'?)"),
     ])
     def test_options_that_make_no_server_are_refused(self, argv: list[str], said: str,
@@ -199,6 +201,7 @@ class TestCommandLine:
     @pytest.mark.parametrize("options", [
         TabOptions(None, None, None, None, True),
         TabOptions(Path("/srv/lab data"), 5, Path("/srv/my lessons"), "mine:spread", False, "partitions"),
+        TabOptions(None, 3, None, None, True, None, "kraft", 5),
     ])
     def test_each_tab_is_started_with_the_servers_options(self, options: TabOptions) -> None:
         words = shlex.split(tab_command(options))
