@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from kafkalab.errors import Errors, KafkaError, quoted
 
 #: Kafka's ``Topic.MAX_NAME_LENGTH``: 249, so that ``<topic>-<partition>`` fits a file name.
@@ -70,3 +72,13 @@ def validate_partition_increase(current: int, count: int) -> None:
     if count < current:
         raise KafkaError(Errors.INVALID_PARTITIONS,
                          f"Topic currently has {current} partitions, which is higher than the requested {count}.")
+
+
+def validate_topic_is_new(name: str, existing: Collection[str]) -> None:
+    """CreateTopics' rule in both modes: not an existing topic, nor one its name collides with ('.' vs '_')."""
+    if name in existing:
+        raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+    colliding = sorted(other for other in existing if collides(name, other))
+    if colliding:
+        raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION,
+                         f"Topic '{name}' collides with existing topics: {', '.join(colliding)}.")

@@ -38,7 +38,13 @@ from kafkalab.protocol.controller_api import (
 )
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Process
-from kafkalab.validation import MAX_RECORDS_PER_USER_OP, collides, is_internal, validate_partition_increase, validate_topic_name
+from kafkalab.validation import (
+    MAX_RECORDS_PER_USER_OP,
+    is_internal,
+    validate_partition_increase,
+    validate_topic_is_new,
+    validate_topic_name,
+)
 
 
 def _topic_id(controller: Controller) -> str:
@@ -95,12 +101,7 @@ class ControllerRequests:
             raise KafkaError(Errors.INVALID_REQUEST, f"Creation of internal topic {topic.name} is prohibited.")
         if topic.name in context.topics_to_delete:
             raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{topic.name}' is marked for deletion.")
-        if topic.name in context.topics:
-            raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{topic.name}' already exists.")
-        colliding = sorted(existing for existing in context.topics if collides(topic.name, existing))
-        if colliding:
-            raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION,
-                             f"Topic '{topic.name}' collides with existing topics: {', '.join(colliding)}.")
+        validate_topic_is_new(topic.name, context.topics)
         partitions = self._partitions(topic)
         if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
             raise KafkaError(Errors.INVALID_PARTITIONS, f"Number of partitions must be at least 1, not {quoted(partitions)}.")

@@ -31,7 +31,13 @@ from kafkalab.metadata.records import (
 from kafkalab.protocol.admin import AlterConfigOp, ApiResult, CreatableTopic, IncrementalAlterConfigsRequest
 from kafkalab.protocol.controller_api import AlterPartitionRequest
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.validation import MAX_RECORDS_PER_USER_OP, collides, is_internal, validate_partition_increase, validate_topic_name
+from kafkalab.validation import (
+    MAX_RECORDS_PER_USER_OP,
+    is_internal,
+    validate_partition_increase,
+    validate_topic_is_new,
+    validate_topic_name,
+)
 
 #: A partition whose registration a change record produced, with the record.
 Change = tuple[TopicPartition, PartitionChangeRecord]
@@ -72,12 +78,7 @@ class ReplicationControl:
         validate_topic_name(topic.name)
         if is_internal(topic.name) and not internal_allowed:
             raise KafkaError(Errors.INVALID_REQUEST, f"Creation of internal topic {topic.name} is prohibited.")
-        if topic.name in image.topics:
-            raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{topic.name}' already exists.")
-        colliding = sorted(existing for existing in image.topics if collides(topic.name, existing))
-        if colliding:
-            raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION,
-                             f"Topic '{topic.name}' collides with existing topics: {', '.join(colliding)}.")
+        validate_topic_is_new(topic.name, image.topics)
         partitions = self.config["num.partitions"] if topic.num_partitions == -1 else topic.num_partitions
         factor = (self.config["default.replication.factor"] if topic.replication_factor == -1
                   else topic.replication_factor)
