@@ -548,9 +548,11 @@ class ReplicaManager:
         hosted = self.partitions
         if only is not None:
             hosted = {only: hosted[only]} if only in hosted else {}
-        return {tp: HostedReplica(tp[0], tp[1], p.is_leader, p.leader_id, p.leader_epoch, p.isr,
-                                  (log := p.log).log_start_offset, p.high_watermark, log.log_end_offset,
-                                  log.size_in_bytes, self.last_stable_offset(p) if p.is_leader else -1)
+        unstable = self.producer_states.unstable_partitions()
+        return {tp: HostedReplica(tp[0], tp[1], (leading := p.is_leader), p.leader_id, p.leader_epoch, p.isr,
+                                  (log := p.log).log_start_offset, (hw := p.high_watermark), log.log_end_offset,
+                                  log.size_in_bytes,
+                                  -1 if not leading else self.last_stable_offset(p) if tp in unstable else hw)
                 for tp, p in hosted.items()}
 
     def replica_log(self, tp: TopicPartition) -> PartitionLog | None:

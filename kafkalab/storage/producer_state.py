@@ -385,6 +385,11 @@ class ProducerStates:
             if state is not None and state.producers:
                 self._write_snapshot(log, state)
 
+    def unstable_partitions(self) -> set[tuple[str, int]]:
+        """``(topic, partition)`` of every state holding an open transaction or one whose marker is not yet
+        replicated: elsewhere the LSO is the high watermark, so a whole-broker view asks only these."""
+        return {key for key, state in self._states.items() if state.ongoing or state.unreplicated}
+
     def last_stable_offset(self, log: PartitionLog, high_watermark: int, build: bool = False) -> int:
         """The partition's LSO; without a state (no producer seen) it is the high watermark unless ``build``
         asks to read the log for open transactions first, as a read_committed fetch must."""
