@@ -5,7 +5,8 @@ data dir, starts the app) but headless, and reports two moments measured from th
 interpreter's start: the first screen paint (the app's widgets on screen, cluster still
 starting) and the first paint of the cluster itself (brokers, topics, lanes drawn from
 the first engine frame). The data dir is filled once (RF 3, 64 MB segments) and reused. A first
-launch, not measured, leaves the compiled bytecode a normal install has.
+launch, not measured, leaves the compiled bytecode a normal install has; the test-only packages of
+this environment are kept out of the child, as a user's install does not have them.
 
 Run: ``python benchmarks/tui_first_paint.py [--gb 1.0] [--dir DIR] [--runs 5]``.
 """
@@ -22,6 +23,10 @@ from tui_support import cached_dir, fill, log_bytes
 
 CHILD = r"""
 import sys, time
+# kio registers hypothesis strategies for its types whenever hypothesis can be imported (kio/static/_phantom.py),
+# which costs 0.3-0.4 s; hypothesis is a test dependency that a user's install does not have, so the child runs
+# without it, as `kafkalab` runs for a user.
+sys.modules["hypothesis"] = None
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
 
