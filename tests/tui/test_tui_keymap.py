@@ -9,7 +9,6 @@ from pathlib import Path
 
 from rich.console import Console
 from textual.widgets import Static
-from textual.widgets._footer import FooterKey
 from tui_helpers import record_notes
 
 from kafkalab.tui.app import KafkaLabApp
@@ -18,6 +17,7 @@ from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.keymap import kafkalab_bindings, load_keymap, user_config_file
 from kafkalab.tui.screenshots import SIZE, populate
+from kafkalab.tui.widgets.lab_footer import LabFooter
 
 MakeApp = Callable[..., KafkaLabApp]
 APP_KEYS = {binding.id: binding.key for binding in bindings() if binding.id}  # type: ignore[union-attr]
@@ -96,7 +96,7 @@ class TestTheUsersKeys:
         async with app.run_test(size=SIZE) as pilot:
             await populate(app)
             await pilot.pause()
-            footer = {key.action: key.key_display for key in app.screen.query(FooterKey)}
+            footer = {key.action: key.key_display for key in app.screen.query_one(LabFooter).keys}
             assert footer["app.start_action('kill_broker')"] == "K"
             assert footer["app.help"] == "f2"
             assert app.current_keys()["broker.kill_broker"] == "K"

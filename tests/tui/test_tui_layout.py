@@ -8,7 +8,6 @@ from collections.abc import Callable
 import pytest
 from textual import events
 from textual.widgets import Button, Input, Select
-from textual.widgets._footer import FooterKey
 from tui_helpers import TEST_SCENARIO, fully_visible, lines, record_notes, screen_text
 
 from kafkalab.actions.client_actions import Produce
@@ -19,6 +18,7 @@ from kafkalab.tui.lesson_control import LessonLibrary
 from kafkalab.tui.screenshots import populate, start_lesson
 from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.clock_bar import ClockBar
+from kafkalab.tui.widgets.lab_footer import LabFooter
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
 from kafkalab.tui.widgets.play_panel import PlayPanel
 
@@ -29,8 +29,13 @@ LARGE = (160, 45)
 
 def assert_footer_keeps_whole_keys(app: KafkaLabApp) -> None:
     """Every key the footer shows is whole, and help, quit and the palette are among them."""
-    keys = [key for key in app.screen.query(FooterKey) if key.display]
-    assert keys and all(fully_visible(app, key) for key in keys)
+    footer = app.screen.query_one(LabFooter)
+    assert fully_visible(app, footer)
+    row = lines(app, "LabFooter")[0]
+    keys = footer.keys
+    assert keys and all(key.end <= footer.size.width for key in keys)
+    for key in keys:
+        assert row[key.start:key.end].strip() == f"{key.key_display} {key.description}".strip()
     assert {"app.help", "app.quit", "command_palette"} <= {key.action for key in keys}
 
 
@@ -122,12 +127,13 @@ class TestHeaderAndFooter:
         async with app.run_test(size=LARGE) as pilot:
             await populate(app)
             await pilot.pause()
-            keys = list(app.screen.query(FooterKey))
+            footer = app.screen.query_one(LabFooter)
+            keys = footer.keys
             await pilot.press("2")
             await pilot.press("1")
             await pilot.pause()
-            # The same key widgets: nothing was rebuilt or restyled for a screen shown again.
-            assert [id(key) for key in app.screen.query(FooterKey)] == [id(key) for key in keys]
+            # The same layout: nothing was laid out again for a screen shown again.
+            assert footer.keys is keys
             # A binding that goes away (as lesson and play keys come and go) rebuilds the keys.
             assert "app.toggle_pause" in {key.action for key in keys}
             check_action = app.check_action
@@ -136,8 +142,22 @@ class TestHeaderAndFooter:
             app.refresh_bindings()
             await pilot.pause()
             await pilot.pause()
-            assert "app.toggle_pause" not in {key.action for key in app.screen.query(FooterKey)}
+            assert "app.toggle_pause" not in {key.action for key in app.screen.query_one(LabFooter).keys}
             assert_footer_keeps_whole_keys(app)
+
+
+    async def test_a_click_on_a_footer_key_presses_it_and_hovering_names_what_it_does(self, make_app: MakeApp) -> None:
+        app = make_app()
+        async with app.run_test(size=LARGE) as pilot:
+            await populate(app)
+            await pilot.pause()
+            footer = app.screen.query_one(LabFooter)
+            key = next(key for key in footer.keys if key.action == "app.show_screen('replication')")
+            await pilot.hover(LabFooter, offset=(key.start, 0))
+            assert footer.tooltip == key.tooltip
+            await pilot.click(LabFooter, offset=(key.start, 0))
+            await pilot.pause()
+            assert app.screen.VIEW_TITLE == "replication"
 
 
 class TestResizing:

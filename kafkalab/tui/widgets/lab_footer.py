@@ -4,29 +4,48 @@ Textual's footer lays every key out in one row and lets what does not fit run of
 edge, so on a small terminal "? help" and "q quit" were the first to go. This one leaves
 out whole groups of keys instead, the least needed first (``FOOTER_PRIORITY``); the help
 screen and the palette still list every key.
+
+It draws the whole row as one line of text rather than a widget per key (Textual's footer
+has one per key, plus one per group and label: some fifty widgets, most of the cost of
+repainting a screen), and finds the key under the pointer by its columns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
+from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
-
-# Textual's footer pieces: kafkalab's footer arranges them itself (Textual is pinned exactly).
-from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
+from textual.widget import Widget
 
 #: Footer groups from the most needed to the least ("" is the keys of the screen itself); others come last.
 FOOTER_PRIORITY = ("app", "", "screens", "lesson", "play", "topic", "record", "broker", "clock", "consumer", "network",
                    "select", "partition", "session")
 #: Columns the command palette's key takes at the right edge (its separator, key, label and padding) and a gap.
 PALETTE_WIDTH = 13
+#: Drawn left of the palette's key, as Textual's footer draws its ``vkey`` border.
+SEPARATOR = "▏"
 
 Shown = tuple[Binding, bool, str]
+Runs = list[tuple[Binding.Group | None, list[Shown]]]
+
+
+@dataclass(frozen=True)
+class FooterKey:
+    """One key the footer shows and the columns it takes (``start`` to before ``end``)."""
+
+    key: str
+    key_display: str
+    description: str
+    action: str
+    enabled: bool
+    tooltip: str
+    start: int
+    end: int
 
 
 def _cells(text: str) -> int:
@@ -56,22 +75,38 @@ def fitting(widths: list[tuple[str, int]], width: int) -> set[str]:
     return chosen
 
 
-class LabFooter(Footer):
-    """Key bindings of the screen in groups, as many whole groups as fit."""
+class LabFooter(Widget, can_focus=False):
+    """Key bindings of the screen in groups, as many whole groups as fit; a click on a key presses it."""
 
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"footer--key", "footer--description", "footer--hover", "footer--separator"}
     DEFAULT_CSS = """
-    LabFooter FooterKey.-single { padding: 0 1; }
+    LabFooter {
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .footer--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
+        & > .footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .footer--hover { background: $block-hover-background; }
+        & > .footer--separator { color: $foreground 20%; }
+    }
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self._shown_groups: set[str] | None = None
-        #: What the keys were composed from, to skip a recompose that would build the same keys.
-        self._composed: Hashable = None
+        self._ready = False
+        #: What the keys were laid out from, the width they were fitted to, and the layout.
+        self._laid_out: tuple[Hashable, int, tuple[FooterKey, ...], tuple[tuple[str, str, int], ...]] | None = None
+        self._hovered: int | None = None
 
-    def _groups(self) -> list[tuple[Binding.Group | None, list[Shown]]]:
+    # -- what it shows ----------------------------------------------------------------
+
+    def _groups(self) -> Runs:
         """The screen's shown bindings, one per action, in runs of the same group (footer order)."""
-        runs: list[tuple[Binding.Group | None, list[Shown]]] = []
+        runs: Runs = []
         actions: set[str] = set()
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():
             if not binding.show or binding.action in actions:
@@ -83,63 +118,160 @@ class LabFooter(Footer):
                 runs.append((binding.group, [(binding, enabled, tooltip)]))
         return runs
 
-    def _choose(self, runs: list[tuple[Binding.Group | None, list[Shown]]]) -> set[str]:
+    def _choose(self, runs: Runs, width: int) -> set[str]:
         widths: dict[str, int] = {}
         for group, shown in runs:
             name = group.description if group is not None else ""
             keys = [(binding, self.app.get_key_display(binding)) for binding, _, _ in shown]
             widths[name] = widths.get(name, 0) + group_width(group, keys)
-        width = (self.size.width or self.app.size.width) - PALETTE_WIDTH
-        return fitting(list(widths.items()), width)
+        return fitting(list(widths.items()), width - PALETTE_WIDTH)
 
-    def _signature(self, runs: list[tuple[Binding.Group | None, list[Shown]]]) -> Hashable:
-        """Everything the composed keys depend on: the bindings shown, their state and the groups that fit."""
-        palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+    def _palette(self) -> tuple[Binding, bool] | None:
+        if not self.app.ENABLE_COMMAND_PALETTE:
+            return None
+        active = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        return (active[1], active[2]) if active is not None else None
+
+    def _signature(self, runs: Runs) -> Hashable:
+        """Everything the laid-out keys depend on but the width: the bindings shown and their state."""
         return (tuple((group.description if group is not None else None, group.compact if group is not None else None,
-                       tuple((binding.key, binding.action, binding.description, enabled, tooltip)
-                             for binding, enabled, tooltip in shown))
-                      for group, shown in runs),
-                frozenset(self._choose(runs)), palette[2] if palette is not None else None)
+                       tuple((binding.key, self.app.get_key_display(binding), binding.action, binding.description,
+                              enabled, tooltip) for binding, enabled, tooltip in shown))
+                      for group, shown in runs), self._palette())
 
-    def bindings_changed(self, screen: Screen) -> None:
-        # Textual recomposes the footer whenever the screen's bindings may have changed, which a
-        # screen switch always says: ~50 keys rebuilt and restyled, most of a switch. Skip it when
-        # the keys would come out the same.
-        if self._bindings_ready and self.is_attached and screen is self.screen and screen.app.app_focus \
-                and self._signature(self._groups()) == self._composed:
-            return
-        super().bindings_changed(screen)
-
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+    def _layout(self) -> tuple[tuple[FooterKey, ...], tuple[tuple[str, str, int], ...]]:
+        """The keys and the row's pieces (text, component class or "", index of their key or -1), laid out again
+        only when the bindings changed (``bindings_changed`` forgets the layout) or the width did."""
+        width = self.size.width or self.app.size.width
+        if self._laid_out is not None and self._laid_out[1] == width:
+            return self._laid_out[2], self._laid_out[3]
         runs = self._groups()
-        self._composed = self._signature(runs)
-        self._shown_groups = self._choose(runs)
+        signature = self._signature(runs)
+        keys: list[FooterKey] = []
+        pieces: list[tuple[str, str, int]] = []
+        column = 0
+
+        def add(text: str, style: str, key: int = -1) -> None:
+            nonlocal column
+            pieces.append((text, style, key))
+            column += _cells(text)
+
+        def add_key(binding: Binding, enabled: bool, tooltip: str, grouped: bool) -> None:
+            display = self.app.get_key_display(binding)
+            index, start = len(keys), column
+            if grouped:
+                add(display, "footer--key", index)
+            else:
+                add(" ", "", index)
+                add(display, "footer--key", index)
+                add(f" {binding.description} ", "footer--description", index)
+            keys.append(FooterKey(binding.key, display, "" if grouped else binding.description, binding.action,
+                                  enabled, tooltip or binding.description, start, column))
+
+        shown_groups = self._choose(runs, width)
         for group, shown in runs:
-            if (group.description if group is not None else "") not in self._shown_groups:
+            if (group.description if group is not None else "") not in shown_groups:
                 continue
             if group is not None and group.compact and len(shown) > 1:
-                with KeyGroup(classes="-compact"):
-                    yield from self._keys(shown, grouped=True)
-                yield FooterLabel(group.description)
+                add(" ", "")
+                for binding, enabled, tooltip in shown:
+                    add_key(binding, enabled, tooltip, grouped=True)
+                add(f" {group.description} ", "footer--description")
             else:
-                yield from self._keys(shown, grouped=False)
-        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
-            active = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
-            if active is not None:
-                _, binding, enabled, _ = active
-                yield FooterKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,
-                                classes="-command-palette", disabled=not enabled,
-                                tooltip=binding.tooltip or binding.description)
+                for binding, enabled, tooltip in shown:
+                    add_key(binding, enabled, tooltip, grouped=False)
+        palette = self._palette()
+        if palette is not None:
+            binding, enabled = palette
+            display = self.app.get_key_display(binding)
+            label = f"{SEPARATOR}{display} {binding.description} "
+            add(" " * max(0, width - column - _cells(label)), "")
+            add(SEPARATOR, "footer--separator")
+            index, start = len(keys), column
+            add(display, "footer--key", index)
+            add(f" {binding.description} ", "footer--description", index)
+            keys.append(FooterKey(binding.key, display, binding.description, binding.action, enabled,
+                                  binding.tooltip or binding.description, start, column))
+        self._laid_out = (signature, width, tuple(keys), tuple(pieces))
+        return self._laid_out[2], self._laid_out[3]
 
-    def _keys(self, shown: Iterable[Shown], grouped: bool) -> ComposeResult:
-        for binding, enabled, tooltip in shown:
-            yield FooterKey(binding.key, self.app.get_key_display(binding), "" if grouped else binding.description,
-                            binding.action, disabled=not enabled, tooltip=tooltip or binding.description,
-                            classes="-grouped" if grouped else "-single")
+    @property
+    def keys(self) -> tuple[FooterKey, ...]:
+        """The keys shown now, left to right."""
+        return self._layout()[0] if self._ready else ()
+
+    def render(self) -> Text:
+        if not self._ready:
+            return Text()
+        keys, pieces = self._layout()
+        styles = {name: self.get_component_rich_style(name)
+                  for name in ("footer--key", "footer--description", "footer--separator")}
+        styles[""] = Style()
+        hover = self.get_component_rich_style("footer--hover")
+        dim = Style(dim=True)
+        line = Text(no_wrap=True, overflow="crop", end="")
+        # Runs of one style become one span: a compact group's keys are one piece each.
+        run: list[str] = []
+        run_style = None
+        for text, style, index in pieces:
+            rich_style = styles[style]
+            if index >= 0:
+                if not keys[index].enabled:
+                    rich_style += dim
+                if index == self._hovered:
+                    rich_style += hover
+            if rich_style != run_style and run:
+                line.append("".join(run), run_style)
+                run = []
+            run.append(text)
+            run_style = rich_style
+        if run:
+            line.append("".join(run), run_style)
+        return line
+
+    def key_at(self, x: int) -> FooterKey | None:
+        """The key drawn at column ``x``, if any."""
+        return next((key for key in self.keys if key.start <= x < key.end), None)
+
+    # -- events ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """The screen's bindings may have changed: draw them again if they did (the layout is kept otherwise)."""
+        self._ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen and self._laid_out is not None \
+                and self._signature(self._groups()) == self._laid_out[0]:
+            return
+        self._laid_out = None
+        self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._bindings_ready and self._shown_groups is not None and self._choose(self._groups()) != \
-                self._shown_groups:
-            self.call_after_refresh(self.recompose)
+        self.refresh()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        key = self.key_at(event.x)
+        hovered = None if key is None else self.keys.index(key)
+        if hovered != self._hovered:
+            self._hovered = hovered
+            self.tooltip = key.tooltip if key is not None else None
+            self.refresh()
+
+    def on_leave(self, event: events.Leave) -> None:
+        if self._hovered is not None:
+            self._hovered = None
+            self.tooltip = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        key = self.key_at(event.x)
+        if key is None:
+            return
+        if key.enabled:
+            self.app.simulate_key(key.key)
+        else:
+            self.app.bell()
