@@ -15,7 +15,7 @@ import base64
 import random
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kafkalab.clients.admin import AdminClient
 from kafkalab.clients.client_config import merge_client_configs
@@ -30,7 +30,6 @@ from kafkalab.cluster.group_views import (
     coordinated_groups,
     leader_high_watermark,
 )
-from kafkalab.cluster.quorum import ControllerQuorum
 from kafkalab.cluster.view_builder import ViewBuilder
 from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, parse_topic_configs
 from kafkalab.coordination import paths
@@ -43,8 +42,6 @@ from kafkalab.events.storage import DataDirWriteFailed
 from kafkalab.protocol.admin import ApiResult, ElectionType
 from kafkalab.protocol.produce import PartitionProduceResponse
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.raft.config import QuorumConfig
-from kafkalab.raft.views import QuorumDescription
 from kafkalab.server.broker import Broker, BrokerState
 from kafkalab.sim.failures import Failure
 from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
@@ -54,6 +51,10 @@ from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.records import Record, decode_batch, encode_batch, iter_batch_headers
 from kafkalab.validation import topic_name_problem, validate_partition, validate_topic_name
 from kafkalab.views import ClusterView
+
+if TYPE_CHECKING:
+    from kafkalab.cluster.quorum import ControllerQuorum
+    from kafkalab.raft.views import QuorumDescription
 
 T = TypeVar("T")
 
@@ -84,6 +85,10 @@ class Cluster:
         self.coordinator: CoordinationServer | None = None
         self.quorum: ControllerQuorum | None = None
         if meta.mode == KRAFT_MODE:
+            # KRaft's modules load only for a KRaft cluster: a ZooKeeper-mode launch (the default) draws sooner.
+            from kafkalab.cluster.quorum import ControllerQuorum
+            from kafkalab.raft.config import QuorumConfig
+
             self.quorum = ControllerQuorum(meta.controllers, data_dir, meta.cluster_id, meta.seed, scheduler,
                                            self.network, self.journal, self.broker_config, QuorumConfig.build())
         else:
@@ -129,6 +134,8 @@ class Cluster:
         if mode is not None and mode not in MODES:
             raise KafkaError(Errors.INVALID_ARGUMENT, f"The mode is zookeeper or kraft, not {quoted(mode)}.")
         if controllers is not None:
+            from kafkalab.cluster.quorum import ControllerQuorum
+
             ControllerQuorum.check_count(controllers)
             if mode != KRAFT_MODE:
                 raise KafkaError(Errors.INVALID_ARGUMENT, "Only a KRaft cluster has controllers (use mode kraft).")

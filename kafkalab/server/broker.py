@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkalab.broker.auto_topics import AutoTopicCreation
 from kafkalab.broker.config_describer import describe_configs
@@ -41,7 +41,6 @@ from kafkalab.events.cluster import BrokerRegistered, BrokerRegistrationBlocked,
 from kafkalab.events.journal import EventJournal
 from kafkalab.events.storage import CheckpointUnreadable, LogDirFailed, LogRecovered
 from kafkalab.groups.coordinator import GroupCoordinator
-from kafkalab.kraft.broker_link import BrokerQuorumLink, QuorumSettings
 from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
 from kafkalab.protocol.fetch import FetchRequest, ListOffsetsRequest, OffsetsForLeaderEpochRequest
@@ -51,16 +50,18 @@ from kafkalab.protocol.metadata import DescribeClusterRequest, MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.transactions import TRANSACTION_KEY_TYPE, WriteTxnMarkersRequest
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.raft.metadata_log import METADATA_PARTITION_DIR
 from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
 from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.log import PartitionLog
-from kafkalab.storage.log_manager import LogManager
+from kafkalab.storage.log_manager import CLUSTER_METADATA_TOPIC, LogManager
 from kafkalab.storage.results import RecoveryReport
 from kafkalab.transactions.coordinator import TransactionCoordinator
 from kafkalab.views import BrokerStatus, HostedReplica
+
+if TYPE_CHECKING:
+    from kafkalab.kraft.broker_link import BrokerQuorumLink, QuorumSettings
 
 #: Kafka's controlled.shutdown.max.retries and controlled.shutdown.retry.backoff.ms defaults.
 CONTROLLED_SHUTDOWN_RETRIES = 3
@@ -153,6 +154,8 @@ class Broker:
         assert self.ctx is not None
         # Each start is a new incarnation with an id of its own (Kafka draws a random one per process);
         # the virtual clock, saved with the data dir, keeps it new across app sessions too.
+        from kafkalab.kraft.broker_link import BrokerQuorumLink  # KRaft's modules load only in KRaft mode
+
         incarnation = random.Random(f"{self.broker_id}-{self.scheduler.now_ms}-{hash(self.rng.getstate())}")
         self.quorum = BrokerQuorumLink(self.ctx, self.log_dir, settings.voters, settings.cluster_id, incarnation,
                                        settings.config, self.advertised_listener)
@@ -235,7 +238,7 @@ class Broker:
         """Open the log dir and start the replica manager, log tasks and group coordinator (both modes)."""
         assert self.ctx is not None
         first_start = not self.log_dir.exists() or not any(
-            p for p in self.log_dir.iterdir() if p.name != METADATA_PARTITION_DIR)
+            p for p in self.log_dir.iterdir() if p.name != f"{CLUSTER_METADATA_TOPIC}-0")
         try:
             self.log_manager, reports = LogManager.open(self.log_dir, config_for, int(self.scheduler.now_ms))
             high_watermarks = {TopicPartition(topic, partition): offset

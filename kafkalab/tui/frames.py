@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from kafkalab.actions.results import CheckResult
 from kafkalab.cluster.inspect import LogWindow, RecordsPage, ReplicaLog
-from kafkalab.cluster.quorum import QuorumStatus
 from kafkalab.events.journal import Event
 from kafkalab.scenarios.model import Step
 from kafkalab.scenarios.runner import StepReport
 from kafkalab.sim.scheduler import DEFAULT_START_MS
 from kafkalab.views import ClusterView, ZnodeView
 from kafkalab.wire.server import ConnectionInfo
+
+if TYPE_CHECKING:
+    from kafkalab.cluster.quorum import QuorumStatus
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ newest committed records of ``__cluster_metadata``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
-from kafkalab.cluster.quorum import QuorumStatus
+if TYPE_CHECKING:
+    from kafkalab.cluster.quorum import QuorumStatus
 
 ABOUT = ("KRaft (Kafka 4.1): the controllers keep the metadata in a log, __cluster_metadata, and elect a leader "
          "with Raft; the leader is the active controller and the only writer. Brokers follow the log, register "

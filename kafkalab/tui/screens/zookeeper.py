@@ -7,19 +7,22 @@ In KRaft mode, where there is no ZooKeeper, the screen shows the controller quor
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from kafkalab.cluster.quorum import QuorumStatus
 from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.quorum_text import quorum_text
 from kafkalab.tui.screens.base import LabScreen
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.znode_tree import ZnodeTree
 from kafkalab.views import ZnodeView
+
+if TYPE_CHECKING:
+    from kafkalab.cluster.quorum import QuorumStatus
 
 ABOUT = ("ZooKeeper holds what the cluster agrees on: /brokers/ids/N exists while broker N's session is alive "
          "(ephemeral), /controller names the controller (ephemeral: whoever creates it first leads), "
