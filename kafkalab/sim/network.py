@@ -31,18 +31,6 @@ def link_key(a: str, b: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class InFlight:
-    """A message on the wire, for drawing: who sent what to whom and when it lands."""
-
-    message_id: int
-    source: str
-    destination: str
-    kind: str
-    sent_ms: float
-    due_ms: float
-
-
-@dataclass(frozen=True)
 class PendingRequest:
     """A request waiting for its answer: who asked whom for what (the request's type name)."""
 
@@ -73,7 +61,6 @@ class Network:
         self._cut: set[frozenset[str]] = set()
         self._latency: dict[frozenset[str], float] = {}
         self._pending: dict[int, _Pending] = {}
-        self._in_flight: dict[int, InFlight] = {}
         self._ids = itertools.count(1)
         self.messages_sent = 0
         self.messages_dropped = 0
@@ -94,7 +81,7 @@ class Network:
                 self._finish(message_id)
             elif pending.destination == node and self.link_up(pending.source, node):
                 # The peer's kernel resets the connection: the client learns at once.
-                self._deliver_later(pending.source, node, "disconnect",
+                self._deliver_later(pending.source, node,
                                     functools.partial(self._fail, message_id, Errors.NETWORK_EXCEPTION))
 
     def is_up(self, node: str) -> bool:
@@ -140,10 +127,6 @@ class Network:
         """True when ``destination`` is up and the link from ``source`` is not cut."""
         return self.is_up(destination) and self.link_up(source, destination)
 
-    def in_flight(self) -> list[InFlight]:
-        """Messages currently on the wire, oldest first."""
-        return list(self._in_flight.values())
-
     def pending_requests(self) -> list[PendingRequest]:
         """Requests sent and not yet answered, failed or cancelled, oldest first."""
         return [PendingRequest(message_id, p.source, p.destination, p.kind) for message_id, p in self._pending.items()]
@@ -166,26 +149,20 @@ class Network:
         if not self.link_up(source, destination):
             self.messages_dropped += 1
         elif not self.is_up(destination):
-            self._deliver_later(source, destination, "refused",
+            self._deliver_later(source, destination,
                                 lambda: self._fail(message_id, Errors.NETWORK_EXCEPTION))
         else:
-            self._deliver_later(source, destination, pending.kind, lambda: self._arrive(message_id, request))
+            self._deliver_later(source, destination, lambda: self._arrive(message_id, request))
         return message_id
 
     def cancel(self, message_id: int) -> None:
         """Forget a request, as a client that closes its connection does: its callback never runs."""
         self._finish(message_id)
 
-    def _deliver_later(self, source: str, destination: str, kind: str, action: Callable[[], None]) -> None:
-        latency = self.latency(source, destination)
-        flight_id = next(self._ids)
-        now = self.scheduler.now_ms
-        if latency > 0:
-            self._in_flight[flight_id] = InFlight(flight_id, source, destination, kind, now, now + latency)
-        self.scheduler.call_later(latency, self._land, flight_id, source, destination, action)
+    def _deliver_later(self, source: str, destination: str, action: Callable[[], None]) -> None:
+        self.scheduler.call_later(self.latency(source, destination), self._land, source, destination, action)
 
-    def _land(self, flight_id: int, source: str, destination: str, action: Callable[[], None]) -> None:
-        self._in_flight.pop(flight_id, None)
+    def _land(self, source: str, destination: str, action: Callable[[], None]) -> None:
         if not self.link_up(source, destination):
             self.messages_dropped += 1
             return
@@ -197,7 +174,7 @@ class Network:
             return
         handler = self._handlers.get(pending.destination)
         if handler is None:
-            self._deliver_later(pending.source, pending.destination, "reset",
+            self._deliver_later(pending.source, pending.destination,
                                 lambda: self._fail(message_id, Errors.NETWORK_EXCEPTION))
             return
         incarnation = self._incarnations[pending.destination]
@@ -212,8 +189,7 @@ class Network:
             if not self.link_up(pending.source, pending.destination):
                 self.messages_dropped += 1
                 return
-            self._deliver_later(pending.destination, pending.source, type(response).__name__,
-                                lambda: self._succeed(message_id, response))
+            self._deliver_later(pending.destination, pending.source, lambda: self._succeed(message_id, response))
 
         handler(pending.source, request, respond)
 
