@@ -50,7 +50,7 @@ from kafkalab.protocol.metadata import DescribeClusterRequest, MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.transactions import TRANSACTION_KEY_TYPE, WriteTxnMarkersRequest
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.sim.network import Network, Responder
+from kafkalab.sim.network import ConnectionRefused, Network, Responder
 from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
 from kafkalab.storage.files import KafkaStorageError
@@ -447,9 +447,12 @@ class Broker:
                 self.zk.handle_notifications(request, respond)
             return
         if self.replicas is None or self.ctx is None or self.ctx.broker_epoch < 0:
-            # Kafka opens its listeners only once the broker is registered: until then a request
-            # can only be meant for a previous incarnation whose registration still lingers.
-            return
+            # Kafka 3.9 opens a broker's listeners only once it is registered (KafkaServer.startup calls
+            # socketServer.enableRequestProcessing after zkClient.registerBroker; the Acceptor opens a fixed
+            # port only then): a connection before that is refused, and the sender tries again. The
+            # controller's RequestSendThread does after 100 ms, so a broker whose registration the controller
+            # saw first still gets its UpdateMetadata and LeaderAndIsr.
+            raise ConnectionRefused(self.node)
         if self._handler_table is None:
             self._handler_table = self._handlers()
         handler = self._handler_table.get(type(request))

@@ -30,6 +30,11 @@ def link_key(a: str, b: str) -> frozenset[str]:
     return frozenset((a, b))
 
 
+class ConnectionRefused(Exception):
+    """Raised by a request handler whose node is up but not listening yet: the sender sees NETWORK_EXCEPTION
+    (a refused connection), as it does when the node is down, and may try again."""
+
+
 @dataclass(frozen=True)
 class PendingRequest:
     """A request waiting for its answer: who asked whom for what (the request's type name)."""
@@ -191,7 +196,11 @@ class Network:
                 return
             self._deliver_later(pending.destination, pending.source, lambda: self._succeed(message_id, response))
 
-        handler(pending.source, request, respond)
+        try:
+            handler(pending.source, request, respond)
+        except ConnectionRefused:
+            self._deliver_later(pending.destination, pending.source,
+                                lambda: self._fail(message_id, Errors.NETWORK_EXCEPTION))
 
     def _succeed(self, message_id: int, response: Any) -> None:
         pending = self._finish(message_id)

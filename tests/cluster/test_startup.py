@@ -31,3 +31,22 @@ def test_a_session_expiring_before_registration_stops_the_broker_and_it_can_star
 
     wait_checked(cluster, cluster.restart_broker(3))
     assert cluster.brokers[3].state == BrokerState.RUNNING
+
+
+def test_a_broker_whose_registration_the_controller_sees_first_still_gets_its_metadata_and_replicas(clusters):
+    cluster = open_cluster(clusters, **FAST)
+    cluster.wait(cluster.create_topic("orders", 3, 3))
+    run_checked(cluster, 2000)
+    controller = cluster.snapshot().controller_id
+    restarted = next(b for b in (1, 2, 3) if b != controller)
+    cluster.kill_broker(restarted)
+    run_checked(cluster, 8000)
+    # The answer to its registration comes late: the controller sees the new /brokers/ids znode and sends
+    # UpdateMetadata before the broker knows it is registered. Kafka's listener is not open yet then, so
+    # the connection is refused and the controller sends again; the request is not lost.
+    cluster.set_latency(restarted, "zk", 50)
+    wait_checked(cluster, cluster.restart_broker(restarted))
+    run_checked(cluster, 2000)
+
+    assert cluster.brokers[restarted].ctx.metadata.controller_id == controller
+    assert all(restarted in p.isr for p in cluster.snapshot().topic("orders").partitions)
