@@ -11,9 +11,14 @@ import pytest
 
 pytest.importorskip("confluent_kafka")
 
+from kafkalab.actions.client_actions import Produce
+from kafkalab.actions.cluster_actions import AlterConfig, CreateTopic, DeleteTopic, DescribeTopic, KillBroker
+from kafkalab.actions.results import CreateTopicResult, DescribeTopicResult, ProduceResult
+from kafkalab.attach.actions import RealClientActions
 from kafkalab.attach.client import client_config
 from kafkalab.attach.observe import Observer
 from kafkalab.attach.source import AttachSource, Snapshot
+from kafkalab.clients.partitioners import partition_for_key
 from kafkalab.events.cluster import LeaderElected
 from kafkalab.events.observed import (
     ObservedBrokerLeft,
@@ -91,3 +96,32 @@ def test_views_and_timeline_follow_topics_a_group_and_a_killed_broker(lab: LabSe
     assert after.view.broker(2) is not None and after.view.broker(2).state == "not running"
     assert all("Observed" in e.describe() for e in observed)
     assert stable.view.group("billing") is not None
+
+
+def test_actions_run_through_the_real_client_and_lab_steps_are_refused(lab: LabServer) -> None:
+    source = AttachSource(Observer(client_config(lab.bootstrap), timeout_s=5.0), 1.0)
+    actions = RealClientActions(client_config(lab.bootstrap), lambda: source.poll_once().view, allow_writes=True)
+    created = actions.run(CreateTopic("payments", 2, 2, {"retention.ms": 60000}))
+    assert created.error is None and created.result == CreateTopicResult("payments", 2, 2)
+    produced = actions.run(Produce("payments", key="k{i}", count=20))
+    assert produced.error is None and isinstance(produced.result, ProduceResult)
+    # The keyed partitioner is Kafka's: murmur2 of the key, as in the lab.
+    assert [r.partition for r in produced.result.records] == [partition_for_key(f"k{i}".encode(), 2) for i in range(20)]
+    altered = actions.run(AlterConfig("payments", {"min.insync.replicas": 2}, ("retention.ms",)))
+    assert altered.error is None
+    own = lab.view().topic("payments")
+    assert own is not None and own.config_overrides == (("min.insync.replicas", "2"),)
+    assert sum(p.high_watermark for p in own.partitions) == 20
+    described = actions.run(DescribeTopic("payments"))
+    assert isinstance(described.result, DescribeTopicResult)
+    assert [p.high_watermark for p in described.result.partitions] == [p.high_watermark for p in own.partitions]
+
+    again = actions.run(CreateTopic("payments", 2, 2))
+    assert again.error is not None and again.error.name == "TOPIC_ALREADY_EXISTS"
+    killed = actions.run(KillBroker(1))
+    assert killed.error is not None and killed.error.name == "LAB_ONLY" and "operator" in killed.error.message
+    read_only = RealClientActions(client_config(lab.bootstrap), lambda: None, allow_writes=False)
+    refused = read_only.run(DeleteTopic("payments"))
+    assert refused.error is not None and refused.error.name == "CLUSTER_READ_ONLY"
+    assert lab.view().topic("payments") is not None
+    assert actions.run(DeleteTopic("payments")).error is None
