@@ -101,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     # The TUI's options after `web` as well; their defaults stay the top-level parser's.
     _add_tui_options(web, argparse.SUPPRESS)
 
+    attach = commands.add_parser("attach", help="the TUI on a real Kafka cluster (read-only unless --allow-writes); "
+                                                "needs confluent-kafka: pip install 'kafkalab[attach]'")
+    attach.add_argument("--bootstrap", dest="attach_bootstrap", required=True, metavar="HOST:PORT",
+                        help="the cluster's bootstrap servers (comma-separated)")
+    _add_attach_options(attach)
+    attach.add_argument("--interval", type=float, default=2.0, metavar="S",
+                        help="seconds between describe rounds, at least 0.5 (default 2)")
+    attach.add_argument("--allow-writes", action="store_true",
+                        help="let produce, create/delete topic and alter config change the cluster")
+
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
     lessons = commands.add_parser("lessons", help="list the guided lessons and your progress")
@@ -119,6 +129,37 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--cluster-metadata-decoder", action="store_true",
                       help="decode KRaft metadata records (the default for files in __cluster_metadata-0)")
     return parser
+
+
+def _add_attach_options(parser: argparse.ArgumentParser) -> None:
+    """How to reach a real cluster's secured listeners, as Kafka's own tools take it."""
+    parser.add_argument("--command-config", metavar="FILE",
+                        help="a Kafka client properties file (security.protocol, sasl.*, ssl.*), as Kafka's tools take")
+
+
+def _attach_properties(args: argparse.Namespace) -> dict[str, str] | None:
+    """The ``--command-config`` properties (empty without one); None after saying why the file is unusable."""
+    from kafkalab.attach.client import AttachError, read_properties
+
+    if args.command_config is None:
+        return {}
+    try:
+        return read_properties(Path(args.command_config).expanduser())
+    except AttachError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return None
+
+
+def _attach(args: argparse.Namespace) -> int:
+    from kafkalab.tui import run_attach
+
+    if args.interval < 0.5:
+        print(f"kafkalab: --interval must be at least 0.5 seconds, not {args.interval:g}", file=sys.stderr)
+        return 2
+    properties = _attach_properties(args)
+    if properties is None:
+        return 2
+    return run_attach(args.attach_bootstrap, properties, args.interval, args.allow_writes)
 
 
 def _add_tui_options(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -424,6 +465,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _serve(args)
     if args.command == "web":
         return _web(args)
+    if args.command == "attach":
+        return _attach(args)
     if args.command == "schema":
         from kafkalab.scenarios.schema import scenario_schema
 

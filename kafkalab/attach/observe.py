@@ -98,7 +98,7 @@ def _pages(items: list[T]) -> Iterable[list[T]]:
         yield items[start:start + PAGE]
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     """The client's message, or what kind of failure it was when it has none (a timeout)."""
     if isinstance(exc, TimeoutError):
         return "no answer in time"
@@ -121,10 +121,10 @@ class _Round:
             try:
                 results[key] = future.result(max(0.0, self.deadline - time.monotonic()))
             except Exception as exc:
-                failed.setdefault(_reason(exc), []).append(label(key))
-        for reason, labels in failed.items():
+                failed.setdefault(reason(exc), []).append(label(key))
+        for why, labels in failed.items():
             more = f" and {len(labels) - 3} more" if len(labels) > 3 else ""
-            self.problems.append(f"{what} {', '.join(labels[:3])}{more}: {reason}")
+            self.problems.append(f"{what} {', '.join(labels[:3])}{more}: {why}")
         return results
 
 
@@ -237,7 +237,7 @@ class Observer:
         try:
             listed = listing.result(max(0.0, round_.deadline - time.monotonic()))
         except Exception as exc:
-            round_.problems.append(f"list groups: {_reason(exc)}")
+            round_.problems.append(f"list groups: {reason(exc)}")
             ids = sorted(self._known_groups)
         else:
             round_.problems.extend(f"list groups: {error}" for error in listed.errors)

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from kafkalab.attach.build import AttachedViewBuilder
 from kafkalab.attach.narrate import narrate
-from kafkalab.attach.observe import Observation
+from kafkalab.attach.observe import Observation, reason
 from kafkalab.events.journal import Event
 from kafkalab.views import ClusterView
 
@@ -61,7 +61,10 @@ class AttachSource:
         self._next_seq = 1
         self._lock = threading.Lock()
         self._latest: Snapshot | None = None
+        #: Why the newest round failed as a whole (None: it succeeded).
+        self.failure: str | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def now_ms(self) -> float:
@@ -86,12 +89,14 @@ class AttachSource:
             seen = self._observer.observe(started)
         except Exception as exc:
             with self._lock:
+                self.failure = reason(exc)
                 previous = self._latest
                 if previous is not None:
-                    self._latest = replace(previous, failed_at_ms=started, problems=(f"describe failed: {exc}",))
+                    self._latest = replace(previous, failed_at_ms=started, problems=(f"no answer: {self.failure}",))
                 snapshot = self._latest
         else:
             with self._lock:
+                self.failure = None
                 previous = self._latest
                 view = self._builder.build(seen, self._next_seq - 1)
                 new = narrate(previous.view, view) if previous is not None else []
@@ -111,14 +116,24 @@ class AttachSource:
         self._thread = threading.Thread(target=self._run, name="kafkalab-attach", daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Start the next round now rather than at the end of the interval (an action changed the cluster)."""
+        self._wake.set()
+
     def _run(self) -> None:
+        # A round already run (the one that proved the cluster answers) counts as this interval's.
+        if self.latest is not None:
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
         while not self._stop.is_set():
             began = time.monotonic()
             self.poll_once()
-            self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - began)))
+            self._wake.wait(max(0.0, self.interval_s - (time.monotonic() - began)))
+            self._wake.clear()
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop polling; a round under way finishes first (its requests have their own timeout)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)

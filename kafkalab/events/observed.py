@@ -23,7 +23,12 @@ def _leader(broker: int | None) -> str:
 
 
 @dataclass(frozen=True)
-class ObservedBrokerLeft(Event):
+class Observed(Event):
+    """Something seen changed on an attached cluster; ``time_ms`` is the wall clock's, not the lab's virtual time."""
+
+
+@dataclass(frozen=True)
+class ObservedBrokerLeft(Observed):
     """A broker is no longer in the cluster's metadata: its ZooKeeper session expired or the
     KRaft controller fenced it (it stopped, crashed or lost its link). Its leaderships move
     to other in-sync replicas."""
@@ -36,7 +41,7 @@ class ObservedBrokerLeft(Event):
 
 
 @dataclass(frozen=True)
-class ObservedBrokerJoined(Event):
+class ObservedBrokerJoined(Observed):
     """A broker appeared in the cluster's metadata: it registered (again). It becomes a
     follower of its partitions and rejoins their ISRs once caught up."""
 
@@ -48,7 +53,7 @@ class ObservedBrokerJoined(Event):
 
 
 @dataclass(frozen=True)
-class ObservedControllerMoved(Event):
+class ObservedControllerMoved(Observed):
     """Another node is the active controller: the previous one stopped or lost its session
     (ZooKeeper mode) or leadership of the metadata quorum (KRaft)."""
 
@@ -61,7 +66,7 @@ class ObservedControllerMoved(Event):
 
 
 @dataclass(frozen=True)
-class ObservedTopicCreated(Event):
+class ObservedTopicCreated(Observed):
     """A topic appeared in the metadata: someone created it (or a client's request auto-created it)."""
 
     kind = "topic"
@@ -75,7 +80,7 @@ class ObservedTopicCreated(Event):
 
 
 @dataclass(frozen=True)
-class ObservedTopicDeleted(Event):
+class ObservedTopicDeleted(Observed):
     """A topic is gone from the metadata: it was deleted."""
 
     kind = "topic"
@@ -86,7 +91,7 @@ class ObservedTopicDeleted(Event):
 
 
 @dataclass(frozen=True)
-class ObservedLeaderMoved(Event):
+class ObservedLeaderMoved(Observed):
     """A partition's leader changed. Kafka's controller elects the first live replica of the
     assignment that is in the ISR when the leader's broker leaves, or moves leadership back to
     the preferred replica (auto.leader.rebalance.enable)."""
@@ -105,7 +110,7 @@ class ObservedLeaderMoved(Event):
 
 
 @dataclass(frozen=True)
-class ObservedIsrShrank(Event):
+class ObservedIsrShrank(Observed):
     """Replicas left a partition's in-sync replica set: they fell behind for replica.lag.time.max.ms
     or their broker left. acks=all writes no longer wait for them, and are refused once the ISR
     is smaller than min.insync.replicas."""
@@ -122,7 +127,7 @@ class ObservedIsrShrank(Event):
 
 
 @dataclass(frozen=True)
-class ObservedIsrExpanded(Event):
+class ObservedIsrExpanded(Observed):
     """Replicas caught up with the leader and rejoined a partition's in-sync replica set."""
 
     kind = "isr"
@@ -136,7 +141,7 @@ class ObservedIsrExpanded(Event):
 
 
 @dataclass(frozen=True)
-class ObservedMemberJoined(Event):
+class ObservedMemberJoined(Observed):
     """A consumer joined a group: the coordinator starts a rebalance so the partitions are
     shared among the members again."""
 
@@ -150,7 +155,7 @@ class ObservedMemberJoined(Event):
 
 
 @dataclass(frozen=True)
-class ObservedMemberLeft(Event):
+class ObservedMemberLeft(Observed):
     """A consumer left a group: it closed (LeaveGroup), or the coordinator removed it after
     session.timeout.ms without heartbeats or max.poll.interval.ms without a poll."""
 
@@ -164,7 +169,7 @@ class ObservedMemberLeft(Event):
 
 
 @dataclass(frozen=True)
-class ObservedGroupStateChanged(Event):
+class ObservedGroupStateChanged(Observed):
     """A group's state changed. PreparingRebalance and CompletingRebalance are a rebalance in
     progress (members rejoin, then the leader's assignment is handed out); Stable means every
     partition has its owner; Empty means no member is left and the committed offsets stay."""
@@ -181,7 +186,7 @@ class ObservedGroupStateChanged(Event):
 
 
 @dataclass(frozen=True)
-class ObservedRebalance(Event):
+class ObservedRebalance(Observed):
     """A group's assignment changed between two rounds, so it rebalanced in between, even if
     no round saw it in PreparingRebalance."""
 
@@ -196,7 +201,7 @@ class ObservedRebalance(Event):
 
 
 @dataclass(frozen=True)
-class ObservedLagGrowing(Event):
+class ObservedLagGrowing(Observed):
     """A group's total lag (the high watermarks minus its committed offsets, as
     kafka-consumer-groups.sh reports LAG) grew: producers write faster than the group commits."""
 
