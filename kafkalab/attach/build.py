@@ -2,8 +2,8 @@
 
 What a client cannot see is said plainly in the view rather than invented: a follower's
 offsets are -1 (only the leader answers ListOffsets), bytes on disk and records in are 0
-(DescribeLogDirs and broker metrics are not asked), leader epochs and group generations
-are -1 (confluent-kafka does not return them). Groups go through the lab's own
+(DescribeLogDirs and broker metrics are not asked), group generations are -1 (DescribeGroups
+does not return them); leader epochs come with the latest offsets (ListOffsets v4+). Groups go through the lab's own
 ``build_group_views``, so LAG is computed as in the lab: the leader's high watermark minus
 the committed offset.
 """
@@ -82,14 +82,16 @@ def _topic(topic: SeenTopic, offsets: Mapping[TopicPartition, SeenOffsets], live
             ReplicaView(broker, broker in live, broker == leader, broker in seen.isr,
                         *((start, hw, hw) if broker == leader else (-1, -1, -1)), 0)
             for broker in seen.replicas)
-        partitions.append(PartitionView(topic.name, seen.partition, leader, -1, seen.replicas, seen.isr, start, hw, hw,
+        partitions.append(PartitionView(topic.name, seen.partition, leader, found.leader_epoch, seen.replicas, seen.isr,
+                                        start, hw, hw,
                                         replica_views, found.last_stable_offset))
     return TopicView(topic.name, topic.topic_id, topic.internal, tuple(partitions), topic.config_overrides)
 
 
 def _leader_replica(partition: PartitionView) -> HostedReplica:
     assert partition.leader is not None
-    return HostedReplica(partition.topic, partition.partition, True, partition.leader, -1, partition.isr,
+    return HostedReplica(partition.topic, partition.partition, True, partition.leader, partition.leader_epoch,
+                         partition.isr,
                          partition.log_start_offset, partition.high_watermark, partition.log_end_offset, 0,
                          partition.last_stable_offset)
 

@@ -60,6 +60,8 @@ class SeenOffsets:
     log_start_offset: int = -1
     high_watermark: int = -1
     last_stable_offset: int = -1
+    #: The leader's epoch, as it answers the latest offset (Kafka 3.9's Partition.fetchOffsetForTimestamp).
+    leader_epoch: int = -1
 
 
 _UNKNOWN = SeenOffsets()
@@ -218,16 +220,21 @@ class Observer:
                  ) -> dict[TopicPartition, SeenOffsets]:
         """The answers; an offset not answered keeps the last value seen (the round's problems say which)."""
         found: dict[str, dict[TopicPartition, int]] = {}
+        epochs: dict[TopicPartition, int] = {}
         for kind, futures in requested.items():
             answered = round_.wait(futures, f"list offsets ({kind}) of",
                                    lambda tp: f"{tp.topic}-{tp.partition}")
             found[kind] = {TopicPartition(tp.topic, tp.partition): info.offset for tp, info in answered.items()}
+            if kind == "hw":
+                epochs = {TopicPartition(tp.topic, tp.partition): info.leader_epoch
+                          for tp, info in answered.items() if info.leader_epoch is not None}
         led = sorted({TopicPartition(tp.topic, tp.partition) for tp in requested["hw"]})
         last = self._last_offsets
         self._last_offsets = {
             tp: SeenOffsets(found["start"].get(tp, last.get(tp, _UNKNOWN).log_start_offset),
                             found["hw"].get(tp, last.get(tp, _UNKNOWN).high_watermark),
-                            found["lso"].get(tp, last.get(tp, _UNKNOWN).last_stable_offset))
+                            found["lso"].get(tp, last.get(tp, _UNKNOWN).last_stable_offset),
+                            epochs.get(tp, last.get(tp, _UNKNOWN).leader_epoch))
             for tp in led}
         return self._last_offsets
 

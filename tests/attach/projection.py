@@ -1,8 +1,8 @@
 """What an attached view and the lab's view of the same cluster must agree on.
 
 A client sees leaders, replicas, ISR, log start, high watermark and last stable offset
-(ListOffsets from the leader), groups with their members, assignment, commits and LAG; it
-does not see followers' offsets, bytes on disk, leader epochs or generations, so those are
+and the leader epoch (ListOffsets from the leader), groups with their members, assignment, commits and LAG; it
+does not see followers' offsets, bytes on disk or generations, so those are
 left out of the comparison.
 """
 
@@ -19,7 +19,7 @@ def projection(view: ClusterView) -> dict[str, Any]:
         "brokers": [(b.broker_id, b.registered, b.leader_count, b.coordinated_groups)
                     for b in view.brokers if b.registered],
         "topics": [(t.name, t.topic_id, t.internal, t.config_overrides,
-                    [(p.partition, p.leader, p.replicas, p.isr, p.log_start_offset, p.high_watermark,
+                    [(p.partition, p.leader, p.leader_epoch, p.replicas, p.isr, p.log_start_offset, p.high_watermark,
                       p.last_stable_offset) for p in t.partitions])
                    for t in view.topics],
         "groups": [(g.group_id, g.state, g.protocol_type, g.protocol, g.coordinator, g.offsets_partition,
