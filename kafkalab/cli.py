@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="also print every high-watermark move")
     run.add_argument("--partitioner", metavar="MODULE:FUNCTION",
                      help="the Python function `partitioner: custom` steps use: fn(topic, key, value, partitions)")
+    run.add_argument("--bootstrap", dest="run_bootstrap", metavar="HOST:PORT",
+                     help="run on this real Kafka cluster instead of the lab; steps that need the lab are refused "
+                          "before any runs (needs confluent-kafka: pip install 'kafkalab[attach]')")
+    _add_attach_options(run)
+    run.add_argument("--allow-writes", dest="run_allow_writes", action="store_true",
+                     help="with --bootstrap: let steps change the cluster (produce, create/delete topic, alter config)")
 
     serve = commands.add_parser("serve", help="run the cluster headless on the live clock with a Kafka listener "
                                               "per broker; read scenario steps from standard input")
@@ -186,6 +192,8 @@ def _add_tui_options(parser: argparse.ArgumentParser, default: Any) -> None:
 
 
 def _run_scenario(args: argparse.Namespace) -> int:
+    if args.run_bootstrap is not None:
+        return _run_attached(args)
     from kafkalab.coordination.tree import ZnodeTree
     from kafkalab.errors import KafkaError
     from kafkalab.scenarios.model import load_scenario
@@ -222,6 +230,23 @@ def _run_scenario(args: argparse.Namespace) -> int:
     else:
         reporter.finish(report)
     return 0 if report.ok else 1
+
+
+def _run_attached(args: argparse.Namespace) -> int:
+    """``run --bootstrap``: check every step, then run them on the real cluster; the lab's report."""
+    from kafkalab.attach.runner import run_on_cluster
+
+    lab_options = [name for name, given in (("--data-dir", args.run_data_dir), ("--seed", args.seed),
+                                            ("--partitioner", args.partitioner)) if given is not None]
+    if lab_options:
+        print(f"kafkalab: {', '.join(lab_options)} choose the lab's cluster; --bootstrap runs on a real one",
+              file=sys.stderr)
+        return 2
+    properties = _attach_properties(args)
+    if properties is None:
+        return 2
+    return run_on_cluster(Path(args.file), args.run_bootstrap, properties, allow_writes=args.run_allow_writes,
+                          json_report=args.json, verbose=args.verbose, out=sys.stdout, err=sys.stderr)
 
 
 def _lessons(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from kafkalab.actions.base import Action
 from kafkalab.actions.client_actions import DescribeGroup, Produce
 from kafkalab.actions.cluster_actions import AlterConfig, CreateTopic, DeleteTopic, DescribeTopic
+from kafkalab.actions.control_actions import Note
 from kafkalab.actions.describe import describe_group, describe_topic
 from kafkalab.actions.execute import ActionOutcome
 from kafkalab.actions.results import (
@@ -22,12 +23,14 @@ from kafkalab.actions.results import (
     AlterConfigResult,
     CreateTopicResult,
     DeleteTopicResult,
+    NoteResult,
     ProducedRecord,
     ProduceResult,
 )
 from kafkalab.actions.templates import render
 from kafkalab.attach.client import confluent
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.validation import COLLISION_WARNING, has_collision_chars, min_isr_warning
 from kafkalab.views import ClusterView
 
 _PROCESS = "a real broker's process is its operator's to stop and start, not a Kafka client's"
@@ -104,7 +107,7 @@ class RealClientActions:
             raise KafkaError(Errors.BROKER_NOT_AVAILABLE, "The cluster has not answered a describe round yet.")
         return view
 
-    def _run(self, action: Action[Any]) -> ActionResult | None:
+    def _run(self, action: Action[Any]) -> ActionResult:
         from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic, ResourceType
 
         if isinstance(action, DescribeTopic):
@@ -115,7 +118,8 @@ class RealClientActions:
             topic = NewTopic(action.name, action.partitions, action.replication_factor,
                              config={key: _text(value) for key, value in action.config.items()})
             self._admin.create_topics([topic], request_timeout=self._timeout)[action.name].result(self._timeout)
-            return CreateTopicResult(action.name, action.partitions, action.replication_factor)
+            return CreateTopicResult(action.name, action.partitions, action.replication_factor,
+                                     self._creation_warning(action))
         if isinstance(action, DeleteTopic):
             self._admin.delete_topics([action.topic], request_timeout=self._timeout)[action.topic].result(self._timeout)
             return DeleteTopicResult(action.topic)
@@ -129,7 +133,32 @@ class RealClientActions:
             return AlterConfigResult(action.topic, {k: _text(v) for k, v in action.set.items()}, action.delete)
         if isinstance(action, Produce):
             return self._produce(action)
-        return None  # note: nothing to do
+        if isinstance(action, Note):
+            return NoteResult(action.text)
+        raise KafkaError(Errors.LAB_ONLY, f"{action.step} is not available on an attached cluster yet.")
+
+    def _creation_warning(self, action: CreateTopic) -> str | None:
+        """The lab's warnings for a new topic: a name that may collide in metric names (as kafka-topics.sh warns), and
+        a min.insync.replicas above the replication factor: the step's own, else the cluster's default as the new
+        topic describes it (none when the broker asked has not heard of the topic yet)."""
+        warnings = [COLLISION_WARNING] if has_collision_chars(action.name) else []
+        given = action.config.get("min.insync.replicas")
+        min_isr = int(given) if given is not None else self._described_min_isr(action.name)
+        if min_isr is not None and min_isr > action.replication_factor:
+            warnings.append(min_isr_warning(min_isr, action.replication_factor))
+        return " ".join(warnings) or None
+
+    def _described_min_isr(self, topic: str) -> int | None:
+        from confluent_kafka.admin import ConfigResource, ResourceType
+
+        resource = ConfigResource(ResourceType.TOPIC, topic)
+        try:
+            entries = self._admin.describe_configs([resource], request_timeout=self._timeout)[resource].result(
+                self._timeout)
+        except self._ck.KafkaException:
+            return None
+        entry = entries.get("min.insync.replicas")
+        return int(entry.value) if entry is not None and entry.value is not None else None
 
     def _produce(self, action: Produce) -> ProduceResult:
         """The records sent by a confluent-kafka producer with the step's acks and configs."""

@@ -20,8 +20,9 @@ T = TypeVar("T")
 class LabServer:
     """A started serve ``Server`` with 3 brokers on free ports; ``act`` runs a step line as serve's stdin does."""
 
-    def __init__(self, data_dir: Path, brokers: int = 3, broker_config: dict[str, Any] | None = None) -> None:
-        cluster = Cluster.open(data_dir, brokers=brokers, broker_config=broker_config)
+    def __init__(self, data_dir: Path, brokers: int = 3, broker_config: dict[str, Any] | None = None,
+                 seed: int | None = None) -> None:
+        cluster = Cluster.open(data_dir, brokers=brokers, broker_config=broker_config, seed=seed)
         listener = Listener("127.0.0.1", 0, brokers, cluster.broker_config["socket.request.max.bytes"])
         self.server = Server(cluster, listener, io.StringIO())
         self.server.start()

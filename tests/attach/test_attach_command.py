@@ -48,7 +48,9 @@ def test_a_cluster_that_does_not_answer(capsys: pytest.CaptureFixture[str]) -> N
     pytest.importorskip("confluent_kafka")
     port = _refused_port()
     assert main(["attach", "--bootstrap", f"127.0.0.1:{port}"]) == 2
-    assert capsys.readouterr().err == f"kafkalab: 127.0.0.1:{port} did not answer: no answer in time\n"
+    err = capsys.readouterr().err
+    # librdkafka times out, or gives up at once when every broker refuses: either way one line.
+    assert err.startswith(f"kafkalab: 127.0.0.1:{port} did not answer: ") and err.count("\n") == 1
 
 
 def test_an_interval_too_short(capsys: pytest.CaptureFixture[str]) -> None:
