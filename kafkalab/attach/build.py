@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kafkalab.attach.observe import Observation, SeenGroup, SeenOffsets, SeenTopic
+from kafkalab.attach.observe import Observation, SeenGroup, SeenOffsets, SeenPartition, SeenTopic
 from kafkalab.clients.assignors.javacompat import java_abs_hash
 from kafkalab.cluster.group_views import LagTracker, build_group_views
 from kafkalab.protocol.types import TopicPartition
@@ -41,13 +41,17 @@ class AttachedViewBuilder:
     def __init__(self) -> None:
         self._known_brokers: set[int] = set()
         self._lag = LagTracker()
+        #: Each partition's last view (and its leader's replica) with what it was built from: a quiet partition's
+        #: view is reused, not rebuilt, so a round of a large cluster costs little more than its requests.
+        self._partitions: dict[TopicPartition, tuple[_PartitionKey, PartitionView, HostedReplica | None]] = {}
 
     def build(self, seen: Observation, last_event_seq: int = 0) -> ClusterView:
         """The view of one round; ``last_event_seq`` is the newest observed event's number."""
         live = set(seen.brokers)
         self._known_brokers |= live
         self._known_brokers |= {broker for topic in seen.topics for p in topic.partitions for broker in p.replicas}
-        topics = tuple(_topic(topic, seen.offsets, live) for topic in seen.topics)
+        previous, self._partitions = self._partitions, {}
+        topics = tuple(self._topic(topic, seen.offsets, live, previous) for topic in seen.topics)
         offsets_topic = next((t for t in topics if t.name == OFFSETS_TOPIC), None)
         hosted_groups = tuple(_hosted_group(group, len(offsets_topic.partitions) if offsets_topic else 0)
                               for group in seen.groups)
@@ -57,11 +61,9 @@ class AttachedViewBuilder:
                                  tuple(g for g in hosted_groups if g.coordinator == broker))
                     for broker in sorted({g.coordinator for g in hosted_groups})]
         leaders: dict[int, dict[TopicPartition, HostedReplica]] = {}
-        for topic in topics:
-            for partition in topic.partitions:
-                if partition.leader is not None and partition.high_watermark >= 0:
-                    leaders.setdefault(partition.leader, {})[TopicPartition(topic.name, partition.partition)] = (
-                        _leader_replica(partition))
+        for tp, (_, _, replica) in self._partitions.items():
+            if replica is not None:
+                leaders.setdefault(replica.leader_id, {})[tp] = replica
         high_watermarks = {tp: replica.high_watermark for hosted in leaders.values() for tp, replica in hosted.items()}
         self._lag.sample(hosted_groups, lambda tp: high_watermarks.get(tp, -1), seen.time_ms)
         groups = build_group_views(statuses, leaders, self._lag)
@@ -70,30 +72,45 @@ class AttachedViewBuilder:
         return ClusterView(seen.time_ms, seen.cluster_id, seen.controller_id, brokers, topics, (), (), last_event_seq,
                            groups, mode=ATTACHED_MODE)
 
-
-def _topic(topic: SeenTopic, offsets: Mapping[TopicPartition, SeenOffsets], live: set[int]) -> TopicView:
-    """A topic's view: the leader's offsets, -1 for followers' (no client request reads them)."""
-    partitions = []
-    for seen in topic.partitions:
-        found = offsets.get(TopicPartition(topic.name, seen.partition), SeenOffsets())
-        leader = seen.leader if seen.leader is not None and seen.leader >= 0 else None
-        start, hw = found.log_start_offset, found.high_watermark
-        replica_views = tuple(
-            ReplicaView(broker, broker in live, broker == leader, broker in seen.isr,
-                        *((start, hw, hw) if broker == leader else (-1, -1, -1)), 0)
-            for broker in seen.replicas)
-        partitions.append(PartitionView(topic.name, seen.partition, leader, found.leader_epoch, seen.replicas, seen.isr,
-                                        start, hw, hw,
-                                        replica_views, found.last_stable_offset))
-    return TopicView(topic.name, topic.topic_id, topic.internal, tuple(partitions), topic.config_overrides)
+    def _topic(self, topic: SeenTopic, offsets: Mapping[TopicPartition, SeenOffsets], live: set[int],
+               previous: Mapping[TopicPartition, tuple[_PartitionKey, PartitionView, HostedReplica | None]]
+               ) -> TopicView:
+        """A topic's view: the leader's offsets, -1 for followers' (no client request reads them)."""
+        partitions = []
+        for seen in topic.partitions:
+            tp = TopicPartition(topic.name, seen.partition)
+            found = offsets.get(tp, _UNKNOWN)
+            key = (seen, found, tuple(broker in live for broker in seen.replicas))
+            cached = previous.get(tp)
+            entry = cached if cached is not None and cached[0] == key else (key, *_partition(tp, seen, found, live))
+            self._partitions[tp] = entry
+            partitions.append(entry[1])
+        return TopicView(topic.name, topic.topic_id, topic.internal, tuple(partitions), topic.config_overrides)
 
 
-def _leader_replica(partition: PartitionView) -> HostedReplica:
-    assert partition.leader is not None
-    return HostedReplica(partition.topic, partition.partition, True, partition.leader, partition.leader_epoch,
-                         partition.isr,
-                         partition.log_start_offset, partition.high_watermark, partition.log_end_offset, 0,
-                         partition.last_stable_offset)
+#: What a partition's view is built from: Metadata's answer, ListOffsets' answers, which replicas' brokers are up.
+_PartitionKey = tuple[SeenPartition, SeenOffsets, tuple[bool, ...]]
+_UNKNOWN = SeenOffsets()
+
+
+def _partition(tp: TopicPartition, seen: SeenPartition, found: SeenOffsets, live: set[int]
+               ) -> tuple[PartitionView, HostedReplica | None]:
+    """A partition's view, and its leader's replica as the lab's group views read high watermarks from (None without
+    a leader that answered)."""
+    leader = seen.leader if seen.leader is not None and seen.leader >= 0 else None
+    start, hw = found.log_start_offset, found.high_watermark
+    replica_views = tuple(
+        ReplicaView(broker, broker in live, broker == leader, broker in seen.isr,
+                    *((start, hw, hw) if broker == leader else (-1, -1, -1)), 0)
+        for broker in seen.replicas)
+    view = PartitionView(tp.topic, tp.partition, leader, found.leader_epoch, seen.replicas, seen.isr, start, hw, hw,
+                         replica_views, found.last_stable_offset)
+    replica = (HostedReplica(tp.topic, tp.partition, True, leader, found.leader_epoch, seen.isr, start, hw, hw, 0,
+                             found.last_stable_offset)
+               if leader is not None and hw >= 0 else None)
+    return view, replica
+
+
 
 
 def _hosted_group(group: SeenGroup, offsets_partitions: int) -> HostedGroup:
