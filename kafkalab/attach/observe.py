@@ -1,13 +1,13 @@
 """One describe round of a real cluster through confluent-kafka's AdminClient: what the brokers say, as values.
 
-A round asks, in this order and each once: DescribeCluster (cluster id, controller, live
-brokers), Metadata for the topic names, then Metadata per topic (topic id, partitions with
-leader, replicas and ISR), ListOffsets three times (earliest: log start; latest with
-read_uncommitted: the high watermark; latest with read_committed: the last stable offset,
-KIP-98), DescribeConfigs of the topics, ListGroups, DescribeGroups and OffsetFetch per
-group. Large requests go in pages (``PAGE``), so 10,000 partitions are ten ListOffsets
-requests per offset kind, not one enormous one. A part that fails, or is not answered by the round's
-deadline, is a ``problem`` of the round, and the rest of the round still counts.
+A round asks, each once: Metadata (cluster id, controller, live brokers, topic names), then
+per page of topics Metadata (topic id, partitions with leader, replicas and ISR) and
+DescribeConfigs, ListOffsets three times per leader (earliest: log start; latest with
+read_uncommitted: the high watermark and leader epoch; latest with read_committed: the last
+stable offset, KIP-98), ListGroups, and DescribeGroups and OffsetFetch per group. Requests go
+in pages of ``PAGE`` topics or partitions, so 10,000 partitions are a few ListOffsets requests
+per leader and offset kind, not one enormous one. A part that fails, or is not answered by the
+round's deadline, is a ``problem`` of the round, and the rest of the round still counts.
 
 Kafka answers a client with the high watermark, never a replica's log end offset; the
 views take the high watermark as LOG-END-OFFSET, as ``kafka-consumer-groups.sh`` does.
@@ -152,17 +152,18 @@ class Observer:
         self._last_groups: dict[str, SeenGroup] = {}
 
     def observe(self, now_ms: float) -> Observation:
-        """One round; raises the client's KafkaException when not even DescribeCluster is answered."""
+        """One round; raises the client's KafkaException (or TimeoutError) when not even Metadata is answered."""
         round_ = _Round(self._timeout)
         listing = self._admin.list_consumer_groups(request_timeout=self._timeout)
-        cluster = self._admin.describe_cluster(request_timeout=self._timeout).result(self._timeout)
-        controller = cluster.controller.id if cluster.controller is not None else -1
-        names = sorted(self._admin.list_topics(timeout=self._timeout).topics)
-        topics = self._topics(names, round_)
+        # Metadata rather than DescribeCluster: it names the cluster, the controller and the live brokers too, and
+        # it refreshes the client's idea of the controller, which DescribeCluster only waits for (a dead controller's
+        # successor is never asked).
+        cluster = self._admin.list_topics(timeout=self._timeout)
+        topics = self._topics(sorted(cluster.topics), round_)
         offsets = self._offsets_requested(topics)
         groups = self._groups_requested(listing, round_)
         found = self._offsets(offsets, round_)
-        return Observation(now_ms, cluster.cluster_id or "", controller, tuple(sorted(n.id for n in cluster.nodes)),
+        return Observation(now_ms, cluster.cluster_id or "", cluster.controller_id, tuple(sorted(cluster.brokers)),
                            topics, found, self._groups(groups, round_), tuple(round_.problems))
 
     def _topics(self, names: list[str], round_: _Round) -> tuple[SeenTopic, ...]:
