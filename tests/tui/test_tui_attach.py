@@ -128,3 +128,39 @@ async def test_every_screen_draws_an_attached_cluster(attached: Callable[..., tu
         # LAG as in the lab: each leader's high watermark minus the committed offset (120 - 100 on orders-0); the
         # generation is not in DescribeGroups' answer.
         assert row.strip("│ ").split()[:7] == ["billing", "Stable", "-1", "range", "2", "20", "broker"]
+
+
+async def test_an_action_runs_through_the_real_client_and_a_silent_cluster_shows(tmp_path: Path) -> None:
+    pytest.importorskip("confluent_kafka")
+    from kafkalab.actions.cluster_actions import DescribeTopic
+    from kafkalab.attach.actions import RealClientActions
+    from kafkalab.attach.client import client_config
+
+    cluster = ScriptedCluster()
+    bridge = AttachBridge("kafka-1:9092", cluster, None, interval_s=3600, allow_writes=False, clock=cluster.clock,
+                          tick_s=3600)
+    # describe_topic reads the attached view: no request leaves the client.
+    bridge.actions = RealClientActions(client_config("127.0.0.1:1"), bridge.latest_view, allow_writes=False)
+    bridge.poll()
+    app = KafkaLabApp(bridge, lessons=lesson_library(tmp_path))
+    notes = record_notes(app)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.settle()
+            app.submit(DescribeTopic("orders"))
+            for _ in range(200):
+                await pilot.pause(0.01)
+                if any(title == "describe_topic: ok" for title, _ in notes):
+                    break
+            assert any(title == "describe_topic: ok" and "orders" in message for title, message in notes)
+
+            def silent(now_ms: float) -> Observation:
+                raise TimeoutError
+            cluster.observe = silent  # type: ignore[method-assign]
+            cluster.now_s += 12.0
+            bridge.poll()
+            frame = await app.settle()
+            assert frame.attached is not None and frame.attached.failing and frame.attached.age_ms == 12_000
+            assert frame.attached.problems == ("no answer: no answer in time",)
+    finally:
+        bridge.close()
