@@ -16,8 +16,11 @@ from typing import Any
 
 MISSING_CLIENT = ("attaching to a Kafka cluster needs confluent-kafka, which is not installed: "
                   "pip install 'kafkalab[attach]'")
-#: librdkafka's own log lines would draw over the TUI: they go to this logger instead.
+#: librdkafka's own log lines would draw over the TUI: they go to this logger instead, which keeps them (a handler of
+#: its own, so Python's last-resort handler never prints them to the terminal either).
 LOGGER = logging.getLogger("kafkalab.attach")
+LOGGER.addHandler(logging.NullHandler())
+LOGGER.propagate = False
 #: Keys kafkalab sets itself: a properties file may not change where it connects or what it is called.
 _OWN_KEYS = frozenset({"bootstrap.servers", "logger"})
 
