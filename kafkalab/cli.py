@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="also print every high-watermark move")
     run.add_argument("--partitioner", metavar="MODULE:FUNCTION",
                      help="the Python function `partitioner: custom` steps use: fn(topic, key, value, partitions)")
+    run.add_argument("--bootstrap", dest="run_bootstrap", metavar="HOST:PORT",
+                     help="run on this real Kafka cluster instead of the lab; steps that need the lab are refused "
+                          "before any runs (needs confluent-kafka: pip install 'kafkalab[attach]')")
+    _add_attach_options(run)
+    run.add_argument("--allow-writes", dest="run_allow_writes", action="store_true",
+                     help="with --bootstrap: let steps change the cluster (produce, create/delete topic, alter config)")
 
     serve = commands.add_parser("serve", help="run the cluster headless on the live clock with a Kafka listener "
                                               "per broker; read scenario steps from standard input")
@@ -101,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     # The TUI's options after `web` as well; their defaults stay the top-level parser's.
     _add_tui_options(web, argparse.SUPPRESS)
 
+    attach = commands.add_parser("attach", help="the TUI on a real Kafka cluster (read-only unless --allow-writes); "
+                                                "needs confluent-kafka: pip install 'kafkalab[attach]'")
+    attach.add_argument("--bootstrap", dest="attach_bootstrap", required=True, metavar="HOST:PORT",
+                        help="the cluster's bootstrap servers (comma-separated)")
+    _add_attach_options(attach)
+    attach.add_argument("--interval", type=float, default=2.0, metavar="S",
+                        help="seconds between describe rounds, at least 0.5 (default 2)")
+    attach.add_argument("--allow-writes", action="store_true",
+                        help="let produce, create/delete topic and alter config change the cluster")
+
     commands.add_parser("schema", help="print the JSON Schema of scenario files")
 
     lessons = commands.add_parser("lessons", help="list the guided lessons and your progress")
@@ -119,6 +135,37 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--cluster-metadata-decoder", action="store_true",
                       help="decode KRaft metadata records (the default for files in __cluster_metadata-0)")
     return parser
+
+
+def _add_attach_options(parser: argparse.ArgumentParser) -> None:
+    """How to reach a real cluster's secured listeners, as Kafka's own tools take it."""
+    parser.add_argument("--command-config", metavar="FILE",
+                        help="a Kafka client properties file (security.protocol, sasl.*, ssl.*), as Kafka's tools take")
+
+
+def _attach_properties(args: argparse.Namespace) -> dict[str, str] | None:
+    """The ``--command-config`` properties (empty without one); None after saying why the file is unusable."""
+    from kafkalab.attach.client import AttachError, read_properties
+
+    if args.command_config is None:
+        return {}
+    try:
+        return read_properties(Path(args.command_config).expanduser())
+    except AttachError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return None
+
+
+def _attach(args: argparse.Namespace) -> int:
+    from kafkalab.tui import run_attach
+
+    if args.interval < 0.5:
+        print(f"kafkalab: --interval must be at least 0.5 seconds, not {args.interval:g}", file=sys.stderr)
+        return 2
+    properties = _attach_properties(args)
+    if properties is None:
+        return 2
+    return run_attach(args.attach_bootstrap, properties, args.interval, args.allow_writes)
 
 
 def _add_tui_options(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -145,6 +192,8 @@ def _add_tui_options(parser: argparse.ArgumentParser, default: Any) -> None:
 
 
 def _run_scenario(args: argparse.Namespace) -> int:
+    if args.run_bootstrap is not None:
+        return _run_attached(args)
     from kafkalab.coordination.tree import ZnodeTree
     from kafkalab.errors import KafkaError
     from kafkalab.scenarios.model import load_scenario
@@ -181,6 +230,23 @@ def _run_scenario(args: argparse.Namespace) -> int:
     else:
         reporter.finish(report)
     return 0 if report.ok else 1
+
+
+def _run_attached(args: argparse.Namespace) -> int:
+    """``run --bootstrap``: check every step, then run them on the real cluster; the lab's report."""
+    from kafkalab.attach.runner import run_on_cluster
+
+    lab_options = [name for name, given in (("--data-dir", args.run_data_dir), ("--seed", args.seed),
+                                            ("--partitioner", args.partitioner)) if given is not None]
+    if lab_options:
+        print(f"kafkalab: {', '.join(lab_options)} choose the lab's cluster; --bootstrap runs on a real one",
+              file=sys.stderr)
+        return 2
+    properties = _attach_properties(args)
+    if properties is None:
+        return 2
+    return run_on_cluster(Path(args.file), args.run_bootstrap, properties, allow_writes=args.run_allow_writes,
+                          json_report=args.json, verbose=args.verbose, out=sys.stdout, err=sys.stderr)
 
 
 def _lessons(args: argparse.Namespace) -> int:
@@ -424,6 +490,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _serve(args)
     if args.command == "web":
         return _web(args)
+    if args.command == "attach":
+        return _attach(args)
     if args.command == "schema":
         from kafkalab.scenarios.schema import scenario_schema
 

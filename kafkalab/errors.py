@@ -98,6 +98,8 @@ class Errors(Enum):
     TRANSACTION_ABORTED = (-1008, "Failing batch since transaction was aborted (Kafka's TransactionAbortedException).")
     COMMIT_FAILED = (-1007, "The commit cannot be completed: the group has rebalanced and the partitions belong to "
                             "another member (Kafka's CommitFailedException).")
+    LAB_ONLY = (-1009, "The step needs the lab (a broker process, a network link, virtual time); an attached cluster cannot run it.")
+    CLUSTER_READ_ONLY = (-1010, "The attached cluster is read-only: kafkalab attach changes it only with --allow-writes.")
 
     @property
     def code(self) -> int:

@@ -47,6 +47,13 @@ def has_collision_chars(name: str) -> bool:
     return "." in name or "_" in name
 
 
+def min_isr_warning(min_isr: int, replication_factor: int) -> str:
+    """Why a new topic whose min.insync.replicas exceeds its replication factor is a trap: Kafka accepts the topic,
+    and then refuses every acks=all produce to it."""
+    return (f"min.insync.replicas={min_isr} is more than the replication factor {replication_factor}: every "
+            f"produce with acks=all will fail with NOT_ENOUGH_REPLICAS.")
+
+
 def collides(name: str, existing: str) -> bool:
     """Kafka rejects names equal after '.' -> '_' (they share metric names)."""
     return name != existing and name.replace(".", "_") == existing.replace(".", "_")

@@ -20,7 +20,7 @@ from kafkalab.actions.results import (
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.session.session import Session
-from kafkalab.validation import COLLISION_WARNING, MAX_RECORDS_PER_USER_OP, has_collision_chars
+from kafkalab.validation import COLLISION_WARNING, MAX_RECORDS_PER_USER_OP, has_collision_chars, min_isr_warning
 
 
 @register
@@ -44,9 +44,7 @@ class CreateTopic(Action[CreateTopicResult]):
             warnings.append(COLLISION_WARNING)
         min_isr = session.cluster.topic_config(self.name).min_insync_replicas
         if min_isr > self.replication_factor:
-            # Kafka accepts this topic, and then refuses every acks=all produce to it.
-            warnings.append(f"min.insync.replicas={min_isr} is more than the replication factor "
-                            f"{self.replication_factor}: every produce with acks=all will fail with NOT_ENOUGH_REPLICAS.")
+            warnings.append(min_isr_warning(min_isr, self.replication_factor))
         return CreateTopicResult(self.name, self.partitions, self.replication_factor, " ".join(warnings) or None)
 
 

@@ -478,7 +478,7 @@ class ReplicaManager:
             elif timestamp == LATEST_TIMESTAMP:
                 latest = (self.last_stable_offset(partition, build=True) if request.isolation_level == READ_COMMITTED
                           else partition.high_watermark)
-                results[tp] = ListOffsetsPartition(Errors.NONE, latest)
+                results[tp] = ListOffsetsPartition(Errors.NONE, latest, leader_epoch=partition.leader_epoch)
             else:
                 results[tp] = ListOffsetsPartition(Errors.INVALID_REQUEST)
         return ListOffsetsResponse(results)

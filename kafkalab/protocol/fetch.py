@@ -100,6 +100,8 @@ class ListOffsetsPartition:
     error: Errors
     offset: int = -1
     timestamp: int = -1
+    #: The leader's epoch with a latest offset, as Kafka 3.9's ``Partition.fetchOffsetForTimestamp`` answers (-1: none).
+    leader_epoch: int = -1
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,18 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from kafkalab.lessons.catalog import Catalog
     from kafkalab.lessons.model import Lesson
     from kafkalab.scenarios.model import Scenario
     from kafkalab.tui.app import KafkaLabApp
-    from kafkalab.tui.bridge import EngineBridge
+    from kafkalab.tui.attach_bridge import Bridge
+
+
+#: The bridge a command opens: the lab's engine, or an attached cluster.
+B = TypeVar("B", bound="Bridge")
 
 
 class AppCrashed(Exception):
@@ -26,7 +30,7 @@ class AppCrashed(Exception):
         self.details = details
 
 
-def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBridge], KafkaLabApp]) -> int:
+def _run(open_bridge: Callable[[], B], make_app: Callable[[B], KafkaLabApp]) -> int:
     """Open the engine, run the app until the user quits, close the engine; 2 if the engine cannot open.
 
     Processes that failed meanwhile are listed on the way out. An error that stopped the app or the
@@ -60,7 +64,7 @@ def _run(open_bridge: Callable[[], EngineBridge], make_app: Callable[[EngineBrid
     return 0 if closed else 2
 
 
-def _close(bridge: EngineBridge) -> bool:
+def _close(bridge: Bridge) -> bool:
     """Close the engine; a disk that refuses the final writes is one line, not a traceback."""
     from kafkalab.errors import KafkaError
 
@@ -133,3 +137,19 @@ def run_play(scenario: Scenario, speed: float, custom_partitioner: str | None = 
                     lambda bridge: KafkaLabApp(bridge, scenario=scenario, config_file=user_config_file()))
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
+
+
+def run_attach(bootstrap: str, properties: dict[str, str], interval_s: float, allow_writes: bool) -> int:
+    """The TUI on the real Kafka cluster at ``bootstrap`` (``properties``: the client's, from --command-config);
+    2 if it cannot attach."""
+    from kafkalab.attach.client import AttachError
+    from kafkalab.tui.app import KafkaLabApp
+    from kafkalab.tui.attach_bridge import AttachBridge
+    from kafkalab.tui.keymap import user_config_file
+
+    try:
+        bridge = AttachBridge.open(bootstrap, properties, interval_s=interval_s, allow_writes=allow_writes)
+    except AttachError as exc:
+        print(f"kafkalab: {exc}", file=sys.stderr)
+        return 2
+    return _run(lambda: bridge, lambda opened: KafkaLabApp(opened, config_file=user_config_file()))

@@ -25,7 +25,7 @@ from kafkalab.events.failures import ProcessFailed, ReplicaFetchFailed
 from kafkalab.events.journal import Event
 from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import Scenario
-from kafkalab.tui.bridge import EngineBridge
+from kafkalab.tui.attach_bridge import AttachBridge, Bridge
 from kafkalab.tui.closing import ClosingScreen
 from kafkalab.tui.collector import CollectorTuning
 from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
@@ -81,7 +81,7 @@ class KafkaLabApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_COLUMNS, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_ROWS, "-tall")]
 
-    def __init__(self, bridge: EngineBridge, *, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
+    def __init__(self, bridge: Bridge, *, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
                  home_dir: Path | None = None, lesson: Lesson | None = None, scenario: Scenario | None = None,
                  config_file: Path | None = None) -> None:
         """``lessons`` defaults to the built-in ones and the user's progress; ``home_dir`` (the cluster a learner
@@ -286,8 +286,17 @@ class KafkaLabApp(App[None]):
 
     # -- actions -----------------------------------------------------------------------
 
+    def refused(self, step: str) -> bool:
+        """Say why ``step`` cannot run on the attached cluster, if it cannot (the palette reaches every action)."""
+        reason = self.bridge.unavailable("start_action", (step,)) if isinstance(self.bridge, AttachBridge) else None
+        if reason is not None:
+            self.notify(reason, title=f"{step}: not on this cluster", severity="warning", markup=False)
+        return reason is not None
+
     def perform(self, spec: ActionSpec, values: Values) -> None:
         """Run ``spec``'s action with ``values``, asking for the missing ones in a form."""
+        if self.refused(spec.step):
+            return
         if needs_form(spec.action_type, values):
             self.open_form(spec, values)
             return
@@ -315,6 +324,8 @@ class KafkaLabApp(App[None]):
 
     def action_start_action(self, step: str) -> None:
         """Open the form of vocabulary action ``step``, filled in from the selection."""
+        if self.refused(step):
+            return
         spec = spec_for(step)
         self.open_form(spec, spec.prefill(self.selection, self.frame) if self.frame is not None else {})
 
@@ -378,7 +389,10 @@ class KafkaLabApp(App[None]):
     # -- lessons, plays and recordings -------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Lesson, play and recording commands apply only while there is a lesson, a play, a recording."""
+        """Lesson, play and recording commands apply only while there is a lesson, a play, a recording; attached
+        to a real cluster, what needs the lab is shown disabled (None)."""
+        if isinstance(self.bridge, AttachBridge) and self.bridge.unavailable(action, parameters) is not None:
+            return None
         frame = self.frame
         lesson = frame is not None and frame.lesson is not None
         play = frame is not None and frame.play is not None

@@ -137,6 +137,20 @@ class ListenerState:
 
 
 @dataclass(frozen=True)
+class AttachedState:
+    """A real Kafka cluster shown instead of the lab (``kafkalab attach``): where, how fresh, whether writable."""
+
+    bootstrap: str
+    #: How old the shown data is: the wall-clock time since the describe round that got it began.
+    age_ms: float
+    read_only: bool
+    #: Set while rounds fail as a whole: the data shown is the last that came.
+    failing: bool
+    #: What the newest round could not learn (or why it failed), one sentence each.
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Frame:
     """One picture of the cluster for the UI, numbered in the order the engine built them."""
 
@@ -163,6 +177,8 @@ class Frame:
     steady_producers: tuple[str, ...] = ()
     #: KRaft mode: the controller quorum, when the screen asked for the coordination close-up (``znodes``).
     quorum: QuorumStatus | None = None
+    #: Attached to a real cluster (None: the lab).
+    attached: AttachedState | None = None
 
     def lane(self, partition: int) -> LogWindow | None:
         """The drawn tail of ``partition``'s log, if the frame has it."""

@@ -22,7 +22,7 @@ from kafkalab.cluster.datadir import default_lesson_clusters_dir
 from kafkalab.lessons.catalog import Catalog, load_catalog
 from kafkalab.lessons.model import Lesson
 from kafkalab.lessons.progress import LessonProgress, Progress
-from kafkalab.tui.bridge import EngineBridge
+from kafkalab.tui.attach_bridge import Bridge
 from kafkalab.tui.frames import Frame, LessonState
 from kafkalab.tui.lesson_host import LessonHost
 
@@ -102,7 +102,7 @@ class LessonControl:
     class SolutionToggled(Message):
         """The learner showed or hid the current step's solution: the panel draws it."""
 
-    def __init__(self, bridge: EngineBridge, post: Callable[[Message], object], library: LessonLibrary | None,
+    def __init__(self, bridge: Bridge, post: Callable[[Message], object], library: LessonLibrary | None,
                  home_dir: Path) -> None:
         """``post`` delivers messages to the app (its ``post_message``)."""
         self._bridge = bridge

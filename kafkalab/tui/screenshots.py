@@ -91,9 +91,15 @@ def steady_load(cluster: Cluster, topic: str, per_second: int, duration_ms: floa
     tick()
 
 
+def _lab(app: KafkaLabApp) -> EngineBridge:
+    """The app's engine bridge: screenshots are taken of the lab."""
+    assert isinstance(app.bridge, EngineBridge)
+    return app.bridge
+
+
 async def run_steady_load(app: KafkaLabApp) -> None:
     """Thirty virtual seconds of 400 records/s into payments, sampled second by second."""
-    app.bridge.run_on_engine(lambda c: steady_load(c, "payments", 400, 30_000))
+    _lab(app).run_on_engine(lambda c: steady_load(c, "payments", 400, 30_000))
     for _ in range(30):
         await app.settle(step_ms=1000)
 
@@ -195,10 +201,10 @@ async def failover_with_truncation(app: KafkaLabApp, pilot: Pilot, partition: in
     for follower in followers:
         app.submit(CutLink((leader, follower)))
     await app.settle(step_ms=100)
-    app.bridge.run_on_engine(lambda c: produce_keyed(c, "orders", 5, acks=1, first=200, partition=partition))
+    _lab(app).run_on_engine(lambda c: produce_keyed(c, "orders", 5, acks=1, first=200, partition=partition))
     await app.settle(step_ms=200)
     await kill_selected_leader(app, pilot)
-    app.bridge.run_on_engine(lambda c: produce_keyed(c, "orders", 4, first=300, partition=partition))
+    _lab(app).run_on_engine(lambda c: produce_keyed(c, "orders", 4, first=300, partition=partition))
     await app.settle(step_ms=500)
     for follower in followers:
         app.submit(HealLink((leader, follower)))

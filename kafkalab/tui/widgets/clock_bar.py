@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from kafkalab.tui.frames import Frame
+from kafkalab.tui.frames import AttachedState, Frame
 
 #: What the bar leaves out, in this order, until it fits: the key hints (but "? help"), the date, the virtual time
 #: of day (the time since the cluster began stays), "broker" before the controller's id, where clients connect,
@@ -38,7 +38,7 @@ class ClockBar(Widget):
         previous = self._frame
         self._frame = frame
         if (previous is None or previous.clock != frame.clock or previous.recording != frame.recording
-                or previous.view.controller_id != frame.view.controller_id
+                or previous.view.controller_id != frame.view.controller_id or previous.attached != frame.attached
                 or self._listener_text(previous) != self._listener_text(frame)):
             self.refresh()
 
@@ -69,6 +69,8 @@ class ClockBar(Widget):
 
     def _line(self, frame: Frame, cuts: frozenset[str]) -> Text:
         """The bar without the details named in ``cuts``."""
+        if frame.attached is not None:
+            return self._attached_line(frame, frame.attached, cuts)
         dim = self.get_component_rich_style("clock-bar--dim")
         text = Text(no_wrap=True, overflow="ellipsis")
         clock = frame.clock
@@ -107,4 +109,34 @@ class ClockBar(Widget):
         if listener and "listener" not in cuts:
             text.append(listener)
         text.append("   ? help" if "keys" in cuts else "   ␣ pause  . step  + - speed  l lessons  ? help", dim)
+        return text
+
+    def _attached_line(self, frame: Frame, attached: AttachedState, cuts: frozenset[str]) -> Text:
+        """A real cluster's bar: attached, read-only or writable, its cluster id, how old the data is, controller."""
+        dim = self.get_component_rich_style("clock-bar--dim")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" ◉ ATTACHED ", self.get_component_rich_style("clock-bar--running"))
+        text.append(" read-only " if attached.read_only else " writes allowed ",
+                    "bold" if attached.read_only else self.get_component_rich_style("clock-bar--recording"))
+        text.append(" │ ", dim)
+        text.append(f"cluster {frame.view.cluster_id or '?'}")
+        text.append(" │ ", dim)
+        age = f"data {attached.age_ms / 1000:.1f} s old"
+        if attached.failing:
+            text.append(f" no answer: {age} ", self.get_component_rich_style("clock-bar--paused"))
+        else:
+            text.append(age)
+            if attached.problems:
+                text.append(f" ({len(attached.problems)} unanswered)", dim)
+        text.append(" │ ", dim)
+        controller = frame.view.controller_id
+        text.append("controller: none" if controller < 0 else
+                    f"controller {controller}" if "controller" in cuts else f"controller: broker {controller}")
+        if "view" not in cuts:
+            text.append(" │ ", dim)
+            text.append(self._view_title, "bold")
+        if "listener" not in cuts:
+            text.append(" │ ", dim)
+            text.append(f"bootstrap {attached.bootstrap}")
+        text.append("   ? help", dim)
         return text

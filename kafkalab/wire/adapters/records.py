@@ -121,7 +121,8 @@ def list_offsets(body: Any, ctx: RequestContext) -> Plan:
         response: ListOffsetsResponse = results[0]
         return {"topics": by_topic(response.partitions.items(),
                                    lambda partition, r: {"partition_index": partition, "error_code": r.error,
-                                                         "timestamp": r.timestamp, "offset": r.offset},
+                                                         "timestamp": r.timestamp, "offset": r.offset,
+                                                         "leader_epoch": r.leader_epoch},
                                    lambda topic: {"name": topic})}
 
     return Plan((request,), finish)
