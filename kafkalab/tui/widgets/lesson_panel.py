@@ -11,7 +11,6 @@ only when what they show changed.
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -23,6 +22,7 @@ from kafkalab.lessons.model import Lesson, LessonStep, StepText
 from kafkalab.tui.expectations import check_line
 from kafkalab.tui.forms import flow
 from kafkalab.tui.frames import LessonState
+from kafkalab.tui.markdown import markdown
 from kafkalab.tui.prose import prose
 from kafkalab.tui.widgets.prediction_choices import PredictionChoices
 
@@ -37,9 +37,9 @@ def _heading(text: str, style: str = "bold") -> Text:
 
 def step_body(content: StepText) -> Group:
     """What the learner reads first: the step's Markdown text and its one-line instruction."""
-    parts: list[RenderableType] = [Markdown(content.text)]
+    parts: list[RenderableType] = [markdown(content.text)]
     if content.do:
-        parts += [Text(), Markdown(f"**▶ {content.do}**")]
+        parts += [Text(), markdown(f"**▶ {content.do}**")]
     return Group(*parts)
 
 
@@ -91,8 +91,8 @@ def explanation(content: StepText, state: LessonState, last: bool) -> Group:
     parts: list[RenderableType] = [Text("✓ Goal met", style="bold green")]
     prediction = content.predict
     if prediction is not None:
-        parts += [verdict(content, state), Markdown(prediction.why), Text()]
-    parts.append(Markdown(content.explain))
+        parts += [verdict(content, state), markdown(prediction.why), Text()]
+    parts.append(markdown(content.explain))
     parts.append(Text("\nLast step. l lists the lessons." if last else "\nn: next step", style="dim"))
     return Group(*parts)
 

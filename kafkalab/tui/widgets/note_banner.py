@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rich.markdown import Markdown
 from textual.widgets import Static
+
+from kafkalab.tui.markdown import markdown
 
 
 class NoteBanner(Static):
@@ -27,4 +28,4 @@ class NoteBanner(Static):
             return
         self._note = note
         self.display = note is not None
-        self.update(Markdown(note) if note is not None else "")
+        self.update(markdown(note) if note is not None else "")
