@@ -19,18 +19,20 @@ from kafkalab.events.journal import EventJournal
 from kafkalab.kraft.broker_link import QuorumSettings
 from kafkalab.kraft.controller_node import ControllerNode, ControllerStatus, controller_node_name
 from kafkalab.metadata.image import MetadataImage
-from kafkalab.metadata.json_format import decode_payload
+from kafkalab.metadata.json_format import record_json, record_type_name
+from kafkalab.metadata.records import decode_record
 from kafkalab.raft.config import QuorumConfig
 from kafkalab.raft.listeners import decode_committed
 from kafkalab.raft.views import QuorumDescription
 from kafkalab.sim.network import Network
 from kafkalab.sim.scheduler import Scheduler
+from kafkalab.storage.control_records import control_message_json, control_type, control_type_name
 
 #: The first controller's node id; the others follow.
 FIRST_CONTROLLER_ID = 101
 MAX_CONTROLLERS = 5
-#: How many of the newest committed metadata records the quorum status carries.
-STATUS_RECORDS = 30
+#: How many of the newest committed metadata records the quorum status carries (the quorum screen's lane).
+STATUS_RECORDS = 120
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,21 @@ class RegistrationStatus:
     in_controlled_shutdown: bool
     #: The active controller's fencing deadline for it (None: fenced, or no active controller).
     fenced_at_ms: float | None
+    #: When the active controller last heard a heartbeat from it (None: fenced, or no active controller).
+    last_heartbeat_ms: float | None
 
 
 @dataclass(frozen=True)
 class MetadataEntry:
-    """One committed record of the metadata log: its offset and what it says (Kafka's JSON, or a control record)."""
+    """One committed record of the metadata log: where it is, its type, and what it says as Kafka's decoder prints it."""
 
     offset: int
+    #: The leader epoch of the batch that holds it.
+    epoch: int
+    #: ``TOPIC_RECORD`` ... (``MetadataRecordType``), or a control record's type (``LeaderChange`` ...).
+    record_type: str
+    control: bool
+    #: The record as JSON: ``{"type":...,"version":...,"data":{...}}``, or a control record's fields.
     text: str
 
 
@@ -60,6 +70,15 @@ class QuorumStatus:
     controllers: tuple[ControllerStatus, ...]
     registrations: tuple[RegistrationStatus, ...]
     records: tuple[MetadataEntry, ...]
+
+
+def _metadata_entry(offset: int, epoch: int, value: bytes) -> MetadataEntry:
+    """A metadata record as the quorum screen lists it; one that does not decode says why."""
+    try:
+        record = decode_record(value)
+    except KafkaError as exc:
+        return MetadataEntry(offset, epoch, "UNREADABLE", False, exc.message)
+    return MetadataEntry(offset, epoch, record_type_name(record), False, record_json(record))
 
 
 class ControllerQuorum:
@@ -142,12 +161,16 @@ class ControllerQuorum:
     def status(self) -> QuorumStatus:
         """Every controller's replica, every registration, and the newest committed records of the metadata log."""
         active = self.active
-        deadlines = {int(s.client.removeprefix("broker-")): s.expires_ms
-                     for s in (active.session_deadlines() if active is not None else ())}
-        registrations = tuple(RegistrationStatus(b.broker_id, b.epoch, b.fenced, b.in_controlled_shutdown,
-                                                 deadlines.get(b.broker_id))
-                              for b in sorted(self.image.brokers.values(), key=lambda r: r.broker_id))
-        return QuorumStatus(tuple(node.describe() for node in self.nodes.values()), registrations,
+        sessions = {int(s.client.removeprefix("broker-")): s
+                    for s in (active.session_deadlines() if active is not None else ())}
+        registrations = []
+        for broker in sorted(self.image.brokers.values(), key=lambda r: r.broker_id):
+            session = sessions.get(broker.broker_id)
+            registrations.append(RegistrationStatus(
+                broker.broker_id, broker.epoch, broker.fenced, broker.in_controlled_shutdown,
+                session.expires_ms if session is not None else None,
+                session.expires_ms - session.timeout_ms if session is not None else None))
+        return QuorumStatus(tuple(node.describe() for node in self.nodes.values()), tuple(registrations),
                             self._newest_records(active))
 
     @staticmethod
@@ -160,10 +183,12 @@ class ControllerQuorum:
         entries: list[MetadataEntry] = []
         for batch in decode_committed(raft.log.read(start, 1 << 20, committed_only=True)):
             if batch.is_control:
-                entries += [MetadataEntry(batch.base_offset + i, type(message).__name__)
+                entries += [MetadataEntry(batch.base_offset + i, batch.epoch,
+                                          control_type_name(control_type(message)), True,
+                                          control_message_json(message))
                             for i, message in enumerate(batch.control_records)]
             else:
-                entries += [MetadataEntry(batch.base_offset + i, decode_payload(value))
+                entries += [_metadata_entry(batch.base_offset + i, batch.epoch, value)
                             for i, value in enumerate(batch.records)]
         return tuple(entry for entry in entries if entry.offset >= start)[-STATUS_RECORDS:]
 

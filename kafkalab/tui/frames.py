@@ -43,6 +43,8 @@ class FrameRequest:
     replication_width: int = 0
     records: RecordsRequest | None = None
     znodes: bool = False
+    #: KRaft mode: the controller quorum (controllers, registrations, the metadata log's newest records).
+    quorum: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ class Frame:
     listener: ListenerState | None = None
     #: The ids of the session's running steady producers, in the order they started.
     steady_producers: tuple[str, ...] = ()
-    #: KRaft mode: the controller quorum, when the screen asked for the coordination close-up (``znodes``).
+    #: KRaft mode: the controller quorum, when the screen asked for it.
     quorum: QuorumStatus | None = None
 
     def lane(self, partition: int) -> LogWindow | None:

@@ -17,6 +17,7 @@ from kafkalab.tui.app import THEMES, KafkaLabApp
 from kafkalab.tui.lesson_control import LessonLibrary
 from kafkalab.tui.screenshots import (
     SIZE,
+    broker_fenced_by_the_quorum,
     consumer_group,
     failover_with_truncation,
     kill_selected_leader,
@@ -112,6 +113,9 @@ class TestOtherScreens:
             await pilot.press("down", "down", "down", "down", "down")
 
         assert shot(snap_compare, make_app(), scene)
+
+    def test_kraft_quorum_after_a_broker_was_fenced(self, snap_compare, make_app: MakeApp) -> None:
+        assert shot(snap_compare, make_app(mode="kraft"), broker_fenced_by_the_quorum)
 
     def test_event_timeline_explains_the_highlighted_event(self, snap_compare, make_app: MakeApp) -> None:
         async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
