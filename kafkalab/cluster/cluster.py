@@ -30,7 +30,7 @@ from kafkalab.cluster.group_views import (
     coordinated_groups,
     leader_high_watermark,
 )
-from kafkalab.cluster.quorum import ControllerQuorum
+from kafkalab.cluster.quorum import ControllerQuorum, MetadataEntry
 from kafkalab.cluster.view_builder import ViewBuilder
 from kafkalab.config import BrokerConfig, TopicConfig, parse_broker_configs, parse_topic_configs
 from kafkalab.coordination import paths
@@ -392,6 +392,10 @@ class Cluster:
     def restart_controller(self, node_id: int) -> None:
         """Start a stopped KRaft controller from its log dir: it replays the log and rejoins the quorum."""
         self._controller_quorum().restart(node_id)
+
+    def metadata_records(self) -> tuple[MetadataEntry, ...]:
+        """KRaft: the committed records still in the metadata log, oldest first (``kafka-dump-log`` of it)."""
+        return self._controller_quorum().committed_records()
 
     def describe_quorum(self) -> QuorumDescription:
         """The quorum as its leader describes it (``kafka-metadata-quorum describe --status --replication``)."""

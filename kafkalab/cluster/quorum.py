@@ -33,6 +33,8 @@ FIRST_CONTROLLER_ID = 101
 MAX_CONTROLLERS = 5
 #: How many of the newest committed metadata records the quorum status carries (the quorum screen's lane).
 STATUS_RECORDS = 120
+#: The type of a metadata record that does not decode.
+UNREADABLE = "UNREADABLE"
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class MetadataEntry:
     offset: int
     #: The leader epoch of the batch that holds it.
     epoch: int
-    #: ``TOPIC_RECORD`` ... (``MetadataRecordType``), or a control record's type (``LeaderChange`` ...).
+    #: ``TOPIC_RECORD`` ... (``MetadataRecordType``), a control record's type (``LeaderChange`` ...), or
+    #: ``UNREADABLE`` (then ``text`` says why).
     record_type: str
     control: bool
     #: The record as JSON: ``{"type":...,"version":...,"data":{...}}``, or a control record's fields.
@@ -77,7 +80,7 @@ def _metadata_entry(offset: int, epoch: int, value: bytes) -> MetadataEntry:
     try:
         record = decode_record(value)
     except KafkaError as exc:
-        return MetadataEntry(offset, epoch, "UNREADABLE", False, exc.message)
+        return MetadataEntry(offset, epoch, UNREADABLE, False, exc.message)
     return MetadataEntry(offset, epoch, record_type_name(record), False, record_json(record))
 
 
@@ -171,17 +174,22 @@ class ControllerQuorum:
                 session.expires_ms if session is not None else None,
                 session.expires_ms - session.timeout_ms if session is not None else None))
         return QuorumStatus(tuple(node.describe() for node in self.nodes.values()), tuple(registrations),
-                            self._newest_records(active))
+                            self.committed_records(STATUS_RECORDS))
 
-    @staticmethod
-    def _newest_records(active: ControllerNode | None) -> tuple[MetadataEntry, ...]:
-        raft = active.raft if active is not None else None
-        high_watermark = raft.high_watermark if raft is not None and raft.running else None
+    def committed_records(self, newest: int | None = None) -> tuple[MetadataEntry, ...]:
+        """The committed records of the metadata log still in it (the ``newest`` ones only, when given), as the
+        active controller holds them, or while none is active the running controller that has committed most."""
+        readers = [node.raft for node in self.nodes.values() if node.running and node.raft is not None
+                   and node.raft.running and node.raft.high_watermark is not None]
+        active = self.active
+        raft = active.raft if active is not None and active.raft in readers else max(
+            readers, key=lambda r: r.high_watermark or 0, default=None)
+        high_watermark = raft.high_watermark if raft is not None else None
         if raft is None or high_watermark is None:
             return ()
-        start = max(raft.log.start_offset, high_watermark - STATUS_RECORDS)
+        start = raft.log.start_offset if newest is None else max(raft.log.start_offset, high_watermark - newest)
         entries: list[MetadataEntry] = []
-        for batch in decode_committed(raft.log.read(start, 1 << 20, committed_only=True)):
+        for batch in decode_committed(raft.log.read(start, 1 << 30, committed_only=True)):
             if batch.is_control:
                 entries += [MetadataEntry(batch.base_offset + i, batch.epoch,
                                           control_type_name(control_type(message)), True,
@@ -190,7 +198,7 @@ class ControllerQuorum:
             else:
                 entries += [_metadata_entry(batch.base_offset + i, batch.epoch, value)
                             for i, value in enumerate(batch.records)]
-        return tuple(entry for entry in entries if entry.offset >= start)[-STATUS_RECORDS:]
+        return tuple(entry for entry in entries if entry.offset >= start)
 
     def names(self) -> Mapping[str, int]:
         return {node.node: node_id for node_id, node in self.nodes.items()}

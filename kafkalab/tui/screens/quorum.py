@@ -44,8 +44,9 @@ MEANINGS = {
     "FENCE_BROKER_RECORD": "A broker was fenced: it missed heartbeats for broker.session.timeout.ms or finished a "
                            "controlled shutdown. It leads nothing and is in no ISR.",
     "UNFENCE_BROKER_RECORD": "A broker was unfenced: it caught up with the metadata log and may lead again.",
-    "BROKER_REGISTRATION_CHANGE_RECORD": "A broker's registration changed: fenced, unfenced or in controlled "
-                                         "shutdown.",
+    "BROKER_REGISTRATION_CHANGE_RECORD": "A broker's registration changed (Kafka 4.1 fences with this record): "
+                                         "fenced 1 fences it, -1 unfences it, 0 leaves it; inControlledShutdown 1 "
+                                         "starts a controlled shutdown.",
     "REMOVE_TOPIC_RECORD": "A topic was deleted.",
     "FEATURE_LEVEL_RECORD": "A feature's finalized level (metadata.version ...), written once when the cluster "
                             "was formatted.",
