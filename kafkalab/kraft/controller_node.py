@@ -36,6 +36,7 @@ from kafkalab.events.kraft import (
 )
 from kafkalab.kraft.features import BOOTSTRAP_FEATURES
 from kafkalab.kraft.replication import Change, ReplicationControl
+from kafkalab.kraft.snapshot_generator import SnapshotGenerator
 from kafkalab.kraft.topic_requests import TopicRequests
 from kafkalab.metadata.image import MetadataImage, PartitionRegistration
 from kafkalab.metadata.records import (
@@ -122,7 +123,7 @@ class ControllerNode:
         self._last_contact: dict[int, float] = {}
         #: Writes waiting to be committed: (offset of their last record, future).
         self._waiting: list[tuple[int, Future[None]]] = []
-        self._bytes_since_snapshot = 0
+        self._snapshots = SnapshotGenerator(quorum_config, scheduler.now_ms)
         self._snapshot_pending = False
         #: The epoch of the last committed batch applied (a snapshot's id names it).
         self._last_epoch = 0
@@ -145,7 +146,7 @@ class ControllerNode:
         self.image = MetadataImage()
         self._working = None
         self._waiting = []
-        self._bytes_since_snapshot = 0
+        self._snapshots = SnapshotGenerator(self.quorum_config, self.scheduler.now_ms)
         self._group = TimerGroup(self.scheduler, self.node)
         self.raft = RaftNode(self.node_id, self.voters, node_name=self.node, cluster_id=self.cluster_id,
                              log_dir=self.log_dir, scheduler=self.scheduler, network=self.network,
@@ -187,15 +188,16 @@ class ControllerNode:
     # -- the Raft listener -------------------------------------------------------------
 
     def handle_commit(self, batches: Sequence[CommittedBatch]) -> None:
+        size = 0
         for batch in batches:
             if not batch.is_control:
                 for value in batch.records:
                     self.image.replay(decode_record(value))
-                self._bytes_since_snapshot += batch.size_in_bytes
+                size += batch.size_in_bytes
             self.image.offset = batch.last_offset
             self._last_epoch = batch.epoch
         self._complete_waiting()
-        if self._bytes_since_snapshot >= self.quorum_config.max_record_bytes_between_snapshots \
+        if batches and self._snapshots.committed(size, self.scheduler.now_ms) \
                 and not self._snapshot_pending and self._group is not None:
             # Kafka's SnapshotGenerator writes off the controller thread; here: right after this callback.
             self._snapshot_pending = True
@@ -205,7 +207,7 @@ class ControllerNode:
         self._snapshot_pending = False
         if self.raft is None or not self.raft.running or self.image.offset < 0:
             return
-        self._bytes_since_snapshot = 0
+        self._snapshots.reset(self.scheduler.now_ms)
         records = [encode_record(record) for record in self.image.write()]
         self.raft.create_snapshot(OffsetAndEpoch(self.image.offset + 1, self._last_epoch), records,
                                   self.scheduler.now_int_ms())
@@ -215,6 +217,7 @@ class ControllerNode:
         self.image.replay_all(decode_record(value) for value in snapshot.records)
         self.image.offset = snapshot.snapshot_id.offset - 1
         self._last_epoch = snapshot.snapshot_id.epoch
+        self._snapshots.reset(self.scheduler.now_ms)
         self._complete_waiting()
 
     def handle_leader_change(self, leader: LeaderAndEpoch) -> None:
