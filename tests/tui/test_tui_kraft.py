@@ -11,7 +11,7 @@ from kafkalab.actions.cluster_actions import KillBroker
 from kafkalab.actions.quorum_actions import KillController
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
-from kafkalab.tui.screenshots import SIZE, lesson_library, open_app
+from kafkalab.tui.screenshots import SIZE, lesson_library, open_app, start_lesson
 from kafkalab.tui.widgets.metadata_lane import MetadataLane
 
 
@@ -138,6 +138,28 @@ async def test_key_4_shows_the_znode_tree_in_zookeeper_mode(tmp_path: Path) -> N
             await app.settle()
             await pilot.press("4")
             await app.settle()
+            assert app.current_mode == "zookeeper"
+    finally:
+        app.bridge.close()
+
+
+async def test_key_4_follows_the_cluster_into_a_kraft_lesson_and_back(tmp_path: Path) -> None:
+    app = open_app(tmp_path / "data")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.settle()
+            await pilot.press("4")
+            await app.settle()
+            assert app.current_mode == "zookeeper"
+            await start_lesson(app, "the-controller-quorum")
+            await pilot.pause()
+            assert app.current_mode == "quorum"  # the lesson's cluster runs in KRaft mode
+            app.lessons.command("leave")
+            for _ in range(50):
+                frame = await app.settle(step_ms=100)
+                if frame.lesson is None and frame.view.mode == "zookeeper":
+                    break
+            await pilot.pause()
             assert app.current_mode == "zookeeper"
     finally:
         app.bridge.close()
