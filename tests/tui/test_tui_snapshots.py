@@ -205,6 +205,10 @@ class TestTerminalSizes:
     def test_the_dashboard(self, snap_compare, make_app: MakeApp, size: tuple[int, int]) -> None:
         assert shot(snap_compare, make_app(), populated, size)
 
+    def test_the_kraft_quorum_on_a_small_terminal(self, snap_compare, make_app: MakeApp) -> None:
+        """Both tables keep a share of the width (they scroll sideways) rather than one squeezing the other out."""
+        assert shot(snap_compare, make_app(mode="kraft"), broker_fenced_by_the_quorum, (80, 24))
+
     @pytest.mark.parametrize("size", TERMINALS)
     def test_a_lesson(self, snap_compare, make_app: MakeApp, lessons: LessonLibrary, size: tuple[int, int]) -> None:
         """Beside the views on a large terminal, a strip under them on a small one."""
