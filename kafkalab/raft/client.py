@@ -318,6 +318,8 @@ class RaftNode:
             last_fetched_epoch=self.log.last_fetched_epoch, high_watermark=state.high_watermark,
             election_deadline_ms=None if election_deadline is None or math.isinf(election_deadline) else election_deadline,
             fetch_deadline_ms=state.fetch_deadline_ms if isinstance(state, FollowerState) else None,
+            resign_deadline_ms=(None if not isinstance(state, LeaderState) or math.isinf(state.check_quorum_deadline())
+                                else state.check_quorum_deadline()),
             granted_votes=tuple(sorted(votes)), snapshots=self.log.snapshot_ids,
             description=self._describe_quorum(state) if isinstance(state, LeaderState) else None)
 

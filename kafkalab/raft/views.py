@@ -53,6 +53,8 @@ class RaftReplicaView:
     election_deadline_ms: float | None
     #: When this follower gives up on its leader unless a fetch succeeds.
     fetch_deadline_ms: float | None
+    #: When this leader resigns unless a majority of voters fetches from it first (check quorum, KIP-835).
+    resign_deadline_ms: float | None
     #: Votes granted so far to this prospective or candidate.
     granted_votes: tuple[int, ...]
     snapshots: tuple[OffsetAndEpoch, ...]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tui_helpers import lines, screen_text, shown
 
-from kafkalab.actions.cluster_actions import KillBroker
+from kafkalab.actions.cluster_actions import CutLink, KillBroker
 from kafkalab.actions.quorum_actions import KillController
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
@@ -126,6 +126,30 @@ async def test_followers_count_down_to_an_election_and_the_votes_show(tmp_path: 
             traffic = shown(app, "#quorum-events")
             assert "granted its vote" in traffic and "received BeginQuorumEpoch" in traffic
             assert "leader, active" in shown(app, "#controllers")
+    finally:
+        bridge.close()
+    assert not bridge.process_failures
+
+
+async def test_a_leader_cut_from_the_other_voters_counts_down_to_resigning(tmp_path: Path) -> None:
+    bridge, app = kraft_app(tmp_path)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            frame = await app.settle(step_ms=6000)
+            await pilot.press("4")
+            leader = frame.view.controller_id
+            assert leader is not None
+            for other in (n for n in (101, 102, 103) if n != leader):
+                app.submit(CutLink((f"controller-{leader}", f"controller-{other}")))
+            await app.settle(step_ms=500)
+            await pilot.pause()
+            before = timer_seconds(app, leader, "resigns")
+            await app.settle(step_ms=1000)
+            await pilot.pause()
+            assert timer_seconds(app, leader, "resigns") == before - 1.0  # no majority fetches: it runs down
+            await app.settle(step_ms=before * 1000)
+            await pilot.pause()
+            assert f"Controller {leader} resigned as leader" in shown(app, "#quorum-events")
     finally:
         bridge.close()
     assert not bridge.process_failures

@@ -4,8 +4,10 @@ A row per controller, as ``kafka-metadata-quorum.sh describe --status --replicat
 each controller's ``quorum-state`` would tell them (KIP-595): its role in the epoch it
 knows, whom it follows and whom it voted for, its log end offset and high watermark, how
 far behind the leader's log end it is (the leader's own view of every voter, ``lag``), and
-the timer that changes its role if nothing is heard: an election timeout, or a follower's
-``controller.quorum.fetch.timeout.ms`` after which it gives up on its leader. "active" marks
+the timer that changes its role if nothing is heard: an election timeout, a follower's
+``controller.quorum.fetch.timeout.ms`` after which it gives up on its leader, or the
+leader's check-quorum timer (1.5 x that timeout, KIP-835) after which it resigns unless a
+majority of voters fetched from it. "active" marks
 the active controller: the leader, once it has applied every record committed before its epoch.
 """
 
@@ -47,6 +49,8 @@ def timer_text(raft: RaftReplicaView, now_ms: float) -> Text:
         return Text(f"{what} in {seconds_left(raft.election_deadline_ms, now_ms)}{votes}", "#f58231")
     if raft.fetch_deadline_ms is not None:
         return Text(f"leader lost in {seconds_left(raft.fetch_deadline_ms, now_ms)}", "dim")
+    if raft.resign_deadline_ms is not None:
+        return Text(f"resigns in {seconds_left(raft.resign_deadline_ms, now_ms)}", "dim")
     return Text("-", "dim")
 
 
