@@ -21,6 +21,7 @@ from kafkalab.kraft.controller_node import ControllerNode, ControllerStatus, con
 from kafkalab.metadata.image import MetadataImage
 from kafkalab.metadata.json_format import record_json, record_type_name
 from kafkalab.metadata.records import decode_record
+from kafkalab.raft.client import RaftNode
 from kafkalab.raft.config import QuorumConfig
 from kafkalab.raft.listeners import decode_committed
 from kafkalab.raft.views import QuorumDescription
@@ -100,6 +101,8 @@ class ControllerQuorum:
                                     quorum_config=quorum_config)
             for node_id in ids}
         self._last_image: MetadataImage | None = None
+        #: Committed records decoded so far, by offset, in offset order (one contiguous run).
+        self._decoded: dict[int, MetadataEntry] = {}
 
     @staticmethod
     def check_count(count: Any) -> None:
@@ -188,17 +191,31 @@ class ControllerQuorum:
         if raft is None or high_watermark is None:
             return ()
         start = raft.log.start_offset if newest is None else max(raft.log.start_offset, high_watermark - newest)
-        entries: list[MetadataEntry] = []
+        # Committed records never change and are the same on every replica (Raft's log matching), so each is
+        # decoded once: the quorum screen asks for the newest ones with every frame.
+        cached = self._decoded
+        if not cached or start < next(iter(cached)) or start > next(reversed(cached)) + 1:
+            cached = self._decoded = self._decode(raft, start)
+        elif next(reversed(cached)) + 1 < high_watermark:
+            cached.update(self._decode(raft, next(reversed(cached)) + 1))
+        while next(iter(cached), start) < raft.log.start_offset:
+            del cached[next(iter(cached))]  # cleaned from the log (behind a snapshot)
+        return tuple(cached[offset] for offset in range(start, high_watermark) if offset in cached)
+
+    @staticmethod
+    def _decode(raft: RaftNode, start: int) -> dict[int, MetadataEntry]:
+        """The committed records from ``start`` on, by offset."""
+        entries: dict[int, MetadataEntry] = {}
         for batch in decode_committed(raft.log.read(start, 1 << 30, committed_only=True)):
             if batch.is_control:
-                entries += [MetadataEntry(batch.base_offset + i, batch.epoch,
-                                          control_type_name(control_type(message)), True,
-                                          control_message_json(message))
-                            for i, message in enumerate(batch.control_records)]
+                for i, message in enumerate(batch.control_records):
+                    entries[batch.base_offset + i] = MetadataEntry(
+                        batch.base_offset + i, batch.epoch, control_type_name(control_type(message)), True,
+                        control_message_json(message))
             else:
-                entries += [_metadata_entry(batch.base_offset + i, batch.epoch, value)
-                            for i, value in enumerate(batch.records)]
-        return tuple(entry for entry in entries if entry.offset >= start)
+                for i, value in enumerate(batch.records):
+                    entries[batch.base_offset + i] = _metadata_entry(batch.base_offset + i, batch.epoch, value)
+        return {offset: entry for offset, entry in entries.items() if offset >= start}
 
     def names(self) -> Mapping[str, int]:
         return {node.node: node_id for node_id, node in self.nodes.items()}

@@ -181,3 +181,22 @@ def test_a_snapshot_taken_by_time_is_what_a_restarted_cluster_loads(clusters: Cl
     orders = reopened.snapshot().topic("orders")
     assert orders is not None and len(orders.partitions) == 3
     assert dict(orders.config_overrides) == {"retention.ms": "60000", "cleanup.policy": "compact"}
+
+
+def test_the_metadata_records_shown_follow_the_log_as_it_grows(clusters: Clusters) -> None:
+    cluster = open_kraft(clusters)
+    quorum = cluster.quorum
+    assert quorum is not None
+    before = quorum.committed_records(3)
+    assert len(before) == 3
+    cluster.wait(cluster.create_topic("orders", 2, 3, {"retention.ms": 60_000}))
+    cluster.run_for(500)
+    newest = quorum.committed_records(4)
+    whole = cluster.metadata_records()
+    offsets = [entry.offset for entry in whole]
+    assert offsets == list(range(offsets[0], offsets[-1] + 1)) and whole[-4:] == newest
+    assert [entry.record_type for entry in newest] == ["TOPIC_RECORD", "PARTITION_RECORD", "PARTITION_RECORD",
+                                                       "CONFIG_RECORD"]
+    active = quorum.active
+    assert active is not None and active.raft is not None
+    assert whole == tuple(quorum._decode(active.raft, offsets[0]).values())  # the same as decoding afresh
