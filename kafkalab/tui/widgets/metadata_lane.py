@@ -71,7 +71,6 @@ class MetadataLane(Widget, can_focus=True):
         self._entries: tuple[MetadataEntry, ...] = ()
         #: The offset selected; None follows the newest record.
         self._chosen: int | None = None
-        self._start = 0
         self._announced: MetadataEntry | None = None
 
     @property
@@ -124,20 +123,18 @@ class MetadataLane(Widget, can_focus=True):
         self._select(None)
 
     def on_click(self, event: events.Click) -> None:
-        index = self._start + event.x // CELL
+        index = self._window().start + event.x // CELL
         if 0 <= index < len(self._entries):
             self._select(index)
 
     def _window(self) -> range:
-        """The indexes drawn: the selected one always, moving the window as little as possible."""
+        """The indexes drawn: as many of the newest as fit, but never without the selected one (then leftmost).
+
+        A function of the entries and the selection only, so the same state always draws the same lane.
+        """
         visible = max(1, self.size.width // CELL)
-        index = max(0, self._index())
-        if index < self._start:
-            self._start = index
-        elif index >= self._start + visible:
-            self._start = index - visible + 1
-        self._start = max(0, min(self._start, len(self._entries) - visible))
-        return range(self._start, min(len(self._entries), self._start + visible))
+        start = max(0, min(self._index(), len(self._entries) - visible))
+        return range(start, min(len(self._entries), start + visible))
 
     def render(self) -> Text:
         if not self._entries:
