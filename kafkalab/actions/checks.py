@@ -7,12 +7,14 @@ agree, so a failed scenario says exactly what differed.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kafkalab.actions.base import doc
 from kafkalab.actions.results import CheckResult
 from kafkalab.cluster.inspect import Inspector
+from kafkalab.cluster.quorum_views import UNREADABLE
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import Event
 from kafkalab.views import ClusterView
@@ -86,7 +88,7 @@ class BrokerCheck:
 
     broker: int = doc("Broker id.", minimum=1)
     state: str | None = doc("running, not running, starting or shutting down.", None)
-    registered: bool | None = doc("Whether /brokers/ids/N exists in ZooKeeper.", None)
+    registered: bool | None = doc("Whether /brokers/ids/N exists in ZooKeeper (KRaft: registered and unfenced).", None)
     controller: bool | None = doc("Whether it is the active controller.", None)
 
     def evaluate(self, session: Session, view: ClusterView) -> CheckResult:
@@ -241,6 +243,54 @@ class EventCheck:
 
 
 @dataclass(frozen=True)
+class MetadataCheck:
+    """KRaft: committed records of the metadata log of ``type`` whose data fields match ``where`` (``at_least``).
+
+    Types and fields are named as ``kafka-dump-log.sh --cluster-metadata-decoder`` prints them
+    (``MetadataRecordSerde``'s JSON). ``topic`` stands for the topic's id, which records carry
+    instead of its name (``topicId``).
+    """
+
+    shorthand: ClassVar[str] = "type"
+
+    type: str = doc("Record type: TOPIC_RECORD, PARTITION_RECORD, PARTITION_CHANGE_RECORD, CONFIG_RECORD, "
+                    "REGISTER_BROKER_RECORD, BROKER_REGISTRATION_CHANGE_RECORD ...")
+    where: dict[str, bool | int | float | str | tuple[bool | int | float | str, ...]] = doc(
+        "Fields of the record's data by their JSON names, e.g. {name: orders}, {brokerId: 2, fenced: 1}, "
+        "{leader: 3}; a list matches exactly, in order.", {})
+    topic: str | None = doc("Only records of this topic (its topicId).", None)
+    at_least: int = doc("How many matching records are needed.", 1, minimum=0)
+    count: int | None = doc("Exactly how many matching records there must be (instead of at_least).", None,
+                            minimum=0)
+
+    def evaluate(self, session: Session, view: ClusterView | None = None) -> CheckResult:
+        expected: dict[str, Any] = {"type": self.type, "where": dict(self.where)}
+        expected.update({"count": self.count} if self.count is not None else {"at_least": self.at_least})
+        if self.topic is not None:
+            expected["topic"] = self.topic
+        try:
+            records = session.cluster.metadata_records()
+        except KafkaError as exc:
+            return CheckResult("metadata", _normalize(expected), {"error": exc.message}, False)
+        topic_id = None
+        if self.topic is not None:
+            topic_view = (view or session.cluster.snapshot()).topic(self.topic)
+            topic_id = topic_view.topic_id if topic_view is not None else None
+        seen = 0
+        for entry in records:
+            if entry.record_type != self.type or entry.record_type == UNREADABLE:
+                continue  # an unreadable record's text is its error, with no fields to match
+            parsed = json.loads(entry.text)
+            data = parsed if entry.control else parsed.get("data", {})  # a control record's JSON is its fields
+            if self.topic is not None and data.get("topicId", data.get("resourceName")) not in (topic_id, self.topic):
+                continue
+            if all(_normalize(data.get(key)) == _normalize(value) for key, value in self.where.items()):
+                seen += 1
+        ok = seen == self.count if self.count is not None else seen >= self.at_least
+        return CheckResult("metadata", _normalize(expected), {"count": seen}, ok)
+
+
+@dataclass(frozen=True)
 class GroupCheck:
     """A consumer group's state, members, assignment, committed offsets and lag."""
 
@@ -328,6 +378,7 @@ class Checks:
     key_partition: tuple[KeyPartitionCheck, ...] = doc("Which partition a key's records went to.", ())
     consumed: tuple[ConsumedCheck, ...] = doc("Records consumed so far (a count, or per group / client).", ())
     event: tuple[EventCheck, ...] = doc("Events that must have happened.", ())
+    metadata: tuple[MetadataCheck, ...] = doc("KRaft: committed records of the metadata log.", ())
     no_event: tuple[EventCheck, ...] = doc("Events that must not have happened.", ())
     controller: int | None = doc("The active controller's broker id.", None)
     last_error: str | None = doc("The Kafka error the previous step failed with (NONE if it succeeded).", None)
@@ -359,6 +410,7 @@ class Checks:
         results += [check.evaluate(session, view) for check in self.key_partition]
         results += [check.evaluate(session, view) for check in self.consumed]
         results += [check.evaluate(session, view, since_seq) for check in self.event]
+        results += [check.evaluate(session, view) for check in self.metadata]
         for check in self.no_event:
             seen = check.count(session, since_seq)
             results.append(CheckResult("no_event", {"type": check.type, "where": dict(check.where)},

@@ -54,6 +54,7 @@ from kafkalab.views import ClusterView
 
 if TYPE_CHECKING:
     from kafkalab.cluster.quorum import ControllerQuorum
+    from kafkalab.cluster.quorum_views import MetadataEntry
     from kafkalab.raft.views import QuorumDescription
 
 T = TypeVar("T")
@@ -399,6 +400,10 @@ class Cluster:
     def restart_controller(self, node_id: int) -> None:
         """Start a stopped KRaft controller from its log dir: it replays the log and rejoins the quorum."""
         self._controller_quorum().restart(node_id)
+
+    def metadata_records(self) -> tuple[MetadataEntry, ...]:
+        """KRaft: the committed records still in the metadata log, oldest first (``kafka-dump-log`` of it)."""
+        return self._controller_quorum().committed_records()
 
     def describe_quorum(self) -> QuorumDescription:
         """The quorum as its leader describes it (``kafka-metadata-quorum describe --status --replication``)."""

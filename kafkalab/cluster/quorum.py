@@ -9,57 +9,38 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from kafkalab.cluster.datadir import DataDir
+from kafkalab.cluster.quorum_views import UNREADABLE, MetadataEntry, QuorumStatus, RegistrationStatus
 from kafkalab.config import BrokerConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import EventJournal
 from kafkalab.kraft.broker_link import QuorumSettings
-from kafkalab.kraft.controller_node import ControllerNode, ControllerStatus, controller_node_name
+from kafkalab.kraft.controller_node import ControllerNode, controller_node_name
 from kafkalab.metadata.image import MetadataImage
-from kafkalab.metadata.json_format import decode_payload
+from kafkalab.metadata.json_format import record_json, record_type_name
+from kafkalab.metadata.records import decode_record
+from kafkalab.raft.client import RaftNode
 from kafkalab.raft.config import QuorumConfig
 from kafkalab.raft.listeners import decode_committed
 from kafkalab.raft.views import QuorumDescription
 from kafkalab.sim.network import Network
 from kafkalab.sim.scheduler import Scheduler
+from kafkalab.storage.control_records import control_message_json, control_type, control_type_name
 
 #: The first controller's node id; the others follow.
 FIRST_CONTROLLER_ID = 101
 MAX_CONTROLLERS = 5
-#: How many of the newest committed metadata records the quorum status carries.
-STATUS_RECORDS = 30
-
-
-@dataclass(frozen=True)
-class RegistrationStatus:
-    """A broker's registration as the committed metadata holds it, and when the active controller last heard it."""
-
-    broker_id: int
-    epoch: int
-    fenced: bool
-    in_controlled_shutdown: bool
-    #: The active controller's fencing deadline for it (None: fenced, or no active controller).
-    fenced_at_ms: float | None
-
-
-@dataclass(frozen=True)
-class MetadataEntry:
-    """One committed record of the metadata log: its offset and what it says (Kafka's JSON, or a control record)."""
-
-    offset: int
-    text: str
-
-
-@dataclass(frozen=True)
-class QuorumStatus:
-    """The quorum at a moment, for the screen that shows it: controllers, registrations, the log's newest records."""
-
-    controllers: tuple[ControllerStatus, ...]
-    registrations: tuple[RegistrationStatus, ...]
-    records: tuple[MetadataEntry, ...]
+#: How many of the newest committed metadata records the quorum status carries (the quorum screen's lane).
+STATUS_RECORDS = 120
+def _metadata_entry(offset: int, epoch: int, value: bytes) -> MetadataEntry:
+    """A metadata record as the quorum screen lists it; one that does not decode says why."""
+    try:
+        record = decode_record(value)
+    except KafkaError as exc:
+        return MetadataEntry(offset, epoch, UNREADABLE, False, exc.message)
+    return MetadataEntry(offset, epoch, record_type_name(record), False, record_json(record))
 
 
 class ControllerQuorum:
@@ -78,6 +59,8 @@ class ControllerQuorum:
                                     quorum_config=quorum_config)
             for node_id in ids}
         self._last_image: MetadataImage | None = None
+        #: Committed records decoded so far, by offset, in offset order (one contiguous run).
+        self._decoded: dict[int, MetadataEntry] = {}
 
     @staticmethod
     def check_count(count: Any) -> None:
@@ -142,30 +125,55 @@ class ControllerQuorum:
     def status(self) -> QuorumStatus:
         """Every controller's replica, every registration, and the newest committed records of the metadata log."""
         active = self.active
-        deadlines = {int(s.client.removeprefix("broker-")): s.expires_ms
-                     for s in (active.session_deadlines() if active is not None else ())}
-        registrations = tuple(RegistrationStatus(b.broker_id, b.epoch, b.fenced, b.in_controlled_shutdown,
-                                                 deadlines.get(b.broker_id))
-                              for b in sorted(self.image.brokers.values(), key=lambda r: r.broker_id))
-        return QuorumStatus(tuple(node.describe() for node in self.nodes.values()), registrations,
-                            self._newest_records(active))
+        sessions = {int(s.client.removeprefix("broker-")): s
+                    for s in (active.session_deadlines() if active is not None else ())}
+        registrations = []
+        for broker in sorted(self.image.brokers.values(), key=lambda r: r.broker_id):
+            session = sessions.get(broker.broker_id)
+            registrations.append(RegistrationStatus(
+                broker.broker_id, broker.epoch, broker.fenced, broker.in_controlled_shutdown,
+                session.expires_ms if session is not None else None,
+                session.expires_ms - session.timeout_ms if session is not None else None))
+        return QuorumStatus(tuple(node.describe() for node in self.nodes.values()), tuple(registrations),
+                            self.committed_records(STATUS_RECORDS))
 
-    @staticmethod
-    def _newest_records(active: ControllerNode | None) -> tuple[MetadataEntry, ...]:
-        raft = active.raft if active is not None else None
-        high_watermark = raft.high_watermark if raft is not None and raft.running else None
+    def committed_records(self, newest: int | None = None) -> tuple[MetadataEntry, ...]:
+        """The committed records of the metadata log still in it (the ``newest`` ones only, when given), as the
+        active controller holds them, or while none is active the running controller that has committed most."""
+        readers = [node.raft for node in self.nodes.values() if node.running and node.raft is not None
+                   and node.raft.running and node.raft.high_watermark is not None]
+        active = self.active
+        raft = active.raft if active is not None and active.raft in readers else max(
+            readers, key=lambda r: r.high_watermark or 0, default=None)
+        high_watermark = raft.high_watermark if raft is not None else None
         if raft is None or high_watermark is None:
             return ()
-        start = max(raft.log.start_offset, high_watermark - STATUS_RECORDS)
-        entries: list[MetadataEntry] = []
-        for batch in decode_committed(raft.log.read(start, 1 << 20, committed_only=True)):
+        start = raft.log.start_offset if newest is None else max(raft.log.start_offset, high_watermark - newest)
+        # Committed records never change and are the same on every replica (Raft's log matching), so each is
+        # decoded once: the quorum screen asks for the newest ones with every frame.
+        cached = self._decoded
+        if not cached or start < next(iter(cached)) or start > next(reversed(cached)) + 1:
+            cached = self._decoded = self._decode(raft, start)
+        elif next(reversed(cached)) + 1 < high_watermark:
+            cached.update(self._decode(raft, next(reversed(cached)) + 1))
+        while next(iter(cached), start) < raft.log.start_offset:
+            del cached[next(iter(cached))]  # cleaned from the log (behind a snapshot)
+        return tuple(cached[offset] for offset in range(start, high_watermark) if offset in cached)
+
+    @staticmethod
+    def _decode(raft: RaftNode, start: int) -> dict[int, MetadataEntry]:
+        """The committed records from ``start`` on, by offset."""
+        entries: dict[int, MetadataEntry] = {}
+        for batch in decode_committed(raft.log.read(start, 1 << 30, committed_only=True)):
             if batch.is_control:
-                entries += [MetadataEntry(batch.base_offset + i, type(message).__name__)
-                            for i, message in enumerate(batch.control_records)]
+                for i, message in enumerate(batch.control_records):
+                    entries[batch.base_offset + i] = MetadataEntry(
+                        batch.base_offset + i, batch.epoch, control_type_name(control_type(message)), True,
+                        control_message_json(message))
             else:
-                entries += [MetadataEntry(batch.base_offset + i, decode_payload(value))
-                            for i, value in enumerate(batch.records)]
-        return tuple(entry for entry in entries if entry.offset >= start)[-STATUS_RECORDS:]
+                for i, value in enumerate(batch.records):
+                    entries[batch.base_offset + i] = _metadata_entry(batch.base_offset + i, batch.epoch, value)
+        return {offset: entry for offset, entry in entries.items() if offset >= start}
 
     def names(self) -> Mapping[str, int]:
         return {node.node: node_id for node_id, node in self.nodes.items()}

@@ -141,6 +141,25 @@ class QuorumLeaderElected(Event):
 
 
 @dataclass(frozen=True)
+class QuorumEpochBegun(Event):
+    """A voter learned of a new leader from its BeginQuorumEpoch (``handleBeginQuorumEpochRequest``): it
+    moves to that epoch as a follower and fetches from the leader. A new leader sends it to every
+    voter at once and again every half ``controller.quorum.fetch.timeout.ms`` until they fetch; only
+    the one that changes a voter's mind is narrated, the repeats change nothing."""
+
+    kind = "quorum"
+    voter_id: int
+    leader_id: int
+    epoch: int
+    #: The epoch the voter was in before.
+    old_epoch: int
+
+    def describe(self) -> str:
+        return (f"Controller {self.voter_id} received BeginQuorumEpoch from controller {self.leader_id}: it follows "
+                f"the leader of epoch {self.epoch} (it was in epoch {self.old_epoch}).")
+
+
+@dataclass(frozen=True)
 class QuorumLeaderResigned(Event):
     """A leader stepped down: on shutdown, or because it stopped hearing from a majority of
     voters for 1.5 x ``controller.quorum.fetch.timeout.ms`` (check quorum, KIP-835). It

@@ -30,8 +30,7 @@ from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors
 from kafkalab.events.kraft import BrokerRegistrationRefused
-from kafkalab.kraft.controller_node import partition_state
-from kafkalab.metadata.image import MetadataImage
+from kafkalab.metadata.image import MetadataImage, PartitionRegistration
 from kafkalab.metadata.records import (
     TOPIC_RESOURCE,
     ConfigRecord,
@@ -63,6 +62,12 @@ from kafkalab.sim.network import Responder
 from kafkalab.sim.process import Future
 from kafkalab.sim.scheduler import Timer
 from kafkalab.storage.log_manager import LogManager
+
+
+def partition_state(tp: TopicPartition, registration: PartitionRegistration) -> ctl.PartitionState:
+    """A partition registration in the shape brokers apply (controller epoch -1: KRaft has none)."""
+    return ctl.PartitionState(tp.topic, tp.partition, -1, registration.leader, registration.leader_epoch,
+                              registration.isr, registration.partition_epoch, registration.replicas)
 
 
 @dataclass(frozen=True)

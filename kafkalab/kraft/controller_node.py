@@ -10,21 +10,20 @@ copy and answers what was not committed with NOT_CONTROLLER.
 
 The active controller also keeps the brokers' sessions (``BrokerHeartbeatManager``): a
 broker that sent no heartbeat for ``broker.session.timeout.ms`` is fenced. Brokers reach it
-at ``controller-N``, the same node its Raft replica answers on.
+at ``controller-N``, the same node its Raft replica answers on. Topic, config, election and
+AlterPartition requests are answered in ``topic_requests.py``.
 """
 
 from __future__ import annotations
 
-import functools
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from kafkalab.config import BrokerConfig
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.events.cluster import IsrShrunk, LeaderElected, PartitionsAdded, TopicConfigChanged, TopicCreated, TopicDeleted
+from kafkalab.events.cluster import IsrShrunk, LeaderElected
 from kafkalab.events.journal import EventJournal
 from kafkalab.events.kraft import (
     BrokerControlledShutdownStarted,
@@ -36,23 +35,21 @@ from kafkalab.events.kraft import (
 )
 from kafkalab.kraft.features import BOOTSTRAP_FEATURES
 from kafkalab.kraft.replication import Change, ReplicationControl
+from kafkalab.kraft.snapshot_generator import SnapshotGenerator
+from kafkalab.kraft.topic_requests import TopicRequests
 from kafkalab.metadata.image import MetadataImage, PartitionRegistration
 from kafkalab.metadata.records import (
     FENCE,
     UNFENCE,
     BrokerEndpoint,
     BrokerRegistrationChangeRecord,
-    ConfigRecord,
     FeatureLevelRecord,
     MetadataRecord,
-    PartitionRecord,
     ProducerIdsRecord,
     RegisterBrokerRecord,
     decode_record,
     encode_record,
 )
-from kafkalab.protocol import admin as admin_api
-from kafkalab.protocol import controller_api as ctl
 from kafkalab.protocol.kraft import (
     AllocateProducerIdsRequest,
     AllocateProducerIdsResponse,
@@ -69,7 +66,7 @@ from kafkalab.raft.config import QuorumConfig
 from kafkalab.raft.epoch_states import Role
 from kafkalab.raft.listeners import CommittedBatch, LeaderAndEpoch
 from kafkalab.raft.snapshots import SnapshotContents
-from kafkalab.raft.views import RaftReplicaView
+from kafkalab.raft.views import ControllerStatus
 from kafkalab.sim.network import Network, Responder
 from kafkalab.sim.process import Future
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
@@ -84,23 +81,6 @@ PRODUCER_ID_BLOCK_SIZE = 1000
 def controller_node_name(node_id: int) -> str:
     """A controller's name on the network: ``controller-N``."""
     return f"controller-{node_id}"
-
-
-@dataclass(frozen=True)
-class ControllerStatus:
-    """A controller node as it describes itself: whether it runs and is active, and its Raft replica."""
-
-    node_id: int
-    running: bool
-    active: bool
-    metadata_offset: int
-    raft: RaftReplicaView | None
-
-
-def partition_state(tp: TopicPartition, registration: PartitionRegistration) -> ctl.PartitionState:
-    """A partition registration in the shape brokers apply (controller epoch -1: KRaft has none)."""
-    return ctl.PartitionState(tp.topic, tp.partition, -1, registration.leader, registration.leader_epoch,
-                              registration.isr, registration.partition_epoch, registration.replicas)
 
 
 class ControllerNode:
@@ -124,13 +104,14 @@ class ControllerNode:
         self.image = MetadataImage()
         self._working: MetadataImage | None = None
         self.replication = ReplicationControl(lambda: self._working or self.image, broker_config, rng)
+        self.topic_requests = TopicRequests(self)
         self._group: TimerGroup | None = None
         self._epoch = -1
         #: The active controller's last heartbeat time per broker (Kafka's ``BrokerHeartbeatManager``).
         self._last_contact: dict[int, float] = {}
         #: Writes waiting to be committed: (offset of their last record, future).
         self._waiting: list[tuple[int, Future[None]]] = []
-        self._bytes_since_snapshot = 0
+        self._snapshots = SnapshotGenerator(quorum_config, scheduler.now_ms)
         self._snapshot_pending = False
         #: The epoch of the last committed batch applied (a snapshot's id names it).
         self._last_epoch = 0
@@ -153,7 +134,7 @@ class ControllerNode:
         self.image = MetadataImage()
         self._working = None
         self._waiting = []
-        self._bytes_since_snapshot = 0
+        self._snapshots = SnapshotGenerator(self.quorum_config, self.scheduler.now_ms)
         self._group = TimerGroup(self.scheduler, self.node)
         self.raft = RaftNode(self.node_id, self.voters, node_name=self.node, cluster_id=self.cluster_id,
                              log_dir=self.log_dir, scheduler=self.scheduler, network=self.network,
@@ -195,15 +176,16 @@ class ControllerNode:
     # -- the Raft listener -------------------------------------------------------------
 
     def handle_commit(self, batches: Sequence[CommittedBatch]) -> None:
+        size = 0
         for batch in batches:
             if not batch.is_control:
                 for value in batch.records:
                     self.image.replay(decode_record(value))
-                self._bytes_since_snapshot += batch.size_in_bytes
+                size += batch.size_in_bytes
             self.image.offset = batch.last_offset
             self._last_epoch = batch.epoch
         self._complete_waiting()
-        if self._bytes_since_snapshot >= self.quorum_config.max_record_bytes_between_snapshots \
+        if batches and self._snapshots.committed(size, self.scheduler.now_ms) \
                 and not self._snapshot_pending and self._group is not None:
             # Kafka's SnapshotGenerator writes off the controller thread; here: right after this callback.
             self._snapshot_pending = True
@@ -213,7 +195,7 @@ class ControllerNode:
         self._snapshot_pending = False
         if self.raft is None or not self.raft.running or self.image.offset < 0:
             return
-        self._bytes_since_snapshot = 0
+        self._snapshots.reset(self.scheduler.now_ms)
         records = [encode_record(record) for record in self.image.write()]
         self.raft.create_snapshot(OffsetAndEpoch(self.image.offset + 1, self._last_epoch), records,
                                   self.scheduler.now_int_ms())
@@ -223,6 +205,7 @@ class ControllerNode:
         self.image.replay_all(decode_record(value) for value in snapshot.records)
         self.image.offset = snapshot.snapshot_id.offset - 1
         self._last_epoch = snapshot.snapshot_id.epoch
+        self._snapshots.reset(self.scheduler.now_ms)
         self._complete_waiting()
 
     def handle_leader_change(self, leader: LeaderAndEpoch) -> None:
@@ -243,7 +226,7 @@ class ControllerNode:
         self._last_contact = {broker_id: now for broker_id in self._working.brokers}
         self.journal.emit(ControllerActivated, node_id=self.node_id, epoch=epoch, metadata_offset=self.image.offset)
         if "metadata.version" not in self._working.features:
-            self._write([FeatureLevelRecord(name, level) for name, level in BOOTSTRAP_FEATURES])
+            self.write([FeatureLevelRecord(name, level) for name, level in BOOTSTRAP_FEATURES])
         group = self._group
         group.every(FENCE_CHECK_INTERVAL_MS, lambda: self._fence_stale_brokers() if self._group is group else None)
 
@@ -268,7 +251,7 @@ class ControllerNode:
             raise KafkaError(Errors.NOT_CONTROLLER, f"Controller {self.node_id} is not the active controller.")
         return self._working
 
-    def _write(self, records: Sequence[MetadataRecord]) -> Future[None]:
+    def write(self, records: Sequence[MetadataRecord]) -> Future[None]:
         """Append ``records`` in this epoch and replay them into the working image; done once committed."""
         if not records:
             return Future.completed(None)
@@ -288,7 +271,7 @@ class ControllerNode:
         return future
 
     @staticmethod
-    def _after_commit(committed: Future[None], action: Callable[[], object]) -> None:
+    def after_commit(committed: Future[None], action: Callable[[], object]) -> None:
         """Run ``action`` (a narration) once ``committed`` succeeds."""
 
         def run(done: Future[None]) -> None:
@@ -305,14 +288,14 @@ class ControllerNode:
         for future in done:
             future.set_result(None)
 
-    def _write_changes(self, changes: Sequence[Change], reason: str, extra: Sequence[MetadataRecord] = (),
+    def write_changes(self, changes: Sequence[Change], reason: str, extra: Sequence[MetadataRecord] = (),
                        before: Sequence[MetadataRecord] = ()) -> Future[None]:
         """Write partition changes (with ``before`` and ``extra`` records) and narrate them once committed."""
         working = self.working
         old = {tp: working.partition(tp.topic, tp.partition) for tp, _ in changes}
-        future = self._write([*before, *(record for _, record in changes), *extra])
+        future = self.write([*before, *(record for _, record in changes), *extra])
         new = {tp: working.partition(tp.topic, tp.partition) for tp, _ in changes}
-        self._after_commit(future, lambda: self._narrate(old, new, reason))
+        self.after_commit(future, lambda: self._narrate(old, new, reason))
         return future
 
     def _narrate(self, old: Mapping[TopicPartition, PartitionRegistration | None],
@@ -360,12 +343,7 @@ class ControllerNode:
         return {
             BrokerRegistrationRequest: self._register_broker,
             BrokerHeartbeatRequest: self._heartbeat,
-            admin_api.CreateTopicsRequest: self._create_topics,
-            admin_api.DeleteTopicsRequest: self._delete_topics,
-            admin_api.CreatePartitionsRequest: self._create_partitions,
-            admin_api.IncrementalAlterConfigsRequest: self._alter_configs,
-            admin_api.ElectLeadersRequest: self._elect_leaders,
-            ctl.AlterPartitionRequest: self._alter_partition,
+            **self.topic_requests.handlers(),
             AllocateProducerIdsRequest: self._allocate_producer_ids,
         }
 
@@ -398,9 +376,9 @@ class ControllerNode:
                 self.replication.partitions_where(lambda p: request.broker_id in p.isr or request.broker_id in p.elr),
                 unclean_shutdown=request.broker_id)
         self._last_contact[request.broker_id] = now
-        committed = self._write_changes(changes, f"broker {request.broker_id} restarted after an unclean shutdown",
+        committed = self.write_changes(changes, f"broker {request.broker_id} restarted after an unclean shutdown",
                                         before=[register])
-        self._after_commit(committed, lambda: self.journal.emit(
+        self.after_commit(committed, lambda: self.journal.emit(
             BrokerRegisteredWithController, broker_id=request.broker_id, broker_epoch=epoch, controller_id=self.node_id))
         return BrokerRegistrationResponse(Errors.NONE, epoch), committed
 
@@ -445,8 +423,8 @@ class ControllerNode:
         record = BrokerRegistrationChangeRecord(broker_id, epoch, fenced=UNFENCE)
         changes = self.replication.leader_and_isr_updates(
             self.replication.partitions_where(lambda p: p.leader < 0), broker_to_add=broker_id)
-        committed = self._write_changes(changes, f"broker {broker_id} was unfenced", before=[record])
-        self._after_commit(committed, lambda: self.journal.emit(BrokerUnfenced, broker_id=broker_id, broker_epoch=epoch))
+        committed = self.write_changes(changes, f"broker {broker_id} was unfenced", before=[record])
+        self.after_commit(committed, lambda: self.journal.emit(BrokerUnfenced, broker_id=broker_id, broker_epoch=epoch))
         return committed
 
     def _fence(self, broker_id: int, reason: str) -> Future[None]:
@@ -455,8 +433,8 @@ class ControllerNode:
         changes = self.replication.leader_and_isr_updates(
             self.replication.partitions_where(lambda p: broker_id in p.isr), broker_to_remove=broker_id)
         record = BrokerRegistrationChangeRecord(broker_id, registration.epoch, fenced=FENCE)
-        committed = self._write_changes(changes, f"broker {broker_id} was fenced ({reason})", extra=[record])
-        self._after_commit(committed, lambda: self.journal.emit(
+        committed = self.write_changes(changes, f"broker {broker_id} was fenced ({reason})", extra=[record])
+        self.after_commit(committed, lambda: self.journal.emit(
             BrokerFenced, broker_id=broker_id, broker_epoch=registration.epoch, reason=reason))
         return committed
 
@@ -466,7 +444,7 @@ class ControllerNode:
         self.working.replay(record)  # so the elections below see it as not acceptable
         changes = self.replication.leader_and_isr_updates(
             self.replication.partitions_where(lambda p: broker_id in p.isr), broker_to_remove=broker_id)
-        committed = self._write_changes(changes, f"broker {broker_id} is shutting down cleanly (controlled shutdown)",
+        committed = self.write_changes(changes, f"broker {broker_id} is shutting down cleanly (controlled shutdown)",
                                         before=[record])
         self.journal.emit(BrokerControlledShutdownStarted, broker_id=broker_id, partitions_moved=len(changes))
         return committed
@@ -496,129 +474,6 @@ class ControllerNode:
         if registration is None or registration.epoch != request.broker_epoch:
             return AllocateProducerIdsResponse(Errors.STALE_BROKER_EPOCH), Future.completed(None)
         start = working.next_producer_id
-        committed = self._write([ProducerIdsRecord(request.broker_id, request.broker_epoch,
+        committed = self.write([ProducerIdsRecord(request.broker_id, request.broker_epoch,
                                                    start + PRODUCER_ID_BLOCK_SIZE)])
         return AllocateProducerIdsResponse(Errors.NONE, start, PRODUCER_ID_BLOCK_SIZE), committed
-
-    # -- topics, configs, elections ------------------------------------------------------------
-
-    def _create_topics(self, request: admin_api.CreateTopicsRequest) -> tuple[Any, Future[None]]:
-        results: dict[str, admin_api.ApiResult] = {}
-        committed: Future[None] = Future.completed(None)
-        created: list[tuple[admin_api.CreatableTopic, list[MetadataRecord]]] = []
-        for topic in request.topics:
-            try:
-                records = self.replication.create_topic(topic, request.internal_topics_allowed)
-            except KafkaError as exc:
-                results[topic.name] = ReplicationControl.result(exc)
-                continue
-            results[topic.name] = admin_api.ApiResult(Errors.NONE)
-            if not request.validate_only:
-                committed = self._write(records)
-                created.append((topic, records))
-
-        def narrate(future: Future[None]) -> None:
-            if future.error is not None:
-                return
-            for topic, _ in created:
-                image = self.image.topics.get(topic.name)
-                if image is None:
-                    continue
-                assignment = tuple(p.replicas for _, p in sorted(image.partitions.items()))
-                self.journal.emit(TopicCreated, topic=topic.name, partitions=len(assignment),
-                                  replication_factor=len(assignment[0]), assignment=assignment,
-                                  configs=tuple(sorted(self.image.topic_config(topic.name).items())))
-
-        committed.add_done_callback(narrate)
-        return admin_api.CreateTopicsResponse(results), committed
-
-    def _delete_topics(self, request: admin_api.DeleteTopicsRequest) -> tuple[Any, Future[None]]:
-        results: dict[str, admin_api.ApiResult] = {}
-        committed: Future[None] = Future.completed(None)
-        deleted: list[str] = []
-        for name in request.names:
-            try:
-                committed = self._write(self.replication.delete_topic(name))
-            except KafkaError as exc:
-                if exc.error in (Errors.NOT_CONTROLLER, Errors.NOT_LEADER_OR_FOLLOWER):
-                    raise
-                results[name] = ReplicationControl.result(exc)
-                continue
-            results[name] = admin_api.ApiResult(Errors.NONE)
-            deleted.append(name)
-        self._after_commit(committed, lambda: [self.journal.emit(TopicDeleted, topic=name) for name in deleted])
-        return admin_api.DeleteTopicsResponse(results), committed
-
-    def _create_partitions(self, request: admin_api.CreatePartitionsRequest) -> tuple[Any, Future[None]]:
-        results: dict[str, admin_api.ApiResult] = {}
-        committed: Future[None] = Future.completed(None)
-        for name, count in request.topics:
-            try:
-                records = self.replication.create_partitions(name, count)
-            except KafkaError as exc:
-                results[name] = ReplicationControl.result(exc)
-                continue
-            results[name] = admin_api.ApiResult(Errors.NONE)
-            if not request.validate_only:
-                committed = self._write(records)
-                added = tuple(r.replicas for r in records if isinstance(r, PartitionRecord))
-                self._after_commit(committed, functools.partial(self.journal.emit, PartitionsAdded, topic=name,
-                                                                partitions=count, assignment=added))
-        return admin_api.CreatePartitionsResponse(results), committed
-
-    def _alter_configs(self, request: admin_api.IncrementalAlterConfigsRequest) -> tuple[Any, Future[None]]:
-        try:
-            records = self.replication.alter_configs(request)
-        except KafkaError as exc:
-            if exc.error in (Errors.NOT_CONTROLLER, Errors.NOT_LEADER_OR_FOLLOWER):
-                raise
-            return admin_api.IncrementalAlterConfigsResponse(ReplicationControl.result(exc)), Future.completed(None)
-        if request.validate_only:
-            return admin_api.IncrementalAlterConfigsResponse(admin_api.ApiResult(Errors.NONE)), Future.completed(None)
-        committed = self._write(records)
-        changes = tuple((record.name, record.value) for record in records if isinstance(record, ConfigRecord))
-        self._after_commit(committed, lambda: self.journal.emit(TopicConfigChanged, topic=request.topic,
-                                                                changes=changes))
-        return admin_api.IncrementalAlterConfigsResponse(admin_api.ApiResult(Errors.NONE)), committed
-
-    def _elect_leaders(self, request: admin_api.ElectLeadersRequest) -> tuple[Any, Future[None]]:
-        working = self.working
-        partitions: Iterable[TopicPartition] = (
-            request.partitions if request.partitions is not None
-            else self.replication.partitions_where(lambda p: True))
-        results: dict[TopicPartition, admin_api.ApiResult] = {}
-        changes: list[Change] = []
-        for tp in partitions:
-            if request.election_type == admin_api.ElectionType.UNCLEAN:
-                registration = working.partition(tp.topic, tp.partition)
-                if registration is None:
-                    results[tp] = admin_api.ApiResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Partition {tp} does not exist.")
-                elif registration.leader >= 0:
-                    results[tp] = admin_api.ApiResult(Errors.ELECTION_NOT_NEEDED,
-                                                      f"{tp} already has leader {registration.leader}.")
-                else:
-                    results[tp] = admin_api.ApiResult(Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE,
-                                                      f"No live replica of {tp} can lead.")
-                continue
-            result, record = self.replication.elect_preferred(tp)
-            results[tp] = result
-            if record is not None:
-                changes.append((tp, record))
-        committed = self._write_changes(changes, "preferred leader election")
-        return admin_api.ElectLeadersResponse(results), committed
-
-    def _alter_partition(self, request: ctl.AlterPartitionRequest) -> tuple[Any, Future[None]]:
-        broker_epochs = {b: r.epoch for b, r in self.working.brokers.items()}
-        error, record = self.replication.alter_partition(request, broker_epochs)
-        if error != Errors.NONE:
-            return ctl.AlterPartitionResponse(error), Future.completed(None)
-        committed = self._write([record]) if record is not None else Future.completed(None)
-        tp = request.tp
-
-        def response() -> ctl.AlterPartitionResponse:
-            registration = self.image.partition(tp.topic, tp.partition)
-            if registration is None:
-                return ctl.AlterPartitionResponse(Errors.UNKNOWN_TOPIC_OR_PARTITION)
-            return ctl.AlterPartitionResponse(Errors.NONE, partition_state(tp, registration))
-
-        return response, committed

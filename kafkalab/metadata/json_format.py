@@ -24,7 +24,8 @@ def _camel(attr: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def _type_name(record: MetadataRecord) -> str:
+def record_type_name(record: MetadataRecord) -> str:
+    """The record's type as ``MetadataRecordType`` spells it: ``TopicRecord`` is ``TOPIC_RECORD``."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(record).__name__).upper()
 
 
@@ -48,7 +49,7 @@ def _data(message: Any, schema: tuple[Field, ...]) -> dict[str, Any]:
 
 def record_json(record: MetadataRecord) -> str:
     """One record's JSON, as Kafka's metadata decoder prints it."""
-    return json.dumps({"type": _type_name(record), "version": record.VERSION, "data": _data(record, record.FIELDS)},
+    return json.dumps({"type": record_type_name(record), "version": record.VERSION, "data": _data(record, record.FIELDS)},
                       separators=(",", ":"))
 
 

@@ -23,8 +23,6 @@ from typing import Any
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import EventJournal
 from kafkalab.events.raft import (
-    MetadataLogCleaned,
-    MetadataSnapshotLoaded,
     MetadataSnapshotTaken,
     QuorumElectionStarted,
     QuorumHighWatermarkAdvanced,
@@ -53,11 +51,13 @@ from kafkalab.raft.epoch_states import (
     UnattachedState,
 )
 from kafkalab.raft.inbound import QUORUM_REQUESTS, InboundRequests
-from kafkalab.raft.listeners import STARTING, LeaderAndEpoch, ListenerContext, RaftListener, decode_committed
+from kafkalab.raft.listener_delivery import ListenerDelivery
+from kafkalab.raft.listeners import LeaderAndEpoch, RaftListener
 from kafkalab.raft.metadata_log import MetadataLog
 from kafkalab.raft.outbound import OutboundRequests
 from kafkalab.raft.quorum_state import IllegalTransition, QuorumState, Transition
 from kafkalab.raft.quorum_store import QuorumStateStore
+from kafkalab.raft.snapshot_cleaner import SnapshotCleaner
 from kafkalab.raft.snapshots import MAX_BATCH_SIZE_BYTES
 from kafkalab.raft.views import QuorumDescription, RaftReplicaView, ReplicaProgress
 from kafkalab.sim.network import Network, RequestHandler, Responder
@@ -68,8 +68,6 @@ from kafkalab.storage.records import BATCH_OVERHEAD
 
 #: Bytes asked for per Fetch and FetchSnapshot (``MAX_FETCH_SIZE_BYTES``).
 MAX_FETCH_SIZE_BYTES = MAX_BATCH_SIZE_BYTES
-#: How often snapshots past retention are cleaned (``RaftMetadataLogCleanerManager``).
-SNAPSHOT_CLEAN_INTERVAL_MS = 60_000
 #: Kafka's ``GracefulShutdown`` wait for a successor after a leader resigns.
 DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000
 #: The largest record value a batch of at most 8 MiB holds: less the batch header and a record's framing
@@ -118,15 +116,14 @@ class RaftNode:
         self.quorum = QuorumState(node_id, sorted(self.voter_nodes), config, rng)
         self.inbound = InboundRequests(self)
         self.outbound = OutboundRequests(self)
-        self._listeners: list[ListenerContext] = []
+        self.listeners = ListenerDelivery(self)
         self._accumulator: BatchAccumulator | None = None
         self._wakeup: Timer | None = None
         self._poll_scheduled = False
         self._shutdown: _GracefulShutdown | None = None
         self._log_or_none: MetadataLog | None = None
         self._store_or_none: QuorumStateStore | None = None
-        self._next_clean_ms = 0.0
-        self._snapshot_timestamps: dict[OffsetAndEpoch, int] = {}
+        self.cleaner = SnapshotCleaner(self)
         #: Snapshots downloaded in this incarnation: loading them is not news from the disk.
         self.fetched_snapshots: set[OffsetAndEpoch] = set()
         self._hw_announced = (-1, -1, -math.inf)  # (epoch, high watermark, time)
@@ -163,7 +160,7 @@ class RaftNode:
                 self._log_or_none.close_abruptly()
             raise
         self.running = True
-        self._next_clean_ms = now + SNAPSHOT_CLEAN_INTERVAL_MS
+        self.cleaner.started(now)
         if self.is_voter:
             self.network.attach(self.node_name, self._on_request)
         state = self.quorum.state
@@ -234,7 +231,7 @@ class RaftNode:
 
     def register(self, listener: RaftListener) -> None:
         """Deliver committed batches, snapshots and leader changes to ``listener`` from now on."""
-        self._listeners.append(ListenerContext(listener))
+        self.listeners.add(listener)
         self.request_poll()
 
     def append(self, records: Sequence[bytes], epoch: int | None = None) -> int:
@@ -271,7 +268,7 @@ class RaftNode:
         size = self.log.create_snapshot(snapshot_id, records, last_contained_log_time_ms, self.scheduler.now_int_ms())
         if size is None:
             return False
-        self._snapshot_timestamps[snapshot_id] = last_contained_log_time_ms
+        self.cleaner.taken(snapshot_id, last_contained_log_time_ms)
         self.journal.emit(MetadataSnapshotTaken, node_id=self.node_id, voter=self.is_voter,
                           end_offset=snapshot_id.offset, epoch=snapshot_id.epoch, size_bytes=size, records=len(records))
         return True
@@ -321,6 +318,8 @@ class RaftNode:
             last_fetched_epoch=self.log.last_fetched_epoch, high_watermark=state.high_watermark,
             election_deadline_ms=None if election_deadline is None or math.isinf(election_deadline) else election_deadline,
             fetch_deadline_ms=state.fetch_deadline_ms if isinstance(state, FollowerState) else None,
+            resign_deadline_ms=(None if not isinstance(state, LeaderState) or math.isinf(state.check_quorum_deadline())
+                                else state.check_quorum_deadline()),
             granted_votes=tuple(sorted(votes)), snapshots=self.log.snapshot_ids,
             description=self._describe_quorum(state) if isinstance(state, LeaderState) else None)
 
@@ -426,8 +425,8 @@ class RaftNode:
         now = self.scheduler.now_ms
         if self._maybe_complete_shutdown(now):
             return
-        timeout = min(self._poll_current_state(now), self._maybe_clean_snapshots(now))
-        self._update_listeners()
+        timeout = min(self._poll_current_state(now), self.cleaner.maybe_clean(now))
+        self.listeners.update()
         if self._wakeup is not None:
             self._wakeup.cancel()
             self._wakeup = None
@@ -555,64 +554,3 @@ class RaftNode:
                               old_high_watermark=announced, new_high_watermark=high_watermark)
             self._hw_announced = (state.epoch, high_watermark, now)
         self.request_poll()
-
-    def _update_listeners(self) -> None:
-        """Deliver snapshots and committed batches up to the high watermark, then leader changes (``pollListeners``)."""
-        high_watermark = self.quorum.state.high_watermark
-        for context in self._listeners:
-            if high_watermark is not None:
-                self._deliver(context, high_watermark)
-        self._fire_leader_change()
-
-    def _deliver(self, context: ListenerContext, high_watermark: int) -> None:
-        """Bring one listener up to the high watermark: the latest snapshot if it starts or fell behind, then batches."""
-        latest = self.log.latest_snapshot_id
-        if context.next_offset < high_watermark and latest is not None and (
-                context.next_offset == STARTING or context.next_offset < self.log.start_offset):
-            if context.next_offset == STARTING and latest not in self.fetched_snapshots:
-                self.journal.emit(MetadataSnapshotLoaded, node_id=self.node_id, voter=self.is_voter,
-                                  end_offset=latest.offset, epoch=latest.epoch, fetched_from=-1)
-            context.listener.handle_load_snapshot(self.log.read_snapshot(latest))
-            context.next_offset = latest.offset
-        elif context.next_offset == STARTING:
-            context.next_offset = 0
-        while context.next_offset < high_watermark:
-            data = self.log.read(context.next_offset, self.max_fetch_bytes, committed_only=True)
-            if not data:
-                return
-            batches = decode_committed(data)
-            context.next_offset = batches[-1].last_offset + 1
-            context.listener.handle_commit(batches)
-
-    def _fire_leader_change(self) -> None:
-        """Tell listeners of a new leader or epoch; the local leader only once they reached its epoch start.
-
-        A resigned leader announces nothing: its epoch's leader is itself, but it no
-        longer leads (Kafka would report itself here).
-        """
-        state = self.quorum.state
-        if isinstance(state, ResignedState):
-            return
-        leader = self.leader_and_epoch
-        for context in self._listeners:
-            if not context.should_fire(leader):
-                continue
-            if isinstance(state, LeaderState) and context.next_offset < state.epoch_start_offset:
-                continue
-            context.fire_leader_change(leader)
-
-    def _maybe_clean_snapshots(self, now: float) -> float:
-        """Every minute, apply ``metadata.max.retention.*`` to the snapshots and the log before them."""
-        if now < self._next_clean_ms:
-            return self._next_clean_ms - now
-        self._next_clean_ms = now + SNAPSHOT_CLEAN_INTERVAL_MS
-        timestamps = {}
-        for snapshot_id in self.log.snapshot_ids:
-            if snapshot_id not in self._snapshot_timestamps:
-                self._snapshot_timestamps[snapshot_id] = self.log.read_snapshot(snapshot_id).last_contained_log_timestamp
-            timestamps[snapshot_id] = self._snapshot_timestamps[snapshot_id]
-        for deletion in self.log.maybe_clean(int(now), timestamps):
-            self.journal.emit(MetadataLogCleaned, node_id=self.node_id, voter=self.is_voter,
-                              snapshot_end_offset=deletion.snapshot_id.offset, snapshot_epoch=deletion.snapshot_id.epoch,
-                              log_start_offset=self.log.start_offset, reason=deletion.reason)
-        return SNAPSHOT_CLEAN_INTERVAL_MS

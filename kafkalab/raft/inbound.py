@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kafkalab.errors import Errors
-from kafkalab.events.raft import QuorumVoteGranted, QuorumVoteRejected
+from kafkalab.events.raft import QuorumEpochBegun, QuorumVoteGranted, QuorumVoteRejected
 from kafkalab.protocol.raft import (
     NO_HIGH_WATERMARK,
     NO_LEADER_ID,
@@ -144,7 +144,11 @@ class InboundRequests:
         else:
             error = self._validate_voter_only_request(request.leader_id, request.leader_epoch)
         if error is None:
+            before = (self.node.epoch, self.node.quorum.leader_id)
             self.node.maybe_transition(request.leader_id, request.leader_epoch, now)
+            if (self.node.epoch, self.node.quorum.leader_id) != before:
+                self.node.journal.emit(QuorumEpochBegun, voter_id=self.node.node_id, leader_id=request.leader_id,
+                                       epoch=request.leader_epoch, old_epoch=before[0])
         return BeginQuorumEpochResponse(error or Errors.NONE, self._leader_id_or_nil(), self.node.epoch)
 
     def _handle_end_quorum_epoch_request(self, request: EndQuorumEpochRequest, now: float) -> EndQuorumEpochResponse:

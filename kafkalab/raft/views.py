@@ -53,6 +53,8 @@ class RaftReplicaView:
     election_deadline_ms: float | None
     #: When this follower gives up on its leader unless a fetch succeeds.
     fetch_deadline_ms: float | None
+    #: When this leader resigns unless a majority of voters fetches from it first (check quorum, KIP-835).
+    resign_deadline_ms: float | None
     #: Votes granted so far to this prospective or candidate.
     granted_votes: tuple[int, ...]
     snapshots: tuple[OffsetAndEpoch, ...]
@@ -63,3 +65,15 @@ class RaftReplicaView:
     def display_role(self) -> str:
         """``observer`` for a replica that is not a voter, else its role."""
         return self.role if self.is_voter else "observer"
+
+
+@dataclass(frozen=True)
+class ControllerStatus:
+    """A controller node as it describes itself: whether it runs and is active, and its Raft replica."""
+
+    node_id: int
+    running: bool
+    active: bool
+    metadata_offset: int
+    raft: RaftReplicaView | None
+

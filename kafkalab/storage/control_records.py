@@ -16,6 +16,7 @@ transactional, whose one record's value is Kafka's ``EndTransactionMarker``: ver
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,6 +131,23 @@ def control_type(message: ControlMessage) -> ControlRecordType:
     if isinstance(message, SnapshotHeader):
         return ControlRecordType.SNAPSHOT_HEADER
     return ControlRecordType.SNAPSHOT_FOOTER
+
+
+def control_type_name(record_type: ControlRecordType) -> str:
+    """The type as Kafka's metadata decoder prints it: ``LeaderChange``, ``SnapshotHeader`` ..."""
+    return "".join(part.capitalize() for part in record_type.name.split("_"))
+
+
+def control_message_json(message: ControlMessage | None) -> str:
+    """A control message's fields as Kafka's metadata decoder prints them: ``{"leaderId":101,"voters":[...]}``."""
+    fields = vars(message).items() if message is not None else ()
+    body = {_camel(key): list(value) if isinstance(value, tuple) else value for key, value in fields}
+    return json.dumps(body, separators=(",", ":"))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def encode_control_key(record_type: ControlRecordType) -> bytes:

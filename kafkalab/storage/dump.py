@@ -12,7 +12,6 @@ record values print decoded and control records by their type, and KRaft snapsho
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,13 @@ from typing import TextIO
 
 from kafkalab.errors import KafkaError
 from kafkalab.storage import producer_snapshot
-from kafkalab.storage.control_records import ControlRecordType, decode_control_record, decode_end_txn_marker
+from kafkalab.storage.control_records import (
+    ControlRecordType,
+    control_message_json,
+    control_type_name,
+    decode_control_record,
+    decode_end_txn_marker,
+)
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import INDEX_SUFFIX, LOG_SUFFIX, TXN_INDEX_SUFFIX, parse_segment_file_name
 from kafkalab.storage.offset_index import OffsetIndex
@@ -55,18 +60,10 @@ def _batch_line(header: BatchHeader, position: int, valid: bool) -> str:
 PayloadDecoder = Callable[[bytes], str]
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
 def _metadata_control_text(record: Record) -> str:
     """A control record as Kafka's metadata decoder names it: ``LeaderChange: {...}``."""
     record_type, message = decode_control_record(record)
-    name = "".join(part.capitalize() for part in record_type.name.split("_"))
-    body = {_camel(key): list(value) if isinstance(value, tuple) else value
-            for key, value in (vars(message).items() if message is not None else ())}
-    return f" {name}: {json.dumps(body, separators=(',', ':'))}"
+    return f" {control_type_name(record_type)}: {control_message_json(message)}"
 
 
 def _record_lines(header: BatchHeader, data: bytes, decoder: PayloadDecoder | None = None) -> list[str]:

@@ -46,6 +46,7 @@ from kafkalab.tui.screens.dashboard import DashboardScreen
 from kafkalab.tui.screens.events import EventsScreen
 from kafkalab.tui.screens.groups import GroupsScreen
 from kafkalab.tui.screens.lesson_browser import LessonBrowser
+from kafkalab.tui.screens.quorum import QuorumScreen
 from kafkalab.tui.screens.records import RecordsScreen
 from kafkalab.tui.screens.replication import ReplicationScreen
 from kafkalab.tui.screens.throughput import ThroughputScreen
@@ -55,6 +56,8 @@ from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
 
 THEMES = ("textual-dark", "textual-light")
+#: Screen 4 shows what coordinates the cluster: the znode tree in ZooKeeper mode, the quorum in KRaft mode.
+COORDINATION_SCREENS = {"zookeeper": "zookeeper", "kraft": "quorum"}
 #: At most this many failures of one frame get a notification each; the rest are counted in one.
 MAX_FAILURE_NOTICES = 3
 
@@ -71,6 +74,7 @@ class KafkaLabApp(App[None]):
         "replication": ReplicationScreen,
         "groups": GroupsScreen,
         "zookeeper": ZookeeperScreen,
+        "quorum": QuorumScreen,
         "events": EventsScreen,
         "records": RecordsScreen,
         "throughput": ThroughputScreen,
@@ -149,6 +153,9 @@ class KafkaLabApp(App[None]):
         if contexts != self._contexts:
             self._contexts = contexts
             self.refresh_bindings()
+        coordination = COORDINATION_SCREENS.get(frame.view.mode)
+        if self.current_mode in COORDINATION_SCREENS.values() and coordination not in (None, self.current_mode):
+            self.switch_mode(coordination)  # another cluster, in the other mode (a lesson's, or back home)
         settled = self.selection.settled(frame.view)
         if settled != self.selection:
             self.selection = settled
@@ -330,6 +337,8 @@ class KafkaLabApp(App[None]):
         self.open_form(spec, spec.prefill(self.selection, self.frame) if self.frame is not None else {})
 
     def action_show_screen(self, mode: str) -> None:
+        if mode in COORDINATION_SCREENS.values() and self.frame is not None:
+            mode = COORDINATION_SCREENS.get(self.frame.view.mode, mode)
         if mode in self.MODES and mode != self.current_mode:
             self.switch_mode(mode)
 

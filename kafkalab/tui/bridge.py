@@ -417,7 +417,7 @@ class EngineBridge:
                      ListenerState(self.listener.bootstrap, self.listener.connections())
                      if self.listener is not None else None,
                      tuple(self._session.clients.steady) if self._session is not None else (),
-                     cluster.quorum.status() if request.znodes and cluster.quorum is not None else None)
+                     cluster.quorum.status() if request.quorum and cluster.quorum is not None else None)
 
     def _positions(self, topic: str | None) -> tuple[ConsumerPosition, ...]:
         """Where each running consumer of the session reads next in ``topic``'s partitions."""

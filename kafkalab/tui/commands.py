@@ -296,7 +296,8 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
     ("dashboard", "1", "dashboard", "Brokers and the selected topic's partitions drawn as logs."),
     ("replication", "2", "replication", "The selected partition's leader and follower logs aligned by offset."),
     ("groups", "3", "groups", "Consumer groups: members, assignment, offsets and lag."),
-    ("zookeeper", "4", "zookeeper", "The coordination tree with ephemeral znodes and their sessions."),
+    ("zookeeper", "4", "zookeeper", "The coordination tree with ephemeral znodes and their sessions; in KRaft mode "
+     "the controller quorum: votes, the metadata log, broker registrations."),
     ("events", "5", "events", "Every narrated event, newest first; select one for the why."),
     ("records", "6", "records", "Records of the selected partition and the replica's segment files."),
     ("throughput", "7", "throughput", "Records per second per topic and per broker."),

@@ -22,7 +22,7 @@ from kafkalab.views import ClusterView, ZnodeView
 from kafkalab.wire.server import ConnectionInfo
 
 if TYPE_CHECKING:
-    from kafkalab.cluster.quorum import QuorumStatus
+    from kafkalab.cluster.quorum_views import QuorumStatus
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class FrameRequest:
     replication_width: int = 0
     records: RecordsRequest | None = None
     znodes: bool = False
+    #: KRaft mode: the controller quorum (controllers, registrations, the metadata log's newest records).
+    quorum: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ class Frame:
     listener: ListenerState | None = None
     #: The ids of the session's running steady producers, in the order they started.
     steady_producers: tuple[str, ...] = ()
-    #: KRaft mode: the controller quorum, when the screen asked for the coordination close-up (``znodes``).
+    #: KRaft mode: the controller quorum, when the screen asked for it.
     quorum: QuorumStatus | None = None
     #: Attached to a real cluster (None: the lab).
     attached: AttachedState | None = None

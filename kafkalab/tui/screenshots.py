@@ -18,7 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from kafkalab.actions.client_actions import Produce, StartConsumer
-from kafkalab.actions.cluster_actions import CreateTopic, CutLink, HealLink, RestartBroker
+from kafkalab.actions.cluster_actions import CreateTopic, CutLink, HealLink, KillBroker, RestartBroker
 from kafkalab.clients.partitioners import partition_for_key
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.lessons.catalog import Catalog, builtin_dir
@@ -33,6 +33,8 @@ SEED = 7
 KEYS = tuple(f"customer-{n}" for n in range(12))
 #: Long enough for ZooKeeper to expire a dead broker's session (zookeeper.session.timeout.ms is 18 s).
 FAILOVER_MS = 20_000
+#: Long enough for the active controller to fence a silent broker (broker.session.timeout.ms is 9 s).
+FENCING_MS = 10_000
 
 Shoot = Callable[[str], Awaitable[None]]
 
@@ -44,13 +46,14 @@ def lesson_library(workdir: Path, catalog: Catalog | None = None) -> LessonLibra
 
 def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
              scenario: Scenario | None = None, custom_partitioner: str | None = None,
-             config_file: Path | None = None) -> KafkaLabApp:
+             config_file: Path | None = None, mode: str | None = None) -> KafkaLabApp:
     """An app on a fresh cluster with a fixed seed and virtual time paused: nothing moves unless stepped.
 
     A scenario to play gets its own cluster spec; lessons default to the built-in ones with
     progress and lesson clusters beside ``data_dir``, never in the user's data dir.
     ``custom_partitioner`` is what ``kafkalab --partitioner`` would give; the keys are the
-    default ones unless a ``config_file`` gives others (never the user's own file).
+    default ones unless a ``config_file`` gives others (never the user's own file); ``mode`` is
+    ``kafkalab --mode`` (ZooKeeper mode unless given).
     """
     if scenario is not None:
         spec = scenario.cluster
@@ -58,7 +61,7 @@ def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0], lessons: 
                                    broker_config=spec.config, paused=True, custom_partitioner=custom_partitioner)
     else:
         bridge = EngineBridge.open(data_dir, brokers=brokers, fresh=True, seed=SEED, paused=True,
-                                   custom_partitioner=custom_partitioner)
+                                   custom_partitioner=custom_partitioner, mode=mode)
     app = KafkaLabApp(bridge, theme=theme, lessons=lessons or lesson_library(data_dir.parent), scenario=scenario,
                       config_file=config_file)
     app.animation_level = "none"
@@ -212,6 +215,17 @@ async def failover_with_truncation(app: KafkaLabApp, pilot: Pilot, partition: in
     await app.settle(step_ms=5000)
 
 
+async def broker_fenced_by_the_quorum(app: KafkaLabApp, pilot: Pilot) -> None:
+    """KRaft mode: the topics, broker 2 killed until the active controller fences it, the quorum screen on the
+    fencing record and the leader changes it caused."""
+    await app.settle(step_ms=6000)  # the quorum elects its leader and the brokers register
+    await populate(app)
+    await pilot.press("4")
+    app.submit(KillBroker(2))
+    await app.settle(step_ms=FENCING_MS)
+    await pilot.press("left")  # from the fencing record to the partition change before it
+
+
 async def story(app: KafkaLabApp, pilot: Pilot, shoot: Shoot) -> None:
     """The README's pictures, in order."""
     await populate(app)
@@ -279,6 +293,12 @@ async def play_story(app: KafkaLabApp, pilot: Pilot, shoot: Shoot) -> None:
     await shoot("play")
 
 
+async def quorum_story(app: KafkaLabApp, pilot: Pilot, shoot: Shoot) -> None:
+    """``kafkalab --mode kraft``: the quorum screen after a broker was fenced."""
+    await broker_fenced_by_the_quorum(app, pilot)
+    await shoot("quorum")
+
+
 async def tell(story_of: Callable[[KafkaLabApp, Pilot, Shoot], Awaitable[None]], app: KafkaLabApp,
                out_dir: Path) -> list[Path]:
     """Run one story on ``app`` and save each moment it shoots as ``out_dir/<name>.svg``."""
@@ -304,7 +324,8 @@ async def save_all(out_dir: Path) -> list[Path]:
         played = load_scenario(builtin_dir("examples") / "05-leader-failover.yaml")
         return [*await tell(story, open_app(temp / "main" / "data"), out_dir),
                 *await tell(lesson_story, open_app(temp / "lessons" / "data"), out_dir),
-                *await tell(play_story, open_app(temp / "play" / "data", scenario=played), out_dir)]
+                *await tell(play_story, open_app(temp / "play" / "data", scenario=played), out_dir),
+                *await tell(quorum_story, open_app(temp / "kraft" / "data", mode="kraft"), out_dir)]
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 

@@ -12,6 +12,8 @@ from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.cluster import LeaderElected
 from kafkalab.events.kraft import BrokerFenced, ControllerActivated
+from kafkalab.events.raft import MetadataSnapshotLoaded, MetadataSnapshotTaken
+from kafkalab.raft.config import QuorumConfig
 
 CONTROLLERS = (101, 102, 103)
 
@@ -152,3 +154,49 @@ def test_a_deleted_topic_leaves_every_broker_also_one_that_was_down(clusters: Cl
     cluster.wait(cluster.restart_broker(3))
     cluster.run_for(1000)
     assert not (path / "broker-3" / "doomed-0").exists()
+
+
+def test_a_snapshot_taken_by_time_is_what_a_restarted_cluster_loads(clusters: Clusters) -> None:
+    cluster = open_kraft(clusters, start=False)
+    assert cluster.quorum is not None
+    minute = QuorumConfig.build({"metadata.log.max.snapshot.interval.ms": 60_000})
+    for node in cluster.quorum.nodes.values():
+        node.quorum_config = minute  # a controller's own setting (server.properties), read when it starts
+    cluster.wait(cluster.start())
+    cluster.wait(cluster.create_topic("orders", 3, 2, {"retention.ms": 60_000}))
+    cluster.run_for(61_000)
+    assert not cluster.journal.of_type(MetadataSnapshotTaken)  # time alone writes nothing
+    cluster.wait(cluster.alter_topic_config("orders", {"cleanup.policy": "compact"}))
+    cluster.run_for(1000)
+    taken = cluster.journal.of_type(MetadataSnapshotTaken)
+    assert sorted(e.node_id for e in taken) == list(CONTROLLERS)  # each controller snapshots its own image
+    end_offset = taken[0].end_offset
+    assert {e.end_offset for e in taken} == {end_offset}
+    path = cluster.data_dir.path
+    cluster.close()
+    reopened = clusters.open(path)
+    loaded = reopened.journal.of_type(MetadataSnapshotLoaded)
+    assert sorted(e.node_id for e in loaded if e.fetched_from == -1) == list(CONTROLLERS)
+    assert {e.end_offset for e in loaded} == {end_offset}
+    orders = reopened.snapshot().topic("orders")
+    assert orders is not None and len(orders.partitions) == 3
+    assert dict(orders.config_overrides) == {"retention.ms": "60000", "cleanup.policy": "compact"}
+
+
+def test_the_metadata_records_shown_follow_the_log_as_it_grows(clusters: Clusters) -> None:
+    cluster = open_kraft(clusters)
+    quorum = cluster.quorum
+    assert quorum is not None
+    before = quorum.committed_records(3)
+    assert len(before) == 3
+    cluster.wait(cluster.create_topic("orders", 2, 3, {"retention.ms": 60_000}))
+    cluster.run_for(500)
+    newest = quorum.committed_records(4)
+    whole = cluster.metadata_records()
+    offsets = [entry.offset for entry in whole]
+    assert offsets == list(range(offsets[0], offsets[-1] + 1)) and whole[-4:] == newest
+    assert [entry.record_type for entry in newest] == ["TOPIC_RECORD", "PARTITION_RECORD", "PARTITION_RECORD",
+                                                       "CONFIG_RECORD"]
+    active = quorum.active
+    assert active is not None and active.raft is not None
+    assert whole == tuple(quorum._decode(active.raft, offsets[0]).values())  # the same as decoding afresh

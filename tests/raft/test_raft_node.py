@@ -12,6 +12,7 @@ from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.raft import (
     MetadataSnapshotLoaded,
     QuorumElectionStarted,
+    QuorumEpochBegun,
     QuorumFollowerTruncated,
     QuorumLeaderElected,
     QuorumLeaderResigned,
@@ -85,6 +86,16 @@ def test_a_new_quorum_elects_a_leader_by_pre_vote_then_vote_and_announces_it(thr
     assert three.run_until(lambda: observer.leader_and_epoch == leader.leader_and_epoch, 100)
     assert observer.role is Role.FOLLOWER and not observer.is_voter
     assert three.stored_election(leader.node_id)["leaderId"] == leader.node_id
+
+
+def test_voters_learn_the_new_leader_from_its_begin_quorum_epoch_once(three: Quorum) -> None:
+    leader = elected(three)
+    others = sorted(n.node_id for n in three.running() if n.is_voter and n is not leader)
+    begun = three.journal.of_type(QuorumEpochBegun)
+    assert sorted((e.voter_id, e.leader_id, e.epoch) for e in begun) == [(n, leader.node_id, 1) for n in others]
+    # The leader keeps re-sending BeginQuorumEpoch until voters fetch; a repeat changes nobody's mind.
+    three.run_until(lambda: False, 5 * FETCH_MS)
+    assert len(three.journal.of_type(QuorumEpochBegun)) == len(begun)
 
 
 def test_appended_records_commit_on_a_majority_and_reach_every_listener_in_order(three: Quorum) -> None:

@@ -17,6 +17,7 @@ from kafkalab.tui.app import THEMES, KafkaLabApp
 from kafkalab.tui.lesson_control import LessonLibrary
 from kafkalab.tui.screenshots import (
     SIZE,
+    broker_fenced_by_the_quorum,
     consumer_group,
     failover_with_truncation,
     kill_selected_leader,
@@ -113,6 +114,9 @@ class TestOtherScreens:
 
         assert shot(snap_compare, make_app(), scene)
 
+    def test_kraft_quorum_after_a_broker_was_fenced(self, snap_compare, make_app: MakeApp) -> None:
+        assert shot(snap_compare, make_app(mode="kraft"), broker_fenced_by_the_quorum)
+
     def test_event_timeline_explains_the_highlighted_event(self, snap_compare, make_app: MakeApp) -> None:
         async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
             await leader_killed(app, pilot)
@@ -200,6 +204,10 @@ class TestTerminalSizes:
     @pytest.mark.parametrize("size", TERMINALS)
     def test_the_dashboard(self, snap_compare, make_app: MakeApp, size: tuple[int, int]) -> None:
         assert shot(snap_compare, make_app(), populated, size)
+
+    def test_the_kraft_quorum_on_a_small_terminal(self, snap_compare, make_app: MakeApp) -> None:
+        """Both tables keep a share of the width (they scroll sideways) rather than one squeezing the other out."""
+        assert shot(snap_compare, make_app(mode="kraft"), broker_fenced_by_the_quorum, (80, 24))
 
     @pytest.mark.parametrize("size", TERMINALS)
     def test_a_lesson(self, snap_compare, make_app: MakeApp, lessons: LessonLibrary, size: tuple[int, int]) -> None:

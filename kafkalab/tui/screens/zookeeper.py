@@ -1,7 +1,7 @@
 """The coordination tree: Kafka's znodes, ephemeral ones marked with the session that owns them.
 
-In KRaft mode, where there is no ZooKeeper, the screen shows the controller quorum instead
-(``kafkalab/tui/quorum_text.py``).
+In KRaft mode, where there is no ZooKeeper, key 4 shows the controller quorum instead
+(``kafkalab/tui/screens/quorum.py``).
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from kafkalab.tui.frames import Frame, FrameRequest
-from kafkalab.tui.quorum_text import quorum_text
 from kafkalab.tui.screens.base import LabScreen
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.znode_tree import ZnodeTree
 from kafkalab.views import ZnodeView
 
 if TYPE_CHECKING:
-    from kafkalab.cluster.quorum import QuorumStatus
+    pass
 
 ABOUT = ("ZooKeeper holds what the cluster agrees on: /brokers/ids/N exists while broker N's session is alive "
          "(ephemeral), /controller names the controller (ephemeral: whoever creates it first leads), "
@@ -82,20 +81,9 @@ class ZookeeperScreen(LabScreen):
     def draw(self, frame: Frame, selection: Selection) -> None:
         if not frame.request.znodes:
             return
-        if frame.quorum is not None:
-            self._draw_quorum(frame.quorum, frame.clock.now_ms)
-            return
         self._znodes = {z.path: z for z in frame.znodes}
         self.query_one(ZnodeTree).show(frame.znodes)
         self._show_details()
-
-    def _draw_quorum(self, status: QuorumStatus, now_ms: float) -> None:
-        """KRaft: the whole width shows the quorum; the znode tree has nothing to show."""
-        self.query_one(ZnodeTree).display = False
-        box = self.query_one("#znode-box", VerticalScroll)
-        box.border_title = "controller quorum"
-        self._shown = None
-        self.query_one("#znode-details", Static).update(quorum_text(status, now_ms))
 
     def _show_details(self) -> None:
         znode = self._znodes.get(self._path)

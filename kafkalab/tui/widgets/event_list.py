@@ -28,7 +28,7 @@ KIND_STYLES = {
     "broker": "bold #4363d8", "controller": "bold #911eb4", "election": "bold #e6194b", "isr": "bold #f58231",
     "hw": "#3cb44b", "replication": "bold #c2185b", "storage": "#9a6324", "topic": "bold #469990",
     "network": "bold #f032e6", "zookeeper": "#2fa8c4", "produce": "bold #e6194b", "group": "bold #5c6bc0",
-    "commit": "#5c6bc0", "producer": "#8a9a1b", "consumer": "bold #2fa8c4",
+    "commit": "#5c6bc0", "producer": "#8a9a1b", "consumer": "bold #2fa8c4", "quorum": "bold #808000",
 }
 
 
