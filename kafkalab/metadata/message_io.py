@@ -9,8 +9,9 @@ are flexible in every version, so this is all they need.
 from __future__ import annotations
 
 import base64
+import functools
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,10 @@ class MessageReader:
         return chunk
 
     def uvarint(self) -> int:
+        data, pos = self.data, self.pos
+        if pos < len(data) and data[pos] < 0x80:  # most lengths and counts: one byte
+            self.pos = pos + 1
+            return data[pos]
         value = shift = 0
         while True:
             byte = self.take(1)[0]
@@ -113,27 +118,70 @@ def _write_value(out: bytearray, kind: str, value: Any, struct_type: type | None
         raise ValueError(f"unknown field type {kind}")
 
 
-def _read_value(reader: MessageReader, kind: str, struct_type: type | None) -> Any:
+FieldReader = Callable[["MessageReader"], Any]
+
+
+def _fixed_reader(fixed: struct.Struct) -> FieldReader:
+    size, unpack = fixed.size, fixed.unpack
+
+    def read(reader: MessageReader) -> Any:
+        return unpack(reader.take(size))[0]
+
+    return read
+
+
+def _read_uuid(reader: MessageReader) -> str:
+    return uuid_text(reader.take(16))
+
+
+def _read_string(reader: MessageReader) -> str | None:
+    length = reader.uvarint()
+    return None if length == 0 else reader.take(length - 1).decode("utf-8", errors="replace")
+
+
+def _read_int32_array(reader: MessageReader) -> tuple[int, ...] | None:
+    # Replica lists are most of a partition's bytes: one unpack for the whole array.
+    count = reader.uvarint()
+    return None if count == 0 else struct.unpack(f">{count - 1}i", reader.take(4 * (count - 1)))
+
+
+def _array_reader(element: FieldReader) -> FieldReader:
+    def read(reader: MessageReader) -> tuple[Any, ...] | None:
+        count = reader.uvarint()
+        return None if count == 0 else tuple(element(reader) for _ in range(count - 1))
+
+    return read
+
+
+def _field_reader(kind: str, struct_type: type | None) -> FieldReader:
+    """The reader of one field's value, chosen once per field rather than per value read."""
     fixed = _FIXED.get(kind)
     if fixed is not None:
-        return fixed.unpack(reader.take(fixed.size))[0]
+        return _fixed_reader(fixed)
     if kind == "uuid":
-        return uuid_text(reader.take(16))
+        return _read_uuid
     if kind == "string":
-        length = reader.uvarint()
-        return None if length == 0 else reader.take(length - 1).decode("utf-8", errors="replace")
+        return _read_string
+    if kind == "[]int32":
+        return _read_int32_array
+    if kind == "[]struct":
+        assert struct_type is not None
+        return _array_reader(functools.partial(read_message, message_type=struct_type))
     if kind.startswith("[]"):
-        count = reader.uvarint()
-        if count == 0:
-            return None
-        if kind == "[]struct":
-            assert struct_type is not None
-            return tuple(read_message(reader, struct_type) for _ in range(count - 1))
-        if kind == "[]int32":
-            # Replica lists are most of a partition's bytes: one unpack for the whole array.
-            return struct.unpack(f">{count - 1}i", reader.take(4 * (count - 1)))
-        return tuple(_read_value(reader, kind[2:], None) for _ in range(count - 1))
+        return _array_reader(_field_reader(kind[2:], None))
     raise ValueError(f"unknown field type {kind}")
+
+
+@functools.cache
+def _reading_plan(message_type: type) -> tuple[tuple[tuple[str, FieldReader | None, Any], ...],
+                                               dict[int, tuple[str, FieldReader]]]:
+    """A message type's fields in order, each with its reader (None for a tagged field: its default until its tag
+    comes), and its tagged fields' attribute and reader by tag; worked out once per type."""
+    fields: Sequence[Field] = message_type.FIELDS  # type: ignore[attr-defined]
+    plan = tuple((field.attr, None if field.tag is not None else _field_reader(field.kind, field.struct), field.default)
+                 for field in fields)
+    return plan, {field.tag: (field.attr, _field_reader(field.kind, field.struct))
+                  for field in fields if field.tag is not None}
 
 
 def encode_message(message: Any, fields: Sequence[Field]) -> bytes:
@@ -158,18 +206,17 @@ def encode_message(message: Any, fields: Sequence[Field]) -> bytes:
 
 def read_message(reader: MessageReader, message_type: type) -> Any:
     """A ``message_type`` read from ``reader``; unknown tagged fields are skipped, as Kafka skips them."""
-    fields: Sequence[Field] = message_type.FIELDS  # type: ignore[attr-defined]
-    values = {field.attr: (field.default if field.tag is not None else _read_value(reader, field.kind, field.struct))
-              for field in fields}
-    by_tag = {field.tag: field for field in fields if field.tag is not None}
+    plan, by_tag = _reading_plan(message_type)
+    values = {attr: default if read is None else read(reader) for attr, read, default in plan}
     for _ in range(reader.uvarint()):
         tag, size = reader.uvarint(), reader.uvarint()
         end = reader.pos + size
-        field = by_tag.get(tag)
-        if field is None:
+        tagged = by_tag.get(tag)
+        if tagged is None:
             reader.take(size)
             continue
-        values[field.attr] = _read_value(reader, field.kind, field.struct)
+        attr, read = tagged
+        values[attr] = read(reader)
         if reader.pos != end:
             raise KafkaError(Errors.CORRUPT_MESSAGE, f"Tagged field {tag} of {message_type.__name__} has a wrong size.")
     return message_type(**values)
