@@ -14,7 +14,7 @@ from concurrent.futures import Future as ThreadFuture
 from dataclasses import replace
 from itertools import count
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -25,7 +25,6 @@ from kafkalab.events.failures import ProcessFailed, ReplicaFetchFailed
 from kafkalab.events.journal import Event
 from kafkalab.lessons.model import Lesson
 from kafkalab.scenarios.model import Scenario
-from kafkalab.tui.attach_bridge import AttachBridge, Bridge
 from kafkalab.tui.closing import ClosingScreen
 from kafkalab.tui.collector import CollectorTuning
 from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
@@ -54,6 +53,9 @@ from kafkalab.tui.screens.transactions import TransactionsScreen
 from kafkalab.tui.screens.zookeeper import ZookeeperScreen
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
+
+if TYPE_CHECKING:
+    from kafkalab.tui.attach_bridge import Bridge
 
 THEMES = ("textual-dark", "textual-light")
 #: Screen 4 shows what coordinates the cluster: the znode tree in ZooKeeper mode, the quorum in KRaft mode.
@@ -295,7 +297,7 @@ class KafkaLabApp(App[None]):
 
     def refused(self, step: str) -> bool:
         """Say why ``step`` cannot run on the attached cluster, if it cannot (the palette reaches every action)."""
-        reason = self.bridge.unavailable("start_action", (step,)) if isinstance(self.bridge, AttachBridge) else None
+        reason = self.bridge.unavailable("start_action", (step,))
         if reason is not None:
             self.notify(reason, title=f"{step}: not on this cluster", severity="warning", markup=False)
         return reason is not None
@@ -400,7 +402,7 @@ class KafkaLabApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Lesson, play and recording commands apply only while there is a lesson, a play, a recording; attached
         to a real cluster, what needs the lab is shown disabled (None)."""
-        if isinstance(self.bridge, AttachBridge) and self.bridge.unavailable(action, parameters) is not None:
+        if self.bridge.unavailable(action, parameters) is not None:
             return None
         frame = self.frame
         lesson = frame is not None and frame.lesson is not None

@@ -114,6 +114,10 @@ class EngineBridge:
 
     # -- any thread --------------------------------------------------------------------
 
+    def unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        """Why the app's action ``action`` cannot run here (None: it can): on the lab, every action can."""
+        return None
+
     def start(self, sink: Callable[[Message], Any] | None = None) -> None:
         """Start the engine thread, or attach ``sink`` (the app's ``post_message``) to a started one.
 

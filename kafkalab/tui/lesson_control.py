@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import Future as ThreadFuture
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from textual.message import Message
 
@@ -22,9 +22,11 @@ from kafkalab.cluster.datadir import default_lesson_clusters_dir
 from kafkalab.lessons.catalog import Catalog, load_catalog
 from kafkalab.lessons.model import Lesson
 from kafkalab.lessons.progress import LessonProgress, Progress
-from kafkalab.tui.attach_bridge import Bridge
 from kafkalab.tui.frames import Frame, LessonState
 from kafkalab.tui.lesson_host import LessonHost
+
+if TYPE_CHECKING:
+    from kafkalab.tui.attach_bridge import Bridge
 
 Severity = Literal["information", "warning", "error"]
 
