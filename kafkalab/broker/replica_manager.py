@@ -146,6 +146,7 @@ class ReplicaManager:
             if not partition.make_leader(state, now):
                 return None
             self.fetchers.remove(state.tp)
+            self.producer_states.load(partition.log)
             self._after_leader_change(partition)
             return [(state.tp, True, state.leader_epoch)]
         if state.leader not in self.ctx.metadata.brokers and partition.leader_id != -1:

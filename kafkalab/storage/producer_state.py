@@ -16,19 +16,21 @@ As Kafka does, the state is written to a ``<offset>.snapshot`` file when the log
 when the broker shuts down cleanly (``producer_snapshot.py``); a partition that first
 needs it (after a restart, on becoming leader) loads the newest snapshot and replays the
 log after it (batch headers hold producer id, epoch, base sequence and the transactional
-flag; only markers are decoded).
+flag; only markers are decoded). Crash recovery builds it while the log opens
+(``for_recovery``, ``observe_recovered``) to rebuild the ``.txnindex`` of what it recovers.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage import producer_snapshot
 from kafkalab.storage.control_records import decode_end_txn_marker
-from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.producer_snapshot import SnapshotEntry
 from kafkalab.storage.records import (
     NO_PRODUCER_EPOCH,
@@ -38,8 +40,13 @@ from kafkalab.storage.records import (
     decode_batch,
     iter_batch_headers,
 )
-from kafkalab.storage.segment import CorruptSegmentError
+from kafkalab.storage.segment import CorruptSegmentError, LogSegment
 from kafkalab.storage.txn_index import AbortedTxn
+
+if TYPE_CHECKING:
+    # For annotations only: opening a log builds producer state during crash recovery (``log_loader``, as
+    # Kafka's ``LogLoader`` does), so log.py imports this module and this one cannot import it back.
+    from kafkalab.storage.log import PartitionLog
 
 #: ``ProducerStateEntry.NUM_BATCHES_TO_RETAIN``: why max.in.flight.requests.per.connection may be at most 5.
 BATCHES_TO_RETAIN = 5
@@ -123,7 +130,7 @@ class ProducerStateManager:
         ``log`` after it (Kafka's ``loadProducerState``). Snapshots past the log end were left by a log
         that was truncated since; like unreadable ones, they are deleted."""
         end = log.log_end_offset if end is None else end
-        state, offset = cls._from_snapshot(log, end)
+        state, offset = cls._from_snapshot(log.directory, log.log_start_offset, log.log_end_offset, end)
         while offset < end:
             try:
                 data = log.read(offset, _REBUILD_READ_BYTES)
@@ -149,11 +156,43 @@ class ProducerStateManager:
         return state
 
     @classmethod
-    def _from_snapshot(cls, log: PartitionLog, end: int) -> tuple[ProducerStateManager, int]:
-        """The state of the newest snapshot at or below ``end`` and the offset to replay from."""
-        directory = log.directory
+    def for_recovery(cls, directory: Path, segments: Sequence[LogSegment], log_start_offset: int,
+                     end: int) -> ProducerStateManager:
+        """The state at ``end``, where crash recovery starts, built while the log is being opened (Kafka's
+        ``LogLoader.recoverSegment`` rebuilding up to the segment's base): the newest snapshot at or below
+        ``end``, then the batches of the segments below it, which the recovery point vouches for."""
+        state, offset = cls._from_snapshot(directory, log_start_offset, None, end)
+        for index, segment in enumerate(segments):
+            following = segments[index + 1].base_offset if index + 1 < len(segments) else None
+            if segment.base_offset >= end:
+                break
+            if following is not None and following <= offset:
+                continue
+            try:
+                for _, header, data in segment.batches():
+                    if header.base_offset >= end:
+                        break
+                    if header.next_offset > offset:
+                        state._record(header, header.base_offset, data, 0)
+            except CorruptSegmentError:
+                state.producers.clear()  # as in ``from_log``: what came before may be stale
+        state.end_offset = end
+        return state
+
+    def observe_recovered(self, header: BatchHeader, data: bytes, position: int) -> AbortedTxn | None:
+        """Take one batch crash recovery keeps; return the ``.txnindex`` entry its ABORT marker makes
+        (Kafka's ``LogSegment.updateProducerState``: append, ``lastStableOffset(completedTxn)``, ``completeTxn``)."""
+        txn = self._record(header, header.base_offset, data, position)
+        self.end_offset = header.next_offset
+        return self.aborted_entry(txn) if txn is not None and txn.is_aborted else None
+
+    @classmethod
+    def _from_snapshot(cls, directory: Path, log_start_offset: int, log_end_offset: int | None,
+                       end: int) -> tuple[ProducerStateManager, int]:
+        """The state of the newest snapshot at or below ``end`` and the offset to replay from; a snapshot past
+        ``log_end_offset`` (None: not known yet, while recovering) or before the log start is deleted."""
         for offset in reversed(producer_snapshot.snapshot_offsets(directory)):
-            if offset > log.log_end_offset or offset < log.log_start_offset:
+            if (log_end_offset is not None and offset > log_end_offset) or offset < log_start_offset:
                 producer_snapshot.delete(directory, offset)  # stale: truncated away, or before the log start
                 continue
             if offset > end:
@@ -164,7 +203,7 @@ class ProducerStateManager:
                 producer_snapshot.delete(directory, offset)  # unreadable: replay more of the log instead
                 continue
             return cls._from_entries(entries), offset
-        return cls(), log.log_start_offset
+        return cls(), log_start_offset
 
     @classmethod
     def _from_entries(cls, entries: list[SnapshotEntry]) -> ProducerStateManager:
@@ -377,6 +416,13 @@ class ProducerStates:
         for offset in producer_snapshot.snapshot_offsets(log.directory):
             if offset < log.log_start_offset:
                 producer_snapshot.delete(log.directory, offset)  # ``deleteSnapshotsBefore(logStartOffset)``
+
+    def load(self, log: PartitionLog) -> None:
+        """Build the state of a replica becoming leader when a producer snapshot says it has producers, so its LSO
+        is right from the start (Kafka loads it with the log; without a snapshot, as after an upgrade in Kafka's
+        ``rebuildProducerState``, the log is not scanned until a producer or read_committed fetch needs it)."""
+        if self._current(log) is None and producer_snapshot.snapshot_offsets(log.directory):
+            self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
 
     def take_snapshots(self, logs: Iterable[PartitionLog]) -> None:
         """Write the current state of each log's partition, as a clean shutdown does (``takeSnapshot``)."""

@@ -8,6 +8,7 @@ from clients_helpers import events, open_cluster
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.inspect import ABORTED, MARKER, OPEN, PLAIN, Inspector
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.storage import LogRecovered
 from kafkalab.events.transactions import (
     ProducerFenced,
     TransactionCoordinatorLoaded,
@@ -145,6 +146,39 @@ def test_a_coordinator_killed_after_prepare_commit_is_finished_by_its_successor(
     successor = cluster.snapshot().transaction("payments")
     assert successor.state == "CompleteCommit" and successor.coordinator == loaded[0].broker_id
     assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2", b"c3", b"c4"]
+
+
+def test_a_broker_crashed_mid_transaction_and_after_an_abort_rebuilds_what_read_committed_readers_need(clusters):
+    # One replica per partition: what the restarted brokers recover is all there is.
+    cluster = open_cluster(clusters, partitions=2, replication=1)
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["c1", "c2"], "commit")
+    _transaction(cluster, producer, ["a1", "a2"], "abort")
+    _transaction(cluster, producer, ["open1", "open2"], "open")
+    producer.crash()  # the application dies mid-transaction too
+    leaders = sorted({p.leader for p in cluster.snapshot().topic("orders").partitions})
+    logs = [cluster.brokers[b].replica_log(TopicPartition("orders", p)) for p in (0, 1) for b in leaders
+            if cluster.brokers[b].replica_log(TopicPartition("orders", p)) is not None]
+    mark = cluster.journal.last_seq
+    for broker in leaders:
+        cluster.kill_broker(broker)
+    for log in logs:  # the crash lost the index writes, which were never flushed; the markers survived
+        for index in log.directory.glob("*.txnindex"):
+            index.unlink()
+    for broker in leaders:
+        cluster.wait(cluster.restart_broker(broker), timeout_ms=60_000)
+    cluster.run_for(5_000)
+    notes = [note for e in events(cluster, mark, LogRecovered) for note in e.notes if ".txnindex" in note]
+    assert len(notes) == 2 and all("1 aborted transaction(s)" in note for note in notes)
+    # The crashed application's transaction is still open: the LSO holds read_committed readers before it.
+    assert [p.last_stable_offset for p in cluster.snapshot().topic("orders").partitions] == [4, 4]
+    assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2"]
+    successor = _transactional(cluster)  # fences the crashed instance and aborts its transaction
+    _transaction(cluster, successor, ["c3", "c4"], "commit")
+    cluster.run_for(1_000)
+    assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2", b"c3", b"c4"]
+    assert sorted(_read(cluster, "read_uncommitted")) == [b"a1", b"a2", b"c1", b"c2", b"c3", b"c4", b"open1",
+                                                          b"open2"]
 
 
 def test_offsets_sent_to_a_transaction_count_only_when_it_commits(clusters):
