@@ -112,6 +112,8 @@ class Broker:
         self._handler_table: dict[type, Callable[[Any, Responder], None]] | None = None
         self._ready: Future[None] = Future()
         self._startup_done: Future[None] | None = None
+        #: The clean shutdown under way, which a second request to shut down waits for instead of starting another.
+        self._stopping: Future[None] | None = None
         #: The host and port this broker registers for clients (Kafka's ``advertised.listeners``).
         self.advertised_listener: tuple[str, int] = ("localhost", paths.broker_port(broker_id))
 
@@ -356,7 +358,11 @@ class Broker:
         if self.state == BrokerState.STARTING:
             self.crash()
             return Future.completed(None)
-        return spawn(self.ctx.group, self._shutdown(), name="controlled shutdown").claim()
+        if self.state == BrokerState.PENDING_CONTROLLED_SHUTDOWN and self._stopping is not None:
+            # A second shutdown would end this one's process (cancel_all) and leave its caller waiting forever.
+            return self._stopping
+        self._stopping = spawn(self.ctx.group, self._shutdown(), name="controlled shutdown").claim()
+        return self._stopping
 
     def _shutdown(self) -> Process[None]:
         assert self.ctx is not None and self.replicas is not None
@@ -426,6 +432,7 @@ class Broker:
         self.transactions = self.txn_markers = None
         self.log_manager = None
         self._handler_table = None
+        self._stopping = None
 
     def request(self, destination: str, request: Any) -> Future[Any]:
         """Send ``request``; the future holds the response or the transport error."""
