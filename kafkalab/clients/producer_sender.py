@@ -213,10 +213,13 @@ class Sender:
     def _fail(self, batch: ProducerBatch, error: Errors, reason: str) -> None:
         self.journal.emit(ProduceFailed, client_id=self.client_id, topic=batch.tp.topic, partition=batch.tp.partition,
                           records=batch.record_count, error=error.name, reason=reason)
-        self.accumulator.fail(batch, KafkaError(error, reason))
         if self.txn is not None:
-            self.txn.batch_failed(KafkaError(error, reason))  # the transaction can only abort now
-        elif error == Errors.OUT_OF_ORDER_SEQUENCE_NUMBER and self.idempotent:
+            # The transaction can only abort now. Marked before the batch's outcome completes: a commit waiting for
+            # that outcome resumes at once and must find the error (in Kafka the EndTxn goes out on the sender
+            # thread only after ``handleFailedBatch``).
+            self.txn.batch_failed(KafkaError(error, reason))
+        self.accumulator.fail(batch, KafkaError(error, reason))
+        if self.txn is None and error == Errors.OUT_OF_ORDER_SEQUENCE_NUMBER and self.idempotent:
             # The partition's sequence is broken: take a new producer id and renumber unsent batches (KIP-360).
             self.producer_id = -1
             self._next_sequence.clear()

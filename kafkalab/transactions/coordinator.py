@@ -177,8 +177,9 @@ class TransactionCoordinator:
             self._fence_and_abort(metadata, lambda error: respond(
                 InitProducerIdResponse(error if error != Errors.NONE else Errors.CONCURRENT_TRANSACTIONS)))
             return
+        expected = request.producer_epoch if request.producer_id >= 0 else None  # KIP-360: an epoch bump after an error
         try:
-            transit = metadata.prepare_increment_epoch(request.transaction_timeout_ms, int(self.ctx.now_ms))
+            transit = metadata.prepare_increment_epoch(request.transaction_timeout_ms, int(self.ctx.now_ms), expected)
         except KafkaError as exc:
             respond(InitProducerIdResponse(exc.error))
             return

@@ -113,12 +113,30 @@ class TransactionMetadata:
                           frozenset(self.partitions) if partitions is None else partitions,
                           self.start_ms if start_ms is None else start_ms, now)
 
-    def prepare_increment_epoch(self, timeout_ms: int, now: int) -> TxnTransit:
-        """InitProducerId on a finished or new id: the next epoch fences every older producer instance."""
+    def prepare_increment_epoch(self, timeout_ms: int, now: int, expected_epoch: int | None = None) -> TxnTransit:
+        """InitProducerId on a finished or new id (Kafka 3.9 ``TransactionMetadata.prepareIncrementProducerEpoch``).
+
+        A new instance (no ``expected_epoch``) takes the next epoch, fencing every older one, and clears
+        the last epoch. A producer carrying on after an error (KIP-360: it sends its id and epoch)
+        gets the next epoch only if nobody was initialized since (its epoch is the current one); if its
+        epoch is the last one, it is retrying a bump that succeeded and gets the current epoch again;
+        otherwise it is a zombie: PRODUCER_FENCED.
+        """
         if self.producer_epoch >= MAX_EPOCH:
             raise KafkaError(Errors.INVALID_PRODUCER_EPOCH, f"The epoch of producer {self.producer_id} is exhausted.")
-        return self._transit(S.EMPTY, now, epoch=self.producer_epoch + 1, last_epoch=self.producer_epoch,
-                             timeout_ms=timeout_ms, partitions=frozenset(), start_ms=-1)
+        bumped = self.producer_epoch + 1
+        if expected_epoch is None:
+            epoch, last = bumped, NO_PRODUCER_EPOCH
+        elif self.producer_epoch in (NO_PRODUCER_EPOCH, expected_epoch):
+            epoch, last = bumped, self.producer_epoch
+        elif expected_epoch == self.last_producer_epoch:
+            epoch, last = self.producer_epoch, self.last_producer_epoch
+        else:
+            raise KafkaError(Errors.PRODUCER_FENCED, f"Expected producer epoch {expected_epoch} does not match the "
+                                                     f"current epoch {self.producer_epoch} or the previous one "
+                                                     f"{self.last_producer_epoch} of producer {self.producer_id}.")
+        return self._transit(S.EMPTY, now, epoch=epoch, last_epoch=last, timeout_ms=timeout_ms,
+                             partitions=frozenset(), start_ms=-1)
 
     def fence_epoch(self) -> int:
         """``prepareFenceProducerEpoch``: bump the epoch of an ongoing transaction before aborting it, so the

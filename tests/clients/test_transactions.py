@@ -16,6 +16,7 @@ from kafkalab.events.transactions import (
     TransactionStateChanged,
     TransactionTimedOut,
 )
+from kafkalab.protocol.groups import InitProducerIdRequest
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.control_records import decode_end_txn_marker
 from kafkalab.storage.records import decode_batch, iter_batch_headers
@@ -179,6 +180,36 @@ def test_a_broker_crashed_mid_transaction_and_after_an_abort_rebuilds_what_read_
     assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2", b"c3", b"c4"]
     assert sorted(_read(cluster, "read_uncommitted")) == [b"a1", b"a2", b"c1", b"c2", b"c3", b"c4", b"open1",
                                                           b"open2"]
+
+
+def test_a_batch_failing_while_the_commit_waits_fails_the_commit_and_the_abort_bumps_the_epoch(clusters):
+    # The campaign's seed 2 once committed a transaction whose batch had just failed: the commit resumed when
+    # the batch completed, before the transaction knew it could only abort. After the abort the sequence of
+    # that partition had a gap, and every later transaction writing there failed OUT_OF_ORDER_SEQUENCE_NUMBER.
+    cluster = open_cluster(clusters, partitions=2, topic_config={"max.message.bytes": 300})
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["first"], "commit")  # partition 0, sequence 0
+    producer.begin_transaction()
+    producer.send("orders", "x" * 1000, partition=0)  # sequence 1, refused: MESSAGE_TOO_LARGE, not retriable
+    with pytest.raises(KafkaError) as raised:
+        cluster.wait(producer.commit_transaction())
+    assert raised.value.error in (Errors.MESSAGE_TOO_LARGE, Errors.RECORD_LIST_TOO_LARGE)
+    epoch = producer.transaction_manager.producer_epoch
+    cluster.wait(producer.abort_transaction())
+    assert producer.transaction_manager.producer_epoch == epoch + 1  # KIP-360: sequences start again at 0
+    _transaction(cluster, producer, ["after"], "commit")
+    assert _read(cluster, "read_committed") == [b"first", b"after"]
+
+
+def test_an_epoch_bump_from_a_fenced_instance_is_refused(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    zombie = _transactional(cluster)
+    _transactional(cluster)  # a new instance: epoch + 1, and the zombie's epoch is no longer the last one
+    request = InitProducerIdRequest("payments", 60_000, zombie.transaction_manager.producer_id,
+                                    zombie.transaction_manager.producer_epoch)
+    coordinator = cluster.snapshot().transaction("payments").coordinator
+    response = cluster.wait(cluster.brokers[coordinator].request(f"broker-{coordinator}", request))
+    assert response.error == Errors.PRODUCER_FENCED
 
 
 def test_offsets_sent_to_a_transaction_count_only_when_it_commits(clusters):
