@@ -330,6 +330,9 @@ class Broker:
         assert self.ctx is not None
         self._ready.set_error(error or KafkaError(Errors.BROKER_NOT_AVAILABLE,
                                                   f"Broker {self.broker_id} stopped before it was ready."))
+        if self._stopping is not None:  # its process is about to be cancelled: its caller hears why
+            self._stopping.set_error(KafkaError(Errors.BROKER_NOT_AVAILABLE, f"Broker {self.broker_id} stopped "
+                                                                             f"before its clean shutdown finished."))
         self.ctx.group.cancel_all()
         if self.quorum is not None:
             self.quorum.stop(clean=False)

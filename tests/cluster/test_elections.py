@@ -264,6 +264,11 @@ def test_asking_a_broker_already_shutting_down_to_shut_down_waits_for_the_same_s
     wait_checked(cluster, second)
     assert first.done and first.error is None
     assert len(cluster.journal.of_type(BrokerStopped)) == 1
+    wait_checked(cluster, cluster.restart_broker(2))
+    interrupted = cluster.shutdown_broker(2)
+    cluster.run_for(1)
+    cluster.kill_broker(2)  # a crash in the middle of a clean shutdown: its caller hears so, instead of waiting
+    assert interrupted.done and interrupted.error.error == Errors.BROKER_NOT_AVAILABLE
 
 
 def test_an_offline_partition_s_live_replicas_hear_leader_minus_one_and_keep_fetching(clusters):
