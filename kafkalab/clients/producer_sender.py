@@ -138,7 +138,8 @@ class Sender:
     def _send(self, leader: int, batches: dict[TopicPartition, ProducerBatch]) -> None:
         request = ProduceRequest(self.acks, self.config["request.timeout.ms"],
                                  {tp: batch.encode(self.compression) for tp, batch in batches.items()},
-                                 client_id=self.client_id)
+                                 client_id=self.client_id,
+                                 transactional_id=self.txn.transactional_id if self.txn is not None else None)
         sent = self.client.send(leader, request, timeout_ms=self.config["request.timeout.ms"])
         if self.acks == 0:
             # Nobody answers acks=0: the records count as sent the moment they leave.

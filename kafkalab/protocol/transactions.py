@@ -25,6 +25,8 @@ class AddPartitionsToTxnRequest(Request["AddPartitionsToTxnResponse"]):
     producer_id: int
     producer_epoch: int
     partitions: tuple[TopicPartition, ...]
+    #: AddPartitionsToTxn v4's ``VerifyOnly``: a partition leader asks whether they are in the transaction (KIP-890).
+    verify_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -364,6 +364,9 @@ class ProducerStates:
 
     def __init__(self) -> None:
         self._states: dict[tuple[str, int], ProducerStateManager] = {}
+        #: ``{(topic, partition, producer id): guard}`` of verifications with the transaction coordinator under way
+        #: or done, until the transaction they let start is open here (Kafka's ``VerificationStateEntry``, KIP-890).
+        self._guards: dict[tuple[str, int, int], object] = {}
 
     def _current(self, log: PartitionLog) -> ProducerStateManager | None:
         state = self._states.get((log.topic, log.partition))
@@ -371,11 +374,29 @@ class ProducerStates:
             state = None
         return state
 
-    def check_leader_append(self, log: PartitionLog, batches: bytes, from_coordinator: bool = False) -> DuplicateBatch | None:
+    def _state(self, log: PartitionLog) -> ProducerStateManager:
+        state = self._current(log)
+        if state is None:
+            state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
+        return state
+
+    def start_verification(self, log: PartitionLog, producer_id: int) -> object | None:
+        """The guard of a verification the first transactional batch of ``producer_id`` here needs, or None when
+        its transaction is open here already (``maybeStartTransactionVerification``). A producer whose
+        verification is under way gets the same guard: its batches in flight all wait on one answer."""
+        if producer_id in self._state(log).ongoing:
+            return None
+        return self._guards.setdefault((log.topic, log.partition, producer_id), object())
+
+    def check_leader_append(self, log: PartitionLog, batches: bytes, from_coordinator: bool = False,
+                            verifying: bool = False, guard: object | None = None) -> DuplicateBatch | None:
         """Check a produce request's batches against the producers' sequences before appending them.
 
         A coordinator's own writes (markers, transactional offset commits) are checked only for
         their epoch: Kafka validates sequences of client appends alone (``ProducerAppendInfo``).
+        When ``verifying`` (transaction.partition.verification.enable), a transactional batch that would
+        open a transaction here needs ``guard`` to be the one of a verification still valid: an ABORT
+        marker in between (a late retry) voids it (``UnifiedLog.analyzeAndValidateProducerState``).
         """
         headers = [(header, _coordinator_epoch(batches, position, header))
                    for position, header in iter_batch_headers(batches)]
@@ -385,6 +406,14 @@ class ProducerStates:
                 self._states.pop((log.topic, log.partition), None)
                 return None
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
+        if verifying:
+            for header, _ in headers:
+                pid = header.producer_id
+                if header.is_transactional and not header.is_control and pid not in state.ongoing and (
+                        guard is None or self._guards.get((log.topic, log.partition, pid)) is not guard):
+                    raise KafkaError(Errors.INVALID_TXN_STATE,
+                                     f"Record was not part of an ongoing transaction: the transaction coordinator has "
+                                     f"not confirmed {log.name} in producer {pid}'s transaction.")
         return state.check_append(headers, log.name, check_sequence=not from_coordinator)
 
     def record_append(self, log: PartitionLog, batches: bytes, first_offset: int, leader: bool) -> None:
@@ -403,6 +432,12 @@ class ProducerStates:
         for txn in state.record_appended(batches, first_offset if leader else None):
             if txn.is_aborted:
                 log.append_aborted_txn(state.aborted_entry(txn))
+        if self._guards:
+            # A verification is used up once its transaction is open here, and void once a marker ended it
+            # (Kafka 3.9 ``UnifiedLog.updateProducers`` clears it for any transactional batch).
+            for _, header in iter_batch_headers(batches):
+                if header.is_transactional:
+                    self._guards.pop((log.topic, log.partition, header.producer_id), None)
         state.end_offset = log.log_end_offset
         if log.active_segment_base != state.segment_base:
             # The log rolled: Kafka takes a snapshot then, so a reload replays at most about a segment.
@@ -449,3 +484,5 @@ class ProducerStates:
     def forget(self, topic: str, partition: int) -> None:
         """Drop a deleted replica's state."""
         self._states.pop((topic, partition), None)
+        for key in [key for key in self._guards if key[:2] == (topic, partition)]:
+            del self._guards[key]

@@ -221,8 +221,21 @@ class TransactionCoordinator:
             self.store.append(checked, checked.prepare_add_partitions(partitions, int(self.ctx.now_ms)), on_done)
 
     def add_partitions(self, request: AddPartitionsToTxnRequest, respond: Responder) -> None:
+        if request.verify_only:
+            respond(AddPartitionsToTxnResponse(self._verify(request)))
+            return
         self._add(request.transactional_id, request.producer_id, request.producer_epoch, frozenset(request.partitions),
                   lambda error: respond(AddPartitionsToTxnResponse({tp: error for tp in request.partitions})))
+
+    def _verify(self, request: AddPartitionsToTxnRequest) -> dict[TopicPartition, Errors]:
+        """Kafka 3.9 ``handleVerifyPartitionsInTransaction``: is each partition in the producer's transaction?
+        Nothing is written; a pending write is not waited for, since the leader checks again as it appends."""
+        checked = self._check_producer(request.transactional_id, request.producer_id, request.producer_epoch)
+        if not isinstance(checked, Errors) and checked.state in (S.PREPARE_COMMIT, S.PREPARE_ABORT):
+            checked = Errors.CONCURRENT_TRANSACTIONS
+        if isinstance(checked, Errors):
+            return dict.fromkeys(request.partitions, checked)
+        return {tp: Errors.NONE if tp in checked.partitions else Errors.TRANSACTION_ABORTABLE for tp in request.partitions}
 
     def add_offsets(self, request: AddOffsetsToTxnRequest, respond: Responder) -> None:
         """``handleAddOffsetsToTransaction``: the group's ``__consumer_offsets`` partition joins the transaction."""

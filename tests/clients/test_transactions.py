@@ -17,9 +17,10 @@ from kafkalab.events.transactions import (
     TransactionTimedOut,
 )
 from kafkalab.protocol.groups import InitProducerIdRequest
+from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.control_records import decode_end_txn_marker
-from kafkalab.storage.records import decode_batch, iter_batch_headers
+from kafkalab.storage.records import decode_batch, encode_batch, iter_batch_headers
 
 
 def _read(cluster: Cluster, isolation: str, topic: str = "orders", polls: int = 10) -> list[bytes]:
@@ -210,6 +211,34 @@ def test_an_epoch_bump_from_a_fenced_instance_is_refused(clusters):
     coordinator = cluster.snapshot().transaction("payments").coordinator
     response = cluster.wait(cluster.brokers[coordinator].request(f"broker-{coordinator}", request))
     assert response.error == Errors.PRODUCER_FENCED
+
+
+@pytest.mark.parametrize("verification", [True, False])
+def test_a_late_batch_of_an_aborted_transaction_is_refused_unless_verification_is_off(clusters, verification):
+    # KIP-890 part 1: a retry stuck in the network until after the abort would open a transaction the
+    # coordinator knows nothing of, holding the LSO back for good; the leader asks the coordinator first.
+    cluster = open_cluster(clusters, partitions=2,
+                           config={"transaction.partition.verification.enable": verification})
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["a"], "commit")  # partition 0, sequence 0
+    _transaction(cluster, producer, ["b"], "abort")  # sequence 1
+    cluster.run_for(1_000)  # the ABORT markers are written: the coordinator has the transaction CompleteAbort
+    txn = producer.transaction_manager
+    late = encode_batch([(None, b"late", (), 0)], producer_id=txn.producer_id, producer_epoch=txn.producer_epoch,
+                        base_sequence=2, is_transactional=True)
+    tp = TopicPartition("orders", 0)
+    leader = cluster.snapshot().partition("orders", 0).leader
+    request = ProduceRequest(-1, 30_000, {tp: late}, client_id="late", transactional_id="payments")
+    response = cluster.wait(cluster.brokers[leader].request(f"broker-{leader}", request))
+    cluster.run_for(1_000)
+    view = cluster.snapshot().partition("orders", 0)
+    if verification:
+        assert response.partitions[tp].error == Errors.INVALID_TXN_STATE
+        assert view.last_stable_offset == view.high_watermark
+    else:
+        assert response.partitions[tp].error == Errors.NONE
+        assert view.last_stable_offset == view.high_watermark - 1  # a hanging transaction from the late batch
+    assert sorted(_read(cluster, "read_committed")) == [b"a"]
 
 
 def test_offsets_sent_to_a_transaction_count_only_when_it_commits(clusters):
