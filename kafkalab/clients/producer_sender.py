@@ -261,6 +261,13 @@ class Sender:
 
         spawn(self.client.group, process(), name="metadata refresh")
 
+    def abort_undrained(self, error: KafkaError) -> None:
+        """Fail every batch not sent yet: a fenced transactional producer sends nothing more (Kafka's
+        ``Sender.maybeAbortBatches`` on a fatal error, ``abortUndrainedBatches``)."""
+        for batch in self.accumulator.pending():
+            self.accumulator.remove(batch)
+            self.accumulator.fail(batch, error)
+
     def reset_producer_id(self, producer_id: int, producer_epoch: int) -> None:
         """A new producer id or epoch (a transactional producer's init): sequences start again at 0."""
         self.producer_id, self.producer_epoch = producer_id, producer_epoch

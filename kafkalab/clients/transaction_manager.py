@@ -75,6 +75,8 @@ class ProducerIdHolder(Protocol):
 
     def reset_producer_id(self, producer_id: int, producer_epoch: int) -> None: ...
 
+    def abort_undrained(self, error: KafkaError) -> None: ...
+
     def wakeup(self) -> None: ...
 
 
@@ -135,6 +137,7 @@ class TransactionManager:
         self.error = KafkaError(Errors.PRODUCER_FENCED if error == Errors.INVALID_PRODUCER_EPOCH else error, message)
         self.journal.emit(ProducerFenced, client_id=self.client.node, transactional_id=self.transactional_id,
                           producer_id=self.producer_id, producer_epoch=self.producer_epoch, error=error.name)
+        self.sender.abort_undrained(self.error)  # records waiting to be sent would wait forever
 
     def batch_failed(self, error: KafkaError) -> None:
         """A batch of the transaction failed: it can only be aborted now (``transitionToAbortableError``)."""

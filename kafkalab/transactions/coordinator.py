@@ -51,7 +51,7 @@ from kafkalab.protocol.transactions import (
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future
 from kafkalab.transactions.markers import MARKER_RETRY_BACKOFF_MS, MarkerSender
-from kafkalab.transactions.state import NO_PRODUCER_EPOCH, TransactionMetadata, TransactionState
+from kafkalab.transactions.state import MAX_EPOCH, NO_PRODUCER_EPOCH, TransactionMetadata, TransactionState
 from kafkalab.transactions.store import TRANSACTION_STATE_TOPIC, TransactionStore, transaction_state_configs
 from kafkalab.views import HostedTransaction
 
@@ -72,6 +72,8 @@ class TransactionCoordinator:
         self._creating_topic = False
         ctx.group.every(ctx.config["transaction.abort.timed.out.transaction.cleanup.interval.ms"],
                         self.abort_timed_out_transactions)
+        ctx.group.every(ctx.config["transaction.remove.expired.transaction.cleanup.interval.ms"],
+                        self.remove_expired_transactional_ids)
 
     def handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
         """The broker's dispatch entries for the transaction APIs."""
@@ -165,9 +167,10 @@ class TransactionCoordinator:
         if metadata.pending:
             respond(InitProducerIdResponse(Errors.CONCURRENT_TRANSACTIONS))
             return
+        retried_rotation = request.producer_id == metadata.last_producer_id and request.producer_epoch >= MAX_EPOCH
         if request.producer_id >= 0 and metadata.producer_epoch != NO_PRODUCER_EPOCH \
-                and request.producer_id != metadata.producer_id:
-            respond(InitProducerIdResponse(Errors.PRODUCER_FENCED))
+                and request.producer_id != metadata.producer_id and not retried_rotation:
+            respond(InitProducerIdResponse(Errors.PRODUCER_FENCED))  # ``isValidProducerId``
             return
         if metadata.state in (S.PREPARE_COMMIT, S.PREPARE_ABORT):
             respond(InitProducerIdResponse(Errors.CONCURRENT_TRANSACTIONS))
@@ -178,6 +181,9 @@ class TransactionCoordinator:
                 InitProducerIdResponse(error if error != Errors.NONE else Errors.CONCURRENT_TRANSACTIONS)))
             return
         expected = request.producer_epoch if request.producer_id >= 0 else None  # KIP-360: an epoch bump after an error
+        if metadata.epoch_exhausted and expected in (None, metadata.producer_epoch):
+            self._rotate_producer_id(metadata, request, respond, record_last_epoch=expected is not None)
+            return
         try:
             transit = metadata.prepare_increment_epoch(request.transaction_timeout_ms, int(self.ctx.now_ms), expected)
         except KafkaError as exc:
@@ -189,6 +195,26 @@ class TransactionCoordinator:
                     else InitProducerIdResponse(Errors.NONE, transit.producer_id, transit.producer_epoch))
 
         self.store.append(metadata, transit, written)
+
+    def _rotate_producer_id(self, metadata: TransactionMetadata, request: InitProducerIdRequest, respond: Responder,
+                            record_last_epoch: bool) -> None:
+        """Kafka 3.9 ``prepareInitProducerIdTransit``: an id whose epoch is exhausted gets a new producer id at
+        epoch 0 instead of an epoch that would overflow the batches' int16."""
+
+        def generated(future: Future[int]) -> None:
+            if future.error is not None:
+                respond(InitProducerIdResponse(Errors.COORDINATOR_NOT_AVAILABLE))
+                return
+            if metadata.pending or self.store.transactions.get(metadata.transactional_id) is not metadata:
+                respond(InitProducerIdResponse(Errors.CONCURRENT_TRANSACTIONS))  # changed meanwhile: ask again
+                return
+            transit = metadata.prepare_producer_id_rotation(future.result(), request.transaction_timeout_ms,
+                                                            int(self.ctx.now_ms), record_last_epoch)
+            self.store.append(metadata, transit, lambda error: respond(
+                InitProducerIdResponse(error) if error != Errors.NONE
+                else InitProducerIdResponse(Errors.NONE, transit.producer_id, transit.producer_epoch)))
+
+        self.producer_ids.generate().add_done_callback(generated)
 
     # -- AddPartitionsToTxn / AddOffsetsToTxn ------------------------------------------------------
 
@@ -314,6 +340,16 @@ class TransactionCoordinator:
                                       transactional_id=transactional_id, producer_id=metadata.producer_id,
                                       timeout_ms=metadata.timeout_ms)
                 self._fence_and_abort(metadata, lambda error: None)
+
+    def remove_expired_transactional_ids(self) -> None:
+        """Remove ids whose last transaction ended ``transactional.id.expiration.ms`` ago: state Dead, written as a
+        tombstone (Kafka 3.9 ``TransactionStateManager.removeExpiredTransactionalIds``)."""
+        now = int(self.ctx.now_ms)
+        expired_before = now - self.ctx.config["transactional.id.expiration.ms"]
+        for transactional_id, metadata in sorted(self.store.transactions.items()):
+            if (metadata.state in (S.EMPTY, S.COMPLETE_COMMIT, S.COMPLETE_ABORT) and not metadata.pending
+                    and metadata.last_update_ms <= expired_before and self.store.status(transactional_id) is None):
+                self.store.append(metadata, metadata.prepare_dead(now), lambda error: None)
 
     # -- loading ----------------------------------------------------------------------------
 

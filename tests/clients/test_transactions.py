@@ -21,6 +21,7 @@ from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.control_records import decode_end_txn_marker
 from kafkalab.storage.records import decode_batch, encode_batch, iter_batch_headers
+from kafkalab.transactions.state import MAX_EPOCH
 
 
 def _read(cluster: Cluster, isolation: str, topic: str = "orders", polls: int = 10) -> list[bytes]:
@@ -239,6 +240,53 @@ def test_a_late_batch_of_an_aborted_transaction_is_refused_unless_verification_i
         assert response.partitions[tp].error == Errors.NONE
         assert view.last_stable_offset == view.high_watermark - 1  # a hanging transaction from the late batch
     assert sorted(_read(cluster, "read_committed")) == [b"a"]
+
+
+def test_an_exhausted_epoch_gives_the_transactional_id_a_new_producer_id(clusters):
+    # Kafka 3.9 prepareInitProducerIdTransit: at epoch Short.MaxValue - 1 the next init rotates the producer id.
+    cluster = open_cluster(clusters, partitions=2)
+    old = _transactional(cluster)
+    _transaction(cluster, old, ["before"], "commit")
+    cluster.run_for(1_000)
+    described = cluster.snapshot().transaction("payments")
+    assert described.state == "CompleteCommit"
+    # 32,766 inits would take a while: the coordinator's copy of the id jumps there instead.
+    cluster.brokers[described.coordinator].transactions.store.transactions["payments"].producer_epoch = MAX_EPOCH
+    new = _transactional(cluster)
+    rotated = cluster.snapshot().transaction("payments")
+    assert rotated.producer_id != described.producer_id and rotated.producer_epoch == 0
+    assert (new.transaction_manager.producer_id, new.transaction_manager.producer_epoch) == (rotated.producer_id, 0)
+    _transaction(cluster, new, ["after"], "commit")
+    old.begin_transaction()
+    old.send("orders", "zombie", partition=1)
+    with pytest.raises(KafkaError) as raised:
+        cluster.wait(old.commit_transaction())  # its records were queued: they fail instead of waiting forever
+    assert raised.value.error == Errors.INVALID_PRODUCER_ID_MAPPING  # the old producer id is no longer the id's
+    assert sorted(_read(cluster, "read_committed")) == [b"after", b"before"]
+
+
+def test_an_id_unused_for_transactional_id_expiration_ms_is_removed_for_good(clusters):
+    cluster = open_cluster(clusters, partitions=2, config={
+        "transactional.id.expiration.ms": 60_000, "transaction.remove.expired.transaction.cleanup.interval.ms": 10_000})
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["kept"], "commit")
+    first_id = producer.transaction_manager.producer_id
+    coordinator = cluster.snapshot().transaction("payments").coordinator
+    mark = cluster.journal.last_seq
+    cluster.run_for(50_000)
+    assert cluster.snapshot().transaction("payments") is not None  # not yet expired
+    cluster.run_for(30_000)
+    assert cluster.snapshot().transaction("payments") is None
+    assert [(e.old_state, e.new_state) for e in events(cluster, mark, TransactionStateChanged)][-1:] == [
+        ("CompleteCommit", "Dead")]
+    cluster.kill_broker(coordinator)  # its successor reloads __transaction_state: the tombstone keeps the id gone
+    cluster.run_for(15_000)
+    assert cluster.snapshot().transaction("payments") is None
+    cluster.wait(cluster.restart_broker(coordinator))
+    successor = _transactional(cluster)  # starts afresh: a new producer id at epoch 0
+    assert successor.transaction_manager.producer_id != first_id
+    assert successor.transaction_manager.producer_epoch == 0
+    assert _read(cluster, "read_committed") == [b"kept"]
 
 
 def test_offsets_sent_to_a_transaction_count_only_when_it_commits(clusters):
