@@ -46,6 +46,12 @@ from kafkalab.protocol.fetch import (
     OffsetsForLeaderEpochResponse,
 )
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
+from kafkalab.protocol.transactions import (
+    ActiveProducer,
+    DescribeProducersRequest,
+    DescribeProducersResponse,
+    PartitionProducers,
+)
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.log import PartitionLog
@@ -502,6 +508,27 @@ class ReplicaManager:
     def last_stable_offset(self, partition: Partition, build: bool = False) -> int:
         """The partition's LSO: below it every transaction is decided (KIP-98)."""
         return self.producer_states.last_stable_offset(partition.log, partition.high_watermark, build)
+
+    def handle_describe_producers(self, request: DescribeProducersRequest) -> DescribeProducersResponse:
+        """Each partition's producers as this replica's state has them, leader or follower (Kafka 3.9
+        ``ReplicaManager.activeProducerState``, ``Partition.activeProducerState``)."""
+        answers: dict[TopicPartition, PartitionProducers] = {}
+        for tp in request.partitions:
+            partition = self.partitions.get(tp)
+            if partition is None:
+                known = tp.partition < self.ctx.metadata.partition_counts.get(tp.topic, 0)
+                answers[tp] = PartitionProducers(Errors.NOT_LEADER_OR_FOLLOWER if known
+                                                 else Errors.UNKNOWN_TOPIC_OR_PARTITION)
+                continue
+            try:
+                entries = self.producer_states.active_producers(partition.log)
+            except KafkaError as exc:
+                answers[tp] = PartitionProducers(exc.error)
+                continue
+            answers[tp] = PartitionProducers(Errors.NONE, tuple(
+                ActiveProducer(e.producer_id, e.epoch, e.last_sequence, e.timestamp, e.coordinator_epoch,
+                               e.current_txn_first_offset) for e in entries))
+        return DescribeProducersResponse(answers)
 
     def report_corruption(self, tp: TopicPartition, error: CorruptSegmentError, fetch_offset: int) -> None:
         """Narrate damage a read met (``fetch_offset`` -1 if no fetch), once per place: every retry meets it again."""

@@ -49,7 +49,7 @@ from kafkalab.protocol.groups import FindCoordinatorRequest
 from kafkalab.protocol.kraft import not_controller_response
 from kafkalab.protocol.metadata import DescribeClusterRequest, MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
-from kafkalab.protocol.transactions import TRANSACTION_KEY_TYPE, WriteTxnMarkersRequest
+from kafkalab.protocol.transactions import TRANSACTION_KEY_TYPE, DescribeProducersRequest, WriteTxnMarkersRequest
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.raft.metadata_log import METADATA_PARTITION_DIR
 from kafkalab.sim.network import Network, Responder
@@ -480,6 +480,7 @@ class Broker:
             ProduceRequest: replicas.handle_produce,
             FetchRequest: fetch_sessions.handle,
             ListOffsetsRequest: lambda r, respond: respond(replicas.handle_list_offsets(r)),
+            DescribeProducersRequest: lambda r, respond: respond(replicas.handle_describe_producers(r)),
             OffsetsForLeaderEpochRequest: lambda r, respond: respond(replicas.handle_offsets_for_leader_epoch(r)),
             MetadataRequest: AutoTopicCreation(self.ctx).handle_metadata,
             DescribeClusterRequest: lambda r, respond: respond(metadata.describe_cluster()),

@@ -92,6 +92,8 @@ class ProducerEntry:
     epoch: int
     batches: deque[BatchMetadata] = field(default_factory=lambda: deque(maxlen=BATCHES_TO_RETAIN))
     coordinator_epoch: int = -1
+    #: The max timestamp of its last batch or marker (``ProducerStateEntry.lastTimestamp``).
+    last_timestamp: int = NO_TIMESTAMP
 
     @property
     def last_seq(self) -> int:
@@ -209,7 +211,8 @@ class ProducerStateManager:
     def _from_entries(cls, entries: list[SnapshotEntry]) -> ProducerStateManager:
         state = cls()
         for e in entries:
-            entry = state.producers[e.producer_id] = ProducerEntry(e.epoch, coordinator_epoch=e.coordinator_epoch)
+            entry = state.producers[e.producer_id] = ProducerEntry(e.epoch, coordinator_epoch=e.coordinator_epoch,
+                                                                   last_timestamp=e.timestamp)
             if e.last_offset >= 0:
                 entry.batches.append(BatchMetadata((e.last_sequence - e.offset_delta) % (2**31), e.last_sequence,
                                                    e.last_offset - e.offset_delta, e.last_offset))
@@ -225,7 +228,7 @@ class ProducerStateManager:
             last = entry.batches[-1] if entry.batches else None
             entries.append(SnapshotEntry(
                 producer_id, entry.epoch, last.last_seq if last else NO_SEQUENCE, last.last_offset if last else -1,
-                last.last_offset - last.first_offset if last else 0, NO_TIMESTAMP, entry.coordinator_epoch,
+                last.last_offset - last.first_offset if last else 0, entry.last_timestamp, entry.coordinator_epoch,
                 self.ongoing.get(producer_id, -1)))
         return entries
 
@@ -323,6 +326,7 @@ class ProducerStateManager:
             # epoch still ends the open transaction.
             entry = self.producers[producer_id] = ProducerEntry(
                 header.producer_epoch, coordinator_epoch=entry.coordinator_epoch if entry is not None else -1)
+        entry.last_timestamp = header.max_timestamp
         if header.is_control:
             marker = decode_end_txn_marker(decode_batch(data, position)[1][0])
             if marker is not None:
@@ -475,6 +479,10 @@ class ProducerStates:
                 return high_watermark
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
         return state.last_stable_offset(high_watermark)
+
+    def active_producers(self, log: PartitionLog) -> list[SnapshotEntry]:
+        """Every producer this replica knows, as DescribeProducers reports them (``UnifiedLog.activeProducers``)."""
+        return self._state(log).snapshot_entries()
 
     def open_transactions(self, log: PartitionLog) -> dict[int, int]:
         """``{producer id: first offset}`` of the transactions open in this replica, as far as its state knows."""
