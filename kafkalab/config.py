@@ -187,6 +187,15 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = _keys(
     # __transaction_state has five overrides (transactions.store.transaction_state_configs), hence its maximum.
     ConfigKey("transaction.abort.timed.out.transaction.cleanup.interval.ms", "int", 10_000,
               "How often the transaction coordinator aborts transactions open longer than their timeout.", minimum=1),
+    ConfigKey("transaction.remove.expired.transaction.cleanup.interval.ms", "int", 3_600_000,
+              "How often the transaction coordinator removes transactional ids unused for transactional.id.expiration.ms.",
+              minimum=1),
+    ConfigKey("transactional.id.expiration.ms", "int", 604_800_000,
+              "A transactional id whose last transaction ended this long ago is removed (state Dead, a tombstone in "
+              "__transaction_state); its next producer starts afresh.", minimum=1),
+    ConfigKey("transaction.partition.verification.enable", "boolean", True,
+              "Before appending a producer's first transactional batch to a partition, its leader asks the transaction "
+              "coordinator whether the partition is in that producer's transaction (KIP-890); INVALID_TXN_STATE if not."),
     ConfigKey("transaction.max.timeout.ms", "int", 900_000, "Largest transaction.timeout.ms a producer may ask for.",
               minimum=1),
     ConfigKey("transaction.state.log.min.isr", "int", 2, "min.insync.replicas of __transaction_state.", minimum=1),

@@ -89,6 +89,8 @@ class Errors(Enum):
     DUPLICATE_BROKER_REGISTRATION = (101, "This broker ID is already in use.")
     BROKER_ID_NOT_REGISTERED = (102, "The given broker ID was not registered.")
     INELIGIBLE_REPLICA = (107, "The new ISR contains at least one ineligible replica.")
+    TRANSACTION_ABORTABLE = (120, "The server encountered an error with the transaction. The client can abort the "
+                                  "transaction to continue using this transactional ID.")
     NO_OFFSET_FOR_PARTITION = (-1001, "No committed offset for the partition and auto.offset.reset is none.")
     ILLEGAL_STATE = (-1002, "The operation is not allowed in the client's current state.")
     INVALID_ARGUMENT = (-1003, "An argument is not valid.")

@@ -13,8 +13,10 @@ from kafkalab.actions.results import (
     ConsumeResult,
     ConsumerResult,
     DescribeGroupResult,
+    DescribeProducersResult,
     DescribeTransactionResult,
     ProducedRecord,
+    ProducerDescription,
     ProduceResult,
     SeekResult,
     StartConsumerResult,
@@ -431,3 +433,20 @@ class DescribeTransaction(Action[DescribeTransactionResult]):
 
     def run(self, session: Session) -> DescribeTransactionResult:
         return describe_transaction(session.cluster.snapshot(), self.transactional_id)
+
+
+@register
+@dataclass(frozen=True)
+class DescribeProducers(Action[DescribeProducersResult]):
+    step = "describe_producers"
+    summary = "List the producers a partition's leader knows: epoch, last sequence, open transaction (kafka-transactions.sh)."
+
+    topic: str = doc("Topic.")
+    partition: int = doc("Partition.", minimum=0)
+
+    def run(self, session: Session) -> ActionRun[DescribeProducersResult]:
+        answer = yield session.cluster.describe_producers(self.topic, self.partition)
+        return DescribeProducersResult(self.topic, self.partition, tuple(
+            ProducerDescription(p.producer_id, p.producer_epoch, p.coordinator_epoch, p.last_sequence,
+                                p.last_timestamp, p.current_txn_start_offset if p.current_txn_start_offset >= 0 else None)
+            for p in sorted(answer.producers, key=lambda p: p.producer_id)))

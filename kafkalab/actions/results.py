@@ -298,6 +298,28 @@ class DescribeTransactionResult(ActionResult):
     timeout_ms: int
 
 
+@dataclass(frozen=True)
+class ProducerDescription:
+    """One producer a partition knows, with ``kafka-transactions.sh describe-producers``' columns."""
+
+    producer_id: int
+    producer_epoch: int
+    latest_coordinator_epoch: int
+    last_sequence: int
+    last_timestamp: int
+    #: The first offset of its transaction open in the partition, or None.
+    current_transaction_start_offset: int | None
+
+
+@dataclass(frozen=True)
+class DescribeProducersResult(ActionResult):
+    """The producers a partition's leader knows (DescribeProducers, KIP-664)."""
+
+    topic: str
+    partition: int
+    producers: tuple[ProducerDescription, ...]
+
+
 # -- directing a session ---------------------------------------------------------------
 
 

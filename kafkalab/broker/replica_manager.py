@@ -17,6 +17,7 @@ from kafkalab.broker.fetcher import FetcherManager
 from kafkalab.broker.isr_changes import IsrChanges
 from kafkalab.broker.partition import Partition
 from kafkalab.broker.purgatory import Purgatory
+from kafkalab.broker.txn_verification import TxnVerifier
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.clients import DuplicateBatchIgnored
@@ -45,11 +46,18 @@ from kafkalab.protocol.fetch import (
     OffsetsForLeaderEpochResponse,
 )
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
+from kafkalab.protocol.transactions import (
+    ActiveProducer,
+    DescribeProducersRequest,
+    DescribeProducersResponse,
+    PartitionProducers,
+)
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.log_manager import LogManager
 from kafkalab.storage.producer_state import ProducerStates
+from kafkalab.storage.records import iter_batch_headers
 from kafkalab.storage.results import LogAppendInfo
 from kafkalab.storage.segment import CorruptSegmentError
 from kafkalab.validation import is_internal
@@ -72,6 +80,7 @@ class ReplicaManager:
         #: (file, position, problem) of damage already narrated by a CorruptDataFound event.
         self._corruption_reported: set[tuple[str, int, str]] = set()
         self.fetchers = FetcherManager(ctx, self)
+        self.verifier = TxnVerifier(ctx)
         self.producer_states = ProducerStates()
         #: Called with (partition, is_leader, leader_epoch) after a role change (Kafka's ``onLeadershipChange``).
         self.leadership_listeners: list[Callable[[TopicPartition, bool, int], None]] = []
@@ -146,6 +155,7 @@ class ReplicaManager:
             if not partition.make_leader(state, now):
                 return None
             self.fetchers.remove(state.tp)
+            self.producer_states.load(partition.log)
             self._after_leader_change(partition)
             return [(state.tp, True, state.leader_epoch)]
         if state.leader not in self.ctx.metadata.brokers and partition.leader_id != -1:
@@ -218,24 +228,66 @@ class ReplicaManager:
 
         Only the broker's own coordinators may write internal topics (Kafka's ``internalTopicsAllowed``):
         a client's record there would be read back as group metadata. Only a transaction
-        coordinator's WriteTxnMarkers (``from_coordinator``) may append control batches.
+        coordinator's WriteTxnMarkers (``from_coordinator``) may append control batches. A transactional
+        producer's first batch in a partition waits for its coordinator to confirm the partition is in
+        its transaction (``txn_verification.py``, KIP-890).
         """
-        results: dict[TopicPartition, PartitionProduceResponse] = {}
         if request.acks not in (0, 1, -1):
-            for tp in request.partitions:
-                results[tp] = PartitionProduceResponse(Errors.INVALID_REQUIRED_ACKS,
-                                                       message=f"acks must be 0, 1 or -1 (all), not {request.acks}.")
-            respond(ProduceResponse(results))
+            respond(ProduceResponse({tp: PartitionProduceResponse(
+                Errors.INVALID_REQUIRED_ACKS, message=f"acks must be 0, 1 or -1 (all), not {request.acks}.")
+                for tp in request.partitions}))
             return
+        verifying = (request.transactional_id is not None and not from_coordinator
+                     and bool(self.ctx.config["transaction.partition.verification.enable"]))
+        guards, producer = self._start_verification(request) if verifying else ({}, None)
+        if not guards or producer is None:
+            self._produce(request, respond, internal_topics_allowed, from_coordinator, verifying, guards, {})
+            return
+        assert request.transactional_id is not None
+        self.verifier.verify(request.transactional_id, producer[0], producer[1], tuple(sorted(guards)),
+                             lambda unverified: self._produce(request, respond, internal_topics_allowed,
+                                                              from_coordinator, verifying, guards, unverified))
+
+    def _start_verification(self, request: ProduceRequest) -> tuple[dict[TopicPartition, object], tuple[int, int] | None]:
+        """The partitions this leader must verify with the transaction coordinator before appending, with their
+        guards, and the (producer id, epoch) to verify (Kafka 3.9 ``handleProduceAppend``)."""
+        guards: dict[TopicPartition, object] = {}
+        producer = None
+        for tp, batches in request.partitions.items():
+            partition = self.partitions.get(tp)
+            if partition is None or not partition.is_leader:
+                continue  # the append answers why
+            try:
+                header = next((h for _, h in iter_batch_headers(batches) if h.is_transactional and not h.is_control),
+                              None)
+                if header is None:
+                    continue
+                guard = self.producer_states.start_verification(partition.log, header.producer_id)
+            except KafkaError:
+                continue  # malformed batches or a damaged log: the append refuses them and says why
+            producer = (header.producer_id, header.producer_epoch)
+            if guard is not None:
+                guards[tp] = guard
+        return guards, producer
+
+    def _produce(self, request: ProduceRequest, respond: Responder, internal_topics_allowed: bool,
+                 from_coordinator: bool, verifying: bool, guards: dict[TopicPartition, object],
+                 unverified: dict[TopicPartition, tuple[Errors, str]]) -> None:
+        results: dict[TopicPartition, PartitionProduceResponse] = {}
         required: dict[TopicPartition, int] = {}
         for tp, batches in request.partitions.items():
+            if tp in unverified:
+                error, message = unverified[tp]
+                self._reject(tp, error, message)
+                results[tp] = PartitionProduceResponse(error, message=message)
+                continue
             if is_internal(tp.topic) and not internal_topics_allowed:
                 # ReplicaManager.appendToLocalLog: nothing is appended.
                 message = f"Cannot append to internal topic {tp.topic}."
                 self._reject(tp, Errors.INVALID_TOPIC_EXCEPTION, message)
                 results[tp] = PartitionProduceResponse(Errors.INVALID_TOPIC_EXCEPTION, message=message)
                 continue
-            result = self._append_as_leader(tp, batches, request.acks, from_coordinator)
+            result = self._append_as_leader(tp, batches, request.acks, from_coordinator, verifying, guards.get(tp))
             results[tp] = result
             if result.error == Errors.NONE and request.acks == -1:
                 required[tp] = self.partitions[tp].log_end_offset
@@ -246,8 +298,8 @@ class ReplicaManager:
             return
         self._wait_for_replication(results, required, request.timeout_ms, respond)
 
-    def _append_as_leader(self, tp: TopicPartition, batches: bytes, acks: int,
-                          from_coordinator: bool = False) -> PartitionProduceResponse:
+    def _append_as_leader(self, tp: TopicPartition, batches: bytes, acks: int, from_coordinator: bool = False,
+                          verifying: bool = False, guard: object | None = None) -> PartitionProduceResponse:
         partition = self.partitions.get(tp)
         if partition is None or not partition.is_leader:
             error = self._unknown_or_not_leader(tp)
@@ -259,7 +311,8 @@ class ReplicaManager:
             self._reject(tp, Errors.NOT_ENOUGH_REPLICAS, reason)
             return PartitionProduceResponse(Errors.NOT_ENOUGH_REPLICAS, message=reason + "; nothing was written.")
         try:
-            duplicate = self.producer_states.check_leader_append(partition.log, batches, from_coordinator)
+            duplicate = self.producer_states.check_leader_append(partition.log, batches, from_coordinator, verifying,
+                                                                 guard)
             if duplicate is not None:
                 # KIP-98: a retry of a batch already written gets its original offset; nothing is appended.
                 self.ctx.journal.emit(DuplicateBatchIgnored, broker_id=self.ctx.broker_id, topic=tp.topic,
@@ -455,6 +508,27 @@ class ReplicaManager:
     def last_stable_offset(self, partition: Partition, build: bool = False) -> int:
         """The partition's LSO: below it every transaction is decided (KIP-98)."""
         return self.producer_states.last_stable_offset(partition.log, partition.high_watermark, build)
+
+    def handle_describe_producers(self, request: DescribeProducersRequest) -> DescribeProducersResponse:
+        """Each partition's producers as this replica's state has them, leader or follower (Kafka 3.9
+        ``ReplicaManager.activeProducerState``, ``Partition.activeProducerState``)."""
+        answers: dict[TopicPartition, PartitionProducers] = {}
+        for tp in request.partitions:
+            partition = self.partitions.get(tp)
+            if partition is None:
+                known = tp.partition < self.ctx.metadata.partition_counts.get(tp.topic, 0)
+                answers[tp] = PartitionProducers(Errors.NOT_LEADER_OR_FOLLOWER if known
+                                                 else Errors.UNKNOWN_TOPIC_OR_PARTITION)
+                continue
+            try:
+                entries = self.producer_states.active_producers(partition.log)
+            except KafkaError as exc:
+                answers[tp] = PartitionProducers(exc.error)
+                continue
+            answers[tp] = PartitionProducers(Errors.NONE, tuple(
+                ActiveProducer(e.producer_id, e.epoch, e.last_sequence, e.timestamp, e.coordinator_epoch,
+                               e.current_txn_first_offset) for e in entries))
+        return DescribeProducersResponse(answers)
 
     def report_corruption(self, tp: TopicPartition, error: CorruptSegmentError, fetch_offset: int) -> None:
         """Narrate damage a read met (``fetch_offset`` -1 if no fetch), once per place: every retry meets it again."""

@@ -138,7 +138,8 @@ class Sender:
     def _send(self, leader: int, batches: dict[TopicPartition, ProducerBatch]) -> None:
         request = ProduceRequest(self.acks, self.config["request.timeout.ms"],
                                  {tp: batch.encode(self.compression) for tp, batch in batches.items()},
-                                 client_id=self.client_id)
+                                 client_id=self.client_id,
+                                 transactional_id=self.txn.transactional_id if self.txn is not None else None)
         sent = self.client.send(leader, request, timeout_ms=self.config["request.timeout.ms"])
         if self.acks == 0:
             # Nobody answers acks=0: the records count as sent the moment they leave.
@@ -213,10 +214,13 @@ class Sender:
     def _fail(self, batch: ProducerBatch, error: Errors, reason: str) -> None:
         self.journal.emit(ProduceFailed, client_id=self.client_id, topic=batch.tp.topic, partition=batch.tp.partition,
                           records=batch.record_count, error=error.name, reason=reason)
-        self.accumulator.fail(batch, KafkaError(error, reason))
         if self.txn is not None:
-            self.txn.batch_failed(KafkaError(error, reason))  # the transaction can only abort now
-        elif error == Errors.OUT_OF_ORDER_SEQUENCE_NUMBER and self.idempotent:
+            # The transaction can only abort now. Marked before the batch's outcome completes: a commit waiting for
+            # that outcome resumes at once and must find the error (in Kafka the EndTxn goes out on the sender
+            # thread only after ``handleFailedBatch``).
+            self.txn.batch_failed(KafkaError(error, reason))
+        self.accumulator.fail(batch, KafkaError(error, reason))
+        if self.txn is None and error == Errors.OUT_OF_ORDER_SEQUENCE_NUMBER and self.idempotent:
             # The partition's sequence is broken: take a new producer id and renumber unsent batches (KIP-360).
             self.producer_id = -1
             self._next_sequence.clear()
@@ -256,6 +260,13 @@ class Sender:
             self.wakeup()
 
         spawn(self.client.group, process(), name="metadata refresh")
+
+    def abort_undrained(self, error: KafkaError) -> None:
+        """Fail every batch not sent yet: a fenced transactional producer sends nothing more (Kafka's
+        ``Sender.maybeAbortBatches`` on a fatal error, ``abortUndrainedBatches``)."""
+        for batch in self.accumulator.pending():
+            self.accumulator.remove(batch)
+            self.accumulator.fail(batch, error)
 
     def reset_producer_id(self, producer_id: int, producer_epoch: int) -> None:
         """A new producer id or epoch (a transactional producer's init): sequences start again at 0."""

@@ -11,6 +11,7 @@ from kafkalab.clients.network_client import ClientNode
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.protocol.fetch import CONSUMER_REPLICA_ID, FetchPartition, FetchPartitionData, FetchRequest
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest
+from kafkalab.protocol.transactions import DescribeProducersRequest, PartitionProducers
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Process, Sleep
 
@@ -80,6 +81,26 @@ class RawClient:
                     if data.error not in RETRIABLE:
                         raise KafkaError(data.error)
                     error = data.error
+            self.client.metadata = None
+            yield Sleep(RETRY_BACKOFF_MS)
+        raise KafkaError(error)
+
+    def describe_producers(self, tp: TopicPartition) -> Process[PartitionProducers]:
+        """The producers the leader of ``tp`` knows (DescribeProducers, as Kafka's Admin sends it to the leader)."""
+        error = Errors.LEADER_NOT_AVAILABLE
+        for _ in range(self.retries + 1):
+            leader = yield from self._leader(tp)
+            if leader >= 0:
+                response = yield self.client.send(leader, DescribeProducersRequest((tp,)))
+                if isinstance(response, Errors):
+                    error = response
+                else:
+                    answer = response.partitions[tp]
+                    if answer.error == Errors.NONE:
+                        return answer
+                    if answer.error not in RETRIABLE:
+                        raise KafkaError(answer.error)
+                    error = answer.error
             self.client.metadata = None
             yield Sleep(RETRY_BACKOFF_MS)
         raise KafkaError(error)

@@ -6,7 +6,8 @@ any older producer with the same id. Inside a transaction the sender adds each p
 to it (AddPartitionsToTxn) before its first batch goes out; ``send_offsets`` adds the
 group's offsets partition (AddOffsetsToTxn) and commits the offsets to the group
 coordinator (TxnOffsetCommit); ``end`` waits for every batch to settle and sends EndTxn.
-A failed batch makes the transaction abortable only; PRODUCER_FENCED and
+A failed batch makes the transaction abortable only, and once aborted the producer bumps
+its epoch (KIP-360) so its sequences start again; PRODUCER_FENCED and
 INVALID_PRODUCER_EPOCH are fatal: a newer instance owns the transactional id.
 """
 
@@ -74,6 +75,8 @@ class ProducerIdHolder(Protocol):
 
     def reset_producer_id(self, producer_id: int, producer_epoch: int) -> None: ...
 
+    def abort_undrained(self, error: KafkaError) -> None: ...
+
     def wakeup(self) -> None: ...
 
 
@@ -108,6 +111,8 @@ class TransactionManager:
         self._has_offsets = False
         self.error: KafkaError | None = None
         self.records = 0
+        #: A batch of this transaction failed: after the abort, bump the epoch so sequences start again (KIP-360).
+        self._epoch_bump_required = False
 
     # -- state ------------------------------------------------------------------------
 
@@ -132,6 +137,7 @@ class TransactionManager:
         self.error = KafkaError(Errors.PRODUCER_FENCED if error == Errors.INVALID_PRODUCER_EPOCH else error, message)
         self.journal.emit(ProducerFenced, client_id=self.client.node, transactional_id=self.transactional_id,
                           producer_id=self.producer_id, producer_epoch=self.producer_epoch, error=error.name)
+        self.sender.abort_undrained(self.error)  # records waiting to be sent would wait forever
 
     def batch_failed(self, error: KafkaError) -> None:
         """A batch of the transaction failed: it can only be aborted now (``transitionToAbortableError``)."""
@@ -140,6 +146,10 @@ class TransactionManager:
         elif self.state is TxnState.IN_TRANSACTION or self.state is TxnState.COMMITTING_TRANSACTION:
             self.state = TxnState.ABORTABLE_ERROR
             self.error = KafkaError(error.error, f"The transaction must be aborted: a batch failed ({error.message}).")
+            # The partition's sequence may now have a gap the broker will never fill (Kafka 3.9
+            # ``maybeTransitionToErrorState``; where Kafka instead renumbers the batches of a transaction
+            # that was completing, kafkalab bumps the epoch then too).
+            self._epoch_bump_required = True
 
     # -- coordinator requests -----------------------------------------------------------------
 
@@ -178,18 +188,36 @@ class TransactionManager:
         self._require(TxnState.UNINITIALIZED, operation="initialize transactions")
         self.state = TxnState.INITIALIZING
         try:
-            response = yield from self._coordinator_request(
-                InitProducerIdRequest(self.transactional_id, self.timeout_ms), self._deadline())
+            yield from self._init_producer_id(InitProducerIdRequest(self.transactional_id, self.timeout_ms))
         except KafkaError:
             self.state = TxnState.UNINITIALIZED
             raise
+        self.state = TxnState.READY
+
+    def _init_producer_id(self, request: InitProducerIdRequest) -> Process[None]:
+        response = yield from self._coordinator_request(request, self._deadline())
         assert isinstance(response, InitProducerIdResponse)
         if response.error != Errors.NONE:
-            self.state = TxnState.UNINITIALIZED
             raise KafkaError(response.error, f"InitProducerId for {self.transactional_id} failed.")
         self.producer_id, self.producer_epoch = response.producer_id, response.producer_epoch
         self.sender.reset_producer_id(self.producer_id, self.producer_epoch)
-        self.state = TxnState.READY
+
+    def _bump_epoch(self) -> Process[None]:
+        """KIP-360: after aborting a transaction whose batch failed, ask for the next epoch with our own id and
+        epoch, so every partition's sequence starts again at 0 (``initializeTransactions(producerIdAndEpoch)``).
+        The coordinator refuses a producer a newer instance fenced meanwhile."""
+        try:
+            yield from self._init_producer_id(InitProducerIdRequest(
+                self.transactional_id, self.timeout_ms, self.producer_id, self.producer_epoch))
+        except KafkaError as exc:
+            if exc.error in FENCED:
+                self.fence(exc.error, exc.message)
+                assert self.error is not None
+                raise self.error from None
+            self.state = TxnState.ABORTABLE_ERROR  # the abort stands; aborting again retries the bump
+            self.error = exc
+            raise
+        self._epoch_bump_required = False
 
     def begin(self) -> None:
         self._require(TxnState.READY, operation="begin a transaction")
@@ -286,5 +314,7 @@ class TransactionManager:
                 self.state = TxnState.ABORTABLE_ERROR
                 self.error = KafkaError(response.error, f"EndTxn for {self.transactional_id} failed.")
                 raise self.error
+        if not commit and self._epoch_bump_required:
+            yield from self._bump_epoch()
         self.state = TxnState.READY
         self.error = None

@@ -41,6 +41,7 @@ from kafkalab.events.journal import EventJournal
 from kafkalab.events.storage import DataDirWriteFailed
 from kafkalab.protocol.admin import ApiResult, ElectionType
 from kafkalab.protocol.produce import PartitionProduceResponse
+from kafkalab.protocol.transactions import PartitionProducers
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.server.broker import Broker, BrokerState
 from kafkalab.sim.failures import Failure
@@ -496,6 +497,11 @@ class Cluster:
         return group is None or group.closed
 
     # -- raw records at the broker level ---------------------------------------------
+
+    def describe_producers(self, topic: str, partition: int) -> Future[PartitionProducers]:
+        """The producers a partition's leader knows, as ``kafka-transactions.sh describe-producers`` lists them."""
+        tp = self._existing_partition(topic, partition)
+        return spawn(self._client_group, self.raw.describe_producers(tp), name=f"describe producers of {tp}").claim()
 
     def produce(self, topic: str, partition: int, records: list[tuple[bytes | None, bytes | None]],
                 acks: int = -1) -> Future[PartitionProduceResponse]:

@@ -16,6 +16,8 @@ class ProduceRequest(Request["ProduceResponse"]):
     timeout_ms: int
     partitions: dict[TopicPartition, bytes]
     client_id: str = ""
+    #: A transactional producer's id (Produce v3+): the leader verifies its first batch with the coordinator (KIP-890).
+    transactional_id: str | None = None
 
 
 @dataclass(frozen=True)

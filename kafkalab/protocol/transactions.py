@@ -25,6 +25,8 @@ class AddPartitionsToTxnRequest(Request["AddPartitionsToTxnResponse"]):
     producer_id: int
     producer_epoch: int
     partitions: tuple[TopicPartition, ...]
+    #: AddPartitionsToTxn v4's ``VerifyOnly``: a partition leader asks whether they are in the transaction (KIP-890).
+    verify_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,3 +149,34 @@ class ListedTransaction:
 class ListTransactionsResponse:
     error: Errors
     transactions: tuple[ListedTransaction, ...]
+
+
+@dataclass(frozen=True)
+class DescribeProducersRequest(Request["DescribeProducersResponse"]):
+    """``kafka-transactions.sh describe-producers``: the producers a replica of each partition knows (KIP-664)."""
+
+    partitions: tuple[TopicPartition, ...]
+
+
+@dataclass(frozen=True)
+class ActiveProducer:
+    """One producer in a partition's producer state (DescribeProducers' ``ProducerState``)."""
+
+    producer_id: int
+    producer_epoch: int
+    last_sequence: int
+    last_timestamp: int
+    coordinator_epoch: int
+    #: The first offset of its transaction open in this partition, -1 when none is.
+    current_txn_start_offset: int
+
+
+@dataclass(frozen=True)
+class PartitionProducers:
+    error: Errors
+    producers: tuple[ActiveProducer, ...] = ()
+
+
+@dataclass(frozen=True)
+class DescribeProducersResponse:
+    partitions: dict[TopicPartition, PartitionProducers]

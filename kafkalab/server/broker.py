@@ -48,7 +48,7 @@ from kafkalab.protocol.groups import FindCoordinatorRequest
 from kafkalab.protocol.kraft import not_controller_response
 from kafkalab.protocol.metadata import DescribeClusterRequest, MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
-from kafkalab.protocol.transactions import TRANSACTION_KEY_TYPE, WriteTxnMarkersRequest
+from kafkalab.protocol.transactions import TRANSACTION_KEY_TYPE, DescribeProducersRequest, WriteTxnMarkersRequest
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.network import ConnectionRefused, Network, Responder
 from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
@@ -113,6 +113,8 @@ class Broker:
         self._handler_table: dict[type, Callable[[Any, Responder], None]] | None = None
         self._ready: Future[None] = Future()
         self._startup_done: Future[None] | None = None
+        #: The clean shutdown under way, which a second request to shut down waits for instead of starting another.
+        self._stopping: Future[None] | None = None
         #: The host and port this broker registers for clients (Kafka's ``advertised.listeners``).
         self.advertised_listener: tuple[str, int] = ("localhost", paths.broker_port(broker_id))
 
@@ -331,6 +333,9 @@ class Broker:
         assert self.ctx is not None
         self._ready.set_error(error or KafkaError(Errors.BROKER_NOT_AVAILABLE,
                                                   f"Broker {self.broker_id} stopped before it was ready."))
+        if self._stopping is not None:  # its process is about to be cancelled: its caller hears why
+            self._stopping.set_error(KafkaError(Errors.BROKER_NOT_AVAILABLE, f"Broker {self.broker_id} stopped "
+                                                                             f"before its clean shutdown finished."))
         self.ctx.group.cancel_all()
         if self.quorum is not None:
             self.quorum.stop(clean=False)
@@ -359,7 +364,11 @@ class Broker:
         if self.state == BrokerState.STARTING:
             self.crash()
             return Future.completed(None)
-        return spawn(self.ctx.group, self._shutdown(), name="controlled shutdown").claim()
+        if self.state == BrokerState.PENDING_CONTROLLED_SHUTDOWN and self._stopping is not None:
+            # A second shutdown would end this one's process (cancel_all) and leave its caller waiting forever.
+            return self._stopping
+        self._stopping = spawn(self.ctx.group, self._shutdown(), name="controlled shutdown").claim()
+        return self._stopping
 
     def _shutdown(self) -> Process[None]:
         assert self.ctx is not None and self.replicas is not None
@@ -429,6 +438,7 @@ class Broker:
         self.transactions = self.txn_markers = None
         self.log_manager = None
         self._handler_table = None
+        self._stopping = None
 
     def request(self, destination: str, request: Any) -> Future[Any]:
         """Send ``request``; the future holds the response or the transport error."""
@@ -476,6 +486,7 @@ class Broker:
             ProduceRequest: replicas.handle_produce,
             FetchRequest: fetch_sessions.handle,
             ListOffsetsRequest: lambda r, respond: respond(replicas.handle_list_offsets(r)),
+            DescribeProducersRequest: lambda r, respond: respond(replicas.handle_describe_producers(r)),
             OffsetsForLeaderEpochRequest: lambda r, respond: respond(replicas.handle_offsets_for_leader_epoch(r)),
             MetadataRequest: AutoTopicCreation(self.ctx).handle_metadata,
             DescribeClusterRequest: lambda r, respond: respond(metadata.describe_cluster()),

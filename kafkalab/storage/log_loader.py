@@ -5,6 +5,12 @@ only the active segment's last few batch headers, to check that it ends on a who
 there; if not, that segment is recovered. After a crash every segment from the one
 holding the recovery point onwards is validated batch by batch; the log is cut at the
 first bad batch and any later segments are deleted, exactly as ``LogLoader.recoverLog`` does.
+
+Recovery also rebuilds what transactions left in those segments (Kafka 3.9 ``LogLoader.recoverSegment``
+and ``LogSegment.recover``): producer state is brought to the first recovered segment from the
+newest producer snapshot below it, every kept batch updates it, and each segment's ``.txnindex``
+is written afresh from the ABORT markers found. A snapshot at the new log end then saves the
+broker replaying the same batches again when the partition first needs its producers.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ from __future__ import annotations
 import bisect
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage import producer_snapshot
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import (
     CLEANED_SUFFIX,
@@ -30,6 +37,7 @@ from kafkalab.storage.files import (
     parse_segment_file_name,
 )
 from kafkalab.storage.leader_epoch import LEADER_EPOCH_CHECKPOINT, LeaderEpochFileCache
+from kafkalab.storage.producer_state import ProducerStateManager
 from kafkalab.storage.results import RecoveryReport
 from kafkalab.storage.segment import LogSegment
 
@@ -98,6 +106,23 @@ def _clean_state_is_consistent(active: LogSegment, recovery_point: int) -> bool:
     return active.base_offset <= recovery_point and (active.size == 0) == (recovery_point == active.base_offset)
 
 
+def _save_recovered_producers(directory: Path, producers: ProducerStateManager, log_end_offset: int,
+                              recovered: Sequence[LogSegment], notes: list[str]) -> None:
+    """Drop producer snapshots the crash made stale and snapshot the rebuilt state at the log end (Kafka's
+    ``rebuildProducerState`` after an unclean shutdown snapshots at the log end and truncates beyond it)."""
+    for offset in producer_snapshot.snapshot_offsets(directory):
+        if offset > log_end_offset:
+            producer_snapshot.delete(directory, offset)
+    if not producers.producers:
+        return
+    producers.end_offset = log_end_offset
+    producer_snapshot.write(directory, log_end_offset, producers.snapshot_entries())
+    aborted = sum(len(segment.txn_index.entries) for segment in recovered)
+    notes.append(f"Rebuilt the state of {len(producers.producers)} producer(s) ({len(producers.ongoing)} with an "
+                 f"open transaction) and the .txnindex of the recovered segments ({aborted} aborted "
+                 f"transaction(s)) from their batches; saved a producer snapshot at offset {log_end_offset}.")
+
+
 def load_log(directory: Path, config: TopicConfig, *, recovery_point: int, log_start_offset: int,
              had_clean_shutdown: bool, now_ms: int, handles: FileHandles) -> LoadedLog:
     """Open (creating if needed) the partition log in ``directory`` and recover it if the broker crashed."""
@@ -128,10 +153,12 @@ def load_log(directory: Path, config: TopicConfig, *, recovery_point: int, log_s
             clean, first = False, len(segments) - 1
             notes.append(f"The clean-shutdown marker was present but {segments[-1].log_path.name} does not end on a "
                          f"whole batch at offset {recovery_point}; recovered that segment.")
+    producers = None
     if not clean:
+        producers = ProducerStateManager.for_recovery(directory, segments, log_start_offset, segments[first].base_offset)
         for index in range(first, len(segments)):
             segment = segments[index]
-            result = segment.recover(contiguous_offsets=not config.compact)
+            result = segment.recover(contiguous_offsets=not config.compact, observe=producers.observe_recovered)
             checked += 1
             checked_bytes += result.valid_bytes + result.bytes_truncated
             for epoch, start in result.epoch_starts:
@@ -154,6 +181,9 @@ def load_log(directory: Path, config: TopicConfig, *, recovery_point: int, log_s
         segments = [create_segment(log_start_offset)]
         cache.clear()
         log_end_offset = log_start_offset
+        producers = None
+    if producers is not None:
+        _save_recovered_producers(directory, producers, log_end_offset, segments[first:], notes)
     start = max(log_start_offset, segments[0].base_offset)
     cache.truncate_from_end(log_end_offset)
     cache.truncate_from_start(start)

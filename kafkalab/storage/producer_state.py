@@ -16,19 +16,21 @@ As Kafka does, the state is written to a ``<offset>.snapshot`` file when the log
 when the broker shuts down cleanly (``producer_snapshot.py``); a partition that first
 needs it (after a restart, on becoming leader) loads the newest snapshot and replays the
 log after it (batch headers hold producer id, epoch, base sequence and the transactional
-flag; only markers are decoded).
+flag; only markers are decoded). Crash recovery builds it while the log opens
+(``for_recovery``, ``observe_recovered``) to rebuild the ``.txnindex`` of what it recovers.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage import producer_snapshot
 from kafkalab.storage.control_records import decode_end_txn_marker
-from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.producer_snapshot import SnapshotEntry
 from kafkalab.storage.records import (
     NO_PRODUCER_EPOCH,
@@ -38,8 +40,13 @@ from kafkalab.storage.records import (
     decode_batch,
     iter_batch_headers,
 )
-from kafkalab.storage.segment import CorruptSegmentError
+from kafkalab.storage.segment import CorruptSegmentError, LogSegment
 from kafkalab.storage.txn_index import AbortedTxn
+
+if TYPE_CHECKING:
+    # For annotations only: opening a log builds producer state during crash recovery (``log_loader``, as
+    # Kafka's ``LogLoader`` does), so log.py imports this module and this one cannot import it back.
+    from kafkalab.storage.log import PartitionLog
 
 #: ``ProducerStateEntry.NUM_BATCHES_TO_RETAIN``: why max.in.flight.requests.per.connection may be at most 5.
 BATCHES_TO_RETAIN = 5
@@ -85,6 +92,8 @@ class ProducerEntry:
     epoch: int
     batches: deque[BatchMetadata] = field(default_factory=lambda: deque(maxlen=BATCHES_TO_RETAIN))
     coordinator_epoch: int = -1
+    #: The max timestamp of its last batch or marker (``ProducerStateEntry.lastTimestamp``).
+    last_timestamp: int = NO_TIMESTAMP
 
     @property
     def last_seq(self) -> int:
@@ -123,7 +132,7 @@ class ProducerStateManager:
         ``log`` after it (Kafka's ``loadProducerState``). Snapshots past the log end were left by a log
         that was truncated since; like unreadable ones, they are deleted."""
         end = log.log_end_offset if end is None else end
-        state, offset = cls._from_snapshot(log, end)
+        state, offset = cls._from_snapshot(log.directory, log.log_start_offset, log.log_end_offset, end)
         while offset < end:
             try:
                 data = log.read(offset, _REBUILD_READ_BYTES)
@@ -149,11 +158,43 @@ class ProducerStateManager:
         return state
 
     @classmethod
-    def _from_snapshot(cls, log: PartitionLog, end: int) -> tuple[ProducerStateManager, int]:
-        """The state of the newest snapshot at or below ``end`` and the offset to replay from."""
-        directory = log.directory
+    def for_recovery(cls, directory: Path, segments: Sequence[LogSegment], log_start_offset: int,
+                     end: int) -> ProducerStateManager:
+        """The state at ``end``, where crash recovery starts, built while the log is being opened (Kafka's
+        ``LogLoader.recoverSegment`` rebuilding up to the segment's base): the newest snapshot at or below
+        ``end``, then the batches of the segments below it, which the recovery point vouches for."""
+        state, offset = cls._from_snapshot(directory, log_start_offset, None, end)
+        for index, segment in enumerate(segments):
+            following = segments[index + 1].base_offset if index + 1 < len(segments) else None
+            if segment.base_offset >= end:
+                break
+            if following is not None and following <= offset:
+                continue
+            try:
+                for _, header, data in segment.batches():
+                    if header.base_offset >= end:
+                        break
+                    if header.next_offset > offset:
+                        state._record(header, header.base_offset, data, 0)
+            except CorruptSegmentError:
+                state.producers.clear()  # as in ``from_log``: what came before may be stale
+        state.end_offset = end
+        return state
+
+    def observe_recovered(self, header: BatchHeader, data: bytes, position: int) -> AbortedTxn | None:
+        """Take one batch crash recovery keeps; return the ``.txnindex`` entry its ABORT marker makes
+        (Kafka's ``LogSegment.updateProducerState``: append, ``lastStableOffset(completedTxn)``, ``completeTxn``)."""
+        txn = self._record(header, header.base_offset, data, position)
+        self.end_offset = header.next_offset
+        return self.aborted_entry(txn) if txn is not None and txn.is_aborted else None
+
+    @classmethod
+    def _from_snapshot(cls, directory: Path, log_start_offset: int, log_end_offset: int | None,
+                       end: int) -> tuple[ProducerStateManager, int]:
+        """The state of the newest snapshot at or below ``end`` and the offset to replay from; a snapshot past
+        ``log_end_offset`` (None: not known yet, while recovering) or before the log start is deleted."""
         for offset in reversed(producer_snapshot.snapshot_offsets(directory)):
-            if offset > log.log_end_offset or offset < log.log_start_offset:
+            if (log_end_offset is not None and offset > log_end_offset) or offset < log_start_offset:
                 producer_snapshot.delete(directory, offset)  # stale: truncated away, or before the log start
                 continue
             if offset > end:
@@ -164,13 +205,14 @@ class ProducerStateManager:
                 producer_snapshot.delete(directory, offset)  # unreadable: replay more of the log instead
                 continue
             return cls._from_entries(entries), offset
-        return cls(), log.log_start_offset
+        return cls(), log_start_offset
 
     @classmethod
     def _from_entries(cls, entries: list[SnapshotEntry]) -> ProducerStateManager:
         state = cls()
         for e in entries:
-            entry = state.producers[e.producer_id] = ProducerEntry(e.epoch, coordinator_epoch=e.coordinator_epoch)
+            entry = state.producers[e.producer_id] = ProducerEntry(e.epoch, coordinator_epoch=e.coordinator_epoch,
+                                                                   last_timestamp=e.timestamp)
             if e.last_offset >= 0:
                 entry.batches.append(BatchMetadata((e.last_sequence - e.offset_delta) % (2**31), e.last_sequence,
                                                    e.last_offset - e.offset_delta, e.last_offset))
@@ -186,7 +228,7 @@ class ProducerStateManager:
             last = entry.batches[-1] if entry.batches else None
             entries.append(SnapshotEntry(
                 producer_id, entry.epoch, last.last_seq if last else NO_SEQUENCE, last.last_offset if last else -1,
-                last.last_offset - last.first_offset if last else 0, NO_TIMESTAMP, entry.coordinator_epoch,
+                last.last_offset - last.first_offset if last else 0, entry.last_timestamp, entry.coordinator_epoch,
                 self.ongoing.get(producer_id, -1)))
         return entries
 
@@ -284,6 +326,7 @@ class ProducerStateManager:
             # epoch still ends the open transaction.
             entry = self.producers[producer_id] = ProducerEntry(
                 header.producer_epoch, coordinator_epoch=entry.coordinator_epoch if entry is not None else -1)
+        entry.last_timestamp = header.max_timestamp
         if header.is_control:
             marker = decode_end_txn_marker(decode_batch(data, position)[1][0])
             if marker is not None:
@@ -325,6 +368,9 @@ class ProducerStates:
 
     def __init__(self) -> None:
         self._states: dict[tuple[str, int], ProducerStateManager] = {}
+        #: ``{(topic, partition, producer id): guard}`` of verifications with the transaction coordinator under way
+        #: or done, until the transaction they let start is open here (Kafka's ``VerificationStateEntry``, KIP-890).
+        self._guards: dict[tuple[str, int, int], object] = {}
 
     def _current(self, log: PartitionLog) -> ProducerStateManager | None:
         state = self._states.get((log.topic, log.partition))
@@ -332,11 +378,29 @@ class ProducerStates:
             state = None
         return state
 
-    def check_leader_append(self, log: PartitionLog, batches: bytes, from_coordinator: bool = False) -> DuplicateBatch | None:
+    def _state(self, log: PartitionLog) -> ProducerStateManager:
+        state = self._current(log)
+        if state is None:
+            state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
+        return state
+
+    def start_verification(self, log: PartitionLog, producer_id: int) -> object | None:
+        """The guard of a verification the first transactional batch of ``producer_id`` here needs, or None when
+        its transaction is open here already (``maybeStartTransactionVerification``). A producer whose
+        verification is under way gets the same guard: its batches in flight all wait on one answer."""
+        if producer_id in self._state(log).ongoing:
+            return None
+        return self._guards.setdefault((log.topic, log.partition, producer_id), object())
+
+    def check_leader_append(self, log: PartitionLog, batches: bytes, from_coordinator: bool = False,
+                            verifying: bool = False, guard: object | None = None) -> DuplicateBatch | None:
         """Check a produce request's batches against the producers' sequences before appending them.
 
         A coordinator's own writes (markers, transactional offset commits) are checked only for
         their epoch: Kafka validates sequences of client appends alone (``ProducerAppendInfo``).
+        When ``verifying`` (transaction.partition.verification.enable), a transactional batch that would
+        open a transaction here needs ``guard`` to be the one of a verification still valid: an ABORT
+        marker in between (a late retry) voids it (``UnifiedLog.analyzeAndValidateProducerState``).
         """
         headers = [(header, _coordinator_epoch(batches, position, header))
                    for position, header in iter_batch_headers(batches)]
@@ -346,6 +410,14 @@ class ProducerStates:
                 self._states.pop((log.topic, log.partition), None)
                 return None
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
+        if verifying:
+            for header, _ in headers:
+                pid = header.producer_id
+                if header.is_transactional and not header.is_control and pid not in state.ongoing and (
+                        guard is None or self._guards.get((log.topic, log.partition, pid)) is not guard):
+                    raise KafkaError(Errors.INVALID_TXN_STATE,
+                                     f"Record was not part of an ongoing transaction: the transaction coordinator has "
+                                     f"not confirmed {log.name} in producer {pid}'s transaction.")
         return state.check_append(headers, log.name, check_sequence=not from_coordinator)
 
     def record_append(self, log: PartitionLog, batches: bytes, first_offset: int, leader: bool) -> None:
@@ -364,6 +436,12 @@ class ProducerStates:
         for txn in state.record_appended(batches, first_offset if leader else None):
             if txn.is_aborted:
                 log.append_aborted_txn(state.aborted_entry(txn))
+        if self._guards:
+            # A verification is used up once its transaction is open here, and void once a marker ended it
+            # (Kafka 3.9 ``UnifiedLog.updateProducers`` clears it for any transactional batch).
+            for _, header in iter_batch_headers(batches):
+                if header.is_transactional:
+                    self._guards.pop((log.topic, log.partition, header.producer_id), None)
         state.end_offset = log.log_end_offset
         if log.active_segment_base != state.segment_base:
             # The log rolled: Kafka takes a snapshot then, so a reload replays at most about a segment.
@@ -377,6 +455,13 @@ class ProducerStates:
         for offset in producer_snapshot.snapshot_offsets(log.directory):
             if offset < log.log_start_offset:
                 producer_snapshot.delete(log.directory, offset)  # ``deleteSnapshotsBefore(logStartOffset)``
+
+    def load(self, log: PartitionLog) -> None:
+        """Build the state of a replica becoming leader when a producer snapshot says it has producers, so its LSO
+        is right from the start (Kafka loads it with the log; without a snapshot, as after an upgrade in Kafka's
+        ``rebuildProducerState``, the log is not scanned until a producer or read_committed fetch needs it)."""
+        if self._current(log) is None and producer_snapshot.snapshot_offsets(log.directory):
+            self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
 
     def take_snapshots(self, logs: Iterable[PartitionLog]) -> None:
         """Write the current state of each log's partition, as a clean shutdown does (``takeSnapshot``)."""
@@ -400,6 +485,10 @@ class ProducerStates:
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
         return state.last_stable_offset(high_watermark)
 
+    def active_producers(self, log: PartitionLog) -> list[SnapshotEntry]:
+        """Every producer this replica knows, as DescribeProducers reports them (``UnifiedLog.activeProducers``)."""
+        return self._state(log).snapshot_entries()
+
     def open_transactions(self, log: PartitionLog) -> dict[int, int]:
         """``{producer id: first offset}`` of the transactions open in this replica, as far as its state knows."""
         state = self._current(log)
@@ -408,3 +497,5 @@ class ProducerStates:
     def forget(self, topic: str, partition: int) -> None:
         """Drop a deleted replica's state."""
         self._states.pop((topic, partition), None)
+        for key in [key for key in self._guards if key[:2] == (topic, partition)]:
+            del self._guards[key]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from kafkalab.storage.records import (
 )
 from kafkalab.storage.sparse_index import CorruptIndexError
 from kafkalab.storage.time_index import TimeIndex
-from kafkalab.storage.txn_index import TransactionIndex
+from kafkalab.storage.txn_index import AbortedTxn, TransactionIndex
 
 #: Bytes read at a time when walking batch headers.
 _BLOCK = 64 * 1024
@@ -44,6 +44,11 @@ _RECENT_BATCHES = 64
 _MAX_POSITION = 2**63
 #: Index entries hold positions and relative offsets as int32 (Kafka's ``canConvertToRelativeOffset``).
 INT32_MAX = 2**31 - 1
+
+
+#: Told each batch recovery keeps (header, bytes holding the whole batch, its position there); returns the
+#: aborted transaction its ABORT marker ends, for the ``.txnindex`` (Kafka's ``LogSegment.updateProducerState``).
+BatchObserver = Callable[[BatchHeader, bytes, int], AbortedTxn | None]
 
 
 @dataclass(frozen=True)
@@ -419,15 +424,19 @@ class LogSegment:
             self._first_batch_timestamp = NO_TIMESTAMP
         return removed
 
-    def recover(self, contiguous_offsets: bool) -> SegmentRecovery:
+    def recover(self, contiguous_offsets: bool, observe: BatchObserver) -> SegmentRecovery:
         """Validate every batch, cut the log at the first bad one and rebuild the indexes (Kafka's ``recover``).
 
         A batch is bad if it is torn, malformed, fails its CRC, or its offsets go backwards;
         with ``contiguous_offsets`` (topics that are not compacted) any gap is bad too,
         because the base offset lies outside the CRC and nothing else would catch a flip there.
+        Each batch kept goes to ``observe`` (the partition's producer state), and the
+        ``.txnindex`` is rebuilt from the ABORT markers it reports: the file on disk may
+        name markers the crash cut off, or miss ones whose entry was never written.
         """
         self.offset_index.reset()
         self.time_index.reset()
+        self.txn_index.reset()
         self._recent.clear()
         self._max_timestamp, self._offset_of_max_timestamp = NO_TIMESTAMP, self.base_offset
         self._bytes_since_index_entry = 0
@@ -439,6 +448,9 @@ class LogSegment:
                 problem = self._batch_problem(position, header, block, rel, expected, contiguous_offsets)
                 if problem:
                     break
+                aborted = observe(header, block, rel)
+                if aborted is not None:
+                    self.txn_index.append(aborted)
                 self._index_batch(position, header)
                 epoch = header.partition_leader_epoch
                 if epoch >= 0 and (not epoch_starts or epoch_starts[-1][0] != epoch):

@@ -90,6 +90,10 @@ class TransactionIndex:
         with storage_errors(self.path, "truncate"):
             os.truncate(self.path, len(kept) * ENTRY_SIZE)
 
+    def reset(self) -> None:
+        """Empty the index, to be rebuilt from the segment's batches (crash recovery, Kafka's ``reset``)."""
+        self.delete()
+
     def rename(self, path: Path) -> None:
         if self.path.exists():
             with storage_errors(self.path, "rename"):

@@ -51,7 +51,7 @@ from kafkalab.protocol.transactions import (
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future
 from kafkalab.transactions.markers import MARKER_RETRY_BACKOFF_MS, MarkerSender
-from kafkalab.transactions.state import NO_PRODUCER_EPOCH, TransactionMetadata, TransactionState
+from kafkalab.transactions.state import MAX_EPOCH, NO_PRODUCER_EPOCH, TransactionMetadata, TransactionState
 from kafkalab.transactions.store import TRANSACTION_STATE_TOPIC, TransactionStore, transaction_state_configs
 from kafkalab.views import HostedTransaction
 
@@ -72,6 +72,8 @@ class TransactionCoordinator:
         self._creating_topic = False
         ctx.group.every(ctx.config["transaction.abort.timed.out.transaction.cleanup.interval.ms"],
                         self.abort_timed_out_transactions)
+        ctx.group.every(ctx.config["transaction.remove.expired.transaction.cleanup.interval.ms"],
+                        self.remove_expired_transactional_ids)
 
     def handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
         """The broker's dispatch entries for the transaction APIs."""
@@ -165,9 +167,10 @@ class TransactionCoordinator:
         if metadata.pending:
             respond(InitProducerIdResponse(Errors.CONCURRENT_TRANSACTIONS))
             return
+        retried_rotation = request.producer_id == metadata.last_producer_id and request.producer_epoch >= MAX_EPOCH
         if request.producer_id >= 0 and metadata.producer_epoch != NO_PRODUCER_EPOCH \
-                and request.producer_id != metadata.producer_id:
-            respond(InitProducerIdResponse(Errors.PRODUCER_FENCED))
+                and request.producer_id != metadata.producer_id and not retried_rotation:
+            respond(InitProducerIdResponse(Errors.PRODUCER_FENCED))  # ``isValidProducerId``
             return
         if metadata.state in (S.PREPARE_COMMIT, S.PREPARE_ABORT):
             respond(InitProducerIdResponse(Errors.CONCURRENT_TRANSACTIONS))
@@ -177,8 +180,12 @@ class TransactionCoordinator:
             self._fence_and_abort(metadata, lambda error: respond(
                 InitProducerIdResponse(error if error != Errors.NONE else Errors.CONCURRENT_TRANSACTIONS)))
             return
+        expected = request.producer_epoch if request.producer_id >= 0 else None  # KIP-360: an epoch bump after an error
+        if metadata.epoch_exhausted and expected in (None, metadata.producer_epoch):
+            self._rotate_producer_id(metadata, request, respond, record_last_epoch=expected is not None)
+            return
         try:
-            transit = metadata.prepare_increment_epoch(request.transaction_timeout_ms, int(self.ctx.now_ms))
+            transit = metadata.prepare_increment_epoch(request.transaction_timeout_ms, int(self.ctx.now_ms), expected)
         except KafkaError as exc:
             respond(InitProducerIdResponse(exc.error))
             return
@@ -188,6 +195,26 @@ class TransactionCoordinator:
                     else InitProducerIdResponse(Errors.NONE, transit.producer_id, transit.producer_epoch))
 
         self.store.append(metadata, transit, written)
+
+    def _rotate_producer_id(self, metadata: TransactionMetadata, request: InitProducerIdRequest, respond: Responder,
+                            record_last_epoch: bool) -> None:
+        """Kafka 3.9 ``prepareInitProducerIdTransit``: an id whose epoch is exhausted gets a new producer id at
+        epoch 0 instead of an epoch that would overflow the batches' int16."""
+
+        def generated(future: Future[int]) -> None:
+            if future.error is not None:
+                respond(InitProducerIdResponse(Errors.COORDINATOR_NOT_AVAILABLE))
+                return
+            if metadata.pending or self.store.transactions.get(metadata.transactional_id) is not metadata:
+                respond(InitProducerIdResponse(Errors.CONCURRENT_TRANSACTIONS))  # changed meanwhile: ask again
+                return
+            transit = metadata.prepare_producer_id_rotation(future.result(), request.transaction_timeout_ms,
+                                                            int(self.ctx.now_ms), record_last_epoch)
+            self.store.append(metadata, transit, lambda error: respond(
+                InitProducerIdResponse(error) if error != Errors.NONE
+                else InitProducerIdResponse(Errors.NONE, transit.producer_id, transit.producer_epoch)))
+
+        self.producer_ids.generate().add_done_callback(generated)
 
     # -- AddPartitionsToTxn / AddOffsetsToTxn ------------------------------------------------------
 
@@ -220,8 +247,21 @@ class TransactionCoordinator:
             self.store.append(checked, checked.prepare_add_partitions(partitions, int(self.ctx.now_ms)), on_done)
 
     def add_partitions(self, request: AddPartitionsToTxnRequest, respond: Responder) -> None:
+        if request.verify_only:
+            respond(AddPartitionsToTxnResponse(self._verify(request)))
+            return
         self._add(request.transactional_id, request.producer_id, request.producer_epoch, frozenset(request.partitions),
                   lambda error: respond(AddPartitionsToTxnResponse({tp: error for tp in request.partitions})))
+
+    def _verify(self, request: AddPartitionsToTxnRequest) -> dict[TopicPartition, Errors]:
+        """Kafka 3.9 ``handleVerifyPartitionsInTransaction``: is each partition in the producer's transaction?
+        Nothing is written; a pending write is not waited for, since the leader checks again as it appends."""
+        checked = self._check_producer(request.transactional_id, request.producer_id, request.producer_epoch)
+        if not isinstance(checked, Errors) and checked.state in (S.PREPARE_COMMIT, S.PREPARE_ABORT):
+            checked = Errors.CONCURRENT_TRANSACTIONS
+        if isinstance(checked, Errors):
+            return dict.fromkeys(request.partitions, checked)
+        return {tp: Errors.NONE if tp in checked.partitions else Errors.TRANSACTION_ABORTABLE for tp in request.partitions}
 
     def add_offsets(self, request: AddOffsetsToTxnRequest, respond: Responder) -> None:
         """``handleAddOffsetsToTransaction``: the group's ``__consumer_offsets`` partition joins the transaction."""
@@ -300,6 +340,16 @@ class TransactionCoordinator:
                                       transactional_id=transactional_id, producer_id=metadata.producer_id,
                                       timeout_ms=metadata.timeout_ms)
                 self._fence_and_abort(metadata, lambda error: None)
+
+    def remove_expired_transactional_ids(self) -> None:
+        """Remove ids whose last transaction ended ``transactional.id.expiration.ms`` ago: state Dead, written as a
+        tombstone (Kafka 3.9 ``TransactionStateManager.removeExpiredTransactionalIds``)."""
+        now = int(self.ctx.now_ms)
+        expired_before = now - self.ctx.config["transactional.id.expiration.ms"]
+        for transactional_id, metadata in sorted(self.store.transactions.items()):
+            if (metadata.state in (S.EMPTY, S.COMPLETE_COMMIT, S.COMPLETE_ABORT) and not metadata.pending
+                    and metadata.last_update_ms <= expired_before and self.store.status(transactional_id) is None):
+                self.store.append(metadata, metadata.prepare_dead(now), lambda error: None)
 
     # -- loading ----------------------------------------------------------------------------
 

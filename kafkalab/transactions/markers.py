@@ -22,8 +22,10 @@ from kafkalab.sim.process import Future, Process, Sleep, spawn
 
 #: The inter-broker client's ``retry.backoff.ms``: the pause before markers are sent again.
 MARKER_RETRY_BACKOFF_MS = 100
-#: Answers after which the partition needs no marker: it has one, or its topic was deleted.
-_DONE = frozenset({Errors.NONE, Errors.UNKNOWN_TOPIC_OR_PARTITION})
+#: Answers after which the partition needs no marker. UNKNOWN_TOPIC_OR_PARTITION is not one: a leader just
+#: restarted says it before its metadata arrives, and Kafka retries it (3.9
+#: ``TransactionMarkerRequestCompletionHandler``); a deleted topic is known from this broker's own metadata.
+_DONE = frozenset({Errors.NONE})
 #: Answers after which this coordinator stops sending: a newer epoch or coordinator took over (Kafka's ``abortSending``).
 _FENCED = frozenset({Errors.INVALID_PRODUCER_EPOCH, Errors.TRANSACTION_COORDINATOR_FENCED})
 

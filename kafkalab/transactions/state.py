@@ -16,7 +16,7 @@ from kafkalab.protocol.types import TopicPartition
 
 NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
-#: ``Short.MaxValue - 1``: the epoch after which Kafka rotates the producer id (kafkalab refuses instead).
+#: ``Short.MaxValue - 1``: at this epoch the next InitProducerId gives the id a new producer id (``isEpochExhausted``).
 MAX_EPOCH = 32_766
 
 
@@ -101,24 +101,58 @@ class TransactionMetadata:
 
     def _transit(self, state: TransactionState, now: int, *, epoch: int | None = None, timeout_ms: int | None = None,
                  partitions: frozenset[TopicPartition] | None = None, start_ms: int | None = None,
-                 last_epoch: int | None = None) -> TxnTransit:
-        """``prepareTransitionTo``: check the move is legal, mark it pending and describe the result."""
+                 last_epoch: int | None = None, producer_id: int | None = None) -> TxnTransit:
+        """``prepareTransitionTo``: check the move is legal, mark it pending and describe the result; a new
+        ``producer_id`` makes the current one the last one."""
         if self.state not in VALID_PREVIOUS[state]:
             raise KafkaError(Errors.INVALID_TXN_STATE, f"Transaction {self.transactional_id} cannot move from "
                                                        f"{self.state.kafka_name} to {state.kafka_name}.")
         self.pending_state = state
-        return TxnTransit(self.producer_id, self.last_producer_id, self.producer_epoch if epoch is None else epoch,
+        new_id = self.producer_id if producer_id is None else producer_id
+        return TxnTransit(new_id, self.producer_id if new_id != self.producer_id else self.last_producer_id,
+                          self.producer_epoch if epoch is None else epoch,
                           self.last_producer_epoch if last_epoch is None else last_epoch,
                           self.timeout_ms if timeout_ms is None else timeout_ms, state,
                           frozenset(self.partitions) if partitions is None else partitions,
                           self.start_ms if start_ms is None else start_ms, now)
 
-    def prepare_increment_epoch(self, timeout_ms: int, now: int) -> TxnTransit:
-        """InitProducerId on a finished or new id: the next epoch fences every older producer instance."""
+    @property
+    def epoch_exhausted(self) -> bool:
+        """``isProducerEpochExhausted``: no further epoch fits the batches' int16."""
+        return self.producer_epoch >= MAX_EPOCH
+
+    def prepare_producer_id_rotation(self, new_producer_id: int, timeout_ms: int, now: int,
+                                     record_last_epoch: bool) -> TxnTransit:
+        """``prepareProducerIdRotation``: the epoch is exhausted, so the id continues as a new producer id at
+        epoch 0; a producer that asked with its own epoch (KIP-360) may retry with that as the last epoch."""
+        return self._transit(S.EMPTY, now, producer_id=new_producer_id, epoch=0,
+                             last_epoch=self.producer_epoch if record_last_epoch else NO_PRODUCER_EPOCH,
+                             timeout_ms=timeout_ms, partitions=frozenset(), start_ms=-1)
+
+    def prepare_increment_epoch(self, timeout_ms: int, now: int, expected_epoch: int | None = None) -> TxnTransit:
+        """InitProducerId on a finished or new id (Kafka 3.9 ``TransactionMetadata.prepareIncrementProducerEpoch``).
+
+        A new instance (no ``expected_epoch``) takes the next epoch, fencing every older one, and clears
+        the last epoch. A producer carrying on after an error (KIP-360: it sends its id and epoch)
+        gets the next epoch only if nobody was initialized since (its epoch is the current one); if its
+        epoch is the last one, it is retrying a bump that succeeded and gets the current epoch again;
+        otherwise it is a zombie: PRODUCER_FENCED.
+        """
         if self.producer_epoch >= MAX_EPOCH:
             raise KafkaError(Errors.INVALID_PRODUCER_EPOCH, f"The epoch of producer {self.producer_id} is exhausted.")
-        return self._transit(S.EMPTY, now, epoch=self.producer_epoch + 1, last_epoch=self.producer_epoch,
-                             timeout_ms=timeout_ms, partitions=frozenset(), start_ms=-1)
+        bumped = self.producer_epoch + 1
+        if expected_epoch is None:
+            epoch, last = bumped, NO_PRODUCER_EPOCH
+        elif self.producer_epoch in (NO_PRODUCER_EPOCH, expected_epoch):
+            epoch, last = bumped, self.producer_epoch
+        elif expected_epoch == self.last_producer_epoch:
+            epoch, last = self.producer_epoch, self.last_producer_epoch
+        else:
+            raise KafkaError(Errors.PRODUCER_FENCED, f"Expected producer epoch {expected_epoch} does not match the "
+                                                     f"current epoch {self.producer_epoch} or the previous one "
+                                                     f"{self.last_producer_epoch} of producer {self.producer_id}.")
+        return self._transit(S.EMPTY, now, epoch=epoch, last_epoch=last, timeout_ms=timeout_ms,
+                             partitions=frozenset(), start_ms=-1)
 
     def fence_epoch(self) -> int:
         """``prepareFenceProducerEpoch``: bump the epoch of an ongoing transaction before aborting it, so the
@@ -135,6 +169,10 @@ class TransactionMetadata:
     def prepare_add_partitions(self, partitions: frozenset[TopicPartition], now: int) -> TxnTransit:
         start = now if self.state in (S.EMPTY, S.COMPLETE_COMMIT, S.COMPLETE_ABORT) else self.start_ms
         return self._transit(S.ONGOING, now, partitions=frozenset(self.partitions | partitions), start_ms=start)
+
+    def prepare_dead(self, now: int) -> TxnTransit:
+        """``prepareDead``: an expired id is removed; its record becomes a tombstone."""
+        return self._transit(S.DEAD, now, partitions=frozenset())
 
     def prepare_end(self, commit: bool, now: int) -> TxnTransit:
         return self._transit(S.PREPARE_COMMIT if commit else S.PREPARE_ABORT, now)

@@ -22,7 +22,7 @@ from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.records import encode_batch
 from kafkalab.storage.segment import CorruptSegmentError
 from kafkalab.transactions import schema
-from kafkalab.transactions.state import TransactionMetadata, TxnTransit
+from kafkalab.transactions.state import TransactionMetadata, TransactionState, TxnTransit
 
 #: Kafka's ``Topic.TRANSACTION_STATE_TOPIC_NAME``.
 TRANSACTION_STATE_TOPIC = "__transaction_state"
@@ -132,8 +132,9 @@ class TransactionStore:
         partition = self.partition_for(transactional_id)
         epoch = self.owned.get(partition)
         tp = TopicPartition(TRANSACTION_STATE_TOPIC, partition)
-        batch = encode_batch([(schema.key_bytes(transactional_id), schema.value_bytes(transit), (),
-                               int(self.ctx.now_ms))])
+        # Dead: a tombstone, so the id stays gone after a reload (``writeTombstonesForExpiredTransactionalIds``).
+        value = None if transit.state is TransactionState.DEAD else schema.value_bytes(transit)
+        batch = encode_batch([(schema.key_bytes(transactional_id), value, (), int(self.ctx.now_ms))])
 
         def written(response: Any) -> None:
             error = response.partitions[tp].error if isinstance(response, ProduceResponse) else Errors.UNKNOWN_SERVER_ERROR
@@ -152,6 +153,8 @@ class TransactionStore:
                                   producer_epoch=transit.producer_epoch, old_state=old.kafka_name,
                                   new_state=transit.state.kafka_name,
                                   partitions=tuple(str(p) for p in sorted(transit.partitions)))
+            if transit.state is TransactionState.DEAD:
+                del self.transactions[transactional_id]
             on_done(Errors.NONE)
 
         self.replicas.handle_produce(ProduceRequest(-1, self.ctx.config["request.timeout.ms"], {tp: batch},

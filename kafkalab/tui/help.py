@@ -1,4 +1,5 @@
-"""The help dialog: every key and palette command, read from the same registry as the bindings.
+"""The help dialog: every key and palette command, read from the same registry as the bindings, and what
+the lanes' glyphs mean.
 
 Keys are shown as they are now, with the user's keymap applied, and each bound command
 shows the id a keymap gives it another key by.
@@ -17,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kafkalab.tui.cells import COMMITTED, FREE, TXN_ABORTED, TXN_MARKER, TXN_OPEN, UNCOMMITTED
 from kafkalab.tui.commands import UI_COMMANDS, action_specs
 
 PALETTE_ONLY = Text("palette", style="dim")
@@ -65,6 +67,33 @@ def help_table(screen_bindings: list[Binding], keys: Mapping[str, str] | None = 
     return table
 
 
+#: What a lane (dashboard, replication screen) draws, glyph by glyph.
+LANE_GLYPHS = (
+    (COMMITTED, "a record below the high watermark: committed, what consumers may read"),
+    (UNCOMMITTED, "a record above the high watermark: written by the leader, not yet on every in-sync replica"),
+    (FREE, "a free slot: where the next records go"),
+    (TXN_MARKER, "a transaction marker: the control record that commits or aborts a transaction (KIP-98)"),
+    (TXN_ABORTED, "a record of an aborted transaction: it stays in the log, read_committed consumers skip it"),
+    (TXN_OPEN, "a record of a transaction still open: read_committed consumers wait for its marker"),
+    ("s", "the log start offset: the first offset still on disk"),
+    ("H", "the high watermark: offsets below it are on every in-sync replica"),
+    ("L", "the last stable offset (LSO): read_committed consumers read only below it, while a transaction is open"),
+    ("E", "the log end offset: where the leader writes the next record"),
+    ("↑group", "the group's committed offset: where its consumers resume after a restart"),
+    ("▲client", "a running consumer's position: what its next poll reads"),
+)
+
+
+def lanes_legend() -> Table:
+    """Every glyph and marker of a lane with one sentence each."""
+    table = Table(box=None, expand=True, pad_edge=False, show_header=True, header_style="bold")
+    table.add_column("lanes", no_wrap=True, style="bold")
+    table.add_column("what it shows")
+    for glyph, meaning in LANE_GLYPHS:
+        table.add_row(glyph, meaning)
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key binding and palette command with one sentence each."""
 
@@ -84,6 +113,7 @@ class HelpScreen(ModalScreen[None]):
             body.border_title = "kafkalab keys"
             body.border_subtitle = "escape to close"
             yield Static(help_table(self._screen_bindings, self._keys))
+            yield Static(lanes_legend(), id="help-lanes")
             if self._config_file is not None:
                 yield Static(Text.assemble(
                     "\nYour own keys: give a binding id other keys in the keymap of ",

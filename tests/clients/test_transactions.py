@@ -8,6 +8,7 @@ from clients_helpers import events, open_cluster
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.inspect import ABORTED, MARKER, OPEN, PLAIN, Inspector
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.storage import LogRecovered
 from kafkalab.events.transactions import (
     ProducerFenced,
     TransactionCoordinatorLoaded,
@@ -15,9 +16,12 @@ from kafkalab.events.transactions import (
     TransactionStateChanged,
     TransactionTimedOut,
 )
+from kafkalab.protocol.groups import InitProducerIdRequest
+from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.control_records import decode_end_txn_marker
-from kafkalab.storage.records import decode_batch, iter_batch_headers
+from kafkalab.storage.records import decode_batch, encode_batch, iter_batch_headers
+from kafkalab.transactions.state import MAX_EPOCH
 
 
 def _read(cluster: Cluster, isolation: str, topic: str = "orders", polls: int = 10) -> list[bytes]:
@@ -145,6 +149,144 @@ def test_a_coordinator_killed_after_prepare_commit_is_finished_by_its_successor(
     successor = cluster.snapshot().transaction("payments")
     assert successor.state == "CompleteCommit" and successor.coordinator == loaded[0].broker_id
     assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2", b"c3", b"c4"]
+
+
+def test_a_broker_crashed_mid_transaction_and_after_an_abort_rebuilds_what_read_committed_readers_need(clusters):
+    # One replica per partition: what the restarted brokers recover is all there is.
+    cluster = open_cluster(clusters, partitions=2, replication=1)
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["c1", "c2"], "commit")
+    _transaction(cluster, producer, ["a1", "a2"], "abort")
+    _transaction(cluster, producer, ["open1", "open2"], "open")
+    producer.crash()  # the application dies mid-transaction too
+    leaders = sorted({p.leader for p in cluster.snapshot().topic("orders").partitions})
+    logs = [cluster.brokers[b].replica_log(TopicPartition("orders", p)) for p in (0, 1) for b in leaders
+            if cluster.brokers[b].replica_log(TopicPartition("orders", p)) is not None]
+    mark = cluster.journal.last_seq
+    for broker in leaders:
+        cluster.kill_broker(broker)
+    for log in logs:  # the crash lost the index writes, which were never flushed; the markers survived
+        for index in log.directory.glob("*.txnindex"):
+            index.unlink()
+    for broker in leaders:
+        cluster.wait(cluster.restart_broker(broker), timeout_ms=60_000)
+    cluster.run_for(5_000)
+    notes = [note for e in events(cluster, mark, LogRecovered) for note in e.notes if ".txnindex" in note]
+    assert len(notes) == 2 and all("1 aborted transaction(s)" in note for note in notes)
+    # The crashed application's transaction is still open: the LSO holds read_committed readers before it.
+    assert [p.last_stable_offset for p in cluster.snapshot().topic("orders").partitions] == [4, 4]
+    assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2"]
+    successor = _transactional(cluster)  # fences the crashed instance and aborts its transaction
+    _transaction(cluster, successor, ["c3", "c4"], "commit")
+    cluster.run_for(1_000)
+    assert sorted(_read(cluster, "read_committed")) == [b"c1", b"c2", b"c3", b"c4"]
+    assert sorted(_read(cluster, "read_uncommitted")) == [b"a1", b"a2", b"c1", b"c2", b"c3", b"c4", b"open1",
+                                                          b"open2"]
+
+
+def test_a_batch_failing_while_the_commit_waits_fails_the_commit_and_the_abort_bumps_the_epoch(clusters):
+    # The campaign's seed 2 once committed a transaction whose batch had just failed: the commit resumed when
+    # the batch completed, before the transaction knew it could only abort. After the abort the sequence of
+    # that partition had a gap, and every later transaction writing there failed OUT_OF_ORDER_SEQUENCE_NUMBER.
+    cluster = open_cluster(clusters, partitions=2, topic_config={"max.message.bytes": 300})
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["first"], "commit")  # partition 0, sequence 0
+    producer.begin_transaction()
+    producer.send("orders", "x" * 1000, partition=0)  # sequence 1, refused: MESSAGE_TOO_LARGE, not retriable
+    with pytest.raises(KafkaError) as raised:
+        cluster.wait(producer.commit_transaction())
+    assert raised.value.error in (Errors.MESSAGE_TOO_LARGE, Errors.RECORD_LIST_TOO_LARGE)
+    epoch = producer.transaction_manager.producer_epoch
+    cluster.wait(producer.abort_transaction())
+    assert producer.transaction_manager.producer_epoch == epoch + 1  # KIP-360: sequences start again at 0
+    _transaction(cluster, producer, ["after"], "commit")
+    assert _read(cluster, "read_committed") == [b"first", b"after"]
+
+
+def test_an_epoch_bump_from_a_fenced_instance_is_refused(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    zombie = _transactional(cluster)
+    _transactional(cluster)  # a new instance: epoch + 1, and the zombie's epoch is no longer the last one
+    request = InitProducerIdRequest("payments", 60_000, zombie.transaction_manager.producer_id,
+                                    zombie.transaction_manager.producer_epoch)
+    coordinator = cluster.snapshot().transaction("payments").coordinator
+    response = cluster.wait(cluster.brokers[coordinator].request(f"broker-{coordinator}", request))
+    assert response.error == Errors.PRODUCER_FENCED
+
+
+@pytest.mark.parametrize("verification", [True, False])
+def test_a_late_batch_of_an_aborted_transaction_is_refused_unless_verification_is_off(clusters, verification):
+    # KIP-890 part 1: a retry stuck in the network until after the abort would open a transaction the
+    # coordinator knows nothing of, holding the LSO back for good; the leader asks the coordinator first.
+    cluster = open_cluster(clusters, partitions=2,
+                           config={"transaction.partition.verification.enable": verification})
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["a"], "commit")  # partition 0, sequence 0
+    _transaction(cluster, producer, ["b"], "abort")  # sequence 1
+    cluster.run_for(1_000)  # the ABORT markers are written: the coordinator has the transaction CompleteAbort
+    txn = producer.transaction_manager
+    late = encode_batch([(None, b"late", (), 0)], producer_id=txn.producer_id, producer_epoch=txn.producer_epoch,
+                        base_sequence=2, is_transactional=True)
+    tp = TopicPartition("orders", 0)
+    leader = cluster.snapshot().partition("orders", 0).leader
+    request = ProduceRequest(-1, 30_000, {tp: late}, client_id="late", transactional_id="payments")
+    response = cluster.wait(cluster.brokers[leader].request(f"broker-{leader}", request))
+    cluster.run_for(1_000)
+    view = cluster.snapshot().partition("orders", 0)
+    if verification:
+        assert response.partitions[tp].error == Errors.INVALID_TXN_STATE
+        assert view.last_stable_offset == view.high_watermark
+    else:
+        assert response.partitions[tp].error == Errors.NONE
+        assert view.last_stable_offset == view.high_watermark - 1  # a hanging transaction from the late batch
+    assert sorted(_read(cluster, "read_committed")) == [b"a"]
+
+
+def test_an_exhausted_epoch_gives_the_transactional_id_a_new_producer_id(clusters):
+    # Kafka 3.9 prepareInitProducerIdTransit: at epoch Short.MaxValue - 1 the next init rotates the producer id.
+    cluster = open_cluster(clusters, partitions=2)
+    old = _transactional(cluster)
+    _transaction(cluster, old, ["before"], "commit")
+    cluster.run_for(1_000)
+    described = cluster.snapshot().transaction("payments")
+    assert described.state == "CompleteCommit"
+    # 32,766 inits would take a while: the coordinator's copy of the id jumps there instead.
+    cluster.brokers[described.coordinator].transactions.store.transactions["payments"].producer_epoch = MAX_EPOCH
+    new = _transactional(cluster)
+    rotated = cluster.snapshot().transaction("payments")
+    assert rotated.producer_id != described.producer_id and rotated.producer_epoch == 0
+    assert (new.transaction_manager.producer_id, new.transaction_manager.producer_epoch) == (rotated.producer_id, 0)
+    _transaction(cluster, new, ["after"], "commit")
+    old.begin_transaction()
+    old.send("orders", "zombie", partition=1)
+    with pytest.raises(KafkaError) as raised:
+        cluster.wait(old.commit_transaction())  # its records were queued: they fail instead of waiting forever
+    assert raised.value.error == Errors.INVALID_PRODUCER_ID_MAPPING  # the old producer id is no longer the id's
+    assert sorted(_read(cluster, "read_committed")) == [b"after", b"before"]
+
+
+def test_an_id_unused_for_transactional_id_expiration_ms_is_removed_for_good(clusters):
+    cluster = open_cluster(clusters, partitions=2, config={
+        "transactional.id.expiration.ms": 60_000, "transaction.remove.expired.transaction.cleanup.interval.ms": 10_000})
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["kept"], "commit")
+    first_id = producer.transaction_manager.producer_id
+    coordinator = cluster.snapshot().transaction("payments").coordinator
+    mark = cluster.journal.last_seq
+    cluster.run_for(50_000)
+    assert cluster.snapshot().transaction("payments") is not None  # not yet expired
+    cluster.run_for(30_000)
+    assert cluster.snapshot().transaction("payments") is None
+    assert [(e.old_state, e.new_state) for e in events(cluster, mark, TransactionStateChanged)][-1:] == [
+        ("CompleteCommit", "Dead")]
+    cluster.kill_broker(coordinator)  # its successor reloads __transaction_state: the tombstone keeps the id gone
+    cluster.run_for(15_000)
+    assert cluster.snapshot().transaction("payments") is None
+    cluster.wait(cluster.restart_broker(coordinator))
+    successor = _transactional(cluster)  # starts afresh: a new producer id at epoch 0
+    assert successor.transaction_manager.producer_id != first_id
+    assert successor.transaction_manager.producer_epoch == 0
+    assert _read(cluster, "read_committed") == [b"kept"]
 
 
 def test_offsets_sent_to_a_transaction_count_only_when_it_commits(clusters):

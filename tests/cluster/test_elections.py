@@ -253,6 +253,24 @@ def test_clean_shutdown_moves_leadership_before_the_broker_stops(clusters):
     _produce(cluster, "orders", 0, b"still writable with two in sync")
 
 
+def test_asking_a_broker_already_shutting_down_to_shut_down_waits_for_the_same_shutdown(clusters):
+    # The transaction campaign's seed 47 once asked twice: the second shutdown ended the first one's process,
+    # whose caller then waited forever.
+    cluster = open_cluster(clusters, **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 3, 3))
+    first = cluster.shutdown_broker(2)
+    cluster.run_for(1)
+    second = cluster.shutdown_broker(2)
+    wait_checked(cluster, second)
+    assert first.done and first.error is None
+    assert len(cluster.journal.of_type(BrokerStopped)) == 1
+    wait_checked(cluster, cluster.restart_broker(2))
+    interrupted = cluster.shutdown_broker(2)
+    cluster.run_for(1)
+    cluster.kill_broker(2)  # a crash in the middle of a clean shutdown: its caller hears so, instead of waiting
+    assert interrupted.done and interrupted.error.error == Errors.BROKER_NOT_AVAILABLE
+
+
 def test_an_offline_partition_s_live_replicas_hear_leader_minus_one_and_keep_fetching(clusters):
     # Kafka 3.9 ZK mode: the controller sends LeaderAndIsr with leader -1 to the remaining replicas
     # (ReplicaStateMachine, OfflineReplica); a follower cannot follow -1, so it keeps its fetcher.

@@ -45,6 +45,7 @@ RESULT_FIELDS = {
     "seek": ["topic", "partition", "position"],
     "describe_group": ["group", "state", "generation", "strategy", "members"],
     "describe_transaction": ["transactional_id", "state", "producer_id", "producer_epoch", "partitions", "timeout_ms"],
+    "describe_producers": ["topic", "partition", "producers"],
     "wait": ["waited_ms"],
     "expect": ["ok", "checks"],
     "note": ["text"],
@@ -161,6 +162,16 @@ def test_create_topic_warns_of_a_topic_that_refuses_acks_all_and_of_a_name_that_
     assert dotted["warning"].startswith("Due to limitations in metric names")
     assert main(["run", str(path)]) == 0
     assert "WARNING: min.insync.replicas=2 is more than the replication factor 1" in capsys.readouterr().out
+
+
+def test_describe_producers_shows_the_open_transaction_s_producer(report: dict[str, Any]) -> None:
+    transaction = steps_of(report, "describe_transaction")[0]["result"]
+    result = steps_of(report, "describe_producers")[0]["result"]
+    (producer,) = [p for p in result["producers"] if p["producer_id"] == transaction["producer_id"]]
+    assert list(producer) == ["producer_id", "producer_epoch", "latest_coordinator_epoch", "last_sequence",
+                              "last_timestamp", "current_transaction_start_offset"]
+    assert producer["producer_epoch"] == transaction["producer_epoch"]
+    assert producer["current_transaction_start_offset"] is not None and producer["last_sequence"] >= 0
 
 
 def test_describe_transaction_shows_the_transaction_a_produce_step_left_open(report: dict[str, Any]) -> None:

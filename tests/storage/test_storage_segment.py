@@ -80,7 +80,7 @@ def test_recovery_names_the_first_bad_batch(tmp_path: Path, position: int, mask:
     raw = bytearray(segment.log_path.read_bytes())
     raw[victim + position] ^= mask
     segment.log_path.write_bytes(raw)
-    result = segment.recover(contiguous_offsets=True)
+    result = segment.recover(contiguous_offsets=True, observe=lambda *_: None)
     assert words in result.problem and result.valid_bytes == victim
     assert result.next_offset == BASE + 60 and segment.size == victim
     assert result.epoch_starts == ((0, BASE), (1, BASE + 40))
@@ -92,14 +92,14 @@ def test_recovery_cuts_a_torn_header(tmp_path: Path) -> None:
     with open(segment.log_path, "ab") as file:
         file.write(b"\x00" * 30)
     reopened = LogSegment.open_existing(tmp_path, BASE, handles=FileHandles(), index_interval_bytes=200, now_ms=T0)
-    result = reopened.recover(contiguous_offsets=True)
+    result = reopened.recover(contiguous_offsets=True, observe=lambda *_: None)
     assert (result.valid_bytes, result.bytes_truncated, result.next_offset) == (size, 30, BASE + 6)
     assert "header bytes" in result.problem
 
 
 @pytest.mark.parametrize("contiguous, problem, next_offset", [(True, "was expected next", BASE + 22), (False, None, BASE + 105)])
 def test_only_compacted_segments_may_have_offset_gaps(tmp_path: Path, contiguous, problem, next_offset) -> None:
-    result = make_segment(tmp_path, gap=5).recover(contiguous_offsets=contiguous)
+    result = make_segment(tmp_path, gap=5).recover(contiguous_offsets=contiguous, observe=lambda *_: None)
     assert (problem is None) == (result.problem is None) and (problem or "") in (result.problem or "")
     assert result.next_offset == next_offset
 

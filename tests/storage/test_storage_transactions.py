@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -206,3 +207,126 @@ def test_a_marker_from_a_deposed_coordinator_is_fenced(tmp_path: Path) -> None:
     assert raised.value.error == Errors.TRANSACTION_COORDINATOR_FENCED
     writer.states.take_snapshots([log])
     assert ProducerStateManager.from_log(log).producers[1].coordinator_epoch == 4  # kept in the snapshot
+
+
+# Crash recovery (Kafka 3.9 LogLoader.recoverSegment, LogSegment.recover): the .txnindex and producer state of the
+# segments from the recovery point on are rebuilt from the batches that survived.
+
+def crash_and_reopen(log: PartitionLog, cut_at: int | None = None, torn_bytes: int = 0,
+                     lose_txn_indexes: bool = False) -> PartitionLog:
+    """Crash the log's broker: the batch at ``cut_at`` and everything after it never reached the disk (the first
+    ``torn_bytes`` of that batch did), the recovered segments' .txnindex files too if ``lose_txn_indexes``; then
+    open it as a restarted broker does, without the clean-shutdown marker."""
+    recovery_point = log.recovery_point
+    segments = log.log_segments()
+    log.close_abruptly()
+    if cut_at is not None:
+        assert cut_at >= recovery_point, "a crash only loses what was not flushed"
+        for segment in segments:
+            if segment.base_offset > cut_at:
+                segment.log_path.unlink()
+            elif (found := segment.find_batch(cut_at)) is not None:
+                position, header = found
+                assert header.base_offset == cut_at
+                os.truncate(segment.log_path, position + min(torn_bytes, header.size_in_bytes - 1))
+    if lose_txn_indexes:
+        for segment in segments:
+            if segment.base_offset >= recovery_point or segment is segments[-1]:
+                segment.txn_index.path.unlink(missing_ok=True)
+    return PartitionLog.open(log.directory, topic_config(segment_bytes=600), recovery_point, 0, False, T0,
+                             FileHandles())[0]
+
+
+def aborted(log: PartitionLog) -> list[tuple[int, int, int, int]]:
+    return [(t.producer_id, t.first_offset, t.last_offset, t.last_stable_offset)
+            for t in log.collect_aborted_txns(0, 1 << 30)]
+
+
+def test_recovery_rebuilds_a_lost_txnindex_from_the_markers_and_earlier_segments(tmp_path: Path) -> None:
+    log = open_log(tmp_path / "orders-0")
+    writer = Writer(log)
+    writer.data(3, [b"open"])  # producer 3's transaction stays open throughout: the LSO stays at 0
+    for _ in range(4):  # enough to roll a few segments (each roll flushes)
+        writer.data(1, [b"c" * 60])
+        writer.marker(1, commit=True)
+    writer.data(2, [b"doomed-1"])  # producer 2's transaction starts in a flushed segment...
+    for _ in range(3):
+        writer.data(1, [b"d" * 60])
+        writer.marker(1, commit=True)
+    writer.data(2, [b"doomed-2"])
+    writer.marker(2, commit=False)  # ...and is aborted in a segment the crash makes recover
+    assert log.recovery_point > 0 and log.recovery_point < log.log_end_offset
+    before = aborted(log)
+    assert [(pid, first) for pid, first, _, lso in before] == [(2, 9)] and before[0][3] == 0
+    expected_values = read_committed(log, log.log_end_offset)
+    reopened = crash_and_reopen(log, lose_txn_indexes=True)
+    assert aborted(reopened) == before
+    assert read_committed(reopened, reopened.log_end_offset) == expected_values
+    assert producer_snapshot.snapshot_offsets(reopened.directory)[-1] == reopened.log_end_offset
+    state = ProducerStateManager.from_log(reopened)
+    assert state.ongoing == {3: 0} and state.last_stable_offset(reopened.log_end_offset) == 0
+
+
+def test_a_crash_that_cut_off_an_abort_leaves_no_stale_entry_and_its_producer_reads_committed(tmp_path: Path) -> None:
+    log = open_log(tmp_path / "orders-0")
+    writer = Writer(log)
+    writer.data(1, [b"kept"])
+    writer.marker(1, commit=True)  # offsets 0-1
+    log.flush(T0)
+    first = writer.data(1, [b"lost-1"])
+    writer.data(1, [b"lost-2"])
+    writer.marker(1, commit=False)  # indexed: producer 1 aborted offsets 2-4
+    assert [(pid, f, last) for pid, f, last, _ in aborted(log)] == [(1, first, first + 2)]
+    reopened = crash_and_reopen(log, cut_at=first + 1, torn_bytes=7)  # lost-2 torn, the abort never written
+    assert reopened.log_end_offset == first + 1
+    assert aborted(reopened) == []  # the crash cut off the marker the old entry named
+    after = Writer(reopened)
+    after.sequences[1] = 2
+    # lost-1's transaction is open again (its coordinator will end it): the LSO waits at its first offset.
+    assert after.states.last_stable_offset(reopened, reopened.log_end_offset, build=True) == first
+    after.marker(1, commit=False)  # the coordinator's abort, now at offset 3
+    after.data(1, [b"new"])
+    after.marker(1, commit=True)
+    assert aborted(reopened) == [(1, first, first + 1, first + 2)]
+    assert read_committed(reopened, reopened.log_end_offset) == [b"kept", b"new"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps, st.data())
+def test_after_any_crash_read_committed_gets_exactly_the_surviving_committed_records(script, data) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        log = open_log(Path(tmp) / "orders-0")
+        writer = Writer(log)
+        flush_after = data.draw(st.integers(min_value=0, max_value=len(script)))
+        offsets = []
+        for number, (producer, action) in enumerate(script):
+            if number == flush_after:
+                log.flush(T0)
+            offsets.append(writer.data(producer, [f"{producer}-{number}".encode()]) if action == "send"
+                           else writer.marker(producer, action == "commit"))
+        unflushed = [offset for offset in offsets if offset >= log.recovery_point]
+        cut_at = data.draw(st.sampled_from([None, *unflushed]))
+        reopened = crash_and_reopen(log, cut_at, data.draw(st.integers(min_value=0, max_value=80)),
+                                    data.draw(st.booleans()))
+        survived = [(step, offset) for step, offset in zip(script, offsets, strict=True)
+                    if cut_at is None or offset < cut_at]
+        assert reopened.log_end_offset == (cut_at if cut_at is not None else log.log_end_offset)
+        # What a writer that never crashed would have after the surviving steps.
+        open_txns: dict[int, int] = {}
+        committed, expected_aborted = [], []
+        values: dict[int, list[tuple[int, bytes]]] = {}
+        for number, ((producer, action), offset) in enumerate(survived):
+            if action == "send":
+                open_txns.setdefault(producer, offset)
+                values.setdefault(producer, []).append((offset, f"{producer}-{number}".encode()))
+                continue
+            first = open_txns.pop(producer, None)
+            done = values.pop(producer, [])
+            if action == "commit":
+                committed += done
+            elif first is not None:
+                expected_aborted.append((producer, first, offset, min(open_txns.values(), default=offset + 1)))
+        lso = min(open_txns.values(), default=reopened.log_end_offset)
+        assert aborted(reopened) == expected_aborted
+        assert ProducerStateManager.from_log(reopened).last_stable_offset(reopened.log_end_offset) == lso
+        assert sorted(read_committed(reopened, lso)) == sorted(v for o, v in committed if o < lso)

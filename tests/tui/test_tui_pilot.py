@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import Input
+from textual.widgets import Input, Static
 from tui_helpers import record_notes
 
 from kafkalab.actions.client_actions import StartConsumer
@@ -15,8 +15,9 @@ from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.collector import FULL_PASS_EVERY
 from kafkalab.tui.forms import ActionForm
-from kafkalab.tui.help import HelpScreen
-from kafkalab.tui.screenshots import FAILOVER_MS, SIZE, populate
+from kafkalab.tui.help import LANE_GLYPHS, HelpScreen
+from kafkalab.tui.screens.dashboard import LEGEND, TXN_LEGEND
+from kafkalab.tui.screenshots import FAILOVER_MS, SIZE, populate, transactions
 from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.partition_lanes import PartitionLanes
 
@@ -187,6 +188,24 @@ class TestClockAndScreens:
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("escape")
             assert not isinstance(app.screen, HelpScreen)
+
+    async def test_the_lanes_legend_explains_transaction_glyphs_when_they_show_and_help_lists_them_all(
+            self, make_app: MakeApp) -> None:
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await populate(app)
+            await pilot.pause()
+            box = app.screen.query_one("#lanes-box")
+            assert box.border_subtitle == LEGEND
+            await transactions(app)
+            await pilot.pause()
+            assert box.border_subtitle == TXN_LEGEND
+            for glyph in ("◆", "░", "▓", "L LSO"):
+                assert glyph in TXN_LEGEND
+            await pilot.press("question_mark")
+            assert app.screen.query_one("#help-lanes", Static) is not None
+            explained = dict(LANE_GLYPHS)
+            assert all(glyph in explained for glyph in ("◆", "░", "▓", "L", "█", "▒", "H", "E"))
 
     async def test_records_screen_reads_the_chosen_replica(self, make_app: MakeApp) -> None:
         app = make_app()

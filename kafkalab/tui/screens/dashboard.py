@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
+from kafkalab.cluster.inspect import LogWindow
 from kafkalab.tui.cells import KEY_COLOURS, Marker
 from kafkalab.tui.frames import ConsumerPosition, Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen, retitle
@@ -14,13 +17,23 @@ from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.event_list import EventList
 from kafkalab.tui.widgets.partition_lanes import PartitionLanes
 from kafkalab.tui.widgets.topic_list import TopicList
-from kafkalab.views import ClusterView
+from kafkalab.views import ClusterView, TopicView
 
 #: High watermark moves would drown every other event while records flow.
 NOISY_KINDS = frozenset({"hw"})
 #: The recent-events panel groups at most this many of the newest events, into at most this many lines.
 RECENT_EVENTS, RECENT_ROWS = 2000, 50
 LEGEND = "█ committed ▒ above HW · next │ s log start H high watermark E log end ↑group commit ▲consumer"
+#: The legend while the lanes show transactions (KIP-98): their glyphs and the LSO, in the same width.
+TXN_LEGEND = "█ committed ▒ above HW ◆ txn marker ░ aborted ▓ open │ s start H HW L LSO E end ↑group ▲consumer"
+
+
+def shows_transactions(topic: TopicView | None, windows: Mapping[int, LogWindow]) -> bool:
+    """True when a lane draws a transaction's cells or an LSO below its high watermark."""
+    if topic is None:
+        return False
+    return (any(window.kinds for window in windows.values())
+            or any(p.last_stable_offset < p.high_watermark for p in topic.partitions))
 
 
 def lane_markers(view: ClusterView, positions: tuple[ConsumerPosition, ...],
@@ -72,6 +85,7 @@ class DashboardScreen(LabScreen):
         box = self.query_one("#lanes-box", Vertical)
         retitle(box, f"{topic.name}: partitions as logs (cells coloured by key)" if topic else "partitions")
         windows = dict(frame.lanes) if frame.request.lanes_topic == selection.topic else {}
+        box.border_subtitle = TXN_LEGEND if shows_transactions(topic, windows) else LEGEND
         markers = lane_markers(view, frame.positions, selection.topic)
         self.query_one(PartitionLanes).show(topic, windows, selection.partition, markers)
         if self.lab.events.version != self._events_version:

@@ -40,7 +40,8 @@ def produce(body: Any, ctx: RequestContext) -> Plan:
     """Each partition's batches to the leader; acks=0 gets no response, as in Kafka."""
     partitions = {TopicPartition(topic.name, p.index): bytes(p.records or b"")
                   for topic in body.topic_data for p in topic.partition_data}
-    request = ProduceRequest(int(body.acks), millis(body.timeout), partitions, ctx.client_id)
+    request = ProduceRequest(int(body.acks), millis(body.timeout), partitions, ctx.client_id,
+                             body.transactional_id or None)
 
     def finish(results: Sequence[Any]) -> Tree | None:
         response: ProduceResponse = results[0]

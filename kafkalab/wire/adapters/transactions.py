@@ -1,4 +1,5 @@
-"""The transaction APIs of KIP-98 and KIP-664, mapped onto the broker's transaction and group coordinators.
+"""The transaction APIs of KIP-98 and KIP-664, mapped onto the broker's transaction and group coordinators
+(DescribeProducers onto its replicas' producer state).
 
 InitProducerId and FindCoordinator (key type 1) are in ``groups.py``; WriteTxnMarkers is
 broker-to-broker only and is not served to clients. AddPartitionsToTxn is served up to
@@ -14,6 +15,8 @@ from kafkalab.protocol.transactions import (
     AddOffsetsToTxnRequest,
     AddPartitionsToTxnRequest,
     AddPartitionsToTxnResponse,
+    DescribeProducersRequest,
+    DescribeProducersResponse,
     DescribeTransactionsRequest,
     DescribeTransactionsResponse,
     EndTxnRequest,
@@ -28,6 +31,7 @@ from kafkalab.wire.adapters.base import Plan, RequestContext, Tree, adapts, by_t
 from kafkalab.wire.apis import (
     ADD_OFFSETS_TO_TXN,
     ADD_PARTITIONS_TO_TXN,
+    DESCRIBE_PRODUCERS,
     DESCRIBE_TRANSACTIONS,
     END_TXN,
     LIST_TRANSACTIONS,
@@ -83,6 +87,25 @@ def txn_offset_commit(body: Any, ctx: RequestContext) -> Plan:
         return {"topics": by_topic(response.errors.items(),
                                    lambda partition, error: {"partition_index": partition, "error_code": error},
                                    lambda topic: {"name": topic})}
+
+    return _single(request, tree)
+
+
+@adapts(DESCRIBE_PRODUCERS)
+def describe_producers(body: Any, ctx: RequestContext) -> Plan:
+    """``kafka-transactions.sh describe-producers``: the producers this broker's replica of each partition knows."""
+    request = DescribeProducersRequest(tuple(TopicPartition(topic.name, int(p)) for topic in body.topics
+                                             for p in topic.partition_indexes))
+
+    def tree(response: DescribeProducersResponse) -> Tree:
+        return {"topics": by_topic(response.partitions.items(), lambda partition, answer: {
+            "partition_index": partition, "error_code": answer.error, "error_message": None,
+            "active_producers": [{"producer_id": p.producer_id, "producer_epoch": p.producer_epoch,
+                                  "last_sequence": p.last_sequence, "last_timestamp": p.last_timestamp,
+                                  "coordinator_epoch": p.coordinator_epoch,
+                                  "current_txn_start_offset": p.current_txn_start_offset}
+                                 for p in answer.producers]},
+            lambda topic: {"name": topic}, "partitions")}
 
     return _single(request, tree)
 
