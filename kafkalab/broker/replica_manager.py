@@ -246,7 +246,8 @@ class ReplicaManager:
         assert request.transactional_id is not None
         self.verifier.verify(request.transactional_id, producer[0], producer[1], tuple(sorted(guards)),
                              lambda unverified: self._produce(request, respond, internal_topics_allowed,
-                                                              from_coordinator, verifying, guards, unverified))
+                                                              from_coordinator, verifying, guards, unverified),
+                             request.abortable_errors)
 
     def _start_verification(self, request: ProduceRequest) -> tuple[dict[TopicPartition, object], tuple[int, int] | None]:
         """The partitions this leader must verify with the transaction coordinator before appending, with their

@@ -31,11 +31,12 @@ _RETRY_AS_NOT_ENOUGH_REPLICAS = frozenset({Errors.CONCURRENT_TRANSACTIONS, Error
 Verified = Callable[[dict[TopicPartition, tuple[Errors, str]]], None]
 
 
-def _producer_error(error: Errors) -> tuple[Errors, str]:
+def _producer_error(error: Errors, abortable_errors: bool = False) -> tuple[Errors, str]:
     """What the producer is told for a partition the coordinator did not confirm, and why."""
     if error == Errors.TRANSACTION_ABORTABLE:
-        # AddPartitionsToTxnManager answers clients before Produce v11 (as kafkalab's) INVALID_TXN_STATE.
-        return Errors.INVALID_TXN_STATE, "Partition was not added to the transaction."
+        # AddPartitionsToTxnManager passes TRANSACTION_ABORTABLE on to Produce v11+ clients and answers older ones
+        # (kafkalab's own producer among them) INVALID_TXN_STATE (KafkaApis: apiVersion > 10 is genericError).
+        return (error if abortable_errors else Errors.INVALID_TXN_STATE), "Partition was not added to the transaction."
     if error == Errors.PRODUCER_FENCED:
         return Errors.INVALID_PRODUCER_EPOCH, "The transaction coordinator has a newer epoch of this producer."
     if error in _RETRY_AS_NOT_ENOUGH_REPLICAS:
@@ -58,7 +59,7 @@ class TxnVerifier:
         return self.ctx.metadata.leader_of(TopicPartition(TRANSACTION_STATE_TOPIC, java_abs_hash(transactional_id) % count))
 
     def verify(self, transactional_id: str, producer_id: int, producer_epoch: int,
-               partitions: tuple[TopicPartition, ...], on_done: Verified) -> None:
+               partitions: tuple[TopicPartition, ...], on_done: Verified, abortable_errors: bool = False) -> None:
         """Ask the coordinator whether ``partitions`` are in the producer's transaction (``verifyTransaction``)."""
         coordinator = self._coordinator(transactional_id)
         if coordinator < 0:
@@ -69,7 +70,7 @@ class TxnVerifier:
             if not isinstance(response, AddPartitionsToTxnResponse):
                 on_done(dict.fromkeys(partitions, _producer_error(Errors.NETWORK_EXCEPTION)))
                 return
-            on_done({tp: _producer_error(result) for tp in partitions
+            on_done({tp: _producer_error(result, abortable_errors) for tp in partitions
                      if (result := response.errors.get(tp, Errors.UNKNOWN_SERVER_ERROR)) != Errors.NONE})
 
         request = AddPartitionsToTxnRequest(transactional_id, producer_id, producer_epoch, partitions, verify_only=True)

@@ -18,6 +18,8 @@ class ProduceRequest(Request["ProduceResponse"]):
     client_id: str = ""
     #: A transactional producer's id (Produce v3+): the leader verifies its first batch with the coordinator (KIP-890).
     transactional_id: str | None = None
+    #: The client understands TRANSACTION_ABORTABLE (Produce v11+, KIP-890); older ones are told INVALID_TXN_STATE.
+    abortable_errors: bool = False
 
 
 @dataclass(frozen=True)

@@ -242,6 +242,26 @@ def test_a_late_batch_of_an_aborted_transaction_is_refused_unless_verification_i
     assert sorted(_read(cluster, "read_committed")) == [b"a"]
 
 
+@pytest.mark.parametrize(("abortable_errors", "expected"), [(False, Errors.INVALID_TXN_STATE),
+                                                            (True, Errors.TRANSACTION_ABORTABLE)])
+def test_a_produce_v11_client_is_told_the_transaction_is_abortable(clusters, abortable_errors, expected):
+    # Kafka 3.9's AddPartitionsToTxnManager passes TRANSACTION_ABORTABLE on to Produce v11+ clients and answers
+    # older ones INVALID_TXN_STATE (KafkaApis: apiVersion > 10 is genericError).
+    cluster = open_cluster(clusters, partitions=2)
+    producer = _transactional(cluster)
+    _transaction(cluster, producer, ["b"], "abort")
+    cluster.run_for(1_000)
+    txn = producer.transaction_manager
+    late = encode_batch([(None, b"late", (), 0)], producer_id=txn.producer_id, producer_epoch=txn.producer_epoch,
+                        base_sequence=1, is_transactional=True)
+    tp = TopicPartition("orders", 0)
+    leader = cluster.snapshot().partition("orders", 0).leader
+    request = ProduceRequest(-1, 30_000, {tp: late}, client_id="late", transactional_id="payments",
+                             abortable_errors=abortable_errors)
+    response = cluster.wait(cluster.brokers[leader].request(f"broker-{leader}", request))
+    assert response.partitions[tp].error == expected
+
+
 def test_an_exhausted_epoch_gives_the_transactional_id_a_new_producer_id(clusters):
     # Kafka 3.9 prepareInitProducerIdTransit: at epoch Short.MaxValue - 1 the next init rotates the producer id.
     cluster = open_cluster(clusters, partitions=2)

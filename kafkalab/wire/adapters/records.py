@@ -41,7 +41,7 @@ def produce(body: Any, ctx: RequestContext) -> Plan:
     partitions = {TopicPartition(topic.name, p.index): bytes(p.records or b"")
                   for topic in body.topic_data for p in topic.partition_data}
     request = ProduceRequest(int(body.acks), millis(body.timeout), partitions, ctx.client_id,
-                             body.transactional_id or None)
+                             body.transactional_id or None, abortable_errors=ctx.api_version > 10)
 
     def finish(results: Sequence[Any]) -> Tree | None:
         response: ProduceResponse = results[0]
