@@ -161,6 +161,8 @@ class AttachBridge:
         self._closed.set()
         self._source.close(timeout)
         self._worker.shutdown(wait=False, cancel_futures=True)
+        if self.actions is not None:
+            self.actions.close()  # consumers the user started leave their groups rather than time out of them
         if self._ticker is not None:
             self._ticker.join(timeout)
 
