@@ -20,7 +20,7 @@ from tests.attach.lab_server import LabServer
 def projection(view: ClusterView) -> dict[str, Any]:
     return {
         "cluster_id": view.cluster_id,
-        "brokers": [(b.broker_id, b.registered, b.leader_count, b.coordinated_groups)
+        "brokers": [(b.broker_id, b.registered, b.leader_count, b.coordinated_groups, b.config_overrides)
                     for b in view.brokers if b.registered],
         "topics": [(t.name, t.topic_id, t.internal, t.config_overrides,
                     [(p.partition, p.leader, p.leader_epoch, p.replicas, p.isr, p.log_start_offset, p.high_watermark,

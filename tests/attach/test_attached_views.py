@@ -37,6 +37,10 @@ def test_views_and_timeline_follow_topics_a_group_and_a_killed_broker(lab: LabSe
     source = AttachSource(Observer(client_config(lab.bootstrap), timeout_s=5.0), 1.0)
     first = agreeing(lab, source)
     assert first.view.cluster_id == lab.view().cluster_id != ""
+    # Broker configs through DescribeConfigs of each broker: the settings the lab was started with (and the offsets
+    # topic's replication factor it sets for three brokers), on every broker, as the lab's own view has them.
+    assert {b.config_overrides for b in first.view.brokers} == {
+        (("offsets.topic.replication.factor", "3"), ("zookeeper.session.timeout.ms", "4000"))}
 
     lab.act("create_topic: {name: orders, partitions: 3, replication_factor: 3}")
     lab.act("create_topic: {name: audit, partitions: 2, replication_factor: 2, config: {retention.ms: 3600000}}")
