@@ -138,6 +138,10 @@ class BrokerView:
     records_in: int
     #: Consumer groups this broker coordinates (it leads their __consumer_offsets partitions).
     coordinated_groups: tuple[str, ...] = ()
+    #: The broker's own settings, sorted: what DescribeConfigs of the broker says is set rather than Kafka's default
+    #: (``STATIC_BROKER_CONFIG`` from server.properties, or a dynamic broker config), as
+    #: ``kafka-configs.sh --describe --entity-type brokers --all`` marks them.
+    config_overrides: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

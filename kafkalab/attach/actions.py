@@ -29,6 +29,7 @@ from kafkalab.actions.results import (
 )
 from kafkalab.actions.templates import render
 from kafkalab.attach.client import confluent
+from kafkalab.attach.client_steps import CLIENT_STEPS, ClientSteps, text
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.validation import COLLISION_WARNING, has_collision_chars, min_isr_warning
 from kafkalab.views import ClusterView
@@ -45,10 +46,12 @@ LAB_ONLY: dict[str, str] = {
     "expect": "its checks read the lab's journal of events, which a real cluster does not keep",
     "describe_quorum": "KRaft's quorum state is not in any request a Kafka client may send",
 }
-#: Steps that change the cluster: refused on a real cluster unless writes were allowed.
-WRITES = frozenset({"produce", "create_topic", "delete_topic", "alter_config"})
+#: Steps that change the cluster: refused on a real cluster unless writes were allowed. A consumer joining a group
+#: changes it too: the group's members rebalance (maybe someone's application's), and its commits move their offsets.
+WRITES = frozenset({"produce", "create_topic", "delete_topic", "alter_config", "start_consumer", "consume", "commit",
+                    "start_producer"})
 #: Steps that run through the real client; every other step is not available attached yet.
-SUPPORTED = WRITES | {"describe_topic", "describe_group", "note"}
+SUPPORTED = WRITES | CLIENT_STEPS | {"describe_topic", "describe_group", "note"}
 
 
 def refusal(step: str, allow_writes: bool) -> KafkaError | None:
@@ -88,6 +91,11 @@ class RealClientActions:
         self._view = view
         self.allow_writes = allow_writes
         self._timeout = timeout_s
+        self._clients = ClientSteps(self._ck, config, timeout_s)
+
+    def close(self) -> None:
+        """Stop the consumers and steady producers steps started: consumers leave their groups."""
+        self._clients.close()
 
     def run(self, action: Action[Any]) -> ActionOutcome[Any]:
         """Run ``action`` on the calling thread; a refusal or a Kafka error is the outcome's error."""
@@ -116,7 +124,7 @@ class RealClientActions:
             return describe_group(self._current(), action.group)
         if isinstance(action, CreateTopic):
             topic = NewTopic(action.name, action.partitions, action.replication_factor,
-                             config={key: _text(value) for key, value in action.config.items()})
+                             config={key: text(value) for key, value in action.config.items()})
             self._admin.create_topics([topic], request_timeout=self._timeout)[action.name].result(self._timeout)
             return CreateTopicResult(action.name, action.partitions, action.replication_factor,
                                      self._creation_warning(action))
@@ -124,18 +132,18 @@ class RealClientActions:
             self._admin.delete_topics([action.topic], request_timeout=self._timeout)[action.topic].result(self._timeout)
             return DeleteTopicResult(action.topic)
         if isinstance(action, AlterConfig):
-            entries = [ConfigEntry(key, _text(value), incremental_operation=AlterConfigOpType.SET)
+            entries = [ConfigEntry(key, text(value), incremental_operation=AlterConfigOpType.SET)
                        for key, value in action.set.items()]
             entries += [ConfigEntry(key, None, incremental_operation=AlterConfigOpType.DELETE) for key in action.delete]
             resource = ConfigResource(ResourceType.TOPIC, action.topic, incremental_configs=entries)
             for future in self._admin.incremental_alter_configs([resource]).values():
                 future.result(self._timeout)
-            return AlterConfigResult(action.topic, {k: _text(v) for k, v in action.set.items()}, action.delete)
+            return AlterConfigResult(action.topic, {k: text(v) for k, v in action.set.items()}, action.delete)
         if isinstance(action, Produce):
             return self._produce(action)
         if isinstance(action, Note):
             return NoteResult(action.text)
-        raise KafkaError(Errors.LAB_ONLY, f"{action.step} is not available on an attached cluster yet.")
+        return self._clients.run(action)
 
     def _creation_warning(self, action: CreateTopic) -> str | None:
         """The lab's warnings for a new topic: a name that may collide in metric names (as kafka-topics.sh warns), and
@@ -165,7 +173,7 @@ class RealClientActions:
         if action.transactional_id is not None or action.partitioner is not None:
             raise KafkaError(Errors.LAB_ONLY, "transactions and kafkalab's partitioner choices are not "
                                                      "available on an attached cluster yet")
-        config: dict[str, Any] = {**self._config, **{k: _text(v) for k, v in action.config.items()}, "acks": str(action.acks),
+        config: dict[str, Any] = {**self._config, **{k: text(v) for k, v in action.config.items()}, "acks": str(action.acks),
                   # librdkafka's murmur2_random is the Java client's keyed partitioner (murmur2 of the key).
                   "partitioner": "murmur2_random"}
         if action.idempotence is not None:
@@ -194,9 +202,3 @@ class RealClientActions:
             raise KafkaError(_error(failed[0].error), f"None of the {len(sent)} record(s) was acknowledged.")
         return ProduceResult(sent)
 
-
-def _text(value: object) -> str:
-    """A config value as Kafka stores it: text (``true``, not ``True``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

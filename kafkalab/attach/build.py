@@ -67,7 +67,8 @@ class AttachedViewBuilder:
         high_watermarks = {tp: replica.high_watermark for hosted in leaders.values() for tp, replica in hosted.items()}
         self._lag.sample(hosted_groups, lambda tp: high_watermarks.get(tp, -1), seen.time_ms)
         groups = build_group_views(statuses, leaders, self._lag)
-        brokers = tuple(_broker(broker, broker in live, seen.controller_id, topics, groups)
+        brokers = tuple(_broker(broker, broker in live, seen.controller_id, topics, groups,
+                                seen.broker_configs.get(broker, ()))
                         for broker in sorted(self._known_brokers))
         return ClusterView(seen.time_ms, seen.cluster_id, seen.controller_id, brokers, topics, (), (), last_event_seq,
                            groups, mode=ATTACHED_MODE)
@@ -129,9 +130,10 @@ def _parse(name: str) -> TopicPartition:
 
 
 def _broker(broker: int, live: bool, controller_id: int, topics: tuple[TopicView, ...],
-            groups: tuple[GroupView, ...]) -> BrokerView:
+            groups: tuple[GroupView, ...], config_overrides: tuple[tuple[str, str], ...]) -> BrokerView:
     """A broker card: up while the metadata lists it; what it leads and follows by the metadata."""
     leads = sum(1 for t in topics for p in t.partitions if p.leader == broker)
     follows = sum(1 for t in topics for p in t.partitions if broker in p.replicas and p.leader not in (None, broker))
     return BrokerView(broker, RUNNING if live else NOT_RUNNING, live, broker == controller_id, live, leads,
-                      follows if live else 0, 0, 0, tuple(sorted(g.group_id for g in groups if g.coordinator == broker)))
+                      follows if live else 0, 0, 0, tuple(sorted(g.group_id for g in groups if g.coordinator == broker)),
+                      config_overrides)

@@ -1,6 +1,7 @@
 """One describe round of a real cluster through confluent-kafka's AdminClient: what the brokers say, as values.
 
 A round asks, each once: Metadata (cluster id, controller, live brokers, topic names), then
+DescribeConfigs of each live broker (its own settings), then
 per page of topics Metadata (topic id, partitions with leader, replicas and ISR) and
 DescribeConfigs, ListOffsets three times per leader (earliest: log start; latest with
 read_uncommitted: the high watermark and leader epoch; latest with read_committed: the last
@@ -93,6 +94,8 @@ class Observation:
     groups: tuple[SeenGroup, ...]
     #: What the round could not learn, one sentence each.
     problems: tuple[str, ...] = field(default=())
+    #: Each live broker's own settings (``BrokerView.config_overrides``), by broker id.
+    broker_configs: Mapping[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def _pages(items: list[T]) -> Iterable[list[T]]:
@@ -150,6 +153,7 @@ class Observer:
         #: The last answers, for what a round cannot learn: a dead leader's offsets, a moving coordinator's groups.
         self._last_offsets: dict[TopicPartition, SeenOffsets] = {}
         self._last_groups: dict[str, SeenGroup] = {}
+        self._last_broker_configs: dict[int, tuple[tuple[str, str], ...]] = {}
 
     def observe(self, now_ms: float) -> Observation:
         """One round; raises the client's KafkaException (or TimeoutError) when not even Metadata is answered."""
@@ -159,12 +163,42 @@ class Observer:
         # it refreshes the client's idea of the controller, which DescribeCluster only waits for (a dead controller's
         # successor is never asked).
         cluster = self._admin.list_topics(timeout=self._timeout)
+        brokers = tuple(sorted(cluster.brokers))
+        broker_configs = self._broker_configs_requested(brokers)
         topics = self._topics(sorted(cluster.topics), round_)
         offsets = self._offsets_requested(topics)
         groups = self._groups_requested(listing, round_)
         found = self._offsets(offsets, round_)
-        return Observation(now_ms, cluster.cluster_id or "", cluster.controller_id, tuple(sorted(cluster.brokers)),
-                           topics, found, self._groups(groups, round_), tuple(round_.problems))
+        described = self._groups(groups, round_)
+        return Observation(now_ms, cluster.cluster_id or "", cluster.controller_id, brokers, topics, found, described,
+                           tuple(round_.problems), self._broker_configs(broker_configs, round_))
+
+    def _broker_configs_requested(self, brokers: tuple[int, ...]) -> dict[Any, Future[Any]]:
+        """DescribeConfigs of each live broker, one call each: the admin client sends a broker's resource to that
+        broker (Kafka answers only for itself), and one that does not answer leaves only its own missing."""
+        from confluent_kafka.admin import ConfigResource, ResourceType
+
+        requested: dict[Any, Future[Any]] = {}
+        for broker in brokers:
+            requested |= self._admin.describe_configs([ConfigResource(ResourceType.BROKER, str(broker))],
+                                                      request_timeout=self._timeout)
+        return requested
+
+    def _broker_configs(self, requested: dict[Any, Future[Any]], round_: _Round
+                        ) -> dict[int, tuple[tuple[str, str], ...]]:
+        """The brokers' own settings: entries set in server.properties or dynamically (Kafka's
+        ``DescribeConfigsResponse.ConfigSource``), not defaults; sensitive ones have no value and are left out. A
+        broker not answered keeps what was last seen."""
+        from confluent_kafka.admin import ConfigSource
+
+        own = {ConfigSource.STATIC_BROKER_CONFIG.value, ConfigSource.DYNAMIC_BROKER_CONFIG.value,
+               ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG.value}
+        answered = round_.wait(requested, "describe configs of broker", lambda resource: resource.name)
+        for resource, entries in answered.items():
+            self._last_broker_configs[int(resource.name)] = tuple(sorted(
+                (entry.name, entry.value) for entry in entries.values()
+                if entry.source in own and entry.value is not None))
+        return dict(self._last_broker_configs)
 
     def _topics(self, names: list[str], round_: _Round) -> tuple[SeenTopic, ...]:
         from confluent_kafka.admin import ConfigResource, ConfigSource, ResourceType

@@ -114,7 +114,10 @@ def run_on_cluster(file: Path, bootstrap: str, properties: dict[str, str], *, al
     if not json_report:
         out.write(f"Scenario: {scenario.name} (on {bootstrap})\n")
         runner.on_step = reporter.step
-    report = runner.run(scenario, actions)
+    try:
+        report = runner.run(scenario, actions)
+    finally:
+        actions.close()  # the consumers steps started leave their groups, steady producers stop
     if json_report:
         out.write(json.dumps(report.as_json(), indent=2, sort_keys=False) + "\n")
     else:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kafkalab.cluster.countdowns import build_countdowns, fencing_countdowns
 from kafkalab.cluster.group_views import build_group_views
+from kafkalab.config import format_config_value
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE
 from kafkalab.coordination.tree import ZnodeTree
@@ -208,4 +209,7 @@ class ViewBuilder:
                           controller_node is not None and cluster.network.link_up(status.node, controller_node),
                           leaders, followers,
                           sum(replica.size_bytes for replica in hosted), status.records_in,
-                          tuple(sorted(group.group_id for group in status.groups)))
+                          tuple(sorted(group.group_id for group in status.groups)),
+                          # Every broker has the cluster's settings, all static (broker/config_describer.py).
+                          tuple(sorted((key, format_config_value(value))
+                                       for key, value in cluster.broker_config.overrides.items())))

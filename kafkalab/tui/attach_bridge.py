@@ -10,6 +10,7 @@ refused with its reason (``unavailable``); the app shows those keys disabled.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,13 @@ from kafkalab.tui.messages import ActionFinished, FrameReady
 from kafkalab.views import ClusterView
 
 T = TypeVar("T")
+
+#: The interpreter's thread switch interval while attached (Python's default is 5 ms). A describe round's Python work
+#: (confluent-kafka completing a future per partition, the waits on them, the view's build) holds the interpreter lock
+#: against the UI thread, which takes it back many times per key (each turn of its event loop lets go of it to poll
+#: its file descriptors) and waits up to the interval each time: with 1 ms a running round of 10,000 partitions moved
+#: p95 key-to-screen from 40 to 27 ms (benchmarks/tui_attach_key_latency.py, benchmarks/README.md).
+SWITCH_INTERVAL_S = 0.001
 
 #: Why the app's own commands that drive the lab are off while attached, by the app action's name.
 _TIME = "time control needs the lab: a real cluster's clock cannot be paused, stepped or sped up"
@@ -70,6 +78,8 @@ class AttachBridge:
         self._closed = threading.Event()
         self._ticker: threading.Thread | None = None
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="kafkalab-attach-actions")
+        #: The switch interval before ``start`` set ``SWITCH_INTERVAL_S``, given back on ``close``.
+        self._switch_interval: float | None = None
 
     @classmethod
     def open(cls, bootstrap: str, properties: dict[str, str], *, interval_s: float, allow_writes: bool
@@ -109,6 +119,8 @@ class AttachBridge:
                 sink(message)
         if self._ticker is not None:
             return
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._ticker = threading.Thread(target=self._tick, name="kafkalab-attach-frames", daemon=True)
         self._ticker.start()
         self._source.start()
@@ -161,8 +173,12 @@ class AttachBridge:
         self._closed.set()
         self._source.close(timeout)
         self._worker.shutdown(wait=False, cancel_futures=True)
+        if self.actions is not None:
+            self.actions.close()  # consumers the user started leave their groups rather than time out of them
         if self._ticker is not None:
             self._ticker.join(timeout)
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
 
     # The lab's commands: the app keeps them disabled while attached (``unavailable``), so these do nothing.
 

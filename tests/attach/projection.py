@@ -8,15 +8,19 @@ left out of the comparison.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
+from kafkalab.attach.source import AttachSource, Snapshot
 from kafkalab.views import ClusterView
+from tests.attach.lab_server import LabServer
 
 
 def projection(view: ClusterView) -> dict[str, Any]:
     return {
         "cluster_id": view.cluster_id,
-        "brokers": [(b.broker_id, b.registered, b.leader_count, b.coordinated_groups)
+        "brokers": [(b.broker_id, b.registered, b.leader_count, b.coordinated_groups, b.config_overrides)
                     for b in view.brokers if b.registered],
         "topics": [(t.name, t.topic_id, t.internal, t.config_overrides,
                     [(p.partition, p.leader, p.leader_epoch, p.replicas, p.isr, p.log_start_offset, p.high_watermark,
@@ -29,3 +33,21 @@ def projection(view: ClusterView) -> dict[str, Any]:
                      for p in g.partitions], g.total_lag)
                    for g in view.groups],
     }
+
+
+def agreeing(lab: LabServer, source: AttachSource, timeout_s: float = 45.0,
+              until: Callable[[dict[str, Any]], bool] = lambda p: True) -> Snapshot:
+    """Poll until the attached projection equals the lab's (and ``until`` holds): the lab moves on its live clock,
+    so one round may see a step half done; what must hold is that they agree once it settles."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        snapshot = source.poll_once()
+        assert snapshot is not None
+        attached, own = projection(snapshot.view), projection(lab.view())
+        if attached == own and until(own):
+            assert snapshot.problems == ()
+            return snapshot
+        if time.monotonic() > deadline:
+            assert attached == own, snapshot.problems
+            raise AssertionError(f"the condition never held: {own}")
+        time.sleep(0.2)

@@ -3,8 +3,6 @@ same cluster after each step, and the observed timeline names the leader changes
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from kafkalab.actions.results import CreateTopicResult, DescribeTopicResult, Pro
 from kafkalab.attach.actions import RealClientActions
 from kafkalab.attach.client import client_config
 from kafkalab.attach.observe import Observer
-from kafkalab.attach.source import AttachSource, Snapshot
+from kafkalab.attach.source import AttachSource
 from kafkalab.clients.partitioners import partition_for_key
 from kafkalab.events.cluster import LeaderElected
 from kafkalab.events.observed import (
@@ -28,25 +26,7 @@ from kafkalab.events.observed import (
     ObservedTopicCreated,
 )
 from tests.attach.lab_server import LabServer
-from tests.attach.projection import projection
-
-
-def _agreeing(lab: LabServer, source: AttachSource, timeout_s: float = 45.0,
-              until: Callable[[dict[str, Any]], bool] = lambda p: True) -> Snapshot:
-    """Poll until the attached projection equals the lab's (and ``until`` holds): the lab moves on its live clock,
-    so one round may see a step half done; what must hold is that they agree once it settles."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        snapshot = source.poll_once()
-        assert snapshot is not None
-        attached, own = projection(snapshot.view), projection(lab.view())
-        if attached == own and until(own):
-            assert snapshot.problems == ()
-            return snapshot
-        if time.monotonic() > deadline:
-            assert attached == own, snapshot.problems
-            raise AssertionError(f"the condition never held: {own}")
-        time.sleep(0.2)
+from tests.attach.projection import agreeing, projection
 
 
 def _leaders(projected: dict[str, Any], topic: str) -> list[int | None]:
@@ -55,8 +35,12 @@ def _leaders(projected: dict[str, Any], topic: str) -> list[int | None]:
 
 def test_views_and_timeline_follow_topics_a_group_and_a_killed_broker(lab: LabServer) -> None:
     source = AttachSource(Observer(client_config(lab.bootstrap), timeout_s=5.0), 1.0)
-    first = _agreeing(lab, source)
+    first = agreeing(lab, source)
     assert first.view.cluster_id == lab.view().cluster_id != ""
+    # Broker configs through DescribeConfigs of each broker: the settings the lab was started with (and the offsets
+    # topic's replication factor it sets for three brokers), on every broker, as the lab's own view has them.
+    assert {b.config_overrides for b in first.view.brokers} == {
+        (("offsets.topic.replication.factor", "3"), ("zookeeper.session.timeout.ms", "4000"))}
 
     lab.act("create_topic: {name: orders, partitions: 3, replication_factor: 3}")
     lab.act("create_topic: {name: audit, partitions: 2, replication_factor: 2, config: {retention.ms: 3600000}}")
@@ -65,13 +49,13 @@ def test_views_and_timeline_follow_topics_a_group_and_a_killed_broker(lab: LabSe
             "enable_auto_commit: false}")
     lab.act("start_consumer: {group: billing, client_id: c2, topics: [orders], auto_offset_reset: earliest, "
             "enable_auto_commit: false}")
-    stable = _agreeing(lab, source, until=lambda p: any(g[0] == "billing" and g[1] == "Stable" and len(g[6]) == 2
+    stable = agreeing(lab, source, until=lambda p: any(g[0] == "billing" and g[1] == "Stable" and len(g[6]) == 2
                                                          for g in p["groups"]))
     lab.act("commit: {group: billing, client_id: c1}")
     lab.act("commit: {group: billing, client_id: c2}")
     lab.act("produce: {topic: orders, count: 25, key: 'later{i}'}")
     # LAG: the 25 later records the group has not committed (the consumers poll, but only commits count).
-    with_lag = _agreeing(lab, source, until=lambda p: any(g[0] == "billing" and g[8] == 25 for g in p["groups"]))
+    with_lag = agreeing(lab, source, until=lambda p: any(g[0] == "billing" and g[8] == 25 for g in p["groups"]))
     orders = with_lag.view.topic("orders")
     assert orders is not None and all(p.leader_epoch >= 0 for p in orders.partitions)  # from ListOffsets, as Kafka
     audit = with_lag.view.topic("audit")
@@ -80,7 +64,7 @@ def test_views_and_timeline_follow_topics_a_group_and_a_killed_broker(lab: LabSe
     before = _leaders(projection(with_lag.view), "orders")
     seq = with_lag.view.last_event_seq
     lab.act("kill_broker: 2")
-    after = _agreeing(lab, source, until=lambda p: 2 not in _leaders(p, "orders") and
+    after = agreeing(lab, source, until=lambda p: 2 not in _leaders(p, "orders") and
                       all(2 not in partition[4] for t in p["topics"] for partition in t[4]))
     assert 2 in before
 

@@ -119,3 +119,16 @@ def test_a_fetch_session_answers_only_partitions_with_news(clusters: Clusters) -
     assert stale.error == Errors.INVALID_FETCH_SESSION_EPOCH
     unknown = _ask(cluster, leader, FetchRequest(-1, 0, 1, 1 << 20, {}, session_id=12345, session_epoch=3))
     assert unknown.error == Errors.FETCH_SESSION_ID_NOT_FOUND
+
+
+def test_a_broker_view_lists_the_settings_describe_configs_says_the_broker_has(tmp_path: Path) -> None:
+    cluster = Cluster.open(tmp_path / "c", brokers=2, seed=1,
+                           broker_config={"log.retention.ms": 60_000, "auto.create.topics.enable": True})
+    cluster.wait(cluster.start())
+    for broker in cluster.snapshot().brokers:
+        described = _ask(cluster, broker.broker_id, DescribeConfigsRequest(ConfigResourceType.BROKER,
+                                                                           str(broker.broker_id)))
+        own = tuple((c.name, c.value) for c in described.configs if c.source == ConfigSource.STATIC_BROKER_CONFIG)
+        assert broker.config_overrides == own
+        assert ("auto.create.topics.enable", "true") in own and ("log.retention.ms", "60000") in own
+    cluster.close()

@@ -7,6 +7,7 @@ The rounds come from a scripted observer and the wall clock is frozen, so the pi
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from tui_helpers import lines, record_notes
 from kafkalab.attach.observe import Observation, SeenGroup, SeenOffsets, SeenPartition, SeenTopic
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.tui.app import KafkaLabApp
-from kafkalab.tui.attach_bridge import AttachBridge
+from kafkalab.tui.attach_bridge import SWITCH_INTERVAL_S, AttachBridge
 from kafkalab.tui.commands import spec_for
 from kafkalab.tui.screenshots import SIZE, lesson_library, ready_to_shoot
 from kafkalab.views import GroupMemberView
@@ -164,3 +165,17 @@ async def test_an_action_runs_through_the_real_client_and_a_silent_cluster_shows
             assert frame.attached.problems == ("no answer: no answer in time",)
     finally:
         bridge.close()
+
+
+def test_rounds_give_the_interpreter_lock_back_to_the_ui_sooner_while_attached() -> None:
+    # The round thread's hold on the interpreter lock is what slows keys while a round runs (benchmarks/README.md).
+    cluster = ScriptedCluster()
+    before = sys.getswitchinterval()
+    bridge = AttachBridge("kafka-1:9092", cluster, None, interval_s=3600, allow_writes=False, clock=cluster.clock,
+                          tick_s=3600)
+    bridge.start()
+    try:
+        assert before > SWITCH_INTERVAL_S and sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)
+    finally:
+        bridge.close()
+    assert sys.getswitchinterval() == pytest.approx(before)

@@ -1,0 +1,198 @@
+"""Key press to screen while attached to 10,000 partitions: does a describe round block the UI thread?
+
+``kafkalab serve`` (3 brokers) runs in another process with ``--partitions`` partitions
+(RF 3) in topics of 5,000 (a topic has at most 9,999), as a real cluster would be another
+process. The app attaches to it (``AttachBridge.open``: describe rounds on the
+``kafkalab-attach`` thread) and shows the first topic on the dashboard. Each sample posts
+``]`` (select the next partition, as the terminal driver posts it) and waits for the first
+composed screen update showing it, 100 ms apart.
+
+Two phases: first with no round running (the interval is an hour: only the bridge's
+once-a-second frames arrive), then with rounds back to back (the interval is the
+shortest allowed and every round is woken at once). Each sample is told by what happened
+between the key and the screen: no round ran; a round ran (its thread competing for the
+interpreter lock); or a round ended during it or in the half second before, so its new view
+of 10,000 partitions reached the UI thread as a frame to draw. The rounds' own durations are printed too.
+
+``--switch-interval S`` sets the interpreter's thread switch interval (Python's default: 5 ms):
+if a round's thread holding the interpreter lock is what delays the UI thread, a shorter
+interval shortens the waits.
+
+Run: ``python benchmarks/tui_attach_key_latency.py [--partitions 10000] [--presses 150] [--switch-interval S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from textual import events
+from tui_support import summary
+
+from kafkalab.tui.app import KafkaLabApp
+from kafkalab.tui.attach_bridge import AttachBridge
+
+#: Partitions per topic.
+TOPIC_PARTITIONS = 5000
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Serve:
+    """``kafkalab serve`` in another process: its bootstrap, and steps sent on its standard input."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "kafkalab", "serve", "--data-dir", str(data_dir),
+                                      "--brokers", "3", "--port", "0"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+        self._answers: queue.Queue[dict[str, object]] = queue.Queue()
+        self._first: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.bootstrap = self._first.get(timeout=60).split(" ", 1)[1]
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        first = True
+        for line in self.proc.stdout:  # narration is read and dropped, so the pipe never fills
+            if first:
+                self._first.put(line.strip())
+                first = False
+            elif line.startswith("{"):
+                self._answers.put(json.loads(line))
+
+    def act(self, step: str, timeout: float = 600) -> dict[str, object]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(step + "\n")
+        self.proc.stdin.flush()
+        return self._answers.get(timeout=timeout)
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+QUIET, RUNNING, NEW_VIEW = "no round running", "a round running", "a round's new view arriving"
+#: A key pressed this soon after a round ended may wait for the UI thread to take in the round's new view.
+NEW_VIEW_WINDOW_S = 0.5
+
+
+class RoundClock:
+    """When each describe round ran (wraps the source's ``poll_once`` on its own thread)."""
+
+    def __init__(self, bridge: AttachBridge) -> None:
+        source = bridge._source
+        original = source.poll_once
+        self.rounds: list[tuple[float, float]] = []
+        self.running_since: float | None = None
+
+        def timed() -> object:
+            self.running_since = time.perf_counter()
+            try:
+                return original()
+            finally:
+                self.rounds.append((self.running_since, time.perf_counter()))
+                self.running_since = None
+
+        source.poll_once = timed  # type: ignore[method-assign]
+
+    def during(self, began: float, ended: float) -> str:
+        """What the rounds did between ``began`` and ``ended``."""
+        if any(began - NEW_VIEW_WINDOW_S <= end < ended for _, end in self.rounds):
+            return NEW_VIEW
+        running = self.running_since is not None and self.running_since < ended
+        return RUNNING if running or any(start < ended and end > began for start, end in self.rounds) else QUIET
+
+
+async def press(app: KafkaLabApp, presses: int, partitions: int, clock: RoundClock) -> dict[str, list[float]]:
+    """Samples by what the rounds did meanwhile."""
+    shown = asyncio.Event()
+    wanted = [-1]
+    display = app._display
+
+    def noting_display(screen: object, renderable: object) -> None:
+        display(screen, renderable)  # type: ignore[arg-type]
+        if renderable is not None and app.selection.partition == wanted[0]:
+            shown.set()
+
+    app._display = noting_display  # type: ignore[method-assign]
+    samples: dict[str, list[float]] = {QUIET: [], RUNNING: [], NEW_VIEW: []}
+    for _ in range(presses):
+        await asyncio.sleep(0.1)
+        wanted[0] = ((app.selection.partition or 0) + 1) % partitions
+        shown.clear()
+        began = time.perf_counter()
+        app.post_message(events.Key("right_square_bracket", None))
+        await shown.wait()
+        ended = time.perf_counter()
+        samples[clock.during(began, ended)].append((ended - began) * 1000)
+    app._display = display  # type: ignore[method-assign]
+    return samples
+
+
+async def measure(app: KafkaLabApp, bridge: AttachBridge, clock: RoundClock, presses: int, partitions: int
+                  ) -> dict[str, dict[str, list[float]]]:
+    async with app.run_test(size=(160, 48)):
+        await app.settle()
+        app.select(topic="wide-0")
+        await app.settle()
+        between = await press(app, presses, partitions, clock)
+        source = bridge._source
+        source.interval_s = 0.5
+        source.wake()
+        during = await press(app, presses, partitions, clock)
+        source.interval_s = 3600
+    return {"between rounds": between, "rounds back to back": during}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--partitions", type=int, default=10_000)
+    parser.add_argument("--presses", type=int, default=150, help="samples per phase (default 150)")
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval for this process, in seconds (default: Python's 0.005)")
+    args = parser.parse_args()
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
+    with tempfile.TemporaryDirectory(prefix="kafkalab-bench-attach-") as temp:
+        serve = Serve(Path(temp) / "data")
+        try:
+            began = time.perf_counter()
+            for n, start in enumerate(range(0, args.partitions, TOPIC_PARTITIONS)):
+                count = min(TOPIC_PARTITIONS, args.partitions - start)
+                answer = serve.act(f"create_topic: {{name: wide-{n}, partitions: {count}, replication_factor: 3}}")
+                assert answer.get("ok"), answer
+            print(f"serve: {args.partitions:,} partitions created in {time.perf_counter() - began:.1f} s")
+            began = time.perf_counter()
+            bridge = AttachBridge.open(serve.bootstrap, {}, interval_s=3600, allow_writes=False)
+            print(f"first round (attach): {time.perf_counter() - began:.1f} s")
+            clock = RoundClock(bridge)
+            app = KafkaLabApp(bridge)
+            app.animation_level = "none"
+            phases = asyncio.run(measure(app, bridge, clock, args.presses, min(TOPIC_PARTITIONS, args.partitions)))
+            bridge.close()
+        finally:
+            serve.stop()
+    for phase, by_kind in phases.items():
+        for label, samples in by_kind.items():
+            if samples:
+                print(f"{phase}, {label}: key press to screen {summary(samples)}")
+    durations = [end - start for start, end in clock.rounds]
+    if durations:
+        print(f"rounds: {len(durations)}, {min(durations):.1f}-{max(durations):.1f} s each "
+              f"(median {sorted(durations)[len(durations) // 2]:.1f} s)")
+    print("target: p95 < 50 ms while a round runs as between rounds")
+
+
+if __name__ == "__main__":
+    main()

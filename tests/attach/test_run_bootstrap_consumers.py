@@ -1,0 +1,81 @@
+"""``kafkalab run FILE --bootstrap`` with consumer steps: a group started, read, committed, described and replayed
+through confluent-kafka's consumer gives the lab's report, step for step (DescribeGroups does not return the
+generation, so that one field is left out)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("confluent_kafka")
+
+from kafkalab.attach.runner import run_on_cluster
+from kafkalab.scenarios.model import load_scenario
+from kafkalab.scenarios.runner import ScenarioRunner
+from tests.attach.lab_server import LabServer
+
+SEED = 11
+# One partition: the order records come back in across partitions is each client's own (the lab's fetcher and
+# librdkafka's interleave them differently), within one partition it is the log's.
+SCENARIO = f"""\
+name: A group reads, commits and replays
+cluster: {{brokers: 3, seed: {SEED}}}
+steps:
+  - create_topic: {{name: events, partitions: 1, replication_factor: 3}}
+  - produce: {{topic: events, key: "k{{i}}", value: "v{{i}}", count: 10}}
+  - start_consumer: {{group: readers, client_id: r1, topics: [events], auto_offset_reset: earliest,
+                      enable_auto_commit: false}}
+  - consume: {{group: readers, client_id: r1, max_records: 10}}
+  - commit: {{group: readers, client_id: r1}}
+  - describe_group: readers
+  - seek: {{group: readers, client_id: r1, topic: events, partition: 0, offset: 4}}
+  - consume: {{group: readers, client_id: r1, max_records: 3}}
+  - seek: {{group: readers, client_id: r1, topic: events, partition: 0, to: beginning}}
+  - seek: {{group: readers, client_id: r1, topic: events, partition: 0, to: end}}
+  - seek: {{group: readers, client_id: r1, topic: events, partition: 5, offset: 0}}
+    expect_error: ILLEGAL_STATE
+  - stop_consumer: {{group: readers, client_id: r1}}
+  - commit: {{group: readers, client_id: r1}}
+    expect_error: INVALID_ARGUMENT
+  - consume: {{group: once, client_id: o1, topics: [events], max_records: 4}}
+"""
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[LabServer]:
+    server = LabServer(tmp_path / "serve", seed=SEED)
+    yield server
+    server.close()
+
+
+def _without_generation(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**step, "result": {k: v for k, v in step["result"].items() if k != "generation"}}
+            if step["action"] == "describe_group" and isinstance(step.get("result"), dict) else step
+            for step in steps]
+
+
+def test_consumer_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(SCENARIO)
+    in_the_lab = ScenarioRunner(load_scenario(path)).run().as_json()
+    assert in_the_lab["ok"] is True, in_the_lab
+    out, err = io.StringIO(), io.StringIO()
+    code = run_on_cluster(path, lab.bootstrap, {}, allow_writes=True, json_report=True, verbose=False, out=out,
+                          err=err)
+    attached = json.loads(out.getvalue())
+    assert (code, err.getvalue()) == (0, ""), attached
+    assert _without_generation(attached["steps"]) == _without_generation(in_the_lab["steps"])
+    consumed = attached["steps"][3]["result"]["records"]
+    assert [(r["offset"], r["key"], r["value"]) for r in consumed] == [(i, f"k{i}", f"v{i}") for i in range(10)]
+    assert attached["steps"][4]["result"]["committed"] == {"events-0": 10}
+    # The temporary consumer committed on its clean close: its poll returned all ten records (the step kept four),
+    # and a position is what poll() returned, as in Kafka. r1 left (no auto-commit): its commit stays.
+    own = lab.view()
+    once, readers = own.group("once"), own.group("readers")
+    assert once is not None and [(p.current_offset, p.lag) for p in once.partitions] == [(10, 0)]
+    assert readers is not None and readers.members == () and readers.partitions[0].current_offset == 10
