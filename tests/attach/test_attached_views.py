@@ -64,7 +64,7 @@ def test_views_and_timeline_follow_topics_a_group_and_a_killed_broker(lab: LabSe
     before = _leaders(projection(with_lag.view), "orders")
     seq = with_lag.view.last_event_seq
     lab.act("kill_broker: 2")
-    after = agreeing(lab, source, until=lambda p: 2 not in _leaders(p, "orders") and
+    after = agreeing(lab, source, timeout_s=90.0, until=lambda p: 2 not in _leaders(p, "orders") and
                       all(2 not in partition[4] for t in p["topics"] for partition in t[4]))
     assert 2 in before
 
