@@ -21,6 +21,8 @@ class Event:
 
     #: The filter group this event belongs to in the timeline (``broker``, ``election`` ...).
     kind: ClassVar[str] = "event"
+    #: Stamped with the wall clock (a change seen on an attached cluster) rather than the lab's virtual time.
+    wall_clock: ClassVar[bool] = False
 
     seq: int = field(default=0, kw_only=True)
     time_ms: float = field(default=0.0, kw_only=True)

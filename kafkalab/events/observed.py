@@ -26,6 +26,8 @@ def _leader(broker: int | None) -> str:
 class Observed(Event):
     """Something seen changed on an attached cluster; ``time_ms`` is the wall clock's, not the lab's virtual time."""
 
+    wall_clock = True
+
 
 @dataclass(frozen=True)
 class ObservedBrokerLeft(Observed):

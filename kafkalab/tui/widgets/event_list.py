@@ -18,7 +18,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kafkalab.events.journal import Event
-from kafkalab.events.observed import Observed
 from kafkalab.sim.scheduler import DEFAULT_START_MS
 from kafkalab.tui.event_rows import EventRow
 from kafkalab.tui.widgets.lanes import text_strip
@@ -35,7 +34,7 @@ KIND_STYLES = {
 def event_time(event: Event) -> str:
     """Virtual time since the cluster began, as every list shows it; an attached cluster's events are stamped with
     the wall clock, shown as UTC time of day."""
-    if isinstance(event, Observed):
+    if event.wall_clock:
         moment = datetime.fromtimestamp(event.time_ms / 1000, tz=UTC)
         return moment.strftime("%H:%M:%S.") + f"{int(event.time_ms) % 1000:03d}"
     return f"T+{(event.time_ms - DEFAULT_START_MS) / 1000:,.3f}s"
