@@ -31,27 +31,13 @@ from kafkalab.protocol.controller_api import (
     StopReplicaResponse,
 )
 from kafkalab.protocol.fetch import (
-    EARLIEST_TIMESTAMP,
-    LATEST_TIMESTAMP,
     READ_COMMITTED,
     AbortedTransaction,
-    EpochEndOffset,
     FetchPartitionData,
     FetchRequest,
     FetchResponse,
-    ListOffsetsPartition,
-    ListOffsetsRequest,
-    ListOffsetsResponse,
-    OffsetsForLeaderEpochRequest,
-    OffsetsForLeaderEpochResponse,
 )
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
-from kafkalab.protocol.transactions import (
-    ActiveProducer,
-    DescribeProducersRequest,
-    DescribeProducersResponse,
-    PartitionProducers,
-)
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.log import PartitionLog
@@ -215,7 +201,7 @@ class ReplicaManager:
 
     # -- produce -------------------------------------------------------------------
 
-    def _unknown_or_not_leader(self, tp: TopicPartition) -> Errors:
+    def unknown_or_not_leader(self, tp: TopicPartition) -> Errors:
         if tp.topic not in self.ctx.metadata.partition_counts:
             return Errors.UNKNOWN_TOPIC_OR_PARTITION
         if tp.partition >= self.ctx.metadata.partition_counts[tp.topic]:
@@ -303,7 +289,7 @@ class ReplicaManager:
                           verifying: bool = False, guard: object | None = None) -> PartitionProduceResponse:
         partition = self.partitions.get(tp)
         if partition is None or not partition.is_leader:
-            error = self._unknown_or_not_leader(tp)
+            error = self.unknown_or_not_leader(tp)
             return PartitionProduceResponse(error, message=f"Broker {self.ctx.broker_id} does not lead {tp}.")
         # Kafka 3.9 Partition.appendRecordsToLeader: acks=all needs the committed ISR at the effective min ISR.
         min_isr = partition.effective_min_isr
@@ -457,7 +443,7 @@ class ReplicaManager:
             partition = self.partitions.get(tp)
             error = Errors.NONE
             if partition is None or not partition.is_leader:
-                error = self._unknown_or_not_leader(tp)
+                error = self.unknown_or_not_leader(tp)
             elif 0 <= fetch.current_leader_epoch < partition.leader_epoch:
                 error = Errors.FENCED_LEADER_EPOCH
             elif fetch.current_leader_epoch > partition.leader_epoch:
@@ -510,27 +496,6 @@ class ReplicaManager:
         """The partition's LSO: below it every transaction is decided (KIP-98)."""
         return self.producer_states.last_stable_offset(partition.log, partition.high_watermark, build)
 
-    def handle_describe_producers(self, request: DescribeProducersRequest) -> DescribeProducersResponse:
-        """Each partition's producers as this replica's state has them, leader or follower (Kafka 3.9
-        ``ReplicaManager.activeProducerState``, ``Partition.activeProducerState``)."""
-        answers: dict[TopicPartition, PartitionProducers] = {}
-        for tp in request.partitions:
-            partition = self.partitions.get(tp)
-            if partition is None:
-                known = tp.partition < self.ctx.metadata.partition_counts.get(tp.topic, 0)
-                answers[tp] = PartitionProducers(Errors.NOT_LEADER_OR_FOLLOWER if known
-                                                 else Errors.UNKNOWN_TOPIC_OR_PARTITION)
-                continue
-            try:
-                entries = self.producer_states.active_producers(partition.log)
-            except KafkaError as exc:
-                answers[tp] = PartitionProducers(exc.error)
-                continue
-            answers[tp] = PartitionProducers(Errors.NONE, tuple(
-                ActiveProducer(e.producer_id, e.epoch, e.last_sequence, e.timestamp, e.coordinator_epoch,
-                               e.current_txn_first_offset) for e in entries))
-        return DescribeProducersResponse(answers)
-
     def report_corruption(self, tp: TopicPartition, error: CorruptSegmentError, fetch_offset: int) -> None:
         """Narrate damage a read met (``fetch_offset`` -1 if no fetch), once per place: every retry meets it again."""
         where = (str(error.log_path), error.position, error.problem)
@@ -540,38 +505,6 @@ class ReplicaManager:
         offset = fetch_offset if error.base_offset is None else error.base_offset
         self.ctx.journal.emit(CorruptDataFound, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
                               file=str(error.log_path), position=error.position, offset=offset, problem=error.problem)
-
-    def handle_list_offsets(self, request: ListOffsetsRequest) -> ListOffsetsResponse:
-        """Log start (earliest) or high watermark (latest) of partitions this broker leads."""
-        results: dict[TopicPartition, ListOffsetsPartition] = {}
-        for tp, timestamp in request.partitions.items():
-            partition = self.partitions.get(tp)
-            if partition is None or not partition.is_leader:
-                results[tp] = ListOffsetsPartition(self._unknown_or_not_leader(tp))
-            elif timestamp == EARLIEST_TIMESTAMP:
-                results[tp] = ListOffsetsPartition(Errors.NONE, partition.log.log_start_offset)
-            elif timestamp == LATEST_TIMESTAMP:
-                latest = (self.last_stable_offset(partition, build=True) if request.isolation_level == READ_COMMITTED
-                          else partition.high_watermark)
-                results[tp] = ListOffsetsPartition(Errors.NONE, latest, leader_epoch=partition.leader_epoch)
-            else:
-                results[tp] = ListOffsetsPartition(Errors.INVALID_REQUEST)
-        return ListOffsetsResponse(results)
-
-    def handle_offsets_for_leader_epoch(self, request: OffsetsForLeaderEpochRequest) -> OffsetsForLeaderEpochResponse:
-        """Where an epoch ended in the leader's log (KIP-101/279), so a follower truncates exactly."""
-        results: dict[TopicPartition, EpochEndOffset] = {}
-        for tp, epoch_request in request.partitions.items():
-            partition = self.partitions.get(tp)
-            if partition is None or not partition.is_leader:
-                results[tp] = EpochEndOffset(self._unknown_or_not_leader(tp))
-            elif 0 <= epoch_request.current_leader_epoch < partition.leader_epoch:
-                results[tp] = EpochEndOffset(Errors.FENCED_LEADER_EPOCH)
-            else:
-                epoch, end_offset = partition.log.leader_epoch_cache.end_offset_for(
-                    epoch_request.leader_epoch, partition.log.log_end_offset)
-                results[tp] = EpochEndOffset(Errors.NONE, epoch, end_offset)
-        return OffsetsForLeaderEpochResponse(results)
 
     # -- follower side (called by the fetchers) ------------------------------------
 

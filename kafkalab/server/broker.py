@@ -27,12 +27,12 @@ from kafkalab.broker.config_manager import TopicConfigManager
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.fetch_sessions import FetchSessionCache
 from kafkalab.broker.log_tasks import LogTasks
+from kafkalab.broker.partition_queries import describe_producers, list_offsets, offsets_for_leader_epoch
 from kafkalab.broker.producer_ids import ProducerIdManager, ProducerIdSource
 from kafkalab.broker.replica_manager import ReplicaManager
 from kafkalab.broker.txn_markers import TxnMarkerWriter
 from kafkalab.config import BrokerConfig, TopicConfig
 from kafkalab.controller.controller import Controller
-from kafkalab.controller.requests import ControllerRequests
 from kafkalab.coordination import paths
 from kafkalab.coordination.client import CoordinationClient, expired_session, session_bound
 from kafkalab.coordination.protocol import WatchNotifications, ZkCode, ZkException
@@ -45,11 +45,11 @@ from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
 from kafkalab.protocol.fetch import FetchRequest, ListOffsetsRequest, OffsetsForLeaderEpochRequest
 from kafkalab.protocol.groups import FindCoordinatorRequest
-from kafkalab.protocol.kraft import not_controller_response
 from kafkalab.protocol.metadata import DescribeClusterRequest, MetadataRequest
 from kafkalab.protocol.produce import ProduceRequest
 from kafkalab.protocol.transactions import TRANSACTION_KEY_TYPE, DescribeProducersRequest, WriteTxnMarkersRequest
 from kafkalab.protocol.types import TopicPartition
+from kafkalab.server.zk_requests import ZkRequests
 from kafkalab.sim.network import ConnectionRefused, Network, Responder
 from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
@@ -471,7 +471,7 @@ class Broker:
 
     def _handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
         assert self.replicas is not None and self.ctx is not None and self.groups is not None
-        return {**self._client_handlers(), **(self._kraft_handlers() if self.quorum is not None else self._zk_handlers())}
+        return {**self._client_handlers(), **(self._kraft_handlers() if self.quorum is not None else ZkRequests(self).handlers())}
 
     def _client_handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
         """What every broker serves clients, in both modes."""
@@ -485,9 +485,9 @@ class Broker:
         return {
             ProduceRequest: replicas.handle_produce,
             FetchRequest: fetch_sessions.handle,
-            ListOffsetsRequest: lambda r, respond: respond(replicas.handle_list_offsets(r)),
-            DescribeProducersRequest: lambda r, respond: respond(replicas.handle_describe_producers(r)),
-            OffsetsForLeaderEpochRequest: lambda r, respond: respond(replicas.handle_offsets_for_leader_epoch(r)),
+            ListOffsetsRequest: lambda r, respond: respond(list_offsets(replicas, r)),
+            DescribeProducersRequest: lambda r, respond: respond(describe_producers(replicas, r)),
+            OffsetsForLeaderEpochRequest: lambda r, respond: respond(offsets_for_leader_epoch(replicas, r)),
             MetadataRequest: AutoTopicCreation(self.ctx).handle_metadata,
             DescribeClusterRequest: lambda r, respond: respond(metadata.describe_cluster()),
             admin_api.DescribeConfigsRequest: self._describe_configs,
@@ -506,90 +506,6 @@ class Broker:
         return {admin_api.CreateTopicsRequest: forward, admin_api.DeleteTopicsRequest: forward,
                 admin_api.CreatePartitionsRequest: forward, admin_api.ElectLeadersRequest: forward,
                 admin_api.IncrementalAlterConfigsRequest: forward}
-
-    def _zk_handlers(self) -> dict[type, Callable[[Any, Responder], None]]:
-        """ZooKeeper mode: the controller's requests, and those this broker serves when it is the controller."""
-        assert self.replicas is not None
-        replicas = self.replicas
-        return {
-            ctl.LeaderAndIsrRequest: self._leader_and_isr,
-            ctl.UpdateMetadataRequest: self._update_metadata,
-            ctl.StopReplicaRequest: lambda r, respond: respond(replicas.handle_stop_replica(r)),
-            admin_api.CreateTopicsRequest: self._controller_only(ControllerRequests.create_topics),
-            admin_api.DeleteTopicsRequest: self._controller_only(ControllerRequests.delete_topics, on_queue=False),
-            admin_api.CreatePartitionsRequest: self._controller_only(ControllerRequests.create_partitions),
-            admin_api.ElectLeadersRequest: self._controller_only(ControllerRequests.elect_leaders),
-            ctl.AlterPartitionRequest: self._controller_only(ControllerRequests.alter_partition),
-            ctl.ControlledShutdownRequest: self._controller_only(ControllerRequests.controlled_shutdown),
-            admin_api.IncrementalAlterConfigsRequest: self._alter_configs,
-        }
-
-    def _controller_only(self, handler: Callable[[ControllerRequests, Any], Process[Any]],
-                         on_queue: bool = True) -> Callable[[Any, Responder], None]:
-        """Serve a request only the active controller serves, as an event on its queue unless ``on_queue`` is False."""
-
-        def handle(request: Any, respond: Responder) -> None:
-            controller = self.controller
-            if controller is None or not controller.active or self.ctx is None:
-                respond(not_controller_response(request))
-                return
-            requests = ControllerRequests(controller)
-            name = type(request).__name__.removesuffix("Request")
-            done = (controller.submit(lambda: handler(requests, request), name) if on_queue
-                    else spawn(self.ctx.group, handler(requests, request), name=name))
-
-            def answer(finished: Future[Any]) -> None:
-                # A handler that finds the controller moved answers NOT_CONTROLLER, as Kafka's does; any
-                # other failure is answered NOT_CONTROLLER too but stays unclaimed, so it is journaled.
-                if isinstance(finished.error, KafkaError) and finished.error.error == Errors.NOT_CONTROLLER:
-                    done.claim()
-                respond(finished.result() if finished.error is None and finished.result() is not None
-                        else not_controller_response(request))
-
-            done.add_done_callback(answer)
-        return handle
-
-    def _leader_and_isr(self, request: ctl.LeaderAndIsrRequest, respond: Responder) -> None:
-        assert self.ctx is not None and self.topic_configs is not None
-
-        def process() -> Process[None]:
-            assert self.topic_configs is not None and self.replicas is not None
-            yield from self.topic_configs.ensure_loaded({s.topic for s in request.partition_states})
-            respond(self.replicas.handle_leader_and_isr(request))
-
-        task = spawn(self.ctx.group, process(), name="LeaderAndIsr")
-
-        def failed(_: Future[None]) -> None:
-            # Answered as Kafka's request handler answers an exception. An expired session is no failure
-            # (the controller sends LeaderAndIsr again once we re-register); anything else is journaled too.
-            if task.error is not None:
-                if expired_session(task.error):
-                    task.claim()
-                respond(ctl.LeaderAndIsrResponse(Errors.UNKNOWN_SERVER_ERROR, {}))
-
-        task.add_done_callback(failed)
-
-    def _update_metadata(self, request: ctl.UpdateMetadataRequest, respond: Responder) -> None:
-        assert self.ctx is not None and self.replicas is not None
-        if request.controller_epoch < self.ctx.metadata.controller_epoch:
-            respond(ctl.UpdateMetadataResponse(Errors.STALE_CONTROLLER_EPOCH))
-            return
-        if 0 <= request.broker_epoch < self.ctx.broker_epoch:
-            # Kafka's isBrokerEpochStale: meant for an earlier registration of this broker.
-            respond(ctl.UpdateMetadataResponse(Errors.STALE_BROKER_EPOCH))
-            return
-        self.ctx.metadata.update(request)
-        if request.update_type is ctl.ControlRequestType.FULL:
-            # Every topic is in a FULL update: local logs of any other topic were deleted meanwhile.
-            self.replicas.delete_stray_logs(set(self.ctx.metadata.partition_counts))
-        respond(ctl.UpdateMetadataResponse(Errors.NONE))
-
-    def _alter_configs(self, request: admin_api.IncrementalAlterConfigsRequest, respond: Responder) -> None:
-        assert self.ctx is not None and self.topic_configs is not None
-        topic_configs = self.topic_configs
-        spawn(self.ctx.group, topic_configs.alter(request), name="IncrementalAlterConfigs").claim().add_done_callback(
-            lambda f: respond(admin_api.IncrementalAlterConfigsResponse(
-                f.result() if f.error is None else admin_api.ApiResult(Errors.UNKNOWN_SERVER_ERROR, str(f.error)))))
 
     def _describe_configs(self, request: admin_api.DescribeConfigsRequest, respond: Responder) -> None:
         assert self.ctx is not None
