@@ -29,7 +29,7 @@ from kafkalab.attach.source import AttachSource, Observes, Snapshot
 from kafkalab.events.failures import ProcessFailed
 from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.frames import AttachedState, ClockState, Frame, FrameRequest
-from kafkalab.tui.messages import ActionFinished, FrameReady
+from kafkalab.tui.messages import ActionFinished, AppMailbox, FrameReady
 from kafkalab.views import ClusterView
 
 T = TypeVar("T")
@@ -69,8 +69,7 @@ class AttachBridge:
         self._source = AttachSource(observer, interval_s, clock=clock, on_snapshot=self.on_snapshot)
         #: Runs the user's actions through the real client (None: none run).
         self.actions = actions
-        self._sink: Callable[[Message], Any] | None = None
-        self._waiting: list[Message] = []
+        self._mailbox = AppMailbox()
         self._lock = threading.Lock()
         self._request = FrameRequest()
         self._acked = 0
@@ -112,11 +111,7 @@ class AttachBridge:
     def start(self, sink: Callable[[Message], Any] | None = None) -> None:
         """Start polling and ticking, or attach ``sink`` (the app's ``post_message``) to a started bridge."""
         if sink is not None:
-            with self._lock:
-                self._sink = sink
-                waiting, self._waiting = self._waiting, []
-            for message in waiting:
-                sink(message)
+            self._mailbox.connect(sink)
         if self._ticker is not None:
             return
         self._switch_interval = sys.getswitchinterval()
@@ -139,7 +134,7 @@ class AttachBridge:
 
         def run() -> None:
             if self.actions is not None:
-                self._post(ActionFinished(self.actions.run(action)))
+                self._mailbox.post(ActionFinished(self.actions.run(action)))
             self._source.wake()
 
         self._worker.submit(run)
@@ -233,7 +228,7 @@ class AttachBridge:
         with self._lock:
             self._frame_number += 1
             number = self._frame_number
-        self._post(FrameReady(self._frame(number, snapshot)))
+        self._mailbox.post(FrameReady(self._frame(number, snapshot)))
         return number
 
     def _frame(self, number: int, snapshot: Snapshot) -> Frame:
@@ -244,15 +239,6 @@ class AttachBridge:
         return Frame(number, snapshot.view, ClockState(snapshot.view.time_ms, 1.0, False), events, self._request,
                      attached=attached)
 
-    def _post(self, message: Message) -> None:
-        with self._lock:
-            sink = self._sink
-            if sink is None:
-                if isinstance(message, FrameReady):
-                    self._waiting = [m for m in self._waiting if not isinstance(m, FrameReady)]
-                self._waiting.append(message)
-                return
-        sink(message)
 
 
 #: What the app runs on: the lab's engine, or an attached cluster.

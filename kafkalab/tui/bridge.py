@@ -18,7 +18,6 @@ nothing the user does is silently dropped.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future as ThreadFuture
@@ -41,7 +40,7 @@ from kafkalab.sim.process import Future as SimFuture
 from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
 from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameRequest, ListenerState
 from kafkalab.tui.lesson_host import LessonHost
-from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
+from kafkalab.tui.messages import ActionFinished, AppMailbox, EngineFailed, FrameReady
 from kafkalab.tui.player import ScenarioPlayer
 from kafkalab.wire.listener import PORT_ADVICE, Listener
 from kafkalab.wire.server import PortInUse
@@ -70,9 +69,7 @@ class EngineBridge:
         self._driver = RealtimeDriver(cluster.scheduler, on_tick=self._on_tick, paused=True, speed=speed,
                                       on_error=self._engine_stopped)
         self.frame_interval = frame_interval
-        self._sink: Callable[[Message], Any] | None = None
-        self._sink_lock = threading.Lock()
-        self._waiting: list[Message] = []
+        self._mailbox = AppMailbox()
         self._session: Session | None = None
         self._inspector = Inspector(cluster)
         self._request = FrameRequest()
@@ -125,11 +122,7 @@ class EngineBridge:
         messages wait until a sink is attached.
         """
         if sink is not None:
-            with self._sink_lock:
-                self._sink = sink
-                for message in self._waiting:
-                    sink(message)
-                self._waiting = []
+            self._mailbox.connect(sink)
         if self._started:
             return
         self._started = True
@@ -147,7 +140,7 @@ class EngineBridge:
         """
         error = self.error
         if error is not None and not quiet:
-            self._post(EngineFailed(error))
+            self._mailbox.post(EngineFailed(error))
 
         def run() -> T:
             try:
@@ -304,7 +297,7 @@ class EngineBridge:
 
     def _engine_stopped(self, error: BaseException) -> None:
         """The engine thread died (on its last breath, on that thread)."""
-        self._post(EngineFailed(error))
+        self._mailbox.post(EngineFailed(error))
 
     def _start_cluster(self) -> Session:
         self._start_error = None
@@ -312,7 +305,7 @@ class EngineBridge:
             self._cluster.wait(self._cluster.start())
         except BaseException as exc:  # shown by the UI; the cluster stays as it is on disk
             self._start_error = exc
-            self._post(EngineFailed(exc))
+            self._mailbox.post(EngineFailed(exc))
             raise
         self._session = Session(self._cluster, self._cluster.meta.seed, self._custom_partitioner)
         return self._session
@@ -354,19 +347,8 @@ class EngineBridge:
             self._session.close()
         self._cluster.close()
 
-    def _post(self, message: Message) -> None:
-        with self._sink_lock:
-            sink = self._sink
-            if sink is None:
-                # Only the newest frame matters to an app that is not there yet.
-                if isinstance(message, FrameReady):
-                    self._waiting = [m for m in self._waiting if not isinstance(m, FrameReady)]
-                self._waiting.append(message)
-                return
-        sink(message)
-
     def _finished(self, future: SimFuture[ActionOutcome]) -> None:
-        self._post(ActionFinished(future.result()))
+        self._mailbox.post(ActionFinished(future.result()))
 
     def _on_tick(self) -> None:
         if self._session is None or self._cluster.closed:
@@ -387,7 +369,7 @@ class EngineBridge:
             return self._frame_number
         self._frame_number += 1
         frame = self._build(self._frame_number, self._request)
-        self._post(FrameReady(frame))
+        self._mailbox.post(FrameReady(frame))
         return frame.number
 
     def _build(self, number: int, request: FrameRequest) -> Frame:

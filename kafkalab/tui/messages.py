@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 from textual.message import Message
 
 from kafkalab.actions.execute import ActionOutcome
@@ -40,3 +44,33 @@ class EngineFailed(Message):
         self.error = error
         #: The error as failures describe it: its name, sentence and source line.
         self.failure = Failure("engine", "engine thread", error)
+
+
+class AppMailbox:
+    """Where a bridge posts messages for the app: they wait until the app connects its ``post_message`` (a bridge
+    starts before the app has mounted), and of the frames waiting only the newest is kept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sink: Callable[[Message], Any] | None = None
+        self._waiting: list[Message] = []
+
+    def connect(self, sink: Callable[[Message], Any]) -> None:
+        """Deliver to ``sink`` from now on, what waited first."""
+        with self._lock:
+            self._sink = sink
+            waiting, self._waiting = self._waiting, []
+            for message in waiting:
+                sink(message)
+
+    def post(self, message: Message) -> None:
+        """Deliver ``message`` (any thread), or keep it until the app connects."""
+        with self._lock:
+            sink = self._sink
+            if sink is None:
+                # Only the newest frame matters to an app that is not there yet.
+                if isinstance(message, FrameReady):
+                    self._waiting = [m for m in self._waiting if not isinstance(m, FrameReady)]
+                self._waiting.append(message)
+                return
+        sink(message)
