@@ -51,6 +51,10 @@ from kafkalab.views import HostedReplica
 
 Responder = Callable[[Any], None]
 
+#: What a waiting fetch can do now (``ReplicaManager._fetch_state``).
+_NOTHING_NEW, _RECORDS, _ANSWER = range(3)
+
+
 class ReplicaManager:
     """Every partition replica hosted by one broker and the requests that touch them."""
 
@@ -401,38 +405,70 @@ class ReplicaManager:
         partition read to its end whose offsets it already knows is left out of the answer,
         which the session would drop anyway (KIP-227), so it costs no response data.
         """
-        follower = request.replica_id >= 0
-        if follower:
-            for tp, fetch in request.partitions.items():
-                partition = self.partitions.get(tp)
-                if partition is not None and partition.is_leader and fetch.current_leader_epoch == partition.leader_epoch:
-                    moved = partition.update_follower(request.replica_id, fetch.fetch_offset, self.ctx.now_ms)
-                    self.isr_changes.maybe_expand(partition, request.replica_id)
-                    if moved:
-                        self._maybe_increment_high_watermark(partition)
-        results, total_bytes, has_error = self._read(request, told)
-        if request.max_wait_ms <= 0 or total_bytes >= request.min_bytes or has_error:
-            respond(FetchResponse(results))
+        if request.replica_id >= 0:
+            self._update_followers(request)
+        if request.max_wait_ms <= 0 or request.min_bytes <= 0:
+            respond(FetchResponse(self._read(request, told)[0]))
             return
 
-        def has_new_data() -> bool:
-            for tp, fetch in request.partitions.items():
-                partition = self.partitions.get(tp)
-                if partition is None or not partition.is_leader:
-                    return True
-                if self._fetch_limit(partition, request) > fetch.fetch_offset:
-                    return True
-            return False
-
         def try_complete() -> bool:
-            if not has_new_data():
+            # Reads only when there is something to read: a follower's fetch waits for records
+            # most of its life, and reading nothing was most of what it cost.
+            state = self._fetch_state(request)
+            if state == _NOTHING_NEW:
                 return False
-            respond(FetchResponse(self._read(request, told)[0]))
+            results, total_bytes, has_error = self._read(request, told)
+            if state == _RECORDS and total_bytes < request.min_bytes and not has_error:
+                return False
+            respond(FetchResponse(results))
             return True
 
         self.fetch_purgatory.try_complete_else_watch(
             tuple(request.partitions), try_complete, lambda: respond(FetchResponse(self._read(request, told)[0])),
             request.max_wait_ms)
+
+    def _update_followers(self, request: FetchRequest) -> None:
+        """A follower's fetch tells where it stands in each partition it asks for (``updateFollowerFetchState``)."""
+        replica = request.replica_id
+        now = self.ctx.now_ms
+        partitions = self.partitions
+        for tp, fetch in request.partitions.items():
+            partition = partitions.get(tp)
+            if partition is None or not partition.is_leader or fetch.current_leader_epoch != partition.leader_epoch:
+                continue
+            moved = partition.update_follower(replica, fetch.fetch_offset, now)
+            if replica not in partition.isr:  # an ISR member is in the maximal ISR: it has nothing to join
+                self.isr_changes.maybe_expand(partition, replica)
+            if moved:
+                self._maybe_increment_high_watermark(partition)
+
+    def _fetch_state(self, request: FetchRequest) -> int:
+        """Whether a waiting fetch must answer, may answer (records past a fetch offset) or has nothing new.
+
+        Kafka 3.9's ``DelayedFetch.tryComplete``: it answers when the broker no longer leads a
+        partition or does not know it (cases A-C), when the fetch's leader epoch is fenced (E) or
+        its offset lies past the end it may read or before the log (F); else when the records
+        past the fetch offsets add up to ``min_bytes`` (G), which the caller measures by reading.
+        """
+        follower = request.replica_id >= 0
+        partitions = self.partitions
+        state = _NOTHING_NEW
+        for tp, fetch in request.partitions.items():
+            partition = partitions.get(tp)
+            if partition is None or not partition.is_leader:
+                return _ANSWER
+            epoch = fetch.current_leader_epoch
+            if epoch >= 0 and epoch != partition.leader_epoch:
+                return _ANSWER
+            offset = fetch.fetch_offset
+            limit = partition.log.log_end_offset if follower else self._fetch_limit(partition, request)
+            if offset > limit or offset < partition.log.log_start_offset:
+                return _ANSWER
+            if limit > offset:
+                if request.min_bytes <= 1:
+                    return _RECORDS  # the read answers: with the records, and with any error it meets
+                state = _RECORDS
+        return state
 
     def _read(self, request: FetchRequest, told: Told | None) -> tuple[dict[TopicPartition, FetchPartitionData], int, bool]:
         follower = request.replica_id >= 0

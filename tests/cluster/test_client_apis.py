@@ -132,3 +132,42 @@ def test_a_broker_view_lists_the_settings_describe_configs_says_the_broker_has(t
         assert broker.config_overrides == own
         assert ("auto.create.topics.enable", "true") in own and ("log.retention.ms", "60000") in own
     cluster.close()
+
+
+def test_a_waiting_fetch_answers_once_min_bytes_have_arrived_or_at_max_wait(clusters: Clusters) -> None:
+    # Kafka 3.9 DelayedFetch.tryComplete, case G: records add up to fetch.min.bytes before it answers.
+    cluster = open_cluster(clusters, brokers=1)
+    cluster.wait(cluster.create_topic("orders", 1, 1))
+    cluster.run_for(100)
+    tp = TopicPartition("orders", 0)
+    waiting = cluster.client.send(1, FetchRequest(-1, 5000, 2000, 1 << 20, {tp: FetchPartition(0)}))
+    cluster.wait(cluster.produce("orders", 0, [(b"k", b"x" * 100)]))
+    cluster.run_for(100)
+    assert not waiting.done  # about 170 bytes: fewer than 2,000
+    cluster.wait(cluster.produce("orders", 0, [(b"k", b"x" * 2000)]))
+    cluster.run_for(10)
+    assert waiting.done and len(waiting.result().partitions[tp].records) > 2000
+    timed_out = cluster.client.send(1, FetchRequest(-1, 300, 100_000, 1 << 20, {tp: FetchPartition(0)}))
+    cluster.run_for(250)
+    assert not timed_out.done
+    cluster.run_for(100)
+    assert timed_out.done and timed_out.result().partitions[tp].records  # what there is, at max wait
+
+
+def test_a_consumer_fetch_past_the_high_watermark_is_answered_at_once(clusters: Clusters) -> None:
+    # Kafka 3.9 DelayedFetch.tryComplete, case F: a fetch offset past the end it may read (here the
+    # high watermark, while a follower that cannot fetch holds it back) answers now, with no records.
+    cluster = open_cluster(clusters, brokers=2)
+    cluster.wait(cluster.create_topic("orders", 1, 2))
+    cluster.run_for(1000)
+    tp = TopicPartition("orders", 0)
+    leader = cluster.snapshot().topic("orders").partitions[0].leader
+    follower = 2 if leader == 1 else 1
+    cluster.cut_link(leader, follower)
+    cluster.wait(cluster.produce("orders", 0, [(b"k", b"v")], acks=1))
+    cluster.run_for(10)
+    waiting = cluster.client.send(leader, FetchRequest(-1, 5000, 1, 1 << 20, {tp: FetchPartition(1)}))
+    cluster.run_for(10)
+    assert waiting.done
+    answer = waiting.result().partitions[tp]
+    assert answer.error == Errors.NONE and answer.high_watermark == 0 and not answer.records
