@@ -47,9 +47,22 @@ class Partition:
         self.controller_epoch = -1
         self.isr: tuple[int, ...] = ()
         self.pending_isr: tuple[int, ...] | None = None
-        self.high_watermark = min(high_watermark, log.log_end_offset)
+        #: Bumped by every change a view shows (role, leader, epoch, ISR, high watermark): a snapshot
+        #: describes again only replicas whose partition or log changed (``ReplicaManager.describe``).
+        self.changes = 0
+        self._high_watermark = min(high_watermark, log.log_end_offset)
         self.followers: dict[int, FollowerState] = {}
         self.leader_epoch_start_offset = 0
+
+    @property
+    def high_watermark(self) -> int:
+        """Offsets below it are on every ISR member: what consumers may read."""
+        return self._high_watermark
+
+    @high_watermark.setter
+    def high_watermark(self, value: int) -> None:
+        self._high_watermark = value
+        self.changes += 1
 
     @property
     def is_leader(self) -> bool:
@@ -106,6 +119,7 @@ class Partition:
         return True
 
     def _apply(self, state: PartitionState) -> None:
+        self.changes += 1
         self.replicas = state.replicas
         self.leader_id = state.leader
         self.leader_epoch = state.leader_epoch
@@ -116,9 +130,15 @@ class Partition:
 
     def commit_isr(self, state: PartitionState) -> None:
         """Apply an ISR change the controller committed."""
+        self.changes += 1
         self.isr = state.isr
         self.partition_epoch = state.partition_epoch
         self.pending_isr = None
+
+    def stop(self) -> None:
+        """StopReplica without deletion: the replica stays, leading and following nothing."""
+        self.leader_id = -1
+        self.changes += 1
 
     # -- leader bookkeeping --------------------------------------------------------
 

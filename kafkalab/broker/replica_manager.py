@@ -64,6 +64,8 @@ class ReplicaManager:
         self.log_manager = log_manager
         self.topic_config = topic_config
         self.partitions: dict[TopicPartition, Partition] = {}
+        #: ``describe``'s kept descriptions: (partition, its changes, log, its changes, description).
+        self._descriptions: dict[TopicPartition, tuple[Partition, int, PartitionLog, int, HostedReplica]] = {}
         self.produce_purgatory = Purgatory(ctx.group)
         self.fetch_purgatory = Purgatory(ctx.group)
         self._appended_since_check: set[TopicPartition] = set()
@@ -181,7 +183,7 @@ class ReplicaManager:
                 self._delete_log(item.tp)
                 self.producer_states.forget(item.tp.topic, item.tp.partition)
             elif partition is not None:
-                partition.leader_id = -1
+                partition.stop()
             self.produce_purgatory.check_and_complete(item.tp)
             self.fetch_purgatory.check_and_complete(item.tp)
         self._notify_roles([(item.tp, False, -1) for item in request.partitions])
@@ -588,16 +590,48 @@ class ReplicaManager:
     # -- views ---------------------------------------------------------------------
 
     def describe(self, only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:
-        """This broker's replicas (or just ``only``, if hosted here): role, ISR, offsets and size."""
+        """This broker's replicas (or just ``only``, if hosted here): role, ISR, offsets and size.
+
+        A snapshot asks this of every replica for every frame, and most have not changed since:
+        a replica's description is kept with the change counts of its partition and log and made
+        again only when one moved. A partition with an open transaction is described afresh each
+        time, as its last stable offset moves with the producer state.
+        """
         hosted = self.partitions
         if only is not None:
             hosted = {only: hosted[only]} if only in hosted else {}
         unstable = self.producer_states.unstable_partitions()
-        return {tp: HostedReplica(tp[0], tp[1], (leading := p.is_leader), p.leader_id, p.leader_epoch, p.isr,
-                                  (log := p.log).log_start_offset, (hw := p.high_watermark), log.log_end_offset,
-                                  log.size_in_bytes,
-                                  -1 if not leading else self.last_stable_offset(p) if tp in unstable else hw)
-                for tp, p in hosted.items()}
+        kept = self._descriptions
+        described = {}
+        for tp, p in hosted.items():
+            log = p.log
+            entry = kept.get(tp)
+            if entry is None or entry[0] is not p or entry[1] != p.changes or entry[2] is not log \
+                    or entry[3] != log.changes or tp in unstable:
+                entry = (p, p.changes, log, log.changes, self._describe(tp, p, tp in unstable))
+                kept[tp] = entry
+            described[tp] = entry[4]
+        if only is None and len(kept) > len(hosted):
+            for tp in [tp for tp in kept if tp not in hosted]:
+                del kept[tp]
+        return described
+
+    def stale_descriptions(self) -> list[TopicPartition]:
+        """Replicas whose kept description differs from one made now: a change that moved no change count.
+
+        Always empty unless a bug; the invariant checks (``cluster/invariants.py``) call it after every step.
+        """
+        unstable = self.producer_states.unstable_partitions()
+        return [tp for tp, (partition, changes, log, log_changes, described) in self._descriptions.items()
+                if self.partitions.get(tp) is partition and partition.changes == changes and partition.log is log
+                and log.changes == log_changes and tp not in unstable
+                and described != self._describe(tp, partition, unstable=False)]
+
+    def _describe(self, tp: TopicPartition, p: Partition, unstable: bool) -> HostedReplica:
+        log, hw, leading = p.log, p.high_watermark, p.is_leader
+        return HostedReplica(tp[0], tp[1], leading, p.leader_id, p.leader_epoch, p.isr, log.log_start_offset, hw,
+                             log.log_end_offset, log.size_in_bytes,
+                             -1 if not leading else self.last_stable_offset(p) if unstable else hw)
 
     def replica_log(self, tp: TopicPartition) -> PartitionLog | None:
         """The log of this broker's replica of ``tp``, to read records, segments and epochs from (never to write)."""

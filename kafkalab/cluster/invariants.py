@@ -5,7 +5,8 @@ Apache Kafka at every moment, not only once the cluster has settled: committed p
 state in ZooKeeper is consistent, at most one replica leads at the current leader epoch,
 no replica's high watermark passes its log end, every in-sync follower holds exactly
 the leader's batches below the leader's high watermark, and a controller has at most one
-request in flight to each broker.
+request in flight to each broker. One rule is the lab's own: what the views show of a replica
+is its state now (a broker keeps its replicas' descriptions between snapshots).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def check_invariants(cluster: Cluster) -> list[Violation]:
     It reads every in-sync follower's log up to the high watermark, so it suits tests and
     scenario-sized logs; checking gigabytes after every step would be slow.
     """
-    violations = _check_controller_channels(cluster)
+    violations = _check_controller_channels(cluster) + _check_descriptions(cluster)
     for topic in cluster.snapshot().topics:
         for view in topic.partitions:
             violations += _check_partition(cluster, view)
@@ -91,6 +92,13 @@ def _check_controller_channels(cluster: Cluster) -> list[Violation]:
     return [Violation(f"{source} -> {destination}", "one controller request in flight per broker",
                       f"{count} requests in flight") for (source, destination), count in sorted(in_flight.items())
             if count > 1]
+
+
+def _check_descriptions(cluster: Cluster) -> list[Violation]:
+    """What views show of a replica is its state now: a kept description is made again when it changes."""
+    return [Violation(f"{tp} on broker {broker_id}", "a replica's description matches its state",
+                      "kept from before a change")
+            for broker_id, broker in sorted(cluster.brokers.items()) for tp in broker.stale_descriptions()]
 
 
 def _check_partition(cluster: Cluster, view: PartitionView) -> list[Violation]:

@@ -538,6 +538,10 @@ class Broker:
         """This broker's replicas (or just ``only``'s) while it runs: role, ISR, offsets and size."""
         return self.replicas.describe(only) if self.replicas is not None else {}
 
+    def stale_descriptions(self) -> list[TopicPartition]:
+        """Replicas whose kept description no longer matches their state (a bug; see ``ReplicaManager.describe``)."""
+        return self.replicas.stale_descriptions() if self.replicas is not None else []
+
     def replica_log(self, tp: TopicPartition) -> PartitionLog | None:
         """The log of this broker's replica of ``tp`` while it runs, to read (never to write)."""
         return self.replicas.replica_log(tp) if self.replicas is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cluster_helpers import FAST, open_cluster
 
 from kafkalab.clients.consumer_loop import PollLoop
+from kafkalab.cluster.invariants import check_invariants
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.views import HostedReplica
 
@@ -90,3 +91,51 @@ def test_a_snapshot_rebuilds_the_views_of_partitions_that_changed_and_reuses_the
     cluster.run_for(10_000)
     moved = cluster.snapshot().partition("orders", 1)
     assert moved is not before.partition("orders", 1) and moved.leader != before.partition("orders", 1).leader
+
+
+def _described_afresh(cluster, broker_id):
+    """What the broker describes with nothing kept from earlier snapshots."""
+    replicas = cluster.broker(broker_id).replicas
+    kept = dict(replicas._descriptions)
+    replicas._descriptions.clear()
+    try:
+        return replicas.describe()
+    finally:
+        replicas._descriptions.update(kept)
+
+
+def test_kept_descriptions_follow_appends_elections_and_restarts(clusters):
+    cluster = open_cluster(clusters)
+    try:
+        cluster.wait(cluster.create_topic("orders", 1, 3))
+        first = cluster.snapshot().partition("orders", 0)
+        cluster.wait(cluster.produce("orders", 0, [(b"k", b"v")] * 3))
+        cluster.run_for(1000)
+        after = cluster.snapshot().partition("orders", 0)
+        assert (first.high_watermark, after.high_watermark, after.log_end_offset) == (0, 3, 3)
+        cluster.kill_broker(first.leader)
+        cluster.run_for(30_000)
+        moved = cluster.snapshot().partition("orders", 0)
+        assert moved.leader != first.leader and moved.leader_epoch > first.leader_epoch
+        cluster.restart_broker(first.leader)
+        cluster.run_for(30_000)
+        cluster.snapshot()
+        for broker_id in cluster.brokers:
+            assert cluster.broker(broker_id).describe_replicas() == _described_afresh(cluster, broker_id)
+    finally:
+        cluster.close()
+
+
+def test_a_change_that_moves_no_change_count_breaks_an_invariant(clusters):
+    cluster = open_cluster(clusters)
+    try:
+        cluster.wait(cluster.create_topic("orders", 1, 3))
+        cluster.run_for(1000)
+        assert check_invariants(cluster) == []
+        leader = cluster.snapshot().partition("orders", 0).leader
+        partition = cluster.broker(leader).replicas.partitions[TopicPartition("orders", 0)]
+        partition.isr = (leader,)  # as a change made without counting would
+        rules = {violation.rule for violation in check_invariants(cluster)}
+        assert "a replica's description matches its state" in rules
+    finally:
+        cluster.close()
