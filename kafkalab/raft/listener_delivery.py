@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kafkalab.events.raft import MetadataSnapshotLoaded
-from kafkalab.raft.epoch_states import LeaderState, ResignedState
+from kafkalab.raft.epoch_states import EpochState, LeaderState, ResignedState
 from kafkalab.raft.listeners import STARTING, ListenerContext, RaftListener, decode_committed
 
 if TYPE_CHECKING:
@@ -24,23 +24,27 @@ class ListenerDelivery:
     def __init__(self, node: RaftNode) -> None:
         self.node = node
         self.contexts: list[ListenerContext] = []
+        #: The epoch state every listener has heard of: a state's leader and epoch never change
+        #: (a transition makes a new state), so until the next one there is nothing to tell.
+        self._announced: EpochState | None = None
 
     def add(self, listener: RaftListener) -> None:
         self.contexts.append(ListenerContext(listener))
+        self._announced = None
 
     def update(self) -> None:
         """Deliver snapshots and committed batches up to the high watermark, then leader changes (``pollListeners``)."""
         high_watermark = self.node.quorum.state.high_watermark
-        for context in self.contexts:
-            if high_watermark is not None:
-                self._deliver(context, high_watermark)
+        if high_watermark is not None:
+            for context in self.contexts:
+                if context.next_offset < high_watermark:  # else it has every committed batch (STARTING is -1)
+                    self._deliver(context, high_watermark)
         self._fire_leader_change()
 
     def _deliver(self, context: ListenerContext, high_watermark: int) -> None:
-        """Bring one listener up to the high watermark: the latest snapshot if it starts or fell behind, then batches."""
+        """Bring one listener below ``high_watermark`` up to it: the latest snapshot if it starts or fell behind, then batches."""
         latest = self.node.log.latest_snapshot_id
-        if context.next_offset < high_watermark and latest is not None and (
-                context.next_offset == STARTING or context.next_offset < self.node.log.start_offset):
+        if latest is not None and (context.next_offset == STARTING or context.next_offset < self.node.log.start_offset):
             if context.next_offset == STARTING and latest not in self.node.fetched_snapshots:
                 self.node.journal.emit(MetadataSnapshotLoaded, node_id=self.node.node_id, voter=self.node.is_voter,
                                        end_offset=latest.offset, epoch=latest.epoch, fetched_from=-1)
@@ -63,12 +67,16 @@ class ListenerDelivery:
         longer leads (Kafka would report itself here).
         """
         state = self.node.quorum.state
-        if isinstance(state, ResignedState):
+        if state is self._announced or isinstance(state, ResignedState):
             return
         leader = self.node.leader_and_epoch
+        waiting = False
         for context in self.contexts:
             if not context.should_fire(leader):
                 continue
             if isinstance(state, LeaderState) and context.next_offset < state.epoch_start_offset:
+                waiting = True
                 continue
             context.fire_leader_change(leader)
+        if not waiting:
+            self._announced = state

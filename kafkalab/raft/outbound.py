@@ -98,7 +98,14 @@ class OutboundRequests:
         return self.send(state.leader, request, now)
 
     def fetch_from_any_voter(self, now: float) -> float:
-        """Fetch from a ready voter chosen at random, to learn who leads (``maybeSendAnyVoterFetch``)."""
+        """Fetch from a ready voter chosen at random, to learn who leads (``maybeSendAnyVoterFetch``).
+
+        No backoff paces this while no leader is known: a voter without a leader answers
+        NOT_LEADER_OR_FOLLOWER, which counts as handled (``maybeHandleCommonResponse``), and a
+        handled answer leaves the connection ready (``RequestManager.onResponseResult``), so an
+        observer asks voter after voter at the network's round trip, as Kafka's does; only a
+        failed request backs off (``controller.quorum.retry.backoff.ms``).
+        """
         voters = sorted(self.node.quorum.remote_voters)
         if self.requests.has_in_flight():
             return math.inf

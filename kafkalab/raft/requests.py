@@ -29,7 +29,10 @@ class RequestManager:
         self._connections: dict[int, _Connection] = {}
 
     def _get(self, node: int) -> _Connection:
-        return self._connections.setdefault(node, _Connection())
+        connection = self._connections.get(node)
+        if connection is None:  # not setdefault: that would build a connection on every call
+            connection = self._connections[node] = _Connection()
+        return connection
 
     def is_ready(self, node: int, now_ms: float) -> bool:
         """No request in flight and not backing off."""

@@ -114,6 +114,8 @@ class Network:
 
     def latency(self, a: str, b: str) -> float:
         """One-way latency between ``a`` and ``b``."""
+        if not self._latency:  # the usual case: no link was slowed, so no key to build per message
+            return self.default_latency_ms
         return self._latency.get(link_key(a, b), self.default_latency_ms)
 
     def link_up(self, a: str, b: str) -> bool:

@@ -90,10 +90,12 @@ class Scheduler:
 
     def call_at(self, due_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` at virtual time ``due_ms`` (never in the past)."""
-        timer = Timer(max(due_ms, self._now_ms), callback, args)
-        heapq.heappush(self._heap, (timer.due_ms, next(self._sequence), timer))
-        self._pushes_since_sweep += 1
-        if self._pushes_since_sweep > max(SWEEP_AFTER_PUSHES, len(self._heap)):
+        if due_ms < self._now_ms:  # noqa: PLR1730 (a comparison costs less than calling max for every timer)
+            due_ms = self._now_ms
+        timer = Timer(due_ms, callback, args)
+        heapq.heappush(self._heap, (due_ms, next(self._sequence), timer))
+        pushes = self._pushes_since_sweep = self._pushes_since_sweep + 1
+        if pushes > SWEEP_AFTER_PUSHES and pushes > len(self._heap):
             self._sweep_cancelled()
         return timer
 
@@ -107,7 +109,7 @@ class Scheduler:
 
     def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` after ``delay_ms`` of virtual time."""
-        return self.call_at(self._now_ms + max(0.0, delay_ms), callback, *args)
+        return self.call_at(self._now_ms + delay_ms if delay_ms > 0 else self._now_ms, callback, *args)
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` at the current time, after what is already due now."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,30 @@ def test_killing_the_active_controller_elects_a_new_one_and_the_cluster_goes_on(
     quorum = cluster.describe_quorum()
     assert {v.node_id for v in quorum.voters} == set(CONTROLLERS)
     assert all(quorum.lag(v) == 0 for v in quorum.voters)
+
+
+def test_a_topic_s_partition_records_reach_a_majority_s_disk_in_one_fsync_each_before_the_creation_is_answered(
+        clusters: Clusters, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kafka's leader appends a drained batch and flushes once (KafkaRaftClient.maybeAppendBatches,
+    # then flushLeaderLog) and a voter flushes what one Fetch brought (appendAsFollower + flush):
+    # the records of a topic of 60 partitions cost each controller one fsync of the metadata log, not 60,
+    # and a majority has them on disk before the controller answers the creation.
+    cluster = open_kraft(clusters)
+    synced: list[Path] = []
+    fsync = os.fsync
+
+    def noting_fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", noting_fsync)
+    cluster.wait(cluster.create_topic("wide", 60, 3))
+    monkeypatch.undo()
+    metadata_logs = [path for path in synced
+                     if path.parent.name == "__cluster_metadata-0" and path.suffix == ".log"]
+    by_controller = {path.parent.parent.name: metadata_logs.count(path) for path in metadata_logs}
+    assert len(by_controller) >= 2 and all(name.startswith("controller-") for name in by_controller)
+    assert all(count == 1 for count in by_controller.values()), by_controller
 
 
 def test_a_broker_cut_from_the_controllers_is_fenced_and_loses_its_leaderships(clusters: Clusters) -> None:
