@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import time
 
+from bench_support import load_average
 from tui_support import cached_dir, fill, summary
 
 from kafkalab.cluster.cluster import Cluster
@@ -34,7 +35,8 @@ def total_records(cluster: Cluster) -> int:
     return sum(p.log_end_offset for t in cluster.snapshot().topics for p in t.partitions if not t.internal)
 
 
-async def measure(app: KafkaLabApp, iterations: int) -> tuple[list[float], list[float], list[float], int]:
+async def measure(app: KafkaLabApp, iterations: int
+                  ) -> tuple[list[float], list[float], list[float], list[float], int]:
     """UI-thread CPU per refresh: new frame handled, changed widgets re-rendered, screen composed."""
     async with app.run_test(size=(160, 48)) as pilot:
         await app.settle(step_ms=2000)
@@ -70,8 +72,9 @@ async def measure(app: KafkaLabApp, iterations: int) -> tuple[list[float], list[
         changed = [await refresh(frames[n % 2], False) for n in range(iterations)]
         repaint = [await refresh(frames[n % 2], True) for n in range(iterations)]
         build_ms = app.bridge.run_on_engine(lambda c: time_builds(app.bridge, first.request)).result()
+        snapshot_ms = app.bridge.run_on_engine(time_snapshots).result()
         records = app.bridge.run_on_engine(total_records).result()
-    return changed, repaint, build_ms, records
+    return changed, repaint, build_ms, snapshot_ms, records
 
 
 def time_builds(bridge: EngineBridge, request: object, runs: int = 50) -> list[float]:
@@ -80,6 +83,16 @@ def time_builds(bridge: EngineBridge, request: object, runs: int = 50) -> list[f
     for _ in range(runs):
         began = time.perf_counter()
         bridge._build(0, request)
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples
+
+
+def time_snapshots(cluster: Cluster, runs: int = 50) -> list[float]:
+    """How long the cluster view takes of that (``Cluster.snapshot``: every broker, topic and replica)."""
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        cluster.snapshot()
         samples.append((time.perf_counter() - began) * 1000)
     return samples
 
@@ -101,12 +114,15 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=200)
     args = parser.parse_args()
     app = large_cluster_app(args.dir)
-    changed, repaint, build_ms, records = asyncio.run(measure(app, args.iterations))
+    print(f"machine load (1/5/15 min): {load_average()}")
+    changed, repaint, build_ms, snapshot_ms, records = asyncio.run(measure(app, args.iterations))
     app.bridge.close()
     print(f"{len(TOPICS)} topics x 12 partitions, {records:,} records (x3 replicas on disk)")
     print(f"refresh from a new frame (UI thread CPU):   {summary(changed)} (target: median < 10 ms)")
     print(f"same, every widget repainted (footer too):  {summary(repaint)}")
     print(f"building a frame (engine thread):           {summary(build_ms)}")
+    print(f"of which the cluster view (snapshot):       {summary(snapshot_ms)}")
+    print(f"machine load (1/5/15 min): {load_average()}")
 
 
 if __name__ == "__main__":
