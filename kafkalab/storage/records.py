@@ -319,27 +319,29 @@ class RecordsBuilder:
              last_offset_delta: int, producer_id: int, producer_epoch: int, base_sequence: int,
              max_timestamp: int | None = None) -> bytes:
         """The whole batch: the header (``max_timestamp``: the records' unless given) and the records."""
-        out = bytearray(BATCH_OVERHEAD)
-        out += b"".join(self._parts)
-        return _seal(out, compression, base_offset=base_offset, partition_leader_epoch=partition_leader_epoch,
-                     attributes=attributes, last_offset_delta=last_offset_delta, base_timestamp=self.base_timestamp,
+        return _seal(b"".join(self._parts), compression, base_offset=base_offset,
+                     partition_leader_epoch=partition_leader_epoch, attributes=attributes,
+                     last_offset_delta=last_offset_delta, base_timestamp=self.base_timestamp,
                      max_timestamp=self.max_timestamp if max_timestamp is None else max_timestamp,
                      producer_id=producer_id, producer_epoch=producer_epoch, base_sequence=base_sequence,
                      record_count=self.count)
 
 
-def _seal(out: bytearray, compression: CompressionType, *, base_offset: int, partition_leader_epoch: int, attributes: int,
-          last_offset_delta: int, base_timestamp: int, max_timestamp: int, producer_id: int, producer_epoch: int,
-          base_sequence: int, record_count: int) -> bytes:
-    """Compress the records section of ``out`` if asked, then fill in the header and CRC."""
+def _seal(records: bytes, compression: CompressionType, *, base_offset: int, partition_leader_epoch: int,
+          attributes: int, last_offset_delta: int, base_timestamp: int, max_timestamp: int, producer_id: int,
+          producer_epoch: int, base_sequence: int, record_count: int) -> bytes:
+    """The batch of the records section ``records``: compressed if asked, after its header and CRC.
+
+    The CRC runs over the header's tail and then the records, so the records are copied once, into the batch.
+    """
     if compression is not CompressionType.NONE and record_count:
-        out[BATCH_OVERHEAD:] = compress(compression, out[BATCH_OVERHEAD:])
+        records = compress(compression, records)
         attributes |= int(compression)
-    _HEADER.pack_into(out, 0, base_offset, len(out) - LOG_OVERHEAD, partition_leader_epoch, MAGIC, 0, attributes,
-                      last_offset_delta, base_timestamp, max_timestamp, producer_id, producer_epoch, base_sequence,
-                      record_count)
-    _U32.pack_into(out, _CRC_OFFSET, compute_crc(out, 0, len(out)))
-    return bytes(out)
+    header = bytearray(_HEADER.pack(base_offset, BATCH_OVERHEAD + len(records) - LOG_OVERHEAD, partition_leader_epoch,
+                                    MAGIC, 0, attributes, last_offset_delta, base_timestamp, max_timestamp, producer_id,
+                                    producer_epoch, base_sequence, record_count))
+    _U32.pack_into(header, _CRC_OFFSET, crc32c(records, crc32c(header[_ATTRIBUTES_OFFSET:])))
+    return b"".join((header, records))
 
 
 def encode_batch(records: Sequence[RecordInput], *, base_offset: int = 0,
@@ -401,7 +403,7 @@ def encode_retained_batch(original: BatchHeader, records: Sequence[Record], dele
     """
     flags = original.attributes & (_TIMESTAMP_TYPE_MASK | _TRANSACTIONAL_MASK | _CONTROL_MASK)
     if not records:
-        return _seal(bytearray(BATCH_OVERHEAD), CompressionType.NONE, base_offset=original.base_offset,
+        return _seal(b"", CompressionType.NONE, base_offset=original.base_offset,
                      partition_leader_epoch=original.partition_leader_epoch, attributes=flags,
                      last_offset_delta=original.last_offset_delta, base_timestamp=NO_TIMESTAMP,
                      max_timestamp=original.max_timestamp, producer_id=original.producer_id,
