@@ -103,6 +103,8 @@ class _Route:
     available: tuple[int, ...]
     #: The TopicPartition of each partition number.
     partitions: tuple[TopicPartition, ...]
+    #: The accumulator's open batch of each partition number (``RecordAccumulator.open_batches``).
+    open_batches: list[ProducerBatch | None]
 
 
 class Producer:
@@ -153,8 +155,12 @@ class Producer:
         if self._txn is not None:
             self._txn.check_send()
             self._txn.records += 1
-        if not isinstance(topic, str) or not topic:
-            raise KafkaError(Errors.INVALID_ARGUMENT, "Topic cannot be null or empty.")
+        # A topic with a route from the current metadata is a valid name: only other topics need the checks.
+        route = self._routes.get(topic) if type(topic) is str else None
+        if route is None or route.source is not self._client.metadata:
+            if not isinstance(topic, str) or not topic:
+                raise KafkaError(Errors.INVALID_ARGUMENT, "Topic cannot be null or empty.")
+            route = self._route(topic)
         if partition is not None and (isinstance(partition, bool) or not isinstance(partition, int) or partition < 0):
             raise KafkaError(Errors.INVALID_ARGUMENT, f"Invalid partition: {partition}. Partition number should "
                                                       f"always be non-negative or null.")
@@ -173,11 +179,18 @@ class Producer:
         if size + BATCH_OVERHEAD > self._record_limit:
             return Future.failed(self._too_large(size + BATCH_OVERHEAD))
         self._accumulator.buffered_bytes += size
+        if route is not None and partition is None and key is not None and self._hash_keys:
+            # Every keyed record with the default partitioner: murmur2, no partitioner state to update,
+            # the record encoded straight into its batch.
+            batch = self._accumulator.append(route.open_batches,
+                                             route.partitions[partition_for_key(key, route.num_partitions)],
+                                             key, value, header_tuple, timestamp, size, now_ms)
+            self._sender.wakeup()
+            return RecordFuture(batch, batch.records.count - 1)
         record = (key, value, header_tuple, timestamp)
-        route = self._route(topic)
         if route is not None:
             return self._place(topic, route, partition, record, size, now_ms, None)
-        future = RecordFuture()
+        future = RecordFuture.unplaced()
         self._awaiting.append(_AwaitingMetadata(topic, partition, record, size, future,
                                                 now_ms + self.config["max.block.ms"]))
         self._sender.topics.add(topic)
@@ -248,40 +261,38 @@ class Producer:
         count = len(topic_metadata.partitions)
         route = self._routes[topic] = _Route(metadata, count,
                                              tuple(p.partition for p in topic_metadata.partitions if p.leader >= 0),
-                                             tuple(TopicPartition(topic, number) for number in range(count)))
+                                             tuple(TopicPartition(topic, number) for number in range(count)),
+                                             self._accumulator.open_batches(topic, count))
         return route
 
     def _place(self, topic: str, route: _Route, partition: int | None, record: RecordInput, size: int,
                now_ms: float, future: RecordFuture | None) -> RecordFuture:
-        """Choose the partition (Kafka's ``partition()``) and append to its batch; ``future`` if the record waited."""
-        key = record[0]
-        if partition is None and key is not None and self._hash_keys:
-            batch = self._accumulator.append(route.partitions[partition_for_key(key, route.num_partitions)], record,
-                                             size, now_ms)
-        else:
-            if self.config["partitioner.ignore.keys"]:
-                key = None
-            if partition is None and key is None and isinstance(self._partitioner, BuiltInPartitioner):
-                sticky = self._partitioner.sticky_partition(topic)
-                if sticky is not None and self._accumulator.all_batches_full(route.partitions[sticky]):
-                    # A switch deferred while the sticky partition's batch was open can happen now (partitionChanged).
-                    self._partitioner.record_appended(topic, sticky, None, 0, True)
-            try:
-                chosen = choose_partition(self._partitioner, topic, partition, key, record[1], route.num_partitions,
-                                          route.available)
-            except KafkaError as exc:
-                self._accumulator.buffered_bytes -= size
-                failed = RecordFuture() if future is None else future
-                failed.set_error(exc)
-                return failed
-            batch = self._accumulator.append(route.partitions[chosen], record, size, now_ms)
-            if partition is None:
-                self._partitioner.record_appended(topic, chosen, key, size,
-                                                  batch.size_bytes >= self._accumulator.batch_size)
+        """Choose the partition (Kafka's ``partition()``) and append to its batch; ``future`` if the record waited.
+
+        ``send()`` places most keyed records itself, without coming here.
+        """
+        key = None if self.config["partitioner.ignore.keys"] else record[0]
+        if partition is None and key is None and isinstance(self._partitioner, BuiltInPartitioner):
+            sticky = self._partitioner.sticky_partition(topic)
+            if sticky is not None and self._accumulator.all_batches_full(route.partitions[sticky]):
+                # A switch deferred while the sticky partition's batch was open can happen now (partitionChanged).
+                self._partitioner.record_appended(topic, sticky, None, 0, True)
+        try:
+            chosen = choose_partition(self._partitioner, topic, partition, key, record[1], route.num_partitions,
+                                      route.available)
+        except KafkaError as exc:
+            self._accumulator.buffered_bytes -= size
+            failed = RecordFuture.unplaced() if future is None else future
+            failed.set_error(exc)
+            return failed
+        batch = self._accumulator.append(route.open_batches, route.partitions[chosen], *record, size, now_ms)
+        if partition is None:
+            self._partitioner.record_appended(topic, chosen, key, size,
+                                              batch.size_bytes >= self._accumulator.batch_size)
         self._sender.wakeup()
         if future is None:
-            return RecordFuture(batch, len(batch.records) - 1)
-        future.bind(batch, len(batch.records) - 1)
+            return RecordFuture(batch, batch.records.count - 1)
+        future.bind(batch, batch.records.count - 1)
         return future
 
     def _place_waiting(self) -> None:

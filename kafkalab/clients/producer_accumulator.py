@@ -3,21 +3,28 @@
 ``send()`` appends to the partition's last batch until it would exceed ``batch.size``;
 a batch is sendable once full, once ``linger.ms`` passed since it was opened, or when
 the producer flushes. Retried batches go back to the front of their partition's queue,
-in sequence order, after ``retry.backoff.ms``. Records stay Python tuples until a batch
-is sent for the first time: then it is encoded once as a v2 record batch.
+in sequence order, after ``retry.backoff.ms``. A record is encoded into its batch's v2
+records as it is appended (``RecordsBuilder``); the header is added when the batch is
+first sent.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from kafkalab.errors import Errors
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future
 from kafkalab.storage.compression import CompressionType
-from kafkalab.storage.records import BATCH_OVERHEAD, Header, RecordInput, encode_batch
+from kafkalab.storage.records import (
+    BATCH_OVERHEAD,
+    NO_PARTITION_LEADER_EPOCH,
+    Header,
+    RecordsBuilder,
+    batch_attributes,
+)
 
 #: Per-record framing beyond key, value and headers, the upper bound Kafka's size estimate uses.
 RECORD_OVERHEAD = 21
@@ -52,10 +59,19 @@ class RecordFuture(Future[RecordMetadata]):
 
     __slots__ = ("_batch", "_index")
 
-    def __init__(self, batch: ProducerBatch | None = None, index: int = 0) -> None:
-        super().__init__()  # the plain future's state, used only until the record has a batch
-        self._batch = batch
+    def __init__(self, batch: ProducerBatch, index: int) -> None:
+        # Made for every record sent: the plain future's state is left unset, as nothing reads it
+        # once the record has a batch (every method looks at the batch first).
+        self._batch: ProducerBatch | None = batch
         self._index = index
+
+    @classmethod
+    def unplaced(cls) -> RecordFuture:
+        """The future of a record not in a batch yet: a plain future until ``bind``."""
+        future = cls.__new__(cls)
+        Future.__init__(future)
+        future._batch, future._index = None, 0
+        return future
 
     def bind(self, batch: ProducerBatch, index: int) -> None:
         """The record is number ``index`` of ``batch`` now: callbacks added so far wait for the batch."""
@@ -85,7 +101,8 @@ class RecordFuture(Future[RecordMetadata]):
             return super().result()
         base_offset = batch.outcome.result()
         return RecordMetadata(batch.tp.topic, batch.tp.partition,
-                              base_offset + self._index if base_offset >= 0 else -1, batch.records[self._index][3])
+                              base_offset + self._index if base_offset >= 0 else -1,
+                              batch.records.timestamp(self._index))
 
     def add_done_callback(self, callback: Callable[[Future[RecordMetadata]], None]) -> None:
         batch = self._batch
@@ -110,7 +127,8 @@ class ProducerBatch:
 
     tp: TopicPartition
     created_ms: float
-    records: list[RecordInput] = field(default_factory=list)
+    #: The records, encoded as they were appended: a batch is bytes from its first record.
+    records: RecordsBuilder
     #: Settles once for every record: the base offset (-1: unknown, with acks=0) or the error.
     outcome: Future[int] = field(default_factory=Future)
     size_bytes: int = BATCH_OVERHEAD
@@ -128,7 +146,7 @@ class ProducerBatch:
 
     @property
     def record_count(self) -> int:
-        return len(self.records)
+        return self.records.count
 
     @property
     def is_retry(self) -> bool:
@@ -137,9 +155,11 @@ class ProducerBatch:
     def encode(self, compression: CompressionType) -> bytes:
         """The v2 batch, encoded once: a retry resends the same bytes with the same sequence."""
         if self.encoded is None:
-            self.encoded = encode_batch(self.records, producer_id=self.producer_id, producer_epoch=self.producer_epoch,
-                                        base_sequence=self.base_sequence, compression=compression,
-                                        is_transactional=self.transactional)
+            self.encoded = self.records.seal(compression, base_offset=0,
+                                             partition_leader_epoch=NO_PARTITION_LEADER_EPOCH,
+                                             attributes=batch_attributes(is_transactional=self.transactional),
+                                             last_offset_delta=self.records.count - 1, producer_id=self.producer_id,
+                                             producer_epoch=self.producer_epoch, base_sequence=self.base_sequence)
         return self.encoded
 
 
@@ -163,21 +183,32 @@ class RecordAccumulator:
         """True while unsettled records fill ``buffer.memory``: Kafka's ``send()`` would block."""
         return self.buffered_bytes >= self.buffer_memory
 
-    def append(self, tp: TopicPartition, record: RecordInput, size: int, now_ms: float) -> ProducerBatch:
+    def open_batches(self, topic: str, partitions: int) -> list[ProducerBatch | None]:
+        """The batch that takes ``topic``'s next record, per partition number (None: none open), for ``append``.
+
+        The list is kept for the topic, never replaced: a producer reads it once per metadata
+        response rather than finding a partition's batch by its ``TopicPartition`` per record.
+        """
+        open_batches = self._open.get(topic)
+        if open_batches is None:
+            open_batches = self._open[topic] = []
+        if partitions > len(open_batches):
+            open_batches.extend([None] * (partitions - len(open_batches)))
+        return open_batches
+
+    def append(self, open_batches: list[ProducerBatch | None], tp: TopicPartition, key: bytes | None,
+               value: bytes | None, headers: Sequence[Header], timestamp: int, size: int,
+               now_ms: float) -> ProducerBatch:
         """Add a record to the partition's open batch, opening one if there is none or the record would not fit.
 
-        The record is the batch's last; ``size`` counts against ``buffer.memory`` until the batch settles.
+        ``open_batches`` is ``open_batches(tp.topic, ...)``. The record is the batch's last
+        (``records.count - 1``); ``size`` counts against ``buffer.memory`` until the batch settles.
         """
-        open_batches = self._open.get(tp.topic)
-        if open_batches is None:
-            open_batches = self._open[tp.topic] = []
-        if tp.partition >= len(open_batches):
-            open_batches.extend([None] * (tp.partition + 1 - len(open_batches)))
         batch = open_batches[tp.partition]
         if batch is None or batch.size_bytes + size > self.batch_size:
-            batch = open_batches[tp.partition] = ProducerBatch(tp, now_ms)
+            batch = open_batches[tp.partition] = ProducerBatch(tp, now_ms, RecordsBuilder(timestamp))
             self.queues.setdefault(tp, deque()).append(batch)
-        batch.records.append(record)
+        batch.records.append(key, value, headers, timestamp)
         batch.size_bytes += size
         return batch
 
@@ -229,6 +260,21 @@ class RecordAccumulator:
                 0 <= queue[index].base_sequence < batch.base_sequence:
             index += 1
         queue.insert(index, batch)
+
+    def take_expired(self, now_ms: float, delivery_timeout_ms: float) -> list[ProducerBatch]:
+        """Take the batches past ``delivery.timeout.ms`` from the front of each queue (``expiredBatches``).
+
+        As Kafka's, each queue is looked at from its oldest batch and only until one has time
+        left: the batches behind it are younger, so a send pass costs a look per partition,
+        not per batch.
+        """
+        expired: list[ProducerBatch] = []
+        for queue in list(self.queues.values()):
+            while queue and now_ms - queue[0].created_ms >= delivery_timeout_ms:
+                batch = queue[0]
+                self.remove(batch)
+                expired.append(batch)
+        return expired
 
     def pending(self) -> list[ProducerBatch]:
         """Every queued batch."""

@@ -230,16 +230,14 @@ class Sender:
     def _expire(self, now: float) -> None:
         """Fail queued batches older than ``delivery.timeout.ms`` (Kafka's ``expiredBatches``)."""
         timeout = self.config["delivery.timeout.ms"]
-        for batch in self.accumulator.pending():
-            if now - batch.created_ms >= timeout:
-                self.accumulator.remove(batch)
-                # Kafka's words, then what the learner needs: what the broker kept answering.
-                reason = (f"Expiring {batch.record_count} record(s) for {batch.tp}: {now - batch.created_ms:g} ms "
-                          f"has passed since batch creation (delivery.timeout.ms={timeout})")
-                if batch.last_error is not None:
-                    reason += (f"; the last of {batch.attempts:,} attempts got {batch.last_error.name}: "
-                               f"{batch.last_message}")
-                self._fail(batch, Errors.REQUEST_TIMED_OUT, reason)
+        for batch in self.accumulator.take_expired(now, timeout):
+            # Kafka's words, then what the learner needs: what the broker kept answering.
+            reason = (f"Expiring {batch.record_count} record(s) for {batch.tp}: {now - batch.created_ms:g} ms "
+                      f"has passed since batch creation (delivery.timeout.ms={timeout})")
+            if batch.last_error is not None:
+                reason += (f"; the last of {batch.attempts:,} attempts got {batch.last_error.name}: "
+                           f"{batch.last_message}")
+            self._fail(batch, Errors.REQUEST_TIMED_OUT, reason)
 
     # -- metadata and producer id ----------------------------------------------------------
 

@@ -10,7 +10,7 @@ reason (see the ``DefaultRecordBatch`` javadoc).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import NamedTuple
@@ -254,55 +254,94 @@ def _encode_headers(headers: Sequence[Header]) -> bytes:
     return b"".join(parts)
 
 
-def _write_records(out: bytearray, entries: Iterable[tuple[int, RecordInput]], base_timestamp: int) -> int:
-    """Append ``(offset_delta, record)`` entries to ``out`` as v2 records; return the max timestamp.
+_VARINTS, _VARINT_MIN, _VARINT_MAX = varint_table()
 
-    Every produced record passes here: its length is summed from its parts rather than measured on
-    a joined body, and all parts are joined once for the whole batch.
+
+class RecordsBuilder:
+    """The records of one v2 batch, encoded as they are appended (Kafka's ``MemoryRecordsBuilder``).
+
+    A producer appends each record here as it is sent, so a batch is bytes from the start and
+    no record is kept as a Python object; ``encode_batch`` and the cleaner build batches the
+    same way. ``seal`` adds the header.
     """
-    table, lo, hi = varint_table()
-    encode = encode_varint
-    null = _NULL
-    attributes = _RECORD_ATTRIBUTES
-    no_headers = _NO_HEADERS
-    max_timestamp = NO_TIMESTAMP
-    parts: list[bytes] = []
-    for offset_delta, (key, value, headers, timestamp) in entries:
-        if timestamp > max_timestamp:  # noqa: PLR1730 (a comparison costs less than calling max per record)
-            max_timestamp = timestamp
-        delta = timestamp - base_timestamp
-        timestamp_delta = table[delta - lo] if lo <= delta <= hi else encode(delta)
-        offset_part = table[offset_delta - lo] if offset_delta <= hi else encode(offset_delta)
+
+    __slots__ = ("_parts", "_timestamps", "base_timestamp", "count", "max_timestamp")
+
+    def __init__(self, base_timestamp: int) -> None:
+        self.base_timestamp = base_timestamp
+        self.max_timestamp = NO_TIMESTAMP
+        self.count = 0
+        self._parts: list[bytes] = []
+        #: Each record's timestamp, kept only once one differs from the base timestamp.
+        self._timestamps: list[int] | None = None
+
+    def append(self, key: bytes | None, value: bytes | None, headers: Sequence[Header], timestamp: int,
+               offset_delta: int | None = None) -> None:
+        """Encode a record after the others; its offset delta is its index unless given (the cleaner's gaps).
+
+        Every produced record passes here: its length is summed from its parts rather than measured
+        on a joined body, and the parts are joined once for the whole batch.
+        """
+        table, lo, hi = _VARINTS, _VARINT_MIN, _VARINT_MAX
+        index = self.count
+        if offset_delta is None:
+            offset_delta = index
+        if timestamp > self.max_timestamp:  # noqa: PLR1730 (a comparison costs less than calling max per record)
+            self.max_timestamp = timestamp
+        delta = timestamp - self.base_timestamp
+        if delta and self._timestamps is None:
+            self._timestamps = [self.base_timestamp] * index
+        if self._timestamps is not None:
+            self._timestamps.append(timestamp)
+        timestamp_delta = table[delta - lo] if lo <= delta <= hi else encode_varint(delta)
+        offset_part = table[offset_delta - lo] if offset_delta <= hi else encode_varint(offset_delta)
         # A null key or value is written as length -1 and no bytes; rebinding keeps the join below branch-free.
         if key is None:
-            key, key_part = b"", null  # noqa: PLW2901
+            key, key_part = b"", _NULL
         else:
-            key_part = table[len(key) - lo] if len(key) <= hi else encode(len(key))
+            key_part = table[len(key) - lo] if len(key) <= hi else encode_varint(len(key))
         if value is None:
-            value, value_part = b"", null  # noqa: PLW2901
+            value, value_part = b"", _NULL
         else:
-            value_part = table[len(value) - lo] if len(value) <= hi else encode(len(value))
-        header_part = _encode_headers(headers) if headers else no_headers
+            value_part = table[len(value) - lo] if len(value) <= hi else encode_varint(len(value))
+        header_part = _encode_headers(headers) if headers else _NO_HEADERS
         size = (1 + len(timestamp_delta) + len(offset_part) + len(key_part) + len(key) + len(value_part) + len(value)
                 + len(header_part))  # the 1 is the attributes byte
-        parts += (table[size - lo] if size <= hi else encode(size), attributes, timestamp_delta, offset_part, key_part,
-                  key, value_part, value, header_part)
-    out += b"".join(parts)
-    return max_timestamp
+        self._parts += (table[size - lo] if size <= hi else encode_varint(size), _RECORD_ATTRIBUTES, timestamp_delta,
+                        offset_part, key_part, key, value_part, value, header_part)
+        self.count = index + 1
+
+    def timestamp(self, index: int) -> int:
+        """The timestamp of record ``index``."""
+        return self.base_timestamp if self._timestamps is None else self._timestamps[index]
+
+    def seal(self, compression: CompressionType, *, base_offset: int, partition_leader_epoch: int, attributes: int,
+             last_offset_delta: int, producer_id: int, producer_epoch: int, base_sequence: int,
+             max_timestamp: int | None = None) -> bytes:
+        """The whole batch: the header (``max_timestamp``: the records' unless given) and the records."""
+        return _seal(b"".join(self._parts), compression, base_offset=base_offset,
+                     partition_leader_epoch=partition_leader_epoch, attributes=attributes,
+                     last_offset_delta=last_offset_delta, base_timestamp=self.base_timestamp,
+                     max_timestamp=self.max_timestamp if max_timestamp is None else max_timestamp,
+                     producer_id=producer_id, producer_epoch=producer_epoch, base_sequence=base_sequence,
+                     record_count=self.count)
 
 
-def _seal(out: bytearray, compression: CompressionType, *, base_offset: int, partition_leader_epoch: int, attributes: int,
-          last_offset_delta: int, base_timestamp: int, max_timestamp: int, producer_id: int, producer_epoch: int,
-          base_sequence: int, record_count: int) -> bytes:
-    """Compress the records section of ``out`` if asked, then fill in the header and CRC."""
+def _seal(records: bytes, compression: CompressionType, *, base_offset: int, partition_leader_epoch: int,
+          attributes: int, last_offset_delta: int, base_timestamp: int, max_timestamp: int, producer_id: int,
+          producer_epoch: int, base_sequence: int, record_count: int) -> bytes:
+    """The batch of the records section ``records``: compressed if asked, after its header and CRC.
+
+    The CRC runs over the header's tail and then the records, so the records are copied once, into the batch.
+    """
     if compression is not CompressionType.NONE and record_count:
-        out[BATCH_OVERHEAD:] = compress(compression, out[BATCH_OVERHEAD:])
+        records = compress(compression, records)
         attributes |= int(compression)
-    _HEADER.pack_into(out, 0, base_offset, len(out) - LOG_OVERHEAD, partition_leader_epoch, MAGIC, 0, attributes,
-                      last_offset_delta, base_timestamp, max_timestamp, producer_id, producer_epoch, base_sequence,
-                      record_count)
-    _U32.pack_into(out, _CRC_OFFSET, compute_crc(out, 0, len(out)))
-    return bytes(out)
+    header = bytearray(_HEADER.pack(base_offset, BATCH_OVERHEAD + len(records) - LOG_OVERHEAD, partition_leader_epoch,
+                                    MAGIC, 0, attributes, last_offset_delta, base_timestamp, max_timestamp, producer_id,
+                                    producer_epoch, base_sequence, record_count))
+    _U32.pack_into(header, _CRC_OFFSET, crc32c(records, crc32c(header[_ATTRIBUTES_OFFSET:])))
+    return b"".join((header, records))
 
 
 def encode_batch(records: Sequence[RecordInput], *, base_offset: int = 0,
@@ -318,15 +357,21 @@ def encode_batch(records: Sequence[RecordInput], *, base_offset: int = 0,
     """
     if not records:
         raise ValueError("a record batch needs at least one record")
-    base_timestamp = records[0][3]
-    out = bytearray(BATCH_OVERHEAD)
-    max_timestamp = _write_records(out, enumerate(records), base_timestamp)
-    attributes = (_TIMESTAMP_TYPE_MASK if timestamp_type is TimestampType.LOG_APPEND_TIME else 0) | (
+    builder = RecordsBuilder(records[0][3])
+    for key, value, headers, timestamp in records:
+        builder.append(key, value, headers, timestamp)
+    return builder.seal(compression, base_offset=base_offset, partition_leader_epoch=partition_leader_epoch,
+                        attributes=batch_attributes(timestamp_type=timestamp_type, is_transactional=is_transactional,
+                                                    is_control=is_control),
+                        last_offset_delta=len(records) - 1, producer_id=producer_id, producer_epoch=producer_epoch,
+                        base_sequence=base_sequence)
+
+
+def batch_attributes(*, timestamp_type: TimestampType = TimestampType.CREATE_TIME, is_transactional: bool = False,
+                     is_control: bool = False) -> int:
+    """The attributes of a batch with no compression (``seal`` adds the codec's bits)."""
+    return (_TIMESTAMP_TYPE_MASK if timestamp_type is TimestampType.LOG_APPEND_TIME else 0) | (
         _TRANSACTIONAL_MASK if is_transactional else 0) | (_CONTROL_MASK if is_control else 0)
-    return _seal(out, compression, base_offset=base_offset, partition_leader_epoch=partition_leader_epoch,
-                 attributes=attributes, last_offset_delta=len(records) - 1, base_timestamp=base_timestamp,
-                 max_timestamp=max_timestamp, producer_id=producer_id, producer_epoch=producer_epoch,
-                 base_sequence=base_sequence, record_count=len(records))
 
 
 def recompress(buf: bytes, batches: Sequence[tuple[int, BatchHeader]], codec: CompressionType) -> bytes:
@@ -357,9 +402,8 @@ def encode_retained_batch(original: BatchHeader, records: Sequence[Record], dele
     With no records this writes Kafka's empty batch (``writeEmptyHeader``).
     """
     flags = original.attributes & (_TIMESTAMP_TYPE_MASK | _TRANSACTIONAL_MASK | _CONTROL_MASK)
-    out = bytearray(BATCH_OVERHEAD)
     if not records:
-        return _seal(out, CompressionType.NONE, base_offset=original.base_offset,
+        return _seal(b"", CompressionType.NONE, base_offset=original.base_offset,
                      partition_leader_epoch=original.partition_leader_epoch, attributes=flags,
                      last_offset_delta=original.last_offset_delta, base_timestamp=NO_TIMESTAMP,
                      max_timestamp=original.max_timestamp, producer_id=original.producer_id,
@@ -369,16 +413,17 @@ def encode_retained_batch(original: BatchHeader, records: Sequence[Record], dele
         base_timestamp = delete_horizon_ms
     else:
         base_timestamp = records[0].timestamp
+    builder = RecordsBuilder(base_timestamp)
     base = original.base_offset
-    max_timestamp = _write_records(
-        out, ((r.offset - base, (r.key, r.value, r.headers, r.timestamp)) for r in records), base_timestamp)
-    if original.timestamp_type is TimestampType.LOG_APPEND_TIME:
-        max_timestamp = original.max_timestamp
-    return _seal(out, original.compression, base_offset=base, partition_leader_epoch=original.partition_leader_epoch,
-                 attributes=flags, last_offset_delta=original.last_offset_delta, base_timestamp=base_timestamp,
-                 max_timestamp=max_timestamp, producer_id=original.producer_id,
-                 producer_epoch=original.producer_epoch, base_sequence=original.base_sequence,
-                 record_count=len(records))
+    for r in records:
+        builder.append(r.key, r.value, r.headers, r.timestamp, r.offset - base)
+    # With LogAppendTime the batch's max timestamp is the broker's append time, not the records'.
+    log_append_time = original.timestamp_type is TimestampType.LOG_APPEND_TIME
+    return builder.seal(original.compression, base_offset=base, partition_leader_epoch=original.partition_leader_epoch,
+                        attributes=flags, last_offset_delta=original.last_offset_delta,
+                        max_timestamp=original.max_timestamp if log_append_time else None,
+                        producer_id=original.producer_id, producer_epoch=original.producer_epoch,
+                        base_sequence=original.base_sequence)
 
 
 def _read_bytes(data: bytes, pos: int, what: str) -> tuple[bytes | None, int]:

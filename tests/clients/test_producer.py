@@ -12,7 +12,7 @@ from kafkalab.events.clients import ProduceFailed, ProduceRetried
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Process, spawn
 from kafkalab.sim.scheduler import TimerGroup
-from kafkalab.storage.records import iter_batch_headers
+from kafkalab.storage.records import iter_batch_headers, iter_records
 
 
 def _batches(cluster, topic, partition):
@@ -264,3 +264,20 @@ def test_partitions_for_waits_for_the_topics_metadata_or_fails_after_max_block_m
         cluster.wait(producer.partitions_for("no-such-topic"))
     assert failed.value.error == Errors.UNKNOWN_TOPIC_OR_PARTITION
     assert cluster.scheduler.now_ms - began >= 2000
+
+
+def test_records_in_one_batch_keep_their_own_timestamps_whatever_their_order(clusters):
+    """A batch is encoded as records are appended: each record's timestamp delta is from the first record's."""
+    cluster = open_cluster(clusters, partitions=1)
+    producer = cluster.producer()
+    cluster.wait(producer.partitions_for("orders"))
+    stamps = [5_000, 4_000, 5_000, 9_000, 0]
+    futures = [producer.send("orders", f"v{n}", key="k", timestamp=stamp) for n, stamp in enumerate(stamps)]
+    cluster.wait(producer.flush())
+    assert [f.result() for f in futures] == [RecordMetadata("orders", 0, n, stamp) for n, stamp in enumerate(stamps)]
+    log = cluster.broker(cluster.snapshot().partition("orders", 0).leader).replica_log(TopicPartition("orders", 0))
+    data = log.read(0, 10_000_000)
+    [(position, header)] = iter_batch_headers(data)
+    assert (header.base_timestamp, header.max_timestamp) == (5_000, 9_000)
+    assert [(r.offset, r.timestamp, r.value) for r in iter_records(data, position, header)] == [
+        (n, stamp, f"v{n}".encode()) for n, stamp in enumerate(stamps)]
