@@ -62,6 +62,8 @@ class DashboardScreen(LabScreen):
     def __init__(self) -> None:
         super().__init__()
         self._events_version = -1
+        #: The legend under the lanes now: assigning a border subtitle repaints the whole box, lanes and all.
+        self._legend = LEGEND
 
     def compose_body(self) -> ComposeResult:
         yield BrokerCards()
@@ -85,7 +87,9 @@ class DashboardScreen(LabScreen):
         box = self.query_one("#lanes-box", Vertical)
         retitle(box, f"{topic.name}: partitions as logs (cells coloured by key)" if topic else "partitions")
         windows = dict(frame.lanes) if frame.request.lanes_topic == selection.topic else {}
-        box.border_subtitle = TXN_LEGEND if shows_transactions(topic, windows) else LEGEND
+        legend = TXN_LEGEND if shows_transactions(topic, windows) else LEGEND
+        if legend != self._legend:
+            self._legend = box.border_subtitle = legend
         markers = lane_markers(view, frame.positions, selection.topic)
         self.query_one(PartitionLanes).show(topic, windows, selection.partition, markers)
         if self.lab.events.version != self._events_version:
