@@ -51,6 +51,10 @@ class ViewBuilder:
                                                      PartitionView]] = {}
         #: Each topic's partition layout with the parsed assignment it came from (ZooKeeper mode).
         self._layouts: dict[str, tuple[Any, tuple[tuple[TopicPartition, tuple[int, ...], str], ...]]] = {}
+        #: Each topic's last view: a topic whose partitions' views were all reused is the same object
+        #: again, so what the UI works out from a topic it can keep while the topic stays the same.
+        self._topics: dict[str, TopicView] = {}
+        self._last_topics: dict[str, TopicView] = {}
 
     def _json(self, tree: ZnodeTree, path: str) -> Any:
         node = tree.nodes.get(path)
@@ -80,6 +84,7 @@ class ViewBuilder:
         # Views and layouts of partitions no longer there are forgotten.
         previous, self._partitions = self._partitions, {}
         layouts, self._layouts = self._layouts, {}
+        self._last_topics, self._topics = self._topics, {}
         if cluster.quorum is not None:
             controller_id, topics, registered, controller_node, sessions = self._kraft(cluster, hosted, previous)
             active = cluster.quorum.active
@@ -115,8 +120,8 @@ class ViewBuilder:
                                        {"leader": registration.leader, "isr": registration.isr,
                                         "leader_epoch": registration.leader_epoch})
                 for index, registration in sorted(topic.partitions.items()))
-            topics.append(TopicView(name, topic.topic_id, name in INTERNAL_TOPICS, partitions,
-                                    tuple(sorted(image.topic_config(name).items()))))
+            topics.append(self._kept_topic(TopicView(
+                name, topic.topic_id, name in INTERNAL_TOPICS, partitions, tuple(sorted(image.topic_config(name).items())))))
         registered = {broker_id for broker_id, registration in image.brokers.items() if not registration.fenced}
         return (active.node_id if active is not None else -1, topics, registered,
                 active.node if active is not None else None, {})
@@ -139,10 +144,19 @@ class ViewBuilder:
             for tp, replicas, state_path in self._layout(layouts, topic, assignment):
                 state = self._json(tree, state_path) or {}
                 partitions.append(self._cached_partition(previous, hosted, tp, replicas, state))
-            topics.append(TopicView(topic, assignment.get("topic_id", ""), topic in INTERNAL_TOPICS,
-                                    tuple(partitions), tuple(sorted(config["config"].items()))))
+            topics.append(self._kept_topic(TopicView(
+                topic, assignment.get("topic_id", ""), topic in INTERNAL_TOPICS, tuple(partitions),
+                tuple(sorted(config["config"].items())))))
         registered = {broker_id for broker_id in cluster.brokers if paths.broker_path(broker_id) in tree.nodes}
         return controller_id, topics, registered, COORDINATOR_NODE, cluster.coordinator.session_deadlines()
+
+    def _kept_topic(self, view: TopicView) -> TopicView:
+        """``view``, or the equal view of the last snapshot (compared cheaply: reused partition views are the same)."""
+        kept = self._last_topics.get(view.name)
+        if kept is not None and kept == view:
+            view = kept
+        self._topics[view.name] = view
+        return view
 
     def _layout(self, previous: Mapping[str, Any], topic: str, assignment: dict[str, Any]
                 ) -> tuple[tuple[TopicPartition, tuple[int, ...], str], ...]:

@@ -98,10 +98,18 @@ class TopicList(ScrollView, can_focus=True):
         self._rows: tuple[Row, ...] = ()
         self._cursor = 0
         self._row_strips: dict[tuple[Row, bool, bool, int], Strip] = {}
+        #: Each topic's row with the view it was worked out from.
+        self._topic_rows: dict[str, tuple[TopicView, Row]] = {}
 
     def show(self, topics: tuple[TopicView, ...], selected: str | None) -> None:
         """Show ``topics`` (in the view's order) with the cursor on ``selected``."""
-        rows = tuple(topic_row(topic) for topic in topics)
+        kept = self._topic_rows
+        self._topic_rows = {}
+        for topic in topics:
+            row = kept.get(topic.name)
+            # A topic that did not change is the same view object as in the last frame (ViewBuilder).
+            self._topic_rows[topic.name] = row if row is not None and row[0] is topic else (topic, topic_row(topic))
+        rows = tuple(self._topic_rows[topic.name][1] for topic in topics)
         names = [row[0] for row in rows]
         cursor = names.index(selected) if selected in names else min(self._cursor, max(0, len(rows) - 1))
         if rows == self._rows and cursor == self._cursor:
