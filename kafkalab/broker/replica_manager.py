@@ -17,6 +17,7 @@ from kafkalab.broker.fetcher import FetcherManager
 from kafkalab.broker.isr_changes import IsrChanges
 from kafkalab.broker.partition import Partition
 from kafkalab.broker.purgatory import Purgatory
+from kafkalab.broker.replica_descriptions import ReplicaDescriptions
 from kafkalab.broker.txn_verification import TxnVerifier
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
@@ -64,8 +65,7 @@ class ReplicaManager:
         self.log_manager = log_manager
         self.topic_config = topic_config
         self.partitions: dict[TopicPartition, Partition] = {}
-        #: ``describe``'s kept descriptions: (partition, its changes, log, its changes, description).
-        self._descriptions: dict[TopicPartition, tuple[Partition, int, PartitionLog, int, HostedReplica]] = {}
+        self._descriptions = ReplicaDescriptions(self.last_stable_offset)
         self.produce_purgatory = Purgatory(ctx.group)
         self.fetch_purgatory = Purgatory(ctx.group)
         self._appended_since_check: set[TopicPartition] = set()
@@ -592,46 +592,19 @@ class ReplicaManager:
     def describe(self, only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:
         """This broker's replicas (or just ``only``, if hosted here): role, ISR, offsets and size.
 
-        A snapshot asks this of every replica for every frame, and most have not changed since:
-        a replica's description is kept with the change counts of its partition and log and made
-        again only when one moved. A partition with an open transaction is described afresh each
-        time, as its last stable offset moves with the producer state.
+        Kept between snapshots while a replica does not change (``replica_descriptions.py``).
         """
         hosted = self.partitions
         if only is not None:
             hosted = {only: hosted[only]} if only in hosted else {}
-        unstable = self.producer_states.unstable_partitions()
-        kept = self._descriptions
-        described = {}
-        for tp, p in hosted.items():
-            log = p.log
-            entry = kept.get(tp)
-            if entry is None or entry[0] is not p or entry[1] != p.changes or entry[2] is not log \
-                    or entry[3] != log.changes or tp in unstable:
-                entry = (p, p.changes, log, log.changes, self._describe(tp, p, tp in unstable))
-                kept[tp] = entry
-            described[tp] = entry[4]
-        if only is None and len(kept) > len(hosted):
-            for tp in [tp for tp in kept if tp not in hosted]:
-                del kept[tp]
-        return described
+        return self._descriptions.describe(hosted, self.producer_states.unstable_partitions(), complete=only is None)
 
     def stale_descriptions(self) -> list[TopicPartition]:
-        """Replicas whose kept description differs from one made now: a change that moved no change count.
+        """Replicas whose kept description no longer matches their state: always empty unless a bug.
 
-        Always empty unless a bug; the invariant checks (``cluster/invariants.py``) call it after every step.
+        The invariant checks (``cluster/invariants.py``) call it after every step.
         """
-        unstable = self.producer_states.unstable_partitions()
-        return [tp for tp, (partition, changes, log, log_changes, described) in self._descriptions.items()
-                if self.partitions.get(tp) is partition and partition.changes == changes and partition.log is log
-                and log.changes == log_changes and tp not in unstable
-                and described != self._describe(tp, partition, unstable=False)]
-
-    def _describe(self, tp: TopicPartition, p: Partition, unstable: bool) -> HostedReplica:
-        log, hw, leading = p.log, p.high_watermark, p.is_leader
-        return HostedReplica(tp[0], tp[1], leading, p.leader_id, p.leader_epoch, p.isr, log.log_start_offset, hw,
-                             log.log_end_offset, log.size_in_bytes,
-                             -1 if not leading else self.last_stable_offset(p) if unstable else hw)
+        return self._descriptions.stale(self.partitions, self.producer_states.unstable_partitions())
 
     def replica_log(self, tp: TopicPartition) -> PartitionLog | None:
         """The log of this broker's replica of ``tp``, to read records, segments and epochs from (never to write)."""

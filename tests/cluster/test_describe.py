@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cluster_helpers import FAST, open_cluster
 
+from kafkalab.broker.replica_descriptions import ReplicaDescriptions
 from kafkalab.clients.consumer_loop import PollLoop
 from kafkalab.cluster.invariants import check_invariants
 from kafkalab.protocol.types import TopicPartition
@@ -96,12 +97,8 @@ def test_a_snapshot_rebuilds_the_views_of_partitions_that_changed_and_reuses_the
 def _described_afresh(cluster, broker_id):
     """What the broker describes with nothing kept from earlier snapshots."""
     replicas = cluster.broker(broker_id).replicas
-    kept = dict(replicas._descriptions)
-    replicas._descriptions.clear()
-    try:
-        return replicas.describe()
-    finally:
-        replicas._descriptions.update(kept)
+    return ReplicaDescriptions(replicas.last_stable_offset).describe(
+        replicas.partitions, replicas.producer_states.unstable_partitions(), complete=True)
 
 
 def test_kept_descriptions_follow_appends_elections_and_restarts(clusters):
