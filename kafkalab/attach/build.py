@@ -20,6 +20,7 @@ from kafkalab.views import (
     BrokerStatus,
     BrokerView,
     ClusterView,
+    ConfigEntry,
     GroupView,
     HostedGroup,
     HostedReplica,
@@ -86,7 +87,8 @@ class AttachedViewBuilder:
             entry = cached if cached is not None and cached[0] == key else (key, *_partition(tp, seen, found, live))
             self._partitions[tp] = entry
             partitions.append(entry[1])
-        return TopicView(topic.name, topic.topic_id, topic.internal, tuple(partitions), topic.config_overrides)
+        return TopicView(topic.name, topic.topic_id, topic.internal, tuple(partitions), topic.config_overrides,
+                         topic.configs)
 
 
 #: What a partition's view is built from: Metadata's answer, ListOffsets' answers, which replicas' brokers are up.
@@ -130,10 +132,10 @@ def _parse(name: str) -> TopicPartition:
 
 
 def _broker(broker: int, live: bool, controller_id: int, topics: tuple[TopicView, ...],
-            groups: tuple[GroupView, ...], config_overrides: tuple[tuple[str, str], ...]) -> BrokerView:
+            groups: tuple[GroupView, ...], settings: tuple[ConfigEntry, ...]) -> BrokerView:
     """A broker card: up while the metadata lists it; what it leads and follows by the metadata."""
     leads = sum(1 for t in topics for p in t.partitions if p.leader == broker)
     follows = sum(1 for t in topics for p in t.partitions if broker in p.replicas and p.leader not in (None, broker))
     return BrokerView(broker, RUNNING if live else NOT_RUNNING, live, broker == controller_id, live, leads,
                       follows if live else 0, 0, 0, tuple(sorted(g.group_id for g in groups if g.coordinator == broker)),
-                      config_overrides)
+                      settings)
