@@ -101,6 +101,12 @@ class Observation:
     broker_configs: Mapping[int, tuple[ConfigEntry, ...]] = field(default_factory=dict)
 
 
+def kafka_uuid(text: str) -> str:
+    """A topic id as Kafka prints it: ``Uuid.toString`` is URL-safe base64 without padding, where librdkafka's
+    ``rd_kafka_Uuid_base64str`` gives standard base64 (``+`` and ``/`` for ``-`` and ``_``)."""
+    return text.replace("+", "-").replace("/", "_")
+
+
 def _entry(entry: Any) -> ConfigEntry:
     """A confluent-kafka ``ConfigEntry`` as the views hold it, its source by Kafka's ``ConfigSource`` name (its
     number, for a source newer than the client knows)."""
@@ -238,7 +244,7 @@ class Observer:
             entries = configs.get(name, ())
             # A topic's own overrides (DYNAMIC_TOPIC_CONFIG), as ``kafka-configs.sh --describe`` lists them, and the
             # effective values of the keys kafkalab implements, as ``--all`` shows them.
-            topics.append(SeenTopic(name, str(topic.topic_id), bool(topic.is_internal), partitions,
+            topics.append(SeenTopic(name, kafka_uuid(str(topic.topic_id)), bool(topic.is_internal), partitions,
                                     tuple((e.name, e.value) for e in entries if e.source == TOPIC_OVERRIDE),
                                     tuple(e for e in entries if e.name in TOPIC_CONFIG_KEYS)))
         return tuple(topics)
