@@ -1,7 +1,9 @@
 """The topic list: one line per topic, drawn with the Line API and cached per row.
 
 Record counts change on every frame while producers run; only the rows whose values
-changed are rebuilt, and the header stays on the first line while the rows scroll.
+changed are rebuilt, and the header stays on the first line while the rows scroll. A row's
+counts walk all of its topic's partitions, so they are worked out once per topic view: the
+same frame drawn again (after every key that moves the selection) reuses them.
 """
 
 from __future__ import annotations
@@ -98,10 +100,16 @@ class TopicList(ScrollView, can_focus=True):
         self._rows: tuple[Row, ...] = ()
         self._cursor = 0
         self._row_strips: dict[tuple[Row, bool, bool, int], Strip] = {}
+        #: Each shown topic view's row, by the view's identity (views are frozen: the same object, the same row).
+        self._rows_of: dict[int, tuple[TopicView, Row]] = {}
 
     def show(self, topics: tuple[TopicView, ...], selected: str | None) -> None:
         """Show ``topics`` (in the view's order) with the cursor on ``selected``."""
-        rows = tuple(topic_row(topic) for topic in topics)
+        known, self._rows_of = self._rows_of, {}
+        for topic in topics:
+            cached = known.get(id(topic))
+            self._rows_of[id(topic)] = cached if cached is not None and cached[0] is topic else (topic, topic_row(topic))
+        rows = tuple(self._rows_of[id(topic)][1] for topic in topics)
         names = [row[0] for row in rows]
         cursor = names.index(selected) if selected in names else min(self._cursor, max(0, len(rows) - 1))
         if rows == self._rows and cursor == self._cursor:
