@@ -14,6 +14,10 @@ between the key and the screen: no round ran; a round ran (its thread competing 
 interpreter lock); or a round ended during it or in the half second before, so its new view
 of 10,000 partitions reached the UI thread as a frame to draw. The rounds' own durations are printed too.
 
+The garbage collector's full passes (each holds the interpreter lock for as long as it walks
+the heap) are counted and timed too: a key the UI thread posts after its 100 ms pause cannot
+show a pass that ran during that pause, so their count is the better figure for those stalls.
+
 ``--switch-interval S`` sets the interpreter's thread switch interval (Python's default: 5 ms):
 if a round's thread holding the interpreter lock is what delays the UI thread, a shorter
 interval shortens the waits.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import queue
 import subprocess
@@ -114,6 +119,27 @@ class RoundClock:
         return RUNNING if running or any(start < ended and end > began for start, end in self.rounds) else QUIET
 
 
+class FullPasses:
+    """The garbage collector's full passes (generation 2) while installed: how long each took."""
+
+    def __init__(self) -> None:
+        self.durations_ms: list[float] = []
+        self._started: float | None = None
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.durations_ms.append((time.perf_counter() - self._started) * 1000)
+            self._started = None
+
+    def remove(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+
 async def press(app: KafkaLabApp, presses: int, partitions: int, clock: RoundClock) -> dict[str, list[float]]:
     """Samples by what the rounds did meanwhile."""
     shown = asyncio.Event()
@@ -146,12 +172,16 @@ async def measure(app: KafkaLabApp, bridge: AttachBridge, clock: RoundClock, pre
         await app.settle()
         app.select(topic="wide-0")
         await app.settle()
+        passes = FullPasses()
         between = await press(app, presses, partitions, clock)
         source = bridge._source
         source.interval_s = 0.5
         source.wake()
         during = await press(app, presses, partitions, clock)
         source.interval_s = 3600
+        passes.remove()
+    full = sorted(passes.durations_ms)
+    print(f"full collections while measuring: {len(full)}" + (f", {full[0]:.0f}-{full[-1]:.0f} ms" if full else ""))
     return {"between rounds": between, "rounds back to back": during}
 
 

@@ -113,6 +113,23 @@ class PartitionView:
 
 
 @dataclass(frozen=True)
+class ConfigEntry:
+    """One config as DescribeConfigs answers it: its value and where that comes from.
+
+    ``source`` is Kafka's ``DescribeConfigsResponse.ConfigSource`` name (``DYNAMIC_TOPIC_CONFIG``,
+    ``STATIC_BROKER_CONFIG``, ``DEFAULT_CONFIG`` ...), as ``kafka-configs.sh --describe --all`` prints it.
+    """
+
+    name: str
+    value: str
+    source: str
+
+
+#: The source of a topic's own override (``kafka-configs.sh --alter --entity-type topics``).
+TOPIC_OVERRIDE = "DYNAMIC_TOPIC_CONFIG"
+
+
+@dataclass(frozen=True)
 class TopicView:
     """A topic, its partitions and config overrides."""
 
@@ -120,7 +137,11 @@ class TopicView:
     topic_id: str
     internal: bool
     partitions: tuple[PartitionView, ...]
+    #: Every override the topic has, sorted, kafkalab's keys or not.
     config_overrides: tuple[tuple[str, str], ...]
+    #: The effective value of each topic config key kafkalab implements (``kafkalab.config.TOPIC_CONFIG_KEYS``),
+    #: sorted by name, with its source: the override, else the broker setting or default it inherits.
+    configs: tuple[ConfigEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,9 +160,14 @@ class BrokerView:
     #: Consumer groups this broker coordinates (it leads their __consumer_offsets partitions).
     coordinated_groups: tuple[str, ...] = ()
     #: The broker's own settings, sorted: what DescribeConfigs of the broker says is set rather than Kafka's default
-    #: (``STATIC_BROKER_CONFIG`` from server.properties, or a dynamic broker config), as
+    #: (``STATIC_BROKER_CONFIG`` from server.properties, or a dynamic broker config), with that source, as
     #: ``kafka-configs.sh --describe --entity-type brokers --all`` marks them.
-    config_overrides: tuple[tuple[str, str], ...] = ()
+    settings: tuple[ConfigEntry, ...] = ()
+
+    @property
+    def config_overrides(self) -> tuple[tuple[str, str], ...]:
+        """The settings as ``(name, value)`` pairs."""
+        return tuple((entry.name, entry.value) for entry in self.settings)
 
 
 @dataclass(frozen=True)

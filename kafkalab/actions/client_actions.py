@@ -28,16 +28,10 @@ from kafkalab.actions.templates import optional_template_problem, render, templa
 from kafkalab.clients.consumer_state import ConsumerRecord
 from kafkalab.clients.producer import Producer, RecordMetadata, all_done
 from kafkalab.clients.transaction_manager import TxnState
+from kafkalab.clients.transforms import EOS_TRANSACTION_TIMEOUT_MS, ProcessingGuarantee, Transform, commit_interval_ms
 from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.session.processors import (
-    DEFAULT_COMMIT_INTERVAL_MS,
-    EOS_COMMIT_INTERVAL_MS,
-    EOS_TRANSACTION_TIMEOUT_MS,
-    ProcessingGuarantee,
-    Processor,
-    Transform,
-)
+from kafkalab.session.processors import Processor
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Future, Process, Sleep
 
@@ -307,8 +301,7 @@ class StartProcessor(_ConsumerRef[StartProcessorResult]):
 
     def run(self, session: Session) -> ActionRun[StartProcessorResult]:
         exactly_once = self.processing_guarantee == "exactly_once_v2"
-        interval = self.commit_interval_ms if self.commit_interval_ms is not None else (
-            EOS_COMMIT_INTERVAL_MS if exactly_once else DEFAULT_COMMIT_INTERVAL_MS)
+        interval = commit_interval_ms(self.commit_interval_ms, self.processing_guarantee)
         settings: dict[str, Any] = {"acks": "all"}
         if exactly_once:
             # Kafka Streams names each producer's transactional.id after the application and the thread.

@@ -47,9 +47,10 @@ LAB_ONLY: dict[str, str] = {
     "describe_quorum": "KRaft's quorum state is not in any request a Kafka client may send",
 }
 #: Steps that change the cluster: refused on a real cluster unless writes were allowed. A consumer joining a group
-#: changes it too: the group's members rebalance (maybe someone's application's), and its commits move their offsets.
+#: changes it too: the group's members rebalance (maybe someone's application's), and its commits move their offsets;
+#: a stream processor is such a consumer, and writes its sink topic too.
 WRITES = frozenset({"produce", "create_topic", "delete_topic", "alter_config", "start_consumer", "consume", "commit",
-                    "start_producer"})
+                    "start_producer", "start_processor"})
 #: Steps that run through the real client; every other step is not available attached yet.
 SUPPORTED = WRITES | CLIENT_STEPS | {"describe_topic", "describe_group", "note"}
 

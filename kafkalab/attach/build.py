@@ -20,6 +20,7 @@ from kafkalab.views import (
     BrokerStatus,
     BrokerView,
     ClusterView,
+    ConfigEntry,
     GroupView,
     HostedGroup,
     HostedReplica,
@@ -42,7 +43,8 @@ class AttachedViewBuilder:
         self._known_brokers: set[int] = set()
         self._lag = LagTracker()
         #: Each partition's last view (and its leader's replica) with what it was built from: a quiet partition's
-        #: view is reused, not rebuilt, so a round of a large cluster costs little more than its requests.
+        #: view is reused, not rebuilt, so a round of a large cluster costs little more than its requests. Updated
+        #: in place, never rebuilt.
         self._partitions: dict[TopicPartition, tuple[_PartitionKey, PartitionView, HostedReplica | None]] = {}
 
     def build(self, seen: Observation, last_event_seq: int = 0) -> ClusterView:
@@ -50,8 +52,10 @@ class AttachedViewBuilder:
         live = set(seen.brokers)
         self._known_brokers |= live
         self._known_brokers |= {broker for topic in seen.topics for p in topic.partitions for broker in p.replicas}
-        previous, self._partitions = self._partitions, {}
-        topics = tuple(self._topic(topic, seen.offsets, live, previous) for topic in seen.topics)
+        current: set[TopicPartition] = set()
+        topics = tuple(self._topic(topic, seen.offsets, live, current) for topic in seen.topics)
+        for tp in [tp for tp in self._partitions if tp not in current]:
+            del self._partitions[tp]
         offsets_topic = next((t for t in topics if t.name == OFFSETS_TOPIC), None)
         hosted_groups = tuple(_hosted_group(group, len(offsets_topic.partitions) if offsets_topic else 0)
                               for group in seen.groups)
@@ -74,19 +78,22 @@ class AttachedViewBuilder:
                            groups, mode=ATTACHED_MODE)
 
     def _topic(self, topic: SeenTopic, offsets: Mapping[TopicPartition, SeenOffsets], live: set[int],
-               previous: Mapping[TopicPartition, tuple[_PartitionKey, PartitionView, HostedReplica | None]]
-               ) -> TopicView:
-        """A topic's view: the leader's offsets, -1 for followers' (no client request reads them)."""
+               current: set[TopicPartition]) -> TopicView:
+        """A topic's view: the leader's offsets, -1 for followers' (no client request reads them). A quiet
+        partition's entry stays as it was, keys included, so a round of a quiet cluster leaves nothing new behind
+        for the garbage collector's full passes (``Observer._offsets`` says why that matters)."""
         partitions = []
         for seen in topic.partitions:
             tp = TopicPartition(topic.name, seen.partition)
+            current.add(tp)
             found = offsets.get(tp, _UNKNOWN)
             key = (seen, found, tuple(broker in live for broker in seen.replicas))
-            cached = previous.get(tp)
-            entry = cached if cached is not None and cached[0] == key else (key, *_partition(tp, seen, found, live))
-            self._partitions[tp] = entry
+            entry = self._partitions.get(tp)
+            if entry is None or entry[0] != key:
+                entry = self._partitions[tp] = (key, *_partition(tp, seen, found, live))
             partitions.append(entry[1])
-        return TopicView(topic.name, topic.topic_id, topic.internal, tuple(partitions), topic.config_overrides)
+        return TopicView(topic.name, topic.topic_id, topic.internal, tuple(partitions), topic.config_overrides,
+                         topic.configs)
 
 
 #: What a partition's view is built from: Metadata's answer, ListOffsets' answers, which replicas' brokers are up.
@@ -130,10 +137,10 @@ def _parse(name: str) -> TopicPartition:
 
 
 def _broker(broker: int, live: bool, controller_id: int, topics: tuple[TopicView, ...],
-            groups: tuple[GroupView, ...], config_overrides: tuple[tuple[str, str], ...]) -> BrokerView:
+            groups: tuple[GroupView, ...], settings: tuple[ConfigEntry, ...]) -> BrokerView:
     """A broker card: up while the metadata lists it; what it leads and follows by the metadata."""
     leads = sum(1 for t in topics for p in t.partitions if p.leader == broker)
     follows = sum(1 for t in topics for p in t.partitions if broker in p.replicas and p.leader not in (None, broker))
     return BrokerView(broker, RUNNING if live else NOT_RUNNING, live, broker == controller_id, live, leads,
                       follows if live else 0, 0, 0, tuple(sorted(g.group_id for g in groups if g.coordinator == broker)),
-                      config_overrides)
+                      settings)

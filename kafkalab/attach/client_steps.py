@@ -5,7 +5,10 @@ consumer polls until stopped, ``consume`` collects what it returned (or starts o
 step, polls and closes it), ``commit`` commits the positions of what was returned and reads
 the commits back (OffsetFetch), ``seek`` moves the next read. Where librdkafka differs from
 Kafka's Java client the difference is named here: it has no eager ``sticky`` assignor, and
-``auto.offset.reset=none`` is called ``error``.
+``auto.offset.reset=none`` is called ``error``. ``kill_consumer`` crashes a consumer (no commit,
+no LeaveGroup); ``start_processor`` runs a stream processor's consume-transform-produce loop at
+least once (``processor.py``); exactly_once_v2 needs transactions, which attached steps do not
+send yet (as ``produce`` with a ``transactional_id``).
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from kafkalab.actions.base import Action
 from kafkalab.actions.client_actions import (
     Commit,
     Consume,
+    KillConsumer,
     PauseConsumer,
     ResumeConsumer,
     Seek,
     StartConsumer,
+    StartProcessor,
     StartProducer,
     StopConsumer,
     StopProducer,
@@ -32,16 +37,19 @@ from kafkalab.actions.results import (
     ConsumeResult,
     SeekResult,
     StartConsumerResult,
+    StartProcessorResult,
     StartProducerResult,
     StopProducerResult,
 )
 from kafkalab.actions.templates import render
 from kafkalab.attach.clients import RealClients, RealConsumer, RealSteadyProducer
+from kafkalab.attach.processor import RealProcessor
+from kafkalab.clients.transforms import commit_interval_ms
 from kafkalab.errors import Errors, KafkaError, quoted
 
 #: The steps this module runs (``actions.SUPPORTED`` includes them).
-CLIENT_STEPS = frozenset({"start_consumer", "stop_consumer", "pause_consumer", "resume_consumer", "consume",
-                          "commit", "seek", "start_producer", "stop_producer"})
+CLIENT_STEPS = frozenset({"start_consumer", "stop_consumer", "kill_consumer", "pause_consumer", "resume_consumer",
+                          "consume", "commit", "seek", "start_producer", "stop_producer", "start_processor"})
 
 
 def text(value: object) -> str:
@@ -68,9 +76,12 @@ class ClientSteps:
                 config["group.instance.id"] = action.group_instance_id
             self._start(config, action.group, action.client_id, action.topics)
             return StartConsumerResult(action.group, action.client_id, action.topics)
-        if isinstance(action, StopConsumer):
-            self.clients.stop_consumer(action.group, action.client_id, self._timeout)
+        if isinstance(action, StopConsumer | KillConsumer):
+            self.clients.stop_consumer(action.group, action.client_id, self._timeout,
+                                       crash=isinstance(action, KillConsumer))
             return action.ref()
+        if isinstance(action, StartProcessor):
+            return self._start_processor(action)
         if isinstance(action, PauseConsumer | ResumeConsumer):
             self.clients.running(action.group, action.client_id).set_paused(isinstance(action, PauseConsumer),
                                                                               self._timeout)
@@ -105,9 +116,41 @@ class ClientSteps:
                 "auto.offset.reset": "error" if auto_offset_reset == "none" else auto_offset_reset,
                 "enable.auto.commit": auto_commit, "isolation.level": isolation_level}
 
-    def _start(self, config: dict[str, Any], group: str, client_id: str, topics: tuple[str, ...]) -> RealConsumer:
-        return self.clients.add_consumer(lambda: RealConsumer(self._ck, config, group, client_id, topics),
+    def _start(self, config: dict[str, Any], group: str, client_id: str, topics: tuple[str, ...],
+               processor: RealProcessor | None = None) -> RealConsumer:
+        return self.clients.add_consumer(lambda: RealConsumer(self._ck, config, group, client_id, topics, processor),
                                          group, client_id)
+
+    def _start_processor(self, action: StartProcessor) -> StartProcessorResult:
+        """As the lab's step: both topics must exist and differ; its consumer never auto-commits (it commits every
+        ``commit.interval.ms``, after its output is acknowledged)."""
+        if action.processing_guarantee == "exactly_once_v2":
+            raise KafkaError(Errors.LAB_ONLY, "exactly_once_v2 commits through a transactional producer, and "
+                                              "transactions are not available on an attached cluster yet: use "
+                                              "at_least_once.")
+        if action.source == action.sink:
+            raise KafkaError(Errors.INVALID_ARGUMENT, "A processor that writes the topic it reads would read its own "
+                                                      "output forever; give it another sink topic.")
+        missing = self._missing_topics((("source", action.source), ("sink", action.sink)))
+        if missing:
+            role, topic = missing[0]
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The processor's {role} topic {quoted(topic)} does "
+                                                                f"not exist; create it first.")
+        config = self._consumer_config(action.group, action.client_id, action.strategy, action.auto_offset_reset,
+                                       False, "read_uncommitted", {})
+        processor = RealProcessor(self._ck, self._config, action.sink, action.transform, action.contains,
+                                  commit_interval_ms(action.commit_interval_ms, action.processing_guarantee),
+                                  self._timeout)
+        self._start(config, action.group, action.client_id, (action.source,), processor)
+        return StartProcessorResult(action.group, action.client_id, action.source, action.sink, action.transform)
+
+    def _missing_topics(self, topics: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+        """Which of ``(role, topic)`` the cluster's metadata does not list (a Metadata request for all topics, which
+        creates none even where ``auto.create.topics.enable`` is on)."""
+        from confluent_kafka.admin import AdminClient
+
+        known = AdminClient(self._config).list_topics(timeout=self._timeout).topics
+        return [(role, topic) for role, topic in topics if topic not in known]
 
     def _consume(self, action: Consume) -> ConsumeResult:
         """As the lab's step: collect from a running consumer; else start one with auto-commit for the step and close

@@ -7,6 +7,11 @@ steps. librdkafka's consumer is called only from that thread: a commit, a seek o
 is handed to it and runs between two polls, so a record is never returned while its
 partition is being moved. Pausing stops the polling, which is how a slow consumer looks to
 its group: after ``max.poll.interval.ms`` it leaves (KIP-62; librdkafka enforces it too).
+A crash (``kill_consumer``) drops the consumer without closing it: confluent-kafka destroys an
+unclosed consumer with ``RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`` (its ``Consumer_dealloc``), so
+nothing is committed and no LeaveGroup is sent, and the group notices only when
+``session.timeout.ms`` passes, as with the lab's crashed consumer. A stream processor's consumer
+forwards what it polls to its ``RealProcessor`` (``processor.py``) on the same thread.
 A steady producer sends ``rate`` records a second from a thread of its own until stopped.
 """
 
@@ -23,6 +28,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from kafkalab.actions.results import ConsumedRecord
+from kafkalab.attach.processor import RealProcessor
 from kafkalab.errors import Errors, KafkaError, quoted
 
 T = TypeVar("T")
@@ -43,10 +49,11 @@ class RealConsumer:
     """One librdkafka consumer and the thread that owns it."""
 
     def __init__(self, ck: ModuleType, config: dict[str, Any], group: str, client_id: str,
-                 topics: tuple[str, ...]) -> None:
+                 topics: tuple[str, ...], processor: RealProcessor | None = None) -> None:
         self.group, self.client_id = group, client_id
         self._ck = ck
-        self._consumer = ck.Consumer(config)
+        self.processor = processor
+        self._consumer: Any = ck.Consumer(config)
         self._consumer.subscribe(list(topics))
         self._buffer: deque[ConsumedRecord] = deque(maxlen=BUFFER_RECORDS)
         self._arrived = threading.Condition()
@@ -55,14 +62,34 @@ class RealConsumer:
         #: The last error a poll returned (the lab's ``last_poll_error``).
         self.last_poll_error: str | None = None
         self._closing = False
+        self._crashed = False
+        #: Why a processor's loop stopped on its own (an output lost for good), as the lab's ProcessorFailed says.
+        self.failure: str | None = None
         self._thread = threading.Thread(target=self._run, name=f"kafkalab-consumer-{client_id}", daemon=True)
         self._thread.start()
 
     def call(self, work: Callable[[Any], T], timeout_s: float) -> T:
-        """``work(consumer)`` run on the consumer's own thread between two polls; its result or its exception."""
+        """``work(consumer)`` run on the consumer's own thread between two polls; its result or its exception. A
+        processor whose loop stopped on its own runs nothing more, and that is said rather than waited out."""
         future: Future[T] = Future()
         self._commands.put((work, future))
-        return future.result(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return future.result(min(POLL_TIMEOUT_S, max(0.0, deadline - time.monotonic())))
+            except TimeoutError:
+                if future.done():
+                    raise  # the work's own
+                if not self._thread.is_alive():
+                    raise KafkaError(Errors.INVALID_ARGUMENT, self.gone()) from None
+                if time.monotonic() >= deadline:
+                    raise KafkaError(Errors.REQUEST_TIMED_OUT, f"Consumer {quoted(self.client_id)} did not get to "
+                                                               f"the request within {timeout_s:g} s.") from None
+
+    def gone(self) -> str:
+        """Why it no longer runs, as the lab's ProcessorFailed says it."""
+        return (f"Consumer {quoted(self.client_id)} of group {quoted(self.group)} is no longer running: "
+                f"{self.failure or 'it was stopped'}")
 
     def set_paused(self, paused: bool, timeout_s: float) -> None:
         """Stop or restart the polling. Set on the consumer's thread between two polls, so once paused no poll is
@@ -85,10 +112,23 @@ class RealConsumer:
                     return taken
                 self._arrived.wait(remaining)
 
+    @property
+    def stopped(self) -> bool:
+        """True once its thread ended without being asked to (a processor that lost an output)."""
+        return self.failure is not None and not self._thread.is_alive()
+
     def close(self, timeout_s: float) -> None:
-        """Close cleanly on its thread: with auto-commit it commits, and it leaves the group (LeaveGroup)."""
+        """Close cleanly on its thread: with auto-commit it commits, and it leaves the group (LeaveGroup). A processor
+        closes as Kafka Streams' close() does: its output flushed, then its input committed."""
         def close(consumer: Any) -> None:
             self._closing = True
+            if self.processor is not None:
+                try:
+                    self.processor.commit(consumer)
+                except BaseException:
+                    self.processor.crash()
+                    consumer.close()
+                    raise
             consumer.close()
 
         try:
@@ -96,20 +136,58 @@ class RealConsumer:
         finally:
             self._thread.join(timeout_s)
 
+    def crash(self, timeout_s: float) -> None:
+        """Stop as a process that dies: no commit, no LeaveGroup (the consumer is dropped unclosed when its thread
+        ends), and a processor's unsent output is lost."""
+        def crash(consumer: Any) -> None:
+            self._closing = self._crashed = True
+            if self.processor is not None:
+                self.processor.crash()
+
+        try:
+            self.call(crash, timeout_s)
+        finally:
+            self._thread.join(timeout_s)
+
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            if self._crashed:
+                # The last reference: confluent-kafka's Consumer_dealloc destroys it without consumer_close().
+                self._consumer = None
+
+    def _process(self, messages: list[Any]) -> None:
+        """Forward a poll's records to the processor and commit when due; a lost output stops it, as it stops a
+        Kafka Streams thread: no commit, and its consumer leaves the group."""
+        assert self.processor is not None
+        try:
+            self.processor.forward(messages)
+            if self.processor.due():
+                self.processor.commit(self._consumer)
+        except (KafkaError, self._ck.KafkaException) as exc:
+            self.failure = exc.message if isinstance(exc, KafkaError) else str(exc)
+            self.processor.crash()
+            self._closing = True
+            self._consumer.close()
+
+    def _loop(self) -> None:
         while not self._closing:
             self._serve_commands(block=self.paused)
             if self._closing or self.paused:
                 continue
             messages = self._consumer.consume(500, POLL_TIMEOUT_S)
-            records = []
+            returned = []
             for message in messages:
                 error = message.error()
                 if error is not None:
                     self.last_poll_error = error.str()  # the application sees it and polls on, as the lab's loop does
                     continue
-                records.append(ConsumedRecord(message.topic(), message.partition(), message.offset(),
-                                              _text(message.key()), _text(message.value())))
+                returned.append(message)
+            records = [ConsumedRecord(message.topic(), message.partition(), message.offset(), _text(message.key()),
+                                      _text(message.value())) for message in returned]
+            if self.processor is not None:
+                self._process(returned)
             if records:
                 self.last_poll_error = None
                 with self._arrived:
@@ -214,8 +292,12 @@ class RealClients:
         self.steady: dict[str, RealSteadyProducer] = {}
 
     def running(self, group: str, client_id: str) -> RealConsumer:
-        """A started consumer, or INVALID_ARGUMENT naming the ones that exist (the lab's wording)."""
+        """A started consumer, or INVALID_ARGUMENT naming the ones that exist (the lab's wording); a processor that
+        stopped on a lost output is no longer running, and the error says why it stopped."""
         running = self.consumers.get((group, client_id))
+        if running is not None and running.stopped:
+            del self.consumers[(group, client_id)]
+            raise KafkaError(Errors.INVALID_ARGUMENT, running.gone())
         if running is None:
             known = ", ".join(f"{g}/{c}" for g, c in sorted(self.consumers)) or "none"
             raise KafkaError(Errors.INVALID_ARGUMENT,
@@ -224,6 +306,7 @@ class RealClients:
 
     def add_consumer(self, consumer: Callable[[], RealConsumer], group: str, client_id: str) -> RealConsumer:
         """Start ``consumer()`` under its name; a client id already running in any group is refused, as in the lab."""
+        self._forget_stopped()
         for running_group, running_id in self.consumers:
             if running_id == client_id:
                 raise KafkaError(Errors.ILLEGAL_STATE, f"Consumer {quoted(client_id)} is already running in group "
@@ -232,10 +315,15 @@ class RealClients:
         started = self.consumers[(group, client_id)] = consumer()
         return started
 
-    def stop_consumer(self, group: str, client_id: str, timeout_s: float) -> None:
+    def stop_consumer(self, group: str, client_id: str, timeout_s: float, crash: bool = False) -> None:
+        """Close a consumer cleanly (commit with auto-commit, LeaveGroup) or crash it (the group waits for the session
+        timeout)."""
         running = self.running(group, client_id)
         del self.consumers[(group, client_id)]
-        running.close(timeout_s)
+        if crash:
+            running.crash(timeout_s)
+        else:
+            running.close(timeout_s)
 
     def refuse_running_steady(self, producer_id: str) -> None:
         if producer_id in self.steady:
@@ -258,5 +346,11 @@ class RealClients:
         timed out of them on someone's cluster."""
         for producer_id in list(self.steady):
             self.stop_steady(producer_id, timeout_s)
+        self._forget_stopped()
         for group, client_id in list(self.consumers):
             self.stop_consumer(group, client_id, timeout_s)
+
+    def _forget_stopped(self) -> None:
+        """Processors that stopped on their own have closed their consumers already."""
+        for key in [key for key, consumer in self.consumers.items() if consumer.stopped]:
+            del self.consumers[key]

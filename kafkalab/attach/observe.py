@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kafkalab.attach.client import confluent
+from kafkalab.config import TOPIC_CONFIG_KEYS
 from kafkalab.protocol.types import TopicPartition
-from kafkalab.views import GroupMemberView
+from kafkalab.views import TOPIC_OVERRIDE, ConfigEntry, GroupMemberView
 
 #: Partitions per ListOffsets call and topics per Metadata or DescribeConfigs call.
 PAGE = 1000
@@ -52,6 +53,8 @@ class SeenTopic:
     internal: bool
     partitions: tuple[SeenPartition, ...]
     config_overrides: tuple[tuple[str, str], ...]
+    #: The effective value and source of each topic config kafkalab implements (``TopicView.configs``).
+    configs: tuple[ConfigEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,23 @@ class Observation:
     groups: tuple[SeenGroup, ...]
     #: What the round could not learn, one sentence each.
     problems: tuple[str, ...] = field(default=())
-    #: Each live broker's own settings (``BrokerView.config_overrides``), by broker id.
-    broker_configs: Mapping[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    #: Each live broker's own settings (``BrokerView.settings``), by broker id.
+    broker_configs: Mapping[int, tuple[ConfigEntry, ...]] = field(default_factory=dict)
+
+
+def kafka_uuid(text: str) -> str:
+    """A topic id as Kafka prints it: ``Uuid.toString`` is URL-safe base64 without padding, where librdkafka's
+    ``rd_kafka_Uuid_base64str`` gives standard base64 (``+`` and ``/`` for ``-`` and ``_``)."""
+    return text.replace("+", "-").replace("/", "_")
+
+
+def _entry(entry: Any) -> ConfigEntry:
+    """A confluent-kafka ``ConfigEntry`` as the views hold it, its source by Kafka's ``ConfigSource`` name (its
+    number, for a source newer than the client knows)."""
+    from confluent_kafka.admin import ConfigSource
+
+    known = {source.value: source.name for source in ConfigSource}
+    return ConfigEntry(entry.name, entry.value, known.get(entry.source, f"source {entry.source}"))
 
 
 def _pages(items: list[T]) -> Iterable[list[T]]:
@@ -153,7 +171,7 @@ class Observer:
         #: The last answers, for what a round cannot learn: a dead leader's offsets, a moving coordinator's groups.
         self._last_offsets: dict[TopicPartition, SeenOffsets] = {}
         self._last_groups: dict[str, SeenGroup] = {}
-        self._last_broker_configs: dict[int, tuple[tuple[str, str], ...]] = {}
+        self._last_broker_configs: dict[int, tuple[ConfigEntry, ...]] = {}
 
     def observe(self, now_ms: float) -> Observation:
         """One round; raises the client's KafkaException (or TimeoutError) when not even Metadata is answered."""
@@ -185,7 +203,7 @@ class Observer:
         return requested
 
     def _broker_configs(self, requested: dict[Any, Future[Any]], round_: _Round
-                        ) -> dict[int, tuple[tuple[str, str], ...]]:
+                        ) -> dict[int, tuple[ConfigEntry, ...]]:
         """The brokers' own settings: entries set in server.properties or dynamically (Kafka's
         ``DescribeConfigsResponse.ConfigSource``), not defaults; sensitive ones have no value and are left out. A
         broker not answered keeps what was last seen."""
@@ -196,27 +214,24 @@ class Observer:
         answered = round_.wait(requested, "describe configs of broker", lambda resource: resource.name)
         for resource, entries in answered.items():
             self._last_broker_configs[int(resource.name)] = tuple(sorted(
-                (entry.name, entry.value) for entry in entries.values()
-                if entry.source in own and entry.value is not None))
+                (_entry(entry) for entry in entries.values() if entry.source in own and entry.value is not None),
+                key=lambda entry: entry.name))
         return dict(self._last_broker_configs)
 
     def _topics(self, names: list[str], round_: _Round) -> tuple[SeenTopic, ...]:
-        from confluent_kafka.admin import ConfigResource, ConfigSource, ResourceType
+        from confluent_kafka.admin import ConfigResource, ResourceType
 
-        topic_override = ConfigSource.DYNAMIC_TOPIC_CONFIG.value
         described: dict[str, Any] = {}
-        overrides: dict[str, tuple[tuple[str, str], ...]] = {}
+        configs: dict[str, tuple[ConfigEntry, ...]] = {}
         for page in _pages(names):
             resources = [ConfigResource(ResourceType.TOPIC, name) for name in page]
-            configs = self._admin.describe_configs(resources, request_timeout=self._timeout)
+            requested = self._admin.describe_configs(resources, request_timeout=self._timeout)
             described |= round_.wait(self._admin.describe_topics(self._ck.TopicCollection(page),
                                                                  request_timeout=self._timeout),
                                      "describe topic", str)
-            # A topic's own overrides (DYNAMIC_TOPIC_CONFIG), as ``kafka-configs.sh --describe`` lists them.
-            for resource, entries in round_.wait(configs, "describe configs of", lambda r: r.name).items():
-                overrides[resource.name] = tuple(sorted(
-                    (entry.name, entry.value) for entry in entries.values()
-                    if entry.source == topic_override and entry.value is not None))
+            for resource, entries in round_.wait(requested, "describe configs of", lambda r: r.name).items():
+                configs[resource.name] = tuple(sorted((_entry(entry) for entry in entries.values()
+                                                       if entry.value is not None), key=lambda entry: entry.name))
         topics = []
         for name in names:
             topic = described.get(name)
@@ -226,8 +241,12 @@ class Observer:
                 SeenPartition(info.id, info.leader.id if info.leader is not None else None,
                               tuple(node.id for node in info.replicas), tuple(node.id for node in info.isr))
                 for info in sorted(topic.partitions, key=lambda info: info.id))
-            topics.append(SeenTopic(name, str(topic.topic_id), bool(topic.is_internal), partitions,
-                                    overrides.get(name, ())))
+            entries = configs.get(name, ())
+            # A topic's own overrides (DYNAMIC_TOPIC_CONFIG), as ``kafka-configs.sh --describe`` lists them, and the
+            # effective values of the keys kafkalab implements, as ``--all`` shows them.
+            topics.append(SeenTopic(name, kafka_uuid(str(topic.topic_id)), bool(topic.is_internal), partitions,
+                                    tuple((e.name, e.value) for e in entries if e.source == TOPIC_OVERRIDE),
+                                    tuple(e for e in entries if e.name in TOPIC_CONFIG_KEYS)))
         return tuple(topics)
 
     def _offsets_requested(self, topics: tuple[SeenTopic, ...]) -> dict[str, dict[Any, Future[Any]]]:
@@ -263,15 +282,21 @@ class Observer:
             if kind == "hw":
                 epochs = {TopicPartition(tp.topic, tp.partition): info.leader_epoch
                           for tp, info in answered.items() if info.leader_epoch is not None}
-        led = sorted({TopicPartition(tp.topic, tp.partition) for tp in requested["hw"]})
+        led = {TopicPartition(tp.topic, tp.partition) for tp in requested["hw"]}
+        # The last round's dict is updated where a partition's offsets changed, rather than rebuilt: on a quiet
+        # cluster a round then leaves no new long-lived objects (10,000 SeenOffsets and their keys a round, else),
+        # so the garbage collector's full passes, which hold the interpreter lock against the UI thread for 0.1-0.3 s
+        # on 10,000 partitions, have no reason to run (CPython's gc waits for a quarter more long-lived objects).
         last = self._last_offsets
-        self._last_offsets = {
-            tp: SeenOffsets(found["start"].get(tp, last.get(tp, _UNKNOWN).log_start_offset),
-                            found["hw"].get(tp, last.get(tp, _UNKNOWN).high_watermark),
-                            found["lso"].get(tp, last.get(tp, _UNKNOWN).last_stable_offset),
-                            epochs.get(tp, last.get(tp, _UNKNOWN).leader_epoch))
-            for tp in led}
-        return self._last_offsets
+        for tp in [tp for tp in last if tp not in led]:
+            del last[tp]
+        for tp in led:
+            known = last.get(tp, _UNKNOWN)
+            seen = SeenOffsets(found["start"].get(tp, known.log_start_offset), found["hw"].get(tp, known.high_watermark),
+                               found["lso"].get(tp, known.last_stable_offset), epochs.get(tp, known.leader_epoch))
+            if tp not in last or seen != known:
+                last[tp] = seen
+        return dict(last)  # a copy: the next round changes this one
 
     def _groups_requested(self, listing: Future[Any], round_: _Round) -> dict[str, tuple[Future[Any], Future[Any]]]:
         """DescribeGroups and OffsetFetch of every listed group (of those seen before, if the listing is late)."""

@@ -9,10 +9,12 @@ here and nowhere else in this package, through ``clock``, so tests freeze it.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -24,6 +26,26 @@ from kafkalab.views import ClusterView
 
 #: Observed events kept for the timeline (older ones are dropped, as the lab's journal drops its oldest).
 MAX_EVENTS = 20_000
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic garbage collection while a round runs (in the whole process, as there is one collector).
+
+    A round of 10,000 partitions holds 30,000 of confluent-kafka's futures (one per partition and
+    offset kind) and their locks for seconds, so the collector's passes meanwhile promote them to
+    the oldest generation and start full passes over them: 0.1-0.4 s each holding the interpreter
+    lock, the UI thread's longest stalls while attached (benchmarks/README.md). A round leaves no
+    cyclic garbage (its objects are freed by their reference counts), and the UI thread's own waits
+    a few seconds at most, so nothing is lost by collecting after the round instead.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Observes(Protocol):
@@ -86,7 +108,8 @@ class AttachSource:
         """Run one round now (on the calling thread) and publish its snapshot; None while no round ever succeeded."""
         started = self.now_ms()
         try:
-            seen = self._observer.observe(started)
+            with collector_paused():
+                seen = self._observer.observe(started)
         except Exception as exc:
             with self._lock:
                 self.failure = reason(exc)
@@ -98,7 +121,8 @@ class AttachSource:
             with self._lock:
                 self.failure = None
                 previous = self._latest
-                view = self._builder.build(seen, self._next_seq - 1)
+                with collector_paused():
+                    view = self._builder.build(seen, self._next_seq - 1)
                 new = narrate(previous.view, view) if previous is not None else []
                 for event in new:
                     self._events.append(replace(event, seq=self._next_seq))

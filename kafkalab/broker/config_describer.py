@@ -51,6 +51,16 @@ def _broker_config(key: ConfigKey, broker: BrokerConfig) -> DescribedConfig:
     return DescribedConfig(key.name, entry[1], entry[2], True, _KAFKA_TYPES[key.type], key.doc, (entry,))
 
 
+def topic_configs(topic_overrides: Mapping[str, str], broker: BrokerConfig) -> tuple[DescribedConfig, ...]:
+    """Every topic config of a topic with ``topic_overrides``, sorted by name (the lab's views show them too)."""
+    return tuple(_topic_config(key, topic_overrides, broker) for _, key in sorted(TOPIC_CONFIG_KEYS.items()))
+
+
+def broker_configs(broker: BrokerConfig) -> tuple[DescribedConfig, ...]:
+    """Every broker config, sorted by name."""
+    return tuple(_broker_config(key, broker) for _, key in sorted(BROKER_CONFIG_KEYS.items()))
+
+
 def describe_configs(request: DescribeConfigsRequest, broker_id: int, known_topics: Mapping[str, int],
                      topic_overrides: Mapping[str, str], broker: BrokerConfig) -> DescribeConfigsResponse:
     """The configs ``request`` asks for; ``topic_overrides`` are the named topic's own."""
@@ -58,15 +68,13 @@ def describe_configs(request: DescribeConfigsRequest, broker_id: int, known_topi
         if request.resource_name not in known_topics:
             return DescribeConfigsResponse(ApiResult(Errors.UNKNOWN_TOPIC_OR_PARTITION,
                                                      f"Topic '{request.resource_name}' does not exist."))
-        keys = TOPIC_CONFIG_KEYS
-        entries = [_topic_config(k, topic_overrides, broker) for name, k in sorted(keys.items())
-                   if request.keys is None or name in request.keys]
+        entries = [entry for entry in topic_configs(topic_overrides, broker)
+                   if request.keys is None or entry.name in request.keys]
         return DescribeConfigsResponse(ApiResult(Errors.NONE), tuple(entries))
     if request.resource_name not in ("", str(broker_id)):
         # Kafka answers only for itself; an admin client sends a broker resource to that broker.
         return DescribeConfigsResponse(ApiResult(Errors.INVALID_REQUEST,
                                                  f"Unexpected broker id, expected {broker_id} or empty string, but "
                                                  f"received {request.resource_name}"))
-    entries = [_broker_config(k, broker) for name, k in sorted(BROKER_CONFIG_KEYS.items())
-               if request.keys is None or name in request.keys]
+    entries = [entry for entry in broker_configs(broker) if request.keys is None or entry.name in request.keys]
     return DescribeConfigsResponse(ApiResult(Errors.NONE), tuple(entries))

@@ -13,18 +13,21 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from kafkalab.broker.config_describer import broker_configs, topic_configs
 from kafkalab.cluster.countdowns import build_countdowns, fencing_countdowns
 from kafkalab.cluster.group_views import build_group_views
-from kafkalab.config import format_config_value
+from kafkalab.config import BrokerConfig
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE
 from kafkalab.coordination.tree import ZnodeTree
+from kafkalab.protocol.admin import ConfigSource, DescribedConfig
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.validation import INTERNAL_TOPICS
 from kafkalab.views import (
     BrokerStatus,
     BrokerView,
     ClusterView,
+    ConfigEntry,
     Countdown,
     HostedReplica,
     PartitionView,
@@ -55,6 +58,11 @@ class ViewBuilder:
         #: again, so what the UI works out from a topic it can keep while the topic stays the same.
         self._topics: dict[str, TopicView] = {}
         self._last_topics: dict[str, TopicView] = {}
+        #: The broker config the entries below were worked out from, the brokers' settings, and each set of
+        #: topic overrides' effective configs: topics rarely change theirs, so a snapshot looks them up.
+        self._broker_config: BrokerConfig | None = None
+        self._settings: tuple[ConfigEntry, ...] = ()
+        self._topic_configs: dict[tuple[tuple[str, str], ...], tuple[ConfigEntry, ...]] = {}
 
     def _json(self, tree: ZnodeTree, path: str) -> Any:
         node = tree.nodes.get(path)
@@ -80,6 +88,7 @@ class ViewBuilder:
         statuses = [broker.describe() for _, broker in sorted(cluster.brokers.items())]
         hosted = {status.broker_id: cluster.brokers[status.broker_id].describe_replicas() for status in statuses}
         now = cluster.scheduler.now_ms
+        self._configs_for(cluster.broker_config)
         fencing: list[Countdown] = []
         # Views and layouts of partitions no longer there are forgotten.
         previous, self._partitions = self._partitions, {}
@@ -120,8 +129,7 @@ class ViewBuilder:
                                        {"leader": registration.leader, "isr": registration.isr,
                                         "leader_epoch": registration.leader_epoch})
                 for index, registration in sorted(topic.partitions.items()))
-            topics.append(self._kept_topic(TopicView(
-                name, topic.topic_id, name in INTERNAL_TOPICS, partitions, tuple(sorted(image.topic_config(name).items())))))
+            topics.append(self._kept_topic(self._topic(name, topic.topic_id, partitions, image.topic_config(name))))
         registered = {broker_id for broker_id, registration in image.brokers.items() if not registration.fenced}
         return (active.node_id if active is not None else -1, topics, registered,
                 active.node if active is not None else None, {})
@@ -144,11 +152,30 @@ class ViewBuilder:
             for tp, replicas, state_path in self._layout(layouts, topic, assignment):
                 state = self._json(tree, state_path) or {}
                 partitions.append(self._cached_partition(previous, hosted, tp, replicas, state))
-            topics.append(self._kept_topic(TopicView(
-                topic, assignment.get("topic_id", ""), topic in INTERNAL_TOPICS, tuple(partitions),
-                tuple(sorted(config["config"].items())))))
+            topics.append(self._kept_topic(self._topic(topic, assignment.get("topic_id", ""), tuple(partitions),
+                                                       config["config"])))
         registered = {broker_id for broker_id in cluster.brokers if paths.broker_path(broker_id) in tree.nodes}
         return controller_id, topics, registered, COORDINATOR_NODE, cluster.coordinator.session_deadlines()
+
+    def _configs_for(self, broker_config: BrokerConfig) -> None:
+        """Work out the brokers' settings again when the broker config is another (a cluster reopened)."""
+        if broker_config is self._broker_config:
+            return
+        self._broker_config, self._topic_configs = broker_config, {}
+        # Every broker has the cluster's settings, all static (broker/config_describer.py).
+        self._settings = tuple(_entry(config) for config in broker_configs(broker_config)
+                               if config.source is not ConfigSource.DEFAULT_CONFIG)
+
+    def _topic(self, name: str, topic_id: str, partitions: tuple[PartitionView, ...],
+               overrides: Mapping[str, str]) -> TopicView:
+        """A topic's view with its overrides and, as DescribeConfigs of it answers, its effective configs."""
+        own = tuple(sorted(overrides.items()))
+        configs = self._topic_configs.get(own)
+        if configs is None:
+            assert self._broker_config is not None
+            configs = tuple(_entry(config) for config in topic_configs(overrides, self._broker_config))
+            self._topic_configs[own] = configs
+        return TopicView(name, topic_id, name in INTERNAL_TOPICS, partitions, own, configs)
 
     def _kept_topic(self, view: TopicView) -> TopicView:
         """``view``, or the equal view of the last snapshot (compared cheaply: reused partition views are the same)."""
@@ -211,8 +238,7 @@ class ViewBuilder:
         return PartitionView(tp.topic, tp.partition, leader if leader >= 0 else None, state.get("leader_epoch", -1),
                              replicas, isr, start, hw, end, tuple(replica_views), lso if lso >= 0 else hw)
 
-    @staticmethod
-    def _broker(status: BrokerStatus, replicas: Mapping[TopicPartition, HostedReplica], controller_id: int,
+    def _broker(self, status: BrokerStatus, replicas: Mapping[TopicPartition, HostedReplica], controller_id: int,
                 cluster: Cluster, registered: bool, controller_node: str | None) -> BrokerView:
         """A broker card; its coordination link is to ZooKeeper, or in KRaft mode to the active controller."""
         hosted = replicas.values()
@@ -223,7 +249,8 @@ class ViewBuilder:
                           controller_node is not None and cluster.network.link_up(status.node, controller_node),
                           leaders, followers,
                           sum(replica.size_bytes for replica in hosted), status.records_in,
-                          tuple(sorted(group.group_id for group in status.groups)),
-                          # Every broker has the cluster's settings, all static (broker/config_describer.py).
-                          tuple(sorted((key, format_config_value(value))
-                                       for key, value in cluster.broker_config.overrides.items())))
+                          tuple(sorted(group.group_id for group in status.groups)), self._settings)
+
+
+def _entry(config: DescribedConfig) -> ConfigEntry:
+    return ConfigEntry(config.name, config.value or "", config.source.name)

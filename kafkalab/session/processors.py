@@ -15,47 +15,21 @@ by the coordinator after ``transaction.timeout.ms`` (10 s, as Kafka Streams sets
 next processor starts from the last committed offsets: read_committed readers of the
 output see every record once.
 
-Transforms are built in and chosen by name, because scenario and lesson files never run code.
+Its transforms and commit settings are shared with processors run on a real cluster
+(``kafkalab/clients/transforms.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from kafkalab.clients.consumer import Consumer, ConsumerRecord
 from kafkalab.clients.producer import Producer, RecordMetadata
 from kafkalab.clients.transaction_manager import TxnState
+from kafkalab.clients.transforms import TRANSFORMS, forwarded
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.sim.process import Future, Process
-
-Transform = Literal["copy", "uppercase", "key_by_value"]
-ProcessingGuarantee = Literal["at_least_once", "exactly_once_v2"]
-
-#: Kafka Streams' ``commit.interval.ms`` default under at_least_once.
-DEFAULT_COMMIT_INTERVAL_MS = 30_000.0
-#: Kafka Streams' ``commit.interval.ms`` default under exactly_once_v2 (``EOS_DEFAULT_COMMIT_INTERVAL_MS``).
-EOS_COMMIT_INTERVAL_MS = 100.0
-#: The ``transaction.timeout.ms`` Kafka Streams gives its producers under exactly_once_v2.
-EOS_TRANSACTION_TIMEOUT_MS = 10_000
-
-
-def _uppercase(record: ConsumerRecord) -> tuple[bytes | None, bytes | None]:
-    """``mapValues(String::toUpperCase)``: the key, and so the partition, stays."""
-    return record.key, record.value.upper() if record.value is not None else None
-
-
-def _key_by_value(record: ConsumerRecord) -> tuple[bytes | None, bytes | None]:
-    """``selectKey((k, v) -> v)``: a new key, so the output partition follows the value (a repartition)."""
-    return record.value, record.value
-
-
-TRANSFORMS: dict[str, Callable[[ConsumerRecord], tuple[bytes | None, bytes | None]]] = {
-    "copy": lambda record: (record.key, record.value),
-    "uppercase": _uppercase,
-    "key_by_value": _key_by_value,
-}
 
 
 @dataclass(eq=False)
@@ -81,13 +55,12 @@ class Processor:
     def forward(self, records: list[ConsumerRecord]) -> None:
         """Send the transformed output of ``records`` (acknowledged later, checked at the next commit)."""
         convert = TRANSFORMS[self.transform]
-        needle = self.contains.encode() if self.contains is not None else None
         if self.transactional_group is not None:
             self._begin()
         for record in records:
-            if needle is not None and (record.value is None or needle not in record.value):
+            if not forwarded(self.contains, record.value):
                 continue
-            key, value = convert(record)
+            key, value = convert(record.key, record.value)
             headers = [(header.key, header.value) for header in record.headers]
             self.producer.send(self.sink, value, key, headers=headers).add_done_callback(self._sent)
 

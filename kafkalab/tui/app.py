@@ -41,6 +41,7 @@ from kafkalab.tui.prompt import TextPrompt
 from kafkalab.tui.results import focus, result_text
 from kafkalab.tui.screens.base import TALL_ROWS, WIDE_COLUMNS, LabScreen
 from kafkalab.tui.screens.clients import ClientsScreen
+from kafkalab.tui.screens.configs import ConfigsScreen
 from kafkalab.tui.screens.dashboard import DashboardScreen
 from kafkalab.tui.screens.events import EventsScreen
 from kafkalab.tui.screens.groups import GroupsScreen
@@ -82,6 +83,7 @@ class KafkaLabApp(App[None]):
         "throughput": ThroughputScreen,
         "clients": ClientsScreen,
         "transactions": TransactionsScreen,
+        "configs": ConfigsScreen,
     }
     DEFAULT_MODE = "dashboard"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_COLUMNS, "-wide")]

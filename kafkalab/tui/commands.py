@@ -307,10 +307,13 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
 UI_COMMANDS: tuple[UiCommand, ...] = (
     *(UiCommand(f"screen.{mode}", key, f"screen: {title}", about, f"app.show_screen('{mode}')", "screens")
       for mode, key, title, about in SCREENS),
-    # Left out of the footer, whose screen keys stay 1-8 (the help and the palette list it).
+    # Left out of the footer, whose screen keys stay 1-8 (the help and the palette list them).
     UiCommand("screen.transactions", "9", "screen: transactions", "Transactional ids: state, producer id and epoch, "
               "partitions, time to their timeout; partitions whose LSO an open transaction holds back.",
               "app.show_screen('transactions')", "screens", show=False),
+    UiCommand("screen.configs", "0", "screen: configs", "The selected topic's configs as kafka-configs.sh --describe "
+              "--all shows them (value in effect, source, its own overrides marked) and each broker's own settings.",
+              "app.show_screen('configs')", "screens", show=False),
     UiCommand("clock.pause", "space", "clock: pause / run", "Freeze or release virtual time (and a scenario being "
               "played).",
               "app.toggle_pause", "clock", key_display="␣"),

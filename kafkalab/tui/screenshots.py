@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -46,14 +47,16 @@ def lesson_library(workdir: Path, catalog: Catalog | None = None) -> LessonLibra
 
 def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0], lessons: LessonLibrary | None = None,
              scenario: Scenario | None = None, custom_partitioner: str | None = None,
-             config_file: Path | None = None, mode: str | None = None) -> KafkaLabApp:
+             config_file: Path | None = None, mode: str | None = None,
+             broker_config: dict[str, Any] | None = None) -> KafkaLabApp:
     """An app on a fresh cluster with a fixed seed and virtual time paused: nothing moves unless stepped.
 
     A scenario to play gets its own cluster spec; lessons default to the built-in ones with
     progress and lesson clusters beside ``data_dir``, never in the user's data dir.
     ``custom_partitioner`` is what ``kafkalab --partitioner`` would give; the keys are the
     default ones unless a ``config_file`` gives others (never the user's own file); ``mode`` is
-    ``kafkalab --mode`` (ZooKeeper mode unless given).
+    ``kafkalab --mode`` (ZooKeeper mode unless given); ``broker_config`` the brokers' settings, as a
+    scenario's ``cluster: config`` gives them.
     """
     if scenario is not None:
         spec = scenario.cluster
@@ -61,7 +64,7 @@ def open_app(data_dir: Path, brokers: int = 3, theme: str = THEMES[0], lessons: 
                                    broker_config=spec.config, paused=True, custom_partitioner=custom_partitioner)
     else:
         bridge = EngineBridge.open(data_dir, brokers=brokers, fresh=True, seed=SEED, paused=True,
-                                   custom_partitioner=custom_partitioner, mode=mode)
+                                   custom_partitioner=custom_partitioner, mode=mode, broker_config=broker_config)
     app = KafkaLabApp(bridge, theme=theme, lessons=lessons or lesson_library(data_dir.parent), scenario=scenario,
                       config_file=config_file)
     app.animation_level = "none"

@@ -1,7 +1,8 @@
 """What an attached view and the lab's view of the same cluster must agree on.
 
 A client sees leaders, replicas, ISR, log start, high watermark and last stable offset
-and the leader epoch (ListOffsets from the leader), groups with their members, assignment, commits and LAG; it
+and the leader epoch (ListOffsets from the leader), topic configs with their sources and
+brokers' settings (DescribeConfigs), groups with their members, assignment, commits and LAG; it
 does not see followers' offsets, bytes on disk or generations, so those are
 left out of the comparison.
 """
@@ -20,9 +21,9 @@ from tests.attach.lab_server import LabServer
 def projection(view: ClusterView) -> dict[str, Any]:
     return {
         "cluster_id": view.cluster_id,
-        "brokers": [(b.broker_id, b.registered, b.leader_count, b.coordinated_groups, b.config_overrides)
+        "brokers": [(b.broker_id, b.registered, b.leader_count, b.coordinated_groups, b.settings)
                     for b in view.brokers if b.registered],
-        "topics": [(t.name, t.topic_id, t.internal, t.config_overrides,
+        "topics": [(t.name, t.topic_id, t.internal, t.config_overrides, t.configs,
                     [(p.partition, p.leader, p.leader_epoch, p.replicas, p.isr, p.log_start_offset, p.high_watermark,
                       p.last_stable_offset) for p in t.partitions])
                    for t in view.topics],

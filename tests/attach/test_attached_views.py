@@ -30,7 +30,7 @@ from tests.attach.projection import agreeing, projection
 
 
 def _leaders(projected: dict[str, Any], topic: str) -> list[int | None]:
-    return next([p[1] for p in t[4]] for t in projected["topics"] if t[0] == topic)
+    return next([p[1] for p in t[5]] for t in projected["topics"] if t[0] == topic)
 
 
 def test_views_and_timeline_follow_topics_a_group_and_a_killed_broker(lab: LabServer) -> None:
@@ -60,12 +60,19 @@ def test_views_and_timeline_follow_topics_a_group_and_a_killed_broker(lab: LabSe
     assert orders is not None and all(p.leader_epoch >= 0 for p in orders.partitions)  # from ListOffsets, as Kafka
     audit = with_lag.view.topic("audit")
     assert audit is not None and audit.config_overrides == (("retention.ms", "3600000"),)
+    # Every topic config kafkalab implements, with its source, as DescribeConfigs answers it (the projection
+    # compared them with the lab's): the override, a broker setting the cluster sets, or Kafka's default.
+    sources = {entry.name: (entry.value, entry.source) for entry in audit.configs}
+    assert sources["retention.ms"] == ("3600000", "DYNAMIC_TOPIC_CONFIG")
+    assert sources["segment.bytes"] == ("1073741824", "DEFAULT_CONFIG")
+    assert len(audit.configs) == 18
+    assert {entry.source for b in first.view.brokers for entry in b.settings} == {"STATIC_BROKER_CONFIG"}
 
     before = _leaders(projection(with_lag.view), "orders")
     seq = with_lag.view.last_event_seq
     lab.act("kill_broker: 2")
     after = agreeing(lab, source, timeout_s=90.0, until=lambda p: 2 not in _leaders(p, "orders") and
-                      all(2 not in partition[4] for t in p["topics"] for partition in t[4]))
+                      all(2 not in partition[4] for t in p["topics"] for partition in t[5]))
     assert 2 in before
 
     observed = source.events_since(0)

@@ -55,3 +55,13 @@ def test_the_clients_log_lines_never_reach_the_terminal() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True,
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert (done.stdout, done.stderr) == ("", "")
+
+
+def test_topic_ids_are_printed_as_kafka_prints_them() -> None:
+    ck = pytest.importorskip("confluent_kafka")
+    from kafkalab.attach.observe import kafka_uuid
+
+    # A Uuid whose bytes base64-encode to + and /: librdkafka prints standard base64, Kafka's Uuid.toString URL-safe.
+    uuid = ck.Uuid(-(1 << 58) - 1, -(1 << 58) - 1)
+    assert str(uuid) == "+//////////7/////////w"
+    assert kafka_uuid(str(uuid)) == "-__________7_________w"

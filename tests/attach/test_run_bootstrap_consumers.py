@@ -79,3 +79,39 @@ def test_consumer_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> 
     once, readers = own.group("once"), own.group("readers")
     assert once is not None and [(p.current_offset, p.lag) for p in once.partitions] == [(10, 0)]
     assert readers is not None and readers.members == () and readers.partitions[0].current_offset == 10
+
+
+PROCESSOR_SCENARIO = f"""\
+name: A stream processor, stopped cleanly, and a consumer that crashes
+cluster: {{brokers: 3, seed: {SEED}}}
+steps:
+  - create_topic: {{name: words, partitions: 1, replication_factor: 3}}
+  - create_topic: {{name: shouted, partitions: 1, replication_factor: 3}}
+  - produce: {{topic: words, key: "k{{i}}", value: "word {{i}}", count: 10}}
+  - start_processor: {{group: shout, client_id: p1, source: words, sink: shouted, transform: uppercase,
+                       commit_interval_ms: 100}}
+  - consume: {{group: check, client_id: c1, topics: [shouted], max_records: 10}}
+  - stop_consumer: {{group: shout, client_id: p1}}
+  - start_consumer: {{group: crashy, client_id: k1, topics: [words]}}
+  - kill_consumer: {{group: crashy, client_id: k1}}
+  - kill_consumer: {{group: crashy, client_id: k1}}
+    expect_error: INVALID_ARGUMENT
+"""
+
+
+def test_processor_and_kill_consumer_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(PROCESSOR_SCENARIO)
+    in_the_lab = ScenarioRunner(load_scenario(path)).run().as_json()
+    assert in_the_lab["ok"] is True, in_the_lab
+    out, err = io.StringIO(), io.StringIO()
+    code = run_on_cluster(path, lab.bootstrap, {}, allow_writes=True, json_report=True, verbose=False, out=out,
+                          err=err)
+    attached = json.loads(out.getvalue())
+    assert (code, err.getvalue()) == (0, ""), attached
+    assert attached["steps"] == in_the_lab["steps"]
+    shouted = attached["steps"][4]["result"]["records"]
+    assert [(r["key"], r["value"]) for r in shouted] == [(f"k{i}", f"WORD {i}") for i in range(10)]
+    # The processor's clean stop committed its input: nothing left to read.
+    shout = lab.view().group("shout")
+    assert shout is not None and [(p.current_offset, p.lag) for p in shout.partitions] == [(10, 0)]

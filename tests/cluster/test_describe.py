@@ -136,3 +136,22 @@ def test_a_change_that_moves_no_change_count_breaks_an_invariant(clusters):
         assert "a replica's description matches its state" in rules
     finally:
         cluster.close()
+
+
+def test_a_topic_that_did_not_change_is_the_same_view_in_the_next_snapshot(clusters):
+    cluster = open_cluster(clusters)
+    try:
+        cluster.wait(cluster.create_topic("orders", 2, 3))
+        cluster.wait(cluster.create_topic("payments", 1, 3))
+        cluster.run_for(1000)
+        first = cluster.snapshot()
+        again = cluster.snapshot()
+        assert again.topic("orders") is first.topic("orders") and again.topic("payments") is first.topic("payments")
+        cluster.wait(cluster.produce("orders", 1, [(b"k", b"v")]))
+        cluster.run_for(1000)
+        moved = cluster.snapshot()
+        assert moved.topic("orders") is not first.topic("orders")
+        assert moved.partition("orders", 1).log_end_offset == 1
+        assert moved.topic("payments") is first.topic("payments")
+    finally:
+        cluster.close()

@@ -21,10 +21,20 @@ from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.attach_bridge import SWITCH_INTERVAL_S, AttachBridge
 from kafkalab.tui.commands import spec_for
 from kafkalab.tui.screenshots import SIZE, lesson_library, ready_to_shoot
-from kafkalab.views import GroupMemberView
+from kafkalab.views import ConfigEntry, GroupMemberView
 
 #: 2026-01-01T00:00:00Z, the frozen wall clock's start.
 T0 = 1_767_225_600.0
+
+
+#: DescribeConfigs of orders, for the keys kafkalab implements: an override, a dynamic cluster-wide default, a
+#: setting of server.properties and Kafka's defaults (local.retention.ms, overridden too, is not one of them).
+ORDERS_CONFIGS = (ConfigEntry("cleanup.policy", "delete", "DEFAULT_CONFIG"),
+                  ConfigEntry("min.insync.replicas", "2", "STATIC_BROKER_CONFIG"),
+                  ConfigEntry("retention.ms", "86400000", "DYNAMIC_TOPIC_CONFIG"),
+                  ConfigEntry("segment.bytes", "536870912", "DYNAMIC_DEFAULT_BROKER_CONFIG"))
+BROKER_SETTINGS = (ConfigEntry("log.segment.bytes", "536870912", "DYNAMIC_DEFAULT_BROKER_CONFIG"),
+                   ConfigEntry("min.insync.replicas", "2", "STATIC_BROKER_CONFIG"))
 
 
 def _round(now_ms: float, broker_2_up: bool) -> Observation:
@@ -36,10 +46,12 @@ def _round(now_ms: float, broker_2_up: bool) -> Observation:
                GroupMemberView("c2-0002", "c2", "/10.0.0.8", None, ("orders-2",)))
     return Observation(
         now_ms, "4-cGgsIJTKxin2--2CwHzQ", 1, (1, 2, 3) if broker_2_up else (1, 3),
-        (SeenTopic("orders", "q0b5Vb7FQ3yVbF3qT8yZ1A", False, partitions, (("retention.ms", "86400000"),)),),
+        (SeenTopic("orders", "q0b5Vb7FQ3yVbF3qT8yZ1A", False, partitions,
+                   (("local.retention.ms", "3600000"), ("retention.ms", "86400000")), ORDERS_CONFIGS),),
         {TopicPartition("orders", p): SeenOffsets(0, 120 + 10 * p, 120 + 10 * p) for p in range(3)},
         (SeenGroup("billing", "Stable", "consumer", "range", 1, members,
-                   {TopicPartition("orders", 0): 100, TopicPartition("orders", 1): 130, TopicPartition("orders", 2): 140}),))
+                   {TopicPartition("orders", 0): 100, TopicPartition("orders", 1): 130, TopicPartition("orders", 2): 140}),),
+        broker_configs={broker: BROKER_SETTINGS for broker in ((1, 2, 3) if broker_2_up else (1, 3))})
 
 
 class ScriptedCluster:
@@ -84,6 +96,17 @@ def test_the_attached_dashboard(snap_compare, attached: Callable[..., tuple[Kafk
     app, _ = attached()
 
     async def run_before(pilot: Pilot) -> None:
+        await ready_to_shoot(app, pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_the_attached_configs(snap_compare, attached: Callable[..., tuple[KafkaLabApp, AttachBridge]]) -> None:
+    # The screen reads DescribeConfigs' answers as the views carry them: sources a lab never has included.
+    app, _ = attached()
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.press("0")
         await ready_to_shoot(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -160,6 +160,13 @@ class TestOtherScreens:
 
         assert shot(snap_compare, make_app(), scene)
 
+    def test_configs_of_the_selected_topic_and_the_brokers(self, snap_compare, make_app: MakeApp) -> None:
+        async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
+            await populate(app)
+            await pilot.press("0")
+
+        assert shot(snap_compare, make_app(), scene)
+
     def test_lanes_mark_the_lso_of_an_open_transaction(self, snap_compare, make_app: MakeApp) -> None:
         async def scene(app: KafkaLabApp, pilot: Pilot) -> None:
             await populate(app)

@@ -1,7 +1,9 @@
 """The topic list: one line per topic, drawn with the Line API and cached per row.
 
 Record counts change on every frame while producers run; only the rows whose values
-changed are rebuilt, and the header stays on the first line while the rows scroll.
+changed are rebuilt, and the header stays on the first line while the rows scroll. A row's
+counts walk all of its topic's partitions, so they are worked out once per topic view: the
+same frame drawn again (after every key that moves the selection) reuses them.
 """
 
 from __future__ import annotations
