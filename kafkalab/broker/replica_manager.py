@@ -430,13 +430,19 @@ class ReplicaManager:
             request.max_wait_ms)
 
     def _update_followers(self, request: FetchRequest) -> None:
-        """A follower's fetch tells where it stands in each partition it asks for (``updateFollowerFetchState``)."""
+        """A follower's fetch tells where it stands in each partition it asks for (``updateFollowerFetchState``).
+
+        Kafka does this for every partition of the fetch session on every fetch, so a follower's
+        fetch time (what ISR lag is measured by) stays current on idle partitions: a session holds
+        a third of ``__consumer_offsets``, and this loop runs twice per acks=all produce.
+        """
         replica = request.replica_id
         now = self.ctx.now_ms
         partitions = self.partitions
+        broker = self.ctx.broker_id
         for tp, fetch in request.partitions.items():
             partition = partitions.get(tp)
-            if partition is None or not partition.is_leader or fetch.current_leader_epoch != partition.leader_epoch:
+            if partition is None or partition.leader_id != broker or fetch.current_leader_epoch != partition.leader_epoch:
                 continue
             moved = partition.update_follower(replica, fetch.fetch_offset, now)
             if replica not in partition.isr:  # an ISR member is in the maximal ISR: it has nothing to join
@@ -454,47 +460,53 @@ class ReplicaManager:
         """
         follower = request.replica_id >= 0
         partitions = self.partitions
+        broker = self.ctx.broker_id
+        min_bytes = request.min_bytes
         state = _NOTHING_NEW
         for tp, fetch in request.partitions.items():
             partition = partitions.get(tp)
-            if partition is None or not partition.is_leader:
+            if partition is None or partition.leader_id != broker:
                 return _ANSWER
             epoch = fetch.current_leader_epoch
             if epoch >= 0 and epoch != partition.leader_epoch:
                 return _ANSWER
             offset = fetch.fetch_offset
-            limit = partition.log.log_end_offset if follower else self._fetch_limit(partition, request)
-            if offset > limit or offset < partition.log.log_start_offset:
+            log = partition.log
+            limit = log.log_end_offset if follower else self._fetch_limit(partition, request)
+            if offset > limit or offset < log.log_start_offset:
                 return _ANSWER
             if limit > offset:
-                if request.min_bytes <= 1:
+                if min_bytes <= 1:
                     return _RECORDS  # the read answers: with the records, and with any error it meets
                 state = _RECORDS
         return state
 
     def _read(self, request: FetchRequest, told: Told | None) -> tuple[dict[TopicPartition, FetchPartitionData], int, bool]:
         follower = request.replica_id >= 0
+        read_committed = request.isolation_level == READ_COMMITTED
+        partitions = self.partitions
+        broker = self.ctx.broker_id
         results: dict[TopicPartition, FetchPartitionData] = {}
         remaining = request.max_bytes
         has_error = False
         for tp, fetch in request.partitions.items():
-            partition = self.partitions.get(tp)
+            partition = partitions.get(tp)
+            epoch = fetch.current_leader_epoch
             error = Errors.NONE
-            if partition is None or not partition.is_leader:
+            if partition is None or partition.leader_id != broker:
                 error = self.unknown_or_not_leader(tp)
-            elif 0 <= fetch.current_leader_epoch < partition.leader_epoch:
+            elif 0 <= epoch < partition.leader_epoch:
                 error = Errors.FENCED_LEADER_EPOCH
-            elif fetch.current_leader_epoch > partition.leader_epoch:
+            elif epoch > partition.leader_epoch:
                 error = Errors.UNKNOWN_LEADER_EPOCH
-            if partition is None or error != Errors.NONE:
+            if partition is None or error is not Errors.NONE:
                 has_error = True
                 results[tp] = FetchPartitionData(error)
                 continue
             log = partition.log
-            limit = self._fetch_limit(partition, request)
+            limit = log.log_end_offset if follower else self._fetch_limit(partition, request)
             # Followers have no use for the LSO (they rebuild it from the batches): only consumers pay for it.
-            lso = limit if request.isolation_level == READ_COMMITTED else (
-                -1 if follower else self.last_stable_offset(partition))
+            lso = limit if read_committed else (-1 if follower else self.last_stable_offset(partition))
             aborted: tuple[AbortedTransaction, ...] | None = None
             try:
                 if fetch.fetch_offset == limit:
@@ -505,7 +517,7 @@ class ReplicaManager:
                 else:
                     records = log.read(fetch.fetch_offset, max(0, min(fetch.partition_max_bytes, remaining)),
                                        None if follower else limit, min_one_message=remaining == request.max_bytes)
-                if request.isolation_level == READ_COMMITTED:
+                if read_committed:
                     # Kafka's ``UnifiedLog.collectAbortedTransactions`` for the range served (KIP-98).
                     aborted = tuple(AbortedTransaction(txn.producer_id, txn.first_offset) for txn
                                     in log.collect_aborted_txns(fetch.fetch_offset, limit)) if records else ()
