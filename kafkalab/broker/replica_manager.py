@@ -407,8 +407,7 @@ class ReplicaManager:
         partition read to its end whose offsets it already knows is left out of the answer,
         which the session would drop anyway (KIP-227), so it costs no response data.
         """
-        if request.replica_id >= 0:
-            self._update_followers(request)
+        at_end = request.replica_id >= 0 and self._update_followers(request)
         if request.max_wait_ms <= 0 or request.min_bytes <= 0:
             respond(FetchResponse(self._read(request, told)[0]))
             return
@@ -425,30 +424,45 @@ class ReplicaManager:
             respond(FetchResponse(results))
             return True
 
-        self.fetch_purgatory.try_complete_else_watch(
-            tuple(request.partitions), try_complete, lambda: respond(FetchResponse(self._read(request, told)[0])),
-            request.max_wait_ms)
+        def on_expire() -> None:
+            respond(FetchResponse(self._read(request, told)[0]))
 
-    def _update_followers(self, request: FetchRequest) -> None:
+        if at_end:
+            # A follower at the end of every partition it asked for, each led here at its epoch: what
+            # ``_fetch_state`` would find is nothing new, so the first check is skipped, not its answer.
+            self.fetch_purgatory.watch(tuple(request.partitions), try_complete, on_expire, request.max_wait_ms)
+        else:
+            self.fetch_purgatory.try_complete_else_watch(tuple(request.partitions), try_complete, on_expire,
+                                                         request.max_wait_ms)
+
+    def _update_followers(self, request: FetchRequest) -> bool:
         """A follower's fetch tells where it stands in each partition it asks for (``updateFollowerFetchState``).
 
         Kafka does this for every partition of the fetch session on every fetch, so a follower's
         fetch time (what ISR lag is measured by) stays current on idle partitions: a session holds
-        a third of ``__consumer_offsets``, and this loop runs twice per acks=all produce.
+        a third of ``__consumer_offsets``, and this loop runs twice per acks=all produce. Returns
+        True when every partition is led here at the fetch's epoch and the follower asked for its
+        log end: the fetch then has nothing to read yet.
         """
         replica = request.replica_id
         now = self.ctx.now_ms
         partitions = self.partitions
         broker = self.ctx.broker_id
+        at_end = True
         for tp, fetch in request.partitions.items():
             partition = partitions.get(tp)
             if partition is None or partition.leader_id != broker or fetch.current_leader_epoch != partition.leader_epoch:
+                at_end = False
                 continue
-            moved = partition.update_follower(replica, fetch.fetch_offset, now)
+            offset = fetch.fetch_offset
+            if offset != partition.log.log_end_offset:
+                at_end = False
+            moved = partition.update_follower(replica, offset, now)
             if replica not in partition.isr:  # an ISR member is in the maximal ISR: it has nothing to join
                 self.isr_changes.maybe_expand(partition, replica)
             if moved:
                 self._maybe_increment_high_watermark(partition)
+        return at_end
 
     def _fetch_state(self, request: FetchRequest) -> int:
         """Whether a waiting fetch must answer, may answer (records past a fetch offset) or has nothing new.
