@@ -44,7 +44,7 @@ RETRIED_ERRORS = frozenset({Errors.CORRUPT_MESSAGE, Errors.INVALID_RECORD})
 NARRATED_LEADER_ERRORS = frozenset({Errors.CORRUPT_MESSAGE, Errors.UNKNOWN_SERVER_ERROR, Errors.KAFKA_STORAGE_ERROR})
 
 
-@dataclass
+@dataclass(slots=True)
 class FetchState:
     """Where a follower is with one partition."""
 
@@ -104,6 +104,7 @@ class ReplicaFetcher:
         leader_node = f"broker-{self.leader_id}"
         timeout = config["request.timeout.ms"]
         backoff = config["replica.fetch.backoff.ms"]
+        max_bytes = config["replica.fetch.max.bytes"]
         while self.partitions:
             now = self.ctx.now_ms
             ready = {tp: s for tp, s in self.partitions.items() if not s.fenced and s.delayed_until_ms <= now}
@@ -119,8 +120,7 @@ class ReplicaFetcher:
                     break
                 yield Sleep(min(delayed) - now)
                 continue
-            sent = self.session.build({tp: FetchPartition(s.fetch_offset, s.leader_epoch,
-                                                          config["replica.fetch.max.bytes"])
+            sent = self.session.build({tp: FetchPartition(s.fetch_offset, s.leader_epoch, max_bytes)
                                        for tp, s in ready.items()})
             request = FetchRequest(self.ctx.broker_id, config["replica.fetch.wait.max.ms"], 1,
                                    10 * config["replica.fetch.max.bytes"], sent.partitions,

@@ -17,7 +17,7 @@ from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.log import PartitionLog
 
 
-@dataclass
+@dataclass(slots=True)
 class FollowerState:
     """The leader's view of one follower (Kafka's ``Replica``)."""
 

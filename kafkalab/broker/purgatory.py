@@ -47,8 +47,12 @@ class Purgatory:
     def try_complete_else_watch(self, keys: tuple[TopicPartition, ...], try_complete: Callable[[], bool],
                                 on_expire: Callable[[], None], timeout_ms: float) -> None:
         """Complete now if possible, else wait until a key is checked or ``timeout_ms`` passes."""
-        if try_complete():
-            return
+        if not try_complete():
+            self.watch(keys, try_complete, on_expire, timeout_ms)
+
+    def watch(self, keys: tuple[TopicPartition, ...], try_complete: Callable[[], bool],
+              on_expire: Callable[[], None], timeout_ms: float) -> None:
+        """Wait without trying first, for a caller that already knows the operation cannot complete now."""
         operation = DelayedOperation(keys, try_complete, on_expire)
         for key in keys:
             self._watchers.setdefault(key, []).append(operation)

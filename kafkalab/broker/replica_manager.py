@@ -407,8 +407,7 @@ class ReplicaManager:
         partition read to its end whose offsets it already knows is left out of the answer,
         which the session would drop anyway (KIP-227), so it costs no response data.
         """
-        if request.replica_id >= 0:
-            self._update_followers(request)
+        at_end = request.replica_id >= 0 and self._update_followers(request)
         if request.max_wait_ms <= 0 or request.min_bytes <= 0:
             respond(FetchResponse(self._read(request, told)[0]))
             return
@@ -425,24 +424,45 @@ class ReplicaManager:
             respond(FetchResponse(results))
             return True
 
-        self.fetch_purgatory.try_complete_else_watch(
-            tuple(request.partitions), try_complete, lambda: respond(FetchResponse(self._read(request, told)[0])),
-            request.max_wait_ms)
+        def on_expire() -> None:
+            respond(FetchResponse(self._read(request, told)[0]))
 
-    def _update_followers(self, request: FetchRequest) -> None:
-        """A follower's fetch tells where it stands in each partition it asks for (``updateFollowerFetchState``)."""
+        if at_end:
+            # A follower at the end of every partition it asked for, each led here at its epoch: what
+            # ``_fetch_state`` would find is nothing new, so the first check is skipped, not its answer.
+            self.fetch_purgatory.watch(tuple(request.partitions), try_complete, on_expire, request.max_wait_ms)
+        else:
+            self.fetch_purgatory.try_complete_else_watch(tuple(request.partitions), try_complete, on_expire,
+                                                         request.max_wait_ms)
+
+    def _update_followers(self, request: FetchRequest) -> bool:
+        """A follower's fetch tells where it stands in each partition it asks for (``updateFollowerFetchState``).
+
+        Kafka does this for every partition of the fetch session on every fetch, so a follower's
+        fetch time (what ISR lag is measured by) stays current on idle partitions: a session holds
+        a third of ``__consumer_offsets``, and this loop runs twice per acks=all produce. Returns
+        True when every partition is led here at the fetch's epoch and the follower asked for its
+        log end: the fetch then has nothing to read yet.
+        """
         replica = request.replica_id
         now = self.ctx.now_ms
         partitions = self.partitions
+        broker = self.ctx.broker_id
+        at_end = True
         for tp, fetch in request.partitions.items():
             partition = partitions.get(tp)
-            if partition is None or not partition.is_leader or fetch.current_leader_epoch != partition.leader_epoch:
+            if partition is None or partition.leader_id != broker or fetch.current_leader_epoch != partition.leader_epoch:
+                at_end = False
                 continue
-            moved = partition.update_follower(replica, fetch.fetch_offset, now)
+            offset = fetch.fetch_offset
+            if offset != partition.log.log_end_offset:
+                at_end = False
+            moved = partition.update_follower(replica, offset, now)
             if replica not in partition.isr:  # an ISR member is in the maximal ISR: it has nothing to join
                 self.isr_changes.maybe_expand(partition, replica)
             if moved:
                 self._maybe_increment_high_watermark(partition)
+        return at_end
 
     def _fetch_state(self, request: FetchRequest) -> int:
         """Whether a waiting fetch must answer, may answer (records past a fetch offset) or has nothing new.
@@ -454,47 +474,53 @@ class ReplicaManager:
         """
         follower = request.replica_id >= 0
         partitions = self.partitions
+        broker = self.ctx.broker_id
+        min_bytes = request.min_bytes
         state = _NOTHING_NEW
         for tp, fetch in request.partitions.items():
             partition = partitions.get(tp)
-            if partition is None or not partition.is_leader:
+            if partition is None or partition.leader_id != broker:
                 return _ANSWER
             epoch = fetch.current_leader_epoch
             if epoch >= 0 and epoch != partition.leader_epoch:
                 return _ANSWER
             offset = fetch.fetch_offset
-            limit = partition.log.log_end_offset if follower else self._fetch_limit(partition, request)
-            if offset > limit or offset < partition.log.log_start_offset:
+            log = partition.log
+            limit = log.log_end_offset if follower else self._fetch_limit(partition, request)
+            if offset > limit or offset < log.log_start_offset:
                 return _ANSWER
             if limit > offset:
-                if request.min_bytes <= 1:
+                if min_bytes <= 1:
                     return _RECORDS  # the read answers: with the records, and with any error it meets
                 state = _RECORDS
         return state
 
     def _read(self, request: FetchRequest, told: Told | None) -> tuple[dict[TopicPartition, FetchPartitionData], int, bool]:
         follower = request.replica_id >= 0
+        read_committed = request.isolation_level == READ_COMMITTED
+        partitions = self.partitions
+        broker = self.ctx.broker_id
         results: dict[TopicPartition, FetchPartitionData] = {}
         remaining = request.max_bytes
         has_error = False
         for tp, fetch in request.partitions.items():
-            partition = self.partitions.get(tp)
+            partition = partitions.get(tp)
+            epoch = fetch.current_leader_epoch
             error = Errors.NONE
-            if partition is None or not partition.is_leader:
+            if partition is None or partition.leader_id != broker:
                 error = self.unknown_or_not_leader(tp)
-            elif 0 <= fetch.current_leader_epoch < partition.leader_epoch:
+            elif 0 <= epoch < partition.leader_epoch:
                 error = Errors.FENCED_LEADER_EPOCH
-            elif fetch.current_leader_epoch > partition.leader_epoch:
+            elif epoch > partition.leader_epoch:
                 error = Errors.UNKNOWN_LEADER_EPOCH
-            if partition is None or error != Errors.NONE:
+            if partition is None or error is not Errors.NONE:
                 has_error = True
                 results[tp] = FetchPartitionData(error)
                 continue
             log = partition.log
-            limit = self._fetch_limit(partition, request)
+            limit = log.log_end_offset if follower else self._fetch_limit(partition, request)
             # Followers have no use for the LSO (they rebuild it from the batches): only consumers pay for it.
-            lso = limit if request.isolation_level == READ_COMMITTED else (
-                -1 if follower else self.last_stable_offset(partition))
+            lso = limit if read_committed else (-1 if follower else self.last_stable_offset(partition))
             aborted: tuple[AbortedTransaction, ...] | None = None
             try:
                 if fetch.fetch_offset == limit:
@@ -505,7 +531,7 @@ class ReplicaManager:
                 else:
                     records = log.read(fetch.fetch_offset, max(0, min(fetch.partition_max_bytes, remaining)),
                                        None if follower else limit, min_one_message=remaining == request.max_bytes)
-                if request.isolation_level == READ_COMMITTED:
+                if read_committed:
                     # Kafka's ``UnifiedLog.collectAbortedTransactions`` for the range served (KIP-98).
                     aborted = tuple(AbortedTransaction(txn.producer_id, txn.first_offset) for txn
                                     in log.collect_aborted_txns(fetch.fetch_offset, limit)) if records else ()

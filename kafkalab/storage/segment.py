@@ -245,6 +245,11 @@ class LogSegment:
         it is rebuilt from the log once (as Kafka rebuilds an index that fails its sanity
         check) and the walk tried again.
         """
+        found = self._locate(offset)
+        return None if found is None else (found[0], found[1])
+
+    def _locate(self, offset: int) -> tuple[int, BatchHeader, bytes, int] | None:
+        """``find_batch``, with the block the walk read and where the batch starts in it."""
         self._ensure_indexes()
         try:
             return self._find_batch(offset)
@@ -254,7 +259,7 @@ class LogSegment:
         self._rebuild_indexes()
         return self._find_batch(offset)
 
-    def _find_batch(self, offset: int) -> tuple[int, BatchHeader] | None:
+    def _find_batch(self, offset: int) -> tuple[int, BatchHeader, bytes, int] | None:
         indexed_offset, start = self.offset_index.lookup(offset)
         # How the first header must agree with what put the walk there: (field, offset, exactly).
         anchor = ("last", indexed_offset, True) if start else ("base", self.base_offset, False)
@@ -266,14 +271,14 @@ class LogSegment:
                 start, anchor = position, ("base", base, True)
         from_index = anchor[0] == "last"
         try:
-            for position, header in self.headers(start):
+            for position, header, block, rel in self._walk(start, whole=False):
                 if position == start and not _agrees(header, *anchor):
                     raise CorruptSegmentError(self.log_path, position, None,
                                               f"Record batch at position {position} claims offsets "
                                               f"{header.base_offset}-{header.last_offset}, but offset {anchor[1]} "
                                               f"was written there.")
                 if header.last_offset >= offset:
-                    return position, header
+                    return position, header, block, rel
         except CorruptSegmentError as exc:
             exc.from_index = from_index and exc.position == start
             raise
@@ -291,10 +296,10 @@ class LogSegment:
         followers; checking here as well costs one crc32c pass over bytes already in memory
         and lets the broker say which file and position hold the damage.
         """
-        found = self.find_batch(offset)
+        found = self._locate(offset)
         if found is None:
             return None
-        start, first = found
+        start, first, block, rel = found
         if max_offset is not None and first.last_offset >= max_offset and first.last_offset >= end_offset:
             # A batch claiming offsets past the log's end is damaged (a flipped lastOffsetDelta): left
             # unchecked it would read as not yet committed, and its consumers would wait on it forever.
@@ -302,7 +307,7 @@ class LogSegment:
         if (max_offset is not None and first.last_offset >= max_offset) or (
                 first.size_in_bytes > max_bytes and not min_one_batch):
             return b""
-        batches = [found]
+        batches = [(start, first)]
         end = start + first.size_in_bytes
         try:
             for position, header in self.headers(end, floor=first.next_offset):
@@ -313,7 +318,9 @@ class LogSegment:
                 end = position + header.size_in_bytes
         except CorruptSegmentError:
             pass  # serve the intact batches; the next read starts at the damage and reports it
-        data = self.read_bytes(start, end - start)
+        # The walk that found the first batch read the block holding its header (up to 64 KB, never past
+        # the segment's end): a follower or consumer at the tail finds all it reads there, without a second pread.
+        data = block[rel:rel + end - start] if rel + end - start <= len(block) else self.read_bytes(start, end - start)
         for position, header in batches:
             if position == start:
                 self._check_crc(data, 0, start, header)

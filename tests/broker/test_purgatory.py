@@ -82,3 +82,28 @@ def test_a_completion_that_starts_another_check_leaves_every_list_right() -> Non
     assert [purgatory.waiting(key) for key in (A, B, C)] == [2, 1, 1]
     gc.collect()
     assert nested() is None
+
+
+def test_watch_waits_without_a_first_check_and_completes_on_a_key_check_or_the_deadline() -> None:
+    scheduler = Scheduler()
+    purgatory = Purgatory(TimerGroup(scheduler))
+    checks: list[int] = []
+    outcome: list[str] = []
+
+    def try_complete() -> bool:
+        checks.append(len(checks))
+        return len(checks) > 1  # the second check completes it
+
+    purgatory.watch((A, B), try_complete, lambda: outcome.append("expired"), 500)
+    assert checks == [] and purgatory.waiting(A) == purgatory.waiting(B) == 1
+    purgatory.check_and_complete(B)
+    assert len(checks) == 1 and purgatory.waiting(B) == 1
+    purgatory.check_and_complete(A)
+    assert len(checks) == 2 and purgatory.waiting(A) == purgatory.waiting(B) == 0
+    scheduler.run_for(1000)
+    assert outcome == []
+    purgatory.watch((C,), lambda: False, lambda: outcome.append("expired"), 500)
+    scheduler.run_for(499)
+    assert outcome == []
+    scheduler.run_for(1)
+    assert outcome == ["expired"] and purgatory.waiting(C) == 0
