@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kafkalab.broker.context import BrokerContext
+from kafkalab.broker.fetch_reads import NOTHING_NEW, RECORDS, fetch_state, read
 from kafkalab.broker.fetch_sessions import Told
 from kafkalab.broker.fetcher import FetcherManager
 from kafkalab.broker.isr_changes import IsrChanges
@@ -32,8 +33,6 @@ from kafkalab.protocol.controller_api import (
     StopReplicaResponse,
 )
 from kafkalab.protocol.fetch import (
-    READ_COMMITTED,
-    AbortedTransaction,
     FetchPartitionData,
     FetchRequest,
     FetchResponse,
@@ -51,10 +50,6 @@ from kafkalab.validation import is_internal
 from kafkalab.views import HostedReplica
 
 Responder = Callable[[Any], None]
-
-#: What a waiting fetch can do now (``ReplicaManager._fetch_state``).
-_NOTHING_NEW, _RECORDS, _ANSWER = range(3)
-
 
 class ReplicaManager:
     """Every partition replica hosted by one broker and the requests that touch them."""
@@ -409,27 +404,27 @@ class ReplicaManager:
         """
         at_end = request.replica_id >= 0 and self._update_followers(request)
         if request.max_wait_ms <= 0 or request.min_bytes <= 0:
-            respond(FetchResponse(self._read(request, told)[0]))
+            respond(FetchResponse(read(self, request, told)[0]))
             return
 
         def try_complete() -> bool:
             # Reads only when there is something to read: a follower's fetch waits for records
             # most of its life, and reading nothing was most of what it cost.
-            state = self._fetch_state(request)
-            if state == _NOTHING_NEW:
+            state = fetch_state(self, request)
+            if state == NOTHING_NEW:
                 return False
-            results, total_bytes, has_error = self._read(request, told)
-            if state == _RECORDS and total_bytes < request.min_bytes and not has_error:
+            results, total_bytes, has_error = read(self, request, told)
+            if state == RECORDS and total_bytes < request.min_bytes and not has_error:
                 return False
             respond(FetchResponse(results))
             return True
 
         def on_expire() -> None:
-            respond(FetchResponse(self._read(request, told)[0]))
+            respond(FetchResponse(read(self, request, told)[0]))
 
         if at_end:
             # A follower at the end of every partition it asked for, each led here at its epoch: what
-            # ``_fetch_state`` would find is nothing new, so the first check is skipped, not its answer.
+            # ``fetch_state`` would find is nothing new, so the first check is skipped, not its answer.
             self.fetch_purgatory.watch(tuple(request.partitions), try_complete, on_expire, request.max_wait_ms)
         else:
             self.fetch_purgatory.try_complete_else_watch(tuple(request.partitions), try_complete, on_expire,
@@ -463,98 +458,6 @@ class ReplicaManager:
             if moved:
                 self._maybe_increment_high_watermark(partition)
         return at_end
-
-    def _fetch_state(self, request: FetchRequest) -> int:
-        """Whether a waiting fetch must answer, may answer (records past a fetch offset) or has nothing new.
-
-        Kafka 3.9's ``DelayedFetch.tryComplete``: it answers when the broker no longer leads a
-        partition or does not know it (cases A-C), when the fetch's leader epoch is fenced (E) or
-        its offset lies past the end it may read or before the log (F); else when the records
-        past the fetch offsets add up to ``min_bytes`` (G), which the caller measures by reading.
-        """
-        follower = request.replica_id >= 0
-        partitions = self.partitions
-        broker = self.ctx.broker_id
-        min_bytes = request.min_bytes
-        state = _NOTHING_NEW
-        for tp, fetch in request.partitions.items():
-            partition = partitions.get(tp)
-            if partition is None or partition.leader_id != broker:
-                return _ANSWER
-            epoch = fetch.current_leader_epoch
-            if epoch >= 0 and epoch != partition.leader_epoch:
-                return _ANSWER
-            offset = fetch.fetch_offset
-            log = partition.log
-            limit = log.log_end_offset if follower else self._fetch_limit(partition, request)
-            if offset > limit or offset < log.log_start_offset:
-                return _ANSWER
-            if limit > offset:
-                if min_bytes <= 1:
-                    return _RECORDS  # the read answers: with the records, and with any error it meets
-                state = _RECORDS
-        return state
-
-    def _read(self, request: FetchRequest, told: Told | None) -> tuple[dict[TopicPartition, FetchPartitionData], int, bool]:
-        follower = request.replica_id >= 0
-        read_committed = request.isolation_level == READ_COMMITTED
-        partitions = self.partitions
-        broker = self.ctx.broker_id
-        results: dict[TopicPartition, FetchPartitionData] = {}
-        remaining = request.max_bytes
-        has_error = False
-        for tp, fetch in request.partitions.items():
-            partition = partitions.get(tp)
-            epoch = fetch.current_leader_epoch
-            error = Errors.NONE
-            if partition is None or partition.leader_id != broker:
-                error = self.unknown_or_not_leader(tp)
-            elif 0 <= epoch < partition.leader_epoch:
-                error = Errors.FENCED_LEADER_EPOCH
-            elif epoch > partition.leader_epoch:
-                error = Errors.UNKNOWN_LEADER_EPOCH
-            if partition is None or error is not Errors.NONE:
-                has_error = True
-                results[tp] = FetchPartitionData(error)
-                continue
-            log = partition.log
-            limit = log.log_end_offset if follower else self._fetch_limit(partition, request)
-            # Followers have no use for the LSO (they rebuild it from the batches): only consumers pay for it.
-            lso = limit if read_committed else (-1 if follower else self.last_stable_offset(partition))
-            aborted: tuple[AbortedTransaction, ...] | None = None
-            try:
-                if fetch.fetch_offset == limit:
-                    # Caught up: what the read answers, without going through the log's file guard.
-                    if told is not None and told.get(tp) == (partition.high_watermark, lso, log.log_start_offset):
-                        continue
-                    records = b""
-                else:
-                    records = log.read(fetch.fetch_offset, max(0, min(fetch.partition_max_bytes, remaining)),
-                                       None if follower else limit, min_one_message=remaining == request.max_bytes)
-                if read_committed:
-                    # Kafka's ``UnifiedLog.collectAbortedTransactions`` for the range served (KIP-98).
-                    aborted = tuple(AbortedTransaction(txn.producer_id, txn.first_offset) for txn
-                                    in log.collect_aborted_txns(fetch.fetch_offset, limit)) if records else ()
-            except KafkaError as exc:
-                if isinstance(exc, CorruptSegmentError):
-                    self.report_corruption(tp, exc, fetch.fetch_offset)
-                has_error = True
-                results[tp] = FetchPartitionData(exc.error, partition.high_watermark, log.log_start_offset,
-                                                 log.log_end_offset)
-                continue
-            remaining -= len(records)
-            results[tp] = FetchPartitionData(Errors.NONE, partition.high_watermark, log.log_start_offset,
-                                             log.log_end_offset, records, lso, aborted)
-        return results, request.max_bytes - remaining, has_error
-
-    def _fetch_limit(self, partition: Partition, request: FetchRequest) -> int:
-        """Where a fetch must stop: followers read to the log end, consumers to the high watermark,
-        read_committed consumers to the last stable offset (Kafka's ``FetchIsolation``)."""
-        if request.replica_id >= 0:
-            return partition.log_end_offset
-        if request.isolation_level == READ_COMMITTED:
-            return self.last_stable_offset(partition, build=True)
-        return partition.high_watermark
 
     def last_stable_offset(self, partition: Partition, build: bool = False) -> int:
         """The partition's LSO: below it every transaction is decided (KIP-98)."""
