@@ -103,55 +103,46 @@ def _described_afresh(cluster, broker_id):
 
 def test_kept_descriptions_follow_appends_elections_and_restarts(clusters):
     cluster = open_cluster(clusters)
-    try:
-        cluster.wait(cluster.create_topic("orders", 1, 3))
-        first = cluster.snapshot().partition("orders", 0)
-        cluster.wait(cluster.produce("orders", 0, [(b"k", b"v")] * 3))
-        cluster.run_for(1000)
-        after = cluster.snapshot().partition("orders", 0)
-        assert (first.high_watermark, after.high_watermark, after.log_end_offset) == (0, 3, 3)
-        cluster.kill_broker(first.leader)
-        cluster.run_for(30_000)
-        moved = cluster.snapshot().partition("orders", 0)
-        assert moved.leader != first.leader and moved.leader_epoch > first.leader_epoch
-        cluster.restart_broker(first.leader)
-        cluster.run_for(30_000)
-        cluster.snapshot()
-        for broker_id in cluster.brokers:
-            assert cluster.broker(broker_id).describe_replicas() == _described_afresh(cluster, broker_id)
-    finally:
-        cluster.close()
+    cluster.wait(cluster.create_topic("orders", 1, 3))
+    first = cluster.snapshot().partition("orders", 0)
+    cluster.wait(cluster.produce("orders", 0, [(b"k", b"v")] * 3))
+    cluster.run_for(1000)
+    after = cluster.snapshot().partition("orders", 0)
+    assert (first.high_watermark, after.high_watermark, after.log_end_offset) == (0, 3, 3)
+    cluster.kill_broker(first.leader)
+    cluster.run_for(30_000)
+    moved = cluster.snapshot().partition("orders", 0)
+    assert moved.leader != first.leader and moved.leader_epoch > first.leader_epoch
+    cluster.restart_broker(first.leader)
+    cluster.run_for(30_000)
+    cluster.snapshot()
+    for broker_id in cluster.brokers:
+        assert cluster.broker(broker_id).describe_replicas() == _described_afresh(cluster, broker_id)
 
 
 def test_a_change_that_moves_no_change_count_breaks_an_invariant(clusters):
     cluster = open_cluster(clusters)
-    try:
-        cluster.wait(cluster.create_topic("orders", 1, 3))
-        cluster.run_for(1000)
-        assert check_invariants(cluster) == []
-        leader = cluster.snapshot().partition("orders", 0).leader
-        partition = cluster.broker(leader).replicas.partitions[TopicPartition("orders", 0)]
-        partition.isr = (leader,)  # as a change made without counting would
-        rules = {violation.rule for violation in check_invariants(cluster)}
-        assert "a replica's description matches its state" in rules
-    finally:
-        cluster.close()
+    cluster.wait(cluster.create_topic("orders", 1, 3))
+    cluster.run_for(1000)
+    assert check_invariants(cluster) == []
+    leader = cluster.snapshot().partition("orders", 0).leader
+    partition = cluster.broker(leader).replicas.partitions[TopicPartition("orders", 0)]
+    partition.isr = (leader,)  # as a change made without counting would
+    rules = {violation.rule for violation in check_invariants(cluster)}
+    assert "a replica's description matches its state" in rules
 
 
 def test_a_topic_that_did_not_change_is_the_same_view_in_the_next_snapshot(clusters):
     cluster = open_cluster(clusters)
-    try:
-        cluster.wait(cluster.create_topic("orders", 2, 3))
-        cluster.wait(cluster.create_topic("payments", 1, 3))
-        cluster.run_for(1000)
-        first = cluster.snapshot()
-        again = cluster.snapshot()
-        assert again.topic("orders") is first.topic("orders") and again.topic("payments") is first.topic("payments")
-        cluster.wait(cluster.produce("orders", 1, [(b"k", b"v")]))
-        cluster.run_for(1000)
-        moved = cluster.snapshot()
-        assert moved.topic("orders") is not first.topic("orders")
-        assert moved.partition("orders", 1).log_end_offset == 1
-        assert moved.topic("payments") is first.topic("payments")
-    finally:
-        cluster.close()
+    cluster.wait(cluster.create_topic("orders", 2, 3))
+    cluster.wait(cluster.create_topic("payments", 1, 3))
+    cluster.run_for(1000)
+    first = cluster.snapshot()
+    again = cluster.snapshot()
+    assert again.topic("orders") is first.topic("orders") and again.topic("payments") is first.topic("payments")
+    cluster.wait(cluster.produce("orders", 1, [(b"k", b"v")]))
+    cluster.run_for(1000)
+    moved = cluster.snapshot()
+    assert moved.topic("orders") is not first.topic("orders")
+    assert moved.partition("orders", 1).log_end_offset == 1
+    assert moved.topic("payments") is first.topic("payments")
