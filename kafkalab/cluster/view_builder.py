@@ -129,7 +129,7 @@ class ViewBuilder:
                                        {"leader": registration.leader, "isr": registration.isr,
                                         "leader_epoch": registration.leader_epoch})
                 for index, registration in sorted(topic.partitions.items()))
-            topics.append(self._kept_topic(self._topic(name, topic.topic_id, partitions, image.topic_config(name))))
+            topics.append(self._topic(name, topic.topic_id, partitions, image.topic_config(name)))
         registered = {broker_id for broker_id, registration in image.brokers.items() if not registration.fenced}
         return (active.node_id if active is not None else -1, topics, registered,
                 active.node if active is not None else None, {})
@@ -152,8 +152,7 @@ class ViewBuilder:
             for tp, replicas, state_path in self._layout(layouts, topic, assignment):
                 state = self._json(tree, state_path) or {}
                 partitions.append(self._cached_partition(previous, hosted, tp, replicas, state))
-            topics.append(self._kept_topic(self._topic(topic, assignment.get("topic_id", ""), tuple(partitions),
-                                                       config["config"])))
+            topics.append(self._topic(topic, assignment.get("topic_id", ""), tuple(partitions), config["config"]))
         registered = {broker_id for broker_id in cluster.brokers if paths.broker_path(broker_id) in tree.nodes}
         return controller_id, topics, registered, COORDINATOR_NODE, cluster.coordinator.session_deadlines()
 
@@ -168,21 +167,22 @@ class ViewBuilder:
 
     def _topic(self, name: str, topic_id: str, partitions: tuple[PartitionView, ...],
                overrides: Mapping[str, str]) -> TopicView:
-        """A topic's view with its overrides and, as DescribeConfigs of it answers, its effective configs."""
+        """A topic's view with its overrides and, as DescribeConfigs of it answers, its effective configs.
+
+        The last snapshot's view of the topic when they are equal (compared cheaply: reused partition
+        views are the same objects), so the UI can keep what it worked out from it.
+        """
         own = tuple(sorted(overrides.items()))
         configs = self._topic_configs.get(own)
         if configs is None:
             assert self._broker_config is not None
             configs = tuple(_entry(config) for config in topic_configs(overrides, self._broker_config))
             self._topic_configs[own] = configs
-        return TopicView(name, topic_id, name in INTERNAL_TOPICS, partitions, own, configs)
-
-    def _kept_topic(self, view: TopicView) -> TopicView:
-        """``view``, or the equal view of the last snapshot (compared cheaply: reused partition views are the same)."""
-        kept = self._last_topics.get(view.name)
+        view = TopicView(name, topic_id, name in INTERNAL_TOPICS, partitions, own, configs)
+        kept = self._last_topics.get(name)
         if kept is not None and kept == view:
             view = kept
-        self._topics[view.name] = view
+        self._topics[name] = view
         return view
 
     def _layout(self, previous: Mapping[str, Any], topic: str, assignment: dict[str, Any]
