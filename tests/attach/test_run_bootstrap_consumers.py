@@ -53,15 +53,10 @@ def lab(tmp_path: Path) -> Iterator[LabServer]:
     server.close()
 
 
-def _without_generation(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**step, "result": {k: v for k, v in step["result"].items() if k != "generation"}}
-            if step["action"] == "describe_group" and isinstance(step.get("result"), dict) else step
-            for step in steps]
-
-
-def test_consumer_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
+def _in_the_lab_and_attached(tmp_path: Path, lab: LabServer, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``--json`` reports of the scenario ``text`` run in a lab of its own and with ``run --bootstrap`` on ``lab``."""
     path = tmp_path / "scenario.yaml"
-    path.write_text(SCENARIO)
+    path.write_text(text)
     in_the_lab = ScenarioRunner(load_scenario(path)).run().as_json()
     assert in_the_lab["ok"] is True, in_the_lab
     out, err = io.StringIO(), io.StringIO()
@@ -69,6 +64,17 @@ def test_consumer_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> 
                           err=err)
     attached = json.loads(out.getvalue())
     assert (code, err.getvalue()) == (0, ""), attached
+    return in_the_lab, attached
+
+
+def _without_generation(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**step, "result": {k: v for k, v in step["result"].items() if k != "generation"}}
+            if step["action"] == "describe_group" and isinstance(step.get("result"), dict) else step
+            for step in steps]
+
+
+def test_consumer_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
+    in_the_lab, attached = _in_the_lab_and_attached(tmp_path, lab, SCENARIO)
     assert _without_generation(attached["steps"]) == _without_generation(in_the_lab["steps"])
     consumed = attached["steps"][3]["result"]["records"]
     assert [(r["offset"], r["key"], r["value"]) for r in consumed] == [(i, f"k{i}", f"v{i}") for i in range(10)]
@@ -100,15 +106,7 @@ steps:
 
 
 def test_processor_and_kill_consumer_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
-    path = tmp_path / "scenario.yaml"
-    path.write_text(PROCESSOR_SCENARIO)
-    in_the_lab = ScenarioRunner(load_scenario(path)).run().as_json()
-    assert in_the_lab["ok"] is True, in_the_lab
-    out, err = io.StringIO(), io.StringIO()
-    code = run_on_cluster(path, lab.bootstrap, {}, allow_writes=True, json_report=True, verbose=False, out=out,
-                          err=err)
-    attached = json.loads(out.getvalue())
-    assert (code, err.getvalue()) == (0, ""), attached
+    in_the_lab, attached = _in_the_lab_and_attached(tmp_path, lab, PROCESSOR_SCENARIO)
     assert attached["steps"] == in_the_lab["steps"]
     shouted = attached["steps"][4]["result"]["records"]
     assert [(r["key"], r["value"]) for r in shouted] == [(f"k{i}", f"WORD {i}") for i in range(10)]
