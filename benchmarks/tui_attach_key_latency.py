@@ -39,8 +39,7 @@ import threading
 import time
 from pathlib import Path
 
-from textual import events
-from tui_support import summary
+from tui_support import NextPartitionKey, summary
 
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.attach_bridge import AttachBridge
@@ -142,27 +141,12 @@ class FullPasses:
 
 async def press(app: KafkaLabApp, presses: int, partitions: int, clock: RoundClock) -> dict[str, list[float]]:
     """Samples by what the rounds did meanwhile."""
-    shown = asyncio.Event()
-    wanted = [-1]
-    display = app._display
-
-    def noting_display(screen: object, renderable: object) -> None:
-        display(screen, renderable)  # type: ignore[arg-type]
-        if renderable is not None and app.selection.partition == wanted[0]:
-            shown.set()
-
-    app._display = noting_display  # type: ignore[method-assign]
+    keys = NextPartitionKey(app, partitions)
     samples: dict[str, list[float]] = {QUIET: [], RUNNING: [], NEW_VIEW: []}
     for _ in range(presses):
-        await asyncio.sleep(0.1)
-        wanted[0] = ((app.selection.partition or 0) + 1) % partitions
-        shown.clear()
-        began = time.perf_counter()
-        app.post_message(events.Key("right_square_bracket", None))
-        await shown.wait()
-        ended = time.perf_counter()
+        began, ended = await keys.press()
         samples[clock.during(began, ended)].append((ended - began) * 1000)
-    app._display = display  # type: ignore[method-assign]
+    keys.remove()
     return samples
 
 

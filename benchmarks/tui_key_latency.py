@@ -25,8 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from textual import events
-from tui_support import summary
+from tui_support import NextPartitionKey, summary
 
 from kafkalab.actions.cluster_actions import CreateTopic
 from kafkalab.cluster.cluster import Cluster
@@ -85,29 +84,13 @@ async def measure(app: KafkaLabApp, presses: int, rate: int, network: bool) -> t
         else:
             app.bridge.run_on_engine(lambda c: start_load(c, rate, stop))
         await asyncio.sleep(2.0)  # let the load settle in
-        shown = asyncio.Event()
-        wanted = [-1]
-        display = app._display
-
-        def noting_display(screen: object, renderable: object) -> None:
-            display(screen, renderable)  # type: ignore[arg-type]
-            # The first screen update composed after the key was handled is the one that shows it.
-            if renderable is not None and app.selection.partition == wanted[0]:
-                shown.set()
-
-        app._display = noting_display  # type: ignore[method-assign]
+        keys = NextPartitionKey(app, PARTITIONS)
         before_count = app.bridge.run_on_engine(produced).result()
         before_time = time.perf_counter()
         latencies = []
         for _ in range(presses):
-            await asyncio.sleep(0.1)
-            wanted[0] = (app.selection.partition + 1) % PARTITIONS
-            shown.clear()
-            began = time.perf_counter()
-            # Posted as the terminal driver posts it; Pilot.press would also wait for the app to idle.
-            app.post_message(events.Key("right_square_bracket", None))
-            await shown.wait()
-            latencies.append((time.perf_counter() - began) * 1000)
+            began, ended = await keys.press()
+            latencies.append((ended - began) * 1000)
         sent = app.bridge.run_on_engine(produced).result() - before_count
         rate_achieved = sent / (time.perf_counter() - before_time)
         stop[0] = True

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import tempfile
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench_support import batch_values, produce_like_kafka
+from textual import events
 
 from kafkalab.cluster.cluster import Cluster
+
+if TYPE_CHECKING:
+    from kafkalab.tui.app import KafkaLabApp
 
 
 def cached_dir(name: str, given: str | None) -> Path:
@@ -42,3 +49,37 @@ def summary(samples_ms: list[float]) -> str:
     ordered = sorted(samples_ms)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
     return f"median {statistics.median(ordered):.2f} ms, p95 {p95:.2f} ms, max {ordered[-1]:.2f} ms (n={len(ordered)})"
+
+
+class NextPartitionKey:
+    """Presses ``]`` (next partition) on a headless app and times it to the screen update that shows it."""
+
+    def __init__(self, app: KafkaLabApp, partitions: int) -> None:
+        self.app = app
+        self.partitions = partitions
+        self._shown = asyncio.Event()
+        self._wanted = -1
+        self._display = app._display
+
+        def noting_display(screen: object, renderable: object) -> None:
+            self._display(screen, renderable)  # type: ignore[arg-type]
+            # The first screen update composed after the key was handled is the one that shows it.
+            if renderable is not None and app.selection.partition == self._wanted:
+                self._shown.set()
+
+        app._display = noting_display  # type: ignore[method-assign]
+
+    async def press(self) -> tuple[float, float]:
+        """After a 100 ms pause, one key press: ``perf_counter`` when it was posted and when it was on screen."""
+        await asyncio.sleep(0.1)
+        self._wanted = ((self.app.selection.partition or 0) + 1) % self.partitions
+        self._shown.clear()
+        began = time.perf_counter()
+        # Posted as the terminal driver posts it; Pilot.press would also wait for the app to idle.
+        self.app.post_message(events.Key("right_square_bracket", None))
+        await self._shown.wait()
+        return began, time.perf_counter()
+
+    def remove(self) -> None:
+        """Put the app's display back."""
+        self.app._display = self._display  # type: ignore[method-assign]
