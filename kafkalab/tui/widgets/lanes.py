@@ -123,6 +123,11 @@ class LaneWidget(ScrollView, can_focus=True):
         if top < self.scroll_offset.y or top + LINES_PER_LANE > self.scroll_offset.y + height:
             self.scroll_to(y=max(0, top - height // 2), animate=False)
 
+    def notify_style_update(self) -> None:
+        # A new theme (or stylesheet) recolours every line: the lines drawn before it are stale.
+        super().notify_style_update()
+        self._strips.clear()
+
     def on_resize(self, event: events.Resize) -> None:
         self.post_message(self.Resized())
 

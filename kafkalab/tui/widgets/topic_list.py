@@ -159,6 +159,11 @@ class TopicList(ScrollView, can_focus=True):
 
     on_blur = on_focus
 
+    def notify_style_update(self) -> None:
+        # A new theme (or stylesheet) recolours every row: the rows drawn before it are stale.
+        super().notify_style_update()
+        self._row_strips.clear()
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if y == 0:
