@@ -40,7 +40,7 @@ class TestBrokerActions:
             assert frame.view.broker(leader).state == "not running"
             assert frame.view.partition("orders", 0).leader != leader
             card = app.screen.query_one(BrokerCards)._cards[leader]
-            assert "DOWN" in str(card.render())
+            assert "DOWN" in card.render_line(0).text
 
     async def test_the_palette_runs_a_ready_made_command(self, make_app: MakeApp) -> None:
         app = make_app()

@@ -7,11 +7,16 @@ many brokers.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from rich.text import Text
 from textual import events
 from textual.containers import HorizontalGroup
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
+from kafkalab.tui.widgets.strips import ellipsis_strip
 from kafkalab.views import BrokerView
 
 #: A card line: its wordings, longest first, and its style.
@@ -48,13 +53,11 @@ def card_lines(broker: BrokerView) -> list[Line]:
                                                                                  "dim")]
 
 
-def card_text(broker: BrokerView, width: int) -> Text:
-    """The card's lines for a card ``width`` cells wide inside: each the longest wording that fits."""
-    text = Text()
-    for number, (wordings, style) in enumerate(card_lines(broker)):
-        fitting = next((wording for wording in wordings if len(wording) <= width), wordings[-1])
-        text.append(("\n" if number else "") + fitting, style)
-    return text
+def card_line(line: Line, width: int) -> Text:
+    """A card line for a card ``width`` cells wide inside: the longest wording that fits."""
+    wordings, style = line
+    # A span rather than the text's base style: drawing a line (``Text.render``) keeps spans only.
+    return Text().append(next((wording for wording in wordings if len(wording) <= width), wordings[-1]), style)
 
 
 def card_title(broker: BrokerView, width: int) -> str:
@@ -67,11 +70,14 @@ def card_title(broker: BrokerView, width: int) -> str:
 
 
 class BrokerCard(Widget):
-    """One broker's card, worded for its width."""
+    """One broker's card, worded for its width; a new view of its broker redraws only the lines that changed."""
 
     def __init__(self, broker: BrokerView) -> None:
         super().__init__(classes="broker-card")
         self.broker = broker
+        self._lines = card_lines(broker)
+        #: Each line as drawn, with the line and width it was drawn for.
+        self._strips: dict[int, tuple[Hashable, Strip]] = {}
 
     def show(self, broker: BrokerView) -> None:
         """Draw ``broker`` (cards have a fixed size: no relayout)."""
@@ -80,7 +86,11 @@ class BrokerCard(Widget):
         self.set_class(broker.state == "not running", "-down")
         self.set_class(broker.state != "not running" and not broker.zk_link_up, "-cut-off")
         self._retitle()
-        self.refresh()
+        old, self._lines = self._lines, card_lines(broker)
+        width = self.size.width
+        for y in range(max(len(old), len(self._lines))):
+            if old[y:y + 1] != self._lines[y:y + 1]:
+                self.refresh(Region(0, y, width, 1))
 
     def _retitle(self) -> None:
         title = card_title(self.broker, self.size.width)
@@ -90,8 +100,17 @@ class BrokerCard(Widget):
     def on_resize(self, event: events.Resize) -> None:
         self._retitle()
 
-    def render(self) -> Text:
-        return card_text(self.broker, self.content_size.width)
+    def render_line(self, y: int) -> Strip:
+        # Line by line (``strips.py``): a frame usually moves one line of a card, its bytes and records.
+        width = self.size.width
+        line = self._lines[y] if y < len(self._lines) else None
+        style = self.rich_style
+        key = (line, width, style)
+        cached = self._strips.get(y)
+        if cached is None or cached[0] != key:
+            text = Text() if line is None else card_line(line, width)
+            cached = self._strips[y] = (key, ellipsis_strip(text, self.app.console, width, style))
+        return cached[1]
 
 
 class BrokerCards(HorizontalGroup):
@@ -100,7 +119,7 @@ class BrokerCards(HorizontalGroup):
     DEFAULT_CSS = """
     BrokerCards { height: auto; }
     BrokerCards > .broker-card {
-        width: 1fr; height: 6; border: round $primary; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+        width: 1fr; height: 6; border: round $primary; padding: 0 1;
     }
     BrokerCards > .broker-card.-controller { border: double $accent; }
     BrokerCards > .broker-card.-down { border: round $error; color: $text-muted; }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from kafkalab.tui.frames import AttachedState, Frame
+from kafkalab.tui.widgets.strips import ellipsis_strip
 
 #: What the bar leaves out, in this order, until it fits: the key hints (but "? help"), the date, the virtual time
 #: of day (the time since the cluster began stays), "broker" before the controller's id, where clients connect,
@@ -54,7 +56,12 @@ class ClockBar(Widget):
             text += f" ({connected} connection{'s' if connected != 1 else ''})"
         return text
 
+    def render_line(self, y: int) -> Strip:
+        # Straight to a strip (``strips.py``): Textual's path for a Text was most of what a frame's refresh cost.
+        return ellipsis_strip(self.render(), self.app.console, self.size.width, self.rich_style)
+
     def render(self) -> Text:
+        """The bar's line as text (drawn by ``render_line``)."""
         frame = self._frame
         if frame is None:
             text = Text(no_wrap=True, overflow="ellipsis")

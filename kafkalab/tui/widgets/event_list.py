@@ -20,7 +20,7 @@ from textual.strip import Strip
 from kafkalab.events.journal import Event
 from kafkalab.sim.scheduler import DEFAULT_START_MS
 from kafkalab.tui.event_rows import EventRow
-from kafkalab.tui.widgets.lanes import text_strip
+from kafkalab.tui.widgets.strips import text_strip
 
 #: How each kind of event is tinted in lists (Kafka's failure modes in warm colours).
 KIND_STYLES = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -20,19 +19,13 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from kafkalab.tui.widgets.strips import text_strip
+
 LINES_PER_LANE = 3
 #: Columns left of the cells, for the first drawn offset.
 GUTTER = 10
 #: Free slots drawn after the log end, where the next records go; wide enough for labels like ``H=E=↑group``.
 SPARE = 12
-
-
-def text_strip(text: Text | list[Segment], console: Console, width: int, style: Style) -> Strip:
-    """A Rich Text (or ready segments) as one strip exactly ``width`` cells wide, on ``style``."""
-    if isinstance(text, list):
-        return Strip(text).crop_extend(0, width, style)
-    segments = [segment for segment in text.render(console) if segment.text != "\n"]
-    return Strip(segments).crop_extend(0, width, style).apply_style(style)
 
 
 class LaneWidget(ScrollView, can_focus=True):

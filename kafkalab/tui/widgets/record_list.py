@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from kafkalab.cluster.inspect import RecordRow, RecordsPage
 from kafkalab.storage.records import Header
-from kafkalab.tui.widgets.lanes import text_strip
+from kafkalab.tui.widgets.strips import text_strip
 
 HEADER = f"{'offset':>10}  {'timestamp (CreateTime)':<23}  {'epoch':>5}  {'key':<16}  value / headers"
 
