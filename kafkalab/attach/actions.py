@@ -30,6 +30,7 @@ from kafkalab.actions.results import (
 from kafkalab.actions.templates import render
 from kafkalab.attach.client import confluent
 from kafkalab.attach.client_steps import CLIENT_STEPS, ClientSteps, text
+from kafkalab.attach.transactions import TransactionalProducers
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.validation import COLLISION_WARNING, has_collision_chars, min_isr_warning
 from kafkalab.views import ClusterView
@@ -93,10 +94,13 @@ class RealClientActions:
         self.allow_writes = allow_writes
         self._timeout = timeout_s
         self._clients = ClientSteps(self._ck, config, timeout_s)
+        self._transactions = TransactionalProducers(self._ck, timeout_s)
 
     def close(self) -> None:
-        """Stop the consumers and steady producers steps started: consumers leave their groups."""
+        """Stop the consumers and steady producers steps started: consumers leave their groups, and open transactions
+        are aborted."""
         self._clients.close()
+        self._transactions.close()
 
     def run(self, action: Action[Any]) -> ActionOutcome[Any]:
         """Run ``action`` on the calling thread; a refusal or a Kafka error is the outcome's error."""
@@ -170,16 +174,21 @@ class RealClientActions:
         return int(entry.value) if entry is not None and entry.value is not None else None
 
     def _produce(self, action: Produce) -> ProduceResult:
-        """The records sent by a confluent-kafka producer with the step's acks and configs."""
-        if action.transactional_id is not None or action.partitioner is not None:
-            raise KafkaError(Errors.LAB_ONLY, "transactions and kafkalab's partitioner choices are not "
-                                                     "available on an attached cluster yet")
+        """The records sent by a confluent-kafka producer with the step's acks and configs; with a transactional id,
+        in the transaction of that id's producer (``transactions.py``), flushed before the step's end, as the lab's
+        step flushes before it commits or aborts."""
+        if action.partitioner is not None:
+            raise KafkaError(Errors.LAB_ONLY, "kafkalab's partitioner choices are not available on an attached "
+                                              "cluster yet")
         config: dict[str, Any] = {**self._config, **{k: text(v) for k, v in action.config.items()}, "acks": str(action.acks),
                   # librdkafka's murmur2_random is the Java client's keyed partitioner (murmur2 of the key).
                   "partitioner": "murmur2_random"}
         if action.idempotence is not None:
             config["enable.idempotence"] = action.idempotence
-        producer = self._ck.Producer(config)
+        transaction = None
+        if action.transactional_id is not None:
+            transaction = self._transactions.begin({**config, "transactional.id": action.transactional_id})
+        producer = self._ck.Producer(config) if transaction is None else transaction.producer
         records: list[ProducedRecord | None] = [None] * action.count
 
         def delivered(index: int) -> Callable[[Any, Any], None]:
@@ -196,6 +205,8 @@ class RealClientActions:
                              headers=headers or None, on_delivery=delivered(i), **extra)
             producer.poll(0)
         producer.flush(self._timeout)
+        if transaction is not None:
+            self._transactions.end(transaction, action.end)
         sent = tuple(record or ProducedRecord(action.topic, action.partition, error="REQUEST_TIMED_OUT")
                      for record in records)
         failed = [record for record in sent if record.error is not None]
