@@ -253,3 +253,16 @@ def test_an_exactly_once_processor_that_crashes_leaves_its_outputs_to_read_uncom
         assert ledgers is not None and all(p.current_offset is None for p in ledgers.partitions)
     finally:
         actions.close()
+
+
+def test_a_transaction_left_open_is_aborted_when_the_session_ends(lab: LabServer) -> None:
+    lab.act("create_topic: {name: tabs, partitions: 1, replication_factor: 1}")
+    actions = RealClientActions(client_config(lab.bootstrap), lambda: None, allow_writes=True)
+    try:
+        assert actions.run(Produce("tabs", value="tab {i}", count=3, transactional_id="bar", end="open")).error is None
+        assert lab.act("describe_transaction: bar")["result"]["state"] == "Ongoing"
+    finally:
+        actions.close()
+    # As Java's producer aborts on close(): read_committed readers are not held back until transaction.timeout.ms.
+    assert lab.act("describe_transaction: bar")["result"]["state"] in ("PrepareAbort", "CompleteAbort")
+    _wait(lambda: lab.act("describe_transaction: bar")["result"]["state"] == "CompleteAbort", timeout_s=10)
