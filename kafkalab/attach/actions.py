@@ -75,8 +75,15 @@ def _kafka_error(exc: BaseException) -> KafkaError:
     return KafkaError(_error(name), message)
 
 
+#: librdkafka's own errors that are Kafka's under another name: a transactional producer fenced by a newer instance of
+#: its id (the broker's INVALID_PRODUCER_EPOCH or PRODUCER_FENCED, as Java's producer throws ProducerFencedException).
+_LIBRDKAFKA_NAMES = {"_FENCED": Errors.PRODUCER_FENCED}
+
+
 def _error(name: str | None) -> Errors:
     """Kafka's error of that name (librdkafka names client-side ones ``_TIMED_OUT``, which Kafka has not)."""
+    if name in _LIBRDKAFKA_NAMES:
+        return _LIBRDKAFKA_NAMES[name]
     return Errors[name] if name is not None and name in Errors.__members__ else Errors.UNKNOWN_SERVER_ERROR
 
 
@@ -189,13 +196,13 @@ class RealClientActions:
         if action.transactional_id is not None:
             transaction = self._transactions.begin({**config, "transactional.id": action.transactional_id})
         producer = self._ck.Producer(config) if transaction is None else transaction.producer
-        records: list[ProducedRecord | None] = [None] * action.count
+        reports: list[tuple[Any, Any] | None] = [None] * action.count
 
         def delivered(index: int) -> Callable[[Any, Any], None]:
+            # Only kept here, read after flush(): once a transactional producer is fenced, confluent-kafka calls these
+            # with its fatal error already raised, and any call into it from here fails with SystemError.
             def callback(error: Any, message: Any) -> None:
-                records[index] = (ProducedRecord(action.topic, action.partition, error=error.name())
-                                  if error is not None else
-                                  ProducedRecord(action.topic, message.partition(), message.offset()))
+                reports[index] = (error, message)
             return callback
 
         for i in range(action.count):
@@ -207,8 +214,10 @@ class RealClientActions:
         producer.flush(self._timeout)
         if transaction is not None:
             self._transactions.end(transaction, action.end)
-        sent = tuple(record or ProducedRecord(action.topic, action.partition, error="REQUEST_TIMED_OUT")
-                     for record in records)
+        sent = tuple(ProducedRecord(action.topic, action.partition, error="REQUEST_TIMED_OUT") if report is None else
+                     ProducedRecord(action.topic, action.partition, error=report[0].name()) if report[0] is not None
+                     else ProducedRecord(action.topic, report[1].partition(), report[1].offset())
+                     for report in reports)
         failed = [record for record in sent if record.error is not None]
         if sent and len(failed) == len(sent):
             raise KafkaError(_error(failed[0].error), f"None of the {len(sent)} record(s) was acknowledged.")

@@ -55,6 +55,9 @@ class RealProcessor:
         self.failed = 0
         #: The Kafka error of the latest output that failed for good.
         self.last_error: Errors | None = None
+        #: librdkafka's error of the latest output that failed, turned into ``last_error`` at the next commit: a
+        #: delivery callback may not call into a producer that a fatal error (fenced) already raised from.
+        self._failure: Any = None
 
     def forward(self, messages: list[Any]) -> None:
         """Send the transformed output of the records ``messages`` returned (acknowledged later, checked at the next
@@ -72,9 +75,7 @@ class RealProcessor:
     def _sent(self, error: Any, message: Any) -> None:
         if error is not None:
             self.failed += 1
-            # librdkafka passes a broker's error on with Kafka's code (its own, client-side ones are negative).
-            self.last_error = next((known for known in Errors if known.code == error.code()),
-                                   Errors.UNKNOWN_SERVER_ERROR)
+            self._failure = error
 
     def due(self) -> bool:
         """True when ``commit.interval.ms`` has passed since the last commit."""
@@ -91,8 +92,12 @@ class RealProcessor:
         if self.transactional:
             self._commit_transaction(consumer)
             return
-        if self._producer.flush(self._timeout) > 0 and self.last_error is None:
+        if self._producer.flush(self._timeout) > 0 and self._failure is None:
             self.last_error = Errors.REQUEST_TIMED_OUT
+        if self._failure is not None:
+            # librdkafka passes a broker's error on with Kafka's code (its own, client-side ones are negative).
+            code = self._failure.code()
+            self.last_error = next((known for known in Errors if known.code == code), Errors.UNKNOWN_SERVER_ERROR)
         if self.last_error is not None:
             raise KafkaError(self.last_error, f"{self.failed} output record(s) to {self.sink} failed "
                                               f"({self.last_error.name}); the processor stops without committing, so "

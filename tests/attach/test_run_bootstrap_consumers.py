@@ -167,3 +167,29 @@ def test_an_exactly_once_processor_gives_the_labs_report(tmp_path: Path, lab: La
     assert shout is not None and [(p.current_offset, p.lag) for p in shout.partitions] == [(10, 0)]
     transaction = lab.act("describe_transaction: shout-p1")["result"]
     assert transaction["state"] == "CompleteCommit"
+
+
+FENCING_SCENARIO = f"""\
+name: A newer producer of a transactional id fences the one with an open transaction
+cluster: {{brokers: 3, seed: {SEED}}}
+steps:
+  - create_topic: {{name: tills, partitions: 1, replication_factor: 3}}
+  - produce: {{topic: tills, value: "first {{i}}", transactional_id: till, end: open}}
+  - produce: {{topic: tills, value: "second {{i}}", transactional_id: till, config: {{linger.ms: 7}}}}
+  - produce: {{topic: tills, value: "late {{i}}", transactional_id: till}}
+    expect_error: PRODUCER_FENCED
+  - consume: {{group: audit, client_id: a1, topics: [tills], max_records: 1, isolation_level: read_committed}}
+"""
+
+
+def test_a_fenced_transactional_producer_fails_as_in_the_lab(tmp_path: Path, lab: LabServer) -> None:
+    """Another configuration is another producer of the id (the session keeps one per configuration): its
+    initialization aborts the open transaction and fences the first, whose next step fails with PRODUCER_FENCED (the
+    message is librdkafka's own, so only the error is compared)."""
+    in_the_lab, attached = _in_the_lab_and_attached(tmp_path, lab, FENCING_SCENARIO)
+
+    def outcomes(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(step["action"], step["ok"], step.get("error"), step.get("result")) for step in report["steps"]]
+
+    assert outcomes(attached) == outcomes(in_the_lab)
+    assert [r["value"] for r in attached["steps"][4]["result"]["records"]] == ["second 0"]
