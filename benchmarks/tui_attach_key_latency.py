@@ -13,6 +13,9 @@ shortest allowed and every round is woken at once). Each sample is told by what 
 between the key and the screen: no round ran; a round ran (its thread competing for the
 interpreter lock); or a round ended during it or in the half second before, so its new view
 of 10,000 partitions reached the UI thread as a frame to draw. The rounds' own durations are printed too.
+Each sample is also split into the UI thread's time on a CPU, runnable but waiting for a CPU
+(the machine's load), and asleep (the rest: waiting for the interpreter lock, or idle in its
+event loop), from Linux's per-thread ``schedstat``.
 
 The garbage collector's full passes (each holds the interpreter lock for as long as it walks
 the heap) are counted and timed too: a key the UI thread posts after its 100 ms pause cannot
@@ -31,12 +34,16 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import queue
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tui_support import NextPartitionKey, summary
@@ -139,29 +146,86 @@ class FullPasses:
         gc.callbacks.remove(self._callback)
 
 
-async def press(app: KafkaLabApp, presses: int, partitions: int, clock: RoundClock) -> dict[str, list[float]]:
+@dataclass(frozen=True)
+class Sample:
+    """One key press to screen, and how the UI thread spent it (``NextPartitionKey.last_split_ms``), in ms."""
+
+    wall: float
+    on_cpu: float
+    runnable: float
+
+    @property
+    def asleep(self) -> float:
+        """Neither running nor waiting for a CPU: waiting for the interpreter lock, or idle in its event loop."""
+        return max(0.0, self.wall - self.on_cpu - self.runnable)
+
+
+def split(samples: list[Sample]) -> str:
+    """Where the UI thread's time went: medians over all samples, and the mean over the slowest tenth."""
+    slowest = sorted(samples, key=lambda s: s.wall)[-max(1, len(samples) // 10):]
+
+    def parts(of: list[Sample], average: Callable[[list[float]], float]) -> str:
+        return ", ".join(f"{name} {average([getattr(s, name) for s in of]):.1f}"
+                         for name in ("on_cpu", "runnable", "asleep"))
+
+    return (f"UI thread: median {parts(samples, statistics.median)} ms; slowest {len(slowest)}: mean "
+            f"{parts(slowest, statistics.fmean)} ms")
+
+
+async def press(app: KafkaLabApp, presses: int, partitions: int, clock: RoundClock) -> dict[str, list[Sample]]:
     """Samples by what the rounds did meanwhile."""
     keys = NextPartitionKey(app, partitions)
-    samples: dict[str, list[float]] = {QUIET: [], RUNNING: [], NEW_VIEW: []}
+    samples: dict[str, list[Sample]] = {QUIET: [], RUNNING: [], NEW_VIEW: []}
     for _ in range(presses):
         began, ended = await keys.press()
-        samples[clock.during(began, ended)].append((ended - began) * 1000)
+        samples[clock.during(began, ended)].append(Sample((ended - began) * 1000, *keys.last_split_ms))
     keys.remove()
     return samples
 
 
-async def measure(app: KafkaLabApp, bridge: AttachBridge, clock: RoundClock, presses: int, partitions: int
-                  ) -> dict[str, dict[str, list[float]]]:
+class CpuShares:
+    """CPU seconds spent between ``start`` and ``stop``: by this process, by serve's, and by the whole machine
+    (``/proc/stat``), so the UI thread's wait for a CPU can be told apart into the benchmark's own load and others'."""
+
+    _TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, serve_pid: int) -> None:
+        self._serve = Path(f"/proc/{serve_pid}/stat")
+        self._began = self._now()
+
+    def _now(self) -> tuple[float, float, float, float]:
+        own = os.times()
+        serve = self._serve.read_text().rsplit(")", 1)[1].split()  # utime and stime are fields 14 and 15
+        busy = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = busy[3] + busy[4]  # idle and iowait
+        return (time.perf_counter(), own.user + own.system, (int(serve[11]) + int(serve[12])) / self._TICK,
+                (sum(busy) - idle) / self._TICK)
+
+    def restart(self) -> None:
+        self._began = self._now()
+
+    def report(self) -> str:
+        wall, own, serve, busy = (after - before for after, before in zip(self._now(), self._began, strict=True))
+        return (f"{wall:.0f} s wall, {os.cpu_count()} CPUs: this process {own / wall:.2f} CPUs, serve "
+                f"{serve / wall:.2f}, everything else {max(0.0, busy - own - serve) / wall:.2f}")
+
+
+async def measure(app: KafkaLabApp, bridge: AttachBridge, clock: RoundClock, presses: int, partitions: int,
+                  serve_pid: int) -> dict[str, dict[str, list[Sample]]]:
     async with app.run_test(size=(160, 48)):
         await app.settle()
         app.select(topic="wide-0")
         await app.settle()
         passes = FullPasses()
+        cpu = CpuShares(serve_pid)
         between = await press(app, presses, partitions, clock)
+        print(f"CPU between rounds: {cpu.report()}")
         source = bridge._source
         source.interval_s = 0.5
         source.wake()
+        cpu.restart()
         during = await press(app, presses, partitions, clock)
+        print(f"CPU with rounds back to back: {cpu.report()}")
         source.interval_s = 3600
         passes.remove()
     full = sorted(passes.durations_ms)
@@ -193,14 +257,16 @@ def main() -> None:
             clock = RoundClock(bridge)
             app = KafkaLabApp(bridge)
             app.animation_level = "none"
-            phases = asyncio.run(measure(app, bridge, clock, args.presses, min(TOPIC_PARTITIONS, args.partitions)))
+            phases = asyncio.run(measure(app, bridge, clock, args.presses, min(TOPIC_PARTITIONS, args.partitions),
+                                         serve.proc.pid))
             bridge.close()
         finally:
             serve.stop()
     for phase, by_kind in phases.items():
         for label, samples in by_kind.items():
             if samples:
-                print(f"{phase}, {label}: key press to screen {summary(samples)}")
+                print(f"{phase}, {label}: key press to screen {summary([s.wall for s in samples])}")
+                print(f"    {split(samples)}")
     durations = [end - start for start, end in clock.rounds]
     if durations:
         print(f"rounds: {len(durations)}, {min(durations):.1f}-{max(durations):.1f} s each "

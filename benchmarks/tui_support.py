@@ -51,12 +51,22 @@ def summary(samples_ms: list[float]) -> str:
     return f"median {statistics.median(ordered):.2f} ms, p95 {p95:.2f} ms, max {ordered[-1]:.2f} ms (n={len(ordered)})"
 
 
+def thread_schedstat_ns() -> tuple[int, int]:
+    """The calling thread's time on a CPU and time runnable but waiting for one, in ns (Linux's
+    ``/proc/thread-self/schedstat``): what is left of a wall-clock interval is time the thread slept, on a lock
+    (the interpreter's) or waiting for input."""
+    on_cpu, waiting = Path("/proc/thread-self/schedstat").read_text().split()[:2]
+    return int(on_cpu), int(waiting)
+
+
 class NextPartitionKey:
     """Presses ``]`` (next partition) on a headless app and times it to the screen update that shows it."""
 
     def __init__(self, app: KafkaLabApp, partitions: int) -> None:
         self.app = app
         self.partitions = partitions
+        #: The UI thread's time on a CPU and runnable-but-waiting for one during the last press, in ms.
+        self.last_split_ms = (0.0, 0.0)
         self._shown = asyncio.Event()
         self._wanted = -1
         self._display = app._display
@@ -74,11 +84,15 @@ class NextPartitionKey:
         await asyncio.sleep(0.1)
         self._wanted = ((self.app.selection.partition or 0) + 1) % self.partitions
         self._shown.clear()
+        cpu_before, waiting_before = thread_schedstat_ns()
         began = time.perf_counter()
         # Posted as the terminal driver posts it; Pilot.press would also wait for the app to idle.
         self.app.post_message(events.Key("right_square_bracket", None))
         await self._shown.wait()
-        return began, time.perf_counter()
+        ended = time.perf_counter()
+        cpu_after, waiting_after = thread_schedstat_ns()
+        self.last_split_ms = ((cpu_after - cpu_before) / 1e6, (waiting_after - waiting_before) / 1e6)
+        return began, ended
 
     def remove(self) -> None:
         """Put the app's display back."""

@@ -30,6 +30,7 @@ from kafkalab.actions.results import (
 from kafkalab.actions.templates import render
 from kafkalab.attach.client import confluent
 from kafkalab.attach.client_steps import CLIENT_STEPS, ClientSteps, text
+from kafkalab.attach.transactions import TransactionalProducers
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.validation import COLLISION_WARNING, has_collision_chars, min_isr_warning
 from kafkalab.views import ClusterView
@@ -74,8 +75,15 @@ def _kafka_error(exc: BaseException) -> KafkaError:
     return KafkaError(_error(name), message)
 
 
+#: librdkafka's own errors that are Kafka's under another name: a transactional producer fenced by a newer instance of
+#: its id (the broker's INVALID_PRODUCER_EPOCH or PRODUCER_FENCED, as Java's producer throws ProducerFencedException).
+_LIBRDKAFKA_NAMES = {"_FENCED": Errors.PRODUCER_FENCED}
+
+
 def _error(name: str | None) -> Errors:
     """Kafka's error of that name (librdkafka names client-side ones ``_TIMED_OUT``, which Kafka has not)."""
+    if name in _LIBRDKAFKA_NAMES:
+        return _LIBRDKAFKA_NAMES[name]
     return Errors[name] if name is not None and name in Errors.__members__ else Errors.UNKNOWN_SERVER_ERROR
 
 
@@ -93,10 +101,13 @@ class RealClientActions:
         self.allow_writes = allow_writes
         self._timeout = timeout_s
         self._clients = ClientSteps(self._ck, config, timeout_s)
+        self._transactions = TransactionalProducers(self._ck, timeout_s)
 
     def close(self) -> None:
-        """Stop the consumers and steady producers steps started: consumers leave their groups."""
+        """Stop the consumers and steady producers steps started: consumers leave their groups, and open transactions
+        are aborted."""
         self._clients.close()
+        self._transactions.close()
 
     def run(self, action: Action[Any]) -> ActionOutcome[Any]:
         """Run ``action`` on the calling thread; a refusal or a Kafka error is the outcome's error."""
@@ -170,23 +181,28 @@ class RealClientActions:
         return int(entry.value) if entry is not None and entry.value is not None else None
 
     def _produce(self, action: Produce) -> ProduceResult:
-        """The records sent by a confluent-kafka producer with the step's acks and configs."""
-        if action.transactional_id is not None or action.partitioner is not None:
-            raise KafkaError(Errors.LAB_ONLY, "transactions and kafkalab's partitioner choices are not "
-                                                     "available on an attached cluster yet")
+        """The records sent by a confluent-kafka producer with the step's acks and configs; with a transactional id,
+        in the transaction of that id's producer (``transactions.py``), flushed before the step's end, as the lab's
+        step flushes before it commits or aborts."""
+        if action.partitioner is not None:
+            raise KafkaError(Errors.LAB_ONLY, "kafkalab's partitioner choices are not available on an attached "
+                                              "cluster yet")
         config: dict[str, Any] = {**self._config, **{k: text(v) for k, v in action.config.items()}, "acks": str(action.acks),
                   # librdkafka's murmur2_random is the Java client's keyed partitioner (murmur2 of the key).
                   "partitioner": "murmur2_random"}
         if action.idempotence is not None:
             config["enable.idempotence"] = action.idempotence
-        producer = self._ck.Producer(config)
-        records: list[ProducedRecord | None] = [None] * action.count
+        transaction = None
+        if action.transactional_id is not None:
+            transaction = self._transactions.begin({**config, "transactional.id": action.transactional_id})
+        producer = self._ck.Producer(config) if transaction is None else transaction.producer
+        reports: list[tuple[Any, Any] | None] = [None] * action.count
 
         def delivered(index: int) -> Callable[[Any, Any], None]:
+            # Only kept here, read after flush(): once a transactional producer is fenced, confluent-kafka calls these
+            # with its fatal error already raised, and any call into it from here fails with SystemError.
             def callback(error: Any, message: Any) -> None:
-                records[index] = (ProducedRecord(action.topic, action.partition, error=error.name())
-                                  if error is not None else
-                                  ProducedRecord(action.topic, message.partition(), message.offset()))
+                reports[index] = (error, message)
             return callback
 
         for i in range(action.count):
@@ -196,8 +212,12 @@ class RealClientActions:
                              headers=headers or None, on_delivery=delivered(i), **extra)
             producer.poll(0)
         producer.flush(self._timeout)
-        sent = tuple(record or ProducedRecord(action.topic, action.partition, error="REQUEST_TIMED_OUT")
-                     for record in records)
+        if transaction is not None:
+            self._transactions.end(transaction, action.end)
+        sent = tuple(ProducedRecord(action.topic, action.partition, error="REQUEST_TIMED_OUT") if report is None else
+                     ProducedRecord(action.topic, action.partition, error=report[0].name()) if report[0] is not None
+                     else ProducedRecord(action.topic, report[1].partition(), report[1].offset())
+                     for report in reports)
         failed = [record for record in sent if record.error is not None]
         if sent and len(failed) == len(sent):
             raise KafkaError(_error(failed[0].error), f"None of the {len(sent)} record(s) was acknowledged.")

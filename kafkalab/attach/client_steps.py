@@ -7,8 +7,7 @@ the commits back (OffsetFetch), ``seek`` moves the next read. Where librdkafka d
 Kafka's Java client the difference is named here: it has no eager ``sticky`` assignor, and
 ``auto.offset.reset=none`` is called ``error``. ``kill_consumer`` crashes a consumer (no commit,
 no LeaveGroup); ``start_processor`` runs a stream processor's consume-transform-produce loop at
-least once (``processor.py``); exactly_once_v2 needs transactions, which attached steps do not
-send yet (as ``produce`` with a ``transactional_id``).
+least once or exactly once (``processor.py``).
 """
 
 from __future__ import annotations
@@ -123,11 +122,7 @@ class ClientSteps:
 
     def _start_processor(self, action: StartProcessor) -> StartProcessorResult:
         """As the lab's step: both topics must exist and differ; its consumer never auto-commits (it commits every
-        ``commit.interval.ms``, after its output is acknowledged)."""
-        if action.processing_guarantee == "exactly_once_v2":
-            raise KafkaError(Errors.LAB_ONLY, "exactly_once_v2 commits through a transactional producer, and "
-                                              "transactions are not available on an attached cluster yet: use "
-                                              "at_least_once.")
+        ``commit.interval.ms``, after its output is acknowledged, or under exactly_once_v2 in its transaction)."""
         if action.source == action.sink:
             raise KafkaError(Errors.INVALID_ARGUMENT, "A processor that writes the topic it reads would read its own "
                                                       "output forever; give it another sink topic.")
@@ -136,11 +131,15 @@ class ClientSteps:
             role, topic = missing[0]
             raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The processor's {role} topic {quoted(topic)} does "
                                                                 f"not exist; create it first.")
+        # Before its producer exists: an exactly_once_v2 producer's initialization would fence the running one's.
+        self.clients.refuse_running(action.client_id)
+        exactly_once = action.processing_guarantee == "exactly_once_v2"
         config = self._consumer_config(action.group, action.client_id, action.strategy, action.auto_offset_reset,
-                                       False, "read_uncommitted", {})
+                                       False, "read_committed" if exactly_once else "read_uncommitted", {})
+        # Kafka Streams names each producer's transactional.id after the application and the thread, as the lab does.
         processor = RealProcessor(self._ck, self._config, action.sink, action.transform, action.contains,
                                   commit_interval_ms(action.commit_interval_ms, action.processing_guarantee),
-                                  self._timeout)
+                                  self._timeout, f"{action.group}-{action.client_id}" if exactly_once else None)
         self._start(config, action.group, action.client_id, (action.source,), processor)
         return StartProcessorResult(action.group, action.client_id, action.source, action.sink, action.transform)
 

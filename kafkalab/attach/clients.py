@@ -306,14 +306,18 @@ class RealClients:
 
     def add_consumer(self, consumer: Callable[[], RealConsumer], group: str, client_id: str) -> RealConsumer:
         """Start ``consumer()`` under its name; a client id already running in any group is refused, as in the lab."""
+        self.refuse_running(client_id)
+        started = self.consumers[(group, client_id)] = consumer()
+        return started
+
+    def refuse_running(self, client_id: str) -> None:
+        """ILLEGAL_STATE if a consumer of ``client_id`` runs in any group, as in the lab."""
         self._forget_stopped()
         for running_group, running_id in self.consumers:
             if running_id == client_id:
                 raise KafkaError(Errors.ILLEGAL_STATE, f"Consumer {quoted(client_id)} is already running in group "
                                                        f"{quoted(running_group)}: stop it first, or give this one "
                                                        f"another client id.")
-        started = self.consumers[(group, client_id)] = consumer()
-        return started
 
     def stop_consumer(self, group: str, client_id: str, timeout_s: float, crash: bool = False) -> None:
         """Close a consumer cleanly (commit with auto-commit, LeaveGroup) or crash it (the group waits for the session

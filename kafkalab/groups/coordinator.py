@@ -209,7 +209,10 @@ class GroupCoordinator:
         if group is None and request.generation_id < 0:
             # A consumer outside group management uses Kafka only to store offsets.
             group = self.store.get_or_create(request.group_id, create=True)
-        error = Errors.ILLEGAL_GENERATION if group is None else self._validate_commit(group, request)
+        error = Errors.ILLEGAL_GENERATION if group is None else self._validate_commit(
+            group, request.generation_id, request.member_id, request.group_instance_id, transactional=False)
+        if error is None and group is not None and group.state == S.COMPLETING_REBALANCE:
+            error = Errors.REBALANCE_IN_PROGRESS  # doCommitOffsets' own state check
         if error is not None or not valid:
             respond(OffsetCommitResponse({**errors, **{tp: error or Errors.NONE for tp in valid}}))
             return
@@ -233,8 +236,9 @@ class GroupCoordinator:
         self.store.store_offsets(group, valid, stored)
 
     def commit_txn_offsets(self, request: TxnOffsetCommitRequest, respond: Responder) -> None:
-        """``handleTxnCommitOffsets``: append the offsets as part of the producer's transaction; they count
-        only once its COMMIT marker reaches the group's partition (``on_transaction_completed``)."""
+        """``handleTxnCommitOffsets`` and ``doTxnCommitOffsets``: append the offsets as part of the producer's
+        transaction, if the member may commit; they count only once its COMMIT marker reaches the group's partition
+        (``on_transaction_completed``)."""
         error = self._status(request.group_id)
         if error is None:
             counts = self.ctx.metadata.partition_counts
@@ -245,6 +249,11 @@ class GroupCoordinator:
             return
         group = self.store.get_or_create(request.group_id, create=True)
         assert group is not None
+        error = self._validate_commit(group, request.generation_id, request.member_id, request.group_instance_id,
+                                      transactional=True)
+        if error is not None:
+            respond(TxnOffsetCommitResponse({tp: error for tp in request.offsets}))
+            return
         now = int(self.ctx.now_ms)
         offsets = {tp: CommittedOffset(offset, -1, "", now) for tp, offset in request.offsets.items()}
         self.store.store_txn_offsets(group, request.producer_id, request.producer_epoch, offsets,
@@ -258,23 +267,25 @@ class GroupCoordinator:
                                   offsets=tuple((str(tp), o.offset) for tp, o in sorted(applied.items())))
 
     @staticmethod
-    def _validate_commit(group: GroupMetadata, request: OffsetCommitRequest) -> Errors | None:
-        """``validateOffsetCommit`` plus the state check of ``doCommitOffsets``."""
+    def _validate_commit(group: GroupMetadata, generation_id: int, member_id: str, instance_id: str | None, *,
+                         transactional: bool) -> Errors | None:
+        """``validateOffsetCommit`` (3.9's ``GroupCoordinator``): a commit that names a member must come from the
+        current generation's member (so a member fenced by a rebalance cannot commit, in a transaction too: KIP-447);
+        one that names none may commit for a group with members only inside a transaction, since older
+        TxnOffsetCommit versions (and producers given only a group id) name none."""
         if group.state == S.DEAD:
             return Errors.COORDINATOR_NOT_AVAILABLE
-        if request.generation_id < 0 and group.state == S.EMPTY:
+        if generation_id < 0 and group.state == S.EMPTY:
             return None
-        if request.generation_id >= 0 or request.member_id != UNKNOWN_MEMBER_ID or request.group_instance_id:
-            if group.is_static_member_fenced(request.member_id, request.group_instance_id):
+        if generation_id >= 0 or member_id != UNKNOWN_MEMBER_ID or instance_id:
+            if group.is_static_member_fenced(member_id, instance_id):
                 return Errors.FENCED_INSTANCE_ID
-            if not group.has(request.member_id):
+            if not group.has(member_id):
                 return Errors.UNKNOWN_MEMBER_ID
-            if request.generation_id != group.generation_id:
+            if generation_id != group.generation_id:
                 return Errors.ILLEGAL_GENERATION
-        elif group.state != S.EMPTY:
+        elif not transactional and group.state != S.EMPTY:
             return Errors.UNKNOWN_MEMBER_ID  # only members may commit for a group with members
-        if group.state == S.COMPLETING_REBALANCE:
-            return Errors.REBALANCE_IN_PROGRESS
         return None
 
     def fetch_offsets(self, request: OffsetFetchRequest, respond: Responder) -> None:

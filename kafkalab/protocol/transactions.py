@@ -76,6 +76,7 @@ class TxnOffsetCommitRequest(Request["TxnOffsetCommitResponse"]):
     generation_id: int = -1
     member_id: str = ""
     client_id: str = ""
+    group_instance_id: str | None = None
 
 
 @dataclass(frozen=True)

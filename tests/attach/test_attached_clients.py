@@ -210,10 +210,8 @@ def test_a_processor_whose_output_is_lost_stops_without_committing(lab: LabServe
 @pytest.mark.parametrize(("step", "error", "says"), [
     (StartProcessor("g", "c", source="words", sink="words"), "INVALID_ARGUMENT", "read its own output"),
     (StartProcessor("g", "c", source="words", sink="nowhere"), "UNKNOWN_TOPIC_OR_PARTITION", "sink topic 'nowhere'"),
-    (StartProcessor("g", "c", source="words", sink="shouted", processing_guarantee="exactly_once_v2"), "LAB_ONLY",
-     "transactions are not available"),
 ])
-def test_a_processor_the_lab_would_refuse_or_that_needs_transactions_is_refused(
+def test_a_processor_the_lab_would_refuse_is_refused(
         lab: LabServer, step: StartProcessor, error: str, says: str) -> None:
     if lab.view().topic("words") is None:
         lab.act("create_topic: {name: words, partitions: 1, replication_factor: 1}")
@@ -223,3 +221,48 @@ def test_a_processor_the_lab_would_refuse_or_that_needs_transactions_is_refused(
         assert refused.error is not None and refused.error.name == error and says in refused.error.message
     finally:
         actions.close()
+
+
+def test_an_exactly_once_processor_that_crashes_leaves_its_outputs_to_read_uncommitted_consumers_only(
+        lab: LabServer) -> None:
+    actions = RealClientActions(client_config(lab.bootstrap), lambda: None, allow_writes=True)
+    try:
+        lab.act("create_topic: {name: ledger, partitions: 1, replication_factor: 1}")
+        lab.act("create_topic: {name: ledger-out, partitions: 1, replication_factor: 1}")
+        assert actions.run(Produce("ledger", value="entry {i}", count=5)).error is None
+        assert actions.run(StartProcessor("ledgers", "e1", source="ledger", sink="ledger-out",
+                                          processing_guarantee="exactly_once_v2",
+                                          commit_interval_ms=600_000)).error is None
+
+        def sink_end() -> int:
+            view = lab.view().topic("ledger-out")
+            return sum(p.high_watermark for p in view.partitions) if view is not None else -1
+
+        # Its outputs are in the log, in a transaction that a crash leaves open.
+        _wait(lambda: sink_end() == 5)
+        assert actions.run(KillConsumer("ledgers", "e1")).error is None
+        assert lab.act("describe_transaction: ledgers-e1")["result"]["state"] == "Ongoing"
+        committed = actions.run(Consume("audit", "a1", max_records=5, timeout_ms=2_000, topics=("ledger-out",),
+                                        isolation_level="read_committed"))
+        assert isinstance(committed.result, ConsumeResult) and committed.result.records == ()
+        everything = actions.run(Consume("peek", "u1", max_records=5, timeout_ms=20_000, topics=("ledger-out",)))
+        assert isinstance(everything.result, ConsumeResult)
+        assert [r.value for r in everything.result.records] == [f"entry {i}" for i in range(5)]
+        # Nothing of its input was committed: the group's next processor reads it all again.
+        ledgers = lab.view().group("ledgers")
+        assert ledgers is not None and all(p.current_offset is None for p in ledgers.partitions)
+    finally:
+        actions.close()
+
+
+def test_a_transaction_left_open_is_aborted_when_the_session_ends(lab: LabServer) -> None:
+    lab.act("create_topic: {name: tabs, partitions: 1, replication_factor: 1}")
+    actions = RealClientActions(client_config(lab.bootstrap), lambda: None, allow_writes=True)
+    try:
+        assert actions.run(Produce("tabs", value="tab {i}", count=3, transactional_id="bar", end="open")).error is None
+        assert lab.act("describe_transaction: bar")["result"]["state"] == "Ongoing"
+    finally:
+        actions.close()
+    # As Java's producer aborts on close(): read_committed readers are not held back until transaction.timeout.ms.
+    assert lab.act("describe_transaction: bar")["result"]["state"] in ("PrepareAbort", "CompleteAbort")
+    _wait(lambda: lab.act("describe_transaction: bar")["result"]["state"] == "CompleteAbort", timeout_s=10)

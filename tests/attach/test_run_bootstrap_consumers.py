@@ -113,3 +113,83 @@ def test_processor_and_kill_consumer_steps_give_the_labs_report(tmp_path: Path, 
     # The processor's clean stop committed its input: nothing left to read.
     shout = lab.view().group("shout")
     assert shout is not None and [(p.current_offset, p.lag) for p in shout.partitions] == [(10, 0)]
+
+
+TRANSACTIONS_SCENARIO = f"""\
+name: Transactions that commit, abort and stay open across steps
+cluster: {{brokers: 3, seed: {SEED}}}
+steps:
+  - create_topic: {{name: payments, partitions: 1, replication_factor: 3}}
+  - produce: {{topic: payments, key: "c{{i}}", value: "paid {{i}}", count: 3, transactional_id: shop}}
+  - produce: {{topic: payments, key: "c{{i}}", value: "refund {{i}}", count: 2, transactional_id: shop, end: abort}}
+  - produce: {{topic: payments, key: "c{{i}}", value: "late {{i}}", count: 2, transactional_id: shop, end: open}}
+  - produce: {{topic: payments, key: "c{{i}}", value: "later {{i}}", count: 1, transactional_id: shop}}
+  - consume: {{group: committed, client_id: c1, topics: [payments], max_records: 6, isolation_level: read_committed}}
+  - consume: {{group: everything, client_id: u1, topics: [payments], max_records: 8}}
+"""
+
+
+def test_transactional_produce_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
+    in_the_lab, attached = _in_the_lab_and_attached(tmp_path, lab, TRANSACTIONS_SCENARIO)
+    assert attached["steps"] == in_the_lab["steps"]
+    # The aborted records are in the log (offsets 4-5, after the first commit's marker at 3) and only
+    # read_uncommitted returns them; the open transaction was joined by the next step and committed with it.
+    committed = [r["value"] for r in attached["steps"][5]["result"]["records"]]
+    assert committed == ["paid 0", "paid 1", "paid 2", "late 0", "late 1", "later 0"]
+    everything = [(r["offset"], r["value"]) for r in attached["steps"][6]["result"]["records"]]
+    assert everything == [(0, "paid 0"), (1, "paid 1"), (2, "paid 2"), (4, "refund 0"), (5, "refund 1"),
+                          (7, "late 0"), (8, "late 1"), (9, "later 0")]
+
+
+EXACTLY_ONCE_SCENARIO = f"""\
+name: An exactly_once_v2 stream processor, read read_committed
+cluster: {{brokers: 3, seed: {SEED}}}
+steps:
+  - create_topic: {{name: words, partitions: 1, replication_factor: 3}}
+  - create_topic: {{name: shouted, partitions: 1, replication_factor: 3}}
+  - produce: {{topic: words, key: "k{{i}}", value: "word {{i}}", count: 10}}
+  - start_processor: {{group: shout, client_id: p1, source: words, sink: shouted, transform: uppercase,
+                       processing_guarantee: exactly_once_v2}}
+  - consume: {{group: check, client_id: c1, topics: [shouted], max_records: 10, isolation_level: read_committed}}
+  - stop_consumer: {{group: shout, client_id: p1}}
+  - start_processor: {{group: shout, client_id: p1, source: words, sink: words, processing_guarantee: exactly_once_v2}}
+    expect_error: INVALID_ARGUMENT
+"""
+
+
+def test_an_exactly_once_processor_gives_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
+    in_the_lab, attached = _in_the_lab_and_attached(tmp_path, lab, EXACTLY_ONCE_SCENARIO)
+    assert attached["steps"] == in_the_lab["steps"]
+    shouted = attached["steps"][4]["result"]["records"]
+    assert [(r["key"], r["value"]) for r in shouted] == [(f"k{i}", f"WORD {i}") for i in range(10)]
+    # The input offsets were committed in the processor's transactions (TxnOffsetCommit), not by its consumer.
+    shout = lab.view().group("shout")
+    assert shout is not None and [(p.current_offset, p.lag) for p in shout.partitions] == [(10, 0)]
+    transaction = lab.act("describe_transaction: shout-p1")["result"]
+    assert transaction["state"] == "CompleteCommit"
+
+
+FENCING_SCENARIO = f"""\
+name: A newer producer of a transactional id fences the one with an open transaction
+cluster: {{brokers: 3, seed: {SEED}}}
+steps:
+  - create_topic: {{name: tills, partitions: 1, replication_factor: 3}}
+  - produce: {{topic: tills, value: "first {{i}}", transactional_id: till, end: open}}
+  - produce: {{topic: tills, value: "second {{i}}", transactional_id: till, config: {{linger.ms: 7}}}}
+  - produce: {{topic: tills, value: "late {{i}}", transactional_id: till}}
+    expect_error: PRODUCER_FENCED
+  - consume: {{group: audit, client_id: a1, topics: [tills], max_records: 1, isolation_level: read_committed}}
+"""
+
+
+def test_a_fenced_transactional_producer_fails_as_in_the_lab(tmp_path: Path, lab: LabServer) -> None:
+    """Another configuration is another producer of the id (the session keeps one per configuration): its
+    initialization aborts the open transaction and fences the first, whose next step fails with PRODUCER_FENCED (the
+    message is librdkafka's own, so only the error is compared)."""
+    in_the_lab, attached = _in_the_lab_and_attached(tmp_path, lab, FENCING_SCENARIO)
+
+    def outcomes(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(step["action"], step["ok"], step.get("error"), step.get("result")) for step in report["steps"]]
+
+    assert outcomes(attached) == outcomes(in_the_lab)
+    assert [r["value"] for r in attached["steps"][4]["result"]["records"]] == ["second 0"]

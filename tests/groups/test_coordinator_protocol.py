@@ -22,6 +22,7 @@ from kafkalab.protocol.groups import (
     OffsetFetchRequest,
     SyncGroupRequest,
 )
+from kafkalab.protocol.transactions import TxnOffsetCommitRequest
 from kafkalab.protocol.types import TopicPartition
 
 TP = TopicPartition("orders", 0)
@@ -86,6 +87,26 @@ def test_join_sync_heartbeat_commit_and_leave(clusters):
     assert left.members[0][1] == Errors.NONE
     cluster.run_for(100)
     assert send(coordinator, DescribeGroupsRequest(("g",))).groups[0].state == "Empty"
+
+
+def test_offsets_committed_in_a_transaction_for_a_member_must_come_from_its_current_generation(clusters):
+    """KIP-447: a processor's producer sends its consumer's generation and member id, so a member fenced by a
+    rebalance cannot commit; validation comes before anything is appended (3.9's ``doTxnCommitOffsets``)."""
+    _cluster, send, coordinator = _setup(clusters)
+    member = send(coordinator, _join()).member_id
+    assert send(coordinator, _join(member_id=member)).generation_id == 1
+
+    def txn_commit(generation: int, member_id: str) -> Errors:
+        answer = send(coordinator, TxnOffsetCommitRequest("processor", "g", 4000, 0, {TP: 5}, generation, member_id))
+        return answer.errors[TP]
+
+    assert txn_commit(0, member) == Errors.ILLEGAL_GENERATION
+    assert txn_commit(1, "stranger") == Errors.UNKNOWN_MEMBER_ID
+    assert txn_commit(-1, "stranger") == Errors.UNKNOWN_MEMBER_ID
+    # Naming no member is allowed in a transaction even while the group has members (an OffsetCommit is not).
+    assert send(coordinator, OffsetCommitRequest("g", -1, "", None, {TP: OffsetCommitPartition(5)})).errors == \
+           {TP: Errors.UNKNOWN_MEMBER_ID}
+    assert txn_commit(-1, "") == Errors.NONE
 
 
 def test_requests_to_the_wrong_broker_or_with_a_bad_group_id_are_refused(clusters):

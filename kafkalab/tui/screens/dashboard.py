@@ -32,8 +32,7 @@ def shows_transactions(topic: TopicView | None, windows: Mapping[int, LogWindow]
     """True when a lane draws a transaction's cells or an LSO below its high watermark."""
     if topic is None:
         return False
-    return (any(window.kinds for window in windows.values())
-            or any(p.last_stable_offset < p.high_watermark for p in topic.partitions))
+    return any(window.kinds for window in windows.values()) or topic.holds_readers_back
 
 
 def lane_markers(view: ClusterView, positions: tuple[ConsumerPosition, ...],

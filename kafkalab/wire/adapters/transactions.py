@@ -81,7 +81,7 @@ def txn_offset_commit(body: Any, ctx: RequestContext) -> Plan:
                for topic in body.topics for p in topic.partitions}
     request = TxnOffsetCommitRequest(body.transactional_id, body.group_id, body.producer_id, body.producer_epoch,
                                      offsets, getattr(body, "generation_id", -1), getattr(body, "member_id", ""),
-                                     ctx.client_id)
+                                     ctx.client_id, getattr(body, "group_instance_id", None))
 
     def tree(response: TxnOffsetCommitResponse) -> Tree:
         return {"topics": by_topic(response.errors.items(),
