@@ -25,3 +25,10 @@ def test_the_wire_codec_is_loaded_only_for_a_listener() -> None:
     loaded = _loaded_after_importing_the_tui()
     assert not {name for name in loaded if name == "kio" or name.startswith("kio.")}
     assert "kafkalab.wire.server" not in loaded
+
+
+def test_the_checksum_package_is_loaded_on_the_first_checksum() -> None:
+    # crc32c's __init__ imports importlib.metadata (50 ms) to read its own version.
+    loaded = _loaded_after_importing_the_tui()
+    assert "crc32c" not in loaded
+    assert "importlib.metadata" not in loaded
