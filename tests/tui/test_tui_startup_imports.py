@@ -27,8 +27,26 @@ def test_the_wire_codec_is_loaded_only_for_a_listener() -> None:
     assert "kafkalab.wire.server" not in loaded
 
 
+def test_only_the_dashboard_screen_is_imported_with_the_app() -> None:
+    screens = {name.rsplit(".", 1)[-1] for name in _loaded_after_importing_the_tui()
+               if name.startswith("kafkalab.tui.screens.")}
+    assert "dashboard" in screens
+    assert not screens & {"replication", "groups", "zookeeper", "quorum", "events", "records", "throughput",
+                          "clients", "transactions", "configs"}
+
+
 def test_the_checksum_package_is_loaded_on_the_first_checksum() -> None:
     # crc32c's __init__ imports importlib.metadata (50 ms) to read its own version.
     loaded = _loaded_after_importing_the_tui()
     assert "crc32c" not in loaded
     assert "importlib.metadata" not in loaded
+
+
+def test_every_mode_makes_its_screen() -> None:
+    from kafkalab.tui.app import KafkaLabApp
+    from kafkalab.tui.screens.base import LabScreen
+
+    for mode, make in KafkaLabApp.MODES.items():
+        screen = make()
+        assert isinstance(screen, LabScreen), mode
+        assert type(screen).__module__ == f"kafkalab.tui.screens.{mode}"
