@@ -35,13 +35,6 @@ def test_only_the_dashboard_screen_is_imported_with_the_app() -> None:
                           "clients", "transactions", "configs"}
 
 
-def test_the_checksum_package_is_loaded_on_the_first_checksum() -> None:
-    # crc32c's __init__ imports importlib.metadata (50 ms) to read its own version.
-    loaded = _loaded_after_importing_the_tui()
-    assert "crc32c" not in loaded
-    assert "importlib.metadata" not in loaded
-
-
 def test_every_mode_makes_its_screen() -> None:
     from kafkalab.tui.app import KafkaLabApp
     from kafkalab.tui.screens.base import LabScreen
