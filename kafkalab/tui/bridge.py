@@ -100,7 +100,7 @@ class EngineBridge:
                                controllers=controllers)
         listener = None
         if listen is not None:
-            # Imported only for a listener: the wire codec (kio) it loads costs start-up about a tenth of a second
+            # Imported only for a listener: the wire package and its codec (kio) cost start-up 60-80 ms of CPU
             # that a TUI without one (--no-listen, a lesson, a played scenario) never needs.
             from kafkalab.wire.listener import PORT_ADVICE, Listener
 
