@@ -120,12 +120,16 @@ class LeaderEpochFileCache:
 
     def truncate_from_start(self, start_offset: int) -> None:
         """Drop entries wholly before ``start_offset``, moving the epoch in force there to start at it."""
-        removed = None
-        while self._entries and self._entries[0].start_offset <= start_offset:
-            removed = self._entries.pop(0)
-        if removed is None:
+        removed = [entry for entry in self._entries if entry.start_offset <= start_offset]
+        if not removed:
             return
-        self._entries.insert(0, EpochEntry(removed.epoch, start_offset))
+        first = EpochEntry(removed[-1].epoch, start_offset)
+        if removed == [first]:
+            # Unchanged (the first epoch starts at the log start, as after every start of a log that kept all it
+            # wrote). Kafka writes the same entries again here; skipping it spares a start a file write and a
+            # rename per replica.
+            return
+        self._entries[:len(removed)] = [first]
         self._write()
 
     def clear(self) -> None:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future as ThreadFuture
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.message import Message
 
@@ -42,8 +42,10 @@ from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameReques
 from kafkalab.tui.lesson_host import LessonHost
 from kafkalab.tui.messages import ActionFinished, AppMailbox, EngineFailed, FrameReady
 from kafkalab.tui.player import ScenarioPlayer
-from kafkalab.wire.listener import PORT_ADVICE, Listener
-from kafkalab.wire.server import PortInUse
+from kafkalab.wire.connections import PortInUse
+
+if TYPE_CHECKING:
+    from kafkalab.wire.listener import Listener
 
 T = TypeVar("T")
 
@@ -98,6 +100,10 @@ class EngineBridge:
                                controllers=controllers)
         listener = None
         if listen is not None:
+            # Imported only for a listener: the wire package and its codec (kio) cost start-up 60-80 ms of CPU
+            # that a TUI without one (--no-listen, a lesson, a played scenario) never needs.
+            from kafkalab.wire.listener import PORT_ADVICE, Listener
+
             try:
                 listener = Listener(listen[0], listen[1], len(cluster.brokers),
                                     cluster.broker_config["socket.request.max.bytes"])

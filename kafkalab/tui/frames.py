@@ -19,7 +19,7 @@ from kafkalab.scenarios.model import Step
 from kafkalab.scenarios.runner import StepReport
 from kafkalab.sim.scheduler import DEFAULT_START_MS
 from kafkalab.views import ClusterView, ZnodeView
-from kafkalab.wire.server import ConnectionInfo
+from kafkalab.wire.connections import ConnectionInfo
 
 if TYPE_CHECKING:
     from kafkalab.cluster.quorum_views import QuorumStatus

@@ -12,8 +12,9 @@ from typing import Protocol
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.sim.realtime_clock import Waiter
+from kafkalab.wire.connections import ConnectionInfo
 from kafkalab.wire.gateway import Gateway
-from kafkalab.wire.server import ConnectionInfo, WireServer
+from kafkalab.wire.server import WireServer
 
 #: Broker 1 listens on the base port, broker 2 on the next one, and so on (Kafka's 9092 by default).
 DEFAULT_BASE_PORT = 9092

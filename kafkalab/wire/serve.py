@@ -31,8 +31,8 @@ from kafkalab.scenarios.yaml_source import SourceError, load_yaml
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Future
 from kafkalab.sim.realtime_clock import RealtimeDriver
+from kafkalab.wire.connections import PortInUse
 from kafkalab.wire.listener import PORT_ADVICE, Listener, no_authentication_warning
-from kafkalab.wire.server import PortInUse
 
 #: How long a step may take on the live clock before serve answers that it is still running.
 STEP_TIMEOUT_SECONDS = 600.0

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.wire.adapters.base import Tree
 from kafkalab.wire.apis import API_VERSIONS, api_name
+from kafkalab.wire.connections import ConnectionInfo, PortInUse
 from kafkalab.wire.frames import (
     DEFAULT_MAX_REQUEST_BYTES,
     DecodedRequest,
@@ -49,30 +50,6 @@ PUBLISH_SECONDS = 0.5
 _SOFTWARE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?")
 #: ApiVersions v3 (KIP-511) carries the client's software name and version.
 SOFTWARE_VERSION = 3
-
-
-
-class PortInUse(KafkaError):
-    """A listener could not bind its port."""
-
-    def __init__(self, host: str, port: int, broker_id: int) -> None:
-        super().__init__(Errors.INVALID_ARGUMENT, f"port {port} on {host} (broker {broker_id}) is already in use")
-        self.port = port
-        self.broker_id = broker_id
-
-
-@dataclass(frozen=True)
-class ConnectionInfo:
-    """One client connection as the clients view lists it."""
-
-    conn_id: int
-    node: str
-    broker_id: int
-    address: str
-    client_id: str
-    software_name: str
-    software_version: str
-    requests: tuple[tuple[str, int], ...]
 
 
 @dataclass(eq=False)

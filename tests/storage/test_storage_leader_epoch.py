@@ -144,6 +144,20 @@ def test_truncate_from_start(cache, offset, expected) -> None:
     assert entries(cache) == expected
 
 
+def test_truncating_from_the_first_entry_start_leaves_the_checkpoint_unwritten(tmp_path: Path) -> None:
+    # Every log is loaded with its start offset, which the first epoch usually starts at: a start writes nothing.
+    cache = LeaderEpochFileCache.in_directory(tmp_path)
+    for epoch, start in [(2, 6), (3, 8)]:
+        cache.assign(epoch, start)
+    checkpoint = tmp_path / "leader-epoch-checkpoint"
+    written = checkpoint.stat().st_ino
+    cache.truncate_from_start(6)
+    assert checkpoint.stat().st_ino == written
+    cache.truncate_from_start(7)
+    assert checkpoint.stat().st_ino != written
+    assert entries(LeaderEpochFileCache.in_directory(tmp_path)) == [(2, 7), (3, 8)]
+
+
 def test_clear_and_epoch_for_offset(cache) -> None:
     for epoch, start in [(1, 20), (5, 30)]:
         cache.assign(epoch, start)

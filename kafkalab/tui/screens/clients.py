@@ -17,7 +17,7 @@ from kafkalab.tui.frames import Frame
 from kafkalab.tui.screens.base import LabScreen, show_text
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.keyed_table import Cell, KeyedTable
-from kafkalab.wire.server import ConnectionInfo
+from kafkalab.wire.connections import ConnectionInfo
 
 #: How many APIs a row names in its rate column, busiest first.
 SHOWN_APIS = 4

@@ -1,0 +1,45 @@
+"""What the TUI loads before its first paint: only what drawing the cluster needs (issue 18).
+
+Every module imported before the first screen is drawn delays it (on Python 3.11 a dataclass
+costs about a millisecond to create); what the first screens do not use is imported where it
+is needed, and these tests keep it from creeping back.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _loaded_after_importing_the_tui() -> set[str]:
+    code = (
+        "import sys\n"
+        "import kafkalab.tui.app, kafkalab.tui.bridge\n"
+        "print(' '.join(sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(result.stdout.split())
+
+
+def test_the_wire_codec_is_loaded_only_for_a_listener() -> None:
+    loaded = _loaded_after_importing_the_tui()
+    assert not {name for name in loaded if name == "kio" or name.startswith("kio.")}
+    assert "kafkalab.wire.server" not in loaded
+
+
+def test_only_the_dashboard_screen_is_imported_with_the_app() -> None:
+    screens = {name.rsplit(".", 1)[-1] for name in _loaded_after_importing_the_tui()
+               if name.startswith("kafkalab.tui.screens.")}
+    assert "dashboard" in screens
+    assert not screens & {"replication", "groups", "zookeeper", "quorum", "events", "records", "throughput",
+                          "clients", "transactions", "configs"}
+
+
+def test_every_mode_makes_its_screen() -> None:
+    from kafkalab.tui.app import KafkaLabApp
+    from kafkalab.tui.screens.base import LabScreen
+
+    for mode, make in KafkaLabApp.MODES.items():
+        screen = make()
+        assert isinstance(screen, LabScreen), mode
+        assert type(screen).__module__ == f"kafkalab.tui.screens.{mode}"
