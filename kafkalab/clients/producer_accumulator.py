@@ -221,7 +221,8 @@ class RecordAccumulator:
 
         Any other append joins a batch that a pass already scheduled, or a timer (``linger.ms``) will send.
         """
-        return batch.records.count == 1 or batch.size_bytes >= self.batch_size or self.exhausted
+        # exhausted written out: every keyed send() asks, and a property is one more call.
+        return batch.records.count == 1 or batch.size_bytes >= self.batch_size or self.buffered_bytes >= self.buffer_memory
 
     def all_batches_full(self, tp: TopicPartition) -> bool:
         """True when the partition has no batch still open for records (``allBatchesFull``)."""

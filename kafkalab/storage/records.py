@@ -257,6 +257,11 @@ def _encode_headers(headers: Sequence[Header]) -> bytes:
 _VARINTS, _VARINT_MIN, _VARINT_MAX = varint_table()
 #: The length of each of ``_VARINTS``.
 _VARINT_SIZES = tuple(map(len, _VARINTS))
+#: The encodings of 0, 1, ... and their lengths, indexed by the value itself (lengths, counts and offset deltas).
+_UVARINTS, _UVARINT_SIZES = _VARINTS[-_VARINT_MIN:], _VARINT_SIZES[-_VARINT_MIN:]
+_UVARINT_END = len(_UVARINTS)
+#: A record's attributes (0) and a timestamp delta of 0.
+_ZERO_ATTRIBUTES_AND_DELTA = _RECORD_ATTRIBUTES + encode_varint(0)
 
 
 class RecordsBuilder:
@@ -286,10 +291,22 @@ class RecordsBuilder:
         """
         index = self.count
         self.count = index + 1
-        if offset_delta is None:
-            offset_delta = index
         if timestamp > self.max_timestamp:  # noqa: PLR1730 (a comparison costs less than calling max per record)
             self.max_timestamp = timestamp
+        if offset_delta is None and timestamp == self.base_timestamp and self._timestamps is None and not headers \
+                and key is not None and value is not None:
+            # A producer's usual record: the batch's timestamp, a key and a value, no headers. Its attributes and
+            # timestamp delta are two zero bytes, and every varint and its length come from the tables.
+            key_length, value_length = len(key), len(value)
+            if index < _UVARINT_END and key_length < _UVARINT_END and value_length < _UVARINT_END:
+                table, sizes = _UVARINTS, _UVARINT_SIZES
+                size = (3 + sizes[index] + sizes[key_length] + key_length + sizes[value_length]
+                        + value_length)  # 3: attributes, timestamp delta and headers count, one byte each
+                self._parts += (table[size] if size < _UVARINT_END else encode_varint(size), _ZERO_ATTRIBUTES_AND_DELTA,
+                                table[index], table[key_length], key, table[value_length], value, _NO_HEADERS)
+                return
+        if offset_delta is None:
+            offset_delta = index
         delta = timestamp - self.base_timestamp
         if delta and self._timestamps is None:
             self._timestamps = [self.base_timestamp] * index
