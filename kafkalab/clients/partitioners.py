@@ -45,15 +45,23 @@ def murmur2(data: bytes) -> int:
     return h - (1 << 32) if h & 0x80000000 else h
 
 
+#: murmur2 of ``(data, seed)`` as its unsigned 32 bits, the native function itself: ``partition_for_key`` and the
+#: producer's path for keyed records call it with ``MURMUR2_SEED``.
+murmur2_unsigned: Callable[[bytes, int], int] = _murmurhash2
+
+
 def to_positive(n: int) -> int:
     """Clear the sign bit of a Java ``int`` as ``Utils.toPositive`` does (not ``abs``)."""
     return n & 0x7FFFFFFF
 
 
 def partition_for_key(key: bytes, num_partitions: int) -> int:
-    """The partition Kafka's default partitioner gives a serialized key."""
-    # toPositive(murmur2(key)) is the unsigned hash's low 31 bits: every keyed record comes here, in one call.
-    return (_murmurhash2(key, MURMUR2_SEED) & 0x7FFFFFFF) % num_partitions
+    """The partition Kafka's default partitioner gives a serialized key.
+
+    ``Producer.send`` writes the same expression out for every keyed record, to save a call.
+    """
+    # toPositive(murmur2(key)) is the unsigned hash's low 31 bits, in one call.
+    return (murmur2_unsigned(key, MURMUR2_SEED) & 0x7FFFFFFF) % num_partitions
 
 
 class Partitioner(Protocol):

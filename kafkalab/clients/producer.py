@@ -22,13 +22,14 @@ from typing import Any
 
 from kafkalab.clients.client_config import merge_client_configs
 from kafkalab.clients.network_client import ClientNode
-from kafkalab.clients.partitioners import BuiltInPartitioner, choose_partition, partition_for_key
+from kafkalab.clients.partitioners import MURMUR2_SEED, BuiltInPartitioner, choose_partition, murmur2_unsigned
 from kafkalab.clients.producer_accumulator import (
+    RECORD_OVERHEAD,
     ProducerBatch,
     RecordAccumulator,
     RecordFuture,
     RecordMetadata,
-    record_size,
+    headers_size,
 )
 from kafkalab.clients.producer_config import build_partitioner, parse_producer_config
 from kafkalab.clients.producer_sender import Sender
@@ -175,18 +176,29 @@ class Producer:
         if type(value) is not bytes:
             value = _serialize("value", value)
         header_tuple = _headers(headers) if headers else ()
-        size = record_size(key, value, header_tuple)
+        # An upper bound on the record's encoded size (Kafka's DefaultRecord.sizeInUpperBound).
+        size = RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
+        if header_tuple:
+            size += headers_size(header_tuple)
         if size + BATCH_OVERHEAD > self._record_limit:
             return Future.failed(self._too_large(size + BATCH_OVERHEAD))
-        self._accumulator.buffered_bytes += size
+        accumulator = self._accumulator
+        accumulator.buffered_bytes += size
         if route is not None and partition is None and key is not None and self._hash_keys:
-            # Every keyed record with the default partitioner: murmur2, no partitioner state to update,
-            # the record encoded straight into its batch.
-            batch = self._accumulator.append(route.open_batches,
-                                             route.partitions[partition_for_key(key, route.num_partitions)],
-                                             key, value, header_tuple, timestamp, size, now_ms)
-            self._sender.wakeup()
-            return RecordFuture(batch, batch.records.count - 1)
+            # Every keyed record with the default partitioner: no partitioner state to update, the record
+            # encoded straight into its batch. Each Python call costs about a murmur2, so this path makes
+            # none it can do without: partition_for_key and RecordAccumulator.append are written out here.
+            open_batches = route.open_batches
+            number = (murmur2_unsigned(key, MURMUR2_SEED) & 0x7FFFFFFF) % route.num_partitions  # partition_for_key
+            batch = open_batches[number]
+            if batch is None or batch.size_bytes + size > accumulator.batch_size:
+                batch = accumulator.new_batch(open_batches, route.partitions[number], timestamp, now_ms)
+            records = batch.records
+            records.append(key, value, header_tuple, timestamp)
+            batch.size_bytes += size
+            if accumulator.wakes_sender(batch):
+                self._sender.wakeup()
+            return RecordFuture(batch, records.count - 1)
         record = (key, value, header_tuple, timestamp)
         if route is not None:
             return self._place(topic, route, partition, record, size, now_ms, None)
@@ -289,7 +301,8 @@ class Producer:
         if partition is None:
             self._partitioner.record_appended(topic, chosen, key, size,
                                               batch.size_bytes >= self._accumulator.batch_size)
-        self._sender.wakeup()
+        if self._accumulator.wakes_sender(batch):
+            self._sender.wakeup()
         if future is None:
             return RecordFuture(batch, batch.records.count - 1)
         future.bind(batch, batch.records.count - 1)

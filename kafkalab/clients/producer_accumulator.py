@@ -40,12 +40,9 @@ class RecordMetadata:
     timestamp: int
 
 
-def record_size(key: bytes | None, value: bytes | None, headers: tuple[Header, ...]) -> int:
-    """An upper bound on the record's encoded size (Kafka's ``DefaultRecord.sizeInUpperBound``)."""
-    size = RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
-    for header in headers:
-        size += 10 + len(header.key) + (len(header.value) if header.value else 0)
-    return size
+def headers_size(headers: tuple[Header, ...]) -> int:
+    """The headers' share of a record's size bound (``DefaultRecord.sizeInUpperBound``, with ``RECORD_OVERHEAD``)."""
+    return sum(10 + len(header.key) + (len(header.value) if header.value else 0) for header in headers)
 
 
 class RecordFuture(Future[RecordMetadata]):
@@ -206,11 +203,26 @@ class RecordAccumulator:
         """
         batch = open_batches[tp.partition]
         if batch is None or batch.size_bytes + size > self.batch_size:
-            batch = open_batches[tp.partition] = ProducerBatch(tp, now_ms, RecordsBuilder(timestamp))
-            self.queues.setdefault(tp, deque()).append(batch)
+            batch = self.new_batch(open_batches, tp, timestamp, now_ms)
         batch.records.append(key, value, headers, timestamp)
         batch.size_bytes += size
         return batch
+
+    def new_batch(self, open_batches: list[ProducerBatch | None], tp: TopicPartition, timestamp: int,
+                  now_ms: float) -> ProducerBatch:
+        """Open a batch for the partition's next records, behind its queued ones (the one before takes no more)."""
+        batch = open_batches[tp.partition] = ProducerBatch(tp, now_ms, RecordsBuilder(timestamp))
+        self.queues.setdefault(tp, deque()).append(batch)
+        return batch
+
+    def wakes_sender(self, batch: ProducerBatch) -> bool:
+        """Whether a record just appended to ``batch`` needs a send pass (Kafka's ``doSend`` wakes the sender on
+        ``newBatchCreated`` or ``batchIsFull``; here also on ``buffer.memory`` exhausted, which makes batches ready).
+
+        Any other append joins a batch that a pass already scheduled, or a timer (``linger.ms``) will send.
+        """
+        # exhausted written out: every keyed send() asks, and a property is one more call.
+        return batch.records.count == 1 or batch.size_bytes >= self.batch_size or self.buffered_bytes >= self.buffer_memory
 
     def all_batches_full(self, tp: TopicPartition) -> bool:
         """True when the partition has no batch still open for records (``allBatchesFull``)."""

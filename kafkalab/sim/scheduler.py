@@ -60,18 +60,15 @@ class Scheduler:
     """A deterministic discrete-event scheduler with a virtual millisecond clock."""
 
     def __init__(self, start_ms: float = DEFAULT_START_MS) -> None:
-        self._now_ms = float(start_ms)
+        #: Current virtual time in epoch milliseconds. Only the scheduler moves it; an attribute rather than a
+        #: property because everything reads it, a producer once per record (a property is a Python call).
+        self.now_ms = float(start_ms)
         self._heap: list[tuple[float, int, Timer]] = []
         self._sequence = itertools.count()
         self._pushes_since_sweep = 0
         self.timers_run = 0
         #: Where failures nobody handled go (the cluster's journal); None raises them.
         self.supervisor: Callable[[Failure], None] | None = None
-
-    @property
-    def now_ms(self) -> float:
-        """Current virtual time in epoch milliseconds."""
-        return self._now_ms
 
     def report(self, failure: Failure) -> None:
         """Hand ``failure`` to the supervisor (once per error); without one, raise its error."""
@@ -86,12 +83,12 @@ class Scheduler:
 
     def now_int_ms(self) -> int:
         """Current virtual time truncated to whole milliseconds (record timestamps)."""
-        return int(self._now_ms)
+        return int(self.now_ms)
 
     def call_at(self, due_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` at virtual time ``due_ms`` (never in the past)."""
-        if due_ms < self._now_ms:  # noqa: PLR1730 (a comparison costs less than calling max for every timer)
-            due_ms = self._now_ms
+        if due_ms < self.now_ms:  # noqa: PLR1730 (a comparison costs less than calling max for every timer)
+            due_ms = self.now_ms
         timer = Timer(due_ms, callback, args)
         heapq.heappush(self._heap, (due_ms, next(self._sequence), timer))
         pushes = self._pushes_since_sweep = self._pushes_since_sweep + 1
@@ -109,11 +106,11 @@ class Scheduler:
 
     def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` after ``delay_ms`` of virtual time."""
-        return self.call_at(self._now_ms + delay_ms if delay_ms > 0 else self._now_ms, callback, *args)
+        return self.call_at(self.now_ms + delay_ms if delay_ms > 0 else self.now_ms, callback, *args)
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` at the current time, after what is already due now."""
-        return self.call_at(self._now_ms, callback, *args)
+        return self.call_at(self.now_ms, callback, *args)
 
     def next_due_ms(self) -> float | None:
         """When the next live timer is due, or None if nothing is scheduled."""
@@ -129,7 +126,7 @@ class Scheduler:
             due_ms, _, timer = heapq.heappop(heap)
             if timer.cancelled:
                 continue
-            self._now_ms = due_ms
+            self.now_ms = due_ms
             self.timers_run += 1
             try:  # inline rather than a call: this loop runs every timer of the engine
                 timer.callback(*timer.args)
@@ -152,7 +149,7 @@ class Scheduler:
             heapq.heappop(heap)
             if timer.cancelled:
                 continue
-            self._now_ms = due_ms
+            self.now_ms = due_ms
             self.timers_run += 1
             try:  # inline rather than a call: this loop runs every timer of the engine
                 timer.callback(*timer.args)
@@ -162,18 +159,18 @@ class Scheduler:
             # what it was called with alive: a follower's whole fetch request and answer, say.
             timer.callback = _do_nothing
             timer.args = ()
-        self._now_ms = max(self._now_ms, until_ms)
+        self.now_ms = max(self.now_ms, until_ms)
 
     def run_for(self, duration_ms: float) -> None:
         """Advance virtual time by ``duration_ms``, running everything due meanwhile."""
-        self.run_until(self._now_ms + duration_ms)
+        self.run_until(self.now_ms + duration_ms)
 
     def run_while(self, condition: Callable[[], bool], timeout_ms: float) -> bool:
         """Run timers while ``condition()`` is true, for at most ``timeout_ms``.
 
         Returns True when the condition became false, False on timeout.
         """
-        deadline = self._now_ms + timeout_ms
+        deadline = self.now_ms + timeout_ms
         while condition():
             due = self.next_due_ms()
             if due is None or due > deadline:

@@ -255,6 +255,13 @@ def _encode_headers(headers: Sequence[Header]) -> bytes:
 
 
 _VARINTS, _VARINT_MIN, _VARINT_MAX = varint_table()
+#: The length of each of ``_VARINTS``.
+_VARINT_SIZES = tuple(map(len, _VARINTS))
+#: The encodings of 0, 1, ... and their lengths, indexed by the value itself (lengths, counts and offset deltas).
+_UVARINTS, _UVARINT_SIZES = _VARINTS[-_VARINT_MIN:], _VARINT_SIZES[-_VARINT_MIN:]
+_UVARINT_END = len(_UVARINTS)
+#: A record's attributes (0) and a timestamp delta of 0.
+_ZERO_ATTRIBUTES_AND_DELTA = _RECORD_ATTRIBUTES + encode_varint(0)
 
 
 class RecordsBuilder:
@@ -282,34 +289,50 @@ class RecordsBuilder:
         Every produced record passes here: its length is summed from its parts rather than measured
         on a joined body, and the parts are joined once for the whole batch.
         """
-        table, lo, hi = _VARINTS, _VARINT_MIN, _VARINT_MAX
         index = self.count
-        if offset_delta is None:
-            offset_delta = index
+        self.count = index + 1
         if timestamp > self.max_timestamp:  # noqa: PLR1730 (a comparison costs less than calling max per record)
             self.max_timestamp = timestamp
+        if offset_delta is None and timestamp == self.base_timestamp and self._timestamps is None and not headers \
+                and key is not None and value is not None:
+            # A producer's usual record: the batch's timestamp, a key and a value, no headers. Its attributes and
+            # timestamp delta are two zero bytes, and every varint and its length come from the tables.
+            key_length, value_length = len(key), len(value)
+            if index < _UVARINT_END and key_length < _UVARINT_END and value_length < _UVARINT_END:
+                table, sizes = _UVARINTS, _UVARINT_SIZES
+                size = (3 + sizes[index] + sizes[key_length] + key_length + sizes[value_length]
+                        + value_length)  # 3: attributes, timestamp delta and headers count, one byte each
+                self._parts += (table[size] if size < _UVARINT_END else encode_varint(size), _ZERO_ATTRIBUTES_AND_DELTA,
+                                table[index], table[key_length], key, table[value_length], value, _NO_HEADERS)
+                return
+        if offset_delta is None:
+            offset_delta = index
         delta = timestamp - self.base_timestamp
         if delta and self._timestamps is None:
             self._timestamps = [self.base_timestamp] * index
         if self._timestamps is not None:
             self._timestamps.append(timestamp)
-        timestamp_delta = table[delta - lo] if lo <= delta <= hi else encode_varint(delta)
-        offset_part = table[offset_delta - lo] if offset_delta <= hi else encode_varint(offset_delta)
-        # A null key or value is written as length -1 and no bytes; rebinding keeps the join below branch-free.
+        # A null key or value is written as length -1 and no bytes; rebinding keeps the parts below branch-free.
         if key is None:
-            key, key_part = b"", _NULL
+            key, key_length = b"", -1
         else:
-            key_part = table[len(key) - lo] if len(key) <= hi else encode_varint(len(key))
+            key_length = len(key)
         if value is None:
-            value, value_part = b"", _NULL
+            value, value_length = b"", -1
         else:
-            value_part = table[len(value) - lo] if len(value) <= hi else encode_varint(len(value))
-        header_part = _encode_headers(headers) if headers else _NO_HEADERS
-        size = (1 + len(timestamp_delta) + len(offset_part) + len(key_part) + len(key) + len(value_part) + len(value)
-                + len(header_part))  # the 1 is the attributes byte
-        self._parts += (table[size - lo] if size <= hi else encode_varint(size), _RECORD_ATTRIBUTES, timestamp_delta,
-                        offset_part, key_part, key, value_part, value, header_part)
-        self.count = index + 1
+            value_length = len(value)
+        table, sizes, lo, hi = _VARINTS, _VARINT_SIZES, _VARINT_MIN, _VARINT_MAX
+        if not headers and lo <= delta <= hi and offset_delta <= hi and key_length <= hi and value_length <= hi:
+            # Every varint from the table, and the record's length from the table's sizes: no len() per part.
+            size = (2 + sizes[delta - lo] + sizes[offset_delta - lo] + sizes[key_length - lo] + len(key)
+                    + sizes[value_length - lo] + len(value))  # 2: the attributes byte and the headers count (0)
+            self._parts += (table[size - lo] if size <= hi else encode_varint(size), _RECORD_ATTRIBUTES,
+                            table[delta - lo], table[offset_delta - lo], table[key_length - lo], key,
+                            table[value_length - lo], value, _NO_HEADERS)
+            return
+        parts = (_RECORD_ATTRIBUTES, encode_varint(delta), encode_varint(offset_delta), encode_varint(key_length),
+                 key, encode_varint(value_length), value, _encode_headers(headers) if headers else _NO_HEADERS)
+        self._parts += (encode_varint(sum(map(len, parts))), *parts)
 
     def timestamp(self, index: int) -> int:
         """The timestamp of record ``index``."""

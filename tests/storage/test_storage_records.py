@@ -62,6 +62,21 @@ def test_encode_decode_round_trips(items, base_offset, epoch, producer_id, produ
                             for i, (key, value, hs, ts) in enumerate(items))
 
 
+#: Lengths either side of where a varint grows a byte (63/64, 8191/8192) and past the encoder's table (16,383).
+sized_bytes = st.builds(lambda n, fill: bytes([fill]) * n, st.sampled_from([0, 1, 63, 64, 100, 8191, 8192, 16383, 16384]),
+                        st.integers(min_value=0, max_value=255))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(sized_bytes, sized_bytes), min_size=1, max_size=4), st.integers(min_value=0, max_value=200),
+       timestamps)
+def test_a_producers_usual_records_round_trip_across_varint_boundaries(items, more, timestamp) -> None:
+    """Keyed records with the batch's timestamp and no headers (the encoder's table path), up to 200+ in a batch."""
+    records = [(key, value, (), timestamp) for key, value in items] + [(b"k", b"v", (), timestamp)] * more
+    _, decoded = decode_batch(encode_batch(records))
+    assert decoded == tuple(Record(i, timestamp, key, value, ()) for i, (key, value, _, _) in enumerate(records))
+
+
 @settings(max_examples=60, deadline=None)
 @given(records, st.data())
 def test_crc_detects_every_single_bit_flip_in_the_covered_region(items, data) -> None:
