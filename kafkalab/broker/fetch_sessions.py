@@ -131,6 +131,10 @@ class SessionsByPartition:
             else:
                 self._holding.pop(tp, None)
 
+    def holding(self, tp: TopicPartition) -> tuple[FetchSession, ...]:
+        """The follower sessions holding ``tp``."""
+        return tuple(self._holding.get(tp, ()))
+
     def changed(self, tp: TopicPartition) -> None:
         """``tp`` changed here: the next fetch of every follower session holding it looks at it."""
         holding = self._holding.get(tp)

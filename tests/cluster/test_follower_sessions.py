@@ -3,8 +3,9 @@
 Kafka's leader reads and updates every partition of the session on every fetch; kafkalab's
 looks again only at partitions the follower names, that changed at the leader or that the last
 answer carried, and keeps the others' fetch time in one per-session clock. These tests fail if a
-changed partition is passed over, or if the clock does not stand in for Kafka's per-partition
-fetch times in the ISR check (``replica.lag.time.max.ms``).
+changed partition is passed over, if the clock does not stand in for Kafka's per-partition
+fetch times in the ISR check (``replica.lag.time.max.ms``), or if a session's waiting fetch is not
+woken by a change to one of its partitions.
 """
 
 from __future__ import annotations
@@ -65,3 +66,15 @@ def test_isr_lag_counts_from_the_last_fetch_of_the_session_not_the_last_time_the
     for number in led:
         if number != 0:
             assert follower in partition(cluster, "orders", number).isr, "at the leader's end: in sync"
+
+
+def test_an_append_answers_the_followers_waiting_fetches_at_once(clusters):
+    # A follower session's waiting fetch watches its session, not each partition: an append to any of
+    # its partitions must wake it, or acks=all would wait out replica.fetch.wait.max.ms (500 ms).
+    cluster = open_cluster(clusters, **FAST)
+    wait_checked(cluster, cluster.create_topic("orders", 6, 3))
+    run_checked(cluster, 3000)
+    for number in range(6):
+        started = cluster.scheduler.now_ms
+        wait_checked(cluster, cluster.produce("orders", number, [(None, b"v")], acks=-1), step_ms=1)
+        assert cluster.scheduler.now_ms - started < 10, "two fetch round trips of simulated hops"
