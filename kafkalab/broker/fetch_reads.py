@@ -7,12 +7,19 @@ the purgatory answers). ``ReplicaManager.handle_fetch`` serves fetches through t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from kafkalab.broker.fetch_sessions import Told
 from kafkalab.broker.partition import Partition
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.protocol.fetch import READ_COMMITTED, AbortedTransaction, FetchPartitionData, FetchRequest
+from kafkalab.protocol.fetch import (
+    READ_COMMITTED,
+    AbortedTransaction,
+    FetchPartition,
+    FetchPartitionData,
+    FetchRequest,
+)
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.segment import CorruptSegmentError
 
@@ -23,8 +30,11 @@ if TYPE_CHECKING:
 NOTHING_NEW, RECORDS, ANSWER = range(3)
 
 
-def fetch_state(replicas: ReplicaManager, request: FetchRequest) -> int:
+def fetch_state(replicas: ReplicaManager, request: FetchRequest, fetched: Mapping[TopicPartition, FetchPartition]) -> int:
     """Whether a waiting fetch must answer, may answer (records past a fetch offset) or has nothing new.
+
+    ``fetched`` are the partitions of the fetch to look at: ``request.partitions``, or a follower
+    session's partitions that changed (``fetch_sessions.py``).
 
     Kafka 3.9's ``DelayedFetch.tryComplete``: it answers when the broker no longer leads a
     partition or does not know it (cases A-C), when the fetch's leader epoch is fenced (E) or
@@ -36,7 +46,7 @@ def fetch_state(replicas: ReplicaManager, request: FetchRequest) -> int:
     broker = replicas.ctx.broker_id
     min_bytes = request.min_bytes
     state = NOTHING_NEW
-    for tp, fetch in request.partitions.items():
+    for tp, fetch in fetched.items():
         partition = partitions.get(tp)
         if partition is None or partition.leader_id != broker:
             return ANSWER
@@ -55,9 +65,9 @@ def fetch_state(replicas: ReplicaManager, request: FetchRequest) -> int:
     return state
 
 
-def read(replicas: ReplicaManager, request: FetchRequest,
+def read(replicas: ReplicaManager, request: FetchRequest, fetched: Mapping[TopicPartition, FetchPartition],
          told: Told | None) -> tuple[dict[TopicPartition, FetchPartitionData], int, bool]:
-    """Each partition's records from its fetch offset to the fetch's limit, within ``max_bytes`` (``readFromLog``).
+    """Each of ``fetched``'s records from its fetch offset to the fetch's limit, within ``max_bytes`` (``readFromLog``).
 
     Returns the answers, the bytes read and whether a partition answered an error.
     """
@@ -68,7 +78,7 @@ def read(replicas: ReplicaManager, request: FetchRequest,
     results: dict[TopicPartition, FetchPartitionData] = {}
     remaining = request.max_bytes
     has_error = False
-    for tp, fetch in request.partitions.items():
+    for tp, fetch in fetched.items():
         partition = partitions.get(tp)
         epoch = fetch.current_leader_epoch
         error = Errors.NONE

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kafkalab.broker.context import BrokerContext
-from kafkalab.clients.fetch_session_handler import FetchSessionHandler
+from kafkalab.clients.fetch_session_handler import FetchSessionHandler, SessionFetch
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.failures import ReplicaFetchFailed
 from kafkalab.protocol.fetch import (
@@ -70,7 +70,13 @@ def _request(ctx: BrokerContext, destination: str, request: Any, timeout_ms: flo
 
 
 class ReplicaFetcher:
-    """Fetches every partition this broker follows from one leader broker."""
+    """Fetches every partition this broker follows from one leader broker.
+
+    A round looks only at the partitions whose state may have changed since the last request
+    (``touched``: added, removed, answered, truncated) and at those whose backoff has ended, and
+    its fetch session names only those whose fetch position changed (KIP-227): the others are
+    asked for as before, so an idle partition costs a round nothing.
+    """
 
     def __init__(self, ctx: BrokerContext, replicas: ReplicaManager, leader_id: int) -> None:
         self.ctx = ctx
@@ -81,11 +87,29 @@ class ReplicaFetcher:
         #: then answers only partitions with news, so idle partitions cost a round little.
         self.session = FetchSessionHandler()
         self.running = False
+        #: Partitions whose state may have changed since the last request was built (an ordered set).
+        self._touched: dict[TopicPartition, None] = {}
+        #: Partitions neither fenced nor backing off, as of the last look: what a round fetches, or truncates.
+        self._ready: dict[TopicPartition, FetchState] = {}
+        self._truncating: set[TopicPartition] = set()
+        #: Partitions backing off after an error (``replica.fetch.backoff.ms``), looked at again when it ends.
+        self._backing_off: dict[TopicPartition, FetchState] = {}
 
     @property
     def name(self) -> str:
         """The fetcher as failures name it (Kafka's ``ReplicaFetcherThread-0-<leader>``)."""
         return f"replica fetcher from broker {self.leader_id}"
+
+    def add(self, tp: TopicPartition, state: FetchState) -> None:
+        """Fetch ``tp`` from ``state`` on, starting the loop if it had stopped."""
+        self.partitions[tp] = state
+        self._touched[tp] = None
+        self.start()
+
+    def remove(self, tp: TopicPartition) -> None:
+        """Stop fetching ``tp``."""
+        if self.partitions.pop(tp, None) is not None:
+            self._touched[tp] = None
 
     def start(self) -> None:
         if not self.running and self.partitions:
@@ -99,6 +123,37 @@ class ReplicaFetcher:
             # Ended or failed (then reported): the next partition added starts the loop again.
             self.running = False
 
+    def _look(self, now: float) -> None:
+        """Sort the touched partitions, and those whose backoff has ended, into ready, truncating and backing off."""
+        touched = self._touched
+        if self._backing_off:
+            touched.update(dict.fromkeys(tp for tp, s in self._backing_off.items() if s.delayed_until_ms <= now))
+        ready, backing_off, truncating = self._ready, self._backing_off, self._truncating
+        for tp in touched:
+            state = self.partitions.get(tp)
+            ready.pop(tp, None)
+            backing_off.pop(tp, None)
+            truncating.discard(tp)
+            if state is None or state.fenced:
+                continue
+            if state.delayed_until_ms > now:
+                backing_off[tp] = state
+                continue
+            ready[tp] = state
+            if state.truncating:
+                truncating.add(tp)
+
+    def _build(self, max_bytes: int) -> SessionFetch:
+        """The next request's partitions: all of them for a full fetch, else those touched since the last one."""
+        ready, touched = self._ready, self._touched
+        self._touched = {}
+        if self.session.full_due:
+            return self.session.build({tp: FetchPartition(s.fetch_offset, s.leader_epoch, max_bytes)
+                                       for tp, s in self.partitions.items() if tp in ready})
+        return self.session.build_changed({tp: None if (s := ready.get(tp)) is None
+                                           else FetchPartition(s.fetch_offset, s.leader_epoch, max_bytes)
+                                           for tp in touched})
+
     def _fetch_rounds(self) -> Process[None]:
         config = self.ctx.config
         leader_node = f"broker-{self.leader_id}"
@@ -107,21 +162,21 @@ class ReplicaFetcher:
         max_bytes = config["replica.fetch.max.bytes"]
         while self.partitions:
             now = self.ctx.now_ms
-            ready = {tp: s for tp, s in self.partitions.items() if not s.fenced and s.delayed_until_ms <= now}
-            truncating = {tp: s for tp, s in ready.items() if s.truncating}
-            if truncating:
+            self._look(now)
+            if self._truncating:
+                truncating = {tp: s for tp, s in self.partitions.items() if tp in self._truncating}
                 ok = yield from self._truncate(leader_node, truncating, timeout)
+                self._touched.update(dict.fromkeys(truncating))
                 if not ok:
                     yield Sleep(backoff)
                 continue
+            ready = self._ready
             if not ready:
-                delayed = [s.delayed_until_ms for s in self.partitions.values() if not s.fenced]
-                if not delayed:
+                if not self._backing_off:
                     break
-                yield Sleep(min(delayed) - now)
+                yield Sleep(min(s.delayed_until_ms for s in self._backing_off.values()) - now)
                 continue
-            sent = self.session.build({tp: FetchPartition(s.fetch_offset, s.leader_epoch, max_bytes)
-                                       for tp, s in ready.items()})
+            sent = self._build(max_bytes)
             request = FetchRequest(self.ctx.broker_id, config["replica.fetch.wait.max.ms"], 1,
                                    10 * config["replica.fetch.max.bytes"], sent.partitions,
                                    session_id=sent.session_id, session_epoch=sent.epoch, forgotten=sent.forgotten)
@@ -132,10 +187,12 @@ class ReplicaFetcher:
                 continue
             if not self.session.handle_response(sent, response):
                 continue  # the session broke: the next request is full, at once (``RemoteLeaderEndPoint.fetch``)
+            touched = self._touched
             for tp, data in response.partitions.items():
                 state = self.partitions.get(tp)
                 if state is None or state is not ready.get(tp):
                     continue  # removed or re-added while the fetch was in flight
+                touched[tp] = None
                 self._guarded(tp, state, self._process_partition_data, data)
 
     def _process_partition_data(self, tp: TopicPartition, state: FetchState, data: FetchPartitionData) -> None:
@@ -173,7 +230,7 @@ class ReplicaFetcher:
     def _mark_failed(self, tp: TopicPartition, state: FetchState, error: str, message: str) -> None:
         """Stop fetching ``tp`` until LeaderAndIsr adds it again (``markPartitionFailed``)."""
         if self.partitions.get(tp) is state:
-            del self.partitions[tp]
+            self.remove(tp)
         self._journal(tp, state, error, message, retrying=False)
 
     def _journal(self, tp: TopicPartition, state: FetchState, error: str, message: str, retrying: bool) -> None:
@@ -269,13 +326,12 @@ class FetcherManager:
         fetcher = self.fetchers.get(leader_id)
         if fetcher is None:
             fetcher = self.fetchers[leader_id] = ReplicaFetcher(self.ctx, self.replicas, leader_id)
-        fetcher.partitions[tp] = FetchState(leader_epoch, fetch_offset)
-        fetcher.start()
+        fetcher.add(tp, FetchState(leader_epoch, fetch_offset))
 
     def remove(self, tp: TopicPartition) -> None:
         """Stop fetching ``tp``."""
         for fetcher in self.fetchers.values():
-            fetcher.partitions.pop(tp, None)
+            fetcher.remove(tp)
 
     def following(self) -> dict[TopicPartition, int]:
         """Each followed partition and the leader it fetches from."""

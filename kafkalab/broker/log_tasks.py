@@ -62,6 +62,7 @@ class LogTasks:
                 continue
             self._journal_rolled(tp, result.rolled)
             if result.deleted:
+                self.replicas.follower_sessions.changed(tp)  # a new log start offset for followers to take
                 reasons = sorted({segment.reason for segment in result.deleted})
                 self.ctx.journal.emit(SegmentsDeleted, broker_id=self.ctx.broker_id, topic=tp.topic,
                                       partition=tp.partition,

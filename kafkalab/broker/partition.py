@@ -17,6 +17,18 @@ from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.log import PartitionLog
 
 
+@dataclass(slots=True, eq=False)
+class SessionClock:
+    """When a follower's fetch session (KIP-227) last fetched, at the leader.
+
+    Kafka updates every partition of the session on every fetch (``updateFollowerFetchState``);
+    the leader here updates only the partitions that changed, and the others read their fetch
+    time from this one per-session timestamp (``FollowerState.fetched_ms``).
+    """
+
+    fetch_ms: float = 0.0
+
+
 @dataclass(slots=True)
 class FollowerState:
     """The leader's view of one follower (Kafka's ``Replica``)."""
@@ -25,17 +37,44 @@ class FollowerState:
     last_caught_up_ms: float = 0.0
     last_fetch_leader_end_offset: int = -1
     last_fetch_ms: float = 0.0
+    #: The fetch session whose every fetch since the last update fetched this partition unchanged, if any.
+    clock: SessionClock | None = None
+
+    def fetched_ms(self) -> float:
+        """When the follower last fetched this partition (Kafka's ``lastFetchTimeMs``)."""
+        clock = self.clock
+        return self.last_fetch_ms if clock is None else max(self.last_fetch_ms, clock.fetch_ms)
+
+    def caught_up_ms(self) -> float:
+        """When the follower was last caught up (Kafka's ``lastCaughtUpTimeMs``).
+
+        The session's fetches since this partition's last update found it as that update left it
+        (the leader's log end and the follower's fetch offset unchanged, or the partition would
+        have been updated): Kafka's ``Replica.updateFetchState`` makes each of them a catch-up when
+        the follower was at the leader's end, and changes nothing when it was behind. A fetch
+        after the leader appended updates the partition, from these values, before the clock moves.
+        """
+        clock = self.clock
+        if clock is None or self.log_end_offset < self.last_fetch_leader_end_offset:
+            return self.last_caught_up_ms
+        return max(self.last_caught_up_ms, clock.fetch_ms)
+
+    def detach(self) -> None:
+        """Keep the times the session gave so far: the partition leaves the session."""
+        self.last_caught_up_ms = self.caught_up_ms()
+        self.last_fetch_ms = self.fetched_ms()
+        self.clock = None
 
     def is_caught_up(self, leader_end_offset: int, now_ms: float, lag_max_ms: float) -> bool:
         """At the leader's end, or caught up within ``replica.lag.time.max.ms`` (Kafka's ``ReplicaState.isCaughtUp``)."""
-        return leader_end_offset == self.log_end_offset or now_ms - self.last_caught_up_ms <= lag_max_ms
+        return leader_end_offset == self.log_end_offset or now_ms - self.caught_up_ms() <= lag_max_ms
 
 
 class Partition:
     """Role, ISR and high watermark of this broker's replica of ``tp``."""
 
     def __init__(self, broker_id: int, tp: TopicPartition, log: PartitionLog, config: TopicConfig,
-                 high_watermark: int) -> None:
+                 high_watermark: int, on_change: Callable[[TopicPartition], None] = lambda tp: None) -> None:
         self.broker_id = broker_id
         self.tp = tp
         self.log = log
@@ -46,7 +85,10 @@ class Partition:
         self.partition_epoch = -1
         self.controller_epoch = -1
         self.isr: tuple[int, ...] = ()
-        self.pending_isr: tuple[int, ...] | None = None
+        #: Told of every change to what a follower's fetch updates or reads here (role, epoch, ISR, a
+        #: pending ISR change, high watermark), so the fetch sessions holding it look at it again.
+        self._on_change = on_change
+        self._pending_isr: tuple[int, ...] | None = None
         #: Bumped by every change a view shows (role, leader, epoch, ISR, high watermark): a snapshot
         #: describes again only replicas whose partition or log changed (``ReplicaManager.describe``).
         self.changes = 0
@@ -62,7 +104,22 @@ class Partition:
     @high_watermark.setter
     def high_watermark(self, value: int) -> None:
         self._high_watermark = value
+        self._changed()
+
+    @property
+    def pending_isr(self) -> tuple[int, ...] | None:
+        """The ISR change proposed to the controller and not yet answered (KIP-497), if any."""
+        return self._pending_isr
+
+    @pending_isr.setter
+    def pending_isr(self, value: tuple[int, ...] | None) -> None:
+        # While one is pending no other is proposed: its end lets a follower's next fetch expand the ISR.
+        self._pending_isr = value
+        self._on_change(self.tp)
+
+    def _changed(self) -> None:
         self.changes += 1
+        self._on_change(self.tp)
 
     @property
     def is_leader(self) -> bool:
@@ -90,9 +147,10 @@ class Partition:
     @property
     def maximal_isr(self) -> tuple[int, ...]:
         """The ISR used for the high watermark: a pending expansion counts at once (KIP-497)."""
-        if self.pending_isr is None:
+        pending = self._pending_isr
+        if pending is None:
             return self.isr
-        return tuple(sorted(set(self.isr) | set(self.pending_isr)))
+        return tuple(sorted(set(self.isr) | set(pending)))
 
     # -- role changes --------------------------------------------------------------
 
@@ -119,49 +177,54 @@ class Partition:
         return True
 
     def _apply(self, state: PartitionState) -> None:
-        self.changes += 1
+        self._changed()
         self.replicas = state.replicas
         self.leader_id = state.leader
         self.leader_epoch = state.leader_epoch
         self.partition_epoch = state.partition_epoch
         self.controller_epoch = state.controller_epoch
         self.isr = state.isr
-        self.pending_isr = None
+        self._pending_isr = None
 
     def commit_isr(self, state: PartitionState) -> None:
         """Apply an ISR change the controller committed."""
-        self.changes += 1
+        self._changed()
         self.isr = state.isr
         self.partition_epoch = state.partition_epoch
-        self.pending_isr = None
+        self._pending_isr = None
 
     def stop(self) -> None:
         """StopReplica without deletion: the replica stays, leading and following nothing."""
         self.leader_id = -1
-        self.changes += 1
+        self._changed()
 
     # -- leader bookkeeping --------------------------------------------------------
 
-    def update_follower(self, replica: int, fetch_offset: int, now_ms: float) -> bool:
+    def update_follower(self, replica: int, fetch_offset: int, now_ms: float, clock: SessionClock | None = None) -> bool:
         """Record a follower's fetch: its log end offset and whether it has caught up.
 
-        Returns True when the follower's log end offset moved, the only time Kafka 3.9's
-        ``Partition.updateFollowerFetchState`` tries to advance the high watermark.
+        ``clock`` is the follower's fetch session when later fetches of it will update this
+        partition only if it changes (``SessionClock``). Returns True when the follower's log end
+        offset moved, the only time Kafka 3.9's ``Partition.updateFollowerFetchState`` tries to
+        advance the high watermark.
         """
         follower = self.followers.get(replica)
         if follower is None:
             return False
         leader_end = self.log.log_end_offset
+        last_caught_up_ms = follower.caught_up_ms()
         # Kafka's Replica.updateFetchState: caught up now if it asked for the leader's end,
         # or caught up as of its previous fetch if it reached what the leader had then.
         if fetch_offset >= leader_end:
-            follower.last_caught_up_ms = now_ms
+            last_caught_up_ms = now_ms
         elif fetch_offset >= follower.last_fetch_leader_end_offset:
-            follower.last_caught_up_ms = max(follower.last_caught_up_ms, follower.last_fetch_ms)
+            last_caught_up_ms = max(last_caught_up_ms, follower.fetched_ms())
+        follower.last_caught_up_ms = last_caught_up_ms
         moved = follower.log_end_offset != fetch_offset
         follower.log_end_offset = fetch_offset
         follower.last_fetch_leader_end_offset = leader_end
         follower.last_fetch_ms = now_ms
+        follower.clock = clock
         return moved
 
     def maybe_increment_high_watermark(self, now_ms: float, lag_max_ms: float,
@@ -209,7 +272,7 @@ class Partition:
         for replica in self.isr:
             follower = self.followers.get(replica, FollowerState())
             if replica != self.broker_id and follower.log_end_offset != leader_end \
-                    and now_ms - follower.last_caught_up_ms > lag_max_ms:
+                    and now_ms - follower.caught_up_ms() > lag_max_ms:
                 out.append(replica)
         return tuple(out)
 

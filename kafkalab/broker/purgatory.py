@@ -2,21 +2,21 @@
 
 A fetch with nothing to return waits up to ``max_wait_ms`` for new data (long polling);
 an ``acks=all`` produce waits until every in-sync replica has the records. Each waiting
-operation watches the partitions it needs and is re-checked when they change.
+operation watches the partitions it needs and is re-checked when they change; a follower's fetch
+in a session watches one key for all its partitions (``ReplicaManager._check_fetches``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
-from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.scheduler import Timer, TimerGroup
 
 
 class DelayedOperation:
     """An operation completed by ``try_complete`` returning True, or by its deadline."""
 
-    def __init__(self, keys: tuple[TopicPartition, ...], try_complete: Callable[[], bool],
+    def __init__(self, keys: tuple[Hashable, ...], try_complete: Callable[[], bool],
                  on_expire: Callable[[], None]) -> None:
         self.keys = keys
         self.try_complete = try_complete
@@ -26,7 +26,7 @@ class DelayedOperation:
 
 
 class Purgatory:
-    """Waiting operations keyed by the partitions they watch.
+    """Waiting operations keyed by what they watch: partitions, or a follower fetch session.
 
     An operation completed through one key leaves the watch lists of its other keys as
     soon as no check is walking a list. Kafka's ``DelayedOperationPurgatory`` leaves it
@@ -38,19 +38,19 @@ class Purgatory:
 
     def __init__(self, group: TimerGroup) -> None:
         self._group = group
-        self._watchers: dict[TopicPartition, list[DelayedOperation]] = {}
+        self._watchers: dict[Hashable, list[DelayedOperation]] = {}
         #: How many checks are walking watch lists now (a completion can start another check).
         self._checking = 0
         #: Operations completed through one key that other keys' lists still hold.
         self._to_unwatch: list[DelayedOperation] = []
 
-    def try_complete_else_watch(self, keys: tuple[TopicPartition, ...], try_complete: Callable[[], bool],
+    def try_complete_else_watch(self, keys: tuple[Hashable, ...], try_complete: Callable[[], bool],
                                 on_expire: Callable[[], None], timeout_ms: float) -> None:
         """Complete now if possible, else wait until a key is checked or ``timeout_ms`` passes."""
         if not try_complete():
             self.watch(keys, try_complete, on_expire, timeout_ms)
 
-    def watch(self, keys: tuple[TopicPartition, ...], try_complete: Callable[[], bool],
+    def watch(self, keys: tuple[Hashable, ...], try_complete: Callable[[], bool],
               on_expire: Callable[[], None], timeout_ms: float) -> None:
         """Wait without trying first, for a caller that already knows the operation cannot complete now."""
         operation = DelayedOperation(keys, try_complete, on_expire)
@@ -58,7 +58,7 @@ class Purgatory:
             self._watchers.setdefault(key, []).append(operation)
         operation.timer = self._group.call_later(timeout_ms, self._expire, operation)
 
-    def check_and_complete(self, key: TopicPartition) -> None:
+    def check_and_complete(self, key: Hashable) -> None:
         """Re-check the operations waiting on ``key``; completed ones leave the purgatory."""
         operations = self._watchers.get(key)
         if not operations:
@@ -115,6 +115,6 @@ class Purgatory:
                     del self._watchers[key]
         operation.on_expire()
 
-    def waiting(self, key: TopicPartition) -> int:
+    def waiting(self, key: Hashable) -> int:
         """How many operations wait on ``key``."""
         return sum(1 for op in self._watchers.get(key, ()) if not op.completed)

@@ -9,6 +9,7 @@ error, or a request that got no answer, makes the next request full again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kafkalab.errors import Errors
@@ -52,6 +53,29 @@ class FetchSessionHandler:
         changed = {tp: fetch for tp, fetch in wanted.items() if previous.get(tp) != fetch}
         forgotten = tuple(tp for tp in previous if tp not in wanted)
         return SessionFetch(self.session_id, self.next_epoch, changed, forgotten)
+
+    @property
+    def full_due(self) -> bool:
+        """True when the next request is a full one (no session yet, or it broke)."""
+        return self.next_epoch == INITIAL_SESSION_EPOCH
+
+    def build_changed(self, changed: Mapping[TopicPartition, FetchPartition | None]) -> SessionFetch:
+        """The next incremental request when only ``changed`` may differ from the session (None: not wanted now).
+
+        What ``build`` makes from every wanted partition, for a fetcher that knows which may
+        have changed since its last request (a follower's, ``broker/fetcher.py``). Not when ``full_due``.
+        """
+        assert not self.full_due
+        partitions = self.session_partitions
+        sent: dict[TopicPartition, FetchPartition] = {}
+        forgotten = []
+        for tp, fetch in changed.items():
+            if fetch is None:
+                if partitions.pop(tp, None) is not None:
+                    forgotten.append(tp)
+            elif partitions.get(tp) != fetch:
+                partitions[tp] = sent[tp] = fetch
+        return SessionFetch(self.session_id, self.next_epoch, sent, tuple(forgotten))
 
     def handle_response(self, sent: SessionFetch, response: FetchResponse) -> bool:
         """Move the session on after ``response``; False when its partitions must not be used.

@@ -5,8 +5,10 @@ Apache Kafka at every moment, not only once the cluster has settled: committed p
 state in ZooKeeper is consistent, at most one replica leads at the current leader epoch,
 no replica's high watermark passes its log end, every in-sync follower holds exactly
 the leader's batches below the leader's high watermark, and a controller has at most one
-request in flight to each broker. One rule is the lab's own: what the views show of a replica
-is its state now (a broker keeps its replicas' descriptions between snapshots).
+request in flight to each broker. Two rules are the lab's own: what the views show of a replica
+is its state now (a broker keeps its replicas' descriptions between snapshots), and a leader
+leaves a follower fetch session's partition alone only while reading it would answer nothing
+(it looks only at the partitions that changed, ``broker/fetch_sessions.py``).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def check_invariants(cluster: Cluster) -> list[Violation]:
     It reads every in-sync follower's log up to the high watermark, so it suits tests and
     scenario-sized logs; checking gigabytes after every step would be slow.
     """
-    violations = _check_controller_channels(cluster) + _check_descriptions(cluster)
+    violations = _check_controller_channels(cluster) + _check_descriptions(cluster) + _check_fetch_sessions(cluster)
     for topic in cluster.snapshot().topics:
         for view in topic.partitions:
             violations += _check_partition(cluster, view)
@@ -99,6 +101,14 @@ def _check_descriptions(cluster: Cluster) -> list[Violation]:
     return [Violation(f"{tp} on broker {broker_id}", "a replica's description matches its state",
                       "kept from before a change")
             for broker_id, broker in sorted(cluster.brokers.items()) for tp in broker.stale_descriptions()]
+
+
+def _check_fetch_sessions(cluster: Cluster) -> list[Violation]:
+    """A leader leaves a follower session's partition alone only while a read of it would answer nothing."""
+    return [Violation(f"{tp} on broker {broker_id}", "a fetch session looks at every partition that changed",
+                      f"left alone in session {session_id}")
+            for broker_id, broker in sorted(cluster.brokers.items())
+            for session_id, tp in broker.overlooked_session_partitions()]
 
 
 def _check_partition(cluster: Cluster, view: PartitionView) -> list[Violation]:

@@ -105,6 +105,7 @@ class Broker:
         self.producer_ids: ProducerIdManager | None = None
         self.transactions: TransactionCoordinator | None = None
         self.txn_markers: TxnMarkerWriter | None = None
+        self.fetch_sessions: FetchSessionCache | None = None
         #: KRaft mode: the voters to follow; None in ZooKeeper mode.
         self.quorum_settings = quorum
         #: KRaft mode: this incarnation's link to the quorum.
@@ -435,7 +436,7 @@ class Broker:
         self.state = BrokerState.NOT_RUNNING
         self.ctx = self.zk = self.replicas = self.controller = self.topic_configs = None
         self.groups = self.producer_ids = self.log_tasks = self.quorum = None
-        self.transactions = self.txn_markers = None
+        self.transactions = self.txn_markers = self.fetch_sessions = None
         self.log_manager = None
         self._handler_table = None
         self._stopping = None
@@ -481,7 +482,8 @@ class Broker:
         groups, transactions = self.groups, self.transactions
         metadata = self.ctx.metadata
         # Seeded from the broker's generator without drawing from it (session ids are the wire clients' business).
-        fetch_sessions = FetchSessionCache(self.ctx, replicas.handle_fetch, random.Random(hash(self.rng.getstate())))
+        fetch_sessions = self.fetch_sessions = FetchSessionCache(
+            self.ctx, replicas.handle_fetch, random.Random(hash(self.rng.getstate())), replicas.follower_sessions)
         return {
             ProduceRequest: replicas.handle_produce,
             FetchRequest: fetch_sessions.handle,
@@ -541,6 +543,12 @@ class Broker:
     def stale_descriptions(self) -> list[TopicPartition]:
         """Replicas whose kept description no longer matches their state (a bug; see ``ReplicaManager.describe``)."""
         return self.replicas.stale_descriptions() if self.replicas is not None else []
+
+    def overlooked_session_partitions(self) -> list[tuple[int, TopicPartition]]:
+        """Follower sessions' partitions left alone that a read would answer (a bug; see ``fetch_sessions.py``)."""
+        if self.fetch_sessions is None or self.replicas is None or self.ctx is None:
+            return []
+        return self.fetch_sessions.overlooked(self.replicas.partitions, self.ctx.broker_id)
 
     def replica_log(self, tp: TopicPartition) -> PartitionLog | None:
         """The log of this broker's replica of ``tp`` while it runs, to read (never to write)."""

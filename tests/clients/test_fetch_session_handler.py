@@ -71,3 +71,29 @@ def test_errors_start_over_as_kafkas_handler_does():
     full = handler.build({})
     handler.handle_response(full, FetchResponse({}, Errors.NONE, NO_SESSION))
     assert handler.build({}).full  # the broker kept no session: every request stays full
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(partitions, outcomes, st.booleans()), min_size=1, max_size=12))
+def test_naming_only_the_partitions_that_may_have_changed_builds_the_same_requests(rounds):
+    # A follower's fetcher passes only the partitions touched since its last request (``build_changed``),
+    # some of them unchanged; the requests must be those ``build`` makes from every wanted partition.
+    every, changed_only = FetchSessionHandler(), FetchSessionHandler()
+    previous: dict[TopicPartition, FetchPartition] = {}
+    for wanted, outcome, touch_unchanged in rounds:
+        expected = every.build(wanted)
+        if changed_only.full_due:
+            sent = changed_only.build(wanted)
+        else:
+            touched = {tp: fetch for tp, fetch in wanted.items() if touch_unchanged or previous.get(tp) != fetch}
+            sent = changed_only.build_changed({**dict.fromkeys(tp for tp in previous if tp not in wanted), **touched})
+        assert (sent.session_id, sent.epoch, sent.partitions, set(sent.forgotten)) == \
+            (expected.session_id, expected.epoch, expected.partitions, set(expected.forgotten))
+        previous = wanted
+        for handler in (every, changed_only):
+            if outcome == "lost":
+                handler.handle_error()
+            elif outcome == "ok":
+                handler.handle_response(sent, FetchResponse({}, Errors.NONE, SESSION_ID))
+            else:
+                handler.handle_response(sent, FetchResponse({}, outcome))
