@@ -2,7 +2,7 @@
 
 Kafka 3.9's ``ReplicaManager.readFromLog`` (the records from each partition's fetch offset up to
 the end the fetch's isolation allows) and ``DelayedFetch.tryComplete`` (when a fetch waiting in
-the purgatory answers). ``ReplicaManager.handle_fetch`` serves fetches through these.
+the purgatory answers). ``fetch_serving.py`` serves fetches through these.
 """
 
 from __future__ import annotations
