@@ -427,11 +427,16 @@ class RaftNode:
             return
         timeout = min(self._poll_current_state(now), self.cleaner.maybe_clean(now))
         self.listeners.update()
-        if self._wakeup is not None:
-            self._wakeup.cancel()
-            self._wakeup = None
+        wakeup = self._wakeup
         if self.running and timeout < math.inf:
-            self._wakeup = self.group.call_later(max(0.0, timeout), self.guarded, self._poll)
+            # Moved rather than replaced: a replica polls after every response, and the same
+            # wakeup serves until it is due (Scheduler.move keeps the order of events the same).
+            delay = max(0.0, timeout)
+            if wakeup is None or not self.group.move_later(wakeup, delay):
+                self._wakeup = self.group.call_later(delay, self.guarded, self._poll)
+        elif wakeup is not None:
+            wakeup.cancel()
+            self._wakeup = None
 
     def _poll_current_state(self, now: float) -> float:
         state = self.quorum.state
