@@ -37,6 +37,9 @@ SWEEP_AFTER_PUSHES = 4096
 #: The owner named for a failing timer that belongs to no ``TimerGroup`` (network deliveries, sessions).
 ENGINE = "engine"
 
+#: Where a timer stands in the order of events: its due time, then its sequence number.
+Place = tuple[float, int]
+
 
 @dataclass(eq=False, slots=True)
 class Timer:
@@ -113,6 +116,22 @@ class Scheduler:
         self._push(due_ms, sequence, timer)
         return timer
 
+    def place_later(self, delay_ms: float) -> Place:
+        """The place a timer scheduled now to run after ``delay_ms`` would take, for ``call_at_place`` or ``move_to``.
+
+        Taking it is what scheduling does to the order of events: a timer later put at this
+        place runs exactly where one scheduled now would have.
+        """
+        now = self._now_ms
+        return (now + delay_ms if delay_ms > 0 else now), next(self._sequence)
+
+    def call_at_place(self, place: Place, callback: Callable[..., Any], *args: Any) -> Timer:
+        """Run ``callback(*args)`` at ``place`` (from ``place_later``, and not passed yet)."""
+        due_ms, sequence = place
+        timer = Timer(due_ms, callback, args, False, sequence, due_ms, sequence)
+        self._push(due_ms, sequence, timer)
+        return timer
+
     def move(self, timer: Timer, due_ms: float) -> bool:
         """Run a pending ``timer`` at ``due_ms`` instead, after every timer already scheduled for then.
 
@@ -120,14 +139,18 @@ class Scheduler:
         too; only a move to an earlier time pushes a heap entry. False (and nothing moved)
         when the timer has run, is running or was cancelled.
         """
-        if timer.callback is _do_nothing:
-            return False
         if due_ms < self._now_ms:  # noqa: PLR1730 (as in call_at)
             due_ms = self._now_ms
-        sequence = next(self._sequence)
+        return self.move_to(timer, (due_ms, next(self._sequence)))
+
+    def move_to(self, timer: Timer, place: Place) -> bool:
+        """Run a pending ``timer`` at ``place`` (from ``place_later``, not passed yet) instead; False as ``move``."""
+        if timer.callback is _do_nothing:
+            return False
+        due_ms, sequence = place
         timer.due_ms = due_ms
         timer.sequence = sequence
-        if due_ms < timer.queued_ms:  # its entry would come up too late: a new one, and the old one is stale
+        if place < (timer.queued_ms, timer.queued_sequence):  # its entry would come up too late: a new one
             timer.queued_ms = due_ms
             timer.queued_sequence = sequence
             self._push(due_ms, sequence, timer)
