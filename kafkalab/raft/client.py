@@ -484,7 +484,7 @@ class RaftNode:
             self.log.flush(int(now))
             self._on_leader_log_end(state, now)
         if now >= state.begin_quorum_epoch_due_ms:
-            for voter in sorted(self.quorum.remote_voters):
+            for voter in self.quorum.remote_voters:
                 self.outbound.send(voter, BeginQuorumEpochRequest(self.cluster_id, self.node_id, state.epoch, voter), now)
             state.begin_quorum_epoch_due_ms = now + self.config.begin_quorum_epoch_interval_ms
         return min(accumulator.time_until_drain(now), state.begin_quorum_epoch_due_ms - now,
