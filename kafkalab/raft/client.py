@@ -429,8 +429,9 @@ class RaftNode:
         self.listeners.update()
         wakeup = self._wakeup
         if self.running and timeout < math.inf:
-            # Moved rather than replaced: a replica polls after every response, and the same
-            # wakeup serves until it is due (Scheduler.move keeps the order of events the same).
+            # One wakeup, moved rather than replaced at every poll, as Kafka's poll waits on one timeout
+            # (``messageQueue.poll(pollTimeoutMs)`` in ``KafkaRaftClient.poll``); Scheduler.move keeps
+            # the order of events what a new timer would give.
             delay = max(0.0, timeout)
             if wakeup is None or not self.group.move_later(wakeup, delay):
                 self._wakeup = self.group.call_later(delay, self.guarded, self._poll)
