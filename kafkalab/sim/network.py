@@ -24,6 +24,8 @@ RequestHandler = Callable[[str, Any, Responder], None]
 ResponseCallback = Callable[[Any, Errors | None], None]
 
 DEFAULT_LATENCY_MS = 0.5
+#: A timeout queue drops its finished requests once it holds this many and they are most of it.
+COMPACT_TIMEOUTS_AT = 256
 
 
 def link_key(a: str, b: str) -> frozenset[str]:
@@ -77,16 +79,24 @@ class _Timeouts:
     scheduler: Scheduler
     expire: Callable[[_Pending], None]
     queue: deque[_Pending] = field(default_factory=deque)
+    #: How many requests in ``queue`` still wait (the others are finished and dropped when they reach the front).
+    waiting: int = 0
     timer: Timer | None = None
     timer_place: Place | None = None
 
     def add(self, pending: _Pending) -> None:
-        self.queue.append(pending)
-        if len(self.queue) == 1:
+        queue = self.queue
+        if len(queue) > COMPACT_TIMEOUTS_AT and len(queue) > 2 * self.waiting:
+            # Behind a request that waits long (a cut link) finished ones pile up: drop them, in order.
+            queue = self.queue = deque(waiting for waiting in queue if not waiting.done)
+        queue.append(pending)
+        self.waiting += 1
+        if len(queue) == 1:
             self._arm()
 
     def finished(self, pending: _Pending) -> None:
         """``pending`` was answered, failed or cancelled: the timer moves on if it stood for it."""
+        self.waiting -= 1
         if self.queue and self.queue[0] is pending:
             self._arm()
 

@@ -4,7 +4,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kafkalab.errors import Errors
-from kafkalab.sim.network import Network
+from kafkalab.sim.network import COMPACT_TIMEOUTS_AT, Network
 from kafkalab.sim.scheduler import Scheduler, Timer
 
 
@@ -121,3 +121,21 @@ def test_requests_time_out_exactly_where_a_timer_each_would_have_fired(steps: li
     scheduler.run_for(100)
     reference.run_for(100)
     assert got == expected
+
+
+def test_answered_requests_are_not_kept_behind_one_that_waits_long() -> None:
+    """One timeout timer per timeout keeps its requests in order; a request stuck on a cut link must not make it
+    keep every answered request sent after it until it times out."""
+    scheduler, network = setup()
+    network.attach("c", echo)
+    network.cut("a", "c")
+    stuck: list[Errors | None] = []
+    network.request("a", "c", "ping", lambda _r, e: stuck.append(e), timeout_ms=30_000)
+    answered: list[object] = []
+    for _ in range(5_000):
+        network.request("a", "b", "ping", lambda r, _e: answered.append(r), timeout_ms=30_000)
+        scheduler.run_for(3)
+    assert len(answered) == 5_000 and stuck == []
+    assert len(network._timeouts[30_000].queue) <= 2 * COMPACT_TIMEOUTS_AT  # private: what this test is about
+    scheduler.run_for(30_000)
+    assert stuck == [Errors.REQUEST_TIMED_OUT]
