@@ -427,11 +427,17 @@ class RaftNode:
             return
         timeout = min(self._poll_current_state(now), self.cleaner.maybe_clean(now))
         self.listeners.update()
-        if self._wakeup is not None:
-            self._wakeup.cancel()
-            self._wakeup = None
+        wakeup = self._wakeup
         if self.running and timeout < math.inf:
-            self._wakeup = self.group.call_later(max(0.0, timeout), self.guarded, self._poll)
+            # One wakeup, moved rather than replaced at every poll, as Kafka's poll waits on one timeout
+            # (``messageQueue.poll(pollTimeoutMs)`` in ``KafkaRaftClient.poll``); Scheduler.move keeps
+            # the order of events what a new timer would give.
+            delay = max(0.0, timeout)
+            if wakeup is None or not self.group.move_later(wakeup, delay):
+                self._wakeup = self.group.call_later(delay, self.guarded, self._poll)
+        elif wakeup is not None:
+            wakeup.cancel()
+            self._wakeup = None
 
     def _poll_current_state(self, now: float) -> float:
         state = self.quorum.state
@@ -479,7 +485,7 @@ class RaftNode:
             self.log.flush(int(now))
             self._on_leader_log_end(state, now)
         if now >= state.begin_quorum_epoch_due_ms:
-            for voter in sorted(self.quorum.remote_voters):
+            for voter in self.quorum.remote_voters:
                 self.outbound.send(voter, BeginQuorumEpochRequest(self.cluster_id, self.node_id, state.epoch, voter), now)
             state.begin_quorum_epoch_due_ms = now + self.config.begin_quorum_epoch_interval_ms
         return min(accumulator.time_until_drain(now), state.begin_quorum_epoch_due_ms - now,

@@ -73,10 +73,11 @@ class OutboundRequests:
                     for voter in sorted(state.votes.unrecorded)), default=math.inf)
 
     def _fetch_request(self) -> RaftFetchRequest:
-        high_watermark = self.node.quorum.state.high_watermark
-        return RaftFetchRequest(self.node.cluster_id, self.node.node_id, self.node.epoch, self.node.log.end_offset,
-                                self.node.log.last_fetched_epoch, NO_HIGH_WATERMARK if high_watermark is None
-                                else high_watermark, MAX_FETCH_WAIT_MS, self.node.max_fetch_bytes)
+        node, state = self.node, self.node.quorum.state
+        high_watermark = state.high_watermark
+        return RaftFetchRequest(node.cluster_id, node.node_id, state.epoch, node.log.end_offset,
+                                node.log.last_fetched_epoch, NO_HIGH_WATERMARK if high_watermark is None
+                                else high_watermark, MAX_FETCH_WAIT_MS, node.max_fetch_bytes)
 
     def fetch_from_best_node(self, state: FollowerState, now: float) -> float:
         """Fetch from the leader; an observer whose leader connection backs off asks another voter who leads.
@@ -106,7 +107,7 @@ class OutboundRequests:
         observer asks voter after voter at the network's round trip, as Kafka's does; only a
         failed request backs off (``controller.quorum.retry.backoff.ms``).
         """
-        voters = sorted(self.node.quorum.remote_voters)
+        voters = self.node.quorum.remote_voters
         if self.requests.has_in_flight():
             return math.inf
         destination = self.requests.find_ready(voters, now)

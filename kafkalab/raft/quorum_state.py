@@ -71,6 +71,8 @@ class QuorumState:
     def __init__(self, local_id: int, voters: Sequence[int], config: QuorumConfig, rng: random.Random) -> None:
         self.local_id = local_id
         self.voters = frozenset(voters)
+        #: The other voters in id order (asked for votes, fetched from: once per Fetch without a leader).
+        self.remote_voters = tuple(sorted(self.voters - {local_id}))
         self.config = config
         self._rng = rng
         self._state: EpochState | None = None
@@ -102,10 +104,6 @@ class QuorumState:
     @property
     def is_only_voter(self) -> bool:
         return self.voters == {self.local_id}
-
-    @property
-    def remote_voters(self) -> frozenset[int]:
-        return self.voters - {self.local_id}
 
     def election(self) -> ElectionState:
         """What ``quorum-state`` holds for the current state."""

@@ -11,63 +11,55 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-
-@dataclass
-class _Connection:
-    in_flight: int | None = None
-    backoff_until_ms: float = -math.inf
 
 
 class RequestManager:
-    """Per-destination request state: ready, awaiting a response, or backing off."""
+    """Per-destination request state: ready, awaiting a response, or backing off.
+
+    Two maps rather than an object per connection: every Fetch asks them several times
+    (an observer without a leader sends one per round trip).
+    """
 
     def __init__(self, retry_backoff_ms: float, rng: random.Random) -> None:
         self._retry_backoff_ms = retry_backoff_ms
         self._rng = rng
-        self._connections: dict[int, _Connection] = {}
-
-    def _get(self, node: int) -> _Connection:
-        connection = self._connections.get(node)
-        if connection is None:  # not setdefault: that would build a connection on every call
-            connection = self._connections[node] = _Connection()
-        return connection
+        #: The correlation id of the request in flight to each node that has one.
+        self._in_flight: dict[int, int] = {}
+        #: Until when each node that failed a request is backed off.
+        self._backoff_until_ms: dict[int, float] = {}
 
     def is_ready(self, node: int, now_ms: float) -> bool:
         """No request in flight and not backing off."""
-        connection = self._get(node)
-        return connection.in_flight is None and connection.backoff_until_ms <= now_ms
+        return node not in self._in_flight and self._backoff_until_ms.get(node, -math.inf) <= now_ms
 
     def is_backing_off(self, node: int, now_ms: float) -> bool:
-        return self._get(node).backoff_until_ms > now_ms
+        return self._backoff_until_ms.get(node, -math.inf) > now_ms
 
     def remaining_backoff_ms(self, node: int, now_ms: float) -> float:
         """How long until ``node`` may be asked again (0 when ready; infinite while awaiting)."""
-        connection = self._get(node)
-        if connection.in_flight is not None:
+        if node in self._in_flight:
             return math.inf
-        return max(0.0, connection.backoff_until_ms - now_ms)
+        return max(0.0, self._backoff_until_ms.get(node, -math.inf) - now_ms)
 
     def has_in_flight(self) -> bool:
-        return any(connection.in_flight is not None for connection in self._connections.values())
+        return bool(self._in_flight)
 
     def on_request_sent(self, node: int, correlation_id: int) -> None:
-        self._get(node).in_flight = correlation_id
+        self._in_flight[node] = correlation_id
 
     def is_response_expected(self, node: int, correlation_id: int) -> bool:
-        return self._get(node).in_flight == correlation_id
+        return self._in_flight.get(node) == correlation_id
 
     def on_response(self, node: int, success: bool, now_ms: float) -> None:
         """The in-flight request to ``node`` completed; back off after a failure."""
-        connection = self._get(node)
-        connection.in_flight = None
+        self._in_flight.pop(node, None)
         if not success:
-            connection.backoff_until_ms = now_ms + self._retry_backoff_ms
+            self._backoff_until_ms[node] = now_ms + self._retry_backoff_ms
 
     def reset_all(self) -> None:
         """Forget every in-flight request and backoff (a state change: old answers no longer matter)."""
-        self._connections.clear()
+        self._in_flight.clear()
+        self._backoff_until_ms.clear()
 
     def find_ready(self, nodes: Sequence[int], now_ms: float) -> int | None:
         """A ready node, trying them from a random start (``findReadyBootstrapServer``)."""

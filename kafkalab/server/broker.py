@@ -80,6 +80,15 @@ class BrokerState(Enum):
 SESSION_EXPIRED_DURING_STARTUP = "its ZooKeeper session expired before it registered"
 
 
+def _state_seed(rng: random.Random) -> int:
+    """A seed taken from ``rng``'s state without drawing from it, the same in every run of a seed.
+
+    Only the generator's words are hashed: its whole state ends in ``None``, which Python 3.11
+    hashes by its address, so a hash of the whole state differed from one process to the next.
+    """
+    return hash(rng.getstate()[1])
+
+
 class Broker:
     """One broker of the cluster, identified by ``broker_id`` and its log directory."""
 
@@ -159,7 +168,7 @@ class Broker:
         # the virtual clock, saved with the data dir, keeps it new across app sessions too.
         from kafkalab.kraft.broker_link import BrokerQuorumLink  # KRaft's modules load only in KRaft mode
 
-        incarnation = random.Random(f"{self.broker_id}-{self.scheduler.now_ms}-{hash(self.rng.getstate())}")
+        incarnation = random.Random(f"{self.broker_id}-{self.scheduler.now_ms}-{_state_seed(self.rng)}")
         self.quorum = BrokerQuorumLink(self.ctx, self.log_dir, settings.voters, settings.cluster_id, incarnation,
                                        settings.config, self.advertised_listener)
         self.network.attach(self.node, self._on_request)
@@ -261,7 +270,7 @@ class Broker:
         self.log_tasks = LogTasks(self.ctx, self.replicas)
         self.log_tasks.start()
         # Seeded from the broker's generator without drawing from it, so the controller's choices stay as they were.
-        self.groups = GroupCoordinator(self.ctx, self.replicas, random.Random(hash(self.rng.getstate())))
+        self.groups = GroupCoordinator(self.ctx, self.replicas, random.Random(_state_seed(self.rng)))
         self.replicas.leadership_listeners.append(self.groups.on_partition_role)
         return True
 
@@ -483,7 +492,7 @@ class Broker:
         metadata = self.ctx.metadata
         # Seeded from the broker's generator without drawing from it (session ids are the wire clients' business).
         fetch_sessions = self.fetch_sessions = FetchSessionCache(
-            self.ctx, replicas.handle_fetch, random.Random(hash(self.rng.getstate())), replicas.follower_sessions)
+            self.ctx, replicas.handle_fetch, random.Random(_state_seed(self.rng)), replicas.follower_sessions)
         return {
             ProduceRequest: replicas.handle_produce,
             FetchRequest: fetch_sessions.handle,

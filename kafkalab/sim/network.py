@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kafkalab.errors import Errors
-from kafkalab.sim.scheduler import Scheduler, Timer
+from kafkalab.sim.scheduler import Place, Scheduler, Timer
 
 Responder = Callable[[Any], None]
 RequestHandler = Callable[[str, Any, Responder], None]
 ResponseCallback = Callable[[Any, Errors | None], None]
 
 DEFAULT_LATENCY_MS = 0.5
+#: A timeout queue drops its finished requests once it holds this many and they are most of it.
+COMPACT_TIMEOUTS_AT = 256
 
 
 def link_key(a: str, b: str) -> frozenset[str]:
@@ -45,14 +48,81 @@ class PendingRequest:
     kind: str
 
 
-@dataclass(eq=False)
+def _answered(response: Any, error: Errors | None) -> None:
+    """What a finished request holds instead of its callback."""
+
+
+@dataclass(eq=False, slots=True)
 class _Pending:
+    message_id: int
     source: str
     destination: str
     kind: str
     callback: ResponseCallback
-    timeout: Timer | None = None
+    #: Where its REQUEST_TIMED_OUT stands in the order of events (taken when it was sent).
+    timeout_place: Place
+    timeouts: _Timeouts
     done: bool = False
+
+
+@dataclass(eq=False)
+class _Timeouts:
+    """The requests sent with one timeout, oldest first, and one timer for the oldest still waiting.
+
+    A timer per request would be pushed on the heap and cancelled for nearly every request
+    (answers come in milliseconds, timeouts after seconds). Requests with the same timeout
+    time out in the order they were sent, so one timer stands at the place the oldest
+    waiting request's own timer would have taken and moves on when that request finishes:
+    a timeout fires exactly where it did with a timer each.
+    """
+
+    scheduler: Scheduler
+    expire: Callable[[_Pending], None]
+    queue: deque[_Pending] = field(default_factory=deque)
+    #: How many requests in ``queue`` still wait (the others are finished and dropped when they reach the front).
+    waiting: int = 0
+    timer: Timer | None = None
+    timer_place: Place | None = None
+
+    def add(self, pending: _Pending) -> None:
+        queue = self.queue
+        if len(queue) > COMPACT_TIMEOUTS_AT and len(queue) > 2 * self.waiting:
+            # Behind a request that waits long (a cut link) finished ones pile up: drop them, in order.
+            queue = self.queue = deque(waiting for waiting in queue if not waiting.done)
+        queue.append(pending)
+        self.waiting += 1
+        if len(queue) == 1:
+            self._arm()
+
+    def finished(self, pending: _Pending) -> None:
+        """``pending`` was answered, failed or cancelled: the timer moves on if it stood for it."""
+        self.waiting -= 1
+        if self.queue and self.queue[0] is pending:
+            self._arm()
+
+    def _arm(self) -> None:
+        """Put the timer at the oldest waiting request's place (or cancel it when none waits)."""
+        queue = self.queue
+        while queue and queue[0].done:
+            queue.popleft()
+        timer = self.timer
+        if not queue:
+            if timer is not None:
+                timer.cancel()
+            self.timer = self.timer_place = None
+            return
+        place = queue[0].timeout_place
+        if place == self.timer_place and timer is not None and timer.pending:
+            return
+        if timer is None or not self.scheduler.move_to(timer, place):
+            self.timer = self.scheduler.call_at_place(place, self._fire)
+        self.timer_place = place
+
+    def _fire(self) -> None:
+        pending = self.queue.popleft()
+        self.timer_place = None
+        self.expire(pending)
+        self._arm()
 
 
 class Network:
@@ -66,6 +136,7 @@ class Network:
         self._cut: set[frozenset[str]] = set()
         self._latency: dict[frozenset[str], float] = {}
         self._pending: dict[int, _Pending] = {}
+        self._timeouts: dict[float, _Timeouts] = {}
         self._ids = itertools.count(1)
         self.messages_sent = 0
         self.messages_dropped = 0
@@ -149,9 +220,13 @@ class Network:
         returned message id lets the sender ``cancel`` the request.
         """
         message_id = next(self._ids)
-        pending = _Pending(source, destination, type(request).__name__, callback)
+        timeouts = self._timeouts.get(timeout_ms)
+        if timeouts is None:
+            timeouts = self._timeouts[timeout_ms] = _Timeouts(self.scheduler, self._time_out)
+        pending = _Pending(message_id, source, destination, type(request).__name__, callback,
+                           self.scheduler.place_later(timeout_ms), timeouts)
         self._pending[message_id] = pending
-        pending.timeout = self.scheduler.call_later(timeout_ms, self._fail, message_id, Errors.REQUEST_TIMED_OUT)
+        timeouts.add(pending)
         self.messages_sent += 1
         if not self.link_up(source, destination):
             self.messages_dropped += 1
@@ -205,19 +280,26 @@ class Network:
                                 lambda: self._fail(message_id, Errors.NETWORK_EXCEPTION))
 
     def _succeed(self, message_id: int, response: Any) -> None:
-        pending = self._finish(message_id)
-        if pending is not None:
-            pending.callback(response, None)
+        callback = self._finish(message_id)
+        if callback is not None:
+            callback(response, None)
 
     def _fail(self, message_id: int, error: Errors) -> None:
-        pending = self._finish(message_id)
-        if pending is not None:
-            pending.callback(None, error)
+        callback = self._finish(message_id)
+        if callback is not None:
+            callback(None, error)
 
-    def _finish(self, message_id: int) -> _Pending | None:
+    def _time_out(self, pending: _Pending) -> None:
+        self._fail(pending.message_id, Errors.REQUEST_TIMED_OUT)
+
+    def _finish(self, message_id: int) -> ResponseCallback | None:
+        """Forget a request; its callback, if it was still waiting."""
         pending = self._pending.pop(message_id, None)
         if pending is None:
             return None
-        if pending.timeout is not None:
-            pending.timeout.cancel()
-        return pending
+        callback = pending.callback
+        # It may wait in its timeout queue behind an older request a while yet: keep nothing alive meanwhile.
+        pending.callback = _answered
+        pending.done = True
+        pending.timeouts.finished(pending)
+        return callback

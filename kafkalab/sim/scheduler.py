@@ -6,6 +6,12 @@ TUI's driver (see ``realtime_clock.py``). The shape follows SimPy's core: one he
 of ``(time, sequence, timer)``; timers due at the same time run in the order they
 were scheduled, which keeps runs deterministic for a given seed.
 
+A timer that is pushed back again and again (a Raft replica's poll wakeup, moved at every
+poll) is ``move``d rather than cancelled and scheduled anew: it takes a new place in the
+order exactly as a new timer would, but its heap entry stays where it was until it comes
+up, and only then goes back in at the timer's latest place. The order of a seed's events
+is the same either way; the heap is spared a push and a dead entry per move.
+
 A callback that raises does not stop the clock: its error goes to the ``supervisor``
 (the cluster journals it as ``ProcessFailed``) and the next timer runs. Without a
 supervisor the error propagates, as SimPy raises a failure nobody handled.
@@ -31,6 +37,9 @@ SWEEP_AFTER_PUSHES = 4096
 #: The owner named for a failing timer that belongs to no ``TimerGroup`` (network deliveries, sessions).
 ENGINE = "engine"
 
+#: Where a timer stands in the order of events: its due time, then its sequence number.
+Place = tuple[float, int]
+
 
 @dataclass(eq=False, slots=True)
 class Timer:
@@ -40,6 +49,16 @@ class Timer:
     callback: Callable[..., Any]
     args: tuple[Any, ...] = ()
     cancelled: bool = field(default=False)
+    #: Its place among the timers due at ``due_ms``: the order it was scheduled (or last moved) in.
+    sequence: int = 0
+    #: The key of the heap entry that stands for it; later than ``(due_ms, sequence)`` only after a ``move``.
+    queued_ms: float = 0.0
+    queued_sequence: int = 0
+
+    @property
+    def pending(self) -> bool:
+        """Neither run (nor running) nor cancelled."""
+        return self.callback is not _do_nothing
 
     def cancel(self) -> None:
         """Stop this timer from firing (a no-op if it already fired).
@@ -77,9 +96,9 @@ class Scheduler:
         if first_report(failure.error):
             self.supervisor(failure)
 
-    def _contain(self, timer: Timer, error: Exception) -> None:
+    def _contain(self, callback: Callable[..., Any], error: Exception) -> None:
         """A timer's callback raised: report it and let the clock go on (raise without a supervisor)."""
-        self.report(Failure(ENGINE, callable_name(timer.callback), error))
+        self.report(Failure(ENGINE, callable_name(callback), error))
 
     def now_int_ms(self) -> int:
         """Current virtual time truncated to whole milliseconds (record timestamps)."""
@@ -89,20 +108,71 @@ class Scheduler:
         """Run ``callback(*args)`` at virtual time ``due_ms`` (never in the past)."""
         if due_ms < self.now_ms:  # noqa: PLR1730 (a comparison costs less than calling max for every timer)
             due_ms = self.now_ms
-        timer = Timer(due_ms, callback, args)
-        heapq.heappush(self._heap, (due_ms, next(self._sequence), timer))
+        sequence = next(self._sequence)
+        timer = Timer(due_ms, callback, args, False, sequence, due_ms, sequence)
+        self._push(due_ms, sequence, timer)
+        return timer
+
+    def place_later(self, delay_ms: float) -> Place:
+        """The place a timer scheduled now to run after ``delay_ms`` would take, for ``call_at_place`` or ``move_to``.
+
+        Taking it is what scheduling does to the order of events: a timer later put at this
+        place runs exactly where one scheduled now would have.
+        """
+        now = self.now_ms
+        return (now + delay_ms if delay_ms > 0 else now), next(self._sequence)
+
+    def call_at_place(self, place: Place, callback: Callable[..., Any], *args: Any) -> Timer:
+        """Run ``callback(*args)`` at ``place`` (from ``place_later``, and not passed yet)."""
+        due_ms, sequence = place
+        timer = Timer(due_ms, callback, args, False, sequence, due_ms, sequence)
+        self._push(due_ms, sequence, timer)
+        return timer
+
+    def move(self, timer: Timer, due_ms: float) -> bool:
+        """Run a pending ``timer`` at ``due_ms`` instead, after every timer already scheduled for then.
+
+        The same as cancelling it and scheduling its callback anew, in the order of events
+        too; only a move to an earlier time pushes a heap entry. False (and nothing moved)
+        when the timer has run, is running or was cancelled.
+        """
+        if due_ms < self.now_ms:  # noqa: PLR1730 (as in call_at)
+            due_ms = self.now_ms
+        return self.move_to(timer, (due_ms, next(self._sequence)))
+
+    def move_to(self, timer: Timer, place: Place) -> bool:
+        """Run a pending ``timer`` at ``place`` (from ``place_later``, not passed yet) instead; False as ``move``."""
+        if timer.callback is _do_nothing:
+            return False
+        due_ms, sequence = place
+        timer.due_ms = due_ms
+        timer.sequence = sequence
+        if place < (timer.queued_ms, timer.queued_sequence):  # its entry would come up too late: a new one
+            timer.queued_ms = due_ms
+            timer.queued_sequence = sequence
+            self._push(due_ms, sequence, timer)
+        return True
+
+    def _push(self, due_ms: float, sequence: int, timer: Timer) -> None:
+        heapq.heappush(self._heap, (due_ms, sequence, timer))
         pushes = self._pushes_since_sweep = self._pushes_since_sweep + 1
         if pushes > SWEEP_AFTER_PUSHES and pushes > len(self._heap):
             self._sweep_cancelled()
-        return timer
 
     def _sweep_cancelled(self) -> None:
-        """Drop cancelled timers from the heap (every request's timeout is cancelled long before it is due)."""
+        """Drop cancelled timers and stale entries from the heap (every request's timeout is cancelled long before it is due)."""
         self._pushes_since_sweep = 0
-        live = [entry for entry in self._heap if not entry[2].cancelled]
+        live = [entry for entry in self._heap if not entry[2].cancelled and entry[1] == entry[2].queued_sequence]
         if len(live) < len(self._heap):
             heapq.heapify(live)
             self._heap[:] = live  # in place: a running loop holds this very list
+
+    def _requeue(self, sequence: int, timer: Timer) -> None:
+        """An entry that is not its timer's place came up: put a moved timer back at its place, drop a stale entry."""
+        if sequence == timer.queued_sequence:
+            timer.queued_ms = timer.due_ms
+            timer.queued_sequence = timer.sequence
+            heapq.heappush(self._heap, (timer.due_ms, timer.sequence, timer))
 
     def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` after ``delay_ms`` of virtual time."""
@@ -115,50 +185,66 @@ class Scheduler:
     def next_due_ms(self) -> float | None:
         """When the next live timer is due, or None if nothing is scheduled."""
         heap = self._heap
-        while heap and heap[0][2].cancelled:
+        while heap:
+            _, sequence, timer = heap[0]
+            if not timer.cancelled and sequence == timer.sequence:
+                return heap[0][0]
             heapq.heappop(heap)
-        return heap[0][0] if heap else None
+            if not timer.cancelled:
+                self._requeue(sequence, timer)
+        return None
 
     def step(self) -> bool:
         """Run the next due timer, moving the clock to its time; False if none is left."""
         heap = self._heap
         while heap:
-            due_ms, _, timer = heapq.heappop(heap)
+            due_ms, sequence, timer = heapq.heappop(heap)
             if timer.cancelled:
                 continue
-            self.now_ms = due_ms
-            self.timers_run += 1
-            try:  # inline rather than a call: this loop runs every timer of the engine
-                timer.callback(*timer.args)
-            except Exception as error:
-                self._contain(timer, error)
-            # A fired timer can stay referenced (its group's list, its owner) and must not keep
-            # what it was called with alive: a follower's whole fetch request and answer, say.
-            timer.callback = _do_nothing
-            timer.args = ()
+            if sequence != timer.sequence:
+                self._requeue(sequence, timer)
+                continue
+            self._run(due_ms, timer)
             return True
         return False
+
+    def _run(self, due_ms: float, timer: Timer) -> None:
+        self.now_ms = due_ms
+        self.timers_run += 1
+        # A fired timer can stay referenced (its group's list, its owner) and must not keep what it
+        # was called with alive: a follower's whole fetch request and answer, say. Dropped before
+        # the call, so that the callback sees its own timer as no longer pending.
+        callback, args = timer.callback, timer.args
+        timer.callback = _do_nothing
+        timer.args = ()
+        try:
+            callback(*args)
+        except Exception as error:
+            self._contain(callback, error)
 
     def run_until(self, until_ms: float) -> None:
         """Run every timer due up to ``until_ms`` and leave the clock at ``until_ms``."""
         heap = self._heap
         while heap:
-            due_ms, _, timer = heap[0]
+            due_ms, sequence, timer = heap[0]
             if due_ms > until_ms:
                 break
             heapq.heappop(heap)
             if timer.cancelled:
                 continue
+            if sequence != timer.sequence:
+                self._requeue(sequence, timer)
+                continue
             self.now_ms = due_ms
             self.timers_run += 1
-            try:  # inline rather than a call: this loop runs every timer of the engine
-                timer.callback(*timer.args)
-            except Exception as error:
-                self._contain(timer, error)
-            # A fired timer can stay referenced (its group's list, its owner) and must not keep
-            # what it was called with alive: a follower's whole fetch request and answer, say.
+            # Inline rather than ``_run``: this loop runs every timer of the engine.
+            callback, args = timer.callback, timer.args
             timer.callback = _do_nothing
             timer.args = ()
+            try:
+                callback(*args)
+            except Exception as error:
+                self._contain(callback, error)
         self.now_ms = max(self.now_ms, until_ms)
 
     def run_for(self, duration_ms: float) -> None:
@@ -212,6 +298,16 @@ class TimerGroup:
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> Timer:
         """Like ``Scheduler.call_soon``, owned by this group."""
         return self.call_later(0.0, callback, *args)
+
+    def move_later(self, timer: Timer, delay_ms: float) -> bool:
+        """Run this group's pending ``timer`` after ``delay_ms`` instead, as ``Scheduler.move`` does.
+
+        False when it has run, is running or was cancelled: the caller schedules anew.
+        """
+        if self.closed:
+            return False
+        now = self.scheduler.now_ms
+        return self.scheduler.move(timer, now + delay_ms if delay_ms > 0 else now)
 
     def every(self, period_ms: float, callback: Callable[[], Any], first_delay_ms: float | None = None) -> None:
         """Run ``callback()`` every ``period_ms`` until the group is cancelled."""

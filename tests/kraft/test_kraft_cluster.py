@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from kafkalab.events.raft import MetadataSnapshotLoaded, MetadataSnapshotTaken
 from kafkalab.raft.config import QuorumConfig
 
 CONTROLLERS = (101, 102, 103)
+REPO = Path(__file__).parents[2]
 
 
 def open_kraft(clusters: Clusters, **options: object) -> Cluster:
@@ -225,3 +228,38 @@ def test_the_metadata_records_shown_follow_the_log_as_it_grows(clusters: Cluster
     active = quorum.active
     assert active is not None and active.raft is not None
     assert whole == tuple(quorum._decode(active.raft, offsets[0]).values())  # the same as decoding afresh
+
+
+_REPLAY = """
+import sys
+from pathlib import Path
+
+from kafkalab.cluster.cluster import Cluster
+
+cluster = Cluster.open(Path(sys.argv[1]), brokers=3, seed=7, fresh=True, mode="kraft")
+sent = []
+send = cluster.network.request
+
+def recorded(source, destination, request, *rest):
+    sent.append(f"{cluster.scheduler.now_ms} {source} {destination} {type(request).__name__}")
+    return send(source, destination, request, *rest)
+
+cluster.network.request = recorded
+cluster.wait(cluster.start())
+cluster.run_for(300)
+cluster.close()
+print("\\n".join(sent))
+"""
+
+
+def test_a_seed_replays_the_same_kraft_cluster_in_every_process(tmp_path: Path) -> None:
+    """Brokers seed their random sources (the voter an observer asks first, ...) from the cluster's seed alone."""
+    def run(name: str, hash_seed: str) -> str:
+        environment = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(REPO)}
+        result = subprocess.run([sys.executable, "-c", _REPLAY, str(tmp_path / name)], check=True, capture_output=True,
+                                text=True, timeout=120, cwd=REPO, env=environment)
+        return result.stdout
+
+    first = run("a", "1")
+    assert "RaftFetchRequest" in first
+    assert run("b", "2") == first
