@@ -282,7 +282,8 @@ class ResumeConsumer(_ConsumerRef[ConsumerResult]):
 class StartProcessor(_ConsumerRef[StartProcessorResult]):
     step = "start_processor"
     summary = ("Start a stream processor: it consumes one topic, transforms each record, produces it to another "
-               "topic and commits every commit_interval_ms, at least once, as Kafka Streams does.")
+               "topic and commits every commit_interval_ms if it processed records, and before a rebalance takes its "
+               "partitions, at least once, as Kafka Streams does.")
 
     source: str = doc("The topic it reads.")
     sink: str = doc("The topic it writes (another one).")
@@ -290,8 +291,9 @@ class StartProcessor(_ConsumerRef[StartProcessorResult]):
                                "key, so records move partitions: a repartition).", "copy")
     contains: str | None = doc("Forward only records whose value contains this text (a filter).", None)
     commit_interval_ms: float | None = doc("commit.interval.ms: how often it flushes its output and then commits "
-                                           "its input offsets (Kafka Streams' default: 30 s, or 100 ms with "
-                                           "exactly_once_v2).", None, minimum=0, maximum=MAX_STEP_MS)
+                                           "its input offsets, if it processed records since the last commit "
+                                           "(Kafka Streams' default: 30 s, or 100 ms with exactly_once_v2).", None,
+                                           minimum=0, maximum=MAX_STEP_MS)
     strategy: Strategy = doc("partition.assignment.strategy", "range")
     auto_offset_reset: Literal["earliest", "latest", "none"] = doc("Where to start without a committed offset.",
                                                                    "earliest")

@@ -54,7 +54,11 @@ class RealConsumer:
         self._ck = ck
         self.processor = processor
         self._consumer: Any = ck.Consumer(config)
-        self._consumer.subscribe(list(topics))
+        if processor is None:
+            self._consumer.subscribe(list(topics))
+        else:
+            # Streams' rebalance listener: commit before partitions are revoked (librdkafka calls it inside consume()).
+            self._consumer.subscribe(list(topics), on_revoke=processor.on_revoke, on_lost=processor.on_lost)
         self._buffer: deque[ConsumedRecord] = deque(maxlen=BUFFER_RECORDS)
         self._arrived = threading.Condition()
         self._commands: queue.SimpleQueue[tuple[Callable[[Any], Any], Future[Any]]] = queue.SimpleQueue()

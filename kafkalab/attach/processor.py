@@ -18,6 +18,13 @@ fenced by a rebalance cannot commit) and the transaction commits. Its consumer r
 read_committed. A crash leaves the open transaction for the coordinator to abort after
 ``transaction.timeout.ms`` (10 s, as Kafka Streams sets it). Everything here runs on the
 consumer's own thread (``RealConsumer``), which alone calls its librdkafka clients.
+
+As the lab's processor and Kafka Streams (``StreamTask.commitNeeded()``), it commits only when
+records were processed since the last commit or a position moved past the last processed
+record (skipped control records), and it commits the offsets after the records processed,
+not the consumer's positions. Before a rebalance takes partitions away it commits
+(``TaskManager.handleRevocation``), from the ``on_revoke`` callback librdkafka calls inside
+``consume()``; lost partitions (``on_lost``) are not committed.
 """
 
 from __future__ import annotations
@@ -52,6 +59,12 @@ class RealProcessor:
         self._interval_s = commit_interval_ms / 1000
         self._timeout = timeout_s
         self._last_commit = time.monotonic()
+        #: Kafka Streams' ``consumedOffsets``: (topic, partition) -> the offset of the last record processed.
+        self._consumed: dict[tuple[str, int], int] = {}
+        #: Kafka Streams' ``commitNeeded`` flag: records were processed since the last commit.
+        self._commit_needed = False
+        #: Why the commit of the ``on_revoke`` callback failed, raised by the next ``forward``.
+        self._revoke_failure: BaseException | None = None
         self.failed = 0
         #: The Kafka error of the latest output that failed for good.
         self.last_error: Errors | None = None
@@ -62,6 +75,14 @@ class RealProcessor:
     def forward(self, messages: list[Any]) -> None:
         """Send the transformed output of the records ``messages`` returned (acknowledged later, checked at the next
         commit); the headers go along, as Kafka Streams forwards them."""
+        if self._revoke_failure is not None:
+            raise self._revoke_failure
+        if not messages:
+            return
+        # As StreamTask.process(): every record read counts, forwarded by the filter or not.
+        self._commit_needed = True
+        for message in messages:
+            self._consumed[(message.topic(), message.partition())] = message.offset()
         if self.transactional:
             self._begin()
         for message in messages:
@@ -81,6 +102,23 @@ class RealProcessor:
         """True when ``commit.interval.ms`` has passed since the last commit."""
         return time.monotonic() - self._last_commit >= self._interval_s
 
+    def commit_needed(self, consumer: Any) -> bool:
+        """``StreamTask.commitNeeded()``: records were processed since the last commit, or a position is more than
+        one past the last processed record (librdkafka skipped control records, e.g. transaction markers)."""
+        if not self._commit_needed and self._consumed:
+            partitions = [self._ck.TopicPartition(topic, partition) for topic, partition in self._consumed]
+            for tp in consumer.position(partitions):
+                consumed = self._consumed[(tp.topic, tp.partition)]
+                if tp.offset > consumed + 1:
+                    self._commit_needed = True
+                    self._consumed[(tp.topic, tp.partition)] = tp.offset - 1
+        return self._commit_needed
+
+    def _offsets(self) -> list[Any]:
+        """The offsets after the records processed (Streams commits ``consumedOffsets`` + 1)."""
+        return [self._ck.TopicPartition(topic, partition, offset + 1)
+                for (topic, partition), offset in sorted(self._consumed.items())]
+
     def _begin(self) -> None:
         if not self._in_transaction:
             self._producer.begin_transaction()
@@ -88,7 +126,12 @@ class RealProcessor:
 
     def commit(self, consumer: Any) -> None:
         """Flush the output, then commit the input positions; refuse to commit if an output was lost. Under
-        exactly_once_v2 the positions go into the transaction, which then commits (and fails if an output did)."""
+        exactly_once_v2 the offsets go into the transaction, which then commits (and fails if an output did). With
+        nothing to commit (``commit_needed``) nothing is sent, and the interval starts again (``StreamThread.maybeCommit``).
+        """
+        if not self.commit_needed(consumer):
+            self._last_commit = time.monotonic()
+            return
         if self.transactional:
             self._commit_transaction(consumer)
             return
@@ -102,25 +145,39 @@ class RealProcessor:
             raise KafkaError(self.last_error, f"{self.failed} output record(s) to {self.sink} failed "
                                               f"({self.last_error.name}); the processor stops without committing, so "
                                               f"its input is processed again.")
-        try:
-            consumer.commit(asynchronous=False)
-        except self._ck.KafkaException as exc:
-            # Nothing returned since the last commit: nothing to commit.
-            if exc.args[0].code() != self._ck.KafkaError._NO_OFFSET:
-                raise
+        offsets = self._offsets()
+        if offsets:  # none when the partitions processed from were lost meanwhile
+            consumer.commit(offsets=offsets, asynchronous=False)
+        self._commit_needed = False
         self._last_commit = time.monotonic()
 
     def _commit_transaction(self, consumer: Any) -> None:
-        """The positions of what the consumer returned (librdkafka's ``position()``: a partition nothing was returned
-        from has none) sent to the transaction, which commits; as the lab's processor, a transaction with no input
-        commits too."""
+        """The offsets after the records processed sent to the transaction, which commits."""
         self._begin()
-        positions = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
-        if positions:
-            self._producer.send_offsets_to_transaction(positions, consumer.consumer_group_metadata(), self._timeout)
+        offsets = self._offsets()
+        if offsets:  # none when the partitions processed from were lost meanwhile
+            self._producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), self._timeout)
         self._producer.commit_transaction(self._timeout)
         self._in_transaction = False
+        self._commit_needed = False
         self._last_commit = time.monotonic()
+
+    def on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        """confluent-kafka's ``on_revoke``: commit before the partitions move (``TaskManager.handleRevocation``), in the
+        transaction under exactly_once_v2, so their next owner starts after what was sent. A failure is raised by the
+        next ``forward`` (an exception raised here would surface from ``consume()`` with the rebalance half done)."""
+        if self._producer is not None and self._revoke_failure is None:
+            try:
+                self.commit(consumer)
+            except (KafkaError, self._ck.KafkaException) as exc:
+                self._revoke_failure = exc
+        self.on_lost(consumer, partitions)
+
+    def on_lost(self, consumer: Any, partitions: list[Any]) -> None:
+        """confluent-kafka's ``on_lost`` (``TaskManager.handleLostAll``): the membership is gone, so nothing is committed;
+        what was processed from ``partitions`` is forgotten."""
+        for tp in partitions:
+            self._consumed.pop((tp.topic, tp.partition), None)
 
     def crash(self) -> None:
         """Lose what is not sent yet, as a process that dies does; nothing is flushed."""

@@ -10,6 +10,7 @@ partitioner keeps its state between sends, as one application's producer would.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from kafkalab.clients.consumer import Consumer, ConsumerRecord
 from kafkalab.clients.producer import Producer
 from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.events.clients import PollFailed, ProcessorFailed
-from kafkalab.session.processors import Processor
+from kafkalab.session.processors import Processor, ProcessorRebalanceListener
 from kafkalab.sim.process import Process, Sleep, spawn
 from kafkalab.sim.scheduler import TimerGroup
 
@@ -175,15 +176,16 @@ class SessionClients:
         return running
 
     def start_consumer(self, group: str, client_id: str, topics: tuple[str, ...], config: dict[str, Any],
-                       background: bool = True) -> RunningConsumer:
-        """Create a consumer in ``group``, subscribe it and (by default) start its poll loop."""
+                       background: bool = True, listener: Callable[[Consumer], Any] | None = None) -> RunningConsumer:
+        """Create a consumer in ``group``, subscribe it (with the rebalance listener ``listener`` makes for it, if
+        given) and (by default) start its poll loop."""
         for running_group, running_id in self.consumers:
             if running_id == client_id:
                 raise KafkaError(Errors.ILLEGAL_STATE, f"Consumer {quoted(client_id)} is already running in group "
                                                        f"{quoted(running_group)}: stop it first, or give this one "
                                                        f"another client id.")
         consumer = self.session.cluster.consumer({**config, "group.id": group, "client.id": client_id})
-        consumer.subscribe(topics)
+        consumer.subscribe(topics, listener(consumer) if listener is not None else None)
         running = RunningConsumer(group, client_id, consumer)
         self.consumers[(group, client_id)] = running
         if background:
@@ -192,7 +194,8 @@ class SessionClients:
 
     def start_processor(self, group: str, client_id: str, processor: Processor, config: dict[str, Any]) -> RunningConsumer:
         """Start a stream processor: a consumer of ``processor.source`` in ``group`` whose poll loop forwards
-        each record to ``processor.sink`` and commits every ``processor.commit_interval_ms`` (never auto-commit)."""
+        each record to ``processor.sink`` and commits every ``processor.commit_interval_ms`` (never auto-commit)
+        if it processed anything, and before its partitions move in a rebalance."""
         topics = {topic.name for topic in self.session.cluster.snapshot().topics}
         for role, topic in (("source", processor.source), ("sink", processor.sink)):
             if topic not in topics:
@@ -201,8 +204,11 @@ class SessionClients:
         if processor.source == processor.sink:
             raise KafkaError(Errors.INVALID_ARGUMENT, "A processor that writes the topic it reads would read its own "
                                                       "output forever; give it another sink topic.")
-        running = self.start_consumer(group, client_id, (processor.source,),
-                                      {**config, "enable.auto.commit": False}, background=False)
+        scheduler = self.session.scheduler
+        running = self.start_consumer(
+            group, client_id, (processor.source,), {**config, "enable.auto.commit": False}, background=False,
+            listener=lambda consumer: ProcessorRebalanceListener(processor, consumer, consumer.timers,
+                                                                 lambda: scheduler.now_ms))
         running.processor = processor
         spawn(running.consumer.timers, self._poll_loop(running), name="stream processor loop")
         return running
@@ -218,11 +224,18 @@ class SessionClients:
             if processor is None:
                 continue
             try:
-                processor.forward(records)
+                # A commit under way (the rebalance listener's) ends before more is processed.
+                yield from processor.settled()
+                if self.consumers.get((running.group, running.client_id)) is not running:
+                    return  # stopped meanwhile: its close committed what it processed
+                if processor.failure is not None:
+                    raise processor.failure
+                processor.forward(records, running.consumer.assignment())
                 if processor.due(scheduler.now_ms):
                     yield from processor.commit(running.consumer, lambda: scheduler.now_ms)
             except KafkaError as exc:
                 # As a Kafka Streams thread dies on a lost output: leave without committing.
+                processor.failure = exc
                 self.session.last_error = exc.name
                 self.session.cluster.journal.emit(ProcessorFailed, client_id=running.client_id, group_id=running.group,
                                                   sink=processor.sink, failed=processor.failed, error=exc.name)

@@ -3,7 +3,8 @@
 This is the consume-transform-produce loop at the heart of Kafka Streams, with its default
 ``processing.guarantee=at_least_once``: output records are sent as input is polled, and
 every ``commit.interval.ms`` (30 s by default, as in Kafka Streams) the producer is
-flushed, so every output is acknowledged, and only then are the input offsets committed.
+flushed, so every output is acknowledged, and only then are the offsets after the records
+processed committed.
 A processor that crashes between two commits is restarted from the last commit and sends
 the outputs of those records again: the output topic gets duplicates.
 
@@ -15,6 +16,14 @@ by the coordinator after ``transaction.timeout.ms`` (10 s, as Kafka Streams sets
 next processor starts from the last committed offsets: read_committed readers of the
 output see every record once.
 
+As Kafka Streams, it commits only when something needs committing (``StreamTask.commitNeeded()``,
+checked by ``TaskManager.commit`` when ``StreamThread.maybeCommit`` finds the interval passed):
+records were processed since the last commit, or a position moved past the last processed record
+(control records the consumer skipped). An idle processor under exactly_once_v2 thus writes no
+empty transactions. Before its partitions move in a rebalance it commits what it processed
+(``TaskManager.handleRevocation``, from the consumer's rebalance listener), in the transaction
+under exactly_once_v2, so the partitions' next owner starts after it: no duplicates.
+
 Its transforms and commit settings are shared with processors run on a real cluster
 (``kafkalab/clients/transforms.py``).
 """
@@ -22,14 +31,16 @@ Its transforms and commit settings are shared with processors run on a real clus
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kafkalab.clients.consumer import Consumer, ConsumerRecord
 from kafkalab.clients.producer import Producer, RecordMetadata
 from kafkalab.clients.transaction_manager import TxnState
 from kafkalab.clients.transforms import TRANSFORMS, forwarded
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.sim.process import Future, Process
+from kafkalab.protocol.types import TopicPartition
+from kafkalab.sim.process import Future, Process, spawn
+from kafkalab.sim.scheduler import TimerGroup
 
 
 @dataclass(eq=False)
@@ -51,9 +62,27 @@ class Processor:
     transactional_group: str | None = None
     #: Done when the commit under way ends: a close waits for the poll loop's commit rather than racing it.
     _committing: Future[None] | None = None
+    #: Kafka Streams' ``consumedOffsets``: the offset of the last record processed from each owned partition.
+    _consumed: dict[TopicPartition, int] = field(default_factory=dict)
+    #: Kafka Streams' ``commitNeeded`` flag: records were processed since the last commit.
+    _commit_needed: bool = False
+    #: Partitions revoked (their tasks closed) and not assigned again: records of them still to process are dropped.
+    _revoked: set[TopicPartition] = field(default_factory=set)
+    #: Why the processor failed (a commit, e.g. the rebalance listener's, or an output): it then stops, committing
+    #: nothing more.
+    failure: KafkaError | None = None
 
-    def forward(self, records: list[ConsumerRecord]) -> None:
-        """Send the transformed output of ``records`` (acknowledged later, checked at the next commit)."""
+    def forward(self, records: list[ConsumerRecord], owned: set[TopicPartition]) -> None:
+        """Send the transformed output of ``records`` from partitions still ``owned`` (acknowledged later, checked at
+        the next commit); records of revoked partitions are dropped, as Streams closes their tasks' queues."""
+        records = [record for record in records
+                   if (tp := TopicPartition(record.topic, record.partition)) in owned and tp not in self._revoked]
+        if not records:
+            return
+        # As StreamTask.process(): every record read counts, forwarded by the filter or not.
+        self._commit_needed = True
+        for record in records:
+            self._consumed[TopicPartition(record.topic, record.partition)] = record.offset
         convert = TRANSFORMS[self.transform]
         if self.transactional_group is not None:
             self._begin()
@@ -74,19 +103,40 @@ class Processor:
         """True when ``commit.interval.ms`` has passed since the last commit."""
         return now_ms - self.last_commit_ms >= self.commit_interval_ms
 
+    def commit_needed(self, consumer: Consumer) -> bool:
+        """``StreamTask.commitNeeded()``: records were processed since the last commit, or a position is more than
+        one past the last processed record (the consumer skipped control records, e.g. transaction markers)."""
+        if not self._commit_needed:
+            positions = consumer.positions()
+            for tp, offset in self._consumed.items():
+                position = positions.get(tp)
+                if position is not None and position > offset + 1:
+                    self._commit_needed = True
+                    self._consumed[tp] = position - 1
+        return self._commit_needed
+
     def _begin(self) -> None:
         if self.producer.transaction_manager.state is not TxnState.IN_TRANSACTION:
             self.producer.begin_transaction()
 
+    def settled(self) -> Process[None]:
+        """Wait for the commit under way, if any: nothing is processed meanwhile, as Streams' listener runs inside
+        ``poll()`` on the thread that processes."""
+        while self._committing is not None:
+            yield self._committing
+
     def commit(self, consumer: Consumer, now_ms: Callable[[], float]) -> Process[None]:
-        """Flush the output, then commit the input positions; refuse to commit if an output was lost.
+        """Flush the output, then commit the offsets after the records processed; refuse to commit if an output was
+        lost.
 
         Kafka Streams fails the task when a send fails for good (its input is then read again
         by whoever takes the partitions over), rather than committing past a lost output.
-        Under exactly_once_v2 the positions go into the transaction, which then commits.
+        Under exactly_once_v2 the offsets go into the transaction, which then commits. As Streams commits each task's
+        ``consumedOffsets`` + 1, not the consumer's positions, a record returned but not yet processed is not
+        committed past. With nothing to commit
+        (``commit_needed``) nothing is sent, and the interval starts again, as ``StreamThread.maybeCommit`` does.
         """
-        while self._committing is not None:
-            yield self._committing
+        yield from self.settled()
         committing = self._committing = Future()
         try:
             yield from self._commit(consumer, now_ms)
@@ -95,17 +145,68 @@ class Processor:
             committing.set_result(None)
 
     def _commit(self, consumer: Consumer, now_ms: Callable[[], float]) -> Process[None]:
-        if self.transactional_group is not None:
-            self._begin()
-            positions = consumer.positions()
-            if positions:
-                yield self.producer.send_offsets_to_transaction(positions, self.transactional_group)
-            yield self.producer.commit_transaction()
+        if not self.commit_needed(consumer):
             self.last_commit_ms = now_ms()
             return
-        yield self.producer.flush()
-        if self.last_error is not None:
-            raise KafkaError(self.last_error, f"{self.failed} output record(s) to {self.sink} failed; the processor "
-                                              f"stops without committing, so its input is processed again.")
-        yield consumer.commit_sync()
+        offsets = {tp: offset + 1 for tp, offset in self._consumed.items()}
+        if self.transactional_group is not None:
+            self._begin()
+            if offsets:  # none when the partitions processed from were lost meanwhile
+                yield self.producer.send_offsets_to_transaction(offsets, self.transactional_group)
+            yield self.producer.commit_transaction()
+        else:
+            yield self.producer.flush()
+            if self.last_error is not None:
+                raise KafkaError(self.last_error, f"{self.failed} output record(s) to {self.sink} failed; the "
+                                                  f"processor stops without committing, so its input is processed "
+                                                  f"again.")
+            yield consumer.commit_sync(offsets)
+        self._commit_needed = False
         self.last_commit_ms = now_ms()
+
+    def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition],
+                  now_ms: Callable[[], float]) -> Process[None]:
+        """Commit before ``partitions`` move (``TaskManager.handleRevocation``): everything that needs it, in one
+        transaction under exactly_once_v2, so their next owner starts after what this processor sent. A commit that
+        fails is kept in ``failure`` for the poll loop, as Streams rethrows it once the tasks are suspended; a processor
+        that failed already commits nothing (a dying Streams thread closes its tasks dirty)."""
+        self._revoked.update(partitions)
+        if self.failure is None:
+            try:
+                yield from self.commit(consumer, now_ms)
+            except KafkaError as exc:
+                self.failure = exc
+        self.forget(partitions)
+
+    def forget(self, partitions: list[TopicPartition]) -> None:
+        """Drop what was processed from partitions this processor no longer owns (their tasks are closed)."""
+        self._revoked.update(partitions)
+        for tp in partitions:
+            self._consumed.pop(tp, None)
+
+    def assigned(self, partitions: list[TopicPartition]) -> None:
+        """Partitions (perhaps revoked before) that are this processor's again: their records are processed."""
+        self._revoked.difference_update(partitions)
+
+
+@dataclass(frozen=True)
+class ProcessorRebalanceListener:
+    """The rebalance listener of a processor's consumer (Kafka Streams' ``StreamsRebalanceListener``)."""
+
+    processor: Processor
+    consumer: Consumer
+    timers: TimerGroup
+    now_ms: Callable[[], float]
+
+    def on_partitions_revoked(self, partitions: list[TopicPartition]) -> Future[None]:
+        """Commit first: the consumer gives the partitions up once the returned future is done."""
+        return spawn(self.timers, self.processor.on_revoke(self.consumer, partitions, self.now_ms),
+                     name="commit before revocation").claim()
+
+    def on_partitions_assigned(self, partitions: list[TopicPartition]) -> None:
+        self.processor.assigned(partitions)
+
+    def on_partitions_lost(self, partitions: list[TopicPartition]) -> None:
+        """Lost, not revoked (``TaskManager.handleLostAll``): the membership is gone, so nothing is committed and the
+        tasks close dirty; their next owner processes their input again."""
+        self.processor.forget(partitions)

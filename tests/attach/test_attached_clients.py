@@ -36,6 +36,7 @@ from kafkalab.attach.client import client_config
 from kafkalab.attach.observe import Observer
 from kafkalab.attach.source import AttachSource
 from kafkalab.events.groups import MemberRemoved
+from kafkalab.events.transactions import TransactionMarkersWritten
 from tests.attach.lab_server import LabServer
 from tests.attach.projection import agreeing
 
@@ -266,3 +267,69 @@ def test_a_transaction_left_open_is_aborted_when_the_session_ends(lab: LabServer
     # As Java's producer aborts on close(): read_committed readers are not held back until transaction.timeout.ms.
     assert lab.act("describe_transaction: bar")["result"]["state"] in ("PrepareAbort", "CompleteAbort")
     _wait(lambda: lab.act("describe_transaction: bar")["result"]["state"] == "CompleteAbort", timeout_s=10)
+
+
+def test_an_idle_exactly_once_processor_writes_no_transaction(lab: LabServer) -> None:
+    actions = RealClientActions(client_config(lab.bootstrap), lambda: None, allow_writes=True)
+    try:
+        lab.act("create_topic: {name: quiet, partitions: 1, replication_factor: 1}")
+        lab.act("create_topic: {name: quiet-out, partitions: 1, replication_factor: 1}")
+        assert actions.run(Produce("quiet", value="entry {i}", count=5)).error is None
+        assert actions.run(StartProcessor("idle", "e1", source="quiet", sink="quiet-out",
+                                          processing_guarantee="exactly_once_v2", commit_interval_ms=100)).error is None
+
+        def markers() -> int:
+            return sum(1 for event in lab.events() if isinstance(event, TransactionMarkersWritten)
+                       and event.transactional_id == "idle-e1")
+
+        def committed() -> int | None:
+            group = lab.view().group("idle")
+            return group.partitions[0].current_offset if group is not None and group.partitions else None
+
+        _wait(lambda: committed() == 5)
+        before = markers()
+        # Twenty commit intervals with nothing read: as Kafka Streams (commitNeeded()), no transaction at all.
+        time.sleep(2.0)
+        assert markers() == before
+    finally:
+        actions.close()
+
+
+def test_exactly_once_processors_commit_before_a_rebalance_so_read_committed_sees_each_output_once(
+        lab: LabServer) -> None:
+    actions = RealClientActions(client_config(lab.bootstrap), lambda: None, allow_writes=True)
+    try:
+        lab.act("create_topic: {name: moves, partitions: 2, replication_factor: 1}")
+        lab.act("create_topic: {name: moves-out, partitions: 2, replication_factor: 1}")
+        assert actions.run(Produce("moves", key="k{i}", value="move {i}", count=10)).error is None
+
+        def start(client_id: str) -> None:
+            assert actions.run(StartProcessor("movers", client_id, source="moves", sink="moves-out",
+                                              processing_guarantee="exactly_once_v2",
+                                              commit_interval_ms=600_000)).error is None
+
+        def sink_end() -> int:
+            view = lab.view().topic("moves-out")
+            return sum(p.high_watermark for p in view.partitions) if view is not None else -1
+
+        def both_assigned() -> bool:
+            group = lab.view().group("movers")
+            return group is not None and group.state == "Stable" and len(group.members) == 2 and all(
+                m.assignment for m in group.members)
+
+        start("m1")
+        _wait(lambda: sink_end() == 10)  # its outputs, in a transaction open for ten minutes
+        start("m2")
+        # m1 commits that transaction with its input offsets before its partitions move (handleRevocation).
+        _wait(both_assigned)
+        assert actions.run(Produce("moves", key="k{i}", value="late {i}", count=4)).error is None
+        _wait(lambda: sink_end() >= 16)  # the late outputs, and at least one COMMIT marker
+        assert actions.run(StopConsumer("movers", "m1")).error is None
+        assert actions.run(StopConsumer("movers", "m2")).error is None
+        read = actions.run(Consume("audit", "a1", max_records=30, timeout_ms=5_000, topics=("moves-out",),
+                                   isolation_level="read_committed"))
+        assert isinstance(read.result, ConsumeResult)
+        assert sorted(r.value for r in read.result.records) == sorted(
+            [f"move {i}" for i in range(10)] + [f"late {i}" for i in range(4)])
+    finally:
+        actions.close()

@@ -9,6 +9,8 @@ import pytest
 
 from kafkalab.cli import main
 from kafkalab.clients.partitioners import partition_for_key
+from kafkalab.scenarios.model import parse_scenario
+from kafkalab.scenarios.runner import ScenarioRunner
 
 SETUP = """
 cluster: {brokers: 3, seed: 4}
@@ -137,3 +139,68 @@ def test_exactly_once_v2_a_crash_between_commits_leaves_no_duplicate_for_read_co
     # The crashed processor's outputs are in the log but aborted: only read_uncommitted readers see them twice.
     assert sorted(committed) == sorted(f"ORDER {i}" for i in range(30))
     assert len(everything) == 60
+
+
+def events_of(steps: str) -> list[list[tuple[str, str]]]:
+    """The events each step caused (the JSON report leaves them out)."""
+    report = ScenarioRunner(parse_scenario("name: processor\n" + SETUP + steps, "s.yaml")).run()
+    assert report.ok, [step.as_json() for step in report.steps if not step.ok]
+    return [step.events for step in report.steps]
+
+
+@pytest.mark.parametrize("guarantee", ["exactly_once_v2", "at_least_once"])
+def test_an_idle_processor_commits_nothing(guarantee: str) -> None:
+    steps = events_of(f"""
+  - start_processor: {{group: upper, client_id: p1, source: orders, sink: orders-upper,
+                      processing_guarantee: {guarantee}, commit_interval_ms: 100}}
+  - wait: {{ms: 5000}}
+  - expect: {{group: {{group: upper, total_lag: 0}}}}
+  - wait: {{ms: 5000}}
+""")
+    # As Kafka Streams commits only tasks with commitNeeded(): nothing read since the last commit, no
+    # empty transaction (no markers) and no offset commit (no __consumer_offsets record, not even one
+    # repeating the offsets), however often commit.interval.ms comes round.
+    idle = steps[-1]
+    assert not [text for kind, text in idle if kind in ("transaction", "commit") or "__consumer_offsets" in text], idle
+    # While it had work, it did commit.
+    assert any(kind == "commit" and "Group upper" in text for kind, text in steps[-3])
+
+
+@pytest.mark.parametrize("protocol", ["range", "cooperative-sticky"])
+def test_exactly_once_v2_a_rebalance_leaves_no_duplicate_for_read_committed(tmp_path, capsys, protocol: str) -> None:
+    steps = run(tmp_path, capsys, f"""
+  - start_processor: {{group: upper, client_id: p1, source: orders, sink: orders-upper, transform: uppercase,
+                      processing_guarantee: exactly_once_v2, commit_interval_ms: 60000, strategy: {protocol}}}
+  - wait: {{ms: 5000}}
+  - start_processor: {{group: upper, client_id: p2, source: orders, sink: orders-upper, transform: uppercase,
+                      processing_guarantee: exactly_once_v2, commit_interval_ms: 60000, strategy: {protocol}}}
+  - wait: {{until: {{group: {{group: upper, state: Stable, members: 2}}}}, timeout_ms: 60000}}
+  - produce: {{topic: orders, key: "customer-{{i}}", value: "late {{i}}", count: 6}}
+  - wait: {{ms: 5000}}
+  - stop_consumer: {{group: upper, client_id: p1}}
+  - stop_consumer: {{group: upper, client_id: p2}}
+  - wait: {{ms: 1000}}
+  - expect: {{group: {{group: upper, total_lag: 0}}}}
+  - consume: {{group: readers, client_id: committed, topics: [orders-upper], isolation_level: read_committed}}
+""")
+    assert all(step["ok"] for step in steps), steps
+    committed = [r["value"] for r in steps[-1]["result"]["records"]]
+    # p1 committed its 30 outputs with their input offsets before giving its partitions up (Streams'
+    # handleRevocation), so p2 started after them: every input's output once, nothing aborted twice over.
+    assert sorted(committed) == sorted([f"ORDER {i}" for i in range(30)] + [f"LATE {i}" for i in range(6)])
+
+
+def test_at_least_once_a_rebalance_commits_first_so_nothing_is_sent_twice(tmp_path, capsys) -> None:
+    steps = run(tmp_path, capsys, """
+  - start_processor: {group: upper, client_id: p1, source: orders, sink: orders-upper}
+  - wait: {ms: 5000}
+  - start_processor: {group: upper, client_id: p2, source: orders, sink: orders-upper}
+  - wait: {until: {group: {group: upper, state: Stable, members: 2}}, timeout_ms: 60000}
+  - wait: {ms: 5000}
+  - expect:
+      topic: {topic: orders-upper, records: 30}
+      group: {group: upper, committed: {orders-0: 10, orders-1: 13, orders-2: 7}}
+""")
+    # Nothing committed in the 5 s before p2 joined (commit.interval.ms is 30 s), yet the rebalance
+    # moved no partition from before a commit: p1 flushed and committed when its partitions were revoked.
+    assert all(step["ok"] for step in steps), steps
