@@ -10,11 +10,11 @@ partitions that changed (``fetch_sessions.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kafkalab.broker.fetch_reads import NOTHING_NEW, RECORDS, fetch_state, read
-from kafkalab.broker.fetch_sessions import FetchSession
+from kafkalab.broker.fetch_sessions import FetchSession, Told
 from kafkalab.broker.partition import SessionClock
 from kafkalab.protocol.fetch import FetchPartition, FetchPartitionData, FetchRequest, FetchResponse
 from kafkalab.protocol.types import TopicPartition
@@ -40,30 +40,35 @@ def serve_fetch(replicas: ReplicaManager, request: FetchRequest, respond: Respon
     told = None if session is None else session.sent
     partitions = request.partitions
     at_end = request.replica_id >= 0 and update_followers(replicas, request.replica_id, partitions, None)
+    _answer_or_wait(replicas, request, lambda: partitions, told, lambda results: respond(FetchResponse(results)),
+                    tuple(partitions), at_end)
+
+
+def _answer_or_wait(replicas: ReplicaManager, request: FetchRequest,
+                    partitions: Callable[[], Mapping[TopicPartition, FetchPartition]], told: Told | None,
+                    answer: Callable[[dict[TopicPartition, FetchPartitionData]], None], keys: tuple[Hashable, ...],
+                    at_end: bool) -> None:
+    """Answer with what ``partitions()`` read now, or wait in the purgatory under ``keys`` until it may answer."""
     if request.max_wait_ms <= 0 or request.min_bytes <= 0:
-        respond(FetchResponse(read(replicas, request, partitions, told)[0]))
+        answer(read(replicas, request, partitions(), told)[0])
         return
 
     def try_complete() -> bool:
         # Reads only when there is something to read: a follower's fetch waits for records
         # most of its life, and reading nothing was most of what it cost.
-        state = fetch_state(replicas, request, partitions)
+        fetched = partitions()
+        state = fetch_state(replicas, request, fetched)
         if state == NOTHING_NEW:
             return False
-        results, total_bytes, has_error = read(replicas, request, partitions, told)
+        results, total_bytes, has_error = read(replicas, request, fetched, told)
         if state == RECORDS and total_bytes < request.min_bytes and not has_error:
             return False
-        respond(FetchResponse(results))
+        answer(results)
         return True
 
     def on_expire() -> None:
-        respond(FetchResponse(read(replicas, request, partitions, told)[0]))
+        answer(read(replicas, request, partitions(), told)[0])
 
-    _park(replicas, request, tuple(partitions), at_end, try_complete, on_expire)
-
-
-def _park(replicas: ReplicaManager, request: FetchRequest, keys: tuple[Hashable, ...], at_end: bool,
-          try_complete: Callable[[], bool], on_expire: Callable[[], None]) -> None:
     if at_end:
         # A follower at the end of every partition it asked for, each led here at its epoch: what
         # ``fetch_state`` would find is nothing new, so the first check is skipped, not its answer.
@@ -92,31 +97,12 @@ def _session_fetch(replicas: ReplicaManager, request: FetchRequest, respond: Res
         session.dirty.update(session.partitions)
     at_end = update_followers(replicas, replica, session.to_read(), clock)
     clock.fetch_ms = replicas.ctx.now_ms
-    sent = session.sent
 
     def answer(results: dict[TopicPartition, FetchPartitionData]) -> None:
         session.dirty = set(results)
         respond(FetchResponse(results))
 
-    if request.max_wait_ms <= 0 or request.min_bytes <= 0:
-        answer(read(replicas, request, session.to_read(), sent)[0])
-        return
-
-    def try_complete() -> bool:
-        partitions = session.to_read()
-        state = fetch_state(replicas, request, partitions)
-        if state == NOTHING_NEW:
-            return False
-        results, total_bytes, has_error = read(replicas, request, partitions, sent)
-        if state == RECORDS and total_bytes < request.min_bytes and not has_error:
-            return False
-        answer(results)
-        return True
-
-    def on_expire() -> None:
-        answer(read(replicas, request, session.to_read(), sent)[0])
-
-    _park(replicas, request, (clock,), at_end, try_complete, on_expire)
+    _answer_or_wait(replicas, request, session.to_read, session.sent, answer, (clock,), at_end)
 
 
 def _leave_session(replicas: ReplicaManager, tp: TopicPartition, replica: int, clock: SessionClock) -> None:
