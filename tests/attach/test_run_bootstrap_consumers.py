@@ -105,14 +105,20 @@ steps:
 """
 
 
-def test_processor_and_kill_consumer_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
-    in_the_lab, attached = _in_the_lab_and_attached(tmp_path, lab, PROCESSOR_SCENARIO)
+def _shouted_the_words_and_committed_them(tmp_path: Path, lab: LabServer, scenario: str) -> None:
+    """The scenario's report is the lab's, its fifth step read the ten words uppercased, and group ``shout``
+    committed all ten."""
+    in_the_lab, attached = _in_the_lab_and_attached(tmp_path, lab, scenario)
     assert attached["steps"] == in_the_lab["steps"]
     shouted = attached["steps"][4]["result"]["records"]
     assert [(r["key"], r["value"]) for r in shouted] == [(f"k{i}", f"WORD {i}") for i in range(10)]
-    # The processor's clean stop committed its input: nothing left to read.
     shout = lab.view().group("shout")
     assert shout is not None and [(p.current_offset, p.lag) for p in shout.partitions] == [(10, 0)]
+
+
+def test_processor_and_kill_consumer_steps_give_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
+    # The processor's clean stop committed its input: nothing left to read.
+    _shouted_the_words_and_committed_them(tmp_path, lab, PROCESSOR_SCENARIO)
 
 
 TRANSACTIONS_SCENARIO = f"""\
@@ -158,13 +164,8 @@ steps:
 
 
 def test_an_exactly_once_processor_gives_the_labs_report(tmp_path: Path, lab: LabServer) -> None:
-    in_the_lab, attached = _in_the_lab_and_attached(tmp_path, lab, EXACTLY_ONCE_SCENARIO)
-    assert attached["steps"] == in_the_lab["steps"]
-    shouted = attached["steps"][4]["result"]["records"]
-    assert [(r["key"], r["value"]) for r in shouted] == [(f"k{i}", f"WORD {i}") for i in range(10)]
     # The input offsets were committed in the processor's transactions (TxnOffsetCommit), not by its consumer.
-    shout = lab.view().group("shout")
-    assert shout is not None and [(p.current_offset, p.lag) for p in shout.partitions] == [(10, 0)]
+    _shouted_the_words_and_committed_them(tmp_path, lab, EXACTLY_ONCE_SCENARIO)
     transaction = lab.act("describe_transaction: shout-p1")["result"]
     assert transaction["state"] == "CompleteCommit"
 
