@@ -24,7 +24,8 @@ records were processed since the last commit or a position moved past the last p
 record (skipped control records), and it commits the offsets after the records processed,
 not the consumer's positions. Before a rebalance takes partitions away it commits
 (``TaskManager.handleRevocation``), from the ``on_revoke`` callback librdkafka calls inside
-``consume()``; lost partitions (``on_lost``) are not committed.
+``consume()``; lost partitions (``on_lost``) are not committed, and under exactly_once_v2 the open
+transaction is aborted (``TaskManager.handleLostAll``).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class RealProcessor:
         self._consumed: dict[tuple[str, int], int] = {}
         #: Kafka Streams' ``commitNeeded`` flag: records were processed since the last commit.
         self._commit_needed = False
-        #: Why the commit of the ``on_revoke`` callback failed, raised by the next ``forward``.
+        #: Why the ``on_revoke`` callback's commit or the ``on_lost`` callback's abort failed, raised by the next
+        #: ``forward``.
         self._revoke_failure: BaseException | None = None
         self.failed = 0
         #: The Kafka error of the latest output that failed for good.
@@ -171,11 +173,25 @@ class RealProcessor:
                 self.commit(consumer)
             except (KafkaError, self._ck.KafkaException) as exc:
                 self._revoke_failure = exc
-        self.on_lost(consumer, partitions)
+        self._forget(partitions)
 
     def on_lost(self, consumer: Any, partitions: list[Any]) -> None:
         """confluent-kafka's ``on_lost`` (``TaskManager.handleLostAll``): the membership is gone, so nothing is committed;
-        what was processed from ``partitions`` is forgotten."""
+        what was processed from ``partitions`` is forgotten and, under exactly_once_v2, the open transaction aborted
+        (Streams closes the tasks dirty: ``RecordCollectorImpl.closeDirty`` aborts), or it would later commit their
+        outputs while their next owner produces them again. The next records begin a new transaction; an abort that
+        fails is raised by the next ``forward``, as ``on_revoke``'s commit is."""
+        self._forget(partitions)
+        self._commit_needed = False
+        if self._producer is None or not self._in_transaction or self._revoke_failure is not None:
+            return
+        try:
+            self._producer.abort_transaction(self._timeout)
+            self._in_transaction = False
+        except self._ck.KafkaException as exc:
+            self._revoke_failure = exc
+
+    def _forget(self, partitions: list[Any]) -> None:
         for tp in partitions:
             self._consumed.pop((tp.topic, tp.partition), None)
 

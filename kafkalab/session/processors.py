@@ -22,7 +22,9 @@ records were processed since the last commit, or a position moved past the last 
 (control records the consumer skipped). An idle processor under exactly_once_v2 thus writes no
 empty transactions. Before its partitions move in a rebalance it commits what it processed
 (``TaskManager.handleRevocation``, from the consumer's rebalance listener), in the transaction
-under exactly_once_v2, so the partitions' next owner starts after it: no duplicates.
+under exactly_once_v2, so the partitions' next owner starts after it: no duplicates. Partitions lost
+instead (its membership expired: their next owner may have processed them already) are dropped without a
+commit and, under exactly_once_v2, the open transaction is aborted (``TaskManager.handleLostAll``).
 
 Its transforms and commit settings are shared with processors run on a real cluster
 (``kafkalab/clients/transforms.py``).
@@ -178,6 +180,36 @@ class Processor:
                 self.failure = exc
         self.forget(partitions)
 
+    def on_lost(self, partitions: list[TopicPartition]) -> Process[None]:
+        """Close the tasks of ``partitions`` dirty (``TaskManager.handleLostAll``): nothing is committed, and under
+        exactly_once_v2 the open transaction is aborted once a commit under way ends.
+
+        Kafka 3.9's ``handleLostAll`` closes every active task dirty (``RecordCollectorImpl.closeDirty`` calls
+        ``StreamsProducer.abortTransaction``) and then ``reInitializeThreadProducer`` (``StreamsProducer.resetProducer``)
+        closes the producer, which aborts what is still open. Left open, the transaction would commit the lost
+        partitions' outputs later with no input offsets, while their next owner produces them again: duplicates for
+        read_committed readers. The abort counts as a commit under way, so nothing is processed meanwhile; the next
+        records begin a new transaction. An abort that fails (e.g. fenced: the coordinator aborted it already on
+        ``transaction.timeout.ms``) leaves the producer unable to begin another transaction: Streams swallows the
+        error and goes on with the new producer ``resetProducer`` makes; this processor has no other producer, so it
+        fails (``failure``) and the coordinator aborts whatever is still open by ``transaction.timeout.ms``."""
+        self.forget(partitions)
+        self._commit_needed = False
+        if self.transactional_group is None:
+            return
+        yield from self.settled()
+        if self.producer.transaction_manager.state not in (TxnState.IN_TRANSACTION, TxnState.ABORTABLE_ERROR):
+            return
+        aborting = self._committing = Future()
+        try:
+            yield self.producer.abort_transaction()
+        except KafkaError as exc:
+            if self.failure is None:
+                self.failure = exc
+        finally:
+            self._committing = None
+            aborting.set_result(None)
+
     def forget(self, partitions: list[TopicPartition]) -> None:
         """Drop what was processed from partitions this processor no longer owns (their tasks are closed)."""
         self._revoked.update(partitions)
@@ -206,7 +238,7 @@ class ProcessorRebalanceListener:
     def on_partitions_assigned(self, partitions: list[TopicPartition]) -> None:
         self.processor.assigned(partitions)
 
-    def on_partitions_lost(self, partitions: list[TopicPartition]) -> None:
-        """Lost, not revoked (``TaskManager.handleLostAll``): the membership is gone, so nothing is committed and the
-        tasks close dirty; their next owner processes their input again."""
-        self.processor.forget(partitions)
+    def on_partitions_lost(self, partitions: list[TopicPartition]) -> Future[None]:
+        """Lost, not revoked (``TaskManager.handleLostAll``): the membership is gone, so nothing is committed, the
+        tasks close dirty and an exactly_once_v2 transaction aborts; their next owner processes their input again."""
+        return spawn(self.timers, self.processor.on_lost(partitions), name="abort on lost partitions").claim()

@@ -204,3 +204,42 @@ def test_at_least_once_a_rebalance_commits_first_so_nothing_is_sent_twice(tmp_pa
     # Nothing committed in the 5 s before p2 joined (commit.interval.ms is 30 s), yet the rebalance
     # moved no partition from before a commit: p1 flushed and committed when its partitions were revoked.
     assert all(step["ok"] for step in steps), steps
+
+
+def test_exactly_once_v2_lost_partitions_abort_the_open_transaction() -> None:
+    report = ScenarioRunner(parse_scenario("name: processor\n" + SETUP + """
+  - start_processor: {group: upper, client_id: p1, source: orders, sink: orders-upper, transform: uppercase,
+                      processing_guarantee: exactly_once_v2, commit_interval_ms: 9000}
+  - wait: {ms: 5000}
+  - start_processor: {group: upper, client_id: p2, source: orders, sink: orders-upper, transform: uppercase,
+                      processing_guarantee: exactly_once_v2, commit_interval_ms: 9000}
+  - wait: {until: {group: {group: upper, state: Stable, members: 2}}, timeout_ms: 60000}
+  - wait: {ms: 10000}
+  - cut_link: [p1, 1]
+  - wait: {ms: 50000}
+  - heal_link: [p1, 1]
+  - wait: {ms: 15000}
+  - produce: {topic: orders, key: "customer-{i}", value: "late {i}", count: 6}
+  - wait: {ms: 20000}
+  - produce: {topic: orders, key: "customer-{i}", value: "later {i}", count: 6}
+  - wait: {ms: 20000}
+  - stop_consumer: {group: upper, client_id: p1}
+  - stop_consumer: {group: upper, client_id: p2}
+  - expect: {group: {group: upper, total_lag: 0}}
+  - consume: {group: readers, client_id: committed, topics: [orders-upper], isolation_level: read_committed}
+""", "s.yaml")).run()
+    assert report.ok, [step.as_json() for step in report.steps if not step.ok]
+    committed = [record["value"] for record in report.steps[-1].as_json()["result"]["records"]]
+    # As Kafka Streams' handleLostAll: the aborted outputs are p2's to produce, so every input's output is read once.
+    assert sorted(committed) == sorted([f"ORDER {i}" for i in range(30)] + [f"LATE {i}" for i in range(6)]
+                                       + [f"LATER {i}" for i in range(6)])
+    events = [text for step in report.steps for _, text in step.events]
+    # Broker 1 coordinates group upper: cut from it, p1 is removed after session.timeout.ms and p2 gets every
+    # partition. p1 has not heard yet: it processes late orders of the partitions it thinks it owns, in a
+    # transaction, and then learns it lost them. Left open, that transaction would commit them a second time.
+    lost = events.index("Consumer p1 lost orders-0, orders-1: its membership ended (session or generation expired).")
+    after = events[lost:]
+    assert any(text.startswith("Transaction upper-p1 (producer 1, epoch 0) Ongoing -> PrepareAbort") for text in after)
+    # It keeps processing afterwards: a new transaction commits its outputs with their input offsets.
+    assert any(text.startswith("Transaction upper-p1 (producer 1, epoch 0) Ongoing -> PrepareCommit on coordinator 1 "
+                               "(__consumer_offsets") for text in after), after
