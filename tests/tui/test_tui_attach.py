@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from tui_helpers import lines, record_notes
+from tui_helpers import lines, record_notes, screen_text
 
 from kafkalab.attach.observe import Observation, SeenGroup, SeenOffsets, SeenPartition, SeenTopic
 from kafkalab.protocol.types import TopicPartition
@@ -145,6 +145,8 @@ async def test_every_screen_draws_an_attached_cluster(attached: Callable[..., tu
             await app.settle()
             await pilot.pause()
             assert app.current_mode == mode and app.is_running
+            # Only the transactions screen has nothing to list on a real cluster, and it says why.
+            assert (mode == "transactions") == ("cannot be listed" in " ".join(screen_text(app).split()))
         app.action_show_screen("groups")
         await app.settle()
         await pilot.pause()

@@ -24,6 +24,11 @@ ABOUT = ("A transactional producer's records commit or abort together (KIP-98). 
          "the id's __transaction_state partition, records each step; COMMIT or ABORT markers then end the "
          "transaction in every partition, and read_committed consumers read only below each partition's last "
          "stable offset (LSO).")
+#: Said in place of the table on a real cluster: confluent-kafka's admin client (librdkafka 2.16) has no
+#: ListTransactions or DescribeTransactions (KIP-664), so an attached session cannot list transactional ids.
+NOT_ATTACHED = ("Attached: transactional ids cannot be listed here (the admin client kafkalab uses has no "
+                "ListTransactions or DescribeTransactions); the LSO below still shows where open transactions "
+                "hold read_committed consumers back. kafka-transactions.sh list shows them.")
 
 
 class TransactionsTable(KeyedTable):
@@ -62,6 +67,7 @@ class TransactionsScreen(LabScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(ABOUT, id="transactions-about")
+        yield Static(NOT_ATTACHED, id="transactions-attached")
         table = TransactionsTable(id="transactions")
         table.border_title = "transactional ids"
         yield table
@@ -69,6 +75,7 @@ class TransactionsScreen(LabScreen):
 
     def draw(self, frame: Frame, selection: Selection) -> None:
         view = frame.view
+        self.query_one("#transactions-attached", Static).display = frame.attached is not None
         self.query_one(TransactionsTable).sync(
             {t.transactional_id: _row(t, view.time_ms) for t in view.transactions}, sort_key="TRANSACTIONAL-ID")
         show_text(self.query_one("#transactions-lso", Static), held_back(view))
