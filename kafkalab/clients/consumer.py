@@ -20,6 +20,7 @@ from kafkalab.clients.consumer_config import parse_consumer_config
 from kafkalab.clients.consumer_coordinator import ConsumerCoordinator
 from kafkalab.clients.consumer_fetcher import Fetcher
 from kafkalab.clients.consumer_state import ConsumerRecord, OffsetAndMetadata, SubscriptionState
+from kafkalab.clients.group_metadata import ConsumerGroupMetadata
 from kafkalab.clients.network_client import ClientNode
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import EventJournal
@@ -85,6 +86,15 @@ class Consumer:
     def generation_id(self) -> int:
         """The group generation it last joined (-1 if none)."""
         return self._coordinator.generation.generation_id if self._coordinator else -1
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """``groupMetadata()``: the group and current generation, for ``Producer.send_offsets_to_transaction``
+        (KIP-447), so the coordinator refuses the offsets if the group has moved on without this member."""
+        if self._coordinator is None or self.group_id is None:
+            raise KafkaError(Errors.INVALID_GROUP_ID, _NO_GROUP)
+        generation = self._coordinator.generation
+        return ConsumerGroupMetadata(self.group_id, generation.generation_id, generation.member_id,
+                                     self._coordinator.instance_id)
 
     @property
     def rebalance_protocol(self) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafkalab.clients.client_config import merge_client_configs
+from kafkalab.clients.group_metadata import ConsumerGroupMetadata
 from kafkalab.clients.network_client import ClientNode
 from kafkalab.clients.partitioners import MURMUR2_SEED, BuiltInPartitioner, choose_partition, murmur2_unsigned
 from kafkalab.clients.producer_accumulator import (
@@ -374,9 +375,16 @@ class Producer:
         """Start a transaction: the records sent from now on commit or abort together."""
         self.transaction_manager.begin()
 
-    def send_offsets_to_transaction(self, offsets: Mapping[TopicPartition, int], group_id: str) -> Future[None]:
-        """Commit ``group_id``'s offsets as part of the transaction: they count only if it commits."""
-        return spawn(self._client.group, self.transaction_manager.send_offsets(dict(offsets), group_id),
+    def send_offsets_to_transaction(self, offsets: Mapping[TopicPartition, int],
+                                    group: ConsumerGroupMetadata | str) -> Future[None]:
+        """Commit the group's offsets as part of the transaction: they count only if it commits.
+
+        ``group`` is the consumer's ``group_metadata()`` (KIP-447): the group coordinator then refuses the
+        offsets of a member it no longer has, and the future fails with COMMIT_FAILED (the transaction can
+        only be aborted). A bare group id is Kafka's deprecated form: no generation, never refused so.
+        """
+        metadata = ConsumerGroupMetadata(group) if isinstance(group, str) else group
+        return spawn(self._client.group, self.transaction_manager.send_offsets(dict(offsets), metadata),
                      name="sendOffsetsToTransaction").claim()
 
     def commit_transaction(self) -> Future[None]:

@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from kafkalab.clients.client_config import ClientConfig
+from kafkalab.clients.group_metadata import ConsumerGroupMetadata
 from kafkalab.clients.network_client import ClientNode
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import EventJournal
@@ -49,6 +50,9 @@ _FIND_AGAIN = frozenset({Errors.NOT_COORDINATOR, Errors.COORDINATOR_NOT_AVAILABL
 #: Answers after which the same request is sent again after retry.backoff.ms.
 _RETRY = frozenset({Errors.COORDINATOR_LOAD_IN_PROGRESS, Errors.CONCURRENT_TRANSACTIONS,
                     Errors.UNKNOWN_TOPIC_OR_PARTITION})
+#: TxnOffsetCommit answers meaning the group no longer has the member (Kafka 3.9 ``TxnOffsetCommitHandler``:
+#: an abortable ``CommitFailedException``; FENCED_INSTANCE_ID stays itself there, also abortable).
+_GROUP_MISMATCH = frozenset({Errors.UNKNOWN_MEMBER_ID, Errors.ILLEGAL_GENERATION})
 #: Answers that mean a newer producer owns the transactional id.
 FENCED = frozenset({Errors.PRODUCER_FENCED, Errors.INVALID_PRODUCER_EPOCH, Errors.INVALID_PRODUCER_ID_MAPPING})
 
@@ -143,13 +147,20 @@ class TransactionManager:
         """A batch of the transaction failed: it can only be aborted now (``transitionToAbortableError``)."""
         if error.error in FENCED:
             self.fence(error.error, error.message)
-        elif self.state is TxnState.IN_TRANSACTION or self.state is TxnState.COMMITTING_TRANSACTION:
-            self.state = TxnState.ABORTABLE_ERROR
-            self.error = KafkaError(error.error, f"The transaction must be aborted: a batch failed ({error.message}).")
+        elif self._abortable(KafkaError(error.error, f"The transaction must be aborted: a batch failed "
+                                                     f"({error.message}).")):
             # The partition's sequence may now have a gap the broker will never fill (Kafka 3.9
             # ``maybeTransitionToErrorState``; where Kafka instead renumbers the batches of a transaction
             # that was completing, kafkalab bumps the epoch then too).
             self._epoch_bump_required = True
+
+    def _abortable(self, error: KafkaError) -> bool:
+        """``transitionToAbortableError``: only an abort is possible now; False if the transaction was not open."""
+        if self.state is not TxnState.IN_TRANSACTION and self.state is not TxnState.COMMITTING_TRANSACTION:
+            return False
+        self.state = TxnState.ABORTABLE_ERROR
+        self.error = error
+        return True
 
     # -- coordinator requests -----------------------------------------------------------------
 
@@ -263,9 +274,11 @@ class TransactionManager:
         self._adding.clear()
         self.sender.wakeup()
 
-    def send_offsets(self, offsets: dict[TopicPartition, int], group_id: str) -> Process[None]:
-        """``sendOffsetsToTransaction``: AddOffsetsToTxn to our coordinator, then TxnOffsetCommit to the group's."""
+    def send_offsets(self, offsets: dict[TopicPartition, int], group: ConsumerGroupMetadata) -> Process[None]:
+        """``sendOffsetsToTransaction``: AddOffsetsToTxn to our coordinator, then TxnOffsetCommit to the group's,
+        with the member's generation (KIP-447) so the group coordinator can refuse a zombie's offsets."""
         self._require(TxnState.IN_TRANSACTION, operation="send offsets to a transaction")
+        group_id = group.group_id
         response = yield from self._coordinator_request(
             AddOffsetsToTxnRequest(self.transactional_id, self.producer_id, self.producer_epoch, group_id),
             self._deadline())
@@ -273,8 +286,18 @@ class TransactionManager:
         self._has_offsets = True
         committed = yield from self._coordinator_request(TxnOffsetCommitRequest(
             self.transactional_id, group_id, self.producer_id, self.producer_epoch, dict(offsets),
-            client_id=self.client.node), self._deadline(), group_id)
-        self._check(_error_of(committed), "TxnOffsetCommit")
+            group.generation_id, group.member_id, self.client.node, group.group_instance_id),
+            self._deadline(), group_id)
+        error = _error_of(committed)
+        if error in _GROUP_MISMATCH:
+            # TxnOffsetCommitHandler: the group has moved on without this member; abortable, as CommitFailedException.
+            failed = KafkaError(Errors.COMMIT_FAILED, f"Transaction offset commit of {group_id} failed due to "
+                                                      f"consumer group metadata mismatch ({error.name}): the group "
+                                                      f"has rebalanced without member {group.member_id!r} of "
+                                                      f"generation {group.generation_id}.")
+            self._abortable(failed)
+            raise failed
+        self._check(error, "TxnOffsetCommit")
 
     def _check(self, error: Errors, what: str) -> None:
         if error in FENCED:

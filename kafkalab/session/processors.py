@@ -25,6 +25,10 @@ empty transactions. Before its partitions move in a rebalance it commits what it
 under exactly_once_v2, so the partitions' next owner starts after it: no duplicates. Partitions lost
 instead (its membership expired: their next owner may have processed them already) are dropped without a
 commit and, under exactly_once_v2, the open transaction is aborted (``TaskManager.handleLostAll``).
+A processor that has not heard yet that the group removed it (a zombie) sends its offsets with its
+consumer's group metadata (KIP-447), so the group coordinator refuses them (CommitFailed, Streams'
+``TaskMigratedException``) and it aborts the same way rather than commit outputs the partitions' new
+owner produces too.
 
 Its transforms and commit settings are shared with processors run on a real cluster
 (``kafkalab/clients/transforms.py``).
@@ -153,9 +157,22 @@ class Processor:
         offsets = {tp: offset + 1 for tp, offset in self._consumed.items()}
         if self.transactional_group is not None:
             self._begin()
-            if offsets:  # none when the partitions processed from were lost meanwhile
-                yield self.producer.send_offsets_to_transaction(offsets, self.transactional_group)
-            yield self.producer.commit_transaction()
+            try:
+                if offsets:  # none when the partitions processed from were lost meanwhile
+                    # With the member's generation (KIP-447), as StreamsProducer.commitTransaction under
+                    # exactly_once_v2: the group coordinator refuses a zombie's offsets.
+                    yield self.producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
+                yield self.producer.commit_transaction()
+            except KafkaError as exc:
+                if exc.error is not Errors.COMMIT_FAILED:
+                    raise
+                # The group moved on without this member: Streams' TaskMigratedException -> handleLostAll. Every
+                # task closes dirty and the transaction aborts; the consumer rejoins when it hears of the lost
+                # membership (its next heartbeat), and the processor goes on with what it is assigned then.
+                self._lose(list(consumer.assignment()))
+                yield from self._abort()
+                self.last_commit_ms = now_ms()
+                return
         else:
             yield self.producer.flush()
             if self.last_error is not None:
@@ -193,22 +210,30 @@ class Processor:
         ``transaction.timeout.ms``) leaves the producer unable to begin another transaction: Streams swallows the
         error and goes on with the new producer ``resetProducer`` makes; this processor has no other producer, so it
         fails (``failure``) and the coordinator aborts whatever is still open by ``transaction.timeout.ms``."""
-        self.forget(partitions)
-        self._commit_needed = False
+        self._lose(partitions)
         if self.transactional_group is None:
             return
         yield from self.settled()
+        aborting = self._committing = Future()
+        try:
+            yield from self._abort()
+        finally:
+            self._committing = None
+            aborting.set_result(None)
+
+    def _lose(self, partitions: list[TopicPartition]) -> None:
+        self.forget(partitions)
+        self._commit_needed = False
+
+    def _abort(self) -> Process[None]:
+        """Abort the open transaction, if any; a failed abort is kept in ``failure`` (see ``on_lost``)."""
         if self.producer.transaction_manager.state not in (TxnState.IN_TRANSACTION, TxnState.ABORTABLE_ERROR):
             return
-        aborting = self._committing = Future()
         try:
             yield self.producer.abort_transaction()
         except KafkaError as exc:
             if self.failure is None:
                 self.failure = exc
-        finally:
-            self._committing = None
-            aborting.set_result(None)
 
     def forget(self, partitions: list[TopicPartition]) -> None:
         """Drop what was processed from partitions this processor no longer owns (their tasks are closed)."""

@@ -364,3 +364,50 @@ def test_a_read_committed_consumer_waits_for_offsets_a_transaction_is_committing
     cluster.wait(producer.commit_transaction())
     assert cluster.wait(committed)[source].offset == 5
     cluster.wait(consumer.close())
+
+
+def _joined(cluster: Cluster, consumer, *others) -> None:
+    """Poll ``consumer`` (and ``others``, so a rebalance can end) until it owns partitions in a stable generation."""
+    for _ in range(40):
+        for polling in (consumer, *others):
+            cluster.wait(polling.poll(100))
+        if consumer.assignment() and all(other.assignment() for other in others):
+            return
+    raise AssertionError("the consumers did not join")
+
+
+def test_a_zombie_members_offsets_fail_the_transaction_with_commit_failed(clusters):
+    cluster = open_cluster(clusters, partitions=2)
+    first = cluster.consumer(group_id="processor", client_id="first", enable_auto_commit=False)
+    first.subscribe(["orders"])
+    _joined(cluster, first)
+    stale = first.group_metadata()
+    assert (stale.group_id, stale.member_id, stale.generation_id) == ("processor", first.member_id, first.generation_id)
+    second = cluster.consumer(group_id="processor", client_id="second", enable_auto_commit=False)
+    second.subscribe(["orders"])
+    _joined(cluster, second, first)  # a rebalance: the group is in a newer generation now
+    assert first.generation_id > stale.generation_id
+    producer = _transactional(cluster)
+    source = TopicPartition("orders", 0)
+    producer.begin_transaction()
+    producer.send("orders", "zombie", partition=1)
+    # KIP-447: the coordinator refuses the old generation's offsets (ILLEGAL_GENERATION), the producer says
+    # CommitFailed (TransactionManager.TxnOffsetCommitHandler) and the transaction can only abort.
+    with pytest.raises(KafkaError) as failed:
+        cluster.wait(producer.send_offsets_to_transaction({source: 7}, stale))
+    assert failed.value.error is Errors.COMMIT_FAILED
+    with pytest.raises(KafkaError):
+        cluster.wait(producer.commit_transaction())
+    cluster.wait(producer.abort_transaction())
+    # The current member's metadata commits; the producer goes on after the abort (no epoch bump needed).
+    producer.begin_transaction()
+    producer.send("orders", "current", partition=1)
+    cluster.wait(producer.send_offsets_to_transaction({source: 9}, first.group_metadata()))
+    cluster.wait(producer.commit_transaction())
+    cluster.run_for(500)
+    assert _fetch_offset(cluster, "processor", source) == 9
+    assert sorted(_read(cluster, "read_committed")) == [b"current"]
+    # The deprecated group-id form names no member: the coordinator takes it from a transaction.
+    producer.begin_transaction()
+    cluster.wait(producer.send_offsets_to_transaction({source: 11}, "processor"))
+    cluster.wait(producer.commit_transaction())

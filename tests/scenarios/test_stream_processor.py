@@ -243,3 +243,45 @@ def test_exactly_once_v2_lost_partitions_abort_the_open_transaction() -> None:
     # It keeps processing afterwards: a new transaction commits its outputs with their input offsets.
     assert any(text.startswith("Transaction upper-p1 (producer 1, epoch 0) Ongoing -> PrepareCommit on coordinator 1 "
                                "(__consumer_offsets") for text in after), after
+
+
+def test_exactly_once_v2_a_zombie_cannot_commit_offsets_in_its_transaction() -> None:
+    report = ScenarioRunner(parse_scenario("name: processor\n" + SETUP + """
+  - start_processor: {group: upper, client_id: p1, source: orders, sink: orders-upper, transform: uppercase,
+                      processing_guarantee: exactly_once_v2, commit_interval_ms: 9000}
+  - wait: {ms: 5000}
+  - start_processor: {group: upper, client_id: p2, source: orders, sink: orders-upper, transform: uppercase,
+                      processing_guarantee: exactly_once_v2, commit_interval_ms: 9000}
+  - wait: {until: {group: {group: upper, state: Stable, members: 2}}, timeout_ms: 60000}
+  - wait: {ms: 10000}
+  - cut_link: [p1, 1]
+  - wait: {ms: 50000}
+  - produce: {topic: orders, key: "customer-{i}", value: "late {i}", count: 6}
+  - wait: {ms: 1000}
+  - heal_link: [p1, 1]
+  - wait: {ms: 30000}
+  - produce: {topic: orders, key: "customer-{i}", value: "later {i}", count: 6}
+  - wait: {ms: 20000}
+  - stop_consumer: {group: upper, client_id: p1}
+  - stop_consumer: {group: upper, client_id: p2}
+  - expect: {group: {group: upper, total_lag: 0}}
+  - consume: {group: readers, client_id: committed, topics: [orders-upper], isolation_level: read_committed}
+""", "s.yaml")).run()
+    assert report.ok, [step.as_json() for step in report.steps if not step.ok]
+    committed = [record["value"] for record in report.steps[-1].as_json()["result"]["records"]]
+    # p1 was removed from the group during the cut (broker 1 coordinates group upper) and p2 took every partition,
+    # but p1 has not heard: it processes the late orders of the partitions it thinks it owns, and its commit comes
+    # before its next heartbeat. With its group metadata (KIP-447) the coordinator refuses its offsets
+    # (ILLEGAL_GENERATION -> CommitFailed -> Streams' TaskMigratedException): it aborts instead of committing outputs
+    # p2 produces too. Each input's output is read once.
+    assert sorted(committed) == sorted([f"ORDER {i}" for i in range(30)] + [f"LATE {i}" for i in range(6)]
+                                       + [f"LATER {i}" for i in range(6)])
+    events = [text for step in report.steps for _, text in step.events]
+    healed = events.index("Network link p1 <-> Broker 1 healed.")
+    lost = events.index("Consumer p1 lost orders-0, orders-1: its membership ended (session or generation expired).")
+    aborted = next(index for index, text in enumerate(events)
+                   if text.startswith("Transaction upper-p1 (producer 1, epoch 0) Ongoing -> PrepareAbort"))
+    assert healed < aborted < lost  # aborted on the refused commit, before the heartbeat told it
+    # After it rejoins it keeps processing: a new transaction commits its outputs with their input offsets.
+    assert any(text.startswith("Transaction upper-p1 (producer 1, epoch 0) Ongoing -> PrepareCommit on coordinator 1 "
+                               "(__consumer_offsets") for text in events[lost:])
