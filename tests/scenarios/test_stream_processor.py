@@ -206,8 +206,19 @@ def test_at_least_once_a_rebalance_commits_first_so_nothing_is_sent_twice(tmp_pa
     assert all(step["ok"] for step in steps), steps
 
 
+def _each_output_read_once(steps: str) -> list[str]:
+    """Run ``steps`` (the last a read_committed consume of orders-upper) and check that every order, late and later
+    input's output is read exactly once; the events' texts in order."""
+    report = ScenarioRunner(parse_scenario("name: processor\n" + SETUP + steps, "s.yaml")).run()
+    assert report.ok, [step.as_json() for step in report.steps if not step.ok]
+    committed = [record["value"] for record in report.steps[-1].as_json()["result"]["records"]]
+    assert sorted(committed) == sorted([f"ORDER {i}" for i in range(30)] + [f"LATE {i}" for i in range(6)]
+                                       + [f"LATER {i}" for i in range(6)])
+    return [text for step in report.steps for _, text in step.events]
+
+
 def test_exactly_once_v2_lost_partitions_abort_the_open_transaction() -> None:
-    report = ScenarioRunner(parse_scenario("name: processor\n" + SETUP + """
+    events = _each_output_read_once("""
   - start_processor: {group: upper, client_id: p1, source: orders, sink: orders-upper, transform: uppercase,
                       processing_guarantee: exactly_once_v2, commit_interval_ms: 9000}
   - wait: {ms: 5000}
@@ -227,13 +238,8 @@ def test_exactly_once_v2_lost_partitions_abort_the_open_transaction() -> None:
   - stop_consumer: {group: upper, client_id: p2}
   - expect: {group: {group: upper, total_lag: 0}}
   - consume: {group: readers, client_id: committed, topics: [orders-upper], isolation_level: read_committed}
-""", "s.yaml")).run()
-    assert report.ok, [step.as_json() for step in report.steps if not step.ok]
-    committed = [record["value"] for record in report.steps[-1].as_json()["result"]["records"]]
+""")
     # As Kafka Streams' handleLostAll: the aborted outputs are p2's to produce, so every input's output is read once.
-    assert sorted(committed) == sorted([f"ORDER {i}" for i in range(30)] + [f"LATE {i}" for i in range(6)]
-                                       + [f"LATER {i}" for i in range(6)])
-    events = [text for step in report.steps for _, text in step.events]
     # Broker 1 coordinates group upper: cut from it, p1 is removed after session.timeout.ms and p2 gets every
     # partition. p1 has not heard yet: it processes late orders of the partitions it thinks it owns, in a
     # transaction, and then learns it lost them. Left open, that transaction would commit them a second time.
@@ -246,7 +252,7 @@ def test_exactly_once_v2_lost_partitions_abort_the_open_transaction() -> None:
 
 
 def test_exactly_once_v2_a_zombie_cannot_commit_offsets_in_its_transaction() -> None:
-    report = ScenarioRunner(parse_scenario("name: processor\n" + SETUP + """
+    events = _each_output_read_once("""
   - start_processor: {group: upper, client_id: p1, source: orders, sink: orders-upper, transform: uppercase,
                       processing_guarantee: exactly_once_v2, commit_interval_ms: 9000}
   - wait: {ms: 5000}
@@ -266,17 +272,12 @@ def test_exactly_once_v2_a_zombie_cannot_commit_offsets_in_its_transaction() -> 
   - stop_consumer: {group: upper, client_id: p2}
   - expect: {group: {group: upper, total_lag: 0}}
   - consume: {group: readers, client_id: committed, topics: [orders-upper], isolation_level: read_committed}
-""", "s.yaml")).run()
-    assert report.ok, [step.as_json() for step in report.steps if not step.ok]
-    committed = [record["value"] for record in report.steps[-1].as_json()["result"]["records"]]
+""")
     # p1 was removed from the group during the cut (broker 1 coordinates group upper) and p2 took every partition,
     # but p1 has not heard: it processes the late orders of the partitions it thinks it owns, and its commit comes
     # before its next heartbeat. With its group metadata (KIP-447) the coordinator refuses its offsets
     # (ILLEGAL_GENERATION -> CommitFailed -> Streams' TaskMigratedException): it aborts instead of committing outputs
     # p2 produces too. Each input's output is read once.
-    assert sorted(committed) == sorted([f"ORDER {i}" for i in range(30)] + [f"LATE {i}" for i in range(6)]
-                                       + [f"LATER {i}" for i in range(6)])
-    events = [text for step in report.steps for _, text in step.events]
     healed = events.index("Network link p1 <-> Broker 1 healed.")
     lost = events.index("Consumer p1 lost orders-0, orders-1: its membership ended (session or generation expired).")
     aborted = next(index for index, text in enumerate(events)
