@@ -313,7 +313,8 @@ class StartProcessor(_ConsumerRef[StartProcessorResult]):
         if exactly_once:
             yield producer.init_transactions()
         processor = Processor(self.source, self.sink, self.transform, self.contains, interval, producer,
-                              session.scheduler.now_ms, transactional_group=self.group if exactly_once else None)
+                              session.scheduler.now_ms, transactional_group=self.group if exactly_once else None,
+                              journal=session.cluster.journal)
         session.clients.start_processor(self.group, self.client_id, processor, _consumer_config(
             self.strategy, self.auto_offset_reset, False, None, {},
             "read_committed" if exactly_once else "read_uncommitted"))

@@ -25,7 +25,9 @@ record (skipped control records), and it commits the offsets after the records p
 not the consumer's positions. Before a rebalance takes partitions away it commits
 (``TaskManager.handleRevocation``), from the ``on_revoke`` callback librdkafka calls inside
 ``consume()``; lost partitions (``on_lost``) are not committed, and under exactly_once_v2 the open
-transaction is aborted (``TaskManager.handleLostAll``).
+transaction is aborted (``TaskManager.handleLostAll``). A commit the group coordinator refuses because the
+group moved on without this member (Kafka's ``CommitFailedException``, Streams' ``TaskMigratedException``)
+is handled the same way: the processor drops its tasks and goes on once librdkafka has rejoined.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ from typing import Any
 
 from kafkalab.clients.transforms import EOS_TRANSACTION_TIMEOUT_MS, TRANSFORMS, forwarded
 from kafkalab.errors import Errors, KafkaError
+
+#: The commit errors Kafka's consumer and producer raise as ``CommitFailedException`` (``ConsumerCoordinator``'s
+#: OffsetCommit handler, ``TransactionManager``'s TxnOffsetCommit handler): the group moved on without this member.
+#: librdkafka passes them on with Kafka's codes.
+_MIGRATED = frozenset({Errors.ILLEGAL_GENERATION.code, Errors.UNKNOWN_MEMBER_ID.code})
 
 
 class RealProcessor:
@@ -134,9 +141,29 @@ class RealProcessor:
         if not self.commit_needed(consumer):
             self._last_commit = time.monotonic()
             return
-        if self.transactional:
-            self._commit_transaction(consumer)
+        try:
+            if self.transactional:
+                self._commit_transaction(consumer)
+                return
+            self._flush()
+            offsets = self._offsets()
+            if offsets:  # none when the partitions processed from were lost meanwhile
+                consumer.commit(offsets=offsets, asynchronous=False)
+        except self._ck.KafkaException as exc:
+            if exc.args[0].code() not in _MIGRATED:
+                raise
+            # TaskExecutor.commitOffsetsOrTransaction / StreamsProducer.commitTransaction: CommitFailedException ->
+            # TaskMigratedException -> handleLostAll. The tasks close uncommitted (the transaction aborts) and the
+            # processor goes on with what it is assigned after librdkafka rejoins; at least once, the outputs it sent
+            # stay and the partitions' next owner processes that input again.
+            self.on_lost(consumer, consumer.assignment())
+            self._last_commit = time.monotonic()
             return
+        self._commit_needed = False
+        self._last_commit = time.monotonic()
+
+    def _flush(self) -> None:
+        """Wait for every output's acknowledgement; raise if one was lost for good."""
         if self._producer.flush(self._timeout) > 0 and self._failure is None:
             self.last_error = Errors.REQUEST_TIMED_OUT
         if self._failure is not None:
@@ -147,11 +174,6 @@ class RealProcessor:
             raise KafkaError(self.last_error, f"{self.failed} output record(s) to {self.sink} failed "
                                               f"({self.last_error.name}); the processor stops without committing, so "
                                               f"its input is processed again.")
-        offsets = self._offsets()
-        if offsets:  # none when the partitions processed from were lost meanwhile
-            consumer.commit(offsets=offsets, asynchronous=False)
-        self._commit_needed = False
-        self._last_commit = time.monotonic()
 
     def _commit_transaction(self, consumer: Any) -> None:
         """The offsets after the records processed sent to the transaction, which commits."""

@@ -287,6 +287,29 @@ class OffsetReset(Event):
 
 
 @dataclass(frozen=True)
+class ProcessorMigrated(Event):
+    """The group coordinator refused a stream processor's commit: the group moved on without it (a rebalance
+    it has not heard of yet). As a Kafka Streams thread does on ``TaskMigratedException`` (``handleLostAll``),
+    it drops its tasks without committing, aborts its open transaction under exactly_once_v2, rejoins, and
+    goes on with what it is assigned then."""
+
+    kind = "consumer"
+    client_id: str
+    group_id: str
+    error: str
+    exactly_once: bool
+
+    def describe(self) -> str:
+        if self.exactly_once:
+            then = "aborts its transaction (read_committed readers never see those outputs) and rejoins"
+        else:
+            then = ("rejoins; the outputs it sent stay, and the partitions' next owner processes that input again "
+                    "(at least once: duplicates)")
+        return (f"Processor {self.client_id} of group {self.group_id} could not commit ({self.error}): the group "
+                f"moved on without it. It drops its tasks uncommitted, {then}.")
+
+
+@dataclass(frozen=True)
 class ProcessorFailed(Event):
     """A stream processor's output could not be written for good, so, as a Kafka Streams thread
     does, it stops without committing the input it had read: whoever takes its partitions over

@@ -28,7 +28,8 @@ commit and, under exactly_once_v2, the open transaction is aborted (``TaskManage
 A processor that has not heard yet that the group removed it (a zombie) sends its offsets with its
 consumer's group metadata (KIP-447), so the group coordinator refuses them (CommitFailed, Streams'
 ``TaskMigratedException``) and it aborts the same way rather than commit outputs the partitions' new
-owner produces too.
+owner produces too. At least once, the consumer's own commit is refused the same way: the processor drops its
+tasks uncommitted and rejoins, and the outputs it sent meanwhile stay (the duplicates that guarantee allows).
 
 Its transforms and commit settings are shared with processors run on a real cluster
 (``kafkalab/clients/transforms.py``).
@@ -44,6 +45,8 @@ from kafkalab.clients.producer import Producer, RecordMetadata
 from kafkalab.clients.transaction_manager import TxnState
 from kafkalab.clients.transforms import TRANSFORMS, forwarded
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.events.clients import ProcessorMigrated
+from kafkalab.events.journal import EventJournal
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future, Process, spawn
 from kafkalab.sim.scheduler import TimerGroup
@@ -66,6 +69,8 @@ class Processor:
     last_error: Errors | None = None
     #: exactly_once_v2: the group whose offsets commit inside the producer's transactions; None at least once.
     transactional_group: str | None = None
+    #: Where the processor says what it does on its own (a refused commit); None says nothing.
+    journal: EventJournal | None = None
     #: Done when the commit under way ends: a close waits for the poll loop's commit rather than racing it.
     _committing: Future[None] | None = None
     #: Kafka Streams' ``consumedOffsets``: the offset of the last record processed from each owned partition.
@@ -155,32 +160,44 @@ class Processor:
             self.last_commit_ms = now_ms()
             return
         offsets = {tp: offset + 1 for tp, offset in self._consumed.items()}
-        if self.transactional_group is not None:
-            self._begin()
-            try:
+        try:
+            if self.transactional_group is not None:
+                self._begin()
                 if offsets:  # none when the partitions processed from were lost meanwhile
                     # With the member's generation (KIP-447), as StreamsProducer.commitTransaction under
                     # exactly_once_v2: the group coordinator refuses a zombie's offsets.
                     yield self.producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
                 yield self.producer.commit_transaction()
-            except KafkaError as exc:
-                if exc.error is not Errors.COMMIT_FAILED:
-                    raise
-                # The group moved on without this member: Streams' TaskMigratedException -> handleLostAll. Every
-                # task closes dirty and the transaction aborts; the consumer rejoins when it hears of the lost
-                # membership (its next heartbeat), and the processor goes on with what it is assigned then.
-                self._lose(list(consumer.assignment()))
-                yield from self._abort()
-                self.last_commit_ms = now_ms()
-                return
-        else:
-            yield self.producer.flush()
-            if self.last_error is not None:
-                raise KafkaError(self.last_error, f"{self.failed} output record(s) to {self.sink} failed; the "
-                                                  f"processor stops without committing, so its input is processed "
-                                                  f"again.")
-            yield consumer.commit_sync(offsets)
+            else:
+                yield self.producer.flush()
+                if self.last_error is not None:
+                    raise KafkaError(self.last_error, f"{self.failed} output record(s) to {self.sink} failed; the "
+                                                      f"processor stops without committing, so its input is processed "
+                                                      f"again.")
+                yield consumer.commit_sync(offsets)
+        except KafkaError as exc:
+            # CommitFailedException, from the transaction's offsets or (at least once) the consumer's commit:
+            # TaskExecutor.commitOffsetsOrTransaction turns it into TaskMigratedException.
+            if exc.error is not Errors.COMMIT_FAILED:
+                raise
+            yield from self._migrated(consumer, now_ms)
+            return
         self._commit_needed = False
+        self.last_commit_ms = now_ms()
+
+    def _migrated(self, consumer: Consumer, now_ms: Callable[[], float]) -> Process[None]:
+        """The group moved on without this member: Streams' ``TaskMigratedException`` -> ``handleLostAll``.
+
+        Every task closes dirty, uncommitted (and under exactly_once_v2 the transaction aborts); the consumer rejoins
+        when it hears of the lost membership (the failed commit reset its generation, or its next heartbeat), and the
+        processor goes on with what it is assigned then. At least once, the outputs already sent stay: the input's next
+        owner processes it again, the duplicates that guarantee allows.
+        """
+        if self.journal is not None:
+            self.journal.emit(ProcessorMigrated, client_id=consumer.client_id, group_id=consumer.group_id or "",
+                              error=Errors.COMMIT_FAILED.name, exactly_once=self.transactional_group is not None)
+        self._lose(list(consumer.assignment()))
+        yield from self._abort()
         self.last_commit_ms = now_ms()
 
     def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition],
@@ -227,7 +244,8 @@ class Processor:
 
     def _abort(self) -> Process[None]:
         """Abort the open transaction, if any; a failed abort is kept in ``failure`` (see ``on_lost``)."""
-        if self.producer.transaction_manager.state not in (TxnState.IN_TRANSACTION, TxnState.ABORTABLE_ERROR):
+        if self.transactional_group is None or self.producer.transaction_manager.state not in (
+                TxnState.IN_TRANSACTION, TxnState.ABORTABLE_ERROR):
             return
         try:
             yield self.producer.abort_transaction()

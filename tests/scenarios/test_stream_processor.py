@@ -286,3 +286,46 @@ def test_exactly_once_v2_a_zombie_cannot_commit_offsets_in_its_transaction() -> 
     # After it rejoins it keeps processing: a new transaction commits its outputs with their input offsets.
     assert any(text.startswith("Transaction upper-p1 (producer 1, epoch 0) Ongoing -> PrepareCommit on coordinator 1 "
                                "(__consumer_offsets") for text in events[lost:])
+
+
+def test_at_least_once_a_zombie_commit_refused_drops_its_tasks_and_rejoins() -> None:
+    report = ScenarioRunner(parse_scenario("name: processor\n" + SETUP + """
+  - start_processor: {group: upper, client_id: p1, source: orders, sink: orders-upper, transform: uppercase,
+                      commit_interval_ms: 9000}
+  - wait: {ms: 5000}
+  - start_processor: {group: upper, client_id: p2, source: orders, sink: orders-upper, transform: uppercase,
+                      commit_interval_ms: 9000}
+  - wait: {until: {group: {group: upper, state: Stable, members: 2}}, timeout_ms: 60000}
+  - wait: {ms: 10000}
+  - cut_link: [p1, 3]
+  - wait: {ms: 50000}
+  - produce: {topic: orders, key: "customer-{i}", value: "late {i}", count: 6}
+  - wait: {ms: 1000}
+  - heal_link: [p1, 3]
+  - wait: {ms: 30000}
+  - produce: {topic: orders, key: "customer-{i}", value: "later {i}", count: 6}
+  - wait: {ms: 20000}
+  - stop_consumer: {group: upper, client_id: p1}
+  - stop_consumer: {group: upper, client_id: p2}
+  - expect: {group: {group: upper, total_lag: 0}}
+  - consume: {group: readers, client_id: all, topics: [orders-upper]}
+""", "s.yaml")).run()
+    assert report.ok, [step.as_json() for step in report.steps if not step.ok]
+    events = [text for step in report.steps for _, text in step.events]
+    # Broker 3 coordinates group upper here: cut from it, p1 is removed and p2 takes every partition. p1 has not
+    # heard: it processes late orders of the partitions it thinks it owns, and its commit comes before its next
+    # heartbeat. The coordinator refuses it (ILLEGAL_GENERATION -> CommitFailedException); as Kafka Streams'
+    # TaskExecutor turns that into TaskMigratedException, p1 drops its tasks and rejoins instead of stopping.
+    healed = events.index("Network link p1 <-> Broker 3 healed.")
+    refused = events.index("Processor p1 of group upper could not commit (COMMIT_FAILED): the group moved on without "
+                           "it. It drops its tasks uncommitted, rejoins; the outputs it sent stay, and the partitions' "
+                           "next owner processes that input again (at least once: duplicates).")
+    assert healed < refused
+    assert not any(text.startswith("Processor p1 of group upper stops") for text in events)
+    assert any(text.startswith("Group upper committed") and text.endswith("(by p1, generation 4).")
+               for text in events[refused:])
+    outputs = [record["value"] for record in report.steps[-1].as_json()["result"]["records"]]
+    expected = [f"ORDER {i}" for i in range(30)] + [f"LATE {i}" for i in range(6)] + [f"LATER {i}" for i in range(6)]
+    assert set(outputs) == set(expected)
+    # p1's outputs of the late orders stay and p2 produced them too: at least once, not exactly once.
+    assert len(outputs) > len(expected)
