@@ -29,7 +29,7 @@ DEFAULT_LATENCY_MS = 0.5
 #: machine): loopback TCP takes 10-15 us one way (a Python ping-pong over 127.0.0.1 measured 20-29 us round
 #: trip), and a Kafka broker hands a request and its answer between its network and request threads on each
 #: side (``SocketServer``'s processor, ``RequestChannel``, the fetcher thread's poll), some tens of
-#: microseconds more. kafkalab's engine does that work itself, in its own time, so only the wire is modelled.
+#: microseconds more. The handling itself is not in it: that costs kafkalab's engine its own CPU time.
 ONE_HOST_LATENCY_MS = 0.05
 #: A timeout queue drops its finished requests once it holds this many and they are most of it.
 COMPACT_TIMEOUTS_AT = 256
