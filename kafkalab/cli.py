@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                        help="a broker config override for a new cluster, with Kafka's name "
                             "(e.g. zookeeper.session.timeout.ms=6000); repeatable")
+    serve.add_argument("--link-latency-ms", dest="serve_link_latency_ms", type=float, default=None, metavar="MS",
+                       help="one-way latency of the simulated links between brokers (default 0.05: brokers on "
+                            "one host; 0.5 models a local network)")
 
     web = commands.add_parser("web", help="serve the TUI to browsers, every tab a kafkalab of its own (for a class)")
     web.add_argument("--host", dest="web_host", default="127.0.0.1", metavar="HOST",
@@ -411,6 +414,8 @@ def _web(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from kafkalab.cluster.datadir import default_data_dir
     from kafkalab.wire.serve import ServeOptions, serve
 
@@ -428,6 +433,11 @@ def _serve(args: argparse.Namespace) -> int:
     options = ServeOptions(data_dir, args.serve_brokers or args.brokers, args.serve_fresh or args.fresh, args.host,
                            args.port, config, args.serve_mode or args.mode,
                            args.serve_controllers or args.controllers)
+    if args.serve_link_latency_ms is not None:
+        if args.serve_link_latency_ms < 0:
+            print(f"kafkalab: --link-latency-ms cannot be negative ({args.serve_link_latency_ms:g})", file=sys.stderr)
+            return 2
+        options = replace(options, link_latency_ms=args.serve_link_latency_ms)
     return serve(options, sys.stdin, sys.stdout, sys.stderr)
 
 

@@ -23,7 +23,14 @@ Responder = Callable[[Any], None]
 RequestHandler = Callable[[str, Any, Responder], None]
 ResponseCallback = Callable[[Any, Errors | None], None]
 
+#: One way between two nodes: brokers on a local network, slow enough for a learner to see requests in flight.
 DEFAULT_LATENCY_MS = 0.5
+#: One way between brokers on one host, as ``kafkalab serve``'s are (every broker listens on a port of this
+#: machine): loopback TCP takes 10-15 us one way (a Python ping-pong over 127.0.0.1 measured 20-29 us round
+#: trip), and a Kafka broker hands a request and its answer between its network and request threads on each
+#: side (``SocketServer``'s processor, ``RequestChannel``, the fetcher thread's poll), some tens of
+#: microseconds more. The handling itself is not in it: that costs kafkalab's engine its own CPU time.
+ONE_HOST_LATENCY_MS = 0.05
 #: A timeout queue drops its finished requests once it holds this many and they are most of it.
 COMPACT_TIMEOUTS_AT = 256
 

@@ -29,6 +29,7 @@ from kafkalab.scenarios.runner import report_step
 from kafkalab.scenarios.validate import Builder
 from kafkalab.scenarios.yaml_source import SourceError, load_yaml
 from kafkalab.session.session import Session
+from kafkalab.sim.network import ONE_HOST_LATENCY_MS
 from kafkalab.sim.process import Future
 from kafkalab.sim.realtime_clock import RealtimeDriver
 from kafkalab.wire.connections import PortInUse
@@ -52,6 +53,15 @@ class ServeOptions:
     #: A new cluster's mode (``zookeeper`` or ``kraft``) and KRaft controller count; an existing one keeps its own.
     mode: str | None = None
     controllers: int | None = None
+    #: One-way latency of the simulated links between brokers (and the coordination service). Every broker
+    #: of serve listens on this host, so by default its links are what brokers on one host have; a learner
+    #: can model a network with ``--link-latency-ms`` or one link with a ``set_latency`` step. A real
+    #: client's own connection has no simulated latency on top of its socket (``gateway.py``). An acks=all
+    #: produce waits for two hops (the leader's fetch answer to the followers, their next fetch), and a
+    #: connection's requests are served one at a time (Kafka mutes a channel until its answer is sent):
+    #: at the 0.5 ms of a local network the hops were 1 ms of each request on an idle engine, next to some
+    #: 0.6 ms of its work, and a producer's five requests in flight waited for each other's.
+    link_latency_ms: float = ONE_HOST_LATENCY_MS
 
 
 class _Stop(Exception):
@@ -152,15 +162,20 @@ class Server:
             close_engine()
 
 
+def open_cluster(options: ServeOptions) -> Cluster:
+    """The cluster ``options`` ask for, its links at ``link_latency_ms``; KafkaError if it cannot be opened."""
+    return Cluster.open(options.data_dir, brokers=options.brokers, fresh=options.fresh,
+                        broker_config=options.broker_config, mode=options.mode, controllers=options.controllers,
+                        latency_ms=options.link_latency_ms)
+
+
 def serve(options: ServeOptions, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     """Run ``kafkalab serve``; the exit status."""
     warning = no_authentication_warning(options.host)
     if warning is not None:
         err.write(warning + "\n")
     try:
-        cluster = Cluster.open(options.data_dir, brokers=options.brokers, fresh=options.fresh,
-                               broker_config=options.broker_config, mode=options.mode,
-                               controllers=options.controllers)
+        cluster = open_cluster(options)
     except KafkaError as exc:
         err.write(f"kafkalab: {exc}\n")
         return 2

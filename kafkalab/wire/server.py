@@ -19,6 +19,7 @@ import collections
 import errno
 import functools
 import re
+import select
 import selectors
 import socket
 import threading
@@ -46,6 +47,9 @@ DEFAULT_IDLE_MS = 600_000
 _RECV_BYTES = 262_144
 #: How often idle connections are closed and the connection list is republished.
 PUBLISH_SECONDS = 0.5
+#: epoll waits in whole milliseconds (Python rounds a shorter timeout up to 1 ms): shorter waits go through
+#: ``select``, whose timeout is in microseconds.
+EPOLL_RESOLUTION_SECONDS = 0.001
 #: KIP-511: what ApiVersions v3+ accepts as a client software name or version.
 _SOFTWARE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?")
 #: ApiVersions v3 (KIP-511) carries the client's software name and version.
@@ -87,6 +91,8 @@ class WireServer:
         self.max_request_bytes = max_request_bytes
         self.idle_seconds = idle_ms / 1000.0
         self._selector = selectors.DefaultSelector()
+        #: Whether waits under a millisecond go through ``select`` on the epoll descriptor (``wait``).
+        self._short_waits = isinstance(self._selector, selectors.EpollSelector)
         self._listeners: dict[int, socket.socket] = {}
         try:
             for broker_id, port in sorted(ports.items()):
@@ -161,7 +167,22 @@ class WireServer:
         self._waker_out.close()
 
     def wait(self, timeout: float) -> None:
-        """Wait up to ``timeout`` seconds for sockets (or a ``wake``), and serve what is ready."""
+        """Wait up to ``timeout`` seconds for sockets (or a ``wake``), and serve what is ready.
+
+        The driver asks for waits shorter than a millisecond when the next timer is a simulated
+        network hop (0.5 ms by default): epoll would round each up to a whole millisecond, so a hop
+        would take twice its latency or more on the wall clock. An epoll descriptor is itself readable
+        while any socket it watches is ready, so a short wait selects on that one descriptor (no limit
+        on how many sockets there are) and then collects what is ready without waiting. ``select``
+        refuses a descriptor numbered past its fixed set size (a process with thousands of segment
+        files open): then waits are whole milliseconds again.
+        """
+        if 0.0 < timeout < EPOLL_RESOLUTION_SECONDS and self._short_waits:
+            try:
+                select.select([self._selector.fileno()], [], [], timeout)
+                timeout = 0.0
+            except ValueError:
+                self._short_waits = False
         for key, mask in self._selector.select(timeout=timeout):
             kind, value = key.data
             if kind == "listen":

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kafkalab.sim.network import DEFAULT_LATENCY_MS, ONE_HOST_LATENCY_MS
+from kafkalab.wire.serve import ServeOptions, open_cluster
 from tests.wire.serve_process import ROOT, ServeProcess
 
 
@@ -59,3 +61,22 @@ def test_listening_beyond_loopback_warns_that_there_is_no_authentication(tmp_pat
     assert result.returncode == 0
     assert "no authentication" in result.stderr
     assert result.stdout.startswith("bootstrap: 127.0.0.1:")
+
+
+def test_links_between_brokers_are_those_of_one_host_unless_asked_otherwise(tmp_path: Path) -> None:
+    assert ONE_HOST_LATENCY_MS < DEFAULT_LATENCY_MS
+    for options, expected in ((ServeOptions(tmp_path / "one-host", 3, True, "127.0.0.1", 0), ONE_HOST_LATENCY_MS),
+                              (ServeOptions(tmp_path / "network", 3, True, "127.0.0.1", 0, link_latency_ms=2.5), 2.5)):
+        cluster = open_cluster(options)
+        try:
+            assert cluster.network.latency("broker-1", "broker-2") == expected
+        finally:
+            cluster.close()
+
+
+def test_a_negative_link_latency_is_one_clear_line(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "kafkalab", "serve", "--data-dir", str(tmp_path / "d"),
+                             "--brokers", "1", "--port", "0", "--link-latency-ms", "-1"], capture_output=True,
+                            text=True, timeout=60, cwd=ROOT, stdin=subprocess.DEVNULL, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["kafkalab: --link-latency-ms cannot be negative (-1)"]
