@@ -27,6 +27,11 @@ def test_the_wire_codec_is_loaded_only_for_a_listener() -> None:
     assert "kafkalab.wire.server" not in loaded
 
 
+def test_kraft_views_and_the_raft_protocol_are_not_loaded_with_the_app() -> None:
+    loaded = _loaded_after_importing_the_tui()
+    assert not {"kafkalab.cluster.quorum_views", "kafkalab.raft.views", "kafkalab.protocol.raft"} & loaded
+
+
 def test_only_the_dashboard_screen_is_imported_with_the_app() -> None:
     screens = {name.rsplit(".", 1)[-1] for name in _loaded_after_importing_the_tui()
                if name.startswith("kafkalab.tui.screens.")}
