@@ -32,6 +32,11 @@ def test_kraft_views_and_the_raft_protocol_are_not_loaded_with_the_app() -> None
     assert not {"kafkalab.cluster.quorum_views", "kafkalab.raft.views", "kafkalab.protocol.raft"} & loaded
 
 
+def test_no_installed_package_metadata_is_read_before_the_first_paint() -> None:
+    # The crc32c package's __init__ reads its version through importlib.metadata (kafkalab/storage/crc.py).
+    assert not {"importlib.metadata", "crc32c"} & _loaded_after_importing_the_tui()
+
+
 def test_only_the_dashboard_screen_is_imported_with_the_app() -> None:
     screens = {name.rsplit(".", 1)[-1] for name in _loaded_after_importing_the_tui()
                if name.startswith("kafkalab.tui.screens.")}
