@@ -37,6 +37,13 @@ def test_no_installed_package_metadata_is_read_before_the_first_paint() -> None:
     assert not {"importlib.metadata", "crc32c"} & _loaded_after_importing_the_tui()
 
 
+def test_scenarios_lessons_and_the_yaml_reader_load_when_first_used() -> None:
+    loaded = _loaded_after_importing_the_tui()
+    assert not {"yaml", "kafkalab.scenarios.model", "kafkalab.scenarios.runner", "kafkalab.scenarios.recorder",
+                "kafkalab.lessons.model", "kafkalab.lessons.catalog", "kafkalab.tui.forms", "kafkalab.tui.player",
+                "kafkalab.tui.lesson_host"} & loaded
+
+
 def test_only_the_dashboard_screen_is_imported_with_the_app() -> None:
     screens = {name.rsplit(".", 1)[-1] for name in _loaded_after_importing_the_tui()
                if name.startswith("kafkalab.tui.screens.")}
