@@ -1,14 +1,15 @@
 """Time from starting ``kafkalab`` to the first paint, on a data dir holding about 1 GB of logs.
 
 A child process does what ``kafkalab --data-dir DIR --no-listen`` does (imports, opens and locks
-the data dir, starts the app; with ``--listen``, what ``kafkalab --data-dir DIR --port 0`` does) but
-headless, and reports two moments measured from the interpreter's start: the first screen paint
-(the app's widgets on screen, cluster still starting) and the first paint of the cluster itself
-(brokers, topics, lanes drawn from the first engine frame); and the CPU time the child (all its
-threads) had used by each, which a busy machine inflates far less than the wall clock. The data dir
-is filled once (RF 3, 64 MB segments) and reused. A first launch, not measured, leaves the compiled
-bytecode a normal install has; the test-only packages of this environment are kept out of the
-child, as a user's install does not have them.
+the data dir, starts the app, with no garbage collection until the first frame; with ``--listen``,
+what ``kafkalab --data-dir DIR --port 0`` does) but headless, and reports two moments measured
+from the interpreter's start: the first screen paint (the app's widgets on screen, cluster still
+starting) and the first paint of the cluster itself (brokers, topics, lanes drawn from the first
+engine frame); and the CPU time the child (all its threads) had used by each, which a busy machine
+inflates far less than the wall clock. The data dir is filled once (RF 3, 64 MB segments) and
+reused. A first launch, not measured, leaves the compiled bytecode a normal install has; the
+test-only packages of this environment are kept out of the child, as a user's install does not
+have them.
 
 Run: ``python benchmarks/tui_first_paint.py [--gb 1.0] [--dir DIR] [--runs 5] [--listen]``.
 """
@@ -29,31 +30,40 @@ import sys, time
 # which costs 0.3-0.4 s; hypothesis is a test dependency that a user's install does not have, so the child runs
 # without it, as `kafkalab` runs for a user.
 sys.modules["hypothesis"] = None
-from kafkalab.tui.app import KafkaLabApp
-from kafkalab.tui.bridge import EngineBridge
+from kafkalab.tui.collector import paused_for_start_up
 
-painted = {}
-# `kafkalab` opens a Kafka listener unless told --no-listen; with --listen the child does too, on free ports.
-bridge = EngineBridge.open(sys.argv[1], listen=("127.0.0.1", 0) if sys.argv[2:] == ["listen"] else None)
-app = KafkaLabApp(bridge)
-display = app._display
 
-def timed_display(screen, renderable):
-    display(screen, renderable)
-    if renderable is None:
-        return
-    now = time.time()  # wall clock, comparable with the parent's launch time
-    if "screen" not in painted:
-        painted["screen"] = (now, time.process_time())
-    if "cluster" not in painted and app.frame is not None and app.frame.lanes:
-        painted["cluster"] = (now, time.process_time())
-        app.exit()
+def run():
+    from kafkalab.tui.app import KafkaLabApp
+    from kafkalab.tui.bridge import EngineBridge
 
-app._display = timed_display
-bridge.start()  # as `kafkalab` does: the cluster starts while Textual does
-app.run(headless=True, size=(160, 48))
-bridge.close()
-print(*painted["screen"], *painted["cluster"])
+    painted = {}
+    # `kafkalab` opens a Kafka listener unless told --no-listen; with --listen the child does too, on free ports.
+    bridge = EngineBridge.open(sys.argv[1], listen=("127.0.0.1", 0) if sys.argv[2:] == ["listen"] else None)
+    app = KafkaLabApp(bridge)
+    display = app._display
+
+    def timed_display(screen, renderable):
+        display(screen, renderable)
+        if renderable is None:
+            return
+        now = time.time()  # wall clock, comparable with the parent's launch time
+        if "screen" not in painted:
+            painted["screen"] = (now, time.process_time())
+        if "cluster" not in painted and app.frame is not None and app.frame.lanes:
+            painted["cluster"] = (now, time.process_time())
+            app.exit()
+
+    app._display = timed_display
+    bridge.start()  # as `kafkalab` does: the cluster starts while Textual does
+    app.run(headless=True, size=(160, 48))
+    bridge.close()
+    print(*painted["screen"], *painted["cluster"])
+
+
+# As `kafkalab` starts (kafkalab/tui/__init__.py): no garbage collection until the first frame.
+with paused_for_start_up():
+    run()
 """
 
 

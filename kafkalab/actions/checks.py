@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from kafkalab.actions.base import doc
 from kafkalab.actions.results import CheckResult
 from kafkalab.cluster.inspect import Inspector
-from kafkalab.cluster.quorum_views import UNREADABLE
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.journal import Event
 from kafkalab.views import ClusterView
@@ -264,6 +263,10 @@ class MetadataCheck:
                             minimum=0)
 
     def evaluate(self, session: Session, view: ClusterView | None = None) -> CheckResult:
+        # KRaft's views (and the Raft protocol under them) load when a KRaft check runs, not with the vocabulary:
+        # a ZooKeeper-mode TUI never needs them before its first paint (issue 18).
+        from kafkalab.cluster.quorum_views import UNREADABLE
+
         expected: dict[str, Any] = {"type": self.type, "where": dict(self.where)}
         expected.update({"count": self.count} if self.count is not None else {"at_least": self.at_least})
         if self.topic is not None:

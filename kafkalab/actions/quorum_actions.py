@@ -6,11 +6,14 @@ A ZooKeeper-mode cluster refuses them with INVALID_ARGUMENT (its controller is a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kafkalab.actions.base import Action, doc, register
 from kafkalab.actions.results import ControllerResult, DescribeQuorumResult, QuorumReplica
-from kafkalab.raft.views import ReplicaProgress
 from kafkalab.session.session import Session
+
+if TYPE_CHECKING:
+    from kafkalab.raft.views import ReplicaProgress
 
 
 @register

@@ -16,9 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from crc32c import crc32c
-
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.crc import crc32c
 from kafkalab.storage.files import storage_errors, write_durably
 
 SNAPSHOT_SUFFIX = ".snapshot"

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import NamedTuple
 
-from crc32c import crc32c
-
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.compression import CompressionType, compress, decompress
+from kafkalab.storage.crc import crc32c
 from kafkalab.storage.varint import encode_varint, read_varint, varint_table
 
 MAGIC = 2

@@ -7,8 +7,11 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from kafkalab.tui.collector import paused_for_start_up
 
 if TYPE_CHECKING:
     from kafkalab.lessons.catalog import Catalog
@@ -20,6 +23,19 @@ if TYPE_CHECKING:
 
 #: The bridge a command opens: the lab's engine, or an attached cluster.
 B = TypeVar("B", bound="Bridge")
+P = ParamSpec("P")
+
+
+def _started_without_collection(command: Callable[P, int]) -> Callable[P, int]:
+    """``command``'s imports and start-up run without the garbage collector, until the app's first frame
+    (``kafkalab/tui/collector.py`` says why)."""
+
+    @wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> int:
+        with paused_for_start_up():
+            return command(*args, **kwargs)
+
+    return run
 
 
 class AppCrashed(Exception):
@@ -76,6 +92,7 @@ def _close(bridge: Bridge) -> bool:
     return True
 
 
+@_started_without_collection
 def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None,
             custom_partitioner: str | None = None, listen: tuple[str, int] | None = None,
             mode: str | None = None, controllers: int | None = None) -> int:
@@ -100,6 +117,7 @@ def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path 
                 lambda bridge: KafkaLabApp(bridge, lessons=library, config_file=user_config_file()))
 
 
+@_started_without_collection
 def run_lesson(lesson: Lesson, catalog: Catalog, home_dir: Path) -> int:
     """Open the TUI straight into ``lesson``, on a fresh cluster of its own; ``home_dir`` is the user's cluster."""
     from kafkalab.cluster.datadir import default_lesson_clusters_dir
@@ -122,6 +140,7 @@ def run_lesson(lesson: Lesson, catalog: Catalog, home_dir: Path) -> int:
                                            config_file=user_config_file()))
 
 
+@_started_without_collection
 def run_play(scenario: Scenario, speed: float, custom_partitioner: str | None = None) -> int:
     """Play ``scenario`` in the TUI on a fresh temporary cluster built to its spec, removed afterwards."""
     from kafkalab.tui.app import KafkaLabApp
@@ -139,6 +158,7 @@ def run_play(scenario: Scenario, speed: float, custom_partitioner: str | None = 
         shutil.rmtree(temporary, ignore_errors=True)
 
 
+@_started_without_collection
 def run_attach(bootstrap: str, properties: dict[str, str], interval_s: float, allow_writes: bool) -> int:
     """The TUI on the real Kafka cluster at ``bootstrap`` (``properties``: the client's, from --command-config);
     2 if it cannot attach."""

@@ -25,12 +25,9 @@ from textual.widget import Widget
 from kafkalab.actions.base import Action
 from kafkalab.events.failures import ProcessFailed, ReplicaFetchFailed
 from kafkalab.events.journal import Event
-from kafkalab.lessons.model import Lesson
-from kafkalab.scenarios.model import Scenario
 from kafkalab.tui.closing import ClosingScreen
 from kafkalab.tui.collector import CollectorTuning
 from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec_for
-from kafkalab.tui.forms import ActionForm, Submitted, Texts
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.history import EventHistory, ThroughputHistory
@@ -38,17 +35,18 @@ from kafkalab.tui.keymap import bindings_by_id, kafkalab_bindings, load_keymap
 from kafkalab.tui.lesson_control import LessonControl, LessonLibrary
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.palette import LabCommands
-from kafkalab.tui.player import ScenarioPlayer
 from kafkalab.tui.prompt import TextPrompt
 from kafkalab.tui.results import focus, result_text
 from kafkalab.tui.screens.base import TALL_ROWS, WIDE_COLUMNS, LabScreen
 from kafkalab.tui.screens.dashboard import DashboardScreen
-from kafkalab.tui.screens.lesson_browser import LessonBrowser
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
 
 if TYPE_CHECKING:
+    from kafkalab.lessons.model import Lesson
+    from kafkalab.scenarios.model import Scenario
     from kafkalab.tui.attach_bridge import Bridge
+    from kafkalab.tui.forms import Submitted, Texts
 
 THEMES = ("textual-dark", "textual-light")
 #: Screen 4 shows what coordinates the cluster: the znode tree in ZooKeeper mode, the quorum in KRaft mode.
@@ -326,6 +324,10 @@ class KafkaLabApp(App[None]):
 
     def open_form(self, spec: ActionSpec, values: Values) -> None:
         """Ask for ``spec``'s action in a form that starts with ``values``."""
+        # Forms, the lesson browser and the scenario player load when first used: with the scenario validator and
+        # PyYAML under them they delayed the first paint (issue 18).
+        from kafkalab.tui.forms import ActionForm
+
         choices = spec.choices(self.frame) if spec.choices is not None and self.frame is not None else None
         self.push_screen(ActionForm(spec, values, self.side_panel(), choices),
                          lambda submitted: self._submit_from_form(spec, submitted))
@@ -354,6 +356,8 @@ class KafkaLabApp(App[None]):
 
     def action_toggle_pause(self) -> None:
         if self.frame is not None and self.frame.play is not None:
+            from kafkalab.tui.player import ScenarioPlayer
+
             self.bridge.on_player(ScenarioPlayer.toggle)
         else:
             self.bridge.toggle_pause()
@@ -432,6 +436,8 @@ class KafkaLabApp(App[None]):
         self.run_worker(wait(), group="engine-work")
 
     def action_browse_lessons(self) -> None:
+        from kafkalab.tui.screens.lesson_browser import LessonBrowser
+
         current = self.frame.lesson.lesson_id if self.frame is not None and self.frame.lesson is not None else None
         self.push_screen(LessonBrowser(self.lessons.library, current), self._lesson_chosen)
 
@@ -467,6 +473,8 @@ class KafkaLabApp(App[None]):
         self.redraw()
 
     def action_play_step(self) -> None:
+        from kafkalab.tui.player import ScenarioPlayer
+
         self.bridge.on_player(ScenarioPlayer.one_step)
 
     def action_start_recording(self) -> None:

@@ -32,19 +32,19 @@ from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.inspect import Inspector, LogWindow, ReplicaLog
 from kafkalab.errors import KafkaError
 from kafkalab.events.failures import ProcessFailed
-from kafkalab.lessons.model import Lesson
-from kafkalab.scenarios.model import ClusterSpec, Scenario
-from kafkalab.scenarios.recorder import Recorder
 from kafkalab.session.session import Session
 from kafkalab.sim.process import Future as SimFuture
 from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
 from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameRequest, ListenerState
-from kafkalab.tui.lesson_host import LessonHost
 from kafkalab.tui.messages import ActionFinished, AppMailbox, EngineFailed, FrameReady
-from kafkalab.tui.player import ScenarioPlayer
 from kafkalab.wire.connections import PortInUse
 
 if TYPE_CHECKING:
+    from kafkalab.lessons.model import Lesson
+    from kafkalab.scenarios.model import ClusterSpec, Scenario
+    from kafkalab.scenarios.recorder import Recorder
+    from kafkalab.tui.lesson_host import LessonHost
+    from kafkalab.tui.player import ScenarioPlayer
     from kafkalab.wire.listener import Listener
 
 T = TypeVar("T")
@@ -227,6 +227,8 @@ class EngineBridge:
         """Play ``scenario``'s steps on the current session, at the pace of the clock."""
 
         def work() -> None:
+            from kafkalab.tui.player import ScenarioPlayer  # with the first play, not at start (issue 18)
+
             if self._session is not None:
                 self._player = ScenarioPlayer(scenario, self._session, self._driver)
                 self._player.start()
@@ -245,6 +247,8 @@ class EngineBridge:
         """Record every action the session runs from now on."""
 
         def work() -> None:
+            from kafkalab.scenarios.recorder import Recorder  # with the first recording, not at start (issue 18)
+
             if self._session is not None:
                 self._recorder = self._recorder or Recorder(self._session)
                 self._recorder.start()
@@ -317,6 +321,8 @@ class EngineBridge:
         return self._session
 
     def _host_lesson(self, lesson: Lesson, session: Session) -> None:
+        from kafkalab.tui.lesson_host import LessonHost  # with the first lesson, not at start (issue 18)
+
         self._lesson = LessonHost(lesson, session)
         self._lesson.start()
 

@@ -13,7 +13,7 @@ from typing import Any
 from rich.text import Text
 
 from kafkalab.actions.results import CheckResult
-from kafkalab.tui.forms import flow
+from kafkalab.tui.flow import flow
 
 Fields = dict[str, Any]
 

@@ -19,25 +19,16 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from kafkalab.actions.base import Action, field_default, to_plain
+from kafkalab.actions.base import Action, field_default
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.scenarios.validate import Builder
 from kafkalab.scenarios.yaml_source import Mark, Node
 from kafkalab.tui.commands import ActionSpec, Values
 from kafkalab.tui.dialog import Dialog
+from kafkalab.tui.flow import flow
 from kafkalab.tui.prose import prose
 
 _FORM_MARK = Mark("form", 1, 1)
-
-
-def flow(value: Any) -> str:
-    """A value as the text a form field shows for it (YAML flow style; text as is)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    text = yaml.safe_dump(to_plain(value), default_flow_style=True, width=10_000, sort_keys=False).strip()
-    return text.removesuffix("...").strip()
 
 
 def _node(value: Any) -> Node:

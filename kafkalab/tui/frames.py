@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from kafkalab.actions.results import CheckResult
 from kafkalab.cluster.inspect import LogWindow, RecordsPage, ReplicaLog
 from kafkalab.events.journal import Event
-from kafkalab.scenarios.model import Step
-from kafkalab.scenarios.runner import StepReport
 from kafkalab.sim.scheduler import DEFAULT_START_MS
 from kafkalab.views import ClusterView, ZnodeView
 from kafkalab.wire.connections import ConnectionInfo
 
 if TYPE_CHECKING:
     from kafkalab.cluster.quorum_views import QuorumStatus
+    from kafkalab.scenarios.model import Step
+    from kafkalab.scenarios.runner import StepReport
 
 
 @dataclass(frozen=True)

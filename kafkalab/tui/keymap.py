@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_config_dir
 from textual.binding import Binding, BindingsMap
@@ -27,8 +28,9 @@ from textual.dom import DOMNode
 from textual.keys import _normalize_key_list
 
 from kafkalab.errors import quoted
-from kafkalab.scenarios.validate import suggest
-from kafkalab.scenarios.yaml_source import Mark, Node, SourceError, load_yaml, read_source
+
+if TYPE_CHECKING:
+    from kafkalab.scenarios.yaml_source import Mark, Node
 
 #: What the config file may hold (today only the keymap).
 SETTINGS = ("keymap",)
@@ -98,6 +100,10 @@ def load_keymap(path: Path, bindings: list[Binding], app_keys: Mapping[str, str]
     """
     if not path.exists():
         return UserKeymap()
+    # The YAML reader (and PyYAML) loads only when there is a file to read: most starts have none (issue 18).
+    from kafkalab.scenarios.validate import suggest
+    from kafkalab.scenarios.yaml_source import Mark, SourceError, load_yaml, read_source
+
     try:
         root = load_yaml(read_source(path), str(path))
     except SourceError as exc:
@@ -120,6 +126,8 @@ def load_keymap(path: Path, bindings: list[Binding], app_keys: Mapping[str, str]
 
 def _keys(keymap: Node, known: set[str], problems: list[str]) -> list[tuple[str, str, Mark]]:
     """``(binding id, keys, where)`` of each well-formed entry; what is wrong with the others goes to ``problems``."""
+    from kafkalab.scenarios.validate import suggest
+
     if not isinstance(keymap.value, dict):
         problems.append(f"{keymap.mark}: keymap is a mapping of binding ids to keys, e.g. broker.kill_broker: K")
         return []

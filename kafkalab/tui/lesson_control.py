@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Literal
 from textual.message import Message
 
 from kafkalab.cluster.datadir import default_lesson_clusters_dir
-from kafkalab.lessons.catalog import Catalog, load_catalog
-from kafkalab.lessons.model import Lesson
 from kafkalab.lessons.progress import LessonProgress, Progress
 from kafkalab.tui.frames import Frame, LessonState
-from kafkalab.tui.lesson_host import LessonHost
 
 if TYPE_CHECKING:
+    from kafkalab.lessons.catalog import Catalog
+    from kafkalab.lessons.model import Lesson
     from kafkalab.tui.attach_bridge import Bridge
 
 Severity = Literal["information", "warning", "error"]
@@ -54,6 +53,9 @@ class LessonLibrary:
     def catalog(self) -> Catalog:
         """Every valid lesson in order (and the problems of invalid files)."""
         if self._catalog is None:
+            # The lesson files (and the YAML reader under them) are read when first asked for, not at start (issue 18).
+            from kafkalab.lessons.catalog import load_catalog
+
             self._catalog = load_catalog(self._lessons_dir)
         return self._catalog
 
@@ -161,12 +163,12 @@ class LessonControl:
             if state.hints_shown >= len(lesson.steps[state.step].content.hints):
                 self._notify("No more hints for this step; s shows the solution, w plays it.", "lesson")
             else:
-                bridge.on_lesson(LessonHost.hint)
+                bridge.on_lesson(lambda host: host.hint())
         elif name == "solution":
             self._solutions_shown ^= {state.step}
             self._post(self.SolutionToggled())
         elif name == "play_solution":
-            bridge.on_lesson(LessonHost.play_solution)
+            bridge.on_lesson(lambda host: host.play_solution())
         elif name in ("next", "previous"):
             steps = 1 if name == "next" else -1
             bridge.on_lesson(lambda host: host.move(steps))

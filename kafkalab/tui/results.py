@@ -19,7 +19,7 @@ from kafkalab.actions.results import (
     ProduceResult,
     SeekResult,
 )
-from kafkalab.tui.forms import flow
+from kafkalab.tui.flow import flow
 
 #: Records a notification lists one by one; the rest are counted.
 RECORDS_LISTED = 8

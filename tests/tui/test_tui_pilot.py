@@ -7,13 +7,16 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Static
 from tui_helpers import record_notes
 
 from kafkalab.actions.client_actions import StartConsumer
+from kafkalab.errors import Errors, KafkaError
+from kafkalab.tui import run_tui
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
-from kafkalab.tui.collector import FULL_PASS_EVERY
+from kafkalab.tui.collector import FULL_PASS_EVERY, paused_for_start_up
 from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.help import LANE_GLYPHS, HelpScreen
 from kafkalab.tui.screens.dashboard import LEGEND, TXN_LEGEND
@@ -250,3 +253,29 @@ async def test_start_up_is_frozen_and_full_collections_rarer_from_the_first_fram
         assert app.frame is not None and gc.get_freeze_count() > 0
         assert gc.get_threshold() == (before[0], before[1], FULL_PASS_EVERY)
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+
+
+async def test_start_up_runs_without_the_collector_until_the_first_frame(make_app: MakeApp) -> None:
+    with paused_for_start_up():
+        app = make_app()
+        assert not gc.isenabled()
+        async with app.run_test() as pilot:
+            await app.settle()
+            await pilot.pause()
+            assert app.frame is not None and gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_tui_whose_engine_does_not_open_leaves_the_collector_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    collecting: list[bool] = []
+
+    def refuse(*args: object, **kwargs: object) -> EngineBridge:
+        collecting.append(gc.isenabled())
+        raise KafkaError(Errors.KAFKA_STORAGE_ERROR, "no disk")
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))  # lesson progress stays out of the real home
+    monkeypatch.setattr(EngineBridge, "open", refuse)
+    assert run_tui(tmp_path / "data", None, False) == 2
+    assert collecting == [False] and gc.isenabled()
+    assert capsys.readouterr().err == "kafkalab: KAFKA_STORAGE_ERROR: no disk\n"

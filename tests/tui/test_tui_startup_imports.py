@@ -27,6 +27,23 @@ def test_the_wire_codec_is_loaded_only_for_a_listener() -> None:
     assert "kafkalab.wire.server" not in loaded
 
 
+def test_kraft_views_and_the_raft_protocol_are_not_loaded_with_the_app() -> None:
+    loaded = _loaded_after_importing_the_tui()
+    assert not {"kafkalab.cluster.quorum_views", "kafkalab.raft.views", "kafkalab.protocol.raft"} & loaded
+
+
+def test_no_installed_package_metadata_is_read_before_the_first_paint() -> None:
+    # The crc32c package's __init__ reads its version through importlib.metadata (kafkalab/storage/crc.py).
+    assert not {"importlib.metadata", "crc32c"} & _loaded_after_importing_the_tui()
+
+
+def test_scenarios_lessons_and_the_yaml_reader_load_when_first_used() -> None:
+    loaded = _loaded_after_importing_the_tui()
+    assert not {"yaml", "kafkalab.scenarios.model", "kafkalab.scenarios.runner", "kafkalab.scenarios.recorder",
+                "kafkalab.lessons.model", "kafkalab.lessons.catalog", "kafkalab.tui.forms", "kafkalab.tui.player",
+                "kafkalab.tui.lesson_host"} & loaded
+
+
 def test_only_the_dashboard_screen_is_imported_with_the_app() -> None:
     screens = {name.rsplit(".", 1)[-1] for name in _loaded_after_importing_the_tui()
                if name.startswith("kafkalab.tui.screens.")}

@@ -10,6 +10,8 @@ only when what they show changed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,13 +20,15 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from kafkalab.lessons.model import Lesson, LessonStep, StepText
 from kafkalab.tui.expectations import check_line
-from kafkalab.tui.forms import flow
+from kafkalab.tui.flow import flow
 from kafkalab.tui.frames import LessonState
 from kafkalab.tui.markdown import markdown
 from kafkalab.tui.prose import prose
 from kafkalab.tui.widgets.prediction_choices import PredictionChoices
+
+if TYPE_CHECKING:
+    from kafkalab.lessons.model import Lesson, LessonStep, StepText
 
 KEYS = "h hint · s/w solution · n/N step · t fold"
 STRIP_KEYS = "t unfold · h hint · s/w solution · n/N step"

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from kafkalab.actions.results import ExpectResult, NoteResult
-from kafkalab.scenarios.model import Step
-from kafkalab.scenarios.runner import StepReport
 from kafkalab.tui.expectations import check_line
-from kafkalab.tui.forms import flow
+from kafkalab.tui.flow import flow
 from kafkalab.tui.frames import ClockState, PlayState
 from kafkalab.tui.results import result_text
+
+if TYPE_CHECKING:
+    from kafkalab.scenarios.model import Step
+    from kafkalab.scenarios.runner import StepReport
 
 KEYS = "␣ play/pause · o one step · + - speed"
 #: Events shown under a step's outcome; high-watermark moves would drown the rest.
