@@ -79,7 +79,7 @@ class ReplicaDescriptions:
         afresh: its last stable offset moves with the producer state, which marks nothing.
         """
         dirty, described = self._dirty, self._described
-        if hosted.keys() != described.keys():  # a replica deleted or stopped being hosted names no change
+        if len(hosted) != len(described):  # a replica gone unnamed: ``stale`` says so, and this catches most
             dirty.update(hosted.keys() ^ described.keys())
         now_unstable = {TopicPartition(topic, partition) for topic, partition in unstable}
         dirty.update(now_unstable)
@@ -107,10 +107,16 @@ class ReplicaDescriptions:
 
     def stale(self, hosted: Mapping[TopicPartition, Partition],
               unstable: Collection[tuple[str, int]]) -> list[TopicPartition]:
-        """Replicas whose kept description differs from one made now although no change named them (a bug)."""
-        return [tp for tp, described in self._described.items()
-                if tp not in self._dirty and tp not in unstable and (partition := hosted.get(tp)) is not None
-                and described != self._describe(tp, partition, unstable=False)]
+        """Replicas whose kept description differs from one made now although no change named them, or that
+        came or went unnamed (a bug)."""
+        found = []
+        for tp in hosted.keys() | self._described.keys():
+            if tp in self._dirty or tp in unstable:
+                continue
+            partition, described = hosted.get(tp), self._described.get(tp)
+            if partition is None or described != self._describe(tp, partition, unstable=False):
+                found.append(tp)
+        return found
 
     def _count(self, replica: HostedReplica, sign: int) -> None:
         if replica.is_leader:

@@ -178,6 +178,7 @@ class ReplicaManager:
                 if partition is not None:
                     del self.partitions[item.tp]
                     self.follower_sessions.changed(item.tp)
+                    self._descriptions.mark(item.tp)
                 self._delete_log(item.tp)
                 self.producer_states.forget(item.tp.topic, item.tp.partition)
             elif partition is not None:
@@ -194,6 +195,7 @@ class ReplicaManager:
                 tp = TopicPartition(topic, partition)
                 self.partitions.pop(tp, None)
                 self.follower_sessions.changed(tp)
+                self._descriptions.mark(tp)
                 self.fetchers.remove(tp)
                 self._delete_log(tp)
 
