@@ -3,8 +3,10 @@
 Partition leaders, ISRs and epochs come from the committed truth: ZooKeeper in ZooKeeper
 mode, the controllers' replay of the committed metadata log in KRaft mode; replica
 offsets and groups come from what each live broker says of itself (``Broker.describe()``
-and ``describe_replicas()``), never from its objects. Parsed znodes are cached by their
-modification zxid, so a snapshot of a large, quiet cluster costs little.
+and ``describe_changes()``), never from its objects. A snapshot is built from the last one
+and what changed since: the replicas whose descriptions a broker stamped as changed name
+the topics to build again, while the committed metadata keeps its version; parsed znodes
+are cached by their modification zxid. A large, quiet cluster's snapshot costs little.
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ class ViewBuilder:
             controller_id, registered, controller_node, sessions = self._kraft(cluster)
             image = cluster.quorum.image
             topics = self._topic_views(sorted(image.topics), dirty,
-                                  lambda name, previous, layouts: self._kraft_topic(image, name, hosted, previous))
+                                       lambda name, previous, layouts: self._kraft_topic(image, name, hosted, previous))
             active = cluster.quorum.active
             if active is not None:
                 fencing = fencing_countdowns(active.session_deadlines(),
@@ -122,8 +124,8 @@ class ViewBuilder:
             tree = cluster.coordinator.tree
             topics_node = tree.nodes.get(paths.BROKER_TOPICS)
             topics = self._topic_views(sorted(topics_node.children if topics_node else ()), dirty,
-                                  lambda name, previous, layouts: self._zookeeper_topic(tree, name, hosted, previous,
-                                                                                        layouts))
+                                       lambda name, previous, layouts: self._zookeeper_topic(tree, name, hosted,
+                                                                                             previous, layouts))
         broker_views = tuple(self._broker(status, changes[status.broker_id], controller_id, cluster,
                                           status.broker_id in registered, controller_node)
                              for status in statuses)
@@ -146,8 +148,8 @@ class ViewBuilder:
         return {tp.topic for described in changes.values() for tp in described.changed or ()}
 
     def _topic_views(self, names: list[str], dirty: set[str] | None,
-                build: Callable[[str, Mapping[TopicPartition, Any], Mapping[str, Any]], TopicView | None]
-                ) -> list[TopicView]:
+                     build: Callable[[str, Mapping[TopicPartition, Any], Mapping[str, Any]], TopicView | None]
+                     ) -> list[TopicView]:
         """Every topic's view: the last one's where ``dirty`` leaves it out, else built (``build``) again.
 
         A whole pass starts the caches afresh, so views and layouts of partitions no longer there are
@@ -161,8 +163,8 @@ class ViewBuilder:
             self._last_topics = self._topics
         topics = []
         for name in names:
-            view = self._topics.get(name) if dirty is not None and name not in dirty else build(name, previous,
-                                                                                                   layouts)
+            kept = dirty is not None and name not in dirty
+            view = self._topics.get(name) if kept else build(name, previous, layouts)
             if view is not None:
                 topics.append(view)
         return topics
@@ -179,6 +181,7 @@ class ViewBuilder:
     def _kraft_topic(self, image: MetadataImage, name: str,
                      hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]],
                      previous: Mapping[TopicPartition, Any]) -> TopicView:
+        """KRaft: a topic's view from its partitions' registrations in the image."""
         topic = image.topics[name]
         partitions = tuple(
             self._cached_partition(previous, hosted, TopicPartition(name, index), tuple(registration.replicas),
@@ -198,6 +201,7 @@ class ViewBuilder:
 
     def _zookeeper_topic(self, tree: ZnodeTree, topic: str, hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]],
                          previous: Mapping[TopicPartition, Any], layouts: Mapping[str, Any]) -> TopicView | None:
+        """ZooKeeper mode: a topic's view from its assignment, config and partition state znodes (None: none)."""
         assignment = self._json(tree, paths.topic_path(topic))
         if not assignment:
             return None
