@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lab_clusters import Clusters
@@ -73,11 +74,12 @@ def assert_same_as_from_scratch(cluster: Cluster) -> None:
     assert [tp for broker in cluster.brokers.values() for tp in broker.stale_descriptions()] == []
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps)
-def test_a_snapshot_equals_one_built_from_scratch_after_any_operations(sequence):
+@pytest.mark.parametrize("mode", ["zookeeper", "kraft"])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sequence=steps)
+def test_a_snapshot_equals_one_built_from_scratch_after_any_operations(mode, sequence):
     with tempfile.TemporaryDirectory() as root, Clusters(Path(root)) as clusters:
-        cluster = clusters.open(broker_config=FAST)
+        cluster = clusters.open(broker_config=FAST, mode=mode)
         cluster.wait(cluster.create_topic("orders", 3, 3))
         cluster.run_for(500)
         assert_same_as_from_scratch(cluster)
