@@ -139,9 +139,6 @@ class PartitionLog:
         """Follow a changed topic config from the next append, roll or retention pass on."""
         self._config = config
 
-    def _changed(self) -> None:
-        self.on_change()
-
     @property
     def log_start_offset(self) -> int:
         """The first offset a consumer may fetch."""
@@ -261,7 +258,7 @@ class PartitionLog:
         if chunk:
             self._segments[-1].append(view[start:end], chunk)
             self._log_end_offset = chunk[-1][1].next_offset
-            self._changed()
+            self.on_change()
 
     def _roll_reason(self, segment: LogSegment, pending: int, header: BatchHeader, now_ms: int) -> str | None:
         """Why the next batch must start a new segment, if it must (Kafka's ``LogSegment.shouldRoll``)."""
@@ -366,7 +363,7 @@ class PartitionLog:
             self._delete_segment(segment)
         active = self._segments[-1]
         removed += active.truncate_to(offset)
-        self._changed()
+        self.on_change()
         self._log_end_offset = active.next_offset
         self._recovery_point = min(self._recovery_point, self._log_end_offset)
         self._log_start_offset = min(self._log_start_offset, self._log_end_offset)
@@ -383,7 +380,7 @@ class PartitionLog:
             self._delete_segment(segment)
         self._segments = [self._create_segment(offset, now_ms)]
         self._log_start_offset = self._log_end_offset = self._recovery_point = offset
-        self._changed()
+        self.on_change()
         self.leader_epoch_cache.clear()
         return TruncationResult(old, offset, removed, deleted)
 
@@ -425,7 +422,7 @@ class PartitionLog:
         if offset <= self._log_start_offset:
             return False
         self._log_start_offset = offset
-        self._changed()
+        self.on_change()
         self.leader_epoch_cache.truncate_from_start(offset)
         return True
 
@@ -490,7 +487,7 @@ class PartitionLog:
         if count:
             del self._segments[:count]
             self._log_start_offset = max(self._log_start_offset, self._segments[0].base_offset)
-            self._changed()
+            self.on_change()
             self.leader_epoch_cache.truncate_from_start(self._log_start_offset)
         return deleted
 
@@ -513,7 +510,7 @@ class PartitionLog:
         cleaned.change_suffix("")
         self._segments = sorted([s for s in self._segments if id(s) not in replaced] + [cleaned],
                                 key=lambda s: s.base_offset)
-        self._changed()
+        self.on_change()
 
     @_io("close")
     def close(self) -> None:
