@@ -40,6 +40,30 @@ class HostedReplica(NamedTuple):
     last_stable_offset: int
 
 
+class ReplicaChanges(NamedTuple):
+    """One broker's replica descriptions, with which of them changed since a stamp it gave before.
+
+    A snapshot rebuilds only the views of partitions named here; the broker's totals come with
+    them, kept as descriptions change, so a broker card sums nothing.
+    """
+
+    #: (incarnation, count): give it back to learn what changed after this.
+    stamp: tuple[int, int]
+    #: Partitions whose description changed, came or went since the stamp given; None: any may have
+    #: (no stamp given, or one of another incarnation of the broker).
+    changed: frozenset[TopicPartition] | None
+    #: Every replica's description now (read-only; valid until the engine moves on).
+    replicas: Mapping[TopicPartition, HostedReplica]
+    leaders: int
+    #: Replicas that follow a known leader.
+    followers: int
+    size_bytes: int
+
+
+#: What a broker that is not running describes (to a reader whose last stamp was this one).
+NO_REPLICAS = ReplicaChanges((0, 0), frozenset(), {}, 0, 0, 0)
+
+
 class SessionDeadline(NamedTuple):
     """A ZooKeeper session: its client and when it expires unless the service hears from it."""
 

@@ -74,7 +74,8 @@ class Partition:
     """Role, ISR and high watermark of this broker's replica of ``tp``."""
 
     def __init__(self, broker_id: int, tp: TopicPartition, log: PartitionLog, config: TopicConfig,
-                 high_watermark: int, on_change: Callable[[TopicPartition], None] = lambda tp: None) -> None:
+                 high_watermark: int, on_change: Callable[[TopicPartition], None] = lambda tp: None,
+                 on_view_change: Callable[[TopicPartition], None] = lambda tp: None) -> None:
         self.broker_id = broker_id
         self.tp = tp
         self.log = log
@@ -89,9 +90,12 @@ class Partition:
         #: pending ISR change, high watermark), so the fetch sessions holding it look at it again.
         self._on_change = on_change
         self._pending_isr: tuple[int, ...] | None = None
-        #: Bumped by every change a view shows (role, leader, epoch, ISR, high watermark): a snapshot
-        #: describes again only replicas whose partition or log changed (``ReplicaManager.describe``).
-        self.changes = 0
+        #: Told of every change a view shows (role, leader, epoch, ISR, high watermark), of the log's
+        #: (``PartitionLog.on_change``) and of this replica's start: the broker's replica descriptions
+        #: (``broker/replica_descriptions.py``) redo just the replicas it names.
+        self._on_view_change = on_view_change
+        log.on_change = self._log_changed
+        on_view_change(tp)
         self._high_watermark = min(high_watermark, log.log_end_offset)
         self.followers: dict[int, FollowerState] = {}
         self.leader_epoch_start_offset = 0
@@ -118,8 +122,11 @@ class Partition:
         self._on_change(self.tp)
 
     def _changed(self) -> None:
-        self.changes += 1
         self._on_change(self.tp)
+        self._on_view_change(self.tp)
+
+    def _log_changed(self) -> None:
+        self._on_view_change(self.tp)
 
     @property
     def is_leader(self) -> bool:

@@ -46,7 +46,7 @@ from kafkalab.storage.records import iter_batch_headers
 from kafkalab.storage.results import LogAppendInfo
 from kafkalab.storage.segment import CorruptSegmentError
 from kafkalab.validation import is_internal
-from kafkalab.views import HostedReplica
+from kafkalab.views import HostedReplica, ReplicaChanges
 
 Responder = Callable[[Any], None]
 
@@ -88,7 +88,7 @@ class ReplicaManager:
             config = self.topic_config(tp.topic)
             log = self.log_manager.get_or_create_log(tp.topic, tp.partition, config, int(self.ctx.now_ms))
             partition = Partition(self.ctx.broker_id, tp, log, config, self._initial_high_watermarks.get(tp, 0),
-                                  self.follower_sessions.changed)
+                                  self.follower_sessions.changed, self._descriptions.mark)
             self.partitions[tp] = partition
         return partition
 
@@ -178,6 +178,7 @@ class ReplicaManager:
                 if partition is not None:
                     del self.partitions[item.tp]
                     self.follower_sessions.changed(item.tp)
+                    self._descriptions.mark(item.tp)
                 self._delete_log(item.tp)
                 self.producer_states.forget(item.tp.topic, item.tp.partition)
             elif partition is not None:
@@ -194,6 +195,7 @@ class ReplicaManager:
                 tp = TopicPartition(topic, partition)
                 self.partitions.pop(tp, None)
                 self.follower_sessions.changed(tp)
+                self._descriptions.mark(tp)
                 self.fetchers.remove(tp)
                 self._delete_log(tp)
 
@@ -479,10 +481,11 @@ class ReplicaManager:
 
         Kept between snapshots while a replica does not change (``replica_descriptions.py``).
         """
-        hosted = self.partitions
-        if only is not None:
-            hosted = {only: hosted[only]} if only in hosted else {}
-        return self._descriptions.describe(hosted, self.producer_states.unstable_partitions(), complete=only is None)
+        return self._descriptions.describe(self.partitions, self.producer_states.unstable_partitions(), only)
+
+    def describe_changes(self, since: tuple[int, int] | None) -> ReplicaChanges:
+        """Every replica's description, naming those that changed after ``since`` (a stamp this gave before)."""
+        return self._descriptions.changed_since(since, self.partitions, self.producer_states.unstable_partitions())
 
     def stale_descriptions(self) -> list[TopicPartition]:
         """Replicas whose kept description no longer matches their state: always empty unless a bug.

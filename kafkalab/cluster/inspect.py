@@ -179,6 +179,9 @@ class _CachedCells:
     token: tuple[int, int, tuple[int, int] | None]
     #: Per offset: key hash, leader epoch, transactional producer (-1) and marker (-1, 0 abort, 1 commit).
     cells: dict[int, tuple[int, int, int, int]]
+    #: The last window made from the cells, for (first, end, log end offset): a lane whose log did not move
+    #: since the last frame is that window again, not ``width`` cells looked up and copied.
+    window: tuple[tuple[int, int, int], LogWindow] | None = None
 
 
 class Inspector:
@@ -203,6 +206,9 @@ class Inspector:
         if cached is None or cached.token != token:
             cached = _CachedCells(token, {})
             self._cells[(broker_id, tp)] = cached
+        shown = (first, end, log.log_end_offset)
+        if cached.window is not None and cached.window[0] == shown:
+            return cached.window[1]
         cells = cached.cells
         # A log only grows at its end between token changes, so only offsets never decoded are read.
         missing_from = next((o for o in range(first, min(end, log.log_end_offset)) if o not in cells), None)
@@ -214,8 +220,10 @@ class Inspector:
         for offset in [o for o in cells if o < first or o >= log.log_end_offset]:
             del cells[offset]
         values = [cells.get(offset, (NO_RECORD, -1, *_NO_TXN)) for offset in range(first, end)]
-        return LogWindow(first, tuple(v[0] for v in values), tuple(v[1] for v in values),
-                         _transaction_kinds(values, reaches_end=end >= log.log_end_offset))
+        window = LogWindow(first, tuple(v[0] for v in values), tuple(v[1] for v in values),
+                           _transaction_kinds(values, reaches_end=end >= log.log_end_offset))
+        cached.window = (shown, window)
+        return window
 
     def lane_windows(self, topic: TopicView, width: int) -> dict[int, LogWindow]:
         """Per partition of ``topic``, the last ``width`` offsets of its leader (else the live replica furthest on)."""

@@ -17,10 +17,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kafkalab.cluster.view_builder import ViewBuilder
 from kafkalab.controller.channel import CONTROL_REQUEST_KINDS
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.log import PartitionLog
-from kafkalab.views import HostedReplica, PartitionView
+from kafkalab.views import ClusterView, HostedReplica, PartitionView
 
 if TYPE_CHECKING:
     from kafkalab.cluster.cluster import Cluster
@@ -72,8 +73,10 @@ def check_invariants(cluster: Cluster) -> list[Violation]:
     It reads every in-sync follower's log up to the high watermark, so it suits tests and
     scenario-sized logs; checking gigabytes after every step would be slow.
     """
-    violations = _check_controller_channels(cluster) + _check_descriptions(cluster) + _check_fetch_sessions(cluster)
-    for topic in cluster.snapshot().topics:
+    snapshot = cluster.snapshot()
+    violations = (_check_controller_channels(cluster) + _check_descriptions(cluster)
+                  + _check_views(cluster, snapshot) + _check_fetch_sessions(cluster))
+    for topic in snapshot.topics:
         for view in topic.partitions:
             violations += _check_partition(cluster, view)
     return violations
@@ -101,6 +104,18 @@ def _check_descriptions(cluster: Cluster) -> list[Violation]:
     return [Violation(f"{tp} on broker {broker_id}", "a replica's description matches its state",
                       "kept from before a change")
             for broker_id, broker in sorted(cluster.brokers.items()) for tp in broker.stale_descriptions()]
+
+
+def _check_views(cluster: Cluster, kept: ClusterView) -> list[Violation]:
+    """A snapshot rebuilt from what changed since the last one equals one a fresh builder makes from every
+    replica's description (which ``_check_descriptions`` holds equal to its state): none missed a change."""
+    fresh = ViewBuilder().build(cluster)
+    if kept == fresh:
+        return []
+    differing = [name for name in sorted({t.name for t in kept.topics} | {t.name for t in fresh.topics})
+                 if kept.topic(name) != fresh.topic(name)] or ["the cluster"]
+    return [Violation(name, "a snapshot equals one built from scratch", "kept from before a change")
+            for name in differing]
 
 
 def _check_fetch_sessions(cluster: Cluster) -> list[Violation]:

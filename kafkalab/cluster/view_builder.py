@@ -3,14 +3,16 @@
 Partition leaders, ISRs and epochs come from the committed truth: ZooKeeper in ZooKeeper
 mode, the controllers' replay of the committed metadata log in KRaft mode; replica
 offsets and groups come from what each live broker says of itself (``Broker.describe()``
-and ``describe_replicas()``), never from its objects. Parsed znodes are cached by their
-modification zxid, so a snapshot of a large, quiet cluster costs little.
+and ``describe_changes()``), never from its objects. A snapshot is built from the last one
+and what changed since: the replicas whose descriptions a broker stamped as changed name
+the topics to build again, while the committed metadata keeps its version; parsed znodes
+are cached by their modification zxid. A large, quiet cluster's snapshot costs little.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kafkalab.broker.config_describer import broker_configs, topic_configs
@@ -20,6 +22,7 @@ from kafkalab.config import BrokerConfig
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE
 from kafkalab.coordination.tree import ZnodeTree
+from kafkalab.metadata.image import MetadataImage
 from kafkalab.protocol.admin import ConfigSource, DescribedConfig
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.validation import INTERNAL_TOPICS
@@ -31,6 +34,7 @@ from kafkalab.views import (
     Countdown,
     HostedReplica,
     PartitionView,
+    ReplicaChanges,
     ReplicaView,
     TopicView,
 )
@@ -38,9 +42,9 @@ from kafkalab.views import (
 if TYPE_CHECKING:
     from kafkalab.cluster.cluster import Cluster
 
-#: What the committed metadata says: controller id, topics, registered brokers, the node brokers keep a
-#: session with (ZooKeeper, or the active controller), and session deadlines for countdowns.
-_Layout = tuple[int, list[TopicView], set[int], "str | None", Any]
+#: What the committed metadata says of the cluster: controller id, registered brokers, the node brokers keep
+#: a session with (ZooKeeper, or the active controller), and session deadlines for countdowns.
+_Layout = tuple[int, set[int], "str | None", Any]
 
 
 class ViewBuilder:
@@ -61,6 +65,11 @@ class ViewBuilder:
         #: The broker config the entries below were worked out from, the brokers' settings, and each set of
         #: topic overrides' effective configs: topics rarely change theirs, so a snapshot looks them up.
         self._broker_config: BrokerConfig | None = None
+        #: What the last snapshot was built from: the broker config, the committed metadata (ZooKeeper's tree or
+        #: the controllers' image) with its version, the brokers, and the stamp each broker gave its descriptions.
+        self._metadata: tuple[object, ...] = ()
+        self._brokers: set[int] = set()
+        self._stamps: dict[int, tuple[int, int]] = {}
         self._settings: tuple[ConfigEntry, ...] = ()
         self._topic_configs: dict[tuple[tuple[str, str], ...], tuple[ConfigEntry, ...]] = {}
 
@@ -84,26 +93,40 @@ class ViewBuilder:
         return len(assignment["partitions"]) if assignment else None
 
     def build(self, cluster: Cluster) -> ClusterView:
-        """A consistent snapshot of the whole cluster at the current virtual time."""
+        """A consistent snapshot of the whole cluster at the current virtual time.
+
+        Rebuilt from what changed since the last one: while the committed metadata stays as it was,
+        only topics with a partition whose description changed on some broker are built again (and of
+        those, only the partitions that moved); any metadata change, a broker started or stopped, or
+        another broker config makes a whole pass, which still reuses every unchanged partition's view.
+        """
         statuses = [broker.describe() for _, broker in sorted(cluster.brokers.items())]
-        hosted = {status.broker_id: cluster.brokers[status.broker_id].describe_replicas() for status in statuses}
+        changes = {status.broker_id: cluster.brokers[status.broker_id].describe_changes(
+            self._stamps.get(status.broker_id)) for status in statuses}
+        self._stamps = {broker_id: described.stamp for broker_id, described in changes.items()}
+        hosted = {broker_id: described.replicas for broker_id, described in changes.items()}
         now = cluster.scheduler.now_ms
+        dirty = self._dirty_topics((cluster.broker_config, *_committed_version(cluster)), changes)
         self._configs_for(cluster.broker_config)
         fencing: list[Countdown] = []
-        # Views and layouts of partitions no longer there are forgotten.
-        previous, self._partitions = self._partitions, {}
-        layouts, self._layouts = self._layouts, {}
-        self._last_topics, self._topics = self._topics, {}
         if cluster.quorum is not None:
-            controller_id, topics, registered, controller_node, sessions = self._kraft(cluster, hosted, previous)
+            controller_id, registered, controller_node, sessions = self._kraft(cluster)
+            image = cluster.quorum.image
+            topics = self._topic_views(sorted(image.topics), dirty,
+                                       lambda name, previous, layouts: self._kraft_topic(image, name, hosted, previous))
             active = cluster.quorum.active
             if active is not None:
                 fencing = fencing_countdowns(active.session_deadlines(),
                                              cluster.broker_config["broker.heartbeat.interval.ms"], now)
         else:
-            controller_id, topics, registered, controller_node, sessions = self._zookeeper(cluster, hosted, previous,
-                                                                                           layouts)
-        broker_views = tuple(self._broker(status, hosted[status.broker_id], controller_id, cluster,
+            assert cluster.coordinator is not None
+            controller_id, registered, controller_node, sessions = self._zookeeper(cluster)
+            tree = cluster.coordinator.tree
+            topics_node = tree.nodes.get(paths.BROKER_TOPICS)
+            topics = self._topic_views(sorted(topics_node.children if topics_node else ()), dirty,
+                                       lambda name, previous, layouts: self._zookeeper_topic(tree, name, hosted,
+                                                                                             previous, layouts))
+        broker_views = tuple(self._broker(status, changes[status.broker_id], controller_id, cluster,
                                           status.broker_id in registered, controller_node)
                              for status in statuses)
         return ClusterView(now, cluster.cluster_id, controller_id, broker_views, tuple(topics),
@@ -115,46 +138,79 @@ class ViewBuilder:
                            transactions=tuple(sorted((t for s in statuses if s.running for t in s.transactions),
                                                      key=lambda t: t.transactional_id)))
 
-    def _kraft(self, cluster: Cluster, hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]],
-               previous: Mapping[TopicPartition, Any]) -> _Layout:
+    def _dirty_topics(self, metadata: tuple[object, ...], changes: Mapping[int, ReplicaChanges]) -> set[str] | None:
+        """The topics to build again because a replica of theirs changed; None: every topic (a whole pass)."""
+        whole = metadata != self._metadata or changes.keys() != self._brokers \
+            or any(described.changed is None for described in changes.values())
+        self._metadata, self._brokers = metadata, set(changes)
+        if whole:
+            return None
+        return {tp.topic for described in changes.values() for tp in described.changed or ()}
+
+    def _topic_views(self, names: list[str], dirty: set[str] | None,
+                     build: Callable[[str, Mapping[TopicPartition, Any], Mapping[str, Any]], TopicView | None]
+                     ) -> list[TopicView]:
+        """Every topic's view: the last one's where ``dirty`` leaves it out, else built (``build``) again.
+
+        A whole pass starts the caches afresh, so views and layouts of partitions no longer there are
+        forgotten; a partial one updates them in place.
+        """
+        previous, layouts = self._partitions, self._layouts
+        if dirty is None:
+            self._partitions, self._layouts = {}, {}
+            self._last_topics, self._topics = self._topics, {}
+        else:
+            self._last_topics = self._topics
+        topics = []
+        for name in names:
+            kept = dirty is not None and name not in dirty
+            view = self._topics.get(name) if kept else build(name, previous, layouts)
+            if view is not None:
+                topics.append(view)
+        return topics
+
+    def _kraft(self, cluster: Cluster) -> _Layout:
         """KRaft: the committed image; a broker counts as registered while it is registered and unfenced."""
         assert cluster.quorum is not None
         image = cluster.quorum.image
         active = cluster.quorum.active
-        topics = []
-        for name in sorted(image.topics):
-            topic = image.topics[name]
-            partitions = tuple(
-                self._cached_partition(previous, hosted, TopicPartition(name, index), tuple(registration.replicas),
-                                       {"leader": registration.leader, "isr": registration.isr,
-                                        "leader_epoch": registration.leader_epoch})
-                for index, registration in sorted(topic.partitions.items()))
-            topics.append(self._topic(name, topic.topic_id, partitions, image.topic_config(name)))
         registered = {broker_id for broker_id, registration in image.brokers.items() if not registration.fenced}
-        return (active.node_id if active is not None else -1, topics, registered,
+        return (active.node_id if active is not None else -1, registered,
                 active.node if active is not None else None, {})
 
-    def _zookeeper(self, cluster: Cluster, hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]],
-                   previous: Mapping[TopicPartition, Any], layouts: Mapping[str, Any]) -> _Layout:
+    def _kraft_topic(self, image: MetadataImage, name: str,
+                     hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]],
+                     previous: Mapping[TopicPartition, Any]) -> TopicView:
+        """KRaft: a topic's view from its partitions' registrations in the image."""
+        topic = image.topics[name]
+        partitions = tuple(
+            self._cached_partition(previous, hosted, TopicPartition(name, index), tuple(registration.replicas),
+                                   {"leader": registration.leader, "isr": registration.isr,
+                                    "leader_epoch": registration.leader_epoch})
+            for index, registration in sorted(topic.partitions.items()))
+        return self._topic(name, topic.topic_id, partitions, image.topic_config(name))
+
+    def _zookeeper(self, cluster: Cluster) -> _Layout:
         """ZooKeeper mode: the znodes the controller wrote; a broker is registered while its znode exists."""
         assert cluster.coordinator is not None
         tree = cluster.coordinator.tree
         controller = self._json(tree, paths.CONTROLLER)
         controller_id = int(controller["brokerid"]) if controller else -1
-        topics = []
-        topics_node = tree.nodes.get(paths.BROKER_TOPICS)
-        for topic in sorted(topics_node.children if topics_node else ()):
-            assignment = self._json(tree, paths.topic_path(topic))
-            if not assignment:
-                continue
-            config = self._json(tree, paths.topic_config_path(topic)) or {"config": {}}
-            partitions = []
-            for tp, replicas, state_path in self._layout(layouts, topic, assignment):
-                state = self._json(tree, state_path) or {}
-                partitions.append(self._cached_partition(previous, hosted, tp, replicas, state))
-            topics.append(self._topic(topic, assignment.get("topic_id", ""), tuple(partitions), config["config"]))
         registered = {broker_id for broker_id in cluster.brokers if paths.broker_path(broker_id) in tree.nodes}
-        return controller_id, topics, registered, COORDINATOR_NODE, cluster.coordinator.session_deadlines()
+        return controller_id, registered, COORDINATOR_NODE, cluster.coordinator.session_deadlines()
+
+    def _zookeeper_topic(self, tree: ZnodeTree, topic: str, hosted: Mapping[int, Mapping[TopicPartition, HostedReplica]],
+                         previous: Mapping[TopicPartition, Any], layouts: Mapping[str, Any]) -> TopicView | None:
+        """ZooKeeper mode: a topic's view from its assignment, config and partition state znodes (None: none)."""
+        assignment = self._json(tree, paths.topic_path(topic))
+        if not assignment:
+            return None
+        config = self._json(tree, paths.topic_config_path(topic)) or {"config": {}}
+        partitions = []
+        for tp, replicas, state_path in self._layout(layouts, topic, assignment):
+            state = self._json(tree, state_path) or {}
+            partitions.append(self._cached_partition(previous, hosted, tp, replicas, state))
+        return self._topic(topic, assignment.get("topic_id", ""), tuple(partitions), config["config"])
 
     def _configs_for(self, broker_config: BrokerConfig) -> None:
         """Work out the brokers' settings again when the broker config is another (a cluster reopened)."""
@@ -238,18 +294,25 @@ class ViewBuilder:
         return PartitionView(tp.topic, tp.partition, leader if leader >= 0 else None, state.get("leader_epoch", -1),
                              replicas, isr, start, hw, end, tuple(replica_views), lso if lso >= 0 else hw)
 
-    def _broker(self, status: BrokerStatus, replicas: Mapping[TopicPartition, HostedReplica], controller_id: int,
+    def _broker(self, status: BrokerStatus, replicas: ReplicaChanges, controller_id: int,
                 cluster: Cluster, registered: bool, controller_node: str | None) -> BrokerView:
         """A broker card; its coordination link is to ZooKeeper, or in KRaft mode to the active controller."""
-        hosted = replicas.values()
-        leaders = sum(1 for replica in hosted if replica.is_leader)
-        followers = sum(1 for replica in hosted if not replica.is_leader and replica.leader_id >= 0)
         return BrokerView(status.broker_id, status.state, registered,
                           status.broker_id == controller_id and status.running,
                           controller_node is not None and cluster.network.link_up(status.node, controller_node),
-                          leaders, followers,
-                          sum(replica.size_bytes for replica in hosted), status.records_in,
+                          replicas.leaders, replicas.followers, replicas.size_bytes, status.records_in,
                           tuple(sorted(group.group_id for group in status.groups)), self._settings)
+
+
+def _committed_version(cluster: Cluster) -> tuple[object, int]:
+    """The committed metadata and its version: every change to it moves the version (a zxid, or the
+    image's count of applied records), and another object (a restarted quorum) is another."""
+    if cluster.quorum is not None:
+        image = cluster.quorum.image
+        return image, image.version
+    assert cluster.coordinator is not None
+    tree = cluster.coordinator.tree
+    return tree, tree.zxid
 
 
 def _entry(config: DescribedConfig) -> ConfigEntry:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
+from itertools import islice
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from kafkalab.sim.scheduler import Scheduler
@@ -87,7 +88,10 @@ class EventJournal:
         start = max(0, seq + 1 - first)
         if start >= len(self._events):
             return []
-        return list(self._events)[start:]
+        # From the newest end: a frame asks for the few events after the UI's last, of up to 200,000 kept.
+        newest = list(islice(reversed(self._events), len(self._events) - start))
+        newest.reverse()
+        return newest
 
     def __iter__(self) -> Iterator[Event]:
         return iter(list(self._events))

@@ -58,7 +58,7 @@ from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.log_manager import CLUSTER_METADATA_TOPIC, LogManager
 from kafkalab.storage.results import RecoveryReport
 from kafkalab.transactions.coordinator import TransactionCoordinator
-from kafkalab.views import BrokerStatus, HostedReplica
+from kafkalab.views import NO_REPLICAS, BrokerStatus, HostedReplica, ReplicaChanges
 
 if TYPE_CHECKING:
     from kafkalab.kraft.broker_link import BrokerQuorumLink, QuorumSettings
@@ -548,6 +548,14 @@ class Broker:
     def describe_replicas(self, only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:
         """This broker's replicas (or just ``only``'s) while it runs: role, ISR, offsets and size."""
         return self.replicas.describe(only) if self.replicas is not None else {}
+
+    def describe_changes(self, since: tuple[int, int] | None) -> ReplicaChanges:
+        """Every replica's description while it runs, naming those that changed after ``since`` (a stamp
+        this broker gave): what a snapshot rebuilds (``ReplicaManager.describe_changes``)."""
+        if self.replicas is not None:
+            return self.replicas.describe_changes(since)
+        # Stopped: nothing hosted; what it hosted before (another stamp) all went.
+        return NO_REPLICAS if since == NO_REPLICAS.stamp else NO_REPLICAS._replace(changed=None)
 
     def stale_descriptions(self) -> list[TopicPartition]:
         """Replicas whose kept description no longer matches their state (a bug; see ``ReplicaManager.describe``)."""

@@ -79,6 +79,10 @@ def _io(operation: str) -> Callable[[Callable[Concatenate[PartitionLog, P], R]],
     return decorate
 
 
+def _unwatched() -> None:
+    """A log nobody describes yet is told nothing."""
+
+
 class PartitionLog:
     """The segments, offsets and leader epoch history of one partition replica on one broker."""
 
@@ -95,9 +99,10 @@ class PartitionLog:
         self._config = config
         self._handles = handles
         self._segments = list(segments)
-        #: Bumped by every change to the offsets or the bytes a view shows (appends, truncation,
-        #: retention, DeleteRecords, compaction): see ``ReplicaManager.describe``.
-        self.changes = 0
+        #: Told of every change to the offsets or the bytes a view shows (appends, truncation, retention,
+        #: DeleteRecords, compaction), so the broker's replica descriptions (``broker/replica_descriptions.py``)
+        #: redo this replica's alone instead of looking at every log for each snapshot.
+        self.on_change: Callable[[], None] = _unwatched
         self._log_start_offset = log_start_offset
         self._log_end_offset = log_end_offset
         self._recovery_point = recovery_point
@@ -253,7 +258,7 @@ class PartitionLog:
         if chunk:
             self._segments[-1].append(view[start:end], chunk)
             self._log_end_offset = chunk[-1][1].next_offset
-            self.changes += 1
+            self.on_change()
 
     def _roll_reason(self, segment: LogSegment, pending: int, header: BatchHeader, now_ms: int) -> str | None:
         """Why the next batch must start a new segment, if it must (Kafka's ``LogSegment.shouldRoll``)."""
@@ -358,7 +363,7 @@ class PartitionLog:
             self._delete_segment(segment)
         active = self._segments[-1]
         removed += active.truncate_to(offset)
-        self.changes += 1
+        self.on_change()
         self._log_end_offset = active.next_offset
         self._recovery_point = min(self._recovery_point, self._log_end_offset)
         self._log_start_offset = min(self._log_start_offset, self._log_end_offset)
@@ -375,7 +380,7 @@ class PartitionLog:
             self._delete_segment(segment)
         self._segments = [self._create_segment(offset, now_ms)]
         self._log_start_offset = self._log_end_offset = self._recovery_point = offset
-        self.changes += 1
+        self.on_change()
         self.leader_epoch_cache.clear()
         return TruncationResult(old, offset, removed, deleted)
 
@@ -417,7 +422,7 @@ class PartitionLog:
         if offset <= self._log_start_offset:
             return False
         self._log_start_offset = offset
-        self.changes += 1
+        self.on_change()
         self.leader_epoch_cache.truncate_from_start(offset)
         return True
 
@@ -482,7 +487,7 @@ class PartitionLog:
         if count:
             del self._segments[:count]
             self._log_start_offset = max(self._log_start_offset, self._segments[0].base_offset)
-            self.changes += 1
+            self.on_change()
             self.leader_epoch_cache.truncate_from_start(self._log_start_offset)
         return deleted
 
@@ -505,7 +510,7 @@ class PartitionLog:
         cleaned.change_suffix("")
         self._segments = sorted([s for s in self._segments if id(s) not in replaced] + [cleaned],
                                 key=lambda s: s.base_offset)
-        self.changes += 1
+        self.on_change()
 
     @_io("close")
     def close(self) -> None:

@@ -388,8 +388,8 @@ class EngineBridge:
         cluster = self._cluster
         view = cluster.snapshot()
         acked_generation, acked_seq = self._acked
-        events = tuple(cluster.journal.since(acked_seq if acked_generation == self._generation else 0
-                                             )[-MAX_FRAME_EVENTS:])
+        after = acked_seq if acked_generation == self._generation else 0
+        events = tuple(cluster.journal.since(max(after, cluster.journal.last_seq - MAX_FRAME_EVENTS)))
         clock = ClockState(cluster.scheduler.now_ms, self._driver.speed, self._driver.paused)
         inspector = self._inspector
         lanes: tuple[tuple[int, LogWindow], ...] = ()

@@ -98,7 +98,7 @@ def _described_afresh(cluster, broker_id):
     """What the broker describes with nothing kept from earlier snapshots."""
     replicas = cluster.broker(broker_id).replicas
     return ReplicaDescriptions(replicas.last_stable_offset).describe(
-        replicas.partitions, replicas.producer_states.unstable_partitions(), complete=True)
+        replicas.partitions, replicas.producer_states.unstable_partitions())
 
 
 def test_kept_descriptions_follow_appends_elections_and_restarts(clusters):
