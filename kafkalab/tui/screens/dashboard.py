@@ -6,13 +6,14 @@ from collections.abc import Mapping
 
 from rich.style import Style
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 
 from kafkalab.cluster.inspect import LogWindow
 from kafkalab.tui.cells import KEY_COLOURS, Marker
 from kafkalab.tui.frames import ConsumerPosition, Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen, retitle
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.backdrop import Row
 from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.event_list import EventList
 from kafkalab.tui.widgets.partition_lanes import PartitionLanes
@@ -66,7 +67,7 @@ class DashboardScreen(LabScreen):
 
     def compose_body(self) -> ComposeResult:
         yield BrokerCards()
-        with Horizontal(id="dashboard-main"):
+        with Row(id="dashboard-main"):
             yield TopicList()
             with Vertical(id="lanes-box") as box:
                 box.border_subtitle = LEGEND

@@ -16,6 +16,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from kafkalab.tui.widgets.backdrop import Backdrop
 from kafkalab.tui.widgets.strips import ellipsis_strip
 from kafkalab.views import BrokerView
 
@@ -113,7 +114,7 @@ class BrokerCard(Widget):
         return cached[1]
 
 
-class BrokerCards(HorizontalGroup):
+class BrokerCards(HorizontalGroup, Backdrop):
     """A row of broker cards, updated in place when a broker's view changes."""
 
     DEFAULT_CSS = """
