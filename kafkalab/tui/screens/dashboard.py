@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 from rich.style import Style
 from textual.app import ComposeResult
-from textual.containers import Vertical
 
 from kafkalab.cluster.inspect import LogWindow
 from kafkalab.tui.cells import KEY_COLOURS, Marker
@@ -16,6 +15,7 @@ from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.backdrop import Row
 from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.event_list import EventList
+from kafkalab.tui.widgets.kept_lines import Box
 from kafkalab.tui.widgets.partition_lanes import PartitionLanes
 from kafkalab.tui.widgets.topic_list import TopicList
 from kafkalab.views import ClusterView, TopicView
@@ -69,7 +69,7 @@ class DashboardScreen(LabScreen):
         yield BrokerCards()
         with Row(id="dashboard-main"):
             yield TopicList()
-            with Vertical(id="lanes-box") as box:
+            with Box(id="lanes-box") as box:
                 box.border_subtitle = LEGEND
                 yield PartitionLanes(id="lanes")
         recent = EventList(id="recent-events", show_cursor=False)
@@ -84,7 +84,7 @@ class DashboardScreen(LabScreen):
         self.query_one(BrokerCards).show(view.brokers)
         self.query_one(TopicList).show(view.topics, selection.topic)
         topic = selection.topic_view(view)
-        box = self.query_one("#lanes-box", Vertical)
+        box = self.query_one("#lanes-box", Box)
         retitle(box, f"{topic.name}: partitions as logs (cells coloured by key)" if topic else "partitions")
         windows = dict(frame.lanes) if frame.request.lanes_topic == selection.topic else {}
         legend = TXN_LEGEND if shows_transactions(topic, windows) else LEGEND

@@ -12,7 +12,7 @@ import json
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from kafkalab.cluster.quorum_views import MetadataEntry
@@ -24,6 +24,7 @@ from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.backdrop import Row
 from kafkalab.tui.widgets.controller_table import ControllerTable
 from kafkalab.tui.widgets.event_list import EventList
+from kafkalab.tui.widgets.kept_lines import Box
 from kafkalab.tui.widgets.metadata_lane import MetadataLane
 from kafkalab.tui.widgets.registration_table import RegistrationTable
 
@@ -107,7 +108,7 @@ class QuorumScreen(LabScreen):
             registrations = RegistrationTable(id="registrations")
             registrations.border_title = "broker registrations"
             yield registrations
-        with Vertical(id="metadata-lane-box") as box:
+        with Box(id="metadata-lane-box") as box:
             box.border_title = "__cluster_metadata-0: the newest committed records (← → select, end follows)"
             yield MetadataLane(id="metadata-lane")
         with Row(id="quorum-bottom"):
