@@ -11,18 +11,20 @@ from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.screenshots import SIZE, populate
 from kafkalab.tui.widgets.broker_cards import BrokerCard
 from kafkalab.tui.widgets.clock_bar import ClockBar
+from kafkalab.tui.widgets.event_list import EventList
+from kafkalab.tui.widgets.kept_lines import Box
 from kafkalab.tui.widgets.lab_footer import LabFooter
 from kafkalab.tui.widgets.partition_lanes import PartitionLanes
 from kafkalab.tui.widgets.topic_list import TopicList
 
 MakeApp = Callable[..., KafkaLabApp]
 #: The dashboard's widgets that draw their own lines and keep them while their data is unchanged.
-LINE_WIDGETS: tuple[type[Widget], ...] = (TopicList, PartitionLanes, ClockBar, LabFooter, BrokerCard)
+LINE_WIDGETS: tuple[type[Widget], ...] = (TopicList, PartitionLanes, ClockBar, LabFooter, BrokerCard, EventList, Box)
 
 
 def backgrounds(widget: Widget) -> set[Color]:
     """Every background colour in the widget's drawn lines, as the compositor would ask for them."""
-    return {segment.style.bgcolor for strip in widget.render_lines(widget.size.region)
+    return {segment.style.bgcolor for strip in widget.render_lines(widget.outer_size.region)
             for segment in strip if segment.style is not None and segment.style.bgcolor is not None}
 
 

@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.backdrop import Backdrop
 from kafkalab.tui.widgets.clock_bar import ClockBar
 from kafkalab.tui.widgets.lab_footer import LabFooter
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
@@ -48,7 +49,7 @@ def show_text(widget: Static, text: Text) -> None:
         widget.update(text, layout=False)
 
 
-class LabScreen(Screen[None]):
+class LabScreen(Screen[None], Backdrop):
     """A view of the cluster; subclasses compose a body, draw frames and say what close-ups they need."""
 
     #: Shown in the clock bar.

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.screens.base import LabScreen, retitle
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.backdrop import Column, Row
 from kafkalab.tui.widgets.keyed_table import Cell, KeyedTable
 from kafkalab.tui.widgets.topic_list import TopicList
 from kafkalab.views import TOPIC_OVERRIDE, BrokerView, TopicView
@@ -75,9 +75,9 @@ class ConfigsScreen(LabScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(ABOUT, id="configs-about")
-        with Horizontal(id="configs-main"):
+        with Row(id="configs-main"):
             yield TopicList()
-            with Vertical(id="configs-right"):
+            with Column(id="configs-right"):
                 table = TopicConfigTable(id="topic-configs")
                 table.border_title = "configs"
                 yield table

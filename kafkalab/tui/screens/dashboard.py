@@ -6,15 +6,16 @@ from collections.abc import Mapping
 
 from rich.style import Style
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 
 from kafkalab.cluster.inspect import LogWindow
 from kafkalab.tui.cells import KEY_COLOURS, Marker
 from kafkalab.tui.frames import ConsumerPosition, Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen, retitle
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.backdrop import Row
 from kafkalab.tui.widgets.broker_cards import BrokerCards
 from kafkalab.tui.widgets.event_list import EventList
+from kafkalab.tui.widgets.kept_lines import Box
 from kafkalab.tui.widgets.partition_lanes import PartitionLanes
 from kafkalab.tui.widgets.topic_list import TopicList
 from kafkalab.views import ClusterView, TopicView
@@ -66,9 +67,9 @@ class DashboardScreen(LabScreen):
 
     def compose_body(self) -> ComposeResult:
         yield BrokerCards()
-        with Horizontal(id="dashboard-main"):
+        with Row(id="dashboard-main"):
             yield TopicList()
-            with Vertical(id="lanes-box") as box:
+            with Box(id="lanes-box") as box:
                 box.border_subtitle = LEGEND
                 yield PartitionLanes(id="lanes")
         recent = EventList(id="recent-events", show_cursor=False)
@@ -83,7 +84,7 @@ class DashboardScreen(LabScreen):
         self.query_one(BrokerCards).show(view.brokers)
         self.query_one(TopicList).show(view.topics, selection.topic)
         topic = selection.topic_view(view)
-        box = self.query_one("#lanes-box", Vertical)
+        box = self.query_one("#lanes-box", Box)
         retitle(box, f"{topic.name}: partitions as logs (cells coloured by key)" if topic else "partitions")
         windows = dict(frame.lanes) if frame.request.lanes_topic == selection.topic else {}
         legend = TXN_LEGEND if shows_transactions(topic, windows) else LEGEND

@@ -5,13 +5,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import SelectionList, Static
 
 from kafkalab.tui.event_rows import EventRow
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.screens.base import LabScreen
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.backdrop import Row
 from kafkalab.tui.widgets.event_list import KIND_STYLES, EventList, event_time, repeats
 
 #: How many of the newest events the timeline groups into lines.
@@ -66,7 +67,7 @@ class EventsScreen(LabScreen):
         self._drawn_version = -1
 
     def compose_body(self) -> ComposeResult:
-        with Horizontal(id="events-main"):
+        with Row(id="events-main"):
             kinds: SelectionList[str] = SelectionList(id="event-kinds")
             kinds.border_title = "kinds (f)"
             yield kinds

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
 from kafkalab.events.journal import Event
@@ -18,6 +17,7 @@ from kafkalab.tui.cells import KEY_COLOURS
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.screens.base import LabScreen, retitle, show_text
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.backdrop import Column, Row
 from kafkalab.tui.widgets.event_list import EventList
 from kafkalab.tui.widgets.keyed_table import Cell, KeyedTable
 from kafkalab.views import GroupView
@@ -121,8 +121,8 @@ class GroupsScreen(LabScreen):
         groups = GroupsTable(id="groups-table")
         groups.border_title = "groups (↑↓ choose)"
         yield groups
-        with Horizontal(id="group-main"):
-            with Vertical(id="group-left"):
+        with Row(id="group-main"):
+            with Column(id="group-left"):
                 members = Static(id="group-members")
                 members.border_title = "members and their assignment"
                 yield members

@@ -12,7 +12,7 @@ import json
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from kafkalab.cluster.quorum_views import MetadataEntry
@@ -21,8 +21,10 @@ from kafkalab.events.journal import Event
 from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.backdrop import Row
 from kafkalab.tui.widgets.controller_table import ControllerTable
 from kafkalab.tui.widgets.event_list import EventList
+from kafkalab.tui.widgets.kept_lines import Box
 from kafkalab.tui.widgets.metadata_lane import MetadataLane
 from kafkalab.tui.widgets.registration_table import RegistrationTable
 
@@ -99,17 +101,17 @@ class QuorumScreen(LabScreen):
     VIEW_TITLE = "quorum"
 
     def compose_body(self) -> ComposeResult:
-        with Horizontal(id="quorum-top"):
+        with Row(id="quorum-top"):
             controllers = ControllerTable(id="controllers")
             controllers.border_title = "controllers (Raft voters of __cluster_metadata-0)"
             yield controllers
             registrations = RegistrationTable(id="registrations")
             registrations.border_title = "broker registrations"
             yield registrations
-        with Vertical(id="metadata-lane-box") as box:
+        with Box(id="metadata-lane-box") as box:
             box.border_title = "__cluster_metadata-0: the newest committed records (← → select, end follows)"
             yield MetadataLane(id="metadata-lane")
-        with Horizontal(id="quorum-bottom"):
+        with Row(id="quorum-bottom"):
             with VerticalScroll(id="metadata-record-box") as record_box:
                 record_box.border_title = "selected record"
                 yield Static(id="metadata-record")

@@ -6,13 +6,13 @@ import os
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
 from kafkalab.cluster.inspect import RecordsPage
 from kafkalab.tui.frames import Frame, FrameRequest, RecordsRequest
 from kafkalab.tui.screens.base import LabScreen, show_text
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.kept_lines import Box
 from kafkalab.tui.widgets.record_list import HEADER, RecordList
 from kafkalab.tui.widgets.segment_table import SegmentTable
 
@@ -41,7 +41,7 @@ class RecordsScreen(LabScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="records-summary")
-        with Vertical(id="records-box") as box:
+        with Box(id="records-box") as box:
             box.border_title = HEADER
             yield RecordList(id="records")
         segments = SegmentTable(id="segments")

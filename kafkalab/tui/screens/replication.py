@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
 from kafkalab.events.journal import Event
@@ -12,6 +11,7 @@ from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen, retitle, show_text
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.event_list import EventList
+from kafkalab.tui.widgets.kept_lines import Box
 from kafkalab.tui.widgets.partition_lanes import ids
 from kafkalab.tui.widgets.replica_lanes import ReplicaLanes, epoch_legend
 from kafkalab.views import PartitionView
@@ -47,7 +47,7 @@ class ReplicationScreen(LabScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="replication-summary")
-        with Vertical(id="replicas-box") as box:
+        with Box(id="replicas-box") as box:
             box.border_subtitle = ("█ committed  ▒ above this replica's HW  · next  │  s log start  "
                                    "H high watermark  E log end")
             yield ReplicaLanes(id="replicas")
@@ -63,7 +63,7 @@ class ReplicationScreen(LabScreen):
         show_text(self.query_one("#replication-summary", Static), partition_summary(partition))
         wanted = (selection.topic, selection.partition)
         replicas = frame.replicas if frame.request.replication == wanted else ()
-        box = self.query_one("#replicas-box", Vertical)
+        box = self.query_one("#replicas-box", Box)
         retitle(box, epoch_legend(replicas).plain if replicas else "replicas")
         self.query_one(ReplicaLanes).show(partition, replicas)
         history = self.query_one("#replication-events", EventList)

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from kafkalab.tui.frames import Frame, FrameRequest
 from kafkalab.tui.screens.base import LabScreen
 from kafkalab.tui.selection import Selection
+from kafkalab.tui.widgets.backdrop import Row
 from kafkalab.tui.widgets.znode_tree import ZnodeTree
 from kafkalab.views import ZnodeView
 
@@ -67,7 +68,7 @@ class ZookeeperScreen(LabScreen):
         self._shown: ZnodeView | None = None
 
     def compose_body(self) -> ComposeResult:
-        with Horizontal(id="zk-main"):
+        with Row(id="zk-main"):
             tree = ZnodeTree(id="znodes")
             tree.border_title = "znodes"
             yield tree

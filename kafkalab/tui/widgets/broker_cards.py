@@ -14,8 +14,9 @@ from textual import events
 from textual.containers import HorizontalGroup
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.widget import Widget
 
+from kafkalab.tui.widgets.backdrop import Backdrop
+from kafkalab.tui.widgets.kept_lines import KeptLines
 from kafkalab.tui.widgets.strips import ellipsis_strip
 from kafkalab.views import BrokerView
 
@@ -69,15 +70,13 @@ def card_title(broker: BrokerView, width: int) -> str:
     return title
 
 
-class BrokerCard(Widget):
+class BrokerCard(KeptLines):
     """One broker's card, worded for its width; a new view of its broker redraws only the lines that changed."""
 
     def __init__(self, broker: BrokerView) -> None:
         super().__init__(classes="broker-card")
         self.broker = broker
         self._lines = card_lines(broker)
-        #: Each line as drawn, with the line and width it was drawn for.
-        self._strips: dict[int, tuple[Hashable, Strip]] = {}
 
     def show(self, broker: BrokerView) -> None:
         """Draw ``broker`` (cards have a fixed size: no relayout)."""
@@ -100,20 +99,18 @@ class BrokerCard(Widget):
     def on_resize(self, event: events.Resize) -> None:
         self._retitle()
 
+    def line_key(self, y: int) -> Hashable:
+        # Line by line (``KeptLines``): a frame usually moves one line of a card, its bytes and records.
+        return self._lines[y] if y < len(self._lines) else None
+
     def render_line(self, y: int) -> Strip:
-        # Line by line (``strips.py``): a frame usually moves one line of a card, its bytes and records.
         width = self.size.width
         line = self._lines[y] if y < len(self._lines) else None
-        style = self.rich_style
-        key = (line, width, style)
-        cached = self._strips.get(y)
-        if cached is None or cached[0] != key:
-            text = Text() if line is None else card_line(line, width)
-            cached = self._strips[y] = (key, ellipsis_strip(text, self.app.console, width, style))
-        return cached[1]
+        text = Text() if line is None else card_line(line, width)
+        return ellipsis_strip(text, self.app.console, width, self.rich_style)
 
 
-class BrokerCards(HorizontalGroup):
+class BrokerCards(HorizontalGroup, Backdrop):
     """A row of broker cards, updated in place when a broker's view changes."""
 
     DEFAULT_CSS = """

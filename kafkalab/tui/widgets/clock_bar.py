@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from rich.text import Text
 from textual.strip import Strip
-from textual.widget import Widget
 
 from kafkalab.tui.frames import AttachedState, Frame
+from kafkalab.tui.widgets.kept_lines import KeptLines
 from kafkalab.tui.widgets.strips import ellipsis_strip
 
 #: What the bar leaves out, in this order, until it fits: the key hints (but "? help"), the date, the virtual time
@@ -15,7 +17,7 @@ from kafkalab.tui.widgets.strips import ellipsis_strip
 CUTS = ("keys", "date", "wall", "controller", "listener", "view")
 
 
-class ClockBar(Widget):
+class ClockBar(KeptLines):
     """One line: run state (running, paused, or the engine stopped) and speed, virtual date and time, time
     since the cluster began, controller."""
 
@@ -37,12 +39,18 @@ class ClockBar(Widget):
 
     def show(self, frame: Frame) -> None:
         """Draw the clock of ``frame`` (only when it changed)."""
-        previous = self._frame
+        previous = self.line_key(0)
         self._frame = frame
-        if (previous is None or previous.clock != frame.clock or previous.recording != frame.recording
-                or previous.view.controller_id != frame.view.controller_id or previous.attached != frame.attached
-                or self._listener_text(previous) != self._listener_text(frame)):
+        if self.line_key(0) != previous:
             self.refresh()
+
+    def line_key(self, y: int) -> Hashable:
+        """What the bar shows of its frame."""
+        frame = self._frame
+        if frame is None:
+            return None
+        return (frame.clock, frame.recording, frame.view.controller_id, frame.view.mode, frame.view.cluster_id,
+                frame.attached, self._listener_text(frame))
 
     @staticmethod
     def _listener_text(frame: Frame) -> str:
@@ -57,7 +65,8 @@ class ClockBar(Widget):
         return text
 
     def render_line(self, y: int) -> Strip:
-        # Straight to a strip (``strips.py``): Textual's path for a Text was most of what a frame's refresh cost.
+        # Straight to a strip (``strips.py``): Textual's path for a Text was most of what a frame's refresh cost;
+        # the strip is kept while the clock stands still (``line_key``).
         return ellipsis_strip(self.render(), self.app.console, self.size.width, self.rich_style)
 
     def render(self) -> Text:

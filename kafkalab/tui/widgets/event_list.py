@@ -6,7 +6,7 @@ span, and internal topics' routine events as one fold that enter (or a click) op
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -20,6 +20,7 @@ from textual.strip import Strip
 from kafkalab.events.journal import Event
 from kafkalab.sim.scheduler import DEFAULT_START_MS
 from kafkalab.tui.event_rows import EventRow
+from kafkalab.tui.widgets.kept_lines import KeptLines
 from kafkalab.tui.widgets.strips import text_strip
 
 #: How each kind of event is tinted in lists (Kafka's failure modes in warm colours).
@@ -76,7 +77,7 @@ def event_line(row: EventRow, expanded: bool = False, depth: int = 0) -> Text:
     return text
 
 
-class EventList(ScrollView, can_focus=True):
+class EventList(ScrollView, KeptLines, can_focus=True):
     """A cursor over rows of events; the highlighted row is announced for the explain panel."""
 
     DEFAULT_CSS = """
@@ -180,6 +181,14 @@ class EventList(ScrollView, can_focus=True):
         if 0 <= index < len(self._lines):
             self.action_move(index - self._cursor)
             self.action_toggle_fold()
+
+    def line_key(self, y: int) -> Hashable:
+        index = y + self.scroll_offset.y
+        if index >= len(self._lines):
+            return index == 0 and not self._lines
+        row, depth = self._lines[index]
+        cursor = self._show_cursor and index == self._cursor
+        return row, depth, row.row_id in self._expanded, cursor, cursor and self.has_focus
 
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y

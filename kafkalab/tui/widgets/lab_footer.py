@@ -21,8 +21,8 @@ from textual import events
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.widget import Widget
 
+from kafkalab.tui.widgets.kept_lines import KeptLines
 from kafkalab.tui.widgets.strips import text_strip
 
 #: Footer groups from the most needed to the least ("" is the keys of the screen itself); others come last.
@@ -78,7 +78,7 @@ def fitting(widths: list[tuple[str, int]], width: int) -> set[str]:
     return chosen
 
 
-class LabFooter(Widget, can_focus=False):
+class LabFooter(KeptLines, can_focus=False):
     """Key bindings of the screen in groups, as many whole groups as fit; a click on a key presses it."""
 
     ALLOW_SELECT = False
@@ -104,8 +104,6 @@ class LabFooter(Widget, can_focus=False):
         #: What the keys were laid out from, the width they were fitted to, and the layout.
         self._laid_out: tuple[Hashable, int, tuple[FooterKey, ...], tuple[tuple[str, str, int], ...]] | None = None
         self._hovered: int | None = None
-        #: The row as drawn, with the layout, pointer and width it was drawn for.
-        self._strip: tuple[Hashable, Strip] | None = None
 
     # -- what it shows ----------------------------------------------------------------
 
@@ -205,21 +203,15 @@ class LabFooter(Widget, can_focus=False):
         """The keys shown now, left to right."""
         return self._layout()[0] if self._ready else ()
 
-    def render_line(self, y: int) -> Strip:
-        # The row is kept while its keys, the pointer and the width stay: repainting the screen (a theme, a resize,
-        # a screen switch) does not draw it again.
-        width = self.size.width
+    def line_key(self, y: int) -> Hashable:
+        # The row is kept while its keys, the pointer and the width stay (``KeptLines``): repainting the screen (a
+        # screen switch back) does not draw it again.
         if self._ready:
             self._layout()
-        key = (self._ready, self._laid_out, self._hovered, width)
-        if self._strip is None or self._strip[0] != key:
-            self._strip = (key, text_strip(self.render(), self.app.console, width, self.rich_style))
-        return self._strip[1]
+        return self._ready, self._laid_out, self._hovered
 
-    def notify_style_update(self) -> None:
-        # A new theme (or stylesheet) recolours the keys: the row drawn before it is stale.
-        super().notify_style_update()
-        self._strip = None
+    def render_line(self, y: int) -> Strip:
+        return text_strip(self.render(), self.app.console, self.size.width, self.rich_style)
 
     def render(self) -> Text:
         """The row as text (drawn by ``render_line``)."""

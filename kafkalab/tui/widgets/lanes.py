@@ -1,8 +1,8 @@
 """The base of every view that draws logs as lanes of three lines, with the Line API.
 
-Only lines on screen are built, and a lane's lines are cached under a key made of the
-data they show, so a frame rebuilds only the lanes that changed and a topic with
-hundreds of partitions costs no more per frame than one with three.
+Only lines on screen are built, and a lane's lines are kept under a key made of the
+data they show (``KeptLines``), so a frame rebuilds only the lanes that changed and a topic
+with hundreds of partitions costs no more per frame than one with three.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from kafkalab.tui.widgets.kept_lines import KeptLines
 from kafkalab.tui.widgets.strips import text_strip
 
 LINES_PER_LANE = 3
@@ -28,7 +29,7 @@ GUTTER = 10
 SPARE = 12
 
 
-class LaneWidget(ScrollView, can_focus=True):
+class LaneWidget(ScrollView, KeptLines, can_focus=True):
     """Lanes of three lines each (header, cells, markers); up and down move a selected lane."""
 
     # The scrollbar's room is kept whether it shows or not: the number of cells asked of the engine
@@ -64,7 +65,6 @@ class LaneWidget(ScrollView, can_focus=True):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.selected_lane = 0
-        self._strips: dict[int, tuple[Hashable, Strip]] = {}
         #: The key each lane had when it was last drawn, to repaint only lanes that changed.
         self._drawn: dict[int, Hashable] = {}
 
@@ -116,11 +116,6 @@ class LaneWidget(ScrollView, can_focus=True):
         if top < self.scroll_offset.y or top + LINES_PER_LANE > self.scroll_offset.y + height:
             self.scroll_to(y=max(0, top - height // 2), animate=False)
 
-    def notify_style_update(self) -> None:
-        # A new theme (or stylesheet) recolours every line: the lines drawn before it are stale.
-        super().notify_style_update()
-        self._strips.clear()
-
     def on_resize(self, event: events.Resize) -> None:
         self.post_message(self.Resized())
 
@@ -133,26 +128,26 @@ class LaneWidget(ScrollView, can_focus=True):
         if 0 <= lane < self.lane_count():
             self.post_message(self.LaneChosen(lane))
 
+    def line_key(self, y: int) -> Hashable:
+        line = y + self.scroll_offset.y
+        lane, row = divmod(line, LINES_PER_LANE)
+        if lane >= self.lane_count():
+            return line == 0
+        key = self.lane_key(lane)
+        self._drawn[lane] = key
+        return key, row, lane == self.selected_lane
+
     def render_line(self, y: int) -> Strip:
         line = y + self.scroll_offset.y
         lane, row = divmod(line, LINES_PER_LANE)
-        width = self.scrollable_content_region.width
-        exists = lane < self.lane_count()
-        key = (self.lane_key(lane) if exists else None, row, lane == self.selected_lane, width)
-        cached = self._strips.get(line)
-        if cached is not None and cached[0] == key:
-            return cached[1]
         style = self.rich_style
-        if not exists:
+        if lane >= self.lane_count():
             text: Text | list[Segment] = Text(self.EMPTY_TEXT if line == 0 else "")
         else:
-            self._drawn[lane] = key[0]
             text = self.lane_line(lane, row)
             if lane == self.selected_lane and row == 0:
                 style = style + self.get_component_rich_style("lanes--selected")
-        strip = text_strip(text, self.app.console, width, style)
-        self._strips[line] = (key, strip)
-        return strip
+        return text_strip(text, self.app.console, self.scrollable_content_region.width, style)
 
     def style_of(self, name: str) -> Style:
         """The Rich style of component class ``lanes--<name>``."""

@@ -1,4 +1,4 @@
-"""The topic list: one line per topic, drawn with the Line API and cached per row.
+"""The topic list: one line per topic, drawn with the Line API and kept per row (``KeptLines``).
 
 Record counts change on every frame while producers run; only the rows whose values
 changed are rebuilt, and the header stays on the first line while the rows scroll. A row's
@@ -8,6 +8,7 @@ same frame drawn again (after every key that moves the selection) reuses them.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from functools import lru_cache
 
 from rich.segment import Segment
@@ -19,6 +20,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from kafkalab.tui.widgets.kept_lines import KeptLines
 from kafkalab.views import TopicView
 
 #: (title, width) per column after the name, which takes the rest; numbers are right-aligned.
@@ -69,7 +71,7 @@ def glyph_first(pieces: list[tuple[str, Style]]) -> list[Segment]:
     return segments
 
 
-class TopicList(ScrollView, can_focus=True):
+class TopicList(ScrollView, KeptLines, can_focus=True):
     """Topics of the cluster with their health; moving the cursor selects a topic everywhere."""
 
     DEFAULT_CSS = """
@@ -99,7 +101,6 @@ class TopicList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._rows: tuple[Row, ...] = ()
         self._cursor = 0
-        self._row_strips: dict[tuple[Row, bool, bool, int], Strip] = {}
         #: Each topic's row with the view it was worked out from.
         self._topic_rows: dict[str, tuple[TopicView, Row]] = {}
 
@@ -127,8 +128,6 @@ class TopicList(ScrollView, can_focus=True):
         self._rows = rows
         self._cursor = cursor
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
-        if len(self._row_strips) > 4 * (len(rows) + 1):
-            self._row_strips.clear()
         self._scroll_to_cursor()
         self.refresh()
 
@@ -154,15 +153,16 @@ class TopicList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
 
     def on_focus(self) -> None:
-        self._row_strips.clear()
+        # The cursor row takes the blurred cursor's colours when the list loses focus.
         self.refresh()
 
     on_blur = on_focus
 
-    def notify_style_update(self) -> None:
-        # A new theme (or stylesheet) recolours every row: the rows drawn before it are stale.
-        super().notify_style_update()
-        self._row_strips.clear()
+    def line_key(self, y: int) -> Hashable:
+        index = y - 1 + self.scroll_offset.y
+        if y == 0 or index >= len(self._rows):
+            return y == 0
+        return self._rows[index], index == self._cursor, self.has_focus
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -171,12 +171,7 @@ class TopicList(ScrollView, can_focus=True):
         index = y - 1 + self.scroll_offset.y
         if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
-        row = self._rows[index]
-        key = (row, index == self._cursor, self.has_focus, width)
-        strip = self._row_strips.get(key)
-        if strip is None:
-            strip = self._row_strips[key] = self._row_strip(row, key[1], width)
-        return strip
+        return self._row_strip(self._rows[index], index == self._cursor, width)
 
     @staticmethod
     def _columns(width: int) -> tuple[tuple[str, int], ...]:

@@ -1,0 +1,84 @@
+"""A KeptLines widget draws what Textual draws, and draws again only the lines whose key changed."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from rich.segment import Segment
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from kafkalab.tui.widgets.kept_lines import KeptLines
+
+
+class _Lines(KeptLines):
+    DEFAULT_CSS = "_Lines { border: round $accent; padding: 1 2; height: 8; background: $surface; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts = ["one", "two", "three", "four"]
+        self.drawn: list[int] = []
+
+    def line_key(self, y: int) -> Hashable:
+        return self.texts[y] if y < len(self.texts) else None
+
+    def render_line(self, y: int) -> Strip:
+        self.drawn.append(y)
+        text = self.texts[y] if y < len(self.texts) else ""
+        return Strip([Segment(text, self.rich_style)]).extend_cell_length(self.content_region.width, self.rich_style)
+
+
+class _App(App[None]):
+    def compose(self) -> ComposeResult:
+        yield _Lines()
+
+
+def textual_lines(widget: Widget) -> list[list[Segment]]:
+    """The widget's lines by Textual's own path (its styles cache), as segments."""
+    widget.refresh()
+    return [list(strip) for strip in Widget.render_lines(widget, widget.outer_size.region)]
+
+
+async def test_a_full_repaint_returns_the_kept_strips_and_a_changed_line_is_drawn_again() -> None:
+    app = _App()
+    async with app.run_test(size=(30, 10)) as pilot:
+        await pilot.pause()
+        widget = app.query_one(_Lines)
+        region = widget.outer_size.region
+        first = widget.render_lines(region)
+        assert [list(strip) for strip in first] == textual_lines(widget)
+        widget.drawn.clear()
+        widget.refresh()
+        again = widget.render_lines(region)
+        assert all(new is old for new, old in zip(again, first, strict=True))
+        assert widget.drawn == []
+        widget.texts[1] = "TWO"
+        widget.refresh(Region(0, 1, region.width, 1))
+        changed = widget.render_lines(region)
+        # Border and padding take the widget's lines 0 and 1: content line 1 is line 3.
+        assert widget.drawn == [1]
+        assert [index for index, (new, old) in enumerate(zip(changed, first, strict=True)) if new is not old] == [3]
+        assert "TWO" in changed[3].text
+        assert [list(strip) for strip in changed] == textual_lines(widget)
+
+
+async def test_a_new_title_size_or_theme_draws_the_lines_again() -> None:
+    app = _App()
+    async with app.run_test(size=(30, 10)) as pilot:
+        await pilot.pause()
+        widget = app.query_one(_Lines)
+        first = widget.render_lines(widget.outer_size.region)
+        widget.border_title = "title"
+        titled = widget.render_lines(widget.outer_size.region)
+        assert "title" in titled[0].text and titled[1:] == first[1:]
+        await pilot.resize_terminal(24, 10)
+        await pilot.pause()
+        narrower = widget.render_lines(widget.outer_size.region)
+        assert narrower[3].cell_length == 24 and [list(strip) for strip in narrower] == textual_lines(widget)
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        themed = widget.render_lines(widget.outer_size.region)
+        assert all(list(new) != list(old) for new, old in zip(themed, narrower, strict=True))
+        assert [list(strip) for strip in themed] == textual_lines(widget)
