@@ -30,7 +30,7 @@ from kafkalab.protocol.raft import (
     VoteResponse,
 )
 from kafkalab.raft.divergence import FetchPosition, ValidOffsetAndEpoch
-from kafkalab.raft.epoch_states import FollowerState, LeaderState
+from kafkalab.raft.epoch_states import EpochState, FollowerState, LeaderState
 from kafkalab.sim.network import Responder
 from kafkalab.sim.scheduler import Timer
 
@@ -65,6 +65,9 @@ class InboundRequests:
     def __init__(self, node: RaftNode) -> None:
         self.node = node
         self.parked: list[_ParkedFetch] = []
+        #: The last error answer to a Fetch and the state it was built in: a voter without a leader gives every
+        #: observer's Fetch the same one, and a state's epoch and leader never change (a transition makes a new one).
+        self._fetch_error_answer: tuple[EpochState, RaftFetchResponse] | None = None
 
     def handle(self, request: Any, respond: Responder) -> None:
         """Answer one request (the replica's network handler runs it through ``RaftNode.guarded``)."""
@@ -176,9 +179,14 @@ class InboundRequests:
         return None
 
     def _fetch_error(self, error: Errors) -> RaftFetchResponse:
-        state = self.node.quorum.state  # read once: an observer without a leader is answered this once per round trip
+        state = self.node.quorum.state
+        cached = self._fetch_error_answer
+        if cached is not None and cached[0] is state and cached[1].error is error:
+            return cached[1]  # a frozen value, so one answer serves every Fetch it fits
         leader = state.leader_id
-        return RaftFetchResponse(error, NO_LEADER_ID if leader is None else leader, state.epoch)
+        answer = RaftFetchResponse(error, NO_LEADER_ID if leader is None else leader, state.epoch)
+        self._fetch_error_answer = (state, answer)
+        return answer
 
     def _handle_fetch_request(self, request: RaftFetchRequest, respond: Responder, now: float) -> None:
         """Answer a Fetch now, or park it until records arrive or ``max_wait_ms`` passes."""

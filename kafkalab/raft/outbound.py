@@ -49,6 +49,8 @@ class OutboundRequests:
         self.node = node
         self.requests = RequestManager(node.config.retry_backoff_ms, node.rng)
         self._correlation_ids = itertools.count(1)
+        #: The last Fetch built: an observer without a leader sends the same one to voter after voter.
+        self._last_fetch: RaftFetchRequest | None = None
 
     def send(self, destination: int, request: Any, now: float) -> float:
         """Send ``request`` if the connection is ready; how long until it could be sent otherwise."""
@@ -74,9 +76,15 @@ class OutboundRequests:
     def _fetch_request(self) -> RaftFetchRequest:
         node, state = self.node, self.node.quorum.state
         log, high_watermark = node.log, state.high_watermark
-        return RaftFetchRequest(node.cluster_id, node.node_id, state.epoch, log.end_offset, log.last_fetched_epoch,
-                                NO_HIGH_WATERMARK if high_watermark is None else high_watermark, MAX_FETCH_WAIT_MS,
-                                node.max_fetch_bytes)
+        epoch, fetch_offset, last_fetched_epoch = state.epoch, log.end_offset, log.last_fetched_epoch
+        high_watermark = NO_HIGH_WATERMARK if high_watermark is None else high_watermark
+        last = self._last_fetch
+        if (last is not None and last.current_leader_epoch == epoch and last.fetch_offset == fetch_offset
+                and last.last_fetched_epoch == last_fetched_epoch and last.high_watermark == high_watermark):
+            return last  # a frozen value: the same request again costs no new one
+        last = self._last_fetch = RaftFetchRequest(node.cluster_id, node.node_id, epoch, fetch_offset, last_fetched_epoch,
+                                                   high_watermark, MAX_FETCH_WAIT_MS, node.max_fetch_bytes)
+        return last
 
     def fetch_from_best_node(self, state: FollowerState, now: float) -> float:
         """Fetch from the leader; an observer whose leader connection backs off asks another voter who leads.
