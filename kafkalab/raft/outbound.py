@@ -68,10 +68,17 @@ class OutboundRequests:
         """Ask every voter that has not answered yet, while the election can still be won."""
         if state.votes.is_vote_rejected:
             return math.inf
-        end = self.node.log.end_offset_and_epoch()
-        return min((self.send(voter, VoteRequest(self.node.cluster_id, self.node.node_id, state.epoch, end.epoch,
-                                                 end.offset, pre_vote, voter), now)
-                    for voter in sorted(state.votes.unrecorded)), default=math.inf)
+        timeout = math.inf
+        for voter in sorted(state.votes.unrecorded):
+            # A (frozen, so costly) request is built only for a voter it can go to: a candidate polls at every
+            # Fetch that reaches it, and the voter it still waits for is usually the dead leader, backing off.
+            wait = self.requests.remaining_backoff_ms(voter, now)
+            if wait <= 0:
+                end = self.node.log.end_offset_and_epoch()
+                wait = self.send(voter, VoteRequest(self.node.cluster_id, self.node.node_id, state.epoch, end.epoch,
+                                                    end.offset, pre_vote, voter), now)
+            timeout = min(timeout, wait)
+        return timeout
 
     def _fetch_request(self) -> RaftFetchRequest:
         node, state = self.node, self.node.quorum.state
@@ -97,6 +104,9 @@ class OutboundRequests:
             return self.fetch_from_any_voter(now)
         if self.requests.has_in_flight():
             return math.inf
+        wait = self.requests.remaining_backoff_ms(state.leader, now)
+        if wait > 0:  # nothing is built for a leader backing off (a voter's dead leader, polled at every request)
+            return wait
         fetching = self.node.log.fetching_snapshot
         if fetching is not None:
             request: Any = FetchSnapshotRequest(self.node.cluster_id, self.node.node_id, self.node.epoch, fetching,
