@@ -214,7 +214,7 @@ class RaftNode:
         if self.other_requests is not None and not isinstance(request, QUORUM_REQUESTS):
             self.other_requests(source, request, respond)
         else:
-            self.inbound.handle(source, request, respond)
+            self.guarded(self.inbound.handle, request, respond)
 
     def guarded(self, action: Callable[..., None], *args: Any) -> None:
         """Run ``action`` for a live replica; an unrecoverable KafkaError stops it and is reported (a fatal fault)."""
@@ -400,6 +400,10 @@ class RaftNode:
 
     def maybe_transition(self, leader_id: int | None, epoch: int, now: float) -> None:
         """Follow what a message says of the leader and epoch, if it is news (``maybeTransition``)."""
+        state = self.quorum.state
+        if epoch == state.epoch and (leader_id is None or leader_id == state.leader_id != self.node_id):
+            # No news, and consistent by construction: the answer every voter gives an observer that asks who leads.
+            return
         if not self.quorum.has_consistent_leader(epoch, leader_id):
             raise IllegalTransition(f"Replica {self.node_id} received leader {leader_id} and epoch {epoch}, which is "
                                     f"inconsistent with its leader {self.quorum.leader_id} in epoch {self.epoch}")
@@ -423,7 +427,7 @@ class RaftNode:
         """Do the current state's duties and sleep until the next deadline (``KafkaRaftClient.poll``)."""
         self._poll_scheduled = False
         now = self.scheduler.now_ms
-        if self._maybe_complete_shutdown(now):
+        if self._shutdown is not None and self._maybe_complete_shutdown(self._shutdown, now):
             return
         timeout = min(self._poll_current_state(now), self.cleaner.maybe_clean(now))
         self.listeners.update()
@@ -454,11 +458,8 @@ class RaftNode:
         assert isinstance(state, ResignedState)
         return self._poll_resigned(state, now)
 
-    def _maybe_complete_shutdown(self, now: float) -> bool:
+    def _maybe_complete_shutdown(self, shutdown: _GracefulShutdown, now: float) -> bool:
         """A shutting-down replica stops once a successor leads (or it is an observer), or at its deadline."""
-        shutdown = self._shutdown
-        if shutdown is None:
-            return False
         leader = self.quorum.leader_id
         if (now >= shutdown.deadline_ms or not self.is_voter or self.quorum.is_only_voter
                 or (leader is not None and leader != self.node_id)):

@@ -30,7 +30,7 @@ from kafkalab.protocol.raft import (
     VoteResponse,
 )
 from kafkalab.raft.divergence import FetchPosition, ValidOffsetAndEpoch
-from kafkalab.raft.epoch_states import FollowerState, LeaderState
+from kafkalab.raft.epoch_states import EpochState, FollowerState, LeaderState
 from kafkalab.sim.network import Responder
 from kafkalab.sim.scheduler import Timer
 
@@ -65,21 +65,21 @@ class InboundRequests:
     def __init__(self, node: RaftNode) -> None:
         self.node = node
         self.parked: list[_ParkedFetch] = []
+        #: The last error answer to a Fetch and the state it was built in: a voter without a leader gives every
+        #: observer's Fetch the same one, and a state's epoch and leader never change (a transition makes a new one).
+        self._fetch_error_answer: tuple[EpochState, RaftFetchResponse] | None = None
 
-    def handle(self, source: str, request: Any, respond: Responder) -> None:
-        """The replica's network handler."""
-        self.node.guarded(self._handle_request, request, respond)
-
-    def _handle_request(self, request: Any, respond: Responder) -> None:
+    def handle(self, request: Any, respond: Responder) -> None:
+        """Answer one request (the replica's network handler runs it through ``RaftNode.guarded``)."""
         now = self.node.scheduler.now_ms
-        if isinstance(request, VoteRequest):
+        if isinstance(request, RaftFetchRequest):  # first: nearly every request is a Fetch
+            self._handle_fetch_request(request, respond, now)
+        elif isinstance(request, VoteRequest):
             respond(self._handle_vote_request(request, now))
         elif isinstance(request, BeginQuorumEpochRequest):
             respond(self._handle_begin_quorum_epoch_request(request, now))
         elif isinstance(request, EndQuorumEpochRequest):
             respond(self._handle_end_quorum_epoch_request(request, now))
-        elif isinstance(request, RaftFetchRequest):
-            self._handle_fetch_request(request, respond, now)
         elif isinstance(request, FetchSnapshotRequest):
             respond(self._handle_fetch_snapshot_request(request, now))
         self.node.request_poll()
@@ -167,18 +167,26 @@ class InboundRequests:
         return EndQuorumEpochResponse(error or Errors.NONE, self._leader_id_or_nil(), self.node.epoch)
 
     def _validate_leader_only_request(self, epoch: int) -> Errors | None:
-        if epoch < self.node.epoch:
+        state = self.node.quorum.state
+        if epoch < state.epoch:
             return Errors.FENCED_LEADER_EPOCH
-        if epoch > self.node.epoch:
+        if epoch > state.epoch:
             return Errors.UNKNOWN_LEADER_EPOCH
-        if not isinstance(self.node.quorum.state, LeaderState):
+        if not isinstance(state, LeaderState):
             return Errors.NOT_LEADER_OR_FOLLOWER
         if self.node.shutting_down:
             return Errors.BROKER_NOT_AVAILABLE
         return None
 
     def _fetch_error(self, error: Errors) -> RaftFetchResponse:
-        return RaftFetchResponse(error, self._leader_id_or_nil(), self.node.epoch)
+        state = self.node.quorum.state
+        cached = self._fetch_error_answer
+        if cached is not None and cached[0] is state and cached[1].error is error:
+            return cached[1]  # a frozen value, so one answer serves every Fetch it fits
+        leader = state.leader_id
+        answer = RaftFetchResponse(error, NO_LEADER_ID if leader is None else leader, state.epoch)
+        self._fetch_error_answer = (state, answer)
+        return answer
 
     def _handle_fetch_request(self, request: RaftFetchRequest, respond: Responder, now: float) -> None:
         """Answer a Fetch now, or park it until records arrive or ``max_wait_ms`` passes."""

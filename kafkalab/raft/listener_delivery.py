@@ -39,7 +39,8 @@ class ListenerDelivery:
             for context in self.contexts:
                 if context.next_offset < high_watermark:  # else it has every committed batch (STARTING is -1)
                     self._deliver(context, high_watermark)
-        self._fire_leader_change()
+        if self.node.quorum.state is not self._announced:  # checked here: nearly every poll has no news for them
+            self._fire_leader_change()
 
     def _deliver(self, context: ListenerContext, high_watermark: int) -> None:
         """Bring one listener below ``high_watermark`` up to it: the latest snapshot if it starts or fell behind, then batches."""
@@ -67,7 +68,7 @@ class ListenerDelivery:
         longer leads (Kafka would report itself here).
         """
         state = self.node.quorum.state
-        if state is self._announced or isinstance(state, ResignedState):
+        if isinstance(state, ResignedState):
             return
         leader = self.node.leader_and_epoch
         waiting = False

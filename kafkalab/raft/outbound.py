@@ -8,6 +8,7 @@ that there is a newer epoch or a leader this replica did not know.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,8 @@ class OutboundRequests:
         self.node = node
         self.requests = RequestManager(node.config.retry_backoff_ms, node.rng)
         self._correlation_ids = itertools.count(1)
+        #: The last Fetch built: an observer without a leader sends the same one to voter after voter.
+        self._last_fetch: RaftFetchRequest | None = None
 
     def send(self, destination: int, request: Any, now: float) -> float:
         """Send ``request`` if the connection is ready; how long until it could be sent otherwise."""
@@ -55,10 +58,8 @@ class OutboundRequests:
             return self.requests.remaining_backoff_ms(destination, now)
         correlation_id = next(self._correlation_ids)
         self.requests.on_request_sent(destination, correlation_id)
-
-        def on_response(response: Any, error: Errors | None) -> None:
-            self.node.guarded(self._on_response, destination, correlation_id, response, error)
-
+        # A partial rather than a closure: no Python frame of its own between the network and the handler.
+        on_response = functools.partial(self.node.guarded, self._on_response, destination, correlation_id)
         self.node.network.request(self.node.node_name, self.node.voter_nodes[destination], request, on_response,
                                   self.node.config.request_timeout_ms)
         return math.inf
@@ -67,17 +68,30 @@ class OutboundRequests:
         """Ask every voter that has not answered yet, while the election can still be won."""
         if state.votes.is_vote_rejected:
             return math.inf
-        end = self.node.log.end_offset_and_epoch()
-        return min((self.send(voter, VoteRequest(self.node.cluster_id, self.node.node_id, state.epoch, end.epoch,
-                                                 end.offset, pre_vote, voter), now)
-                    for voter in sorted(state.votes.unrecorded)), default=math.inf)
+        timeout = math.inf
+        for voter in sorted(state.votes.unrecorded):
+            # A (frozen, so costly) request is built only for a voter it can go to: a candidate polls at every
+            # Fetch that reaches it, and the voter it still waits for is usually the dead leader, backing off.
+            wait = self.requests.remaining_backoff_ms(voter, now)
+            if wait <= 0:
+                end = self.node.log.end_offset_and_epoch()
+                wait = self.send(voter, VoteRequest(self.node.cluster_id, self.node.node_id, state.epoch, end.epoch,
+                                                    end.offset, pre_vote, voter), now)
+            timeout = min(timeout, wait)
+        return timeout
 
     def _fetch_request(self) -> RaftFetchRequest:
         node, state = self.node, self.node.quorum.state
-        high_watermark = state.high_watermark
-        return RaftFetchRequest(node.cluster_id, node.node_id, state.epoch, node.log.end_offset,
-                                node.log.last_fetched_epoch, NO_HIGH_WATERMARK if high_watermark is None
-                                else high_watermark, MAX_FETCH_WAIT_MS, node.max_fetch_bytes)
+        log, high_watermark = node.log, state.high_watermark
+        epoch, fetch_offset, last_fetched_epoch = state.epoch, log.end_offset, log.last_fetched_epoch
+        high_watermark = NO_HIGH_WATERMARK if high_watermark is None else high_watermark
+        last = self._last_fetch
+        if (last is not None and last.current_leader_epoch == epoch and last.fetch_offset == fetch_offset
+                and last.last_fetched_epoch == last_fetched_epoch and last.high_watermark == high_watermark):
+            return last  # a frozen value: the same request again costs no new one
+        last = self._last_fetch = RaftFetchRequest(node.cluster_id, node.node_id, epoch, fetch_offset, last_fetched_epoch,
+                                                   high_watermark, MAX_FETCH_WAIT_MS, node.max_fetch_bytes)
+        return last
 
     def fetch_from_best_node(self, state: FollowerState, now: float) -> float:
         """Fetch from the leader; an observer whose leader connection backs off asks another voter who leads.
@@ -90,6 +104,9 @@ class OutboundRequests:
             return self.fetch_from_any_voter(now)
         if self.requests.has_in_flight():
             return math.inf
+        wait = self.requests.remaining_backoff_ms(state.leader, now)
+        if wait > 0:  # nothing is built for a leader backing off (a voter's dead leader, polled at every request)
+            return wait
         fetching = self.node.log.fetching_snapshot
         if fetching is not None:
             request: Any = FetchSnapshotRequest(self.node.cluster_id, self.node.node_id, self.node.epoch, fetching,
@@ -123,14 +140,14 @@ class OutboundRequests:
         now = self.node.scheduler.now_ms
         if error is not None:
             success = False  # refused, reset or timed out: back off and retry (``handleUnexpectedError``)
+        elif isinstance(response, RaftFetchResponse):  # first: nearly every answer is a Fetch's
+            success = self._handle_fetch_response(response, now)
         elif isinstance(response, VoteResponse):
             success = self._handle_vote_response(source, response, now)
         elif isinstance(response, BeginQuorumEpochResponse):
             success = self._handle_begin_quorum_epoch_response(response, now)
         elif isinstance(response, EndQuorumEpochResponse):
             success = self._handle_end_quorum_epoch_response(source, response, now)
-        elif isinstance(response, RaftFetchResponse):
-            success = self._handle_fetch_response(response, now)
         else:
             success = self._handle_fetch_snapshot_response(response, now)
         if self.requests.is_response_expected(source, correlation_id):
@@ -144,12 +161,13 @@ class OutboundRequests:
         whether the connection may be used again at once.
         """
         leader = leader_or_none(leader_id)
-        if epoch < self.node.quorum.epoch or error is Errors.UNKNOWN_LEADER_EPOCH:
+        state = self.node.quorum.state
+        if epoch < state.epoch or error is Errors.UNKNOWN_LEADER_EPOCH:
             return True
-        if epoch > self.node.quorum.epoch or error in (Errors.FENCED_LEADER_EPOCH, Errors.NOT_LEADER_OR_FOLLOWER):
+        if epoch > state.epoch or error in (Errors.FENCED_LEADER_EPOCH, Errors.NOT_LEADER_OR_FOLLOWER):
             self.node.maybe_transition(leader, epoch, now)
             return True
-        if leader is not None and self.node.quorum.leader_id is None:
+        if leader is not None and state.leader_id is None:
             self.node.to_follower(epoch, leader, now)
             return None if error is Errors.NONE else True
         if error is Errors.BROKER_NOT_AVAILABLE:

@@ -65,10 +65,12 @@ class RequestManager:
         """A ready node, trying them from a random start (``findReadyBootstrapServer``)."""
         if not nodes:
             return None
-        start = self._rng.randrange(len(nodes))
-        for index in range(len(nodes)):
-            node = nodes[(start + index) % len(nodes)]
-            if self.is_ready(node, now_ms):
+        count = len(nodes)
+        start = self._rng.randrange(count)
+        in_flight, backoff_until_ms = self._in_flight, self._backoff_until_ms
+        for index in range(count):
+            node = nodes[(start + index) % count]
+            if node not in in_flight and backoff_until_ms.get(node, -math.inf) <= now_ms:  # is_ready, inline
                 return node
         return None
 

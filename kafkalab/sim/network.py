@@ -9,7 +9,6 @@ as a real client sees a reset TCP connection when a broker process dies.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections import deque
 from collections.abc import Callable
@@ -164,8 +163,7 @@ class Network:
                 self._finish(message_id)
             elif pending.destination == node and self.link_up(pending.source, node):
                 # The peer's kernel resets the connection: the client learns at once.
-                self._deliver_later(pending.source, node,
-                                    functools.partial(self._fail, message_id, Errors.NETWORK_EXCEPTION))
+                self._deliver_later(pending.source, node, self._fail, message_id, Errors.NETWORK_EXCEPTION)
 
     def is_up(self, node: str) -> bool:
         """True while ``node`` is attached."""
@@ -235,27 +233,31 @@ class Network:
         self._pending[message_id] = pending
         timeouts.add(pending)
         self.messages_sent += 1
-        if not self.link_up(source, destination):
+        if self._cut and link_key(source, destination) in self._cut:  # link_up, inline: once per message
             self.messages_dropped += 1
-        elif not self.is_up(destination):
-            self._deliver_later(source, destination,
-                                lambda: self._fail(message_id, Errors.NETWORK_EXCEPTION))
+        elif destination not in self._handlers:
+            self._deliver_later(source, destination, self._fail, message_id, Errors.NETWORK_EXCEPTION)
         else:
-            self._deliver_later(source, destination, lambda: self._arrive(message_id, request))
+            self._deliver_later(source, destination, self._arrive, message_id, request)
         return message_id
 
     def cancel(self, message_id: int) -> None:
         """Forget a request, as a client that closes its connection does: its callback never runs."""
         self._finish(message_id)
 
-    def _deliver_later(self, source: str, destination: str, action: Callable[[], None]) -> None:
-        self.scheduler.call_later(self.latency(source, destination), self._land, source, destination, action)
+    def _deliver_later(self, source: str, destination: str, action: Callable[..., None], *args: Any) -> None:
+        """Run ``action(*args)`` once a message from ``source`` reaches ``destination`` (lost if the link is cut by then).
 
-    def _land(self, source: str, destination: str, action: Callable[[], None]) -> None:
-        if not self.link_up(source, destination):
+        The action and its arguments travel as they are, not in a closure: every message is delivered through here.
+        """
+        latency = self.latency(source, destination) if self._latency else self.default_latency_ms
+        self.scheduler.call_later(latency, self._land, source, destination, action, args)
+
+    def _land(self, source: str, destination: str, action: Callable[..., None], args: tuple[Any, ...]) -> None:
+        if self._cut and link_key(source, destination) in self._cut:  # link_up, inline as in request
             self.messages_dropped += 1
             return
-        action()
+        action(*args)
 
     def _arrive(self, message_id: int, request: Any) -> None:
         pending = self._pending.get(message_id)
@@ -263,8 +265,7 @@ class Network:
             return
         handler = self._handlers.get(pending.destination)
         if handler is None:
-            self._deliver_later(pending.source, pending.destination,
-                                lambda: self._fail(message_id, Errors.NETWORK_EXCEPTION))
+            self._deliver_later(pending.source, pending.destination, self._fail, message_id, Errors.NETWORK_EXCEPTION)
             return
         incarnation = self._incarnations[pending.destination]
         answered = False
@@ -275,16 +276,15 @@ class Network:
                 return
             answered = True
             self.messages_sent += 1
-            if not self.link_up(pending.source, pending.destination):
+            if self._cut and link_key(pending.source, pending.destination) in self._cut:  # link_up, inline
                 self.messages_dropped += 1
                 return
-            self._deliver_later(pending.destination, pending.source, lambda: self._succeed(message_id, response))
+            self._deliver_later(pending.destination, pending.source, self._succeed, message_id, response)
 
         try:
             handler(pending.source, request, respond)
         except ConnectionRefused:
-            self._deliver_later(pending.destination, pending.source,
-                                lambda: self._fail(message_id, Errors.NETWORK_EXCEPTION))
+            self._deliver_later(pending.destination, pending.source, self._fail, message_id, Errors.NETWORK_EXCEPTION)
 
     def _succeed(self, message_id: int, response: Any) -> None:
         callback = self._finish(message_id)

@@ -176,7 +176,12 @@ class Scheduler:
 
     def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` after ``delay_ms`` of virtual time."""
-        return self.call_at(self.now_ms + delay_ms if delay_ms > 0 else self.now_ms, callback, *args)
+        # ``call_at``'s body, inline: every message delivery and every Raft poll is scheduled through here.
+        due_ms = self.now_ms + delay_ms if delay_ms > 0 else self.now_ms
+        sequence = next(self._sequence)
+        timer = Timer(due_ms, callback, args, False, sequence, due_ms, sequence)
+        self._push(due_ms, sequence, timer)
+        return timer
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` at the current time, after what is already due now."""

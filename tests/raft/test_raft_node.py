@@ -153,6 +153,33 @@ def test_killing_the_leader_elects_another_in_the_next_epoch_within_the_timeouts
     assert [v for _, v in three.listeners[new.node_id].applied] == [b"before", b"after"]
 
 
+def test_an_observer_asking_voters_who_leads_is_told_their_epoch_and_leader_of_the_moment_and_fetches_from_its_log_end(
+        three: Quorum) -> None:
+    # Voters reuse one error answer per epoch state, observers one Fetch while their position holds: neither may go stale.
+    old = elected(three)
+    committed_everywhere(three, old.append([b"before"]))
+    observer = three.nodes[OBSERVER_ID]
+    voters = {voter_name(voter_id): voter_id for voter_id in three.voter_ids}
+    told: set[tuple[int, int]] = set()
+
+    def check(node: str, request: Any, response: Any) -> None:
+        if not isinstance(request, RaftFetchRequest) or request.replica_id != OBSERVER_ID:
+            return
+        assert request.fetch_offset == observer.log.end_offset  # one Fetch in flight: the log cannot move meanwhile
+        if response.error is not Errors.NONE:
+            voter = three.nodes[voters[node]]
+            leader = voter.leader_and_epoch.leader_id
+            assert (response.leader_id, response.leader_epoch) == (-1 if leader is None else leader, voter.epoch)
+            told.add((voter.node_id, voter.epoch))
+
+    three.network.response_checks.append(check)
+    old.kill()
+    new = elected(three)
+    committed_everywhere(three, new.append([b"after"]))
+    assert [v for _, v in three.listeners[OBSERVER_ID].applied] == [b"before", b"after"]
+    assert len({epoch for _, epoch in told}) > 1  # the answers followed the voters into their new epochs
+
+
 def test_an_isolated_voter_keeps_its_epoch_and_cannot_disturb_the_leader_when_it_returns(three: Quorum) -> None:
     leader = elected(three)
     loner = next(n for n in three.running() if n.is_voter and n is not leader)
