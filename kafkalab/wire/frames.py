@@ -18,12 +18,14 @@ from typing import Any
 from kio.serial import entity_reader, entity_writer
 from kio.serial.errors import SerialError
 
-from kafkalab.wire.apis import API_VERSIONS, PRODUCE, SUPPORTED, request_schema, response_schema
+from kafkalab.wire.apis import API_VERSIONS, FETCH, PRODUCE, SUPPORTED, request_schema, response_schema
 from kafkalab.wire.build import materialize
-from kafkalab.wire.produce_response import encode_produce_response
+from kafkalab.wire.record_responses import encode_fetch_response, encode_produce_response
 
 _INT32 = struct.Struct(">i")
 _FIXED_HEADER = struct.Struct(">hhi")
+#: The responses written without kio (``record_responses``): the ones every record waits for.
+_DIRECT_WRITERS = {PRODUCE: encode_produce_response, FETCH: encode_fetch_response}
 #: Kafka's ``socket.request.max.bytes`` default: a larger frame closes the connection.
 DEFAULT_MAX_REQUEST_BYTES = 104_857_600
 
@@ -86,8 +88,9 @@ def encode_response(api_key: int, api_version: int, correlation_id: int, tree: A
     """A size-prefixed response frame of ``tree`` (a plain tree or a kio entity) at the request's version."""
     schema = response_schema(api_key, api_version)
     header = _response_header(schema, correlation_id)
-    if api_key == PRODUCE and not isinstance(tree, schema):
-        body = encode_produce_response(api_version, tree)
+    write_directly = _DIRECT_WRITERS.get(api_key)
+    if write_directly is not None and not isinstance(tree, schema):
+        body = write_directly(api_version, tree)
         if body is not None:
             return _INT32.pack(len(header) + len(body)) + header + body
     out = io.BytesIO()
