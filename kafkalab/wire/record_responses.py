@@ -24,7 +24,7 @@ from kafkalab.errors import Errors
 from kafkalab.wire.build import uuid_of
 
 #: ProduceResponse.json's ``flexibleVersions``: compact lengths and tagged fields (KIP-482).
-FLEXIBLE_VERSION = 9
+PRODUCE_FLEXIBLE_VERSION = 9
 #: ``LogStartOffset`` came with v5 (KIP-107's DeleteRecords), in Produce and Fetch responses.
 LOG_START_OFFSET_VERSION = 5
 #: ``RecordErrors`` and ``ErrorMessage`` came with v8 (KIP-467).
@@ -63,7 +63,7 @@ def encode_produce_response(version: int, tree: Mapping[str, Any]) -> bytes | No
     """The body of a Produce response at ``version``, or None when ``tree`` has a field only kio writes."""
     if tree.keys() != {"responses"}:
         return None
-    flexible = version >= FLEXIBLE_VERSION
+    flexible = version >= PRODUCE_FLEXIBLE_VERSION
     out = bytearray()
     topics = tree["responses"] or ()
     _length(out, len(topics), flexible)
