@@ -18,11 +18,14 @@ from typing import Any
 from kio.serial import entity_reader, entity_writer
 from kio.serial.errors import SerialError
 
-from kafkalab.wire.apis import API_VERSIONS, SUPPORTED, request_schema, response_schema
+from kafkalab.wire.apis import API_VERSIONS, FETCH, PRODUCE, SUPPORTED, request_schema, response_schema
 from kafkalab.wire.build import materialize
+from kafkalab.wire.record_responses import encode_fetch_response, encode_produce_response
 
-_SIZE = struct.Struct(">i")
+_INT32 = struct.Struct(">i")
 _FIXED_HEADER = struct.Struct(">hhi")
+#: The responses written without kio (``record_responses``): the ones every record waits for.
+_DIRECT_WRITERS = {PRODUCE: encode_produce_response, FETCH: encode_fetch_response}
 #: Kafka's ``socket.request.max.bytes`` default: a larger frame closes the connection.
 DEFAULT_MAX_REQUEST_BYTES = 104_857_600
 
@@ -49,7 +52,7 @@ class DecodedRequest:
 
 def frame_size(prefix: bytes, max_bytes: int) -> int:
     """The size a 4-byte prefix announces; FrameError if it is negative or over ``max_bytes``."""
-    size = _SIZE.unpack(prefix)[0]
+    size = _INT32.unpack(prefix)[0]
     if size < 0 or size > max_bytes:
         # Kafka's NetworkReceive: "Invalid receive (size = N larger than M)", and the channel is closed.
         raise FrameError(f"Invalid receive (size = {size} larger than {max_bytes}); socket.request.max.bytes "
@@ -84,15 +87,28 @@ def decode_request(frame: bytes) -> DecodedRequest:
 def encode_response(api_key: int, api_version: int, correlation_id: int, tree: Any) -> bytes:
     """A size-prefixed response frame of ``tree`` (a plain tree or a kio entity) at the request's version."""
     schema = response_schema(api_key, api_version)
-    body = tree if isinstance(tree, schema) else materialize(schema, tree)
+    header = _response_header(schema, correlation_id)
+    write_directly = _DIRECT_WRITERS.get(api_key)
+    if write_directly is not None and not isinstance(tree, schema):
+        body = write_directly(api_version, tree)
+        if body is not None:
+            return _INT32.pack(len(header) + len(body)) + header + body
     out = io.BytesIO()
     out.write(b"\0\0\0\0")
-    header_schema = schema.__header_schema__
-    entity_writer(header_schema)(out, materialize(header_schema, {"correlation_id": correlation_id}))
-    entity_writer(schema)(out, body)
+    out.write(header)
+    entity_writer(schema)(out, tree if isinstance(tree, schema) else materialize(schema, tree))
     data = out.getbuffer()
-    _SIZE.pack_into(data, 0, len(data) - 4)
+    _INT32.pack_into(data, 0, len(data) - 4)
     return bytes(data)
+
+
+def _response_header(schema: type, correlation_id: int) -> bytes:
+    """The response header: the correlation id, then (header v1, flexible versions) an empty tagged-field count.
+
+    Which header a version has is kio's (``__header_schema__``): ApiVersions keeps v0 in flexible versions.
+    """
+    correlation = _INT32.pack(correlation_id)
+    return correlation + b"\0" if schema.__header_schema__.__flexible__ else correlation  # type: ignore[attr-defined]
 
 
 def api_versions_table() -> list[dict[str, int]]:

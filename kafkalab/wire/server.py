@@ -1,16 +1,20 @@
 """The sockets of the Kafka listener, served on the engine thread without ever blocking it.
 
 One listening socket per broker; connections are read and written without blocking. Like
-Kafka's ``SocketServer`` processors, a connection's next request is read only once the
-previous one is answered (the channel is muted meanwhile), so responses leave in request
-order and a client never has more than one request in the engine. A frame is collected as
-its bytes arrive, never allocated from the size a client announces, so a slow or lying
-client costs only what it sent. The engine thread's driver waits in ``wait`` (a select over
-every socket) instead of on its own queue: a request is handed to the gateway and its answer
-written the moment it exists, with no hand-over between threads (two threads sharing the
-interpreter lock cost a client's request milliseconds each way). Other threads only
-``wake`` it. Sockets live in real time, so idle connections are timed on the wall clock
-(``connections.max.idle.ms``), not on the engine's virtual clock.
+Kafka's ``SocketServer`` processors, a connection's next request is taken only once the
+previous one is answered, so responses leave in request order and a client never has more
+than one request in the engine. Kafka mutes the channel meanwhile; here bytes that arrive
+while a request is in the engine are still read into the connection's buffer, up to
+``_RECV_BYTES``, and only a client that sends more than that is muted: a client pipelining
+its requests (librdkafka keeps five in flight) would otherwise cost two selector changes,
+two system calls, per request. A frame is collected as its bytes arrive, never allocated
+from the size a client announces, so a slow or lying client costs only what it sent. The
+engine thread's driver waits in ``wait`` (a select over every socket) instead of on its own
+queue: a request is handed to the gateway and its answer written the moment it exists, with
+no hand-over between threads (two threads sharing the interpreter lock cost a client's
+request milliseconds each way). Other threads only ``wake`` it. Sockets live in real time,
+so idle connections are timed on the wall clock (``connections.max.idle.ms``), not on the
+engine's virtual clock.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from kafkalab.wire.gateway import ConnectionRef, Gateway
 
 #: Kafka's ``connections.max.idle.ms`` default.
 DEFAULT_IDLE_MS = 600_000
+#: Read at most this much at once, and buffer at most about this much while a request is in the engine.
 _RECV_BYTES = 262_144
 #: How often idle connections are closed and the connection list is republished.
 PUBLISH_SECONDS = 0.5
@@ -68,6 +73,8 @@ class _Connection:
     busy: bool = False
     outbox: bytearray = field(default_factory=bytearray)
     close_after_write: bool = False
+    #: The client's end was read while its request was in the engine (read again once it is answered).
+    peer_closed: bool = False
     interest: int = 0
     client_id: str = ""
     software: tuple[str, str] = ("", "")
@@ -273,6 +280,12 @@ class WireServer:
             self._drop(conn)
             return
         if not data:
+            if conn.busy:
+                # Closed while its request is in the engine: answered first, as a muted channel would be,
+                # then the end is read again.
+                conn.peer_closed = True
+                self._update_interest(conn)
+                return
             self._drop(conn)  # the client closed (or vanished mid-request: its partial frame is dropped)
             return
         conn.last_active = time.monotonic()
@@ -386,7 +399,7 @@ class WireServer:
         if conn.conn_id not in self._connections:
             return
         wanted = 0
-        if not conn.busy and not conn.close_after_write:
+        if not conn.close_after_write and (not conn.busy or (len(conn.inbox) < _RECV_BYTES and not conn.peer_closed)):
             wanted |= selectors.EVENT_READ
         if conn.outbox:
             wanted |= selectors.EVENT_WRITE
