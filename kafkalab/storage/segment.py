@@ -193,16 +193,19 @@ class LogSegment:
             self._bytes_since_index_entry = 0
         self._bytes_since_index_entry += header.batch_length + LOG_OVERHEAD
 
-    def _walk(self, start: int, whole: bool, floor: int | None = None) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
+    def _walk(self, start: int, whole: bool, floor: int | None = None,
+              read: tuple[bytes, int] = (b"", 0)) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
         """Yield ``(position, header, buffer, index in buffer)`` per batch from ``start``.
 
         With ``whole`` the buffer holds the entire batch; otherwise only its header is
         guaranteed. Raises CorruptSegmentError at a malformed or torn batch, or one whose
         offsets go back below ``floor`` or the batch before it: offsets only ever grow in a
         log, and the base offset lies outside the CRC, so this is its only check on read.
+        ``read`` is a block an earlier walk read and its position, when it reaches ``start``:
+        the walk goes on in it before reading more.
         """
         position, end = start, self._size
-        block, block_start = b"", start
+        block, block_start = read if read[1] <= start <= read[1] + len(read[0]) else (b"", start)
         while position < end:
             rel = position - block_start
             if len(block) - rel < BATCH_OVERHEAD:
@@ -310,7 +313,9 @@ class LogSegment:
         batches = [(start, first)]
         end = start + first.size_in_bytes
         try:
-            for position, header in self.headers(end, floor=first.next_offset):
+            # Walked on in the block that holds the first batch: a fetch at the tail reads it once.
+            for position, header, _, _ in self._walk(end, whole=False, floor=first.next_offset,
+                                                     read=(block, start - rel)):
                 if (max_offset is not None and header.last_offset >= max_offset) or (
                         position + header.size_in_bytes - start > max_bytes):
                     break

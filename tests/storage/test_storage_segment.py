@@ -36,15 +36,16 @@ def test_find_batch_starts_from_the_index_floor_not_the_segment_start(tmp_path: 
     assert segment.offset_index.lookup(BASE + 91)[1] <= positions[0]
 
 
-def test_a_read_of_the_newest_batch_reads_the_file_once(tmp_path: Path, monkeypatch) -> None:
-    """What a follower or a consumer at the tail asks for: the block the search read holds it all."""
+@pytest.mark.parametrize("newest", [1, 3])
+def test_a_read_of_the_newest_batches_reads_the_file_once(tmp_path: Path, monkeypatch, newest: int) -> None:
+    """What a follower or a consumer at the tail asks for: the block the search read holds it all, headers and data."""
     segment = make_segment(tmp_path, batches=5)
     positions = []
     original = LogSegment.read_bytes
     monkeypatch.setattr(LogSegment, "read_bytes", lambda self, p, n: positions.append(p) or original(self, p, n))
-    data = segment.read(BASE + 8, 10_000, None, True, segment.next_offset)
+    data = segment.read(BASE + 10 - 2 * newest, 10_000, None, True, segment.next_offset)
     assert len(positions) == 1
-    assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE + 8]
+    assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE + 10 - 2 * n for n in range(newest, 0, -1)]
     assert data == original(segment, positions[0], segment.size - positions[0])
 
 
