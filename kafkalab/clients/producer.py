@@ -42,6 +42,9 @@ from kafkalab.protocol.types import TopicPartition
 from kafkalab.sim.process import Future, Process, Sleep, spawn
 from kafkalab.storage.records import BATCH_OVERHEAD, Header, RecordInput
 
+#: ``object.__new__``: makes a RecordFuture without a Python ``__init__`` call (see ``send()``).
+_new_object = object.__new__
+
 HeadersInput = Mapping[str, bytes | str | None] | Sequence[tuple[str, bytes | str | None]] | None
 
 __all__ = ["Producer", "RecordMetadata"]
@@ -188,7 +191,8 @@ class Producer:
         if route is not None and partition is None and key is not None and self._hash_keys:
             # Every keyed record with the default partitioner: no partitioner state to update, the record
             # encoded straight into its batch. Each Python call costs about a murmur2, so this path makes
-            # none it can do without: partition_for_key and RecordAccumulator.append are written out here.
+            # none it can do without: partition_for_key, RecordAccumulator.append and wakes_sender are
+            # written out here, and the record's future is made without RecordFuture.__init__'s frame.
             open_batches = route.open_batches
             number = (murmur2_unsigned(key, MURMUR2_SEED) & 0x7FFFFFFF) % route.num_partitions  # partition_for_key
             batch = open_batches[number]
@@ -196,10 +200,14 @@ class Producer:
                 batch = accumulator.new_batch(open_batches, route.partitions[number], timestamp, now_ms)
             records = batch.records
             records.append(key, value, header_tuple, timestamp)
-            batch.size_bytes += size
-            if accumulator.wakes_sender(batch):
+            batch_bytes = batch.size_bytes = batch.size_bytes + size
+            index = records.count - 1
+            if not index or batch_bytes >= accumulator.batch_size or \
+                    accumulator.buffered_bytes >= accumulator.buffer_memory:  # wakes_sender
                 self._sender.wakeup()
-            return RecordFuture(batch, records.count - 1)
+            future = _new_object(RecordFuture)  # RecordFuture(batch, index)
+            future._batch, future._index = batch, index
+            return future
         record = (key, value, header_tuple, timestamp)
         if route is not None:
             return self._place(topic, route, partition, record, size, now_ms, None)

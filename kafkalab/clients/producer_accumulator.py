@@ -57,8 +57,9 @@ class RecordFuture(Future[RecordMetadata]):
     __slots__ = ("_batch", "_index")
 
     def __init__(self, batch: ProducerBatch, index: int) -> None:
-        # Made for every record sent: the plain future's state is left unset, as nothing reads it
-        # once the record has a batch (every method looks at the batch first).
+        # The plain future's state is left unset, as nothing reads it once the record has a batch
+        # (every method looks at the batch first). Producer.send() sets these two slots itself on an
+        # object.__new__ for most records, without this call's frame: the two must stay the whole state.
         self._batch: ProducerBatch | None = batch
         self._index = index
 

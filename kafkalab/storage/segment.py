@@ -193,20 +193,23 @@ class LogSegment:
             self._bytes_since_index_entry = 0
         self._bytes_since_index_entry += header.batch_length + LOG_OVERHEAD
 
-    def _walk(self, start: int, whole: bool, floor: int | None = None) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
+    def _walk(self, start: int, whole: bool, floor: int | None = None, read: tuple[bytes, int] = (b"", 0),
+              block_bytes: int = _BLOCK) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
         """Yield ``(position, header, buffer, index in buffer)`` per batch from ``start``.
 
         With ``whole`` the buffer holds the entire batch; otherwise only its header is
         guaranteed. Raises CorruptSegmentError at a malformed or torn batch, or one whose
         offsets go back below ``floor`` or the batch before it: offsets only ever grow in a
         log, and the base offset lies outside the CRC, so this is its only check on read.
+        ``read`` is a block an earlier walk read and its position, when it reaches ``start``:
+        the walk goes on in it before reading more. Blocks are ``block_bytes`` long (less at the end).
         """
         position, end = start, self._size
-        block, block_start = b"", start
+        block, block_start = read if read[1] <= start <= read[1] + len(read[0]) else (b"", start)
         while position < end:
             rel = position - block_start
             if len(block) - rel < BATCH_OVERHEAD:
-                block, block_start, rel = self.read_bytes(position, min(_BLOCK, end - position)), position, 0
+                block, block_start, rel = self.read_bytes(position, min(block_bytes, end - position)), position, 0
             try:
                 header = read_batch_header(block, rel, file_position=position)
             except KafkaError as exc:
@@ -248,18 +251,18 @@ class LogSegment:
         found = self._locate(offset)
         return None if found is None else (found[0], found[1])
 
-    def _locate(self, offset: int) -> tuple[int, BatchHeader, bytes, int] | None:
-        """``find_batch``, with the block the walk read and where the batch starts in it."""
+    def _locate(self, offset: int, block_bytes: int = _BLOCK) -> tuple[int, BatchHeader, bytes, int] | None:
+        """``find_batch``, with the block the walk read (``block_bytes`` long) and where the batch starts in it."""
         self._ensure_indexes()
         try:
-            return self._find_batch(offset)
+            return self._find_batch(offset, block_bytes)
         except CorruptSegmentError as exc:
             if not exc.from_index:
                 raise
         self._rebuild_indexes()
-        return self._find_batch(offset)
+        return self._find_batch(offset, block_bytes)
 
-    def _find_batch(self, offset: int) -> tuple[int, BatchHeader, bytes, int] | None:
+    def _find_batch(self, offset: int, block_bytes: int = _BLOCK) -> tuple[int, BatchHeader, bytes, int] | None:
         indexed_offset, start = self.offset_index.lookup(offset)
         # How the first header must agree with what put the walk there: (field, offset, exactly).
         anchor = ("last", indexed_offset, True) if start else ("base", self.base_offset, False)
@@ -271,7 +274,7 @@ class LogSegment:
                 start, anchor = position, ("base", base, True)
         from_index = anchor[0] == "last"
         try:
-            for position, header, block, rel in self._walk(start, whole=False):
+            for position, header, block, rel in self._walk(start, whole=False, block_bytes=block_bytes):
                 if position == start and not _agrees(header, *anchor):
                     raise CorruptSegmentError(self.log_path, position, None,
                                               f"Record batch at position {position} claims offsets "
@@ -296,7 +299,9 @@ class LogSegment:
         followers; checking here as well costs one crc32c pass over bytes already in memory
         and lets the broker say which file and position hold the damage.
         """
-        found = self._locate(offset)
+        # The search reads as much as the fetch may take (and the next header): a follower, whose fetches
+        # carry several batches, then finds its whole answer in the one block.
+        found = self._locate(offset, max(_BLOCK, max_bytes + BATCH_OVERHEAD))
         if found is None:
             return None
         start, first, block, rel = found
@@ -310,7 +315,9 @@ class LogSegment:
         batches = [(start, first)]
         end = start + first.size_in_bytes
         try:
-            for position, header in self.headers(end, floor=first.next_offset):
+            # Walked on in the block that holds the first batch: a fetch at the tail reads it once.
+            for position, header, _, _ in self._walk(end, whole=False, floor=first.next_offset,
+                                                     read=(block, start - rel)):
                 if (max_offset is not None and header.last_offset >= max_offset) or (
                         position + header.size_in_bytes - start > max_bytes):
                     break
@@ -318,7 +325,7 @@ class LogSegment:
                 end = position + header.size_in_bytes
         except CorruptSegmentError:
             pass  # serve the intact batches; the next read starts at the damage and reports it
-        # The walk that found the first batch read the block holding its header (up to 64 KB, never past
+        # The walk that found the first batch read the block holding its header (up to max_bytes, never past
         # the segment's end): a follower or consumer at the tail finds all it reads there, without a second pread.
         data = block[rel:rel + end - start] if rel + end - start <= len(block) else self.read_bytes(start, end - start)
         for position, header in batches:

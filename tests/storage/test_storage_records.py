@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from kafkalab.storage.records import (
     BATCH_OVERHEAD,
     Header,
     Record,
+    RecordsBuilder,
     TimestampType,
     all_records_have_keys,
     crc_matches,
@@ -75,6 +78,20 @@ def test_a_producers_usual_records_round_trip_across_varint_boundaries(items, mo
     records = [(key, value, (), timestamp) for key, value in items] + [(b"k", b"v", (), timestamp)] * more
     _, decoded = decode_batch(encode_batch(records))
     assert decoded == tuple(Record(i, timestamp, key, value, ()) for i, (key, value, _, _) in enumerate(records))
+
+
+def test_a_batch_being_built_holds_no_reference_to_its_records_keys_and_values() -> None:
+    """Every young collection visits what a batch being filled refers to: the records' bytes, one copy, refer to nothing."""
+    builder = RecordsBuilder(5)
+    keys, values = [b"key-%d" % i for i in range(300)], [bytes([i % 256]) * 100 for i in range(300)]
+    for key, value in zip(keys, values, strict=True):
+        builder.append(key, value, (), 5)
+    builder.append(b"late", None, (Header("h", b"x"),), 9)
+    referred = {id(o) for r in gc.get_referents(builder) for o in (r, *gc.get_referents(r))}
+    assert referred.isdisjoint(map(id, [*keys, *values]))
+    _, decoded = decode_batch(builder.seal(CompressionType.NONE, base_offset=0, partition_leader_epoch=-1, attributes=0,
+                                           last_offset_delta=300, producer_id=-1, producer_epoch=-1, base_sequence=-1))
+    assert [(r.key, r.value) for r in decoded] == [*zip(keys, values, strict=True), (b"late", None)]
 
 
 @settings(max_examples=60, deadline=None)

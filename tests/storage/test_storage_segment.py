@@ -36,16 +36,32 @@ def test_find_batch_starts_from_the_index_floor_not_the_segment_start(tmp_path: 
     assert segment.offset_index.lookup(BASE + 91)[1] <= positions[0]
 
 
-def test_a_read_of_the_newest_batch_reads_the_file_once(tmp_path: Path, monkeypatch) -> None:
-    """What a follower or a consumer at the tail asks for: the block the search read holds it all."""
+@pytest.mark.parametrize("newest", [1, 3])
+def test_a_read_of_the_newest_batches_reads_the_file_once(tmp_path: Path, monkeypatch, newest: int) -> None:
+    """What a follower or a consumer at the tail asks for: the block the search read holds it all, headers and data."""
     segment = make_segment(tmp_path, batches=5)
     positions = []
     original = LogSegment.read_bytes
     monkeypatch.setattr(LogSegment, "read_bytes", lambda self, p, n: positions.append(p) or original(self, p, n))
-    data = segment.read(BASE + 8, 10_000, None, True, segment.next_offset)
+    data = segment.read(BASE + 10 - 2 * newest, 10_000, None, True, segment.next_offset)
     assert len(positions) == 1
-    assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE + 8]
+    assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE + 10 - 2 * n for n in range(newest, 0, -1)]
     assert data == original(segment, positions[0], segment.size - positions[0])
+
+
+def test_a_fetch_of_more_than_a_block_reads_the_file_once(tmp_path: Path, monkeypatch) -> None:
+    """A follower's fetch carries several 16 KB batches, more than the 64 KB a header walk reads at a time."""
+    segment = LogSegment.create(tmp_path, BASE, handles=FileHandles(), index_interval_bytes=4096, now_ms=T0)
+    for i in range(6):
+        data = encode_batch([(b"k", bytes([i]) * 16_000, (), T0)], base_offset=BASE + i)
+        segment.append(data, list(iter_batch_headers(data)))
+    positions = []
+    original = LogSegment.read_bytes
+    monkeypatch.setattr(LogSegment, "read_bytes", lambda self, p, n: positions.append(p) or original(self, p, n))
+    data = segment.read(BASE + 1, 1_048_576, None, True, segment.next_offset)
+    assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE + n for n in range(1, 6)]
+    assert len(positions) == 1
+    assert segment.read(BASE + 1, 40_000, None, True, segment.next_offset) == data[:2 * len(data) // 5]
 
 
 def test_read_returns_whole_batches_within_max_bytes(tmp_path: Path) -> None:
