@@ -107,7 +107,7 @@ class BrokerCard(KeptLines):
         width = self.size.width
         line = self._lines[y] if y < len(self._lines) else None
         text = Text() if line is None else card_line(line, width)
-        return ellipsis_strip(text, self.app.console, width, self.rich_style)
+        return ellipsis_strip(text, self.app.console, width, self.line_style())
 
 
 class BrokerCards(HorizontalGroup, Backdrop):

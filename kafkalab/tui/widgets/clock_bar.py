@@ -67,14 +67,14 @@ class ClockBar(KeptLines):
     def render_line(self, y: int) -> Strip:
         # Straight to a strip (``strips.py``): Textual's path for a Text was most of what a frame's refresh cost;
         # the strip is kept while the clock stands still (``line_key``).
-        return ellipsis_strip(self.render(), self.app.console, self.size.width, self.rich_style)
+        return ellipsis_strip(self.render(), self.app.console, self.size.width, self.line_style())
 
     def render(self) -> Text:
         """The bar's line as text (drawn by ``render_line``)."""
         frame = self._frame
         if frame is None:
             text = Text(no_wrap=True, overflow="ellipsis")
-            text.append(" starting the cluster ... ", self.get_component_rich_style("clock-bar--paused"))
+            text.append(" starting the cluster ... ", self.component_style("clock-bar--paused"))
             return text
         # Narrower bars drop detail in this order; the run state, speed, controller and "? help" always stay.
         for cut in range(len(CUTS) + 1):
@@ -87,17 +87,17 @@ class ClockBar(KeptLines):
         """The bar without the details named in ``cuts``."""
         if frame.attached is not None:
             return self._attached_line(frame, frame.attached, cuts)
-        dim = self.get_component_rich_style("clock-bar--dim")
+        dim = self.component_style("clock-bar--dim")
         text = Text(no_wrap=True, overflow="ellipsis")
         clock = frame.clock
         if clock.stopped:
-            text.append(" ✖ ENGINE STOPPED ", self.get_component_rich_style("clock-bar--stopped"))
+            text.append(" ✖ ENGINE STOPPED ", self.component_style("clock-bar--stopped"))
         elif clock.paused:
-            text.append(" ⏸ PAUSED ", self.get_component_rich_style("clock-bar--paused"))
+            text.append(" ⏸ PAUSED ", self.component_style("clock-bar--paused"))
         else:
-            text.append(" ▶ RUNNING ", self.get_component_rich_style("clock-bar--running"))
+            text.append(" ▶ RUNNING ", self.component_style("clock-bar--running"))
         if frame.recording:
-            text.append(" ● REC ", self.get_component_rich_style("clock-bar--recording"))
+            text.append(" ● REC ", self.component_style("clock-bar--recording"))
         text.append(f" {clock.speed:g}x ", "bold")
         if "wall" not in cuts:
             date, time = clock.wall_text.split(" ")
@@ -121,7 +121,7 @@ class ClockBar(KeptLines):
         if listener and (waiting or "listener" not in cuts):
             text.append(" │ ", dim)
         if waiting:
-            text.append(" clients may time out ", self.get_component_rich_style("clock-bar--paused"))
+            text.append(" clients may time out ", self.component_style("clock-bar--paused"))
         if listener and "listener" not in cuts:
             text.append(listener)
         text.append("   ? help" if "keys" in cuts else "   ␣ pause  . step  + - speed  l lessons  ? help", dim)
@@ -129,17 +129,17 @@ class ClockBar(KeptLines):
 
     def _attached_line(self, frame: Frame, attached: AttachedState, cuts: frozenset[str]) -> Text:
         """A real cluster's bar: attached, read-only or writable, its cluster id, how old the data is, controller."""
-        dim = self.get_component_rich_style("clock-bar--dim")
+        dim = self.component_style("clock-bar--dim")
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" ◉ ATTACHED ", self.get_component_rich_style("clock-bar--running"))
+        text.append(" ◉ ATTACHED ", self.component_style("clock-bar--running"))
         text.append(" read-only " if attached.read_only else " writes allowed ",
-                    "bold" if attached.read_only else self.get_component_rich_style("clock-bar--recording"))
+                    "bold" if attached.read_only else self.component_style("clock-bar--recording"))
         text.append(" │ ", dim)
         text.append(f"cluster {frame.view.cluster_id or '?'}")
         text.append(" │ ", dim)
         age = f"data {attached.age_ms / 1000:.1f} s old"
         if attached.failing:
-            text.append(f" no answer: {age} ", self.get_component_rich_style("clock-bar--paused"))
+            text.append(f" no answer: {age} ", self.component_style("clock-bar--paused"))
         else:
             text.append(age)
             if attached.problems:

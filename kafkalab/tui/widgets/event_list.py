@@ -193,7 +193,7 @@ class EventList(ScrollView, KeptLines, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
-        style = self.rich_style
+        style = self.line_style()
         if index >= len(self._lines):
             text = Text("  No events yet." if index == 0 and not self._lines else "")
         else:
@@ -201,7 +201,7 @@ class EventList(ScrollView, KeptLines, can_focus=True):
             text = event_line(row, row.row_id in self._expanded, depth)
             if self._show_cursor and index == self._cursor:
                 cursor = "event-list--cursor" if self.has_focus else "event-list--cursor-blurred"
-                style = style + self.get_component_rich_style(cursor)
+                style = style + self.component_style(cursor)
         return text_strip(text, self.app.console, width, style)
 
     def on_focus(self) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, cast
 
+from rich.style import Style
 from textual.containers import Vertical
 from textual.geometry import Region
 from textual.strip import Strip
@@ -34,16 +35,34 @@ class KeptLines(Widget):
         #: hashed: a key holding a frozen view is equal to itself at once, but hashing walks all its fields.
         self._kept_for: Hashable = None
         self._kept: dict[int, tuple[Hashable, Strip]] = {}
+        #: The widget's and its component classes' Rich styles, read while the kept lines stand (None: the widget's).
+        self._kept_styles: dict[str | None, Style] = {}
 
     def line_key(self, y: int) -> Hashable:
         """Everything content line ``y`` (0 is the first line inside border and padding) shows, but the widget's
         size and styles: equal keys must draw equal lines."""
         return None
 
+    def line_style(self) -> Style:
+        """``rich_style``, kept with the lines: Textual works it out on every read by walking every ancestor."""
+        style = self._kept_styles.get(None)
+        if style is None:
+            style = self._kept_styles[None] = self.rich_style
+        return style
+
+    def component_style(self, name: str) -> Style:
+        """``get_component_rich_style(name)``, kept with the lines: Textual empties its own cache on every
+        ``refresh()``, and a widget drawing a few changed lines a frame refreshes every frame."""
+        style = self._kept_styles.get(name)
+        if style is None:
+            style = self._kept_styles[name] = self.get_component_rich_style(name)
+        return style
+
     def notify_style_update(self) -> None:
         # A new theme or stylesheet, a pseudo-class (focus): every kept line may be in the old colours.
         super().notify_style_update()
         self._kept.clear()
+        self._kept_styles.clear()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         size = self.outer_size
@@ -51,6 +70,7 @@ class KeptLines(Widget):
         kept = self._kept
         if kept_for != self._kept_for:
             kept.clear()
+            self._kept_styles.clear()
             self._kept_for = kept_for
         top, _, bottom, _ = self.styles.gutter
         content_end = size.height - bottom

@@ -211,17 +211,17 @@ class LabFooter(KeptLines, can_focus=False):
         return self._ready, self._laid_out, self._hovered
 
     def render_line(self, y: int) -> Strip:
-        return text_strip(self.render(), self.app.console, self.size.width, self.rich_style)
+        return text_strip(self.render(), self.app.console, self.size.width, self.line_style())
 
     def render(self) -> Text:
         """The row as text (drawn by ``render_line``)."""
         if not self._ready:
             return Text()
         keys, pieces = self._layout()
-        styles = {name: self.get_component_rich_style(name)
+        styles = {name: self.component_style(name)
                   for name in ("footer--key", "footer--description", "footer--separator")}
         styles[""] = Style()
-        hover = self.get_component_rich_style("footer--hover")
+        hover = self.component_style("footer--hover")
         dim = Style(dim=True)
         line = Text(no_wrap=True, overflow="crop", end="")
         # Runs of one style become one span: a compact group's keys are one piece each.

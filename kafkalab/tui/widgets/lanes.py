@@ -140,15 +140,15 @@ class LaneWidget(ScrollView, KeptLines, can_focus=True):
     def render_line(self, y: int) -> Strip:
         line = y + self.scroll_offset.y
         lane, row = divmod(line, LINES_PER_LANE)
-        style = self.rich_style
+        style = self.line_style()
         if lane >= self.lane_count():
             text: Text | list[Segment] = Text(self.EMPTY_TEXT if line == 0 else "")
         else:
             text = self.lane_line(lane, row)
             if lane == self.selected_lane and row == 0:
-                style = style + self.get_component_rich_style("lanes--selected")
+                style = style + self.component_style("lanes--selected")
         return text_strip(text, self.app.console, self.scrollable_content_region.width, style)
 
     def style_of(self, name: str) -> Style:
         """The Rich style of component class ``lanes--<name>``."""
-        return self.get_component_rich_style(f"lanes--{name}")
+        return self.component_style(f"lanes--{name}")

@@ -70,9 +70,9 @@ class PartitionLanes(LaneWidget):
         dim = self.style_of("dim")
         if row == 1:
             prefix = ("…" if first > partition.log_start_offset else "") + str(first)
-            gutter = Segment(prefix.rjust(GUTTER - 1)[-(GUTTER - 1):] + " ", self.rich_style + dim)
+            gutter = Segment(prefix.rjust(GUTTER - 1)[-(GUTTER - 1):] + " ", self.line_style() + dim)
             return [gutter, *draw_cells(window, first, width, partition.high_watermark, key_colour,
-                                        self.rich_style, self.rich_style + dim)]
+                                        self.line_style(), self.line_style() + dim)]
         markers = [Marker(partition.log_start_offset, "s", dim),
                    Marker(partition.high_watermark, "H", self.style_of("hw")),
                    Marker(partition.log_end_offset, "E", self.style_of("marker")),

@@ -60,10 +60,10 @@ class ReplicaLanes(LaneWidget):
         if row == 0:
             return self._header(replica)
         if row == 1:
-            gutter = Segment(str(window.first_offset).rjust(GUTTER - 1) + " ", self.rich_style + dim)
+            gutter = Segment(str(window.first_offset).rjust(GUTTER - 1) + " ", self.line_style() + dim)
             cells = window if replica.online else None
             return [gutter, *draw_cells(cells, window.first_offset, self.cells_width, replica.high_watermark,
-                                        epoch_colour, self.rich_style, self.rich_style + dim)]
+                                        epoch_colour, self.line_style(), self.line_style() + dim)]
         if not replica.online:
             return Text(" " * GUTTER + "broker is down: its log stays on disk and is recovered on restart", dim)
         markers = [Marker(replica.log_start_offset, "s", dim), Marker(replica.high_watermark, "H", self.style_of("hw")),

@@ -170,7 +170,7 @@ class TopicList(ScrollView, KeptLines, can_focus=True):
             return self._header(width)
         index = y - 1 + self.scroll_offset.y
         if index >= len(self._rows):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.line_style())
         return self._row_strip(self._rows[index], index == self._cursor, width)
 
     @staticmethod
@@ -183,20 +183,20 @@ class TopicList(ScrollView, KeptLines, can_focus=True):
         return max(6, width - sum(w + 1 for _, w in self._columns(width)))
 
     def _header(self, width: int) -> Strip:
-        style = self.rich_style + self.get_component_rich_style("topic-list--header")
+        style = self.line_style() + self.component_style("topic-list--header")
         text = " topic".ljust(self._name_width(width)) + "".join(
             " " + title.rjust(w) for title, w in self._columns(width))
         return Strip(glyph_first([(text, style)])).crop_extend(0, width, style)
 
     def _row_strip(self, row: Row, cursor: bool, width: int) -> Strip:
         name, partitions, replication, under, offline, records, internal = row
-        base = self.rich_style
+        base = self.line_style()
         if cursor:
-            base = base + self.get_component_rich_style(
+            base = base + self.component_style(
                 "topic-list--cursor" if self.has_focus else "topic-list--cursor-blurred")
-        dim = base + _foreground(self.get_component_rich_style("topic-list--dim"))
-        warning = base + _foreground(self.get_component_rich_style("topic-list--warning"))
-        error = base + _foreground(self.get_component_rich_style("topic-list--error"))
+        dim = base + _foreground(self.component_style("topic-list--dim"))
+        warning = base + _foreground(self.component_style("topic-list--warning"))
+        error = base + _foreground(self.component_style("topic-list--error"))
         columns = self._columns(width)
         values = {"parts": (partitions, base), "RF": (replication, base), "under-rep": (under, warning if under else dim),
                   "offline": (offline, error if offline else dim), "records": (records, base)}
