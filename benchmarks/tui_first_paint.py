@@ -30,7 +30,7 @@ import sys, time
 # which costs 0.3-0.4 s; hypothesis is a test dependency that a user's install does not have, so the child runs
 # without it, as `kafkalab` runs for a user.
 sys.modules["hypothesis"] = None
-from kafkalab.tui.collector import paused_for_start_up
+from kafkalab.gc_pause import collector_paused
 
 
 def run():
@@ -62,7 +62,7 @@ def run():
 
 
 # As `kafkalab` starts (kafkalab/tui/__init__.py): no garbage collection until the first frame.
-with paused_for_start_up():
+with collector_paused():
     run()
 """
 

@@ -9,12 +9,10 @@ here and nowhere else in this package, through ``clock``, so tests freeze it.
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -22,30 +20,13 @@ from kafkalab.attach.build import AttachedViewBuilder
 from kafkalab.attach.narrate import narrate
 from kafkalab.attach.observe import Observation, reason
 from kafkalab.events.journal import Event
+from kafkalab.gc_pause import collector_paused
 from kafkalab.views import ClusterView
 
 #: Observed events kept for the timeline (older ones are dropped, as the lab's journal drops its oldest).
 MAX_EVENTS = 20_000
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No automatic garbage collection while a round runs (in the whole process, as there is one collector).
-
-    A round of 10,000 partitions holds 30,000 of confluent-kafka's futures (one per partition and
-    offset kind) and their locks for seconds, so the collector's passes meanwhile promote them to
-    the oldest generation and start full passes over them: 0.1-0.4 s each holding the interpreter
-    lock, the UI thread's longest stalls while attached (benchmarks/README.md). A round leaves no
-    cyclic garbage (its objects are freed by their reference counts), and the UI thread's own waits
-    a few seconds at most, so nothing is lost by collecting after the round instead.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Observes(Protocol):
@@ -108,6 +89,12 @@ class AttachSource:
         """Run one round now (on the calling thread) and publish its snapshot; None while no round ever succeeded."""
         started = self.now_ms()
         try:
+            # No automatic garbage collection while a round runs: a round of 10,000 partitions holds 30,000 of
+            # confluent-kafka's futures (one per partition and offset kind) and their locks for seconds, so the
+            # collector's passes meanwhile promote them to the oldest generation and start full passes over them,
+            # 0.1-0.4 s each holding the interpreter lock, the UI thread's longest stalls while attached
+            # (benchmarks/README.md). A round leaves no cyclic garbage (its objects are freed by their reference
+            # counts), so nothing is lost by collecting after it instead.
             with collector_paused():
                 seen = self._observer.observe(started)
         except Exception as exc:

@@ -11,7 +11,7 @@ from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from kafkalab.tui.collector import paused_for_start_up
+from kafkalab.gc_pause import collector_paused
 
 if TYPE_CHECKING:
     from kafkalab.lessons.catalog import Catalog
@@ -32,7 +32,7 @@ def _started_without_collection(command: Callable[P, int]) -> Callable[P, int]:
 
     @wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> int:
-        with paused_for_start_up():
+        with collector_paused():
             return command(*args, **kwargs)
 
     return run

@@ -17,24 +17,9 @@ the first frame instead, which freezes what start-up built.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 #: Younger passes between full ones (Python's default is 10).
 FULL_PASS_EVERY = 100
-
-
-@contextmanager
-def paused_for_start_up() -> Iterator[None]:
-    """No automatic collection from here until the app's first frame (:meth:`CollectorTuning.apply`), or until
-    the block ends if no frame came (the engine did not open)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class CollectorTuning:
@@ -45,7 +30,7 @@ class CollectorTuning:
 
     def apply(self) -> None:
         """Freeze what start-up built (it lives as long as the session), make full passes rarer and collect again
-        (start-up runs without the collector, :func:`paused_for_start_up`)."""
+        (start-up runs without the collector, ``kafkalab.gc_pause.collector_paused``)."""
         if self._previous is not None:
             return
         self._previous = gc.get_threshold()

@@ -13,10 +13,11 @@ from tui_helpers import record_notes
 
 from kafkalab.actions.client_actions import StartConsumer
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.gc_pause import collector_paused
 from kafkalab.tui import run_tui
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
-from kafkalab.tui.collector import FULL_PASS_EVERY, paused_for_start_up
+from kafkalab.tui.collector import FULL_PASS_EVERY
 from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.help import LANE_GLYPHS, HelpScreen
 from kafkalab.tui.screens.dashboard import LEGEND, TXN_LEGEND
@@ -256,7 +257,7 @@ async def test_start_up_is_frozen_and_full_collections_rarer_from_the_first_fram
 
 
 async def test_start_up_runs_without_the_collector_until_the_first_frame(make_app: MakeApp) -> None:
-    with paused_for_start_up():
+    with collector_paused():
         app = make_app()
         assert not gc.isenabled()
         async with app.run_test() as pilot:
