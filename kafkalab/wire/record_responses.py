@@ -136,13 +136,8 @@ def _fetch_partition(out: bytearray, version: int, flexible: bool, partition: Ma
     if version >= LOG_START_OFFSET_VERSION:
         out += _INT64.pack(int(partition.get("log_start_offset", -1)))
     aborted = partition.get("aborted_transactions")
-    if aborted is None:
-        if flexible:
-            out.append(0)
-        else:
-            out += _INT32.pack(-1)
-    else:
-        _length(out, len(aborted), flexible)
+    _length(out, -1 if aborted is None else len(aborted), flexible)
+    if aborted is not None:
         for txn in aborted:
             if not isinstance(txn, dict) or not txn.keys() <= _ABORTED_FIELDS:
                 return False
@@ -152,16 +147,8 @@ def _fetch_partition(out: bytearray, version: int, flexible: bool, partition: Ma
     if version >= PREFERRED_READ_REPLICA_VERSION:
         out += _INT32.pack(-1)  # no preferred read replica (KIP-392's rack-aware fetching is not modelled)
     records = partition.get("records")
-    if records is None:
-        if flexible:
-            out.append(0)
-        else:
-            out += _INT32.pack(-1)
-    else:
-        if flexible:
-            _unsigned_varint(out, len(records) + 1)
-        else:
-            out += _INT32.pack(len(records))
+    _length(out, -1 if records is None else len(records), flexible)
+    if records is not None:
         out += records
     if flexible:
         out.append(0)  # no tagged fields: DivergingEpoch, CurrentLeader and SnapshotId at their defaults
@@ -174,7 +161,8 @@ def _error_code(value: Any) -> int:
 
 
 def _length(out: bytearray, length: int, flexible: bool) -> None:
-    """An array's length: a compact unsigned varint of length + 1, or an int32 before flexible versions."""
+    """An array's or bytes' length (-1: null): a compact unsigned varint of length + 1, or an int32 before flexible
+    versions."""
     if flexible:
         _unsigned_varint(out, length + 1)
     else:
