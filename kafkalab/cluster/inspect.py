@@ -21,7 +21,7 @@ from kafkalab.errors import KafkaError
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.control_records import decode_end_txn_marker
 from kafkalab.storage.log import PartitionLog
-from kafkalab.storage.records import Header, decode_batch, iter_batch_headers
+from kafkalab.storage.records import BatchHeader, Header, decode_batch, iter_batch_headers, iter_record_keys
 
 if TYPE_CHECKING:
     from kafkalab.cluster.cluster import Cluster
@@ -121,8 +121,8 @@ class RecordsPage:
     directory: Path
 
 
-def _iter_records(log: PartitionLog, start: int, end: int) -> Iterator[RecordRow]:
-    """Records of ``log`` with offsets in ``[start, end)``, each with its batch's leader epoch."""
+def _iter_batches(log: PartitionLog, start: int, end: int) -> Iterator[tuple[bytes, int, BatchHeader]]:
+    """``(data, position, header)`` of each batch of ``log`` holding offsets in ``[start, end)``."""
     position = max(start, log.log_start_offset)
     while position < min(end, log.log_end_offset):
         try:
@@ -132,21 +132,52 @@ def _iter_records(log: PartitionLog, start: int, end: int) -> Iterator[RecordRow
         if not data:
             return
         next_position = position
-        for batch_position, _ in iter_batch_headers(data):
-            header, records = decode_batch(data, batch_position)
+        for batch_position, header in iter_batch_headers(data):
+            if header.base_offset >= end:
+                return
             next_position = header.last_offset + 1
-            producer = header.producer_id if header.is_transactional else -1
-            for record in records:
-                if record.offset >= end:
-                    return
-                if record.offset >= position:
-                    marker = decode_end_txn_marker(record) if header.is_control else None
-                    yield RecordRow(record.offset, record.timestamp, record.key, record.value, record.headers,
-                                    header.partition_leader_epoch, producer,
-                                    -1 if marker is None else int(marker[0]))
+            yield data, batch_position, header
         if next_position <= position:
             return
         position = next_position
+
+
+def _batch_rows(data: bytes, batch_position: int, low: int, end: int) -> Iterator[RecordRow]:
+    """Records of the batch at ``data[batch_position]`` with offsets in ``[low, end)``, with its leader epoch."""
+    header, records = decode_batch(data, batch_position)
+    producer = header.producer_id if header.is_transactional else -1
+    for record in records:
+        if record.offset >= end:
+            return
+        if record.offset >= low:
+            marker = decode_end_txn_marker(record) if header.is_control else None
+            yield RecordRow(record.offset, record.timestamp, record.key, record.value, record.headers,
+                            header.partition_leader_epoch, producer, -1 if marker is None else int(marker[0]))
+
+
+def _iter_records(log: PartitionLog, start: int, end: int) -> Iterator[RecordRow]:
+    """Records of ``log`` with offsets in ``[start, end)``, each with its batch's leader epoch."""
+    low = max(start, log.log_start_offset)
+    for data, batch_position, _ in _iter_batches(log, start, end):
+        yield from _batch_rows(data, batch_position, low, end)
+
+
+def _iter_cells(log: PartitionLog, start: int, end: int) -> Iterator[tuple[int, tuple[int, int, int, int]]]:
+    """``(offset, cell)`` for offsets of ``log`` in ``[start, end)``; of a record only its key is read (the lanes
+    read every new record for each frame), of a transaction marker the whole record."""
+    low = max(start, log.log_start_offset)
+    for data, batch_position, header in _iter_batches(log, start, end):
+        if header.is_control:
+            for row in _batch_rows(data, batch_position, low, end):
+                yield row.offset, (key_hash(row.key), row.leader_epoch, row.transactional_producer, row.marker)
+            continue
+        epoch = header.partition_leader_epoch
+        producer = header.producer_id if header.is_transactional else -1
+        for offset, key in iter_record_keys(data, batch_position, header):
+            if offset >= end:
+                return
+            if offset >= low:
+                yield offset, (key_hash(key), epoch, producer, -1)
 
 
 def _transaction_kinds(values: list[tuple[int, int, int, int]], reaches_end: bool) -> tuple[int, ...]:
@@ -213,8 +244,8 @@ class Inspector:
         # A log only grows at its end between token changes, so only offsets never decoded are read.
         missing_from = next((o for o in range(first, min(end, log.log_end_offset)) if o not in cells), None)
         if missing_from is not None:
-            for row in _iter_records(log, missing_from, end):
-                cells[row.offset] = (key_hash(row.key), row.leader_epoch, row.transactional_producer, row.marker)
+            for offset, cell in _iter_cells(log, missing_from, end):
+                cells[offset] = cell
             for offset in range(missing_from, min(end, log.log_end_offset)):
                 cells.setdefault(offset, (NO_RECORD, -1, *_NO_TXN))
         for offset in [o for o in cells if o < first or o >= log.log_end_offset]:

@@ -514,6 +514,31 @@ def all_records_have_keys(buf: bytes | bytearray | memoryview, pos: int, header:
     return True
 
 
+def iter_record_keys(buf: bytes | bytearray | memoryview, pos: int,
+                     header: BatchHeader) -> Iterator[tuple[int, bytes | None]]:
+    """``(offset, key)`` of each record of the batch, reading only each record's framing, offset delta and key.
+
+    What Kafka's ``DefaultRecord.readPartiallyFrom`` does for callers that skip the rest: the TUI's lanes
+    read the key of every new record for each frame, and building whole records cost them 6 us a record.
+    """
+    data, cursor, end = _records_section(buf, pos, header)
+    base_offset = header.base_offset
+    read = read_varint
+    try:
+        for _ in range(header.record_count):
+            size, cursor = read(data, cursor)
+            record_end = cursor + size
+            if size <= 0 or record_end > end:
+                raise _corrupt(f"Record in batch at offset {base_offset} has invalid size {size}.")
+            _, field = read(data, cursor + 1)  # the attributes byte, then the timestamp delta
+            offset_delta, field = read(data, field)
+            key, _ = _read_bytes(data, field, "key")
+            yield base_offset + offset_delta, key
+            cursor = record_end
+    except (IndexError, ValueError):
+        raise _corrupt(f"Record in batch at offset {base_offset} is truncated or has a malformed varint.") from None
+
+
 def iter_records(buf: bytes | bytearray | memoryview, pos: int, header: BatchHeader) -> Iterator[Record]:
     """Decode the records of the batch at ``buf[pos]`` (whose header is ``header``).
 
