@@ -5,20 +5,24 @@ engine thread produces 20,000 keyed records per second of virtual time into a
 12-partition topic (acks=1, batches every 10 ms, until stopped) while the dashboard shows
 it. Each sample presses ``]`` (select the next partition) and waits until the
 compositor has put the change on screen: the time from the key event to that
-update. Samples are spaced 100 ms apart. The achieved produce rate is reported too.
+update. Samples are spaced 100 ms apart. The achieved produce rate is reported too, with
+the frames the UI received per second and the process's CPU time per record (the engine and
+the UI share one interpreter lock, so together they get at most one CPU of Python).
 
 With ``--network`` the records come from a real client instead: the app opens its Kafka
 listener (free ports) and a confluent-kafka producer in another process
 (``benchmarks/network_producer.py``) sends ``--rate`` records per second to it, as a
-learner's own code beside the lab would.
+learner's own code beside the lab would. The brokers' links are as ``kafkalab`` has them (brokers on
+one host, 0.05 ms one way) unless ``--link-latency-ms`` says otherwise.
 
-Run: ``python benchmarks/tui_key_latency.py [--presses 200] [--rate 20000] [--network]``.
+Run: ``python benchmarks/tui_key_latency.py [--presses 200] [--rate 20000] [--network] [--link-latency-ms MS]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,6 +33,7 @@ from tui_support import NextPartitionKey, summary
 
 from kafkalab.actions.cluster_actions import CreateTopic
 from kafkalab.cluster.cluster import Cluster
+from kafkalab.sim.network import ONE_HOST_LATENCY_MS
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
 
@@ -69,7 +74,8 @@ def start_network_load(bootstrap: str, per_second: int) -> subprocess.Popen[str]
     return client
 
 
-async def measure(app: KafkaLabApp, presses: int, rate: int, network: bool) -> tuple[list[float], float]:
+async def measure(app: KafkaLabApp, presses: int, rate: int, network: bool) -> tuple[list[float], float, float, float]:
+    """Key latencies (ms), records/s achieved, frames the UI got per second and the process's CPU us per record."""
     async with app.run_test(size=(160, 48)):
         await app.settle()
         app.submit(CreateTopic(TOPIC, PARTITIONS, 3))
@@ -86,17 +92,22 @@ async def measure(app: KafkaLabApp, presses: int, rate: int, network: bool) -> t
         await asyncio.sleep(2.0)  # let the load settle in
         keys = NextPartitionKey(app, PARTITIONS)
         before_count = app.bridge.run_on_engine(produced).result()
+        before_frame = app.frame.number if app.frame is not None else 0
+        before_cpu = sum(os.times()[:2])
         before_time = time.perf_counter()
         latencies = []
         for _ in range(presses):
             began, ended = await keys.press()
             latencies.append((ended - began) * 1000)
         sent = app.bridge.run_on_engine(produced).result() - before_count
-        rate_achieved = sent / (time.perf_counter() - before_time)
+        elapsed = time.perf_counter() - before_time
+        cpu_us_per_record = (sum(os.times()[:2]) - before_cpu) * 1e6 / max(1, sent)
+        frames_per_second = ((app.frame.number if app.frame is not None else 0) - before_frame) / elapsed
+        rate_achieved = sent / elapsed
         stop[0] = True
         if client is not None:
             await asyncio.to_thread(client.communicate, "", 120)
-    return latencies, rate_achieved
+    return latencies, rate_achieved, frames_per_second, cpu_us_per_record
 
 
 def main() -> None:
@@ -105,16 +116,20 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=20_000, help="records per second to produce (default 20000)")
     parser.add_argument("--network", action="store_true",
                         help="a confluent-kafka producer in another process sends the records through the listener")
+    parser.add_argument("--link-latency-ms", type=float, default=ONE_HOST_LATENCY_MS,
+                        help="one-way latency of the brokers' links (default 0.05, as `kafkalab` has them)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kafkalab-bench-keys-") as temp:
         bridge = EngineBridge.open(Path(temp) / "data", fresh=True, paused=True,
-                                   listen=("127.0.0.1", 0) if args.network else None)
+                                   listen=("127.0.0.1", 0) if args.network else None,
+                                   link_latency_ms=args.link_latency_ms)
         app = KafkaLabApp(bridge)
         app.animation_level = "none"
-        latencies, achieved = asyncio.run(measure(app, args.presses, args.rate, args.network))
+        latencies, achieved, frames, cpu_us = asyncio.run(measure(app, args.presses, args.rate, args.network))
         bridge.close()
     source = "network producer (confluent-kafka)" if args.network else "steady producer"
     print(f"{source}: asked {args.rate:,} records/s, achieved {achieved:,.0f} records/s of wall time")
+    print(f"the UI got {frames:.1f} frames/s; the process used {cpu_us:.1f} us of CPU per record")
     print(f"key press to screen: {summary(latencies)} (target: p95 < 50 ms)")
 
 

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", dest="tui_port", type=int, default=9092,
                         help="Kafka listener of broker 1 for your own clients; broker N listens on port+N-1 "
                              "(0: free ports; default 9092)")
+    parser.add_argument("--link-latency-ms", dest="tui_link_latency_ms", type=float, default=None, metavar="MS",
+                        help="one-way latency of the simulated links between brokers (default 0.05: brokers on "
+                             "one host; 0.5 models a local network)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     lesson = commands.add_parser("lesson", help="open the TUI straight into a guided lesson, on a fresh cluster "
@@ -192,6 +195,14 @@ def _add_tui_options(parser: argparse.ArgumentParser, default: Any) -> None:
                         default=False if default is None else default,
                         help="open no Kafka listener (only the TUI talks to the cluster; for web, each tab's "
                              "listener takes free ports)")
+
+
+def _negative_latency(latency_ms: float | None) -> bool:
+    """True (and said on stderr) when ``--link-latency-ms`` was given a negative value."""
+    if latency_ms is None or latency_ms >= 0:
+        return False
+    print(f"kafkalab: --link-latency-ms cannot be negative ({latency_ms:g})", file=sys.stderr)
+    return True
 
 
 def _run_scenario(args: argparse.Namespace) -> int:
@@ -434,8 +445,7 @@ def _serve(args: argparse.Namespace) -> int:
                            args.port, config, args.serve_mode or args.mode,
                            args.serve_controllers or args.controllers)
     if args.serve_link_latency_ms is not None:
-        if args.serve_link_latency_ms < 0:
-            print(f"kafkalab: --link-latency-ms cannot be negative ({args.serve_link_latency_ms:g})", file=sys.stderr)
+        if _negative_latency(args.serve_link_latency_ms):
             return 2
         options = replace(options, link_latency_ms=args.serve_link_latency_ms)
     return serve(options, sys.stdin, sys.stdout, sys.stderr)
@@ -517,6 +527,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if not 0 <= args.tui_port <= 65535:
         print(f"kafkalab: --port must be between 0 and 65535, not {args.tui_port}", file=sys.stderr)
         return 2
+    if _negative_latency(args.tui_link_latency_ms):
+        return 2
     listen = None if args.tui_no_listen else ("127.0.0.1", args.tui_port)
     return run_tui(data_dir, args.brokers, args.fresh, lessons_dir, args.tui_partitioner, listen, args.mode,
-                   args.controllers)
+                   args.controllers, args.tui_link_latency_ms)

@@ -95,13 +95,19 @@ def _close(bridge: Bridge) -> bool:
 @_started_without_collection
 def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path | None = None,
             custom_partitioner: str | None = None, listen: tuple[str, int] | None = None,
-            mode: str | None = None, controllers: int | None = None) -> int:
+            mode: str | None = None, controllers: int | None = None, link_latency_ms: float | None = None) -> int:
     """Open the cluster in ``data_dir`` and run the app until the user quits; 2 if the directory is unusable.
 
     ``custom_partitioner`` (``module:function``) is what produce actions with ``partitioner: custom`` call;
-    ``listen`` (host, base port) opens a Kafka listener per broker for real clients.
+    ``listen`` (host, base port) opens a Kafka listener per broker for real clients. The brokers' links take
+    ``link_latency_ms`` one way, by default what brokers on one host have (``ONE_HOST_LATENCY_MS``, as
+    ``kafkalab serve``'s): a connection's requests are served one at a time (Kafka mutes a channel until its
+    answer is sent) and an acks=all produce waits for two hops, so at 0.5 ms one connection carried at most
+    one produce per millisecond of hops plus the engine's work, a bound a client producing 20,000 records/s
+    reached. No screen shows anything shorter than a frame (100 ms), so the lanes look the same either way.
     """
     from kafkalab.errors import KafkaError
+    from kafkalab.sim.network import ONE_HOST_LATENCY_MS
     from kafkalab.tui.app import KafkaLabApp
     from kafkalab.tui.bridge import EngineBridge
     from kafkalab.tui.keymap import user_config_file
@@ -112,8 +118,10 @@ def run_tui(data_dir: Path, brokers: int | None, fresh: bool, lessons_dir: Path 
     except KafkaError as exc:
         print(f"kafkalab: {exc}", file=sys.stderr)
         return 2
+    latency_ms = ONE_HOST_LATENCY_MS if link_latency_ms is None else link_latency_ms
     return _run(lambda: EngineBridge.open(data_dir, brokers=brokers, fresh=fresh, mode=mode, controllers=controllers,
-                                          custom_partitioner=custom_partitioner, listen=listen),
+                                          custom_partitioner=custom_partitioner, listen=listen,
+                                          link_latency_ms=latency_ms),
                 lambda bridge: KafkaLabApp(bridge, lessons=library, config_file=user_config_file()))
 
 

@@ -33,6 +33,7 @@ from kafkalab.cluster.inspect import Inspector, LogWindow, ReplicaLog
 from kafkalab.errors import KafkaError
 from kafkalab.events.failures import ProcessFailed
 from kafkalab.session.session import Session
+from kafkalab.sim.network import DEFAULT_LATENCY_MS
 from kafkalab.sim.process import Future as SimFuture
 from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
 from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameRequest, ListenerState
@@ -66,6 +67,8 @@ class EngineBridge:
         self.listener = listener
         #: The data dir the bridge was opened on (the user's own cluster, unless it opened a lesson's).
         self.opened_dir = cluster.data_dir.path
+        #: The links of the cluster the bridge was opened on, which going back to it keeps.
+        self._home_latency_ms = cluster.network.default_latency_ms
         self._custom_partitioner = custom_partitioner
         self._start_paused = paused
         self._driver = RealtimeDriver(cluster.scheduler, on_tick=self._on_tick, paused=True, speed=speed,
@@ -93,11 +96,13 @@ class EngineBridge:
     @classmethod
     def open(cls, path: Path | str, brokers: int | None = None, fresh: bool = False, seed: int | None = None,
              broker_config: dict[str, Any] | None = None, listen: tuple[str, int] | None = None,
-             mode: str | None = None, controllers: int | None = None, **options: Any) -> EngineBridge:
-        """Open (or create) the cluster in ``path`` (in ``mode``, if new), with a Kafka listener per broker on
-        ``listen`` (host, base port); KafkaError if the directory is locked or not ours, or a port is in use."""
+             mode: str | None = None, controllers: int | None = None, link_latency_ms: float = DEFAULT_LATENCY_MS,
+             **options: Any) -> EngineBridge:
+        """Open (or create) the cluster in ``path`` (in ``mode``, if new), its links at ``link_latency_ms`` one way,
+        with a Kafka listener per broker on ``listen`` (host, base port); KafkaError if the directory is locked or
+        not ours, or a port is in use."""
         cluster = Cluster.open(path, brokers=brokers, seed=seed, broker_config=broker_config, fresh=fresh, mode=mode,
-                               controllers=controllers)
+                               controllers=controllers, latency_ms=link_latency_ms)
         listener = None
         if listen is not None:
             # Imported only for a listener: the wire package and its codec (kio) cost start-up 60-80 ms of CPU
@@ -329,6 +334,9 @@ class EngineBridge:
     def _switch(self, path: Path, spec: ClusterSpec | None) -> Session:
         """Close the current cluster and start the one in ``path``: fresh to ``spec`` if given, else as stored.
 
+        A lesson's cluster has the links its lesson was written and verified on (``kafkalab lessons verify``);
+        a stored one, the links the bridge was opened with.
+
         A different directory is opened before the current cluster closes, so a refusal
         (locked, not ours) leaves the user where they were.
         """
@@ -336,7 +344,7 @@ class EngineBridge:
 
         def open_next() -> Cluster:
             if spec is None:
-                return Cluster.open(path)
+                return Cluster.open(path, latency_ms=self._home_latency_ms)
             return Cluster.open(path, brokers=spec.brokers, seed=spec.seed, broker_config=spec.config, fresh=True,
                                 mode=spec.mode, controllers=spec.controllers)
 

@@ -105,6 +105,7 @@ def run_tab(options: TabOptions) -> int:
 def _run_in(temporary: Path, options: TabOptions) -> int:
     from kafkalab.lessons.catalog import load_catalog
     from kafkalab.lessons.progress import Progress
+    from kafkalab.sim.network import ONE_HOST_LATENCY_MS
 
     listen = ("127.0.0.1", 0) if options.listen else None
     config_file = user_config_file()
@@ -130,16 +131,18 @@ def _run_in(temporary: Path, options: TabOptions) -> int:
     unusable: list[str] = []
 
     def open_bridge() -> EngineBridge:
+        # A tab's own cluster has the links `kafkalab`'s has (brokers on one host, ``run_tui``).
         if options.data_dir is not None:
             try:
                 return EngineBridge.open(options.data_dir, brokers=options.brokers,
                                          custom_partitioner=options.custom_partitioner, listen=listen,
-                                         mode=options.mode, controllers=options.controllers)
+                                         mode=options.mode, controllers=options.controllers,
+                                         link_latency_ms=ONE_HOST_LATENCY_MS)
             except KafkaError as exc:
                 unusable.append(str(exc))
         return EngineBridge.open(temporary / "cluster", brokers=options.brokers,
                                  custom_partitioner=options.custom_partitioner, listen=listen, mode=options.mode,
-                                 controllers=options.controllers)
+                                 controllers=options.controllers, link_latency_ms=ONE_HOST_LATENCY_MS)
 
     return _run(open_bridge, lambda bridge: WebTabApp(bridge, unusable[0] if unusable else None, lessons=library,
                                                       config_file=config_file))

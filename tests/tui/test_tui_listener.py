@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from kafkalab.lessons.model import load_lesson
+from kafkalab.sim.network import DEFAULT_LATENCY_MS, ONE_HOST_LATENCY_MS
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
 from kafkalab.tui.screens.clients import ConnectionsTable
 from kafkalab.tui.screenshots import SEED, SIZE
 from kafkalab.tui.widgets.clock_bar import ClockBar
+from tests.tui.tui_helpers import TEST_LESSONS
 from tests.wire.raw_client import api_versions, connect, read_frame
 
 
@@ -73,3 +76,22 @@ async def test_a_real_client_s_records_reach_the_views(tmp_path: Path) -> None:
         frame = await app.settle()
         topic = frame.view.topic("orders")
         assert topic is not None and sum(p.high_watermark for p in topic.partitions) == 20
+
+
+def test_a_lesson_keeps_its_own_links_and_home_keeps_the_ones_the_tui_opened_with(tmp_path: Path) -> None:
+    """`kafkalab` links its brokers as on one host; a lesson's cluster has the links it was verified on."""
+    lesson = load_lesson(TEST_LESSONS / "failover.yaml")
+    bridge = EngineBridge.open(tmp_path / "home", fresh=True, seed=SEED, paused=True,
+                               link_latency_ms=ONE_HOST_LATENCY_MS)
+    bridge.start()
+    try:
+        def links() -> float:
+            return bridge.run_on_engine(lambda cluster: cluster.network.default_latency_ms).result(30)
+
+        assert links() == ONE_HOST_LATENCY_MS
+        bridge.start_lesson(lesson, tmp_path / "lesson").result(30)
+        assert links() == DEFAULT_LATENCY_MS
+        bridge.open_cluster(tmp_path / "home").result(30)
+        assert links() == ONE_HOST_LATENCY_MS
+    finally:
+        bridge.close()

@@ -142,6 +142,17 @@ class TestCommandLine:
         assert [call[5] for call in calls] == [("127.0.0.1", 0), None]
         assert main(["--data-dir", str(tmp_path), "--port", "70000"]) == 2
 
+    def test_the_tui_links_its_brokers_as_on_one_host_unless_told(self, monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+        calls: list[tuple[object, ...]] = []
+        monkeypatch.setattr(tui, "run_tui", lambda *args: calls.append(args) or 0)
+        assert main(["--data-dir", str(tmp_path)]) == 0
+        assert main(["--data-dir", str(tmp_path), "--link-latency-ms", "0.5"]) == 0
+        assert [call[8] for call in calls] == [None, 0.5]  # None: run_tui's one-host default
+        assert main(["--data-dir", str(tmp_path), "--link-latency-ms", "-1"]) == 2
+        assert capsys.readouterr().err.strip() == "kafkalab: --link-latency-ms cannot be negative (-1)"
+
 
 class TestRecording:
     async def test_what_the_user_does_replays_to_the_same_topic_state(self, make_app: MakeApp, tmp_path: Path,
