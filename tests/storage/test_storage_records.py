@@ -22,6 +22,7 @@ from kafkalab.storage.records import (
     encode_batch,
     encode_retained_batch,
     iter_batch_headers,
+    iter_record_keys,
     read_batch_header,
     set_log_append_time,
     set_offset_and_epoch,
@@ -61,6 +62,7 @@ def test_encode_decode_round_trips(items, base_offset, epoch, producer_id, produ
     assert header.max_timestamp == max(t for *_, t in items)
     assert crc_matches(data, 0, header)
     assert all_records_have_keys(data, 0, header) == all(key is not None for key, *_ in items)
+    assert list(iter_record_keys(data, 0, header)) == [(base_offset + i, key) for i, (key, *_) in enumerate(items)]
     assert decoded == tuple(Record(base_offset + i, ts, key, value, tuple(hs))
                             for i, (key, value, hs, ts) in enumerate(items))
 
@@ -170,4 +172,8 @@ def test_record_whose_length_lies_is_corrupt() -> None:
     data[BATCH_OVERHEAD] = encode_varint(3)[0]
     with pytest.raises(KafkaError) as info:
         decode_batch(bytes(data))
+    assert info.value.error is Errors.CORRUPT_MESSAGE
+    data[BATCH_OVERHEAD] = encode_varint(300)[0]  # past the batch's end: even a reader of keys alone refuses it
+    with pytest.raises(KafkaError) as info:
+        list(iter_record_keys(bytes(data), 0, read_batch_header(bytes(data))))
     assert info.value.error is Errors.CORRUPT_MESSAGE
