@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future as ThreadFuture
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,6 +38,7 @@ from kafkalab.sim.process import Future as SimFuture
 from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
 from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameRequest, ListenerState
 from kafkalab.tui.messages import ActionFinished, AppMailbox, EngineFailed, FrameReady
+from kafkalab.tui.selection import Selection
 from kafkalab.wire.connections import PortInUse
 
 if TYPE_CHECKING:
@@ -387,6 +389,10 @@ class EngineBridge:
     def _build(self, number: int, request: FrameRequest) -> Frame:
         cluster = self._cluster
         view = cluster.snapshot()
+        if request.lanes_of_settled_topic:
+            topic = Selection().settled(view).topic
+            if topic is not None:
+                request = replace(request, lanes_topic=topic, lanes_of_settled_topic=False)
         acked_generation, acked_seq = self._acked
         after = acked_seq if acked_generation == self._generation else 0
         events = tuple(cluster.journal.since(max(after, cluster.journal.last_seq - MAX_FRAME_EVENTS)))

@@ -42,6 +42,9 @@ class FrameRequest:
 
     lanes_topic: str | None = None
     lane_width: int = 0
+    #: No topic is selected yet: the lanes are of the topic the selection will settle on (``Selection.settled``), so
+    #: the first frame carries them instead of the one after it (issue 18).
+    lanes_of_settled_topic: bool = False
     replication: tuple[str, int] | None = None
     replication_width: int = 0
     records: RecordsRequest | None = None
