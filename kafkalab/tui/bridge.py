@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.message import Message
 
-from kafkalab.actions.base import Action
-from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.inspect import Inspector, LogWindow, ReplicaLog
 from kafkalab.errors import KafkaError
@@ -42,6 +40,8 @@ from kafkalab.tui.selection import Selection
 from kafkalab.wire.connections import PortInUse
 
 if TYPE_CHECKING:
+    from kafkalab.actions.base import Action
+    from kafkalab.actions.execute import ActionOutcome
     from kafkalab.lessons.model import Lesson
     from kafkalab.scenarios.model import ClusterSpec, Scenario
     from kafkalab.scenarios.recorder import Recorder
@@ -162,6 +162,8 @@ class EngineBridge:
         """Run ``action`` in the session; an ``ActionFinished`` message reports how it went."""
 
         def run() -> None:
+            from kafkalab.actions.execute import execute  # loaded with the vocabulary ``action`` is from (issue 18)
+
             if self._session is None:
                 return
             execute(self._session, action).add_done_callback(self._finished)

@@ -60,3 +60,10 @@ def test_every_mode_makes_its_screen() -> None:
         screen = make()
         assert isinstance(screen, LabScreen), mode
         assert type(screen).__module__ == f"kafkalab.tui.screens.{mode}"
+
+
+def test_the_action_vocabulary_and_the_clients_load_when_first_used() -> None:
+    loaded = _loaded_after_importing_the_tui()
+    assert not {"kafkalab.actions", "kafkalab.actions.results", "kafkalab.actions.execute", "kafkalab.tui.results",
+                "kafkalab.clients.producer", "kafkalab.clients.consumer", "kafkalab.clients.assignors",
+                "kafkalab.session.processors"} & loaded
