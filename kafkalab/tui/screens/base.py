@@ -117,7 +117,8 @@ class LabScreen(Screen[None], Backdrop):
         return None
 
     async def _mount_side_panel(self, panel: Widget) -> None:
-        if not self.query(type(panel)):
+        # The screen may have gone meanwhile (the app quits); one frame may ask twice before the first mount is in.
+        if self.is_attached and not self.query(type(panel)):
             await self.mount(panel)
             self.lab.redraw()
 
