@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kafkalab.attach.observe import Observation, SeenGroup, SeenOffsets, SeenPartition, SeenTopic
-from kafkalab.clients.assignors.javacompat import java_abs_hash
+from kafkalab.clients.java_strings import java_abs_hash
 from kafkalab.cluster.group_views import LagTracker, build_group_views
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.views import (

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kafkalab.broker.context import BrokerContext
-from kafkalab.clients.assignors.javacompat import java_abs_hash
+from kafkalab.clients.java_strings import java_abs_hash
 from kafkalab.errors import Errors
 from kafkalab.protocol.transactions import AddPartitionsToTxnRequest, AddPartitionsToTxnResponse
 from kafkalab.protocol.types import TopicPartition

@@ -19,9 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kafkalab.clients.admin import AdminClient
 from kafkalab.clients.client_config import merge_client_configs
-from kafkalab.clients.consumer import Consumer
 from kafkalab.clients.network_client import ClientNode
-from kafkalab.clients.producer import Producer
 from kafkalab.clients.raw import RawClient
 from kafkalab.cluster.datadir import KRAFT_MODE, MODES, ClusterMeta, DataDir
 from kafkalab.cluster.group_views import (
@@ -54,6 +52,8 @@ from kafkalab.validation import topic_name_problem, validate_partition, validate
 from kafkalab.views import ClusterView
 
 if TYPE_CHECKING:
+    from kafkalab.clients.consumer import Consumer
+    from kafkalab.clients.producer import Producer
     from kafkalab.cluster.quorum import ControllerQuorum
     from kafkalab.cluster.quorum_views import MetadataEntry
     from kafkalab.raft.views import QuorumDescription
@@ -456,12 +456,18 @@ class Cluster:
 
     def producer(self, config: Mapping[str, Any] | None = None, **settings: Any) -> Producer:
         """A new producer; settings use Kafka's names (``{"linger.ms": 5}`` or ``linger_ms=5``)."""
+        # The clients load with the first one made, not with the engine: a cluster that only starts (the TUI's first
+        # paint) needs neither them nor their protocol (issue 18).
+        from kafkalab.clients.producer import Producer
+
         node = self._client_node(config, settings, "producer")
         return Producer(node, self.journal, random.Random(f"{self.meta.seed}-{node.node}"), config,
                         **{**settings, "client_id": node.node})
 
     def consumer(self, config: Mapping[str, Any] | None = None, **settings: Any) -> Consumer:
         """A new consumer; settings use Kafka's names (``{"group.id": "g"}`` or ``group_id="g"``)."""
+        from kafkalab.clients.consumer import Consumer  # with the first consumer, as the producer above
+
         group = merge_client_configs(config, settings).get("group.id")
         node = self._client_node(config, settings, f"consumer-{group}" if group else "consumer")
         return Consumer(node, self.journal, config, **{**settings, "client_id": node.node})

@@ -22,7 +22,6 @@ from kafkalab.config import BrokerConfig
 from kafkalab.coordination import paths
 from kafkalab.coordination.server import COORDINATOR_NODE
 from kafkalab.coordination.tree import ZnodeTree
-from kafkalab.metadata.image import MetadataImage
 from kafkalab.protocol.admin import ConfigSource, DescribedConfig
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.validation import INTERNAL_TOPICS
@@ -41,6 +40,7 @@ from kafkalab.views import (
 
 if TYPE_CHECKING:
     from kafkalab.cluster.cluster import Cluster
+    from kafkalab.metadata.image import MetadataImage
 
 #: What the committed metadata says of the cluster: controller id, registered brokers, the node brokers keep
 #: a session with (ZooKeeper, or the active controller), and session deadlines for countdowns.

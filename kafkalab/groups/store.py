@@ -14,7 +14,7 @@ from typing import Any
 
 from kafkalab.broker.context import BrokerContext
 from kafkalab.broker.replica_manager import ReplicaManager
-from kafkalab.clients.assignors.javacompat import java_abs_hash
+from kafkalab.clients.java_strings import java_abs_hash
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.events.groups import GroupCoordinatorLoaded, GroupCoordinatorUnloaded, GroupRecordSkipped, OffsetsExpired
 from kafkalab.groups import schema

@@ -16,7 +16,6 @@ from kafkalab.coordination.client import expired_session
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.protocol import admin as admin_api
 from kafkalab.protocol import controller_api as ctl
-from kafkalab.protocol.kraft import not_controller_response
 from kafkalab.sim.network import Responder
 from kafkalab.sim.process import Future, Process, spawn
 
@@ -53,6 +52,10 @@ class ZkRequests:
         """Serve a request only the active controller serves, as an event on its queue unless ``on_queue`` is False."""
 
         def handle(request: Any, respond: Responder) -> None:
+            # The refusal's shapes include KRaft's requests; they load with the first refusal, not with a
+            # ZooKeeper-mode broker (issue 18).
+            from kafkalab.protocol.kraft import not_controller_response
+
             controller = self.broker.controller
             if controller is None or not controller.active or self.broker.ctx is None:
                 respond(not_controller_response(request))

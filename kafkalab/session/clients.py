@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kafkalab.clients.consumer import Consumer, ConsumerRecord
-from kafkalab.clients.producer import Producer
 from kafkalab.errors import Errors, KafkaError, quoted
 from kafkalab.events.clients import PollFailed, ProcessorFailed
-from kafkalab.session.processors import Processor, ProcessorRebalanceListener
 from kafkalab.sim.process import Process, Sleep, spawn
 from kafkalab.sim.scheduler import TimerGroup
 
 if TYPE_CHECKING:
+    from kafkalab.clients.consumer import Consumer, ConsumerRecord
+    from kafkalab.clients.producer import Producer
+    from kafkalab.session.processors import Processor
     from kafkalab.session.session import Session
 
 #: Records a running consumer keeps for ``consume`` steps to collect.
@@ -204,6 +204,9 @@ class SessionClients:
         if processor.source == processor.sink:
             raise KafkaError(Errors.INVALID_ARGUMENT, "A processor that writes the topic it reads would read its own "
                                                       "output forever; give it another sink topic.")
+        # Loaded with the processor that needs it: a session that runs none (the TUI's start) leaves it out (issue 18).
+        from kafkalab.session.processors import ProcessorRebalanceListener
+
         scheduler = self.session.scheduler
         running = self.start_consumer(
             group, client_id, (processor.source,), {**config, "enable.auto.commit": False}, background=False,

@@ -22,7 +22,6 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
 
-from kafkalab.actions.base import Action
 from kafkalab.events.failures import ProcessFailed, ReplicaFetchFailed
 from kafkalab.events.journal import Event
 from kafkalab.tui.closing import ClosingScreen
@@ -36,13 +35,13 @@ from kafkalab.tui.lesson_control import LessonControl, LessonLibrary
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.palette import LabCommands
 from kafkalab.tui.prompt import TextPrompt
-from kafkalab.tui.results import focus, result_text
 from kafkalab.tui.screens.base import TALL_ROWS, WIDE_COLUMNS, LabScreen
 from kafkalab.tui.screens.dashboard import DashboardScreen
 from kafkalab.tui.selection import Selection
 from kafkalab.tui.widgets.lesson_panel import LessonPanel
 
 if TYPE_CHECKING:
+    from kafkalab.actions.base import Action
     from kafkalab.lessons.model import Lesson
     from kafkalab.scenarios.model import Scenario
     from kafkalab.tui.attach_bridge import Bridge
@@ -208,6 +207,8 @@ class KafkaLabApp(App[None]):
                 self.open_form(typed[1], dict(typed[2]))
             return
         assert result is not None  # an outcome without an error has its result
+        from kafkalab.tui.results import focus, result_text  # with the vocabulary, which the action loaded
+
         text = result_text(result)
         self.notify(text if len(text) < 300 else text[:297] + "...", title=f"{step}: ok", markup=False)
         target = focus(result)

@@ -21,13 +21,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future as ThreadFuture
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.message import Message
 
-from kafkalab.actions.base import Action
-from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.cluster.inspect import Inspector, LogWindow, ReplicaLog
 from kafkalab.errors import KafkaError
@@ -38,9 +37,12 @@ from kafkalab.sim.process import Future as SimFuture
 from kafkalab.sim.realtime_clock import MAX_SPEED, MIN_SPEED, RealtimeDriver
 from kafkalab.tui.frames import ClockState, ConsumerPosition, Frame, FrameRequest, ListenerState
 from kafkalab.tui.messages import ActionFinished, AppMailbox, EngineFailed, FrameReady
+from kafkalab.tui.selection import Selection
 from kafkalab.wire.connections import PortInUse
 
 if TYPE_CHECKING:
+    from kafkalab.actions.base import Action
+    from kafkalab.actions.execute import ActionOutcome
     from kafkalab.lessons.model import Lesson
     from kafkalab.scenarios.model import ClusterSpec, Scenario
     from kafkalab.scenarios.recorder import Recorder
@@ -165,6 +167,8 @@ class EngineBridge:
         """Run ``action`` in the session; an ``ActionFinished`` message reports how it went."""
 
         def run() -> None:
+            from kafkalab.actions.execute import execute  # loaded with the vocabulary ``action`` is from (issue 18)
+
             if self._session is None:
                 return
             execute(self._session, action).add_done_callback(self._finished)
@@ -395,6 +399,10 @@ class EngineBridge:
     def _build(self, number: int, request: FrameRequest) -> Frame:
         cluster = self._cluster
         view = cluster.snapshot()
+        if request.lanes_of_settled_topic:
+            topic = Selection().settled(view).topic
+            if topic is not None:
+                request = replace(request, lanes_topic=topic, lanes_of_settled_topic=False)
         acked_generation, acked_seq = self._acked
         after = acked_seq if acked_generation == self._generation else 0
         events = tuple(cluster.journal.since(max(after, cluster.journal.last_seq - MAX_FRAME_EVENTS)))

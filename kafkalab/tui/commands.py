@@ -4,19 +4,25 @@ UI commands (switch screen, pause the clock ...) and engine actions from the sha
 vocabulary (``kafkalab.actions.REGISTRY``) are listed once here. An action added to the
 vocabulary later appears in the palette and help with a form generated from its fields
 without any change here; giving it a key is one more ``ActionSpec`` line.
+
+A key binding names its action by step only: the vocabulary (some 110 dataclasses, and the
+clients under them) loads when an action is first offered, its form opened or its key's
+sentence shown (``action_summary``), not before the first paint (issue 18).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding, BindingType
 
-from kafkalab.actions import REGISTRY, Action
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.selection import Selection
+
+if TYPE_CHECKING:
+    from kafkalab.actions.base import Action
 
 #: Vocabulary steps that direct a scenario rather than act on the cluster; the TUI shows their effect anyway.
 NOT_USER_ACTIONS = frozenset({"wait", "expect", "note", "describe_topic"})
@@ -82,15 +88,23 @@ class ActionSpec:
 
     @property
     def action_type(self) -> type[Action]:
+        from kafkalab.actions import REGISTRY
+
         return REGISTRY[self.step]
 
     @property
     def help(self) -> str:
         return self.action_type.summary
 
+    @property
+    def app_action(self) -> str:
+        """The app action its key runs: open the form."""
+        return f"app.start_action('{self.step}')"
+
     def binding(self) -> Binding:
-        return Binding(self.key, f"app.start_action('{self.step}')", self.verb, id=self.id, tooltip=self.help,
-                       group=_GROUPS.get(self.namespace))
+        # No tooltip: the sentence is the action's summary, which would load the vocabulary with the app; the footer
+        # asks ``action_summary`` when the key is hovered, and the help screen lists it.
+        return Binding(self.key, self.app_action, self.verb, id=self.id, group=_GROUPS.get(self.namespace))
 
 
 #: Footer groups: keys side by side under one name; help and quit each show their own name.
@@ -237,7 +251,7 @@ def _elections(frame: Frame) -> list[tuple[str, Values]]:
 
 
 #: Every vocabulary action the TUI binds to a key, in footer order.
-ACTION_SPECS: tuple[ActionSpec, ...] = tuple(spec for spec in (
+ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("create_topic", "c", "topic", "create", _new_topic),
     ActionSpec("delete_topic", "D", "topic", "delete", _selected_topic, _user_topics),
     ActionSpec("alter_config", "C", "topic", "configure", _topic_config),
@@ -253,10 +267,10 @@ ACTION_SPECS: tuple[ActionSpec, ...] = tuple(spec for spec in (
     ActionSpec("heal_link", "H", "network", "heal link", _first_cut_link, _links_to_heal),
     ActionSpec("set_latency", "L", "network", "set latency", _latency),
     ActionSpec("elect_leaders", "E", "partition", "elect preferred", _selected_topic, _elections),
-) if spec.step in REGISTRY)
+)
 
 #: Vocabulary actions offered in the palette only.
-PALETTE_SPECS: tuple[ActionSpec, ...] = tuple(spec for spec in (
+PALETTE_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("consume", "", "record", "consume", _consume),
     ActionSpec("stop_producer", "", "producer", "stop", _first_steady_producer, _steady_producers,
                choices=_running_steady_producers),
@@ -266,7 +280,7 @@ PALETTE_SPECS: tuple[ActionSpec, ...] = tuple(spec for spec in (
     ActionSpec("kill_consumer", "", "consumer", "kill", _first_consumer, _consumers),
     ActionSpec("start_processor", "", "processor", "start"),
     ActionSpec("describe_group", "", "group", "describe", _first_group, _groups),
-) if spec.step in REGISTRY)
+)
 
 
 def _named_after_its_step(step: str) -> ActionSpec:
@@ -277,10 +291,18 @@ def _named_after_its_step(step: str) -> ActionSpec:
 
 def action_specs() -> list[ActionSpec]:
     """Every user action: the bound ones, then those offered in the palette only."""
+    from kafkalab.actions import REGISTRY
+
     known = {spec.step for spec in (*ACTION_SPECS, *PALETTE_SPECS)}
     extra = [_named_after_its_step(step) for step in sorted(REGISTRY) if step not in known
              and step not in NOT_USER_ACTIONS]
     return [*ACTION_SPECS, *PALETTE_SPECS, *extra]
+
+
+def action_summary(app_action: str) -> str | None:
+    """The sentence saying what a bound vocabulary action does, by the app action its key runs (None for another)."""
+    spec = next((spec for spec in ACTION_SPECS if spec.app_action == app_action), None)
+    return spec.help if spec is not None else None
 
 
 def spec_for(step: str) -> ActionSpec:

@@ -8,12 +8,14 @@ then ``now: 1 record``, never as the check's field names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from kafkalab.actions.results import CheckResult
 from kafkalab.tui.flow import flow
+
+if TYPE_CHECKING:
+    from kafkalab.actions.results import CheckResult
 
 Fields = dict[str, Any]
 

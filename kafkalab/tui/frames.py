@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from kafkalab.actions.results import CheckResult
 from kafkalab.cluster.inspect import LogWindow, RecordsPage, ReplicaLog
 from kafkalab.events.journal import Event
 from kafkalab.sim.scheduler import DEFAULT_START_MS
@@ -20,6 +19,7 @@ from kafkalab.views import ClusterView, ZnodeView
 from kafkalab.wire.connections import ConnectionInfo
 
 if TYPE_CHECKING:
+    from kafkalab.actions.results import CheckResult
     from kafkalab.cluster.quorum_views import QuorumStatus
     from kafkalab.scenarios.model import Step
     from kafkalab.scenarios.runner import StepReport
@@ -42,6 +42,9 @@ class FrameRequest:
 
     lanes_topic: str | None = None
     lane_width: int = 0
+    #: No topic is selected yet: the lanes are of the topic the selection will settle on (``Selection.settled``), so
+    #: the first frame carries them instead of the one after it (issue 18).
+    lanes_of_settled_topic: bool = False
     replication: tuple[str, int] | None = None
     replication_width: int = 0
     records: RecordsRequest | None = None

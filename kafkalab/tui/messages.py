@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from kafkalab.actions.execute import ActionOutcome
 from kafkalab.sim.failures import Failure
 from kafkalab.tui.frames import Frame
+
+if TYPE_CHECKING:
+    from kafkalab.actions.execute import ActionOutcome
 
 
 class FrameReady(Message):

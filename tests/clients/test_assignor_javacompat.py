@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from kafkalab.clients.assignors import TopicPartition
-from kafkalab.clients.assignors.javacompat import (
-    JavaHashOrder,
-    java_member_order,
-    java_string_hash,
-    java_string_key,
-    topic_partition_hash,
-)
+from kafkalab.clients.assignors.javacompat import JavaHashOrder, java_member_order, topic_partition_hash
+from kafkalab.clients.java_strings import java_string_hash, java_string_key
 
 
 def to_int32(n: int) -> int:

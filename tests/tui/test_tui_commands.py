@@ -12,7 +12,15 @@ from kafkalab.actions.client_actions import Produce
 from kafkalab.actions.cluster_actions import AlterConfig, CreateTopic, CutLink, KillBroker
 from kafkalab.errors import KafkaError
 from kafkalab.tui.app import KafkaLabApp
-from kafkalab.tui.commands import ACTION_SPECS, NOT_USER_ACTIONS, UI_COMMANDS, action_specs, bindings, needs_form
+from kafkalab.tui.commands import (
+    ACTION_SPECS,
+    NOT_USER_ACTIONS,
+    UI_COMMANDS,
+    action_specs,
+    action_summary,
+    bindings,
+    needs_form,
+)
 from kafkalab.tui.forms import flow, parse_action
 from kafkalab.tui.help import help_table
 
@@ -24,9 +32,11 @@ NOUNS = {spec.title.split(": ")[0] for spec in action_specs()} | {c.title.split(
 
 
 class TestRegistry:
-    def test_every_binding_has_an_id_a_description_and_a_tooltip(self) -> None:
+    def test_every_binding_has_an_id_a_description_and_a_sentence(self) -> None:
+        """A vocabulary action's key has its action's summary (looked up when shown), every other key a tooltip."""
         for binding in bindings():
-            assert binding.id and binding.description and binding.tooltip, binding
+            assert binding.id and binding.description, binding
+            assert bool(binding.tooltip) != bool(action_summary(binding.action)), binding
 
     def test_binding_ids_and_keys_are_unique(self) -> None:
         keys = [key for binding in bindings() for key in binding.key.split(",")]

@@ -11,6 +11,7 @@ from textual.widgets import Button, Input, Select
 from tui_helpers import TEST_SCENARIO, fully_visible, lines, record_notes, screen_text
 
 from kafkalab.actions.client_actions import Produce
+from kafkalab.actions.cluster_actions import KillBroker
 from kafkalab.scenarios.model import load_scenario
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.forms import ActionForm
@@ -155,6 +156,9 @@ class TestHeaderAndFooter:
             key = next(key for key in footer.keys if key.action == "app.show_screen('replication')")
             await pilot.hover(LabFooter, offset=(key.start, 0))
             assert footer.tooltip == key.tooltip
+            kill = next(key for key in footer.keys if key.action == "app.start_action('kill_broker')")
+            await pilot.hover(LabFooter, offset=(kill.start, 0))
+            assert footer.tooltip == KillBroker.summary
             await pilot.click(LabFooter, offset=(key.start, 0))
             await pilot.pause()
             assert app.screen.VIEW_TITLE == "replication"

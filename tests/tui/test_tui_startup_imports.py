@@ -27,9 +27,10 @@ def test_the_wire_codec_is_loaded_only_for_a_listener() -> None:
     assert "kafkalab.wire.server" not in loaded
 
 
-def test_kraft_views_and_the_raft_protocol_are_not_loaded_with_the_app() -> None:
+def test_kraft_views_metadata_records_and_protocols_are_not_loaded_with_the_app() -> None:
     loaded = _loaded_after_importing_the_tui()
-    assert not {"kafkalab.cluster.quorum_views", "kafkalab.raft.views", "kafkalab.protocol.raft"} & loaded
+    assert not {"kafkalab.cluster.quorum_views", "kafkalab.raft.views", "kafkalab.protocol.raft",
+                "kafkalab.metadata.image", "kafkalab.metadata.records", "kafkalab.protocol.kraft"} & loaded
 
 
 def test_no_installed_package_metadata_is_read_before_the_first_paint() -> None:
@@ -60,3 +61,10 @@ def test_every_mode_makes_its_screen() -> None:
         screen = make()
         assert isinstance(screen, LabScreen), mode
         assert type(screen).__module__ == f"kafkalab.tui.screens.{mode}"
+
+
+def test_the_action_vocabulary_and_the_clients_load_when_first_used() -> None:
+    loaded = _loaded_after_importing_the_tui()
+    assert not {"kafkalab.actions", "kafkalab.actions.results", "kafkalab.actions.execute", "kafkalab.tui.results",
+                "kafkalab.clients.producer", "kafkalab.clients.consumer", "kafkalab.clients.assignors",
+                "kafkalab.session.processors"} & loaded

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from kafkalab.clients.assignors.javacompat import java_string_key
 from kafkalab.clients.assignors.types import GroupAssignment, Subscription, TopicPartition
+from kafkalab.clients.java_strings import java_string_key
 
 
 def assignable_topics(partitions_per_topic: Mapping[str, int],

@@ -1,4 +1,5 @@
-"""The bits of Java the assignors' results depend on: string order and hash-table iteration order.
+"""The bits of Java the assignors' results depend on: hash-table iteration order (string order and
+``String.hashCode`` are in ``kafkalab/clients/java_strings.py``).
 
 Kafka's sticky assignor walks members in ``java.util.HashMap`` order and, when it
 undoes a partition move, takes the first element of a ``java.util.HashSet``; who
@@ -11,41 +12,19 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 from kafkalab.clients.assignors.types import TopicPartition
+from kafkalab.clients.java_strings import MASK32, java_string_hash
 
 K = TypeVar("K", bound=Hashable)
 
-_MASK32 = 0xFFFFFFFF
 # java.util.HashMap constants.
 _DEFAULT_CAPACITY = 16
 _TREEIFY_THRESHOLD = 8
 _MIN_TREEIFY_CAPACITY = 64
 
 
-def java_string_key(s: str) -> bytes:
-    """A sort key that orders strings as Java's ``String.compareTo`` (UTF-16 code units)."""
-    return s.encode("utf-16-be", "surrogatepass")
-
-
-def java_string_hash(s: str) -> int:
-    """Java's ``String.hashCode`` as an unsigned 32-bit value."""
-    encoded = java_string_key(s)
-    h = 0
-    for i in range(0, len(encoded), 2):
-        h = (31 * h + (encoded[i] << 8 | encoded[i + 1])) & _MASK32
-    return h
-
-
-def java_abs_hash(s: str) -> int:
-    """Kafka's ``Utils.abs(s.hashCode)``, which maps ``Integer.MIN_VALUE`` to 0: how a group or
-    transactional id picks its coordinator's partition."""
-    h = java_string_hash(s)
-    signed = h - (1 << 32) if h & 0x80000000 else h
-    return 0 if signed == -(1 << 31) else abs(signed)
-
-
 def topic_partition_hash(tp: TopicPartition) -> int:
     """Kafka's ``TopicPartition.hashCode`` as an unsigned 32-bit value."""
-    return (31 * (31 + tp.partition) + java_string_hash(tp.topic)) & _MASK32
+    return (31 * (31 + tp.partition) + java_string_hash(tp.topic)) & MASK32
 
 
 class JavaHashOrder(Generic[K]):

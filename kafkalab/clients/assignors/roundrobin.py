@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kafkalab.clients.assignors.common import assignable_topics, finish, member_sort_key
-from kafkalab.clients.assignors.javacompat import java_string_key
 from kafkalab.clients.assignors.types import GroupAssignment, Subscription, TopicPartition
+from kafkalab.clients.java_strings import java_string_key
 
 
 def assign_roundrobin(partitions_per_topic: Mapping[str, int],

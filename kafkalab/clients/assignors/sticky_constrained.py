@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 
-from kafkalab.clients.assignors.javacompat import java_string_key
 from kafkalab.clients.assignors.types import TopicPartition
+from kafkalab.clients.java_strings import java_string_key
 
 
 def constrained_assign(counts: Mapping[str, int], owned_by_member: Mapping[str, list[TopicPartition]],

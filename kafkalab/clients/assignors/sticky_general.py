@@ -6,9 +6,9 @@ import bisect
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from kafkalab.clients.assignors.javacompat import java_string_key
 from kafkalab.clients.assignors.sticky_movements import PartitionMovements
 from kafkalab.clients.assignors.types import Subscription, TopicPartition
+from kafkalab.clients.java_strings import java_string_key
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ the views, a scenario's steps out of sight), so the views keep their width; ``t`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from rich.text import Text
 from textual import events
@@ -30,6 +30,8 @@ from kafkalab.tui.widgets.wait_banner import WaitBanner
 
 if TYPE_CHECKING:
     from kafkalab.tui.app import KafkaLabApp
+
+Panel = TypeVar("Panel", LessonPanel, PlayPanel)
 
 #: Terminals at least this wide show the side panel beside the views unless the user folds it.
 WIDE_COLUMNS = 120
@@ -64,8 +66,8 @@ class LabScreen(Screen[None], Backdrop):
         yield NoteBanner()
         yield from self.compose_body()
         yield LabFooter()
-        yield LessonPanel(id="lesson-panel")
-        yield PlayPanel(id="play-panel")
+        # The lesson and scenario panels follow, mounted with the first frame that has a lesson or a play
+        # (``_side_panel``): most sessions have neither, and their widgets were half of the screen's (issue 18).
 
     def compose_body(self) -> ComposeResult:
         """The view's own widgets."""
@@ -87,21 +89,38 @@ class LabScreen(Screen[None], Backdrop):
         """The lesson or scenario panel (when there is one and the user has not hidden it) and the narration."""
         lab = self.lab
         unfolded = lab.side_panel_unfolded()
-        lesson_panel = self.query_one(LessonPanel)
         lesson = lab.lessons.content(frame.lesson) if frame.lesson is not None else None
-        show_lesson = frame.lesson is not None and lesson is not None
-        if lesson_panel.display != show_lesson:
+        lesson_panel = self._side_panel(LessonPanel, "lesson-panel", lesson is not None)
+        show_lesson = frame.lesson is not None and lesson is not None and lesson_panel is not None
+        if lesson_panel is not None and lesson_panel.display != show_lesson:
             lesson_panel.display = show_lesson
-        if frame.lesson is not None and lesson is not None:
+        if show_lesson and lesson_panel is not None and frame.lesson is not None and lesson is not None:
             lesson_panel.show(lesson, frame.lesson, lab.lessons.solution_shown(frame.lesson), folded=not unfolded)
-        play_panel = self.query_one(PlayPanel)
-        show_play = frame.play is not None and unfolded
-        if play_panel.display != show_play:
+        play_panel = self._side_panel(PlayPanel, "play-panel", frame.play is not None)
+        show_play = frame.play is not None and unfolded and play_panel is not None
+        if play_panel is not None and play_panel.display != show_play:
             play_panel.display = show_play
-        if frame.play is not None and show_play:
+        if show_play and play_panel is not None and frame.play is not None:
             play_panel.show(frame.play, frame.clock)
         self.query_one(NoteBanner).show(frame.play.note if frame.play is not None else None)
         self.set_class((show_lesson or show_play) and unfolded, "-with-panel")
+
+    def _side_panel(self, kind: type[Panel], panel_id: str, wanted: bool) -> Panel | None:
+        """The screen's lesson or scenario panel once it is mounted; mounted now if ``wanted`` (then None until it
+        is: the screen draws again when it is)."""
+        mounted = self.query(kind)
+        if mounted:
+            panel = mounted.first()
+            return panel if panel.is_mounted else None
+        if wanted:
+            self.call_next(self._mount_side_panel, kind(id=panel_id))
+        return None
+
+    async def _mount_side_panel(self, panel: Widget) -> None:
+        # The screen may have gone meanwhile (the app quits); one frame may ask twice before the first mount is in.
+        if self.is_attached and not self.query(type(panel)):
+            await self.mount(panel)
+            self.lab.redraw()
 
     def draw(self, frame: Frame, selection: Selection) -> None:
         """Update the body's widgets from ``frame``."""

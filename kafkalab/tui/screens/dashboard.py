@@ -100,7 +100,10 @@ class DashboardScreen(LabScreen):
 
     def frame_request(self, selection: Selection) -> FrameRequest:
         lanes = self.query_one(PartitionLanes)
-        return FrameRequest(lanes_topic=selection.topic, lane_width=lanes.record_width)
+        if not lanes.size.width:
+            return FrameRequest()  # not laid out yet: lanes read for a guessed width are redrawn at once (``Resized``)
+        return FrameRequest(lanes_topic=selection.topic, lane_width=lanes.record_width,
+                            lanes_of_settled_topic=selection.topic is None)
 
     def on_topic_list_topic_chosen(self, message: TopicList.TopicChosen) -> None:
         self.lab.select(topic=message.topic)

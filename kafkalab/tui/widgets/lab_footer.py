@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.strip import Strip
 
+from kafkalab.tui.commands import action_summary
 from kafkalab.tui.widgets.kept_lines import KeptLines
 from kafkalab.tui.widgets.strips import text_strip
 
@@ -76,6 +77,12 @@ def fitting(widths: list[tuple[str, int]], width: int) -> set[str]:
             chosen.add(name)
             room -= columns
     return chosen
+
+
+def hover_text(key: FooterKey) -> str:
+    """What the pointer over ``key`` shows: for a vocabulary action's key the action's summary (its binding has
+    none, see ``ActionSpec.binding``), else the binding's tooltip."""
+    return action_summary(key.action) or key.tooltip
 
 
 class LabFooter(KeptLines, can_focus=False):
@@ -272,7 +279,7 @@ class LabFooter(KeptLines, can_focus=False):
         hovered = None if key is None else self.keys.index(key)
         if hovered != self._hovered:
             self._hovered = hovered
-            self.tooltip = key.tooltip if key is not None else None
+            self.tooltip = hover_text(key) if key is not None else None
             self.refresh()
 
     def on_leave(self, event: events.Leave) -> None:

@@ -9,11 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from kafkalab.actions.results import ExpectResult, NoteResult
 from kafkalab.tui.expectations import check_line
 from kafkalab.tui.flow import flow
 from kafkalab.tui.frames import ClockState, PlayState
-from kafkalab.tui.results import result_text
 
 if TYPE_CHECKING:
     from kafkalab.scenarios.model import Step
@@ -64,6 +62,10 @@ def steps_text(state: PlayState) -> Text:
 
 
 def _result_text(report: StepReport) -> Text:
+    # The results load with the vocabulary the played steps are from, not with the panel (issue 18).
+    from kafkalab.actions.results import ExpectResult, NoteResult
+    from kafkalab.tui.results import result_text
+
     result = report.result
     text = Text()
     if result is None or isinstance(result, NoteResult):
