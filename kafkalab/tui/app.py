@@ -30,7 +30,7 @@ from kafkalab.tui.commands import ActionSpec, Values, bindings, needs_form, spec
 from kafkalab.tui.frames import Frame
 from kafkalab.tui.help import HelpScreen
 from kafkalab.tui.history import EventHistory, ThroughputHistory
-from kafkalab.tui.keymap import bindings_by_id, kafkalab_bindings, load_keymap
+from kafkalab.tui.keymap import bindings_by_id, load_keymap
 from kafkalab.tui.lesson_control import LessonControl, LessonLibrary
 from kafkalab.tui.messages import ActionFinished, EngineFailed, FrameReady
 from kafkalab.tui.palette import LabCommands
@@ -395,7 +395,7 @@ class KafkaLabApp(App[None]):
     def _apply_keymap(self, config_file: Path) -> None:
         """Give bindings the user's keys from ``config_file``; say what in it is wrong (the rest applies)."""
         app_keys = {binding.id: binding.key for binding in bindings() if isinstance(binding, Binding) and binding.id}
-        user = load_keymap(config_file, kafkalab_bindings(), app_keys)
+        user = load_keymap(config_file, app_keys)
         self.user_keymap = user.as_keymap()
         self.set_keymap(self.user_keymap)
         for problem in user.problems:

@@ -14,6 +14,7 @@ and a sentence, and the rest of the keymap still applies.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -32,6 +33,15 @@ from kafkalab.errors import quoted
 if TYPE_CHECKING:
     from kafkalab.scenarios.yaml_source import Mark, Node
 
+#: The modules whose screens and widgets declare bindings. Most load when first shown (issue 18), so the keymap
+#: check imports them all first: a key given to a screen not yet opened is as valid as any other.
+BINDING_MODULES = (
+    "kafkalab.tui.app", "kafkalab.tui.dialog", "kafkalab.tui.forms", "kafkalab.tui.help",
+    "kafkalab.tui.screens.events", "kafkalab.tui.screens.lesson_browser", "kafkalab.tui.web_tab",
+    "kafkalab.tui.widgets.event_list", "kafkalab.tui.widgets.lanes", "kafkalab.tui.widgets.metadata_lane",
+    "kafkalab.tui.widgets.prediction_choices", "kafkalab.tui.widgets.record_list", "kafkalab.tui.widgets.topic_list",
+    "kafkalab.tui.widgets.znode_tree",
+)
 #: What the config file may hold (today only the keymap).
 SETTINGS = ("keymap",)
 #: A key as Textual names it: modifiers joined with ``+``, then one character or a key name (``f2``, ``space``).
@@ -63,8 +73,10 @@ def _kafkalab_nodes(cls: type[DOMNode] = DOMNode) -> Iterator[type[DOMNode]]:
 
 
 def kafkalab_binding_groups() -> list[list[Binding]]:
-    """The bindings kafkalab's app, screens and widgets declare, per class (of imported classes: the app imports
-    them all)."""
+    """The bindings kafkalab's app, screens and widgets declare, per class (every module of ``BINDING_MODULES``
+    imported first)."""
+    for module in BINDING_MODULES:
+        importlib.import_module(module)
     groups: dict[type[DOMNode], list[Binding]] = {}
     for node in _kafkalab_nodes():
         declared = [binding for binding in node.__dict__.get("BINDINGS", []) if isinstance(binding, Binding)]
@@ -92,8 +104,9 @@ def bindings_by_id(keymap: Mapping[str, str]) -> dict[str, list[Binding]]:
     return found
 
 
-def load_keymap(path: Path, bindings: list[Binding], app_keys: Mapping[str, str]) -> UserKeymap:
-    """The keymap in the config file at ``path`` (none if there is no file), checked against ``bindings``' ids.
+def load_keymap(path: Path, app_keys: Mapping[str, str]) -> UserKeymap:
+    """The keymap in the config file at ``path`` (none if there is no file), checked against the ids of every
+    binding kafkalab declares (``kafkalab_bindings``; read only when there is a file).
 
     ``app_keys`` (binding id to its default keys, the app's own bindings) finds a key given to a
     command that takes it from another: the keymap wins, as in Textual, and the user is told.
@@ -119,7 +132,8 @@ def load_keymap(path: Path, bindings: list[Binding], app_keys: Mapping[str, str]
             problems.append(f"{root.key_marks.get(name, start)}: unknown setting {quoted(name)}"
                             f"{suggest(name, list(SETTINGS))}; the config file knows: {', '.join(SETTINGS)}")
     keymap = root.value.get("keymap")
-    keys = _keys(keymap, {binding.id for binding in bindings if binding.id}, problems) if keymap is not None else []
+    keys = _keys(keymap, {binding.id for binding in kafkalab_bindings() if binding.id},
+                 problems) if keymap is not None else []
     _clashes(keys, app_keys, path, problems)
     return UserKeymap(tuple((binding_id, key) for binding_id, key, _ in keys), tuple(problems))
 

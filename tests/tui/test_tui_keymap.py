@@ -4,6 +4,9 @@ show the user's keys, and a mistake in the file is a notification naming file:li
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.commands import bindings
 from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.help import HelpScreen
-from kafkalab.tui.keymap import kafkalab_bindings, load_keymap, user_config_file
+from kafkalab.tui.keymap import BINDING_MODULES, kafkalab_bindings, load_keymap, user_config_file
 from kafkalab.tui.screenshots import SIZE, populate
 from kafkalab.tui.widgets.lab_footer import LabFooter
 
@@ -35,18 +38,32 @@ class TestBindingIds:
         assert len(found) > len(bindings())  # the app's own and every screen's and widget's
         assert [binding for binding in found if not binding.id] == []
 
+    def test_every_module_that_declares_bindings_is_one_the_keymap_check_imports(self) -> None:
+        tui = Path(__file__).resolve().parents[2] / "kafkalab" / "tui"
+        declaring = {".".join(("kafkalab", "tui", *path.relative_to(tui).with_suffix("").parts))
+                     for path in tui.rglob("*.py") if re.search(r"^\s+BINDINGS\b.*=", path.read_text(), re.M)}
+        assert declaring == set(BINDING_MODULES)
+
+    def test_a_key_for_a_screen_not_opened_yet_is_known_with_only_the_app_imported(self, tmp_path: Path) -> None:
+        # Screens and forms load when first shown (issue 18); their ids are as valid as the dashboard's.
+        path = config(tmp_path, "keymap:\n  events.filter: F\n  form.run_from_choice: ctrl+r\n")
+        code = ("import kafkalab.tui.app\nfrom pathlib import Path\nfrom kafkalab.tui.keymap import load_keymap\n"
+                f"print(load_keymap(Path({str(path)!r}), {{}}))\n")
+        shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert "problems=()" in shown and "events.filter" in shown and "form.run_from_choice" in shown
+
     def test_the_config_file_lives_in_the_users_config_directory(self) -> None:
         assert user_config_file().parent.name == "kafkalab" and user_config_file().name == "config.yaml"
 
 
 class TestLoading:
     def test_no_file_means_the_default_keys(self, tmp_path: Path) -> None:
-        loaded = load_keymap(tmp_path / "config.yaml", kafkalab_bindings(), APP_KEYS)
+        loaded = load_keymap(tmp_path / "config.yaml", APP_KEYS)
         assert loaded.as_keymap() == {} and loaded.problems == ()
 
     def test_keys_are_spelled_as_textual_spells_them(self, tmp_path: Path) -> None:
         path = config(tmp_path, "keymap:\n  broker.kill_broker: K\n  screen.events: f5, 5\n  app.help: '!'\n")
-        loaded = load_keymap(path, kafkalab_bindings(), APP_KEYS)
+        loaded = load_keymap(path, APP_KEYS)
         assert loaded.problems == ()
         assert loaded.as_keymap() == {"broker.kill_broker": "K", "screen.events": "f5,5",
                                       "app.help": "exclamation_mark"}
@@ -54,7 +71,7 @@ class TestLoading:
     def test_each_mistake_names_where_it_is_and_the_rest_applies(self, tmp_path: Path) -> None:
         path = config(tmp_path, "keymap:\n  broker.kill_brokr: K\n  clock.pause: ctrl-x\n"
                                 "  broker.restart_broker: R2\n  screen.groups: F\nkeys: {}\n")
-        loaded = load_keymap(path, kafkalab_bindings(), APP_KEYS)
+        loaded = load_keymap(path, APP_KEYS)
         assert loaded.as_keymap() == {"screen.groups": "F"}
         assert loaded.problems == (
             f"{path}:6:1: unknown setting 'keys' (did you mean 'keymap'?); the config file knows: keymap",
@@ -68,14 +85,14 @@ class TestLoading:
 
     def test_a_key_taken_from_another_command_is_said(self, tmp_path: Path) -> None:
         path = config(tmp_path, "keymap:\n  broker.kill_broker: p\n")
-        loaded = load_keymap(path, kafkalab_bindings(), APP_KEYS)
+        loaded = load_keymap(path, APP_KEYS)
         assert loaded.as_keymap() == {"broker.kill_broker": "p"}
         assert loaded.problems == (f"{path}:2:23: p now runs broker.kill_broker instead of record.produce, which is "
                                    f"left without that key (give it another in config.yaml)",)
 
     def test_broken_yaml_is_one_problem_and_no_keys(self, tmp_path: Path) -> None:
         path = config(tmp_path, "keymap: [\n")
-        loaded = load_keymap(path, kafkalab_bindings(), APP_KEYS)
+        loaded = load_keymap(path, APP_KEYS)
         assert loaded.as_keymap() == {}
         assert len(loaded.problems) == 1 and loaded.problems[0].startswith(f"{path}:2:1: invalid YAML")
 
