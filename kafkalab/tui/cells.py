@@ -16,7 +16,7 @@ from itertools import groupby
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
 from kafkalab.cluster.inspect import ABORTED, MARKER, NO_RECORD, NULL_KEY, OPEN, LogWindow
 
@@ -98,26 +98,27 @@ def draw_markers(first_offset: int, width: int, markers: Sequence[Marker]) -> Te
     """A line with each marker's label starting under its offset.
 
     Markers at the same offset share one label (``H=E``: everything written is
-    committed); a label that would overlap the previous one moves right.
+    committed); a label that would overlap the previous one moves right. Built as the
+    line's characters and one span per label: the lanes draw it on every frame.
     """
     at: dict[int, list[Marker]] = {}
     for marker in markers:
         if 0 <= marker.offset - first_offset < width:
             at.setdefault(marker.offset, []).append(marker)
-    line: list[tuple[str, Style | None]] = [(" ", None)] * width
+    chars = [" "] * width
+    spans: list[Span] = []
     taken = -1
     for offset in sorted(at):
         column = max(offset - first_offset, taken + 1)
         for index, marker in enumerate(at[offset]):
-            for char in ("=" if index else "") + marker.label:
-                if column < width:
-                    line[column] = (char, marker.style)
-                column += 1
+            label = ("=" if index else "") + marker.label
+            end = min(column + len(label), width)
+            if column < end:
+                chars[column:end] = label[:end - column]
+                spans.append(Span(column, end, marker.style))
+            column += len(label)
         taken = column - 1
-    text = Text(no_wrap=True, overflow="crop")
-    for char, style in line:
-        text.append(char, style or "")
-    return text
+    return Text("".join(chars), no_wrap=True, overflow="crop", spans=spans)
 
 
 def window_start(log_start: int, log_end: int, width: int, spare: int) -> int:

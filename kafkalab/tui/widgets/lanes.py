@@ -105,7 +105,8 @@ class LaneWidget(ScrollView, KeptLines, can_focus=True):
             return
         top = self.scroll_offset.y
         width = max(size.width, self.size.width)
-        for lane in range(top // LINES_PER_LANE, min(self.lane_count(), (top + self.size.height) // LINES_PER_LANE + 1)):
+        last = min(self.lane_count(), (top + self.size.height + LINES_PER_LANE - 1) // LINES_PER_LANE)
+        for lane in range(top // LINES_PER_LANE, last):
             if self._drawn.get(lane) != self.lane_key(lane):
                 self.refresh(Region(0, lane * LINES_PER_LANE - top, width, LINES_PER_LANE))
 
