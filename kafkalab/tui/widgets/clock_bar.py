@@ -42,7 +42,7 @@ class ClockBar(KeptLines):
         previous = self.line_key(0)
         self._frame = frame
         if self.line_key(0) != previous:
-            self.refresh()
+            self.refresh(self.size.region)
 
     def line_key(self, y: int) -> Hashable:
         """What the bar shows of its frame."""

@@ -26,6 +26,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any, Self, cast
 
 from rich.style import Style
+from textual.color import Color
 from textual.containers import Vertical
 from textual.filter import LineFilter
 from textual.geometry import Region
@@ -57,8 +58,9 @@ class KeptLines(Widget):
         self._kept: dict[int, tuple[Hashable, Strip]] = {}
         #: The widget's and its component classes' Rich styles, read while the kept lines stand (None: the widget's).
         self._kept_styles: dict[str | None, Style] = {}
-        #: What a content line is filled out with (Textual's inner style), or None where effects keep content
-        #: lines on Textual's path; worked out with the kept lines.
+        #: The widget's background and what a content line is filled out with (Textual's inner style), or None
+        #: where effects keep content lines on Textual's path; worked out with the kept lines.
+        self._background = Color(0, 0, 0)
         self._content_fill: Style | None = None
         #: The crop, size and line filters of the last draw, and the lines it returned.
         self._drawn_look: Hashable = None
@@ -113,20 +115,23 @@ class KeptLines(Widget):
         filters = tuple(self.get_line_filters())
         look = (crop, size, filters)
         unsettled = self._unsettled
-        if unsettled is not None and not unsettled and look == self._drawn_look:
-            return list(self._drawn_lines)
-        # A new background or opacity refreshes the widget (Textual refreshes the children of a node whose
-        # background or opacity changed), so they are looked at only here.
-        base_background, background = self.background_colors
-        kept_for = (crop.column_span, size, base_background, background, self.opacity, filters)
         kept = self._kept
-        if kept_for != self._kept_for:
-            kept.clear()
-            self._kept_styles.clear()
-            self._kept_for = kept_for
-            # Textual fills a short content line with its inner style (``StylesCache.render_line``).
-            self._content_fill = (TextualStyle(background=base_background + background).rich_style
-                                  if without_effects(self) and not self.BLANK else None)
+        if unsettled is not None and look == self._drawn_look:
+            if not unsettled:
+                return list(self._drawn_lines)
+            # The widget named the lines that changed. A new background or opacity would have refreshed it whole
+            # (Textual refreshes the children of a node whose background or opacity changed): the kept lines stand.
+        else:
+            base_background, background = self.background_colors
+            kept_for = (crop.column_span, size, base_background, background, self.opacity, filters)
+            if kept_for != self._kept_for:
+                kept.clear()
+                self._kept_styles.clear()
+                self._kept_for = kept_for
+                self._background = background
+                # Textual fills a short content line with its inner style (``StylesCache.render_line``).
+                self._content_fill = (TextualStyle(background=base_background + background).rich_style
+                                      if without_effects(self) and not self.BLANK else None)
         top, _, bottom, _ = self.styles.gutter
         content_end = size.height - bottom
         keys: list[Hashable] = []
@@ -146,7 +151,7 @@ class KeptLines(Widget):
                 key = self.line_key(y - top)
             keys.append(key)
             lines.append(line[1] if line is not None and line[0] == key else None)
-        self._set_content_lines(crop, keys, lines, background, filters)
+        self._set_content_lines(crop, keys, lines, filters)
         # Draw the rest by Textual's path, a run of neighbours at a time.
         start = 0
         while start < len(lines):
@@ -171,7 +176,7 @@ class KeptLines(Widget):
         return list(self._drawn_lines)
 
     def _set_content_lines(self, crop: Region, keys: list[Hashable], lines: list[Strip | None],
-                           background: Any, filters: Sequence[LineFilter]) -> None:
+                           filters: Sequence[LineFilter]) -> None:
         """Draw the content lines missing from ``lines`` between the border and padding of a kept content line.
 
         What Textual's styles pass makes of a content line without effects: the widget's line filled out to the
@@ -196,7 +201,7 @@ class KeptLines(Widget):
                 continue
             middle = self.render_line(y - top).adjust_cell_length(content_width, fill)
             for line_filter in filters:
-                middle = middle.apply_filter(line_filter, background)
+                middle = middle.apply_filter(line_filter, self._background)
             strip = Strip.join([sides.crop(0, left), middle, sides.crop(left + content_width, width)])
             lines[index] = strip
             kept[y] = (keys[index], strip)
