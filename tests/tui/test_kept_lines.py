@@ -7,7 +7,8 @@ from collections.abc import Hashable
 import pytest
 from rich.segment import Segment
 from textual.app import App, ComposeResult
-from textual.geometry import Region
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -159,3 +160,19 @@ async def test_kept_lines_over_a_parent_whose_background_changes_are_drawn_again
         after = lines.render_lines(region)
         assert all(list(new) != list(old) for new, old in zip(after, before, strict=True))
         assert [list(strip) for strip in after] == textual_lines(lines)
+
+
+class _Scrolling(ScrollView, KeptLines):
+    DEFAULT_CSS = "_Scrolling { border: round $accent; padding: 0 1; height: 6; scrollbar-gutter: stable; }"
+
+    def on_mount(self) -> None:
+        self.virtual_size = Size(10, 40)
+
+
+async def test_the_line_width_is_the_scrollable_contents_width() -> None:
+    for widget in (_Lines, _Short, _Scrolling):
+        app = _App(widget)  # type: ignore[arg-type]
+        async with app.run_test(size=(30, 10)) as pilot:
+            await pilot.pause()
+            lines = app.query_one(widget)
+            assert lines.line_width == lines.scrollable_content_region.width > 0

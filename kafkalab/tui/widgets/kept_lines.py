@@ -66,6 +66,12 @@ class KeptLines(Widget):
         self._drawn_look: Hashable = None
         self._drawn_lines: list[Strip] = []
 
+    @property
+    def line_width(self) -> int:
+        """How wide a content line is: ``scrollable_content_region.width`` (inside border, padding and a vertical
+        scrollbar's room) worked out from the widget's own size, where Textual finds the widget on its screen first."""
+        return self.outer_size.width - self.styles.gutter.width - self.scrollbar_size_vertical
+
     def line_key(self, y: int) -> Hashable:
         """Everything content line ``y`` (0 is the first line inside border and padding) shows, but the widget's
         size and styles: equal keys must draw equal lines."""

@@ -71,7 +71,7 @@ class LaneWidget(ScrollView, KeptLines, can_focus=True):
     @property
     def cells_width(self) -> int:
         """How many offset cells fit in a lane."""
-        return max(8, self.scrollable_content_region.width - GUTTER - 1)
+        return max(8, self.line_width - GUTTER - 1)
 
     @property
     def record_width(self) -> int:
@@ -148,7 +148,7 @@ class LaneWidget(ScrollView, KeptLines, can_focus=True):
             text = self.lane_line(lane, row)
             if lane == self.selected_lane and row == 0:
                 style = style + self.component_style("lanes--selected")
-        return text_strip(text, self.app.console, self.scrollable_content_region.width, style)
+        return text_strip(text, self.app.console, self.line_width, style)
 
     def style_of(self, name: str) -> Style:
         """The Rich style of component class ``lanes--<name>``."""
