@@ -208,7 +208,8 @@ class KeptLines(Widget):
             middle = self.render_line(y - top).adjust_cell_length(content_width, fill)
             for line_filter in filters:
                 middle = middle.apply_filter(line_filter, self._background)
-            strip = Strip.join([sides.crop(0, left), middle, sides.crop(left + content_width, width)])
+            strip = middle if content_width == width else Strip.join(
+                [sides.crop(0, left), middle, sides.crop(left + content_width, width)])
             lines[index] = strip
             kept[y] = (keys[index], strip)
 
