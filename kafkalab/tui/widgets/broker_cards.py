@@ -81,9 +81,10 @@ class BrokerCard(KeptLines):
     def show(self, broker: BrokerView) -> None:
         """Draw ``broker`` (cards have a fixed size: no relayout)."""
         self.broker = broker
-        self.set_class(broker.is_controller, "-controller")
-        self.set_class(broker.state == "not running", "-down")
-        self.set_class(broker.state != "not running" and not broker.zk_link_up, "-cut-off")
+        down = broker.state == "not running"
+        # One batch: the styles are worked out again at most once, and only when a class changed.
+        self.update_classes({"-controller": broker.is_controller, "-down": down,
+                             "-cut-off": not down and not broker.zk_link_up})
         self._retitle()
         old, self._lines = self._lines, card_lines(broker)
         width = self.line_width
