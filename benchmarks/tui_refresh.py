@@ -45,13 +45,15 @@ def total_records(cluster: Cluster) -> int:
 Refresh = Callable[[Frame, bool, cProfile.Profile | None], Awaitable[float]]
 
 
-async def refresher(app: KafkaLabApp, pilot: Pilot[None]) -> tuple[Refresh, tuple[Frame, Frame]]:
-    """A refresh of the running app's dashboard, and the two frames (different records) to alternate."""
-    await app.settle(step_ms=2000)
+async def refresher(app: KafkaLabApp, pilot: Pilot[None], timeout: float = 30.0
+                    ) -> tuple[Refresh, tuple[Frame, Frame]]:
+    """A refresh of the running app's dashboard, and the two frames (different records) to alternate; ``timeout``
+    for each wait on the engine (longer under valgrind)."""
+    await app.settle(step_ms=2000, timeout=timeout)
     app.select(topic="topic-07", partition=3)
-    first = await app.settle()
+    first = await app.settle(timeout=timeout)
     app.bridge.run_on_engine(lambda c: c.produce("topic-07", 3, [(b"k", b"v")] * 50))
-    second = await app.settle(step_ms=100)
+    second = await app.settle(step_ms=100, timeout=timeout)
     await pilot.pause()
     displayed = asyncio.Event()
     display = app._display
