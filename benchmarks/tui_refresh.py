@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import time
+from collections.abc import Awaitable, Callable
 
 from bench_support import load_average
+from textual.pilot import Pilot
 from tui_support import cached_dir, fill, summary
 
 from kafkalab.cluster.cluster import Cluster
@@ -37,42 +40,60 @@ def total_records(cluster: Cluster) -> int:
     return sum(p.log_end_offset for t in cluster.snapshot().topics for p in t.partitions if not t.internal)
 
 
+#: A refresh from ``frame`` (``everything``: every widget marked dirty first), with ``profile`` (when not None)
+#: running over its timed window only; returns the UI thread's CPU ms.
+Refresh = Callable[[Frame, bool, cProfile.Profile | None], Awaitable[float]]
+
+
+async def refresher(app: KafkaLabApp, pilot: Pilot[None], timeout: float = 30.0
+                    ) -> tuple[Refresh, tuple[Frame, Frame]]:
+    """A refresh of the running app's dashboard, and the two frames (different records) to alternate; ``timeout``
+    for each wait on the engine (longer under valgrind)."""
+    await app.settle(step_ms=2000, timeout=timeout)
+    app.select(topic="topic-07", partition=3)
+    first = await app.settle(timeout=timeout)
+    app.bridge.run_on_engine(lambda c: c.produce("topic-07", 3, [(b"k", b"v")] * 50))
+    second = await app.settle(step_ms=100, timeout=timeout)
+    await pilot.pause()
+    displayed = asyncio.Event()
+    display = app._display
+
+    def display_and_render(screen: object, renderable: object) -> None:
+        display(screen, renderable)  # type: ignore[arg-type]
+        if renderable is not None:
+            # What a terminal driver would do with the update: turn it into segments to write.
+            sum(1 for _ in app.console.render(renderable))  # type: ignore[arg-type]
+            displayed.set()
+
+    app._display = display_and_render  # type: ignore[method-assign]
+
+    async def refresh(frame: Frame, everything: bool, profile: cProfile.Profile | None) -> float:
+        await pilot.pause()
+        displayed.clear()
+        if profile is not None:
+            profile.enable()
+        began = time.thread_time()
+        if everything:
+            for widget in app.screen.walk_children(with_self=True):
+                widget.refresh()
+        app.post_message(FrameReady(frame))
+        await displayed.wait()
+        spent = (time.thread_time() - began) * 1000
+        if profile is not None:
+            profile.disable()
+        return spent
+
+    return refresh, (first, second)
+
+
 async def measure(app: KafkaLabApp, iterations: int
                   ) -> tuple[list[float], list[float], list[float], list[float], list[float], list[float], int]:
     """UI-thread CPU per refresh: new frame handled, changed widgets re-rendered, screen composed."""
     async with app.run_test(size=(160, 48)) as pilot:
-        await app.settle(step_ms=2000)
-        app.select(topic="topic-07", partition=3)
-        first = await app.settle()
-        app.bridge.run_on_engine(lambda c: c.produce("topic-07", 3, [(b"k", b"v")] * 50))
-        second = await app.settle(step_ms=100)
-        await pilot.pause()
-        displayed = asyncio.Event()
-        display = app._display
-
-        def display_and_render(screen: object, renderable: object) -> None:
-            display(screen, renderable)  # type: ignore[arg-type]
-            if renderable is not None:
-                # What a terminal driver would do with the update: turn it into segments to write.
-                sum(1 for _ in app.console.render(renderable))  # type: ignore[arg-type]
-                displayed.set()
-
-        app._display = display_and_render  # type: ignore[method-assign]
-
-        async def refresh(frame: Frame, everything: bool) -> float:
-            await pilot.pause()
-            displayed.clear()
-            began = time.thread_time()
-            if everything:
-                for widget in app.screen.walk_children(with_self=True):
-                    widget.refresh()
-            app.post_message(FrameReady(frame))
-            await displayed.wait()
-            return (time.thread_time() - began) * 1000
-
-        frames = (first, second)
-        changed = [await refresh(frames[n % 2], False) for n in range(iterations)]
-        repaint = [await refresh(frames[n % 2], True) for n in range(iterations)]
+        refresh, frames = await refresher(app, pilot)
+        first = frames[0]
+        changed = [await refresh(frames[n % 2], False, None) for n in range(iterations)]
+        repaint = [await refresh(frames[n % 2], True, None) for n in range(iterations)]
         build_ms = app.bridge.run_on_engine(lambda c: time_builds(app.bridge, first.request)).result()
         snapshot_ms = app.bridge.run_on_engine(time_snapshots).result()
         moved_cpu_ms: list[float] = []

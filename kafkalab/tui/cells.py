@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import groupby
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
 from kafkalab.cluster.inspect import ABORTED, MARKER, NO_RECORD, NULL_KEY, OPEN, LogWindow
 
@@ -62,27 +61,34 @@ def draw_cells(window: LogWindow | None, first_offset: int, width: int, high_wat
     start = window.first_offset if window is not None else first_offset
     epochs = window.epochs if window is not None else ()
     kinds = window.kinds if window is not None else ()
-    cells: list[tuple[str, Style]] = []
+    segments: list[Segment] = []
+    run: list[str] = []
+    run_style = free_style
     for column in range(width):
         offset = first_offset + column
         index = offset - start
-        if 0 <= index < len(keys):
-            key = keys[index]
-            if key == NO_RECORD:
-                cells.append((GAP, base))
-            else:
-                glyph = COMMITTED if offset < high_watermark else UNCOMMITTED
-                kind = kinds[index] if kinds else 0
-                if kind == MARKER:
-                    cells.append((TXN_MARKER, _cell_style(base, NULL_KEY_COLOUR)))
-                    continue
-                if kind and offset < high_watermark:
-                    glyph = _TXN_GLYPHS[kind]
-                cells.append((glyph, _cell_style(base, colour(key, epochs[index]))))
+        if not 0 <= index < len(keys):
+            glyph, style = FREE, free_style
+        elif keys[index] == NO_RECORD:
+            glyph, style = GAP, base
         else:
-            cells.append((FREE, free_style))
-    return [Segment("".join(glyph for glyph, _ in run), style)
-            for style, run in groupby(cells, key=lambda cell: cell[1])]
+            kind = kinds[index] if kinds else 0
+            if kind == MARKER:
+                glyph, style = TXN_MARKER, _cell_style(base, NULL_KEY_COLOUR)
+            else:
+                committed = offset < high_watermark
+                glyph = (_TXN_GLYPHS[kind] if kind else COMMITTED) if committed else UNCOMMITTED
+                style = _cell_style(base, colour(keys[index], epochs[index]))
+        # Equal styles are mostly the same object (``_cell_style`` is cached): compare by identity first.
+        if run and style is not run_style and style != run_style:
+            segments.append(Segment("".join(run), run_style))
+            run = []
+        if not run:
+            run_style = style
+        run.append(glyph)
+    if run:
+        segments.append(Segment("".join(run), run_style))
+    return segments
 
 
 @dataclass(frozen=True)
@@ -98,26 +104,27 @@ def draw_markers(first_offset: int, width: int, markers: Sequence[Marker]) -> Te
     """A line with each marker's label starting under its offset.
 
     Markers at the same offset share one label (``H=E``: everything written is
-    committed); a label that would overlap the previous one moves right.
+    committed); a label that would overlap the previous one moves right. Built as the
+    line's characters and one span per label: the lanes draw it on every frame.
     """
     at: dict[int, list[Marker]] = {}
     for marker in markers:
         if 0 <= marker.offset - first_offset < width:
             at.setdefault(marker.offset, []).append(marker)
-    line: list[tuple[str, Style | None]] = [(" ", None)] * width
+    chars = [" "] * width
+    spans: list[Span] = []
     taken = -1
     for offset in sorted(at):
         column = max(offset - first_offset, taken + 1)
         for index, marker in enumerate(at[offset]):
-            for char in ("=" if index else "") + marker.label:
-                if column < width:
-                    line[column] = (char, marker.style)
-                column += 1
+            label = ("=" if index else "") + marker.label
+            end = min(column + len(label), width)
+            if column < end:
+                chars[column:end] = label[:end - column]
+                spans.append(Span(column, end, marker.style))
+            column += len(label)
         taken = column - 1
-    text = Text(no_wrap=True, overflow="crop")
-    for char, style in line:
-        text.append(char, style or "")
-    return text
+    return Text("".join(chars), no_wrap=True, overflow="crop", spans=spans)
 
 
 def window_start(log_start: int, log_end: int, width: int, spare: int) -> int:

@@ -93,9 +93,9 @@ class ThroughputHistory:
     def __init__(self) -> None:
         self.topics: dict[str, deque[float]] = {}
         self.brokers: dict[int, deque[float]] = {}
-        self._last_time_ms: float | None = None
-        self._last_topic_ends: dict[str, int] = {}
-        self._last_broker_in: dict[int, int] = {}
+        #: The view the next sample counts from. Its counts are summed only when a sample is taken: a frame
+        #: comes many times per sampling interval, and each sum walks every partition of the cluster.
+        self._last_view: ClusterView | None = None
         #: Bumped on every sample so views can tell whether to redraw.
         self.version = 0
 
@@ -103,34 +103,36 @@ class ThroughputHistory:
         """Forget every sample (the app switched to another cluster)."""
         self.topics.clear()
         self.brokers.clear()
-        self._last_time_ms = None
+        self._last_view = None
         self.version += 1
 
     def add(self, view: ClusterView) -> bool:
         """Take a sample if a sampling interval passed since the last; True if one was taken."""
-        topic_ends = {t.name: sum(p.log_end_offset for p in t.partitions) for t in view.topics}
-        broker_in = {b.broker_id: b.records_in for b in view.brokers}
-        if self._last_time_ms is None or view.time_ms < self._last_time_ms:
-            self._remember(view.time_ms, topic_ends, broker_in)
+        last = self._last_view
+        if last is None or view.time_ms < last.time_ms:
+            self._last_view = view
             return False
-        elapsed = view.time_ms - self._last_time_ms
+        elapsed = view.time_ms - last.time_ms
         if elapsed < SAMPLE_MS:
             return False
         per_second = 1000.0 / elapsed
+        last_topic_ends, topic_ends = topic_log_ends(last), topic_log_ends(view)
         for name, end in topic_ends.items():
             # A restarted broker or a truncated log can move a counter back; that is no negative traffic.
-            rate = max(0, end - self._last_topic_ends.get(name, end)) * per_second
+            rate = max(0, end - last_topic_ends.get(name, end)) * per_second
             self.topics.setdefault(name, deque([0.0] * SAMPLES, maxlen=SAMPLES)).append(rate)
-        for broker_id, count in broker_in.items():
-            rate = max(0, count - self._last_broker_in.get(broker_id, count)) * per_second
-            self.brokers.setdefault(broker_id, deque([0.0] * SAMPLES, maxlen=SAMPLES)).append(rate)
+        last_broker_in = {b.broker_id: b.records_in for b in last.brokers}
+        for broker in view.brokers:
+            count = broker.records_in
+            rate = max(0, count - last_broker_in.get(broker.broker_id, count)) * per_second
+            self.brokers.setdefault(broker.broker_id, deque([0.0] * SAMPLES, maxlen=SAMPLES)).append(rate)
         for gone in set(self.topics) - set(topic_ends):
             del self.topics[gone]
-        self._remember(view.time_ms, topic_ends, broker_in)
+        self._last_view = view
         self.version += 1
         return True
 
-    def _remember(self, time_ms: float, topic_ends: dict[str, int], broker_in: dict[int, int]) -> None:
-        self._last_time_ms = time_ms
-        self._last_topic_ends = topic_ends
-        self._last_broker_in = broker_in
+
+def topic_log_ends(view: ClusterView) -> dict[str, int]:
+    """Each topic's log end offsets summed over its partitions."""
+    return {t.name: sum(p.log_end_offset for p in t.partitions) for t in view.topics}

@@ -62,3 +62,19 @@ async def test_a_backdrop_with_a_border_or_a_new_theme_is_drawn_by_textual() -> 
         after = row.render_lines(row.size.region)
         assert list(after[0]) != list(before)
         assert [list(strip) for strip in after] == textual_lines(row)
+
+
+async def test_a_backdrop_is_drawn_again_only_after_a_refresh_such_as_its_parents_new_background() -> None:
+    app = _App()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        row = app.screen.query_one("#row")
+        before = row.render_lines(row.size.region)
+        # Nothing refreshed it: the lines of its last draw.
+        assert all(again is before[0] for again in row.render_lines(row.size.region))
+        # The row's background is translucent: it is drawn over the screen's, whose change refreshes the row.
+        app.screen.styles.background = "red"
+        await pilot.pause()
+        after = row.render_lines(row.size.region)
+        assert list(after[0]) != list(before[0])
+        assert [list(strip) for strip in after] == textual_lines(row)

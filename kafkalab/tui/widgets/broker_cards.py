@@ -81,18 +81,19 @@ class BrokerCard(KeptLines):
     def show(self, broker: BrokerView) -> None:
         """Draw ``broker`` (cards have a fixed size: no relayout)."""
         self.broker = broker
-        self.set_class(broker.is_controller, "-controller")
-        self.set_class(broker.state == "not running", "-down")
-        self.set_class(broker.state != "not running" and not broker.zk_link_up, "-cut-off")
+        down = broker.state == "not running"
+        # One batch: the styles are worked out again at most once, and only when a class changed.
+        self.update_classes({"-controller": broker.is_controller, "-down": down,
+                             "-cut-off": not down and not broker.zk_link_up})
         self._retitle()
         old, self._lines = self._lines, card_lines(broker)
-        width = self.size.width
+        width = self.line_width
         for y in range(max(len(old), len(self._lines))):
             if old[y:y + 1] != self._lines[y:y + 1]:
                 self.refresh(Region(0, y, width, 1))
 
     def _retitle(self) -> None:
-        title = card_title(self.broker, self.size.width)
+        title = card_title(self.broker, self.line_width)
         if self.border_title != title:
             self.border_title = title
 
@@ -104,7 +105,7 @@ class BrokerCard(KeptLines):
         return self._lines[y] if y < len(self._lines) else None
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.line_width
         line = self._lines[y] if y < len(self._lines) else None
         text = Text() if line is None else card_line(line, width)
         return ellipsis_strip(text, self.app.console, width, self.line_style())

@@ -42,7 +42,7 @@ class ClockBar(KeptLines):
         previous = self.line_key(0)
         self._frame = frame
         if self.line_key(0) != previous:
-            self.refresh()
+            self.refresh(self.size.region)
 
     def line_key(self, y: int) -> Hashable:
         """What the bar shows of its frame."""
@@ -67,7 +67,7 @@ class ClockBar(KeptLines):
     def render_line(self, y: int) -> Strip:
         # Straight to a strip (``strips.py``): Textual's path for a Text was most of what a frame's refresh cost;
         # the strip is kept while the clock stands still (``line_key``).
-        return ellipsis_strip(self.render(), self.app.console, self.size.width, self.line_style())
+        return ellipsis_strip(self.render(), self.app.console, self.line_width, self.line_style())
 
     def render(self) -> Text:
         """The bar's line as text (drawn by ``render_line``)."""
@@ -79,7 +79,7 @@ class ClockBar(KeptLines):
         # Narrower bars drop detail in this order; the run state, speed, controller and "? help" always stay.
         for cut in range(len(CUTS) + 1):
             text = self._line(frame, frozenset(CUTS[:cut]))
-            if text.cell_len <= self.size.width:
+            if text.cell_len <= self.line_width:
                 break
         return text
 

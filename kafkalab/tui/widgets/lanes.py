@@ -71,7 +71,7 @@ class LaneWidget(ScrollView, KeptLines, can_focus=True):
     @property
     def cells_width(self) -> int:
         """How many offset cells fit in a lane."""
-        return max(8, self.scrollable_content_region.width - GUTTER - 1)
+        return max(8, self.line_width - GUTTER - 1)
 
     @property
     def record_width(self) -> int:
@@ -105,7 +105,8 @@ class LaneWidget(ScrollView, KeptLines, can_focus=True):
             return
         top = self.scroll_offset.y
         width = max(size.width, self.size.width)
-        for lane in range(top // LINES_PER_LANE, min(self.lane_count(), (top + self.size.height) // LINES_PER_LANE + 1)):
+        last = min(self.lane_count(), (top + self.size.height + LINES_PER_LANE - 1) // LINES_PER_LANE)
+        for lane in range(top // LINES_PER_LANE, last):
             if self._drawn.get(lane) != self.lane_key(lane):
                 self.refresh(Region(0, lane * LINES_PER_LANE - top, width, LINES_PER_LANE))
 
@@ -147,7 +148,7 @@ class LaneWidget(ScrollView, KeptLines, can_focus=True):
             text = self.lane_line(lane, row)
             if lane == self.selected_lane and row == 0:
                 style = style + self.component_style("lanes--selected")
-        return text_strip(text, self.app.console, self.scrollable_content_region.width, style)
+        return text_strip(text, self.app.console, self.line_width, style)
 
     def style_of(self, name: str) -> Style:
         """The Rich style of component class ``lanes--<name>``."""

@@ -86,7 +86,7 @@ class PartitionLanes(LaneWidget):
     def _header(self, partition: PartitionView, selected: bool) -> Text:
         """The lane's first line: Kafka's describe columns, or where they do not fit, the same in order of need."""
         full = self._describe(partition, selected, compact=False)
-        if full.cell_len <= self.scrollable_content_region.width:
+        if full.cell_len <= self.line_width:
             return full
         return self._describe(partition, selected, compact=True)
 

@@ -165,7 +165,7 @@ class TopicList(ScrollView, KeptLines, can_focus=True):
         return self._rows[index], index == self._cursor, self.has_focus
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self.line_width
         if y == 0:
             return self._header(width)
         index = y - 1 + self.scroll_offset.y
