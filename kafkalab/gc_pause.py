@@ -18,7 +18,7 @@ def freeze_with_rare_full_passes() -> None:
     """Freeze what exists now (it lives as long as the process) and make full passes rarer.
 
     ``kafkalab serve`` under a network client's load (5,000 records/s) made a full pass every
-    5-8 s, 10-65 ms each (the journal's events are most of what they walk; it keeps 200,000):
+    5-8 s, 17-65 ms each (the journal's events are most of what they walk; it keeps 200,000):
     each one held up every record in flight. Python decides on a full pass every ``threshold2``
     younger passes, and the younger passes still free the short-lived garbage of requests.
     """
