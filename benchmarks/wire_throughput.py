@@ -12,9 +12,10 @@ in flight per connection, so every record can leave in a request of its own) and
 ``enable.idempotence`` (at most 5 in flight, Kafka's Java producer's default), where the
 records that wait for a free request travel together. The latency clients run at a lower
 priority than the cluster (``--client-nice``, 19 by default; 0 for the same priority).
+``--latency-only`` runs just the latency part, on a new ``serve`` (no mock cluster, no throughput runs).
 
 Run: ``python benchmarks/wire_throughput.py [--records 200000] [--consume 1000000] [--rate 5000] [--seconds 10]
-[--client-nice 19]``.
+[--client-nice 19] [--latency-only]``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from kafkalab.gc_pause import freeze_with_rare_full_passes
 from tests.wire.serve_process import ServeProcess
 
 TOPIC = "bench"
@@ -158,9 +160,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     parser.add_argument("--client-nice", type=int, default=19,
                         help="niceness the latency clients run at (0: the same priority as the cluster)")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="run only the latency part (no mock cluster, no throughput runs)")
     args = parser.parse_args()
     total = max(args.records, args.consume)
     print(f"machine load (1/5/15 min): {os.getloadavg()}")
+    if args.latency_only:
+        with tempfile.TemporaryDirectory() as directory:
+            serve = ServeProcess(Path(directory) / "data")
+            try:
+                config = {"bootstrap.servers": serve.bootstrap}
+                create_topic(config)
+                idempotent_latencies, latencies = measure_latency(config, args)
+            finally:
+                serve.stop(300)
+        report_latency(args, idempotent_latencies, latencies)
+        return
 
     # The mock cluster lives inside the client that asks for it and listens on loopback ports:
     # keep that client for the whole run and point the measured clients at its brokers.
@@ -177,14 +192,7 @@ def main() -> None:
             create_topic(config)
             lab_produce = produce(config, total)
             lab_consume, lab_read = consume(config, args.consume)
-            # The latency clients yield the CPU to the cluster (``--client-nice``): on a machine with two
-            # CPUs, librdkafka's threads spin while a connection's five requests are in flight and took
-            # over a core from the brokers (p99 55-71 ms at nice 0, 19 ms at nice 19, 2026-12-03).
-            # Clients of a real cluster run on other machines; a slower client only adds to what it measures.
-            os.nice(args.client_nice)
-            # The idempotent run first: the other leaves the brokers a backlog of requests to work off.
-            idempotent_latencies = latency(config, args.rate, args.seconds, idempotent=True)
-            latencies = latency(config, args.rate, args.seconds, idempotent=False)
+            idempotent_latencies, latencies = measure_latency(config, args)
         finally:
             serve.stop(300)
 
@@ -192,6 +200,27 @@ def main() -> None:
           f"mock {mock_produce:,.0f} rec/s, ratio {lab_produce / mock_produce:.2f}x (target >= 0.5x)")
     print(f"consume: kafkalab read {lab_read:,} records at {lab_consume:,.0f} rec/s, mock read {mock_read:,} at "
           f"{mock_consume:,.0f} rec/s, ratio {lab_consume / mock_consume:.2f}x (target >= 0.5x)")
+    report_latency(args, idempotent_latencies, latencies)
+    print(f"machine load (1/5/15 min): {os.getloadavg()}")
+
+
+def measure_latency(config: dict[str, Any], args: argparse.Namespace) -> tuple[list[float], list[float]]:
+    """The latency runs at ``--client-nice``: the idempotent producer's latencies, then the default one's."""
+    # The latency clients yield the CPU to the cluster (``--client-nice``): on a machine with two
+    # CPUs, librdkafka's threads spin while a connection's five requests are in flight and took
+    # over a core from the brokers (p99 55-71 ms at nice 0, 19 ms at nice 19, 2026-12-03).
+    # Clients of a real cluster run on other machines; a slower client only adds to what it measures.
+    os.nice(args.client_nice)
+    # Nor should the client's own full garbage collections, over what the throughput runs left, stop its
+    # producer and consumer: they are frozen, and full passes made rare, as ``kafkalab serve`` does.
+    freeze_with_rare_full_passes()
+    # The idempotent run first: the other leaves the brokers a backlog of requests to work off.
+    idempotent_latencies = latency(config, args.rate, args.seconds, idempotent=True)
+    return idempotent_latencies, latency(config, args.rate, args.seconds, idempotent=False)
+
+
+def report_latency(args: argparse.Namespace, idempotent_latencies: list[float], latencies: list[float]) -> None:
+    """Print each producer's latency percentiles."""
     for name, values in (("not idempotent, up to 1,000,000 requests in flight", latencies),
                          ("idempotent, up to 5 requests in flight", idempotent_latencies)):
         if values:
@@ -202,7 +231,6 @@ def main() -> None:
                   f"(target p99 <= 20 ms)")
         else:
             print(f"end-to-end latency at {args.rate} rec/s ({name}): no record came back within the run")
-    print(f"machine load (1/5/15 min): {os.getloadavg()}")
 
 
 if __name__ == "__main__":

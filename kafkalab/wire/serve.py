@@ -9,7 +9,6 @@ cluster cleanly.
 
 from __future__ import annotations
 
-import gc
 import json
 import signal
 import threading
@@ -23,6 +22,7 @@ from kafkalab.actions.execute import ActionOutcome, execute
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import KafkaError
 from kafkalab.events.journal import Event
+from kafkalab.gc_pause import freeze_with_rare_full_passes
 from kafkalab.scenarios.model import parse_step
 from kafkalab.scenarios.report import QUIET_KINDS
 from kafkalab.scenarios.runner import report_step
@@ -102,8 +102,8 @@ class Server:
         self.session = Session(self.cluster, self.cluster.meta.seed)
         self.driver.submit(lambda: self.cluster.journal.subscribe(self._narrate)).result()
         # What start-up built (modules, brokers, logs, timers) lives as long as the process: moved out of
-        # the collector's reach, a full collection scans only what clients' traffic made since.
-        gc.freeze()
+        # the collector's reach, a full collection scans only what clients' traffic made since, and rarely.
+        freeze_with_rare_full_passes()
         self.say(f"bootstrap: {self.listener.bootstrap}")
 
     def on_engine(self, work: Callable[[Callable[[Any], None]], None], timeout: float = STEP_TIMEOUT_SECONDS) -> Any:
