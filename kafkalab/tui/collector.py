@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import gc
 
-#: Younger passes between full ones (Python's default is 10).
-FULL_PASS_EVERY = 100
+from kafkalab.gc_pause import FULL_PASS_EVERY
 
 
 class CollectorTuning:

@@ -13,11 +13,10 @@ from tui_helpers import record_notes
 
 from kafkalab.actions.client_actions import StartConsumer
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.gc_pause import collector_paused
+from kafkalab.gc_pause import FULL_PASS_EVERY, collector_paused
 from kafkalab.tui import run_tui
 from kafkalab.tui.app import KafkaLabApp
 from kafkalab.tui.bridge import EngineBridge
-from kafkalab.tui.collector import FULL_PASS_EVERY
 from kafkalab.tui.forms import ActionForm
 from kafkalab.tui.help import LANE_GLYPHS, HelpScreen
 from kafkalab.tui.screens.dashboard import LEGEND, TXN_LEGEND
