@@ -141,6 +141,9 @@ class Network:
         self._incarnations: dict[str, int] = {}
         self._cut: set[frozenset[str]] = set()
         self._latency: dict[frozenset[str], float] = {}
+        #: Each directed pair's entry of ``_latency`` (-1 for none), kept until a latency is set or forgotten:
+        #: every message is delivered after its link's latency, and a ``link_key`` is a new frozenset to hash.
+        self._pair_latency: dict[tuple[str, str], float] = {}
         self._pending: dict[int, _Pending] = {}
         self._timeouts: dict[float, _Timeouts] = {}
         self._ids = itertools.count(1)
@@ -182,17 +185,22 @@ class Network:
     def set_latency(self, a: str, b: str, latency_ms: float) -> None:
         """Make messages between ``a`` and ``b`` take ``latency_ms`` each way."""
         self._latency[link_key(a, b)] = max(0.0, latency_ms)
+        self._pair_latency.clear()
 
     def forget_links(self, node: str) -> None:
         """Drop every cut and latency set on ``node``'s links (a client connection that closed)."""
         self._cut = {link for link in self._cut if node not in link}
         self._latency = {link: ms for link, ms in self._latency.items() if node not in link}
+        self._pair_latency.clear()
 
     def latency(self, a: str, b: str) -> float:
         """One-way latency between ``a`` and ``b``."""
         if not self._latency:  # the usual case: no link was slowed, so no key to build per message
             return self.default_latency_ms
-        return self._latency.get(link_key(a, b), self.default_latency_ms)
+        explicit = self._pair_latency.get((a, b))
+        if explicit is None:
+            explicit = self._pair_latency[(a, b)] = self._latency.get(link_key(a, b), -1.0)
+        return self.default_latency_ms if explicit < 0 else explicit
 
     def link_up(self, a: str, b: str) -> bool:
         """True unless the link between ``a`` and ``b`` is cut."""

@@ -238,20 +238,21 @@ class PartitionLog:
                     chunk_start = position
                 chunk.append((position - chunk_start, header))
             self._write_chunk(view, chunk_start, len(buf), chunk)
-        started = [EpochEntry(e, o) for e, o in epochs if self.leader_epoch_cache.assign(e, o)]
+        started = [EpochEntry(e, o) for e, o in epochs if self.leader_epoch_cache.assign(e, o)] if epochs else []
         flushed = self._log_end_offset - self._recovery_point >= self._config.flush_messages
         if flushed:
             self.flush(now_ms)
-        max_timestamp, offset_of_max = NO_TIMESTAMP, -1
+        max_timestamp, offset_of_max, record_count = NO_TIMESTAMP, -1, 0
         for _, header in batches:
             if header.max_timestamp > max_timestamp:
                 max_timestamp, offset_of_max = header.max_timestamp, header.last_offset
+            record_count += header.record_count
         return LogAppendInfo(
             first_offset=batches[0][1].base_offset if batches else self._log_end_offset,
             last_offset=batches[-1][1].last_offset if batches else self._log_end_offset - 1,
             max_timestamp=max_timestamp, offset_of_max_timestamp=offset_of_max, log_append_time=log_append_time,
             log_start_offset=self._log_start_offset, batch_count=len(batches),
-            record_count=sum(header.record_count for _, header in batches), valid_bytes=len(buf),
+            record_count=record_count, valid_bytes=len(buf),
             rolled=tuple(rolled), epochs_started=tuple(started), flushed=flushed)
 
     def _write_chunk(self, view: memoryview, start: int, end: int, chunk: Batches) -> None:
@@ -322,8 +323,12 @@ class PartitionLog:
                              f"log segments in the range {self._log_start_offset} to {self._log_end_offset}.")
         if fetch_offset == self._log_end_offset:
             return b""
-        first = max(0, bisect.bisect_right(self._segments, fetch_offset, key=lambda s: s.base_offset) - 1)
-        for segment in self._segments[first:]:
+        segments = self._segments
+        if fetch_offset >= segments[-1].base_offset:  # a follower's or a consumer's read at the tail
+            first = len(segments) - 1
+        else:
+            first = max(0, bisect.bisect_right(segments, fetch_offset, key=lambda s: s.base_offset) - 1)
+        for segment in segments[first:]:
             data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message, self._log_end_offset)
             if data is not None:
                 return data

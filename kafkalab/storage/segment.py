@@ -84,10 +84,11 @@ class CorruptSegmentError(KafkaError):
 
 
 def _write_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> None:
-    with memoryview(data) as view:
-        written = 0
-        while written < len(view):
-            written += os.pwrite(fd, view[written:], position + written)
+    written = os.pwrite(fd, data, position)  # all of it, almost always: no view to slice
+    if written < len(data):
+        with memoryview(data) as view:
+            while written < len(view):
+                written += os.pwrite(fd, view[written:], position + written)
 
 
 class LogSegment:
@@ -345,18 +346,20 @@ class LogSegment:
 
     def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> None:
         """Write ``data`` (whole batches, positions relative to it) at the end and index it."""
-        self._ensure_indexes()
+        if not self._indexes_ready:
+            self._ensure_indexes()
         position = self._size
-        with storage_errors(self.log_path, "append to"):
-            _write_all(self._handles.get(self.log_path), data, position)
+        with storage_errors(self._log_path, "append to"):
+            _write_all(self._handles.get(self._log_path), data, position)
         self._size = position + len(data)
         self._unflushed = True
         if position == 0:
             self._first_batch_timestamp = batches[0][1].max_timestamp
+        recent = self._recent
         for relative, header in batches:
             self._index_batch(position + relative, header)
+            recent.append((header.base_offset, position + relative))
         self._next_offset = batches[-1][1].next_offset
-        self._recent.extend((header.base_offset, position + relative) for relative, header in batches)
 
     @property
     def next_offset(self) -> int:
@@ -403,13 +406,17 @@ class LogSegment:
 
     def time_waited_for_roll(self, now_ms: int, message_timestamp: int) -> int:
         """How long this segment has been open, by record time when it has one (Kafka's ``timeWaitedForRoll``)."""
-        if self.first_batch_timestamp >= 0:
-            return message_timestamp - self.first_batch_timestamp
+        first = self._first_batch_timestamp
+        if first is None:  # read from the log once after a restart; every append asks
+            first = self.first_batch_timestamp
+        if first >= 0:
+            return message_timestamp - first
         return now_ms - self.created_ms
 
     def indexes_full(self, max_index_bytes: int) -> bool:
         """True when either index reached ``segment.index.bytes`` (the time index keeps one slot for roll)."""
-        self._ensure_indexes()
+        if not self._indexes_ready:  # asked before every append
+            self._ensure_indexes()
         return (len(self.offset_index) >= max_index_bytes // OffsetIndex.ENTRY_SIZE
                 or len(self.time_index) >= max_index_bytes // TimeIndex.ENTRY_SIZE - 1)
 
