@@ -178,7 +178,7 @@ class ReplicaFetcher:
                 continue
             sent = self._build(max_bytes)
             request = FetchRequest(self.ctx.broker_id, config["replica.fetch.wait.max.ms"], 1,
-                                   10 * config["replica.fetch.max.bytes"], sent.partitions,
+                                   10 * max_bytes, sent.partitions,
                                    session_id=sent.session_id, session_epoch=sent.epoch, forgotten=sent.forgotten)
             response = yield _request(self.ctx, leader_node, request, timeout + request.max_wait_ms)
             if isinstance(response, Errors):

@@ -224,20 +224,17 @@ class PartitionLog:
     def _append(self, buf: bytes | bytearray, batches: Batches, now_ms: int, epochs: list[tuple[int, int]],
                 log_append_time: int) -> LogAppendInfo:
         rolled: list[RolledSegment] = []
-        chunk: Batches = []
-        chunk_start = 0
-        with memoryview(buf) as view:
-            for position, header in batches:
-                pending = position - chunk_start if chunk else 0
-                reason = self._roll_reason(self._segments[-1], pending, header, now_ms)
-                if reason is not None:
-                    self._write_chunk(view, chunk_start, position, chunk)
-                    chunk = []
-                    rolled.append(self._roll(header.base_offset, reason, now_ms))
-                if not chunk:
-                    chunk_start = position
-                chunk.append((position - chunk_start, header))
-            self._write_chunk(view, chunk_start, len(buf), chunk)
+        # The batches from index ``begin`` on, starting at ``start`` in ``buf``, go to the active segment;
+        # a batch that must start a new segment writes those before it first.
+        start = batches[0][0] if batches else 0
+        begin = 0
+        for index, (position, header) in enumerate(batches):
+            reason = self._roll_reason(self._segments[-1], position - start, header, now_ms)
+            if reason is not None:
+                self._write_chunk(buf, start, position, batches[begin:index])
+                rolled.append(self._roll(header.base_offset, reason, now_ms))
+                start, begin = position, index
+        self._write_chunk(buf, start, len(buf), batches[begin:] if begin else batches)
         started = [EpochEntry(e, o) for e, o in epochs if self.leader_epoch_cache.assign(e, o)] if epochs else []
         flushed = self._log_end_offset - self._recovery_point >= self._config.flush_messages
         if flushed:
@@ -255,11 +252,17 @@ class PartitionLog:
             record_count=record_count, valid_bytes=len(buf),
             rolled=tuple(rolled), epochs_started=tuple(started), flushed=flushed)
 
-    def _write_chunk(self, view: memoryview, start: int, end: int, chunk: Batches) -> None:
-        if chunk:
-            self._segments[-1].append(view[start:end], chunk)
-            self._log_end_offset = chunk[-1][1].next_offset
-            self.on_change()
+    def _write_chunk(self, buf: bytes | bytearray, start: int, end: int, chunk: Batches) -> None:
+        """Append ``buf[start:end]``, holding ``chunk`` (positions in ``buf``), to the active segment."""
+        if not chunk:
+            return
+        if start == 0 and end == len(buf):  # the usual append: every batch into one segment, no view to cut
+            self._segments[-1].append(buf, chunk)
+        else:
+            with memoryview(buf) as view, view[start:end] as part:
+                self._segments[-1].append(part, [(position - start, header) for position, header in chunk])
+        self._log_end_offset = chunk[-1][1].next_offset
+        self.on_change()
 
     def _roll_reason(self, segment: LogSegment, pending: int, header: BatchHeader, now_ms: int) -> str | None:
         """Why the next batch must start a new segment, if it must (Kafka's ``LogSegment.shouldRoll``)."""

@@ -23,6 +23,7 @@ from kafkalab.storage.files import (
     TIME_INDEX_SUFFIX,
     TXN_INDEX_SUFFIX,
     segment_file,
+    storage_error,
     storage_errors,
 )
 from kafkalab.storage.offset_index import OffsetIndex
@@ -103,6 +104,8 @@ class LogSegment:
         self._index_interval_bytes = index_interval_bytes
         self._size = size
         self._log_path = segment_file(directory, base_offset, LOG_SUFFIX, suffix)
+        #: Its name as the descriptor pool keys it, for the reads and appends (a ``Path``'s ``str`` is a Python call).
+        self._log_file = str(self._log_path)
         self.offset_index = OffsetIndex(segment_file(directory, base_offset, INDEX_SUFFIX, suffix), base_offset, on_disk=on_disk)
         self.time_index = TimeIndex(segment_file(directory, base_offset, TIME_INDEX_SUFFIX, suffix), base_offset, on_disk=on_disk)
         self.txn_index = TransactionIndex(segment_file(directory, base_offset, TXN_INDEX_SUFFIX, suffix))
@@ -151,8 +154,10 @@ class LogSegment:
 
     def read_bytes(self, position: int, size: int) -> bytes:
         """Read ``size`` bytes of log data at ``position`` (every read of segment data comes here)."""
-        with storage_errors(self.log_path, "read"):
-            return os.pread(self._handles.get(self.log_path), size, position)
+        try:
+            return os.pread(self._handles.get(self._log_file), size, position)
+        except OSError as exc:
+            raise storage_error(self._log_path, "read", exc) from None
 
     def _ensure_indexes(self) -> None:
         if self._indexes_ready:
@@ -349,8 +354,10 @@ class LogSegment:
         if not self._indexes_ready:
             self._ensure_indexes()
         position = self._size
-        with storage_errors(self._log_path, "append to"):
-            _write_all(self._handles.get(self._log_path), data, position)
+        try:
+            _write_all(self._handles.get(self._log_file), data, position)
+        except OSError as exc:
+            raise storage_error(self._log_path, "append to", exc) from None
         self._size = position + len(data)
         self._unflushed = True
         if position == 0:
@@ -539,6 +546,7 @@ class LogSegment:
         self.offset_index.write()
         self.time_index.write()
         self._log_path = segment_file(self.directory, self.base_offset, LOG_SUFFIX, suffix)
+        self._log_file = str(self._log_path)
         os.replace(old_log, self._log_path)
         self.offset_index.rename(segment_file(self.directory, self.base_offset, INDEX_SUFFIX, suffix))
         self.time_index.rename(segment_file(self.directory, self.base_offset, TIME_INDEX_SUFFIX, suffix))
