@@ -269,15 +269,20 @@ class LogSegment:
         return self._find_batch(offset, block_bytes)
 
     def _find_batch(self, offset: int, block_bytes: int = _BLOCK) -> tuple[int, BatchHeader, bytes, int] | None:
-        indexed_offset, start = self.offset_index.lookup(offset)
-        # How the first header must agree with what put the walk there: (field, offset, exactly).
-        anchor = ("last", indexed_offset, True) if start else ("base", self.base_offset, False)
         recent = self._recent
-        if recent and offset >= recent[0][0]:
-            # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
-            base, position = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1]
-            if position > start:
-                start, anchor = position, ("base", base, True)
+        # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
+        latest = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1] \
+            if recent and offset >= recent[0][0] else None
+        # How the first header must agree with what put the walk there: (field, offset, exactly).
+        anchor: tuple[str, int, bool]
+        if latest is not None and latest[1] > self.offset_index.last_position:
+            # Past the last index entry: the index could only start the walk earlier, so it is not searched.
+            start, anchor = latest[1], ("base", latest[0], True)
+        else:
+            indexed_offset, start = self.offset_index.lookup(offset)
+            anchor = ("last", indexed_offset, True) if start else ("base", self.base_offset, False)
+            if latest is not None and latest[1] > start:
+                start, anchor = latest[1], ("base", latest[0], True)
         from_index = anchor[0] == "last"
         try:
             for position, header, block, rel in self._walk(start, whole=False, block_bytes=block_bytes):
