@@ -195,12 +195,10 @@ def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
             throw, send_value = awaited.error, (None if awaited.error else awaited.result())
 
     def on_done(future: Future[Any]) -> None:
-        # The future's own fields, not ``error`` and ``result()``: a replica fetcher resumes here every round.
-        error = future._error
-        if error is not None:
-            advance(throw=error)
+        if future.error is not None:
+            advance(throw=future.error)
         else:
-            advance(future._result)
+            advance(future.result())
 
     advance()
 
