@@ -160,6 +160,7 @@ class ReplicaFetcher:
         timeout = config["request.timeout.ms"]
         backoff = config["replica.fetch.backoff.ms"]
         max_bytes = config["replica.fetch.max.bytes"]
+        wait_ms = config["replica.fetch.wait.max.ms"]
         while self.partitions:
             now = self.ctx.now_ms
             self._look(now)
@@ -177,8 +178,8 @@ class ReplicaFetcher:
                 yield Sleep(min(s.delayed_until_ms for s in self._backing_off.values()) - now)
                 continue
             sent = self._build(max_bytes)
-            request = FetchRequest(self.ctx.broker_id, config["replica.fetch.wait.max.ms"], 1,
-                                   10 * config["replica.fetch.max.bytes"], sent.partitions,
+            request = FetchRequest(self.ctx.broker_id, wait_ms, 1,
+                                   10 * max_bytes, sent.partitions,
                                    session_id=sent.session_id, session_epoch=sent.epoch, forgotten=sent.forgotten)
             response = yield _request(self.ctx, leader_node, request, timeout + request.max_wait_ms)
             if isinstance(response, Errors):

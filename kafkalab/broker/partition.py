@@ -243,10 +243,11 @@ class Partition:
         of the maximal ISR and of every eligible follower that is caught up and may join it
         (``shouldWaitForReplicaToJoinIsr``), so a rejoining follower is not left behind.
         """
-        if not self.is_leader or self.is_under_min_isr:
+        # ``is_leader`` and ``is_under_min_isr``, read once: a leader asks after every append and follower fetch.
+        if self.leader_id != self.broker_id or len(self.isr) < self.effective_min_isr:
             return None
         leader_end = self.log.log_end_offset
-        maximal_isr = self.maximal_isr
+        maximal_isr = self.isr if self._pending_isr is None else self.maximal_isr
         new_hw = leader_end
         for replica, follower in self.followers.items():
             if follower.log_end_offset < new_hw and (

@@ -1,4 +1,8 @@
-"""Produce (API key 0): a client hands record batches to partition leaders."""
+"""Produce (API key 0): a client hands record batches to partition leaders.
+
+Plain dataclasses, unlike most messages: every produce request builds each of them once, and a frozen
+dataclass sets each field through ``object.__setattr__`` (see ``fetch.py``). Nothing changes them once built.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from kafkalab.errors import Errors
 from kafkalab.protocol.types import Request, TopicPartition
 
 
-@dataclass(frozen=True)
+@dataclass
 class ProduceRequest(Request["ProduceResponse"]):
     """Batches per partition; ``acks`` is 0, 1 or -1 (all)."""
 
@@ -22,7 +26,7 @@ class ProduceRequest(Request["ProduceResponse"]):
     abortable_errors: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass
 class PartitionProduceResponse:
     """Where a partition's batch landed, or why it did not."""
 
@@ -33,6 +37,6 @@ class PartitionProduceResponse:
     message: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class ProduceResponse:
     partitions: dict[TopicPartition, PartitionProduceResponse]

@@ -136,11 +136,14 @@ class Network:
 
     def __init__(self, scheduler: Scheduler, default_latency_ms: float = DEFAULT_LATENCY_MS) -> None:
         self.scheduler = scheduler
-        self.default_latency_ms = default_latency_ms
+        self._default_latency_ms = default_latency_ms
         self._handlers: dict[str, RequestHandler] = {}
         self._incarnations: dict[str, int] = {}
         self._cut: set[frozenset[str]] = set()
         self._latency: dict[frozenset[str], float] = {}
+        #: Each directed pair's latency, kept until a latency is set or forgotten: every message is delivered
+        #: after its link's latency, and a ``link_key`` is a new frozenset to hash.
+        self._pair_latency: dict[tuple[str, str], float] = {}
         self._pending: dict[int, _Pending] = {}
         self._timeouts: dict[float, _Timeouts] = {}
         self._ids = itertools.count(1)
@@ -148,6 +151,16 @@ class Network:
         self.messages_dropped = 0
 
     # -- nodes ---------------------------------------------------------------------
+
+    @property
+    def default_latency_ms(self) -> float:
+        """One-way latency of every link without one of its own."""
+        return self._default_latency_ms
+
+    @default_latency_ms.setter
+    def default_latency_ms(self, latency_ms: float) -> None:
+        self._default_latency_ms = latency_ms
+        self._pair_latency.clear()
 
     def attach(self, node: str, handler: RequestHandler) -> None:
         """Bring ``node`` up: from now on requests to it reach ``handler``."""
@@ -182,17 +195,22 @@ class Network:
     def set_latency(self, a: str, b: str, latency_ms: float) -> None:
         """Make messages between ``a`` and ``b`` take ``latency_ms`` each way."""
         self._latency[link_key(a, b)] = max(0.0, latency_ms)
+        self._pair_latency.clear()
 
     def forget_links(self, node: str) -> None:
         """Drop every cut and latency set on ``node``'s links (a client connection that closed)."""
         self._cut = {link for link in self._cut if node not in link}
         self._latency = {link: ms for link, ms in self._latency.items() if node not in link}
+        self._pair_latency.clear()
 
     def latency(self, a: str, b: str) -> float:
         """One-way latency between ``a`` and ``b``."""
         if not self._latency:  # the usual case: no link was slowed, so no key to build per message
-            return self.default_latency_ms
-        return self._latency.get(link_key(a, b), self.default_latency_ms)
+            return self._default_latency_ms
+        latency = self._pair_latency.get((a, b))
+        if latency is None:
+            latency = self._pair_latency[(a, b)] = self._latency.get(link_key(a, b), self._default_latency_ms)
+        return latency
 
     def link_up(self, a: str, b: str) -> bool:
         """True unless the link between ``a`` and ``b`` is cut."""
@@ -250,7 +268,9 @@ class Network:
 
         The action and its arguments travel as they are, not in a closure: every message is delivered through here.
         """
-        latency = self.latency(source, destination) if self._latency else self.default_latency_ms
+        latency = self._pair_latency.get((source, destination)) if self._latency else self._default_latency_ms
+        if latency is None:  # a pair not seen since the latencies last changed
+            latency = self.latency(source, destination)
         self.scheduler.call_later(latency, self._land, source, destination, action, args)
 
     def _land(self, source: str, destination: str, action: Callable[..., None], args: tuple[Any, ...]) -> None:

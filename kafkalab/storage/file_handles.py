@@ -24,9 +24,9 @@ class FileHandles:
         self._capacity = capacity
         self._fds: OrderedDict[str, int] = OrderedDict()
 
-    def get(self, path: Path, create: bool = False) -> int:
+    def get(self, path: Path | str, create: bool = False) -> int:
         """A read-write descriptor for ``path``, opening (and creating, if asked) it on first use."""
-        key = str(path)
+        key = str(path)  # a str stays itself, without a Path's Python-level __str__
         fd = self._fds.get(key)
         if fd is not None:
             self._fds.move_to_end(key)

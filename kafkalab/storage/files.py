@@ -87,7 +87,12 @@ class storage_errors:  # named as the function it replaced: ``with storage_error
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if isinstance(exc, OSError):
-            raise KafkaStorageError(exc.filename or self.path, self.operation, exc) from None
+            raise storage_error(self.path, self.operation, exc) from None
+
+
+def storage_error(path: Path | str, operation: str, exc: OSError) -> KafkaStorageError:
+    """What ``storage_errors`` raises for ``exc``, for a path too hot for a context manager (a segment's append and read)."""
+    return KafkaStorageError(exc.filename or path, operation, exc)
 
 
 def write_durably(path: Path, data: bytes, sync: bool = True) -> None:

@@ -103,8 +103,12 @@ class PartitionLog:
         #: DeleteRecords, compaction), so the broker's replica descriptions (``broker/replica_descriptions.py``)
         #: redo this replica's alone instead of looking at every log for each snapshot.
         self.on_change: Callable[[], None] = _unwatched
-        self._log_start_offset = log_start_offset
-        self._log_end_offset = log_end_offset
+        # Attributes rather than properties, read-only outside this class: every fetch, append and
+        # replication check reads them, some 35 times per acks=all request (a property is a Python call).
+        #: The first offset a consumer may fetch.
+        self.log_start_offset = log_start_offset
+        #: The offset the next appended record gets (LEO).
+        self.log_end_offset = log_end_offset
         self._recovery_point = recovery_point
         self._last_flush_ms = now_ms
         #: Segment files were created or deleted since the directory was last fsynced.
@@ -140,16 +144,6 @@ class PartitionLog:
         self._config = config
 
     @property
-    def log_start_offset(self) -> int:
-        """The first offset a consumer may fetch."""
-        return self._log_start_offset
-
-    @property
-    def log_end_offset(self) -> int:
-        """The offset the next appended record gets (LEO)."""
-        return self._log_end_offset
-
-    @property
     def recovery_point(self) -> int:
         """Offsets below this are fsynced and need no validation after a crash."""
         return self._recovery_point
@@ -170,7 +164,7 @@ class PartitionLog:
             log_file, index_file, time_index_file = segment.file_names
             infos.append(SegmentInfo(
                 base_offset=segment.base_offset,
-                next_offset=self._log_end_offset if active else self._segments[index + 1].base_offset,
+                next_offset=self.log_end_offset if active else self._segments[index + 1].base_offset,
                 size_bytes=segment.size, largest_timestamp=segment.largest_timestamp, log_file=log_file,
                 index_file=index_file, time_index_file=time_index_file, is_active=active))
         return tuple(infos)
@@ -187,7 +181,7 @@ class PartitionLog:
     @_io("write")
     def start_leader_epoch(self, epoch: int) -> None:
         """Note that leader epoch ``epoch`` starts at the log end offset (a new leader's first act)."""
-        self.leader_epoch_cache.assign(epoch, self._log_end_offset)
+        self.leader_epoch_cache.assign(epoch, self.log_end_offset)
 
     @_io("append to")
     def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int,
@@ -204,7 +198,7 @@ class PartitionLog:
             checked = list(iter_batch_headers(batches))
         buf = bytearray(batches)
         log_append_time = TimestampType.from_config(self._config.message_timestamp_type) is TimestampType.LOG_APPEND_TIME
-        offset = self._log_end_offset
+        offset = self.log_end_offset
         for position, header in checked:
             set_offset_and_epoch(buf, position, offset, leader_epoch)
             if log_append_time:
@@ -217,48 +211,52 @@ class PartitionLog:
     @_io("append to")
     def append_as_follower(self, batches: bytes, now_ms: int) -> LogAppendInfo:
         """Append the leader's batches unchanged; they must continue this log at its LEO."""
-        checked = validate_follower_batches(batches, self._config, self.name, self._log_end_offset)
+        checked = validate_follower_batches(batches, self._config, self.name, self.log_end_offset)
         epochs = [(h.partition_leader_epoch, h.base_offset) for _, h in checked if h.partition_leader_epoch >= 0]
         return self._append(batches, checked, now_ms, epochs, NO_TIMESTAMP)
 
     def _append(self, buf: bytes | bytearray, batches: Batches, now_ms: int, epochs: list[tuple[int, int]],
                 log_append_time: int) -> LogAppendInfo:
         rolled: list[RolledSegment] = []
-        chunk: Batches = []
-        chunk_start = 0
-        with memoryview(buf) as view:
-            for position, header in batches:
-                pending = position - chunk_start if chunk else 0
-                reason = self._roll_reason(self._segments[-1], pending, header, now_ms)
-                if reason is not None:
-                    self._write_chunk(view, chunk_start, position, chunk)
-                    chunk = []
-                    rolled.append(self._roll(header.base_offset, reason, now_ms))
-                if not chunk:
-                    chunk_start = position
-                chunk.append((position - chunk_start, header))
-            self._write_chunk(view, chunk_start, len(buf), chunk)
-        started = [EpochEntry(e, o) for e, o in epochs if self.leader_epoch_cache.assign(e, o)]
-        flushed = self._log_end_offset - self._recovery_point >= self._config.flush_messages
+        # The batches from index ``begin`` on, starting at ``start`` in ``buf``, go to the active segment;
+        # a batch that must start a new segment writes those before it first.
+        start = batches[0][0] if batches else 0
+        begin = 0
+        for index, (position, header) in enumerate(batches):
+            reason = self._roll_reason(self._segments[-1], position - start, header, now_ms)
+            if reason is not None:
+                self._write_chunk(buf, start, position, batches[begin:index])
+                rolled.append(self._roll(header.base_offset, reason, now_ms))
+                start, begin = position, index
+        self._write_chunk(buf, start, len(buf), batches[begin:] if begin else batches)
+        started = [EpochEntry(e, o) for e, o in epochs if self.leader_epoch_cache.assign(e, o)] if epochs else []
+        flushed = self.log_end_offset - self._recovery_point >= self._config.flush_messages
         if flushed:
             self.flush(now_ms)
-        max_timestamp, offset_of_max = NO_TIMESTAMP, -1
+        max_timestamp, offset_of_max, record_count = NO_TIMESTAMP, -1, 0
         for _, header in batches:
             if header.max_timestamp > max_timestamp:
                 max_timestamp, offset_of_max = header.max_timestamp, header.last_offset
+            record_count += header.record_count
         return LogAppendInfo(
-            first_offset=batches[0][1].base_offset if batches else self._log_end_offset,
-            last_offset=batches[-1][1].last_offset if batches else self._log_end_offset - 1,
+            first_offset=batches[0][1].base_offset if batches else self.log_end_offset,
+            last_offset=batches[-1][1].last_offset if batches else self.log_end_offset - 1,
             max_timestamp=max_timestamp, offset_of_max_timestamp=offset_of_max, log_append_time=log_append_time,
-            log_start_offset=self._log_start_offset, batch_count=len(batches),
-            record_count=sum(header.record_count for _, header in batches), valid_bytes=len(buf),
+            log_start_offset=self.log_start_offset, batch_count=len(batches),
+            record_count=record_count, valid_bytes=len(buf),
             rolled=tuple(rolled), epochs_started=tuple(started), flushed=flushed)
 
-    def _write_chunk(self, view: memoryview, start: int, end: int, chunk: Batches) -> None:
-        if chunk:
-            self._segments[-1].append(view[start:end], chunk)
-            self._log_end_offset = chunk[-1][1].next_offset
-            self.on_change()
+    def _write_chunk(self, buf: bytes | bytearray, start: int, end: int, chunk: Batches) -> None:
+        """Append ``buf[start:end]``, holding ``chunk`` (positions in ``buf``), to the active segment."""
+        if not chunk:
+            return
+        if start == 0 and end == len(buf):  # the usual append: every batch into one segment, no view to cut
+            self._segments[-1].append(buf, chunk)
+        else:
+            with memoryview(buf) as view, view[start:end] as part:
+                self._segments[-1].append(part, [(position - start, header) for position, header in chunk])
+        self.log_end_offset = chunk[-1][1].next_offset
+        self.on_change()
 
     def _roll_reason(self, segment: LogSegment, pending: int, header: BatchHeader, now_ms: int) -> str | None:
         """Why the next batch must start a new segment, if it must (Kafka's ``LogSegment.shouldRoll``)."""
@@ -316,15 +314,19 @@ class PartitionLog:
         At most ``max_bytes`` unless the first batch alone is larger and ``min_one_message``
         (KIP-74). OFFSET_OUT_OF_RANGE outside [log start offset, log end offset].
         """
-        if not self._log_start_offset <= fetch_offset <= self._log_end_offset:
+        if not self.log_start_offset <= fetch_offset <= self.log_end_offset:
             raise KafkaError(Errors.OFFSET_OUT_OF_RANGE,
                              f"Received request for offset {fetch_offset} for partition {self.name}, but we only have "
-                             f"log segments in the range {self._log_start_offset} to {self._log_end_offset}.")
-        if fetch_offset == self._log_end_offset:
+                             f"log segments in the range {self.log_start_offset} to {self.log_end_offset}.")
+        if fetch_offset == self.log_end_offset:
             return b""
-        first = max(0, bisect.bisect_right(self._segments, fetch_offset, key=lambda s: s.base_offset) - 1)
-        for segment in self._segments[first:]:
-            data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message, self._log_end_offset)
+        segments = self._segments
+        if fetch_offset >= segments[-1].base_offset:  # a follower's or a consumer's read at the tail
+            first = len(segments) - 1
+        else:
+            first = max(0, bisect.bisect_right(segments, fetch_offset, key=lambda s: s.base_offset) - 1)
+        for segment in segments[first:]:
+            data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message, self.log_end_offset)
             if data is not None:
                 return data
         return b""
@@ -347,7 +349,7 @@ class PartitionLog:
         """Remove the batch holding ``offset`` and everything after it (a follower's truncation)."""
         if offset < 0:
             raise ValueError(f"cannot truncate {self.name} to negative offset {offset}")
-        old = self._log_end_offset
+        old = self.log_end_offset
         if offset >= old:
             # Kafka truncates the epoch cache even then: a leader may have cached an epoch
             # start it never wrote a record for before losing leadership.
@@ -364,22 +366,22 @@ class PartitionLog:
         active = self._segments[-1]
         removed += active.truncate_to(offset)
         self.on_change()
-        self._log_end_offset = active.next_offset
-        self._recovery_point = min(self._recovery_point, self._log_end_offset)
-        self._log_start_offset = min(self._log_start_offset, self._log_end_offset)
-        self.leader_epoch_cache.truncate_from_end(self._log_end_offset)
-        return TruncationResult(old, self._log_end_offset, removed, tuple(deleted))
+        self.log_end_offset = active.next_offset
+        self._recovery_point = min(self._recovery_point, self.log_end_offset)
+        self.log_start_offset = min(self.log_start_offset, self.log_end_offset)
+        self.leader_epoch_cache.truncate_from_end(self.log_end_offset)
+        return TruncationResult(old, self.log_end_offset, removed, tuple(deleted))
 
     @_io("truncate")
     def truncate_fully_and_start_at(self, offset: int, now_ms: int) -> TruncationResult:
         """Delete every segment and start empty at ``offset`` (a follower far behind the leader's log start)."""
-        old = self._log_end_offset
+        old = self.log_end_offset
         removed = self.size_in_bytes
         deleted = tuple(segment.base_offset for segment in self._segments)
         for segment in self._segments:
             self._delete_segment(segment)
         self._segments = [self._create_segment(offset, now_ms)]
-        self._log_start_offset = self._log_end_offset = self._recovery_point = offset
+        self.log_start_offset = self.log_end_offset = self._recovery_point = offset
         self.on_change()
         self.leader_epoch_cache.clear()
         return TruncationResult(old, offset, removed, deleted)
@@ -389,7 +391,7 @@ class PartitionLog:
         first = max(0, bisect.bisect_right(self._segments, self._recovery_point, key=lambda s: s.base_offset) - 1)
         for segment in self._segments[first:]:
             segment.flush()
-        if self._recovery_point < self._log_end_offset:
+        if self._recovery_point < self.log_end_offset:
             # Only entries of records about to pass the recovery point must be durable: the loader
             # cuts the cache to the log's bounds, so any other change is made again on the next start.
             self.leader_epoch_cache.flush()
@@ -401,13 +403,13 @@ class PartitionLog:
     def flush(self, now_ms: int) -> None:
         """fsync everything above the recovery point and move the recovery point to the LEO."""
         self._flush_segments()
-        self._recovery_point = self._log_end_offset
+        self._recovery_point = self.log_end_offset
         self._last_flush_ms = now_ms
 
     @_io("flush")
     def flush_if_due(self, now_ms: int) -> bool:
         """Flush when ``flush.ms`` has passed since the last flush (Kafka's log flusher); return whether it did."""
-        if self._recovery_point < self._log_end_offset and now_ms - self._last_flush_ms >= self._config.flush_ms:
+        if self._recovery_point < self.log_end_offset and now_ms - self._last_flush_ms >= self._config.flush_ms:
             self.flush(now_ms)
             return True
         return False
@@ -415,13 +417,13 @@ class PartitionLog:
     @_io("write")
     def maybe_increment_log_start_offset(self, offset: int) -> bool:
         """Raise the log start offset (DeleteRecords); the caller keeps it at or below the high watermark."""
-        if offset > self._log_end_offset:
+        if offset > self.log_end_offset:
             raise KafkaError(Errors.OFFSET_OUT_OF_RANGE,
                              f"Cannot increment the log start offset of {self.name} to {offset} since it is larger "
-                             f"than the log end offset {self._log_end_offset}.")
-        if offset <= self._log_start_offset:
+                             f"than the log end offset {self.log_end_offset}.")
+        if offset <= self.log_start_offset:
             return False
-        self._log_start_offset = offset
+        self.log_start_offset = offset
         self.on_change()
         self.leader_epoch_cache.truncate_from_start(offset)
         return True
@@ -437,10 +439,10 @@ class PartitionLog:
         an empty segment at its end first, so a quiet topic can empty out (log start = log end).
         """
         config = self._config
-        old_start = self._log_start_offset
+        old_start = self.log_start_offset
         rolled: list[RolledSegment] = []
         deleted = self._delete_prefix(
-            lambda s, following: following is not None and following.base_offset <= self._log_start_offset,
+            lambda s, following: following is not None and following.base_offset <= self.log_start_offset,
             "log.start.offset", high_watermark, now_ms, rolled)
         if config.delete and config.retention_bytes >= 0 and self.size_in_bytes >= config.retention_bytes:
             excess = self.size_in_bytes - config.retention_bytes
@@ -458,7 +460,7 @@ class PartitionLog:
             # file's mtime there, which would bring the wall clock into the log.
             deleted += self._delete_prefix(lambda s, following: now_ms - s.largest_timestamp > config.retention_ms,
                                            "retention.ms", high_watermark, now_ms, rolled)
-        return RetentionResult(tuple(deleted), old_start, self._log_start_offset, tuple(rolled))
+        return RetentionResult(tuple(deleted), old_start, self.log_start_offset, tuple(rolled))
 
     def _delete_prefix(self, predicate: Callable[[LogSegment, LogSegment | None], bool], reason: str,
                        high_watermark: int, now_ms: int, rolled: list[RolledSegment]) -> list[DeletedSegment]:
@@ -468,7 +470,7 @@ class PartitionLog:
         while count < len(segments):
             segment = segments[count]
             following = segments[count + 1] if count + 1 < len(segments) else None
-            upper_bound = following.base_offset if following is not None else self._log_end_offset
+            upper_bound = following.base_offset if following is not None else self.log_end_offset
             # Nothing at or past the high watermark goes, so the log start never passes it; an
             # empty active segment is never deletable.
             if high_watermark < upper_bound or (following is None and segment.size == 0) \
@@ -477,7 +479,7 @@ class PartitionLog:
             count += 1
         if count == len(segments) and count:
             # Kafka keeps at least one segment: deleting them all rolls a new, empty one first.
-            rolled.append(self._roll(self._log_end_offset, reason, now_ms))
+            rolled.append(self._roll(self.log_end_offset, reason, now_ms))
         deleted = []
         for index, segment in enumerate(self._segments[:count]):
             next_offset = self._segments[index + 1].base_offset
@@ -486,9 +488,9 @@ class PartitionLog:
             self._delete_segment(segment)
         if count:
             del self._segments[:count]
-            self._log_start_offset = max(self._log_start_offset, self._segments[0].base_offset)
+            self.log_start_offset = max(self.log_start_offset, self._segments[0].base_offset)
             self.on_change()
-            self.leader_epoch_cache.truncate_from_start(self._log_start_offset)
+            self.leader_epoch_cache.truncate_from_start(self.log_start_offset)
         return deleted
 
     @_io("compact")
@@ -518,7 +520,7 @@ class PartitionLog:
         self._flush_segments()
         for segment in self._segments:
             segment.close()
-        self._recovery_point = self._log_end_offset
+        self._recovery_point = self.log_end_offset
 
     def close_abruptly(self) -> None:
         """Simulate a crash: release descriptors and write nothing more."""

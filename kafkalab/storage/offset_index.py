@@ -50,7 +50,8 @@ class OffsetIndex(SparseIndex):
     @property
     def last_position(self) -> int:
         """The position of the last entry, or 0 when empty."""
-        return self.lookup(2**63 - 1)[1]
+        data = self._entries()
+        return _ENTRY.unpack_from(data, len(data) - self.ENTRY_SIZE)[1] if data else 0
 
     def truncate_to(self, offset: int) -> None:
         """Remove entries for offsets at or above ``offset`` (Kafka's ``OffsetIndex.truncateTo``)."""

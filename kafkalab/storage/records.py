@@ -9,6 +9,7 @@ reason (see the ``DefaultRecordBatch`` javadoc).
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -166,6 +167,11 @@ class BatchHeader(NamedTuple):
         return (self.base_sequence + self.last_offset_delta) % (2**31)
 
 
+#: ``BatchHeader._make`` without its Python frame (the struct's 13 fields are the header's 13): every
+#: append, fetch and recovery reads one per batch.
+_header_from_fields = functools.partial(tuple.__new__, BatchHeader)
+
+
 def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, *, file_position: int | None = None) -> BatchHeader:
     """Parse the batch header at ``buf[pos]`` without reading its records.
 
@@ -178,7 +184,7 @@ def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, *, file
     if remaining < BATCH_OVERHEAD:
         raise _corrupt(f"Record batch at position {where} is truncated: only {remaining} of its "
                        f"{BATCH_OVERHEAD} header bytes are present.")
-    header = BatchHeader._make(_HEADER.unpack_from(buf, pos))
+    header = _header_from_fields(_HEADER.unpack_from(buf, pos))
     if header.batch_length + LOG_OVERHEAD < BATCH_OVERHEAD:
         raise _corrupt(f"Record batch at position {where} has size {header.batch_length + LOG_OVERHEAD}, "
                        f"smaller than the minimum batch size of {BATCH_OVERHEAD} bytes.")

@@ -7,6 +7,7 @@ disk says exactly what it changed here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kafkalab.storage.leader_epoch import EpochEntry
 
@@ -38,9 +39,12 @@ class RolledSegment:
     reason: str
 
 
-@dataclass(frozen=True)
-class LogAppendInfo:
-    """What an append wrote (Kafka's ``LogAppendInfo``)."""
+class LogAppendInfo(NamedTuple):
+    """What an append wrote (Kafka's ``LogAppendInfo``).
+
+    A named tuple, immutable as the frozen results here are: a frozen dataclass sets each of its 13
+    fields through ``object.__setattr__``, and every append of every replica returns one.
+    """
 
     first_offset: int
     last_offset: int

@@ -23,6 +23,7 @@ from kafkalab.storage.files import (
     TIME_INDEX_SUFFIX,
     TXN_INDEX_SUFFIX,
     segment_file,
+    storage_error,
     storage_errors,
 )
 from kafkalab.storage.offset_index import OffsetIndex
@@ -84,10 +85,11 @@ class CorruptSegmentError(KafkaError):
 
 
 def _write_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> None:
-    with memoryview(data) as view:
-        written = 0
-        while written < len(view):
-            written += os.pwrite(fd, view[written:], position + written)
+    written = os.pwrite(fd, data, position)  # all of it, almost always: no view to slice
+    if written < len(data):
+        with memoryview(data) as view:
+            while written < len(view):
+                written += os.pwrite(fd, view[written:], position + written)
 
 
 class LogSegment:
@@ -102,6 +104,8 @@ class LogSegment:
         self._index_interval_bytes = index_interval_bytes
         self._size = size
         self._log_path = segment_file(directory, base_offset, LOG_SUFFIX, suffix)
+        #: Its name as the descriptor pool keys it, for the reads and appends (a ``Path``'s ``str`` is a Python call).
+        self._log_file = str(self._log_path)
         self.offset_index = OffsetIndex(segment_file(directory, base_offset, INDEX_SUFFIX, suffix), base_offset, on_disk=on_disk)
         self.time_index = TimeIndex(segment_file(directory, base_offset, TIME_INDEX_SUFFIX, suffix), base_offset, on_disk=on_disk)
         self.txn_index = TransactionIndex(segment_file(directory, base_offset, TXN_INDEX_SUFFIX, suffix))
@@ -150,8 +154,10 @@ class LogSegment:
 
     def read_bytes(self, position: int, size: int) -> bytes:
         """Read ``size`` bytes of log data at ``position`` (every read of segment data comes here)."""
-        with storage_errors(self.log_path, "read"):
-            return os.pread(self._handles.get(self.log_path), size, position)
+        try:
+            return os.pread(self._handles.get(self._log_file), size, position)
+        except OSError as exc:
+            raise storage_error(self._log_path, "read", exc) from None
 
     def _ensure_indexes(self) -> None:
         if self._indexes_ready:
@@ -263,15 +269,20 @@ class LogSegment:
         return self._find_batch(offset, block_bytes)
 
     def _find_batch(self, offset: int, block_bytes: int = _BLOCK) -> tuple[int, BatchHeader, bytes, int] | None:
-        indexed_offset, start = self.offset_index.lookup(offset)
-        # How the first header must agree with what put the walk there: (field, offset, exactly).
-        anchor = ("last", indexed_offset, True) if start else ("base", self.base_offset, False)
         recent = self._recent
-        if recent and offset >= recent[0][0]:
-            # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
-            base, position = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1]
-            if position > start:
-                start, anchor = position, ("base", base, True)
+        # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
+        latest = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1] \
+            if recent and offset >= recent[0][0] else None
+        # How the first header must agree with what put the walk there: (field, offset, exactly).
+        anchor: tuple[str, int, bool]
+        if latest is not None and latest[1] > self.offset_index.last_position:
+            # Past the last index entry: the index could only start the walk earlier, so it is not searched.
+            start, anchor = latest[1], ("base", latest[0], True)
+        else:
+            indexed_offset, start = self.offset_index.lookup(offset)
+            anchor = ("last", indexed_offset, True) if start else ("base", self.base_offset, False)
+            if latest is not None and latest[1] > start:
+                start, anchor = latest[1], ("base", latest[0], True)
         from_index = anchor[0] == "last"
         try:
             for position, header, block, rel in self._walk(start, whole=False, block_bytes=block_bytes):
@@ -345,18 +356,22 @@ class LogSegment:
 
     def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> None:
         """Write ``data`` (whole batches, positions relative to it) at the end and index it."""
-        self._ensure_indexes()
+        if not self._indexes_ready:
+            self._ensure_indexes()
         position = self._size
-        with storage_errors(self.log_path, "append to"):
-            _write_all(self._handles.get(self.log_path), data, position)
+        try:
+            _write_all(self._handles.get(self._log_file), data, position)
+        except OSError as exc:
+            raise storage_error(self._log_path, "append to", exc) from None
         self._size = position + len(data)
         self._unflushed = True
         if position == 0:
             self._first_batch_timestamp = batches[0][1].max_timestamp
+        recent = self._recent
         for relative, header in batches:
             self._index_batch(position + relative, header)
+            recent.append((header.base_offset, position + relative))
         self._next_offset = batches[-1][1].next_offset
-        self._recent.extend((header.base_offset, position + relative) for relative, header in batches)
 
     @property
     def next_offset(self) -> int:
@@ -403,13 +418,17 @@ class LogSegment:
 
     def time_waited_for_roll(self, now_ms: int, message_timestamp: int) -> int:
         """How long this segment has been open, by record time when it has one (Kafka's ``timeWaitedForRoll``)."""
-        if self.first_batch_timestamp >= 0:
-            return message_timestamp - self.first_batch_timestamp
+        first = self._first_batch_timestamp
+        if first is None:  # read from the log once after a restart; every append asks
+            first = self.first_batch_timestamp
+        if first >= 0:
+            return message_timestamp - first
         return now_ms - self.created_ms
 
     def indexes_full(self, max_index_bytes: int) -> bool:
         """True when either index reached ``segment.index.bytes`` (the time index keeps one slot for roll)."""
-        self._ensure_indexes()
+        if not self._indexes_ready:  # asked before every append
+            self._ensure_indexes()
         return (len(self.offset_index) >= max_index_bytes // OffsetIndex.ENTRY_SIZE
                 or len(self.time_index) >= max_index_bytes // TimeIndex.ENTRY_SIZE - 1)
 
@@ -532,6 +551,7 @@ class LogSegment:
         self.offset_index.write()
         self.time_index.write()
         self._log_path = segment_file(self.directory, self.base_offset, LOG_SUFFIX, suffix)
+        self._log_file = str(self._log_path)
         os.replace(old_log, self._log_path)
         self.offset_index.rename(segment_file(self.directory, self.base_offset, INDEX_SUFFIX, suffix))
         self.time_index.rename(segment_file(self.directory, self.base_offset, TIME_INDEX_SUFFIX, suffix))

@@ -72,7 +72,8 @@ class SparseIndex:
                 self._file_exists = False
 
     def __len__(self) -> int:
-        return len(self._entries()) // self.ENTRY_SIZE
+        data = self._data  # loaded, save right after a restart: a segment asks before every append
+        return len(data if data is not None else self._entries()) // self.ENTRY_SIZE
 
     def _append(self, entry: bytes) -> None:
         self._entries().extend(entry)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import io
 import struct
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kio.serial import entity_reader, entity_writer
 from kio.serial.errors import SerialError
@@ -38,9 +37,11 @@ class FrameError(Exception):
         self.reply = reply
 
 
-@dataclass(frozen=True)
-class DecodedRequest:
-    """One request as the client sent it: header fields and the kio body of its version."""
+class DecodedRequest(NamedTuple):
+    """One request as the client sent it: header fields and the kio body of its version.
+
+    A named tuple, immutable without a frozen dataclass's ``object.__setattr__`` per field: one per request.
+    """
 
     api_key: int
     api_version: int

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kafkalab.protocol.types import TopicPartition
 
@@ -13,9 +12,12 @@ Tree = Mapping[str, Any]
 Finish = Callable[[Sequence[Any]], Tree | None]
 
 
-@dataclass(frozen=True)
-class RequestContext:
-    """Who asked what, and the topic ids the receiving broker knows (read on the engine thread)."""
+class RequestContext(NamedTuple):
+    """Who asked what, and the topic ids the receiving broker knows (read on the engine thread).
+
+    Named tuples, this and ``Plan``: immutable without a frozen dataclass's ``object.__setattr__`` per field,
+    and every network request builds one of each.
+    """
 
     api_version: int
     client_id: str
@@ -32,8 +34,7 @@ class RequestContext:
         return None
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """The engine requests to send to the broker (in order) and how their answers become the response."""
 
     calls: tuple[Any, ...]
