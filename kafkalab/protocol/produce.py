@@ -1,8 +1,4 @@
-"""Produce (API key 0): a client hands record batches to partition leaders.
-
-Plain dataclasses, unlike most messages: every produce request builds each of them once, and a frozen
-dataclass sets each field through ``object.__setattr__`` (see ``fetch.py``). Nothing changes them once built.
-"""
+"""Produce (API key 0): a client hands record batches to partition leaders."""
 
 from __future__ import annotations
 
@@ -12,7 +8,7 @@ from kafkalab.errors import Errors
 from kafkalab.protocol.types import Request, TopicPartition
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProduceRequest(Request["ProduceResponse"]):
     """Batches per partition; ``acks`` is 0, 1 or -1 (all)."""
 
@@ -26,7 +22,7 @@ class ProduceRequest(Request["ProduceResponse"]):
     abortable_errors: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class PartitionProduceResponse:
     """Where a partition's batch landed, or why it did not."""
 
@@ -37,6 +33,6 @@ class PartitionProduceResponse:
     message: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProduceResponse:
     partitions: dict[TopicPartition, PartitionProduceResponse]
