@@ -15,7 +15,7 @@ def test_mode_and_controllers_reach_the_tui(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(tui, "run_tui", lambda *args: calls.append(args) or 0)
     assert main(["--data-dir", str(tmp_path), "--mode", "kraft", "--controllers", "5"]) == 0
     assert main(["--data-dir", str(tmp_path)]) == 0
-    assert [call[6:] for call in calls] == [("kraft", 5), (None, None)]
+    assert [call[6:8] for call in calls] == [("kraft", 5), (None, None)]
 
 
 def test_version_names_kafka_39_for_zookeeper_mode_and_41_for_kraft(capsys: pytest.CaptureFixture[str]) -> None:
