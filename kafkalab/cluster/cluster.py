@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,6 +46,7 @@ from kafkalab.sim.failures import Failure
 from kafkalab.sim.network import DEFAULT_LATENCY_MS, Network
 from kafkalab.sim.process import Future, Process, Sleep, spawn
 from kafkalab.sim.scheduler import DEFAULT_START_MS, Scheduler, TimerGroup
+from kafkalab.storage.checkpoint_writer import BackgroundCheckpointWriter, CheckpointWriter, InlineCheckpointWriter
 from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.records import Record, decode_batch, encode_batch, iter_batch_headers
 from kafkalab.validation import topic_name_problem, validate_partition, validate_topic_name
@@ -115,8 +116,17 @@ class Cluster:
         #: Producers' and consumers' timer groups by network name (closing the cluster stops them).
         self._clients: dict[str, TimerGroup] = {}
         self.closed = False
+        self._checkpoints: CheckpointWriter = InlineCheckpointWriter()
 
     # -- opening and closing ---------------------------------------------------------
+
+    def write_checkpoints_in_background(self, hand_back: Callable[[Callable[[], None]], Any]) -> None:
+        """Write the brokers' periodic checkpoints on one writer thread, as Kafka's scheduler threads do; before
+        ``start``, for a cluster on the real-time driver (``hand_back`` is its ``submit``: a refusing disk is
+        reported on the engine thread). On the virtual clock they stay inline and deterministic."""
+        self._checkpoints = BackgroundCheckpointWriter(hand_back)
+        for broker in self.brokers.values():
+            broker.checkpoint_writer = self._checkpoints
 
     @classmethod
     def open(cls, path: Path | str, brokers: int | None = None, seed: int | None = None,
@@ -255,6 +265,7 @@ class Cluster:
             broker.stop_for_exit()
         if self.quorum is not None:
             self.quorum.stop_for_exit()
+        self._checkpoints.close()  # every broker flushed its own; this stops the thread
         for group in self._clients.values():
             group.cancel_all()
         self._client_group.cancel_all()

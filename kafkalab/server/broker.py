@@ -53,6 +53,7 @@ from kafkalab.server.zk_requests import ZkRequests
 from kafkalab.sim.network import ConnectionRefused, Network, Responder
 from kafkalab.sim.process import Future, Process, Sleep, Task, spawn
 from kafkalab.sim.scheduler import Scheduler, TimerGroup
+from kafkalab.storage.checkpoint_writer import CheckpointWriter, InlineCheckpointWriter
 from kafkalab.storage.files import KafkaStorageError
 from kafkalab.storage.log import PartitionLog
 from kafkalab.storage.log_manager import CLUSTER_METADATA_TOPIC, LogManager
@@ -117,6 +118,8 @@ class Broker:
         self.fetch_sessions: FetchSessionCache | None = None
         #: KRaft mode: the voters to follow; None in ZooKeeper mode.
         self.quorum_settings = quorum
+        #: Who writes the log dir's periodic checkpoints (the cluster's writer thread on the real-time driver).
+        self.checkpoint_writer: CheckpointWriter = InlineCheckpointWriter()
         #: KRaft mode: this incarnation's link to the quorum.
         self.quorum: BrokerQuorumLink | None = None
         #: This incarnation's request handlers by request type, built on the first request it serves.
@@ -252,7 +255,8 @@ class Broker:
         first_start = not self.log_dir.exists() or not any(
             p for p in self.log_dir.iterdir() if p.name != f"{CLUSTER_METADATA_TOPIC}-0")
         try:
-            self.log_manager, reports = LogManager.open(self.log_dir, config_for, int(self.scheduler.now_ms))
+            self.log_manager, reports = LogManager.open(self.log_dir, config_for, int(self.scheduler.now_ms),
+                                                       writer=self.checkpoint_writer)
             high_watermarks = {TopicPartition(topic, partition): offset
                                for (topic, partition), offset in self.log_manager.read_high_watermarks().items()}
         except KafkaError as exc:

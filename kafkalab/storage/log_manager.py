@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.checkpoint_writer import CheckpointJob, CheckpointWriter, InlineCheckpointWriter
 from kafkalab.storage.checkpoints import (
     CLEANER_OFFSET_CHECKPOINT,
     HIGH_WATERMARK_CHECKPOINT,
@@ -57,13 +58,16 @@ class LogManager:
 
     def __init__(self, log_dir: Path, logs: dict[TopicPartition, PartitionLog], *, had_clean_shutdown: bool,
                  cleaner_offsets: dict[TopicPartition, int], handles: FileHandles,
-                 checkpoint_resets: list[CheckpointReset], failures: LogDirFailureChannel) -> None:
+                 checkpoint_resets: list[CheckpointReset], failures: LogDirFailureChannel,
+                 writer: CheckpointWriter) -> None:
         self.log_dir = log_dir
         self.had_clean_shutdown = had_clean_shutdown
         #: Checkpoint files that could not be read and were treated as missing.
         self.checkpoint_resets = checkpoint_resets
         #: Where every log of this dir reports the file system refusing an operation.
         self.failures = failures
+        #: Who writes the periodic checkpoints: at once (virtual clock) or on the cluster's writer thread.
+        self.writer = writer
         self._logs = logs
         self._cleaner_offsets = cleaner_offsets
         self._handles = handles
@@ -71,7 +75,8 @@ class LogManager:
 
     @classmethod
     def open(cls, log_dir: Path, config_for: Callable[[str], TopicConfig], now_ms: int,
-             handles: FileHandles = SHARED_FILE_HANDLES) -> tuple[LogManager, tuple[RecoveryReport, ...]]:
+             handles: FileHandles = SHARED_FILE_HANDLES, writer: CheckpointWriter | None = None,
+             ) -> tuple[LogManager, tuple[RecoveryReport, ...]]:
         """Load every ``<topic>-<partition>`` directory, recovering them if the marker says the broker crashed.
 
         KafkaStorageError when the file system refuses: Kafka does not start on a log dir it cannot load.
@@ -105,7 +110,7 @@ class LogManager:
             cleaner_offsets = _read_or_reset(log_dir / CLEANER_OFFSET_CHECKPOINT, resets,
                                              "the cleaner starts again from each log's first segment")
         manager = cls(log_dir, logs, had_clean_shutdown=clean, cleaner_offsets=cleaner_offsets, handles=handles,
-                      checkpoint_resets=resets, failures=failures)
+                      checkpoint_resets=resets, failures=failures, writer=writer or InlineCheckpointWriter())
         return manager, tuple(reports)
 
     def _check_open(self) -> None:
@@ -162,14 +167,11 @@ class LogManager:
         self._checkpoint(HIGH_WATERMARK_CHECKPOINT, high_watermarks)
 
     def _checkpoint(self, name: str, offsets: Mapping[TopicPartition, int]) -> None:
-        """Write a periodic checkpoint; a refusing disk is reported, not raised (Kafka logs it and goes on)."""
+        """Hand ``offsets`` (a fresh snapshot) to the writer; a refusing disk is reported, not raised (Kafka logs
+        it and goes on), and takes the log dir offline as any other refusal does."""
         if self.failures.offline:
             return
-        try:
-            with self.failures.guard(self.log_dir / name, "write the checkpoint file"):
-                write_offsets(self.log_dir / name, offsets)
-        except KafkaStorageError:
-            pass
+        self.writer.write(CheckpointJob(self.log_dir / name, offsets, self.failures.report))
 
     def read_high_watermarks(self) -> dict[TopicPartition, int]:
         """The high watermarks last written to ``replication-offset-checkpoint`` (none if it cannot be read)."""
@@ -206,6 +208,8 @@ class LogManager:
         A KRaft broker passes its ``broker_epoch``, written into the marker as Kafka 4.1 writes it.
         """
         self._check_open()
+        # The periodic checkpoints already handed over are written, or have failed, before the marker.
+        self.writer.flush(self.log_dir)
         if self.failures.offline:
             self.crash()  # Kafka writes nothing more to a failed log dir, least of all the marker
             return
@@ -224,6 +228,8 @@ class LogManager:
 
     def crash(self) -> None:
         """What a SIGKILL leaves: descriptors closed, nothing flushed or written."""
+        # A checkpoint being written finishes whole (or not at all); none starts after the kill.
+        self.writer.discard(self.log_dir)
         for log in self._logs.values():
             log.close_abruptly()
         self._open = False

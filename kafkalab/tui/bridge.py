@@ -320,6 +320,8 @@ class EngineBridge:
 
     def _start_cluster(self) -> Session:
         self._start_error = None
+        # On the live clock a checkpoint's fsyncs must not stall the records in flight (issue 9).
+        self._cluster.write_checkpoints_in_background(self._driver.submit)
         try:
             self._cluster.wait(self._cluster.start())
         except BaseException as exc:  # shown by the UI; the cluster stays as it is on disk

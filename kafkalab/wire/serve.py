@@ -97,6 +97,8 @@ class Server:
     def start(self) -> None:
         """Start the cluster on the live clock; returns once every broker serves."""
         self.listener.attach(self.cluster, self.driver)
+        # On the live clock a checkpoint's fsyncs must not stall the records in flight (issue 9).
+        self.cluster.write_checkpoints_in_background(self.driver.submit)
         self.driver.start()
         self.on_engine(lambda done: self.cluster.start().add_done_callback(lambda f: done(f.result())))
         self.session = Session(self.cluster, self.cluster.meta.seed)
