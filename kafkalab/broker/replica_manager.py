@@ -319,7 +319,7 @@ class ReplicaManager:
         except KafkaError as exc:
             self._reject(tp, exc.error, exc.message)
             return PartitionProduceResponse(exc.error, message=exc.message)
-        self.producer_states.record_append(partition.log, batches, info.first_offset, leader=True)
+        self.producer_states.record_append(partition.log, batches, info, leader=True)
         self.records_in += info.record_count
         self.bytes_in += len(batches)
         self._report_rolls(partition, info)
@@ -438,7 +438,7 @@ class ReplicaManager:
         partition = self.partitions[tp]
         if data.records:
             info = partition.log.append_as_follower(data.records, int(self.ctx.now_ms))
-            self.producer_states.record_append(partition.log, data.records, info.first_offset, leader=False)
+            self.producer_states.record_append(partition.log, data.records, info, leader=False)
             self.records_in += info.record_count
             self.bytes_in += len(data.records)
             self._report_rolls(partition, info)
