@@ -314,7 +314,7 @@ class ReplicaManager:
                                       first_sequence=duplicate.first_seq, last_sequence=duplicate.last_seq,
                                       base_offset=duplicate.first_offset)
                 return PartitionProduceResponse(Errors.NONE, duplicate.first_offset, -1, partition.log.log_start_offset)
-            info = partition.log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.now_ms),
+            info = partition.log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.scheduler.now_ms),
                                                   from_coordinator)
         except KafkaError as exc:
             self._reject(tp, exc.error, exc.message)
@@ -401,7 +401,7 @@ class ReplicaManager:
 
     def maybe_increment_high_watermark(self, partition: Partition) -> None:
         """Move ``partition``'s high watermark if its ISR allows, and complete what waited for it."""
-        moved = partition.maybe_increment_high_watermark(self.ctx.now_ms, self.ctx.config["replica.lag.time.max.ms"],
+        moved = partition.maybe_increment_high_watermark(self.ctx.scheduler.now_ms, self.ctx.config["replica.lag.time.max.ms"],
                                                          self.isr_changes.eligible)
         if moved is None:
             return
@@ -437,7 +437,7 @@ class ReplicaManager:
         """Append the leader's batches as they are; returns the new log end offset."""
         partition = self.partitions[tp]
         if data.records:
-            info = partition.log.append_as_follower(data.records, int(self.ctx.now_ms))
+            info = partition.log.append_as_follower(data.records, int(self.ctx.scheduler.now_ms))
             self.producer_states.record_append(partition.log, data.records, info, leader=False)
             self.records_in += info.record_count
             self.bytes_in += len(data.records)
