@@ -96,7 +96,7 @@ def _session_fetch(replicas: ReplicaManager, request: FetchRequest, respond: Res
         session.brokers = replicas.ctx.metadata.brokers
         session.dirty.update(session.partitions)
     at_end = update_followers(replicas, replica, session.to_read(), clock)
-    clock.fetch_ms = replicas.ctx.now_ms
+    clock.fetch_ms = replicas.ctx.scheduler.now_ms
 
     def answer(results: dict[TopicPartition, FetchPartitionData]) -> None:
         session.dirty = set(results)
@@ -123,7 +123,7 @@ def update_followers(replicas: ReplicaManager, replica: int, partitions: dict[To
     fetch time. Returns True when every partition is led here at the fetch's epoch and the
     follower asked for its log end: the fetch then has nothing to read yet.
     """
-    now = replicas.ctx.now_ms
+    now = replicas.ctx.scheduler.now_ms
     hosted = replicas.partitions
     broker = replicas.ctx.broker_id
     at_end = True

@@ -181,7 +181,7 @@ class FetchSessionCache:
             self._by_partition.add(session, added)
         session.update(request.partitions, request.forgotten)
         session.next_epoch = 1 if session.next_epoch >= _INT32_MAX else session.next_epoch + 1
-        session.last_used_ms = self.ctx.now_ms
+        session.last_used_ms = self.ctx.scheduler.now_ms
         if not session.follower or session.replica_id != request.replica_id:
             # A consumer's session is read whole; so is a follower's used by another fetcher (a client's
             # mistake), which then reads whole its next fetch too.
@@ -219,7 +219,7 @@ class FetchSessionCache:
 
     def _create(self, partitions: dict[TopicPartition, FetchPartition], replica_id: int) -> FetchSession | None:
         """A new session, or None when the cache is full of sessions used recently (the client fetches without)."""
-        now = self.ctx.now_ms
+        now = self.ctx.scheduler.now_ms
         if len(self.sessions) >= MAX_SESSIONS:
             oldest = min(self.sessions.values(), key=lambda s: s.last_used_ms)
             if now - oldest.last_used_ms < MIN_EVICTION_MS:

@@ -162,7 +162,7 @@ class ReplicaFetcher:
         max_bytes = config["replica.fetch.max.bytes"]
         wait_ms = config["replica.fetch.wait.max.ms"]
         while self.partitions:
-            now = self.ctx.now_ms
+            now = self.ctx.scheduler.now_ms
             self._look(now)
             if self._truncating:
                 truncating = {tp: s for tp, s in self.partitions.items() if tp in self._truncating}

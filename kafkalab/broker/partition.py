@@ -254,8 +254,8 @@ class Partition:
                     replica in maximal_isr
                     or (follower.is_caught_up(leader_end, now_ms, lag_max_ms) and is_eligible(replica))):
                 new_hw = follower.log_end_offset
-        if new_hw > self.high_watermark:
-            old = self.high_watermark
+        old = self._high_watermark  # not through the property: asked after every append and follower fetch
+        if new_hw > old:
             self.high_watermark = new_hw
             return old, new_hw
         return None
@@ -287,8 +287,8 @@ class Partition:
     def update_follower_high_watermark(self, leader_high_watermark: int) -> tuple[int, int] | None:
         """As follower: take the leader's HW, capped at our own log end."""
         new_hw = min(leader_high_watermark, self.log.log_end_offset)
-        if new_hw != self.high_watermark:
-            old = self.high_watermark
+        old = self._high_watermark  # as in maybe_increment_high_watermark: after every fetched append
+        if new_hw != old:
             self.high_watermark = new_hw
             return old, new_hw
         return None

@@ -314,12 +314,12 @@ class ReplicaManager:
                                       first_sequence=duplicate.first_seq, last_sequence=duplicate.last_seq,
                                       base_offset=duplicate.first_offset)
                 return PartitionProduceResponse(Errors.NONE, duplicate.first_offset, -1, partition.log.log_start_offset)
-            info = partition.log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.now_ms),
+            info = partition.log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.scheduler.now_ms),
                                                   from_coordinator)
         except KafkaError as exc:
             self._reject(tp, exc.error, exc.message)
             return PartitionProduceResponse(exc.error, message=exc.message)
-        self.producer_states.record_append(partition.log, batches, info.first_offset, leader=True)
+        self.producer_states.record_append(partition.log, batches, info, leader=True)
         self.records_in += info.record_count
         self.bytes_in += len(batches)
         self._report_rolls(partition, info)
@@ -401,7 +401,7 @@ class ReplicaManager:
 
     def maybe_increment_high_watermark(self, partition: Partition) -> None:
         """Move ``partition``'s high watermark if its ISR allows, and complete what waited for it."""
-        moved = partition.maybe_increment_high_watermark(self.ctx.now_ms, self.ctx.config["replica.lag.time.max.ms"],
+        moved = partition.maybe_increment_high_watermark(self.ctx.scheduler.now_ms, self.ctx.config["replica.lag.time.max.ms"],
                                                          self.isr_changes.eligible)
         if moved is None:
             return
@@ -437,8 +437,8 @@ class ReplicaManager:
         """Append the leader's batches as they are; returns the new log end offset."""
         partition = self.partitions[tp]
         if data.records:
-            info = partition.log.append_as_follower(data.records, int(self.ctx.now_ms))
-            self.producer_states.record_append(partition.log, data.records, info.first_offset, leader=False)
+            info = partition.log.append_as_follower(data.records, int(self.ctx.scheduler.now_ms))
+            self.producer_states.record_append(partition.log, data.records, info, leader=False)
             self.records_in += info.record_count
             self.bytes_in += len(data.records)
             self._report_rolls(partition, info)

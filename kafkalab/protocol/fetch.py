@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.types import Request, TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition, direct_init
 
 #: ``replica_id`` of a fetch sent by a consumer rather than a follower broker.
 CONSUMER_REPLICA_ID = -1
@@ -35,6 +35,7 @@ INITIAL_SESSION_EPOCH = 0
 FINAL_SESSION_EPOCH = -1
 
 
+@direct_init
 @dataclass(frozen=True)
 class FetchRequest(Request["FetchResponse"]):
     """A follower's (replica_id >= 0) or a consumer's fetch, waiting up to ``max_wait_ms``.
@@ -77,6 +78,7 @@ class FetchPartitionData(NamedTuple):
     aborted_transactions: tuple[AbortedTransaction, ...] | None = None
 
 
+@direct_init
 @dataclass(frozen=True)
 class FetchResponse:
     """Data per partition; an incremental session response omits partitions with nothing new."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.types import Request, TopicPartition
+from kafkalab.protocol.types import Request, TopicPartition, direct_init
 
 
+@direct_init
 @dataclass(frozen=True)
 class ProduceRequest(Request["ProduceResponse"]):
     """Batches per partition; ``acks`` is 0, 1 or -1 (all)."""
@@ -22,6 +23,7 @@ class ProduceRequest(Request["ProduceResponse"]):
     abortable_errors: bool = False
 
 
+@direct_init
 @dataclass(frozen=True)
 class PartitionProduceResponse:
     """Where a partition's batch landed, or why it did not."""
@@ -33,6 +35,7 @@ class PartitionProduceResponse:
     message: str = ""
 
 
+@direct_init
 @dataclass(frozen=True)
 class ProduceResponse:
     partitions: dict[TopicPartition, PartitionProduceResponse]

@@ -234,17 +234,20 @@ class PartitionLog:
         if flushed:
             self.flush(now_ms)
         max_timestamp, offset_of_max, record_count = NO_TIMESTAMP, -1, 0
+        producer_batches = False
         for _, header in batches:
             if header.max_timestamp > max_timestamp:
                 max_timestamp, offset_of_max = header.max_timestamp, header.last_offset
             record_count += header.record_count
+            if header.producer_id >= 0:
+                producer_batches = True
         return LogAppendInfo(
             first_offset=batches[0][1].base_offset if batches else self.log_end_offset,
             last_offset=batches[-1][1].last_offset if batches else self.log_end_offset - 1,
             max_timestamp=max_timestamp, offset_of_max_timestamp=offset_of_max, log_append_time=log_append_time,
             log_start_offset=self.log_start_offset, batch_count=len(batches),
             record_count=record_count, valid_bytes=len(buf),
-            rolled=tuple(rolled), epochs_started=tuple(started), flushed=flushed)
+            rolled=tuple(rolled), epochs_started=tuple(started), flushed=flushed, producer_batches=producer_batches)
 
     def _write_chunk(self, buf: bytes | bytearray, start: int, end: int, chunk: Batches) -> None:
         """Append ``buf[start:end]``, holding ``chunk`` (positions in ``buf``), to the active segment."""

@@ -40,6 +40,7 @@ from kafkalab.storage.records import (
     decode_batch,
     iter_batch_headers,
 )
+from kafkalab.storage.results import LogAppendInfo
 from kafkalab.storage.segment import CorruptSegmentError, LogSegment
 from kafkalab.storage.txn_index import AbortedTxn
 
@@ -420,16 +421,17 @@ class ProducerStates:
                                      f"not confirmed {log.name} in producer {pid}'s transaction.")
         return state.check_append(headers, log.name, check_sequence=not from_coordinator)
 
-    def record_append(self, log: PartitionLog, batches: bytes, first_offset: int, leader: bool) -> None:
-        """Remember batches just appended at ``first_offset`` (by the leader, or fetched by a follower).
+    def record_append(self, log: PartitionLog, batches: bytes, info: LogAppendInfo, leader: bool) -> None:
+        """Remember ``batches``, just appended as ``info`` says (by the leader, or fetched by a follower).
 
         Batches of producers bring the state up to date first (a follower may never have built
         it), so every marker is seen and every aborted transaction indexed.
         """
         key = (log.topic, log.partition)
         state = self._states.get(key)
+        first_offset = info.first_offset
         if state is None or state.end_offset != first_offset:
-            if not any(header.producer_id >= 0 for _, header in iter_batch_headers(batches)):
+            if not info.producer_batches:  # the append's headers, as the log read them: none to walk again
                 self._states.pop(key, None)  # out of step: rebuild from the log when next needed
                 return
             state = self._states[key] = ProducerStateManager.from_log(log, end=first_offset)

@@ -60,6 +60,8 @@ class LogAppendInfo(NamedTuple):
     epochs_started: tuple[EpochEntry, ...]
     #: True when ``flush.messages`` unflushed records forced an fsync.
     flushed: bool
+    #: True when a batch carries a producer id (idempotent or transactional): only those change producer state.
+    producer_batches: bool
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class Writer:
     def _append(self, batch: bytes, from_coordinator: bool = False) -> int:
         assert self.states.check_leader_append(self.log, batch, from_coordinator) is None
         info = self.log.append_as_leader(batch, 0, T0, from_coordinator)
-        self.states.record_append(self.log, batch, info.first_offset, leader=True)
+        self.states.record_append(self.log, batch, info, leader=True)
         return info.first_offset
 
     def data(self, producer_id: int, values: list[bytes]) -> int:
