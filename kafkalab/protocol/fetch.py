@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.types import Request, TopicPartition, direct_init
+from kafkalab.protocol.types import Request, TopicPartition
 
 #: ``replica_id`` of a fetch sent by a consumer rather than a follower broker.
 CONSUMER_REPLICA_ID = -1
@@ -35,7 +35,6 @@ INITIAL_SESSION_EPOCH = 0
 FINAL_SESSION_EPOCH = -1
 
 
-@direct_init
 @dataclass(frozen=True)
 class FetchRequest(Request["FetchResponse"]):
     """A follower's (replica_id >= 0) or a consumer's fetch, waiting up to ``max_wait_ms``.
@@ -78,7 +77,6 @@ class FetchPartitionData(NamedTuple):
     aborted_transactions: tuple[AbortedTransaction, ...] | None = None
 
 
-@direct_init
 @dataclass(frozen=True)
 class FetchResponse:
     """Data per partition; an incremental session response omits partitions with nothing new."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kafkalab.errors import Errors
-from kafkalab.protocol.types import Request, TopicPartition, direct_init
+from kafkalab.protocol.types import Request, TopicPartition
 
 
-@direct_init
 @dataclass(frozen=True)
 class ProduceRequest(Request["ProduceResponse"]):
     """Batches per partition; ``acks`` is 0, 1 or -1 (all)."""
@@ -23,7 +22,6 @@ class ProduceRequest(Request["ProduceResponse"]):
     abortable_errors: bool = False
 
 
-@direct_init
 @dataclass(frozen=True)
 class PartitionProduceResponse:
     """Where a partition's batch landed, or why it did not."""
@@ -35,7 +33,6 @@ class PartitionProduceResponse:
     message: str = ""
 
 
-@direct_init
 @dataclass(frozen=True)
 class ProduceResponse:
     partitions: dict[TopicPartition, PartitionProduceResponse]

@@ -1,4 +1,4 @@
-"""Produce and fetch messages are values: built through ``direct_init``, they stay frozen dataclasses."""
+"""Produce and fetch messages are values: frozen dataclasses, built as dataclasses build them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from kafkalab.errors import Errors
 from kafkalab.protocol.fetch import FetchPartition, FetchRequest, FetchResponse
 from kafkalab.protocol.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse
-from kafkalab.protocol.types import TopicPartition, direct_init
+from kafkalab.protocol.types import TopicPartition
 
 TP = TopicPartition("orders", 0)
 
@@ -34,11 +34,3 @@ def test_messages_stay_frozen(message: object) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(message, field, None)
 
-
-def test_direct_init_refuses_what_it_would_not_build_as_the_dataclass_does() -> None:
-    @dataclasses.dataclass(frozen=True)
-    class WithFactory:
-        items: list[int] = dataclasses.field(default_factory=list)
-
-    with pytest.raises(TypeError, match="WithFactory"):
-        direct_init(WithFactory)
