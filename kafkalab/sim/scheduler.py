@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -203,17 +204,30 @@ class Scheduler:
 
     def step(self) -> bool:
         """Run the next due timer, moving the clock to its time; False if none is left."""
+        entry = self._next_live(math.inf)
+        if entry is None:
+            return False
+        self._run(*entry)
+        return True
+
+    def _next_live(self, limit_ms: float) -> tuple[float, Timer] | None:
+        """Take the next live timer off the heap if it is due by ``limit_ms`` (dropping cancelled ones and moving
+        rescheduled ones on the way); None if there is none by then."""
         heap = self._heap
         while heap:
-            due_ms, sequence, timer = heapq.heappop(heap)
+            due_ms, sequence, timer = heap[0]
             if timer.cancelled:
+                heapq.heappop(heap)
                 continue
             if sequence != timer.sequence:
+                heapq.heappop(heap)
                 self._requeue(sequence, timer)
                 continue
-            self._run(due_ms, timer)
-            return True
-        return False
+            if due_ms > limit_ms:
+                return None
+            heapq.heappop(heap)
+            return due_ms, timer
+        return None
 
     def _run(self, due_ms: float, timer: Timer) -> None:
         self.now_ms = due_ms
@@ -264,30 +278,12 @@ class Scheduler:
         Returns True when the condition became false, False on timeout.
         """
         deadline = self.now_ms + timeout_ms
-        heap = self._heap
         while condition():
-            # The next live timer, found and run as ``next_due_ms`` and ``step`` would, inline as in
-            # ``run_until``: ``Cluster.wait`` and the benchmarks drive every timer through here.
-            while True:
-                if not heap or heap[0][0] > deadline:
-                    self.run_until(deadline)
-                    return not condition()
-                due_ms, sequence, timer = heapq.heappop(heap)
-                if timer.cancelled:
-                    continue
-                if sequence != timer.sequence:
-                    self._requeue(sequence, timer)
-                    continue
-                break
-            self.now_ms = due_ms
-            self.timers_run += 1
-            callback, args = timer.callback, timer.args
-            timer.callback = _do_nothing
-            timer.args = ()
-            try:
-                callback(*args)
-            except Exception as error:
-                self._contain(callback, error)
+            entry = self._next_live(deadline)
+            if entry is None:
+                self.run_until(deadline)
+                return not condition()
+            self._run(*entry)
         return True
 
 
