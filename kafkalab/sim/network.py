@@ -251,9 +251,9 @@ class Network:
         self._pending[message_id] = pending
         timeouts.add(pending)
         self.messages_sent += 1
-        if self._cut and link_key(source, destination) in self._cut:  # link_up, inline: once per message
-            self.messages_dropped += 1
-        elif destination not in self._handlers:
+        if self._cut and self._lost(source, destination):
+            return message_id
+        if destination not in self._handlers:
             self._deliver_later(source, destination, self._fail, message_id, Errors.NETWORK_EXCEPTION)
         else:
             self._deliver_later(source, destination, self._arrive, message_id, request)
@@ -263,23 +263,29 @@ class Network:
         """Forget a request, as a client that closes its connection does: its callback never runs."""
         self._finish(message_id)
 
-    def _deliver_later(self, source: str, destination: str, action: Callable[..., None], *args: Any) -> None:
-        """Run ``action(*args)`` once a message from ``source`` reaches ``destination`` (lost if the link is cut by then).
+    def _deliver_later(self, source: str, destination: str, action: Callable[[str, str, int, Any], None],
+                       message_id: int, payload: Any) -> None:
+        """Run ``action(source, destination, message_id, payload)`` once a message from ``source`` reaches ``destination``.
 
-        The action and its arguments travel as they are, not in a closure: every message is delivered through here.
+        The action is the timer's own callback and its arguments travel as they are, not in a closure nor
+        through a landing step: every message is delivered through here. Each action begins with the check
+        that the link is not cut by the time the message lands (``_lost``).
         """
         latency = self._pair_latency.get((source, destination)) if self._latency else self._default_latency_ms
         if latency is None:  # a pair not seen since the latencies last changed
             latency = self.latency(source, destination)
-        self.scheduler.call_later(latency, self._land, source, destination, action, args)
+        self.scheduler.call_later(latency, action, source, destination, message_id, payload)
 
-    def _land(self, source: str, destination: str, action: Callable[..., None], args: tuple[Any, ...]) -> None:
-        if self._cut and link_key(source, destination) in self._cut:  # link_up, inline as in request
+    def _lost(self, source: str, destination: str) -> bool:
+        """True (and the message counted as dropped) when the link it travels is cut: called only while any is."""
+        if link_key(source, destination) in self._cut:
             self.messages_dropped += 1
-            return
-        action(*args)
+            return True
+        return False
 
-    def _arrive(self, message_id: int, request: Any) -> None:
+    def _arrive(self, source: str, destination: str, message_id: int, request: Any) -> None:
+        if self._cut and self._lost(source, destination):
+            return
         pending = self._pending.get(message_id)
         if pending is None:
             return
@@ -296,8 +302,7 @@ class Network:
                 return
             answered = True
             self.messages_sent += 1
-            if self._cut and link_key(pending.source, pending.destination) in self._cut:  # link_up, inline
-                self.messages_dropped += 1
+            if self._cut and self._lost(pending.source, pending.destination):
                 return
             self._deliver_later(pending.destination, pending.source, self._succeed, message_id, response)
 
@@ -306,18 +311,25 @@ class Network:
         except ConnectionRefused:
             self._deliver_later(pending.destination, pending.source, self._fail, message_id, Errors.NETWORK_EXCEPTION)
 
-    def _succeed(self, message_id: int, response: Any) -> None:
+    def _succeed(self, source: str, destination: str, message_id: int, response: Any) -> None:
+        if self._cut and self._lost(source, destination):
+            return
         callback = self._finish(message_id)
         if callback is not None:
             callback(response, None)
 
-    def _fail(self, message_id: int, error: Errors) -> None:
+    def _fail(self, source: str, destination: str, message_id: int, error: Errors) -> None:
+        if self._cut and self._lost(source, destination):
+            return
+        self._fail_now(message_id, error)
+
+    def _fail_now(self, message_id: int, error: Errors) -> None:
         callback = self._finish(message_id)
         if callback is not None:
             callback(None, error)
 
     def _time_out(self, pending: _Pending) -> None:
-        self._fail(pending.message_id, Errors.REQUEST_TIMED_OUT)
+        self._fail_now(pending.message_id, Errors.REQUEST_TIMED_OUT)
 
     def _finish(self, message_id: int) -> ResponseCallback | None:
         """Forget a request; its callback, if it was still waiting."""
