@@ -179,11 +179,15 @@ class Scheduler:
 
     def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` after ``delay_ms`` of virtual time."""
-        # ``call_at``'s body, inline: every message delivery and every Raft poll is scheduled through here.
+        # ``call_at``'s body and ``_push``'s, inline: every message delivery and every Raft poll is scheduled here.
         due_ms = self.now_ms + delay_ms if delay_ms > 0 else self.now_ms
         sequence = next(self._sequence)
         timer = Timer(due_ms, callback, args, False, sequence, due_ms, sequence)
-        self._push(due_ms, sequence, timer)
+        heap = self._heap
+        heapq.heappush(heap, (due_ms, sequence, timer))
+        pushes = self._pushes_since_sweep = self._pushes_since_sweep + 1
+        if pushes > SWEEP_AFTER_PUSHES and pushes > len(heap):
+            self._sweep_cancelled()
         return timer
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> Timer:
