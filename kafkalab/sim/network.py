@@ -271,9 +271,7 @@ class Network:
         through a landing step: every message is delivered through here. Each action begins with the check
         that the link is not cut by the time the message lands (``_lost``).
         """
-        latency = self._pair_latency.get((source, destination)) if self._latency else self._default_latency_ms
-        if latency is None:  # a pair not seen since the latencies last changed
-            latency = self.latency(source, destination)
+        latency = self.latency(source, destination) if self._latency else self._default_latency_ms
         self.scheduler.call_later(latency, action, source, destination, message_id, payload)
 
     def _lost(self, source: str, destination: str) -> bool:
