@@ -18,7 +18,14 @@ decoded, goes through the listener's gateway and adapter, and its response is en
 into a frame, as ``WireServer`` does between ``recv`` and ``send``. Its difference from
 the default run (which builds each record batch while timed) is the wire layer's CPU.
 
-Run: ``python benchmarks/broker_request_cost.py [--requests 6000] [--runs 3] [--wire]``.
+With ``--consumer`` (which implies ``--wire``) a consumer reads each record back as soon as
+it is acknowledged: a Fetch v16 frame (what librdkafka 2.x sends: sessionless, the topic by
+id, read_committed, max_wait 100 ms; built before the clock starts, only its fetch offset
+written per request) asks the leader for the partition from the offset just written, goes
+through the gateway on the consumer's own connection and its answer is encoded, before the
+next record is produced. Its difference from ``--wire`` is the consumer's share of a record.
+
+Run: ``python benchmarks/broker_request_cost.py [--requests 6000] [--runs 3] [--wire | --consumer]``.
 """
 
 from __future__ import annotations
@@ -28,16 +35,18 @@ import datetime
 import gc
 import io
 import statistics
+import struct
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bench_support import all_serving, load_average
+from kio.schema.fetch.v16 import request as fetch_v16
 from kio.schema.produce.v10 import request as produce_v10
 from kio.schema.types import TopicName
 from kio.serial import entity_writer
-from kio.static.primitive import i16, i32
+from kio.static.primitive import i8, i16, i32, i64
 
 from kafkalab.cluster.cluster import Cluster
 from kafkalab.errors import Errors
@@ -45,7 +54,8 @@ from kafkalab.protocol.produce import ProduceRequest, ProduceResponse
 from kafkalab.protocol.types import TopicPartition
 from kafkalab.storage.records import encode_batch
 from kafkalab.wire.adapters.base import Tree
-from kafkalab.wire.apis import PRODUCE
+from kafkalab.wire.apis import FETCH, PRODUCE
+from kafkalab.wire.build import uuid_of
 from kafkalab.wire.frames import DecodedRequest, decode_request, encode_response
 from kafkalab.wire.gateway import ConnectionRef, Gateway
 
@@ -54,6 +64,15 @@ PARTITIONS = 4
 VALUE = b"x" * 100
 #: Sends one produce request to a leader and calls back with whether it was acknowledged without error.
 Sender = Callable[[int, TopicPartition, Callable[[bool], None]], None]
+#: A connection's answer: the response tree, or None when the gateway closed the connection.
+Answer = Callable[[Tree | None], None]
+#: The consumers' connections to each leader are numbered after the producers' (whose id is the leader's).
+CONSUMER_CONNECTIONS = 100
+#: librdkafka's defaults: fetch.min.bytes, fetch.max.bytes, fetch.message.max.bytes, isolation.level
+#: (read_committed); fetch.wait.max.ms is 500 there, 100 here.
+FETCH_MIN_BYTES, FETCH_MAX_BYTES, FETCH_PARTITION_MAX_BYTES, READ_COMMITTED = 1, 52_428_800, 1_048_576, 1
+FETCH_MAX_WAIT_MS = 100
+_INT64 = struct.Struct(">q")
 
 
 def ready_cluster(path: Path) -> Cluster:
@@ -101,35 +120,93 @@ def produce_frame(tp: TopicPartition, batch: bytes) -> bytes:
     return out.getvalue()
 
 
+def fetch_frame(tp: TopicPartition, topic_id: str, leader_epoch: int) -> tuple[bytes, int]:
+    """A Fetch v16 request frame (without its size prefix) as librdkafka 2.x sends it for one partition, and
+    where its fetch offset is (to be written per request)."""
+    marker = 0x0123_4567_89AB_CDEF
+    body = fetch_v16.FetchRequest(
+        cluster_id=None, replica_state=fetch_v16.ReplicaState(), max_wait=datetime.timedelta(milliseconds=FETCH_MAX_WAIT_MS),
+        min_bytes=i32(FETCH_MIN_BYTES), max_bytes=i32(FETCH_MAX_BYTES), isolation_level=i8(READ_COMMITTED),
+        session_id=i32(0), session_epoch=i32(-1), forgotten_topics_data=(), rack_id="",
+        topics=(fetch_v16.FetchTopic(topic_id=uuid_of(topic_id), partitions=(fetch_v16.FetchPartition(
+            partition=i32(tp.partition), current_leader_epoch=i32(leader_epoch), fetch_offset=i64(marker),
+            last_fetched_epoch=i32(-1), log_start_offset=i64(-1), partition_max_bytes=i32(FETCH_PARTITION_MAX_BYTES)),)),))
+    header = fetch_v16.RequestHeader(request_api_key=i16(FETCH), request_api_version=i16(16),
+                                     correlation_id=i32(1), client_id="bench-consumer")
+    out = io.BytesIO()
+    entity_writer(fetch_v16.RequestHeader)(out, header)
+    entity_writer(fetch_v16.FetchRequest)(out, body)
+    frame = out.getvalue()
+    return frame, frame.index(_INT64.pack(marker))
+
+
+def _base_offset(tree: Tree | None) -> int | None:
+    """Where a one-partition produce response put the record; None unless it was acknowledged without error."""
+    if tree is None:
+        return None
+    partitions = [p for topic in tree["responses"] for p in topic["partition_responses"]]
+    return partitions[0]["base_offset"] if all(p["error_code"] == Errors.NONE for p in partitions) else None
+
+
+def _fetched(tree: Tree | None) -> bool:
+    """True when a fetch response holds records and no error."""
+    if tree is None or tree["error_code"] != Errors.NONE:
+        return False
+    partitions = [p for topic in tree["responses"] for p in topic["partitions"]]
+    return all(p["error_code"] == Errors.NONE and p["records"] for p in partitions)
+
+
 class _Answers:
     """The sockets' side of the gateway: each response is encoded into its frame, as ``WireServer`` does."""
 
     def __init__(self) -> None:
-        self.waiting: dict[int, Callable[[bool], None]] = {}
+        self.waiting: dict[int, Answer] = {}
 
     def respond(self, conn_id: int, request: DecodedRequest, tree: Tree | None) -> None:
         assert tree is not None
         encode_response(request.api_key, request.api_version, request.correlation_id, tree)
-        errors = [p["error_code"] for topic in tree["responses"] for p in topic["partition_responses"]]
-        self.waiting.pop(conn_id)(all(error == Errors.NONE for error in errors))
+        self.waiting.pop(conn_id)(tree)
 
     def close_connection(self, conn_id: int) -> None:
-        self.waiting.pop(conn_id)(False)
+        self.waiting.pop(conn_id)(None)
 
     def set_serving(self, broker_id: int, serving: bool) -> None:
         pass
 
 
-def wire_sender(cluster: Cluster) -> Sender:
-    """Each request as a network client's arrives: a Produce v10 frame, decoded and sent through the gateway."""
+def wire_sender(cluster: Cluster, consumer: bool = False) -> Sender:
+    """Each request as a network client's arrives: a Produce v10 frame, decoded and sent through the gateway.
+
+    With ``consumer``, each acknowledged record is then fetched from its leader (a Fetch v16 frame on the
+    consumer's connection) before ``done`` is told.
+    """
     answers = _Answers()
     gateway = Gateway(cluster, answers)
     batch = encode_batch([(None, VALUE, (), cluster.scheduler.now_int_ms())])
     frames = {TopicPartition(TOPIC, number): produce_frame(TopicPartition(TOPIC, number), batch)
               for number in range(PARTITIONS)}
+    view = cluster.snapshot().topic(TOPIC)
+    assert view is not None
+    fetches = {TopicPartition(TOPIC, p.partition): fetch_frame(TopicPartition(TOPIC, p.partition), view.topic_id,
+                                                                 p.leader_epoch) for p in view.partitions}
+
+    def fetch(leader: int, tp: TopicPartition, offset: int, done: Callable[[bool], None]) -> None:
+        template, position = fetches[tp]
+        frame = bytearray(template)
+        _INT64.pack_into(frame, position, offset)
+        conn_id = CONSUMER_CONNECTIONS + leader
+        answers.waiting[conn_id] = lambda tree: done(_fetched(tree))
+        gateway.dispatch(ConnectionRef(conn_id, f"wire-{conn_id}", leader, "/127.0.0.1"), decode_request(bytes(frame)))
 
     def send(leader: int, tp: TopicPartition, done: Callable[[bool], None]) -> None:
-        answers.waiting[leader] = done
+        def produced(tree: Tree | None) -> None:
+            offset = _base_offset(tree)
+            if offset is None or not consumer:
+                done(offset is not None)
+            else:
+                fetch(leader, tp, offset, done)
+
+        answers.waiting[leader] = produced
         gateway.dispatch(ConnectionRef(leader, f"wire-{leader}", leader, "/127.0.0.1"), decode_request(frames[tp]))
 
     return send
@@ -181,6 +258,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--wire", action="store_true",
                         help="requests arrive as Produce v10 frames through the listener's gateway (no sockets)")
+    parser.add_argument("--consumer", action="store_true",
+                        help="as --wire, and a consumer fetches each record (Fetch v16) once it is acknowledged")
     args = parser.parse_args()
     print(f"machine load (1/5/15 min): {load_average()}")
     costs = []
@@ -188,7 +267,7 @@ def main() -> None:
         for run in range(args.runs):
             cluster = ready_cluster(Path(directory) / f"run-{run}")
             try:
-                sender = wire_sender(cluster) if args.wire else engine_sender(cluster)
+                sender = wire_sender(cluster, args.consumer) if args.wire or args.consumer else engine_sender(cluster)
                 cost, round_trip = measure(cluster, args.requests, sender)
             finally:
                 cluster.close()
@@ -196,7 +275,8 @@ def main() -> None:
             print(f"run {run + 1}: {cost:.0f} us of CPU per request, {round_trip:.2f} ms virtual round trip")
     print(f"median {statistics.median(costs):.0f} us, worst {max(costs):.0f} us of CPU per single-record acks=all "
           f"produce request ({args.requests} requests, 3 brokers, RF=3, with __consumer_offsets"
-          f"{', through the wire gateway' if args.wire else ''})")
+          f"{', through the wire gateway' if args.wire or args.consumer else ''}"
+          f"{', each record fetched by a consumer' if args.consumer else ''})")
     print(f"machine load (1/5/15 min): {load_average()}")
 
 
