@@ -17,7 +17,7 @@ import types
 import typing
 import uuid
 from collections.abc import Callable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from kio.schema.errors import ErrorCode
@@ -29,8 +29,13 @@ Converter = Callable[[Any], Any]
 
 #: Kafka's ``Uuid.ZERO_UUID``: what a response carries when there is no topic id.
 ZERO_UUID = uuid.UUID(int=0)
+#: Topic ids converted and kept, each way: a consumer's every Fetch (v13+) names its topics by id and gets them back
+#: by id, and a conversion is a base64 step and a ``UUID`` built (some 12 Python calls). Bounded: a client may send
+#: ids of topics that never existed.
+TOPIC_IDS_KEPT = 1024
 
 
+@lru_cache(maxsize=TOPIC_IDS_KEPT)
 def uuid_of(topic_id: str) -> uuid.UUID:
     """A topic id as kafkalab prints it (url-safe base64, no padding) as a UUID; empty is the zero UUID."""
     if not topic_id:
@@ -38,6 +43,7 @@ def uuid_of(topic_id: str) -> uuid.UUID:
     return uuid.UUID(bytes=base64.urlsafe_b64decode(topic_id + "=" * (-len(topic_id) % 4)))
 
 
+@lru_cache(maxsize=TOPIC_IDS_KEPT)
 def topic_id_of(value: uuid.UUID | None) -> str:
     """A UUID as kafkalab prints topic ids; the zero UUID (or none) is empty."""
     if value is None or value == ZERO_UUID:
