@@ -155,9 +155,18 @@ def _fetch_partition(out: bytearray, version: int, flexible: bool, partition: Ma
     return True
 
 
-def _error_code(value: Any) -> int:
-    code = value.code if isinstance(value, Errors) else int(value)
+def _writable(code: int) -> int:
     return code if code in _KIO_ERROR_CODES else _UNKNOWN_SERVER_ERROR
+
+
+#: Each of kafkalab's errors as written, looked up once: ``Errors.code`` is a property over the enum's ``value``
+#: property, two Python calls for every partition of every answer.
+_WRITTEN_CODES: dict[Any, int] = {error: _writable(error.code) for error in Errors}
+
+
+def _error_code(value: Any) -> int:
+    code = _WRITTEN_CODES.get(value)
+    return code if code is not None else _writable(int(value))
 
 
 def _length(out: bytearray, length: int, flexible: bool) -> None:
