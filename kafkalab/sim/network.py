@@ -141,8 +141,9 @@ class Network:
         self._incarnations: dict[str, int] = {}
         self._cut: set[frozenset[str]] = set()
         self._latency: dict[frozenset[str], float] = {}
-        #: Each directed pair's latency, kept until a latency is set or forgotten: every message is delivered
-        #: after its link's latency, and a ``link_key`` is a new frozenset to hash.
+        #: Each directed pair's latency as delivering a message reads it (``latency`` is the rule), kept until a
+        #: latency is set or forgotten: every message is delivered after its link's latency, and a ``link_key`` is
+        #: a new frozenset to hash.
         self._pair_latency: dict[tuple[str, str], float] = {}
         self._pending: dict[int, _Pending] = {}
         self._timeouts: dict[float, _Timeouts] = {}
@@ -205,12 +206,7 @@ class Network:
 
     def latency(self, a: str, b: str) -> float:
         """One-way latency between ``a`` and ``b``."""
-        if not self._latency:  # the usual case: no link was slowed, so no key to build per message
-            return self._default_latency_ms
-        latency = self._pair_latency.get((a, b))
-        if latency is None:
-            latency = self._pair_latency[(a, b)] = self._latency.get(link_key(a, b), self._default_latency_ms)
-        return latency
+        return self._latency.get(link_key(a, b), self._default_latency_ms)
 
     def link_up(self, a: str, b: str) -> bool:
         """True unless the link between ``a`` and ``b`` is cut."""
@@ -271,7 +267,12 @@ class Network:
         through a landing step: every message is delivered through here. Each action begins with the check
         that the link is not cut by the time the message lands (``_lost``).
         """
-        latency = self.latency(source, destination) if self._latency else self._default_latency_ms
+        if self._latency:  # some link was slowed (every network client's is set to 0): the pair's kept value
+            latency = self._pair_latency.get((source, destination))
+            if latency is None:  # a pair not seen since the latencies last changed
+                latency = self._pair_latency[(source, destination)] = self.latency(source, destination)
+        else:  # the usual case in process: no link was slowed, so no key to build per message
+            latency = self._default_latency_ms
         self.scheduler.call_later(latency, action, source, destination, message_id, payload)
 
     def _lost(self, source: str, destination: str) -> bool:
