@@ -51,12 +51,16 @@ def topic_id_of(value: uuid.UUID | None) -> str:
     return base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
 
 
+#: The unit ``millis`` divides by, built once: every produce and fetch request carries a duration.
+_MILLISECOND = datetime.timedelta(milliseconds=1)
+
+
 def millis(value: datetime.timedelta | int | None) -> int:
     """A kio duration field as whole milliseconds."""
     if value is None:
         return 0
     if isinstance(value, datetime.timedelta):
-        return int(value / datetime.timedelta(milliseconds=1))
+        return int(value / _MILLISECOND)
     return int(value)
 
 
