@@ -57,6 +57,8 @@ _NO_APPEND_TIME = -1
 #: Partition index, error code, high watermark, last stable offset.
 _FETCH_PARTITION_HEAD = struct.Struct(">ihqq")
 _ABORTED = struct.Struct(">qq")
+#: Lengths below this (plus one) are written as a single varint byte.
+_ONE_BYTE_VARINT = 0x7F
 
 
 def encode_produce_response(version: int, tree: Mapping[str, Any]) -> bytes | None:
@@ -172,10 +174,12 @@ def _error_code(value: Any) -> int:
 def _length(out: bytearray, length: int, flexible: bool) -> None:
     """An array's or bytes' length (-1: null): a compact unsigned varint of length + 1, or an int32 before flexible
     versions."""
-    if flexible:
-        _unsigned_varint(out, length + 1)
-    else:
+    if not flexible:
         out += _INT32.pack(length)
+    elif length < _ONE_BYTE_VARINT:  # a varint under 0x80 is that one byte: nearly every array, without a call
+        out.append(length + 1)
+    else:
+        _unsigned_varint(out, length + 1)
 
 
 def _string(out: bytearray, value: str | None, flexible: bool) -> None:
