@@ -97,6 +97,8 @@ class Broker:
                  journal: EventJournal, config: BrokerConfig, rng: random.Random,
                  quorum: QuorumSettings | None = None) -> None:
         self.broker_id = broker_id
+        #: This broker's name on the network (an attribute: the wire gateway addresses every request to it).
+        self.node = f"broker-{broker_id}"
         self.log_dir = log_dir
         self.scheduler = scheduler
         self.network = network
@@ -130,11 +132,6 @@ class Broker:
         self._stopping: Future[None] | None = None
         #: The host and port this broker registers for clients (Kafka's ``advertised.listeners``).
         self.advertised_listener: tuple[str, int] = ("localhost", paths.broker_port(broker_id))
-
-    @property
-    def node(self) -> str:
-        """This broker's name on the network."""
-        return f"broker-{self.broker_id}"
 
     @property
     def running(self) -> bool:

@@ -106,10 +106,10 @@ class Gateway:
     def dispatch(self, conn: ConnectionRef, request: DecodedRequest) -> None:
         """Run ``request`` on the engine: its adapter's engine requests, then the response tree."""
         broker = self.cluster.brokers.get(conn.broker_id)
-        metadata = broker.ctx.metadata if broker is not None and broker.ctx is not None else None
-        if metadata is None:
+        if broker is None or broker.ctx is None:
             self.outbox.close_connection(conn.conn_id)
             return
+        metadata = broker.ctx.metadata
         ctx = RequestContext(request.api_version, request.client_id, conn.client_host, conn.broker_id,
                              dict(metadata.topic_ids))
         try:
@@ -145,7 +145,7 @@ class Gateway:
             return on_response
 
         network = self.cluster.network
-        destination = f"broker-{conn.broker_id}"
+        destination = broker.node
         if conn.node not in self._linked:
             # The socket is the network between this client and its broker: no simulated latency on top.
             network.set_latency(conn.node, destination, 0.0)
