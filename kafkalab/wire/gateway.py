@@ -35,6 +35,9 @@ from kafkalab.wire.frames import DecodedRequest
 REQUEST_GIVE_UP_MS = 300_000
 #: How long the network keeps a request nobody answers (acks=0) pending: Kafka's request.timeout.ms.
 FIRE_AND_FORGET_MS = 30_000
+#: The events after which a broker serves clients. A tuple built once: ``A | B`` in ``isinstance`` builds a union
+#: object at every call, and the gateway sees every event of the journal (one or more per produce request).
+_OPENS_LISTENER = (BrokerRegistered, BrokerUnfenced)
 
 
 def _ignore(response: Any, error: Errors | None) -> None:
@@ -83,7 +86,7 @@ class Gateway:
     def _on_event(self, event: Event) -> None:
         # Kafka opens its listeners once the broker is registered (a KRaft broker: once unfenced, as Kafka 4.1's
         # BrokerServer waits for), and a dead process resets its connections.
-        if isinstance(event, BrokerRegistered | BrokerUnfenced):
+        if isinstance(event, _OPENS_LISTENER):
             self.outbox.set_serving(event.broker_id, True)
         elif isinstance(event, BrokerStopped):
             self.outbox.set_serving(event.broker_id, False)
