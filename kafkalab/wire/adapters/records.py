@@ -78,8 +78,11 @@ def fetch(body: Any, ctx: RequestContext) -> Plan:
             # current_leader_epoch came with v9 (KIP-320); before it, -1: the broker does not check the epoch.
             partitions[TopicPartition(name, p.partition)] = FetchPartition(
                 p.fetch_offset, getattr(p, "current_leader_epoch", UNDEFINED_EPOCH), p.partition_max_bytes)
-    forgotten = tuple(TopicPartition(name, partition) for topic in getattr(body, "forgotten_topics_data", ())
-                      if (name := _topic_of(topic, ctx)) is not None for partition in topic.partitions)
+    forgotten_topics = getattr(body, "forgotten_topics_data", ())
+    # Nearly always empty (librdkafka and every sessionless fetch): no generator to start then.
+    forgotten = tuple(
+        TopicPartition(name, partition) for topic in forgotten_topics
+        if (name := _topic_of(topic, ctx)) is not None for partition in topic.partitions) if forgotten_topics else ()
     # A network client is always a consumer: only brokers fetch as followers (replica_id >= 0).
     # Sessions came with v7 (KIP-227): an older fetch is sessionless, as session 0 at the final epoch says.
     request = FetchRequest(CONSUMER_REPLICA_ID, millis(body.max_wait), body.min_bytes, body.max_bytes, partitions,
