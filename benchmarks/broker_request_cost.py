@@ -189,14 +189,18 @@ def wire_sender(cluster: Cluster, consumer: bool = False) -> Sender:
     assert view is not None
     fetches = {TopicPartition(TOPIC, p.partition): fetch_frame(TopicPartition(TOPIC, p.partition), view.topic_id,
                                                                  p.leader_epoch) for p in view.partitions}
+    # Each connection's reference is built once, as WireServer builds it when it accepts the connection.
+    producers = {leader: ConnectionRef(leader, f"wire-{leader}", leader, "/127.0.0.1") for leader in cluster.brokers}
+    consumers = {leader: ConnectionRef(CONSUMER_CONNECTIONS + leader, f"wire-{CONSUMER_CONNECTIONS + leader}", leader,
+                                       "/127.0.0.1") for leader in cluster.brokers}
 
     def fetch(leader: int, tp: TopicPartition, offset: int, done: Callable[[bool], None]) -> None:
         template, position = fetches[tp]
         frame = bytearray(template)
         _INT64.pack_into(frame, position, offset)
-        conn_id = CONSUMER_CONNECTIONS + leader
-        answers.waiting[conn_id] = lambda tree: done(_fetched(tree))
-        gateway.dispatch(ConnectionRef(conn_id, f"wire-{conn_id}", leader, "/127.0.0.1"), decode_request(bytes(frame)))
+        conn = consumers[leader]
+        answers.waiting[conn.conn_id] = lambda tree: done(_fetched(tree))
+        gateway.dispatch(conn, decode_request(bytes(frame)))
 
     def send(leader: int, tp: TopicPartition, done: Callable[[bool], None]) -> None:
         def produced(tree: Tree | None) -> None:
@@ -207,7 +211,7 @@ def wire_sender(cluster: Cluster, consumer: bool = False) -> Sender:
                 fetch(leader, tp, offset, done)
 
         answers.waiting[leader] = produced
-        gateway.dispatch(ConnectionRef(leader, f"wire-{leader}", leader, "/127.0.0.1"), decode_request(frames[tp]))
+        gateway.dispatch(producers[leader], decode_request(frames[tp]))
 
     return send
 

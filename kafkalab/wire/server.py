@@ -79,10 +79,15 @@ class _Connection:
     client_id: str = ""
     software: tuple[str, str] = ("", "")
     requests: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: The connection as the gateway knows it, built once: every request is handed over with it.
+    ref: ConnectionRef = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ref = ConnectionRef(self.conn_id, f"wire-{self.conn_id}", self.broker_id, f"/{self.peer[0]}")
 
     @property
     def node(self) -> str:
-        return f"wire-{self.conn_id}"
+        return self.ref.node
 
     @property
     def address(self) -> str:
@@ -346,7 +351,7 @@ class WireServer:
             return
         conn.busy = True
         assert self._engine is not None
-        self._engine.dispatch(self._ref(conn), request)
+        self._engine.dispatch(conn.ref, request)
 
     def _api_versions(self, conn: _Connection, request: DecodedRequest) -> None:
         """Answered by the listener itself, as Kafka's network layer does, without touching partitions."""
@@ -418,10 +423,6 @@ class WireServer:
                      if not c.busy and not c.outbox and now - c.last_active > self.idle_seconds]:
             self._drop(conn)
 
-    @staticmethod
-    def _ref(conn: _Connection) -> ConnectionRef:
-        return ConnectionRef(conn.conn_id, conn.node, conn.broker_id, f"/{conn.peer[0]}")
-
     def _report(self, address: str, reason: str) -> None:
         if self._engine is not None:
             self._engine.rejected(address, reason)
@@ -430,7 +431,7 @@ class WireServer:
         if self._connections.pop(conn.conn_id, None) is None:
             return
         if self._engine is not None:
-            self._engine.closed(self._ref(conn))
+            self._engine.closed(conn.ref)
         if conn.interest:
             try:
                 self._selector.unregister(conn.sock)
