@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from kio.serial import entity_reader, entity_writer
 from kio.serial.errors import SerialError
 
-from kafkalab.wire.apis import API_VERSIONS, FETCH, PRODUCE, SUPPORTED, request_schema, response_schema
+from kafkalab.wire.apis import API_VERSIONS, FETCH, PRODUCE, SUPPORTED, api_name, request_schema, response_schema
 from kafkalab.wire.build import materialize
 from kafkalab.wire.record_responses import encode_fetch_response, encode_produce_response
 
@@ -27,6 +28,11 @@ _FIXED_HEADER = struct.Struct(">hhi")
 _DIRECT_WRITERS = {PRODUCE: encode_produce_response, FETCH: encode_fetch_response}
 #: Kafka's ``socket.request.max.bytes`` default: a larger frame closes the connection.
 DEFAULT_MAX_REQUEST_BYTES = 104_857_600
+#: A request header's or body's reader: the entity and the offset after it.
+Reader = Callable[[bytes, int], tuple[Any, int]]
+#: The header and body readers of each (API key, version) met so far, all served: one lookup per request instead
+#: of the range check, the schema cache and two reader look-ups.
+_READERS: dict[tuple[int, int], tuple[Reader, Reader]] = {}
 
 
 class FrameError(Exception):
@@ -66,6 +72,23 @@ def decode_request(frame: bytes) -> DecodedRequest:
     if len(frame) < _FIXED_HEADER.size:
         raise FrameError(f"A request header needs at least {_FIXED_HEADER.size} bytes, the frame has {len(frame)}")
     api_key, api_version, correlation_id = _FIXED_HEADER.unpack_from(frame)
+    readers = _READERS.get((api_key, api_version))
+    if readers is None:
+        readers = _served_readers(api_key, api_version, correlation_id)
+    read_header, read_body = readers
+    try:
+        header, offset = read_header(frame, 0)
+        body, _ = read_body(frame, offset)
+    # kio's native decoder reports malformed input as SerialError, ValueError (an over-long varint),
+    # UnicodeDecodeError (a string that is not UTF-8) or OverflowError, and a tagged field it does not
+    # know as KeyError (Kafka would skip it; no client sends one today). Each closes the connection.
+    except (SerialError, ValueError, OverflowError, KeyError) as exc:
+        raise FrameError(f"Error reading {api_name(api_key)} v{api_version}: {exc}") from None
+    return DecodedRequest(api_key, api_version, correlation_id, header.client_id or "", body, len(frame))
+
+
+def _served_readers(api_key: int, api_version: int, correlation_id: int) -> tuple[Reader, Reader]:
+    """The header and body readers of a served API version, kept for the next request; FrameError if not served."""
     api = SUPPORTED.get(api_key)
     if api is None:
         raise FrameError(f"Unknown API key {api_key}")
@@ -74,15 +97,8 @@ def decode_request(frame: bytes) -> DecodedRequest:
             raise FrameError(f"ApiVersions v{api_version} is not served", unsupported_api_versions(correlation_id))
         raise FrameError(f"{api.name} v{api_version} is not served (v{api.min_version}-v{api.max_version} are)")
     schema = request_schema(api_key, api_version)
-    try:
-        header, offset = entity_reader(schema.__header_schema__)(frame, 0)
-        body, _ = entity_reader(schema)(frame, offset)
-    # kio's native decoder reports malformed input as SerialError, ValueError (an over-long varint),
-    # UnicodeDecodeError (a string that is not UTF-8) or OverflowError, and a tagged field it does not
-    # know as KeyError (Kafka would skip it; no client sends one today). Each closes the connection.
-    except (SerialError, ValueError, OverflowError, KeyError) as exc:
-        raise FrameError(f"Error reading {api.name} v{api_version}: {exc}") from None
-    return DecodedRequest(api_key, api_version, correlation_id, header.client_id or "", body, len(frame))
+    readers = _READERS[(api_key, api_version)] = (entity_reader(schema.__header_schema__), entity_reader(schema))
+    return readers
 
 
 def encode_response(api_key: int, api_version: int, correlation_id: int, tree: Any) -> bytes:
