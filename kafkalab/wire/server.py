@@ -78,7 +78,8 @@ class _Connection:
     interest: int = 0
     client_id: str = ""
     software: tuple[str, str] = ("", "")
-    requests: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: Requests per API key (named when the connection list is published, not per request).
+    requests: collections.Counter[int] = field(default_factory=collections.Counter)
     #: The connection as the gateway knows it, built once: every request is handed over with it.
     ref: ConnectionRef = field(init=False)
 
@@ -345,7 +346,7 @@ class WireServer:
             self._reject(conn, str(exc), exc.reply)
             return
         conn.client_id = request.client_id
-        conn.requests[api_name(request.api_key)] += 1
+        conn.requests[request.api_key] += 1
         if request.api_key == API_VERSIONS:
             self._api_versions(conn, request)
             return
@@ -445,7 +446,8 @@ class WireServer:
 
     def _publish(self) -> None:
         snapshot = tuple(ConnectionInfo(c.conn_id, c.node, c.broker_id, c.address, c.client_id, c.software[0],
-                                        c.software[1], tuple(sorted(c.requests.items())))
+                                        c.software[1], tuple(sorted((api_name(key), count)
+                                                                    for key, count in c.requests.items())))
                          for c in self._connections.values())
         with self._lock:
             self._snapshot = snapshot
