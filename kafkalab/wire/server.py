@@ -221,7 +221,7 @@ class WireServer:
         """Send ``tree`` as the response to ``request`` (None: no response) and read the next request."""
         conn = self._connections.get(conn_id)
         if conn is not None:
-            self._guarded(conn, lambda: self._answer(conn, request, tree))
+            self._guarded(conn, functools.partial(self._answer, conn, request, tree))
 
     def close_connection(self, conn_id: int) -> None:
         """Close a connection, as Kafka does when its broker goes away."""
