@@ -104,7 +104,10 @@ def _served_readers(api_key: int, api_version: int, correlation_id: int) -> tupl
 def encode_response(api_key: int, api_version: int, correlation_id: int, tree: Any) -> bytes:
     """A size-prefixed response frame of ``tree`` (a plain tree or a kio entity) at the request's version."""
     schema = response_schema(api_key, api_version)
-    header = _response_header(schema, correlation_id)
+    # The response header: the correlation id, then (header v1, flexible versions) an empty tagged-field count.
+    # Which header a version has is kio's (``__header_schema__``): ApiVersions keeps v0 in flexible versions.
+    correlation = _INT32.pack(correlation_id)
+    header = correlation + b"\0" if schema.__header_schema__.__flexible__ else correlation
     write_directly = _DIRECT_WRITERS.get(api_key)
     if write_directly is not None and not isinstance(tree, schema):
         body = write_directly(api_version, tree)
@@ -117,15 +120,6 @@ def encode_response(api_key: int, api_version: int, correlation_id: int, tree: A
     data = out.getbuffer()
     _INT32.pack_into(data, 0, len(data) - 4)
     return bytes(data)
-
-
-def _response_header(schema: type, correlation_id: int) -> bytes:
-    """The response header: the correlation id, then (header v1, flexible versions) an empty tagged-field count.
-
-    Which header a version has is kio's (``__header_schema__``): ApiVersions keeps v0 in flexible versions.
-    """
-    correlation = _INT32.pack(correlation_id)
-    return correlation + b"\0" if schema.__header_schema__.__flexible__ else correlation  # type: ignore[attr-defined]
 
 
 def api_versions_table() -> list[dict[str, int]]:
