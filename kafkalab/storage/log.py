@@ -183,15 +183,25 @@ class PartitionLog:
         """Note that leader epoch ``epoch`` starts at the log end offset (a new leader's first act)."""
         self.leader_epoch_cache.assign(epoch, self.log_end_offset)
 
-    @_io("append to")
-    def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int,
-                         from_coordinator: bool = False) -> LogAppendInfo:
-        """Validate a producer's batches, assign them offsets from the LEO and the leader epoch, and append them.
+    def validate_as_leader(self, batches: bytes, from_coordinator: bool = False) -> Batches:
+        """A producer's batches checked before anything is written (Kafka's ``analyzeAndValidateRecords`` and
+        ``LogValidator``), each with its header; raises the first problem found.
 
         Only a transaction coordinator's markers (``from_coordinator``, Kafka's ``AppendOrigin.COORDINATOR``)
         may be control batches.
         """
-        checked = validate_leader_batches(batches, self._config, self.name, allow_control=from_coordinator)
+        return validate_leader_batches(batches, self._config, self.name, allow_control=from_coordinator)
+
+    @_io("append to")
+    def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int, from_coordinator: bool = False,
+                         checked: Batches | None = None) -> LogAppendInfo:
+        """Validate a producer's batches, assign them offsets from the LEO and the leader epoch, and append them.
+
+        ``checked`` is what ``validate_as_leader`` returned for ``batches`` when the caller validated them
+        first: Kafka checks the producers' sequences after validation and before the write, with the same headers.
+        """
+        if checked is None:
+            checked = self.validate_as_leader(batches, from_coordinator)
         target = target_compression(self._config.compression_type)
         if target is not None and any(header.compression is not target for _, header in checked):
             batches = recompress(batches, checked, target)
