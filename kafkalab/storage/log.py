@@ -40,7 +40,6 @@ from kafkalab.storage.records import (
     TimestampType,
     decode_batch,
     iter_batch_headers,
-    read_batch_header,
     recompress,
     set_log_append_time,
     set_offset_and_epoch,
@@ -209,12 +208,13 @@ class PartitionLog:
         buf = bytearray(batches)
         log_append_time = TimestampType.from_config(self._config.message_timestamp_type) is TimestampType.LOG_APPEND_TIME
         offset = self.log_end_offset
-        for position, header in checked:
-            set_offset_and_epoch(buf, position, offset, leader_epoch)
+        stamped = []
+        for position, produced in checked:
+            header = set_offset_and_epoch(buf, position, produced, offset, leader_epoch)
             if log_append_time:
-                set_log_append_time(buf, position, header, now_ms)
+                header = set_log_append_time(buf, position, header, now_ms)
+            stamped.append((position, header))
             offset += header.last_offset_delta + 1
-        stamped = [(position, read_batch_header(buf, position)) for position, _ in checked]
         epochs = [(leader_epoch, stamped[0][1].base_offset)] if stamped and leader_epoch >= 0 else []
         return self._append(buf, stamped, now_ms, epochs, now_ms if log_append_time else NO_TIMESTAMP)
 

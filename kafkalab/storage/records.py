@@ -228,21 +228,32 @@ def crc_problem(buf: bytes | bytearray | memoryview, pos: int, header: BatchHead
     return f"Record is corrupt (stored crc = {header.crc}, computed crc = {computed})"
 
 
-def set_offset_and_epoch(buf: bytearray, pos: int, base_offset: int, partition_leader_epoch: int) -> None:
-    """Overwrite a batch's base offset and partition leader epoch in place (both outside the CRC)."""
+def set_offset_and_epoch(buf: bytearray, pos: int, header: BatchHeader, base_offset: int,
+                         partition_leader_epoch: int) -> BatchHeader:
+    """Overwrite the base offset and partition leader epoch (both outside the CRC) of the batch at ``buf[pos]``,
+    whose header is ``header``, in place; return its header as it now reads.
+
+    The leader stamps every produced batch so: the header comes from the one it validated, not from
+    parsing the 61 bytes again.
+    """
     _I64.pack_into(buf, pos, base_offset)
     _I32.pack_into(buf, pos + _PARTITION_LEADER_EPOCH_OFFSET, partition_leader_epoch)
+    return _header_from_fields((base_offset, header.batch_length, partition_leader_epoch, *header[3:]))
 
 
-def set_log_append_time(buf: bytearray, pos: int, header: BatchHeader, timestamp: int) -> None:
-    """Stamp a batch with the broker's append time and re-seal its CRC (Kafka's ``setMaxTimestamp``).
+def set_log_append_time(buf: bytearray, pos: int, header: BatchHeader, timestamp: int) -> BatchHeader:
+    """Stamp a batch with the broker's append time and re-seal its CRC (Kafka's ``setMaxTimestamp``); return
+    its header as it now reads.
 
     With LogAppendTime every record's timestamp reads as the batch's max timestamp, so the
     records themselves are left untouched.
     """
-    _I16.pack_into(buf, pos + _ATTRIBUTES_OFFSET, header.attributes | _TIMESTAMP_TYPE_MASK)
+    attributes = header.attributes | _TIMESTAMP_TYPE_MASK
+    _I16.pack_into(buf, pos + _ATTRIBUTES_OFFSET, attributes)
     _I64.pack_into(buf, pos + _MAX_TIMESTAMP_OFFSET, timestamp)
-    _U32.pack_into(buf, pos + _CRC_OFFSET, compute_crc(buf, pos, header.batch_length + LOG_OVERHEAD))
+    crc = compute_crc(buf, pos, header.batch_length + LOG_OVERHEAD)
+    _U32.pack_into(buf, pos + _CRC_OFFSET, crc)
+    return header._replace(attributes=attributes, max_timestamp=timestamp, crc=crc)
 
 
 def _encode_headers(headers: Sequence[Header]) -> bytes:
