@@ -215,19 +215,21 @@ class PartitionLog:
                 header = set_log_append_time(buf, position, header, now_ms)
             stamped.append((position, header))
             offset += header.last_offset_delta + 1
-        epochs = [(leader_epoch, stamped[0][1].base_offset)] if stamped and leader_epoch >= 0 else []
-        return self._append(buf, stamped, now_ms, epochs, now_ms if log_append_time else NO_TIMESTAMP)
+        return self._append(buf, stamped, now_ms, now_ms if log_append_time else NO_TIMESTAMP)
 
     @_io("append to")
     def append_as_follower(self, batches: bytes, now_ms: int) -> LogAppendInfo:
         """Append the leader's batches unchanged; they must continue this log at its LEO."""
         checked = validate_follower_batches(batches, self._config, self.name, self.log_end_offset)
-        epochs = [(h.partition_leader_epoch, h.base_offset) for _, h in checked if h.partition_leader_epoch >= 0]
-        return self._append(batches, checked, now_ms, epochs, NO_TIMESTAMP)
+        return self._append(batches, checked, now_ms, NO_TIMESTAMP)
 
-    def _append(self, buf: bytes | bytearray, batches: Batches, now_ms: int, epochs: list[tuple[int, int]],
-                log_append_time: int) -> LogAppendInfo:
+    def _append(self, buf: bytes | bytearray, batches: Batches, now_ms: int, log_append_time: int) -> LogAppendInfo:
+        """Write the validated ``batches`` (positions in ``buf``), rolling before any that must start a new segment,
+        then note the leader epochs they start (from their partition leader epochs) and flush if ``flush.messages``
+        says so; the one pass over the batches gathers what the result reports."""
         rolled: list[RolledSegment] = []
+        epochs: list[tuple[int, int]] = []
+        record_count, producer_batches, epoch_before = 0, False, -1
         # The batches from index ``begin`` on, starting at ``start`` in ``buf``, go to the active segment;
         # a batch that must start a new segment writes those before it first.
         start = batches[0][0] if batches else 0
@@ -238,26 +240,25 @@ class PartitionLog:
                 self._write_chunk(buf, start, position, batches[begin:index])
                 rolled.append(self._roll(header.base_offset, reason, now_ms))
                 start, begin = position, index
+            # Kafka assigns every batch's epoch (``maybeAssignEpochStartOffset``); one of the epoch of the batch
+            # before it would change nothing.
+            epoch = header.partition_leader_epoch
+            if epoch != epoch_before and epoch >= 0:
+                epochs.append((epoch, header.base_offset))
+                epoch_before = epoch
+            record_count += header.record_count
+            if header.producer_id >= 0:
+                producer_batches = True
         self._write_chunk(buf, start, len(buf), batches[begin:] if begin else batches)
         started = [EpochEntry(e, o) for e, o in epochs if self.leader_epoch_cache.assign(e, o)] if epochs else []
         flushed = self.log_end_offset - self._recovery_point >= self._config.flush_messages
         if flushed:
             self.flush(now_ms)
-        max_timestamp, offset_of_max, record_count = NO_TIMESTAMP, -1, 0
-        producer_batches = False
-        for _, header in batches:
-            if header.max_timestamp > max_timestamp:
-                max_timestamp, offset_of_max = header.max_timestamp, header.last_offset
-            record_count += header.record_count
-            if header.producer_id >= 0:
-                producer_batches = True
         return LogAppendInfo(
             first_offset=batches[0][1].base_offset if batches else self.log_end_offset,
-            last_offset=batches[-1][1].last_offset if batches else self.log_end_offset - 1,
-            max_timestamp=max_timestamp, offset_of_max_timestamp=offset_of_max, log_append_time=log_append_time,
-            log_start_offset=self.log_start_offset, batch_count=len(batches),
-            record_count=record_count, valid_bytes=len(buf),
-            rolled=tuple(rolled), epochs_started=tuple(started), flushed=flushed, producer_batches=producer_batches)
+            last_offset=self.log_end_offset - 1, log_append_time=log_append_time,
+            log_start_offset=self.log_start_offset, record_count=record_count, rolled=tuple(rolled),
+            epochs_started=tuple(started), flushed=flushed, producer_batches=producer_batches)
 
     def _write_chunk(self, buf: bytes | bytearray, start: int, end: int, chunk: Batches) -> None:
         """Append ``buf[start:end]``, holding ``chunk`` (positions in ``buf``), to the active segment."""
