@@ -53,7 +53,7 @@ from kafkalab.storage.results import (
     SegmentInfo,
     TruncationResult,
 )
-from kafkalab.storage.segment import INT32_MAX, LogSegment
+from kafkalab.storage.segment import LogSegment
 from kafkalab.storage.txn_index import AbortedTxn
 
 P = ParamSpec("P")
@@ -235,7 +235,7 @@ class PartitionLog:
         start = batches[0][0] if batches else 0
         begin = 0
         for index, (position, header) in enumerate(batches):
-            reason = self._roll_reason(self._segments[-1], position - start, header, now_ms)
+            reason = self._segments[-1].roll_reason(position - start, header, now_ms, self._config)
             if reason is not None:
                 self._write_chunk(buf, start, position, batches[begin:index])
                 rolled.append(self._roll(header.base_offset, reason, now_ms))
@@ -271,21 +271,6 @@ class PartitionLog:
                 self._segments[-1].append(part, [(position - start, header) for position, header in chunk])
         self.log_end_offset = chunk[-1][1].next_offset
         self.on_change()
-
-    def _roll_reason(self, segment: LogSegment, pending: int, header: BatchHeader, now_ms: int) -> str | None:
-        """Why the next batch must start a new segment, if it must (Kafka's ``LogSegment.shouldRoll``)."""
-        config = self._config
-        written = segment.size + pending
-        # An empty segment takes any batch: a follower's batch may be larger than segment.bytes (KAFKA-17375).
-        if written > 0 and written > config.segment_bytes - header.size_in_bytes:
-            return "segment.bytes"
-        if segment.size > 0 and segment.time_waited_for_roll(now_ms, header.max_timestamp) > config.segment_ms:
-            return "segment.ms"
-        if segment.indexes_full(config.segment_index_bytes):
-            return "segment.index.bytes"
-        if header.last_offset - segment.base_offset > INT32_MAX:
-            return "offset overflow"
-        return None
 
     def _roll(self, new_base_offset: int, reason: str, now_ms: int) -> RolledSegment:
         """Seal the active segment and start a new one; the sealed one is flushed, as Kafka's roll schedules."""

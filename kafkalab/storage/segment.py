@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import (
@@ -425,12 +426,24 @@ class LogSegment:
             return message_timestamp - first
         return now_ms - self.created_ms
 
-    def indexes_full(self, max_index_bytes: int) -> bool:
-        """True when either index reached ``segment.index.bytes`` (the time index keeps one slot for roll)."""
-        if not self._indexes_ready:  # asked before every append
+    def roll_reason(self, pending: int, header: BatchHeader, now_ms: int, config: TopicConfig) -> str | None:
+        """Why the batch of ``header``, after ``pending`` bytes not yet written here, must start a new segment, if
+        it must (Kafka's ``LogSegment.shouldRoll``); asked before every batch of every append."""
+        written = self._size + pending
+        # An empty segment takes any batch: a follower's batch may be larger than segment.bytes (KAFKA-17375).
+        if written > 0 and written > config.segment_bytes - (header.batch_length + LOG_OVERHEAD):
+            return "segment.bytes"
+        if self._size > 0 and self.time_waited_for_roll(now_ms, header.max_timestamp) > config.segment_ms:
+            return "segment.ms"
+        if not self._indexes_ready:
             self._ensure_indexes()
-        return (len(self.offset_index) >= max_index_bytes // OffsetIndex.ENTRY_SIZE
-                or len(self.time_index) >= max_index_bytes // TimeIndex.ENTRY_SIZE - 1)
+        # Either index at segment.index.bytes (the time index keeps one slot for the entry a roll adds).
+        if (len(self.offset_index) >= config.segment_index_bytes // OffsetIndex.ENTRY_SIZE
+                or len(self.time_index) >= config.segment_index_bytes // TimeIndex.ENTRY_SIZE - 1):
+            return "segment.index.bytes"
+        if header.base_offset + header.last_offset_delta - self.base_offset > INT32_MAX:
+            return "offset overflow"
+        return None
 
     def truncate_to(self, offset: int) -> int:
         """Remove the batch holding ``offset`` and all after it; return the bytes removed."""
