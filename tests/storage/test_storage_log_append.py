@@ -103,6 +103,24 @@ def test_rolls_by_record_time_since_the_first_batch(tmp_path: Path) -> None:
     assert [(r.closed_base_offset, r.new_base_offset, r.reason) for r in rolled] == [(0, 2, "segment.ms")]
 
 
+def test_rolls_when_an_index_is_full(tmp_path: Path) -> None:
+    # An entry for every batch after the first; 24 bytes hold one time-index entry besides the one a roll adds.
+    log = open_log(tmp_path, segment_index_bytes=24, index_interval_bytes=1)
+    assert not log.append_as_leader(batch(b"a"), 0, T0).rolled
+    assert not log.append_as_leader(batch(b"b"), 0, T0).rolled
+    rolled = log.append_as_leader(batch(b"c"), 0, T0).rolled
+    assert [(r.closed_base_offset, r.new_base_offset, r.reason) for r in rolled] == [(0, 2, "segment.index.bytes")]
+
+
+def test_rolls_before_an_offset_the_index_could_not_hold(tmp_path: Path) -> None:
+    # A compacted follower takes the leader's gaps; an index entry holds an offset as 32 bits above the base.
+    follower = open_log(tmp_path, cleanup_policy="compact")
+    far = encode_batch([(b"k", b"v", (), T0)], base_offset=2**31)
+    info = follower.append_as_follower(encode_batch([(b"k", b"v", (), T0)]) + far, T0)
+    assert [(r.closed_base_offset, r.new_base_offset, r.reason) for r in info.rolled] == [(0, 2**31, "offset overflow")]
+    assert follower.log_end_offset == 2**31 + 1
+
+
 def test_follower_append_spanning_segments_rolls_between_batches(tmp_path: Path) -> None:
     leader = open_log(tmp_path / "leader")
     for value in range(6):
