@@ -265,11 +265,11 @@ class PartitionLog:
         if not chunk:
             return
         if start == 0 and end == len(buf):  # the usual append: every batch into one segment, no view to cut
-            self._segments[-1].append(buf, chunk)
+            self.log_end_offset = self._segments[-1].append(buf, chunk)
         else:
             with memoryview(buf) as view, view[start:end] as part:
-                self._segments[-1].append(part, [(position - start, header) for position, header in chunk])
-        self.log_end_offset = chunk[-1][1].next_offset
+                self.log_end_offset = self._segments[-1].append(
+                    part, [(position - start, header) for position, header in chunk])
         self.on_change()
 
     def _roll(self, new_base_offset: int, reason: str, now_ms: int) -> RolledSegment:

@@ -85,14 +85,6 @@ class CorruptSegmentError(KafkaError):
         super().__init__(Errors.CORRUPT_MESSAGE, f"{log_path}: {problem}")
 
 
-def _write_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> None:
-    written = os.pwrite(fd, data, position)  # all of it, almost always: no view to slice
-    if written < len(data):
-        with memoryview(data) as view:
-            while written < len(view):
-                written += os.pwrite(fd, view[written:], position + written)
-
-
 class LogSegment:
     """A segment's files and in-memory state; not thread-safe (the broker's loop owns it)."""
 
@@ -192,10 +184,11 @@ class LogSegment:
 
     def _index_batch(self, position: int, header: BatchHeader) -> None:
         """Account one batch at ``position``, adding index entries as Kafka's ``LogSegment.append`` does."""
+        last_offset = header.base_offset + header.last_offset_delta  # not the property: every append asks
         if header.max_timestamp > self._max_timestamp:
-            self._max_timestamp, self._offset_of_max_timestamp = header.max_timestamp, header.last_offset
+            self._max_timestamp, self._offset_of_max_timestamp = header.max_timestamp, last_offset
         if self._bytes_since_index_entry > self._index_interval_bytes:
-            self.offset_index.append(header.last_offset, position)
+            self.offset_index.append(last_offset, position)
             self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
             self._bytes_since_index_entry = 0
         self._bytes_since_index_entry += header.batch_length + LOG_OVERHEAD
@@ -355,13 +348,19 @@ class LogSegment:
                                       f"The batch of offsets {header.base_offset}-{header.last_offset} "
                                       f"failed its CRC32C check: {problem}.")
 
-    def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> None:
-        """Write ``data`` (whole batches, positions relative to it) at the end and index it."""
+    def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> int:
+        """Write ``data`` (whole batches, positions relative to it) at the end and index it; return the offset
+        after its last batch."""
         if not self._indexes_ready:
             self._ensure_indexes()
         position = self._size
         try:
-            _write_all(self._handles.get(self._log_file), data, position)
+            fd = self._handles.get(self._log_file)
+            written = os.pwrite(fd, data, position)  # all of it, almost always: no view to slice
+            if written < len(data):
+                with memoryview(data) as view:
+                    while written < len(view):
+                        written += os.pwrite(fd, view[written:], position + written)
         except OSError as exc:
             raise storage_error(self._log_path, "append to", exc) from None
         self._size = position + len(data)
@@ -372,7 +371,9 @@ class LogSegment:
         for relative, header in batches:
             self._index_batch(position + relative, header)
             recent.append((header.base_offset, position + relative))
-        self._next_offset = batches[-1][1].next_offset
+        last = batches[-1][1]
+        self._next_offset = next_offset = last.base_offset + last.last_offset_delta + 1
+        return next_offset
 
     @property
     def next_offset(self) -> int:

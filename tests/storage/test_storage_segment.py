@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,22 @@ def test_time_waited_for_roll_uses_the_first_batch_timestamp(tmp_path: Path) -> 
     assert segment.time_waited_for_roll(now_ms=0, message_timestamp=T0 + 500) == 500
     empty = LogSegment.create(tmp_path, 999, handles=FileHandles(), index_interval_bytes=200, now_ms=T0)
     assert empty.time_waited_for_roll(now_ms=T0 + 70, message_timestamp=0) == 70
+
+
+def test_an_append_the_os_writes_in_parts_is_written_whole(tmp_path: Path, monkeypatch) -> None:
+    """``pwrite`` may write less than asked (a signal, a full disk): the rest follows at its place."""
+    real_pwrite = os.pwrite
+    calls = []
+
+    def short_pwrite(fd: int, data, position: int) -> int:
+        calls.append(position)
+        return real_pwrite(fd, bytes(data)[:7], position)
+
+    segment = make_segment(tmp_path, batches=2)
+    before = segment.size
+    data = encode_batch([(b"k", b"v" * 30, (), T0)], base_offset=BASE + 4)
+    monkeypatch.setattr(os, "pwrite", short_pwrite)
+    assert segment.append(data, list(iter_batch_headers(data))) == BASE + 5
+    monkeypatch.undo()
+    assert calls == list(range(before, before + len(data), 7))
+    assert segment.read_bytes(before, len(data)) == data and segment.size == before + len(data)
