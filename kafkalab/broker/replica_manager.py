@@ -325,7 +325,8 @@ class ReplicaManager:
         self.producer_states.record_append(log, batches, info, leader=True)
         self.records_in += info.record_count
         self.bytes_in += len(batches)
-        self._report_rolls(partition, info)
+        if info.rolled:
+            self._report_rolls(partition, info)
         self._after_leader_append(partition)
         return PartitionProduceResponse(Errors.NONE, info.first_offset, -1, log.log_start_offset)
 
@@ -439,16 +440,18 @@ class ReplicaManager:
     def append_as_follower(self, tp: TopicPartition, data: FetchPartitionData) -> int:
         """Append the leader's batches as they are; returns the new log end offset."""
         partition = self.partitions[tp]
+        log = partition.log
         if data.records:
-            info = partition.log.append_as_follower(data.records, int(self.ctx.scheduler.now_ms))
-            self.producer_states.record_append(partition.log, data.records, info, leader=False)
+            info = log.append_as_follower(data.records, int(self.ctx.scheduler.now_ms))
+            self.producer_states.record_append(log, data.records, info, leader=False)
             self.records_in += info.record_count
             self.bytes_in += len(data.records)
-            self._report_rolls(partition, info)
-        if data.log_start_offset > partition.log.log_start_offset:
-            partition.log.maybe_increment_log_start_offset(min(data.log_start_offset, partition.high_watermark))
+            if info.rolled:
+                self._report_rolls(partition, info)
+        if data.log_start_offset > log.log_start_offset:
+            log.maybe_increment_log_start_offset(min(data.log_start_offset, partition.high_watermark))
         partition.update_follower_high_watermark(data.high_watermark)
-        return partition.log_end_offset
+        return log.log_end_offset
 
     def truncate(self, tp: TopicPartition, offset: int, reason: str) -> None:
         """Cut a follower's log back to ``offset`` (never below its log start)."""

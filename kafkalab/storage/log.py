@@ -90,6 +90,8 @@ class PartitionLog:
                  leader_epoch_cache: LeaderEpochFileCache, handles: FileHandles, now_ms: int,
                  failures: LogDirFailureChannel) -> None:
         self.directory = directory
+        #: ``<topic>-<partition>``, as Kafka names a partition in messages: every append's checks name it.
+        self.name = directory.name
         #: Where this log reports the file system refusing an operation.
         self.failures = failures
         self.topic = topic
@@ -127,11 +129,6 @@ class PartitionLog:
                   recovery_point=loaded.recovery_point, leader_epoch_cache=loaded.leader_epoch_cache, handles=handles,
                   now_ms=now_ms, failures=failures)
         return log, loaded.report
-
-    @property
-    def name(self) -> str:
-        """``<topic>-<partition>``, as Kafka names a partition in messages."""
-        return self.directory.name
 
     @property
     def config(self) -> TopicConfig:
