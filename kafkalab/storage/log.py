@@ -247,7 +247,10 @@ class PartitionLog:
             if header.producer_id >= 0:
                 producer_batches = True
         self._write_chunk(buf, start, len(buf), batches[begin:] if begin else batches)
-        started = [EpochEntry(e, o) for e, o in epochs if self.leader_epoch_cache.assign(e, o)] if epochs else []
+        started = []
+        for epoch, offset in epochs:  # a loop, not a comprehension: its own frame per append
+            if self.leader_epoch_cache.assign(epoch, offset):
+                started.append(EpochEntry(epoch, offset))
         flushed = self.log_end_offset - self._recovery_point >= self._config.flush_messages
         if flushed:
             self.flush(now_ms)

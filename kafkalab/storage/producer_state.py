@@ -409,7 +409,10 @@ class ProducerStates:
         """
         state = self._current(log)
         if state is None:
-            if all(header.producer_id < 0 for _, header in checked):
+            for _, header in checked:  # a loop, not all() over a generator: every produce request asks
+                if header.producer_id >= 0:
+                    break
+            else:  # no producer's batch: nothing to check and no state to keep
                 self._states.pop((log.topic, log.partition), None)
                 return None
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
