@@ -33,6 +33,9 @@ def test_leader_assigns_offsets_and_epoch_without_reencoding(tmp_path: Path) -> 
     assert [r.value for r in read_all(log)] == [b"a", b"b", b"c", b"d"]
     assert [(e.epoch, e.start_offset) for e in first.epochs_started] == [(4, 0)]
     assert second.epochs_started == ()
+    assert second._asdict() == {"first_offset": 3, "last_offset": 3, "log_append_time": -1, "log_start_offset": 0,
+                                "record_count": 1, "rolled": (), "epochs_started": (), "flushed": False,
+                                "producer_batches": False}
 
 
 def test_log_append_time_replaces_the_producer_timestamps(tmp_path: Path) -> None:
