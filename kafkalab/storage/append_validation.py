@@ -15,7 +15,7 @@ from kafkalab.storage.records import (
     all_records_have_keys,
     compute_crc,
     crc_problem,
-    iter_batch_headers,
+    read_batch_header,
 )
 
 Batches = list[tuple[int, BatchHeader]]
@@ -32,7 +32,9 @@ def validate_leader_batches(buf: bytes, config: TopicConfig, partition: str, all
     ``allow_control`` admits the transaction markers a coordinator writes (they carry no sequence).
     """
     batches: Batches = []
-    for position, header in iter_batch_headers(buf):
+    position, end = 0, len(buf)
+    while position < end:  # iter_batch_headers' walk without its generator: every produce request passes here
+        header = read_batch_header(buf, position, True)
         size = header.batch_length + LOG_OVERHEAD
         if size > config.max_message_bytes:
             raise KafkaError(Errors.MESSAGE_TOO_LARGE,
@@ -65,6 +67,7 @@ def validate_leader_batches(buf: bytes, config: TopicConfig, partition: str, all
                              f"Message batch size is {size} bytes in append to partition {partition}, "
                              f"which exceeds the maximum configured segment size of {config.segment_bytes}.")
         batches.append((position, header))
+        position += size
     return batches
 
 
@@ -77,8 +80,11 @@ def validate_follower_batches(buf: bytes, config: TopicConfig, partition: str, l
     """
     batches: Batches = []
     expected = log_end_offset
-    for position, header in iter_batch_headers(buf):
-        if compute_crc(buf, position, header.batch_length + LOG_OVERHEAD) != header.crc:
+    position, end = 0, len(buf)
+    while position < end:  # as in validate_leader_batches
+        header = read_batch_header(buf, position, True)
+        size = header.batch_length + LOG_OVERHEAD
+        if compute_crc(buf, position, size) != header.crc:
             raise _corrupt(buf, position, header, partition)
         if header.base_offset < expected or (not config.compact and header.base_offset != expected):
             what = "Unexpected offset" if not batches else "Out of order offsets"
@@ -93,4 +99,5 @@ def validate_follower_batches(buf: bytes, config: TopicConfig, partition: str, l
         # batch gets a segment of its own.
         expected = header.base_offset + header.last_offset_delta + 1  # the next offset, without the property
         batches.append((position, header))
+        position += size
     return batches

@@ -172,12 +172,13 @@ class BatchHeader(NamedTuple):
 _header_from_fields = functools.partial(tuple.__new__, BatchHeader)
 
 
-def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, *, file_position: int | None = None) -> BatchHeader:
+def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, whole: bool = False, *,
+                      file_position: int | None = None) -> BatchHeader:
     """Parse the batch header at ``buf[pos]`` without reading its records.
 
     Raises CORRUPT_MESSAGE when fewer than 61 bytes remain, the size is below the header
-    size, or the magic is not 2; messages name ``file_position`` (default ``pos``). Whether
-    the whole batch is present is the caller's check.
+    size, or the magic is not 2, and with ``whole`` when the buffer ends inside the batch;
+    messages name ``file_position`` (default ``pos``).
     """
     where = pos if file_position is None else file_position
     remaining = len(buf) - pos
@@ -191,6 +192,9 @@ def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, *, file
     if header.magic != MAGIC:
         raise _corrupt(f"Record batch at position {where} has magic {header.magic}; "
                        f"kafkalab reads only record batch format v2 (magic 2).")
+    if whole and header.batch_length + LOG_OVERHEAD > remaining:
+        raise _corrupt(f"Record batch at position {where} is truncated: it is {header.batch_length + LOG_OVERHEAD} "
+                       f"bytes but only {remaining} remain.")
     return header
 
 
@@ -201,12 +205,9 @@ def iter_batch_headers(buf: bytes | bytearray | memoryview, pos: int = 0) -> Ite
     """
     end = len(buf)
     while pos < end:
-        header = read_batch_header(buf, pos)
-        size = header.batch_length + LOG_OVERHEAD
-        if pos + size > end:
-            raise _corrupt(f"Record batch at position {pos} is truncated: it is {size} bytes but only {end - pos} remain.")
+        header = read_batch_header(buf, pos, True)
         yield pos, header
-        pos += size
+        pos += header.batch_length + LOG_OVERHEAD
 
 
 def compute_crc(buf: bytes | bytearray | memoryview, pos: int, size: int) -> int:
