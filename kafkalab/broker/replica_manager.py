@@ -322,7 +322,7 @@ class ReplicaManager:
         except KafkaError as exc:
             self._reject(tp, exc.error, exc.message)
             return PartitionProduceResponse(exc.error, message=exc.message)
-        self.producer_states.record_append(log, batches, info, leader=True)
+        self.producer_states.record_append(log, batches, info, True)  # as leader
         self.records_in += info.record_count
         self.bytes_in += len(batches)
         if info.rolled:
@@ -443,7 +443,7 @@ class ReplicaManager:
         log = partition.log
         if data.records:
             info = log.append_as_follower(data.records, int(self.ctx.scheduler.now_ms))
-            self.producer_states.record_append(log, data.records, info, leader=False)
+            self.producer_states.record_append(log, data.records, info, False)  # as follower
             self.records_in += info.record_count
             self.bytes_in += len(data.records)
             if info.rolled:

@@ -105,6 +105,7 @@ class PartitionLog:
         self.partition = partition
         self.leader_epoch_cache = leader_epoch_cache
         self._config = config
+        self._follow_config(config)
         self._handles = handles
         self._segments = list(segments)
         #: Told of every change to the offsets or the bytes a view shows (appends, truncation, retention,
@@ -145,6 +146,15 @@ class PartitionLog:
     def update_config(self, config: TopicConfig) -> None:
         """Follow a changed topic config from the next append, roll or retention pass on."""
         self._config = config
+        self._follow_config(config)
+
+    def _follow_config(self, config: TopicConfig) -> None:
+        """Derive once per config what every leader append asks of it."""
+        #: The codec batches are stored with (``compression.type``); None keeps the producer's.
+        self._target_compression = target_compression(config.compression_type)
+        #: The leader stamps batches with its own time (``message.timestamp.type=LogAppendTime``).
+        self._log_append_time = (TimestampType.from_config(config.message_timestamp_type)
+                                 is TimestampType.LOG_APPEND_TIME)
 
     @property
     def recovery_point(self) -> int:
@@ -193,7 +203,7 @@ class PartitionLog:
         Only a transaction coordinator's markers (``from_coordinator``, Kafka's ``AppendOrigin.COORDINATOR``)
         may be control batches.
         """
-        return validate_leader_batches(batches, self._config, self.name, allow_control=from_coordinator)
+        return validate_leader_batches(batches, self._config, self.name, from_coordinator)
 
     def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int, from_coordinator: bool = False,
                          checked: Batches | None = None) -> LogAppendInfo:
@@ -204,12 +214,12 @@ class PartitionLog:
         """
         if checked is None:
             checked = self.validate_as_leader(batches, from_coordinator)
-        target = target_compression(self._config.compression_type)
+        target = self._target_compression
         if target is not None and any(header.compression is not target for _, header in checked):
             batches = recompress(batches, checked, target)
             checked = list(iter_batch_headers(batches))
         buf = bytearray(batches)
-        log_append_time = TimestampType.from_config(self._config.message_timestamp_type) is TimestampType.LOG_APPEND_TIME
+        log_append_time = self._log_append_time
         offset = self.log_end_offset
         stamped = []
         for position, produced in checked:

@@ -205,6 +205,18 @@ def test_a_topic_compression_type_recompresses_what_the_producer_sent(tmp_path: 
         (0, b"k1", b"v1", headers, T0), (1, None, b"v2", (), T0 + 5)]
 
 
+def test_a_changed_timestamp_type_and_codec_apply_from_the_next_append(tmp_path: Path) -> None:
+    log = open_log(tmp_path)
+    log.append_as_leader(batch(b"a", timestamp=T0), 0, now_ms=T0)
+    log.update_config(topic_config(message_timestamp_type="LogAppendTime", compression_type="gzip"))
+    info = log.append_as_leader(batch(b"b", timestamp=5), 0, now_ms=T0 + 9)
+    assert info.log_append_time == T0 + 9
+    headers = [h for _, h in iter_batch_headers(log.read(0, 10_000))]
+    assert [(h.timestamp_type, h.compression) for h in headers] == [
+        (TimestampType.CREATE_TIME, CompressionType.NONE), (TimestampType.LOG_APPEND_TIME, CompressionType.GZIP)]
+    assert [r.timestamp for r in read_all(log)] == [T0, T0 + 9]
+
+
 @pytest.mark.parametrize(("key", "value"), [("compression.type", "snappy"), ("compression.type", "zstd")])
 def test_kafka_values_kafkalab_does_not_implement_are_refused_not_ignored(key, value) -> None:
     with pytest.raises(KafkaError) as raised:
