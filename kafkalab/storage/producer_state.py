@@ -407,14 +407,13 @@ class ProducerStates:
         open a transaction here needs ``guard`` to be the one of a verification still valid: an ABORT
         marker in between (a late retry) voids it (``UnifiedLog.analyzeAndValidateProducerState``).
         """
+        for _, header in checked:  # a loop, not any() over a generator: every produce request asks
+            if header.producer_id >= 0:
+                break
+        else:  # no producer's batch: nothing to check (``record_append`` drops a state the log left behind)
+            return None
         state = self._current(log)
         if state is None:
-            for _, header in checked:  # a loop, not all() over a generator: every produce request asks
-                if header.producer_id >= 0:
-                    break
-            else:  # no producer's batch: nothing to check and no state to keep
-                self._states.pop((log.topic, log.partition), None)
-                return None
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
         headers = [(header, _coordinator_epoch(batches, position, header)) for position, header in checked]
         if verifying:
