@@ -111,6 +111,10 @@ class LogSegment:
         self._unflushed = False
         #: (base offset, position) of the latest appended batches: fetches near the end start there, not at the index floor.
         self._recent: deque[tuple[int, int]] = deque(maxlen=_RECENT_BATCHES)
+        #: Entries of the offset and time index as ``roll_reason`` last counted them, None once either may have
+        #: changed (Kafka's ``AbstractIndex`` keeps its count): every append asks, and ``len()`` of each costs 1 k
+        #: instructions, while an entry comes only every ``index.interval.bytes``.
+        self._index_entries: tuple[int, int] | None = None
 
     @classmethod
     def create(cls, directory: Path, base_offset: int, *, handles: FileHandles, index_interval_bytes: int,
@@ -167,6 +171,7 @@ class LogSegment:
 
     def _rebuild_indexes(self) -> None:
         """Index the log from scratch; damaged data ends the index early, and reading there reports the damage."""
+        self._index_entries = None
         self.offset_index.reset()
         self.time_index.reset()
         self._recent.clear()
@@ -188,6 +193,7 @@ class LogSegment:
         if header.max_timestamp > self._max_timestamp:
             self._max_timestamp, self._offset_of_max_timestamp = header.max_timestamp, last_offset
         if self._bytes_since_index_entry > self._index_interval_bytes:
+            self._index_entries = None
             self.offset_index.append(last_offset, position)
             self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
             self._bytes_since_index_entry = 0
@@ -436,11 +442,14 @@ class LogSegment:
             return "segment.bytes"
         if self._size > 0 and self.time_waited_for_roll(now_ms, header.max_timestamp) > config.segment_ms:
             return "segment.ms"
-        if not self._indexes_ready:
-            self._ensure_indexes()
+        entries = self._index_entries
+        if entries is None:
+            if not self._indexes_ready:
+                self._ensure_indexes()
+            entries = self._index_entries = (len(self.offset_index), len(self.time_index))
         # Either index at segment.index.bytes (the time index keeps one slot for the entry a roll adds).
-        if (len(self.offset_index) >= config.segment_index_bytes // OffsetIndex.ENTRY_SIZE
-                or len(self.time_index) >= config.segment_index_bytes // TimeIndex.ENTRY_SIZE - 1):
+        if (entries[0] >= config.segment_index_bytes // OffsetIndex.ENTRY_SIZE
+                or entries[1] >= config.segment_index_bytes // TimeIndex.ENTRY_SIZE - 1):
             return "segment.index.bytes"
         if header.base_offset + header.last_offset_delta - self.base_offset > INT32_MAX:
             return "offset overflow"
@@ -450,6 +459,7 @@ class LogSegment:
         """Remove the batch holding ``offset`` and all after it; return the bytes removed."""
         found = self.find_batch(offset)
         self._recent.clear()
+        self._index_entries = None
         self.offset_index.truncate_to(offset)
         self.time_index.truncate_to(offset)
         self.txn_index.truncate_to(offset)
@@ -481,6 +491,7 @@ class LogSegment:
         ``.txnindex`` is rebuilt from the ABORT markers it reports: the file on disk may
         name markers the crash cut off, or miss ones whose entry was never written.
         """
+        self._index_entries = None
         self.offset_index.reset()
         self.time_index.reset()
         self.txn_index.reset()
@@ -535,6 +546,7 @@ class LogSegment:
     def on_become_inactive(self) -> None:
         """Seal a segment that stops taking appends: final time-index entry, then flush (Kafka's roll)."""
         self._ensure_indexes()
+        self._index_entries = None
         self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
         self.flush()
 
@@ -550,6 +562,7 @@ class LogSegment:
     def close(self) -> None:
         """Clean close: seal, flush and release the descriptor."""
         if self._indexes_ready:
+            self._index_entries = None
             self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
         self.flush()
         self._handles.close(self.log_path)
@@ -575,6 +588,7 @@ class LogSegment:
         """Close and remove the segment's files."""
         self._handles.close(self.log_path)
         self.log_path.unlink(missing_ok=True)
+        self._index_entries = None
         self.offset_index.delete()
         self.time_index.delete()
         self.txn_index.delete()

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from storage_helpers import T0
+from storage_helpers import T0, topic_config
 
 from kafkalab.storage.file_handles import FileHandles
-from kafkalab.storage.records import encode_batch, iter_batch_headers
+from kafkalab.storage.records import encode_batch, iter_batch_headers, read_batch_header
 from kafkalab.storage.segment import CorruptSegmentError, LogSegment
 
 BASE = 100
@@ -158,3 +158,19 @@ def test_an_append_the_os_writes_in_parts_is_written_whole(tmp_path: Path, monke
     monkeypatch.undo()
     assert calls == list(range(before, before + len(data), 7))
     assert segment.read_bytes(before, len(data)) == data and segment.size == before + len(data)
+
+
+def test_a_truncation_frees_index_room_for_the_roll_check(tmp_path: Path) -> None:
+    segment = LogSegment.create(tmp_path, BASE, handles=FileHandles(), index_interval_bytes=1, now_ms=T0)
+    for i in range(7):  # an offset-index entry for every batch after the first, one time-index entry
+        data = encode_batch([(b"k", b"v", (), T0)], base_offset=BASE + i)
+        segment.append(data, list(iter_batch_headers(data)))
+    config = topic_config(segment_index_bytes=48)  # six offset-index entries, three time-index entries
+    header = read_batch_header(encode_batch([(b"k", b"v", (), T0)], base_offset=BASE + 7))
+    assert segment.roll_reason(0, header, T0, config) == "segment.index.bytes"
+    segment.truncate_to(BASE + 4)
+    assert segment.roll_reason(0, header, T0, config) is None
+    for i in range(4, 8):  # the first after the truncation is indexed by none (Kafka resets the byte count too)
+        data = encode_batch([(b"k", b"v", (), T0)], base_offset=BASE + i)
+        segment.append(data, list(iter_batch_headers(data)))
+    assert segment.roll_reason(0, header, T0, config) == "segment.index.bytes"
