@@ -304,8 +304,11 @@ class ReplicaManager:
             reason = f"ISR {list(partition.isr)} has fewer than {_min_isr_text(partition)} members"
             self._reject(tp, Errors.NOT_ENOUGH_REPLICAS, reason)
             return PartitionProduceResponse(Errors.NOT_ENOUGH_REPLICAS, message=reason + "; nothing was written.")
+        log = partition.log
         try:
-            duplicate = self.producer_states.check_leader_append(partition.log, batches, from_coordinator, verifying,
+            # Kafka 3.9 UnifiedLog.append: the batches are validated, then checked against their producers' state.
+            checked = log.validate_as_leader(batches, from_coordinator)
+            duplicate = self.producer_states.check_leader_append(log, batches, checked, from_coordinator, verifying,
                                                                  guard)
             if duplicate is not None:
                 # KIP-98: a retry of a batch already written gets its original offset; nothing is appended.
@@ -313,18 +316,19 @@ class ReplicaManager:
                                       partition=tp.partition, producer_id=duplicate.producer_id,
                                       first_sequence=duplicate.first_seq, last_sequence=duplicate.last_seq,
                                       base_offset=duplicate.first_offset)
-                return PartitionProduceResponse(Errors.NONE, duplicate.first_offset, -1, partition.log.log_start_offset)
-            info = partition.log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.scheduler.now_ms),
-                                                  from_coordinator)
+                return PartitionProduceResponse(Errors.NONE, duplicate.first_offset, -1, log.log_start_offset)
+            info = log.append_as_leader(batches, partition.leader_epoch, int(self.ctx.scheduler.now_ms),
+                                        from_coordinator, checked)
         except KafkaError as exc:
             self._reject(tp, exc.error, exc.message)
             return PartitionProduceResponse(exc.error, message=exc.message)
-        self.producer_states.record_append(partition.log, batches, info, leader=True)
+        self.producer_states.record_append(log, batches, info, True)  # as leader
         self.records_in += info.record_count
         self.bytes_in += len(batches)
-        self._report_rolls(partition, info)
+        if info.rolled:
+            self._report_rolls(partition, info)
         self._after_leader_append(partition)
-        return PartitionProduceResponse(Errors.NONE, info.first_offset, -1, partition.log.log_start_offset)
+        return PartitionProduceResponse(Errors.NONE, info.first_offset, -1, log.log_start_offset)
 
     def _reject(self, tp: TopicPartition, error: Errors, reason: str) -> None:
         self.ctx.journal.emit(ProduceRejected, broker_id=self.ctx.broker_id, topic=tp.topic, partition=tp.partition,
@@ -436,16 +440,18 @@ class ReplicaManager:
     def append_as_follower(self, tp: TopicPartition, data: FetchPartitionData) -> int:
         """Append the leader's batches as they are; returns the new log end offset."""
         partition = self.partitions[tp]
+        log = partition.log
         if data.records:
-            info = partition.log.append_as_follower(data.records, int(self.ctx.scheduler.now_ms))
-            self.producer_states.record_append(partition.log, data.records, info, leader=False)
+            info = log.append_as_follower(data.records, int(self.ctx.scheduler.now_ms))
+            self.producer_states.record_append(log, data.records, info, False)  # as follower
             self.records_in += info.record_count
             self.bytes_in += len(data.records)
-            self._report_rolls(partition, info)
-        if data.log_start_offset > partition.log.log_start_offset:
-            partition.log.maybe_increment_log_start_offset(min(data.log_start_offset, partition.high_watermark))
+            if info.rolled:
+                self._report_rolls(partition, info)
+        if data.log_start_offset > log.log_start_offset:
+            log.maybe_increment_log_start_offset(min(data.log_start_offset, partition.high_watermark))
         partition.update_follower_high_watermark(data.high_watermark)
-        return partition.log_end_offset
+        return log.log_end_offset
 
     def truncate(self, tp: TopicPartition, offset: int, reason: str) -> None:
         """Cut a follower's log back to ``offset`` (never below its log start)."""

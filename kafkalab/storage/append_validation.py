@@ -9,24 +9,21 @@ from __future__ import annotations
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.storage.records import BatchHeader, all_records_have_keys, crc_problem, iter_batch_headers
+from kafkalab.storage.records import (
+    LOG_OVERHEAD,
+    BatchHeader,
+    all_records_have_keys,
+    compute_crc,
+    crc_problem,
+    read_batch_header,
+)
 
 Batches = list[tuple[int, BatchHeader]]
 
 
-def _check_crc(buf: bytes, position: int, header: BatchHeader, partition: str) -> None:
-    problem = crc_problem(buf, position, header)
-    if problem is not None:
-        raise KafkaError(Errors.CORRUPT_MESSAGE, f"{problem} in topic partition {partition}.")
-
-
-def _check_fits_segment(header: BatchHeader, config: TopicConfig, partition: str) -> None:
-    # Kafka compares the whole appended set with segment.bytes; kafkalab rolls between the
-    # batches of one append, so only a single batch has to fit in an empty segment.
-    if header.size_in_bytes > config.segment_bytes:
-        raise KafkaError(Errors.RECORD_LIST_TOO_LARGE,
-                         f"Message batch size is {header.size_in_bytes} bytes in append to partition {partition}, "
-                         f"which exceeds the maximum configured segment size of {config.segment_bytes}.")
+def _corrupt(buf: bytes, position: int, header: BatchHeader, partition: str) -> KafkaError:
+    """CORRUPT_MESSAGE for a batch whose CRC32C does not match (Kafka's ``CorruptRecordException`` message)."""
+    return KafkaError(Errors.CORRUPT_MESSAGE, f"{crc_problem(buf, position, header)} in topic partition {partition}.")
 
 
 def validate_leader_batches(buf: bytes, config: TopicConfig, partition: str, allow_control: bool = False) -> Batches:
@@ -35,12 +32,17 @@ def validate_leader_batches(buf: bytes, config: TopicConfig, partition: str, all
     ``allow_control`` admits the transaction markers a coordinator writes (they carry no sequence).
     """
     batches: Batches = []
-    for position, header in iter_batch_headers(buf):
-        if header.size_in_bytes > config.max_message_bytes:
+    position, end = 0, len(buf)
+    while position < end:  # iter_batch_headers' walk without its generator: every produce request passes here
+        header = read_batch_header(buf, position, True)
+        size = header.batch_length + LOG_OVERHEAD
+        if size > config.max_message_bytes:
             raise KafkaError(Errors.MESSAGE_TOO_LARGE,
-                             f"The record batch size in the append to {partition} is {header.size_in_bytes} bytes "
+                             f"The record batch size in the append to {partition} is {size} bytes "
                              f"which exceeds the maximum configured value of {config.max_message_bytes}.")
-        _check_crc(buf, position, header, partition)
+        # The CRC compared here and its sentence built only for a batch that fails it: every append checks each batch.
+        if compute_crc(buf, position, size) != header.crc:
+            raise _corrupt(buf, position, header, partition)
         if header.base_offset != 0:
             raise KafkaError(Errors.INVALID_RECORD, f"The baseOffset of the record batch in the append to {partition} "
                                                     f"should be 0, but it is {header.base_offset}.")
@@ -48,17 +50,24 @@ def validate_leader_batches(buf: bytes, config: TopicConfig, partition: str, all
             raise KafkaError(Errors.INVALID_RECORD,
                              f"Inconsistent batch offset range [0, {header.last_offset_delta}] and count of records "
                              f"{header.record_count} in topic partition {partition}.")
-        if header.producer_id >= 0 and header.base_sequence < 0 and not (header.is_control and allow_control):
+        control = header.is_control
+        if header.producer_id >= 0 and header.base_sequence < 0 and not (control and allow_control):
             raise KafkaError(Errors.INVALID_RECORD, f"Invalid sequence number {header.base_sequence} in record batch with "
                                                     f"producerId {header.producer_id} in topic partition {partition}.")
-        if header.is_control and not allow_control:
+        if control and not allow_control:
             raise KafkaError(Errors.INVALID_RECORD,
                              f"Clients are not allowed to write control records in topic partition {partition}.")
         if config.compact and not all_records_have_keys(buf, position, header):
             raise KafkaError(Errors.INVALID_RECORD,
                              f"Compacted topic cannot accept message without key in topic partition {partition}.")
-        _check_fits_segment(header, config, partition)
+        # Kafka compares the whole appended set with segment.bytes; kafkalab rolls between the
+        # batches of one append, so only a single batch has to fit in an empty segment.
+        if size > config.segment_bytes:
+            raise KafkaError(Errors.RECORD_LIST_TOO_LARGE,
+                             f"Message batch size is {size} bytes in append to partition {partition}, "
+                             f"which exceeds the maximum configured segment size of {config.segment_bytes}.")
         batches.append((position, header))
+        position += size
     return batches
 
 
@@ -71,8 +80,12 @@ def validate_follower_batches(buf: bytes, config: TopicConfig, partition: str, l
     """
     batches: Batches = []
     expected = log_end_offset
-    for position, header in iter_batch_headers(buf):
-        _check_crc(buf, position, header, partition)
+    position, end = 0, len(buf)
+    while position < end:  # as in validate_leader_batches
+        header = read_batch_header(buf, position, True)
+        size = header.batch_length + LOG_OVERHEAD
+        if compute_crc(buf, position, size) != header.crc:
+            raise _corrupt(buf, position, header, partition)
         if header.base_offset < expected or (not config.compact and header.base_offset != expected):
             what = "Unexpected offset" if not batches else "Out of order offsets"
             raise KafkaError(Errors.UNKNOWN_SERVER_ERROR,
@@ -84,6 +97,7 @@ def validate_follower_batches(buf: bytes, config: TopicConfig, partition: str, l
         # No segment.bytes check: the leader accepted this batch, perhaps before segment.bytes was
         # lowered, and a follower that refused it could never catch up (KAFKA-17375). An oversized
         # batch gets a segment of its own.
-        expected = header.next_offset
+        expected = header.base_offset + header.last_offset_delta + 1  # the next offset, without the property
         batches.append((position, header))
+        position += size
     return batches

@@ -40,7 +40,6 @@ from kafkalab.storage.records import (
     TimestampType,
     decode_batch,
     iter_batch_headers,
-    read_batch_header,
     recompress,
     set_log_append_time,
     set_offset_and_epoch,
@@ -54,8 +53,12 @@ from kafkalab.storage.results import (
     SegmentInfo,
     TruncationResult,
 )
-from kafkalab.storage.segment import INT32_MAX, LogSegment
+from kafkalab.storage.segment import LogSegment
 from kafkalab.storage.txn_index import AbortedTxn
+
+#: ``LogAppendInfo`` from its fields in order, without the named tuple's ``__new__``: built by every append of
+#: every replica, its nine keywords cost some 5 k instructions (the frame another 1 k).
+_append_info = functools.partial(tuple.__new__, LogAppendInfo)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -63,7 +66,10 @@ R = TypeVar("R")
 
 def _io(operation: str) -> Callable[[Callable[Concatenate[PartitionLog, P], R]],
                                     Callable[Concatenate[PartitionLog, P], R]]:
-    """Run a log operation inside its log dir's failure channel (Kafka's ``maybeHandleIOException``)."""
+    """Run a log operation inside its log dir's failure channel (Kafka's ``maybeHandleIOException``).
+
+    ``PartitionLog._append``, the write of both appends, guards itself the same way without the decorator's call.
+    """
 
     def decorate(method: Callable[Concatenate[PartitionLog, P], R]) -> Callable[Concatenate[PartitionLog, P], R]:
         @functools.wraps(method)
@@ -91,12 +97,15 @@ class PartitionLog:
                  leader_epoch_cache: LeaderEpochFileCache, handles: FileHandles, now_ms: int,
                  failures: LogDirFailureChannel) -> None:
         self.directory = directory
+        #: ``<topic>-<partition>``, as Kafka names a partition in messages: every append's checks name it.
+        self.name = directory.name
         #: Where this log reports the file system refusing an operation.
         self.failures = failures
         self.topic = topic
         self.partition = partition
         self.leader_epoch_cache = leader_epoch_cache
         self._config = config
+        self._follow_config(config)
         self._handles = handles
         self._segments = list(segments)
         #: Told of every change to the offsets or the bytes a view shows (appends, truncation, retention,
@@ -130,11 +139,6 @@ class PartitionLog:
         return log, loaded.report
 
     @property
-    def name(self) -> str:
-        """``<topic>-<partition>``, as Kafka names a partition in messages."""
-        return self.directory.name
-
-    @property
     def config(self) -> TopicConfig:
         """The topic config the log currently follows."""
         return self._config
@@ -142,6 +146,15 @@ class PartitionLog:
     def update_config(self, config: TopicConfig) -> None:
         """Follow a changed topic config from the next append, roll or retention pass on."""
         self._config = config
+        self._follow_config(config)
+
+    def _follow_config(self, config: TopicConfig) -> None:
+        """Derive once per config what every leader append asks of it."""
+        #: The codec batches are stored with (``compression.type``); None keeps the producer's.
+        self._target_compression = target_compression(config.compression_type)
+        #: The leader stamps batches with its own time (``message.timestamp.type=LogAppendTime``).
+        self._log_append_time = (TimestampType.from_config(config.message_timestamp_type)
+                                 is TimestampType.LOG_APPEND_TIME)
 
     @property
     def recovery_point(self) -> int:
@@ -183,98 +196,99 @@ class PartitionLog:
         """Note that leader epoch ``epoch`` starts at the log end offset (a new leader's first act)."""
         self.leader_epoch_cache.assign(epoch, self.log_end_offset)
 
-    @_io("append to")
-    def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int,
-                         from_coordinator: bool = False) -> LogAppendInfo:
-        """Validate a producer's batches, assign them offsets from the LEO and the leader epoch, and append them.
+    def validate_as_leader(self, batches: bytes, from_coordinator: bool = False) -> Batches:
+        """A producer's batches checked before anything is written (Kafka's ``analyzeAndValidateRecords`` and
+        ``LogValidator``), each with its header; raises the first problem found.
 
         Only a transaction coordinator's markers (``from_coordinator``, Kafka's ``AppendOrigin.COORDINATOR``)
         may be control batches.
         """
-        checked = validate_leader_batches(batches, self._config, self.name, allow_control=from_coordinator)
-        target = target_compression(self._config.compression_type)
+        return validate_leader_batches(batches, self._config, self.name, from_coordinator)
+
+    def append_as_leader(self, batches: bytes, leader_epoch: int, now_ms: int, from_coordinator: bool = False,
+                         checked: Batches | None = None) -> LogAppendInfo:
+        """Validate a producer's batches, assign them offsets from the LEO and the leader epoch, and append them.
+
+        ``checked`` is what ``validate_as_leader`` returned for ``batches`` when the caller validated them
+        first: Kafka checks the producers' sequences after validation and before the write, with the same headers.
+        """
+        if checked is None:
+            checked = self.validate_as_leader(batches, from_coordinator)
+        target = self._target_compression
         if target is not None and any(header.compression is not target for _, header in checked):
             batches = recompress(batches, checked, target)
             checked = list(iter_batch_headers(batches))
         buf = bytearray(batches)
-        log_append_time = TimestampType.from_config(self._config.message_timestamp_type) is TimestampType.LOG_APPEND_TIME
+        log_append_time = self._log_append_time
         offset = self.log_end_offset
-        for position, header in checked:
-            set_offset_and_epoch(buf, position, offset, leader_epoch)
+        stamped = []
+        for position, produced in checked:
+            header = set_offset_and_epoch(buf, position, produced, offset, leader_epoch)
             if log_append_time:
-                set_log_append_time(buf, position, header, now_ms)
+                header = set_log_append_time(buf, position, header, now_ms)
+            stamped.append((position, header))
             offset += header.last_offset_delta + 1
-        stamped = [(position, read_batch_header(buf, position)) for position, _ in checked]
-        epochs = [(leader_epoch, stamped[0][1].base_offset)] if stamped and leader_epoch >= 0 else []
-        return self._append(buf, stamped, now_ms, epochs, now_ms if log_append_time else NO_TIMESTAMP)
+        return self._append(buf, stamped, now_ms, now_ms if log_append_time else NO_TIMESTAMP)
 
-    @_io("append to")
     def append_as_follower(self, batches: bytes, now_ms: int) -> LogAppendInfo:
         """Append the leader's batches unchanged; they must continue this log at its LEO."""
         checked = validate_follower_batches(batches, self._config, self.name, self.log_end_offset)
-        epochs = [(h.partition_leader_epoch, h.base_offset) for _, h in checked if h.partition_leader_epoch >= 0]
-        return self._append(batches, checked, now_ms, epochs, NO_TIMESTAMP)
+        return self._append(batches, checked, now_ms, NO_TIMESTAMP)
 
-    def _append(self, buf: bytes | bytearray, batches: Batches, now_ms: int, epochs: list[tuple[int, int]],
-                log_append_time: int) -> LogAppendInfo:
-        rolled: list[RolledSegment] = []
-        # The batches from index ``begin`` on, starting at ``start`` in ``buf``, go to the active segment;
-        # a batch that must start a new segment writes those before it first.
-        start = batches[0][0] if batches else 0
-        begin = 0
-        for index, (position, header) in enumerate(batches):
-            reason = self._roll_reason(self._segments[-1], position - start, header, now_ms)
-            if reason is not None:
-                self._write_chunk(buf, start, position, batches[begin:index])
-                rolled.append(self._roll(header.base_offset, reason, now_ms))
-                start, begin = position, index
-        self._write_chunk(buf, start, len(buf), batches[begin:] if begin else batches)
-        started = [EpochEntry(e, o) for e, o in epochs if self.leader_epoch_cache.assign(e, o)] if epochs else []
-        flushed = self.log_end_offset - self._recovery_point >= self._config.flush_messages
-        if flushed:
-            self.flush(now_ms)
-        max_timestamp, offset_of_max, record_count = NO_TIMESTAMP, -1, 0
-        producer_batches = False
-        for _, header in batches:
-            if header.max_timestamp > max_timestamp:
-                max_timestamp, offset_of_max = header.max_timestamp, header.last_offset
-            record_count += header.record_count
-            if header.producer_id >= 0:
-                producer_batches = True
-        return LogAppendInfo(
-            first_offset=batches[0][1].base_offset if batches else self.log_end_offset,
-            last_offset=batches[-1][1].last_offset if batches else self.log_end_offset - 1,
-            max_timestamp=max_timestamp, offset_of_max_timestamp=offset_of_max, log_append_time=log_append_time,
-            log_start_offset=self.log_start_offset, batch_count=len(batches),
-            record_count=record_count, valid_bytes=len(buf),
-            rolled=tuple(rolled), epochs_started=tuple(started), flushed=flushed, producer_batches=producer_batches)
+    def _append(self, buf: bytes | bytearray, batches: Batches, now_ms: int, log_append_time: int) -> LogAppendInfo:
+        """Write the validated ``batches`` (positions in ``buf``), rolling before any that must start a new segment,
+        then note the leader epochs they start (from their partition leader epochs) and flush if ``flush.messages``
+        says so; the one pass over the batches gathers what the result reports."""
+        # Guarded here, as @_io guards the other operations, rather than by @_io on the two appends: the decorator's
+        # call through *args and **kwargs cost each of the three appends of an acks=all request about 2 k instructions.
+        try:
+            rolled: list[RolledSegment] = []
+            epochs: list[tuple[int, int]] = []
+            record_count, producer_batches, epoch_before = 0, False, -1
+            # The batches from index ``begin`` on, starting at ``start`` in ``buf``, go to the active segment;
+            # a batch that must start a new segment writes those before it first.
+            start = batches[0][0] if batches else 0
+            begin = 0
+            for index, (position, header) in enumerate(batches):
+                reason = self._segments[-1].roll_reason(position - start, header, now_ms, self._config)
+                if reason is not None:
+                    self._write_chunk(buf, start, position, batches[begin:index])
+                    rolled.append(self._roll(header.base_offset, reason, now_ms))
+                    start, begin = position, index
+                # Kafka assigns every batch's epoch (``maybeAssignEpochStartOffset``); one of the epoch of the batch
+                # before it would change nothing.
+                epoch = header.partition_leader_epoch
+                if epoch != epoch_before and epoch >= 0:
+                    epochs.append((epoch, header.base_offset))
+                    epoch_before = epoch
+                record_count += header.record_count
+                if header.producer_id >= 0:
+                    producer_batches = True
+            self._write_chunk(buf, start, len(buf), batches[begin:] if begin else batches)
+            started = []
+            for epoch, offset in epochs:  # a loop, not a comprehension: its own frame per append
+                if self.leader_epoch_cache.assign(epoch, offset):
+                    started.append(EpochEntry(epoch, offset))
+            flushed = self.log_end_offset - self._recovery_point >= self._config.flush_messages
+            if flushed:
+                self.flush(now_ms)
+            first_offset = batches[0][1].base_offset if batches else self.log_end_offset
+            return _append_info((first_offset, self.log_end_offset - 1, log_append_time, self.log_start_offset,
+                                 record_count, tuple(rolled), tuple(started), flushed, producer_batches))
+        except (OSError, KafkaStorageError) as exc:
+            raise self.failures.failed(self.directory, "append to", exc) from None
 
     def _write_chunk(self, buf: bytes | bytearray, start: int, end: int, chunk: Batches) -> None:
         """Append ``buf[start:end]``, holding ``chunk`` (positions in ``buf``), to the active segment."""
         if not chunk:
             return
         if start == 0 and end == len(buf):  # the usual append: every batch into one segment, no view to cut
-            self._segments[-1].append(buf, chunk)
+            self.log_end_offset = self._segments[-1].append(buf, chunk)
         else:
             with memoryview(buf) as view, view[start:end] as part:
-                self._segments[-1].append(part, [(position - start, header) for position, header in chunk])
-        self.log_end_offset = chunk[-1][1].next_offset
+                self.log_end_offset = self._segments[-1].append(
+                    part, [(position - start, header) for position, header in chunk])
         self.on_change()
-
-    def _roll_reason(self, segment: LogSegment, pending: int, header: BatchHeader, now_ms: int) -> str | None:
-        """Why the next batch must start a new segment, if it must (Kafka's ``LogSegment.shouldRoll``)."""
-        config = self._config
-        written = segment.size + pending
-        # An empty segment takes any batch: a follower's batch may be larger than segment.bytes (KAFKA-17375).
-        if written > 0 and written > config.segment_bytes - header.size_in_bytes:
-            return "segment.bytes"
-        if segment.size > 0 and segment.time_waited_for_roll(now_ms, header.max_timestamp) > config.segment_ms:
-            return "segment.ms"
-        if segment.indexes_full(config.segment_index_bytes):
-            return "segment.index.bytes"
-        if header.last_offset - segment.base_offset > INT32_MAX:
-            return "offset overflow"
-        return None
 
     def _roll(self, new_base_offset: int, reason: str, now_ms: int) -> RolledSegment:
         """Seal the active segment and start a new one; the sealed one is flushed, as Kafka's roll schedules."""

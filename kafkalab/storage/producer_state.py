@@ -393,24 +393,29 @@ class ProducerStates:
             return None
         return self._guards.setdefault((log.topic, log.partition, producer_id), object())
 
-    def check_leader_append(self, log: PartitionLog, batches: bytes, from_coordinator: bool = False,
-                            verifying: bool = False, guard: object | None = None) -> DuplicateBatch | None:
+    def check_leader_append(self, log: PartitionLog, batches: bytes, checked: Sequence[tuple[int, BatchHeader]],
+                            from_coordinator: bool = False, verifying: bool = False,
+                            guard: object | None = None) -> DuplicateBatch | None:
         """Check a produce request's batches against the producers' sequences before appending them.
 
+        ``checked`` holds the batches' positions and headers as validation gave them: as in Kafka 3.9's
+        ``UnifiedLog.append``, a batch is validated (``analyzeAndValidateRecords``, ``LogValidator``) before
+        its producer state is (``analyzeAndValidateProducerState``), so a damaged retry is CORRUPT_MESSAGE.
         A coordinator's own writes (markers, transactional offset commits) are checked only for
         their epoch: Kafka validates sequences of client appends alone (``ProducerAppendInfo``).
         When ``verifying`` (transaction.partition.verification.enable), a transactional batch that would
         open a transaction here needs ``guard`` to be the one of a verification still valid: an ABORT
         marker in between (a late retry) voids it (``UnifiedLog.analyzeAndValidateProducerState``).
         """
-        headers = [(header, _coordinator_epoch(batches, position, header))
-                   for position, header in iter_batch_headers(batches)]
+        for _, header in checked:  # a loop, not any() over a generator: every produce request asks
+            if header.producer_id >= 0:
+                break
+        else:  # no producer's batch: nothing to check (``record_append`` drops a state the log left behind)
+            return None
         state = self._current(log)
         if state is None:
-            if all(header.producer_id < 0 for header, _ in headers):
-                self._states.pop((log.topic, log.partition), None)
-                return None
             state = self._states[(log.topic, log.partition)] = ProducerStateManager.from_log(log)
+        headers = [(header, _coordinator_epoch(batches, position, header)) for position, header in checked]
         if verifying:
             for header, _ in headers:
                 pid = header.producer_id

@@ -172,12 +172,13 @@ class BatchHeader(NamedTuple):
 _header_from_fields = functools.partial(tuple.__new__, BatchHeader)
 
 
-def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, *, file_position: int | None = None) -> BatchHeader:
+def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, whole: bool = False, *,
+                      file_position: int | None = None) -> BatchHeader:
     """Parse the batch header at ``buf[pos]`` without reading its records.
 
     Raises CORRUPT_MESSAGE when fewer than 61 bytes remain, the size is below the header
-    size, or the magic is not 2; messages name ``file_position`` (default ``pos``). Whether
-    the whole batch is present is the caller's check.
+    size, or the magic is not 2, and with ``whole`` when the buffer ends inside the batch;
+    messages name ``file_position`` (default ``pos``).
     """
     where = pos if file_position is None else file_position
     remaining = len(buf) - pos
@@ -191,6 +192,9 @@ def read_batch_header(buf: bytes | bytearray | memoryview, pos: int = 0, *, file
     if header.magic != MAGIC:
         raise _corrupt(f"Record batch at position {where} has magic {header.magic}; "
                        f"kafkalab reads only record batch format v2 (magic 2).")
+    if whole and header.batch_length + LOG_OVERHEAD > remaining:
+        raise _corrupt(f"Record batch at position {where} is truncated: it is {header.batch_length + LOG_OVERHEAD} "
+                       f"bytes but only {remaining} remain.")
     return header
 
 
@@ -201,12 +205,9 @@ def iter_batch_headers(buf: bytes | bytearray | memoryview, pos: int = 0) -> Ite
     """
     end = len(buf)
     while pos < end:
-        header = read_batch_header(buf, pos)
-        size = header.batch_length + LOG_OVERHEAD
-        if pos + size > end:
-            raise _corrupt(f"Record batch at position {pos} is truncated: it is {size} bytes but only {end - pos} remain.")
+        header = read_batch_header(buf, pos, True)
         yield pos, header
-        pos += size
+        pos += header.batch_length + LOG_OVERHEAD
 
 
 def compute_crc(buf: bytes | bytearray | memoryview, pos: int, size: int) -> int:
@@ -228,21 +229,32 @@ def crc_problem(buf: bytes | bytearray | memoryview, pos: int, header: BatchHead
     return f"Record is corrupt (stored crc = {header.crc}, computed crc = {computed})"
 
 
-def set_offset_and_epoch(buf: bytearray, pos: int, base_offset: int, partition_leader_epoch: int) -> None:
-    """Overwrite a batch's base offset and partition leader epoch in place (both outside the CRC)."""
+def set_offset_and_epoch(buf: bytearray, pos: int, header: BatchHeader, base_offset: int,
+                         partition_leader_epoch: int) -> BatchHeader:
+    """Overwrite the base offset and partition leader epoch (both outside the CRC) of the batch at ``buf[pos]``,
+    whose header is ``header``, in place; return its header as it now reads.
+
+    The leader stamps every produced batch so: the header comes from the one it validated, not from
+    parsing the 61 bytes again.
+    """
     _I64.pack_into(buf, pos, base_offset)
     _I32.pack_into(buf, pos + _PARTITION_LEADER_EPOCH_OFFSET, partition_leader_epoch)
+    return _header_from_fields((base_offset, header.batch_length, partition_leader_epoch, *header[3:]))
 
 
-def set_log_append_time(buf: bytearray, pos: int, header: BatchHeader, timestamp: int) -> None:
-    """Stamp a batch with the broker's append time and re-seal its CRC (Kafka's ``setMaxTimestamp``).
+def set_log_append_time(buf: bytearray, pos: int, header: BatchHeader, timestamp: int) -> BatchHeader:
+    """Stamp a batch with the broker's append time and re-seal its CRC (Kafka's ``setMaxTimestamp``); return
+    its header as it now reads.
 
     With LogAppendTime every record's timestamp reads as the batch's max timestamp, so the
     records themselves are left untouched.
     """
-    _I16.pack_into(buf, pos + _ATTRIBUTES_OFFSET, header.attributes | _TIMESTAMP_TYPE_MASK)
+    attributes = header.attributes | _TIMESTAMP_TYPE_MASK
+    _I16.pack_into(buf, pos + _ATTRIBUTES_OFFSET, attributes)
     _I64.pack_into(buf, pos + _MAX_TIMESTAMP_OFFSET, timestamp)
-    _U32.pack_into(buf, pos + _CRC_OFFSET, compute_crc(buf, pos, header.batch_length + LOG_OVERHEAD))
+    crc = compute_crc(buf, pos, header.batch_length + LOG_OVERHEAD)
+    _U32.pack_into(buf, pos + _CRC_OFFSET, crc)
+    return header._replace(attributes=attributes, max_timestamp=timestamp, crc=crc)
 
 
 def _encode_headers(headers: Sequence[Header]) -> bytes:

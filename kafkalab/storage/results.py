@@ -42,20 +42,16 @@ class RolledSegment:
 class LogAppendInfo(NamedTuple):
     """What an append wrote (Kafka's ``LogAppendInfo``).
 
-    A named tuple, immutable as the frozen results here are: a frozen dataclass sets each of its 13
+    A named tuple, immutable as the frozen results here are: a frozen dataclass sets each of its
     fields through ``object.__setattr__``, and every append of every replica returns one.
     """
 
     first_offset: int
     last_offset: int
-    max_timestamp: int
-    offset_of_max_timestamp: int
     #: The broker's time stamped on the batches with ``message.timestamp.type=LogAppendTime``, else -1.
     log_append_time: int
     log_start_offset: int
-    batch_count: int
     record_count: int
-    valid_bytes: int
     rolled: tuple[RolledSegment, ...]
     epochs_started: tuple[EpochEntry, ...]
     #: True when ``flush.messages`` unflushed records forced an fsync.

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
 from kafkalab.storage.file_handles import FileHandles
 from kafkalab.storage.files import (
@@ -84,14 +85,6 @@ class CorruptSegmentError(KafkaError):
         super().__init__(Errors.CORRUPT_MESSAGE, f"{log_path}: {problem}")
 
 
-def _write_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> None:
-    written = os.pwrite(fd, data, position)  # all of it, almost always: no view to slice
-    if written < len(data):
-        with memoryview(data) as view:
-            while written < len(view):
-                written += os.pwrite(fd, view[written:], position + written)
-
-
 class LogSegment:
     """A segment's files and in-memory state; not thread-safe (the broker's loop owns it)."""
 
@@ -118,6 +111,10 @@ class LogSegment:
         self._unflushed = False
         #: (base offset, position) of the latest appended batches: fetches near the end start there, not at the index floor.
         self._recent: deque[tuple[int, int]] = deque(maxlen=_RECENT_BATCHES)
+        #: Entries of the offset and time index as ``roll_reason`` last counted them, None once either may have
+        #: changed (Kafka's ``AbstractIndex`` keeps its count): every append asks, and ``len()`` of each costs 1 k
+        #: instructions, while an entry comes only every ``index.interval.bytes``.
+        self._index_entries: tuple[int, int] | None = None
 
     @classmethod
     def create(cls, directory: Path, base_offset: int, *, handles: FileHandles, index_interval_bytes: int,
@@ -174,6 +171,7 @@ class LogSegment:
 
     def _rebuild_indexes(self) -> None:
         """Index the log from scratch; damaged data ends the index early, and reading there reports the damage."""
+        self._index_entries = None
         self.offset_index.reset()
         self.time_index.reset()
         self._recent.clear()
@@ -191,10 +189,12 @@ class LogSegment:
 
     def _index_batch(self, position: int, header: BatchHeader) -> None:
         """Account one batch at ``position``, adding index entries as Kafka's ``LogSegment.append`` does."""
+        last_offset = header.base_offset + header.last_offset_delta  # not the property: every append asks
         if header.max_timestamp > self._max_timestamp:
-            self._max_timestamp, self._offset_of_max_timestamp = header.max_timestamp, header.last_offset
+            self._max_timestamp, self._offset_of_max_timestamp = header.max_timestamp, last_offset
         if self._bytes_since_index_entry > self._index_interval_bytes:
-            self.offset_index.append(header.last_offset, position)
+            self._index_entries = None
+            self.offset_index.append(last_offset, position)
             self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
             self._bytes_since_index_entry = 0
         self._bytes_since_index_entry += header.batch_length + LOG_OVERHEAD
@@ -354,13 +354,19 @@ class LogSegment:
                                       f"The batch of offsets {header.base_offset}-{header.last_offset} "
                                       f"failed its CRC32C check: {problem}.")
 
-    def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> None:
-        """Write ``data`` (whole batches, positions relative to it) at the end and index it."""
+    def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> int:
+        """Write ``data`` (whole batches, positions relative to it) at the end and index it; return the offset
+        after its last batch."""
         if not self._indexes_ready:
             self._ensure_indexes()
         position = self._size
         try:
-            _write_all(self._handles.get(self._log_file), data, position)
+            fd = self._handles.get(self._log_file)
+            written = os.pwrite(fd, data, position)  # all of it, almost always: no view to slice
+            if written < len(data):
+                with memoryview(data) as view:
+                    while written < len(view):
+                        written += os.pwrite(fd, view[written:], position + written)
         except OSError as exc:
             raise storage_error(self._log_path, "append to", exc) from None
         self._size = position + len(data)
@@ -371,7 +377,9 @@ class LogSegment:
         for relative, header in batches:
             self._index_batch(position + relative, header)
             recent.append((header.base_offset, position + relative))
-        self._next_offset = batches[-1][1].next_offset
+        last = batches[-1][1]
+        self._next_offset = next_offset = last.base_offset + last.last_offset_delta + 1
+        return next_offset
 
     @property
     def next_offset(self) -> int:
@@ -425,17 +433,33 @@ class LogSegment:
             return message_timestamp - first
         return now_ms - self.created_ms
 
-    def indexes_full(self, max_index_bytes: int) -> bool:
-        """True when either index reached ``segment.index.bytes`` (the time index keeps one slot for roll)."""
-        if not self._indexes_ready:  # asked before every append
-            self._ensure_indexes()
-        return (len(self.offset_index) >= max_index_bytes // OffsetIndex.ENTRY_SIZE
-                or len(self.time_index) >= max_index_bytes // TimeIndex.ENTRY_SIZE - 1)
+    def roll_reason(self, pending: int, header: BatchHeader, now_ms: int, config: TopicConfig) -> str | None:
+        """Why the batch of ``header``, after ``pending`` bytes not yet written here, must start a new segment, if
+        it must (Kafka's ``LogSegment.shouldRoll``); asked before every batch of every append."""
+        written = self._size + pending
+        # An empty segment takes any batch: a follower's batch may be larger than segment.bytes (KAFKA-17375).
+        if written > 0 and written > config.segment_bytes - (header.batch_length + LOG_OVERHEAD):
+            return "segment.bytes"
+        if self._size > 0 and self.time_waited_for_roll(now_ms, header.max_timestamp) > config.segment_ms:
+            return "segment.ms"
+        entries = self._index_entries
+        if entries is None:
+            if not self._indexes_ready:
+                self._ensure_indexes()
+            entries = self._index_entries = (len(self.offset_index), len(self.time_index))
+        # Either index at segment.index.bytes (the time index keeps one slot for the entry a roll adds).
+        if (entries[0] >= config.segment_index_bytes // OffsetIndex.ENTRY_SIZE
+                or entries[1] >= config.segment_index_bytes // TimeIndex.ENTRY_SIZE - 1):
+            return "segment.index.bytes"
+        if header.base_offset + header.last_offset_delta - self.base_offset > INT32_MAX:
+            return "offset overflow"
+        return None
 
     def truncate_to(self, offset: int) -> int:
         """Remove the batch holding ``offset`` and all after it; return the bytes removed."""
         found = self.find_batch(offset)
         self._recent.clear()
+        self._index_entries = None
         self.offset_index.truncate_to(offset)
         self.time_index.truncate_to(offset)
         self.txn_index.truncate_to(offset)
@@ -467,6 +491,7 @@ class LogSegment:
         ``.txnindex`` is rebuilt from the ABORT markers it reports: the file on disk may
         name markers the crash cut off, or miss ones whose entry was never written.
         """
+        self._index_entries = None
         self.offset_index.reset()
         self.time_index.reset()
         self.txn_index.reset()
@@ -521,6 +546,7 @@ class LogSegment:
     def on_become_inactive(self) -> None:
         """Seal a segment that stops taking appends: final time-index entry, then flush (Kafka's roll)."""
         self._ensure_indexes()
+        self._index_entries = None
         self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
         self.flush()
 
@@ -536,6 +562,7 @@ class LogSegment:
     def close(self) -> None:
         """Clean close: seal, flush and release the descriptor."""
         if self._indexes_ready:
+            self._index_entries = None
             self.time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
         self.flush()
         self._handles.close(self.log_path)
@@ -561,6 +588,7 @@ class LogSegment:
         """Close and remove the segment's files."""
         self._handles.close(self.log_path)
         self.log_path.unlink(missing_ok=True)
+        self._index_entries = None
         self.offset_index.delete()
         self.time_index.delete()
         self.txn_index.delete()

@@ -33,6 +33,9 @@ def test_leader_assigns_offsets_and_epoch_without_reencoding(tmp_path: Path) -> 
     assert [r.value for r in read_all(log)] == [b"a", b"b", b"c", b"d"]
     assert [(e.epoch, e.start_offset) for e in first.epochs_started] == [(4, 0)]
     assert second.epochs_started == ()
+    assert second._asdict() == {"first_offset": 3, "last_offset": 3, "log_append_time": -1, "log_start_offset": 0,
+                                "record_count": 1, "rolled": (), "epochs_started": (), "flushed": False,
+                                "producer_batches": False}
 
 
 def test_log_append_time_replaces_the_producer_timestamps(tmp_path: Path) -> None:
@@ -101,6 +104,24 @@ def test_rolls_by_record_time_since_the_first_batch(tmp_path: Path) -> None:
     assert not log.append_as_leader(batch(b"b", timestamp=T0 + 1000), 0, T0).rolled
     rolled = log.append_as_leader(batch(b"c", timestamp=T0 + 1001), 0, T0).rolled
     assert [(r.closed_base_offset, r.new_base_offset, r.reason) for r in rolled] == [(0, 2, "segment.ms")]
+
+
+def test_rolls_when_an_index_is_full(tmp_path: Path) -> None:
+    # An entry for every batch after the first; 24 bytes hold one time-index entry besides the one a roll adds.
+    log = open_log(tmp_path, segment_index_bytes=24, index_interval_bytes=1)
+    assert not log.append_as_leader(batch(b"a"), 0, T0).rolled
+    assert not log.append_as_leader(batch(b"b"), 0, T0).rolled
+    rolled = log.append_as_leader(batch(b"c"), 0, T0).rolled
+    assert [(r.closed_base_offset, r.new_base_offset, r.reason) for r in rolled] == [(0, 2, "segment.index.bytes")]
+
+
+def test_rolls_before_an_offset_the_index_could_not_hold(tmp_path: Path) -> None:
+    # A compacted follower takes the leader's gaps; an index entry holds an offset as 32 bits above the base.
+    follower = open_log(tmp_path, cleanup_policy="compact")
+    far = encode_batch([(b"k", b"v", (), T0)], base_offset=2**31)
+    info = follower.append_as_follower(encode_batch([(b"k", b"v", (), T0)]) + far, T0)
+    assert [(r.closed_base_offset, r.new_base_offset, r.reason) for r in info.rolled] == [(0, 2**31, "offset overflow")]
+    assert follower.log_end_offset == 2**31 + 1
 
 
 def test_follower_append_spanning_segments_rolls_between_batches(tmp_path: Path) -> None:
@@ -182,6 +203,18 @@ def test_a_topic_compression_type_recompresses_what_the_producer_sent(tmp_path: 
     assert (header.producer_id, header.producer_epoch, header.base_sequence, header.partition_leader_epoch) == (7, 1, 10, 2)
     assert [(r.offset, r.key, r.value, r.headers, r.timestamp) for r in read_all(log)] == [
         (0, b"k1", b"v1", headers, T0), (1, None, b"v2", (), T0 + 5)]
+
+
+def test_a_changed_timestamp_type_and_codec_apply_from_the_next_append(tmp_path: Path) -> None:
+    log = open_log(tmp_path)
+    log.append_as_leader(batch(b"a", timestamp=T0), 0, now_ms=T0)
+    log.update_config(topic_config(message_timestamp_type="LogAppendTime", compression_type="gzip"))
+    info = log.append_as_leader(batch(b"b", timestamp=5), 0, now_ms=T0 + 9)
+    assert info.log_append_time == T0 + 9
+    headers = [h for _, h in iter_batch_headers(log.read(0, 10_000))]
+    assert [(h.timestamp_type, h.compression) for h in headers] == [
+        (TimestampType.CREATE_TIME, CompressionType.NONE), (TimestampType.LOG_APPEND_TIME, CompressionType.GZIP)]
+    assert [r.timestamp for r in read_all(log)] == [T0, T0 + 9]
 
 
 @pytest.mark.parametrize(("key", "value"), [("compression.type", "snappy"), ("compression.type", "zstd")])

@@ -108,8 +108,9 @@ def test_crc_detects_every_single_bit_flip_in_the_covered_region(items, data) ->
 
 def test_offset_and_epoch_rewrite_leaves_the_crc_valid() -> None:
     data = bytearray(encode_batch([(b"k", b"v", (), 5), (None, b"w", (), 6)]))
-    set_offset_and_epoch(data, 0, 1000, 7)
+    stamped = set_offset_and_epoch(data, 0, read_batch_header(data), 1000, 7)
     header, decoded = decode_batch(bytes(data))
+    assert stamped == header
     assert (header.base_offset, header.partition_leader_epoch) == (1000, 7)
     assert crc_matches(data, 0, header)
     assert [r.offset for r in decoded] == [1000, 1001]
@@ -117,11 +118,25 @@ def test_offset_and_epoch_rewrite_leaves_the_crc_valid() -> None:
 
 def test_log_append_time_stamps_every_record_and_reseals_the_crc() -> None:
     data = bytearray(encode_batch([(b"k", b"v", (), 5), (b"k", b"w", (), 9)]))
-    set_log_append_time(data, 0, read_batch_header(data), 123_456)
+    stamped = set_log_append_time(data, 0, read_batch_header(data), 123_456)
     header, decoded = decode_batch(bytes(data))
+    assert stamped == header
     assert header.timestamp_type is TimestampType.LOG_APPEND_TIME
     assert crc_matches(data, 0, header)
     assert [r.timestamp for r in decoded] == [123_456, 123_456]
+
+
+@settings(max_examples=100, deadline=None)
+@given(records, st.binary(max_size=40), st.integers(min_value=0, max_value=2**62),
+       st.integers(min_value=-1, max_value=2**31 - 1), st.none() | timestamps,
+       st.sampled_from(list(CompressionType)[:2]))
+def test_stamped_headers_read_as_the_stamped_bytes(items, before, base_offset, epoch, append_time, codec) -> None:
+    data = bytearray(before + encode_batch(items, producer_id=3, producer_epoch=1, base_sequence=9, compression=codec))
+    header = set_offset_and_epoch(data, len(before), read_batch_header(data, len(before)), base_offset, epoch)
+    if append_time is not None:
+        header = set_log_append_time(data, len(before), header, append_time)
+    assert header == read_batch_header(data, len(before))
+    assert crc_matches(data, len(before), header)
 
 
 def test_retained_batch_keeps_offsets_producer_fields_and_sets_the_delete_horizon() -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from storage_helpers import T0
+from storage_helpers import T0, topic_config
 
 from kafkalab.storage.file_handles import FileHandles
-from kafkalab.storage.records import encode_batch, iter_batch_headers
+from kafkalab.storage.records import encode_batch, iter_batch_headers, read_batch_header
 from kafkalab.storage.segment import CorruptSegmentError, LogSegment
 
 BASE = 100
@@ -138,3 +139,38 @@ def test_time_waited_for_roll_uses_the_first_batch_timestamp(tmp_path: Path) -> 
     assert segment.time_waited_for_roll(now_ms=0, message_timestamp=T0 + 500) == 500
     empty = LogSegment.create(tmp_path, 999, handles=FileHandles(), index_interval_bytes=200, now_ms=T0)
     assert empty.time_waited_for_roll(now_ms=T0 + 70, message_timestamp=0) == 70
+
+
+def test_an_append_the_os_writes_in_parts_is_written_whole(tmp_path: Path, monkeypatch) -> None:
+    """``pwrite`` may write less than asked (a signal, a full disk): the rest follows at its place."""
+    real_pwrite = os.pwrite
+    calls = []
+
+    def short_pwrite(fd: int, data, position: int) -> int:
+        calls.append(position)
+        return real_pwrite(fd, bytes(data)[:7], position)
+
+    segment = make_segment(tmp_path, batches=2)
+    before = segment.size
+    data = encode_batch([(b"k", b"v" * 30, (), T0)], base_offset=BASE + 4)
+    monkeypatch.setattr(os, "pwrite", short_pwrite)
+    assert segment.append(data, list(iter_batch_headers(data))) == BASE + 5
+    monkeypatch.undo()
+    assert calls == list(range(before, before + len(data), 7))
+    assert segment.read_bytes(before, len(data)) == data and segment.size == before + len(data)
+
+
+def test_a_truncation_frees_index_room_for_the_roll_check(tmp_path: Path) -> None:
+    segment = LogSegment.create(tmp_path, BASE, handles=FileHandles(), index_interval_bytes=1, now_ms=T0)
+    for i in range(7):  # an offset-index entry for every batch after the first, one time-index entry
+        data = encode_batch([(b"k", b"v", (), T0)], base_offset=BASE + i)
+        segment.append(data, list(iter_batch_headers(data)))
+    config = topic_config(segment_index_bytes=48)  # six offset-index entries, three time-index entries
+    header = read_batch_header(encode_batch([(b"k", b"v", (), T0)], base_offset=BASE + 7))
+    assert segment.roll_reason(0, header, T0, config) == "segment.index.bytes"
+    segment.truncate_to(BASE + 4)
+    assert segment.roll_reason(0, header, T0, config) is None
+    for i in range(4, 8):  # the first after the truncation is indexed by none (Kafka resets the byte count too)
+        data = encode_batch([(b"k", b"v", (), T0)], base_offset=BASE + i)
+        segment.append(data, list(iter_batch_headers(data)))
+    assert segment.roll_reason(0, header, T0, config) == "segment.index.bytes"

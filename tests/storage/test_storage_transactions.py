@@ -31,7 +31,7 @@ def open_log(directory: Path) -> PartitionLog:
 
 
 class Writer:
-    """Appends as a leader does: producer checks, append, then producer state (markers index aborts)."""
+    """Appends as a leader does: validation, producer checks, append, then producer state (markers index aborts)."""
 
     def __init__(self, log: PartitionLog) -> None:
         self.log = log
@@ -39,8 +39,9 @@ class Writer:
         self.sequences: dict[int, int] = {}
 
     def _append(self, batch: bytes, from_coordinator: bool = False) -> int:
-        assert self.states.check_leader_append(self.log, batch, from_coordinator) is None
-        info = self.log.append_as_leader(batch, 0, T0, from_coordinator)
+        checked = self.log.validate_as_leader(batch, from_coordinator)
+        assert self.states.check_leader_append(self.log, batch, checked, from_coordinator) is None
+        info = self.log.append_as_leader(batch, 0, T0, from_coordinator, checked)
         self.states.record_append(self.log, batch, info, leader=True)
         return info.first_offset
 
@@ -136,7 +137,7 @@ def test_only_a_coordinator_appends_markers_and_a_stale_epoch_is_refused(tmp_pat
     writer.data(1, [b"a"])
     writer.marker(1, commit=False, epoch=1)  # a fencing abort bumps the epoch
     with pytest.raises(KafkaError) as stale:
-        writer.states.check_leader_append(log, marker, from_coordinator=True)
+        writer.states.check_leader_append(log, marker, log.validate_as_leader(marker, True), from_coordinator=True)
     assert stale.value.error == Errors.INVALID_PRODUCER_EPOCH
 
 
@@ -203,7 +204,7 @@ def test_a_marker_from_a_deposed_coordinator_is_fenced(tmp_path: Path) -> None:
                                          timestamp=T0), from_coordinator=True)
     stale = encode_end_txn_marker(producer_id=1, producer_epoch=0, commit=False, coordinator_epoch=3, timestamp=T0)
     with pytest.raises(KafkaError) as raised:
-        writer.states.check_leader_append(log, stale, from_coordinator=True)
+        writer.states.check_leader_append(log, stale, log.validate_as_leader(stale, True), from_coordinator=True)
     assert raised.value.error == Errors.TRANSACTION_COORDINATOR_FENCED
     writer.states.take_snapshots([log])
     assert ProducerStateManager.from_log(log).producers[1].coordinator_epoch == 4  # kept in the snapshot
