@@ -66,7 +66,7 @@ class FetchSession:
     clock: SessionClock = field(default_factory=SessionClock)
     #: The live brokers ``dirty`` was last filled for: a broker joining them can make a follower join an ISR.
     brokers: object = None
-    #: True for a follower's session, whose unchanged partitions are left alone (``replica_id`` is never -1 then).
+    #: True for a follower's session (``replica_id`` >= 0), whose unchanged partitions are left alone.
     follower: bool = field(init=False)
 
     #: Each partition's place in ``partitions``, which is the order a fetch reads them in.
@@ -85,17 +85,31 @@ class FetchSession:
                 places[tp] = self._next_place
                 self._next_place += 1
 
-    def update(self, partitions: dict[TopicPartition, FetchPartition], forgotten: tuple[TopicPartition, ...]) -> None:
-        """Apply an incremental request: new or moved partitions, and those the client no longer wants."""
+    def update(self, partitions: dict[TopicPartition, FetchPartition],
+               forgotten: tuple[TopicPartition, ...]) -> tuple[list[TopicPartition], list[TopicPartition]]:
+        """Apply an incremental request: new or moved partitions, and those the client no longer wants.
+
+        Returns the partitions that joined the session and those that left it, in one pass over the
+        request (a follower's names one or two partitions, and every fetch is one).
+        """
+        left = []
+        places = self._places
         for tp in forgotten:
-            self.partitions.pop(tp, None)
+            if self.partitions.pop(tp, None) is not None:
+                left.append(tp)
             self.sent.pop(tp, None)
             self.dirty.discard(tp)
-            self._places.pop(tp, None)
+            places.pop(tp, None)
+        joined = []
+        for tp in partitions:
+            if tp not in places:  # ``places`` holds exactly the session's partitions
+                places[tp] = self._next_place
+                self._next_place += 1
+                joined.append(tp)
         self.partitions.update(partitions)
-        self._place(partitions)
         if self.follower:
             self.dirty.update(partitions)
+        return joined, left
 
     def to_read(self) -> dict[TopicPartition, FetchPartition]:
         """A follower session's partitions to look at, in the session's order (``max_bytes`` is spent in it)."""
@@ -179,11 +193,10 @@ class FetchSessionCache:
         if request.session_epoch != session.next_epoch:
             respond(FetchResponse({}, Errors.INVALID_FETCH_SESSION_EPOCH, session.session_id))
             return
-        if session.follower:
-            added = [tp for tp in request.partitions if tp not in session.partitions]
-            self._by_partition.remove(session, [tp for tp in request.forgotten if tp in session.partitions])
-            self._by_partition.add(session, added)
-        session.update(request.partitions, request.forgotten)
+        joined, left = session.update(request.partitions, request.forgotten)
+        if session.follower and (joined or left):
+            self._by_partition.remove(session, left)
+            self._by_partition.add(session, joined)
         session.next_epoch = 1 if session.next_epoch >= _INT32_MAX else session.next_epoch + 1
         session.last_used_ms = self.ctx.scheduler.now_ms
         if not session.follower or session.replica_id != request.replica_id:
