@@ -166,7 +166,17 @@ def spawn(group: TimerGroup, process: Process[T], *, name: str) -> Task[T]:
 def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
     """Advance ``process`` whenever what it waits for is done, settling ``task`` when it ends."""
 
-    def advance(send_value: Any = None, throw: BaseException | None = None) -> None:
+    def advance(done: Future[Any] | None = None) -> None:
+        """Resume the process with ``done``'s value or error (nothing after a ``Sleep`` or at the start).
+
+        Registered as the awaited future's callback itself, and reading its fields rather than its
+        properties: a follower resumes its fetcher this way twice per produce request.
+        """
+        throw: BaseException | None = None
+        send_value: Any = None
+        if done is not None:
+            throw = done._error
+            send_value = done._result
         while True:
             if group.closed:
                 process.close()
@@ -188,17 +198,11 @@ def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
                 task.set_error(TypeError(f"a process may yield a Future or Sleep, not {awaited!r}"))
                 process.close()
                 return
-            if not awaited.done:
-                awaited.add_done_callback(on_done)
+            if not awaited._done:
+                awaited.add_done_callback(advance)
                 return
             # Already complete: continue in this loop rather than recursing.
-            throw, send_value = awaited.error, (None if awaited.error else awaited.result())
-
-    def on_done(future: Future[Any]) -> None:
-        if future.error is not None:
-            advance(throw=future.error)
-        else:
-            advance(future.result())
+            throw, send_value = awaited._error, awaited._result
 
     advance()
 
