@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from kafkalab.config import TopicConfig
 from kafkalab.protocol.controller_api import PartitionState
@@ -94,7 +95,7 @@ class Partition:
         #: (``PartitionLog.on_change``) and of this replica's start: the broker's replica descriptions
         #: (``broker/replica_descriptions.py``) redo just the replicas it names.
         self._on_view_change = on_view_change
-        log.on_change = self._log_changed
+        log.on_change = partial(on_view_change, tp)  # called after every append: no frame of ours in between
         on_view_change(tp)
         self._high_watermark = min(high_watermark, log.log_end_offset)
         self.followers: dict[int, FollowerState] = {}
@@ -123,9 +124,6 @@ class Partition:
 
     def _changed(self) -> None:
         self._on_change(self.tp)
-        self._on_view_change(self.tp)
-
-    def _log_changed(self) -> None:
         self._on_view_change(self.tp)
 
     @property
