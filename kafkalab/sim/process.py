@@ -169,14 +169,15 @@ def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
     def advance(done: Future[Any] | None = None) -> None:
         """Resume the process with ``done``'s value or error (nothing after a ``Sleep`` or at the start).
 
-        Registered as the awaited future's callback itself, and reading its fields rather than its
-        properties: a follower resumes its fetcher this way twice per produce request.
+        Registered as the awaited future's callback itself: a follower resumes its fetcher this way
+        twice per produce request. Through the future's properties, which a ``RecordFuture`` answers
+        from its batch.
         """
         throw: BaseException | None = None
         send_value: Any = None
         if done is not None:
-            throw = done._error
-            send_value = done._result
+            throw = done.error
+            send_value = None if throw is not None else done.result()
         while True:
             if group.closed:
                 process.close()
@@ -198,11 +199,12 @@ def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
                 task.set_error(TypeError(f"a process may yield a Future or Sleep, not {awaited!r}"))
                 process.close()
                 return
-            if not awaited._done:
+            if not awaited.done:
                 awaited.add_done_callback(advance)
                 return
             # Already complete: continue in this loop rather than recursing.
-            throw, send_value = awaited._error, awaited._result
+            throw = awaited.error
+            send_value = None if throw is not None else awaited.result()
 
     advance()
 
