@@ -80,8 +80,13 @@ class Partition:
         self.broker_id = broker_id
         self.tp = tp
         self.log = log
-        self.config = config
         self.replicas: tuple[int, ...] = ()
+        #: ``min.insync.replicas`` capped at the replication factor (Kafka 3.9 ``Partition.effectiveMinIsr``):
+        #: Kafka accepts any min.insync.replicas, and a topic asking for more than it has replicas behaves as
+        #: if it asked for all of them. Kept with the config and the replicas it comes from (read by every
+        #: append and every high-watermark check).
+        self.effective_min_isr = 1
+        self.config = config
         self.leader_id = -1
         self.leader_epoch = -1
         self.partition_epoch = -1
@@ -136,13 +141,17 @@ class Partition:
         return self.log.log_end_offset
 
     @property
-    def effective_min_isr(self) -> int:
-        """``min.insync.replicas`` capped at the replication factor (Kafka 3.9 ``Partition.effectiveMinIsr``).
+    def config(self) -> TopicConfig:
+        """The topic's settings (a new one takes effect at once, ``effective_min_isr`` too)."""
+        return self._config
 
-        Kafka accepts any min.insync.replicas; a topic asking for more than it has replicas
-        behaves as if it asked for all of them.
-        """
-        return min(self.config.min_insync_replicas, max(1, len(self.replicas)))
+    @config.setter
+    def config(self, config: TopicConfig) -> None:
+        self._config = config
+        self._count_min_isr()
+
+    def _count_min_isr(self) -> None:
+        self.effective_min_isr = min(self._config.min_insync_replicas, max(1, len(self.replicas)))
 
     @property
     def is_under_min_isr(self) -> bool:
@@ -184,6 +193,7 @@ class Partition:
     def _apply(self, state: PartitionState) -> None:
         self._changed()
         self.replicas = state.replicas
+        self._count_min_isr()
         self.leader_id = state.leader
         self.leader_epoch = state.leader_epoch
         self.partition_epoch = state.partition_epoch

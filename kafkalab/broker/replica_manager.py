@@ -76,6 +76,8 @@ class ReplicaManager:
         self._initial_high_watermarks = high_watermarks
         self.records_in = 0
         self.bytes_in = 0
+        #: ``replica.lag.time.max.ms``, read at every high-watermark check (a broker's config does not change).
+        self._lag_max_ms = ctx.config["replica.lag.time.max.ms"]
         self.isr_changes = IsrChanges(ctx, self.leader_partitions, self._after_leader_change)
         ctx.group.every(ctx.config["replica.lag.time.max.ms"] / 2, self.isr_changes.shrink_if_needed)
         ctx.group.every(ctx.config["replica.high.watermark.checkpoint.interval.ms"], self.checkpoint_high_watermarks)
@@ -403,7 +405,7 @@ class ReplicaManager:
 
     def maybe_increment_high_watermark(self, partition: Partition) -> None:
         """Move ``partition``'s high watermark if its ISR allows, and complete what waited for it."""
-        moved = partition.maybe_increment_high_watermark(self.ctx.scheduler.now_ms, self.ctx.config["replica.lag.time.max.ms"],
+        moved = partition.maybe_increment_high_watermark(self.ctx.scheduler.now_ms, self._lag_max_ms,
                                                          self.isr_changes.eligible)
         if moved is None:
             return
