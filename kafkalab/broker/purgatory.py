@@ -16,6 +16,8 @@ from kafkalab.sim.scheduler import Timer, TimerGroup
 class DelayedOperation:
     """An operation completed by ``try_complete`` returning True, or by its deadline."""
 
+    __slots__ = ("completed", "keys", "on_expire", "timer", "try_complete")
+
     def __init__(self, keys: tuple[Hashable, ...], try_complete: Callable[[], bool],
                  on_expire: Callable[[], None]) -> None:
         self.keys = keys
@@ -70,7 +72,9 @@ class Purgatory:
                 if operation.completed:
                     continue
                 if operation.try_complete():
-                    self._complete(operation)
+                    operation.completed = True
+                    if operation.timer is not None:
+                        operation.timer.cancel()
                     if len(operation.keys) > 1:
                         self._to_unwatch.append(operation)
                 else:
@@ -97,11 +101,6 @@ class Purgatory:
                 self._watchers[key] = live
             else:
                 del self._watchers[key]
-
-    def _complete(self, operation: DelayedOperation) -> None:
-        operation.completed = True
-        if operation.timer is not None:
-            operation.timer.cancel()
 
     def _expire(self, operation: DelayedOperation) -> None:
         if operation.completed:
