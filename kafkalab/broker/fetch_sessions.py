@@ -113,8 +113,12 @@ class FetchSession:
 
     def to_read(self) -> dict[TopicPartition, FetchPartition]:
         """A follower session's partitions to look at, in the session's order (``max_bytes`` is spent in it)."""
-        dirty, partitions = self.dirty, self.partitions
-        return {tp: partitions[tp] for tp in (sorted(dirty, key=self._places.__getitem__) if len(dirty) > 1 else dirty)}
+        partitions = self.partitions
+        to_read = {}
+        # A loop, not a comprehension (a frame of its own): twice per fetch, for a partition or two.
+        for tp in sorted(self.dirty, key=self._places.__getitem__) if len(self.dirty) > 1 else self.dirty:
+            to_read[tp] = partitions[tp]
+        return to_read
 
     def response(self, results: dict[TopicPartition, FetchPartitionData], full: bool) -> FetchResponse:
         """The session's answer to a fetch that read ``results``: everything on a full fetch, else partitions with
