@@ -151,9 +151,12 @@ class ReplicaFetcher:
         if self.session.full_due:
             return self.session.build({tp: FetchPartition(s.fetch_offset, s.leader_epoch, max_bytes)
                                        for tp, s in self.partitions.items() if tp in ready})
-        return self.session.build_changed({tp: None if (s := ready.get(tp)) is None
-                                           else FetchPartition(s.fetch_offset, s.leader_epoch, max_bytes)
-                                           for tp in touched})
+        changed: dict[TopicPartition, FetchPartition | None] = {}
+        # A loop, not a comprehension (a frame of its own): every round, for a partition or two.
+        for tp in touched:
+            state = ready.get(tp)
+            changed[tp] = None if state is None else FetchPartition(state.fetch_offset, state.leader_epoch, max_bytes)
+        return self.session.build_changed(changed)
 
     def _fetch_rounds(self) -> Process[None]:
         config = self.ctx.config
