@@ -227,13 +227,14 @@ class Partition:
         if follower is None:
             return False
         leader_end = self.log.log_end_offset
-        last_caught_up_ms = follower.caught_up_ms()
         # Kafka's Replica.updateFetchState: caught up now if it asked for the leader's end,
         # or caught up as of its previous fetch if it reached what the leader had then.
         if fetch_offset >= leader_end:
-            last_caught_up_ms = now_ms
-        elif fetch_offset >= follower.last_fetch_leader_end_offset:
-            last_caught_up_ms = max(last_caught_up_ms, follower.fetched_ms())
+            last_caught_up_ms = now_ms  # (no earlier time can be later: not asked, as most fetches are here)
+        else:
+            last_caught_up_ms = follower.caught_up_ms()
+            if fetch_offset >= follower.last_fetch_leader_end_offset:
+                last_caught_up_ms = max(last_caught_up_ms, follower.fetched_ms())
         follower.last_caught_up_ms = last_caught_up_ms
         moved = follower.log_end_offset != fetch_offset
         follower.log_end_offset = fetch_offset
