@@ -29,19 +29,23 @@ def serve_fetch(replicas: ReplicaManager, request: FetchRequest, respond: Respon
                 session: FetchSession | None = None) -> None:
     """Serve a follower's or consumer's fetch, long-polling when there is nothing yet.
 
-    ``session`` is the incremental fetch session (KIP-227) the request belongs to. A
-    partition read to its end whose offsets the fetcher already knows is left out of the
-    answer, which the session would drop anyway, so it costs no response data. A follower's
-    session is served through ``_session_fetch``: only its partitions that changed.
+    ``session`` is the incremental fetch session (KIP-227) the request belongs to, which
+    builds the answer (``FetchSession.response``). A partition read to its end whose offsets
+    the fetcher already knows is left out of the answer, which the session would drop anyway,
+    so it costs no response data. A follower's session is served through ``_session_fetch``:
+    only its partitions that changed.
     """
     if session is not None and session.follower and request.replica_id == session.replica_id:
         _session_fetch(replicas, request, respond, session)
         return
-    told = None if session is None else session.sent
     partitions = request.partitions
     at_end = request.replica_id >= 0 and update_followers(replicas, request.replica_id, partitions, None)
-    _answer_or_wait(replicas, request, lambda: partitions, told, lambda results: respond(FetchResponse(results)),
-                    tuple(partitions), at_end)
+    if session is None:
+        _answer_or_wait(replicas, request, lambda: partitions, None, lambda results: respond(FetchResponse(results)),
+                        tuple(partitions), at_end)
+    else:
+        _answer_or_wait(replicas, request, lambda: partitions, session.sent,
+                        lambda results: respond(session.response(results, full=False)), tuple(partitions), at_end)
 
 
 def _answer_or_wait(replicas: ReplicaManager, request: FetchRequest,
@@ -100,7 +104,7 @@ def _session_fetch(replicas: ReplicaManager, request: FetchRequest, respond: Res
 
     def answer(results: dict[TopicPartition, FetchPartitionData]) -> None:
         session.dirty = set(results)
-        respond(FetchResponse(results))
+        respond(session.response(results, full=False))
 
     _answer_or_wait(replicas, request, session.to_read, session.sent, answer, (clock,), at_end)
 

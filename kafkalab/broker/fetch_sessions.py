@@ -38,7 +38,8 @@ Responder = Callable[[Any], None]
 #: What a session last told its fetcher per partition: (high watermark, last stable offset, log start offset).
 Told = dict[TopicPartition, tuple[int, int, int]]
 #: The replica manager's fetch: a request, where to answer, and for an incremental session the
-#: session (what the fetcher was last told, so caught-up partitions with nothing new are left out).
+#: session (what the fetcher was last told, so caught-up partitions with nothing new are left out),
+#: which then builds the answer itself (``FetchSession.response``).
 FetchHandler = Callable[[FetchRequest, Responder, "FetchSession | None"], None]
 
 #: Kafka's ``max.incremental.fetch.session.cache.slots`` and ``min.incremental.fetch.session.eviction.ms``.
@@ -65,12 +66,16 @@ class FetchSession:
     clock: SessionClock = field(default_factory=SessionClock)
     #: The live brokers ``dirty`` was last filled for: a broker joining them can make a follower join an ISR.
     brokers: object = None
+    #: True for a follower's session (``replica_id`` >= 0), whose unchanged partitions are left alone.
+    follower: bool = field(init=False)
 
     #: Each partition's place in ``partitions``, which is the order a fetch reads them in.
     _places: dict[TopicPartition, int] = field(default_factory=dict)
     _next_place: int = 0
 
     def __post_init__(self) -> None:
+        # An attribute, not a property: every fetch of the session asks, some four times.
+        self.follower = self.replica_id >= 0
         self._place(self.partitions)
 
     def _place(self, partitions: Iterable[TopicPartition]) -> None:
@@ -80,37 +85,51 @@ class FetchSession:
                 places[tp] = self._next_place
                 self._next_place += 1
 
-    @property
-    def follower(self) -> bool:
-        """True for a follower's session, whose unchanged partitions are left alone."""
-        return self.replica_id >= 0
+    def update(self, partitions: dict[TopicPartition, FetchPartition],
+               forgotten: tuple[TopicPartition, ...]) -> tuple[list[TopicPartition], list[TopicPartition]]:
+        """Apply an incremental request: new or moved partitions, and those the client no longer wants.
 
-    def update(self, partitions: dict[TopicPartition, FetchPartition], forgotten: tuple[TopicPartition, ...]) -> None:
-        """Apply an incremental request: new or moved partitions, and those the client no longer wants."""
+        Returns the partitions that joined the session and those that left it, in one pass over the
+        request (a follower's names one or two partitions, and every fetch is one).
+        """
+        left = []
+        places = self._places
         for tp in forgotten:
-            self.partitions.pop(tp, None)
+            if self.partitions.pop(tp, None) is not None:
+                left.append(tp)
             self.sent.pop(tp, None)
             self.dirty.discard(tp)
-            self._places.pop(tp, None)
+            places.pop(tp, None)
+        joined = []
+        for tp in partitions:
+            if tp not in places:  # ``places`` holds exactly the session's partitions
+                places[tp] = self._next_place
+                self._next_place += 1
+                joined.append(tp)
         self.partitions.update(partitions)
-        self._place(partitions)
         if self.follower:
             self.dirty.update(partitions)
+        return joined, left
 
     def to_read(self) -> dict[TopicPartition, FetchPartition]:
         """A follower session's partitions to look at, in the session's order (``max_bytes`` is spent in it)."""
-        dirty, partitions = self.dirty, self.partitions
-        return {tp: partitions[tp] for tp in (sorted(dirty, key=self._places.__getitem__) if len(dirty) > 1 else dirty)}
+        partitions = self.partitions
+        to_read = {}
+        # A loop, not a comprehension (a frame of its own): twice per fetch, for a partition or two.
+        for tp in sorted(self.dirty, key=self._places.__getitem__) if len(self.dirty) > 1 else self.dirty:
+            to_read[tp] = partitions[tp]
+        return to_read
 
-    def changed(self, response: FetchResponse, full: bool) -> dict[TopicPartition, FetchPartitionData]:
-        """What to send: everything on a full fetch, else partitions with news (``maybeUpdateResponseData``)."""
+    def response(self, results: dict[TopicPartition, FetchPartitionData], full: bool) -> FetchResponse:
+        """The session's answer to a fetch that read ``results``: everything on a full fetch, else partitions with
+        news (``maybeUpdateResponseData``)."""
         kept: dict[TopicPartition, FetchPartitionData] = {}
-        for tp, data in response.partitions.items():
+        for tp, data in results.items():
             state = (data.high_watermark, data.last_stable_offset, data.log_start_offset)
             if full or data.records or data.error != Errors.NONE or self.sent.get(tp) != state:
                 kept[tp] = data
             self.sent[tp] = state
-        return kept
+        return FetchResponse(kept, Errors.NONE, self.session_id)
 
 
 class SessionsByPartition:
@@ -165,8 +184,11 @@ class FetchSessionCache:
             return
         if request.session_epoch == INITIAL_SESSION_EPOCH:
             self._close(request.session_id)
-            session = self._create(dict(request.partitions), request.replica_id)
-            self._fetch(request, lambda response: respond(self._answer(session, response, full=True)), None)
+            opened = self._create(dict(request.partitions), request.replica_id)
+            if opened is None:  # the cache is full of sessions used recently: a fetch without one
+                self._fetch(request, respond, None)
+            else:
+                self._fetch(request, lambda response: respond(opened.response(response.partitions, full=True)), None)
             return
         session = self.sessions.get(request.session_id)
         if session is None:
@@ -175,11 +197,10 @@ class FetchSessionCache:
         if request.session_epoch != session.next_epoch:
             respond(FetchResponse({}, Errors.INVALID_FETCH_SESSION_EPOCH, session.session_id))
             return
-        if session.follower:
-            added = [tp for tp in request.partitions if tp not in session.partitions]
-            self._by_partition.remove(session, [tp for tp in request.forgotten if tp in session.partitions])
-            self._by_partition.add(session, added)
-        session.update(request.partitions, request.forgotten)
+        joined, left = session.update(request.partitions, request.forgotten)
+        if session.follower and (joined or left):
+            self._by_partition.remove(session, left)
+            self._by_partition.add(session, joined)
         session.next_epoch = 1 if session.next_epoch >= _INT32_MAX else session.next_epoch + 1
         session.last_used_ms = self.ctx.scheduler.now_ms
         if not session.follower or session.replica_id != request.replica_id:
@@ -187,13 +208,7 @@ class FetchSessionCache:
             # mistake), which then reads whole its next fetch too.
             session.dirty.update(session.partitions if session.follower else ())
             request = replace(request, partitions=dict(session.partitions), forgotten=())
-        self._fetch(request, lambda response: respond(self._answer(session, response, full=False)), session)
-
-    @staticmethod
-    def _answer(session: FetchSession | None, response: FetchResponse, full: bool) -> FetchResponse:
-        if session is None or response.error != Errors.NONE:
-            return response
-        return FetchResponse(session.changed(response, full), Errors.NONE, session.session_id)
+        self._fetch(request, respond, session)
 
     def overlooked(self, hosted: Mapping[TopicPartition, Partition], broker_id: int) -> list[tuple[int, TopicPartition]]:
         """(session id, partition) of follower sessions' partitions left alone although a read would answer them.

@@ -59,13 +59,14 @@ class FetchState:
     retrying_after: str | None = None
 
 
-def _request(ctx: BrokerContext, destination: str, request: Any, timeout_ms: float) -> Future[Any]:
+def _request(ctx: BrokerContext, node: str, destination: str, request: Any, timeout_ms: float) -> Future[Any]:
+    """Send ``request`` from ``node`` (this broker's name, made once per fetch loop) to ``destination``."""
     future: Future[Any] = Future()
 
     def done(response: Any, error: Errors | None) -> None:
         future.set_result(error if error is not None else response)
 
-    ctx.network.request(ctx.node, destination, request, done, timeout_ms)
+    ctx.network.request(node, destination, request, done, timeout_ms)
     return future
 
 
@@ -150,12 +151,16 @@ class ReplicaFetcher:
         if self.session.full_due:
             return self.session.build({tp: FetchPartition(s.fetch_offset, s.leader_epoch, max_bytes)
                                        for tp, s in self.partitions.items() if tp in ready})
-        return self.session.build_changed({tp: None if (s := ready.get(tp)) is None
-                                           else FetchPartition(s.fetch_offset, s.leader_epoch, max_bytes)
-                                           for tp in touched})
+        changed: dict[TopicPartition, FetchPartition | None] = {}
+        # A loop, not a comprehension (a frame of its own): every round, for a partition or two.
+        for tp in touched:
+            state = ready.get(tp)
+            changed[tp] = None if state is None else FetchPartition(state.fetch_offset, state.leader_epoch, max_bytes)
+        return self.session.build_changed(changed)
 
     def _fetch_rounds(self) -> Process[None]:
         config = self.ctx.config
+        node = self.ctx.node
         leader_node = f"broker-{self.leader_id}"
         timeout = config["request.timeout.ms"]
         backoff = config["replica.fetch.backoff.ms"]
@@ -181,7 +186,7 @@ class ReplicaFetcher:
             request = FetchRequest(self.ctx.broker_id, wait_ms, 1,
                                    10 * max_bytes, sent.partitions,
                                    session_id=sent.session_id, session_epoch=sent.epoch, forgotten=sent.forgotten)
-            response = yield _request(self.ctx, leader_node, request, timeout + request.max_wait_ms)
+            response = yield _request(self.ctx, node, leader_node, request, timeout + request.max_wait_ms)
             if isinstance(response, Errors):
                 self.session.handle_error()
                 yield Sleep(backoff)
@@ -199,7 +204,7 @@ class ReplicaFetcher:
     def _process_partition_data(self, tp: TopicPartition, state: FetchState, data: FetchPartitionData) -> None:
         """Apply one partition's part of a fetch response."""
         if data.error == Errors.NONE:
-            if data.records and state.fetch_offset != self.replicas.partitions[tp].log_end_offset:
+            if data.records and state.fetch_offset != self.replicas.partitions[tp].log.log_end_offset:
                 return
             state.fetch_offset = self.replicas.append_as_follower(tp, data)
             state.retrying_after = None
@@ -264,8 +269,8 @@ class ReplicaFetcher:
             partitions[tp] = EpochRequest(state.leader_epoch, latest_epoch)
         if not partitions:
             return True
-        response = yield _request(self.ctx, leader_node, OffsetsForLeaderEpochRequest(self.ctx.broker_id, partitions),
-                                  timeout)
+        response = yield _request(self.ctx, self.ctx.node, leader_node,
+                                  OffsetsForLeaderEpochRequest(self.ctx.broker_id, partitions), timeout)
         if isinstance(response, Errors):
             return False
         for tp, result in response.partitions.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from kafkalab.config import TopicConfig
 from kafkalab.protocol.controller_api import PartitionState
@@ -79,8 +80,13 @@ class Partition:
         self.broker_id = broker_id
         self.tp = tp
         self.log = log
-        self.config = config
         self.replicas: tuple[int, ...] = ()
+        #: ``min.insync.replicas`` capped at the replication factor (Kafka 3.9 ``Partition.effectiveMinIsr``):
+        #: Kafka accepts any min.insync.replicas, and a topic asking for more than it has replicas behaves as
+        #: if it asked for all of them. Kept with the config and the replicas it comes from (read by every
+        #: append and every high-watermark check).
+        self.effective_min_isr = 1
+        self.config = config
         self.leader_id = -1
         self.leader_epoch = -1
         self.partition_epoch = -1
@@ -94,7 +100,7 @@ class Partition:
         #: (``PartitionLog.on_change``) and of this replica's start: the broker's replica descriptions
         #: (``broker/replica_descriptions.py``) redo just the replicas it names.
         self._on_view_change = on_view_change
-        log.on_change = self._log_changed
+        log.on_change = partial(on_view_change, tp)  # called after every append: no frame of ours in between
         on_view_change(tp)
         self._high_watermark = min(high_watermark, log.log_end_offset)
         self.followers: dict[int, FollowerState] = {}
@@ -125,9 +131,6 @@ class Partition:
         self._on_change(self.tp)
         self._on_view_change(self.tp)
 
-    def _log_changed(self) -> None:
-        self._on_view_change(self.tp)
-
     @property
     def is_leader(self) -> bool:
         """True when this broker leads the partition."""
@@ -138,13 +141,17 @@ class Partition:
         return self.log.log_end_offset
 
     @property
-    def effective_min_isr(self) -> int:
-        """``min.insync.replicas`` capped at the replication factor (Kafka 3.9 ``Partition.effectiveMinIsr``).
+    def config(self) -> TopicConfig:
+        """The topic's settings (a new one takes effect at once, ``effective_min_isr`` too)."""
+        return self._config
 
-        Kafka accepts any min.insync.replicas; a topic asking for more than it has replicas
-        behaves as if it asked for all of them.
-        """
-        return min(self.config.min_insync_replicas, max(1, len(self.replicas)))
+    @config.setter
+    def config(self, config: TopicConfig) -> None:
+        self._config = config
+        self._count_min_isr()
+
+    def _count_min_isr(self) -> None:
+        self.effective_min_isr = min(self._config.min_insync_replicas, max(1, len(self.replicas)))
 
     @property
     def is_under_min_isr(self) -> bool:
@@ -186,6 +193,7 @@ class Partition:
     def _apply(self, state: PartitionState) -> None:
         self._changed()
         self.replicas = state.replicas
+        self._count_min_isr()
         self.leader_id = state.leader
         self.leader_epoch = state.leader_epoch
         self.partition_epoch = state.partition_epoch
@@ -219,13 +227,14 @@ class Partition:
         if follower is None:
             return False
         leader_end = self.log.log_end_offset
-        last_caught_up_ms = follower.caught_up_ms()
         # Kafka's Replica.updateFetchState: caught up now if it asked for the leader's end,
         # or caught up as of its previous fetch if it reached what the leader had then.
         if fetch_offset >= leader_end:
-            last_caught_up_ms = now_ms
-        elif fetch_offset >= follower.last_fetch_leader_end_offset:
-            last_caught_up_ms = max(last_caught_up_ms, follower.fetched_ms())
+            last_caught_up_ms = now_ms  # (no earlier time can be later: not asked, as most fetches are here)
+        else:
+            last_caught_up_ms = follower.caught_up_ms()
+            if fetch_offset >= follower.last_fetch_leader_end_offset:
+                last_caught_up_ms = max(last_caught_up_ms, follower.fetched_ms())
         follower.last_caught_up_ms = last_caught_up_ms
         moved = follower.log_end_offset != fetch_offset
         follower.log_end_offset = fetch_offset

@@ -35,6 +35,9 @@ class ReplicaDescriptions:
         self._view = MappingProxyType(self._described)
         #: Replicas named by a change since the last refresh.
         self._dirty: set[TopicPartition] = set()
+        #: Something a view shows of ``tp`` changed, or its replica started here. The set's own ``add``: a log's
+        #: every append and a partition's every high-watermark move call it, without a Python frame.
+        self.mark: Callable[[TopicPartition], None] = self._dirty.add
         #: Partitions whose last stable offset the last refresh read from the producer state.
         self._unstable: set[TopicPartition] = set()
         #: Each replica's stamp when its description last changed or it went, the most recent last.
@@ -43,10 +46,6 @@ class ReplicaDescriptions:
         #: Stamps at or below it were forgotten (replicas long gone): a reader from before learns nothing.
         self._forgotten = 0
         self._leaders = self._followers = self._size_bytes = 0
-
-    def mark(self, tp: TopicPartition) -> None:
-        """Something a view shows of ``tp`` changed, or its replica started here."""
-        self._dirty.add(tp)
 
     def describe(self, hosted: Mapping[TopicPartition, Partition], unstable: Collection[tuple[str, int]],
                  only: TopicPartition | None = None) -> dict[TopicPartition, HostedReplica]:

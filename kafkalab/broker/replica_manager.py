@@ -76,6 +76,8 @@ class ReplicaManager:
         self._initial_high_watermarks = high_watermarks
         self.records_in = 0
         self.bytes_in = 0
+        #: ``replica.lag.time.max.ms``, read at every high-watermark check (a broker's config does not change).
+        self._lag_max_ms = ctx.config["replica.lag.time.max.ms"]
         self.isr_changes = IsrChanges(ctx, self.leader_partitions, self._after_leader_change)
         ctx.group.every(ctx.config["replica.lag.time.max.ms"] / 2, self.isr_changes.shrink_if_needed)
         ctx.group.every(ctx.config["replica.high.watermark.checkpoint.interval.ms"], self.checkpoint_high_watermarks)
@@ -388,15 +390,17 @@ class ReplicaManager:
         for tp in sorted(appended):
             self._check_fetches(tp)
 
-    def _check_fetches(self, tp: TopicPartition) -> None:
-        """Re-check the fetches waiting on ``tp``: those that named it and those of follower sessions holding it.
+    def _check_fetches(self, tp: TopicPartition, sessions: bool = True) -> None:
+        """Re-check the fetches waiting on ``tp``: those that named it and (``sessions``) those of follower sessions
+        holding it.
 
         A follower session's waiting fetch watches one key, its session's clock, rather than each of
         its partitions: entering and leaving 18 watch lists per fetch was most of what it cost to wait.
         """
         self.fetch_purgatory.check_and_complete(tp)
-        for session in self.follower_sessions.holding(tp):
-            self.fetch_purgatory.check_and_complete(session.clock)
+        if sessions:
+            for session in self.follower_sessions.holding(tp):
+                self.fetch_purgatory.check_and_complete(session.clock)
 
     def _after_leader_change(self, partition: Partition) -> None:
         self.maybe_increment_high_watermark(partition)
@@ -405,7 +409,7 @@ class ReplicaManager:
 
     def maybe_increment_high_watermark(self, partition: Partition) -> None:
         """Move ``partition``'s high watermark if its ISR allows, and complete what waited for it."""
-        moved = partition.maybe_increment_high_watermark(self.ctx.scheduler.now_ms, self.ctx.config["replica.lag.time.max.ms"],
+        moved = partition.maybe_increment_high_watermark(self.ctx.scheduler.now_ms, self._lag_max_ms,
                                                          self.isr_changes.eligible)
         if moved is None:
             return
@@ -413,7 +417,11 @@ class ReplicaManager:
         self.ctx.journal.emit(HighWatermarkAdvanced, broker_id=self.ctx.broker_id, topic=tp.topic,
                               partition=tp.partition, old=moved[0], new=moved[1])
         self.produce_purgatory.check_and_complete(tp)
-        self._check_fetches(tp)
+        # A follower session's waiting fetch reads to the log end, and a high watermark never completes it
+        # (Kafka 3.9 ``DelayedFetch.tryComplete`` with ``FetchIsolation.LOG_END``); the changes that would (a new
+        # role or epoch, a replica stopped or deleted) check it themselves. Only an append, whose check waits for
+        # the action queue (``_complete_delayed_fetches``), could be answered by this check first: only then is it made.
+        self._check_fetches(tp, sessions=bool(self._appended_since_check))
 
     # -- fetch ---------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ class FetchSessionHandler:
         What ``build`` makes from every wanted partition, for a fetcher that knows which may
         have changed since its last request (a follower's, ``broker/fetcher.py``). Not when ``full_due``.
         """
-        assert not self.full_due
+        assert self.next_epoch != INITIAL_SESSION_EPOCH  # not ``full_due``: a property's call for every fetch
         partitions = self.session_partitions
         sent: dict[TopicPartition, FetchPartition] = {}
         forgotten = []
@@ -95,7 +95,7 @@ class FetchSessionHandler:
         if response.session_id == NO_SESSION:
             # A full fetch the broker kept no session for, or a session it closed: full again next.
             self.session_id, self.next_epoch = NO_SESSION, INITIAL_SESSION_EPOCH
-        elif sent.full:
+        elif sent.epoch == INITIAL_SESSION_EPOCH:  # ``sent.full``, without a property's call for every fetch
             self.session_id, self.next_epoch = response.session_id, 1
         else:
             self.next_epoch = 1 if self.next_epoch >= _INT32_MAX else self.next_epoch + 1

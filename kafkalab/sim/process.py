@@ -166,7 +166,18 @@ def spawn(group: TimerGroup, process: Process[T], *, name: str) -> Task[T]:
 def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
     """Advance ``process`` whenever what it waits for is done, settling ``task`` when it ends."""
 
-    def advance(send_value: Any = None, throw: BaseException | None = None) -> None:
+    def advance(done: Future[Any] | None = None) -> None:
+        """Resume the process with ``done``'s value or error (nothing after a ``Sleep`` or at the start).
+
+        Registered as the awaited future's callback itself: a follower resumes its fetcher this way
+        twice per produce request. Through the future's properties, which a ``RecordFuture`` answers
+        from its batch.
+        """
+        throw: BaseException | None = None
+        send_value: Any = None
+        if done is not None:
+            throw = done.error
+            send_value = None if throw is not None else done.result()
         while True:
             if group.closed:
                 process.close()
@@ -189,16 +200,11 @@ def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
                 process.close()
                 return
             if not awaited.done:
-                awaited.add_done_callback(on_done)
+                awaited.add_done_callback(advance)
                 return
             # Already complete: continue in this loop rather than recursing.
-            throw, send_value = awaited.error, (None if awaited.error else awaited.result())
-
-    def on_done(future: Future[Any]) -> None:
-        if future.error is not None:
-            advance(throw=future.error)
-        else:
-            advance(future.result())
+            throw = awaited.error
+            send_value = None if throw is not None else awaited.result()
 
     advance()
 

@@ -320,6 +320,14 @@ class TimerGroup:
         self._timers.append(timer)
         return timer
 
+    def call_at_place(self, place: Place, callback: Callable[..., Any], *args: Any) -> Timer:
+        """Like ``Scheduler.call_at_place``, owned by this group (a purgatory's deadlines take their places early)."""
+        timer = self.scheduler.call_at_place(place, self._guard, callback, args)
+        if self.closed:
+            timer.cancel()
+        self._timers.append(timer)
+        return timer
+
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> Timer:
         """Like ``Scheduler.call_soon``, owned by this group."""
         return self.call_later(0.0, callback, *args)

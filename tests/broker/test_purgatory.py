@@ -107,3 +107,26 @@ def test_watch_waits_without_a_first_check_and_completes_on_a_key_check_or_the_d
     assert outcome == []
     scheduler.run_for(1)
     assert outcome == ["expired"] and purgatory.waiting(C) == 0
+
+
+def test_deadlines_expire_in_the_places_their_own_timers_would_have_taken() -> None:
+    """The deadlines share one timer, yet each expires where a timer scheduled when it started waiting would run."""
+    scheduler = Scheduler()
+    group = TimerGroup(scheduler)
+    purgatory = Purgatory(group)
+    outcome: list[str] = []
+    purgatory.watch((A,), lambda: False, lambda: outcome.append(f"first at {scheduler.now_ms % 1000:g}"), 500)
+    group.call_later(500, lambda: outcome.append("a timer scheduled between them"))
+    purgatory.watch((B,), lambda: False, lambda: outcome.append(f"second at {scheduler.now_ms % 1000:g}"), 500)
+    completed = [False]
+    purgatory.watch((C,), lambda: completed[0], lambda: outcome.append("completed, yet expired"), 50)
+    purgatory.watch((C,), lambda: False, lambda: outcome.append(f"shorter at {scheduler.now_ms % 1000:g}"), 100)
+    completed[0] = True
+    purgatory.check_and_complete(C)  # the earliest deadline then passes without an expiry
+    scheduler.run_for(1000)
+    assert outcome == ["shorter at 100", "first at 500", "a timer scheduled between them", "second at 500"]
+    purgatory.watch((A,), lambda: False, lambda: outcome.append("after a quiet while"), 500)
+    scheduler.run_for(499)
+    assert outcome[-1] == "second at 500"
+    scheduler.run_for(1)
+    assert outcome[-1] == "after a quiet while"
