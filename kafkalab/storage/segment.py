@@ -275,31 +275,28 @@ class LogSegment:
 
     def _find_batch(self, offset: int, block_bytes: int) -> tuple[int, BatchHeader, bytes, int] | None:
         recent = self._recent
-        # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
-        latest = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1] \
-            if recent and offset >= recent[0][0] else None
-        # The offset that put the walk at ``start``: the base offset of a recent batch, the last offset of an
-        # index entry's batch, or (at position 0, where no index entry points) at most the first base offset.
-        if latest is not None and latest[1] > self.offset_index.last_position:
-            # Past the last index entry: the index could only start the walk earlier, so it is not searched.
-            (anchor, start), from_index = latest, False
+        if recent and offset >= recent[0][0]:
+            # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
+            # The recent batches are the segment's last ones, so no index entry points past the one found here.
+            anchor, start = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1]
+            from_index = False
         else:
             anchor, start = self.offset_index.lookup(offset)
             from_index = start > 0
-            if latest is not None and latest[1] > start:
-                (anchor, start), from_index = latest, False
         if start >= self._size:
             return None
+        # The first header must hold the offset that put the walk there: a recent batch's base offset, an index
+        # entry's last offset, or (at position 0, where no index entry points) a base offset at least the segment's.
         try:
             header, block, block_start = self._header_at(start, None, b"", start, block_bytes)
-            claimed = header.last_offset if from_index else header.base_offset
+            claimed = header.base_offset + header.last_offset_delta if from_index else header.base_offset
             if claimed != anchor and (start or claimed < anchor):
                 raise CorruptSegmentError(self.log_path, start, None,
                                           f"Record batch at position {start} claims offsets "
                                           f"{header.base_offset}-{header.last_offset}, but offset {anchor} "
                                           f"was written there.")
             position = start
-            while header.last_offset < offset:
+            while header.base_offset + header.last_offset_delta < offset:  # its last offset, without a property call
                 position += header.batch_length + LOG_OVERHEAD
                 if position >= self._size:
                     return None
@@ -332,43 +329,46 @@ class LogSegment:
             if first.last_offset >= end_offset:
                 # A batch claiming offsets past the log's end is damaged (a flipped lastOffsetDelta): left
                 # unchecked it would read as not yet committed, and its consumers would wait on it forever.
-                self._check_crc(self.read_bytes(start, first.batch_length + LOG_OVERHEAD), 0, start, first)
+                problem = crc_problem(self.read_bytes(start, first.batch_length + LOG_OVERHEAD), 0, first)
+                if problem is not None:
+                    raise self._crc_failed(start, first, problem)
             return b""
         end = start + first.batch_length + LOG_OVERHEAD
         if end - start > max_bytes and not min_one_batch:
             return b""
         later: list[tuple[int, BatchHeader]] = []
-        limit, floor, walked, walked_start = start + max_bytes, first.next_offset, block, block_start
-        try:
-            # Walked on in the block that holds the first batch: a fetch at the tail reads it once. A batch is
-            # at least a header long, so a header starting too late to fit in ``max_bytes`` is not read.
-            while end < self._size and end + BATCH_OVERHEAD <= limit:
-                header, walked, walked_start = self._header_at(end, floor, walked, walked_start)
-                if (max_offset is not None and header.last_offset >= max_offset) or (
-                        end + header.batch_length + LOG_OVERHEAD > limit):
-                    break
-                later.append((end, header))
-                end += header.batch_length + LOG_OVERHEAD
-                floor = header.next_offset
-        except CorruptSegmentError:
-            pass  # serve the intact batches; the next read starts at the damage and reports it
+        if end < self._size:
+            limit, floor, walked, walked_start = start + max_bytes, first.next_offset, block, block_start
+            try:
+                # Walked on in the block that holds the first batch: a fetch at the tail reads it once. A batch is
+                # at least a header long, so a header starting too late to fit in ``max_bytes`` is not read.
+                while end < self._size and end + BATCH_OVERHEAD <= limit:
+                    header, walked, walked_start = self._header_at(end, floor, walked, walked_start)
+                    if (max_offset is not None and header.last_offset >= max_offset) or (
+                            end + header.batch_length + LOG_OVERHEAD > limit):
+                        break
+                    later.append((end, header))
+                    end += header.batch_length + LOG_OVERHEAD
+                    floor = header.next_offset
+            except CorruptSegmentError:
+                pass  # serve the intact batches; the next read starts at the damage and reports it
         # The walk that found the first batch read the block holding its header (up to max_bytes, never past
         # the segment's end): a follower or consumer at the tail finds all it reads there, without a second pread.
         rel = start - block_start
         data = block[rel:rel + end - start] if rel + end - start <= len(block) else self.read_bytes(start, end - start)
-        self._check_crc(data, 0, start, first)
+        problem = crc_problem(data, 0, first)
+        if problem is not None:
+            raise self._crc_failed(start, first, problem)
         for position, header in later:
             if crc_problem(data, position - start, header) is not None:
                 return data[:position - start]
         return data
 
-    def _check_crc(self, data: bytes, at: int, position: int, header: BatchHeader) -> None:
-        """CorruptSegmentError naming the file and ``position`` if the batch at ``data[at:]`` fails its CRC32C."""
-        problem = crc_problem(data, at, header)
-        if problem is not None:
-            raise CorruptSegmentError(self.log_path, position, header.base_offset,
-                                      f"The batch of offsets {header.base_offset}-{header.last_offset} "
-                                      f"failed its CRC32C check: {problem}.")
+    def _crc_failed(self, position: int, header: BatchHeader, problem: str) -> CorruptSegmentError:
+        """The error for the batch at ``position`` failing its CRC32C check (``problem`` says how)."""
+        return CorruptSegmentError(self.log_path, position, header.base_offset,
+                                   f"The batch of offsets {header.base_offset}-{header.last_offset} "
+                                   f"failed its CRC32C check: {problem}.")
 
     def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> None:
         """Write ``data`` (whole batches, positions relative to it) at the end and index it."""
