@@ -73,8 +73,6 @@ class CorruptSegmentError(KafkaError):
         #: The first offset of the damaged batch, when its header could still be read.
         self.base_offset = base_offset
         self.problem = problem
-        #: True when the damage was met right where an index entry pointed (the index may be what is wrong).
-        self.from_index = False
         super().__init__(Errors.CORRUPT_MESSAGE, f"{log_path}: {problem}")
 
 
@@ -261,24 +259,18 @@ class LogSegment:
         found = self._locate(offset)
         return None if found is None else (found[0], found[1])
 
-    def _locate(self, offset: int, block_bytes: int = _BLOCK) -> tuple[int, BatchHeader, bytes, int] | None:
+    def _locate(self, offset: int, block_bytes: int = _BLOCK,
+                rebuilt: bool = False) -> tuple[int, BatchHeader, bytes, int] | None:
         """``find_batch``, with the block holding the batch's header (read ``block_bytes`` at a time) and its position."""
         if not self._indexes_ready:
             self._ensure_indexes()
-        try:
-            return self._find_batch(offset, block_bytes)
-        except CorruptSegmentError as exc:
-            if not exc.from_index:
-                raise
-        self._rebuild_indexes()
-        return self._find_batch(offset, block_bytes)
-
-    def _find_batch(self, offset: int, block_bytes: int) -> tuple[int, BatchHeader, bytes, int] | None:
         recent = self._recent
         if recent and offset >= recent[0][0]:
             # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
             # The recent batches are the segment's last ones, so no index entry points past the one found here.
-            anchor, start = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1]
+            newest = recent[-1]
+            anchor, start = newest if offset >= newest[0] else \
+                recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1]
             from_index = False
         else:
             anchor, start = self.offset_index.lookup(offset)
@@ -303,8 +295,11 @@ class LogSegment:
                 header, block, block_start = self._header_at(position, header.next_offset, block, block_start,
                                                              block_bytes)
         except CorruptSegmentError as exc:
-            exc.from_index = from_index and exc.position == start
-            raise
+            if rebuilt or not from_index or exc.position != start:
+                raise
+            # The damage is right where an index entry pointed: the index may be what is wrong.
+            self._rebuild_indexes()
+            return self._locate(offset, block_bytes, rebuilt=True)
         return position, header, block, block_start
 
     def read(self, offset: int, max_bytes: int, max_offset: int | None, min_one_batch: bool,
