@@ -110,8 +110,8 @@ def read(replicas: ReplicaManager, request: FetchRequest, fetched: Mapping[Topic
                                    remaining == request.max_bytes)
             if read_committed:
                 # Kafka's ``UnifiedLog.collectAbortedTransactions`` for the range served (KIP-98).
-                aborted = tuple(AbortedTransaction(txn.producer_id, txn.first_offset) for txn
-                                in log.collect_aborted_txns(fetch.fetch_offset, limit)) if records else ()
+                txns = log.collect_aborted_txns(fetch.fetch_offset, limit) if records else None
+                aborted = tuple(AbortedTransaction(txn.producer_id, txn.first_offset) for txn in txns) if txns else ()
         except KafkaError as exc:
             if isinstance(exc, CorruptSegmentError):
                 replicas.report_corruption(tp, exc, fetch.fetch_offset)

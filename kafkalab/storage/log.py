@@ -321,18 +321,21 @@ class PartitionLog:
             raise KafkaError(Errors.OFFSET_OUT_OF_RANGE,
                              f"Received request for offset {fetch_offset} for partition {self.name}, but we only have "
                              f"log segments in the range {self.log_start_offset} to {self.log_end_offset}.")
-        if fetch_offset == self.log_end_offset:
+        end = self.log_end_offset
+        if fetch_offset == end:
             return b""
         segments = self._segments
-        if fetch_offset >= segments[-1].base_offset:  # a follower's or a consumer's read at the tail
-            first = len(segments) - 1
-        else:
-            first = max(0, bisect.bisect_right(segments, fetch_offset, key=lambda s: s.base_offset) - 1)
+        # A follower's or a consumer's read at the tail is of the active segment, found without a search.
+        first = len(segments) - 1 if fetch_offset >= segments[-1].base_offset else self._segment_holding(fetch_offset)
         for segment in segments[first:]:
-            data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message, self.log_end_offset)
+            data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message, end)
             if data is not None:
                 return data
         return b""
+
+    def _segment_holding(self, offset: int) -> int:
+        """Index of the last segment whose base offset is at or below ``offset`` (0 if none is)."""
+        return max(0, bisect.bisect_right(self._segments, offset, key=lambda s: s.base_offset) - 1)
 
     @_io("append to")
     def append_aborted_txn(self, txn: AbortedTxn) -> None:
@@ -344,8 +347,11 @@ class PartitionLog:
         """Aborted transactions overlapping [fetch_offset, upper_bound), for a read_committed fetch
         (``UnifiedLog.collectAbortedTransactions``): markers of those are in the segment holding
         ``fetch_offset`` or later ones."""
-        first = max(0, bisect.bisect_right(self._segments, fetch_offset, key=lambda s: s.base_offset) - 1)
-        return [txn for segment in self._segments[first:] for txn in segment.txn_index.collect(fetch_offset, upper_bound)]
+        segments = self._segments
+        if fetch_offset >= segments[-1].base_offset:  # a read_committed fetch at the tail, as ``read`` finds it
+            return segments[-1].txn_index.collect(fetch_offset, upper_bound)
+        return [txn for segment in segments[self._segment_holding(fetch_offset):]
+                for txn in segment.txn_index.collect(fetch_offset, upper_bound)]
 
     @_io("truncate")
     def truncate_to(self, offset: int, now_ms: int) -> TruncationResult:
