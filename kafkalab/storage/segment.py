@@ -204,7 +204,8 @@ class LogSegment:
         """
         rel = position - block_start
         if len(block) - rel < BATCH_OVERHEAD:
-            block, block_start, rel = self.read_bytes(position, min(block_bytes, self._size - position)), position, 0
+            left = self._size - position  # a block, or what is left of the segment (without a min call)
+            block, block_start, rel = self.read_bytes(position, block_bytes if block_bytes < left else left), position, 0
         try:
             header = read_batch_header(block, rel, file_position=position)
         except KafkaError as exc:
@@ -316,7 +317,8 @@ class LogSegment:
         """
         # The search reads as much as the fetch may take (and the next header): a follower, whose fetches
         # carry several batches, then finds its whole answer in the one block.
-        found = self._locate(offset, max(_BLOCK, max_bytes + BATCH_OVERHEAD))
+        block_bytes = max_bytes + BATCH_OVERHEAD
+        found = self._locate(offset, block_bytes if block_bytes > _BLOCK else _BLOCK)
         if found is None:
             return None
         start, first, block, block_start = found
@@ -339,12 +341,13 @@ class LogSegment:
                 # at least a header long, so a header starting too late to fit in ``max_bytes`` is not read.
                 while end < self._size and end + BATCH_OVERHEAD <= limit:
                     header, walked, walked_start = self._header_at(end, floor, walked, walked_start)
-                    if (max_offset is not None and header.last_offset >= max_offset) or (
+                    last = header.base_offset + header.last_offset_delta  # without a property call per batch
+                    if (max_offset is not None and last >= max_offset) or (
                             end + header.batch_length + LOG_OVERHEAD > limit):
                         break
                     later.append((end, header))
                     end += header.batch_length + LOG_OVERHEAD
-                    floor = header.next_offset
+                    floor = last + 1
             except CorruptSegmentError:
                 pass  # serve the intact batches; the next read starts at the damage and reports it
         # The walk that found the first batch read the block holding its header (up to max_bytes, never past
