@@ -16,7 +16,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
@@ -67,13 +67,15 @@ def _io(operation: str) -> Callable[[Callable[Concatenate[PartitionLog, P], R]],
 
     def decorate(method: Callable[Concatenate[PartitionLog, P], R]) -> Callable[Concatenate[PartitionLog, P], R]:
         @functools.wraps(method)
-        def guarded(self: PartitionLog, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        def guarded(*args: Any, **kwargs: Any) -> R:
             # try/except rather than ``failures.guard``: a generator context manager per read and append costs
-            # more than the read of an idle partition itself.
+            # more than the read of an idle partition itself. The log stays in ``args``: passing it on apart
+            # would build a second argument tuple per call.
             try:
-                return method(self, *args, **kwargs)
+                return method(*args, **kwargs)
             except (OSError, KafkaStorageError) as exc:
-                raise self.failures.failed(self.directory, operation, exc) from None
+                log: PartitionLog = args[0]
+                raise log.failures.failed(log.directory, operation, exc) from None
         return guarded
 
     return decorate
