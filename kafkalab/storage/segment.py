@@ -322,7 +322,8 @@ class LogSegment:
         if found is None:
             return None
         start, first, block, block_start = found
-        if max_offset is not None and first.last_offset >= max_offset:
+        # A consumer's read: its last offset against the high watermark (or LSO), without a property call.
+        if max_offset is not None and first.base_offset + first.last_offset_delta >= max_offset:
             if first.last_offset >= end_offset:
                 # A batch claiming offsets past the log's end is damaged (a flipped lastOffsetDelta): left
                 # unchecked it would read as not yet committed, and its consumers would wait on it forever.
