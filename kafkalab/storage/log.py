@@ -16,7 +16,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
@@ -69,13 +69,15 @@ def _io(operation: str) -> Callable[[Callable[Concatenate[PartitionLog, P], R]],
 
     def decorate(method: Callable[Concatenate[PartitionLog, P], R]) -> Callable[Concatenate[PartitionLog, P], R]:
         @functools.wraps(method)
-        def guarded(self: PartitionLog, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        def guarded(*args: Any, **kwargs: Any) -> R:
             # try/except rather than ``failures.guard``: a generator context manager per read and append costs
-            # more than the read of an idle partition itself.
+            # more than the read of an idle partition itself. The log stays in ``args``: passing it on apart
+            # would build a second argument tuple per call.
             try:
-                return method(self, *args, **kwargs)
+                return method(*args, **kwargs)
             except (OSError, KafkaStorageError) as exc:
-                raise self.failures.failed(self.directory, operation, exc) from None
+                log: PartitionLog = args[0]
+                raise log.failures.failed(log.directory, operation, exc) from None
         return guarded
 
     return decorate
@@ -332,18 +334,21 @@ class PartitionLog:
             raise KafkaError(Errors.OFFSET_OUT_OF_RANGE,
                              f"Received request for offset {fetch_offset} for partition {self.name}, but we only have "
                              f"log segments in the range {self.log_start_offset} to {self.log_end_offset}.")
-        if fetch_offset == self.log_end_offset:
+        end = self.log_end_offset
+        if fetch_offset == end:
             return b""
         segments = self._segments
-        if fetch_offset >= segments[-1].base_offset:  # a follower's or a consumer's read at the tail
-            first = len(segments) - 1
-        else:
-            first = max(0, bisect.bisect_right(segments, fetch_offset, key=lambda s: s.base_offset) - 1)
+        # A follower's or a consumer's read at the tail is of the active segment, found without a search.
+        first = len(segments) - 1 if fetch_offset >= segments[-1].base_offset else self._segment_holding(fetch_offset)
         for segment in segments[first:]:
-            data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message, self.log_end_offset)
+            data = segment.read(fetch_offset, max_bytes, max_offset, min_one_message, end)
             if data is not None:
                 return data
         return b""
+
+    def _segment_holding(self, offset: int) -> int:
+        """Index of the last segment whose base offset is at or below ``offset`` (0 if none is)."""
+        return max(0, bisect.bisect_right(self._segments, offset, key=lambda s: s.base_offset) - 1)
 
     @_io("append to")
     def append_aborted_txn(self, txn: AbortedTxn) -> None:
@@ -355,8 +360,11 @@ class PartitionLog:
         """Aborted transactions overlapping [fetch_offset, upper_bound), for a read_committed fetch
         (``UnifiedLog.collectAbortedTransactions``): markers of those are in the segment holding
         ``fetch_offset`` or later ones."""
-        first = max(0, bisect.bisect_right(self._segments, fetch_offset, key=lambda s: s.base_offset) - 1)
-        return [txn for segment in self._segments[first:] for txn in segment.txn_index.collect(fetch_offset, upper_bound)]
+        segments = self._segments
+        if fetch_offset >= segments[-1].base_offset:  # a read_committed fetch at the tail, as ``read`` finds it
+            return segments[-1].txn_index.collect(fetch_offset, upper_bound)
+        return [txn for segment in segments[self._segment_holding(fetch_offset):]
+                for txn in segment.txn_index.collect(fetch_offset, upper_bound)]
 
     @_io("truncate")
     def truncate_to(self, offset: int, now_ms: int) -> TruncationResult:

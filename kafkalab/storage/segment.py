@@ -65,12 +65,6 @@ class SegmentRecovery:
     epoch_starts: tuple[tuple[int, int], ...]
 
 
-def _agrees(header: BatchHeader, field: str, offset: int, exactly: bool) -> bool:
-    """True when a batch's base or last offset is ``offset`` (or, not ``exactly``, at least it)."""
-    value = header.last_offset if field == "last" else header.base_offset
-    return value == offset if exactly else value >= offset
-
-
 class CorruptSegmentError(KafkaError):
     """CORRUPT_MESSAGE from reading a segment: which file, where in it, and what is wrong there."""
 
@@ -80,8 +74,6 @@ class CorruptSegmentError(KafkaError):
         #: The first offset of the damaged batch, when its header could still be read.
         self.base_offset = base_offset
         self.problem = problem
-        #: True when the damage was met right where an index entry pointed (the index may be what is wrong).
-        self.from_index = False
         super().__init__(Errors.CORRUPT_MESSAGE, f"{log_path}: {problem}")
 
 
@@ -199,36 +191,47 @@ class LogSegment:
             self._bytes_since_index_entry = 0
         self._bytes_since_index_entry += header.batch_length + LOG_OVERHEAD
 
-    def _walk(self, start: int, whole: bool, floor: int | None = None, read: tuple[bytes, int] = (b"", 0),
-              block_bytes: int = _BLOCK) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
-        """Yield ``(position, header, buffer, index in buffer)`` per batch from ``start``.
+    def _header_at(self, position: int, floor: int | None, block: bytes, block_start: int,
+                   block_bytes: int = _BLOCK) -> tuple[BatchHeader, bytes, int]:
+        """The header of the batch at ``position``, checked, with the block holding it and where that block starts.
 
-        With ``whole`` the buffer holds the entire batch; otherwise only its header is
-        guaranteed. Raises CorruptSegmentError at a malformed or torn batch, or one whose
-        offsets go back below ``floor`` or the batch before it: offsets only ever grow in a
-        log, and the base offset lies outside the CRC, so this is its only check on read.
-        ``read`` is a block an earlier walk read and its position, when it reaches ``start``:
-        the walk goes on in it before reading more. Blocks are ``block_bytes`` long (less at the end).
+        ``block`` (read at ``block_start``) serves when it holds the whole header; otherwise
+        ``block_bytes`` (less at the segment's end) are read at ``position``. Raises
+        CorruptSegmentError at a malformed batch, one reaching past the segment's end, or one
+        whose offsets go back below ``floor`` (where the batch before it ended): offsets only
+        ever grow in a log, and the base offset lies outside the CRC, so this is its only check
+        on read. Every walk over batch headers checks each one here.
+        """
+        rel = position - block_start
+        if len(block) - rel < BATCH_OVERHEAD:
+            left = self._size - position  # a block, or what is left of the segment (without a min call)
+            block, block_start, rel = self.read_bytes(position, block_bytes if block_bytes < left else left), position, 0
+        try:
+            header = read_batch_header(block, rel, file_position=position)
+        except KafkaError as exc:
+            raise CorruptSegmentError(self.log_path, position, None, exc.message) from None
+        size = header.batch_length + LOG_OVERHEAD
+        if position + size > self._size:
+            raise CorruptSegmentError(self.log_path, position, header.base_offset,
+                                      f"Record batch at position {position} is truncated: it is {size} bytes "
+                                      f"but only {self._size - position} remain in the segment.")
+        if (floor is not None and header.base_offset < floor) or header.last_offset_delta < 0:
+            raise CorruptSegmentError(self.log_path, position, None,
+                                      f"Record batch at position {position} claims offsets {header.base_offset}-"
+                                      f"{header.last_offset}, which do not follow offset {floor}.")
+        return header, block, block_start
+
+    def _walk(self, start: int, whole: bool, floor: int | None = None) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
+        """Yield ``(position, header, buffer, index in buffer)`` per batch from ``start``, each checked by ``_header_at``.
+
+        With ``whole`` the buffer holds the entire batch; otherwise only its header is guaranteed.
         """
         position, end = start, self._size
-        block, block_start = read if read[1] <= start <= read[1] + len(read[0]) else (b"", start)
+        block, block_start = b"", start
         while position < end:
+            header, block, block_start = self._header_at(position, floor, block, block_start)
             rel = position - block_start
-            if len(block) - rel < BATCH_OVERHEAD:
-                block, block_start, rel = self.read_bytes(position, min(block_bytes, end - position)), position, 0
-            try:
-                header = read_batch_header(block, rel, file_position=position)
-            except KafkaError as exc:
-                raise CorruptSegmentError(self.log_path, position, None, exc.message) from None
             size = header.batch_length + LOG_OVERHEAD
-            if position + size > end:
-                raise CorruptSegmentError(self.log_path, position, header.base_offset,
-                                          f"Record batch at position {position} is truncated: it is {size} bytes "
-                                          f"but only {end - position} remain in the segment.")
-            if (floor is not None and header.base_offset < floor) or header.last_offset_delta < 0:
-                raise CorruptSegmentError(self.log_path, position, None,
-                                          f"Record batch at position {position} claims offsets {header.base_offset}-"
-                                          f"{header.last_offset}, which do not follow offset {floor}.")
             if whole and rel + size > len(block):
                 block, block_start, rel = self.read_bytes(position, max(size, min(_BLOCK, end - position))), position, 0
             yield position, header, block, rel
@@ -257,46 +260,48 @@ class LogSegment:
         found = self._locate(offset)
         return None if found is None else (found[0], found[1])
 
-    def _locate(self, offset: int, block_bytes: int = _BLOCK) -> tuple[int, BatchHeader, bytes, int] | None:
-        """``find_batch``, with the block the walk read (``block_bytes`` long) and where the batch starts in it."""
-        self._ensure_indexes()
-        try:
-            return self._find_batch(offset, block_bytes)
-        except CorruptSegmentError as exc:
-            if not exc.from_index:
-                raise
-        self._rebuild_indexes()
-        return self._find_batch(offset, block_bytes)
-
-    def _find_batch(self, offset: int, block_bytes: int = _BLOCK) -> tuple[int, BatchHeader, bytes, int] | None:
+    def _locate(self, offset: int, block_bytes: int = _BLOCK,
+                rebuilt: bool = False) -> tuple[int, BatchHeader, bytes, int] | None:
+        """``find_batch``, with the block holding the batch's header (read ``block_bytes`` at a time) and its position."""
+        if not self._indexes_ready:
+            self._ensure_indexes()
         recent = self._recent
-        # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
-        latest = recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1] \
-            if recent and offset >= recent[0][0] else None
-        # How the first header must agree with what put the walk there: (field, offset, exactly).
-        anchor: tuple[str, int, bool]
-        if latest is not None and latest[1] > self.offset_index.last_position:
-            # Past the last index entry: the index could only start the walk earlier, so it is not searched.
-            start, anchor = latest[1], ("base", latest[0], True)
+        if recent and offset >= recent[0][0]:
+            # Followers and consumers mostly fetch the newest batches: skip walking up to 4 KB of headers to them.
+            # The recent batches are the segment's last ones, so no index entry points past the one found here.
+            newest = recent[-1]
+            anchor, start = newest if offset >= newest[0] else \
+                recent[bisect.bisect_right(recent, (offset, _MAX_POSITION)) - 1]
+            from_index = False
         else:
-            indexed_offset, start = self.offset_index.lookup(offset)
-            anchor = ("last", indexed_offset, True) if start else ("base", self.base_offset, False)
-            if latest is not None and latest[1] > start:
-                start, anchor = latest[1], ("base", latest[0], True)
-        from_index = anchor[0] == "last"
+            anchor, start = self.offset_index.lookup(offset)
+            from_index = start > 0
+        if start >= self._size:
+            return None
+        # The first header must hold the offset that put the walk there: a recent batch's base offset, an index
+        # entry's last offset, or (at position 0, where no index entry points) a base offset at least the segment's.
         try:
-            for position, header, block, rel in self._walk(start, whole=False, block_bytes=block_bytes):
-                if position == start and not _agrees(header, *anchor):
-                    raise CorruptSegmentError(self.log_path, position, None,
-                                              f"Record batch at position {position} claims offsets "
-                                              f"{header.base_offset}-{header.last_offset}, but offset {anchor[1]} "
-                                              f"was written there.")
-                if header.last_offset >= offset:
-                    return position, header, block, rel
+            header, block, block_start = self._header_at(start, None, b"", start, block_bytes)
+            claimed = header.base_offset + header.last_offset_delta if from_index else header.base_offset
+            if claimed != anchor and (start or claimed < anchor):
+                raise CorruptSegmentError(self.log_path, start, None,
+                                          f"Record batch at position {start} claims offsets "
+                                          f"{header.base_offset}-{header.last_offset}, but offset {anchor} "
+                                          f"was written there.")
+            position = start
+            while header.base_offset + header.last_offset_delta < offset:  # its last offset, without a property call
+                position += header.batch_length + LOG_OVERHEAD
+                if position >= self._size:
+                    return None
+                header, block, block_start = self._header_at(position, header.next_offset, block, block_start,
+                                                             block_bytes)
         except CorruptSegmentError as exc:
-            exc.from_index = from_index and exc.position == start
-            raise
-        return None
+            if rebuilt or not from_index or exc.position != start:
+                raise
+            # The damage is right where an index entry pointed: the index may be what is wrong.
+            self._rebuild_indexes()
+            return self._locate(offset, block_bytes, rebuilt=True)
+        return position, header, block, block_start
 
     def read(self, offset: int, max_bytes: int, max_offset: int | None, min_one_batch: bool,
              end_offset: int) -> bytes | None:
@@ -312,47 +317,57 @@ class LogSegment:
         """
         # The search reads as much as the fetch may take (and the next header): a follower, whose fetches
         # carry several batches, then finds its whole answer in the one block.
-        found = self._locate(offset, max(_BLOCK, max_bytes + BATCH_OVERHEAD))
+        block_bytes = max_bytes + BATCH_OVERHEAD
+        found = self._locate(offset, block_bytes if block_bytes > _BLOCK else _BLOCK)
         if found is None:
             return None
-        start, first, block, rel = found
-        if max_offset is not None and first.last_offset >= max_offset and first.last_offset >= end_offset:
-            # A batch claiming offsets past the log's end is damaged (a flipped lastOffsetDelta): left
-            # unchecked it would read as not yet committed, and its consumers would wait on it forever.
-            self._check_crc(self.read_bytes(start, first.size_in_bytes), 0, start, first)
-        if (max_offset is not None and first.last_offset >= max_offset) or (
-                first.size_in_bytes > max_bytes and not min_one_batch):
+        start, first, block, block_start = found
+        # A consumer's read: its last offset against the high watermark (or LSO), without a property call.
+        if max_offset is not None and first.base_offset + first.last_offset_delta >= max_offset:
+            if first.last_offset >= end_offset:
+                # A batch claiming offsets past the log's end is damaged (a flipped lastOffsetDelta): left
+                # unchecked it would read as not yet committed, and its consumers would wait on it forever.
+                problem = crc_problem(self.read_bytes(start, first.batch_length + LOG_OVERHEAD), 0, first)
+                if problem is not None:
+                    raise self._crc_failed(start, first, problem)
             return b""
-        batches = [(start, first)]
-        end = start + first.size_in_bytes
-        try:
-            # Walked on in the block that holds the first batch: a fetch at the tail reads it once.
-            for position, header, _, _ in self._walk(end, whole=False, floor=first.next_offset,
-                                                     read=(block, start - rel)):
-                if (max_offset is not None and header.last_offset >= max_offset) or (
-                        position + header.size_in_bytes - start > max_bytes):
-                    break
-                batches.append((position, header))
-                end = position + header.size_in_bytes
-        except CorruptSegmentError:
-            pass  # serve the intact batches; the next read starts at the damage and reports it
+        end = start + first.batch_length + LOG_OVERHEAD
+        if end - start > max_bytes and not min_one_batch:
+            return b""
+        later: list[tuple[int, BatchHeader]] = []
+        if end < self._size:
+            limit, floor, walked, walked_start = start + max_bytes, first.next_offset, block, block_start
+            try:
+                # Walked on in the block that holds the first batch: a fetch at the tail reads it once. A batch is
+                # at least a header long, so a header starting too late to fit in ``max_bytes`` is not read.
+                while end < self._size and end + BATCH_OVERHEAD <= limit:
+                    header, walked, walked_start = self._header_at(end, floor, walked, walked_start)
+                    last = header.base_offset + header.last_offset_delta  # without a property call per batch
+                    if (max_offset is not None and last >= max_offset) or (
+                            end + header.batch_length + LOG_OVERHEAD > limit):
+                        break
+                    later.append((end, header))
+                    end += header.batch_length + LOG_OVERHEAD
+                    floor = last + 1
+            except CorruptSegmentError:
+                pass  # serve the intact batches; the next read starts at the damage and reports it
         # The walk that found the first batch read the block holding its header (up to max_bytes, never past
         # the segment's end): a follower or consumer at the tail finds all it reads there, without a second pread.
+        rel = start - block_start
         data = block[rel:rel + end - start] if rel + end - start <= len(block) else self.read_bytes(start, end - start)
-        for position, header in batches:
-            if position == start:
-                self._check_crc(data, 0, start, header)
-            elif crc_problem(data, position - start, header) is not None:
+        problem = crc_problem(data, 0, first)
+        if problem is not None:
+            raise self._crc_failed(start, first, problem)
+        for position, header in later:
+            if crc_problem(data, position - start, header) is not None:
                 return data[:position - start]
         return data
 
-    def _check_crc(self, data: bytes, at: int, position: int, header: BatchHeader) -> None:
-        """CorruptSegmentError naming the file and ``position`` if the batch at ``data[at:]`` fails its CRC32C."""
-        problem = crc_problem(data, at, header)
-        if problem is not None:
-            raise CorruptSegmentError(self.log_path, position, header.base_offset,
-                                      f"The batch of offsets {header.base_offset}-{header.last_offset} "
-                                      f"failed its CRC32C check: {problem}.")
+    def _crc_failed(self, position: int, header: BatchHeader, problem: str) -> CorruptSegmentError:
+        """The error for the batch at ``position`` failing its CRC32C check (``problem`` says how)."""
+        return CorruptSegmentError(self.log_path, position, header.base_offset,
+                                   f"The batch of offsets {header.base_offset}-{header.last_offset} "
+                                   f"failed its CRC32C check: {problem}.")
 
     def append(self, data: bytes | bytearray | memoryview, batches: Sequence[tuple[int, BatchHeader]]) -> int:
         """Write ``data`` (whole batches, positions relative to it) at the end and index it; return the offset

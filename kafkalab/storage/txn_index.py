@@ -78,7 +78,9 @@ class TransactionIndex:
 
     def collect(self, fetch_offset: int, upper_bound: int) -> list[AbortedTxn]:
         """Entries overlapping [fetch_offset, upper_bound) (``collectAbortedTxns``)."""
-        return [txn for txn in self.entries if txn.last_offset >= fetch_offset and txn.first_offset < upper_bound]
+        entries = self.entries  # most segments have none: no comprehension for them
+        return [txn for txn in entries if txn.last_offset >= fetch_offset and txn.first_offset < upper_bound] \
+            if entries else []
 
     def truncate_to(self, offset: int) -> None:
         """Drop entries whose marker is at or after ``offset`` (a truncated log lost those markers)."""

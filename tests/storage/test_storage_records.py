@@ -106,6 +106,21 @@ def test_crc_detects_every_single_bit_flip_in_the_covered_region(items, data) ->
     assert not crc_matches(encoded, 0, header)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=0, max_value=50),
+       st.sampled_from([bytes, bytearray, memoryview]))
+def test_the_crc_of_a_small_or_large_batch_anywhere_in_any_buffer(value_size, before, kind) -> None:
+    """A batch up to 4 KB is checksummed from a copy, a larger one through a view: the same check either way,
+    and no view of a bytearray outlives it (the bytearray can still grow)."""
+    batch = encode_batch([(b"k", b"v" * value_size, (), 5)])
+    raw = bytearray(bytes(before) + batch + bytes(7))
+    header = read_batch_header(raw, before)
+    assert crc_matches(raw if kind is bytearray else kind(bytes(raw)), before, header)
+    raw[before + len(batch) - 1] ^= 1
+    assert not crc_matches(raw if kind is bytearray else kind(bytes(raw)), before, header)
+    raw.extend(b"more")
+
+
 def test_offset_and_epoch_rewrite_leaves_the_crc_valid() -> None:
     data = bytearray(encode_batch([(b"k", b"v", (), 5), (None, b"w", (), 6)]))
     stamped = set_offset_and_epoch(data, 0, read_batch_header(data), 1000, 7)

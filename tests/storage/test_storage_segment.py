@@ -88,6 +88,55 @@ def test_a_batch_whose_damage_claims_offsets_past_the_log_end_is_reported_not_wa
     assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE, BASE + 2]
 
 
+def flip(segment: LogSegment, position: int, mask: int) -> None:
+    """Flip bits of one byte of the segment's log in place, as a failing disk would."""
+    with open(segment.log_path, "r+b") as file:
+        file.seek(position)
+        byte = file.read(1)[0]
+        file.seek(position)
+        file.write(bytes([byte ^ mask]))
+
+
+@pytest.mark.parametrize("at, mask, words", [(40, 0x08, "failed its CRC32C check"), (0, 0x80, "was written there")])
+def test_a_damaged_batch_ends_a_read_and_a_read_from_it_names_the_file_and_position(tmp_path: Path, at, mask,
+                                                                                     words) -> None:
+    """A damaged record or base offset (which lies outside the CRC) is never served; the batches before it are."""
+    segment = make_segment(tmp_path, batches=5)
+    positions = [position for position, _ in segment.headers()]
+    flip(segment, positions[3] + at, mask)
+    end = segment.next_offset
+    data = segment.read(BASE + 4, 10_000, None, True, end)
+    assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE + 4]
+    with pytest.raises(CorruptSegmentError, match=words) as raised:
+        segment.read(BASE + 6, 10_000, None, True, end)
+    assert (raised.value.log_path, raised.value.position) == (segment.log_path, positions[3])
+    assert [h.base_offset for _, h in iter_batch_headers(segment.read(BASE + 8, 10_000, None, True, end))] == [BASE + 8]
+
+
+def test_an_index_entry_that_points_at_another_batch_is_rebuilt_from_the_log(tmp_path: Path) -> None:
+    segment = make_segment(tmp_path, batches=100)
+    segment.flush()
+    entries = list(segment.offset_index.entries())
+    raw = bytearray(segment.offset_index.path.read_bytes())
+    raw[5 * 8 + 4:5 * 8 + 8] = raw[6 * 8 + 4:6 * 8 + 8]  # entry 5 holds entry 6's position
+    segment.offset_index.path.write_bytes(raw)
+    reopened = LogSegment.open_existing(tmp_path, BASE, handles=FileHandles(), index_interval_bytes=200, now_ms=T0)
+    data = reopened.read(entries[5][0], 10_000, None, True, segment.next_offset)
+    assert read_batch_header(data).last_offset == entries[5][0]
+    assert list(reopened.offset_index.entries()) == entries
+
+
+@pytest.mark.parametrize("batches, less, min_one_batch, served", [(3, 0, True, 3), (3, 1, True, 2), (1, 1, True, 1),
+                                                                   (1, 1, False, 0)])
+def test_max_bytes_counts_whole_batches_and_min_one_batch_takes_the_first_alone(tmp_path: Path, batches, less,
+                                                                               min_one_batch, served) -> None:
+    """KIP-74: whole batches within ``max_bytes``, or the first batch alone when it is larger and the fetch allows."""
+    segment = make_segment(tmp_path, batches=5)
+    size = segment.find_batch(BASE)[1].size_in_bytes  # every batch of make_segment is this long
+    data = segment.read(BASE + 2, batches * size - less, None, min_one_batch, segment.next_offset)
+    assert [h.base_offset for _, h in iter_batch_headers(data)] == [BASE + 2 + 2 * n for n in range(served)]
+
+
 def test_truncate_to_cuts_at_the_batch_holding_the_offset(tmp_path: Path) -> None:
     segment = make_segment(tmp_path)
     largest = segment.largest_timestamp
