@@ -53,6 +53,12 @@ class TestStartingALesson:
             assert [t.name for t in frame.view.topics if not t.internal] == ["payments"]
             assert frame.view.partition("payments", 0).leader == 2
             assert (lessons.clusters_dir / "tui-failover" / "kafkalab.json").exists()
+            # The panel is mounted with the first frame that has a lesson and shown by the draw after that:
+            # under load that draw can come after the frame ``settle`` waited for.
+            for _ in range(50):
+                if app.screen.query(LessonPanel) and app.screen.query_one(LessonPanel).display:
+                    break
+                await pilot.pause(0.01)
             assert app.screen.query_one(LessonPanel).display
         # The user's own cluster was closed cleanly, not wiped.
         home = app.lessons.home_dir
