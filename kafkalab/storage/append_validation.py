@@ -2,19 +2,25 @@
 
 Validation walks batch headers and checks CRCs; only for compacted topics, which must
 reject records without keys, does it look inside records, and then only at key lengths. Everything is checked before anything
-is written, so a rejected append leaves the log untouched.
+is written, so a rejected append leaves the log untouched. A topic's own ``compression.type`` is
+applied here too (``recompress``), as ``LogValidator`` converts codecs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
+from kafkalab.storage.compression import CompressionType
 from kafkalab.storage.records import (
     LOG_OVERHEAD,
     BatchHeader,
     all_records_have_keys,
     compute_crc,
     crc_problem,
+    encode_batch,
+    iter_records,
     read_batch_header,
 )
 
@@ -101,3 +107,22 @@ def validate_follower_batches(buf: bytes, config: TopicConfig, partition: str, l
         batches.append((position, header))
         position += size
     return batches
+
+
+def recompress(buf: bytes, batches: Sequence[tuple[int, BatchHeader]], codec: CompressionType) -> bytes:
+    """Producer batches rewritten with ``codec`` where theirs differs (Kafka's ``LogValidator`` for a topic's
+    ``compression.type``).
+
+    Producer id, epoch, sequences, timestamps and headers are kept. This is the one leader
+    path that decodes records, and only for topics that ask for a codec of their own.
+    """
+    out = bytearray()
+    for position, header in batches:
+        if header.compression is codec:
+            out += buf[position:position + header.size_in_bytes]
+            continue
+        records = [(r.key, r.value, r.headers, r.timestamp) for r in iter_records(buf, position, header)]
+        out += encode_batch(records, producer_id=header.producer_id, producer_epoch=header.producer_epoch,
+                            base_sequence=header.base_sequence, timestamp_type=header.timestamp_type,
+                            compression=codec, is_transactional=header.is_transactional)
+    return bytes(out)

@@ -20,7 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from kafkalab.config import TopicConfig
 from kafkalab.errors import Errors, KafkaError
-from kafkalab.storage.append_validation import Batches, validate_follower_batches, validate_leader_batches
+from kafkalab.storage.append_validation import Batches, recompress, validate_follower_batches, validate_leader_batches
 from kafkalab.storage.compression import target_compression
 from kafkalab.storage.file_handles import SHARED_FILE_HANDLES, FileHandles
 from kafkalab.storage.files import (
@@ -40,7 +40,6 @@ from kafkalab.storage.records import (
     TimestampType,
     decode_batch,
     iter_batch_headers,
-    recompress,
     set_log_append_time,
     set_offset_and_epoch,
 )

@@ -430,25 +430,6 @@ def batch_attributes(*, timestamp_type: TimestampType = TimestampType.CREATE_TIM
         _TRANSACTIONAL_MASK if is_transactional else 0) | (_CONTROL_MASK if is_control else 0)
 
 
-def recompress(buf: bytes, batches: Sequence[tuple[int, BatchHeader]], codec: CompressionType) -> bytes:
-    """Producer batches rewritten with ``codec`` where theirs differs (Kafka's ``LogValidator`` for a topic's
-    ``compression.type``).
-
-    Producer id, epoch, sequences, timestamps and headers are kept. This is the one leader
-    path that decodes records, and only for topics that ask for a codec of their own.
-    """
-    out = bytearray()
-    for position, header in batches:
-        if header.compression is codec:
-            out += buf[position:position + header.size_in_bytes]
-            continue
-        records = [(r.key, r.value, r.headers, r.timestamp) for r in iter_records(buf, position, header)]
-        out += encode_batch(records, producer_id=header.producer_id, producer_epoch=header.producer_epoch,
-                            base_sequence=header.base_sequence, timestamp_type=header.timestamp_type,
-                            compression=codec, is_transactional=header.is_transactional)
-    return bytes(out)
-
-
 def encode_retained_batch(original: BatchHeader, records: Sequence[Record], delete_horizon_ms: int | None) -> bytes:
     """Re-encode the records compaction kept from ``original``, preserving its offsets and producer fields.
 

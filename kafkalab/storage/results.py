@@ -13,6 +13,18 @@ from kafkalab.storage.leader_epoch import EpochEntry
 
 
 @dataclass(frozen=True)
+class SegmentRecovery:
+    """What validating a segment found: how much is intact, what was cut and why."""
+
+    valid_bytes: int
+    bytes_truncated: int
+    problem: str | None
+    next_offset: int
+    #: ``(leader epoch, first offset)`` wherever the batches' partition leader epoch changes.
+    epoch_starts: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
 class SegmentInfo:
     """One segment as the disk view shows it."""
 

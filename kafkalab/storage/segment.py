@@ -12,7 +12,6 @@ import bisect
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from kafkalab.config import TopicConfig
@@ -36,6 +35,7 @@ from kafkalab.storage.records import (
     crc_problem,
     read_batch_header,
 )
+from kafkalab.storage.results import SegmentRecovery
 from kafkalab.storage.sparse_index import CorruptIndexError
 from kafkalab.storage.time_index import TimeIndex
 from kafkalab.storage.txn_index import AbortedTxn, TransactionIndex
@@ -51,18 +51,6 @@ INT32_MAX = 2**31 - 1
 #: Told each batch recovery keeps (header, bytes holding the whole batch, its position there); returns the
 #: aborted transaction its ABORT marker ends, for the ``.txnindex`` (Kafka's ``LogSegment.updateProducerState``).
 BatchObserver = Callable[[BatchHeader, bytes, int], AbortedTxn | None]
-
-
-@dataclass(frozen=True)
-class SegmentRecovery:
-    """What validating a segment found: how much is intact, what was cut and why."""
-
-    valid_bytes: int
-    bytes_truncated: int
-    problem: str | None
-    next_offset: int
-    #: ``(leader epoch, first offset)`` wherever the batches' partition leader epoch changes.
-    epoch_starts: tuple[tuple[int, int], ...]
 
 
 class CorruptSegmentError(KafkaError):
