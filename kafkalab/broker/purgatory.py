@@ -61,11 +61,15 @@ class _Deadlines:
     (moving it earlier would leave its old place queued where a new timer may have to go).
     """
 
-    __slots__ = ("_expire", "_group", "queue", "stale", "timer")
+    __slots__ = ("_expire", "_forget", "_group", "queue", "stale", "timer")
 
-    def __init__(self, group: TimerGroup, expire: Callable[[DelayedOperation], None]) -> None:
+    def __init__(self, group: TimerGroup, expire: Callable[[DelayedOperation], None],
+                 forget: Callable[[_Deadlines], None]) -> None:
         self._group = group
         self._expire = expire
+        #: Called once the timer has run with nothing left waiting: a client picks its fetches' wait, so the
+        #: purgatory must not keep one of these for every wait ever asked for.
+        self._forget = forget
         #: (place, operation): each deadline's place in the order of events, the earliest first. Completed
         #: operations leave when they come first, or in a sweep.
         self.queue: deque[tuple[Place, DelayedOperation]] = deque()
@@ -106,11 +110,12 @@ class _Deadlines:
 
     def _run(self) -> None:
         """The timer's run: the earliest waiting operation reached its deadline."""
+        if self.queue:
+            operation = self.queue.popleft()[1]
+            self.arm()
+            self._expire(operation)
         if not self.queue:
-            return
-        operation = self.queue.popleft()[1]
-        self.arm()
-        self._expire(operation)
+            self._forget(self)
 
 
 class Purgatory:
@@ -145,7 +150,8 @@ class Purgatory:
         """Wait without trying first, for a caller that already knows the operation cannot complete now."""
         deadlines = self._deadlines.get(timeout_ms)
         if deadlines is None:
-            deadlines = self._deadlines[timeout_ms] = _Deadlines(self._group, self._expire)
+            deadlines = self._deadlines[timeout_ms] = _Deadlines(
+                self._group, self._expire, lambda done: self._forget(timeout_ms, done))
         operation = DelayedOperation(keys, try_complete, on_expire, deadlines)
         for key in keys:
             self._watchers.setdefault(key, []).append(operation)
@@ -191,6 +197,11 @@ class Purgatory:
                 self._watchers[key] = live
             else:
                 del self._watchers[key]
+
+    def _forget(self, timeout_ms: float, deadlines: _Deadlines) -> None:
+        """Drop ``deadlines``, whose timer ran with nothing waiting (a later wait this long gets new ones)."""
+        if self._deadlines.get(timeout_ms) is deadlines:
+            del self._deadlines[timeout_ms]
 
     def _expire(self, operation: DelayedOperation) -> None:
         """``operation`` reached its deadline (``_Deadlines`` has moved its timer on)."""

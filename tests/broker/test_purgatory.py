@@ -130,3 +130,26 @@ def test_deadlines_expire_in_the_places_their_own_timers_would_have_taken() -> N
     assert outcome[-1] == "second at 500"
     scheduler.run_for(1)
     assert outcome[-1] == "after a quiet while"
+
+
+def test_the_deadlines_of_a_wait_length_are_forgotten_once_nothing_of_that_length_waits() -> None:
+    # A network client picks each fetch's max_wait_ms: a thousand different waits must not leave a thousand
+    # deadline queues behind (the "memory stays bounded" for hostile clients).
+    scheduler = Scheduler()
+    purgatory = Purgatory(TimerGroup(scheduler))
+    outcome: list[str] = []
+    for wait_ms in range(1, 1001):
+        purgatory.watch((A,), lambda: False, lambda: outcome.append("expired"), wait_ms)
+    ready = [False]
+    _watch(purgatory, (B,), ready, outcome)  # 500 ms, the length one of the thousand has too
+    ready[0] = True
+    purgatory.check_and_complete(B)
+    scheduler.run_for(2000)
+    assert outcome.count("expired") == 1000
+    assert purgatory._deadlines == {}
+    # A wait of a length met before gets a new queue, and still expires on time.
+    purgatory.watch((C,), lambda: False, lambda: outcome.append("late"), 500)
+    scheduler.run_for(499)
+    assert "late" not in outcome
+    scheduler.run_for(1)
+    assert outcome[-1] == "late" and purgatory._deadlines == {}
