@@ -43,12 +43,18 @@ def uuid_of(topic_id: str) -> uuid.UUID:
     return uuid.UUID(bytes=base64.urlsafe_b64decode(topic_id + "=" * (-len(topic_id) % 4)))
 
 
-@lru_cache(maxsize=TOPIC_IDS_KEPT)
 def topic_id_of(value: uuid.UUID | None) -> str:
     """A UUID as kafkalab prints topic ids; the zero UUID (or none) is empty."""
-    if value is None or value == ZERO_UUID:
+    return "" if value is None else _topic_id_of_int(value.int)
+
+
+@lru_cache(maxsize=TOPIC_IDS_KEPT)
+def _topic_id_of_int(value: int) -> str:
+    # Kept by the UUID's int, not the UUID: a UUID's hash and equality are Python calls (``uuid.py``), and a
+    # consumer's every Fetch (v13+) brings a new UUID object for the same topic.
+    if not value:
         return ""
-    return base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
+    return base64.urlsafe_b64encode(value.to_bytes(16, "big")).decode().rstrip("=")
 
 
 #: The unit ``millis`` divides by, built once: every produce and fetch request carries a duration.

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from kio.schema.errors import ErrorCode
 
 from kafkalab.errors import Errors
-from kafkalab.wire.build import uuid_of
+from kafkalab.wire.build import TOPIC_IDS_KEPT, uuid_of
 
 #: ProduceResponse.json's ``flexibleVersions``: compact lengths and tagged fields (KIP-482).
 PRODUCE_FLEXIBLE_VERSION = 9
@@ -112,7 +113,7 @@ def encode_fetch_response(version: int, tree: Mapping[str, Any]) -> bytes | None
         if not isinstance(topic, dict) or not topic.keys() <= _FETCH_TOPIC_FIELDS:
             return None
         if version >= FETCH_TOPIC_ID_VERSION:
-            out += uuid_of(str(topic.get("topic_id") or "")).bytes
+            out += _topic_id_bytes(str(topic.get("topic_id") or ""))
         else:
             name = topic.get("topic")
             _string(out, "" if name is None else str(name), flexible)
@@ -164,11 +165,21 @@ def _writable(code: int) -> int:
 #: Each of kafkalab's errors as written, looked up once: ``Errors.code`` is a property over the enum's ``value``
 #: property, two Python calls for every partition of every answer.
 _WRITTEN_CODES: dict[Any, int] = {error: _writable(error.code) for error in Errors}
+_NO_ERROR = Errors.NONE
 
 
 def _error_code(value: Any) -> int:
+    if value is _NO_ERROR:  # nearly every answer: no dict look-up, whose hash of an Enum member is a Python call
+        return 0
     code = _WRITTEN_CODES.get(value)
     return code if code is not None else _writable(int(value))
+
+
+@lru_cache(maxsize=TOPIC_IDS_KEPT)
+def _topic_id_bytes(topic_id: str) -> bytes:
+    """A topic id's 16 bytes as written, kept: every Fetch answer (v13+) names its topics by id, and ``UUID.bytes``
+    is a property converting the UUID's int on each read."""
+    return uuid_of(topic_id).bytes
 
 
 def _length(out: bytearray, length: int, flexible: bool) -> None:

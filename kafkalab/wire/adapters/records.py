@@ -91,7 +91,8 @@ def fetch(body: Any, ctx: RequestContext) -> Plan:
                            ctx.client_id, getattr(body, "session_id", 0),
                            getattr(body, "session_epoch", FINAL_SESSION_EPOCH), forgotten,
                            int(getattr(body, "isolation_level", READ_UNCOMMITTED)))
-    ids = dict(ctx.topic_ids)
+    # The gateway's own copy for this request, taken on the engine thread: no second copy per fetch.
+    ids = ctx.topic_ids
 
     def finish(results: Sequence[Any]) -> Tree:
         response: FetchResponse = results[0]
