@@ -102,18 +102,16 @@ class Partition:
         self._on_view_change = on_view_change
         log.on_change = partial(on_view_change, tp)  # called after every append: no frame of ours in between
         on_view_change(tp)
-        self._high_watermark = min(high_watermark, log.log_end_offset)
+        #: Offsets below it are on every ISR member: what consumers may read. A plain attribute, read
+        #: about eight times per acks=all request (fetch reads, produce completion); written only
+        #: through ``set_high_watermark``, which tells the fetch sessions and views.
+        self.high_watermark = min(high_watermark, log.log_end_offset)
         self.followers: dict[int, FollowerState] = {}
         self.leader_epoch_start_offset = 0
 
-    @property
-    def high_watermark(self) -> int:
-        """Offsets below it are on every ISR member: what consumers may read."""
-        return self._high_watermark
-
-    @high_watermark.setter
-    def high_watermark(self, value: int) -> None:
-        self._high_watermark = value
+    def set_high_watermark(self, value: int) -> None:
+        """Move the high watermark and tell those who watch this partition."""
+        self.high_watermark = value
         self._changed()
 
     @property
@@ -263,9 +261,9 @@ class Partition:
                     replica in maximal_isr
                     or (follower.is_caught_up(leader_end, now_ms, lag_max_ms) and is_eligible(replica))):
                 new_hw = follower.log_end_offset
-        old = self._high_watermark  # not through the property: asked after every append and follower fetch
+        old = self.high_watermark
         if new_hw > old:
-            self.high_watermark = new_hw
+            self.set_high_watermark(new_hw)
             return old, new_hw
         return None
 
@@ -296,8 +294,8 @@ class Partition:
     def update_follower_high_watermark(self, leader_high_watermark: int) -> tuple[int, int] | None:
         """As follower: take the leader's HW, capped at our own log end."""
         new_hw = min(leader_high_watermark, self.log.log_end_offset)
-        old = self._high_watermark  # as in maybe_increment_high_watermark: after every fetched append
+        old = self.high_watermark
         if new_hw != old:
-            self.high_watermark = new_hw
+            self.set_high_watermark(new_hw)
             return old, new_hw
         return None

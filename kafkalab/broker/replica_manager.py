@@ -469,7 +469,7 @@ class ReplicaManager:
         partition.log.truncate_to(offset, int(self.ctx.now_ms))
         if offset >= old_end:
             return
-        partition.high_watermark = min(high_watermark, partition.log_end_offset)
+        partition.set_high_watermark(min(high_watermark, partition.log_end_offset))
         # Records below our high watermark had been committed (acknowledged to acks=all producers);
         # only an unclean election or a leader whose own log lost them can make a replica cut them.
         committed_lost = max(0, min(high_watermark, old_end) - partition.log_end_offset)
