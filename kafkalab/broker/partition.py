@@ -88,6 +88,9 @@ class Partition:
         self.effective_min_isr = 1
         self.config = config
         self.leader_id = -1
+        #: True when this broker leads the partition: ``leader_id == broker_id``, kept beside ``leader_id`` by
+        #: the only two methods that set it (``_apply``, ``stop``) as a plain attribute (read per produce request).
+        self.is_leader = False
         self.leader_epoch = -1
         self.partition_epoch = -1
         self.controller_epoch = -1
@@ -128,11 +131,6 @@ class Partition:
     def _changed(self) -> None:
         self._on_change(self.tp)
         self._on_view_change(self.tp)
-
-    @property
-    def is_leader(self) -> bool:
-        """True when this broker leads the partition."""
-        return self.leader_id == self.broker_id
 
     @property
     def log_end_offset(self) -> int:
@@ -193,6 +191,7 @@ class Partition:
         self.replicas = state.replicas
         self._count_min_isr()
         self.leader_id = state.leader
+        self.is_leader = state.leader == self.broker_id
         self.leader_epoch = state.leader_epoch
         self.partition_epoch = state.partition_epoch
         self.controller_epoch = state.controller_epoch
@@ -209,6 +208,7 @@ class Partition:
     def stop(self) -> None:
         """StopReplica without deletion: the replica stays, leading and following nothing."""
         self.leader_id = -1
+        self.is_leader = False
         self._changed()
 
     # -- leader bookkeeping --------------------------------------------------------
@@ -251,7 +251,7 @@ class Partition:
         (``shouldWaitForReplicaToJoinIsr``), so a rejoining follower is not left behind.
         """
         # ``is_leader`` and ``is_under_min_isr``, read once: a leader asks after every append and follower fetch.
-        if self.leader_id != self.broker_id or len(self.isr) < self.effective_min_isr:
+        if not self.is_leader or len(self.isr) < self.effective_min_isr:
             return None
         leader_end = self.log.log_end_offset
         maximal_isr = self.isr if self._pending_isr is None else self.maximal_isr
