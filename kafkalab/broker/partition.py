@@ -88,6 +88,9 @@ class Partition:
         self.effective_min_isr = 1
         self.config = config
         self.leader_id = -1
+        #: True when this broker leads the partition: ``leader_id == broker_id``, kept beside ``leader_id`` by
+        #: the only two methods that set it (``_apply``, ``stop``) as a plain attribute (read per produce request).
+        self.is_leader = False
         self.leader_epoch = -1
         self.partition_epoch = -1
         self.controller_epoch = -1
@@ -102,18 +105,16 @@ class Partition:
         self._on_view_change = on_view_change
         log.on_change = partial(on_view_change, tp)  # called after every append: no frame of ours in between
         on_view_change(tp)
-        self._high_watermark = min(high_watermark, log.log_end_offset)
+        #: Offsets below it are on every ISR member: what consumers may read. A plain attribute, read
+        #: about eight times per acks=all request (fetch reads, produce completion); written only
+        #: through ``set_high_watermark``, which tells the fetch sessions and views.
+        self.high_watermark = min(high_watermark, log.log_end_offset)
         self.followers: dict[int, FollowerState] = {}
         self.leader_epoch_start_offset = 0
 
-    @property
-    def high_watermark(self) -> int:
-        """Offsets below it are on every ISR member: what consumers may read."""
-        return self._high_watermark
-
-    @high_watermark.setter
-    def high_watermark(self, value: int) -> None:
-        self._high_watermark = value
+    def set_high_watermark(self, value: int) -> None:
+        """Move the high watermark and tell those who watch this partition."""
+        self.high_watermark = value
         self._changed()
 
     @property
@@ -130,11 +131,6 @@ class Partition:
     def _changed(self) -> None:
         self._on_change(self.tp)
         self._on_view_change(self.tp)
-
-    @property
-    def is_leader(self) -> bool:
-        """True when this broker leads the partition."""
-        return self.leader_id == self.broker_id
 
     @property
     def log_end_offset(self) -> int:
@@ -195,6 +191,7 @@ class Partition:
         self.replicas = state.replicas
         self._count_min_isr()
         self.leader_id = state.leader
+        self.is_leader = state.leader == self.broker_id
         self.leader_epoch = state.leader_epoch
         self.partition_epoch = state.partition_epoch
         self.controller_epoch = state.controller_epoch
@@ -211,6 +208,7 @@ class Partition:
     def stop(self) -> None:
         """StopReplica without deletion: the replica stays, leading and following nothing."""
         self.leader_id = -1
+        self.is_leader = False
         self._changed()
 
     # -- leader bookkeeping --------------------------------------------------------
@@ -253,7 +251,7 @@ class Partition:
         (``shouldWaitForReplicaToJoinIsr``), so a rejoining follower is not left behind.
         """
         # ``is_leader`` and ``is_under_min_isr``, read once: a leader asks after every append and follower fetch.
-        if self.leader_id != self.broker_id or len(self.isr) < self.effective_min_isr:
+        if not self.is_leader or len(self.isr) < self.effective_min_isr:
             return None
         leader_end = self.log.log_end_offset
         maximal_isr = self.isr if self._pending_isr is None else self.maximal_isr
@@ -263,9 +261,9 @@ class Partition:
                     replica in maximal_isr
                     or (follower.is_caught_up(leader_end, now_ms, lag_max_ms) and is_eligible(replica))):
                 new_hw = follower.log_end_offset
-        old = self._high_watermark  # not through the property: asked after every append and follower fetch
+        old = self.high_watermark
         if new_hw > old:
-            self.high_watermark = new_hw
+            self.set_high_watermark(new_hw)
             return old, new_hw
         return None
 
@@ -296,8 +294,8 @@ class Partition:
     def update_follower_high_watermark(self, leader_high_watermark: int) -> tuple[int, int] | None:
         """As follower: take the leader's HW, capped at our own log end."""
         new_hw = min(leader_high_watermark, self.log.log_end_offset)
-        old = self._high_watermark  # as in maybe_increment_high_watermark: after every fetched append
+        old = self.high_watermark
         if new_hw != old:
-            self.high_watermark = new_hw
+            self.set_high_watermark(new_hw)
             return old, new_hw
         return None

@@ -9,6 +9,7 @@ consumers (consumers only up to the high watermark), parks long-poll fetches and
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from kafkalab.broker.context import BrokerContext
@@ -79,6 +80,9 @@ class ReplicaManager:
         #: ``replica.lag.time.max.ms``, read at every high-watermark check (a broker's config does not change).
         self._lag_max_ms = ctx.config["replica.lag.time.max.ms"]
         self.isr_changes = IsrChanges(ctx, self.leader_partitions, self._after_leader_change)
+        #: Serve a follower's or consumer's fetch, long-polling when there is nothing yet (``fetch_serving.py``):
+        #: ``serve_fetch`` bound to these replicas, so every fetch goes to it without a frame of ours in between.
+        self.handle_fetch: Callable[[FetchRequest, Responder, FetchSession | None], None] = partial(serve_fetch, self)
         ctx.group.every(ctx.config["replica.lag.time.max.ms"] / 2, self.isr_changes.shrink_if_needed)
         ctx.group.every(ctx.config["replica.high.watermark.checkpoint.interval.ms"], self.checkpoint_high_watermarks)
 
@@ -425,10 +429,6 @@ class ReplicaManager:
 
     # -- fetch ---------------------------------------------------------------------
 
-    def handle_fetch(self, request: FetchRequest, respond: Responder, session: FetchSession | None = None) -> None:
-        """Serve a follower's or consumer's fetch, long-polling when there is nothing yet (``fetch_serving.py``)."""
-        serve_fetch(self, request, respond, session)
-
     def last_stable_offset(self, partition: Partition, build: bool = False) -> int:
         """The partition's LSO: below it every transaction is decided (KIP-98)."""
         return self.producer_states.last_stable_offset(partition.log, partition.high_watermark, build)
@@ -469,7 +469,7 @@ class ReplicaManager:
         partition.log.truncate_to(offset, int(self.ctx.now_ms))
         if offset >= old_end:
             return
-        partition.high_watermark = min(high_watermark, partition.log_end_offset)
+        partition.set_high_watermark(min(high_watermark, partition.log_end_offset))
         # Records below our high watermark had been committed (acknowledged to acks=all producers);
         # only an unclean election or a leader whose own log lost them can make a replica cut them.
         committed_lost = max(0, min(high_watermark, old_end) - partition.log_end_offset)
