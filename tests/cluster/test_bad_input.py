@@ -166,7 +166,6 @@ def test_a_directory_that_is_not_ours_is_left_alone(tmp_path):
 def test_a_data_dir_locked_by_another_process(tmp_path):
     data = tmp_path / "data"
     Cluster.open(data, brokers=1).close()
-    before = sorted((p.name, p.stat().st_size) for p in data.rglob("*"))
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys
         from kafkalab.cluster.datadir import DataDir
@@ -177,6 +176,8 @@ def test_a_data_dir_locked_by_another_process(tmp_path):
                               env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
     try:
         assert holder.stdout.readline().strip() == b"locked"
+        # Taken once the holder has written its pid into .lock (a pid of another length changes the file's size).
+        before = sorted((p.name, p.stat().st_size) for p in data.rglob("*"))
         with pytest.raises(KafkaError) as raised:
             Cluster.open(data)
         assert raised.value.error == Errors.DATA_DIR_LOCKED
