@@ -309,20 +309,19 @@ class TimerGroup:
 
     def call_later(self, delay_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Like ``Scheduler.call_later``, owned by this group."""
-        if len(self._timers) > self._prune_at:
-            now = self.scheduler.now_ms
-            self._timers = [timer for timer in self._timers if not timer.cancelled and timer.due_ms >= now]
-            # Prune again only once the list has doubled, so many live timers cost O(1) per call.
-            self._prune_at = max(PRUNE_AT, 2 * len(self._timers))
-        timer = self.scheduler.call_later(delay_ms, self._guard, callback, args)
-        if self.closed:
-            timer.cancel()
-        self._timers.append(timer)
-        return timer
+        return self._own(self.scheduler.call_later(delay_ms, self._guard, callback, args))
 
     def call_at_place(self, place: Place, callback: Callable[..., Any], *args: Any) -> Timer:
         """Like ``Scheduler.call_at_place``, owned by this group (a purgatory's deadlines take their places early)."""
-        timer = self.scheduler.call_at_place(place, self._guard, callback, args)
+        return self._own(self.scheduler.call_at_place(place, self._guard, callback, args))
+
+    def _own(self, timer: Timer) -> Timer:
+        """Count ``timer`` among the group's (cancelled at once if the group is closed)."""
+        if len(self._timers) > self._prune_at:
+            now = self.scheduler.now_ms
+            self._timers = [t for t in self._timers if not t.cancelled and t.due_ms >= now]
+            # Prune again only once the list has doubled, so many live timers cost O(1) per call.
+            self._prune_at = max(PRUNE_AT, 2 * len(self._timers))
         if self.closed:
             timer.cancel()
         self._timers.append(timer)
