@@ -173,12 +173,12 @@ def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
         twice per produce request. Through the future's properties, which a ``RecordFuture`` answers
         from its batch.
         """
-        throw: BaseException | None = None
-        send_value: Any = None
-        if done is not None:
-            throw = done.error
-            send_value = None if throw is not None else done.result()
         while True:
+            throw: BaseException | None = None
+            send_value: Any = None
+            if done is not None:
+                throw = done.error
+                send_value = None if throw is not None else done.result()
             if group.closed:
                 process.close()
                 return
@@ -202,9 +202,7 @@ def _drive(group: TimerGroup, process: Process[T], task: Task[T]) -> None:
             if not awaited.done:
                 awaited.add_done_callback(advance)
                 return
-            # Already complete: continue in this loop rather than recursing.
-            throw = awaited.error
-            send_value = None if throw is not None else awaited.result()
+            done = awaited  # already complete: continue in this loop rather than recursing
 
     advance()
 
